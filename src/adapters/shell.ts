@@ -1,0 +1,172 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+
+export interface ShellRequest {
+  /** argv (no shell) … */
+  argv?: string[];
+  /** … or a script for /bin/sh -c, written by the checklist's author (parameters reach it only as env vars). */
+  script?: string;
+  cwd: string;
+  env: Record<string, string>;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onSpawn?(pid: number): void;
+  onOutput?(stream: 'stdout' | 'stderr', text: string): void;
+}
+
+export interface ShellResult {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  aborted: boolean;
+  /** The command could not be started at all (ENOENT, EACCES, bad cwd). */
+  spawnError?: string;
+  durationMs: number;
+}
+
+/** Seconds between SIGTERM and SIGKILL when a step times out or is stopped. */
+const KILL_GRACE_MS = 3000;
+/** How long to wait for pipes after the command exited (a background child may hold them open). */
+const PIPE_GRACE_MS = 500;
+
+/** Environment every command gets: no prompt can wait for input that will never come. */
+export const NON_INTERACTIVE_ENV: Record<string, string> = {
+  GIT_TERMINAL_PROMPT: '0',
+  GCM_INTERACTIVE: 'never',
+  GIT_ASKPASS: 'true',
+  SSH_ASKPASS: 'true',
+  DEBIAN_FRONTEND: 'noninteractive',
+  CI: process.env.CI ?? '',
+};
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function isProcessAlive(pid: number): boolean {
+  return pid > 0 && alive(pid);
+}
+
+/** The kernel's start time of a process (clock ticks since boot), to tell a pid from a reused one. Linux only. */
+export function processStartTime(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[19]);
+  } catch {
+    return null;
+  }
+}
+
+function killGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/**
+ * Stop a process group left behind by a cockpit that died (SIGTERM, then SIGKILL). Only if the process at that
+ * pid is the one that was started (same start time), so a reused pid is never killed.
+ */
+export async function stopOrphan(pid: number, startTime: number | null): Promise<boolean> {
+  if (!isProcessAlive(pid) && !groupAlive(pid)) return false;
+  if (startTime !== null && isProcessAlive(pid) && processStartTime(pid) !== startTime) return false;
+  killGroup(pid, 'SIGTERM');
+  const until = Date.now() + KILL_GRACE_MS;
+  while (Date.now() < until && groupAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+  if (groupAlive(pid)) killGroup(pid, 'SIGKILL');
+  return true;
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Run one command: stdin closed, its own process group (no controlling terminal to prompt on), output
+ * streamed as it arrives (decoded as UTF-8 across chunk boundaries), a timeout that kills the whole group.
+ */
+export function runCommand(req: ShellRequest): Promise<ShellResult> {
+  const started = Date.now();
+  const [file, args] = req.argv ? [req.argv[0], req.argv.slice(1)] : ['/bin/sh', ['-c', req.script ?? '']];
+  return new Promise((resolve) => {
+    let timedOut = false;
+    let aborted = false;
+    let settled = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    let exitInfo: { code: number | null; signal: string | null } | null = null;
+    const child = spawn(file, args, {
+      cwd: req.cwd,
+      env: { ...process.env, ...req.env, ...NON_INTERACTIVE_ENV },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const finish = (r: Omit<ShellResult, 'durationMs' | 'timedOut' | 'aborted'>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      req.signal?.removeEventListener('abort', onAbort);
+      resolve({ ...r, timedOut, aborted, durationMs: Date.now() - started });
+    };
+    const stop = () => {
+      if (!child.pid) return;
+      killGroup(child.pid, 'SIGTERM');
+      killTimer = setTimeout(() => child.pid && killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+    };
+    const onAbort = () => {
+      aborted = true;
+      stop();
+    };
+    const timer = req.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          stop();
+        }, req.timeoutMs)
+      : undefined;
+    req.signal?.addEventListener('abort', onAbort);
+    if (req.signal?.aborted) onAbort();
+
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const decoder = new StringDecoder('utf8');
+      const s = child[stream]!;
+      s.on('data', (buf: Buffer) => {
+        const text = decoder.write(buf);
+        if (text) req.onOutput?.(stream, text);
+      });
+      s.on('end', () => {
+        const rest = decoder.end();
+        if (rest) req.onOutput?.(stream, rest);
+      });
+    }
+    child.on('spawn', () => child.pid && req.onSpawn?.(child.pid));
+    child.on('error', (err) => finish({ exitCode: null, signal: null, spawnError: `${err.message}` }));
+    child.on('exit', (code, signal) => {
+      exitInfo = { code, signal };
+      // Stop waiting for pipes that a leftover background process keeps open.
+      setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        if (exitInfo) finish({ exitCode: exitInfo.code, signal: exitInfo.signal });
+      }, PIPE_GRACE_MS).unref();
+    });
+    child.on('close', (code, signal) => finish({ exitCode: code, signal }));
+  });
+}

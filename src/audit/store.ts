@@ -1,0 +1,63 @@
+import type { EventType, NewEvent, StoredEvent } from '../core/events.js';
+import type { SessionHeader } from './hash.js';
+
+export interface SessionRow extends SessionHeader {
+  endedAt: number | null;
+  outcome: string | null;
+  lastSeq: number;
+  lastHash: string;
+}
+
+export interface LockRow {
+  scope: string;
+  sessionId: string;
+  holder: string;
+  host: string;
+  pid: number;
+  reason: string;
+  since: number;
+  heartbeat: number;
+}
+
+export type LockResult = { ok: true; tookOver?: LockRow } | { ok: false; held: LockRow };
+
+export interface VerifyProblem {
+  sessionId: string;
+  seq: number | null;
+  message: string;
+}
+
+export interface VerifyReport {
+  sessions: number;
+  events: number;
+  problems: VerifyProblem[];
+}
+
+/**
+ * The audit log. Append-only: the only writes are new sessions, new events (which advance the session's
+ * head), and locks. Every string that reaches it is sanitised (secrets redacted, control sequences
+ * neutralised) before it is hashed and stored.
+ */
+export interface AuditStore {
+  readonly location: string;
+  /** Literal values to redact from now on (secret env vars, secret params). */
+  addSecrets(values: Iterable<string>): void;
+  createSession(header: SessionHeader, first: NewEvent<'session.started'>): Promise<StoredEvent<'session.started'>>;
+  /** Append events to a session in one durable transaction; returns them as stored (seq, hashes). */
+  append(sessionId: string, events: NewEvent[]): Promise<StoredEvent[]>;
+  getSession(id: string): Promise<SessionRow | null>;
+  /** A full id, or a unique prefix of one. */
+  resolveSessionId(idOrPrefix: string): Promise<{ id: string } | { error: string }>;
+  listSessions(limit?: number): Promise<SessionRow[]>;
+  readEvents(sessionId: string, fromSeq?: number): Promise<StoredEvent[]>;
+  eventsOfType<T extends EventType>(sessionId: string, type: T): Promise<StoredEvent<T>[]>;
+  acquireLock(lock: LockRow, isStale: (held: LockRow) => boolean): Promise<LockResult>;
+  heartbeat(scope: string, sessionId: string, at: number): Promise<void>;
+  releaseLock(scope: string, sessionId: string): Promise<void>;
+  getLock(scope: string): Promise<LockRow | null>;
+  listLocks(): Promise<LockRow[]>;
+  verify(sessionId?: string): Promise<VerifyReport>;
+  close(): Promise<void>;
+}
+
+export class AuditStoreError extends Error {}

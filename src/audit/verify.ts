@@ -1,0 +1,66 @@
+import { bundleSha } from '../core/checklist/bundle.js';
+import type { AuditEvent } from '../core/events.js';
+import { eventHash, genesisHash } from './hash.js';
+import type { SessionRow, VerifyProblem } from './store.js';
+
+export interface RawEventRow {
+  sessionId: string;
+  seq: number;
+  time: number;
+  type: string;
+  stepId: string | null;
+  actor: string;
+  data: string;
+  prevHash: string;
+  hash: string;
+}
+
+/**
+ * Check one session's chain. Stops at the first bad event (everything after it is unverifiable) and names it.
+ * Events must come ordered by seq.
+ */
+export function verifySession(session: SessionRow, rows: Iterable<RawEventRow>): { events: number; problem: VerifyProblem | null } {
+  const bad = (seq: number | null, message: string) => ({ sessionId: session.id, seq, message });
+  let count = 0;
+  if (session.checklistSources[session.checklistId] !== session.checklistText || bundleSha(session.checklistSources) !== session.checklistSha256) {
+    return { events: 0, problem: bad(null, 'session row was edited: the stored checklist text does not match its sha256') };
+  }
+  let prev = genesisHash(session);
+  let expected = 1;
+  for (const row of rows) {
+    count++;
+    const label = `event #${row.seq} (${row.type})`;
+    if (row.seq !== expected) {
+      return {
+        events: count,
+        problem: bad(expected, row.seq > expected ? `event #${expected} is missing (deleted): the next stored event is #${row.seq}` : `${label} is duplicated`),
+      };
+    }
+    if (row.prevHash !== prev) {
+      return {
+        events: count,
+        problem: bad(row.seq, expected === 1 ? `${label} does not chain to the session row: the session's header (checklist, params, operator) was edited` : `${label} does not follow event #${row.seq - 1}: events were reordered, replaced or inserted`),
+      };
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(row.data);
+    } catch {
+      return { events: count, problem: bad(row.seq, `${label} was edited: its data is not valid JSON`) };
+    }
+    const event: AuditEvent = { sessionId: row.sessionId, seq: row.seq, time: row.time, type: row.type as AuditEvent['type'], stepId: row.stepId, actor: row.actor, data: data as AuditEvent['data'] };
+    if (eventHash(prev, event) !== row.hash) {
+      return { events: count, problem: bad(row.seq, `${label} was edited: its hash does not match its contents`) };
+    }
+    prev = row.hash;
+    expected++;
+  }
+  const last = expected - 1;
+  if (last < session.lastSeq) {
+    return { events: count, problem: bad(last + 1, `events #${last + 1}–#${session.lastSeq} were deleted: the log ends at #${last} but the session's head says #${session.lastSeq}`) };
+  }
+  if (last > session.lastSeq || prev !== session.lastHash) {
+    return { events: count, problem: bad(last, `the session's head (#${session.lastSeq}) does not match its last event (#${last}): the session row or the log's tail was edited`) };
+  }
+  return { events: count, problem: null };
+}

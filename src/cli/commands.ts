@@ -1,0 +1,367 @@
+import { currentIdentity } from '../adapters/identity.js';
+import { systemClock } from '../adapters/clock.js';
+import { isProcessAlive } from '../adapters/shell.js';
+import type { AuditStore, SessionRow } from '../audit/store.js';
+import { formatDuration } from '../core/duration.js';
+import type { StoredEvent } from '../core/events.js';
+import { resolveParams } from '../core/params.js';
+import { evaluateConditions } from '../core/params.js';
+import { buildPlan } from '../core/plan.js';
+import { EngineError, resumeSession, startSession, type EngineDeps, type RunResult, type SessionRunner } from '../engine/session.js';
+import { jsonPrinter, textPrinter } from '../report/live.js';
+import { makeStyler } from '../report/style.js';
+import { renderJson, renderMarkdown, renderText } from '../report/timeline.js';
+import { stepKindMap } from '../steps/index.js';
+import { cockpitVersion } from '../version.js';
+import { flagInteraction, parseYes, promptInteraction, unknownYesNames, type YesList } from './interaction.js';
+import { UsageError, Workspace, type GlobalOptions } from './setup.js';
+import { formatDiagnostic } from '../core/checklist/types.js';
+
+const out = (s: string) => process.stdout.write(s);
+const err = (s: string) => process.stderr.write(s);
+
+export function globalArgs(g: GlobalOptions): string[] {
+  const a: string[] = [];
+  if (g.repo) a.push('--repo', g.repo);
+  if (g.config) a.push('--config', g.config);
+  if (g.auditUrl) a.push('--audit-url', g.auditUrl);
+  return a;
+}
+
+function parseParams(list: string[] | undefined): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const item of list ?? []) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`-p ${item}: expected key=value`);
+    params[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return params;
+}
+
+export interface RunFlags {
+  param?: string[];
+  nonInteractive?: boolean;
+  yes?: string[];
+  json?: boolean;
+  dryRun?: boolean;
+}
+
+function isTerminal(): boolean {
+  return !!process.stdin.isTTY && !!process.stdout.isTTY;
+}
+
+interface Driver {
+  deps: EngineDeps;
+  yes: YesList;
+  abort: AbortController;
+  detach(): void;
+}
+
+function makeDriver(ws: Workspace, store: AuditStore, g: GlobalOptions, flags: RunFlags): Driver {
+  const identity = currentIdentity();
+  const interactive = !flags.nonInteractive && !flags.json;
+  if (interactive && !isTerminal()) {
+    throw new UsageError(
+      'no terminal here (stdin or stdout is not a TTY), so the cockpit cannot ask for confirmations.\n' +
+        '  Run non-interactively: cockpit run <checklist> --non-interactive [--yes all|step,step] [--json]',
+    );
+  }
+  const yes = parseYes(flags.yes);
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) process.exit(sig === 'SIGINT' ? 130 : 143);
+    err(`\n${sig}: stopping the running step (again to exit at once)…\n`);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const printer = flags.json ? jsonPrinter(out) : textPrinter(out, process.stdout, store.location);
+  const deps: EngineDeps = {
+    store,
+    kinds: stepKindMap,
+    identity,
+    clock: systemClock,
+    repoDir: ws.repoDir,
+    env: Object.fromEntries(Object.entries(ws.config.env ?? {}).map(([k, v]) => [k, String(v)])),
+    interaction: interactive ? promptInteraction(yes, identity.operator, () => abort.abort()) : flagInteraction(yes, identity.operator, globalArgs(g)),
+    signal: abort.signal,
+    version: cockpitVersion(),
+    onEvent: (e, state) => printer(e as StoredEvent, state),
+  };
+  return {
+    deps,
+    yes,
+    abort,
+    detach: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+function finish(result: RunResult, json: boolean): number {
+  if (!json) {
+    if (result.exitCode !== 0 && result.message) err(`${result.message}\n`);
+  }
+  return result.exitCode;
+}
+
+async function drive(runner: SessionRunner, driver: Driver, json: boolean): Promise<number> {
+  try {
+    const result = await runner.run();
+    return finish(result, json);
+  } finally {
+    driver.detach();
+  }
+}
+
+export async function cmdRun(g: GlobalOptions, ref: string, flags: RunFlags): Promise<number> {
+  const ws = new Workspace(g);
+  const { bundle, origin } = ws.mustLoad(ref);
+  const root = bundle.root.checklist;
+  const given = parseParams(flags.param);
+  const resolved = resolveParams(root.params, given);
+  if (resolved.errors.length) throw new UsageError(`${root.id}: ${resolved.errors.join('\n  ')}`);
+  const planned = buildPlan(bundle, resolved.values);
+  if (planned.errors.length) throw new UsageError(planned.errors.join('\n'));
+  const yes = parseYes(flags.yes);
+  const unknown = unknownYesNames(yes, planned.plan);
+  if (unknown.length) throw new UsageError(`--yes names no step of '${root.id}': ${unknown.join(', ')} (steps: ${planned.plan.map((p) => p.path).join(', ')})`);
+
+  if (flags.dryRun) {
+    out(`${root.title} [${root.id}] — dry run, nothing is executed or recorded\n`);
+    for (const node of planned.plan) {
+      const params = planned.scopes[node.scope]?.params ?? {};
+      const c = evaluateConditions(node.when, node.unless, params);
+      const kind = stepKindMap.get(node.kind);
+      const what = kind ? kind.describe(node, params) : `unknown kind ${node.kind}`;
+      out(`${'  '.repeat(node.depth)}${c.pass ? '•' : '↷'} ${node.path}: ${node.title} — ${c.pass ? what : `skipped (${c.reason})`}\n`);
+    }
+    return 0;
+  }
+
+  const store = await ws.openStore();
+  const driver = makeDriver(ws, store, g, flags);
+  let runner: SessionRunner;
+  try {
+    runner = await startSession(driver.deps, { bundle, params: resolved.values, origin, mode: flags.nonInteractive || flags.json ? 'non-interactive' : 'interactive' });
+  } catch (e) {
+    driver.detach();
+    throw e;
+  }
+  return drive(runner, driver, !!flags.json);
+}
+
+export interface ResumeFlags extends RunFlags {
+  force?: boolean;
+  skip?: string;
+  reason?: string;
+}
+
+export async function cmdResume(g: GlobalOptions, sessionRef: string | undefined, flags: ResumeFlags): Promise<number> {
+  const ws = new Workspace(g);
+  const store = await ws.openStore();
+  let id: string;
+  if (sessionRef) {
+    const r = await store.resolveSessionId(sessionRef);
+    if ('error' in r) throw new UsageError(r.error);
+    id = r.id;
+  } else {
+    const open = (await store.listSessions(200)).find((s) => !s.outcome);
+    if (!open) throw new UsageError('no session to resume (every session in the audit log has finished)');
+    id = open.id;
+  }
+  if (flags.skip && !flags.reason) throw new UsageError('--skip needs --reason "why"');
+  const [started] = await store.eventsOfType(id, 'session.started');
+  if (!started) throw new UsageError(`session ${id} has no start event`);
+  const reloaded = ws.reloadOrigin(started.data.origin);
+  if (reloaded && !reloaded.bundle && flags.force) {
+    throw new UsageError(`the checklist no longer loads:\n${reloaded.diagnostics.map(formatDiagnostic).join('\n')}`);
+  }
+  const driver = makeDriver(ws, store, g, flags);
+  let runner: SessionRunner;
+  try {
+    const yes = driver.yes;
+    const plan = reloaded?.bundle && reloaded.bundle.sha256 === started.data.checklist.sha256 ? started.data.plan : (reloaded?.bundle ? buildPlan(reloaded.bundle, started.data.params).plan : started.data.plan);
+    const unknown = unknownYesNames(yes, plan);
+    if (unknown.length) throw new UsageError(`--yes names no step of this session: ${unknown.join(', ')}`);
+    runner = await resumeSession(driver.deps, {
+      sessionId: id,
+      current: reloaded?.bundle ?? null,
+      force: !!flags.force,
+      skip: flags.skip ? { step: flags.skip, reason: flags.reason ?? '' } : undefined,
+    });
+  } catch (e) {
+    driver.detach();
+    throw e;
+  }
+  return drive(runner, driver, !!flags.json);
+}
+
+export async function cmdChecklistList(g: GlobalOptions): Promise<number> {
+  const ws = new Workspace(g);
+  const rows: string[][] = [];
+  for (const c of ws.listChecklists()) {
+    const r = ws.loadBundle(ws.sourceFor(c.file).source);
+    const title = r.bundle ? r.bundle.root.checklist.title : `(broken: ${r.diagnostics.length} problem(s); cockpit checklist validate ${c.file})`;
+    const steps = r.bundle ? String(r.bundle.root.checklist.steps.length) : '';
+    rows.push([c.id, title, steps, c.origin + (c.overrides ? ' (overrides default)' : '')]);
+  }
+  out(table(['ID', 'TITLE', 'STEPS', 'FROM'], rows));
+  return 0;
+}
+
+export async function cmdChecklistShow(g: GlobalOptions, ref: string): Promise<number> {
+  const ws = new Workspace(g);
+  const { bundle } = ws.mustLoad(ref);
+  const cl = bundle.root.checklist;
+  out(`${cl.title} [${cl.id}]\n`);
+  if (cl.description) out(`${cl.description.trim()}\n`);
+  if (cl.policy) out(`Policy: ${cl.policy}\n`);
+  const params = Object.entries(cl.params);
+  if (params.length) {
+    out('\nParameters:\n');
+    for (const [name, def] of params) {
+      const bits = [def.type, def.required ? 'required' : 'optional', def.default !== undefined ? `default ${def.default}` : '', def.choices ? `one of ${def.choices.join('|')}` : '', def.secret ? 'secret' : ''].filter(Boolean);
+      out(`  ${name} (${bits.join(', ')})${def.description ? ` — ${def.description}` : ''}\n`);
+    }
+  }
+  // Placeholders so that `show` works without parameters: `<version>`.
+  const sample = Object.fromEntries(params.map(([k, d]) => [k, d.default ?? `<${k}>`]));
+  const planned = buildPlan(bundle, sample as Record<string, string>);
+  out('\nSteps:\n');
+  let n = 0;
+  for (const node of planned.plan) {
+    const pad = '  '.repeat(node.depth + 1);
+    const label = node.kind === 'checklist' ? '' : `${++n}. `;
+    const kind = stepKindMap.get(node.kind);
+    const cond = [node.when ? `when ${JSON.stringify(node.when)}` : '', node.unless ? `unless ${JSON.stringify(node.unless)}` : ''].filter(Boolean).join(', ');
+    out(`${pad}${label}${node.title} [${node.path}] (${node.kind})${cond ? ` — ${cond}` : ''}\n`);
+    if (kind && node.kind !== 'confirm') out(`${pad}   ${kind.describe(node, planned.scopes[node.scope]?.params ?? {})}\n`);
+    if (node.help) out(node.help.trimEnd().replace(/^/gm, `${pad}   │ `) + '\n');
+  }
+  return 0;
+}
+
+export async function cmdChecklistValidate(g: GlobalOptions, files: string[]): Promise<number> {
+  const ws = new Workspace(g);
+  let bad = 0;
+  for (const f of files) {
+    let source;
+    try {
+      source = ws.sourceFor(f.includes('/') || /\.ya?ml$/.test(f) ? f : `./${f}`).source;
+    } catch (e) {
+      err(`${(e as Error).message}\n`);
+      bad++;
+      continue;
+    }
+    const r = ws.loadBundle(source);
+    if (r.bundle) {
+      const total = buildPlanCount(r.bundle);
+      out(`ok  ${source.file}: ${r.bundle.root.checklist.id} — ${r.bundle.root.checklist.steps.length} steps${total !== r.bundle.root.checklist.steps.length ? ` (${total} with includes)` : ''}\n`);
+    } else {
+      bad++;
+      for (const d of r.diagnostics) err(`${formatDiagnostic(d)}\n`);
+    }
+  }
+  return bad ? 2 : 0;
+}
+
+function buildPlanCount(bundle: Parameters<typeof buildPlan>[0]): number {
+  const sample = Object.fromEntries(Object.entries(bundle.root.checklist.params).map(([k, d]) => [k, d.default ?? `<${k}>`]));
+  return buildPlan(bundle, sample as Record<string, string>).plan.filter((n) => n.kind !== 'checklist').length;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** What a session is doing now, from its last event and its lock. */
+export async function sessionStatus(store: AuditStore, s: SessionRow): Promise<string> {
+  if (s.outcome) return s.outcome;
+  const [last] = await store.readEvents(s.id, s.lastSeq);
+  if (last?.type === 'session.paused') {
+    const reason = (last as StoredEvent<'session.paused'>).data.reason;
+    return reason === 'confirmation-required' ? 'waiting (resumable)' : reason === 'step-failed' ? 'failed (resumable)' : 'stopped (resumable)';
+  }
+  const locks = await store.listLocks();
+  const lock = locks.find((l) => l.sessionId === s.id);
+  const alive = lock && (lock.host !== currentIdentity().host || isProcessAlive(lock.pid));
+  return alive ? 'running' : 'crashed (resumable)';
+}
+
+export async function cmdAuditList(g: GlobalOptions, flags: { json?: boolean; limit?: string }): Promise<number> {
+  const ws = new Workspace(g);
+  const store = await ws.openStore();
+  const sessions = await store.listSessions(Number(flags.limit ?? 50));
+  const rows = await Promise.all(
+    sessions.map(async (s) => ({
+      id: s.id,
+      checklist: s.checklistId,
+      params: Object.entries(s.params).map(([k, v]) => `${k}=${v}`).join(' '),
+      operator: s.operator,
+      status: await sessionStatus(store, s),
+      started: new Date(s.startedAt).toISOString().replace('T', ' ').slice(0, 19),
+      took: s.endedAt ? formatDuration(s.endedAt - s.startedAt) : '',
+    })),
+  );
+  // Resumable sessions first: they are what an on-call engineer is looking for.
+  rows.sort((a, b) => Number(b.status.includes('resumable')) - Number(a.status.includes('resumable')));
+  if (flags.json) {
+    out(JSON.stringify(rows, null, 2) + '\n');
+    return 0;
+  }
+  if (!rows.length) {
+    out(`no sessions yet in ${store.location}\n`);
+    return 0;
+  }
+  out(table(['SESSION', 'CHECKLIST', 'PARAMS', 'OPERATOR', 'STATUS', 'STARTED (UTC)', 'TOOK'], rows.map((r) => [r.id, r.checklist, r.params, r.operator, r.status, r.started, r.took])));
+  return 0;
+}
+
+export async function cmdAuditShow(g: GlobalOptions, ref: string, flags: { format?: string }): Promise<number> {
+  const format = flags.format ?? 'text';
+  if (!['text', 'json', 'md'].includes(format)) throw new UsageError(`--format ${format}: expected text, json or md`);
+  const ws = new Workspace(g);
+  const store = await ws.openStore();
+  const r = await store.resolveSessionId(ref);
+  if ('error' in r) throw new UsageError(r.error);
+  const events = await store.readEvents(r.id);
+  out(format === 'json' ? renderJson(events) : format === 'md' ? renderMarkdown(events) : renderText(events));
+  return 0;
+}
+
+export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, flags: { json?: boolean }): Promise<number> {
+  const ws = new Workspace(g);
+  const store = await ws.openStore();
+  let id: string | undefined;
+  if (ref) {
+    const r = await store.resolveSessionId(ref);
+    if ('error' in r) throw new UsageError(r.error);
+    id = r.id;
+  }
+  const report = await store.verify(id);
+  if (flags.json) out(JSON.stringify({ ok: report.problems.length === 0, ...report }, null, 2) + '\n');
+  else {
+    const c = makeStyler(process.stdout);
+    if (!report.problems.length) out(`${c('green', '✔ audit log intact')}: ${report.sessions} session(s), ${report.events} event(s) verified in ${store.location}\n`);
+    else {
+      for (const p of report.problems) out(`${c('red', '✖')} session ${p.sessionId}${p.seq !== null ? `, event #${p.seq}` : ''}: ${p.message}\n`);
+      out(`${c('red', 'audit log verification FAILED')}: ${report.problems.length} session(s) with problems, ${report.sessions} checked\n`);
+    }
+  }
+  return report.problems.length ? 1 : 0;
+}
+
+export function asExit(e: unknown): number {
+  if (e instanceof UsageError || e instanceof EngineError) {
+    err(`cockpit: ${e.message}\n`);
+    return e.exitCode;
+  }
+  err(`cockpit: internal error: ${(e as Error).stack ?? String(e)}\n`);
+  return 1;
+}

@@ -1,0 +1,50 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import { makeLocator } from '../core/checklist/load.js';
+import { z } from 'zod';
+import { formatDiagnostic } from '../core/checklist/types.js';
+
+/** `cockpit.config.yaml` in the repository: everything optional. */
+export const configSchema = z.strictObject({
+  audit: z.strictObject({ url: z.string().min(1).optional() }).optional(),
+  /** Where the repo's own checklists are (default `checklists`). */
+  checklists: z.string().min(1).optional(),
+  secrets: z
+    .strictObject({
+      /** Names of environment variables whose values must never reach the log or the screen. */
+      env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')).default([]),
+    })
+    .optional(),
+  /** Extra environment for every command a step runs. */
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+
+export type CockpitConfig = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(file: string, explicit: boolean): CockpitConfig {
+  if (!existsSync(file)) {
+    if (explicit) throw new ConfigError(`config file ${file} does not exist`);
+    return {};
+  }
+  const text = readFileSync(file, 'utf8');
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+    throw new ConfigError(formatDiagnostic({ file, line: pos.line, column: pos.col, message: `invalid YAML: ${e.message.split('\n')[0]}` }));
+  }
+  const data = doc.toJS() ?? {};
+  const r = configSchema.safeParse(data);
+  if (r.success) return r.data;
+  const locate = makeLocator(doc, lc);
+  const lines = r.error.issues.map((issue) => {
+    const unknownKey = issue.code === 'unrecognized_keys';
+    const path = unknownKey ? [...issue.path, issue.keys[0]] : issue.path;
+    const pos = locate(path as Array<string | number>, unknownKey ? 'key' : 'value');
+    return formatDiagnostic({ file, ...pos, message: `${path.join('.') || 'config'}: ${issue.message}` });
+  });
+  throw new ConfigError(lines.join('\n'));
+}

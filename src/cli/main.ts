@@ -1,0 +1,126 @@
+import { Command, CommanderError, Option } from 'commander';
+import { cockpitVersion } from '../version.js';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function globals(cmd: Command) {
+  const o = cmd.optsWithGlobals() as { repo?: string; config?: string; auditUrl?: string };
+  return { repo: o.repo, config: o.config, auditUrl: o.auditUrl };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  // Commands load their modules on demand: `cockpit --version` stays as cheap as starting node.
+  const cmds = () => import('./commands.js');
+  let code = 0;
+  const act =
+    <A extends unknown[]>(fn: (...a: A) => Promise<number>) =>
+    async (...a: A) => {
+      try {
+        code = await fn(...a);
+      } catch (e) {
+        code = (await cmds()).asExit(e);
+      }
+    };
+
+  const program = new Command('cockpit')
+    .description('A terminal cockpit for checklist-driven releases, deploys, migrations and rollbacks, with a tamper-evident audit log.')
+    .version(cockpitVersion(), '-V, --version')
+    .option('--repo <dir>', 'the repository the cockpit works on (default: the git repository around the current directory)')
+    .option('--config <file>', 'config file (default: cockpit.config.yaml in the repository)')
+    .option('--audit-url <url>', 'audit log: a SQLite file path (default: .cockpit/audit.db in the repository); env COCKPIT_AUDIT_URL')
+    .showHelpAfterError('(cockpit --help lists the commands)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 done · 1 a step failed, a confirmation is pending, or verification failed · 2 bad usage or input · 3 stopped by the operator
+
+Examples:
+  cockpit checklist list
+  cockpit run deploy-staging -p version=2.4.0 --non-interactive --yes all
+  cockpit run ./my-checklist.yaml --non-interactive --json
+  cockpit resume <session> --non-interactive --yes approval
+  cockpit audit show <session> --format md > postmortem.md
+  cockpit audit verify`,
+    );
+
+  program
+    .command('run')
+    .description('run a checklist: an id (the repo\'s checklists/, then the defaults) or a path to a YAML file')
+    .argument('<checklist>', 'checklist id or file')
+    .option('-p, --param <key=value>', 'a checklist parameter (repeatable)', collect)
+    .option('--non-interactive', 'never prompt: confirmations pass only when --yes names them')
+    .option('--yes <steps>', "confirm these steps without asking: 'all' or step ids/paths, comma-separated (repeatable); recorded as confirmed by flag", collect)
+    .option('--json', 'print one JSON object per event as it happens (implies --non-interactive)')
+    .option('--dry-run', 'show every step and what it would do; run and record nothing')
+    .action(act(async (ref: string, flags, cmd: Command) => (await cmds()).cmdRun(globals(cmd), ref, flags)));
+
+  program
+    .command('resume')
+    .description('continue a session that crashed, failed, stopped or waits for a confirmation, at its first unfinished step')
+    .argument('[session]', 'session id or unique prefix (default: the most recent unfinished session)')
+    .option('--non-interactive', 'never prompt: confirmations pass only when --yes names them')
+    .option('--yes <steps>', "confirm these steps without asking: 'all' or step ids/paths (repeatable)", collect)
+    .option('--json', 'print one JSON object per event as it happens')
+    .option('--force', 'resume although the checklist changed since the session began (recorded)')
+    .option('--skip <step>', 'skip this step (needs --reason), e.g. a failed one that was fixed by hand')
+    .option('--reason <text>', 'why the step is skipped (recorded)')
+    .action(act(async (ref: string | undefined, flags, cmd: Command) => (await cmds()).cmdResume(globals(cmd), ref, flags)));
+
+  const checklist = program.command('checklist').description('list, show and validate checklists');
+  checklist
+    .command('list')
+    .description("the checklists available here: the repo's own, then the defaults")
+    .action(act(async (_flags, cmd: Command) => (await cmds()).cmdChecklistList(globals(cmd))));
+  checklist
+    .command('show')
+    .description('print a checklist: parameters, steps (includes expanded), what each does, the policy help')
+    .argument('<checklist>', 'checklist id or file')
+    .action(act(async (ref: string, _flags, cmd: Command) => (await cmds()).cmdChecklistShow(globals(cmd), ref)));
+  checklist
+    .command('validate')
+    .description('check checklist files (syntax, schema, includes); exit 2 with file:line:column for each problem')
+    .argument('<files...>', 'YAML files')
+    .action(act(async (files: string[], _flags, cmd: Command) => (await cmds()).cmdChecklistValidate(globals(cmd), files)));
+
+  const audit = program.command('audit').description('read and verify the audit log');
+  audit
+    .command('list')
+    .description('sessions, resumable ones first')
+    .option('--json', 'machine-readable')
+    .option('--limit <n>', 'how many sessions', '50')
+    .action(act(async (flags, cmd: Command) => (await cmds()).cmdAuditList(globals(cmd), flags)));
+  audit
+    .command('show')
+    .description('one session: header, steps, timeline; --format md gives a postmortem-ready timeline')
+    .argument('<session>', 'session id or unique prefix')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'md']).default('text'))
+    .action(act(async (ref: string, flags, cmd: Command) => (await cmds()).cmdAuditShow(globals(cmd), ref, flags)));
+  audit
+    .command('verify')
+    .description('check the hash chain: exit 1 naming the first edited, deleted or reordered event')
+    .argument('[session]', 'one session (default: all)')
+    .option('--json', 'machine-readable')
+    .action(act(async (ref: string | undefined, flags, cmd: Command) => (await cmds()).cmdAuditVerify(globals(cmd), ref, flags)));
+
+  program
+    .command('demo')
+    .description('the built-in sandbox: a throwaway repository with a demo checklist, nothing to configure')
+    .option('--reset', 'make the sandbox anew')
+    .option('--dir <dir>', 'where the sandbox lives (default: $COCKPIT_DEMO_DIR or ~/.cache/release-cockpit/demo)')
+    .option('--non-interactive', 'confirm every step by flag instead of asking')
+    .action(act(async (flags) => (await import('./demo.js')).cmdDemo(flags)));
+
+  program.action(act(async (_flags, cmd: Command) => (await import('./home.js')).cmdHome(globals(cmd))));
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    throw e;
+  }
+  return code;
+}

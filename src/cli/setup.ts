@@ -1,0 +1,167 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { SqliteAuditStore } from '../audit/sqlite.js';
+import { AuditStoreError, type AuditStore } from '../audit/store.js';
+import { loadBundle, type BundleResult, type ChecklistResolver } from '../core/checklist/bundle.js';
+import { formatDiagnostic, type ChecklistSource } from '../core/checklist/types.js';
+import { defaultChecklistsDir } from '../paths.js';
+import { STEP_KINDS } from '../steps/index.js';
+import { ConfigError, loadConfig, type CockpitConfig } from './config.js';
+
+/** Bad input from the user (flags, files, config): exit 2 with the message. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
+export interface GlobalOptions {
+  repo?: string;
+  config?: string;
+  auditUrl?: string;
+}
+
+function findRepoRoot(start: string): string {
+  let dir = start;
+  for (;;) {
+    if (existsSync(path.join(dir, '.git'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return start;
+    dir = up;
+  }
+}
+
+export class Workspace {
+  readonly repoDir: string;
+  readonly configFile: string;
+  readonly config: CockpitConfig;
+  private store?: AuditStore;
+
+  constructor(readonly opts: GlobalOptions) {
+    if (opts.repo) {
+      const dir = path.resolve(opts.repo);
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--repo ${opts.repo}: no such directory`);
+      this.repoDir = dir;
+    } else this.repoDir = findRepoRoot(process.cwd());
+    this.configFile = opts.config ? path.resolve(opts.config) : path.join(this.repoDir, 'cockpit.config.yaml');
+    try {
+      this.config = loadConfig(this.configFile, !!opts.config);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
+
+  get repoChecklistsDir(): string {
+    return path.resolve(this.repoDir, this.config.checklists ?? 'checklists');
+  }
+
+  /** Values of the env vars the config marks secret: redacted wherever they appear. */
+  secretValues(): string[] {
+    return (this.config.secrets?.env ?? []).map((name) => process.env[name]).filter((v): v is string => !!v);
+  }
+
+  auditLocation(): string {
+    const url = this.opts.auditUrl ?? process.env.COCKPIT_AUDIT_URL ?? this.config.audit?.url;
+    if (!url) return path.join(this.repoDir, '.cockpit', 'audit.db');
+    if (/^postgres(ql)?:\/\//.test(url)) {
+      throw new UsageError('a PostgreSQL team store (--audit-url postgres://…) is not available in this version yet; use a SQLite file path');
+    }
+    const file = url.replace(/^sqlite:(\/\/)?/, '');
+    return path.resolve(this.repoDir, file);
+  }
+
+  async openStore(): Promise<AuditStore> {
+    if (this.store) return this.store;
+    try {
+      this.store = new SqliteAuditStore(this.auditLocation());
+    } catch (e) {
+      if (e instanceof AuditStoreError) throw new UsageError(e.message, 1);
+      throw e;
+    }
+    this.store.addSecrets(this.secretValues());
+    return this.store;
+  }
+
+  async close(): Promise<void> {
+    await this.store?.close();
+  }
+
+  resolver(): ChecklistResolver {
+    const dirs = [this.repoChecklistsDir, defaultChecklistsDir()].filter((d, i, all) => all.indexOf(d) === i);
+    return {
+      find: (id) => {
+        for (const dir of dirs) {
+          for (const ext of ['.yaml', '.yml']) {
+            const file = path.join(dir, id + ext);
+            if (existsSync(file)) return { id, file, text: readFileSync(file, 'utf8') };
+          }
+        }
+        return null;
+      },
+      describe: () => dirs.map((d) => path.relative(process.cwd(), d) || '.').join(', then '),
+    };
+  }
+
+  /** Every checklist id visible here: the repo's first, then the defaults it does not override. */
+  listChecklists(): Array<{ id: string; file: string; origin: 'repo' | 'default'; overrides: boolean }> {
+    const out: Array<{ id: string; file: string; origin: 'repo' | 'default'; overrides: boolean }> = [];
+    const scan = (dir: string) =>
+      existsSync(dir)
+        ? readdirSync(dir)
+            .filter((f) => /\.ya?ml$/.test(f))
+            .sort()
+            .map((f) => ({ id: f.replace(/\.ya?ml$/, ''), file: path.join(dir, f) }))
+        : [];
+    const repo = this.repoChecklistsDir === defaultChecklistsDir() ? [] : scan(this.repoChecklistsDir);
+    const defaults = scan(defaultChecklistsDir());
+    const defaultIds = new Set(defaults.map((d) => d.id));
+    for (const r of repo) out.push({ ...r, origin: 'repo', overrides: defaultIds.has(r.id) });
+    const repoIds = new Set(repo.map((r) => r.id));
+    for (const d of defaults) if (!repoIds.has(d.id)) out.push({ ...d, origin: 'default', overrides: false });
+    return out;
+  }
+
+  /** `<checklist>` on the command line: a path to a YAML file, or an id. */
+  sourceFor(ref: string): { source: ChecklistSource; origin: { file: string; byId: boolean } } {
+    const looksLikePath = ref.includes('/') || /\.ya?ml$/.test(ref);
+    if (looksLikePath || (existsSync(ref) && statSync(ref).isFile())) {
+      const file = path.resolve(ref);
+      if (!existsSync(file)) throw new UsageError(`checklist file ${ref} does not exist`);
+      const text = readFileSync(file, 'utf8');
+      return { source: { id: path.basename(file).replace(/\.ya?ml$/, ''), file: path.relative(process.cwd(), file) || file, text }, origin: { file, byId: false } };
+    }
+    const src = this.resolver().find(ref);
+    if (!src) {
+      const known = this.listChecklists().map((c) => c.id);
+      throw new UsageError(`no checklist '${ref}' (looked in ${this.resolver().describe()}); known: ${known.join(', ')}`);
+    }
+    return { source: { ...src, file: path.relative(process.cwd(), src.file) || src.file }, origin: { file: src.id, byId: true } };
+  }
+
+  loadBundle(source: ChecklistSource): BundleResult {
+    return loadBundle(source, this.resolver(), STEP_KINDS);
+  }
+
+  /** Load a checklist (and its includes) or throw a UsageError listing every problem as file:line:column. */
+  mustLoad(ref: string) {
+    const { source, origin } = this.sourceFor(ref);
+    const r = this.loadBundle(source);
+    if (!r.bundle) throw new UsageError(r.diagnostics.map(formatDiagnostic).join('\n'));
+    return { bundle: r.bundle, origin };
+  }
+
+  /** The checklist as it is now, from where a session found it; null if it is gone or broken. */
+  reloadOrigin(origin: { file: string; byId: boolean }) {
+    try {
+      const source = origin.byId ? this.resolver().find(origin.file) : existsSync(origin.file) ? { id: path.basename(origin.file).replace(/\.ya?ml$/, ''), file: origin.file, text: readFileSync(origin.file, 'utf8') } : null;
+      if (!source) return null;
+      return this.loadBundle(source);
+    } catch {
+      return null;
+    }
+  }
+}

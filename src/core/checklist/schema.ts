@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { parseDuration } from '../duration.js';
+
+/** What a step kind contributes to the checklist schema: its own fields beside the common ones. */
+export interface StepKindSchema {
+  kind: string;
+  fields: z.ZodRawShape;
+}
+
+export const SLUG = /^[a-z0-9][a-z0-9-]*$/;
+export const PARAM_NAME = /^[a-z][a-z0-9_-]*$/;
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+export const durationSchema = z.union([z.string(), z.number()]).refine((v) => parseDuration(v) !== null, {
+  message: 'expected a duration like 30s, 5m, 2h or 1h30m',
+});
+
+export const commandSchema = z.union([
+  z.string().min(1, 'expected a non-empty command'),
+  z.array(z.string()).min(1, 'expected a non-empty argv list'),
+]);
+
+export const paramDefSchema = z.strictObject({
+  type: z.enum(['string', 'semver', 'boolean', 'integer', 'enum']).default('string'),
+  required: z.boolean().optional(),
+  default: scalar.optional(),
+  description: z.string().optional(),
+  choices: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+  pattern: z.string().optional(),
+  secret: z.boolean().optional(),
+});
+
+const conditionSchema = z.record(z.string(), z.union([scalar, z.array(scalar).min(1)]));
+
+const commonStepFields = {
+  id: z.string().regex(SLUG, 'expected a step id of lowercase letters, digits and dashes'),
+  title: z.string().min(1, 'expected a non-empty title'),
+  help: z.string().optional(),
+  policy: z.string().optional(),
+  when: conditionSchema.optional(),
+  unless: conditionSchema.optional(),
+};
+
+export function buildChecklistSchema(kinds: StepKindSchema[]) {
+  const variants = kinds.map((k) =>
+    z.strictObject({ ...commonStepFields, kind: z.literal(k.kind), ...k.fields }),
+  );
+  const step =
+    variants.length === 1
+      ? variants[0]
+      : z.discriminatedUnion('kind', variants as unknown as [z.ZodObject, z.ZodObject, ...z.ZodObject[]]);
+  return z.strictObject({
+    id: z.string().regex(SLUG, 'expected a checklist id of lowercase letters, digits and dashes'),
+    title: z.string().min(1, 'expected a non-empty title'),
+    description: z.string().optional(),
+    policy: z.string().optional(),
+    params: z.record(z.string().regex(PARAM_NAME, 'expected a parameter name like version or issue_id'), paramDefSchema).default({}),
+    steps: z.array(step).min(1, 'expected at least one step'),
+  });
+}

@@ -1,0 +1,109 @@
+import type { Condition, ParamValue } from './checklist/types.js';
+
+/** One step of a session's plan: a checklist's steps with includes expanded in place. */
+export interface PlanNode {
+  /** Unique in the session: the step id, prefixed by the ids of the `checklist` steps that include it (`staging/tests`). */
+  path: string;
+  id: string;
+  title: string;
+  kind: string;
+  depth: number;
+  parent: string | null;
+  /** The checklist this step is written in. */
+  checklist: string;
+  help?: string;
+  policy?: string;
+  when?: Condition;
+  unless?: Condition;
+  /** The include scope whose parameters the step sees ('' for the root checklist). */
+  scope: string;
+  /** The kind's own fields (run, timeout, use, with, prompt …), as written. */
+  spec: Record<string, unknown>;
+}
+
+export interface Scope {
+  checklist: string;
+  params: Record<string, ParamValue>;
+}
+
+export type Outcome = 'succeeded' | 'aborted';
+
+/** Event types and their data. New kinds of event are added here and folded in `reducer.ts`. */
+export interface EventDataMap {
+  'session.started': {
+    checklist: { id: string; title: string; sha256: string };
+    /** Where the checklist came from: a file path, or an id looked up in checklists/ and the defaults. */
+    origin: { file: string; byId: boolean };
+    params: Record<string, ParamValue>;
+    environment: string | null;
+    operator: string;
+    host: string;
+    pid: number;
+    mode: 'interactive' | 'non-interactive';
+    version: string;
+    plan: PlanNode[];
+    scopes: Record<string, Scope>;
+  };
+  'session.resumed': {
+    operator: string;
+    host: string;
+    pid: number;
+    /** The checklist changed since the session began and the operator forced the resume. */
+    forced?: { oldSha256: string; newSha256: string };
+    plan?: PlanNode[];
+    scopes?: Record<string, Scope>;
+  };
+  'session.paused': {
+    reason: 'confirmation-required' | 'step-failed' | 'interrupted' | 'operator';
+    message: string;
+    hint?: string;
+  };
+  'session.finished': { outcome: Outcome; reason?: string };
+  'step.started': { attempt: number; description?: string };
+  'step.spawned': { pid: number; command: string; cwd: string; startTime?: number | null };
+  'step.output': { stream: 'stdout' | 'stderr'; text: string };
+  'step.confirmed': { by: string; via: 'flag' | 'prompt'; note?: string };
+  'step.passed': { durationMs?: number; exitCode?: number; via?: 'probe' | 'confirmation' | 'command' | 'children' };
+  'step.failed': {
+    durationMs?: number;
+    exitCode: number | null;
+    signal?: string | null;
+    timedOut?: boolean;
+    reason: string;
+  };
+  'step.skipped': { reason: string; by: 'condition' | 'operator' };
+  'step.interrupted': { reason: string; stoppedPid?: number };
+  'step.probed': { result: 'done' | 'not-done' | 'unknown'; detail: string };
+  'note.added': { text: string };
+}
+
+export type EventType = keyof EventDataMap;
+
+export interface NewEvent<T extends EventType = EventType> {
+  type: T;
+  stepId?: string | null;
+  data: EventDataMap[T];
+  /** Who caused it; defaults to the session's operator. */
+  actor?: string;
+  /** Epoch ms; defaults to the injected clock. */
+  time?: number;
+}
+
+export interface AuditEvent<T extends EventType = EventType> {
+  sessionId: string;
+  seq: number;
+  time: number;
+  type: T;
+  stepId: string | null;
+  actor: string;
+  data: EventDataMap[T];
+}
+
+export interface StoredEvent<T extends EventType = EventType> extends AuditEvent<T> {
+  prevHash: string;
+  hash: string;
+}
+
+export function isEvent<T extends EventType>(e: AuditEvent, type: T): e is AuditEvent<T> {
+  return e.type === type;
+}

@@ -1,0 +1,303 @@
+import type { ParamValue } from './checklist/types.js';
+import type { AuditEvent, EventType, Outcome, PlanNode, Scope } from './events.js';
+
+export type StepStatus = 'pending' | 'running' | 'waiting' | 'passed' | 'failed' | 'skipped' | 'interrupted';
+export type SessionStatus = 'running' | 'waiting' | 'failed' | 'interrupted' | 'succeeded' | 'aborted';
+
+export const TAIL_LINES = 200;
+
+export interface OutputState {
+  lines: number;
+  bytes: number;
+  /** The last complete lines (at most TAIL_LINES). */
+  tail: string[];
+  /** The current incomplete line. */
+  partial: string;
+}
+
+export interface StepState {
+  path: string;
+  status: StepStatus;
+  attempts: number;
+  startedAt?: number;
+  endedAt?: number;
+  durationMs?: number;
+  exitCode?: number | null;
+  signal?: string | null;
+  timedOut?: boolean;
+  /** Why it failed, was skipped, interrupted or is waiting. */
+  reason?: string;
+  skippedBy?: 'condition' | 'operator';
+  via?: string;
+  confirmedBy?: string;
+  confirmedVia?: 'flag' | 'prompt';
+  pid?: number;
+  pidStart?: number | null;
+  command?: string;
+  probe?: { result: string; detail: string };
+  output: OutputState;
+}
+
+export interface Note {
+  time: number;
+  actor: string;
+  stepId: string | null;
+  text: string;
+}
+
+export interface SessionState {
+  id: string;
+  checklist: { id: string; title: string; sha256: string };
+  params: Record<string, ParamValue>;
+  environment: string | null;
+  operator: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  endedAt?: number;
+  lastTime: number;
+  seq: number;
+  status: SessionStatus;
+  outcome?: Outcome;
+  pause?: { reason: string; message: string; hint?: string; stepId: string | null };
+  plan: PlanNode[];
+  index: Record<string, number>;
+  scopes: Record<string, Scope>;
+  steps: StepState[];
+  current: string | null;
+  notes: Note[];
+  resumes: Array<{ time: number; operator: string; forced: boolean }>;
+}
+
+const EMPTY_OUTPUT: OutputState = { lines: 0, bytes: 0, tail: [], partial: '' };
+
+function freshStep(path: string): StepState {
+  return { path, status: 'pending', attempts: 0, output: EMPTY_OUTPUT };
+}
+
+function indexOf(plan: PlanNode[]): Record<string, number> {
+  const index: Record<string, number> = {};
+  plan.forEach((n, i) => (index[n.path] = i));
+  return index;
+}
+
+function appendOutput(out: OutputState, text: string): OutputState {
+  const pieces = (out.partial + text).split('\n');
+  const partial = pieces.pop() ?? '';
+  const newLines = pieces.length;
+  let tail = out.tail;
+  if (newLines) {
+    tail = newLines >= TAIL_LINES ? pieces.slice(-TAIL_LINES) : tail.concat(pieces);
+    if (tail.length > TAIL_LINES) tail = tail.slice(tail.length - TAIL_LINES);
+  }
+  return { lines: out.lines + newLines, bytes: out.bytes + text.length, tail, partial };
+}
+
+/** Replace the steps at the given indices (copy-on-write: one array copy per event). */
+function update(state: SessionState, changes: Array<[number, StepState]>, extra: Partial<SessionState>): SessionState {
+  const steps = state.steps.slice();
+  for (const [i, s] of changes) steps[i] = s;
+  return { ...state, ...extra, steps };
+}
+
+export function initialState(event: AuditEvent<'session.started'>): SessionState {
+  const d = event.data;
+  return {
+    id: event.sessionId,
+    checklist: d.checklist,
+    params: d.params,
+    environment: d.environment,
+    operator: d.operator,
+    host: d.host,
+    pid: d.pid,
+    startedAt: event.time,
+    lastTime: event.time,
+    seq: event.seq,
+    status: 'running',
+    plan: d.plan,
+    index: indexOf(d.plan),
+    scopes: d.scopes,
+    steps: d.plan.map((n) => freshStep(n.path)),
+    current: null,
+    notes: [],
+    resumes: [],
+  };
+}
+
+/** Fold one event into the state. Pure: the live run, resume, replay and reports all use this. */
+export function reduce(state: SessionState | null, event: AuditEvent): SessionState {
+  if (!state) {
+    if (event.type !== 'session.started') throw new Error(`session ${event.sessionId}: first event is ${event.type}, not session.started`);
+    return initialState(event as AuditEvent<'session.started'>);
+  }
+  const base = { seq: event.seq, lastTime: event.time };
+  const i = event.stepId != null ? state.index[event.stepId] : undefined;
+  const step = i !== undefined ? state.steps[i] : undefined;
+  const type = event.type as EventType;
+
+  switch (type) {
+    case 'session.started':
+      return { ...state, ...base };
+    case 'session.resumed': {
+      const d = (event as AuditEvent<'session.resumed'>).data;
+      let next: SessionState = {
+        ...state,
+        ...base,
+        status: 'running',
+        pause: undefined,
+        operator: d.operator,
+        host: d.host,
+        pid: d.pid,
+        resumes: [...state.resumes, { time: event.time, operator: d.operator, forced: !!d.forced }],
+      };
+      if (d.plan) {
+        const old = new Map(state.steps.map((s) => [s.path, s]));
+        next = {
+          ...next,
+          plan: d.plan,
+          index: indexOf(d.plan),
+          scopes: d.scopes ?? state.scopes,
+          steps: d.plan.map((n) => old.get(n.path) ?? freshStep(n.path)),
+          checklist: d.forced ? { ...state.checklist, sha256: d.forced.newSha256 } : state.checklist,
+        };
+      }
+      return next;
+    }
+    case 'session.paused': {
+      const d = (event as AuditEvent<'session.paused'>).data;
+      const status: SessionStatus =
+        d.reason === 'confirmation-required' ? 'waiting' : d.reason === 'step-failed' ? 'failed' : 'interrupted';
+      const changes: Array<[number, StepState]> =
+        step && i !== undefined && d.reason === 'confirmation-required' ? [[i, { ...step, status: 'waiting', reason: d.message }]] : [];
+      return update(state, changes, { ...base, status, current: null, pause: { ...d, stepId: event.stepId } });
+    }
+    case 'session.finished': {
+      const d = (event as AuditEvent<'session.finished'>).data;
+      return { ...state, ...base, status: d.outcome, outcome: d.outcome, endedAt: event.time, current: null, pause: undefined };
+    }
+    case 'note.added': {
+      const d = (event as AuditEvent<'note.added'>).data;
+      return { ...state, ...base, notes: [...state.notes, { time: event.time, actor: event.actor, stepId: event.stepId, text: d.text }] };
+    }
+    default:
+      break;
+  }
+
+  if (!step || i === undefined) return { ...state, ...base };
+
+  switch (type) {
+    case 'step.started': {
+      const d = (event as AuditEvent<'step.started'>).data;
+      return update(
+        state,
+        [[i, { ...freshStep(step.path), status: 'running', attempts: d.attempt, startedAt: event.time, output: EMPTY_OUTPUT, probe: step.probe }]],
+        { ...base, current: step.path, status: 'running', pause: undefined },
+      );
+    }
+    case 'step.spawned': {
+      const d = (event as AuditEvent<'step.spawned'>).data;
+      return update(state, [[i, { ...step, pid: d.pid, pidStart: d.startTime, command: d.command }]], base);
+    }
+    case 'step.output': {
+      const d = (event as AuditEvent<'step.output'>).data;
+      return update(state, [[i, { ...step, output: appendOutput(step.output, d.text) }]], base);
+    }
+    case 'step.confirmed': {
+      const d = (event as AuditEvent<'step.confirmed'>).data;
+      return update(state, [[i, { ...step, confirmedBy: d.by, confirmedVia: d.via }]], base);
+    }
+    case 'step.passed': {
+      const d = (event as AuditEvent<'step.passed'>).data;
+      return update(
+        state,
+        [[i, { ...step, status: 'passed', endedAt: event.time, durationMs: d.durationMs, exitCode: d.exitCode, via: d.via, reason: undefined }]],
+        { ...base, current: null },
+      );
+    }
+    case 'step.failed': {
+      const d = (event as AuditEvent<'step.failed'>).data;
+      return update(
+        state,
+        [[i, { ...step, status: 'failed', endedAt: event.time, durationMs: d.durationMs, exitCode: d.exitCode, signal: d.signal, timedOut: d.timedOut, reason: d.reason }]],
+        { ...base, current: null },
+      );
+    }
+    case 'step.skipped': {
+      const d = (event as AuditEvent<'step.skipped'>).data;
+      const changes: Array<[number, StepState]> = [[i, { ...step, status: 'skipped', endedAt: event.time, reason: d.reason, skippedBy: d.by }]];
+      // Skipping an include skips everything inside it.
+      const prefix = step.path + '/';
+      for (let j = i + 1; j < state.plan.length && state.plan[j].path.startsWith(prefix); j++) {
+        changes.push([j, { ...state.steps[j], status: 'skipped', reason: `inside skipped '${step.path}': ${d.reason}`, skippedBy: d.by }]);
+      }
+      return update(state, changes, { ...base, current: state.current === step.path ? null : state.current });
+    }
+    case 'step.interrupted': {
+      const d = (event as AuditEvent<'step.interrupted'>).data;
+      return update(state, [[i, { ...step, status: 'interrupted', endedAt: event.time, reason: d.reason }]], {
+        ...base,
+        current: state.current === step.path ? null : state.current,
+      });
+    }
+    case 'step.probed': {
+      const d = (event as AuditEvent<'step.probed'>).data;
+      return update(state, [[i, { ...step, probe: { result: d.result, detail: d.detail } }]], base);
+    }
+    default:
+      return { ...state, ...base };
+  }
+}
+
+export function reduceAll(events: Iterable<AuditEvent>): SessionState | null {
+  let s: SessionState | null = null;
+  for (const e of events) s = reduce(s, e);
+  return s;
+}
+
+const DONE: ReadonlySet<StepStatus> = new Set(['passed', 'skipped']);
+
+/** The status an include shows: derived from what is inside it. */
+export function groupStatus(state: SessionState, path: string): StepStatus {
+  const i = state.index[path];
+  const own = state.steps[i];
+  if (own.status === 'skipped') return 'skipped';
+  const prefix = path + '/';
+  let any = false;
+  let all = true;
+  let result: StepStatus | null = null;
+  for (let j = i + 1; j < state.plan.length && state.plan[j].path.startsWith(prefix); j++) {
+    if (state.plan[j].kind === 'checklist') continue;
+    const s = state.steps[j].status;
+    any = true;
+    if (s === 'running' || s === 'waiting' || s === 'failed' || s === 'interrupted') result ??= s;
+    if (!DONE.has(s)) all = false;
+  }
+  if (result) return result;
+  if (any && all) return 'passed';
+  return state.steps.slice(i + 1).some((s) => s.path.startsWith(prefix) && DONE.has(s.status)) ? 'running' : 'pending';
+}
+
+/** The first step (not an include) that has not passed or been skipped: where a run continues. */
+export function nextStep(state: SessionState): PlanNode | null {
+  for (let j = 0; j < state.plan.length; j++) {
+    const node = state.plan[j];
+    if (node.kind === 'checklist' && state.steps[j].status !== 'skipped') continue;
+    if (!DONE.has(state.steps[j].status)) return node;
+  }
+  return null;
+}
+
+/** Counts for a progress line: done (passed or skipped) of all leaf steps. */
+export function progress(state: SessionState): { done: number; total: number; failed: number } {
+  let done = 0;
+  let total = 0;
+  let failed = 0;
+  state.plan.forEach((n, j) => {
+    if (n.kind === 'checklist') return;
+    total++;
+    const s = state.steps[j].status;
+    if (DONE.has(s)) done++;
+    if (s === 'failed') failed++;
+  });
+  return { done, total, failed };
+}

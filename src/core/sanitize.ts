@@ -1,0 +1,102 @@
+/**
+ * What reaches the audit log or the screen from outside (command output, commit messages, metric labels,
+ * parameters) goes through here first:
+ *  - terminal control sequences are neutralised: every C0/C1 control except newline and tab becomes a
+ *    visible stand-in (ESC → "␛", BEL → "␇", CSI → "\u009b" spelled out), so nothing from outside can move the
+ *    cursor, retitle the terminal, write to the clipboard (OSC 52) or hide text; bidirectional overrides
+ *    (Trojan Source) are spelled out too;
+ *  - secrets are redacted: passwords in URLs, Authorization headers, well-known token formats, `KEY=value`
+ *    where KEY names a secret, and the literal values the config or a checklist marks secret.
+ */
+
+const CONTROL_RE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+
+function visible(ch: string): string {
+  const code = ch.charCodeAt(0);
+  if (code < 0x20) return String.fromCharCode(0x2400 + code); // control pictures: ␀ … ␟
+  if (code === 0x7f) return '\u2421'; // ␡
+  return `\\u{${code.toString(16)}}`;
+}
+
+/** Neutralise terminal control sequences; keeps `\n` and `\t`, turns `\r\n` into `\n` and a lone `\r` into `\n`. */
+export function neutralize(text: string): string {
+  let t = text;
+  if (t.includes('\r')) t = t.replace(/\r\n/g, '\n').replace(/\r/g, '\n');
+  CONTROL_RE.lastIndex = 0;
+  return CONTROL_RE.test(t) ? t.replace(CONTROL_RE, visible) : t;
+}
+
+export const REDACTED = '[REDACTED]';
+
+const PATTERNS: Array<[RegExp, string | ((...m: string[]) => string)]> = [
+  // scheme://user:password@host → keep the user, hide the password
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):([^\s@/]+)@/gi, (_m, pre) => `${pre}:${REDACTED}@`],
+  // Authorization / Proxy-Authorization headers and curl -u user:pass
+  [/\b((?:proxy-)?authorization\s*[:=]\s*)("?)(?:(?:bearer|basic|token|digest|negotiate)\s+)?[^\s"',;]+/gi, (_m, pre, q) => `${pre}${q}${REDACTED}`],
+  [/\b(x-api-key|x-auth-token|api-key|private-token)(\s*[:=]\s*)("?)[^\s"',;]+/gi, (_m, k, sep, q) => `${k}${sep}${q}${REDACTED}`],
+  // PEM private keys
+  [/-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g, `-----BEGIN PRIVATE KEY----- ${REDACTED}`],
+  // Well-known token formats
+  [/\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g, REDACTED],
+  [/\bglpat-[A-Za-z0-9_-]{16,}\b/g, REDACTED],
+  [/\bxox[abposr]-[A-Za-z0-9-]{10,}\b/g, REDACTED],
+  [/\bnpm_[A-Za-z0-9]{30,}\b/g, REDACTED],
+  [/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, REDACTED],
+  [/\bsk-[A-Za-z0-9_-]{20,}\b/g, REDACTED],
+  [/\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g, REDACTED],
+  // KEY=value / "key": "value" where the key names a secret
+  [
+    /\b([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]*)("?\s*[:=]\s*)("?)(?!\[REDACTED\])[^\s"',;&]+/gi,
+    (_m, k, sep, q) => `${k}${sep}${q}${REDACTED}`,
+  ],
+];
+
+export interface Redactor {
+  (text: string): string;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * A redactor for the given literal secret values (env vars the config marks secret, secret params).
+ * Values shorter than 4 characters are ignored: redacting "1" would destroy the log and protect nothing.
+ */
+export function makeRedactor(secretValues: Iterable<string> = []): Redactor {
+  const literals = [...new Set([...secretValues].filter((v) => typeof v === 'string' && v.length >= 4))].sort(
+    (a, b) => b.length - a.length,
+  );
+  const literalRe = literals.length ? new RegExp(literals.map(escapeRe).join('|'), 'g') : null;
+  return (text: string) => {
+    let t = text;
+    if (literalRe) t = t.replace(literalRe, REDACTED);
+    for (const [re, rep] of PATTERNS) {
+      re.lastIndex = 0;
+      if (re.test(t)) {
+        re.lastIndex = 0;
+        t = t.replace(re, rep as never);
+      }
+    }
+    return t;
+  };
+}
+
+export const defaultRedactor = makeRedactor();
+
+/** Redact then neutralise one string: the order matters, so a secret cannot hide behind an escape sequence. */
+export function sanitizeText(text: string, redact: Redactor = defaultRedactor): string {
+  return neutralize(redact(text));
+}
+
+/** Sanitise every string (keys too) inside a JSON-like value; returns a new value. */
+export function sanitizeValue<T>(value: T, redact: Redactor = defaultRedactor): T {
+  if (typeof value === 'string') return sanitizeText(value, redact) as T;
+  if (Array.isArray(value)) return value.map((v) => sanitizeValue(v, redact)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[neutralize(k)] = sanitizeValue(v, redact);
+    return out as T;
+  }
+  return value;
+}

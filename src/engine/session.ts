@@ -1,0 +1,472 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import type { Clock } from '../adapters/clock.js';
+import type { Identity } from '../adapters/identity.js';
+import { isProcessAlive, processStartTime, runCommand, stopOrphan, type ShellRequest } from '../adapters/shell.js';
+import type { AuditStore, LockRow } from '../audit/store.js';
+import type { ChecklistBundle } from '../core/checklist/bundle.js';
+import type { ParamValue } from '../core/checklist/types.js';
+import { formatDuration } from '../core/duration.js';
+import type { NewEvent, PlanNode, Scope, StoredEvent } from '../core/events.js';
+import { evaluateConditions } from '../core/params.js';
+import { ancestors, buildPlan } from '../core/plan.js';
+import { nextStep, reduce, reduceAll, type SessionState } from '../core/reducer.js';
+import type { Decision, StepContext, StepKind, StepOutcome } from '../steps/types.js';
+import { OutputBuffer } from './output-buffer.js';
+
+/** How the session asks its operator: a prompt in a terminal, or `--yes` flags when non-interactive. */
+export interface Interaction {
+  confirm(node: PlanNode, prompt: string, state: SessionState): Promise<Decision>;
+}
+
+export interface EngineDeps {
+  store: AuditStore;
+  kinds: Map<string, StepKind>;
+  identity: Identity;
+  clock: Clock;
+  repoDir: string;
+  /** Extra environment for every command (from the config). */
+  env?: Record<string, string>;
+  interaction: Interaction;
+  signal: AbortSignal;
+  version: string;
+  /** Called after each event is durable and folded in: write before show. */
+  onEvent?(event: StoredEvent, state: SessionState): void;
+}
+
+export type ExitCode = 0 | 1 | 2 | 3;
+
+export interface RunResult {
+  exitCode: ExitCode;
+  state: SessionState;
+  message: string;
+  hint?: string;
+}
+
+export class EngineError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
+const LOCK_STALE_MS = 90_000;
+const HEARTBEAT_MS = 15_000;
+
+export function newSessionId(now: number): string {
+  const iso = new Date(now).toISOString();
+  return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}-${randomBytes(2).toString('hex')}`;
+}
+
+function lockScope(sessionId: string, environment: string | null): string {
+  return environment ? `env:${environment}` : `session:${sessionId}`;
+}
+
+function envName(param: string): string {
+  return `COCKPIT_PARAM_${param.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+function secretValues(bundle: ChecklistBundle, scopes: Record<string, Scope>): string[] {
+  const out: string[] = [];
+  for (const scope of Object.values(scopes)) {
+    const defs = bundle.byId.get(scope.checklist)?.checklist.params ?? {};
+    for (const [name, value] of Object.entries(scope.params)) if (defs[name]?.secret) out.push(String(value));
+  }
+  return out;
+}
+
+async function takeLock(deps: EngineDeps, sessionId: string, environment: string | null, reason: string): Promise<string> {
+  const scope = lockScope(sessionId, environment);
+  const now = deps.clock.now();
+  const lock: LockRow = {
+    scope,
+    sessionId,
+    holder: deps.identity.operator,
+    host: deps.identity.host,
+    pid: process.pid,
+    reason,
+    since: now,
+    heartbeat: now,
+  };
+  const res = await deps.store.acquireLock(lock, (held) =>
+    held.host === deps.identity.host ? !isProcessAlive(held.pid) || held.pid === process.pid : now - held.heartbeat > LOCK_STALE_MS,
+  );
+  if (!res.ok) {
+    const h = res.held;
+    throw new EngineError(
+      `${environment ? `environment '${environment}'` : `session ${sessionId}`} is locked by ${h.holder} on ${h.host} (pid ${h.pid}) since ${new Date(h.since).toISOString()}: ${h.reason}` +
+        `\n  session ${h.sessionId}; the lock is released when that run stops (a dead holder's lock is taken over automatically).`,
+      2,
+    );
+  }
+  return scope;
+}
+
+export interface StartInput {
+  bundle: ChecklistBundle;
+  params: Record<string, ParamValue>;
+  origin: { file: string; byId: boolean };
+  mode: 'interactive' | 'non-interactive';
+}
+
+/** Create a session (after the lock is held), durable before anything runs. */
+export async function startSession(deps: EngineDeps, input: StartInput): Promise<SessionRunner> {
+  const { bundle, params } = input;
+  const planned = buildPlan(bundle, params);
+  if (planned.errors.length) throw new EngineError(planned.errors.join('\n'), 2);
+  const now = deps.clock.now();
+  const id = newSessionId(now);
+  const environment = typeof params.environment === 'string' ? params.environment : null;
+  const root = bundle.root.checklist;
+  deps.store.addSecrets(secretValues(bundle, planned.scopes));
+  const scope = await takeLock(deps, id, environment, `${root.id} ${Object.entries(params).map(([k, v]) => `${k}=${v}`).join(' ')}`.trim());
+  const first: NewEvent<'session.started'> = {
+    type: 'session.started',
+    actor: deps.identity.operator,
+    time: now,
+    data: {
+      checklist: { id: root.id, title: root.title, sha256: bundle.sha256 },
+      origin: input.origin,
+      params,
+      environment,
+      operator: deps.identity.operator,
+      host: deps.identity.host,
+      pid: process.pid,
+      mode: input.mode,
+      version: deps.version,
+      plan: planned.plan,
+      scopes: planned.scopes,
+    },
+  };
+  const stored = await deps.store.createSession(
+    {
+      id,
+      checklistId: root.id,
+      checklistTitle: root.title,
+      checklistText: bundle.root.source.text,
+      checklistSources: bundle.sources,
+      checklistSha256: bundle.sha256,
+      params,
+      environment,
+      operator: deps.identity.operator,
+      host: deps.identity.host,
+      startedAt: now,
+    },
+    first,
+  );
+  const state = reduce(null, stored);
+  deps.onEvent?.(stored, state);
+  return new SessionRunner(deps, state, scope);
+}
+
+export interface ResumeInput {
+  sessionId: string;
+  /** The checklist as it is now (null when it can no longer be found). */
+  current: ChecklistBundle | null;
+  force: boolean;
+  skip?: { step: string; reason: string };
+}
+
+/** Continue a session that stopped: crashed, failed, waiting for a confirmation, or interrupted. */
+export async function resumeSession(deps: EngineDeps, input: ResumeInput): Promise<SessionRunner> {
+  const events = await deps.store.readEvents(input.sessionId);
+  const state = reduceAll(events);
+  if (!state) throw new EngineError(`session ${input.sessionId} has no events`, 2);
+  if (state.outcome) throw new EngineError(`session ${input.sessionId} already finished (${state.outcome}); there is nothing to resume`, 2);
+
+  const oldSha = state.checklist.sha256;
+  const changed = !input.current || input.current.sha256 !== oldSha;
+  let plan: { plan: PlanNode[]; scopes: Record<string, Scope> } | undefined;
+  if (changed && !input.force) {
+    throw new EngineError(
+      input.current
+        ? `checklist '${state.checklist.id}' changed since session ${state.id} began (sha256 ${oldSha.slice(0, 12)} → ${input.current.sha256.slice(0, 12)}).\n  Resuming would run steps that differ from the ones the session started with. Re-run with --force to continue with the checklist as it is now (recorded in the audit log).`
+        : `checklist '${state.checklist.id}' can no longer be found. Re-run with --force to continue with the version pinned in the session (recorded in the audit log).`,
+      2,
+    );
+  }
+  if (changed && input.current) {
+    const planned = buildPlan(input.current, state.params);
+    if (planned.errors.length) throw new EngineError(planned.errors.join('\n'), 2);
+    plan = planned;
+    deps.store.addSecrets(secretValues(input.current, planned.scopes));
+  }
+  const scope = await takeLock(deps, state.id, state.environment, `resume ${state.checklist.id}`);
+  const runner = new SessionRunner(deps, state, scope);
+  await runner.emit([
+    {
+      type: 'session.resumed',
+      actor: deps.identity.operator,
+      data: {
+        operator: deps.identity.operator,
+        host: deps.identity.host,
+        pid: process.pid,
+        ...(changed ? { forced: { oldSha256: oldSha, newSha256: input.current?.sha256 ?? oldSha } } : {}),
+        ...(plan ? { plan: plan.plan, scopes: plan.scopes } : {}),
+      },
+    },
+  ]);
+  await runner.markInterrupted();
+  if (input.skip) await runner.skipByOperator(input.skip.step, input.skip.reason);
+  return runner;
+}
+
+/** Runs a session's remaining steps, one at a time, appending every event before it is shown. */
+export class SessionRunner {
+  private chain: Promise<unknown> = Promise.resolve();
+  private writeError: Error | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly deps: EngineDeps,
+    public state: SessionState,
+    private readonly lockScope: string,
+  ) {}
+
+  get id(): string {
+    return this.state.id;
+  }
+
+  /** Append events (serialised with every other append of this session), then fold and show them. */
+  emit(list: NewEvent[]): Promise<StoredEvent[]> {
+    const p = this.chain.then(async () => {
+      const stored = await this.deps.store.append(this.state.id, list.map((e) => ({ actor: this.deps.identity.operator, ...e, time: e.time ?? this.deps.clock.now() })));
+      for (const e of stored) {
+        this.state = reduce(this.state, e);
+        this.deps.onEvent?.(e, this.state);
+      }
+      return stored;
+    });
+    this.chain = p.catch((e: Error) => {
+      this.writeError ??= e;
+    });
+    return p;
+  }
+
+  /** A step that was running when the cockpit died: stop what it left running, record it as interrupted. */
+  async markInterrupted(): Promise<void> {
+    const path = this.state.current;
+    if (!path) return;
+    const step = this.state.steps[this.state.index[path]];
+    let stoppedPid: number | undefined;
+    if (step.pid && (await stopOrphan(step.pid, step.pidStart ?? null))) stoppedPid = step.pid;
+    await this.emit([
+      {
+        type: 'step.interrupted',
+        stepId: path,
+        data: {
+          reason: `the cockpit stopped while this step was running${stoppedPid ? `; its process group ${stoppedPid} was still running and was stopped` : ''}`,
+          ...(stoppedPid ? { stoppedPid } : {}),
+        },
+      },
+    ]);
+  }
+
+  async skipByOperator(stepRef: string, reason: string): Promise<void> {
+    const node = this.findStep(stepRef);
+    if (!node) throw new EngineError(`no step '${stepRef}' in session ${this.id}`, 2);
+    if (!reason.trim()) throw new EngineError('skipping a step needs a reason (--reason "…")', 2);
+    await this.emit([{ type: 'step.skipped', stepId: node.path, data: { reason, by: 'operator' } }]);
+  }
+
+  findStep(ref: string): PlanNode | undefined {
+    return this.state.plan.find((n) => n.path === ref) ?? this.state.plan.find((n) => n.id === ref && this.state.steps[this.state.index[n.path]].status !== 'passed');
+  }
+
+  async addNote(text: string, stepId: string | null = null): Promise<void> {
+    await this.emit([{ type: 'note.added', stepId, data: { text } }]);
+  }
+
+  private scopeParams(node: PlanNode): Record<string, ParamValue> {
+    return this.state.scopes[node.scope]?.params ?? {};
+  }
+
+  private context(node: PlanNode, attempt: number, output: OutputBuffer): StepContext {
+    const params = this.scopeParams(node);
+    const env: Record<string, string> = {
+      ...(this.deps.env ?? {}),
+      COCKPIT_SESSION: this.state.id,
+      COCKPIT_STEP: node.path,
+      COCKPIT_REPO: this.deps.repoDir,
+      COCKPIT_OPERATOR: this.deps.identity.operator,
+    };
+    for (const [k, v] of Object.entries(params)) env[envName(k)] = String(v);
+    return {
+      node,
+      params,
+      repoDir: this.deps.repoDir,
+      attempt,
+      env,
+      clock: this.deps.clock,
+      signal: this.deps.signal,
+      run: async (req: Omit<ShellRequest, 'signal' | 'onOutput' | 'onSpawn'>) => {
+        if (!existsSync(req.cwd) || !statSync(req.cwd).isDirectory()) {
+          return { exitCode: null, signal: null, timedOut: false, aborted: false, spawnError: `working directory ${req.cwd} does not exist`, durationMs: 0 };
+        }
+        const command = req.argv ? req.argv.join(' ') : (req.script ?? '');
+        const result = await runCommand({
+          ...req,
+          signal: this.deps.signal,
+          onSpawn: (pid) => {
+            void this.emit([{ type: 'step.spawned', stepId: node.path, actor: 'cockpit', data: { pid, command, cwd: req.cwd, startTime: processStartTime(pid) } }]);
+          },
+          onOutput: (stream, text) => output.push(stream, text),
+        });
+        output.flush(true);
+        await this.chain;
+        return result;
+      },
+      confirm: (prompt) => this.deps.interaction.confirm(node, prompt, this.state),
+    };
+  }
+
+  private checkWrites(): void {
+    if (this.writeError) throw new EngineError(`the audit log could not be written: ${this.writeError.message}`, 1);
+  }
+
+  private hint(): string {
+    return `cockpit resume ${this.id}`;
+  }
+
+  async run(): Promise<RunResult> {
+    this.heartbeatTimer = setInterval(() => {
+      void this.deps.store.heartbeat(this.lockScope, this.id, this.deps.clock.now()).catch(() => undefined);
+    }, HEARTBEAT_MS);
+    this.heartbeatTimer.unref();
+    try {
+      const result = await this.loop();
+      return result;
+    } finally {
+      clearInterval(this.heartbeatTimer);
+      await this.chain;
+      await this.deps.store.releaseLock(this.lockScope, this.id).catch(() => undefined);
+    }
+  }
+
+  private async stopForOperator(path: string | null): Promise<RunResult> {
+    const events: NewEvent[] = [];
+    if (path) events.push({ type: 'step.interrupted', stepId: path, data: { reason: 'stopped by the operator' } });
+    events.push({ type: 'session.paused', stepId: path, data: { reason: 'operator', message: 'stopped by the operator', hint: this.hint() } });
+    await this.emit(events);
+    return { exitCode: 3, state: this.state, message: `stopped by the operator; the session can be resumed`, hint: this.hint() };
+  }
+
+  private async loop(): Promise<RunResult> {
+    const { kinds } = this.deps;
+    for (;;) {
+      this.checkWrites();
+      if (this.deps.signal.aborted) return this.stopForOperator(null);
+      const node = nextStep(this.state);
+      if (!node) {
+        await this.emit([{ type: 'session.finished', data: { outcome: 'succeeded' } }]);
+        const took = formatDuration(this.state.lastTime - this.state.startedAt);
+        return { exitCode: 0, state: this.state, message: `${this.state.checklist.title}: all steps done in ${took}` };
+      }
+      // An include whose condition does not hold skips everything inside it.
+      let skipped = false;
+      for (const anc of ancestors(this.state.plan, this.state.index, node.path)) {
+        if (this.state.steps[this.state.index[anc.path]].status === 'skipped') continue;
+        const c = evaluateConditions(anc.when, anc.unless, this.scopeParams(anc));
+        if (!c.pass) {
+          await this.emit([{ type: 'step.skipped', stepId: anc.path, actor: 'cockpit', data: { reason: c.reason, by: 'condition' } }]);
+          skipped = true;
+          break;
+        }
+      }
+      if (skipped) continue;
+      const cond = evaluateConditions(node.when, node.unless, this.scopeParams(node));
+      if (!cond.pass) {
+        await this.emit([{ type: 'step.skipped', stepId: node.path, actor: 'cockpit', data: { reason: cond.reason, by: 'condition' } }]);
+        continue;
+      }
+      const kind = kinds.get(node.kind);
+      const i = this.state.index[node.path];
+      if (!kind) {
+        await this.emit([
+          { type: 'step.failed', stepId: node.path, data: { exitCode: null, reason: `this cockpit does not know step kind '${node.kind}'` } },
+          { type: 'session.paused', stepId: node.path, data: { reason: 'step-failed', message: `unknown step kind '${node.kind}'`, hint: this.hint() } },
+        ]);
+        return { exitCode: 1, state: this.state, message: `step '${node.path}': unknown step kind '${node.kind}'` };
+      }
+      const before = this.state.steps[i];
+      const attempt = before.attempts + 1;
+
+      const output = new OutputBuffer((chunks) => {
+        void this.emit(chunks.map((c) => ({ type: 'step.output' as const, stepId: node.path, actor: 'cockpit', data: { stream: c.stream, text: c.text } })));
+      });
+      const ctx = this.context(node, attempt, output);
+
+      if (before.status === 'interrupted' && kind.probe && !kind.manual) {
+        const pr = await kind.probe(ctx);
+        if (pr) {
+          await this.emit([{ type: 'step.probed', stepId: node.path, actor: 'cockpit', data: pr }]);
+          if (pr.result === 'done') {
+            await this.emit([{ type: 'step.passed', stepId: node.path, actor: 'cockpit', data: { via: 'probe' } }]);
+            continue;
+          }
+        }
+      }
+
+      const startedAt = this.deps.clock.now();
+      await this.emit([{ type: 'step.started', stepId: node.path, data: { attempt, description: kind.describe(node, ctx.params) } }]);
+      let outcome: StepOutcome;
+      try {
+        outcome = await kind.execute(ctx);
+      } catch (e) {
+        outcome = { status: 'failed', exitCode: null, reason: `internal error: ${(e as Error).message}` };
+      }
+      output.flush(true);
+      await this.chain;
+      this.checkWrites();
+      const durationMs = this.deps.clock.now() - startedAt;
+
+      switch (outcome.status) {
+        case 'passed': {
+          const events: NewEvent[] = [];
+          if (outcome.confirmation) events.push({ type: 'step.confirmed', stepId: node.path, actor: outcome.confirmation.by, data: outcome.confirmation });
+          events.push({ type: 'step.passed', stepId: node.path, data: { durationMs, exitCode: outcome.exitCode, via: outcome.via } });
+          await this.emit(events);
+          break;
+        }
+        case 'skipped':
+          await this.emit([{ type: 'step.skipped', stepId: node.path, data: { reason: outcome.reason, by: 'operator' } }]);
+          break;
+        case 'failed': {
+          await this.emit([
+            {
+              type: 'step.failed',
+              stepId: node.path,
+              data: { durationMs, exitCode: outcome.exitCode, signal: outcome.signal ?? null, timedOut: outcome.timedOut ?? false, reason: outcome.reason },
+            },
+            {
+              type: 'session.paused',
+              stepId: node.path,
+              data: {
+                reason: 'step-failed',
+                message: `step '${node.path}' failed: ${outcome.reason}`,
+                hint: `fix the cause, then retry with: ${this.hint()}   (or skip it: ${this.hint()} --skip ${node.path} --reason "…")`,
+              },
+            },
+          ]);
+          return { exitCode: 1, state: this.state, message: `step '${node.path}' (${node.title}) failed: ${outcome.reason}`, hint: this.state.pause?.hint };
+        }
+        case 'waiting': {
+          await this.emit([
+            { type: 'session.paused', stepId: node.path, data: { reason: 'confirmation-required', message: outcome.message, hint: outcome.hint } },
+          ]);
+          return { exitCode: 1, state: this.state, message: outcome.message, hint: outcome.hint };
+        }
+        case 'aborted': {
+          if (this.deps.signal.aborted) return this.stopForOperator(node.path);
+          await this.emit([
+            { type: 'step.interrupted', stepId: node.path, data: { reason: outcome.reason } },
+            { type: 'session.finished', stepId: node.path, data: { outcome: 'aborted', reason: outcome.reason } },
+          ]);
+          return { exitCode: 3, state: this.state, message: `aborted by the operator: ${outcome.reason}` };
+        }
+      }
+    }
+  }
+}

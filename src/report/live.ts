@@ -1,0 +1,121 @@
+import type { StoredEvent } from '../core/events.js';
+import { formatDuration } from '../core/duration.js';
+import type { SessionState } from '../core/reducer.js';
+import { GLYPH, makeStyler } from './style.js';
+
+type Write = (text: string) => void;
+
+/** One JSON object per event, as soon as it is durable. */
+export function jsonPrinter(write: Write) {
+  return (e: StoredEvent) => write(JSON.stringify(e) + '\n');
+}
+
+function leafPosition(state: SessionState, path: string): string {
+  let n = 0;
+  let total = 0;
+  for (const node of state.plan) {
+    if (node.kind === 'checklist') continue;
+    total++;
+    if (node.path === path) n = total;
+  }
+  return `${n}/${total}`;
+}
+
+/** Human-readable live progress for `run --non-interactive` and the line-mode prompt. */
+export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLocation: string) {
+  const c = makeStyler(stream);
+  const atLineStart: Record<string, boolean> = { stdout: true, stderr: true };
+  return (e: StoredEvent, state: SessionState) => {
+    const node = e.stepId ? state.plan[state.index[e.stepId]] : undefined;
+    const pad = node ? '  '.repeat(node.depth) : '';
+    const title = node ? `${node.title} ${c('gray', `(${node.path})`)}` : '';
+    switch (e.type) {
+      case 'session.started': {
+        const d = (e as StoredEvent<'session.started'>).data;
+        const params = Object.entries(d.params).map(([k, v]) => `${k}=${v}`).join(' ');
+        write(`${c('bold', `● ${d.checklist.title}`)} ${c('gray', `[${d.checklist.id}]`)}${params ? ` ${params}` : ''}\n`);
+        write(c('gray', `  session ${e.sessionId} · ${d.operator}@${d.host} · audit log ${auditLocation}\n`));
+        break;
+      }
+      case 'session.resumed': {
+        const d = (e as StoredEvent<'session.resumed'>).data;
+        write(`${c('bold', `● resumed ${state.checklist.title}`)} ${c('gray', `session ${e.sessionId} · ${d.operator}@${d.host}`)}\n`);
+        if (d.forced) write(c('yellow', `  ⚠ forced: the checklist changed since the session began (${d.forced.oldSha256.slice(0, 12)} → ${d.forced.newSha256.slice(0, 12)})\n`));
+        break;
+      }
+      case 'step.started': {
+        if (!node) break;
+        const d = (e as StoredEvent<'step.started'>).data;
+        const attempt = d.attempt > 1 ? c('yellow', ` (attempt ${d.attempt})`) : '';
+        write(`${pad}${c('cyan', `${GLYPH.running} [${leafPosition(state, node.path)}]`)} ${title}${attempt}\n`);
+        if (d.description && node.kind !== 'confirm') write(`${pad}  ${c('gray', d.description)}\n`);
+        atLineStart.stdout = atLineStart.stderr = true;
+        break;
+      }
+      case 'step.output': {
+        const d = (e as StoredEvent<'step.output'>).data;
+        let out = '';
+        for (const piece of d.text.split(/(?<=\n)/)) {
+          if (atLineStart[d.stream]) out += `${pad}  ${c('gray', '│')} `;
+          out += piece;
+          atLineStart[d.stream] = piece.endsWith('\n');
+        }
+        write(out);
+        break;
+      }
+      case 'step.confirmed': {
+        const d = (e as StoredEvent<'step.confirmed'>).data;
+        write(`${pad}  ${c('green', GLYPH.passed)} confirmed ${d.via === 'flag' ? 'by flag (--yes)' : 'at the prompt'} · ${d.by}${d.note ? ` · ${d.note}` : ''}\n`);
+        break;
+      }
+      case 'step.passed': {
+        if (!node) break;
+        const d = (e as StoredEvent<'step.passed'>).data;
+        if (!atLineStart.stdout || !atLineStart.stderr) write('\n');
+        atLineStart.stdout = atLineStart.stderr = true;
+        if (d.via === 'probe') write(`${pad}${c('green', GLYPH.passed)} ${title}: already done (probe)\n`);
+        else write(`${pad}  ${c('green', `${GLYPH.passed} passed`)}${d.durationMs !== undefined ? c('gray', ` in ${formatDuration(d.durationMs)}`) : ''}\n`);
+        break;
+      }
+      case 'step.failed': {
+        const d = (e as StoredEvent<'step.failed'>).data;
+        if (!atLineStart.stdout || !atLineStart.stderr) write('\n');
+        atLineStart.stdout = atLineStart.stderr = true;
+        write(`${pad}  ${c('red', `${GLYPH.failed} failed`)}: ${d.reason}${d.durationMs !== undefined ? c('gray', ` after ${formatDuration(d.durationMs)}`) : ''}\n`);
+        break;
+      }
+      case 'step.skipped': {
+        const d = (e as StoredEvent<'step.skipped'>).data;
+        write(`${pad}${c('yellow', GLYPH.skipped)} ${title} skipped${d.by === 'operator' ? ' by the operator' : ''}: ${d.reason}\n`);
+        break;
+      }
+      case 'step.interrupted': {
+        const d = (e as StoredEvent<'step.interrupted'>).data;
+        write(`${pad}${c('yellow', GLYPH.interrupted)} ${title} interrupted: ${d.reason}\n`);
+        break;
+      }
+      case 'step.probed': {
+        const d = (e as StoredEvent<'step.probed'>).data;
+        write(`${pad}  ${c('gray', `probe: ${d.detail}`)}\n`);
+        break;
+      }
+      case 'note.added': {
+        const d = (e as StoredEvent<'note.added'>).data;
+        write(`${pad}  ${c('magenta', '✎ note')} (${e.actor}): ${d.text}\n`);
+        break;
+      }
+      case 'session.paused': {
+        const d = (e as StoredEvent<'session.paused'>).data;
+        write(`${c('yellow', '‖ paused')}: ${d.message}\n`);
+        if (d.hint) write(`  ${d.hint}\n`);
+        break;
+      }
+      case 'session.finished': {
+        const d = (e as StoredEvent<'session.finished'>).data;
+        const took = formatDuration(e.time - state.startedAt);
+        write(d.outcome === 'succeeded' ? c('green', `● done: ${state.checklist.title} in ${took}\n`) : c('red', `● aborted: ${d.reason ?? ''}\n`));
+        break;
+      }
+    }
+  };
+}

@@ -1,0 +1,232 @@
+import { formatDuration } from '../core/duration.js';
+import type { StoredEvent } from '../core/events.js';
+import { groupStatus, reduce, type SessionState } from '../core/reducer.js';
+import { GLYPH } from './style.js';
+
+export interface TimelineEntry {
+  time: number;
+  actor: string;
+  stepId: string | null;
+  kind: 'session' | 'step' | 'note' | 'output';
+  text: string;
+  important: boolean;
+}
+
+const iso = (t: number) => new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+
+/** The session's events as a story: output chunks are folded into a line count per step attempt. */
+export function timeline(events: StoredEvent[]): { state: SessionState | null; entries: TimelineEntry[] } {
+  const entries: TimelineEntry[] = [];
+  let state: SessionState | null = null;
+  let outLines = 0;
+  let outStep: string | null = null;
+  let outTime = 0;
+  const flushOutput = () => {
+    if (outStep && outLines) entries.push({ time: outTime, actor: 'cockpit', stepId: outStep, kind: 'output', text: `${outLines} line(s) of output`, important: false });
+    outLines = 0;
+    outStep = null;
+  };
+  for (const e of events) {
+    state = reduce(state, e);
+    if (e.type === 'step.output') {
+      if (outStep !== e.stepId) flushOutput();
+      outStep = e.stepId;
+      outTime = e.time;
+      const t = (e as StoredEvent<'step.output'>).data.text;
+      outLines += t.split('\n').length - (t.endsWith('\n') ? 1 : 0);
+      continue;
+    }
+    flushOutput();
+    const step = e.stepId ? `'${e.stepId}'` : '';
+    const add = (kind: TimelineEntry['kind'], text: string, important = false) => entries.push({ time: e.time, actor: e.actor, stepId: e.stepId, kind, text, important });
+    switch (e.type) {
+      case 'session.started': {
+        const d = (e as StoredEvent<'session.started'>).data;
+        add('session', `session started: ${d.checklist.title} [${d.checklist.id}] ${Object.entries(d.params).map(([k, v]) => `${k}=${v}`).join(' ')} (${d.mode}, cockpit ${d.version}, pid ${d.pid} on ${d.host})`.replace(/\s+\(/, ' ('), true);
+        break;
+      }
+      case 'session.resumed': {
+        const d = (e as StoredEvent<'session.resumed'>).data;
+        add('session', `session resumed by ${d.operator} on ${d.host}${d.forced ? ` — FORCED although the checklist changed (${d.forced.oldSha256.slice(0, 12)} → ${d.forced.newSha256.slice(0, 12)})` : ''}`, true);
+        break;
+      }
+      case 'session.paused': {
+        const d = (e as StoredEvent<'session.paused'>).data;
+        add('session', `session paused (${d.reason}): ${d.message}`, true);
+        break;
+      }
+      case 'session.finished': {
+        const d = (e as StoredEvent<'session.finished'>).data;
+        add('session', `session finished: ${d.outcome}${d.reason ? ` — ${d.reason}` : ''}`, true);
+        break;
+      }
+      case 'step.started': {
+        const d = (e as StoredEvent<'step.started'>).data;
+        add('step', `step ${step} started${d.attempt > 1 ? ` (attempt ${d.attempt})` : ''}${d.description ? `: ${d.description}` : ''}`);
+        break;
+      }
+      case 'step.spawned': {
+        const d = (e as StoredEvent<'step.spawned'>).data;
+        add('step', `step ${step}: process ${d.pid} started in ${d.cwd}`);
+        break;
+      }
+      case 'step.confirmed': {
+        const d = (e as StoredEvent<'step.confirmed'>).data;
+        add('step', `step ${step} confirmed by ${d.by} ${d.via === 'flag' ? '(confirmed by flag --yes)' : '(at the prompt)'}${d.note ? `: ${d.note}` : ''}`, true);
+        break;
+      }
+      case 'step.passed': {
+        const d = (e as StoredEvent<'step.passed'>).data;
+        add('step', `step ${step} passed${d.exitCode !== undefined ? `, exit ${d.exitCode}` : ''}${d.durationMs !== undefined ? ` (${formatDuration(d.durationMs)})` : ''}${d.via === 'probe' ? ' — already done (probe)' : ''}`);
+        break;
+      }
+      case 'step.failed': {
+        const d = (e as StoredEvent<'step.failed'>).data;
+        add('step', `step ${step} FAILED: ${d.reason}${d.exitCode !== null && d.exitCode !== undefined ? ` (exit ${d.exitCode})` : ''}${d.durationMs !== undefined ? ` after ${formatDuration(d.durationMs)}` : ''}`, true);
+        break;
+      }
+      case 'step.skipped': {
+        const d = (e as StoredEvent<'step.skipped'>).data;
+        add('step', `step ${step} skipped ${d.by === 'operator' ? 'by the operator' : 'by condition'}: ${d.reason}`, true);
+        break;
+      }
+      case 'step.interrupted': {
+        const d = (e as StoredEvent<'step.interrupted'>).data;
+        add('step', `step ${step} interrupted: ${d.reason}`, true);
+        break;
+      }
+      case 'step.probed': {
+        const d = (e as StoredEvent<'step.probed'>).data;
+        add('step', `step ${step} probed: ${d.result} — ${d.detail}`);
+        break;
+      }
+      case 'note.added': {
+        const d = (e as StoredEvent<'note.added'>).data;
+        add('note', `note${step ? ` on ${step}` : ''}: ${d.text}`, true);
+        break;
+      }
+    }
+  }
+  flushOutput();
+  return { state, entries };
+}
+
+function stepRows(state: SessionState) {
+  return state.plan.map((node, i) => {
+    const s = state.steps[i];
+    const status = node.kind === 'checklist' ? groupStatus(state, node.path) : s.status;
+    return {
+      n: i + 1,
+      path: node.path,
+      title: node.title,
+      depth: node.depth,
+      kind: node.kind,
+      status,
+      duration: s.durationMs !== undefined ? formatDuration(s.durationMs) : '',
+      exit: s.exitCode !== undefined && s.exitCode !== null ? String(s.exitCode) : '',
+      attempts: s.attempts,
+      detail: [s.reason, s.confirmedBy ? `confirmed by ${s.confirmedBy}${s.confirmedVia === 'flag' ? ' (by flag)' : ''}` : ''].filter(Boolean).join('; '),
+    };
+  });
+}
+
+function header(state: SessionState, events: StoredEvent[]): Array<[string, string]> {
+  const last = events[events.length - 1];
+  const ended = state.endedAt ?? last?.time ?? state.startedAt;
+  return [
+    ['Session', state.id],
+    ['Checklist', `${state.checklist.title} [${state.checklist.id}] sha256 ${state.checklist.sha256.slice(0, 16)}`],
+    ['Parameters', Object.entries(state.params).map(([k, v]) => `${k}=${v}`).join(', ') || '—'],
+    ['Environment', state.environment ?? '—'],
+    ['Operator', `${(events[0] as StoredEvent<'session.started'>).data.operator}${state.resumes.length ? `, resumed by ${state.resumes.map((r) => r.operator).join(', ')}` : ''}`],
+    ['Host', state.host],
+    ['Started', iso(state.startedAt)],
+    ['Ended', state.endedAt ? iso(state.endedAt) : '— (not finished)'],
+    ['Duration', formatDuration(ended - state.startedAt)],
+    ['Outcome', state.outcome ?? `${state.status} (resumable)`],
+    ['Events', `${events.length} (last #${last?.seq ?? 0}, hash ${last?.hash.slice(0, 16) ?? ''})`],
+  ];
+}
+
+function lastOutput(state: SessionState, path: string, n = 20): string[] {
+  const s = state.steps[state.index[path]];
+  const lines = [...s.output.tail, ...(s.output.partial ? [s.output.partial] : [])];
+  return lines.slice(-n);
+}
+
+export function renderText(events: StoredEvent[]): string {
+  const { state, entries } = timeline(events);
+  if (!state) return 'empty session\n';
+  const out: string[] = [];
+  for (const [k, v] of header(state, events)) out.push(`${(k + ':').padEnd(13)}${v}`);
+  out.push('', 'Steps:');
+  for (const r of stepRows(state)) {
+    out.push(`  ${GLYPH[r.status] ?? '·'} ${'  '.repeat(r.depth)}${r.title} (${r.path}) — ${r.status}${r.duration ? ` ${r.duration}` : ''}${r.exit ? ` exit ${r.exit}` : ''}${r.detail ? ` — ${r.detail}` : ''}`);
+  }
+  out.push('', 'Timeline:');
+  for (const e of entries) out.push(`  ${iso(e.time)}  +${formatDuration(e.time - state.startedAt).padEnd(7)} ${e.actor.padEnd(12)} ${e.text}`);
+  for (const r of stepRows(state).filter((r) => r.status === 'failed' || r.status === 'interrupted')) {
+    const lines = lastOutput(state, r.path);
+    if (lines.length) out.push('', `Last output of '${r.path}':`, ...lines.map((l) => `  │ ${l}`));
+  }
+  if (state.pause?.hint) out.push('', `To continue: ${state.pause.hint}`);
+  return out.join('\n') + '\n';
+}
+
+const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** A postmortem-ready timeline: who, what, when, exit codes, skips with reasons, notes. */
+export function renderMarkdown(events: StoredEvent[]): string {
+  const { state, entries } = timeline(events);
+  if (!state) return '_empty session_\n';
+  const out: string[] = [`# ${state.checklist.title}: session ${state.id}`, ''];
+  out.push('| | |', '|---|---|');
+  for (const [k, v] of header(state, events)) out.push(`| ${k} | ${mdCell(v)} |`);
+  out.push('', '## Timeline', '', '| Time (UTC) | Elapsed | Who | What |', '|---|---|---|---|');
+  for (const e of entries) {
+    const text = e.important ? `**${mdCell(e.text)}**` : mdCell(e.text);
+    out.push(`| ${iso(e.time)} | +${formatDuration(e.time - state.startedAt)} | ${mdCell(e.actor)} | ${text} |`);
+  }
+  out.push('', '## Steps', '', '| # | Step | Kind | Status | Duration | Exit | Attempts | Detail |', '|---|---|---|---|---|---|---|---|');
+  for (const r of stepRows(state)) {
+    out.push(`| ${r.n} | ${'&nbsp;&nbsp;'.repeat(r.depth)}${mdCell(r.title)} \`${r.path}\` | ${r.kind} | ${GLYPH[r.status] ?? ''} ${r.status} | ${r.duration} | ${r.exit} | ${r.attempts || ''} | ${mdCell(r.detail)} |`);
+  }
+  const skips = stepRows(state).filter((r) => r.status === 'skipped' && !r.detail.startsWith('inside skipped'));
+  if (skips.length) {
+    out.push('', '## Skipped steps', '');
+    for (const r of skips) out.push(`- \`${r.path}\` ${mdCell(r.title)}: ${mdCell(r.detail)}`);
+  }
+  if (state.notes.length) {
+    out.push('', '## Notes', '');
+    for (const n of state.notes) out.push(`- ${iso(n.time)} **${mdCell(n.actor)}**${n.stepId ? ` on \`${n.stepId}\`` : ''}: ${mdCell(n.text)}`);
+  }
+  for (const r of stepRows(state).filter((r) => r.status === 'failed' || r.status === 'interrupted')) {
+    const lines = lastOutput(state, r.path);
+    if (lines.length) out.push('', `## Last output of \`${r.path}\``, '', '```text', ...lines.map((l) => l.replace(/```/g, "'''")), '```');
+  }
+  return out.join('\n') + '\n';
+}
+
+export function renderJson(events: StoredEvent[]): string {
+  const { state } = timeline(events);
+  return JSON.stringify(
+    {
+      session: state && {
+        id: state.id,
+        checklist: state.checklist,
+        params: state.params,
+        environment: state.environment,
+        operator: state.operator,
+        startedAt: state.startedAt,
+        endedAt: state.endedAt ?? null,
+        status: state.status,
+        outcome: state.outcome ?? null,
+        steps: stepRows(state),
+        notes: state.notes,
+      },
+      events,
+    },
+    null,
+    2,
+  ) + '\n';
+}

@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { commandSchema, durationSchema } from '../core/checklist/schema.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { interpolate, templateRefs } from '../core/params.js';
+import type { ParamValue } from '../core/checklist/types.js';
+import type { StepContext, StepKind } from './types.js';
+
+export const DEFAULT_RUN_TIMEOUT = '30m';
+
+type Command = string | string[];
+
+interface RunSpec {
+  run: Command;
+  cwd?: string;
+  env?: Record<string, string | number | boolean>;
+  timeout?: string | number;
+  probe?: Command;
+}
+
+function showCommand(cmd: Command, params: Record<string, ParamValue>): string {
+  if (typeof cmd === 'string') return cmd;
+  return cmd.map((a) => interpolate(a, params)).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+async function runIt(ctx: StepContext, cmd: Command, timeoutMs: number) {
+  const spec = ctx.node.spec as unknown as RunSpec;
+  const env: Record<string, string> = { ...ctx.env };
+  for (const [k, v] of Object.entries(spec.env ?? {})) env[k] = typeof v === 'string' ? interpolate(v, ctx.params) : String(v);
+  const cwd = path.resolve(ctx.repoDir, spec.cwd ? interpolate(spec.cwd, ctx.params) : '.');
+  return ctx.run({
+    argv: Array.isArray(cmd) ? cmd.map((a) => interpolate(a, ctx.params)) : undefined,
+    script: Array.isArray(cmd) ? undefined : cmd,
+    cwd,
+    env,
+    timeoutMs,
+  });
+}
+
+/** A shell command (or an argv list, with `${param}` filled per argument), with a timeout and optional probe. */
+export const runStep: StepKind = {
+  kind: 'run',
+  fields: {
+    run: commandSchema,
+    cwd: z.string().optional(),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    timeout: durationSchema.optional(),
+    probe: commandSchema.optional(),
+  },
+  validate(step, params) {
+    const problems: Array<{ path: Array<string | number>; message: string }> = [];
+    const check = (value: unknown, p: Array<string | number>) => {
+      if (typeof value !== 'string') return;
+      for (const ref of templateRefs(value)) if (!(ref in params)) problems.push({ path: p, message: `'\${${ref}}' names no parameter of this checklist` });
+    };
+    for (const key of ['run', 'probe'] as const) {
+      const cmd = step[key];
+      if (Array.isArray(cmd)) cmd.forEach((a, i) => check(a, [key, i]));
+    }
+    for (const [k, v] of Object.entries((step.env ?? {}) as Record<string, unknown>)) check(v, ['env', k]);
+    check(step.cwd, ['cwd']);
+    return problems;
+  },
+  describe(node, params) {
+    const spec = node.spec as unknown as RunSpec;
+    const parts = [`run: ${showCommand(spec.run, params)}`];
+    if (spec.cwd) parts.push(`in ${interpolate(spec.cwd, params)}`);
+    parts.push(`timeout ${formatDuration(parseDuration(spec.timeout ?? DEFAULT_RUN_TIMEOUT)!)}`);
+    if (spec.probe) parts.push(`probe: ${showCommand(spec.probe, params)}`);
+    return parts.join(', ');
+  },
+  async execute(ctx) {
+    const spec = ctx.node.spec as unknown as RunSpec;
+    const timeoutMs = parseDuration(spec.timeout ?? DEFAULT_RUN_TIMEOUT)!;
+    const r = await runIt(ctx, spec.run, timeoutMs);
+    if (r.aborted) return { status: 'aborted', reason: 'stopped by the operator' };
+    if (r.spawnError) return { status: 'failed', exitCode: null, reason: `could not start the command: ${r.spawnError}` };
+    if (r.timedOut) return { status: 'failed', exitCode: r.exitCode, signal: r.signal, timedOut: true, reason: `timed out after ${formatDuration(timeoutMs)}` };
+    if (r.exitCode === 0) return { status: 'passed', exitCode: 0, via: 'command' };
+    return {
+      status: 'failed',
+      exitCode: r.exitCode,
+      signal: r.signal,
+      reason: r.signal ? `killed by ${r.signal}` : `exited with code ${r.exitCode}`,
+    };
+  },
+  async probe(ctx) {
+    const spec = ctx.node.spec as unknown as RunSpec;
+    if (!spec.probe) return null;
+    const r = await runIt(ctx, spec.probe, 60_000);
+    if (r.exitCode === 0) return { result: 'done', detail: `probe exited 0: the step's effect is already there` };
+    if (r.spawnError || r.timedOut) return { result: 'unknown', detail: r.spawnError ?? 'probe timed out' };
+    return { result: 'not-done', detail: `probe exited ${r.exitCode}` };
+  },
+};

@@ -1,0 +1,52 @@
+import type { Clock } from '../adapters/clock.js';
+import type { ShellRequest, ShellResult } from '../adapters/shell.js';
+import type { ParamValue } from '../core/checklist/types.js';
+import type { StepKindValidator } from '../core/checklist/load.js';
+import type { PlanNode } from '../core/events.js';
+
+export type Decision =
+  | { decision: 'yes'; by: string; via: 'flag' | 'prompt'; note?: string }
+  | { decision: 'skip'; by: string; reason: string }
+  | { decision: 'abort'; by: string; reason: string }
+  /** Nobody can answer now (non-interactive, not named by --yes): the session waits. */
+  | { decision: 'unavailable'; hint: string };
+
+/** What a step kind may use. Adapters come in through here, so step files import no I/O themselves. */
+export interface StepContext {
+  node: PlanNode;
+  params: Record<string, ParamValue>;
+  repoDir: string;
+  attempt: number;
+  /** Environment for commands: the parameters as COCKPIT_PARAM_*, the session's ids. */
+  env: Record<string, string>;
+  clock: Clock;
+  signal: AbortSignal;
+  run(req: Omit<ShellRequest, 'signal' | 'onOutput' | 'onSpawn'>): Promise<ShellResult>;
+  confirm(prompt: string): Promise<Decision>;
+}
+
+export type StepOutcome =
+  | { status: 'passed'; exitCode?: number; via?: 'command' | 'confirmation' | 'probe'; confirmation?: { by: string; via: 'flag' | 'prompt'; note?: string } }
+  | { status: 'failed'; exitCode: number | null; signal?: string | null; timedOut?: boolean; reason: string }
+  | { status: 'skipped'; reason: string }
+  | { status: 'waiting'; message: string; hint: string }
+  | { status: 'aborted'; reason: string };
+
+export interface ProbeResult {
+  result: 'done' | 'not-done' | 'unknown';
+  detail: string;
+}
+
+/**
+ * The contract of a step kind (DESIGN.md §1): its schema, how it describes itself for a dry run,
+ * how it executes through adapters, and, where it has an external effect, how to probe whether it
+ * already happened (used when resuming a step that was interrupted).
+ */
+export interface StepKind extends StepKindValidator {
+  describe(node: PlanNode, params: Record<string, ParamValue>): string;
+  execute(ctx: StepContext): Promise<StepOutcome>;
+  /** Present when the kind can tell whether its effect already happened. */
+  probe?(ctx: StepContext): Promise<ProbeResult | null>;
+  /** Manual steps are asked again after an interruption instead of being re-run or probed. */
+  manual?: boolean;
+}

@@ -1,0 +1,228 @@
+/**
+ * The default checklists must encode the whole release policy.
+ *
+ * Every content line of ../shared/policy/release-management.md (beside the clone) must be quoted,
+ * after normalisation, as a line of the `policy:` text of at least one step of a default
+ * checklist; and those `policy:` texts must quote nothing but policy lines, so quotes cannot drift.
+ */
+import { describe, it, expect } from 'vitest';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..');
+const checklistDir = path.join(repoRoot, 'checklists');
+const policyPath = path.resolve(here, '../../shared/policy/release-management.md');
+
+const CHECKLIST_IDS = [
+  'release',
+  'hotfix',
+  'deploy-staging',
+  'deploy-production',
+  'migration',
+  'rollback-code',
+  'rollback-db',
+  'post-deploy-watch',
+  'communication',
+] as const;
+
+const SLUG = /^[a-z0-9][a-z0-9-]*$/;
+
+interface ParamDoc {
+  type?: string;
+  required?: boolean;
+  default?: unknown;
+  choices?: unknown[];
+}
+
+interface StepDoc {
+  id?: unknown;
+  title?: unknown;
+  kind?: unknown;
+  help?: unknown;
+  policy?: unknown;
+  use?: unknown;
+  with?: Record<string, unknown>;
+  when?: Record<string, unknown>;
+  unless?: Record<string, unknown>;
+}
+
+interface ChecklistDoc {
+  id?: unknown;
+  params?: Record<string, ParamDoc>;
+  steps?: StepDoc[];
+}
+
+interface LoadedChecklist {
+  file: string;
+  doc: ChecklistDoc;
+  steps: StepDoc[];
+}
+
+/** Normalise one line the same way on the policy side and on the checklist side. */
+function normalise(line: string): string {
+  return line
+    .replace(/^\s+/, '')
+    .replace(/^(?:[-*+]|\d+\.|[a-z]\.)\s+/, '')
+    .replace(/\*\*/g, '')
+    .replace(/`/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/**
+ * Content lines of the policy: every non-blank line except markdown headings, code fences and the
+ * intro sentence right under the H1. Lines inside code fences are content (they are commands the
+ * checklists must quote), including their `# comment` lines, which are not headings there.
+ */
+function policyContentLines(markdown: string): string[] {
+  const lines: string[] = [];
+  let inFence = false;
+  let afterH1 = false; // between the H1 and the first content line or heading after it
+  for (const raw of markdown.split(/\r?\n/)) {
+    const trimmed = raw.trim();
+    if (trimmed === '') continue;
+    if (trimmed.startsWith('```')) {
+      inFence = !inFence;
+      continue;
+    }
+    if (!inFence && /^ {0,3}#{1,6}(?:\s|$)/.test(raw)) {
+      afterH1 = /^ {0,3}#(?:\s|$)/.test(raw);
+      continue;
+    }
+    if (afterH1) {
+      afterH1 = false; // the intro sentence ("This document outlines…")
+      continue;
+    }
+    lines.push(normalise(raw));
+  }
+  return lines;
+}
+
+function loadChecklists(): LoadedChecklist[] {
+  return readdirSync(checklistDir)
+    .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+    .sort()
+    .map((file) => {
+      const doc = (parse(readFileSync(path.join(checklistDir, file), 'utf8')) ?? {}) as ChecklistDoc;
+      return { file, doc, steps: Array.isArray(doc.steps) ? doc.steps : [] };
+    });
+}
+
+function stepPolicyLines(step: StepDoc): string[] {
+  if (typeof step.policy !== 'string') return [];
+  return step.policy
+    .split(/\r?\n/)
+    .map(normalise)
+    .filter((l) => l !== '');
+}
+
+const policyText = readFileSync(policyPath, 'utf8');
+const policyLines = policyContentLines(policyText);
+const checklists = loadChecklists();
+const byId = new Map(checklists.map((c) => [String(c.doc.id), c]));
+
+describe('default checklists cover the release policy', () => {
+  it('reads a non-trivial policy and all nine default checklists', () => {
+    expect(policyLines.length).toBeGreaterThan(100);
+    expect(policyLines).toContain('Code Rollback: < 15 minutes');
+    expect(policyLines).toContain('python migrate.py upgrade --sql # Review SQL');
+    expect(policyLines).toContain('# First step of deployment');
+    expect(policyLines.some((l) => l.startsWith('This document outlines'))).toBe(false);
+    expect(checklists.map((c) => c.file).sort()).toEqual(CHECKLIST_IDS.map((id) => `${id}.yaml`).sort());
+    for (const { file, doc } of checklists) {
+      expect(doc.id, file).toBe(file.replace(/\.ya?ml$/, ''));
+    }
+  });
+
+  it('quotes every policy content line in the policy text of some step', () => {
+    const quoted = new Set<string>();
+    for (const c of checklists) for (const step of c.steps) for (const l of stepPolicyLines(step)) quoted.add(l);
+    const missing = policyLines.filter((l) => !quoted.has(l));
+    expect(missing, 'policy lines that no step quotes in its `policy:` text').toEqual([]);
+  });
+
+  it('quotes only real policy lines in step policy texts (verbatim, no paraphrase)', () => {
+    const known = new Set(policyLines);
+    const invented: string[] = [];
+    for (const c of checklists) {
+      for (const step of c.steps) {
+        for (const l of stepPolicyLines(step)) {
+          if (!known.has(l)) invented.push(`${c.file} ${String(step.id)}: ${l}`);
+        }
+      }
+    }
+    expect(invented, 'step `policy:` lines that are not lines of the policy').toEqual([]);
+  });
+
+  it('gives every step a help text and a unique slug id', () => {
+    const problems: string[] = [];
+    for (const c of checklists) {
+      if (c.steps.length === 0) problems.push(`${c.file}: no steps`);
+      const seen = new Set<string>();
+      c.steps.forEach((step, i) => {
+        const where = `${c.file} step ${i + 1} (${String(step.id)})`;
+        if (typeof step.id !== 'string' || !SLUG.test(step.id)) problems.push(`${where}: id is not a slug`);
+        else if (seen.has(step.id)) problems.push(`${where}: duplicate id`);
+        else seen.add(step.id);
+        if (typeof step.help !== 'string' || step.help.trim() === '') problems.push(`${where}: empty help`);
+      });
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('includes only default checklists, without cycles, supplying required params', () => {
+    const problems: string[] = [];
+    const edges = new Map<string, string[]>();
+    for (const c of checklists) {
+      const id = String(c.doc.id);
+      const params = c.doc.params ?? {};
+      edges.set(id, []);
+      for (const step of c.steps) {
+        const where = `${c.file} ${String(step.id)}`;
+        for (const key of ['when', 'unless'] as const) {
+          for (const name of Object.keys(step[key] ?? {})) {
+            if (!(name in params)) problems.push(`${where}: ${key} uses unknown param "${name}"`);
+          }
+        }
+        if (step.kind !== 'checklist') {
+          if (step.use !== undefined) problems.push(`${where}: use on a ${String(step.kind)} step`);
+          continue;
+        }
+        const use = String(step.use);
+        if (!(CHECKLIST_IDS as readonly string[]).includes(use)) {
+          problems.push(`${where}: use "${use}" is not one of the default checklists`);
+          continue;
+        }
+        edges.get(id)!.push(use);
+        const included = byId.get(use)?.doc.params ?? {};
+        const supplied = step.with ?? {};
+        for (const name of Object.keys(supplied)) {
+          if (!(name in included)) problems.push(`${where}: with.${name} is not a param of ${use}`);
+        }
+        for (const [name, spec] of Object.entries(included)) {
+          if (spec.required && !(name in supplied) && !(name in params)) {
+            problems.push(`${where}: required param "${name}" of ${use} is not supplied`);
+          }
+        }
+        for (const [name, value] of Object.entries(supplied)) {
+          const choices = included[name]?.choices;
+          if (Array.isArray(choices) && typeof value === 'string' && !value.includes('${') && !choices.includes(value)) {
+            problems.push(`${where}: with.${name} = "${value}" is not one of ${choices.join(', ')}`);
+          }
+        }
+      }
+    }
+    const visit = (id: string, trail: string[]): void => {
+      if (trail.includes(id)) {
+        problems.push(`include cycle: ${[...trail, id].join(' -> ')}`);
+        return;
+      }
+      for (const next of edges.get(id) ?? []) visit(next, [...trail, id]);
+    };
+    for (const id of edges.keys()) visit(id, []);
+    expect([...new Set(problems)]).toEqual([]);
+  });
+});
