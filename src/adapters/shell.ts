@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 
 export interface ShellRequest {
@@ -90,13 +90,38 @@ export async function stopOrphan(pid: number, startTime: number | null): Promise
   return true;
 }
 
-function groupAlive(pgid: number): boolean {
+/**
+ * Processes of a process group that are still running (not zombies: where PID 1 does not reap, as in some
+ * containers, killed processes linger as zombies and `kill(-pgid, 0)` still succeeds). Linux reads /proc;
+ * elsewhere it falls back to signal 0.
+ */
+export function liveGroupMembers(pgid: number): number[] {
+  let entries: string[];
   try {
-    process.kill(-pgid, 0);
-    return true;
+    entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
-    return false;
+    try {
+      process.kill(-pgid, 0);
+      return [pgid];
+    } catch {
+      return [];
+    }
   }
+  const out: number[] = [];
+  for (const d of entries) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) === pgid && f[0] !== 'Z' && f[0] !== 'X') out.push(Number(d));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+function groupAlive(pgid: number): boolean {
+  return liveGroupMembers(pgid).length > 0;
 }
 
 /**
@@ -122,7 +147,8 @@ export function runCommand(req: ShellRequest): Promise<ShellResult> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      clearTimeout(killTimer);
+      // After a stop, the SIGKILL timer stays armed: a background child that ignores SIGTERM still dies.
+      if (killTimer && child.pid && !groupAlive(child.pid)) clearTimeout(killTimer);
       req.signal?.removeEventListener('abort', onAbort);
       resolve({ ...r, timedOut, aborted, durationMs: Date.now() - started });
     };

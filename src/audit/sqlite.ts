@@ -241,9 +241,10 @@ export class SqliteAuditStore implements AuditStore {
   async acquireLock(lock: LockRow, isStale: (held: LockRow) => boolean): Promise<LockResult> {
     const tx = this.sqlite.transaction((): LockResult => {
       const held = this.db.select().from(schema.locks).where(eq(schema.locks.scope, lock.scope)).get();
-      if (held && held.sessionId !== lock.sessionId && !isStale(held)) return { ok: false, held };
+      const mine = held && held.sessionId === lock.sessionId && held.pid === lock.pid && held.host === lock.host;
+      if (held && !mine && !isStale(held)) return { ok: false, held };
       this.db.insert(schema.locks).values(lock).onConflictDoUpdate({ target: schema.locks.scope, set: lock }).run();
-      return held && held.sessionId !== lock.sessionId ? { ok: true, tookOver: held } : { ok: true };
+      return held && !mine ? { ok: true, tookOver: held } : { ok: true };
     });
     return tx.immediate();
   }

@@ -27,6 +27,7 @@ export function verifySession(session: SessionRow, rows: Iterable<RawEventRow>):
   }
   let prev = genesisHash(session);
   let expected = 1;
+  let finished: { seq: number; time: number; outcome: unknown } | null = null;
   for (const row of rows) {
     count++;
     const label = `event #${row.seq} (${row.type})`;
@@ -52,6 +53,7 @@ export function verifySession(session: SessionRow, rows: Iterable<RawEventRow>):
     if (eventHash(prev, event) !== row.hash) {
       return { events: count, problem: bad(row.seq, `${label} was edited: its hash does not match its contents`) };
     }
+    if (row.type === 'session.finished') finished = { seq: row.seq, time: row.time, outcome: (data as { outcome?: unknown } | null)?.outcome ?? null };
     prev = row.hash;
     expected++;
   }
@@ -61,6 +63,14 @@ export function verifySession(session: SessionRow, rows: Iterable<RawEventRow>):
   }
   if (last > session.lastSeq || prev !== session.lastHash) {
     return { events: count, problem: bad(last, `the session's head (#${session.lastSeq}) does not match its last event (#${last}): the session row or the log's tail was edited`) };
+  }
+  // outcome and ended_at are not hashed: they are copies of the session.finished event, so they must match it.
+  const fin = finished ? `event #${finished.seq} (session.finished)` : 'the log (no session.finished event)';
+  if ((finished?.outcome ?? null) !== session.outcome) {
+    return { events: count, problem: bad(finished?.seq ?? null, `session row was edited: its outcome '${session.outcome ?? 'none'}' does not match ${fin}${finished ? `: '${String(finished.outcome)}'` : ''}`) };
+  }
+  if ((finished?.time ?? null) !== session.endedAt) {
+    return { events: count, problem: bad(finished?.seq ?? null, `session row was edited: its end time does not match ${fin}`) };
   }
   return { events: count, problem: null };
 }

@@ -32,7 +32,8 @@ const PATTERNS: Array<[RegExp, string | ((...m: string[]) => string)]> = [
   // scheme://user:password@host → keep the user, hide the password
   [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):([^\s@/]+)@/gi, (_m, pre) => `${pre}:${REDACTED}@`],
   // Authorization / Proxy-Authorization headers and curl -u user:pass
-  [/\b((?:proxy-)?authorization\s*[:=]\s*)("?)(?:(?:bearer|basic|token|digest|negotiate)\s+)?[^\s"',;]+/gi, (_m, pre, q) => `${pre}${q}${REDACTED}`],
+  [/\b((?:proxy-)?authorization["']?\s*[:=]\s*)(["']?)(?:(?:bearer|basic|token|digest|negotiate)\s+)?[^\s"',;]+/gi, (_m, pre, q) => `${pre}${q}${REDACTED}`],
+  [/(\bcurl\b[^\n]*?\s(?:-u\s*|--user(?:\s+|=))["']?[^\s:"']*):([^\s"']+)/gi, (_m, pre) => `${pre}:${REDACTED}`],
   [/\b(x-api-key|x-auth-token|api-key|private-token)(\s*[:=]\s*)("?)[^\s"',;]+/gi, (_m, k, sep, q) => `${k}${sep}${q}${REDACTED}`],
   // PEM private keys
   [/-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g, `-----BEGIN PRIVATE KEY----- ${REDACTED}`],

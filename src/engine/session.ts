@@ -91,7 +91,7 @@ async function takeLock(deps: EngineDeps, sessionId: string, environment: string
     heartbeat: now,
   };
   const res = await deps.store.acquireLock(lock, (held) =>
-    held.host === deps.identity.host ? !isProcessAlive(held.pid) || held.pid === process.pid : now - held.heartbeat > LOCK_STALE_MS,
+    held.host === deps.identity.host ? !isProcessAlive(held.pid) : now - held.heartbeat > LOCK_STALE_MS,
   );
   if (!res.ok) {
     const h = res.held;

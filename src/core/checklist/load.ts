@@ -2,7 +2,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type
 import type { z } from 'zod';
 import { coerceParam, templateRefs } from '../params.js';
 import { buildChecklistSchema, paramDefSchema, type StepKindSchema } from './schema.js';
-import type { Checklist, ChecklistSource, Diagnostic, ParamDef } from './types.js';
+import type { Checklist, ChecklistSource, Diagnostic, ParamDef, ParamValue } from './types.js';
 
 export type Path = ReadonlyArray<string | number>;
 
@@ -116,6 +116,10 @@ function allowedKeysAt(data: unknown, path: Path, kinds: StepKindSchema[]): stri
   return [];
 }
 
+function describeValue(value: unknown): string {
+  return value === null ? 'nothing' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`;
+}
+
 function issueToDiagnostics(
   issue: z.core.$ZodIssue,
   data: unknown,
@@ -149,6 +153,18 @@ function issueToDiagnostics(
         if (value === undefined) return [at(path.slice(0, -1), `${owner}: missing required field '${disc}' (one of: ${list})`)];
         return [at(path, `${owner}: unknown step kind '${String(value)}'; expected one of: ${list}`)];
       }
+      // A plain union (a command: string or argv list; a duration: string or number): say what was expected.
+      const value = getAt(data, path);
+      if (value === undefined && path.length > 0) {
+        const owner = path.length > 1 ? describePath(data, path.slice(0, -1)) : 'checklist';
+        return [at(path.slice(0, -1), `${owner}: missing required field '${String(path[path.length - 1])}'`)];
+      }
+      const branches = ((issue as { errors?: z.core.$ZodIssue[][] }).errors ?? []).map((e) => e.find((x) => x.code === 'invalid_type' && x.path.length === 0));
+      if (branches.length && branches.every((b) => b)) {
+        const words: Record<string, string> = { string: 'a string', number: 'a number', boolean: 'a boolean', array: 'a list', object: 'a mapping', record: 'a mapping' };
+        const expected = [...new Set(branches.map((b) => { const e = String((b as { expected?: string }).expected); return words[e] ?? e; }))];
+        return [at(path, `${where}: expected ${expected.join(' or ')}, got ${describeValue(value)}`)];
+      }
       return [at(path, `${where}: ${issue.message}`)];
     }
     case 'invalid_type': {
@@ -158,8 +174,7 @@ function issueToDiagnostics(
         const owner = path.length > 1 ? describePath(data, path.slice(0, -1)) : 'checklist';
         return [at(path.slice(0, -1), `${owner}: missing required field '${field}'`)];
       }
-      const got = value === null ? 'nothing' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`;
-      return [at(path, `${where}: expected ${issue.expected === 'record' || issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : issue.expected}, got ${got}`)];
+      return [at(path, `${where}: expected ${issue.expected === 'record' || issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : issue.expected}, got ${describeValue(value)}`)];
     }
     default:
       return [at(path, `${where}: ${issue.message.replace(/^Invalid input: /, '')}`)];
@@ -223,10 +238,14 @@ export function parseChecklist(source: ChecklistSource, kinds: StepKindValidator
           at(['steps', i, key, name], `step '${step.id}': ${key} refers to unknown parameter '${name}'`, 'key');
           continue;
         }
+        // Keep the coerced values (yes → true, v1.2.3 → 1.2.3): conditions compare with the coerced parameters.
+        const coerced: ParamValue[] = [];
         for (const w of Array.isArray(want) ? want : [want]) {
           const r = coerceParam(name, def, w);
           if (!r.ok) at(['steps', i, key, name], `step '${step.id}': ${key}: ${r.message}`);
+          else coerced.push(r.value);
         }
+        cond[name] = Array.isArray(want) ? coerced : coerced[0];
       }
     }
     const kind = kinds.find((k) => k.kind === step.kind);

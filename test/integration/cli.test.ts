@@ -1,0 +1,231 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cockpit, jsonLines, tempRepo } from '../helpers/cli.js';
+
+let repo: ReturnType<typeof tempRepo>;
+beforeEach(() => {
+  repo = tempRepo();
+});
+afterEach(() => repo.cleanup());
+
+const c = (...args: string[]) => cockpit(['--repo', repo.dir, ...args], { cwd: repo.dir });
+
+const GATED = `id: gated
+title: Gated
+params:
+  environment: {type: enum, choices: [staging, production], default: staging}
+steps:
+  - id: prepare
+    title: Prepare
+    kind: run
+    run: echo prepared >> ran.log
+  - id: approval
+    title: Approval from a senior developer
+    kind: confirm
+    prompt: Has a senior developer approved?
+  - id: prod-only
+    title: Production only
+    kind: run
+    run: echo prod >> ran.log
+    when: {environment: production}
+  - id: inner
+    title: Included
+    kind: checklist
+    use: inner
+    unless: {environment: staging}
+  - id: done
+    title: Done
+    kind: confirm
+`;
+const INNER = `id: inner
+title: Inner
+steps:
+  - id: one
+    title: Inner one
+    kind: run
+    run: echo inner >> ran.log
+`;
+
+describe('checklist commands', () => {
+  it('list shows the default checklists with titles, and repo checklists that override them', () => {
+    repo.write('checklists/release.yaml', 'id: release\ntitle: Our own release\nsteps:\n  - {id: a, title: A, kind: confirm}\n');
+    const r = c('checklist', 'list');
+    expect(r.code).toBe(0);
+    for (const id of ['release', 'hotfix', 'deploy-staging', 'deploy-production', 'migration', 'rollback-code', 'rollback-db', 'post-deploy-watch', 'communication']) {
+      expect(r.stdout).toMatch(new RegExp(`^${id}\\s+\\S`, 'm'));
+    }
+    expect(r.stdout).toMatch(/^release\s+Our own release\s+1\s+repo \(overrides default\)$/m);
+    expect(r.stdout).toMatch(/^deploy-production\s+Production deployment \(blue\/green\)/m);
+  });
+
+  it('show prints the steps, includes expanded, with the policy help', () => {
+    const r = c('checklist', 'show', 'deploy-production');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Production deployment (blue/green) [deploy-production]');
+    expect(r.stdout).toMatch(/version \(semver, required/);
+    expect(r.stdout).toMatch(/^ {4}\d+\. .*\[comms-during\/status-page-start\] \(confirm\) — when/m); // an included step, by its path, one level deeper
+  });
+
+  it('validate exits 0 for good files and 2 with file:line:column for bad ones, all of them', () => {
+    const good = repo.write('good.yaml', INNER);
+    const bad = repo.write('bad.yaml', 'id: bad\ntitle: Bad\nsteps:\n  - id: x\n    title: X\n    kind: teleport\n');
+    expect(c('checklist', 'validate', good).code).toBe(0);
+    const r = c('checklist', 'validate', good, bad);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('ok  ');
+    expect(r.stderr).toMatch(/bad\.yaml:6:11: step 'x': unknown step kind 'teleport'; expected one of: confirm, run, checklist/);
+  });
+
+  it('every default checklist validates', () => {
+    const files = ['release', 'hotfix', 'deploy-staging', 'deploy-production', 'migration', 'rollback-code', 'rollback-db', 'post-deploy-watch', 'communication'].map((id) =>
+      path.join(__dirname, '../../checklists', `${id}.yaml`),
+    );
+    const r = c('checklist', 'validate', ...files);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('run', () => {
+  it('a broken checklist is refused before anything runs: exit 2, file:line:column, no session', () => {
+    const f = repo.write('checklists/broken.yaml', 'id: broken\ntitle: Broken\nsteps:\n  - id: a\n    title: A\n    kind: run\n    run: touch ran\n    tiemout: 5m\n');
+    const r = c('run', 'broken', '--non-interactive');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/broken\.yaml:8:5: unknown key 'tiemout' in step 'a' \(did you mean 'timeout'\?\)/);
+    expect(existsSync(path.join(repo.dir, 'ran'))).toBe(false);
+    expect(existsSync(path.join(repo.dir, '.cockpit', 'audit.db'))).toBe(false);
+    expect(f).toBeTruthy();
+  });
+
+  it('bad parameters are refused with exit 2 before a session is made', () => {
+    repo.write('checklists/gated.yaml', GATED);
+    repo.write('checklists/inner.yaml', INNER);
+    const r1 = c('run', 'gated', '-p', 'environment=prod', '--non-interactive');
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toMatch(/parameter 'environment' expects one of staging, production, got "prod"/);
+    const r2 = c('run', 'gated', '-p', 'colour=red', '--non-interactive');
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/unknown parameter 'colour'/);
+    const r3 = c('run', 'gated', '--non-interactive', '--yes', 'aproval');
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toMatch(/--yes names no step of 'gated': aproval/);
+    expect(c('audit', 'list').stdout).toMatch(/no sessions yet/);
+  });
+
+  it('a confirm step stops a non-interactive run (exit 1, naming it and how to continue) unless --yes names it', () => {
+    repo.write('checklists/gated.yaml', GATED);
+    repo.write('checklists/inner.yaml', INNER);
+    const r = c('run', 'gated', '--non-interactive');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/step 'approval' needs confirmation: Has a senior developer approved\?/);
+    const id = JSON.parse(c('audit', 'list', '--json').stdout)[0].id;
+    expect(r.stdout).toContain(`resume ${id} --non-interactive --yes approval`);
+    expect(JSON.parse(c('audit', 'list', '--json').stdout)[0].status).toBe('waiting (resumable)');
+
+    const r2 = c('resume', id, '--non-interactive', '--yes', 'approval', '--json');
+    expect(r2.code).toBe(1); // 'done' still needs a confirmation
+    const ev = jsonLines(r2.stdout);
+    expect(ev.find((e) => e.type === 'step.confirmed')).toMatchObject({ stepId: 'approval', actor: 'tester', data: { via: 'flag', by: 'tester' } });
+    // staging: the production-only step and the include are skipped, with the reason recorded
+    expect(ev.filter((e) => e.type === 'step.skipped').map((e) => [e.stepId, e.data.reason])).toEqual([
+      ['prod-only', 'when: environment is "staging", not "production"'],
+      ['inner', 'unless: environment is "staging"'],
+    ]);
+    const r3 = c('resume', id, '--non-interactive', '--yes', 'all');
+    expect(r3.code, r3.stderr).toBe(0);
+    const md = c('audit', 'show', id, '--format', 'md').stdout;
+    expect(md).toMatch(/\*\*step 'approval' confirmed by tester \(confirmed by flag --yes\)\*\*/);
+    expect(md).toMatch(/## Skipped steps/);
+    expect(md).toMatch(/`prod-only` Production only: when: environment is "staging", not "production"/);
+    expect(md).toMatch(/\| Outcome \| succeeded \|/);
+  });
+
+  it('includes run inline with their own steps; production runs what staging skips', () => {
+    repo.write('checklists/gated.yaml', GATED);
+    repo.write('checklists/inner.yaml', INNER);
+    const r = c('run', 'gated', '-p', 'environment=production', '--non-interactive', '--yes', 'all', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const started = jsonLines(r.stdout).filter((e) => e.type === 'step.started').map((e) => e.stepId);
+    expect(started).toEqual(['prepare', 'approval', 'prod-only', 'inner/one', 'done']);
+  });
+
+  it('an operator skip from the command line needs a reason and is recorded', () => {
+    repo.write('checklists/gated.yaml', GATED);
+    repo.write('checklists/inner.yaml', INNER);
+    c('run', 'gated', '--non-interactive');
+    const id = JSON.parse(c('audit', 'list', '--json').stdout)[0].id;
+    expect(c('resume', id, '--non-interactive', '--skip', 'approval').code).toBe(2);
+    const r = c('resume', id, '--non-interactive', '--skip', 'approval', '--reason', 'approved in the change ticket CHG-42', '--yes', 'done');
+    expect(r.code, r.stderr).toBe(0);
+    expect(c('audit', 'show', id).stdout).toMatch(/step 'approval' skipped by the operator: approved in the change ticket CHG-42/);
+  });
+
+  it('without a terminal and without --non-interactive it says how to run, exit 2', () => {
+    repo.write('checklists/inner.yaml', INNER);
+    const r = c('run', 'inner');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no terminal here .* --non-interactive/s);
+  });
+
+  it('--dry-run shows what would run and records nothing', () => {
+    repo.write('checklists/gated.yaml', GATED);
+    repo.write('checklists/inner.yaml', INNER);
+    const r = c('run', 'gated', '--dry-run');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/• prepare: Prepare — run: echo prepared >> ran.log/);
+    expect(r.stdout).toMatch(/↷ prod-only: Production only — skipped \(when: environment is "staging", not "production"\)/);
+    expect(existsSync(path.join(repo.dir, 'ran.log'))).toBe(false);
+    expect(existsSync(path.join(repo.dir, '.cockpit', 'audit.db'))).toBe(false);
+  });
+
+  it('secrets from the config and from secret parameters never reach the log; control sequences are neutralised', () => {
+    repo.write('cockpit.config.yaml', 'secrets:\n  env: [DEPLOY_TOKEN]\n');
+    repo.write(
+      'checklists/leaky.yaml',
+      `id: leaky
+title: Leaky
+params:
+  api_key: {type: string, secret: true}
+steps:
+  - id: leak
+    title: Leaks
+    kind: run
+    run: |
+      echo "token is $DEPLOY_TOKEN"
+      echo "key is $COCKPIT_PARAM_API_KEY"
+      echo "db postgres://app:pa55word@db:5432/prop"
+      printf 'colour \\033[31mred\\033[0m title \\033]0;pwned\\007 done\\n'
+`,
+    );
+    const r = cockpit(['--repo', repo.dir, 'run', 'leaky', '-p', 'api_key=k3y-value-123', '--non-interactive', '--json'], {
+      cwd: repo.dir,
+      env: { DEPLOY_TOKEN: 'tok-abcdef-999' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    for (const secret of ['tok-abcdef-999', 'k3y-value-123', 'pa55word']) expect(r.stdout).not.toContain(secret);
+    expect(r.stdout).not.toContain('\u001b');
+    const id = JSON.parse(c('audit', 'list', '--json').stdout)[0].id;
+    const shown = c('audit', 'show', id, '--format', 'json').stdout;
+    for (const secret of ['tok-abcdef-999', 'k3y-value-123', 'pa55word']) expect(shown).not.toContain(secret);
+    const text = jsonLines(r.stdout)
+      .filter((e) => e.type === 'step.output')
+      .map((e) => e.data.text)
+      .join('');
+    expect(text).toContain('token is [REDACTED]');
+    expect(text).toContain('postgres://app:[REDACTED]@db:5432/prop');
+    expect(text).toContain('colour ␛[31mred␛[0m title ␛]0;pwned␇ done');
+    expect(JSON.parse(c('audit', 'list', '--json').stdout)[0].params).toBe('api_key=[REDACTED]');
+  });
+});
+
+describe('usage', () => {
+  it('--help tells the truth and unknown commands are exit 2', () => {
+    const h = c('--help');
+    expect(h.code).toBe(0);
+    for (const cmd of ['run', 'resume', 'checklist', 'audit', 'demo']) expect(h.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
+    const bad = c('frobnicate');
+    expect(bad.code).toBe(2);
+    expect(c('audit', 'show').code).toBe(2);
+  });
+});

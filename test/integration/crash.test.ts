@@ -1,0 +1,206 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { liveGroupMembers } from '../../src/adapters/shell.js';
+import { cockpit, cockpitAsync, jsonLines, tempRepo } from '../helpers/cli.js';
+
+/**
+ * A real `cockpit run` child process is SIGKILLed at several points, then resumed to completion.
+ * Each step appends its name to ran.log, so what ran twice is visible.
+ */
+const CHECKLIST = `id: crashy
+title: Crash test
+steps:
+  - id: a
+    title: Step a
+    kind: run
+    run: echo a >> ran.log
+  - id: b
+    title: Long step b
+    kind: run
+    run: echo b-start >> ran.log; sleep 1.5; echo b-end >> ran.log
+  - id: c
+    title: Confirm c
+    kind: confirm
+  - id: d
+    title: Burst of output d
+    kind: run
+    run: echo d >> ran.log; seq 1 300000
+  - id: e
+    title: Step e
+    kind: run
+    run: echo e >> ran.log
+`;
+
+let repo: ReturnType<typeof tempRepo>;
+beforeEach(() => {
+  repo = tempRepo({ crashy: CHECKLIST });
+});
+afterEach(() => repo.cleanup());
+
+type Ev = Record<string, any>;
+
+/** Start the cockpit, watch its JSON events, SIGKILL it when `when` says so. */
+function runAndKill(args: string[], when: (e: Ev, seen: Ev[]) => boolean): Promise<{ printed: Ev[]; killed: boolean }> {
+  return new Promise((resolve) => {
+    const child = cockpitAsync(['--repo', repo.dir, ...args], { cwd: repo.dir });
+    const printed: Ev[] = [];
+    let buf = '';
+    let killed = false;
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.startsWith('{')) continue;
+        const e = JSON.parse(line);
+        printed.push(e);
+        if (!killed && when(e, printed)) {
+          killed = true;
+          child.kill('SIGKILL');
+        }
+      }
+    });
+    child.on('exit', () => resolve({ printed, killed }));
+  });
+}
+
+function sessionId(): string {
+  return JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json']).stdout)[0].id;
+}
+
+function storedEvents(id: string): Ev[] {
+  return JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'show', id, '--format', 'json']).stdout).events;
+}
+
+function ranLog(): string[] {
+  return readFileSync(path.join(repo.dir, 'ran.log'), 'utf8').trim().split('\n');
+}
+
+const count = (lines: string[], x: string) => lines.filter((l) => l === x).length;
+
+/** Everything the killed process printed is in the log, unchanged: nothing shown was lost. */
+function expectPrintedDurable(printed: Ev[], stored: Ev[]) {
+  const bySeq = new Map(stored.map((e) => [e.seq, e]));
+  for (const p of printed) expect(bySeq.get(p.seq)?.hash).toBe(p.hash);
+}
+
+function expectCompleteAndVerified(id: string): Ev[] {
+  const stored = storedEvents(id);
+  expect(stored.map((e) => e.seq)).toEqual(stored.map((_, i) => i + 1));
+  expect(stored.at(-1)).toMatchObject({ type: 'session.finished', data: { outcome: 'succeeded' } });
+  const v = cockpit(['--repo', repo.dir, 'audit', 'verify', id]);
+  expect(v.code, v.stdout).toBe(0);
+  return stored;
+}
+
+function resume(id: string) {
+  const r = cockpit(['--repo', repo.dir, 'resume', id, '--non-interactive', '--yes', 'all', '--json'], { cwd: repo.dir });
+  expect(r.code, r.stderr).toBe(0);
+  return jsonLines(r.stdout);
+}
+
+describe('a session killed with SIGKILL resumes at its first unfinished step', () => {
+  it('killed during a command: the step is shown as interrupted, its leftover process stopped, and it is re-run', async () => {
+    const { printed, killed } = await runAndKill(['run', 'crashy', '--non-interactive', '--yes', 'all', '--json'], (e) => e.type === 'step.spawned' && e.stepId === 'b');
+    expect(killed).toBe(true);
+    const id = sessionId();
+    const pid = printed.find((e) => e.type === 'step.spawned' && e.stepId === 'b')!.data.pid;
+    const list = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json']).stdout);
+    expect(list[0].status).toBe('crashed (resumable)');
+
+    const resumed = resume(id);
+    expect(resumed[0].type).toBe('session.resumed');
+    expect(resumed[1]).toMatchObject({ type: 'step.interrupted', stepId: 'b', data: { stoppedPid: pid } });
+    expect(liveGroupMembers(pid)).toEqual([]);
+    expect(resumed.find((e) => e.type === 'step.started')).toMatchObject({ stepId: 'b', data: { attempt: 2 } });
+
+    const stored = expectCompleteAndVerified(id);
+    expectPrintedDurable(printed, stored);
+    const log = ranLog();
+    // b ran twice (it was interrupted), its first run never finished; everything else exactly once
+    expect(count(log, 'a')).toBe(1);
+    expect(count(log, 'b-start')).toBe(2);
+    expect(count(log, 'b-end')).toBe(1);
+    expect(count(log, 'd')).toBe(1);
+    expect(count(log, 'e')).toBe(1);
+  });
+
+  it('killed between steps: nothing runs twice', async () => {
+    const { printed } = await runAndKill(['run', 'crashy', '--non-interactive', '--yes', 'all', '--json'], (e) => e.type === 'step.passed' && e.stepId === 'a');
+    const id = sessionId();
+    resume(id);
+    const stored = expectCompleteAndVerified(id);
+    expectPrintedDurable(printed, stored);
+    const log = ranLog();
+    expect(count(log, 'a')).toBe(1);
+    // b may have just started when the kill landed; if so it was interrupted and re-run, once
+    const interrupted = stored.filter((e) => e.type === 'step.interrupted').map((e) => e.stepId);
+    expect(count(log, 'b-start')).toBe(interrupted.includes('b') ? 2 : 1);
+    expect(count(log, 'b-end')).toBe(1);
+    expect(count(log, 'd')).toBe(1);
+    expect(count(log, 'e')).toBe(1);
+  });
+
+  it('killed mid-append under a burst of output, then killed again while resuming: still no lost or duplicated event', async () => {
+    const first = await runAndKill(
+      ['run', 'crashy', '--non-interactive', '--yes', 'all', '--json'],
+      (e, seen) => e.type === 'step.output' && e.stepId === 'd' && seen.filter((x) => x.type === 'step.output' && x.stepId === 'd').length === 5,
+    );
+    expect(first.killed).toBe(true);
+    const id = sessionId();
+    const stored1 = storedEvents(id);
+    expectPrintedDurable(first.printed, stored1);
+    // the log after the crash is a valid chain even though the process died inside a burst of appends
+    expect(cockpit(['--repo', repo.dir, 'audit', 'verify', id]).code).toBe(0);
+
+    const second = await runAndKill(['resume', id, '--non-interactive', '--yes', 'all', '--json'], (e) => e.type === 'step.output' && e.stepId === 'd');
+    expect(second.killed).toBe(true);
+    resume(id);
+    const stored = expectCompleteAndVerified(id);
+    expectPrintedDurable([...first.printed, ...second.printed], stored);
+    const log = ranLog();
+    expect(count(log, 'a')).toBe(1);
+    expect(count(log, 'b-start')).toBe(1);
+    expect(count(log, 'd')).toBe(3);
+    expect(count(log, 'e')).toBe(1);
+    // c was confirmed once, by flag, and not asked again
+    expect(stored.filter((e) => e.type === 'step.confirmed')).toHaveLength(1);
+    // the last attempt of d has all of its output
+    const lastStart = stored.findLastIndex((e) => e.type === 'step.started' && e.stepId === 'd');
+    const text = stored
+      .slice(lastStart)
+      .filter((e) => e.type === 'step.output' && e.stepId === 'd')
+      .map((e) => e.data.text)
+      .join('');
+    expect(text.split('\n').length - 1).toBe(300000);
+  });
+
+  it('killed right after the session started: resume runs every step once', async () => {
+    const { printed } = await runAndKill(['run', 'crashy', '--non-interactive', '--yes', 'all', '--json'], (e) => e.type === 'session.started');
+    const id = sessionId();
+    resume(id);
+    const stored = expectCompleteAndVerified(id);
+    expectPrintedDurable(printed, stored);
+    const log = ranLog();
+    const interrupted = stored.filter((e) => e.type === 'step.interrupted').map((e) => e.stepId);
+    expect(count(log, 'a')).toBe(interrupted.includes('a') ? 2 : 1);
+    expect(count(log, 'e')).toBe(1);
+  });
+
+  it('a resume refuses while the session is still running in another live process', async () => {
+    const child = cockpitAsync(['--repo', repo.dir, 'run', 'crashy', '--non-interactive', '--yes', 'all', '--json'], { cwd: repo.dir });
+    await new Promise<void>((resolve) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('"stepId":"b"')) resolve();
+      });
+    });
+    const id = sessionId();
+    const r = cockpit(['--repo', repo.dir, 'resume', id, '--non-interactive', '--yes', 'all'], { cwd: repo.dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is locked by tester .* \(pid \d+\)/);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+  });
+});
