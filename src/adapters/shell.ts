@@ -37,7 +37,6 @@ export const NON_INTERACTIVE_ENV: Record<string, string> = {
   GIT_ASKPASS: 'true',
   SSH_ASKPASS: 'true',
   DEBIAN_FRONTEND: 'noninteractive',
-  CI: process.env.CI ?? '',
 };
 
 function alive(pid: number): boolean {
