@@ -11,7 +11,11 @@ export interface ShellRequest {
   env: Record<string, string>;
   timeoutMs?: number;
   signal?: AbortSignal;
-  onSpawn?(pid: number): void;
+  /**
+   * Called once the process exists, before the command runs: the command is held at a gate until the returned
+   * promise resolves, so whatever it records (the pid, for a later resume to find) is durable before any effect.
+   */
+  onSpawn?(pid: number): void | Promise<void>;
   onOutput?(stream: 'stdout' | 'stderr', text: string): void;
 }
 
@@ -29,6 +33,10 @@ export interface ShellResult {
 const KILL_GRACE_MS = 3000;
 /** How long to wait for pipes after the command exited (a background child may hold them open). */
 const PIPE_GRACE_MS = 500;
+
+/** Exit status of the gate when it was never told to go (the cockpit died first). */
+export const GATE_NOT_OPENED = 125;
+const GATE = `IFS= read -r go <&3 || exit ${GATE_NOT_OPENED}; [ "$go" = go ] || exit ${GATE_NOT_OPENED}; exec 3<&-; exec "$@"`;
 
 /** Environment every command gets: no prompt can wait for input that will never come. */
 export const NON_INTERACTIVE_ENV: Record<string, string> = {
@@ -129,19 +137,23 @@ function groupAlive(pgid: number): boolean {
  */
 export function runCommand(req: ShellRequest): Promise<ShellResult> {
   const started = Date.now();
-  const [file, args] = req.argv ? [req.argv[0], req.argv.slice(1)] : ['/bin/sh', ['-c', req.script ?? '']];
+  const target = req.argv ?? ['/bin/sh', '-c', req.script ?? ''];
   return new Promise((resolve) => {
     let timedOut = false;
     let aborted = false;
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
     let exitInfo: { code: number | null; signal: string | null } | null = null;
-    const child = spawn(file, args, {
+    // The gate: a shell that waits for "go" on fd 3, then becomes the command (same pid, same process group).
+    // If the cockpit dies before saying go, fd 3 closes and the command never starts.
+    const child = spawn('/bin/sh', ['-c', GATE, 'cockpit-step', ...target], {
       cwd: req.cwd,
       env: { ...process.env, ...req.env, ...NON_INTERACTIVE_ENV },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       detached: true,
     });
+    const gate = child.stdio[3] as NodeJS.WritableStream & { destroy(): void };
+    gate.on?.('error', () => undefined);
     const finish = (r: Omit<ShellResult, 'durationMs' | 'timedOut' | 'aborted'>) => {
       if (settled) return;
       settled = true;
@@ -181,7 +193,16 @@ export function runCommand(req: ShellRequest): Promise<ShellResult> {
         if (rest) req.onOutput?.(stream, rest);
       });
     }
-    child.on('spawn', () => child.pid && req.onSpawn?.(child.pid));
+    child.on('spawn', () => {
+      const pid = child.pid!;
+      Promise.resolve(req.onSpawn?.(pid)).then(
+        () => gate.end('go\n'),
+        () => {
+          gate.destroy();
+          stop();
+        },
+      );
+    });
     child.on('error', (err) => finish({ exitCode: null, signal: null, spawnError: `${err.message}` }));
     child.on('exit', (code, signal) => {
       exitInfo = { code, signal };

@@ -13,8 +13,8 @@ export function coerceParam(name: string, def: ParamDef, raw: unknown): Coerced 
   switch (def.type) {
     case 'boolean':
       if (typeof raw === 'boolean') value = raw;
-      else if (raw === 'true' || raw === 'yes' || raw === '1') value = true;
-      else if (raw === 'false' || raw === 'no' || raw === '0') value = false;
+      else if (typeof raw === 'string' && ['true', 'yes', 'on', '1'].includes(raw.trim().toLowerCase())) value = true;
+      else if (typeof raw === 'string' && ['false', 'no', 'off', '0'].includes(raw.trim().toLowerCase())) value = false;
       else return fail('a boolean (true or false)');
       break;
     case 'integer': {
@@ -27,7 +27,8 @@ export function coerceParam(name: string, def: ParamDef, raw: unknown): Coerced 
       if (typeof raw !== 'string' && typeof raw !== 'number') return fail('a semantic version like 2.3.1');
       const text = String(raw).trim().replace(/^v(?=\d)/, '');
       if (!semver.valid(text)) return fail('a semantic version like 2.3.1');
-      value = semver.clean(text) ?? text;
+      // semver.clean would drop build metadata (+build.5); keep the version as written, less a leading v.
+      value = text;
       break;
     }
     case 'enum': {

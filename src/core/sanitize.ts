@@ -1,10 +1,12 @@
 /**
  * What reaches the audit log or the screen from outside (command output, commit messages, metric labels,
  * parameters) goes through here first:
- *  - terminal control sequences are neutralised: every C0/C1 control except newline and tab becomes a
- *    visible stand-in (ESC → "␛", BEL → "␇", CSI → "\u009b" spelled out), so nothing from outside can move the
- *    cursor, retitle the terminal, write to the clipboard (OSC 52) or hide text; bidirectional overrides
- *    (Trojan Source) are spelled out too;
+ *  - colour and style sequences (SGR, `ESC [ … m`) are removed: they carry no content, and a secret that
+ *    `grep --color` split in two must be whole again before redaction;
+ *  - every other terminal control is neutralised: each C0/C1 control except newline and tab becomes a
+ *    visible stand-in (ESC → "␛", BEL → "␇", C1 CSI → "\u{9b}"), so nothing from outside can move the
+ *    cursor, retitle the terminal, write to the clipboard (OSC 52) or hide text, and the attempt stays
+ *    visible in the log; bidirectional overrides (Trojan Source) are spelled out too;
  *  - secrets are redacted: passwords in URLs, Authorization headers, well-known token formats, `KEY=value`
  *    where KEY names a secret, and the literal values the config or a checklist marks secret.
  */
@@ -26,11 +28,19 @@ export function neutralize(text: string): string {
   return CONTROL_RE.test(t) ? t.replace(CONTROL_RE, visible) : t;
 }
 
+/** SGR (colour/style) sequences, 7-bit and 8-bit forms. */
+const SGR_RE = /(?:\u001b\[|\u009b)[0-9;:]*m/g;
+
+export function stripStyles(text: string): string {
+  return text.includes('\u001b') || text.includes('\u009b') ? text.replace(SGR_RE, '') : text;
+}
+
 export const REDACTED = '[REDACTED]';
 
 const PATTERNS: Array<[RegExp, string | ((...m: string[]) => string)]> = [
   // scheme://user:password@host → keep the user, hide the password
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):([^\s@/]+)@/gi, (_m, pre) => `${pre}:${REDACTED}@`],
+  // (greedy up to the last @ before the path: a raw @ inside the password is still hidden)
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):([^\s/]+)@/gi, (_m, pre) => `${pre}:${REDACTED}@`],
   // Authorization / Proxy-Authorization headers and curl -u user:pass
   [/\b((?:proxy-)?authorization["']?\s*[:=]\s*)(["']?)(?:(?:bearer|basic|token|digest|negotiate)\s+)?[^\s"',;]+/gi, (_m, pre, q) => `${pre}${q}${REDACTED}`],
   [/(\bcurl\b[^\n]*?\s(?:-u\s*|--user(?:\s+|=))["']?[^\s:"']*):([^\s"']+)/gi, (_m, pre) => `${pre}:${REDACTED}`],
@@ -47,7 +57,8 @@ const PATTERNS: Array<[RegExp, string | ((...m: string[]) => string)]> = [
   [/\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g, REDACTED],
   // KEY=value / "key": "value" where the key names a secret
   [
-    /\b([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]*)("?\s*[:=]\s*)("?)(?!\[REDACTED\])[^\s"',;&]+/gi,
+    // the key must END with the secret word: DB_PASSWORD, api_key, GITHUB_TOKEN, client_secret; not tokens, token_count, secretary
+    /\b([A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|secret[_-]?key|credentials?))(?![A-Za-z0-9])("?\s*[:=]\s*)("?)(?!\[REDACTED\])[^\s"',;&]+/gi,
     (_m, k, sep, q) => `${k}${sep}${q}${REDACTED}`,
   ],
 ];
@@ -85,12 +96,15 @@ export function makeRedactor(secretValues: Iterable<string> = []): Redactor {
 
 export const defaultRedactor = makeRedactor();
 
-/** Redact then neutralise one string: the order matters, so a secret cannot hide behind an escape sequence. */
+/**
+ * Strip styles, redact, then neutralise: the order matters. A secret split by colour codes is whole again when
+ * redaction looks at it, and one hidden behind another escape sequence is at worst visible as what it is.
+ */
 export function sanitizeText(text: string, redact: Redactor = defaultRedactor): string {
-  return neutralize(redact(text));
+  return neutralize(redact(stripStyles(text)));
 }
 
-/** Sanitise every string (keys too) inside a JSON-like value; returns a new value. */
+/** Sanitise every string value inside a JSON-like value (keys are neutralised, not redacted); returns a new value. */
 export function sanitizeValue<T>(value: T, redact: Redactor = defaultRedactor): T {
   if (typeof value === 'string') return sanitizeText(value, redact) as T;
   if (Array.isArray(value)) return value.map((v) => sanitizeValue(v, redact)) as T;

@@ -309,8 +309,9 @@ export class SessionRunner {
         const result = await runCommand({
           ...req,
           signal: this.deps.signal,
-          onSpawn: (pid) => {
-            void this.emit([{ type: 'step.spawned', stepId: node.path, actor: 'cockpit', data: { pid, command, cwd: req.cwd, startTime: processStartTime(pid) } }]);
+          // The pid is durable before the command may start: a resume can always find what it left running.
+          onSpawn: async (pid) => {
+            await this.emit([{ type: 'step.spawned', stepId: node.path, actor: 'cockpit', data: { pid, command, cwd: req.cwd, startTime: processStartTime(pid) } }]);
           },
           onOutput: (stream, text) => output.push(stream, text),
         });

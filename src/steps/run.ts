@@ -77,11 +77,12 @@ export const runStep: StepKind = {
     if (r.spawnError) return { status: 'failed', exitCode: null, reason: `could not start the command: ${r.spawnError}` };
     if (r.timedOut) return { status: 'failed', exitCode: r.exitCode, signal: r.signal, timedOut: true, reason: `timed out after ${formatDuration(timeoutMs)}` };
     if (r.exitCode === 0) return { status: 'passed', exitCode: 0, via: 'command' };
+    const why = r.exitCode === 127 ? ' (command not found)' : r.exitCode === 126 ? ' (not executable)' : '';
     return {
       status: 'failed',
       exitCode: r.exitCode,
       signal: r.signal,
-      reason: r.signal ? `killed by ${r.signal}` : `exited with code ${r.exitCode}`,
+      reason: r.signal ? `killed by ${r.signal}` : `exited with code ${r.exitCode}${why}`,
     };
   },
   async probe(ctx) {

@@ -214,7 +214,7 @@ steps:
       .join('');
     expect(text).toContain('token is [REDACTED]');
     expect(text).toContain('postgres://app:[REDACTED]@db:5432/prop');
-    expect(text).toContain('colour ␛[31mred␛[0m title ␛]0;pwned␇ done');
+    expect(text).toContain('colour red title ␛]0;pwned␇ done');
     expect(JSON.parse(c('audit', 'list', '--json').stdout)[0].params).toBe('api_key=[REDACTED]');
   });
 });

@@ -183,7 +183,7 @@ steps:
     expect(outputText(jsonLines(r.stdout), 'reader')).toBe('stdin closed\nprompt=0\n');
   });
 
-  it('a command that cannot start fails with a clear reason', () => {
+  it('a command that does not exist fails with a clear reason', () => {
     const f = repo.write(
       'checklists/missing.yaml',
       `id: missing
@@ -197,6 +197,7 @@ steps:
     );
     const r = run(f, '--non-interactive');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/could not start the command: spawn \.\/does-not-exist ENOENT/);
+    expect(r.stderr).toMatch(/exited with code 127 \(command not found\)/);
+    expect(r.stdout).toMatch(/does-not-exist: not found/);
   });
 });

@@ -167,6 +167,11 @@ function issueToDiagnostics(
       }
       return [at(path, `${where}: ${issue.message}`)];
     }
+    case 'invalid_key': {
+      // A record key (parameter name, env variable name) that fails its check: at the key, with the schema's message.
+      const inner = ((issue as { issues?: z.core.$ZodIssue[] }).issues ?? []).map((x) => x.message).join('; ');
+      return [at(path, `${describePath(data, path.slice(0, -1))}: '${String(path[path.length - 1])}': ${inner || issue.message}`, 'key')];
+    }
     case 'invalid_type': {
       const value = getAt(data, path);
       if (value === undefined) {

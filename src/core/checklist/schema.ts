@@ -18,7 +18,8 @@ export const durationSchema = z.union([z.string(), z.number()]).refine((v) => pa
 
 export const commandSchema = z.union([
   z.string().min(1, 'expected a non-empty command'),
-  z.array(z.string()).min(1, 'expected a non-empty argv list'),
+  // YAML reads `[sleep, 5]` with a number in it: an argument is text either way.
+  z.array(z.union([z.string(), z.number().transform(String)])).min(1, 'expected a non-empty argv list'),
 ]);
 
 export const paramDefSchema = z.strictObject({
