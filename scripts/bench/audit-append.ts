@@ -254,6 +254,7 @@ function bulkRaw(dir: string): Throughput {
     for (let w = 0; w < BULK_WARMUP_BATCHES; w++) insertMany.immediate(batch());
     gc?.();
     const batches = Math.ceil(BULK_TOTAL / BULK_BATCH);
+    // Rows (JSON text included) are built outside the timed region: this is the SQLite floor.
     const inputs = Array.from({ length: batches }, batch);
     const t0 = performance.now();
     for (const b of inputs) insertMany.immediate(b);
@@ -284,6 +285,7 @@ function machine(): string[] {
   return [
     `machine : ${cpus.length} CPU(s), ${cpus[0]?.model.trim() ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM`,
     `runtime : node ${process.version} (${process.platform}/${process.arch}), SQLite ${sqliteVersion}`,
+    `load avg: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1/5/15 min; other work on the machine skews the figures)`,
     `tmpdir  : ${os.tmpdir()}`,
   ];
 }

@@ -1,19 +1,9 @@
 import { bundleSha } from '../core/checklist/bundle.js';
 import type { AuditEvent } from '../core/events.js';
 import { eventHash, genesisHash } from './hash.js';
-import type { SessionRow, VerifyProblem } from './store.js';
+import { toSessionRow, type RawEventRow, type RawSessionRow } from './rows.js';
+import type { SessionRow, VerifyProblem, VerifyReport } from './store.js';
 
-export interface RawEventRow {
-  sessionId: string;
-  seq: number;
-  time: number;
-  type: string;
-  stepId: string | null;
-  actor: string;
-  data: string;
-  prevHash: string;
-  hash: string;
-}
 
 /**
  * Check one session's chain. Stops at the first bad event (everything after it is unverifiable) and names it.
@@ -73,4 +63,39 @@ export function verifySession(session: SessionRow, rows: Iterable<RawEventRow>):
     return { events: count, problem: bad(finished?.seq ?? null, `session row was edited: its end time does not match ${fin}`) };
   }
   return { events: count, problem: null };
+}
+
+/** What verification reads from a store, whatever its dialect. */
+export interface VerifySource {
+  sessions(id?: string): Promise<RawSessionRow[]>;
+  events(sessionId: string): Promise<RawEventRow[]>;
+  /** Session ids that have events but no session row. */
+  orphans(): Promise<string[]>;
+}
+
+export async function verifyStore(src: VerifySource, sessionId?: string): Promise<VerifyReport> {
+  const problems: VerifyProblem[] = [];
+  let eventsChecked = 0;
+  let rows: RawSessionRow[] = [];
+  try {
+    rows = await src.sessions(sessionId);
+    for (const r of rows) {
+      let session: SessionRow;
+      try {
+        session = toSessionRow(r);
+      } catch {
+        problems.push({ sessionId: r.id, seq: null, message: 'session row was edited: its JSON columns do not parse' });
+        continue;
+      }
+      const res = verifySession(session, await src.events(r.id));
+      eventsChecked += res.events;
+      if (res.problem) problems.push(res.problem);
+    }
+    if (!sessionId) {
+      for (const id of await src.orphans()) problems.push({ sessionId: id, seq: null, message: 'the session row was deleted but its events remain' });
+    }
+  } catch (e) {
+    problems.push({ sessionId: sessionId ?? '*', seq: null, message: `the audit database is damaged: ${(e as Error).message}` });
+  }
+  return { sessions: rows.length, events: eventsChecked, problems };
 }

@@ -37,31 +37,53 @@ export function stripStyles(text: string): string {
 
 export const REDACTED = '[REDACTED]';
 
-const PATTERNS: Array<[RegExp, string | ((...m: string[]) => string)]> = [
+interface Pattern {
+  /** Cheap trigger: text in which this pattern can match contains this (case-insensitive regex source). */
+  hint: string;
+  re: RegExp;
+  rep: string | ((...m: string[]) => string);
+}
+
+const PATTERNS: Pattern[] = [
   // scheme://user:password@host → keep the user, hide the password
   // (greedy up to the last @ before the path: a raw @ inside the password is still hidden)
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):([^\s/]+)@/gi, (_m, pre) => `${pre}:${REDACTED}@`],
+  { hint: ':\\/\\/', re: /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):([^\s/]+)@/gi, rep: (_m, pre) => `${pre}:${REDACTED}@` },
   // Authorization / Proxy-Authorization headers and curl -u user:pass
-  [/\b((?:proxy-)?authorization["']?\s*[:=]\s*)(["']?)(?:(?:bearer|basic|token|digest|negotiate)\s+)?[^\s"',;]+/gi, (_m, pre, q) => `${pre}${q}${REDACTED}`],
-  [/(\bcurl\b[^\n]*?\s(?:-u\s*|--user(?:\s+|=))["']?[^\s:"']*):([^\s"']+)/gi, (_m, pre) => `${pre}:${REDACTED}`],
-  [/\b(x-api-key|x-auth-token|api-key|private-token)(\s*[:=]\s*)("?)[^\s"',;]+/gi, (_m, k, sep, q) => `${k}${sep}${q}${REDACTED}`],
+  {
+    hint: 'authorization',
+    re: /\b((?:proxy-)?authorization["']?\s*[:=]\s*)(["']?)(?:(?:bearer|basic|token|digest|negotiate)\s+)?[^\s"',;]+/gi,
+    rep: (_m, pre, q) => `${pre}${q}${REDACTED}`,
+  },
+  { hint: 'curl', re: /(\bcurl\b[^\n]*?\s(?:-u\s*|--user(?:\s+|=))["']?[^\s:"']*):([^\s"']+)/gi, rep: (_m, pre) => `${pre}:${REDACTED}` },
+  {
+    hint: 'x-api-key|x-auth-token|api-key|private-token',
+    re: /\b(x-api-key|x-auth-token|api-key|private-token)(\s*[:=]\s*)("?)[^\s"',;]+/gi,
+    rep: (_m, k, sep, q) => `${k}${sep}${q}${REDACTED}`,
+  },
   // PEM private keys
-  [/-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g, `-----BEGIN PRIVATE KEY----- ${REDACTED}`],
+  { hint: 'PRIVATE KEY', re: /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g, rep: `-----BEGIN PRIVATE KEY----- ${REDACTED}` },
   // Well-known token formats
-  [/\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g, REDACTED],
-  [/\bglpat-[A-Za-z0-9_-]{16,}\b/g, REDACTED],
-  [/\bxox[abposr]-[A-Za-z0-9-]{10,}\b/g, REDACTED],
-  [/\bnpm_[A-Za-z0-9]{30,}\b/g, REDACTED],
-  [/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, REDACTED],
-  [/\bsk-[A-Za-z0-9_-]{20,}\b/g, REDACTED],
-  [/\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g, REDACTED],
-  // KEY=value / "key": "value" where the key names a secret
-  [
-    // the key must END with the secret word: DB_PASSWORD, api_key, GITHUB_TOKEN, client_secret; not tokens, token_count, secretary
-    /\b([A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|secret[_-]?key|credentials?))(?![A-Za-z0-9])("?\s*[:=]\s*)("?)(?!\[REDACTED\])[^\s"',;&]+/gi,
-    (_m, k, sep, q) => `${k}${sep}${q}${REDACTED}`,
-  ],
+  { hint: 'gh[pousr]_|github_pat_', re: /\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g, rep: REDACTED },
+  { hint: 'glpat-', re: /\bglpat-[A-Za-z0-9_-]{16,}\b/g, rep: REDACTED },
+  { hint: 'xox[abposr]-', re: /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/g, rep: REDACTED },
+  { hint: 'npm_', re: /\bnpm_[A-Za-z0-9]{30,}\b/g, rep: REDACTED },
+  { hint: 'AKIA|ASIA', re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, rep: REDACTED },
+  { hint: 'sk-', re: /\bsk-[A-Za-z0-9_-]{20,}\b/g, rep: REDACTED },
+  { hint: 'eyJ', re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g, rep: REDACTED },
+  // KEY=value / "key": "value" where the key names a secret; the key must END with the secret word:
+  // DB_PASSWORD, api_key, GITHUB_TOKEN, client_secret; not tokens, token_count, secretary
+  {
+    hint: 'passw|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential',
+    re: /\b([A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|secret[_-]?key|credentials?))(?![A-Za-z0-9])("?\s*[:=]\s*)("?)(?!\[REDACTED\])[^\s"',;&]+/gi,
+    rep: (_m, k, sep, q) => `${k}${sep}${q}${REDACTED}`,
+  },
 ];
+
+/**
+ * One scan that tells whether any pattern could match: most output lines contain none of the triggers, and
+ * thirteen regex scans per line would dominate the cost of an append. Built from the patterns' own hints.
+ */
+const ANY_PATTERN = new RegExp(PATTERNS.map((p) => p.hint).join('|'), 'i');
 
 export interface Redactor {
   (text: string): string;
@@ -83,12 +105,10 @@ export function makeRedactor(secretValues: Iterable<string> = []): Redactor {
   return (text: string) => {
     let t = text;
     if (literalRe) t = t.replace(literalRe, REDACTED);
-    for (const [re, rep] of PATTERNS) {
-      re.lastIndex = 0;
-      if (re.test(t)) {
-        re.lastIndex = 0;
-        t = t.replace(re, rep as never);
-      }
+    if (!ANY_PATTERN.test(t)) return t;
+    for (const p of PATTERNS) {
+      p.re.lastIndex = 0;
+      t = t.replace(p.re, p.rep as never);
     }
     return t;
   };

@@ -1,0 +1,62 @@
+import type { NewEvent, StoredEvent } from '../core/events.js';
+import { makeRedactor, sanitizeValue, type Redactor } from '../core/sanitize.js';
+import { eventHash, type SessionHeader } from './hash.js';
+
+/** The redaction every store applies before it hashes and writes anything: one choke point, not a convention. */
+export class Sanitizer {
+  private redact: Redactor = makeRedactor();
+  private secrets = new Set<string>();
+
+  addSecrets(values: Iterable<string>): void {
+    let added = false;
+    for (const v of values) {
+      if (typeof v === 'string' && v.length >= 4 && !this.secrets.has(v)) {
+        this.secrets.add(v);
+        added = true;
+      }
+    }
+    if (added) this.redact = makeRedactor(this.secrets);
+  }
+
+  clean<T>(value: T): T {
+    return sanitizeValue(value, this.redact);
+  }
+
+  header(h: SessionHeader): SessionHeader {
+    return { ...h, checklistTitle: this.clean(h.checklistTitle), params: this.clean(h.params), operator: this.clean(h.operator) };
+  }
+}
+
+export interface Head {
+  seq: number;
+  hash: string;
+}
+
+/** Number, sanitise and hash new events after `head`; returns them with their JSON data, and the new head. */
+export function chainEvents(sessionId: string, head: Head, list: NewEvent[], s: Sanitizer, now = Date.now()) {
+  let { seq, hash } = head;
+  const events: StoredEvent[] = [];
+  const json: string[] = [];
+  for (const ne of list) {
+    seq++;
+    const data = s.clean(ne.data);
+    // One object per event: hashed, inserted and returned as it is.
+    const event: StoredEvent = {
+      sessionId,
+      seq,
+      time: ne.time ?? now,
+      type: ne.type,
+      stepId: ne.stepId ?? null,
+      actor: s.clean(ne.actor ?? 'cockpit'),
+      data,
+      prevHash: hash,
+      hash: '',
+    };
+    event.hash = eventHash(hash, event);
+    events.push(event);
+    json.push(JSON.stringify(data));
+    hash = event.hash;
+  }
+  const finished = events.find((e) => e.type === 'session.finished') as StoredEvent<'session.finished'> | undefined;
+  return { events, json, head: { seq, hash }, finished };
+}

@@ -1,0 +1,212 @@
+import { and, asc, desc, eq, gte, like, notInArray, sql } from 'drizzle-orm';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import type { EventType, NewEvent, StoredEvent } from '../core/events.js';
+import { sanitizeText } from '../core/sanitize.js';
+import { migrationsDir } from '../paths.js';
+import { chainEvents, Sanitizer, type Head } from './chain.js';
+import { genesisHash, type SessionHeader } from './hash.js';
+import { toSessionRow, toStored } from './rows.js';
+import * as schema from './schema-pg.js';
+import { AuditStoreError, type AuditStore, type LockResult, type LockRow, type SessionRow, type VerifyReport } from './store.js';
+import { verifyStore } from './verify.js';
+
+type Db = NodePgDatabase<typeof schema>;
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** Any number, the same in every cockpit: serialises schema migrations of a shared store. */
+const MIGRATION_LOCK = 7_242_031_117;
+
+/**
+ * The shared team store (`--audit-url postgres://…`): the same tables, chain and rules as the SQLite store.
+ * Every append locks its session's row (SELECT … FOR UPDATE), so two writers can never fork a chain.
+ */
+export class PostgresAuditStore implements AuditStore {
+  readonly location: string;
+  private pool: pg.Pool;
+  private db: Db;
+  private sanitizer = new Sanitizer();
+
+  private constructor(url: string) {
+    this.location = sanitizeText(url);
+    this.pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 10_000 });
+    this.pool.on('error', () => undefined);
+    this.db = drizzle(this.pool, { schema });
+  }
+
+  static async open(url: string): Promise<PostgresAuditStore> {
+    const store = new PostgresAuditStore(url);
+    try {
+      const client = await store.pool.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+        try {
+          await migrate(drizzle(client, { schema }), { migrationsFolder: migrationsDir('pg') });
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+        }
+      } finally {
+        client.release();
+      }
+    } catch (e) {
+      await store.pool.end().catch(() => undefined);
+      throw new AuditStoreError(`cannot open the audit log ${store.location}: ${(e as Error).message}`);
+    }
+    return store;
+  }
+
+  addSecrets(values: Iterable<string>): void {
+    this.sanitizer.addSecrets(values);
+  }
+
+  async createSession(header: SessionHeader, first: NewEvent<'session.started'>): Promise<StoredEvent<'session.started'>> {
+    const h = this.sanitizer.header(header);
+    const genesis = genesisHash(h);
+    return this.db.transaction(async (tx) => {
+      await tx.insert(schema.sessions).values({
+        id: h.id,
+        checklistId: h.checklistId,
+        checklistTitle: h.checklistTitle,
+        checklistText: h.checklistText,
+        checklistSources: JSON.stringify(h.checklistSources),
+        checklistSha256: h.checklistSha256,
+        params: JSON.stringify(h.params),
+        environment: h.environment,
+        operator: h.operator,
+        host: h.host,
+        startedAt: h.startedAt,
+        lastSeq: 0,
+        lastHash: genesis,
+      });
+      const [stored] = await this.appendInTx(tx, h.id, { seq: 0, hash: genesis }, [{ ...first, time: first.time ?? h.startedAt }]);
+      return stored as StoredEvent<'session.started'>;
+    });
+  }
+
+  private async appendInTx(tx: Tx, sessionId: string, head: Head | null, list: NewEvent[]): Promise<StoredEvent[]> {
+    if (!head) {
+      const [row] = await tx
+        .select({ seq: schema.sessions.lastSeq, hash: schema.sessions.lastHash })
+        .from(schema.sessions)
+        .where(eq(schema.sessions.id, sessionId))
+        .for('update');
+      if (!row) throw new AuditStoreError(`no session ${sessionId} in the audit log`);
+      head = row;
+    }
+    const c = chainEvents(sessionId, head, list, this.sanitizer);
+    await tx.insert(schema.events).values(c.events.map((e, i) => ({ ...e, data: c.json[i] })));
+    await tx
+      .update(schema.sessions)
+      .set({
+        lastSeq: c.head.seq,
+        lastHash: c.head.hash,
+        ...(c.finished ? { endedAt: c.finished.time, outcome: c.finished.data.outcome } : {}),
+      })
+      .where(eq(schema.sessions.id, sessionId));
+    return c.events;
+  }
+
+  async append(sessionId: string, list: NewEvent[]): Promise<StoredEvent[]> {
+    if (!list.length) return [];
+    return this.db.transaction((tx) => this.appendInTx(tx, sessionId, null, list));
+  }
+
+  async getSession(id: string): Promise<SessionRow | null> {
+    const [r] = await this.db.select().from(schema.sessions).where(eq(schema.sessions.id, id));
+    return r ? toSessionRow(r) : null;
+  }
+
+  async resolveSessionId(idOrPrefix: string): Promise<{ id: string } | { error: string }> {
+    if (!/^[A-Za-z0-9-]+$/.test(idOrPrefix)) return { error: `'${idOrPrefix}' is not a session id` };
+    const rows = await this.db
+      .select({ id: schema.sessions.id })
+      .from(schema.sessions)
+      .where(like(schema.sessions.id, `${idOrPrefix}%`))
+      .limit(5);
+    const exact = rows.find((r) => r.id === idOrPrefix);
+    if (exact) return { id: exact.id };
+    if (rows.length === 1) return { id: rows[0].id };
+    if (!rows.length) return { error: `no session '${idOrPrefix}' in ${this.location} (see: cockpit audit list)` };
+    return { error: `'${idOrPrefix}' matches several sessions: ${rows.map((r) => r.id).join(', ')}` };
+  }
+
+  async listSessions(limit = 50): Promise<SessionRow[]> {
+    const rows = await this.db.select().from(schema.sessions).orderBy(desc(schema.sessions.startedAt), desc(schema.sessions.id)).limit(limit);
+    return rows.map(toSessionRow);
+  }
+
+  private rawEvents(sessionId: string, fromSeq = 1) {
+    return this.db
+      .select()
+      .from(schema.events)
+      .where(and(eq(schema.events.sessionId, sessionId), gte(schema.events.seq, fromSeq)))
+      .orderBy(asc(schema.events.seq));
+  }
+
+  async readEvents(sessionId: string, fromSeq = 1): Promise<StoredEvent[]> {
+    return (await this.rawEvents(sessionId, fromSeq)).map(toStored);
+  }
+
+  async eventsOfType<T extends EventType>(sessionId: string, type: T): Promise<StoredEvent<T>[]> {
+    const rows = await this.db
+      .select()
+      .from(schema.events)
+      .where(and(eq(schema.events.sessionId, sessionId), eq(schema.events.type, type)))
+      .orderBy(asc(schema.events.seq));
+    return rows.map((r) => toStored(r) as StoredEvent<T>);
+  }
+
+  async acquireLock(lock: LockRow, isStale: (held: LockRow) => boolean): Promise<LockResult> {
+    return this.db.transaction(async (tx) => {
+      // Serialise competing acquirers of the same scope, whether or not a row exists yet.
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${lock.scope}))`);
+      const [held] = await tx.select().from(schema.locks).where(eq(schema.locks.scope, lock.scope));
+      const mine = held && held.sessionId === lock.sessionId && held.pid === lock.pid && held.host === lock.host;
+      if (held && !mine && !isStale(held)) return { ok: false, held } as LockResult;
+      await tx.insert(schema.locks).values(lock).onConflictDoUpdate({ target: schema.locks.scope, set: lock });
+      return (held && !mine ? { ok: true, tookOver: held } : { ok: true }) as LockResult;
+    });
+  }
+
+  async heartbeat(scope: string, sessionId: string, at: number): Promise<void> {
+    await this.db.update(schema.locks).set({ heartbeat: at }).where(and(eq(schema.locks.scope, scope), eq(schema.locks.sessionId, sessionId)));
+  }
+
+  async releaseLock(scope: string, sessionId: string): Promise<void> {
+    await this.db.delete(schema.locks).where(and(eq(schema.locks.scope, scope), eq(schema.locks.sessionId, sessionId)));
+  }
+
+  async getLock(scope: string): Promise<LockRow | null> {
+    const [r] = await this.db.select().from(schema.locks).where(eq(schema.locks.scope, scope));
+    return r ?? null;
+  }
+
+  async listLocks(): Promise<LockRow[]> {
+    return this.db.select().from(schema.locks);
+  }
+
+  async verify(sessionId?: string): Promise<VerifyReport> {
+    return verifyStore(
+      {
+        sessions: async (id) =>
+          id
+            ? this.db.select().from(schema.sessions).where(eq(schema.sessions.id, id))
+            : this.db.select().from(schema.sessions).orderBy(asc(schema.sessions.startedAt)),
+        events: async (id) => this.rawEvents(id),
+        orphans: async () =>
+          (
+            await this.db
+              .selectDistinct({ id: schema.events.sessionId })
+              .from(schema.events)
+              .where(notInArray(schema.events.sessionId, this.db.select({ id: schema.sessions.id }).from(schema.sessions)))
+          ).map((r) => r.id),
+      },
+      sessionId,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
