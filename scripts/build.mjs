@@ -12,8 +12,8 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: 'linked',
-  // Native addon: loaded from node_modules at run time.
-  external: ['better-sqlite3'],
+  // Native addon: loaded from node_modules at run time. pg-native is pg's optional native binding (not used).
+  external: ['better-sqlite3', 'pg-native'],
   define: { __COCKPIT_VERSION__: JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"' },
   banner: { js: "import { createRequire as __cockpitRequire } from 'node:module'; const require = __cockpitRequire(import.meta.url);" },
   logLevel: 'warning',

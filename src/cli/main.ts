@@ -27,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     .version(cockpitVersion(), '-V, --version')
     .option('--repo <dir>', 'the repository the cockpit works on (default: the git repository around the current directory)')
     .option('--config <file>', 'config file (default: cockpit.config.yaml in the repository)')
-    .option('--audit-url <url>', 'audit log: a SQLite file path (default: .cockpit/audit.db in the repository); env COCKPIT_AUDIT_URL')
+    .option('--audit-url <url>', 'audit log: a SQLite file path (default: .cockpit/audit.db in the repository) or postgres://… for a shared team store; env COCKPIT_AUDIT_URL')
     .showHelpAfterError('(cockpit --help lists the commands)')
     .exitOverride()
     .addHelpText(
@@ -121,6 +121,8 @@ Examples:
       return 2;
     }
     throw e;
+  } finally {
+    await (await import('./setup.js')).closeStores();
   }
   return code;
 }

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { PostgresAuditStore } from '../audit/postgres.js';
 import { SqliteAuditStore } from '../audit/sqlite.js';
 import { AuditStoreError, type AuditStore } from '../audit/store.js';
 import { loadBundle, type BundleResult, type ChecklistResolver } from '../core/checklist/bundle.js';
@@ -34,6 +35,14 @@ function findRepoRoot(start: string): string {
   }
 }
 
+const openStores = new Set<AuditStore>();
+
+/** Close every store a command opened (a PostgreSQL pool would otherwise keep the process alive). */
+export async function closeStores(): Promise<void> {
+  for (const s of openStores) await s.close().catch(() => undefined);
+  openStores.clear();
+}
+
 export class Workspace {
   readonly repoDir: string;
   readonly configFile: string;
@@ -64,25 +73,25 @@ export class Workspace {
     return (this.config.secrets?.env ?? []).map((name) => process.env[name]).filter((v): v is string => !!v);
   }
 
-  auditLocation(): string {
+  /** Where the audit log is: a SQLite file (default `.cockpit/audit.db` in the repo) or a PostgreSQL URL. */
+  auditLocation(): { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string } {
     const url = this.opts.auditUrl ?? process.env.COCKPIT_AUDIT_URL ?? this.config.audit?.url;
-    if (!url) return path.join(this.repoDir, '.cockpit', 'audit.db');
-    if (/^postgres(ql)?:\/\//.test(url)) {
-      throw new UsageError('a PostgreSQL team store (--audit-url postgres://…) is not available in this version yet; use a SQLite file path');
-    }
-    const file = url.replace(/^sqlite:(\/\/)?/, '');
-    return path.resolve(this.repoDir, file);
+    if (!url) return { kind: 'sqlite', file: path.join(this.repoDir, '.cockpit', 'audit.db') };
+    if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url };
+    return { kind: 'sqlite', file: path.resolve(this.repoDir, url.replace(/^sqlite:(\/\/)?/, '')) };
   }
 
   async openStore(): Promise<AuditStore> {
     if (this.store) return this.store;
+    const where = this.auditLocation();
     try {
-      this.store = new SqliteAuditStore(this.auditLocation());
+      this.store = where.kind === 'postgres' ? await PostgresAuditStore.open(where.url) : new SqliteAuditStore(where.file);
     } catch (e) {
       if (e instanceof AuditStoreError) throw new UsageError(e.message, 1);
       throw e;
     }
     this.store.addSecrets(this.secretValues());
+    openStores.add(this.store);
     return this.store;
   }
 

@@ -18,7 +18,10 @@ steps:
   - id: b
     title: Long step b
     kind: run
-    run: echo b-start >> ran.log; echo working on b; sleep 1.5; echo b-end >> ran.log
+    run: |
+      echo b-start >> ran.log; echo working on b
+      if [ -e slow-b ]; then rm slow-b; sleep 30; else sleep 1.5; fi
+      echo b-end >> ran.log
   - id: c
     title: Confirm c
     kind: confirm
@@ -103,6 +106,8 @@ function resume(id: string) {
 
 describe('a session killed with SIGKILL resumes at its first unfinished step', () => {
   it('killed during a command: the step is shown as interrupted, its leftover process stopped, and it is re-run', async () => {
+    // The first run of b sleeps long enough that only the resume's stopping it can keep it from finishing.
+    repo.write('slow-b', '');
     const { printed, killed } = await runAndKill(['run', 'crashy', '--non-interactive', '--yes', 'all', '--json'], (e) => e.type === 'step.output' && e.stepId === 'b');
     expect(killed).toBe(true);
     const id = sessionId();
