@@ -61,6 +61,6 @@ async function startPostgresForRun(): Promise<{ handle: PostgresHandle | null; w
 function warn(why: string): void {
   const bar = '!'.repeat(78);
   console.warn(
-    `\n${bar}\n!! PostgreSQL tests will be SKIPPED: ${why}\n!! Install the PostgreSQL server binaries or set TEST_DATABASE_URL. In CI (CI=true) this is an error.\n${bar}\n`,
+    `\n${bar}\n!! PostgreSQL tests will be SKIPPED: ${why}\n!! Fix the cause above, install the PostgreSQL server binaries, or set TEST_DATABASE_URL. With CI=true this is an error.\n${bar}\n`,
   );
 }
