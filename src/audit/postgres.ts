@@ -7,9 +7,9 @@ import { sanitizeText } from '../core/sanitize.js';
 import { migrationsDir } from '../paths.js';
 import { chainEvents, Sanitizer, type Head } from './chain.js';
 import { genesisHash, type SessionHeader } from './hash.js';
-import { toSessionRow, toStored } from './rows.js';
+import { newSessionRow, toSessionRow, toStored } from './rows.js';
 import * as schema from './schema-pg.js';
-import { AuditStoreError, type AuditStore, type LockResult, type LockRow, type SessionRow, type VerifyReport } from './store.js';
+import { AuditStoreError, lockDecision, type AuditStore, type LockResult, type LockRow, type SessionRow, type VerifyReport } from './store.js';
 import { verifyStore } from './verify.js';
 
 type Db = NodePgDatabase<typeof schema>;
@@ -64,21 +64,7 @@ export class PostgresAuditStore implements AuditStore {
     const h = this.sanitizer.header(header);
     const genesis = genesisHash(h);
     return this.db.transaction(async (tx) => {
-      await tx.insert(schema.sessions).values({
-        id: h.id,
-        checklistId: h.checklistId,
-        checklistTitle: h.checklistTitle,
-        checklistText: h.checklistText,
-        checklistSources: JSON.stringify(h.checklistSources),
-        checklistSha256: h.checklistSha256,
-        params: JSON.stringify(h.params),
-        environment: h.environment,
-        operator: h.operator,
-        host: h.host,
-        startedAt: h.startedAt,
-        lastSeq: 0,
-        lastHash: genesis,
-      });
+      await tx.insert(schema.sessions).values(newSessionRow(h, genesis));
       const [stored] = await this.appendInTx(tx, h.id, { seq: 0, hash: genesis }, [{ ...first, time: first.time ?? h.startedAt }]);
       return stored as StoredEvent<'session.started'>;
     });
@@ -162,10 +148,9 @@ export class PostgresAuditStore implements AuditStore {
       // Serialise competing acquirers of the same scope, whether or not a row exists yet.
       await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${lock.scope}))`);
       const [held] = await tx.select().from(schema.locks).where(eq(schema.locks.scope, lock.scope));
-      const mine = held && held.sessionId === lock.sessionId && held.pid === lock.pid && held.host === lock.host;
-      if (held && !mine && !isStale(held)) return { ok: false, held } as LockResult;
-      await tx.insert(schema.locks).values(lock).onConflictDoUpdate({ target: schema.locks.scope, set: lock });
-      return (held && !mine ? { ok: true, tookOver: held } : { ok: true }) as LockResult;
+      const decision = lockDecision(held, lock, isStale);
+      if (decision.ok) await tx.insert(schema.locks).values(lock).onConflictDoUpdate({ target: schema.locks.scope, set: lock });
+      return decision;
     });
   }
 

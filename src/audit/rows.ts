@@ -1,4 +1,5 @@
 import type { EventType, StoredEvent } from '../core/events.js';
+import type { SessionHeader } from './hash.js';
 import type { SessionRow } from './store.js';
 
 /** An event row as both dialects store it: data as JSON text. */
@@ -39,4 +40,25 @@ export function toSessionRow(r: RawSessionRow): SessionRow {
 
 export function toStored(r: RawEventRow): StoredEvent {
   return { ...r, type: r.type as EventType, data: JSON.parse(r.data) } as StoredEvent;
+}
+
+/** The row a new session starts with: its head is the genesis hash, before any event. */
+export function newSessionRow(h: SessionHeader, genesis: string): RawSessionRow {
+  return {
+    id: h.id,
+    checklistId: h.checklistId,
+    checklistTitle: h.checklistTitle,
+    checklistText: h.checklistText,
+    checklistSources: JSON.stringify(h.checklistSources),
+    checklistSha256: h.checklistSha256,
+    params: JSON.stringify(h.params),
+    environment: h.environment,
+    operator: h.operator,
+    host: h.host,
+    startedAt: h.startedAt,
+    endedAt: null,
+    outcome: null,
+    lastSeq: 0,
+    lastHash: genesis,
+  };
 }

@@ -9,8 +9,8 @@ import { chainEvents, Sanitizer, type Head } from './chain.js';
 import { migrationsDir } from '../paths.js';
 import { genesisHash, type SessionHeader } from './hash.js';
 import * as schema from './schema.js';
-import { AuditStoreError, type AuditStore, type LockResult, type LockRow, type SessionRow, type VerifyReport } from './store.js';
-import { toSessionRow, toStored, type RawEventRow } from './rows.js';
+import { AuditStoreError, lockDecision, type AuditStore, type LockResult, type LockRow, type SessionRow, type VerifyReport } from './store.js';
+import { newSessionRow, toSessionRow, toStored, type RawEventRow } from './rows.js';
 import { verifyStore } from './verify.js';
 
 type Db = BetterSQLite3Database<typeof schema>;
@@ -73,21 +73,7 @@ export class SqliteAuditStore implements AuditStore {
     const create = this.sqlite.transaction(() => {
       this.db
         .insert(schema.sessions)
-        .values({
-          id: h.id,
-          checklistId: h.checklistId,
-          checklistTitle: h.checklistTitle,
-          checklistText: h.checklistText,
-          checklistSources: JSON.stringify(h.checklistSources),
-          checklistSha256: h.checklistSha256,
-          params: JSON.stringify(h.params),
-          environment: h.environment,
-          operator: h.operator,
-          host: h.host,
-          startedAt: h.startedAt,
-          lastSeq: 0,
-          lastHash: genesis,
-        })
+        .values(newSessionRow(h, genesis))
         .run();
       return this.appendInTx(h.id, { seq: 0, hash: genesis }, [{ ...first, time: first.time ?? h.startedAt }]);
     });
@@ -176,10 +162,9 @@ export class SqliteAuditStore implements AuditStore {
   async acquireLock(lock: LockRow, isStale: (held: LockRow) => boolean): Promise<LockResult> {
     const tx = this.sqlite.transaction((): LockResult => {
       const held = this.db.select().from(schema.locks).where(eq(schema.locks.scope, lock.scope)).get();
-      const mine = held && held.sessionId === lock.sessionId && held.pid === lock.pid && held.host === lock.host;
-      if (held && !mine && !isStale(held)) return { ok: false, held };
-      this.db.insert(schema.locks).values(lock).onConflictDoUpdate({ target: schema.locks.scope, set: lock }).run();
-      return held && !mine ? { ok: true, tookOver: held } : { ok: true };
+      const decision = lockDecision(held, lock, isStale);
+      if (decision.ok) this.db.insert(schema.locks).values(lock).onConflictDoUpdate({ target: schema.locks.scope, set: lock }).run();
+      return decision;
     });
     return tx.immediate();
   }

@@ -61,3 +61,11 @@ export interface AuditStore {
 }
 
 export class AuditStoreError extends Error {}
+
+/** Whether `lock` may take the scope that `held` holds: free, its own, or a holder that is stale. */
+export function lockDecision(held: LockRow | null | undefined, lock: LockRow, isStale: (held: LockRow) => boolean): LockResult {
+  if (!held) return { ok: true };
+  const mine = held.sessionId === lock.sessionId && held.pid === lock.pid && held.host === lock.host;
+  if (mine) return { ok: true };
+  return isStale(held) ? { ok: true, tookOver: held } : { ok: false, held };
+}
