@@ -1,4 +1,6 @@
-// Bundles the cockpit into one file (dist/cockpit.js) so start-up loads one module, not hundreds.
+// Bundles the cockpit (dist/cockpit.js) so start-up loads one module, not hundreds. The entry holds only the
+// argument parser; each command's code is a chunk loaded when that command runs (splitting), so `cockpit --version`
+// does not parse the SQLite, PostgreSQL and zod code it never uses.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 
@@ -6,7 +8,10 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 
 await build({
   entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/cockpit.js',
+  outdir: 'dist',
+  entryNames: 'cockpit',
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
   bundle: true,
   platform: 'node',
   format: 'esm',

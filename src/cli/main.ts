@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { cockpitVersion } from '../version.js';
+import { closeStores } from './open-stores.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -122,7 +123,7 @@ Examples:
     }
     throw e;
   } finally {
-    await (await import('./setup.js')).closeStores();
+    await closeStores();
   }
   return code;
 }

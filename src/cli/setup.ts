@@ -8,6 +8,7 @@ import { formatDiagnostic, type ChecklistSource } from '../core/checklist/types.
 import { defaultChecklistsDir } from '../paths.js';
 import { STEP_KINDS } from '../steps/index.js';
 import { ConfigError, loadConfig, type CockpitConfig } from './config.js';
+import { trackStore } from './open-stores.js';
 
 /** Bad input from the user (flags, files, config): exit 2 with the message. */
 export class UsageError extends Error {
@@ -33,14 +34,6 @@ function findRepoRoot(start: string): string {
     if (up === dir) return start;
     dir = up;
   }
-}
-
-const openStores = new Set<AuditStore>();
-
-/** Close every store a command opened (a PostgreSQL pool would otherwise keep the process alive). */
-export async function closeStores(): Promise<void> {
-  for (const s of openStores) await s.close().catch(() => undefined);
-  openStores.clear();
 }
 
 export class Workspace {
@@ -91,7 +84,7 @@ export class Workspace {
       throw e;
     }
     this.store.addSecrets(this.secretValues());
-    openStores.add(this.store);
+    trackStore(this.store);
     return this.store;
   }
 

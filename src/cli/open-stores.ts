@@ -1,0 +1,14 @@
+import type { AuditStore } from '../audit/store.js';
+
+/** Stores the commands opened; a module of its own so the entry can close them without loading any store code. */
+const open = new Set<AuditStore>();
+
+export function trackStore(store: AuditStore): void {
+  open.add(store);
+}
+
+/** Close every store a command opened (a PostgreSQL pool would otherwise keep the process alive). */
+export async function closeStores(): Promise<void> {
+  for (const s of open) await s.close().catch(() => undefined);
+  open.clear();
+}
