@@ -7,7 +7,7 @@ import type { StoredEvent } from '../core/events.js';
 import { resolveParams } from '../core/params.js';
 import { evaluateConditions } from '../core/params.js';
 import { buildPlan } from '../core/plan.js';
-import { EngineError, resumeSession, startSession, type EngineDeps, type RunResult, type SessionRunner } from '../engine/session.js';
+import { abortSession, EngineError, resumeSession, startSession, withStoppedSession, type EngineDeps, type RunResult, type SessionRunner } from '../engine/session.js';
 import { jsonPrinter, textPrinter } from '../report/live.js';
 import { makeStyler } from '../report/style.js';
 import { renderJson, renderMarkdown, renderText } from '../report/timeline.js';
@@ -355,6 +355,53 @@ export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, 
     }
   }
   return report.problems.length ? 1 : 0;
+}
+
+async function resolveId(store: AuditStore, ref: string): Promise<string> {
+  const r = await store.resolveSessionId(ref);
+  if ('error' in r) throw new UsageError(r.error);
+  return r.id;
+}
+
+/** Deps for recording on a stopped session: no commands run, nothing is asked. */
+function recordingDeps(ws: Workspace, store: AuditStore): EngineDeps {
+  return {
+    store,
+    kinds: stepKindMap,
+    identity: currentIdentity(),
+    clock: systemClock,
+    repoDir: ws.repoDir,
+    interaction: { confirm: async () => ({ decision: 'unavailable', hint: '' }) },
+    signal: new AbortController().signal,
+    version: cockpitVersion(),
+  };
+}
+
+export async function cmdNote(g: GlobalOptions, ref: string, text: string, flags: { step?: string }): Promise<number> {
+  if (!text.trim()) throw new UsageError('the note is empty');
+  const ws = new Workspace(g);
+  const store = await ws.openStore();
+  const id = await resolveId(store, ref);
+  await withStoppedSession(recordingDeps(ws, store), id, 'note', async (runner) => {
+    let stepId: string | null = null;
+    if (flags.step) {
+      const node = runner.findStep(flags.step);
+      if (!node) throw new UsageError(`no step '${flags.step}' in session ${id}`);
+      stepId = node.path;
+    }
+    await runner.addNote(text, stepId);
+  });
+  out(`noted on session ${id}${flags.step ? ` (step ${flags.step})` : ''}\n`);
+  return 0;
+}
+
+export async function cmdAbort(g: GlobalOptions, ref: string, flags: { reason?: string }): Promise<number> {
+  const ws = new Workspace(g);
+  const store = await ws.openStore();
+  const id = await resolveId(store, ref);
+  const state = await abortSession(recordingDeps(ws, store), id, flags.reason ?? '');
+  out(`session ${id} (${state.checklist.title}) closed as aborted: ${flags.reason}\n`);
+  return 0;
 }
 
 export function asExit(e: unknown): number {

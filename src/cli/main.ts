@@ -68,6 +68,21 @@ Examples:
     .option('--reason <text>', 'why the step is skipped (recorded)')
     .action(act(async (ref: string | undefined, flags, cmd: Command) => (await cmds()).cmdResume(globals(cmd), ref, flags)));
 
+  program
+    .command('note')
+    .description('add a note to a session that is not running (for the postmortem); recorded with who and when')
+    .argument('<session>', 'session id or unique prefix')
+    .argument('<text>', 'the note')
+    .option('--step <step>', 'attach it to a step (id or path)')
+    .action(act(async (ref: string, text: string, flags, cmd: Command) => (await cmds()).cmdNote(globals(cmd), ref, text, flags)));
+
+  program
+    .command('abort')
+    .description('close a session that will not be resumed (recorded as aborted, with the reason)')
+    .argument('<session>', 'session id or unique prefix')
+    .requiredOption('--reason <text>', 'why (recorded)')
+    .action(act(async (ref: string, flags, cmd: Command) => (await cmds()).cmdAbort(globals(cmd), ref, flags)));
+
   const checklist = program.command('checklist').description('list, show and validate checklists');
   checklist
     .command('list')

@@ -213,6 +213,34 @@ export async function resumeSession(deps: EngineDeps, input: ResumeInput): Promi
   return runner;
 }
 
+/**
+ * Take a stopped session's lock for a moment to record something on it (a note, an abort): refused while the
+ * session runs in a live process, so two processes never append to one chain.
+ */
+export async function withStoppedSession(deps: EngineDeps, sessionId: string, reason: string, fn: (runner: SessionRunner) => Promise<void>): Promise<SessionState> {
+  const state = reduceAll(await deps.store.readEvents(sessionId));
+  if (!state) throw new EngineError(`session ${sessionId} has no events`, 2);
+  const scope = await takeLock(deps, state.id, state.environment, reason);
+  const runner = new SessionRunner(deps, state, scope);
+  try {
+    await fn(runner);
+    await runner.settled();
+    return runner.state;
+  } finally {
+    await deps.store.releaseLock(scope, state.id).catch(() => undefined);
+  }
+}
+
+/** Close a session that will not be resumed: whatever a crashed step left running is stopped first. */
+export async function abortSession(deps: EngineDeps, sessionId: string, reason: string): Promise<SessionState> {
+  if (!reason.trim()) throw new EngineError('aborting a session needs a reason (--reason "…")', 2);
+  return withStoppedSession(deps, sessionId, `abort: ${reason}`, async (runner) => {
+    if (runner.state.outcome) throw new EngineError(`session ${sessionId} already finished (${runner.state.outcome})`, 2);
+    await runner.markInterrupted();
+    await runner.emit([{ type: 'session.finished', data: { outcome: 'aborted', reason } }]);
+  });
+}
+
 /** Runs a session's remaining steps, one at a time, appending every event before it is shown. */
 export class SessionRunner {
   private chain: Promise<unknown> = Promise.resolve();
@@ -227,6 +255,12 @@ export class SessionRunner {
 
   get id(): string {
     return this.state.id;
+  }
+
+  /** Resolves when every append so far is durable; throws if one failed. */
+  async settled(): Promise<void> {
+    await this.chain;
+    this.checkWrites();
   }
 
   /** Append events (serialised with every other append of this session), then fold and show them. */

@@ -219,11 +219,36 @@ steps:
   });
 });
 
+describe('note and abort on a stopped session', () => {
+  it('a note is recorded with who and on which step; abort closes the session with its reason and stops resumes', () => {
+    repo.write('checklists/gated.yaml', GATED);
+    repo.write('checklists/inner.yaml', INNER);
+    expect(c('run', 'gated', '--non-interactive').code).toBe(1);
+    const id = JSON.parse(c('audit', 'list', '--json').stdout)[0].id;
+    const n = c('note', id, 'approver is on leave, escalated to Sam', '--step', 'approval');
+    expect(n.code, n.stderr).toBe(0);
+    expect(c('note', id, 'x', '--step', 'nope').code).toBe(2);
+    expect(c('abort', id).code).toBe(2); // --reason is required
+    const a = c('abort', id, '--reason', 'release moved to Thursday');
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toContain('closed as aborted: release moved to Thursday');
+    const list = JSON.parse(c('audit', 'list', '--json').stdout);
+    expect(list[0].status).toBe('aborted');
+    const md = c('audit', 'show', id, '--format', 'md').stdout;
+    expect(md).toMatch(/\*\*tester\*\* on `approval`: approver is on leave, escalated to Sam/);
+    expect(md).toMatch(/session finished: aborted — release moved to Thursday/);
+    const r = c('resume', id, '--non-interactive');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/already finished \(aborted\)/);
+    expect(c('audit', 'verify').code).toBe(0);
+  });
+});
+
 describe('usage', () => {
   it('--help tells the truth and unknown commands are exit 2', () => {
     const h = c('--help');
     expect(h.code).toBe(0);
-    for (const cmd of ['run', 'resume', 'checklist', 'audit', 'demo']) expect(h.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
+    for (const cmd of ['run', 'resume', 'note', 'abort', 'checklist', 'audit', 'demo']) expect(h.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
     const bad = c('frobnicate');
     expect(bad.code).toBe(2);
     expect(c('audit', 'show').code).toBe(2);
