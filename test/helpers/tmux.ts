@@ -1,0 +1,68 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+
+const EXIT_MARK = '[command exited ';
+
+/** A real terminal: a detached tmux session running one command; type with send-keys, read with capture-pane. */
+export class Tmux {
+  readonly name = `cockpit-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+
+  static available(): { ok: true } | { ok: false; why: string } {
+    const r = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
+    return r.status === 0 ? { ok: true } : { ok: false, why: 'tmux is not installed (apt-get install -y tmux)' };
+  }
+
+  constructor(command: string, opts: { cwd: string; env?: Record<string, string>; width?: number; height?: number }) {
+    const env = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    // A private server (-L) with no user config. The command runs under a shell that survives Ctrl-C (a no-op
+    // trap; the command itself gets the default disposition) and prints its exit status, then stays open: tmux's
+    // own pane-death bookkeeping proved unreliable to poll.
+    const wrapped = `trap : INT; ${command}; echo "${EXIT_MARK}$?]"; exec sleep 3600`;
+    this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', this.name, '-x', String(opts.width ?? 100), '-y', String(opts.height ?? 30), '-c', opts.cwd, ...env, wrapped);
+  }
+
+  private tmux(...args: string[]): string {
+    return execFileSync('tmux', ['-L', this.name, ...args], { encoding: 'utf8' });
+  }
+
+  send(...keys: string[]): void {
+    this.tmux('send-keys', '-t', this.name, ...keys);
+  }
+
+  type(text: string): void {
+    this.tmux('send-keys', '-t', this.name, '-l', text);
+  }
+
+  screen(): string {
+    return this.tmux('capture-pane', '-p', '-t', this.name);
+  }
+
+  /** Exit status of the command once it has ended, else null. */
+  exitStatus(): number | null {
+    const m = new RegExp(`${EXIT_MARK.replace(/[[\]]/g, '\\$&')}(\\d+)\\]`).exec(this.screen());
+    return m ? Number(m[1]) : null;
+  }
+
+  async waitFor(pred: (screen: string) => boolean, what: string, timeoutMs = 15_000): Promise<string> {
+    const until = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < until) {
+      last = this.screen();
+      if (pred(last)) return last;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`timed out waiting for ${what}; the screen was:\n${last}`);
+  }
+
+  waitForText(text: string, timeoutMs?: number): Promise<string> {
+    return this.waitFor((s) => s.includes(text), JSON.stringify(text), timeoutMs);
+  }
+
+  async waitForExit(timeoutMs = 15_000): Promise<number> {
+    await this.waitFor(() => this.exitStatus() !== null, 'the command to exit', timeoutMs);
+    return this.exitStatus()!;
+  }
+
+  kill(): void {
+    spawnSync('tmux', ['-L', this.name, 'kill-server']);
+  }
+}
