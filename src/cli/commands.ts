@@ -16,6 +16,7 @@ import { cockpitVersion } from '../version.js';
 import { flagInteraction, parseYes, promptInteraction, unknownYesNames, type YesList } from './interaction.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
 import { formatDiagnostic } from '../core/checklist/types.js';
+import type { ChecklistBundle } from '../core/checklist/bundle.js';
 
 const out = (s: string) => process.stdout.write(s);
 const err = (s: string) => process.stderr.write(s);
@@ -183,15 +184,15 @@ export async function cmdResume(g: GlobalOptions, sessionRef: string | undefined
   const driver = makeDriver(ws, store, g, flags);
   let runner: SessionRunner;
   try {
-    const yes = driver.yes;
-    const plan = reloaded?.bundle && reloaded.bundle.sha256 === started.data.checklist.sha256 ? started.data.plan : (reloaded?.bundle ? buildPlan(reloaded.bundle, started.data.params).plan : started.data.plan);
-    const unknown = unknownYesNames(yes, plan);
-    if (unknown.length) throw new UsageError(`--yes names no step of this session: ${unknown.join(', ')}`);
     runner = await resumeSession(driver.deps, {
       sessionId: id,
       current: reloaded?.bundle ?? null,
       force: !!flags.force,
       skip: flags.skip ? { step: flags.skip, reason: flags.reason ?? '' } : undefined,
+      check: (plan) => {
+        const unknown = unknownYesNames(driver.yes, plan);
+        if (unknown.length) throw new UsageError(`--yes names no step of this session: ${unknown.join(', ')}`);
+      },
     });
   } catch (e) {
     driver.detach();
@@ -228,9 +229,7 @@ export async function cmdChecklistShow(g: GlobalOptions, ref: string): Promise<n
       out(`  ${name} (${bits.join(', ')})${def.description ? ` — ${def.description}` : ''}\n`);
     }
   }
-  // Placeholders so that `show` works without parameters: `<version>`.
-  const sample = Object.fromEntries(params.map(([k, d]) => [k, d.default ?? `<${k}>`]));
-  const planned = buildPlan(bundle, sample as Record<string, string>);
+  const planned = samplePlan(bundle);
   out('\nSteps:\n');
   let n = 0;
   for (const node of planned.plan) {
@@ -249,18 +248,17 @@ export async function cmdChecklistValidate(g: GlobalOptions, files: string[]): P
   const ws = new Workspace(g);
   let bad = 0;
   for (const f of files) {
-    let source;
-    try {
-      source = ws.sourceFor(f.includes('/') || /\.ya?ml$/.test(f) ? f : `./${f}`).source;
-    } catch (e) {
-      err(`${(e as Error).message}\n`);
+    const source = ws.readChecklistFile(f);
+    if (!source) {
+      err(`${f}: no such file\n`);
       bad++;
       continue;
     }
     const r = ws.loadBundle(source);
     if (r.bundle) {
-      const total = buildPlanCount(r.bundle);
-      out(`ok  ${source.file}: ${r.bundle.root.checklist.id} — ${r.bundle.root.checklist.steps.length} steps${total !== r.bundle.root.checklist.steps.length ? ` (${total} with includes)` : ''}\n`);
+      const own = r.bundle.root.checklist.steps.length;
+      const total = samplePlan(r.bundle).plan.filter((n) => n.kind !== 'checklist').length;
+      out(`ok  ${source.file}: ${r.bundle.root.checklist.id} — ${own} steps${total !== own ? ` (${total} with includes)` : ''}\n`);
     } else {
       bad++;
       for (const d of r.diagnostics) err(`${formatDiagnostic(d)}\n`);
@@ -269,9 +267,10 @@ export async function cmdChecklistValidate(g: GlobalOptions, files: string[]): P
   return bad ? 2 : 0;
 }
 
-function buildPlanCount(bundle: Parameters<typeof buildPlan>[0]): number {
+/** The plan with placeholders for parameters that have no default (`<version>`), so a checklist can be shown unrun. */
+function samplePlan(bundle: ChecklistBundle) {
   const sample = Object.fromEntries(Object.entries(bundle.root.checklist.params).map(([k, d]) => [k, d.default ?? `<${k}>`]));
-  return buildPlan(bundle, sample as Record<string, string>).plan.filter((n) => n.kind !== 'checklist').length;
+  return buildPlan(bundle, sample);
 }
 
 function table(head: string[], rows: string[][]): string {

@@ -127,14 +127,20 @@ export class Workspace {
     return out;
   }
 
+  /** A checklist file, read as given; its id for messages is the file's name. Null when there is no such file. */
+  readChecklistFile(file: string): ChecklistSource | null {
+    const abs = path.resolve(file);
+    if (!existsSync(abs) || !statSync(abs).isFile()) return null;
+    return { id: path.basename(abs).replace(/\.ya?ml$/, ''), file: path.relative(process.cwd(), abs) || abs, text: readFileSync(abs, 'utf8') };
+  }
+
   /** `<checklist>` on the command line: a path to a YAML file, or an id. */
   sourceFor(ref: string): { source: ChecklistSource; origin: { file: string; byId: boolean } } {
     const looksLikePath = ref.includes('/') || /\.ya?ml$/.test(ref);
     if (looksLikePath || (existsSync(ref) && statSync(ref).isFile())) {
-      const file = path.resolve(ref);
-      if (!existsSync(file)) throw new UsageError(`checklist file ${ref} does not exist`);
-      const text = readFileSync(file, 'utf8');
-      return { source: { id: path.basename(file).replace(/\.ya?ml$/, ''), file: path.relative(process.cwd(), file) || file, text }, origin: { file, byId: false } };
+      const source = this.readChecklistFile(ref);
+      if (!source) throw new UsageError(`checklist file ${ref} does not exist`);
+      return { source, origin: { file: path.resolve(ref), byId: false } };
     }
     const src = this.resolver().find(ref);
     if (!src) {
@@ -156,14 +162,9 @@ export class Workspace {
     return { bundle: r.bundle, origin };
   }
 
-  /** The checklist as it is now, from where a session found it; null if it is gone or broken. */
-  reloadOrigin(origin: { file: string; byId: boolean }) {
-    try {
-      const source = origin.byId ? this.resolver().find(origin.file) : existsSync(origin.file) ? { id: path.basename(origin.file).replace(/\.ya?ml$/, ''), file: origin.file, text: readFileSync(origin.file, 'utf8') } : null;
-      if (!source) return null;
-      return this.loadBundle(source);
-    } catch {
-      return null;
-    }
+  /** The checklist as it is now, from where a session found it: null if it is gone; diagnostics if it is broken. */
+  reloadOrigin(origin: { file: string; byId: boolean }): BundleResult | null {
+    const source = origin.byId ? this.resolver().find(origin.file) : this.readChecklistFile(origin.file);
+    return source ? this.loadBundle(source) : null;
   }
 }

@@ -167,6 +167,8 @@ export interface ResumeInput {
   current: ChecklistBundle | null;
   force: boolean;
   skip?: { step: string; reason: string };
+  /** Checks against the plan the session will run (e.g. that --yes names its steps), before anything is recorded. */
+  check?(plan: PlanNode[]): void;
 }
 
 /** Continue a session that stopped: crashed, failed, waiting for a confirmation, or interrupted. */
@@ -193,6 +195,7 @@ export async function resumeSession(deps: EngineDeps, input: ResumeInput): Promi
     plan = planned;
     deps.store.addSecrets(secretValues(input.current, planned.scopes));
   }
+  input.check?.(plan?.plan ?? state.plan);
   const scope = await takeLock(deps, state.id, state.environment, `resume ${state.checklist.id}`);
   const runner = new SessionRunner(deps, state, scope);
   await runner.emit([

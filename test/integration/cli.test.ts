@@ -123,6 +123,11 @@ describe('run', () => {
     expect(r.stdout).toContain(`resume ${id} --non-interactive --yes approval`);
     expect(JSON.parse(c('audit', 'list', '--json').stdout)[0].status).toBe('waiting (resumable)');
 
+    const before = JSON.parse(c('audit', 'show', id, '--format', 'json').stdout).events.length;
+    const typo = c('resume', id, '--non-interactive', '--yes', 'aproval');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/--yes names no step of this session: aproval/);
+    expect(JSON.parse(c('audit', 'show', id, '--format', 'json').stdout).events.length).toBe(before);
     const r2 = c('resume', id, '--non-interactive', '--yes', 'approval', '--json');
     expect(r2.code).toBe(1); // 'done' still needs a confirmation
     const ev = jsonLines(r2.stdout);
