@@ -16,10 +16,15 @@ import { cockpitVersion } from '../version.js';
 import { flagInteraction, parseYes, promptInteraction, unknownYesNames, type YesList } from './interaction.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
 import { formatDiagnostic } from '../core/checklist/types.js';
+import { neutralize } from '../core/sanitize.js';
 import type { ChecklistBundle } from '../core/checklist/bundle.js';
 
-const out = (s: string) => process.stdout.write(s);
-const err = (s: string) => process.stderr.write(s);
+// What these commands print comes partly from files and databases (checklist titles, session ids, messages):
+// neutralised, so a crafted checklist or a tampered log cannot drive the terminal. `styled` is for lines whose
+// only escape sequences are the cockpit's own colours (their variable parts neutralised by the caller).
+const out = (s: string) => process.stdout.write(neutralize(s));
+const err = (s: string) => process.stderr.write(neutralize(s));
+const styled = (s: string) => process.stdout.write(s);
 
 export function globalArgs(g: GlobalOptions): string[] {
   const a: string[] = [];
@@ -30,7 +35,8 @@ export function globalArgs(g: GlobalOptions): string[] {
 }
 
 function parseParams(list: string[] | undefined): Record<string, string> {
-  const params: Record<string, string> = {};
+  // No prototype: `-p __proto__=x` must be an unknown parameter, not a way into the object's prototype.
+  const params: Record<string, string> = Object.create(null);
   for (const item of list ?? []) {
     const eq = item.indexOf('=');
     if (eq <= 0) throw new UsageError(`-p ${item}: expected key=value`);
@@ -78,6 +84,14 @@ function makeDriver(ws: Workspace, store: AuditStore, g: GlobalOptions, flags: R
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A lost SSH session: stop the step cleanly (the session stays resumable) instead of dying mid-step, and do not
+  // crash on writes to a terminal that is gone: the audit log has everything.
+  process.on('SIGHUP', onSignal);
+  const ignoreGone = (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'EIO') throw e;
+  };
+  process.stdout.on('error', ignoreGone);
+  process.stderr.on('error', ignoreGone);
   const printer = flags.json ? jsonPrinter(out) : textPrinter(out, process.stdout, store.location);
   const deps: EngineDeps = {
     store,
@@ -98,6 +112,7 @@ function makeDriver(ws: Workspace, store: AuditStore, g: GlobalOptions, flags: R
     detach: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
     },
   };
 }
@@ -347,10 +362,10 @@ export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, 
   if (flags.json) out(JSON.stringify({ ok: report.problems.length === 0, ...report }, null, 2) + '\n');
   else {
     const c = makeStyler(process.stdout);
-    if (!report.problems.length) out(`${c('green', '✔ audit log intact')}: ${report.sessions} session(s), ${report.events} event(s) verified in ${store.location}\n`);
+    if (!report.problems.length) styled(`${c('green', '✔ audit log intact')}: ${neutralize(`${report.sessions} session(s), ${report.events} event(s) verified in ${store.location}`)}\n`);
     else {
-      for (const p of report.problems) out(`${c('red', '✖')} session ${p.sessionId}${p.seq !== null ? `, event #${p.seq}` : ''}: ${p.message}\n`);
-      out(`${c('red', 'audit log verification FAILED')}: ${report.problems.length} session(s) with problems, ${report.sessions} checked\n`);
+      for (const p of report.problems) styled(`${c('red', '✖')} ${neutralize(`session ${p.sessionId}${p.seq !== null ? `, event #${p.seq}` : ''}: ${p.message}`)}\n`);
+      styled(`${c('red', 'audit log verification FAILED')}: ${report.problems.length} session(s) with problems, ${report.sessions} checked\n`);
     }
   }
   return report.problems.length ? 1 : 0;

@@ -64,7 +64,7 @@ export function resolveParams(defs: Record<string, ParamDef>, given: Record<stri
   const values: Record<string, ParamValue> = {};
   const errors: string[] = [];
   for (const key of Object.keys(given)) {
-    if (!(key in defs)) {
+    if (!Object.hasOwn(defs, key)) {
       const known = Object.keys(defs);
       errors.push(`unknown parameter '${key}'${known.length ? ` (this checklist takes: ${known.join(', ')})` : ' (this checklist takes none)'}`);
     }
@@ -94,7 +94,7 @@ export function templateRefs(template: string): string[] {
  * one argument or one value, never shell text, so a parameter cannot inject a command.
  */
 export function interpolate(template: string, params: Record<string, ParamValue>): string {
-  return template.replace(REF, (_m, name: string) => (params[name] === undefined ? '' : String(params[name])));
+  return template.replace(REF, (_m, name: string) => (Object.hasOwn(params, name) ? String(params[name]) : ''));
 }
 
 export interface ConditionResult {
@@ -108,7 +108,7 @@ function show(v: ParamValue | ParamValue[]): string {
 
 function matches(cond: Condition, params: Record<string, ParamValue>): { ok: boolean; detail: string } {
   for (const [name, want] of Object.entries(cond)) {
-    const have = params[name];
+    const have = Object.hasOwn(params, name) ? params[name] : undefined;
     const wanted = Array.isArray(want) ? want : [want];
     if (!wanted.some((w) => String(w) === String(have))) {
       return { ok: false, detail: `${name} is ${have === undefined ? 'unset' : JSON.stringify(have)}, not ${show(want)}` };

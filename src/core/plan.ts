@@ -20,7 +20,8 @@ function childParams(
   given: Record<string, unknown>,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const name of Object.keys(child.params)) if (parentParams[name] !== undefined) out[name] = parentParams[name];
+  const parent = (name: string) => (Object.hasOwn(parentParams, name) ? parentParams[name] : undefined);
+  for (const name of Object.keys(child.params)) if (parent(name) !== undefined) out[name] = parent(name);
   for (const [name, value] of Object.entries(given)) {
     if (typeof value !== 'string') {
       out[name] = value;
@@ -28,11 +29,11 @@ function childParams(
     }
     const whole = WHOLE_REF.exec(value);
     if (whole) {
-      if (parentParams[whole[1]] !== undefined) out[name] = parentParams[whole[1]];
+      if (parent(whole[1]) !== undefined) out[name] = parent(whole[1]);
       else delete out[name];
       continue;
     }
-    out[name] = value.replace(REF, (_m, ref: string) => String(parentParams[ref] ?? ''));
+    out[name] = value.replace(REF, (_m, ref: string) => String(parent(ref) ?? ''));
   }
   return out;
 }

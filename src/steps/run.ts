@@ -51,7 +51,7 @@ export const runStep: StepKind = {
     const problems: Array<{ path: Array<string | number>; message: string }> = [];
     const check = (value: unknown, p: Array<string | number>) => {
       if (typeof value !== 'string') return;
-      for (const ref of templateRefs(value)) if (!(ref in params)) problems.push({ path: p, message: `'\${${ref}}' names no parameter of this checklist` });
+      for (const ref of templateRefs(value)) if (!Object.hasOwn(params, ref)) problems.push({ path: p, message: `'\${${ref}}' names no parameter of this checklist` });
     };
     for (const key of ['run', 'probe'] as const) {
       const cmd = step[key];

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { liveGroupMembers } from '../../src/adapters/shell.js';
-import { cockpit, jsonLines, tempRepo } from '../helpers/cli.js';
+import { cockpit, cockpitAsync, jsonLines, tempRepo } from '../helpers/cli.js';
 
 let repo: ReturnType<typeof tempRepo>;
 beforeEach(() => {
@@ -200,4 +200,26 @@ steps:
     expect(r.stderr).toMatch(/exited with code 127 \(command not found\)/);
     expect(r.stdout).toMatch(/does-not-exist: not found/);
   });
+
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    it(`${signal} (a lost SSH session, a stopped service) stops the running step cleanly: exit 3, resumable, nothing left running`, async () => {
+      const f = repo.write('checklists/long.yaml', 'id: long\ntitle: Long\nsteps:\n  - id: wait\n    title: Wait\n    kind: run\n    run: echo waiting; sleep 30\n');
+      const child = cockpitAsync(['--repo', repo.dir, 'run', f, '--non-interactive', '--json'], { cwd: repo.dir });
+      let stdout = '';
+      await new Promise<void>((resolve) =>
+        child.stdout!.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          if (stdout.includes('waiting')) resolve();
+        }),
+      );
+      child.kill(signal);
+      const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      expect(code).toBe(3);
+      const events = jsonLines(stdout);
+      const pid = events.find((e) => e.type === 'step.spawned')!.data.pid;
+      expect(liveGroupMembers(pid)).toEqual([]);
+      expect(events.slice(-2).map((e) => e.type)).toEqual(['step.interrupted', 'session.paused']);
+      expect(JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json']).stdout)[0].status).toBe('stopped (resumable)');
+    });
+  }
 });

@@ -854,3 +854,19 @@ describe('buildPlan', () => {
     expect(errors).toEqual(["step 'inc' (includes 'watch'): missing required parameter 'version': pass -p version=…"]);
   });
 });
+
+describe('names that Object.prototype already has', () => {
+  it('-p toString=… and -p constructor=… are unknown parameters, not silently taken', () => {
+    const r = resolveParams({ version: { type: 'semver' } }, Object.assign(Object.create(null), { toString: 'x', constructor: 'y' }));
+    expect(r.errors).toEqual([
+      "unknown parameter 'toString' (this checklist takes: version)",
+      "unknown parameter 'constructor' (this checklist takes: version)",
+    ]);
+  });
+
+  it('a when: on `constructor` names no parameter', () => {
+    const text = 'id: a\ntitle: A\nsteps:\n  - id: x\n    title: X\n    kind: confirm\n    when: {constructor: yes}\n';
+    const r = parseChecklist({ id: 'a', file: 'a.yaml', text }, STEP_KINDS);
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual(["a.yaml:7:12: step 'x': when refers to unknown parameter 'constructor'"]);
+  });
+});

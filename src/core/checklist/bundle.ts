@@ -79,7 +79,7 @@ export function loadBundle(rootSource: ChecklistSource, resolver: ChecklistResol
       const childParams = child.checklist.params;
       const given = (step.with ?? {}) as Record<string, unknown>;
       for (const [name, value] of Object.entries(given)) {
-        const def = childParams[name];
+        const def = Object.hasOwn(childParams, name) ? childParams[name] : undefined;
         if (!def) {
           const known = Object.keys(childParams);
           at(['with', name], `checklist '${use}' has no parameter '${name}' (it takes: ${known.join(', ') || 'none'})`, 'key');
@@ -87,10 +87,10 @@ export function loadBundle(rootSource: ChecklistSource, resolver: ChecklistResol
         }
         if (typeof value === 'string' && templateRefs(value).length) {
           for (const ref of templateRefs(value)) {
-            if (!(ref in cl.params)) at(['with', name], `'${value}' refers to unknown parameter '${ref}' of '${cl.id}'`);
+            if (!Object.hasOwn(cl.params, ref)) at(['with', name], `'${value}' refers to unknown parameter '${ref}' of '${cl.id}'`);
           }
           const whole = WHOLE_REF.exec(value);
-          const src = whole ? cl.params[whole[1]] : undefined;
+          const src = whole && Object.hasOwn(cl.params, whole[1]) ? cl.params[whole[1]] : undefined;
           if (src && src.type !== def.type && !(def.type === 'string')) {
             at(['with', name], `parameter '${name}' of '${use}' is ${def.type}, but '${whole![1]}' is ${src.type}`);
           }
@@ -100,8 +100,8 @@ export function loadBundle(rootSource: ChecklistSource, resolver: ChecklistResol
         if (!r.ok) at(['with', name], `a parameter of the wrong type for '${use}': ${r.message}`);
       }
       for (const [name, def] of Object.entries(childParams)) {
-        if (!def.required || def.default !== undefined || name in given) continue;
-        if (!(name in cl.params)) {
+        if (!def.required || def.default !== undefined || Object.hasOwn(given, name)) continue;
+        if (!Object.hasOwn(cl.params, name)) {
           at(['use'], `checklist '${use}' needs parameter '${name}': pass it with 'with: {${name}: …}' or give '${cl.id}' a parameter of that name`);
         }
       }

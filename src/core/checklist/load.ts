@@ -238,7 +238,7 @@ export function parseChecklist(source: ChecklistSource, kinds: StepKindValidator
       const cond = step[key];
       if (!cond) continue;
       for (const [name, want] of Object.entries(cond)) {
-        const def = checklist.params[name];
+        const def = Object.hasOwn(checklist.params, name) ? checklist.params[name] : undefined;
         if (!def) {
           at(['steps', i, key, name], `step '${step.id}': ${key} refers to unknown parameter '${name}'`, 'key');
           continue;
@@ -265,7 +265,7 @@ export function parseChecklist(source: ChecklistSource, kinds: StepKindValidator
 
 /** Report `${name}` references in a template that name no parameter. */
 export function unknownRefs(template: string, params: Record<string, ParamDef>): string[] {
-  return templateRefs(template).filter((r) => !(r in params));
+  return templateRefs(template).filter((r) => !Object.hasOwn(params, r));
 }
 
 export function dedupe(ds: Diagnostic[]): Diagnostic[] {
