@@ -253,7 +253,7 @@ export async function cmdChecklistShow(g: GlobalOptions, ref: string): Promise<n
     const kind = stepKindMap.get(node.kind);
     const cond = [node.when ? `when ${JSON.stringify(node.when)}` : '', node.unless ? `unless ${JSON.stringify(node.unless)}` : ''].filter(Boolean).join(', ');
     out(`${pad}${label}${node.title} [${node.path}] (${node.kind})${cond ? ` — ${cond}` : ''}\n`);
-    if (kind && node.kind !== 'confirm') out(`${pad}   ${kind.describe(node, planned.scopes[node.scope]?.params ?? {})}\n`);
+    if (kind && node.kind !== 'confirm') out(`${pad}   ${kind.describe(node, planned.scopes[node.scope]?.params ?? {}).trimEnd().replace(/\n/g, `\n${pad}   `)}\n`);
     if (node.help) out(node.help.trimEnd().replace(/^/gm, `${pad}   │ `) + '\n');
   }
   return 0;

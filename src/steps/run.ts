@@ -19,7 +19,7 @@ interface RunSpec {
 }
 
 function showCommand(cmd: Command, params: Record<string, ParamValue>): string {
-  if (typeof cmd === 'string') return cmd;
+  if (typeof cmd === 'string') return cmd.trimEnd();
   return cmd.map((a) => interpolate(a, params)).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
