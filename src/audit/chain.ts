@@ -1,5 +1,5 @@
 import type { NewEvent, StoredEvent } from '../core/events.js';
-import { makeRedactor, sanitizeValue, type Redactor } from '../core/sanitize.js';
+import { makeRedactor, mapStrings, sanitizeText, type Redactor } from '../core/sanitize.js';
 import { eventHash, type SessionHeader } from './hash.js';
 
 /** The redaction every store applies before it hashes and writes anything: one choke point, not a convention. */
@@ -15,11 +15,31 @@ export class Sanitizer {
         added = true;
       }
     }
-    if (added) this.redact = makeRedactor(this.secrets);
+    if (added) {
+      this.redact = makeRedactor(this.secrets);
+      this.cache.clear();
+    }
   }
 
+  /**
+   * Short strings repeat (stream names, actors, step ids, keys): their sanitised form is cached, which keeps
+   * redaction off the hot path of a burst of output. The cache is dropped whenever the secrets change.
+   */
+  private cache = new Map<string, string>();
+
+  private text = (t: string): string => {
+    if (t.length > 64) return sanitizeText(t, this.redact);
+    let v = this.cache.get(t);
+    if (v === undefined) {
+      if (this.cache.size >= 4096) this.cache.clear();
+      v = sanitizeText(t, this.redact);
+      this.cache.set(t, v);
+    }
+    return v;
+  };
+
   clean<T>(value: T): T {
-    return sanitizeValue(value, this.redact);
+    return mapStrings(value, this.text);
   }
 
   header(h: SessionHeader): SessionHeader {

@@ -124,14 +124,19 @@ export function sanitizeText(text: string, redact: Redactor = defaultRedactor): 
   return neutralize(redact(stripStyles(text)));
 }
 
-/** Sanitise every string value inside a JSON-like value (keys are neutralised, not redacted); returns a new value. */
-export function sanitizeValue<T>(value: T, redact: Redactor = defaultRedactor): T {
-  if (typeof value === 'string') return sanitizeText(value, redact) as T;
-  if (Array.isArray(value)) return value.map((v) => sanitizeValue(v, redact)) as T;
+/** Apply `fn` to every string value inside a JSON-like value; keys are neutralised. Returns a new value. */
+export function mapStrings<T>(value: T, fn: (s: string) => string): T {
+  if (typeof value === 'string') return fn(value) as T;
+  if (Array.isArray(value)) return value.map((v) => mapStrings(v, fn)) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[neutralize(k)] = sanitizeValue(v, redact);
+    for (const k of Object.keys(value)) out[neutralize(k)] = mapStrings((value as Record<string, unknown>)[k], fn);
     return out as T;
   }
   return value;
+}
+
+/** Sanitise every string value inside a JSON-like value (keys are neutralised, not redacted); returns a new value. */
+export function sanitizeValue<T>(value: T, redact: Redactor = defaultRedactor): T {
+  return mapStrings(value, (t) => sanitizeText(t, redact));
 }
