@@ -204,6 +204,7 @@ export async function cmdResume(g: GlobalOptions, sessionRef: string | undefined
       current: reloaded?.bundle ?? null,
       force: !!flags.force,
       skip: flags.skip ? { step: flags.skip, reason: flags.reason ?? '' } : undefined,
+      params: { ...parseParams(flags.param) },
       check: (plan) => {
         const unknown = unknownYesNames(driver.yes, plan);
         if (unknown.length) throw new UsageError(`--yes names no step of this session: ${unknown.join(', ')}`);

@@ -60,6 +60,7 @@ Examples:
     .command('resume')
     .description('continue a session that crashed, failed, stopped or waits for a confirmation, at its first unfinished step')
     .argument('[session]', 'session id or unique prefix (default: the most recent unfinished session)')
+    .option('-p, --param <key=value>', 'a secret parameter again (secrets are never stored, so a resume must be told them)', collect)
     .option('--non-interactive', 'never prompt: confirmations pass only when --yes names them')
     .option('--yes <steps>', "confirm these steps without asking: 'all' or step ids/paths (repeatable)", collect)
     .option('--json', 'print one JSON object per event as it happens')

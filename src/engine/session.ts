@@ -9,6 +9,7 @@ import type { ParamValue } from '../core/checklist/types.js';
 import { formatDuration } from '../core/duration.js';
 import type { NewEvent, PlanNode, Scope, StoredEvent } from '../core/events.js';
 import { evaluateConditions } from '../core/params.js';
+import { REDACTED } from '../core/sanitize.js';
 import { ancestors, buildPlan } from '../core/plan.js';
 import { nextStep, reduce, reduceAll, type SessionState } from '../core/reducer.js';
 import type { Decision, StepContext, StepKind, StepOutcome } from '../steps/types.js';
@@ -104,6 +105,12 @@ async function takeLock(deps: EngineDeps, sessionId: string, environment: string
   return scope;
 }
 
+/** A plan as built from the loaded checklist, with the parameters' real values. */
+export interface LivePlan {
+  plan: PlanNode[];
+  scopes: Record<string, Scope>;
+}
+
 export interface StartInput {
   bundle: ChecklistBundle;
   params: Record<string, ParamValue>;
@@ -158,7 +165,8 @@ export async function startSession(deps: EngineDeps, input: StartInput): Promise
   );
   const state = reduce(null, stored);
   deps.onEvent?.(stored, state);
-  return new SessionRunner(deps, state, scope);
+  // Steps run from the plan as loaded: the log (and so the state) has secrets redacted, in parameters and commands.
+  return new SessionRunner(deps, state, scope, planned);
 }
 
 export interface ResumeInput {
@@ -169,6 +177,15 @@ export interface ResumeInput {
   skip?: { step: string; reason: string };
   /** Checks against the plan the session will run (e.g. that --yes names its steps), before anything is recorded. */
   check?(plan: PlanNode[]): void;
+  /** Secret parameters given again (`-p`): the log never held their values, so a resume must be told them. */
+  params?: Record<string, string>;
+}
+
+/** Parameters whose recorded value was redacted: a resume needs them again. */
+export function redactedParams(params: Record<string, ParamValue>): string[] {
+  return Object.entries(params)
+    .filter(([, v]) => typeof v === 'string' && v.includes(REDACTED))
+    .map(([k]) => k);
 }
 
 /** Continue a session that stopped: crashed, failed, waiting for a confirmation, or interrupted. */
@@ -189,15 +206,39 @@ export async function resumeSession(deps: EngineDeps, input: ResumeInput): Promi
       2,
     );
   }
-  if (changed && input.current) {
-    const planned = buildPlan(input.current, state.params);
+  // Secret parameters were never stored: they must be given again, and only they may be.
+  const missing = redactedParams(state.params);
+  const given = input.params ?? {};
+  for (const name of Object.keys(given)) {
+    if (!missing.includes(name)) {
+      throw new EngineError(`-p ${name}: only secret parameters (never stored) can be given to a resume${missing.length ? `; this session needs: ${missing.join(', ')}` : '; this session has none'}`, 2);
+    }
+  }
+  const absent = missing.filter((name) => given[name] === undefined);
+  if (absent.length) {
+    throw new EngineError(`session ${state.id} uses secret parameters that are never stored; give them again: ${absent.map((n) => `-p ${n}=…`).join(' ')}`, 2);
+  }
+  deps.store.addSecrets(Object.values(given));
+  const params = { ...state.params, ...given };
+  // What the steps run: the checklist as loaded now, with the real parameters. Only when the checklist is gone
+  // (a forced resume) does the session run its recorded plan, in which secrets were redacted.
+  let live: LivePlan | undefined;
+  if (input.current) {
+    const planned = buildPlan(input.current, params);
     if (planned.errors.length) throw new EngineError(planned.errors.join('\n'), 2);
-    plan = planned;
+    if (changed) plan = planned;
+    live = planned;
     deps.store.addSecrets(secretValues(input.current, planned.scopes));
+  } else if (missing.length) {
+    // At least the secrets given again reach the scopes that had them.
+    const scopes = Object.fromEntries(
+      Object.entries(state.scopes).map(([k, sc]) => [k, { ...sc, params: Object.fromEntries(Object.entries(sc.params).map(([n, v]) => [n, given[n] ?? v])) }]),
+    );
+    live = { plan: state.plan, scopes };
   }
   input.check?.(plan?.plan ?? state.plan);
   const scope = await takeLock(deps, state.id, state.environment, `resume ${state.checklist.id}`);
-  const runner = new SessionRunner(deps, state, scope);
+  const runner = new SessionRunner(deps, state, scope, live);
   await runner.emit([
     {
       type: 'session.resumed',
@@ -254,7 +295,18 @@ export class SessionRunner {
     private readonly deps: EngineDeps,
     public state: SessionState,
     private readonly lockScope: string,
-  ) {}
+    /** The plan and parameters as loaded (the state's, from the log, have secrets redacted); the state's when absent. */
+    live?: LivePlan,
+  ) {
+    if (live) this.live = { scopes: live.scopes, byPath: new Map(live.plan.map((n) => [n.path, n])) };
+  }
+
+  private live?: { scopes: Record<string, Scope>; byPath: Map<string, PlanNode> };
+
+  /** The step as loaded (what runs), for a step of the recorded plan (what is shown). */
+  private real(node: PlanNode): PlanNode {
+    return this.live?.byPath.get(node.path) ?? node;
+  }
 
   get id(): string {
     return this.state.id;
@@ -317,7 +369,7 @@ export class SessionRunner {
   }
 
   private scopeParams(node: PlanNode): Record<string, ParamValue> {
-    return this.state.scopes[node.scope]?.params ?? {};
+    return (this.live?.scopes ?? this.state.scopes)[node.scope]?.params ?? {};
   }
 
   private context(node: PlanNode, attempt: number, output: OutputBuffer): StepContext {
@@ -396,7 +448,8 @@ export class SessionRunner {
     for (;;) {
       this.checkWrites();
       if (this.deps.signal.aborted) return this.stopForOperator(null);
-      const node = nextStep(this.state);
+      const next = nextStep(this.state);
+      const node = next && this.real(next);
       if (!node) {
         await this.emit([{ type: 'session.finished', data: { outcome: 'succeeded' } }]);
         const took = formatDuration(this.state.lastTime - this.state.startedAt);
@@ -404,7 +457,7 @@ export class SessionRunner {
       }
       // An include whose condition does not hold skips everything inside it.
       let skipped = false;
-      for (const anc of ancestors(this.state.plan, this.state.index, node.path)) {
+      for (const anc of ancestors(this.state.plan, this.state.index, node.path).map((a) => this.real(a))) {
         if (this.state.steps[this.state.index[anc.path]].status === 'skipped') continue;
         const c = evaluateConditions(anc.when, anc.unless, this.scopeParams(anc));
         if (!c.pass) {

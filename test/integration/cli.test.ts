@@ -249,6 +249,49 @@ describe('note and abort on a stopped session', () => {
   });
 });
 
+describe('secret parameters', () => {
+  const SECRET = `id: secretive
+title: Secretive
+params:
+  api_key: {type: string, secret: true}
+  version: {type: semver, required: true}
+steps:
+  - id: use-key
+    title: Uses the key
+    kind: run
+    run: test "$COCKPIT_PARAM_API_KEY" = "k3y-value-123" && echo "key ok for $COCKPIT_PARAM_VERSION"
+  - id: gate
+    title: Gate
+    kind: confirm
+  - id: use-again
+    title: Uses it again after a resume
+    kind: run
+    run: ["sh", "-c", 'test "$1" = k3y-value-123 && echo again ok', "sh", "\${api_key}"]
+`;
+
+  it('reach commands with their real value, are never stored, and must be given again to a resume', () => {
+    repo.write('checklists/secretive.yaml', SECRET);
+    const r = c('run', 'secretive', '-p', 'api_key=k3y-value-123', '-p', 'version=1.2.3', '--non-interactive');
+    expect(r.code, r.stderr).toBe(1); // waits at the gate
+    expect(r.stdout).toContain('key ok for 1.2.3');
+    const id = JSON.parse(c('audit', 'list', '--json').stdout)[0].id;
+    expect(c('audit', 'show', id, '--format', 'json').stdout).not.toContain('k3y-value-123');
+
+    const without = c('resume', id, '--non-interactive', '--yes', 'gate');
+    expect(without.code).toBe(2);
+    expect(without.stderr).toMatch(/uses secret parameters that are never stored; give them again: -p api_key=…/);
+    const notSecret = c('resume', id, '--non-interactive', '--yes', 'gate', '-p', 'version=9.9.9', '-p', 'api_key=k3y-value-123');
+    expect(notSecret.code).toBe(2);
+    expect(notSecret.stderr).toMatch(/-p version: only secret parameters/);
+
+    const ok = c('resume', id, '--non-interactive', '--yes', 'gate', '-p', 'api_key=k3y-value-123');
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('again ok');
+    expect(c('audit', 'show', id, '--format', 'json').stdout).not.toContain('k3y-value-123');
+    expect(c('audit', 'verify').code).toBe(0);
+  });
+});
+
 describe('usage', () => {
   it('--help tells the truth and unknown commands are exit 2', () => {
     const h = c('--help');
