@@ -66,6 +66,10 @@ export class SqliteAuditStore implements AuditStore {
     this.sanitizer.addSecrets(values);
   }
 
+  clean<T>(value: T): T {
+    return this.sanitizer.clean(value);
+  }
+
   async createSession(header: SessionHeader, first: NewEvent<'session.started'>): Promise<StoredEvent<'session.started'>> {
     const h = this.sanitizer.header(header);
     const genesis = genesisHash(h);

@@ -42,6 +42,8 @@ export interface AuditStore {
   readonly location: string;
   /** Literal values to redact from now on (secret env vars, secret params). */
   addSecrets(values: Iterable<string>): void;
+  /** Sanitise a value the way the store would before storing it (for what is shown without being stored). */
+  clean<T>(value: T): T;
   createSession(header: SessionHeader, first: NewEvent<'session.started'>): Promise<StoredEvent<'session.started'>>;
   /** Append events to a session in one durable transaction; returns them as stored (seq, hashes). */
   append(sessionId: string, events: NewEvent[]): Promise<StoredEvent[]>;

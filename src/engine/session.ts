@@ -408,7 +408,8 @@ export class SessionRunner {
         await this.chain;
         return result;
       },
-      confirm: (prompt) => this.deps.interaction.confirm(node, prompt, this.state),
+      // The operator sees the step as recorded and the prompt sanitised like everything else on screen.
+      confirm: (prompt) => this.deps.interaction.confirm(this.state.plan[this.state.index[node.path]] ?? node, this.deps.store.clean(prompt), this.state),
     };
   }
 
@@ -427,7 +428,8 @@ export class SessionRunner {
     this.heartbeatTimer.unref();
     try {
       const result = await this.loop();
-      return result;
+      // Messages can quote the checklist as loaded (prompts, reasons): sanitised like everything shown.
+      return { ...result, message: this.deps.store.clean(result.message), hint: result.hint && this.deps.store.clean(result.hint) };
     } finally {
       clearInterval(this.heartbeatTimer);
       await this.chain;

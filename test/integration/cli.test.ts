@@ -292,6 +292,23 @@ steps:
   });
 });
 
+describe('what the checklist says is shown safely', () => {
+  it('a prompt with a control sequence and a token is neutralised and redacted wherever it is shown', () => {
+    repo.write(
+      'checklists/crafted.yaml',
+      'id: crafted\ntitle: "Crafted \\e]0;pwned\\a"\nsteps:\n  - id: ask\n    title: Ask\n    kind: confirm\n    prompt: "Paste ghp_abcdefghijklmnopqrstuvwxyz0123456789 here? \\e[2J"\n',
+    );
+    const r = c('run', 'crafted', '--non-interactive');
+    expect(r.code).toBe(1);
+    for (const stream of [r.stdout, r.stderr, c('checklist', 'show', 'crafted').stdout, c('checklist', 'list').stdout]) {
+      expect(stream).not.toContain('\u001b');
+      expect(stream).not.toContain('\u0007');
+    }
+    expect(r.stderr).toContain('needs confirmation: Paste [REDACTED] here? ␛[2J');
+    expect(r.stdout).toContain('Crafted ␛]0;pwned␇');
+  });
+});
+
 describe('usage', () => {
   it('--help tells the truth and unknown commands are exit 2', () => {
     const h = c('--help');
