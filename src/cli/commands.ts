@@ -92,7 +92,8 @@ function makeDriver(ws: Workspace, store: AuditStore, g: GlobalOptions, flags: R
   };
   process.stdout.on('error', ignoreGone);
   process.stderr.on('error', ignoreGone);
-  const printer = flags.json ? jsonPrinter(out) : textPrinter(out, process.stdout, store.location);
+  // Events are sanitised when stored, so they are printed as they are, with the cockpit's own colours.
+  const printer = flags.json ? jsonPrinter(styled) : textPrinter(styled, process.stdout, store.location);
   const deps: EngineDeps = {
     store,
     kinds: stepKindMap,

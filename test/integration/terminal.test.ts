@@ -72,4 +72,14 @@ describe.skipIf(!tmuxOk.ok)(`in a real terminal (tmux)${tmuxOk.ok ? '' : ` (skip
     expect(show).toMatch(/step 'announce' skipped by the operator: announced by marketing/);
     expect(show).toMatch(/step 'wait' interrupted: stopped by the operator/);
   });
+
+  it('in colour, the live progress shows its colours as colours, not as escaped sequences', async () => {
+    term = new Tmux(`env -u NO_COLOR ${process.execPath} ${BIN} --repo ${repo.dir} run walk --yes approval,announce`, { cwd: repo.dir, env: { TERM: 'xterm-256color', COCKPIT_OPERATOR: 'alice' } });
+    await term.waitForText('│ waiting');
+    const screen = term.screen();
+    expect(screen).toContain('✔ passed');
+    expect(screen).not.toContain('␛');
+    term.send('C-c');
+    expect(await term.waitForExit()).toBe(3);
+  });
 });
