@@ -212,4 +212,41 @@ describe('a session killed with SIGKILL resumes at its first unfinished step', (
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
   });
+
+  it('an interrupted step with a probe is probed first: done means passed without running it again, not done means re-run', async () => {
+    repo.write(
+      'checklists/probed.yaml',
+      `id: probed
+title: Probed
+steps:
+  - id: tag
+    title: Effect already there after a crash
+    kind: run
+    run: echo tag >> ran.log; touch tagged; echo started; sleep 30
+    probe: test -f tagged
+  - id: push
+    title: Effect not there after a crash
+    kind: run
+    run: echo push >> ran.log; echo started; if [ ! -e second ]; then touch second; sleep 30; fi; touch pushed
+    probe: test -f pushed
+`,
+    );
+    const first = await runAndKill(['run', 'probed', '--non-interactive', '--json'], (e) => e.type === 'step.output' && e.stepId === 'tag');
+    expect(first.killed).toBe(true);
+    const id = sessionId();
+    const r1 = await runAndKill(['resume', id, '--non-interactive', '--json'], (e) => e.type === 'step.output' && e.stepId === 'push');
+    expect(r1.killed).toBe(true);
+    // (the probe's own process and output are recorded too)
+    const tagEvents = r1.printed.filter((e) => e.stepId === 'tag' && e.type !== 'step.spawned' && e.type !== 'step.output');
+    expect(tagEvents.map((e) => [e.type, e.data.result ?? e.data.via ?? null])).toEqual([
+      ['step.interrupted', null],
+      ['step.probed', 'done'],
+      ['step.passed', 'probe'],
+    ]);
+    const r2 = resume(id);
+    expect(r2.find((e) => e.type === 'step.probed')).toMatchObject({ stepId: 'push', data: { result: 'not-done' } });
+    expect(r2.find((e) => e.type === 'step.started')).toMatchObject({ stepId: 'push', data: { attempt: 2 } });
+    expectCompleteAndVerified(id);
+    expect(ranLog()).toEqual(['tag', 'push', 'push']);
+  });
 });
