@@ -80,3 +80,16 @@ export function chainEvents(sessionId: string, head: Head, list: NewEvent[], s: 
   const finished = events.find((e) => e.type === 'session.finished') as StoredEvent<'session.finished'> | undefined;
   return { events, json, head: { seq, hash }, finished };
 }
+
+/** What both stores share: the one sanitiser every write goes through. */
+export abstract class SanitizingStore {
+  protected readonly sanitizer = new Sanitizer();
+
+  addSecrets(values: Iterable<string>): void {
+    this.sanitizer.addSecrets(values);
+  }
+
+  clean<T>(value: T): T {
+    return this.sanitizer.clean(value);
+  }
+}

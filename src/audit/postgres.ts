@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { EventType, NewEvent, StoredEvent } from '../core/events.js';
 import { sanitizeText } from '../core/sanitize.js';
 import { migrationsDir } from '../paths.js';
-import { chainEvents, Sanitizer, type Head } from './chain.js';
+import { chainEvents, SanitizingStore, type Head } from './chain.js';
 import { genesisHash, type SessionHeader } from './hash.js';
 import { newSessionRow, toSessionRow, toStored } from './rows.js';
 import * as schema from './schema-pg.js';
@@ -22,13 +22,13 @@ const MIGRATION_LOCK = 7_242_031_117;
  * The shared team store (`--audit-url postgres://…`): the same tables, chain and rules as the SQLite store.
  * Every append locks its session's row (SELECT … FOR UPDATE), so two writers can never fork a chain.
  */
-export class PostgresAuditStore implements AuditStore {
+export class PostgresAuditStore extends SanitizingStore implements AuditStore {
   readonly location: string;
   private pool: pg.Pool;
   private db: Db;
-  private sanitizer = new Sanitizer();
 
   private constructor(url: string) {
+    super();
     this.location = sanitizeText(url);
     this.pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 10_000 });
     this.pool.on('error', () => undefined);
@@ -54,14 +54,6 @@ export class PostgresAuditStore implements AuditStore {
       throw new AuditStoreError(`cannot open the audit log ${store.location}: ${(e as Error).message}`);
     }
     return store;
-  }
-
-  addSecrets(values: Iterable<string>): void {
-    this.sanitizer.addSecrets(values);
-  }
-
-  clean<T>(value: T): T {
-    return this.sanitizer.clean(value);
   }
 
   async createSession(header: SessionHeader, first: NewEvent<'session.started'>): Promise<StoredEvent<'session.started'>> {

@@ -5,7 +5,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { EventType, NewEvent, StoredEvent } from '../core/events.js';
-import { chainEvents, Sanitizer, type Head } from './chain.js';
+import { chainEvents, SanitizingStore, type Head } from './chain.js';
 import { migrationsDir } from '../paths.js';
 import { genesisHash, type SessionHeader } from './hash.js';
 import * as schema from './schema.js';
@@ -22,17 +22,17 @@ const p = (name: string) => sql.placeholder(name);
  * The default store: one SQLite file (WAL, synchronous=FULL, so a committed append survives power loss).
  * Writes go through drizzle prepared statements; drizzle's migrator brings the schema up to date on open.
  */
-export class SqliteAuditStore implements AuditStore {
+export class SqliteAuditStore extends SanitizingStore implements AuditStore {
   readonly location: string;
   private sqlite: Database.Database;
   private db: Db;
-  private sanitizer = new Sanitizer();
   private heads = new Map<string, { seq: number; hash: string }>();
   private insertEvent: Database.Statement;
   private updateHead;
   private selectHead;
 
   constructor(file: string) {
+    super();
     this.location = file;
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
     try {
@@ -60,14 +60,6 @@ export class SqliteAuditStore implements AuditStore {
       .from(schema.sessions)
       .where(eq(schema.sessions.id, p('id')))
       .prepare();
-  }
-
-  addSecrets(values: Iterable<string>): void {
-    this.sanitizer.addSecrets(values);
-  }
-
-  clean<T>(value: T): T {
-    return this.sanitizer.clean(value);
   }
 
   async createSession(header: SessionHeader, first: NewEvent<'session.started'>): Promise<StoredEvent<'session.started'>> {

@@ -4,6 +4,14 @@ import { closeStores } from './open-stores.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+/** How a session is driven: the same for run and resume. */
+function sessionOptions(cmd: Command): Command {
+  return cmd
+    .option('--non-interactive', 'never prompt: confirmations pass only when --yes names them')
+    .option('--yes <steps>', "confirm these steps without asking: 'all' or step ids/paths, comma-separated (repeatable); recorded as confirmed by flag", collect)
+    .option('--json', 'print one JSON object per event as it happens (implies --non-interactive)');
+}
+
 function globals(cmd: Command) {
   const o = cmd.optsWithGlobals() as { repo?: string; config?: string; auditUrl?: string };
   return { repo: o.repo, config: o.config, auditUrl: o.auditUrl };
@@ -45,25 +53,21 @@ Examples:
   cockpit audit verify`,
     );
 
-  program
+  const run = program
     .command('run')
     .description('run a checklist: an id (the repo\'s checklists/, then the defaults) or a path to a YAML file')
     .argument('<checklist>', 'checklist id or file')
-    .option('-p, --param <key=value>', 'a checklist parameter (repeatable)', collect)
-    .option('--non-interactive', 'never prompt: confirmations pass only when --yes names them')
-    .option('--yes <steps>', "confirm these steps without asking: 'all' or step ids/paths, comma-separated (repeatable); recorded as confirmed by flag", collect)
-    .option('--json', 'print one JSON object per event as it happens (implies --non-interactive)')
+    .option('-p, --param <key=value>', 'a checklist parameter (repeatable)', collect);
+  sessionOptions(run)
     .option('--dry-run', 'show every step and what it would do; run and record nothing')
     .action(act(async (ref: string, flags, cmd: Command) => (await cmds()).cmdRun(globals(cmd), ref, flags)));
 
-  program
+  const resume = program
     .command('resume')
     .description('continue a session that crashed, failed, stopped or waits for a confirmation, at its first unfinished step')
     .argument('[session]', 'session id or unique prefix (default: the most recent unfinished session)')
-    .option('-p, --param <key=value>', 'a secret parameter again (secrets are never stored, so a resume must be told them)', collect)
-    .option('--non-interactive', 'never prompt: confirmations pass only when --yes names them')
-    .option('--yes <steps>', "confirm these steps without asking: 'all' or step ids/paths (repeatable)", collect)
-    .option('--json', 'print one JSON object per event as it happens')
+    .option('-p, --param <key=value>', 'a secret parameter again (secrets are never stored, so a resume must be told them)', collect);
+  sessionOptions(resume)
     .option('--force', 'resume although the checklist changed since the session began (recorded)')
     .option('--skip <step>', 'skip this step (needs --reason), e.g. a failed one that was fixed by hand')
     .option('--reason <text>', 'why the step is skipped (recorded)')
