@@ -193,8 +193,11 @@ describe('a session killed with SIGKILL resumes at its first unfinished step', (
     const stored = expectCompleteAndVerified(id);
     expectPrintedDurable(printed, stored);
     const log = ranLog();
-    const interrupted = stored.filter((e) => e.type === 'step.interrupted').map((e) => e.stepId);
-    expect(count(log, 'a')).toBe(interrupted.includes('a') ? 2 : 1);
+    // a may have been interrupted (before or after its command started): it ran once per recorded spawn at most
+    const spawnedA = stored.filter((e) => e.type === 'step.spawned' && e.stepId === 'a').length;
+    expect(count(log, 'a')).toBeGreaterThanOrEqual(1);
+    expect(count(log, 'a')).toBeLessThanOrEqual(spawnedA);
+    if (!stored.some((e) => e.type === 'step.interrupted' && e.stepId === 'a')) expect(count(log, 'a')).toBe(1);
     expect(count(log, 'e')).toBe(1);
   });
 
