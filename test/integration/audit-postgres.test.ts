@@ -19,7 +19,7 @@ steps:
   - id: slow
     title: Slow
     kind: run
-    run: echo slow >> ran.log; echo working; sleep 2
+    run: echo slow >> ran.log; echo working; sleep "$(cat slow-seconds 2>/dev/null || echo 2)"
   - id: ok
     title: Confirm
     kind: confirm
@@ -105,14 +105,19 @@ describe.skipIf(!pgInfo.url)(`the shared team store on PostgreSQL${pgInfo.skipRe
   });
 
   it('a production deploy holds the environment lock for the whole team', async () => {
+    repo.write('slow-seconds', '30'); // held until this test stops it, however slow the machine
     const child = cockpitAsync(['--repo', repo.dir, '--audit-url', url, 'run', 'team', '-p', 'environment=production', '--non-interactive', '--yes', 'all', '--json'], { cwd: repo.dir });
     await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('"working') && resolve()));
     const other = c('run', 'team', '-p', 'environment=production', '--non-interactive', '--yes', 'all');
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/environment 'production' is locked by tester on \S+ \(pid \d+\) since .*: team environment=production/);
     // staging is free
+    repo.write('slow-seconds', '0');
     expect(c('run', 'team', '--non-interactive', '--yes', 'all').code).toBe(0);
-    await new Promise((r) => child.on('exit', r));
+    // once the holder stops (SIGTERM: a clean stop), production is free again
+    const exited = new Promise((r) => child.on('exit', r));
+    child.kill('SIGTERM');
+    await exited;
     expect(c('run', 'team', '-p', 'environment=production', '--non-interactive', '--yes', 'all').code).toBe(0);
   });
 

@@ -202,6 +202,7 @@ describe('a session killed with SIGKILL resumes at its first unfinished step', (
   });
 
   it('a resume refuses while the session is still running in another live process', async () => {
+    repo.write('slow-b', ''); // b runs for 30 s: the session is surely still running when the resume is tried
     const child = cockpitAsync(['--repo', repo.dir, 'run', 'crashy', '--non-interactive', '--yes', 'all', '--json'], { cwd: repo.dir });
     await new Promise<void>((resolve) => {
       child.stdout!.on('data', (d: Buffer) => {
