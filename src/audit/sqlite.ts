@@ -9,7 +9,7 @@ import { chainEvents, SanitizingStore, type Head } from './chain.js';
 import { migrationsDir } from '../paths.js';
 import { genesisHash, type SessionHeader } from './hash.js';
 import * as schema from './schema.js';
-import { AuditStoreError, lockDecision, type AuditStore, type LockResult, type LockRow, type SessionRow, type VerifyReport } from './store.js';
+import { AuditStoreError, lockDecision, pickSession, SESSION_ID_PREFIX, type AuditStore, type LockResult, type LockRow, type SessionRow, type VerifyReport } from './store.js';
 import { newSessionRow, toSessionRow, toStored, type RawEventRow } from './rows.js';
 import { verifyStore } from './verify.js';
 
@@ -114,18 +114,14 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
   }
 
   async resolveSessionId(idOrPrefix: string): Promise<{ id: string } | { error: string }> {
-    if (!/^[A-Za-z0-9-]+$/.test(idOrPrefix)) return { error: `'${idOrPrefix}' is not a session id` };
+    if (!SESSION_ID_PREFIX.test(idOrPrefix)) return { error: `'${idOrPrefix}' is not a session id` };
     const rows = this.db
       .select({ id: schema.sessions.id })
       .from(schema.sessions)
       .where(like(schema.sessions.id, `${idOrPrefix}%`))
       .limit(5)
       .all();
-    const exact = rows.find((r) => r.id === idOrPrefix);
-    if (exact) return { id: exact.id };
-    if (rows.length === 1) return { id: rows[0].id };
-    if (!rows.length) return { error: `no session '${idOrPrefix}' in ${this.location} (see: cockpit audit list)` };
-    return { error: `'${idOrPrefix}' matches several sessions: ${rows.map((r) => r.id).join(', ')}` };
+    return pickSession(idOrPrefix, rows.map((r) => r.id), this.location);
   }
 
   async listSessions(limit = 50): Promise<SessionRow[]> {

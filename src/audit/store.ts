@@ -71,3 +71,13 @@ export function lockDecision(held: LockRow | null | undefined, lock: LockRow, is
   if (mine) return { ok: true };
   return isStale(held) ? { ok: true, tookOver: held } : { ok: false, held };
 }
+
+export const SESSION_ID_PREFIX = /^[A-Za-z0-9-]+$/;
+
+/** The session a user meant by an id or a unique prefix, from the (at most a few) ids that start with it. */
+export function pickSession(idOrPrefix: string, candidates: string[], location: string): { id: string } | { error: string } {
+  if (candidates.includes(idOrPrefix)) return { id: idOrPrefix };
+  if (candidates.length === 1) return { id: candidates[0] };
+  if (!candidates.length) return { error: `no session '${idOrPrefix}' in ${location} (see: cockpit audit list)` };
+  return { error: `'${idOrPrefix}' matches several sessions: ${candidates.join(', ')}` };
+}
