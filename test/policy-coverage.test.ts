@@ -125,7 +125,6 @@ function stepPolicyLines(step: StepDoc): string[] {
 const policyText = readFileSync(policyPath, 'utf8');
 const policyLines = policyContentLines(policyText);
 const checklists = loadChecklists();
-const byId = new Map(checklists.map((c) => [String(c.doc.id), c]));
 
 describe('default checklists cover the release policy', () => {
   it('reads a non-trivial policy and all nine default checklists', () => {

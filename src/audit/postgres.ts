@@ -94,10 +94,6 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
     return this.db.transaction((tx) => this.appendInTx(tx, sessionId, null, list));
   }
 
-  async getSession(id: string): Promise<SessionRow | null> {
-    const [r] = await this.db.select().from(schema.sessions).where(eq(schema.sessions.id, id));
-    return r ? toSessionRow(r) : null;
-  }
 
   async resolveSessionId(idOrPrefix: string): Promise<{ id: string } | { error: string }> {
     if (!SESSION_ID_PREFIX.test(idOrPrefix)) return { error: `'${idOrPrefix}' is not a session id` };
@@ -154,10 +150,6 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
     await this.db.delete(schema.locks).where(and(eq(schema.locks.scope, scope), eq(schema.locks.sessionId, sessionId)));
   }
 
-  async getLock(scope: string): Promise<LockRow | null> {
-    const [r] = await this.db.select().from(schema.locks).where(eq(schema.locks.scope, scope));
-    return r ?? null;
-  }
 
   async listLocks(): Promise<LockRow[]> {
     return this.db.select().from(schema.locks);

@@ -108,10 +108,6 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
     }
   }
 
-  async getSession(id: string): Promise<SessionRow | null> {
-    const r = this.db.select().from(schema.sessions).where(eq(schema.sessions.id, id)).get();
-    return r ? toSessionRow(r) : null;
-  }
 
   async resolveSessionId(idOrPrefix: string): Promise<{ id: string } | { error: string }> {
     if (!SESSION_ID_PREFIX.test(idOrPrefix)) return { error: `'${idOrPrefix}' is not a session id` };
@@ -169,9 +165,6 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
     this.db.delete(schema.locks).where(and(eq(schema.locks.scope, scope), eq(schema.locks.sessionId, sessionId))).run();
   }
 
-  async getLock(scope: string): Promise<LockRow | null> {
-    return this.db.select().from(schema.locks).where(eq(schema.locks.scope, scope)).get() ?? null;
-  }
 
   async listLocks(): Promise<LockRow[]> {
     return this.db.select().from(schema.locks).all();

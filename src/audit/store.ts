@@ -47,7 +47,6 @@ export interface AuditStore {
   createSession(header: SessionHeader, first: NewEvent<'session.started'>): Promise<StoredEvent<'session.started'>>;
   /** Append events to a session in one durable transaction; returns them as stored (seq, hashes). */
   append(sessionId: string, events: NewEvent[]): Promise<StoredEvent[]>;
-  getSession(id: string): Promise<SessionRow | null>;
   /** A full id, or a unique prefix of one. */
   resolveSessionId(idOrPrefix: string): Promise<{ id: string } | { error: string }>;
   listSessions(limit?: number): Promise<SessionRow[]>;
@@ -56,7 +55,6 @@ export interface AuditStore {
   acquireLock(lock: LockRow, isStale: (held: LockRow) => boolean): Promise<LockResult>;
   heartbeat(scope: string, sessionId: string, at: number): Promise<void>;
   releaseLock(scope: string, sessionId: string): Promise<void>;
-  getLock(scope: string): Promise<LockRow | null>;
   listLocks(): Promise<LockRow[]>;
   verify(sessionId?: string): Promise<VerifyReport>;
   close(): Promise<void>;

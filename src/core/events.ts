@@ -103,7 +103,3 @@ export interface StoredEvent<T extends EventType = EventType> extends AuditEvent
   prevHash: string;
   hash: string;
 }
-
-export function isEvent<T extends EventType>(e: AuditEvent, type: T): e is AuditEvent<T> {
-  return e.type === type;
-}

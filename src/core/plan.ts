@@ -82,11 +82,6 @@ export function buildPlan(bundle: ChecklistBundle, rootParams: Record<string, Pa
   return { plan, scopes, errors };
 }
 
-/** True when `path` is inside the include `group`. */
-export function isWithin(path: string, group: string): boolean {
-  return path.startsWith(group + '/');
-}
-
 /** The include steps that contain `path`, outermost first. */
 export function ancestors(plan: PlanNode[], index: Record<string, number>, path: string): PlanNode[] {
   const out: PlanNode[] = [];

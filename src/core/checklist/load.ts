@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import { coerceParam, templateRefs } from '../params.js';
+import { coerceParam } from '../params.js';
 import { buildChecklistSchema, paramDefSchema, type StepKindSchema } from './schema.js';
 import type { Checklist, ChecklistSource, Diagnostic, ParamDef, ParamValue } from './types.js';
 
@@ -261,11 +261,6 @@ export function parseChecklist(source: ChecklistSource, kinds: StepKindValidator
 
   if (diagnostics.length) return { diagnostics: sortDiagnostics(diagnostics) };
   return { parsed: { source, checklist, locate }, diagnostics: [] };
-}
-
-/** Report `${name}` references in a template that name no parameter. */
-export function unknownRefs(template: string, params: Record<string, ParamDef>): string[] {
-  return templateRefs(template).filter((r) => !Object.hasOwn(params, r));
 }
 
 export function dedupe(ds: Diagnostic[]): Diagnostic[] {
