@@ -100,6 +100,6 @@ export async function cmdDemo(flags: { reset?: boolean; dir?: string; nonInterac
   process.stdout.write(`${made ? 'Made' : 'Using'} the demo sandbox in ${dir}${made ? '' : ' (cockpit demo --reset makes it anew)'}\n\n`);
   const interactive = !flags.nonInteractive && !!process.stdin.isTTY && !!process.stdout.isTTY;
   const code = await cmdRun({ repo: dir }, 'demo', interactive ? {} : { nonInteractive: true, yes: ['all'] });
-  process.stdout.write(`\nSee what was recorded:\n  cockpit --repo ${dir} audit list\n  cockpit --repo ${dir} audit show <session> --format md\n  cockpit --repo ${dir} audit verify\n`);
+  process.stdout.write(`\nSee what was recorded (from the cockpit folder):\n  npx cockpit --repo ${dir} audit list\n  npx cockpit --repo ${dir} audit show <session> --format md\n  npx cockpit --repo ${dir} audit verify\n`);
   return code;
 }

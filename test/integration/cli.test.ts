@@ -309,6 +309,25 @@ describe('what the checklist says is shown safely', () => {
   });
 });
 
+describe('demo', () => {
+  it('makes its sandbox, runs the demo checklist to the end, reuses the sandbox, and --reset makes it anew', () => {
+    const dir = `${repo.dir}/sandbox`;
+    const first = cockpit(['demo', '--dir', dir]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain(`Made the demo sandbox in ${dir}`);
+    expect(first.stdout).toMatch(/● done: Demo release of the Property app/);
+    const second = cockpit(['demo', '--dir', dir]);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('Using the demo sandbox');
+    const list = JSON.parse(cockpit(['--repo', dir, 'audit', 'list', '--json']).stdout);
+    expect(list.map((s: { status: string }) => s.status)).toEqual(['succeeded', 'succeeded']);
+    expect(cockpit(['--repo', dir, 'audit', 'verify']).code).toBe(0);
+    const reset = cockpit(['demo', '--dir', dir, '--reset']);
+    expect(reset.stdout).toContain('Made the demo sandbox');
+    expect(JSON.parse(cockpit(['--repo', dir, 'audit', 'list', '--json']).stdout)).toHaveLength(1);
+  });
+});
+
 describe('usage', () => {
   it('--help tells the truth and unknown commands are exit 2', () => {
     const h = c('--help');
