@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gte, like, notInArray, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import type { EventType, NewEvent, StoredEvent } from '../core/events.js';
+import type { NewEvent, StoredEvent } from '../core/events.js';
 import { sanitizeText } from '../core/sanitize.js';
 import { migrationsDir } from '../paths.js';
 import { chainEvents, SanitizingStore, type Head } from './chain.js';
@@ -122,14 +122,6 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
     return (await this.rawEvents(sessionId, fromSeq)).map(toStored);
   }
 
-  async eventsOfType<T extends EventType>(sessionId: string, type: T): Promise<StoredEvent<T>[]> {
-    const rows = await this.db
-      .select()
-      .from(schema.events)
-      .where(and(eq(schema.events.sessionId, sessionId), eq(schema.events.type, type)))
-      .orderBy(asc(schema.events.seq));
-    return rows.map((r) => toStored(r) as StoredEvent<T>);
-  }
 
   async acquireLock(lock: LockRow, isStale: (held: LockRow) => boolean): Promise<LockResult> {
     return this.db.transaction(async (tx) => {

@@ -4,7 +4,7 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { EventType, NewEvent, StoredEvent } from '../core/events.js';
+import type { NewEvent, StoredEvent } from '../core/events.js';
 import { chainEvents, SanitizingStore, type Head } from './chain.js';
 import { migrationsDir } from '../paths.js';
 import { genesisHash, type SessionHeader } from './hash.js';
@@ -137,15 +137,6 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
     return this.rawEvents(sessionId, fromSeq).map(toStored);
   }
 
-  async eventsOfType<T extends EventType>(sessionId: string, type: T): Promise<StoredEvent<T>[]> {
-    return this.db
-      .select()
-      .from(schema.events)
-      .where(and(eq(schema.events.sessionId, sessionId), eq(schema.events.type, type)))
-      .orderBy(asc(schema.events.seq))
-      .all()
-      .map((r) => toStored(r) as StoredEvent<T>);
-  }
 
   async acquireLock(lock: LockRow, isStale: (held: LockRow) => boolean): Promise<LockResult> {
     const tx = this.sqlite.transaction((): LockResult => {

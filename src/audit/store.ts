@@ -1,4 +1,4 @@
-import type { EventType, NewEvent, StoredEvent } from '../core/events.js';
+import type { NewEvent, StoredEvent } from '../core/events.js';
 import type { SessionHeader } from './hash.js';
 
 export interface SessionRow extends SessionHeader {
@@ -51,7 +51,6 @@ export interface AuditStore {
   resolveSessionId(idOrPrefix: string): Promise<{ id: string } | { error: string }>;
   listSessions(limit?: number): Promise<SessionRow[]>;
   readEvents(sessionId: string, fromSeq?: number): Promise<StoredEvent[]>;
-  eventsOfType<T extends EventType>(sessionId: string, type: T): Promise<StoredEvent<T>[]>;
   acquireLock(lock: LockRow, isStale: (held: LockRow) => boolean): Promise<LockResult>;
   heartbeat(scope: string, sessionId: string, at: number): Promise<void>;
   releaseLock(scope: string, sessionId: string): Promise<void>;

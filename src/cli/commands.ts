@@ -1,7 +1,7 @@
 import { currentIdentity } from '../adapters/identity.js';
 import { systemClock } from '../adapters/clock.js';
 import { isProcessAlive } from '../adapters/shell.js';
-import type { AuditStore, SessionRow } from '../audit/store.js';
+import type { AuditStore, LockRow, SessionRow } from '../audit/store.js';
 import { formatDuration } from '../core/duration.js';
 import type { StoredEvent } from '../core/events.js';
 import { resolveParams } from '../core/params.js';
@@ -191,18 +191,16 @@ export async function cmdResume(g: GlobalOptions, sessionRef: string | undefined
     id = open.id;
   }
   if (flags.skip && !flags.reason) throw new UsageError('--skip needs --reason "why"');
-  const [started] = await store.eventsOfType(id, 'session.started');
-  if (!started) throw new UsageError(`session ${id} has no start event`);
-  const reloaded = ws.reloadOrigin(started.data.origin);
-  if (reloaded && !reloaded.bundle && flags.force) {
-    throw new UsageError(`the checklist no longer loads:\n${reloaded.diagnostics.map(formatDiagnostic).join('\n')}`);
-  }
   const driver = makeDriver(ws, store, g, flags);
   let runner: SessionRunner;
   try {
     runner = await resumeSession(driver.deps, {
       sessionId: id,
-      current: reloaded?.bundle ?? null,
+      current: (origin) => {
+        const reloaded = ws.reloadOrigin(origin);
+        if (reloaded && !reloaded.bundle) throw new UsageError(`the checklist no longer loads:\n${reloaded.diagnostics.map(formatDiagnostic).join('\n')}`);
+        return reloaded?.bundle ?? null;
+      },
       force: !!flags.force,
       skip: flags.skip ? { step: flags.skip, reason: flags.reason ?? '' } : undefined,
       params: { ...parseParams(flags.param) },
@@ -296,17 +294,16 @@ function table(head: string[], rows: string[][]): string {
   return [line(head), ...rows.map(line)].join('\n') + '\n';
 }
 
-/** What a session is doing now, from its last event and its lock. */
-export async function sessionStatus(store: AuditStore, s: SessionRow): Promise<string> {
+/** What a session is doing now, from its last event and its lock (the locks read once for the whole list). */
+async function sessionStatus(store: AuditStore, s: SessionRow, locks: LockRow[], host: string): Promise<string> {
   if (s.outcome) return s.outcome;
   const [last] = await store.readEvents(s.id, s.lastSeq);
   if (last?.type === 'session.paused') {
     const reason = (last as StoredEvent<'session.paused'>).data.reason;
     return reason === 'confirmation-required' ? 'waiting (resumable)' : reason === 'step-failed' ? 'failed (resumable)' : 'stopped (resumable)';
   }
-  const locks = await store.listLocks();
   const lock = locks.find((l) => l.sessionId === s.id);
-  const alive = lock && (lock.host !== currentIdentity().host || isProcessAlive(lock.pid));
+  const alive = lock && (lock.host !== host || isProcessAlive(lock.pid));
   return alive ? 'running' : 'crashed (resumable)';
 }
 
@@ -314,13 +311,15 @@ export async function cmdAuditList(g: GlobalOptions, flags: { json?: boolean; li
   const ws = new Workspace(g);
   const store = await ws.openStore();
   const sessions = await store.listSessions(Number(flags.limit ?? 50));
+  const locks = await store.listLocks();
+  const host = currentIdentity().host;
   const rows = await Promise.all(
     sessions.map(async (s) => ({
       id: s.id,
       checklist: s.checklistId,
       params: Object.entries(s.params).map(([k, v]) => `${k}=${v}`).join(' '),
       operator: s.operator,
-      status: await sessionStatus(store, s),
+      status: await sessionStatus(store, s, locks, host),
       started: new Date(s.startedAt).toISOString().replace('T', ' ').slice(0, 19),
       took: s.endedAt ? formatDuration(s.endedAt - s.startedAt) : '',
     })),

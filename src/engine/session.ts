@@ -171,8 +171,8 @@ export async function startSession(deps: EngineDeps, input: StartInput): Promise
 
 export interface ResumeInput {
   sessionId: string;
-  /** The checklist as it is now (null when it can no longer be found). */
-  current: ChecklistBundle | null;
+  /** The checklist as it is now, from where the session found it (null when it can no longer be found). */
+  current(origin: { file: string; byId: boolean }): ChecklistBundle | null;
   force: boolean;
   skip?: { step: string; reason: string };
   /** Checks against the plan the session will run (e.g. that --yes names its steps), before anything is recorded. */
@@ -194,14 +194,15 @@ export async function resumeSession(deps: EngineDeps, input: ResumeInput): Promi
   const state = reduceAll(events);
   if (!state) throw new EngineError(`session ${input.sessionId} has no events`, 2);
   if (state.outcome) throw new EngineError(`session ${input.sessionId} already finished (${state.outcome}); there is nothing to resume`, 2);
+  const current = input.current((events[0] as StoredEvent<'session.started'>).data.origin);
 
   const oldSha = state.checklist.sha256;
-  const changed = !input.current || input.current.sha256 !== oldSha;
+  const changed = !current || current.sha256 !== oldSha;
   let plan: { plan: PlanNode[]; scopes: Record<string, Scope> } | undefined;
   if (changed && !input.force) {
     throw new EngineError(
-      input.current
-        ? `checklist '${state.checklist.id}' changed since session ${state.id} began (sha256 ${oldSha.slice(0, 12)} → ${input.current.sha256.slice(0, 12)}).\n  Resuming would run steps that differ from the ones the session started with. Re-run with --force to continue with the checklist as it is now (recorded in the audit log).`
+      current
+        ? `checklist '${state.checklist.id}' changed since session ${state.id} began (sha256 ${oldSha.slice(0, 12)} → ${current.sha256.slice(0, 12)}).\n  Resuming would run steps that differ from the ones the session started with. Re-run with --force to continue with the checklist as it is now (recorded in the audit log).`
         : `checklist '${state.checklist.id}' can no longer be found. Re-run with --force to continue with the version pinned in the session (recorded in the audit log).`,
       2,
     );
@@ -223,12 +224,12 @@ export async function resumeSession(deps: EngineDeps, input: ResumeInput): Promi
   // What the steps run: the checklist as loaded now, with the real parameters. Only when the checklist is gone
   // (a forced resume) does the session run its recorded plan, in which secrets were redacted.
   let live: LivePlan | undefined;
-  if (input.current) {
-    const planned = buildPlan(input.current, params);
+  if (current) {
+    const planned = buildPlan(current, params);
     if (planned.errors.length) throw new EngineError(planned.errors.join('\n'), 2);
     if (changed) plan = planned;
     live = planned;
-    deps.store.addSecrets(secretValues(input.current, planned.scopes));
+    deps.store.addSecrets(secretValues(current, planned.scopes));
   } else if (missing.length) {
     // At least the secrets given again reach the scopes that had them.
     const scopes = Object.fromEntries(
@@ -247,7 +248,7 @@ export async function resumeSession(deps: EngineDeps, input: ResumeInput): Promi
         operator: deps.identity.operator,
         host: deps.identity.host,
         pid: process.pid,
-        ...(changed ? { forced: { oldSha256: oldSha, newSha256: input.current?.sha256 ?? oldSha } } : {}),
+        ...(changed ? { forced: { oldSha256: oldSha, newSha256: current?.sha256 ?? oldSha } } : {}),
         ...(plan ? { plan: plan.plan, scopes: plan.scopes } : {}),
       },
     },
