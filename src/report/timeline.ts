@@ -157,15 +157,16 @@ function lastOutput(state: SessionState, path: string, n = 20): string[] {
 export function renderText(events: StoredEvent[]): string {
   const { state, entries } = timeline(events);
   if (!state) return 'empty session\n';
+  const rows = stepRows(state);
   const out: string[] = [];
   for (const [k, v] of header(state, events)) out.push(`${(k + ':').padEnd(13)}${v}`);
   out.push('', 'Steps:');
-  for (const r of stepRows(state)) {
+  for (const r of rows) {
     out.push(`  ${GLYPH[r.status] ?? '·'} ${'  '.repeat(r.depth)}${r.title} (${r.path}) — ${r.status}${r.duration ? ` ${r.duration}` : ''}${r.exit ? ` exit ${r.exit}` : ''}${r.detail ? ` — ${r.detail}` : ''}`);
   }
   out.push('', 'Timeline:');
   for (const e of entries) out.push(`  ${iso(e.time)}  +${formatDuration(e.time - state.startedAt).padEnd(7)} ${e.actor.padEnd(12)} ${e.text}`);
-  for (const r of stepRows(state).filter((r) => r.status === 'failed' || r.status === 'interrupted')) {
+  for (const r of rows.filter((r) => r.status === 'failed' || r.status === 'interrupted')) {
     const lines = lastOutput(state, r.path);
     if (lines.length) out.push('', `Last output of '${r.path}':`, ...lines.map((l) => `  │ ${l}`));
   }
@@ -179,6 +180,7 @@ const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 export function renderMarkdown(events: StoredEvent[]): string {
   const { state, entries } = timeline(events);
   if (!state) return '_empty session_\n';
+  const rows = stepRows(state);
   const out: string[] = [`# ${state.checklist.title}: session ${state.id}`, ''];
   out.push('| | |', '|---|---|');
   for (const [k, v] of header(state, events)) out.push(`| ${k} | ${mdCell(v)} |`);
@@ -188,10 +190,10 @@ export function renderMarkdown(events: StoredEvent[]): string {
     out.push(`| ${iso(e.time)} | +${formatDuration(e.time - state.startedAt)} | ${mdCell(e.actor)} | ${text} |`);
   }
   out.push('', '## Steps', '', '| # | Step | Kind | Status | Duration | Exit | Attempts | Detail |', '|---|---|---|---|---|---|---|---|');
-  for (const r of stepRows(state)) {
+  for (const r of rows) {
     out.push(`| ${r.n} | ${'&nbsp;&nbsp;'.repeat(r.depth)}${mdCell(r.title)} \`${r.path}\` | ${r.kind} | ${GLYPH[r.status] ?? ''} ${r.status} | ${r.duration} | ${r.exit} | ${r.attempts || ''} | ${mdCell(r.detail)} |`);
   }
-  const skips = stepRows(state).filter((r) => r.status === 'skipped' && !r.detail.startsWith('inside skipped'));
+  const skips = rows.filter((r) => r.status === 'skipped' && !r.detail.startsWith('inside skipped'));
   if (skips.length) {
     out.push('', '## Skipped steps', '');
     for (const r of skips) out.push(`- \`${r.path}\` ${mdCell(r.title)}: ${mdCell(r.detail)}`);
@@ -200,7 +202,7 @@ export function renderMarkdown(events: StoredEvent[]): string {
     out.push('', '## Notes', '');
     for (const n of state.notes) out.push(`- ${iso(n.time)} **${mdCell(n.actor)}**${n.stepId ? ` on \`${n.stepId}\`` : ''}: ${mdCell(n.text)}`);
   }
-  for (const r of stepRows(state).filter((r) => r.status === 'failed' || r.status === 'interrupted')) {
+  for (const r of rows.filter((r) => r.status === 'failed' || r.status === 'interrupted')) {
     const lines = lastOutput(state, r.path);
     if (lines.length) out.push('', `## Last output of \`${r.path}\``, '', '```text', ...lines.map((l) => l.replace(/```/g, "'''")), '```');
   }
