@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cockpit, jsonLines, tempRepo } from '../helpers/cli.js';
@@ -325,6 +326,35 @@ describe('demo', () => {
     const reset = cockpit(['demo', '--dir', dir, '--reset']);
     expect(reset.stdout).toContain('Made the demo sandbox');
     expect(JSON.parse(cockpit(['--repo', dir, 'audit', 'list', '--json']).stdout)).toHaveLength(1);
+  });
+
+  it('its sandbox is a small Property app with a release history: versions, branches, a past tag, an origin, a clean tree', () => {
+    const dir = `${repo.dir}/sandbox`;
+    const run = cockpit(['demo', '--dir', dir]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/● done: Demo release of the Property app/);
+    const git = (...args: string[]) => {
+      const r = spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8' });
+      expect(r.status, `git ${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return r.stdout;
+    };
+    expect(JSON.parse(readFileSync(path.join(dir, 'frontend', 'package.json'), 'utf8'))).toMatchObject({ name: 'property-frontend', version: '1.3.0' });
+    const setupPy = readFileSync(path.join(dir, 'backend', 'setup.py'), 'utf8');
+    expect(setupPy).toContain('name="property-backend"');
+    expect(setupPy).toContain('version="1.3.0"');
+    expect(git('branch', '--list', '--format=%(refname:short)').split('\n')).toEqual(expect.arrayContaining(['main', 'develop']));
+    expect(git('rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe('main');
+    expect(git('tag', '--list').split('\n')).toContain('v1.3.0');
+    expect(Number(git('rev-list', '--count', 'v1.3.0..main'))).toBeGreaterThanOrEqual(5);
+    expect(Number(git('rev-list', '--count', 'main..develop'))).toBeGreaterThanOrEqual(1);
+    const conventional = /^(feat|fix|chore|docs|refactor|perf|test|build|ci|style|revert)(\([\w-]+\))?!?: \S/;
+    expect(git('log', '--format=%s').split('\n').filter((s) => conventional.test(s)).length).toBeGreaterThanOrEqual(24);
+    const origin = git('remote', 'get-url', 'origin').trim();
+    expect(existsSync(origin)).toBe(true);
+    expect(spawnSync('git', ['-C', origin, 'rev-parse', '--is-bare-repository'], { encoding: 'utf8' }).stdout.trim()).toBe('true');
+    const remote = git('ls-remote', 'origin');
+    for (const ref of ['refs/heads/main', 'refs/heads/develop', 'refs/tags/v1.3.0']) expect(remote).toContain(ref);
+    expect(git('status', '--porcelain')).toBe('');
   });
 });
 

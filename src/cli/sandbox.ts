@@ -1,0 +1,893 @@
+// The demo sandbox of `cockpit demo`: a throwaway git repository of a small "Property" application (a
+// property-listing web app with a JavaScript frontend and a Python backend), with a history of conventional
+// commits, a past release tag, `main` and `develop`, a bare `origin` inside the sandbox, and the demo checklist.
+//
+// It is made in one go from a `git fast-import` stream (five git processes in all), with fixed authors, dates
+// anchored to the current UTC day, and without reading the user's git configuration.
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UsageError } from './setup.js';
+
+export function demoDir(explicit?: string): string {
+  return path.resolve(explicit ?? process.env.COCKPIT_DEMO_DIR ?? path.join(os.homedir(), '.cache', 'release-cockpit', 'demo'));
+}
+
+/** Where the sandbox's bare `origin` repository lives: inside the sandbox, so `--reset` removes it too. */
+export const ORIGIN_DIR = path.join('.sandbox', 'origin.git');
+
+/**
+ * Make the sandbox repository if it is not there (or anew with `reset`). True when it was made now.
+ * It is built beside `dir` and renamed into place, so a sandbox that exists is a whole one.
+ */
+export function ensureSandbox(dir: string, reset: boolean): boolean {
+  dir = path.resolve(dir);
+  if (reset) rmSync(dir, { recursive: true, force: true });
+  if (existsSync(path.join(dir, '.git'))) return false;
+  if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) {
+    throw new UsageError(`${dir} exists and is not a demo sandbox: choose another --dir, or remove it`);
+  }
+  mkdirSync(path.dirname(dir), { recursive: true });
+  const partial = `${dir}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  try {
+    buildSandbox(partial, dir);
+    rmSync(dir, { recursive: true, force: true }); // an empty folder left there
+    renameSync(partial, dir);
+  } finally {
+    rmSync(partial, { recursive: true, force: true });
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Building
+
+/** git, with nothing from the user's or the system's git configuration and nothing from a surrounding repository. */
+function git(cwd: string, args: string[], input?: string): void {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GIT_')) env[k] = v;
+  Object.assign(env, {
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: os.devNull,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_AUTHOR_NAME: 'Demo',
+    GIT_AUTHOR_EMAIL: 'demo@property.example',
+    GIT_COMMITTER_NAME: 'Demo',
+    GIT_COMMITTER_EMAIL: 'demo@property.example',
+  });
+  try {
+    execFileSync('git', args, { cwd, env, input, stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 16 * 1024 * 1024 });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
+    if (err.code === 'ENOENT') throw new UsageError('the demo sandbox needs git, and git was not found on the PATH', 1);
+    const why = err.stderr?.toString().trim() || err.message;
+    throw new UsageError(`could not make the demo sandbox: git ${args[0]}: ${why}`, 1);
+  }
+}
+
+/** A value for .git/config, quoted (paths may hold spaces, `#` or `;`). */
+function configValue(s: string): string {
+  if (/[\n\r]/.test(s)) throw new UsageError(`the demo sandbox path may not contain a line break: ${JSON.stringify(s)}`);
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function buildSandbox(at: string, finalDir: string): void {
+  const stream = fastImportStream(Math.floor(Date.now() / 86_400_000) * 86_400);
+  const origin = path.join(at, ORIGIN_DIR);
+  mkdirSync(origin, { recursive: true });
+  git(origin, ['init', '-q', '--bare', '-b', 'main']);
+  git(origin, ['fast-import', '--quiet', '--done'], stream.origin);
+  git(at, ['init', '-q', '-b', 'main']);
+  git(at, ['fast-import', '--quiet', '--done'], stream.work);
+  // The work tree's remote is the bare repository where the sandbox will be (it is built elsewhere, then renamed).
+  appendFileSync(
+    path.join(at, '.git', 'config'),
+    [
+      '[core]',
+      '\tautocrlf = false',
+      '[remote "origin"]',
+      `\turl = ${configValue(path.join(finalDir, ORIGIN_DIR))}`,
+      '\tfetch = +refs/heads/*:refs/remotes/origin/*',
+      '[branch "main"]',
+      '\tremote = origin',
+      '\tmerge = refs/heads/main',
+      '[branch "develop"]',
+      '\tremote = origin',
+      '\tmerge = refs/heads/develop',
+      '',
+    ].join('\n'),
+  );
+  mkdirSync(path.join(at, '.git', 'refs', 'remotes', 'origin'), { recursive: true });
+  writeFileSync(path.join(at, '.git', 'refs', 'remotes', 'origin', 'HEAD'), 'ref: refs/remotes/origin/main\n');
+  git(at, ['reset', '-q', '--hard']); // HEAD is main: fills the index and the work tree
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The application and its history
+
+interface Author {
+  name: string;
+  email: string;
+  tz: string;
+}
+
+const ANA: Author = { name: 'Ana Souza', email: 'ana@property.example', tz: '+0100' };
+const BEN: Author = { name: 'Ben Okafor', email: 'ben@property.example', tz: '+0000' };
+const CHLOE: Author = { name: 'Chloe Martin', email: 'chloe@property.example', tz: '+0100' };
+const DEV: Author = { name: 'Dev Patel', email: 'dev@property.example', tz: '+0530' };
+const BOT: Author = { name: 'dependabot[bot]', email: '49699333+dependabot[bot]@users.noreply.github.com', tz: '+0000' };
+
+/** The files of the application at one commit. package.json and setup.py are made from `pkg` and `py`. */
+class Tree {
+  files = new Map<string, string>();
+  pkg = {
+    name: 'property-frontend',
+    version: '1.2.0',
+    private: true,
+    type: 'module',
+    scripts: { dev: 'vite', build: 'vite build', test: 'vitest run' } as Record<string, string>,
+    dependencies: { react: '18.2.0', 'react-dom': '18.2.0' } as Record<string, string>,
+    devDependencies: { vite: '5.2.0', vitest: '1.6.0' } as Record<string, string>,
+  };
+  py = { version: '1.2.0', requires: ['django==4.2.11', 'requests==2.31.0'] };
+  /** The date of the commit being made (YYYY-MM-DD), for the changelog. */
+  today = '';
+
+  write(file: string, text: string): void {
+    this.files.set(file, text);
+  }
+  append(file: string, text: string): void {
+    this.files.set(file, (this.files.get(file) ?? '') + text);
+  }
+  edit(file: string, from: string, to: string): void {
+    const text = this.files.get(file);
+    if (text === undefined || !text.includes(from)) throw new Error(`demo sandbox history: ${file} has no ${JSON.stringify(from)}`);
+    this.files.set(file, text.replace(from, to));
+  }
+  release(version: string): void {
+    this.pkg.version = version;
+    this.py.version = version;
+  }
+  render(): Map<string, string> {
+    const all = new Map(this.files);
+    all.set('frontend/package.json', JSON.stringify(this.pkg, null, 2) + '\n');
+    all.set(
+      'backend/setup.py',
+      'from setuptools import find_packages, setup\n\nsetup(\n    name="property-backend",\n' +
+        `    version="${this.py.version}",\n    packages=find_packages(),\n    install_requires=[\n` +
+        this.py.requires.map((r) => `        "${r}",\n`).join('') +
+        '    ],\n)\n',
+    );
+    return all;
+  }
+}
+
+interface CommitSpec {
+  author: Author;
+  subject: string;
+  body?: string;
+  change(t: Tree): void;
+}
+
+const DEMO_CHECKLIST = `id: demo
+title: Demo release of the Property app
+description: >-
+  A short tour of the cockpit on a throwaway repository of the Property app (frontend/ and backend/):
+  release develop's work with a version, to staging or production.
+params:
+  version: {type: semver, default: 1.4.0, description: "Version to release"}
+  environment: {type: enum, choices: [staging, production], default: staging}
+steps:
+  - id: clean-tree
+    title: Check the work tree is clean
+    kind: run
+    run: git status --short --untracked-files=no && test -z "$(git status --porcelain --untracked-files=no)"
+    help: >-
+      Nothing uncommitted may ride along with a release: the files listed (if any) are changed but not committed;
+      commit or stash them, then cockpit resume.
+  - id: freeze
+    title: Code freeze on develop
+    kind: confirm
+    help: Tell the team that develop is frozen for this release; only fixes for the release go in until it is out.
+    prompt: Is develop frozen?
+  - id: tests
+    title: Run the test suite
+    kind: run
+    run: ./scripts/test.sh
+    timeout: 2m
+    help: The full suite must pass before anything is tagged. A failure stops here; fix it, then cockpit resume.
+  - id: changes
+    title: Changes since the last release
+    kind: run
+    run: git log --oneline "$(git describe --tags --abbrev=0)"..HEAD
+    help: What this release brings, from the conventional commits since the last tag; read it for surprises.
+  - id: version-files
+    title: Versions in the source files
+    kind: run
+    run: ./scripts/versions.sh
+    help: >-
+      Shows the version in frontend/package.json and backend/setup.py beside the version being released
+      (read-only: nothing is changed).
+  - id: approval
+    title: Approval from a senior developer
+    kind: confirm
+    when: {environment: production}
+    help: Production needs a senior developer's approval. Staging does not, so this step is skipped there.
+    prompt: Has a senior developer approved this release?
+  - id: deploy
+    title: Deploy
+    kind: run
+    run: ["./scripts/deploy.sh", "\${environment}", "\${version}"]
+    help: Deploys by running the repository's deploy script (parameters are passed as arguments, never as shell text).
+  - id: announce
+    title: Announce the release
+    kind: confirm
+    help: Post the release notes (the changes above) in the team channel.
+    prompt: Are the release notes posted?
+`;
+
+const TEST_SH = `#!/bin/sh
+# The Property test suite (a stand-in: the demo's tests always pass).
+for t in listings search booking payments accounts; do
+  echo "ok - $t"
+  sleep 0.2
+done
+echo "5 passed, 0 failed"
+`;
+
+const DEPLOY_SH = `#!/bin/sh
+# Usage: scripts/deploy.sh <environment> <version>
+echo "deploying Property v$2 to $1"
+sleep 0.5
+echo "health check: 200 OK"
+`;
+
+const VERSIONS_SH = `#!/bin/sh
+# Prints the versions written in the source files (reads only).
+frontend=$(grep -m1 '"version"' frontend/package.json | cut -d'"' -f4)
+backend=$(grep -m1 'version=' backend/setup.py | cut -d'"' -f2)
+echo "frontend/package.json  \${frontend:-none found}"
+echo "backend/setup.py       \${backend:-none found}"
+[ -n "$COCKPIT_PARAM_VERSION" ] && echo "to be released         $COCKPIT_PARAM_VERSION"
+exit 0
+`;
+
+const HISTORY: CommitSpec[] = [
+  {
+    author: ANA,
+    subject: 'chore: import the Property app',
+    change(t) {
+      t.write('.gitignore', 'node_modules/\ndist/\n__pycache__/\n*.egg-info/\n');
+      t.write(
+        'README.md',
+        '# Property\n\nA property-listing web app: guests search listings, book stays and pay; hosts list their homes.\n\n' +
+          '- `frontend/`: the web client (JavaScript)\n- `backend/`: the API (Python)\n' +
+          '- `scripts/test.sh`: the test suite\n',
+      );
+      t.write('CHANGELOG.md', '# Changelog\n\n## 1.2.0\n\n- Search listings by city.\n- Book a stay and pay by card.\n');
+      t.write('scripts/test.sh', TEST_SH);
+      t.write(
+        'frontend/src/api.js',
+        `// Calls to the Property API.
+export async function api(path, options = {}) {
+  const res = await fetch('/api' + path, { headers: { 'content-type': 'application/json' }, ...options });
+  if (!res.ok) throw new Error(res.status + ' ' + res.statusText);
+  return res.json();
+}
+`,
+      );
+      t.write(
+        'frontend/src/search.js',
+        `// The search box of the listings page.
+import { api } from './api.js';
+
+export async function searchListings(query) {
+  const params = new URLSearchParams({ city: query.city ?? '' });
+  return api('/listings?' + params);
+}
+`,
+      );
+      t.write(
+        'frontend/src/booking.js',
+        `// The booking form of a listing.
+import { api } from './api.js';
+
+export function nights(checkIn, checkOut) {
+  return Math.round((new Date(checkOut) - new Date(checkIn)) / 86_400_000);
+}
+
+export function changeDates(form, checkIn, checkOut) {
+  return { checkIn, checkOut, guests: 1 };
+}
+
+export async function book(listingId, form) {
+  return api('/listings/' + listingId + '/bookings', { method: 'POST', body: JSON.stringify(form) });
+}
+`,
+      );
+      t.write('backend/property/__init__.py', '"""The Property backend: listings, bookings and payments."""\n');
+      t.write(
+        'backend/property/listings.py',
+        `"""Listings: the homes guests can book."""
+from dataclasses import dataclass
+
+
+@dataclass
+class Listing:
+    id: int
+    city: str
+    title: str
+    price_per_night: int  # in cents
+
+
+def search(listings, city=None):
+    return [l for l in listings if city is None or l.city == city]
+`,
+      );
+      t.write(
+        'backend/property/bookings.py',
+        `"""Bookings of listings."""
+from datetime import date
+
+
+def nights(check_in: date, check_out: date) -> int:
+    return (check_out - check_in).days
+`,
+      );
+      t.write(
+        'backend/property/payments.py',
+        `"""Card payments for bookings."""
+
+
+def charge(gateway, booking, amount_cents):
+    return gateway.charge(card=booking.card_token, amount=amount_cents, currency="EUR")
+
+
+def refund(gateway, payment, amount_cents):
+    return gateway.refund(payment.id, amount=amount_cents)
+`,
+      );
+    },
+  },
+  {
+    author: BEN,
+    subject: 'ci: add the release checklist and the deploy script',
+    body: 'Releases are run with the cockpit: checklists/demo.yaml.',
+    change(t) {
+      t.write('checklists/demo.yaml', DEMO_CHECKLIST);
+      t.write('cockpit.config.yaml', '# cockpit settings (see the cockpit README)\nsecrets:\n  env: [DEPLOY_TOKEN]\n');
+      t.write('scripts/deploy.sh', DEPLOY_SH);
+      t.write('scripts/versions.sh', VERSIONS_SH);
+      t.append('.gitignore', '.cockpit/\n.sandbox/\n');
+      t.append('README.md', '- `scripts/deploy.sh <environment> <version>`: deploys\n- `checklists/demo.yaml`: the release checklist (`cockpit run demo`)\n');
+    },
+  },
+  {
+    author: CHLOE,
+    subject: 'feat(search): filter listings by price range',
+    change(t) {
+      t.edit(
+        'frontend/src/search.js',
+        "  return api('/listings?'",
+        "  if (query.minPrice) params.set('min_price', query.minPrice);\n  if (query.maxPrice) params.set('max_price', query.maxPrice);\n  return api('/listings?'",
+      );
+      t.edit(
+        'backend/property/listings.py',
+        'def search(listings, city=None):\n    return [l for l in listings if city is None or l.city == city]\n',
+        `def search(listings, city=None, min_price=None, max_price=None):
+    found = [l for l in listings if city is None or l.city == city]
+    if min_price is not None:
+        found = [l for l in found if l.price_per_night >= min_price]
+    if max_price is not None:
+        found = [l for l in found if l.price_per_night <= max_price]
+    return found
+`,
+      );
+    },
+  },
+  {
+    author: DEV,
+    subject: 'fix(booking): reject a check-out date before the check-in date',
+    body: 'Closes #41.',
+    change(t) {
+      t.edit(
+        'frontend/src/booking.js',
+        'export function nights(checkIn, checkOut) {\n',
+        "export function nights(checkIn, checkOut) {\n  if (new Date(checkOut) <= new Date(checkIn)) throw new Error('Check-out must be after check-in');\n",
+      );
+      t.edit(
+        'backend/property/bookings.py',
+        '    return (check_out - check_in).days\n',
+        '    if check_out <= check_in:\n        raise ValueError("check-out must be after check-in")\n    return (check_out - check_in).days\n',
+      );
+    },
+  },
+  {
+    author: DEV,
+    subject: 'test(booking): cover the date checks',
+    change(t) {
+      t.write(
+        'backend/tests/test_bookings.py',
+        `from datetime import date
+
+import pytest
+
+from property.bookings import nights
+
+
+def test_nights():
+    assert nights(date(2024, 7, 1), date(2024, 7, 4)) == 3
+
+
+def test_check_out_before_check_in():
+    with pytest.raises(ValueError):
+        nights(date(2024, 7, 4), date(2024, 7, 1))
+`,
+      );
+    },
+  },
+  {
+    author: BOT,
+    subject: 'chore(deps): bump react from 18.2.0 to 18.3.1 in /frontend',
+    change(t) {
+      t.pkg.dependencies.react = '18.3.1';
+      t.pkg.dependencies['react-dom'] = '18.3.1';
+    },
+  },
+  {
+    author: ANA,
+    subject: 'docs: describe the local setup',
+    change(t) {
+      t.append(
+        'README.md',
+        '\n## Local setup\n\n```sh\ncd frontend && npm install && npm run dev\ncd backend && pip install -e . && python -m property\n```\n',
+      );
+    },
+  },
+  {
+    author: BEN,
+    subject: 'feat(payments): store the card brand with each payment',
+    change(t) {
+      t.edit(
+        'backend/property/payments.py',
+        '    return gateway.charge(card=booking.card_token, amount=amount_cents, currency="EUR")\n',
+        '    result = gateway.charge(card=booking.card_token, amount=amount_cents, currency="EUR")\n' +
+          '    return {"id": result.id, "amount": amount_cents, "brand": result.card_brand}\n',
+      );
+    },
+  },
+  {
+    author: CHLOE,
+    subject: 'perf(search): debounce the search box',
+    body: 'One request per pause in typing instead of one per key.',
+    change(t) {
+      t.append(
+        'frontend/src/search.js',
+        `
+export function debounce(fn, ms = 250) {
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+`,
+      );
+    },
+  },
+  {
+    author: DEV,
+    subject: 'refactor(listings): one filter function for every search criterion',
+    change(t) {
+      t.edit(
+        'backend/property/listings.py',
+        `def search(listings, city=None, min_price=None, max_price=None):
+    found = [l for l in listings if city is None or l.city == city]
+    if min_price is not None:
+        found = [l for l in found if l.price_per_night >= min_price]
+    if max_price is not None:
+        found = [l for l in found if l.price_per_night <= max_price]
+    return found
+`,
+        `def _matches(listing, city=None, min_price=None, max_price=None):
+    return (
+        (city is None or listing.city == city)
+        and (min_price is None or listing.price_per_night >= min_price)
+        and (max_price is None or listing.price_per_night <= max_price)
+    )
+
+
+def search(listings, **criteria):
+    return [l for l in listings if _matches(l, **criteria)]
+`,
+      );
+    },
+  },
+  {
+    author: BEN,
+    subject: 'fix(payments): round partial refunds to the cent',
+    change(t) {
+      t.edit('backend/property/payments.py', 'amount=amount_cents)\n', 'amount=int(round(amount_cents)))\n');
+    },
+  },
+  {
+    author: ANA,
+    subject: 'chore(release): 1.3.0',
+    change(t) {
+      t.release('1.3.0');
+      t.edit(
+        'CHANGELOG.md',
+        '# Changelog\n\n',
+        `# Changelog
+
+## 1.3.0 (${t.today})
+
+### Features
+
+- search: filter listings by price range
+- payments: store the card brand with each payment
+
+### Fixes
+
+- booking: reject a check-out date before the check-in date
+- payments: round partial refunds to the cent
+
+### Performance
+
+- search: debounce the search box
+
+`,
+      );
+    },
+  },
+  // ---- after v1.3.0
+  {
+    author: CHLOE,
+    subject: 'feat(search): sort listings by distance',
+    change(t) {
+      t.edit(
+        'frontend/src/search.js',
+        "  return api('/listings?'",
+        "  if (query.near) params.set('near', query.near.lat + ',' + query.near.lng);\n  return api('/listings?'",
+      );
+      t.edit('backend/property/listings.py', '    price_per_night: int  # in cents\n', '    price_per_night: int  # in cents\n    lat: float = 0.0\n    lng: float = 0.0\n');
+      t.append(
+        'backend/property/listings.py',
+        `
+
+def by_distance(listings, lat, lng):
+    return sorted(listings, key=lambda l: (l.lat - lat) ** 2 + (l.lng - lng) ** 2)
+`,
+      );
+    },
+  },
+  {
+    author: DEV,
+    subject: 'fix(booking): keep the number of guests when the dates change',
+    body: 'Closes #57.',
+    change(t) {
+      t.edit('frontend/src/booking.js', 'return { checkIn, checkOut, guests: 1 };', 'return { ...form, checkIn, checkOut };');
+    },
+  },
+  {
+    author: BOT,
+    subject: 'chore(deps): bump requests from 2.31.0 to 2.32.3 in /backend',
+    change(t) {
+      t.py.requires = t.py.requires.map((r) => (r.startsWith('requests==') ? 'requests==2.32.3' : r));
+    },
+  },
+  {
+    author: ANA,
+    subject: 'docs(changelog): open the Unreleased section',
+    change(t) {
+      t.edit('CHANGELOG.md', '# Changelog\n\n', '# Changelog\n\n## Unreleased\n\n');
+    },
+  },
+  {
+    author: CHLOE,
+    subject: 'feat(listings): photo gallery on the listing page',
+    change(t) {
+      t.write(
+        'frontend/src/gallery.js',
+        `// The photo gallery of the listing page.
+export function gallery(photos, start = 0) {
+  let index = start;
+  return {
+    current: () => photos[index],
+    next: () => photos[(index = (index + 1) % photos.length)],
+    previous: () => photos[(index = (index - 1 + photos.length) % photos.length)],
+  };
+}
+`,
+      );
+      t.edit('backend/property/listings.py', 'from dataclasses import dataclass\n', 'from dataclasses import dataclass, field\n');
+      t.edit('backend/property/listings.py', '    lng: float = 0.0\n', '    lng: float = 0.0\n    photos: list = field(default_factory=list)\n');
+    },
+  },
+  {
+    author: DEV,
+    subject: 'refactor(booking): move the price of a stay to its own module',
+    change(t) {
+      t.write(
+        'frontend/src/price.js',
+        `// The price of a stay, in cents.
+export function stayPrice(pricePerNight, nights, cleaningFee = 0) {
+  return pricePerNight * nights + cleaningFee;
+}
+`,
+      );
+      t.edit('frontend/src/booking.js', "import { api } from './api.js';\n", "import { api } from './api.js';\nimport { stayPrice } from './price.js';\n");
+      t.append(
+        'frontend/src/booking.js',
+        `
+export function total(listing, form) {
+  return stayPrice(listing.pricePerNight, nights(form.checkIn, form.checkOut), listing.cleaningFee);
+}
+`,
+      );
+    },
+  },
+  {
+    author: BEN,
+    subject: 'perf(listings): count the listings of a city once',
+    change(t) {
+      t.append(
+        'backend/property/listings.py',
+        `
+
+_counts = {}
+
+
+def count_in_city(listings, city):
+    if city not in _counts:
+        _counts[city] = sum(1 for l in listings if l.city == city)
+    return _counts[city]
+`,
+      );
+    },
+  },
+  {
+    author: CHLOE,
+    subject: 'fix(search): no results for a city name with an accent',
+    body: 'Mac keyboards send decomposed accents: normalise the query.',
+    change(t) {
+      t.edit('frontend/src/search.js', "city: query.city ?? ''", "city: (query.city ?? '').normalize('NFC')");
+    },
+  },
+  {
+    author: BEN,
+    subject: 'feat(payments): take a 30% deposit at booking',
+    change(t) {
+      t.append(
+        'backend/property/payments.py',
+        `
+
+DEPOSIT_RATE = 0.30
+
+
+def deposit(gateway, booking, total_cents):
+    return charge(gateway, booking, round(total_cents * DEPOSIT_RATE))
+`,
+      );
+      t.append('frontend/src/booking.js', '\nexport const DEPOSIT_RATE = 0.3;\n');
+    },
+  },
+  {
+    author: BEN,
+    subject: 'test(payments): deposits and refunds',
+    change(t) {
+      t.write(
+        'backend/tests/test_payments.py',
+        `from types import SimpleNamespace
+
+from property.payments import deposit, refund
+
+
+class FakeGateway:
+    def charge(self, card, amount, currency):
+        return SimpleNamespace(id="ch_1", card_brand="visa", status="ok", amount=amount)
+
+    def refund(self, payment_id, amount):
+        return SimpleNamespace(id="re_1", amount=amount)
+
+
+def test_deposit_is_30_percent():
+    booking = SimpleNamespace(card_token="tok")
+    assert deposit(FakeGateway(), booking, 10_000)["amount"] == 3_000
+
+
+def test_refund_rounds_to_the_cent():
+    assert refund(FakeGateway(), SimpleNamespace(id="ch_1"), 1234.6).amount == 1235
+`,
+      );
+    },
+  },
+  {
+    author: BOT,
+    subject: 'chore(deps): bump vite from 5.2.0 to 5.4.8 in /frontend',
+    change(t) {
+      t.pkg.devDependencies.vite = '5.4.8';
+    },
+  },
+  {
+    author: BEN,
+    subject: 'fix(payments): retry a declined card once',
+    body: 'Card issuers decline a first attempt now and then; a second one usually passes.',
+    change(t) {
+      t.edit(
+        'backend/property/payments.py',
+        `def charge(gateway, booking, amount_cents):
+    result = gateway.charge(card=booking.card_token, amount=amount_cents, currency="EUR")
+    return {"id": result.id, "amount": amount_cents, "brand": result.card_brand}
+`,
+        `def charge(gateway, booking, amount_cents, retries=1):
+    for attempt in range(retries + 1):
+        result = gateway.charge(card=booking.card_token, amount=amount_cents, currency="EUR")
+        if result.status != "declined" or attempt == retries:
+            break
+    return {"id": result.id, "amount": amount_cents, "brand": result.card_brand, "status": result.status}
+`,
+      );
+    },
+  },
+  {
+    author: CHLOE,
+    subject: 'build(frontend): source maps in production builds',
+    change(t) {
+      t.pkg.scripts.build = 'vite build --sourcemap';
+    },
+  },
+  {
+    author: ANA,
+    subject: 'docs: how a release is made',
+    change(t) {
+      t.append('README.md', '\n## Releases\n\nWith the cockpit: `cockpit run demo -p version=X.Y.Z -p environment=staging`, then production.\n');
+    },
+  },
+  {
+    author: DEV,
+    subject: 'feat(booking): e-mail a confirmation to the guest',
+    change(t) {
+      t.write(
+        'backend/property/notifications.py',
+        `"""E-mails to guests and hosts."""
+
+
+def booking_confirmation(booking):
+    return {
+        "to": booking.guest_email,
+        "subject": f"Your stay in {booking.listing.city} is booked",
+        "body": f"{booking.nights} nights from {booking.check_in:%d %B %Y}.",
+    }
+`,
+      );
+    },
+  },
+  {
+    author: CHLOE,
+    subject: 'fix(listings): hide listings that have no price yet',
+    change(t) {
+      t.edit('backend/property/listings.py', '    return (\n        (city is None', '    return (\n        listing.price_per_night > 0\n        and (city is None');
+    },
+  },
+];
+
+/** On develop only: work for the next release. */
+const DEVELOP: CommitSpec[] = [
+  {
+    author: CHLOE,
+    subject: 'feat(search): save a search and get an alert for new listings',
+    change(t) {
+      t.append(
+        'frontend/src/search.js',
+        `
+export async function saveSearch(query) {
+  return api('/alerts', { method: 'POST', body: JSON.stringify(query) });
+}
+`,
+      );
+      t.write(
+        'backend/property/alerts.py',
+        `"""Saved searches: guests get an alert when a new listing matches."""
+from .listings import search
+
+
+def new_matches(saved_criteria, new_listings):
+    return search(new_listings, **saved_criteria)
+`,
+      );
+    },
+  },
+  {
+    author: DEV,
+    subject: "fix(booking): check-in time in the listing's time zone",
+    change(t) {
+      t.append(
+        'backend/property/bookings.py',
+        `
+
+def check_in_at(day: date, listing_tz: str, hour: int = 15):
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    return datetime.combine(day, time(hour), tzinfo=ZoneInfo(listing_tz))
+`,
+      );
+    },
+  },
+  {
+    author: BOT,
+    subject: 'chore(deps): bump django from 4.2.11 to 4.2.16 in /backend',
+    change(t) {
+      t.py.requires = t.py.requires.map((r) => (r.startsWith('django==') ? 'django==4.2.16' : r));
+    },
+  },
+  {
+    author: BEN,
+    subject: 'refactor(payments): one gateway client per request',
+    change(t) {
+      t.append(
+        'backend/property/payments.py',
+        `
+
+def gateway_for(request):
+    if not hasattr(request, "_gateway"):
+        request._gateway = request.app.payment_gateway()
+    return request._gateway
+`,
+      );
+    },
+  },
+];
+
+const RELEASED = { tag: 'v1.3.0', subject: 'chore(release): 1.3.0' };
+
+/**
+ * The history as `git fast-import` input: main (HISTORY, tagged at the release commit), develop (main + DEVELOP).
+ * `day0` is the start of the current UTC day (seconds): every date is before it, so all are in the past, and the
+ * same day gives the same commits. `work` also sets the work tree's remote-tracking branches.
+ */
+function fastImportStream(day0: number): { origin: string; work: string } {
+  const out: string[] = [];
+  const data = (s: string) => out.push(`data ${Buffer.byteLength(s)}\n${s}\n`);
+  const tree = new Tree();
+  let prev = new Map<string, string>();
+  let mark = 0;
+  let releaseMark = 0;
+  let releaseWhen = '';
+  const all = [...HISTORY.map((c) => ({ c, ref: 'refs/heads/main' })), ...DEVELOP.map((c) => ({ c, ref: 'refs/heads/develop' }))];
+  all.forEach(({ c, ref }, i) => {
+    // Oldest first, about two commits every three days, during working hours; the last one the day before today.
+    const daysAgo = Math.round((all.length - i) * 1.6);
+    const when = day0 - daysAgo * 86_400 + 8 * 3600 + ((i * 137) % 540) * 60;
+    tree.today = new Date(when * 1000).toISOString().slice(0, 10);
+    c.change(tree);
+    const files = tree.render();
+    const who = `${c.author.name} <${c.author.email}> ${when} ${c.author.tz}`;
+    out.push(`commit ${ref}\nmark :${++mark}\nauthor ${who}\ncommitter ${who}\n`);
+    data(c.body ? `${c.subject}\n\n${c.body}\n` : `${c.subject}\n`);
+    if (mark > 1) out.push(`from :${mark - 1}\n`);
+    for (const [file, text] of files) {
+      if (prev.get(file) === text) continue;
+      out.push(`M ${file.endsWith('.sh') ? '100755' : '100644'} inline ${file}\n`);
+      data(text);
+    }
+    for (const file of prev.keys()) if (!files.has(file)) out.push(`D ${file}\n`);
+    out.push('\n');
+    prev = files;
+    if (c.subject === RELEASED.subject) {
+      releaseMark = mark;
+      releaseWhen = `${ANA.name} <${ANA.email}> ${when + 1200} ${ANA.tz}`;
+    }
+  });
+  out.push(`tag ${RELEASED.tag}\nfrom :${releaseMark}\ntagger ${releaseWhen}\n`);
+  data(`Property ${RELEASED.tag.slice(1)}\n`);
+  const origin = out.join('') + 'done\n';
+  const mainTip = HISTORY.length;
+  const work =
+    out.join('') +
+    `reset refs/remotes/origin/main\nfrom :${mainTip}\n\nreset refs/remotes/origin/develop\nfrom :${mark}\n\ndone\n`;
+  return { origin, work };
+}
