@@ -1,0 +1,248 @@
+import type { PlanNode } from '../core/events.js';
+import { nextStep, type SessionState } from '../core/reducer.js';
+import type { Decision } from '../steps/types.js';
+import { abortSession, EngineError, resumeSession, withStoppedSession, type EngineDeps, type ResumeInput, type RunResult, type SessionRunner } from './session.js';
+
+export type LivePhase = 'starting' | 'running' | 'asking' | 'stopping' | 'paused' | 'finished';
+
+export interface LiveView {
+  state: SessionState;
+  phase: LivePhase;
+  asking: { path: string; prompt: string } | null;
+  message: { text: string; tone: 'info' | 'error' } | null;
+}
+
+/** What a live session needs from its surroundings: the engine's deps (less what the session owns) and how to reload its checklist. */
+export interface LiveDeps extends Omit<EngineDeps, 'interaction' | 'signal' | 'onEvent'> {
+  reload: ResumeInput['current'];
+  /** Steps `--yes` confirmed in advance: they pass without asking, recorded as confirmed by flag. */
+  preconfirmed?(node: PlanNode): boolean;
+  /** How often the screen may be told about new events (the data layer throttles, not only Ink). */
+  notifyMs?: number;
+}
+
+/**
+ * A session driven from the full-screen cockpit. The engine runs the steps; the operator's keys arrive here as
+ * intents (proceed, skip, abort, note, stop) and become what the line-mode driver would do: an answer to the
+ * pending confirmation, or a resume / abort / note of the stopped session. Every state shown is `reduce(events)`
+ * after the events are durable.
+ */
+export class LiveSession {
+  private listeners = new Set<() => void>();
+  private snapshot: LiveView;
+  private runner: SessionRunner | null = null;
+  private loopDone: Promise<void> = Promise.resolve();
+  private abortController = new AbortController();
+  private pending: { node: PlanNode; prompt: string; resolve(d: Decision): void } | null = null;
+  private notifyTimer: NodeJS.Timeout | null = null;
+  private result: RunResult | null = null;
+  private abortReason: string | null = null;
+  private busy = false;
+  /** The operator quit: whatever the engine says, the session was stopped on purpose (exit 3, resumable). */
+  private quit = false;
+
+  private constructor(
+    private readonly deps: LiveDeps,
+    state: SessionState,
+  ) {
+    this.snapshot = { state, phase: 'starting', asking: null, message: null };
+  }
+
+  /** Start (the runner comes from startSession with the deps this returns) and run until it stops. */
+  static async start(deps: LiveDeps, open: (engine: EngineDeps) => Promise<SessionRunner>): Promise<LiveSession> {
+    let live: LiveSession | null = null;
+    const engine = LiveSession.engineDeps(deps, () => live);
+    const runner = await open(engine);
+    live = new LiveSession(deps, runner.state);
+    live.abortController = engine.abort;
+    live.loop(runner);
+    return live;
+  }
+
+  /** Resume a stopped session and run it. */
+  static async resume(deps: LiveDeps, sessionId: string, opts: Pick<ResumeInput, 'force' | 'skip' | 'params' | 'check'> = { force: false }): Promise<LiveSession> {
+    return LiveSession.start(deps, (engine) => resumeSession(engine, { sessionId, current: deps.reload, ...opts }));
+  }
+
+  private static engineDeps(deps: LiveDeps, live: () => LiveSession | null): EngineDeps & { abort: AbortController } {
+    const abort = new AbortController();
+    return {
+      ...deps,
+      abort,
+      signal: abort.signal,
+      interaction: { confirm: (node, prompt) => live()?.ask(node, prompt) ?? Promise.resolve({ decision: 'unavailable', hint: '' }) },
+      onEvent: (_e, state) => live()?.update(state),
+    };
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  view = (): LiveView => this.snapshot;
+
+  private set(patch: Partial<LiveView>, now = false): void {
+    this.snapshot = { ...this.snapshot, ...patch };
+    if (now) return this.notify();
+    // Output arrives in bursts: tell the screen at most every notifyMs; phase changes are told at once.
+    this.notifyTimer ??= setTimeout(() => this.notify(), this.deps.notifyMs ?? 33);
+  }
+
+  private notify(): void {
+    if (this.notifyTimer) clearTimeout(this.notifyTimer);
+    this.notifyTimer = null;
+    for (const l of this.listeners) l();
+  }
+
+  private update(state: SessionState): void {
+    this.set({ state });
+  }
+
+  private ask(node: PlanNode, prompt: string): Promise<Decision> {
+    if (this.deps.preconfirmed?.(node)) return Promise.resolve({ decision: 'yes', by: this.deps.identity.operator, via: 'flag' });
+    return new Promise((resolve) => {
+      this.pending = { node, prompt, resolve };
+      this.set({ phase: 'asking', asking: { path: node.path, prompt } }, true);
+    });
+  }
+
+  private answer(d: Decision): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = null;
+    this.set({ phase: 'running', asking: null }, true);
+    p.resolve(d);
+  }
+
+  private loop(runner: SessionRunner): void {
+    this.runner = runner;
+    this.result = null;
+    this.set({ state: runner.state, phase: 'running', asking: null }, true);
+    this.loopDone = runner.run().then(
+      async (result) => {
+        this.runner = null;
+        this.result = result;
+        // An abort asked for while a command ran: the step stopped first, now the session is closed for good.
+        if (this.abortReason && !result.state.outcome) {
+          const reason = this.abortReason;
+          this.abortReason = null;
+          return this.abortStopped(reason);
+        }
+        const text = this.quit ? `stopped; the session can be resumed: cockpit resume ${result.state.id}` : result.message;
+        this.settle(result.state, { text, tone: result.exitCode === 1 && !this.quit ? 'error' : 'info' });
+      },
+      (e: Error) => {
+        this.runner = null;
+        this.settle(this.snapshot.state, { text: e.message, tone: 'error' });
+      },
+    );
+  }
+
+  private settle(state: SessionState, message: LiveView['message']): void {
+    this.set({ state, phase: state.outcome ? 'finished' : 'paused', asking: null, message }, true);
+  }
+
+  /** Run `fn` unless another intent is being carried out; report its failure on screen. */
+  private act(fn: () => Promise<void>): void {
+    if (this.busy) return;
+    this.busy = true;
+    fn()
+      .catch((e: Error) => this.set({ message: { text: e instanceof EngineError ? e.message : `internal error: ${e.message}`, tone: 'error' } }, true))
+      .finally(() => {
+        this.busy = false;
+      });
+  }
+
+  private restart(skip?: { step: string; reason: string }): void {
+    this.act(async () => {
+      this.abortController = new AbortController();
+      this.set({ phase: 'starting', message: null }, true);
+      const engine = LiveSession.engineDeps(this.deps, () => this);
+      try {
+        const runner = await resumeSession(engine, { sessionId: this.snapshot.state.id, current: this.deps.reload, force: false, skip });
+        this.abortController = engine.abort;
+        this.loop(runner);
+      } catch (e) {
+        this.settle(this.snapshot.state, { text: (e as Error).message, tone: 'error' });
+      }
+    });
+  }
+
+  proceed = (note?: string): void => {
+    if (this.pending) return this.answer({ decision: 'yes', by: this.deps.identity.operator, via: 'prompt', ...(note ? { note } : {}) });
+    if (this.snapshot.phase === 'paused') this.restart();
+  };
+
+  skip = (reason: string): void => {
+    if (!reason.trim()) return;
+    if (this.pending) return this.answer({ decision: 'skip', by: this.deps.identity.operator, reason });
+    if (this.snapshot.phase !== 'paused') return;
+    const s = this.snapshot.state;
+    const step = s.pause?.stepId ?? nextStep(s)?.path;
+    if (step) this.restart({ step, reason });
+  };
+
+  abort = (reason: string): void => {
+    if (!reason.trim() || this.snapshot.state.outcome) return;
+    if (this.pending) return this.answer({ decision: 'abort', by: this.deps.identity.operator, reason });
+    if (this.runner) {
+      this.abortReason = reason;
+      this.set({ phase: 'stopping' }, true);
+      this.abortController.abort();
+      return;
+    }
+    this.act(() => this.abortStopped(reason));
+  };
+
+  private async abortStopped(reason: string): Promise<void> {
+    try {
+      const state = await abortSession({ ...this.engineBase() }, this.snapshot.state.id, reason);
+      this.settle(state, { text: `session aborted: ${reason}`, tone: 'info' });
+    } catch (e) {
+      this.settle(this.snapshot.state, { text: (e as Error).message, tone: 'error' });
+    }
+  }
+
+  note = (text: string, stepId: string | null): void => {
+    if (!text.trim()) return;
+    if (this.runner) {
+      void this.runner.addNote(text, stepId).catch((e: Error) => this.set({ message: { text: e.message, tone: 'error' } }, true));
+      return;
+    }
+    this.act(async () => {
+      const state = await withStoppedSession(this.engineBase(), this.snapshot.state.id, 'note', (r) => r.addNote(text, stepId));
+      this.set({ state, message: { text: 'note recorded', tone: 'info' } }, true);
+    });
+  };
+
+  /** Quit: stop the running step, or leave the question open; the session stays resumable. */
+  stop = async (): Promise<void> => {
+    this.quit = true;
+    if (this.pending) this.answer({ decision: 'unavailable', hint: `cockpit resume ${this.snapshot.state.id}` });
+    else if (this.runner) {
+      this.set({ phase: 'stopping' }, true);
+      this.abortController.abort();
+    }
+    await this.loopDone;
+    this.notify();
+  };
+
+  exitCode = (): number => {
+    const s = this.snapshot.state;
+    if (s.outcome === 'succeeded') return 0;
+    if (s.outcome === 'aborted' || this.quit) return 3;
+    if (this.result) return this.result.exitCode;
+    return s.status === 'failed' ? 1 : 3;
+  };
+
+  /** Deps for recording on the stopped session (a note, an abort): nothing runs, nothing is asked. */
+  private engineBase(): EngineDeps {
+    return {
+      ...this.deps,
+      interaction: { confirm: async () => ({ decision: 'unavailable', hint: '' }) },
+      signal: new AbortController().signal,
+      onEvent: (_e, state) => this.update(state),
+    };
+  }
+}
