@@ -1,0 +1,283 @@
+import { Box, Text, useApp, useInput, useStdin, type Key } from 'ink';
+import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from 'react';
+import type { AuditEvent } from '../core/events.js';
+import { HelpOverlay } from './components/HelpOverlay.js';
+import { MessageLine, StatusBar } from './components/StatusBar.js';
+import { barHints, resolveKey, type KeyPress, type Layer } from './keymap.js';
+import { HomeScreen } from './screens/HomeScreen.js';
+import { ParamForm } from './screens/ParamForm.js';
+import { ReplayScreen } from './screens/ReplayScreen.js';
+import { SessionScreen } from './screens/SessionScreen.js';
+import { MIN_COLUMNS, MIN_ROWS, useTerminalSize } from './size.js';
+import { screenLine } from './text.js';
+import { ThemeContext, type Theme } from './theme.js';
+import type { AppServices, ChecklistEntry, SessionControls } from './types.js';
+
+export type Route =
+  | { name: 'home' }
+  | { name: 'form'; checklist: ChecklistEntry }
+  | { name: 'session'; controls: SessionControls }
+  | { name: 'replay'; sessionId: string; events: AuditEvent[]; speed?: number };
+
+/** What a screen tells the root input handler: its layer, which commands act now, and what they do. */
+export interface ScreenKeys {
+  layer: Layer;
+  available(command: string): boolean;
+  onCommand(command: string): void;
+  /** Typed characters no binding took (the parameter form). */
+  onText?(text: string): void;
+  /** A question to ask before quitting (a step runs), and what to do once the operator says yes. */
+  quit?(): { question: string; then(): Promise<void> } | null;
+  mode: string;
+}
+
+type Bar =
+  | { kind: 'prompt'; label: string; value: string; required: string | null; onSubmit(value: string): void }
+  | { kind: 'dialog'; question: string; onYes(): void };
+
+export interface Ui {
+  /** Ask a yes/no question in the message line (no is the default). */
+  ask(question: string, onYes: () => void): void;
+  /** Ask for a line of text; `required` is the complaint when it is left empty. */
+  prompt(label: string, onSubmit: (value: string) => void, required?: string): void;
+  flash(text: string, tone?: 'info' | 'error'): void;
+  go(route: Route): void;
+  exit(code: number): void;
+  /** A screen has its content on screen (the start-up benchmark measures up to here). */
+  ready(): void;
+  services: AppServices;
+  width: number;
+  /** Rows for a screen's body (between its own header and the two footer lines). */
+  height: number;
+}
+
+const UiContext = createContext<Ui | null>(null);
+const KeysContext = createContext<{ current: ScreenKeys | null } | null>(null);
+
+export function useUi(): Ui {
+  const ui = useContext(UiContext);
+  if (!ui) throw new Error('useUi outside <App>');
+  return ui;
+}
+
+/** A screen registers its key handling here; the one root useInput routes to it. */
+export function useScreenKeys(keys: ScreenKeys): void {
+  const ref = useContext(KeysContext);
+  if (ref) ref.current = keys;
+}
+
+function toKeyPress(input: string, key: Key): KeyPress {
+  return { ...key, input };
+}
+
+export interface AppProps {
+  services: AppServices;
+  initial: Route;
+  theme: Theme;
+  onExit(code: number): void;
+  /** Called once the first frame is up (start-up benchmark). */
+  onReady?(): void;
+}
+
+export function App({ services, initial, theme, onExit, onReady }: AppProps) {
+  const { exit } = useApp();
+  const { isRawModeSupported } = useStdin();
+  const size = useTerminalSize();
+  const [route, setRoute] = useState<Route>(initial);
+  const [help, setHelp] = useState(false);
+  const [bar, setBar] = useState<Bar | null>(null);
+  const [message, setMessage] = useState<{ text: string; tone: 'info' | 'error' } | null>(null);
+  const keysRef = useRef<ScreenKeys | null>(null);
+  const barRef = useRef<Bar | null>(null);
+  barRef.current = bar;
+  const quitting = useRef(false);
+
+  const finish = useCallback(
+    (code: number) => {
+      onExit(code);
+      exit();
+    },
+    [exit, onExit],
+  );
+
+  const height = Math.max(1, size.rows - 1);
+  const ui = useMemo<Ui>(
+    () => ({
+      ask: (question, onYes) => setBar({ kind: 'dialog', question, onYes }),
+      prompt: (label, onSubmit, required) => setBar({ kind: 'prompt', label, value: '', required: required ?? null, onSubmit }),
+      flash: (text, tone = 'info') => setMessage({ text, tone }),
+      go: (r) => {
+        setMessage(null);
+        setBar(null);
+        setRoute(r);
+      },
+      exit: finish,
+      ready: () => {
+        const f = readyOnce.current;
+        readyOnce.current = undefined;
+        f?.();
+      },
+      services,
+      width: size.columns,
+      height: height - 2,
+    }),
+    [finish, services, size.columns, height],
+  );
+
+  const readyOnce = useRef(onReady);
+
+  const quit = useCallback(() => {
+    if (quitting.current) return;
+    const q = keysRef.current?.quit?.() ?? null;
+    const go = (then: () => Promise<void>) => {
+      quitting.current = true;
+      setMessage({ text: 'stopping…', tone: 'info' });
+      void then().finally(() => finish(-1));
+    };
+    if (!q) return go(async () => undefined);
+    setBar({ kind: 'dialog', question: q.question, onYes: () => go(q.then) });
+  }, [finish]);
+
+  const onInput = useCallback(
+    (input: string, key: Key) => {
+      const k = toKeyPress(input, key);
+      const screen = keysRef.current;
+      const b = barRef.current;
+      const layers: Layer[] = [];
+      if (help) layers.push('help');
+      else if (b) layers.push(b.kind);
+      if (screen && !help && !b) layers.push(screen.layer);
+      layers.push('global');
+      // Ctrl-C always means quit; while a bar is open, typed letters are text, not commands.
+      const command = resolveKey(b?.kind === 'prompt' && !(key.ctrl && input === 'c') ? ['prompt'] : layers, k, (c) =>
+        c.startsWith('help.') || c.startsWith('dialog.') || c.startsWith('prompt.') || c === 'quit' ? true : (screen?.available(c) ?? false),
+      );
+      if (command === 'help.open') return setHelp(true);
+      if (command === 'help.close') return setHelp(false);
+      if (command === 'quit') {
+        setBar(null);
+        return quit();
+      }
+      if (b?.kind === 'dialog') {
+        if (command === 'dialog.yes') {
+          setBar(null);
+          b.onYes();
+        } else if (command === 'dialog.no') setBar(null);
+        return;
+      }
+      if (b?.kind === 'prompt') {
+        if (command === 'prompt.cancel') return setBar(null);
+        if (command === 'prompt.erase') return setBar({ ...b, value: b.value.slice(0, -1) });
+        if (command === 'prompt.submit') {
+          const value = b.value.trim();
+          if (!value && b.required) return setMessage({ text: b.required, tone: 'error' });
+          setBar(null);
+          return b.onSubmit(value);
+        }
+        if (input && !key.ctrl && !key.meta && !key.escape) setBar({ ...b, value: b.value + input.replace(/[\r\n]/g, ' ') });
+        return;
+      }
+      if (help || !screen) return;
+      if (command) {
+        setMessage(null);
+        return screen.onCommand(command);
+      }
+      if (input && !key.ctrl && !key.meta && screen.onText) screen.onText(input);
+    },
+    [help, quit],
+  );
+
+  // One input handler for the whole app; off when there is no terminal to read keys from.
+  useInput(onInput, { isActive: isRawModeSupported === true });
+
+  let body: ReactNode;
+  if (size.columns < MIN_COLUMNS || size.rows < MIN_ROWS) {
+    return (
+      <Box width={size.columns} height={height} flexDirection="column" overflow="hidden">
+        <Text wrap="truncate-end" bold>
+          terminal too small: {size.columns}x{size.rows}
+        </Text>
+        <Text wrap="truncate-end">
+          the cockpit needs at least {MIN_COLUMNS}x{MIN_ROWS}; make the window larger (q quits)
+        </Text>
+      </Box>
+    );
+  }
+  const screenProps = { key: routeKey(route) };
+  switch (route.name) {
+    case 'home':
+      body = <HomeScreen {...screenProps} />;
+      break;
+    case 'form':
+      body = <ParamForm {...screenProps} checklist={route.checklist} />;
+      break;
+    case 'session':
+      body = <SessionScreen {...screenProps} controls={route.controls} />;
+      break;
+    case 'replay':
+      body = <ReplayScreen {...screenProps} sessionId={route.sessionId} events={route.events} speed={route.speed} />;
+      break;
+  }
+  return (
+    <ThemeContext.Provider value={theme}>
+      <UiContext.Provider value={ui}>
+        <KeysContext.Provider value={keysRef}>
+          <FrameContext.Provider value={{ help, bar, message, rows: height }}>{body}</FrameContext.Provider>
+        </KeysContext.Provider>
+      </UiContext.Provider>
+    </ThemeContext.Provider>
+  );
+}
+
+const FrameContext = createContext<{ help: boolean; bar: Bar | null; message: { text: string; tone: 'info' | 'error' } | null; rows: number }>({
+  help: false,
+  bar: null,
+  message: null,
+  rows: 29,
+});
+
+/**
+ * The frame every screen draws in: its body (or the help overlay over it, the screen staying mounted), the
+ * message line and the status bar. A screen renders it with its own keys, so the hints are always the keys of
+ * the state on screen. The frame is `rows - 1` high: Ink 6 repaints the whole terminal once a frame reaches it.
+ */
+export function ScreenFrame({ keys, children, status }: { keys: ScreenKeys; children: ReactNode; status?: { text: string; tone: 'info' | 'error' } | null }) {
+  useScreenKeys(keys);
+  const { help, bar, message, rows } = useContext(FrameContext);
+  const { width } = useUi();
+  const avail = (c: string) => c.startsWith('help.') || c.startsWith('dialog.') || c.startsWith('prompt.') || c === 'quit' || keys.available(c);
+  const layers: Layer[] = help ? ['help'] : bar ? [bar.kind] : [keys.layer];
+  const hints = barHints([...layers, 'global'], avail);
+  const mode = help ? 'HELP' : bar?.kind === 'prompt' ? 'TYPE' : bar?.kind === 'dialog' ? 'ASK' : keys.mode;
+  const line =
+    bar?.kind === 'prompt'
+      ? { text: `${bar.label}: ${screenLine(bar.value)}█`, tone: 'ask' as const }
+      : bar?.kind === 'dialog'
+        ? { text: `${bar.question} [y/N]`, tone: 'ask' as const }
+        : (message ?? status)
+          ? { text: screenLine((message ?? status)!.text), tone: (message ?? status)!.tone }
+          : { text: '', tone: 'info' as const };
+  return (
+    <Box flexDirection="column" width={width} height={rows} overflow="hidden">
+      <Box flexDirection="column" height={rows - 2} overflow="hidden" display={help ? 'none' : 'flex'}>
+        {children}
+      </Box>
+      {help ? <HelpOverlay layers={[keys.layer]} width={width} height={rows - 2} /> : null}
+      <MessageLine width={width} text={line.text} tone={line.tone} />
+      <StatusBar width={width} mode={mode} hints={hints} />
+    </Box>
+  );
+}
+
+function routeKey(r: Route): string {
+  switch (r.name) {
+    case 'form':
+      return `form:${r.checklist.id}`;
+    case 'session':
+      return `session:${r.controls.view().state.id}`;
+    case 'replay':
+      return `replay:${r.sessionId}`;
+    default:
+      return r.name;
+  }
+}

@@ -1,0 +1,64 @@
+import { Box, Text } from 'ink';
+import type { SessionState } from '../../core/reducer.js';
+import { paramsText, stepAction, stepOutcomeLine } from '../model.js';
+import { screenLine, screenLines, wrap } from '../text.js';
+import { useTheme } from '../theme.js';
+
+export interface DetailPaneProps {
+  state: SessionState;
+  index: number;
+  width: number;
+  height: number;
+  /** The question the engine asks about this step, if it asks now. */
+  asking: string | null;
+}
+
+type Line = { text: string; style?: 'title' | 'label' | 'danger' | 'warn' | 'muted' | 'ok' };
+
+/** The selected step: its state, what it does, the policy's words, the operator's help, its parameters and notes. */
+export function DetailPane({ state, index, width, height, asking }: DetailPaneProps) {
+  const t = useTheme();
+  const node = state.plan[index];
+  const step = state.steps[index];
+  const w = Math.max(10, width);
+  const lines: Line[] = [];
+  const push = (text: string, style?: Line['style']) => {
+    for (const l of wrap(text, w)) lines.push({ text: l, style });
+  };
+  if (!node || !step) return <Box height={height} />;
+  push(`${screenLine(node.title)}  [${node.path}] (${node.kind})`, 'title');
+  const outcome = asking ? 'waiting for your answer' : screenLine(stepOutcomeLine(step));
+  push(outcome, asking ? 'warn' : step.status === 'failed' ? 'danger' : step.status === 'passed' ? 'ok' : step.status === 'waiting' || step.status === 'interrupted' ? 'warn' : 'muted');
+  if (asking) push(`? ${screenLine(asking)}   ↵ confirm · s skip (reason) · a abort`, 'warn');
+  if (step.status === 'failed') push('What next: fix the cause, then r retry · s skip with a reason · a abort · q quit (resume later)', 'warn');
+  if (step.status === 'interrupted' || (state.pause && state.pause.stepId === node.path && state.status !== 'failed'))
+    push('↵ continues the session from here', 'warn');
+  push(screenLine(stepAction(node)));
+  const params = state.scopes[node.scope]?.params;
+  if (params && Object.keys(params).length) push(`with ${screenLine(paramsText(params))}`, 'muted');
+  if (node.policy) {
+    lines.push({ text: 'Policy', style: 'label' });
+    for (const l of screenLines(node.policy)) push(`  ${l}`);
+  }
+  if (node.help) {
+    lines.push({ text: 'How', style: 'label' });
+    for (const l of screenLines(node.help)) push(`  ${l}`);
+  }
+  const notes = state.notes.filter((n) => n.stepId === node.path);
+  if (notes.length) {
+    lines.push({ text: `Notes (${notes.length})`, style: 'label' });
+    for (const n of notes) push(`  ${new Date(n.time).toISOString().slice(11, 19)} ${screenLine(n.actor)}: ${screenLine(n.text)}`);
+  }
+  const room = Math.max(1, height);
+  const shown = lines.length > room ? [...lines.slice(0, room - 1), { text: `… ${lines.length - room + 1} more lines (a taller terminal shows them)`, style: 'muted' as const }] : lines;
+  const color = (s?: Line['style']) => (s === 'danger' ? t.danger : s === 'warn' ? t.warn : s === 'muted' ? t.muted : s === 'ok' ? t.ok : s === 'label' ? t.accent : undefined);
+  return (
+    <Box flexDirection="column" width={width} height={room} overflow="hidden">
+      {shown.map((l, i) => (
+        <Text key={i} wrap="truncate-end" bold={l.style === 'title' || l.style === 'label' || l.style === 'danger'} color={color(l.style)}>
+          {l.text || ' '}
+        </Text>
+      ))}
+    </Box>
+  );
+}

@@ -1,0 +1,52 @@
+import { Box, Text } from 'ink';
+import { formatDuration } from '../../core/duration.js';
+import { progress, type SessionState } from '../../core/reducer.js';
+import { paramsText, sessionLabel } from '../model.js';
+import { screenLine } from '../text.js';
+import { useTheme } from '../theme.js';
+
+export interface HeaderProps {
+  state: SessionState;
+  phase: string;
+  width: number;
+  now: number;
+  /** Replay: the speed, and the original wall-clock time of the moment shown. */
+  replay?: { speed: string; playing: boolean; pos: number; length: number };
+}
+
+function utc(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+}
+
+/** Two lines: what runs (checklist, parameters, state) and where (session, operator, environment, elapsed, progress). */
+export function Header({ state, phase, width, now, replay }: HeaderProps) {
+  const t = useTheme();
+  const label = sessionLabel(state, phase);
+  const tone = state.outcome === 'succeeded' ? t.ok : state.outcome === 'aborted' || state.status === 'failed' ? t.danger : phase === 'asking' || state.status === 'waiting' ? t.warn : t.accent;
+  const p = progress(state);
+  const end = replay ? state.lastTime : (state.endedAt ?? now);
+  const elapsed = formatDuration(Math.max(0, end - state.startedAt));
+  return (
+    <Box flexDirection="column" width={width} height={2} overflow="hidden">
+      <Text wrap="truncate-end">
+        {replay ? (
+          <Text inverse bold>
+            {` REPLAY ${replay.playing ? '▶' : '❚❚'} ${replay.speed} `}
+          </Text>
+        ) : null}
+        {replay ? ' ' : ''}
+        <Text bold color={tone}>
+          [{label}]
+        </Text>{' '}
+        <Text bold>{screenLine(state.checklist.title)}</Text>
+        <Text color={t.muted}> [{screenLine(state.checklist.id)}]</Text> {screenLine(paramsText(state.params))}
+      </Text>
+      <Text wrap="truncate-end" color={t.muted}>
+        {replay ? `${utc(state.lastTime)} (event ${replay.pos}/${replay.length}) · ` : ''}session {state.id} · operator {screenLine(state.operator)}
+        {state.environment ? ` · env ${screenLine(state.environment)}` : ''} · elapsed {elapsed} · {p.done}/{p.total} done
+        {p.failed ? ` · ${p.failed} failed` : ''}
+        {state.resumes.length ? ` · resumed ${state.resumes.length}×${state.resumes.some((r) => r.forced) ? ' (FORCED)' : ''}` : ''}
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,44 @@
+import { Box, Text } from 'ink';
+import type { StepState } from '../../core/reducer.js';
+import { outputLines } from '../model.js';
+import { screenLine } from '../text.js';
+import { useTheme } from '../theme.js';
+
+export interface OutputPaneProps {
+  step: StepState | undefined;
+  width: number;
+  height: number;
+  /** Lines scrolled back from the end (0 follows the tail). */
+  scroll: number;
+}
+
+/** The live output of the selected step: the tail follows new lines; PgUp/PgDn scroll back through what is kept. */
+export function OutputPane({ step, width, height, scroll }: OutputPaneProps) {
+  const t = useTheme();
+  const room = Math.max(1, height - 1);
+  const all = step ? outputLines(step) : [];
+  const back = Math.min(scroll, Math.max(0, all.length - room));
+  const end = all.length - back;
+  const shown = all.slice(Math.max(0, end - room), end);
+  const total = step?.output.lines ?? 0;
+  const kept = all.length;
+  const title = !step || (total === 0 && !step.output.partial)
+    ? 'Output: none yet'
+    : `Output: ${total.toLocaleString('en-US')} line${total === 1 ? '' : 's'}${total > kept ? ` (last ${kept} here; all of it: cockpit audit show)` : ''}${back ? ` · ${back} back from the end (PgDn to follow)` : ''}`;
+  return (
+    <Box flexDirection="column" width={width} height={room + 1} overflow="hidden">
+      <Text wrap="truncate-end" color={t.muted} underline>
+        {title}
+      </Text>
+      {shown.map((l, i) => (
+        <Text key={i} wrap="truncate-end">
+          {screenLine(l) || ' '}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
+export function pageOf(height: number): number {
+  return Math.max(1, height - 2);
+}

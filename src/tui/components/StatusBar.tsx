@@ -1,0 +1,48 @@
+import { Box, Text } from 'ink';
+import { useTheme } from '../theme.js';
+
+export interface StatusBarProps {
+  mode: string;
+  hints: Array<{ key: string; hint: string }>;
+  width: number;
+}
+
+/** The bottom line: the mode, then the keys that act now (generated from the keymap). */
+export function StatusBar({ mode, hints, width }: StatusBarProps) {
+  const t = useTheme();
+  return (
+    <Box width={width} height={1} overflow="hidden">
+      <Text wrap="truncate-end">
+        <Text inverse bold>{` ${mode} `}</Text>
+        {hints.map((h, i) => (
+          <Text key={i}>
+            {'  '}
+            <Text bold color={t.accent}>
+              {h.key}
+            </Text>
+            <Text color={t.muted}>{` ${h.hint}`}</Text>
+          </Text>
+        ))}
+      </Text>
+    </Box>
+  );
+}
+
+export interface MessageLineProps {
+  width: number;
+  text: string;
+  tone: 'info' | 'error' | 'ask';
+}
+
+/** The line above the status bar: a question, a text being typed, or the last message. */
+export function MessageLine({ width, text, tone }: MessageLineProps) {
+  const t = useTheme();
+  const color = tone === 'error' ? t.danger : tone === 'ask' ? t.warn : undefined;
+  return (
+    <Box width={width} height={1} overflow="hidden">
+      <Text wrap="truncate-start" color={color} bold={tone !== 'info'}>
+        {text}
+      </Text>
+    </Box>
+  );
+}

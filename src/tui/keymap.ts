@@ -1,0 +1,210 @@
+/**
+ * Keys are data (DESIGN.md §5): every binding of every layer is declared here once. The root input handler
+ * resolves a key press to a command through this table, and the help overlay and the status-bar hints are
+ * generated from it, so what the screen says and what the keys do cannot drift apart.
+ */
+
+/** Where a key is read, from the top of the stack down: an overlay first, then a bar, then the screen, then global keys. */
+export type Layer = 'help' | 'dialog' | 'prompt' | 'form' | 'home' | 'session' | 'replay' | 'global';
+
+/** What the root handler gets from Ink's useInput (the fields it uses). */
+export interface KeyPress {
+  input: string;
+  upArrow?: boolean;
+  downArrow?: boolean;
+  leftArrow?: boolean;
+  rightArrow?: boolean;
+  pageUp?: boolean;
+  pageDown?: boolean;
+  home?: boolean;
+  end?: boolean;
+  return?: boolean;
+  escape?: boolean;
+  tab?: boolean;
+  shift?: boolean;
+  ctrl?: boolean;
+  meta?: boolean;
+  backspace?: boolean;
+  delete?: boolean;
+}
+
+export interface Binding {
+  command: string;
+  layer: Layer;
+  /** Key names: 'enter', 'esc', 'up', 'down', 'left', 'right', 'pgup', 'pgdn', 'home', 'end', 'tab', 'shift+tab', 'space', 'backspace', 'ctrl+c', or a character. */
+  keys: string[];
+  /** A few words for the status bar. */
+  hint: string;
+  /** One line for the help overlay. */
+  description: string;
+  /** Shown in the status bar when available (others only in help). */
+  bar?: boolean;
+  /** The keys as the status bar shows them, when a pair of bindings shares one hint ("←/→"). */
+  barKey?: string;
+}
+
+export const BINDINGS: readonly Binding[] = [
+  // Overlays and bars: they take keys before the screen does.
+  { command: 'help.close', layer: 'help', keys: ['esc', '?', 'q'], hint: 'close', description: 'close this help', bar: true },
+  { command: 'dialog.yes', layer: 'dialog', keys: ['y'], hint: 'yes', description: 'answer yes', bar: true },
+  { command: 'dialog.no', layer: 'dialog', keys: ['n', 'esc'], hint: 'no', description: 'answer no (the default)', bar: true },
+  { command: 'prompt.submit', layer: 'prompt', keys: ['enter'], hint: 'done', description: 'submit what you typed', bar: true },
+  { command: 'prompt.cancel', layer: 'prompt', keys: ['esc'], hint: 'cancel', description: 'cancel without recording anything', bar: true },
+  { command: 'prompt.erase', layer: 'prompt', keys: ['backspace'], hint: 'erase', description: 'erase the last character' },
+  { command: 'form.submit', layer: 'form', keys: ['enter'], hint: 'start', description: 'check the values and start the checklist', bar: true },
+  { command: 'form.next', layer: 'form', keys: ['down', 'tab'], hint: 'next field', description: 'next field', bar: true },
+  { command: 'form.prev', layer: 'form', keys: ['up', 'shift+tab'], hint: 'previous', description: 'previous field' },
+  { command: 'form.choice-next', layer: 'form', keys: ['right'], hint: 'next choice', description: 'next choice (choice and yes/no fields)' },
+  { command: 'form.choice-prev', layer: 'form', keys: ['left'], hint: 'previous choice', description: 'previous choice (choice and yes/no fields)' },
+  { command: 'form.erase', layer: 'form', keys: ['backspace'], hint: 'erase', description: 'erase the last character' },
+  { command: 'form.cancel', layer: 'form', keys: ['esc'], hint: 'cancel', description: 'back to the home screen, nothing started', bar: true },
+
+  // Home screen.
+  { command: 'home.open', layer: 'home', keys: ['enter'], hint: 'start/resume', description: 'start the selected checklist (asks its parameters), or resume the selected session', bar: true },
+  { command: 'home.replay', layer: 'home', keys: ['r'], hint: 'replay', description: 'replay the selected session from its audit log', bar: true },
+  { command: 'home.switch', layer: 'home', keys: ['tab'], hint: 'switch list', description: 'switch between sessions and checklists', bar: true },
+  { command: 'move.down', layer: 'home', keys: ['down', 'j'], hint: 'down', description: 'next item' },
+  { command: 'move.up', layer: 'home', keys: ['up', 'k'], hint: 'up', description: 'previous item' },
+  { command: 'move.first', layer: 'home', keys: ['g', 'home'], hint: 'first', description: 'first item' },
+  { command: 'move.last', layer: 'home', keys: ['G', 'end'], hint: 'last', description: 'last item' },
+
+  // The checklist screen of a live session.
+  { command: 'session.do', layer: 'session', keys: ['enter'], hint: 'do/confirm', description: 'confirm the step that asks, or continue a stopped session', bar: true },
+  { command: 'session.skip', layer: 'session', keys: ['s'], hint: 'skip', description: 'skip the current step (a reason is required and recorded)', bar: true },
+  { command: 'session.retry', layer: 'session', keys: ['r'], hint: 'retry', description: 'run the failed step again', bar: true },
+  { command: 'session.note', layer: 'session', keys: ['n'], hint: 'note', description: 'add a note to the selected step (recorded with who and when)', bar: true },
+  { command: 'session.abort', layer: 'session', keys: ['a'], hint: 'abort', description: 'abort the session for good (asks first; a reason is recorded)', bar: true },
+  { command: 'move.down', layer: 'session', keys: ['down', 'j'], hint: 'down', description: 'select the next step' },
+  { command: 'move.up', layer: 'session', keys: ['up', 'k'], hint: 'up', description: 'select the previous step' },
+  { command: 'move.first', layer: 'session', keys: ['g', 'home'], hint: 'first', description: 'select the first step' },
+  { command: 'move.last', layer: 'session', keys: ['G', 'end'], hint: 'last', description: 'select the last step' },
+  { command: 'output.up', layer: 'session', keys: ['pgup'], hint: 'scroll output', description: 'scroll the output back a page' },
+  { command: 'output.down', layer: 'session', keys: ['pgdn'], hint: 'scroll output', description: 'scroll the output forward a page (the end follows new lines)' },
+  { command: 'back', layer: 'session', keys: ['esc'], hint: 'back', description: 'back to the home screen (when no step is running)' },
+
+  // Replay: the checklist screen, read-only, driven by stored events.
+  { command: 'replay.toggle', layer: 'replay', keys: ['space'], hint: 'play/pause', description: 'play or pause', bar: true },
+  { command: 'replay.back', layer: 'replay', keys: ['left'], hint: 'step', description: 'one event back (pauses)', bar: true, barKey: '←/→' },
+  { command: 'replay.forward', layer: 'replay', keys: ['right'], hint: 'one event forward', description: 'one event forward (pauses)' },
+  { command: 'replay.faster', layer: 'replay', keys: ['+', '='], hint: 'speed', description: 'faster', bar: true, barKey: '+/-' },
+  { command: 'replay.slower', layer: 'replay', keys: ['-'], hint: 'slower', description: 'slower' },
+  { command: 'replay.start', layer: 'replay', keys: ['g', 'home'], hint: 'start/end', description: 'jump to the start', bar: true, barKey: 'g/G' },
+  { command: 'replay.end', layer: 'replay', keys: ['G', 'end'], hint: 'end', description: 'jump to the end' },
+  { command: 'replay.next-marker', layer: 'replay', keys: [']'], hint: 'next marker', description: 'jump to the next failure, skip, note or approval' },
+  { command: 'replay.prev-marker', layer: 'replay', keys: ['['], hint: 'previous marker', description: 'jump to the previous failure, skip, note or approval' },
+  { command: 'move.down', layer: 'replay', keys: ['down', 'j'], hint: 'down', description: 'select the next step' },
+  { command: 'move.up', layer: 'replay', keys: ['up', 'k'], hint: 'up', description: 'select the previous step' },
+  { command: 'output.up', layer: 'replay', keys: ['pgup'], hint: 'scroll output', description: 'scroll the output back a page' },
+  { command: 'output.down', layer: 'replay', keys: ['pgdn'], hint: 'scroll output', description: 'scroll the output forward a page' },
+  { command: 'back', layer: 'replay', keys: ['esc'], hint: 'back', description: 'back to the home screen' },
+
+  // Everywhere.
+  { command: 'help.open', layer: 'global', keys: ['?'], hint: 'help', description: 'show every key of this screen', bar: true },
+  { command: 'quit', layer: 'global', keys: ['q', 'ctrl+c'], hint: 'quit', description: 'quit (asks while a step runs; a quit session stays resumable)', bar: true },
+];
+
+/** Does one key name match this key press? */
+export function matches(name: string, k: KeyPress): boolean {
+  switch (name) {
+    case 'enter':
+      return !!k.return;
+    case 'esc':
+      return !!k.escape;
+    case 'up':
+      return !!k.upArrow;
+    case 'down':
+      return !!k.downArrow;
+    case 'left':
+      return !!k.leftArrow;
+    case 'right':
+      return !!k.rightArrow;
+    case 'pgup':
+      return !!k.pageUp;
+    case 'pgdn':
+      return !!k.pageDown;
+    case 'home':
+      return !!k.home;
+    case 'end':
+      return !!k.end;
+    case 'tab':
+      return !!k.tab && !k.shift;
+    case 'shift+tab':
+      return !!k.tab && !!k.shift;
+    case 'space':
+      return k.input === ' ';
+    // Most terminals send DEL (0x7f) for Backspace, which Ink 6 reports as `delete`.
+    case 'backspace':
+      return !!k.backspace || !!k.delete;
+    case 'ctrl+c':
+      return !!k.ctrl && k.input === 'c';
+    default:
+      if (k.ctrl || k.meta || k.escape || k.return || k.tab) return false;
+      return k.input === name;
+  }
+}
+
+/**
+ * The command a key press means, looking through the active layers in order (topmost first). `available` says
+ * which commands can act now: an unavailable command does not swallow the key.
+ */
+export function resolveKey(layers: readonly Layer[], k: KeyPress, available: (command: string) => boolean = () => true): string | null {
+  for (const layer of layers) {
+    for (const b of BINDINGS) {
+      if (b.layer === layer && available(b.command) && b.keys.some((name) => matches(name, k))) return b.command;
+    }
+  }
+  return null;
+}
+
+const KEY_LABEL: Record<string, string> = { enter: '↵', esc: 'esc', up: '↑', down: '↓', left: '←', right: '→', pgup: 'PgUp', pgdn: 'PgDn', space: 'space', backspace: '⌫', 'ctrl+c': 'ctrl-c', 'shift+tab': 'shift-tab' };
+
+export function keyLabel(name: string): string {
+  return KEY_LABEL[name] ?? name;
+}
+
+/** Status-bar hints for the active layers: the first key of each `bar` binding that is available now. */
+export function barHints(layers: readonly Layer[], available: (command: string) => boolean = () => true): Array<{ key: string; hint: string }> {
+  const seen = new Set<string>();
+  const out: Array<{ key: string; hint: string }> = [];
+  for (const layer of layers) {
+    for (const b of BINDINGS) {
+      if (b.layer !== layer || !b.bar || seen.has(b.command) || !available(b.command)) continue;
+      // Inside the help overlay, `?` closes it: no second hint for opening it.
+      if (b.command === 'help.open' && seen.has('help.close')) continue;
+      seen.add(b.command);
+      out.push({ key: b.barKey ?? keyLabel(b.keys[0]), hint: b.hint });
+    }
+  }
+  return out;
+}
+
+/** Help overlay rows: every binding of the given layers, keys joined ("j/↓"), one row per command. */
+export function helpRows(layers: readonly Layer[]): Array<{ layer: Layer; keys: string; description: string }> {
+  const seen = new Set<string>();
+  const out: Array<{ layer: Layer; keys: string; description: string }> = [];
+  for (const layer of layers) {
+    for (const b of BINDINGS) {
+      if (b.layer !== layer || seen.has(`${layer}:${b.command}`)) continue;
+      seen.add(`${layer}:${b.command}`);
+      out.push({ layer, keys: b.keys.map(keyLabel).join('/'), description: b.description });
+    }
+  }
+  return out;
+}
+
+/** Two bindings in one layer (or a layer and global) that share a key would make one unreachable. */
+export function keyConflicts(): string[] {
+  const problems: string[] = [];
+  const layers = [...new Set(BINDINGS.map((b) => b.layer))];
+  for (const layer of layers) {
+    const owner = new Map<string, string>();
+    for (const b of BINDINGS.filter((x) => x.layer === layer)) {
+      for (const key of b.keys) {
+        const prev = owner.get(key);
+        if (prev && prev !== b.command) problems.push(`${layer}: '${key}' is bound to both ${prev} and ${b.command}`);
+        owner.set(key, b.command);
+      }
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,88 @@
+import { formatDuration } from '../core/duration.js';
+import type { PlanNode } from '../core/events.js';
+import { groupStatus, nextStep, type SessionState, type StepState, type StepStatus } from '../core/reducer.js';
+
+/** Pure helpers the checklist screens share (unit-tested without Ink). */
+
+/** Step numbers as the operator counts them: leaf steps 1..n; includes are headings without a number. */
+export function leafNumbers(plan: readonly PlanNode[]): Array<number | null> {
+  let n = 0;
+  return plan.map((p) => (p.kind === 'checklist' ? null : ++n));
+}
+
+/** The step the session is at: running, asking, stopped at, or next to run. */
+export function focusPath(state: SessionState, asking: { path: string } | null): string | null {
+  return state.current ?? asking?.path ?? state.pause?.stepId ?? (state.outcome ? null : (nextStep(state)?.path ?? null));
+}
+
+export function displayStatus(state: SessionState, i: number): StepStatus {
+  return state.plan[i].kind === 'checklist' ? groupStatus(state, state.plan[i].path) : state.steps[i].status;
+}
+
+/** What a step does, from its spec as written (the same words `checklist show` uses). */
+export function stepAction(node: PlanNode): string {
+  const s = node.spec;
+  switch (node.kind) {
+    case 'run': {
+      const cmd = Array.isArray(s.run) ? (s.run as unknown[]).map(String).join(' ') : String(s.run ?? '');
+      const bits = [`runs: ${cmd}`];
+      if (s.cwd) bits.push(`in ${String(s.cwd)}`);
+      if (s.timeout) bits.push(`timeout ${String(s.timeout)}`);
+      return bits.join('  ');
+    }
+    case 'confirm':
+      return `asks: ${String(s.prompt ?? `Done: ${node.title}?`)}`;
+    case 'checklist':
+      return `includes checklist '${String(s.use ?? '')}'`;
+    default:
+      return `${node.kind} step`;
+  }
+}
+
+export function stepDuration(step: StepState, now: number): string {
+  if (step.durationMs !== undefined) return formatDuration(step.durationMs);
+  if (step.status === 'running' && step.startedAt !== undefined) return formatDuration(Math.max(0, now - step.startedAt));
+  return '';
+}
+
+/** The state line under a step's title: why it failed, was skipped, or is waiting. */
+export function stepOutcomeLine(step: StepState): string {
+  switch (step.status) {
+    case 'passed':
+      return `passed${step.via === 'probe' ? ' (already done: found by probe)' : ''}${step.confirmedBy ? ` · confirmed by ${step.confirmedBy}${step.confirmedVia === 'flag' ? ' (--yes)' : ''}` : ''}${step.exitCode !== undefined && step.exitCode !== null ? ` · exit ${step.exitCode}` : ''}`;
+    case 'failed':
+      return `FAILED${step.exitCode !== undefined && step.exitCode !== null ? ` · exit ${step.exitCode}` : ''}${step.timedOut ? ' · timed out' : ''}${step.signal ? ` · ${step.signal}` : ''}: ${step.reason ?? ''}`;
+    case 'skipped':
+      return `skipped${step.skippedBy === 'condition' ? ' (condition)' : ' by the operator'}: ${step.reason ?? ''}`;
+    case 'interrupted':
+      return `interrupted: ${step.reason ?? ''}`;
+    case 'waiting':
+      return `waiting for confirmation`;
+    case 'running':
+      return `running${step.attempts > 1 ? ` (attempt ${step.attempts})` : ''}${step.pid ? ` · pid ${step.pid}` : ''}`;
+    default:
+      return 'not started';
+  }
+}
+
+export function sessionLabel(state: SessionState, phase: string): string {
+  if (state.outcome === 'succeeded') return 'DONE';
+  if (state.outcome === 'aborted') return 'ABORTED';
+  if (phase === 'asking') return 'WAITING FOR YOU';
+  if (phase === 'stopping') return 'STOPPING';
+  if (state.status === 'running') return 'RUNNING';
+  if (state.status === 'failed') return 'FAILED';
+  if (state.status === 'waiting') return 'WAITING';
+  return 'STOPPED';
+}
+
+export function paramsText(params: Record<string, unknown>): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
+}
+
+/** Output lines of a step as kept in the state: the tail plus the line still being written. */
+export function outputLines(step: StepState): string[] {
+  return step.output.partial ? [...step.output.tail, step.output.partial] : step.output.tail;
+}

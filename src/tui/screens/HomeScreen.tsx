@@ -1,0 +1,192 @@
+import { Box, Text } from 'ink';
+import { useCallback, useEffect, useState } from 'react';
+import { formatDuration } from '../../core/duration.js';
+import { ScreenFrame, useUi, type ScreenKeys } from '../App.js';
+import { ago, clamp, screenLine, windowAround } from '../text.js';
+import { useTheme } from '../theme.js';
+import type { HomeData, SessionEntry } from '../types.js';
+
+type Focus = 'sessions' | 'checklists';
+
+function statusGlyph(s: SessionEntry): string {
+  if (s.running) return '▶';
+  if (s.resumable) return s.status.startsWith('failed') ? '✖' : s.status.startsWith('crashed') ? '⚠' : '?';
+  return s.status === 'succeeded' ? '✔' : s.status === 'aborted' ? '■' : '·';
+}
+
+/** `cockpit`: the checklists here, and recent sessions (resumable ones first). */
+export function HomeScreen() {
+  const ui = useUi();
+  const t = useTheme();
+  const [data, setData] = useState<HomeData | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [focus, setFocus] = useState<Focus>('sessions');
+  const [sel, setSel] = useState({ sessions: 0, checklists: 0 });
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    let live = true;
+    ui.services.home().then(
+      (d) => {
+        if (!live) return;
+        setData(d);
+        if (!d.sessions.length) setFocus('checklists');
+      },
+      (e: Error) => live && setError(e.message),
+    );
+    return () => {
+      live = false;
+    };
+  }, [ui.services]);
+
+  useEffect(() => {
+    if (data || error) ui.ready();
+  }, [data, error, ui]);
+
+  const list = focus === 'sessions' ? (data?.sessions ?? []) : (data?.checklists ?? []);
+  const index = clamp(sel[focus], 0, Math.max(0, list.length - 1));
+  const session = focus === 'sessions' ? data?.sessions[index] : undefined;
+  const checklist = focus === 'checklists' ? data?.checklists[index] : undefined;
+
+  const move = useCallback(
+    (to: number) => setSel((s) => ({ ...s, [focus]: clamp(to, 0, Math.max(0, list.length - 1)) })),
+    [focus, list.length],
+  );
+
+  const open = () => {
+    if (busy) return;
+    if (checklist) {
+      if (checklist.broken) return ui.flash(`${checklist.id} does not load: ${checklist.broken}`, 'error');
+      return ui.go({ name: 'form', checklist });
+    }
+    if (session) {
+      if (session.running) return ui.flash(`session ${session.id} is running in another cockpit (${session.operator}); r replays what it has done so far`, 'error');
+      if (!session.resumable) return ui.flash(`session ${session.id} has finished (${session.status}); r replays it`, 'info');
+      setBusy(true);
+      ui.flash(`resuming ${session.id}…`);
+      ui.services.resume(session.id).then(
+        (controls) => ui.go({ name: 'session', controls }),
+        (e: Error) => {
+          setBusy(false);
+          ui.flash(e.message, 'error');
+        },
+      );
+    }
+  };
+
+  const replay = () => {
+    if (!session || busy) return;
+    setBusy(true);
+    ui.services.events(session.id).then(
+      (events) => ui.go({ name: 'replay', sessionId: session.id, events }),
+      (e: Error) => {
+        setBusy(false);
+        ui.flash(e.message, 'error');
+      },
+    );
+  };
+
+  const keys: ScreenKeys = {
+    layer: 'home',
+    mode: 'HOME',
+    available: (c) => {
+      if (c === 'home.replay') return !!session;
+      if (c === 'home.switch') return !!data;
+      if (c === 'home.open') return !!(session || checklist);
+      return true;
+    },
+    onCommand: (c) => {
+      switch (c) {
+        case 'move.down':
+          return move(index + 1);
+        case 'move.up':
+          return move(index - 1);
+        case 'move.first':
+          return move(0);
+        case 'move.last':
+          return move(list.length - 1);
+        case 'home.switch':
+          return setFocus((f) => (f === 'sessions' ? 'checklists' : 'sessions'));
+        case 'home.open':
+          return open();
+        case 'home.replay':
+          return replay();
+      }
+    },
+  };
+
+  const width = ui.width;
+  const body = ui.height - 1;
+  const sessionRows = data ? clamp(data.sessions.length + 1, 2, Math.floor((body - 2) / 2)) : 2;
+  const checklistRows = Math.max(2, body - 2 - sessionRows);
+  const now = ui.services.now();
+
+  const section = (title: string, active: boolean) => (
+    <Text bold inverse={active} color={active ? undefined : t.muted} wrap="truncate-end">
+      {` ${title} `}
+    </Text>
+  );
+
+  let sessionsView;
+  if (!data) sessionsView = <Text color={t.muted}>{error ? `cannot read the audit log: ${screenLine(error)}` : 'reading the audit log…'}</Text>;
+  else if (!data.sessions.length) sessionsView = <Text color={t.muted}>no sessions yet: pick a checklist below and press ↵ to start one</Text>;
+  else {
+    const w = windowAround(data.sessions.length, focus === 'sessions' ? index : 0, sessionRows);
+    sessionsView = data.sessions.slice(w.start, w.end).map((s, k) => {
+      const i = w.start + k;
+      const selected = focus === 'sessions' && i === index;
+      const took = s.endedAt ? formatDuration(s.endedAt - s.startedAt) : s.running ? 'running' : '';
+      const color = s.resumable ? t.warn : s.status === 'succeeded' ? t.ok : s.status === 'aborted' ? t.danger : undefined;
+      return (
+        <Box key={s.id} height={1} width={width}>
+          <Text wrap="truncate-end" inverse={selected}>
+            {selected ? '›' : ' '}
+            <Text color={color}>{statusGlyph(s)}</Text> {s.id.padEnd(22)} {screenLine(s.checklist).padEnd(18)} <Text color={color}>{screenLine(s.status).padEnd(20)}</Text>{' '}
+            {screenLine(s.operator).padEnd(10)} {ago(now - s.startedAt).padEnd(8)} {took.padEnd(8)} {screenLine(s.params)}
+          </Text>
+        </Box>
+      );
+    });
+  }
+
+  let checklistsView;
+  if (!data) checklistsView = null;
+  else {
+    const w = windowAround(data.checklists.length, focus === 'checklists' ? index : 0, checklistRows);
+    checklistsView = data.checklists.slice(w.start, w.end).map((c, k) => {
+      const i = w.start + k;
+      const selected = focus === 'checklists' && i === index;
+      const params = Object.keys(c.params);
+      return (
+        <Box key={c.id} height={1} width={width}>
+          <Text wrap="truncate-end" inverse={selected}>
+            {selected ? '›' : ' '} {screenLine(c.id).padEnd(20)} {c.broken ? <Text color={t.danger}>✖ does not load </Text> : null}
+            {screenLine(c.title)}
+            <Text color={t.muted}>
+              {params.length ? `  (${params.join(', ')})` : ''} · {c.origin}
+            </Text>
+          </Text>
+        </Box>
+      );
+    });
+  }
+
+  return (
+    <ScreenFrame keys={keys}>
+      <Text wrap="truncate-end" bold>
+        release-cockpit {ui.services.version}
+        <Text color={t.muted} bold={false}>
+          {data ? ` · ${screenLine(data.repoDir)} · audit ${screenLine(data.auditLocation)} · operator ${screenLine(ui.services.operator)}` : ''}
+        </Text>
+      </Text>
+      {section(`Sessions${data ? ` (${data.sessions.length}, resumable first)` : ''}`, focus === 'sessions')}
+      <Box flexDirection="column" height={sessionRows} overflow="hidden">
+        {sessionsView}
+      </Box>
+      {section(`Checklists${data ? ` (${data.checklists.length})` : ''}`, focus === 'checklists')}
+      <Box flexDirection="column" height={checklistRows} overflow="hidden">
+        {checklistsView}
+      </Box>
+    </ScreenFrame>
+  );
+}

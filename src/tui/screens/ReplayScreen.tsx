@@ -1,0 +1,126 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { AuditEvent } from '../../core/events.js';
+import { advance, changeSpeed, seek, speedLabel, startPlayback, stepBy, timelineCells, Replay, type Playback } from '../../core/replay.js';
+import { ScreenFrame, useUi, type ScreenKeys } from '../App.js';
+import { ChecklistView, checklistLayout } from '../components/ChecklistView.js';
+import { pageOf } from '../components/OutputPane.js';
+import { Timeline } from '../components/Timeline.js';
+import { focusPath } from '../model.js';
+import { clamp } from '../text.js';
+
+/** Replay advances at most this often (the data layer throttles, not only Ink). */
+export const REPLAY_TICK_MS = 50;
+
+function describe(e: AuditEvent): string {
+  const at = new Date(e.time).toISOString().slice(11, 19);
+  return `${at} ${e.actor}: ${e.type}${e.stepId ? ` ${e.stepId}` : ''}`;
+}
+
+/** A finished (or stopped) session, read-only: the stored events through the same reducer, on a virtual clock. */
+export function ReplayScreen({ events, speed }: { sessionId: string; events: AuditEvent[]; speed?: number }) {
+  const ui = useUi();
+  const replay = useMemo(() => new Replay(events), [events]);
+  const [play, setPlay] = useState<Playback>(() => startPlayback(replay, speed ?? 1));
+  const state = useMemo(() => replay.stateAt(play.pos), [replay, play.pos]);
+  const [manual, setManual] = useState<{ index: number; focus: string | null } | null>(null);
+  const [scroll, setScroll] = useState({ index: -1, back: 0 });
+  const last = useRef(ui.services.now());
+
+  // Checkpoints are folded in small slices after the first frame, so a seek later folds at most one slice.
+  useEffect(() => {
+    let id: NodeJS.Immediate | null = null;
+    const step = () => {
+      id = replay.precompute(2000) ? null : setImmediate(step);
+    };
+    id = setImmediate(step);
+    return () => {
+      if (id) clearImmediate(id);
+    };
+  }, [replay]);
+
+  useEffect(() => {
+    if (!play.playing) return;
+    last.current = ui.services.now();
+    const id = setInterval(() => {
+      const now = ui.services.now();
+      const elapsed = now - last.current;
+      last.current = now;
+      setPlay((p) => advance(replay, p, elapsed));
+    }, REPLAY_TICK_MS);
+    return () => clearInterval(id);
+  }, [play.playing, replay, ui.services]);
+
+  const focus = focusPath(state, null);
+  const focusIndex = focus ? (state.index[focus] ?? 0) : 0;
+  const selected = manual && manual.focus === focus ? manual.index : focusIndex;
+  const outputScroll = scroll.index === selected ? scroll.back : 0;
+  const layout = checklistLayout(ui.width, ui.height, 2);
+  const select = (i: number) => setManual({ index: clamp(i, 0, state.plan.length - 1), focus });
+
+  useEffect(() => ui.ready(), [ui]);
+
+  const keys: ScreenKeys = {
+    layer: 'replay',
+    mode: 'REPLAY',
+    available: (c) => (c === 'replay.next-marker' ? replay.nextMarker(play.pos) !== null : c === 'replay.prev-marker' ? replay.prevMarker(play.pos) !== null : true),
+    onCommand: (c) => {
+      switch (c) {
+        case 'replay.toggle':
+          return setPlay((p) => (p.pos >= replay.length && !p.playing ? { ...seek(replay, p, 1), playing: true } : { ...p, playing: !p.playing }));
+        case 'replay.back':
+          return setPlay((p) => stepBy(replay, p, -1));
+        case 'replay.forward':
+          return setPlay((p) => stepBy(replay, p, 1));
+        case 'replay.faster':
+          return setPlay((p) => changeSpeed(p, 1));
+        case 'replay.slower':
+          return setPlay((p) => changeSpeed(p, -1));
+        case 'replay.start':
+          return setPlay((p) => ({ ...seek(replay, p, 1), playing: false }));
+        case 'replay.end':
+          return setPlay((p) => ({ ...seek(replay, p, replay.length), playing: false }));
+        case 'replay.next-marker': {
+          const to = replay.nextMarker(play.pos);
+          return to !== null && setPlay((p) => ({ ...seek(replay, p, to), playing: false }));
+        }
+        case 'replay.prev-marker': {
+          const to = replay.prevMarker(play.pos);
+          return to !== null && setPlay((p) => ({ ...seek(replay, p, to), playing: false }));
+        }
+        case 'move.down':
+          return select(selected + 1);
+        case 'move.up':
+          return select(selected - 1);
+        case 'output.up':
+          return setScroll({ index: selected, back: outputScroll + pageOf(layout.output) });
+        case 'output.down':
+          return setScroll({ index: selected, back: Math.max(0, outputScroll - pageOf(layout.output)) });
+        case 'back':
+          return ui.go({ name: 'home' });
+      }
+    },
+  };
+
+  const cells = timelineCells(replay, ui.width, play.pos);
+  const event = replay.eventAt(play.pos);
+  const marker = replay.markers.filter((m) => m.pos <= play.pos).at(-1);
+  const status = { text: `${describe(event)}${marker ? `   · last marker: ${marker.label}` : ''}`, tone: 'info' as const };
+  return (
+    <ScreenFrame keys={keys} status={status}>
+      <ChecklistView
+        state={state}
+        phase={state.outcome ? 'finished' : 'paused'}
+        selected={selected}
+        focus={focus}
+        asking={null}
+        outputScroll={outputScroll}
+        width={ui.width}
+        height={ui.height}
+        now={state.lastTime}
+        replay={{ speed: speedLabel(play.speed), playing: play.playing, pos: play.pos, length: replay.length }}
+        footer={<Timeline width={ui.width} cells={cells} />}
+        footerRows={2}
+      />
+    </ScreenFrame>
+  );
+}

@@ -1,0 +1,98 @@
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import { ScreenFrame, useUi, type ScreenKeys } from '../App.js';
+import { ChecklistView, checklistLayout } from '../components/ChecklistView.js';
+import { pageOf } from '../components/OutputPane.js';
+import { focusPath } from '../model.js';
+import { clamp } from '../text.js';
+import { useTicker } from '../ticker.js';
+import type { SessionControls } from '../types.js';
+
+/** A live session: the engine runs it; this screen shows `reduce(events)` and turns keys into the operator's intents. */
+export function SessionScreen({ controls }: { controls: SessionControls }) {
+  const ui = useUi();
+  const view = useSyncExternalStore(controls.subscribe, controls.view);
+  const { state, phase, asking } = view;
+  const focus = focusPath(state, asking);
+  const focusIndex = focus ? (state.index[focus] ?? 0) : Math.max(0, state.plan.length - 1);
+  // The selection follows the step the session is at, until the operator moves it; it follows again once that step changes.
+  const [manual, setManual] = useState<{ index: number; focus: string | null } | null>(null);
+  const selected = manual && manual.focus === focus ? manual.index : focusIndex;
+  const [scroll, setScroll] = useState({ index: -1, back: 0 });
+  const outputScroll = scroll.index === selected ? scroll.back : 0;
+  const now = useTicker(phase === 'running' || phase === 'asking' || phase === 'starting', ui.services.now);
+  const active = phase === 'running' || phase === 'asking' || phase === 'stopping' || phase === 'starting';
+  const stopped = phase === 'paused';
+  const failed = stopped && state.status === 'failed';
+  const node = state.plan[selected];
+  const layout = checklistLayout(ui.width, ui.height);
+
+  const select = (i: number) => setManual({ index: clamp(i, 0, state.plan.length - 1), focus });
+  const scrollBy = (d: number) => setScroll({ index: selected, back: Math.max(0, outputScroll + d) });
+  const target = asking?.path ?? state.pause?.stepId ?? focus;
+
+  useEffect(() => ui.ready(), [ui]);
+
+  const keys: ScreenKeys = {
+    layer: 'session',
+    mode: phase === 'asking' ? 'CONFIRM' : phase === 'paused' ? (failed ? 'FAILED' : 'STOPPED') : phase === 'finished' ? 'DONE' : phase.toUpperCase(),
+    available: (c) => {
+      switch (c) {
+        case 'session.do':
+          return phase === 'asking' || stopped;
+        case 'session.retry':
+          return failed;
+        case 'session.skip':
+          return (phase === 'asking' || stopped) && !!target;
+        case 'session.abort':
+          return phase !== 'finished' && phase !== 'stopping';
+        case 'session.note':
+          return !!node;
+        default:
+          return true;
+      }
+    },
+    onCommand: (c) => {
+      switch (c) {
+        case 'move.down':
+          return select(selected + 1);
+        case 'move.up':
+          return select(selected - 1);
+        case 'move.first':
+          return select(0);
+        case 'move.last':
+          return select(state.plan.length - 1);
+        case 'output.up':
+          return scrollBy(pageOf(layout.output));
+        case 'output.down':
+          return scrollBy(-pageOf(layout.output));
+        case 'session.do':
+          return controls.proceed();
+        case 'session.retry':
+          return controls.proceed();
+        case 'session.skip':
+          return ui.prompt(`Skip '${target}': why? (required, recorded)`, (reason) => controls.skip(reason), 'a skip needs a reason: type why, then ↵ (esc cancels)');
+        case 'session.note':
+          return ui.prompt(`Note on '${node.path}' (recorded with your name)`, (text) => controls.note(text, node.path), 'the note is empty: type it, then ↵ (esc cancels)');
+        case 'session.abort':
+          return ui.ask(`Abort session ${state.id} for good? It cannot be resumed afterwards.`, () =>
+            ui.prompt('Why abort? (required, recorded)', (reason) => controls.abort(reason), 'an abort needs a reason: type why, then ↵ (esc cancels)'),
+          );
+        case 'back':
+          if (active) return ui.flash(phase === 'asking' ? 'a step waits for your answer: answer it, or q to quit (the session stays resumable)' : 'a step is running: wait for it, or q to stop it and quit', 'error');
+          return ui.go({ name: 'home' });
+      }
+    },
+    quit: () => {
+      if (phase === 'running' || phase === 'starting' || phase === 'stopping')
+        return { question: `A step is running. Stop it and quit? The session stays resumable (cockpit resume ${state.id}).`, then: () => controls.stop() };
+      if (phase === 'asking') return { question: `Quit with '${asking?.path}' unanswered? The session stays resumable (cockpit resume ${state.id}).`, then: () => controls.stop() };
+      return null;
+    },
+  };
+
+  return (
+    <ScreenFrame keys={keys} status={view.message}>
+      <ChecklistView state={state} phase={phase} selected={selected} focus={focus} asking={asking} outputScroll={outputScroll} width={ui.width} height={ui.height} now={now} />
+    </ScreenFrame>
+  );
+}

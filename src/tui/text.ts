@@ -1,0 +1,67 @@
+import { neutralize } from '../core/sanitize.js';
+
+/**
+ * One line as the screen shows it: control sequences from outside made visible (the log is sanitised when it is
+ * written, but a replayed log may have been written by anyone), tabs expanded so columns stay where Ink puts them.
+ */
+export function screenLine(text: string): string {
+  const t = neutralize(text).replace(/\n/g, ' ');
+  if (!t.includes('\t')) return t;
+  let out = '';
+  for (const ch of t) out += ch === '\t' ? ' '.repeat(8 - (out.length % 8)) : ch;
+  return out;
+}
+
+/** The lines of a block of text (help, policy), each made safe for the screen. */
+export function screenLines(text: string | undefined): string[] {
+  if (!text) return [];
+  return neutralize(text).trimEnd().split('\n').map(screenLine);
+}
+
+/** Word-wrap plain text to a width (the detail pane wraps itself, so its height is known before render). */
+export function wrap(text: string, width: number): string[] {
+  const w = Math.max(1, width);
+  const out: string[] = [];
+  for (const para of text.split('\n')) {
+    if (para.length <= w) {
+      out.push(para);
+      continue;
+    }
+    let line = '';
+    for (const word of para.split(/(\s+)/)) {
+      if ((line + word).length <= w) {
+        line += word;
+        continue;
+      }
+      if (line.trim()) out.push(line.trimEnd());
+      line = word.trimStart();
+      while (line.length > w) {
+        out.push(line.slice(0, w));
+        line = line.slice(w);
+      }
+    }
+    if (line.trim() || !out.length) out.push(line.trimEnd());
+  }
+  return out;
+}
+
+/** A window of `size` rows over `total` items that keeps `selected` visible, centred when it can be. */
+export function windowAround(total: number, selected: number, size: number): { start: number; end: number } {
+  if (total <= size) return { start: 0, end: total };
+  const start = Math.min(Math.max(0, selected - Math.floor(size / 2)), total - size);
+  return { start, end: start + size };
+}
+
+export function clamp(n: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, n));
+}
+
+export function ago(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s ago`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m}m ago`;
+  const h = Math.round(m / 60);
+  if (h < 48) return `${h}h ago`;
+  return `${Math.round(h / 24)}d ago`;
+}

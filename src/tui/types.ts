@@ -1,0 +1,73 @@
+import type { ParamDef } from '../core/checklist/types.js';
+import type { AuditEvent } from '../core/events.js';
+import type { SessionState } from '../core/reducer.js';
+
+/**
+ * What the screens get from the engine (DESIGN.md §1: tui/ never touches adapters or the audit store). State
+ * comes in as `reduce(events)`, already durable; operator intents go out as calls.
+ */
+
+export type Phase = 'starting' | 'running' | 'asking' | 'stopping' | 'paused' | 'finished';
+
+export interface SessionView {
+  state: SessionState;
+  phase: Phase;
+  /** The confirmation the engine waits for. */
+  asking: { path: string; prompt: string } | null;
+  /** The last intent that could not be carried out, or how the last run ended. */
+  message: { text: string; tone: 'info' | 'error' } | null;
+}
+
+export interface SessionControls {
+  subscribe(listener: () => void): () => void;
+  view(): SessionView;
+  /** Confirm the step that asks; or continue a stopped session (re-runs a failed step). */
+  proceed(note?: string): void;
+  skip(reason: string): void;
+  abort(reason: string): void;
+  note(text: string, stepId: string | null): void;
+  /** Quit: stop the running step (or leave the question unanswered); the session stays resumable. */
+  stop(): Promise<void>;
+  /** The process exit code this session stands for now (DESIGN §4). */
+  exitCode(): number;
+}
+
+export interface ChecklistEntry {
+  id: string;
+  title: string;
+  description?: string;
+  origin: string;
+  params: Record<string, ParamDef>;
+  /** Why it cannot be started (it does not load). */
+  broken?: string;
+}
+
+export interface SessionEntry {
+  id: string;
+  checklist: string;
+  params: string;
+  operator: string;
+  status: string;
+  resumable: boolean;
+  running: boolean;
+  finished: boolean;
+  startedAt: number;
+  endedAt?: number;
+}
+
+export interface HomeData {
+  repoDir: string;
+  auditLocation: string;
+  checklists: ChecklistEntry[];
+  sessions: SessionEntry[];
+}
+
+export interface AppServices {
+  version: string;
+  operator: string;
+  now(): number;
+  home(): Promise<HomeData>;
+  start(checklistId: string, params: Record<string, string>): Promise<SessionControls>;
+  resume(sessionId: string): Promise<SessionControls>;
+  events(sessionId: string): Promise<AuditEvent[]>;
+}
