@@ -1,7 +1,7 @@
 import { currentIdentity } from '../adapters/identity.js';
 import { systemClock } from '../adapters/clock.js';
-import { isProcessAlive } from '../adapters/shell.js';
-import type { AuditStore, LockRow, SessionRow } from '../audit/store.js';
+import type { AuditStore } from '../audit/store.js';
+import { sessionRows } from './sessions.js';
 import { formatDuration } from '../core/duration.js';
 import type { StoredEvent } from '../core/events.js';
 import { resolveParams } from '../core/params.js';
@@ -51,6 +51,17 @@ export interface RunFlags {
   yes?: string[];
   json?: boolean;
   dryRun?: boolean;
+  /** Ask on the line instead of the full-screen cockpit. */
+  plain?: boolean;
+}
+
+/** The full-screen cockpit drives the session when a person is at a terminal and did not ask for line mode. */
+function wantsScreen(flags: RunFlags): boolean {
+  return !flags.nonInteractive && !flags.json && !flags.plain && isTerminal();
+}
+
+function preconfirm(yes: YesList) {
+  return (node: { id: string; path: string }) => yes.all || yes.names.has(node.path) || yes.names.has(node.id);
 }
 
 function isTerminal(): boolean {
@@ -160,6 +171,15 @@ export async function cmdRun(g: GlobalOptions, ref: string, flags: RunFlags): Pr
   }
 
   const store = await ws.openStore();
+  if (wantsScreen(flags)) {
+    const { runTui, liveDeps } = await import('./tui.js');
+    const { LiveSession } = await import('../engine/live.js');
+    const deps = { ...liveDeps(ws, store), preconfirmed: preconfirm(yes) };
+    return runTui(ws, async () => ({
+      name: 'session',
+      controls: await LiveSession.start(deps, (engine) => startSession(engine, { bundle, params: resolved.values, origin, mode: 'interactive' })),
+    }));
+  }
   const driver = makeDriver(ws, store, g, flags);
   let runner: SessionRunner;
   try {
@@ -191,6 +211,24 @@ export async function cmdResume(g: GlobalOptions, sessionRef: string | undefined
     id = open.id;
   }
   if (flags.skip && !flags.reason) throw new UsageError('--skip needs --reason "why"');
+  if (wantsScreen(flags)) {
+    const { runTui, liveDeps } = await import('./tui.js');
+    const { LiveSession } = await import('../engine/live.js');
+    const yes = parseYes(flags.yes);
+    const deps = { ...liveDeps(ws, store), preconfirmed: preconfirm(yes) };
+    return runTui(ws, async () => ({
+      name: 'session',
+      controls: await LiveSession.resume(deps, id, {
+        force: !!flags.force,
+        skip: flags.skip ? { step: flags.skip, reason: flags.reason ?? '' } : undefined,
+        params: { ...parseParams(flags.param) },
+        check: (plan) => {
+          const unknown = unknownYesNames(yes, plan);
+          if (unknown.length) throw new UsageError(`--yes names no step of this session: ${unknown.join(', ')}`);
+        },
+      }),
+    }));
+  }
   const driver = makeDriver(ws, store, g, flags);
   let runner: SessionRunner;
   try {
@@ -294,38 +332,18 @@ function table(head: string[], rows: string[][]): string {
   return [line(head), ...rows.map(line)].join('\n') + '\n';
 }
 
-/** What a session is doing now, from its last event and its lock (the locks read once for the whole list). */
-async function sessionStatus(store: AuditStore, s: SessionRow, locks: LockRow[], host: string): Promise<string> {
-  if (s.outcome) return s.outcome;
-  const [last] = await store.readEvents(s.id, s.lastSeq);
-  if (last?.type === 'session.paused') {
-    const reason = (last as StoredEvent<'session.paused'>).data.reason;
-    return reason === 'confirmation-required' ? 'waiting (resumable)' : reason === 'step-failed' ? 'failed (resumable)' : 'stopped (resumable)';
-  }
-  const lock = locks.find((l) => l.sessionId === s.id);
-  const alive = lock && (lock.host !== host || isProcessAlive(lock.pid));
-  return alive ? 'running' : 'crashed (resumable)';
-}
-
 export async function cmdAuditList(g: GlobalOptions, flags: { json?: boolean; limit?: string }): Promise<number> {
   const ws = new Workspace(g);
   const store = await ws.openStore();
-  const sessions = await store.listSessions(Number(flags.limit ?? 50));
-  const locks = await store.listLocks();
-  const host = currentIdentity().host;
-  const rows = await Promise.all(
-    sessions.map(async (s) => ({
-      id: s.id,
-      checklist: s.checklistId,
-      params: Object.entries(s.params).map(([k, v]) => `${k}=${v}`).join(' '),
-      operator: s.operator,
-      status: await sessionStatus(store, s, locks, host),
-      started: new Date(s.startedAt).toISOString().replace('T', ' ').slice(0, 19),
-      took: s.endedAt ? formatDuration(s.endedAt - s.startedAt) : '',
-    })),
-  );
-  // Resumable sessions first: they are what an on-call engineer is looking for.
-  rows.sort((a, b) => Number(b.status.includes('resumable')) - Number(a.status.includes('resumable')));
+  const rows = (await sessionRows(store, Number(flags.limit ?? 50), currentIdentity().host)).map((s) => ({
+    id: s.id,
+    checklist: s.checklist,
+    params: s.params,
+    operator: s.operator,
+    status: s.status,
+    started: new Date(s.startedAt).toISOString().replace('T', ' ').slice(0, 19),
+    took: s.endedAt ? formatDuration(s.endedAt - s.startedAt) : '',
+  }));
   if (flags.json) {
     out(JSON.stringify(rows, null, 2) + '\n');
     return 0;

@@ -9,7 +9,8 @@ function sessionOptions(cmd: Command): Command {
   return cmd
     .option('--non-interactive', 'never prompt: confirmations pass only when --yes names them')
     .option('--yes <steps>', "confirm these steps without asking: 'all' or step ids/paths, comma-separated (repeatable); recorded as confirmed by flag", collect)
-    .option('--json', 'print one JSON object per event as it happens (implies --non-interactive)');
+    .option('--json', 'print one JSON object per event as it happens (implies --non-interactive)')
+    .option('--plain', 'in a terminal, ask on the line instead of opening the full-screen cockpit');
 }
 
 function globals(cmd: Command) {
@@ -125,14 +126,34 @@ Examples:
     .action(act(async (ref: string | undefined, flags, cmd: Command) => (await cmds()).cmdAuditVerify(globals(cmd), ref, flags)));
 
   program
+    .command('replay')
+    .description('replay a session from its audit log on the checklist screen (read-only): space pause, ←/→ step, +/- speed, g/G start/end')
+    .argument('<session>', 'session id or unique prefix')
+    .option('--speed <n>', 'playback speed: 0.5, 1, 2, 5, 10, 30, 100 or max', '1')
+    .action(
+      act(async (ref: string, flags: { speed: string }, cmd: Command) => {
+        const speed = flags.speed === 'max' ? Infinity : Number(flags.speed);
+        const { UsageError, Workspace } = await import('./setup.js');
+        if (!(speed > 0)) throw new UsageError(`--speed ${flags.speed}: expected a positive number or max`);
+        return (await import('./tui.js')).tuiReplay(new Workspace(globals(cmd)), ref, speed);
+      }),
+    );
+
+  program
     .command('demo')
-    .description('the built-in sandbox: a throwaway repository with a demo checklist, nothing to configure')
+    .description('the cockpit on its built-in sandbox (a small app repository with history and a demo checklist): nothing to configure')
     .option('--reset', 'make the sandbox anew')
     .option('--dir <dir>', 'where the sandbox lives (default: $COCKPIT_DEMO_DIR or ~/.cache/release-cockpit/demo)')
-    .option('--non-interactive', 'confirm every step by flag instead of asking')
+    .option('--non-interactive', 'no screen: run the demo checklist, confirming every step by flag')
     .action(act(async (flags) => (await import('./demo.js')).cmdDemo(flags)));
 
-  program.action(act(async (_flags, cmd: Command) => (await import('./home.js')).cmdHome(globals(cmd))));
+  program.action(
+    act(async (_flags, cmd: Command) => {
+      const { Workspace } = await import('./setup.js');
+      const ws = new Workspace(globals(cmd));
+      return (await import('./tui.js')).tuiHome(ws, { exitWhenReady: process.env.COCKPIT_EXIT_WHEN_READY === '1' });
+    }),
+  );
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,0 +1,56 @@
+import { isProcessAlive } from '../adapters/shell.js';
+import type { AuditStore, LockRow, SessionRow } from '../audit/store.js';
+import type { StoredEvent } from '../core/events.js';
+
+export interface SessionListRow {
+  id: string;
+  checklist: string;
+  params: string;
+  operator: string;
+  status: string;
+  resumable: boolean;
+  running: boolean;
+  finished: boolean;
+  startedAt: number;
+  endedAt?: number;
+}
+
+/** What a session is doing now, from its last event and its lock (the locks read once for the whole list). */
+async function sessionStatus(store: AuditStore, s: SessionRow, locks: LockRow[], host: string): Promise<string> {
+  if (s.outcome) return s.outcome;
+  const [last] = await store.readEvents(s.id, s.lastSeq);
+  if (last?.type === 'session.paused') {
+    const reason = (last as StoredEvent<'session.paused'>).data.reason;
+    return reason === 'confirmation-required' ? 'waiting (resumable)' : reason === 'step-failed' ? 'failed (resumable)' : 'stopped (resumable)';
+  }
+  const lock = locks.find((l) => l.sessionId === s.id);
+  const alive = lock && (lock.host !== host || isProcessAlive(lock.pid));
+  return alive ? 'running' : 'crashed (resumable)';
+}
+
+/** Recent sessions with what each is doing now, resumable ones first: what `audit list` and the home screen show. */
+export async function sessionRows(store: AuditStore, limit: number, host: string): Promise<SessionListRow[]> {
+  const sessions = await store.listSessions(limit);
+  const locks = await store.listLocks();
+  const rows = await Promise.all(
+    sessions.map(async (s): Promise<SessionListRow> => {
+      const status = await sessionStatus(store, s, locks, host);
+      return {
+        id: s.id,
+        checklist: s.checklistId,
+        params: Object.entries(s.params)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
+        operator: s.operator,
+        status,
+        resumable: status.includes('resumable'),
+        running: status === 'running',
+        finished: !!s.outcome,
+        startedAt: s.startedAt,
+        ...(s.endedAt ? { endedAt: s.endedAt } : {}),
+      };
+    }),
+  );
+  // Resumable sessions first: they are what an on-call engineer is looking for.
+  return rows.sort((a, b) => Number(b.resumable) - Number(a.resumable));
+}

@@ -1,0 +1,161 @@
+import { render } from 'ink';
+import { currentIdentity } from '../adapters/identity.js';
+import { systemClock } from '../adapters/clock.js';
+import { formatDiagnostic } from '../core/checklist/types.js';
+import { neutralize } from '../core/sanitize.js';
+import { resolveParams } from '../core/params.js';
+import { buildPlan } from '../core/plan.js';
+import { LiveSession, type LiveDeps } from '../engine/live.js';
+import { startSession } from '../engine/session.js';
+import { stepKindMap } from '../steps/index.js';
+import { App, type Route } from '../tui/App.js';
+import { themeFor } from '../tui/theme.js';
+import type { AppServices, SessionControls } from '../tui/types.js';
+import { cockpitVersion } from '../version.js';
+import { sessionRows } from './sessions.js';
+import { UsageError, Workspace } from './setup.js';
+
+/** Both ends must be a terminal: Ink needs raw mode on stdin, and a frame on a pipe is noise. */
+export function requireTerminal(what: string, instead: string): void {
+  if (process.stdin.isTTY && process.stdout.isTTY) return;
+  throw new UsageError(`${what} needs a terminal (stdin and stdout must be a TTY; here ${!process.stdin.isTTY ? 'stdin' : 'stdout'} is not).\n  ${instead}`);
+}
+
+export function liveDeps(ws: Workspace, store: Awaited<ReturnType<Workspace['openStore']>>): LiveDeps {
+  return {
+    store,
+    kinds: stepKindMap,
+    identity: currentIdentity(),
+    clock: systemClock,
+    repoDir: ws.repoDir,
+    env: Object.fromEntries(Object.entries(ws.config.env ?? {}).map(([k, v]) => [k, String(v)])),
+    version: cockpitVersion(),
+    reload: (origin) => {
+      const reloaded = ws.reloadOrigin(origin);
+      if (reloaded && !reloaded.bundle) throw new UsageError(`the checklist no longer loads:\n${reloaded.diagnostics.map(formatDiagnostic).join('\n')}`);
+      return reloaded?.bundle ?? null;
+    },
+  };
+}
+
+/** The services the screens use, over one workspace: nothing in tui/ touches the store or the adapters itself. */
+export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => void): AppServices {
+  const identity = currentIdentity();
+  return {
+    version: cockpitVersion(),
+    operator: identity.operator,
+    now: () => Date.now(),
+    home: async () => {
+      const store = await ws.openStore();
+      const checklists = ws.listChecklists().map((c) => {
+        const r = ws.loadBundle(ws.sourceFor(c.file).source);
+        const cl = r.bundle?.root.checklist;
+        return {
+          id: c.id,
+          title: cl?.title ?? c.id,
+          ...(cl?.description ? { description: cl.description } : {}),
+          origin: c.origin === 'repo' ? (c.overrides ? 'this repo (overrides a default)' : 'this repo') : 'default',
+          params: cl?.params ?? {},
+          ...(r.bundle ? {} : { broken: `${r.diagnostics.length} problem(s); cockpit checklist validate ${c.file}` }),
+        };
+      });
+      const sessions = await sessionRows(store, 50, identity.host);
+      return { repoDir: ws.repoDir, auditLocation: store.location, checklists, sessions };
+    },
+    start: async (id, given) => {
+      const store = await ws.openStore();
+      const { bundle, origin } = ws.mustLoad(id);
+      const resolved = resolveParams(bundle.root.checklist.params, given);
+      if (resolved.errors.length) throw new UsageError(resolved.errors.join('; '));
+      const planned = buildPlan(bundle, resolved.values);
+      if (planned.errors.length) throw new UsageError(planned.errors.join('; '));
+      const live = await LiveSession.start(liveDeps(ws, store), (engine) => startSession(engine, { bundle, params: resolved.values, origin, mode: 'interactive' }));
+      onSession(live);
+      return live as SessionControls;
+    },
+    resume: async (id) => {
+      const store = await ws.openStore();
+      const live = await LiveSession.resume(liveDeps(ws, store), id);
+      onSession(live);
+      return live as SessionControls;
+    },
+    events: async (id) => {
+      const store = await ws.openStore();
+      return store.readEvents(id);
+    },
+  };
+}
+
+export interface TuiOptions {
+  /** Exit as soon as the first screen has its content (the start-up benchmark). */
+  exitWhenReady?: boolean;
+  /** How the operator calls the cockpit for this repository, in the hints printed after (the demo's has --repo). */
+  command?: string;
+}
+
+/**
+ * Run the full-screen cockpit until the operator quits. The alternate screen keeps the operator's scrollback as it
+ * was; what happened is printed after, in plain words, and is in the audit log.
+ */
+export async function runTui(ws: Workspace, initial: (services: AppServices) => Promise<Route> | Route, opts: TuiOptions = {}): Promise<number> {
+  let current: LiveSession | null = null;
+  const services = workspaceServices(ws, (s) => (current = s));
+  const route = await initial(services);
+  if (route.name === 'session') current = route.controls as unknown as LiveSession;
+  let code = -1;
+  const altScreen = !opts.exitWhenReady;
+  if (altScreen) process.stdout.write('\u001b[?1049h\u001b[H');
+  const instance = render(
+    <App
+      services={services}
+      initial={route}
+      theme={themeFor(process.env)}
+      onExit={(c) => (code = c)}
+      onReady={opts.exitWhenReady ? () => setImmediate(() => instance.unmount()) : undefined}
+    />,
+    { exitOnCtrlC: false, patchConsole: false, incrementalRendering: false, maxFps: 30 },
+  );
+  // A lost SSH session or a kill: stop the running step cleanly (the session stays resumable), then leave.
+  const onSignal = () => {
+    void (async () => {
+      await (current as LiveSession | null)?.stop();
+      instance.unmount();
+    })();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    if (altScreen) process.stdout.write('\u001b[?1049l');
+  }
+  const live = current as LiveSession | null;
+  if (!live) return code === -1 ? 0 : code;
+  const s = live.view().state;
+  const exit = live.exitCode();
+  const c = opts.command ?? 'cockpit';
+  const what = s.outcome === 'succeeded' ? 'finished' : s.outcome === 'aborted' ? 'aborted' : `stopped (${s.status}); continue it with: ${c} resume ${s.id}`;
+  process.stdout.write(neutralize(`session ${s.id} (${s.checklist.title}) ${what}\n  what happened: ${c} audit show ${s.id}   ·   replay it: ${c} replay ${s.id}\n`));
+  return exit;
+}
+
+export const NO_TERMINAL_HINT =
+  'Run non-interactively instead: cockpit run <checklist> --non-interactive [--yes all|step,step] [--json]; read the log: cockpit audit list, cockpit audit show <session>';
+
+/** `cockpit`: the home screen. */
+export async function tuiHome(ws: Workspace, opts: TuiOptions = {}): Promise<number> {
+  requireTerminal('the cockpit', NO_TERMINAL_HINT);
+  return runTui(ws, () => ({ name: 'home' }), opts);
+}
+
+/** `cockpit replay <session>`. */
+export async function tuiReplay(ws: Workspace, ref: string, speed: number | undefined): Promise<number> {
+  requireTerminal('cockpit replay', `Read the session as text instead: cockpit audit show ${ref} [--format md]`);
+  const store = await ws.openStore();
+  const r = await store.resolveSessionId(ref);
+  if ('error' in r) throw new UsageError(r.error);
+  const events = await store.readEvents(r.id);
+  return runTui(ws, () => ({ name: 'replay', sessionId: r.id, events, speed }));
+}
