@@ -32,7 +32,7 @@ export interface ScreenKeys {
 }
 
 type Bar =
-  | { kind: 'prompt'; label: string; value: string; required: string | null; onSubmit(value: string): void }
+  | { kind: 'prompt'; label: string; value: string; required: string | null; error?: string; onSubmit(value: string): void }
   | { kind: 'dialog'; question: string; onYes(): void };
 
 export interface Ui {
@@ -170,11 +170,11 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
         if (command === 'prompt.erase') return setBar({ ...b, value: b.value.slice(0, -1) });
         if (command === 'prompt.submit') {
           const value = b.value.trim();
-          if (!value && b.required) return setMessage({ text: b.required, tone: 'error' });
+          if (!value && b.required) return setBar({ ...b, error: b.required });
           setBar(null);
           return b.onSubmit(value);
         }
-        if (input && !key.ctrl && !key.meta && !key.escape) setBar({ ...b, value: b.value + input.replace(/[\r\n]/g, ' ') });
+        if (input && !key.ctrl && !key.meta && !key.escape) setBar({ ...b, value: b.value + input.replace(/[\r\n]/g, ' '), error: undefined });
         return;
       }
       if (help || !screen) return;
@@ -251,19 +251,21 @@ export function ScreenFrame({ keys, children, status }: { keys: ScreenKeys; chil
   const mode = help ? 'HELP' : bar?.kind === 'prompt' ? 'TYPE' : bar?.kind === 'dialog' ? 'ASK' : keys.mode;
   const line =
     bar?.kind === 'prompt'
-      ? { text: `${bar.label}: ${screenLine(bar.value)}█`, tone: 'ask' as const }
+      ? bar.error
+        ? { text: `${bar.label}: █  ✖ ${bar.error}`, tone: 'error' as const, from: 'start' as const }
+        : { text: `${bar.label}: ${screenLine(bar.value)}█`, tone: 'ask' as const, from: 'end' as const }
       : bar?.kind === 'dialog'
-        ? { text: `${bar.question} [y/N]`, tone: 'ask' as const }
+        ? { text: `${bar.question} [y/N]`, tone: 'ask' as const, from: 'start' as const }
         : (message ?? status)
-          ? { text: screenLine((message ?? status)!.text), tone: (message ?? status)!.tone }
-          : { text: '', tone: 'info' as const };
+          ? { text: screenLine((message ?? status)!.text), tone: (message ?? status)!.tone, from: 'start' as const }
+          : { text: '', tone: 'info' as const, from: 'start' as const };
   return (
     <Box flexDirection="column" width={width} height={rows} overflow="hidden">
       <Box flexDirection="column" height={rows - 2} overflow="hidden" display={help ? 'none' : 'flex'}>
         {children}
       </Box>
       {help ? <HelpOverlay layers={[keys.layer]} width={width} height={rows - 2} /> : null}
-      <MessageLine width={width} text={line.text} tone={line.tone} />
+      <MessageLine width={width} text={line.text} tone={line.tone} keep={line.from} />
       <StatusBar width={width} mode={mode} hints={hints} />
     </Box>
   );

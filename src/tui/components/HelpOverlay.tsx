@@ -35,7 +35,7 @@ export function HelpOverlay({ layers, width, height }: HelpOverlayProps) {
   return (
     <Box flexDirection="column" width={width} height={height} borderStyle="round" borderColor={t.border} paddingX={1} overflow="hidden">
       <Text bold wrap="truncate-end">
-        Keys {lines.length > room ? `(first ${room} of ${lines.length} lines: make the terminal taller to see all)` : ''}
+        Keys{lines.length > room ? ` (${room} of ${lines.length} lines; a taller terminal shows all)` : ''}
       </Text>
       {shown.map((l, i) =>
         l.title ? (

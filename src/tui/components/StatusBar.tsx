@@ -32,15 +32,17 @@ export interface MessageLineProps {
   width: number;
   text: string;
   tone: 'info' | 'error' | 'ask';
+  /** Which end stays when it does not fit: the start of a message, the end of what is being typed (the cursor). */
+  keep?: 'start' | 'end';
 }
 
 /** The line above the status bar: a question, a text being typed, or the last message. */
-export function MessageLine({ width, text, tone }: MessageLineProps) {
+export function MessageLine({ width, text, tone, keep = 'start' }: MessageLineProps) {
   const t = useTheme();
   const color = tone === 'error' ? t.danger : tone === 'ask' ? t.warn : undefined;
   return (
     <Box width={width} height={1} overflow="hidden">
-      <Text wrap="truncate-start" color={color} bold={tone !== 'info'}>
+      <Text wrap={keep === 'start' ? 'truncate-end' : 'truncate-start'} color={color} bold={tone !== 'info'}>
         {text}
       </Text>
     </Box>

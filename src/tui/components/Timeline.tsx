@@ -49,8 +49,8 @@ export function Timeline({ width, cells }: TimelineProps) {
     <Box flexDirection="column" width={width} height={2} overflow="hidden">
       <Text wrap="truncate-end">{parts}</Text>
       <Text wrap="truncate-end" color={t.muted}>
-        {(Object.keys(MARK_GLYPH) as MarkerKind[]).map((k) => `${MARK_GLYPH[k]} ${k}`).join('  ')}
-        {'  ● now  ━ played'}
+        {'● now ━ played  '}
+        {(Object.keys(MARK_GLYPH) as MarkerKind[]).map((k) => `${MARK_GLYPH[k]} ${k}`).join(' ')}
       </Text>
     </Box>
   );

@@ -84,8 +84,8 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
     },
     quit: () => {
       if (phase === 'running' || phase === 'starting' || phase === 'stopping')
-        return { question: `A step is running. Stop it and quit? The session stays resumable (cockpit resume ${state.id}).`, then: () => controls.stop() };
-      if (phase === 'asking') return { question: `Quit with '${asking?.path}' unanswered? The session stays resumable (cockpit resume ${state.id}).`, then: () => controls.stop() };
+        return { question: 'A step is running. Stop it and quit? The session stays resumable.', then: () => controls.stop() };
+      if (phase === 'asking') return { question: `Quit with '${asking?.path}' unanswered? The session stays resumable.`, then: () => controls.stop() };
       return null;
     },
   };

@@ -1,0 +1,297 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { render } from 'ink-testing-library';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { closeStores } from '../../src/cli/open-stores.js';
+import { Workspace } from '../../src/cli/setup.js';
+import { workspaceServices } from '../../src/cli/tui.js';
+import type { AuditEvent } from '../../src/core/events.js';
+import type { LiveSession } from '../../src/engine/live.js';
+import { App, type Route } from '../../src/tui/App.js';
+import { noColorTheme } from '../../src/tui/theme.js';
+import { cockpit, tempRepo } from '../helpers/cli.js';
+import { frame, KEY, press, settle, type, until, waitFor, type Rendered } from '../helpers/ink.js';
+
+// The screens over the real engine: a real git repository, real SQLite audit log, real child processes.
+// Only the terminal is ink-testing-library's (100 columns; the cockpit takes 30 rows when a terminal has none).
+
+const WALK = `id: walk
+title: Walk through
+steps:
+  - id: build
+    title: Build
+    kind: run
+    run: echo building; echo built
+  - id: approval
+    title: Approval from a senior developer
+    kind: confirm
+    prompt: Has a senior developer approved?
+    policy: A senior developer must approve every production release.
+  - id: announce
+    title: Announce
+    kind: confirm
+  - id: flaky
+    title: Needs the flag file
+    kind: run
+    run: test -f flag.txt || { echo "missing flag.txt"; exit 3; }
+`;
+
+const FORM = `id: form
+title: With parameters
+params:
+  version: {type: semver, required: true, description: Version to release}
+  environment: {type: enum, choices: [staging, production], default: staging}
+steps:
+  - id: show
+    title: Show
+    kind: run
+    run: ["echo", "releasing \${version} to \${environment}"]
+`;
+
+let repo: ReturnType<typeof tempRepo>;
+let app: Rendered | null = null;
+let sessions: LiveSession[] = [];
+let exitCode: number | null = null;
+
+function open(initial: Route = { name: 'home' }): Rendered {
+  const ws = new Workspace({ repo: repo.dir });
+  const services = workspaceServices(ws, (s) => sessions.push(s));
+  app = render(<App services={services} initial={initial} theme={noColorTheme} onExit={(c) => (exitCode = c)} />);
+  return app;
+}
+
+async function events(): Promise<AuditEvent[]> {
+  const ws = new Workspace({ repo: repo.dir });
+  const store = await ws.openStore();
+  const [s] = await store.listSessions(1);
+  return s ? store.readEvents(s.id) : [];
+}
+
+/** From the home screen, start a checklist that takes no parameters. */
+async function start(a: Rendered, id: string): Promise<void> {
+  await waitFor(a, 'Checklists');
+  // The home screen opens on the checklists when there are no sessions; walk to the one wanted.
+  for (let i = 0; i < 20 && !new RegExp(`› ${id}\\b`).test(frame(a)); i++) await press(a, 'j');
+  await press(a, KEY.enter);
+  await waitFor(a, 'FORM');
+  await press(a, KEY.enter);
+}
+
+beforeEach(() => {
+  process.env.COCKPIT_OPERATOR = 'alice';
+  repo = tempRepo({ walk: WALK, form: FORM });
+  sessions = [];
+  exitCode = null;
+});
+
+afterEach(async () => {
+  for (const s of sessions) await s.stop();
+  app?.unmount();
+  app = null;
+  await closeStores();
+  repo.cleanup();
+});
+
+describe('the checklist screen, live', () => {
+  it('walks a checklist: a command runs and shows its output, each confirmation is asked and answered with enter', async () => {
+    const a = open();
+    await start(a, 'walk');
+    let f = await waitFor(a, 'WAITING FOR YOU');
+    expect(f).toMatch(/✔ Build/);
+    expect(f).toContain('? Has a senior developer approved?');
+    expect(f).toContain('A senior developer must approve every production release.');
+    expect(f).toMatch(/› 2 \? Approval from a senior/);
+    expect(f).toContain('↵ do/confirm');
+    // The output of the step that ran is one key away.
+    await press(a, 'k');
+    expect(await waitFor(a, 'built')).toMatch(/Output: 2 lines/);
+    await press(a, KEY.enter);
+    f = await waitFor(a, /› 3 \? Announce/);
+    expect(f).toMatch(/✔ Approval from a senior/);
+    await press(a, KEY.enter);
+    f = await waitFor(a, '[FAILED]');
+    const ev = await events();
+    const confirmed = ev.filter((e) => e.type === 'step.confirmed');
+    expect(confirmed.map((e) => [e.stepId, (e.data as { by: string; via: string }).by, (e.data as { via: string }).via])).toEqual([
+      ['approval', 'alice', 'prompt'],
+      ['announce', 'alice', 'prompt'],
+    ]);
+  });
+
+  it('a failing command shows its exit code, its last lines and what to do; r retries it once the cause is fixed', async () => {
+    const a = open();
+    await start(a, 'walk');
+    await waitFor(a, 'WAITING FOR YOU');
+    await press(a, KEY.enter);
+    await waitFor(a, /› 3 \? Announce/);
+    await press(a, KEY.enter);
+    const f = await waitFor(a, '[FAILED]');
+    expect(f).toMatch(/✖ Needs the flag file/);
+    expect(f).toMatch(/FAILED · exit 3/);
+    expect(f).toContain('missing flag.txt');
+    expect(f).toContain('r retry');
+    expect(f).toMatch(/What next: fix the cause, then r retry/);
+    writeFileSync(path.join(repo.dir, 'flag.txt'), 'ok\n');
+    await press(a, 'r');
+    const done = await waitFor(a, '[DONE]');
+    expect(done).toMatch(/✔ Needs the flag file/);
+    expect(done).toMatch(/4\/4 done/);
+    const ev = await events();
+    expect(ev.filter((e) => e.type === 'step.started' && e.stepId === 'flaky').map((e) => (e.data as { attempt: number }).attempt)).toEqual([1, 2]);
+    expect(ev.at(-1)?.type).toBe('session.finished');
+  });
+
+  it('skip asks why: an empty reason is refused, the reason given is recorded and shown', async () => {
+    const a = open();
+    await start(a, 'walk');
+    await waitFor(a, 'WAITING FOR YOU');
+    await press(a, 's');
+    expect(await waitFor(a, "Skip 'approval': why?")).toContain('TYPE');
+    await press(a, KEY.enter);
+    expect(await waitFor(a, '✖ a skip needs a reason')).toContain("Skip 'approval': why?");
+    await type(a, 'approved on the phone');
+    await press(a, KEY.enter);
+    const f = await waitFor(a, /› 3 \? Announce/);
+    expect(f).toMatch(/↷ Approval from a senior/);
+    await press(a, 'k');
+    expect(await waitFor(a, 'skipped by the operator: approved on the phone')).toBeTruthy();
+    const skipped = (await events()).find((e) => e.type === 'step.skipped');
+    expect(skipped?.stepId).toBe('approval');
+    expect(skipped?.data).toEqual({ reason: 'approved on the phone', by: 'operator' });
+  });
+
+  it('abort asks first (no is the default), then for a reason, and closes the session for good', async () => {
+    const a = open();
+    await start(a, 'walk');
+    await waitFor(a, 'WAITING FOR YOU');
+    await press(a, 'a');
+    expect(await waitFor(a, 'for good? It cannot be resumed afterwards. [y/N]')).toContain('ASK');
+    await press(a, 'n');
+    await waitFor(a, (f) => !f.includes('[y/N]'));
+    expect(frame(a)).toContain('WAITING FOR YOU');
+    await press(a, 'a');
+    await waitFor(a, '[y/N]');
+    await press(a, 'y');
+    await waitFor(a, 'Why abort?');
+    await type(a, 'release cancelled');
+    await press(a, KEY.enter);
+    const f = await waitFor(a, '[ABORTED]');
+    expect(f).not.toContain('r retry');
+    const ev = await events();
+    expect(ev.at(-1)).toMatchObject({ type: 'session.finished', data: { outcome: 'aborted', reason: 'release cancelled' } });
+    // Nothing to resume: the audit log lists it as aborted.
+    const list = cockpit(['--repo', repo.dir, 'audit', 'list', '--json']);
+    expect(list.stderr).toBe('');
+    expect(JSON.parse(list.stdout)[0].status).toBe('aborted');
+  });
+
+  it('a note is recorded on the selected step, with who wrote it, and shown in its detail', async () => {
+    const a = open();
+    await start(a, 'walk');
+    await waitFor(a, 'WAITING FOR YOU');
+    await press(a, 'n');
+    await waitFor(a, "Note on 'approval'");
+    await type(a, 'Sam is on it');
+    await press(a, KEY.enter);
+    const f = await waitFor(a, 'Notes (1)');
+    expect(f).toMatch(/alice: Sam is on it/);
+    const note = (await events()).find((e) => e.type === 'note.added');
+    expect(note).toMatchObject({ stepId: 'approval', actor: 'alice', data: { text: 'Sam is on it' } });
+  });
+
+  it('q while a question is open asks, then leaves the session resumable', async () => {
+    const a = open();
+    await start(a, 'walk');
+    await waitFor(a, 'WAITING FOR YOU');
+    await press(a, 'q');
+    await waitFor(a, "Quit with 'approval' unanswered?");
+    await press(a, 'y');
+    await until(() => exitCode !== null);
+    expect(sessions[0].exitCode()).toBe(3);
+    expect(JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json']).stdout)[0].status).toBe('waiting (resumable)');
+  });
+});
+
+describe('the help overlay', () => {
+  it('? opens every key of the screen (from the keymap), esc closes it and the screen is as it was', async () => {
+    const a = open();
+    await waitFor(a, 'Checklists');
+    await press(a, 'j', 'j');
+    const before = frame(a);
+    await press(a, '?');
+    const f = await waitFor(a, 'Keys');
+    expect(f).toContain('start the selected checklist (asks its parameters), or resume the selected session');
+    expect(f).toMatch(/q\/ctrl-c\s+quit/);
+    expect(f).toContain('HELP');
+    await press(a, KEY.esc);
+    await settle();
+    await waitFor(a, (x) => !x.includes('HELP'));
+    expect(frame(a)).toBe(before);
+  });
+});
+
+describe('the parameter form', () => {
+  it('refuses a bad value with the reason and starts nothing until it is fixed', async () => {
+    const a = open();
+    await waitFor(a, 'Checklists');
+    for (let i = 0; i < 20 && !/› form\b/.test(frame(a)); i++) await press(a, 'j');
+    await press(a, KEY.enter);
+    let f = await waitFor(a, 'Start With parameters');
+    expect(f).toMatch(/› version\s+█\s+required · a version like 2.4.0/);
+    expect(f).toMatch(/environment\s+staging\s+one of staging \| production/);
+    // Required and empty.
+    await press(a, KEY.enter);
+    f = await waitFor(a, '✖ version is required');
+    expect(f).toContain('1 value(s) to fix before form can start');
+    await type(a, 'two');
+    await press(a, KEY.enter);
+    f = await waitFor(a, "✖ parameter 'version' expects a semantic version like 2.3.1");
+    expect((await events()).length).toBe(0);
+    await press(a, KEY.backspace, KEY.backspace, KEY.backspace);
+    await type(a, '2.4.0');
+    await press(a, KEY.down, KEY.right);
+    expect(frame(a)).toMatch(/environment\s+production/);
+    await press(a, KEY.enter);
+    f = await waitFor(a, '[DONE]');
+    expect(f).toContain('version=2.4.0 environment=production');
+    await press(a, 'k');
+    expect(await waitFor(a, 'releasing 2.4.0 to production')).toBeTruthy();
+  });
+});
+
+describe('the replay screen', () => {
+  it('plays the stored events through the same screen: space pauses, ←/→ step one event, g/G seek, markers on the timeline', async () => {
+    expect(cockpit(['--repo', repo.dir, 'run', 'walk', '--non-interactive', '--yes', 'approval,announce'], { env: { COCKPIT_OPERATOR: 'alice' } }).code).toBe(1);
+    const ws = new Workspace({ repo: repo.dir });
+    const store = await ws.openStore();
+    const [s] = await store.listSessions(1);
+    const ev = await store.readEvents(s.id);
+    const n = ev.length;
+    const a = open({ name: 'replay', sessionId: s.id, events: ev, speed: 1 });
+    let f = await waitFor(a, 'REPLAY');
+    expect(f).toMatch(/REPLAY ▶ 1×/);
+    await press(a, ' ');
+    f = await waitFor(a, 'REPLAY ❚❚');
+    await press(a, 'g');
+    f = await waitFor(a, `(event 1/${n})`);
+    expect(f).toMatch(/· Build/);
+    await press(a, KEY.right, KEY.right);
+    f = await waitFor(a, `(event 3/${n})`);
+    expect(f).toMatch(/▶ Build/);
+    await press(a, KEY.left);
+    await waitFor(a, `(event 2/${n})`);
+    await press(a, 'G');
+    f = await waitFor(a, `(event ${n}/${n})`);
+    expect(f).toMatch(/✖ Needs the flag file/);
+    expect(f).toMatch(/✔ Approval from a senior/);
+    // Timeline markers: the approval by flag, the failure at the end.
+    expect(f).toMatch(/✓[━─]+.*✖/);
+    expect(f).toMatch(/last marker: ✗ flaky failed/);
+    await press(a, '[');
+    await waitFor(a, `(event ${n - 1}/${n})`);
+    await press(a, '[');
+    f = await waitFor(a, /last marker: ✓ announce confirmed by alice/);
+    await press(a, '+', '+');
+    expect(await waitFor(a, /REPLAY ❚❚ 5×/)).toBeTruthy();
+  });
+});
