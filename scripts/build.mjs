@@ -2,16 +2,21 @@
 // argument parser; each command's code is a chunk loaded when that command runs (splitting), so `cockpit --version`
 // does not parse the SQLite, PostgreSQL and zod code it never uses.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
-// Chunk names carry content hashes: without a clean start, every build would leave the last one's chunks behind.
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+// Chunk names carry content hashes, so each build starts from an empty folder (else old chunks pile up). It is
+// built beside dist/ and swapped in with two renames: a cockpit started meanwhile never finds dist/ missing.
+const dist = fileURLToPath(new URL('../dist', import.meta.url));
+const next = `${dist}.next-${process.pid}`;
+const old = `${dist}.old-${process.pid}`;
+rmSync(next, { recursive: true, force: true });
 
 await build({
   entryPoints: ['src/cli/main.ts'],
-  outdir: 'dist',
+  outdir: next,
   entryNames: 'cockpit',
   chunkNames: 'chunks/[name]-[hash]',
   splitting: true,
@@ -27,3 +32,7 @@ await build({
   banner: { js: "import { createRequire as __cockpitRequire } from 'node:module'; const require = __cockpitRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+if (existsSync(dist)) renameSync(dist, old);
+renameSync(next, dist);
+rmSync(old, { recursive: true, force: true });
