@@ -219,8 +219,10 @@ export class LiveSession {
   /** Quit: stop the running step, or leave the question open; the session stays resumable. */
   stop = async (): Promise<void> => {
     this.quit = true;
-    if (this.pending) this.answer({ decision: 'unavailable', hint: `cockpit resume ${this.snapshot.state.id}` });
-    else if (this.runner) {
+    if (this.pending) {
+      this.abortController.abort();
+      this.answer({ decision: 'unavailable', hint: `cockpit resume ${this.snapshot.state.id}` });
+    } else if (this.runner) {
       this.set({ phase: 'stopping' }, true);
       this.abortController.abort();
     }

@@ -547,6 +547,8 @@ export class SessionRunner {
           return { exitCode: 1, state: this.state, message: `step '${node.path}' (${node.title}) failed: ${outcome.reason}`, hint: this.state.pause?.hint };
         }
         case 'waiting': {
+          // The operator quit instead of answering: stopped by the operator (exit 3), not a run waiting for a flag.
+          if (this.deps.signal.aborted) return this.stopForOperator(node.path);
           await this.emit([
             { type: 'session.paused', stepId: node.path, data: { reason: 'confirmation-required', message: outcome.message, hint: outcome.hint } },
           ]);

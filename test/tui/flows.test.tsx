@@ -208,7 +208,12 @@ describe('the checklist screen, live', () => {
     await press(a, 'y');
     await until(() => exitCode !== null);
     expect(sessions[0].exitCode()).toBe(3);
-    expect(JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json']).stdout)[0].status).toBe('waiting (resumable)');
+    expect(JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json']).stdout)[0].status).toBe('stopped (resumable)');
+    // Recorded as the operator's stop, not as a run that waits for a --yes.
+    expect((await events()).slice(-2).map((e) => [e.type, e.stepId, (e.data as { reason: string }).reason])).toEqual([
+      ['step.interrupted', 'approval', 'stopped by the operator'],
+      ['session.paused', 'approval', 'operator'],
+    ]);
   });
 });
 
