@@ -192,14 +192,22 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
 
   let body: ReactNode;
   if (size.columns < MIN_COLUMNS || size.rows < MIN_ROWS) {
+    // The screen is not drawn, but its keys still work: a question asked here must be seen.
+    const ask = bar?.kind === 'dialog' ? `${bar.question} [y/N]` : null;
     return (
       <Box width={size.columns} height={height} flexDirection="column" overflow="hidden">
         <Text wrap="truncate-end" bold>
           terminal too small: {size.columns}x{size.rows}
         </Text>
+        <Text wrap="truncate-end">q quits</Text>
         <Text wrap="truncate-end">
-          the cockpit needs at least {MIN_COLUMNS}x{MIN_ROWS}; make the window larger (q quits)
+          needs at least {MIN_COLUMNS}x{MIN_ROWS}
         </Text>
+        {ask ? (
+          <Text wrap="wrap" bold>
+            {ask}
+          </Text>
+        ) : null}
       </Box>
     );
   }

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 
 const EXIT_MARK = '[command exited ';
 
@@ -32,8 +33,14 @@ export class Tmux {
     this.tmux('send-keys', '-t', this.name, '-l', text);
   }
 
-  screen(): string {
-    return this.tmux('capture-pane', '-p', '-t', this.name);
+  /** The pane's text, one line per row (trailing blanks trimmed); `joined` joins rows the terminal wrapped (capture-pane -J). */
+  screen(opts: { joined?: boolean } = {}): string {
+    return this.tmux('capture-pane', '-p', ...(opts.joined ? ['-J'] : []), '-t', this.name);
+  }
+
+  /** Resize the window as a user dragging the terminal would (the program gets SIGWINCH). */
+  resize(width: number, height: number): void {
+    this.tmux('resize-window', '-t', this.name, '-x', String(width), '-y', String(height));
   }
 
   /** Exit status of the command once it has ended, else null. */
@@ -63,6 +70,9 @@ export class Tmux {
   }
 
   kill(): void {
+    // tmux 3.3 leaves the server's socket file behind after kill-server: remove it too.
+    const socket = spawnSync('tmux', ['-L', this.name, 'display-message', '-p', '#{socket_path}'], { encoding: 'utf8' }).stdout?.trim();
     spawnSync('tmux', ['-L', this.name, 'kill-server']);
+    if (socket) rmSync(socket, { force: true });
   }
 }

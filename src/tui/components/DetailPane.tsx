@@ -22,8 +22,8 @@ export function DetailPane({ state, index, width, height, asking }: DetailPanePr
   const step = state.steps[index];
   const w = Math.max(10, width);
   const lines: Line[] = [];
-  const push = (text: string, style?: Line['style']) => {
-    for (const l of wrap(text, w)) lines.push({ text: l, style });
+  const push = (text: string, style?: Line['style'], indent = '') => {
+    for (const l of wrap(text, w - indent.length)) lines.push({ text: indent + l, style });
   };
   if (!node || !step) return <Box height={height} />;
   push(`${screenLine(node.title)}  [${node.path}] (${node.kind})`, 'title');
@@ -38,16 +38,16 @@ export function DetailPane({ state, index, width, height, asking }: DetailPanePr
   if (params && Object.keys(params).length) push(`with ${screenLine(paramsText(params))}`, 'muted');
   if (node.policy) {
     lines.push({ text: 'Policy', style: 'label' });
-    for (const l of screenLines(node.policy)) push(`  ${l}`);
+    for (const l of screenLines(node.policy)) push(l, undefined, '  ');
   }
   if (node.help) {
     lines.push({ text: 'How', style: 'label' });
-    for (const l of screenLines(node.help)) push(`  ${l}`);
+    for (const l of screenLines(node.help)) push(l, undefined, '  ');
   }
   const notes = state.notes.filter((n) => n.stepId === node.path);
   if (notes.length) {
     lines.push({ text: `Notes (${notes.length})`, style: 'label' });
-    for (const n of notes) push(`  ${new Date(n.time).toISOString().slice(11, 19)} ${screenLine(n.actor)}: ${screenLine(n.text)}`);
+    for (const n of notes) push(`${new Date(n.time).toISOString().slice(11, 19)} ${screenLine(n.actor)}: ${screenLine(n.text)}`, undefined, '  ');
   }
   const room = Math.max(1, height);
   const shown = lines.length > room ? [...lines.slice(0, room - 1), { text: `… ${lines.length - room + 1} more lines (a taller terminal shows them)`, style: 'muted' as const }] : lines;
