@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { PostgresAuditStore } from '../audit/postgres.js';
 import { SqliteAuditStore } from '../audit/sqlite.js';
 import { AuditStoreError, type AuditStore } from '../audit/store.js';
 import { loadBundle, type BundleResult, type ChecklistResolver } from '../core/checklist/bundle.js';
@@ -78,7 +77,8 @@ export class Workspace {
     if (this.store) return this.store;
     const where = this.auditLocation();
     try {
-      this.store = where.kind === 'postgres' ? await PostgresAuditStore.open(where.url) : new SqliteAuditStore(where.file);
+      // pg is loaded only for a team store: at start-up it costs ~30 ms that a SQLite user would pay for nothing.
+      this.store = where.kind === 'postgres' ? await (await import('../audit/postgres.js')).PostgresAuditStore.open(where.url) : new SqliteAuditStore(where.file);
     } catch (e) {
       if (e instanceof AuditStoreError) throw new UsageError(e.message, 1);
       throw e;

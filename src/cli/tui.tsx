@@ -3,6 +3,7 @@ import { currentIdentity } from '../adapters/identity.js';
 import { systemClock } from '../adapters/clock.js';
 import { formatDiagnostic } from '../core/checklist/types.js';
 import { neutralize } from '../core/sanitize.js';
+import { summarizeChecklist } from '../core/checklist/load.js';
 import { resolveParams } from '../core/params.js';
 import { buildPlan } from '../core/plan.js';
 import { LiveSession, type LiveDeps } from '../engine/live.js';
@@ -47,16 +48,16 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
     now: () => Date.now(),
     home: async () => {
       const store = await ws.openStore();
+      // Titles and parameters only: full validation (steps, includes) runs after the first frame, in `check`.
       const checklists = ws.listChecklists().map((c) => {
-        const r = ws.loadBundle(ws.sourceFor(c.file).source);
-        const cl = r.bundle?.root.checklist;
+        const sum = summarizeChecklist(ws.sourceFor(c.file).source);
         return {
           id: c.id,
-          title: cl?.title ?? c.id,
-          ...(cl?.description ? { description: cl.description } : {}),
+          title: sum?.title ?? c.id,
+          ...(sum?.description ? { description: sum.description } : {}),
           origin: c.origin === 'repo' ? (c.overrides ? 'this repo (overrides a default)' : 'this repo') : 'default',
-          params: cl?.params ?? {},
-          ...(r.bundle ? {} : { broken: `${r.diagnostics.length} problem(s); cockpit checklist validate ${c.file}` }),
+          params: sum?.params ?? {},
+          ...(sum ? {} : { broken: `it does not parse; cockpit checklist validate ${c.file}` }),
         };
       });
       const sessions = await sessionRows(store, 50, identity.host);
@@ -78,6 +79,10 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
       const live = await LiveSession.resume(liveDeps(ws, store), id);
       onSession(live);
       return live as SessionControls;
+    },
+    check: async (id) => {
+      const r = ws.loadBundle(ws.sourceFor(id).source);
+      return r.bundle ? null : `${r.diagnostics.length} problem(s): ${r.diagnostics[0] ? formatDiagnostic(r.diagnostics[0]) : ''}`;
     },
     events: async (id) => {
       const store = await ws.openStore();

@@ -70,4 +70,6 @@ export interface AppServices {
   start(checklistId: string, params: Record<string, string>): Promise<SessionControls>;
   resume(sessionId: string): Promise<SessionControls>;
   events(sessionId: string): Promise<AuditEvent[]>;
+  /** Full validation of one checklist (steps, includes): null when it loads, else why not. */
+  check(checklistId: string): Promise<string | null>;
 }

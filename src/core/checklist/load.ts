@@ -276,3 +276,36 @@ export function dedupe(ds: Diagnostic[]): Diagnostic[] {
 function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
   return [...ds].sort((a, b) => a.line - b.line || a.column - b.column);
 }
+
+export interface ChecklistSummary {
+  id: string;
+  title: string;
+  description?: string;
+  params: Record<string, ParamDef>;
+}
+
+/**
+ * What a list of checklists shows (title, description, parameters), read without validating the steps or
+ * resolving includes: several times cheaper than `parseChecklist`, so the home screen appears at once. Null when
+ * even that much is not there; whether the checklist is valid is for `loadBundle` to say.
+ */
+export function summarizeChecklist(source: ChecklistSource): ChecklistSummary | null {
+  let doc: unknown;
+  try {
+    doc = parseDocument(source.text, { uniqueKeys: false }).toJS();
+  } catch {
+    return null;
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return null;
+  const d = doc as Record<string, unknown>;
+  if (typeof d.title !== 'string') return null;
+  const params: Record<string, ParamDef> = {};
+  if (d.params && typeof d.params === 'object' && !Array.isArray(d.params)) {
+    for (const [name, def] of Object.entries(d.params as Record<string, unknown>)) {
+      const r = paramDefSchema.safeParse(def);
+      if (!r.success) return null;
+      params[name] = r.data as ParamDef;
+    }
+  }
+  return { id: typeof d.id === 'string' ? d.id : source.id, title: d.title, ...(typeof d.description === 'string' ? { description: d.description } : {}), params };
+}

@@ -43,6 +43,25 @@ export function HomeScreen() {
     if (data || error) ui.ready();
   }, [data, error, ui]);
 
+  // The list came from a quick read; each checklist is validated in full after the first frame, one per tick,
+  // so keys stay answered meanwhile. One that does not load is marked and cannot be started.
+  const ids = data?.checklists.map((c) => c.id).join(',');
+  useEffect(() => {
+    if (!ids) return;
+    let live = true;
+    void (async () => {
+      for (const id of ids.split(',')) {
+        await new Promise((r) => setImmediate(r));
+        if (!live) return;
+        const broken = await ui.services.check(id).catch((e: Error) => e.message);
+        if (live && broken) setData((d) => d && { ...d, checklists: d.checklists.map((c) => (c.id === id ? { ...c, broken } : c)) });
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, [ids, ui.services]);
+
   const list = focus === 'sessions' ? (data?.sessions ?? []) : (data?.checklists ?? []);
   const index = clamp(sel[focus], 0, Math.max(0, list.length - 1));
   const session = focus === 'sessions' ? data?.sessions[index] : undefined;
@@ -141,8 +160,8 @@ export function HomeScreen() {
         <Box key={s.id} height={1} width={width}>
           <Text wrap="truncate-end" inverse={selected}>
             {selected ? '›' : ' '}
-            <Text color={color}>{statusGlyph(s)}</Text> {s.id.padEnd(22)} {screenLine(s.checklist).padEnd(18)} <Text color={color}>{screenLine(s.status).padEnd(20)}</Text>{' '}
-            {screenLine(s.operator).padEnd(10)} {ago(now - s.startedAt).padEnd(8)} {took.padEnd(8)} {screenLine(s.params)}
+            <Text color={color}>{statusGlyph(s)}</Text> {s.id.padEnd(21)} {screenLine(s.checklist).padEnd(16)} <Text color={color}>{screenLine(s.status).padEnd(19)}</Text>{' '}
+            {ago(now - s.startedAt).padEnd(8)} {took.padEnd(7)} {screenLine(s.operator).padEnd(8)} <Text color={t.muted}>{screenLine(s.params)}</Text>
           </Text>
         </Box>
       );
