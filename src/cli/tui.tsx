@@ -152,7 +152,7 @@ export const NO_TERMINAL_HINT =
 /** `cockpit`: the home screen. */
 export async function tuiHome(ws: Workspace, opts: TuiOptions = {}): Promise<number> {
   requireTerminal('the cockpit', NO_TERMINAL_HINT);
-  return runTui(ws, () => ({ name: 'home' }), opts);
+  return runTui(ws, async (services) => ({ name: 'home', data: await services.home() }), opts);
 }
 
 /** `cockpit replay <session>`. */

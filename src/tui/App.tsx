@@ -11,10 +11,10 @@ import { SessionScreen } from './screens/SessionScreen.js';
 import { MIN_COLUMNS, MIN_ROWS, useTerminalSize } from './size.js';
 import { screenLine } from './text.js';
 import { ThemeContext, type Theme } from './theme.js';
-import type { AppServices, ChecklistEntry, SessionControls } from './types.js';
+import type { AppServices, ChecklistEntry, HomeData, SessionControls } from './types.js';
 
 export type Route =
-  | { name: 'home' }
+  | { name: 'home'; /** Read before the first frame (start-up: one render instead of two). */ data?: HomeData }
   | { name: 'form'; checklist: ChecklistEntry }
   | { name: 'session'; controls: SessionControls }
   | { name: 'replay'; sessionId: string; events: AuditEvent[]; speed?: number };
@@ -214,7 +214,7 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
   const screenProps = { key: routeKey(route) };
   switch (route.name) {
     case 'home':
-      body = <HomeScreen {...screenProps} />;
+      body = <HomeScreen {...screenProps} initial={route.data} />;
       break;
     case 'form':
       body = <ParamForm {...screenProps} checklist={route.checklist} />;

@@ -53,7 +53,8 @@ export function DetailPane({ state, index, width, height, asking }: DetailPanePr
   const shown = lines.length > room ? [...lines.slice(0, room - 1), { text: `… ${lines.length - room + 1} more lines (a taller terminal shows them)`, style: 'muted' as const }] : lines;
   const color = (s?: Line['style']) => (s === 'danger' ? t.danger : s === 'warn' ? t.warn : s === 'muted' ? t.muted : s === 'ok' ? t.ok : s === 'label' ? t.accent : undefined);
   return (
-    <Box flexDirection="column" width={width} height={room} overflow="hidden">
+    // Rows are counted and truncated above, so this box needs no clipping of its own (clipping costs Ink a slice per line).
+    <Box flexDirection="column" width={width} height={room}>
       {shown.map((l, i) => (
         <Text key={i} wrap="truncate-end" bold={l.style === 'title' || l.style === 'label' || l.style === 'danger'} color={color(l.style)}>
           {l.text || ' '}

@@ -27,7 +27,7 @@ export function Header({ state, phase, width, now, replay }: HeaderProps) {
   const end = replay ? state.lastTime : (state.endedAt ?? now);
   const elapsed = formatDuration(Math.max(0, end - state.startedAt));
   return (
-    <Box flexDirection="column" width={width} height={2} overflow="hidden">
+    <Box flexDirection="column" width={width} height={2}>
       <Text wrap="truncate-end">
         {replay ? (
           <Text inverse bold>

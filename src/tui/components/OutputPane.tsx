@@ -26,13 +26,14 @@ export function OutputPane({ step, width, height, scroll }: OutputPaneProps) {
     ? 'Output: none yet'
     : `Output: ${total.toLocaleString('en-US')} line${total === 1 ? '' : 's'}${total > kept ? ` (last ${kept} here; all of it: cockpit audit show)` : ''}${back ? ` · ${back} back from the end (PgDn to follow)` : ''}`;
   return (
-    <Box flexDirection="column" width={width} height={room + 1} overflow="hidden">
+    <Box flexDirection="column" width={width} height={room + 1}>
       <Text wrap="truncate-end" color={t.muted} underline>
         {title}
       </Text>
       {shown.map((l, i) => (
         <Text key={i} wrap="truncate-end">
-          {screenLine(l) || ' '}
+          {/* Cut to the pane before Ink sees it: Ink measures a line in full before truncating it. */}
+          {screenLine(l.length > width + 8 ? l.slice(0, width + 8) : l) || ' '}
         </Text>
       ))}
     </Box>

@@ -11,7 +11,7 @@ export interface StatusBarProps {
 export function StatusBar({ mode, hints, width }: StatusBarProps) {
   const t = useTheme();
   return (
-    <Box width={width} height={1} overflow="hidden">
+    <Box width={width} height={1}>
       <Text wrap="truncate-end">
         <Text inverse bold>{` ${mode} `}</Text>
         {hints.map((h, i) => (
@@ -41,7 +41,7 @@ export function MessageLine({ width, text, tone, keep = 'start' }: MessageLinePr
   const t = useTheme();
   const color = tone === 'error' ? t.danger : tone === 'ask' ? t.warn : undefined;
   return (
-    <Box width={width} height={1} overflow="hidden">
+    <Box width={width} height={1}>
       <Text wrap={keep === 'start' ? 'truncate-end' : 'truncate-start'} color={color} bold={tone !== 'info'}>
         {text}
       </Text>

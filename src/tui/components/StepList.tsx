@@ -48,7 +48,7 @@ export const StepList = memo(function StepList({ state, selected, focus, asking,
     );
   }
   return (
-    <Box flexDirection="column" width={width} height={rows} overflow="hidden">
+    <Box flexDirection="column" width={width} height={rows}>
       {items}
     </Box>
   );

@@ -46,7 +46,7 @@ export function Timeline({ width, cells }: TimelineProps) {
   }
   flush(width);
   return (
-    <Box flexDirection="column" width={width} height={2} overflow="hidden">
+    <Box flexDirection="column" width={width} height={2}>
       <Text wrap="truncate-end">{parts}</Text>
       <Text wrap="truncate-end" color={t.muted}>
         {'● now ━ played  '}

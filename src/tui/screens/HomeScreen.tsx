@@ -15,16 +15,17 @@ function statusGlyph(s: SessionEntry): string {
 }
 
 /** `cockpit`: the checklists here, and recent sessions (resumable ones first). */
-export function HomeScreen() {
+export function HomeScreen({ initial }: { initial?: HomeData }) {
   const ui = useUi();
   const t = useTheme();
-  const [data, setData] = useState<HomeData | null>(null);
+  const [data, setData] = useState<HomeData | null>(initial ?? null);
   const [error, setError] = useState<string | null>(null);
-  const [focus, setFocus] = useState<Focus>('sessions');
+  const [focus, setFocus] = useState<Focus>(initial && !initial.sessions.length ? 'checklists' : 'sessions');
   const [sel, setSel] = useState({ sessions: 0, checklists: 0 });
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
+    if (initial) return;
     let live = true;
     ui.services.home().then(
       (d) => {
@@ -37,7 +38,7 @@ export function HomeScreen() {
     return () => {
       live = false;
     };
-  }, [ui.services]);
+  }, [ui.services, initial]);
 
   useEffect(() => {
     if (data || error) ui.ready();
