@@ -172,7 +172,7 @@ export async function cmdRun(g: GlobalOptions, ref: string, flags: RunFlags): Pr
 
   const store = await ws.openStore();
   if (wantsScreen(flags)) {
-    const { runTui, liveDeps } = await import('./tui.js');
+    const { runTui, liveDeps } = await (await import('./load-tui.js')).loadTui();
     const { LiveSession } = await import('../engine/live.js');
     const deps = { ...liveDeps(ws, store), preconfirmed: preconfirm(yes) };
     return runTui(ws, async () => ({
@@ -212,7 +212,7 @@ export async function cmdResume(g: GlobalOptions, sessionRef: string | undefined
   }
   if (flags.skip && !flags.reason) throw new UsageError('--skip needs --reason "why"');
   if (wantsScreen(flags)) {
-    const { runTui, liveDeps } = await import('./tui.js');
+    const { runTui, liveDeps } = await (await import('./load-tui.js')).loadTui();
     const { LiveSession } = await import('../engine/live.js');
     const yes = parseYes(flags.yes);
     const deps = { ...liveDeps(ws, store), preconfirmed: preconfirm(yes) };

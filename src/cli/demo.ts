@@ -13,7 +13,7 @@ export async function cmdDemo(flags: { reset?: boolean; dir?: string; nonInterac
   const where = `${made ? 'Made' : 'Using'} the demo sandbox in ${dir}${made ? '' : ' (cockpit demo --reset makes it anew)'}`;
   const after = `See what was recorded (from the cockpit folder):\n  npx cockpit --repo ${dir} audit list\n  npx cockpit --repo ${dir} audit show <session> --format md\n  npx cockpit --repo ${dir} audit verify\n`;
   if (interactive) {
-    const { tuiHome } = await import('./tui.js');
+    const { tuiHome } = await (await import('./load-tui.js')).loadTui();
     const code = await tuiHome(new Workspace({ repo: dir }), { command: `npx cockpit --repo ${dir}` });
     process.stdout.write(`${where}\n${after}`);
     return code;

@@ -135,7 +135,7 @@ Examples:
         const speed = flags.speed === 'max' ? Infinity : Number(flags.speed);
         const { UsageError, Workspace } = await import('./setup.js');
         if (!(speed > 0)) throw new UsageError(`--speed ${flags.speed}: expected a positive number or max`);
-        return (await import('./tui.js')).tuiReplay(new Workspace(globals(cmd)), ref, speed);
+        return (await (await import('./load-tui.js')).loadTui()).tuiReplay(new Workspace(globals(cmd)), ref, speed);
       }),
     );
 
@@ -151,7 +151,7 @@ Examples:
     act(async (_flags, cmd: Command) => {
       const { Workspace } = await import('./setup.js');
       const ws = new Workspace(globals(cmd));
-      return (await import('./tui.js')).tuiHome(ws, { exitWhenReady: process.env.COCKPIT_EXIT_WHEN_READY === '1' });
+      return (await (await import('./load-tui.js')).loadTui()).tuiHome(ws, { exitWhenReady: process.env.COCKPIT_EXIT_WHEN_READY === '1' });
     }),
   );
 

@@ -1,0 +1,16 @@
+/**
+ * Load the screens. Ink decides once, as it loads, whether it runs in CI (`CI` or `CONTINUOUS_INTEGRATION` set):
+ * then it draws nothing until it exits. Whoever gets here has a terminal in front of them (checked before), so
+ * Ink is loaded with those variables hidden, and they are put back at once: the commands a session runs still see
+ * them.
+ */
+export async function loadTui(): Promise<typeof import('./tui.js')> {
+  const keys = ['CI', 'CONTINUOUS_INTEGRATION'] as const;
+  const saved = keys.map((k) => [k, process.env[k]] as const);
+  for (const k of keys) delete process.env[k];
+  try {
+    return await import('./tui.js');
+  } finally {
+    for (const [k, v] of saved) if (v !== undefined) process.env[k] = v;
+  }
+}
