@@ -22,6 +22,7 @@ import { SqliteAuditStore } from '../../src/audit/sqlite.js';
 import type { SessionHeader } from '../../src/audit/hash.js';
 import { bundleSha } from '../../src/core/checklist/bundle.js';
 import type { NewEvent } from '../../src/core/events.js';
+import { runBenchmark } from './run.js';
 
 // ---------------------------------------------------------------------------------------------- settings
 
@@ -339,12 +340,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    // A crash is not a measurement: say so loudly and exit non-zero.
-    console.error('\nBENCHMARK ERROR: the benchmark could not run to the end');
-    console.error(e);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -159,6 +159,21 @@ export class Terminal {
     const lastW = rest.length ? rest[rest.length - 1] : w;
     return { first: w.t - t0, last: Math.max(w.t, lastW.t) - t0, frames: frames.length, inkRender: this.inkRender };
   }
+
+  /** Ink's render options for this terminal: the cockpit's own (no CI, no debug, no console patching), at `maxFps`. */
+  inkOptions(maxFps: number) {
+    return {
+      stdout: this.stdout as unknown as NodeJS.WriteStream,
+      stderr: this.stderr as unknown as NodeJS.WriteStream,
+      stdin: this.stdin as unknown as NodeJS.ReadStream,
+      debug: false,
+      exitOnCtrlC: false,
+      patchConsole: false,
+      incrementalRendering: false,
+      maxFps,
+      onRender: this.onRender,
+    };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------- services

@@ -18,8 +18,10 @@
 import { performance } from 'node:perf_hooks';
 import { reduceAll } from '../../src/core/reducer.js';
 import type { Route } from '../../src/tui/App.js';
-import type { SessionControls, SessionView } from '../../src/tui/types.js';
+import type { LiveView } from '../../src/engine/live.js';
+import type { SessionControls } from '../../src/tui/types.js';
 import { loadUi, machineLines, makeEvents, ms, stats, stubServices, Terminal, verdict, type KeyTiming, type SessionSpec, type Stats } from './ink-harness.js';
+import { runBenchmark } from './run.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
@@ -60,7 +62,7 @@ async function scenario(ui: Awaited<ReturnType<typeof loadUi>>, label: string, s
   const state = reduceAll(events);
   const fold = performance.now() - t0;
   if (!state) throw new Error('no state');
-  const view: SessionView = { state, phase: 'paused', asking: null, message: { text: `step ${state.pause?.stepId} failed: exited with code 1`, tone: 'error' } };
+  const view: LiveView = { state, phase: 'paused', asking: null, message: { text: `step ${state.pause?.stepId} failed: exited with code 1`, tone: 'error' } };
   const controls: SessionControls = {
     subscribe: () => () => undefined,
     view: () => view,
@@ -77,17 +79,7 @@ async function scenario(ui: Awaited<ReturnType<typeof loadUi>>, label: string, s
   const isReady = new Promise<void>((r) => (ready = r));
   const instance = ui.render(
     ui.createElement(ui.App, { services: stubServices(), initial: route, theme: ui.colorTheme, onExit: () => undefined, onReady: () => ready() }),
-    {
-      stdout: term.stdout as unknown as NodeJS.WriteStream,
-      stderr: term.stderr as unknown as NodeJS.WriteStream,
-      stdin: term.stdin as unknown as NodeJS.ReadStream,
-      debug: false,
-      exitOnCtrlC: false,
-      patchConsole: false,
-      incrementalRendering: false,
-      maxFps: FPS,
-      onRender: term.onRender,
-    },
+    term.inkOptions(FPS),
   );
   try {
     await isReady;
@@ -150,11 +142,4 @@ async function main(): Promise<void> {
   console.log('report only: the exit code is 0 whether or not the budget is met');
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error('\nBENCHMARK ERROR: the benchmark could not run to the end');
-    console.error(e);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

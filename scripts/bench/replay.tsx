@@ -36,6 +36,7 @@ import { reduceAll } from '../../src/core/reducer.js';
 import { Replay } from '../../src/core/replay.js';
 import type { Route } from '../../src/tui/App.js';
 import { loadUi, machineLines, makeEvents, ms, stats, stubServices, Terminal, verdict, type SessionSpec, type Write } from './ink-harness.js';
+import { runBenchmark } from './run.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
@@ -172,17 +173,7 @@ async function main(): Promise<void> {
     if (events.length !== built.length) throw new Error(`read ${events.length} events, wrote ${built.length}`);
     const route: Route = { name: 'replay', sessionId: id, events };
     const firstFrame = term.waitFrame((w) => w.text.includes('REPLAY'));
-    const instance = ui.render(ui.createElement(ui.App, { services: stubServices(), initial: route, theme: ui.colorTheme, onExit: () => undefined }), {
-      stdout: term.stdout as unknown as NodeJS.WriteStream,
-      stderr: term.stderr as unknown as NodeJS.WriteStream,
-      stdin: term.stdin as unknown as NodeJS.ReadStream,
-      debug: false,
-      exitOnCtrlC: false,
-      patchConsole: false,
-      incrementalRendering: false,
-      maxFps: 30,
-      onRender: term.onRender,
-    });
+    const instance = ui.render(ui.createElement(ui.App, { services: stubServices(), initial: route, theme: ui.colorTheme, onExit: () => undefined }), term.inkOptions(30));
     const frame = await firstFrame;
     const tOpen = frame.t - t0;
     await store.close();
@@ -290,11 +281,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error('\nBENCHMARK ERROR: the benchmark could not run to the end');
-    console.error(e);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

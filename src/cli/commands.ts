@@ -1,6 +1,6 @@
 import { currentIdentity } from '../adapters/identity.js';
-import { systemClock } from '../adapters/clock.js';
 import type { AuditStore } from '../audit/store.js';
+import { baseDeps } from './deps.js';
 import { sessionRows } from './sessions.js';
 import { formatDuration } from '../core/duration.js';
 import type { StoredEvent } from '../core/events.js';
@@ -12,7 +12,6 @@ import { jsonPrinter, textPrinter } from '../report/live.js';
 import { makeStyler } from '../report/style.js';
 import { renderJson, renderMarkdown, renderText } from '../report/timeline.js';
 import { stepKindMap } from '../steps/index.js';
-import { cockpitVersion } from '../version.js';
 import { flagInteraction, parseYes, promptInteraction, unknownYesNames, type YesList } from './interaction.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
 import { formatDiagnostic } from '../core/checklist/types.js';
@@ -106,15 +105,10 @@ function makeDriver(ws: Workspace, store: AuditStore, g: GlobalOptions, flags: R
   // Events are sanitised when stored, so they are printed as they are, with the cockpit's own colours.
   const printer = flags.json ? jsonPrinter(styled) : textPrinter(styled, process.stdout, store.location);
   const deps: EngineDeps = {
-    store,
-    kinds: stepKindMap,
+    ...baseDeps(ws, store),
     identity,
-    clock: systemClock,
-    repoDir: ws.repoDir,
-    env: Object.fromEntries(Object.entries(ws.config.env ?? {}).map(([k, v]) => [k, String(v)])),
     interaction: interactive ? promptInteraction(yes, identity.operator, () => abort.abort()) : flagInteraction(yes, identity.operator, globalArgs(g)),
     signal: abort.signal,
-    version: cockpitVersion(),
     onEvent: (e, state) => printer(e as StoredEvent, state),
   };
   return {
@@ -399,14 +393,9 @@ async function resolveId(store: AuditStore, ref: string): Promise<string> {
 /** Deps for recording on a stopped session: no commands run, nothing is asked. */
 function recordingDeps(ws: Workspace, store: AuditStore): EngineDeps {
   return {
-    store,
-    kinds: stepKindMap,
-    identity: currentIdentity(),
-    clock: systemClock,
-    repoDir: ws.repoDir,
+    ...baseDeps(ws, store),
     interaction: { confirm: async () => ({ decision: 'unavailable', hint: '' }) },
     signal: new AbortController().signal,
-    version: cockpitVersion(),
   };
 }
 

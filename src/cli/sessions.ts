@@ -1,19 +1,10 @@
 import { isProcessAlive } from '../adapters/shell.js';
 import type { AuditStore, LockRow, SessionRow } from '../audit/store.js';
 import type { StoredEvent } from '../core/events.js';
+import type { SessionEntry } from '../tui/types.js';
 
-export interface SessionListRow {
-  id: string;
-  checklist: string;
-  params: string;
-  operator: string;
-  status: string;
-  resumable: boolean;
-  running: boolean;
-  finished: boolean;
-  startedAt: number;
-  endedAt?: number;
-}
+/** A row of `audit list`, and of the home screen's sessions. */
+export type SessionListRow = SessionEntry;
 
 /** What a session is doing now, from its last event and its lock (the locks read once for the whole list). */
 async function sessionStatus(store: AuditStore, s: SessionRow, locks: LockRow[], host: string): Promise<string> {

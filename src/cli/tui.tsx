@@ -1,6 +1,5 @@
 import { render } from 'ink';
 import { currentIdentity } from '../adapters/identity.js';
-import { systemClock } from '../adapters/clock.js';
 import { formatDiagnostic } from '../core/checklist/types.js';
 import { neutralize } from '../core/sanitize.js';
 import { summarizeChecklist } from '../core/checklist/load.js';
@@ -8,11 +7,11 @@ import { resolveParams } from '../core/params.js';
 import { buildPlan } from '../core/plan.js';
 import { LiveSession, type LiveDeps } from '../engine/live.js';
 import { startSession } from '../engine/session.js';
-import { stepKindMap } from '../steps/index.js';
 import { App, type Route } from '../tui/App.js';
 import { themeFor } from '../tui/theme.js';
 import type { AppServices, SessionControls } from '../tui/types.js';
 import { cockpitVersion } from '../version.js';
+import { baseDeps } from './deps.js';
 import { sessionRows } from './sessions.js';
 import { UsageError, Workspace } from './setup.js';
 
@@ -24,13 +23,7 @@ export function requireTerminal(what: string, instead: string): void {
 
 export function liveDeps(ws: Workspace, store: Awaited<ReturnType<Workspace['openStore']>>): LiveDeps {
   return {
-    store,
-    kinds: stepKindMap,
-    identity: currentIdentity(),
-    clock: systemClock,
-    repoDir: ws.repoDir,
-    env: Object.fromEntries(Object.entries(ws.config.env ?? {}).map(([k, v]) => [k, String(v)])),
-    version: cockpitVersion(),
+    ...baseDeps(ws, store),
     reload: (origin) => {
       const reloaded = ws.reloadOrigin(origin);
       if (reloaded && !reloaded.bundle) throw new UsageError(`the checklist no longer loads:\n${reloaded.diagnostics.map(formatDiagnostic).join('\n')}`);

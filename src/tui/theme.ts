@@ -1,5 +1,6 @@
 import { createContext, useContext } from 'react';
 import type { StepStatus } from '../core/reducer.js';
+import { GLYPH as REPORT_GLYPH } from '../report/style.js';
 
 /**
  * Semantic colours. Every colour on screen is paired with a glyph or a word, so the NoColor theme (NO_COLOR set,
@@ -17,15 +18,8 @@ export interface Theme {
   border: string | undefined;
 }
 
-export const GLYPH: Record<StepStatus, string> = {
-  pending: '·',
-  running: '▶',
-  waiting: '?',
-  passed: '✔',
-  failed: '✖',
-  skipped: '↷',
-  interrupted: '⚠',
-};
+/** The status glyphs of the plain-text reports, so a step looks the same on screen and in a log. */
+export const GLYPH = REPORT_GLYPH as Record<StepStatus, string>;
 
 const STATUS_COLOR: Record<string, string> = {
   pending: 'gray',

@@ -1,26 +1,17 @@
 import type { ParamDef } from '../core/checklist/types.js';
 import type { AuditEvent } from '../core/events.js';
-import type { SessionState } from '../core/reducer.js';
 
 /**
  * What the screens get from the engine (DESIGN.md §1: tui/ never touches adapters or the audit store). State
  * comes in as `reduce(events)`, already durable; operator intents go out as calls.
  */
 
-export type Phase = 'starting' | 'running' | 'asking' | 'stopping' | 'paused' | 'finished';
-
-export interface SessionView {
-  state: SessionState;
-  phase: Phase;
-  /** The confirmation the engine waits for. */
-  asking: { path: string; prompt: string } | null;
-  /** The last intent that could not be carried out, or how the last run ended. */
-  message: { text: string; tone: 'info' | 'error' } | null;
-}
+/** What a session screen shows (the state, the phase of the run, the open question, the last message) is the engine's LiveView. */
+import type { LiveView } from '../engine/live.js';
 
 export interface SessionControls {
   subscribe(listener: () => void): () => void;
-  view(): SessionView;
+  view(): LiveView;
   /** Confirm the step that asks; or continue a stopped session (re-runs a failed step). */
   proceed(note?: string): void;
   skip(reason: string): void;

@@ -2,6 +2,7 @@ import { renderToString } from 'ink';
 import { stripVTControlCharacters } from 'node:util';
 import type { ReactElement } from 'react';
 import { describe, expect, it } from 'vitest';
+import { planNode } from '../helpers/plan.js';
 import type { AuditEvent, EventDataMap, EventType, PlanNode } from '../../src/core/events.js';
 import { reduceAll, type SessionState } from '../../src/core/reducer.js';
 import { Replay, timelineCells } from '../../src/core/replay.js';
@@ -16,10 +17,7 @@ import { colorTheme, noColorTheme, ThemeContext, themeFor } from '../../src/tui/
 
 const T0 = Date.UTC(2026, 10, 27, 9, 0, 0);
 
-const node = (path: string, title: string, kind = 'run'): PlanNode => {
-  const parts = path.split('/');
-  return { path, id: parts.at(-1)!, title, kind, depth: parts.length - 1, parent: parts.length > 1 ? parts[0] : null, checklist: 'release', scope: '', spec: {} };
-};
+const node = (path: string, title: string, kind = 'run'): PlanNode => planNode(path, kind, { title, checklist: 'release', scope: '' });
 
 const PLAN = [
   node('freeze', 'Code freeze on develop', 'confirm'),

@@ -1,22 +1,9 @@
+import { planNode } from '../helpers/plan.js';
 import { describe, expect, it } from 'vitest';
-import type { AuditEvent, EventDataMap, EventType, PlanNode } from '../../src/core/events.js';
+import type { AuditEvent, EventDataMap, EventType } from '../../src/core/events.js';
 import { groupStatus, nextStep, progress, reduce, reduceAll, TAIL_LINES, type SessionState } from '../../src/core/reducer.js';
 
-const node = (path: string, kind = 'run', extra: Partial<PlanNode> = {}): PlanNode => {
-  const parts = path.split('/');
-  return {
-    path,
-    id: parts.at(-1)!,
-    title: `Step ${path}`,
-    kind,
-    depth: parts.length - 1,
-    parent: parts.length > 1 ? parts.slice(0, -1).join('/') : null,
-    checklist: 'x',
-    scope: parts.length > 1 ? parts.slice(0, -1).join('/') : '',
-    spec: {},
-    ...extra,
-  };
-};
+const node = planNode;
 
 const PLAN = [node('a'), node('inc', 'checklist'), node('inc/b'), node('inc/c', 'confirm'), node('d')];
 

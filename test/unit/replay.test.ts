@@ -1,3 +1,4 @@
+import { planNode } from '../helpers/plan.js';
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent, EventDataMap, EventType, PlanNode } from '../../src/core/events.js';
 import { reduceAll, type SessionState } from '../../src/core/reducer.js';
@@ -14,20 +15,7 @@ import {
   type Playback,
 } from '../../src/core/replay.js';
 
-const node = (path: string, kind = 'run'): PlanNode => {
-  const parts = path.split('/');
-  return {
-    path,
-    id: parts.at(-1)!,
-    title: `Step ${path}`,
-    kind,
-    depth: parts.length - 1,
-    parent: parts.length > 1 ? parts.slice(0, -1).join('/') : null,
-    checklist: 'x',
-    scope: parts.length > 1 ? parts.slice(0, -1).join('/') : '',
-    spec: {},
-  };
-};
+const node = planNode;
 
 const T0 = 1_700_000_000_000;
 
