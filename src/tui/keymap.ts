@@ -107,7 +107,9 @@ export const BINDINGS: readonly Binding[] = [
 export function matches(name: string, k: KeyPress): boolean {
   switch (name) {
     case 'enter':
-      return !!k.return;
+      // A line feed is Enter too: keys typed while the cockpit starts reach it through the terminal's line mode
+      // (CR turned into LF) before raw mode is on; Ctrl-J sends it as well.
+      return !!k.return || k.input === '\n';
     case 'esc':
       return !!k.escape;
     case 'up':

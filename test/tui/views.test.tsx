@@ -179,6 +179,8 @@ describe('keys and themes', () => {
     expect(resolveKey(['session', 'global'], { input: '?' })).toBe('help.open');
     expect(resolveKey(['session', 'global'], { input: 'r' }, (c) => c !== 'session.retry')).toBeNull();
     expect(resolveKey(['session', 'global'], { input: '', return: true })).toBe('session.do');
+    // Enter typed before raw mode is on arrives as a line feed.
+    expect(resolveKey(['home', 'global'], { input: '\n' })).toBe('home.open');
     // Backspace arrives from most terminals as DEL, which Ink 6 reports as `delete`.
     expect(resolveKey(['prompt'], { input: '', delete: true })).toBe('prompt.erase');
     expect(resolveKey(['session', 'global'], { input: 'c', ctrl: true })).toBe('quit');
