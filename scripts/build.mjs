@@ -25,6 +25,9 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: 'linked',
+  // Less text to parse at start-up; names are kept, so a stack trace still reads.
+  minifyWhitespace: true,
+  minifySyntax: true,
   // Native addon: loaded from node_modules at run time. pg-native is pg's optional native binding, and
   // react-devtools-core Ink's optional devtools (only with DEV=true); neither is used.
   external: ['better-sqlite3', 'pg-native', 'react-devtools-core'],

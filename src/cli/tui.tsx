@@ -2,7 +2,6 @@ import { render } from 'ink';
 import { currentIdentity } from '../adapters/identity.js';
 import { formatDiagnostic } from '../core/checklist/types.js';
 import { neutralize } from '../core/sanitize.js';
-import { summarizeChecklist } from '../core/checklist/load.js';
 import { resolveParams } from '../core/params.js';
 import { buildPlan } from '../core/plan.js';
 import { LiveSession, type LiveDeps } from '../engine/live.js';
@@ -13,6 +12,7 @@ import type { AppServices, SessionControls } from '../tui/types.js';
 import { cockpitVersion } from '../version.js';
 import { baseDeps } from './deps.js';
 import { sessionRows } from './sessions.js';
+import { cachedSummaries } from './summary-cache.js';
 import { UsageError, Workspace } from './setup.js';
 
 /** Both ends must be a terminal: Ink needs raw mode on stdin, and a frame on a pipe is noise. */
@@ -42,8 +42,10 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
     home: async () => {
       const store = await ws.openStore();
       // Titles and parameters only: full validation (steps, includes) runs after the first frame, in `check`.
-      const checklists = ws.listChecklists().map((c) => {
-        const sum = summarizeChecklist(ws.sourceFor(c.file).source);
+      const listed = ws.listChecklists();
+      const summaries = cachedSummaries(listed.map((c) => ws.sourceFor(c.file).source));
+      const checklists = listed.map((c, i) => {
+        const sum = summaries[i];
         return {
           id: c.id,
           title: sum?.title ?? c.id,

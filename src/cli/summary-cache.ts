@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { summarizeChecklist, type ChecklistSummary } from '../core/checklist/load.js';
+import type { ChecklistSource } from '../core/checklist/types.js';
+import { cockpitVersion } from '../version.js';
+
+/** Where the cockpit keeps what it can always make again: $XDG_CACHE_HOME/release-cockpit, else ~/.cache/release-cockpit. */
+export function cacheDir(): string {
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'release-cockpit');
+}
+
+type Entry = { sha1: string; summary: ChecklistSummary | null };
+type CacheFile = { version: string; entries: Record<string, Entry> };
+
+/**
+ * Checklist summaries for the home screen, remembered by content hash. Parsing the YAML of the default checklists
+ * (long policy texts) was the largest part of the home screen's start-up; hashing the same text is ~100x cheaper.
+ * The cache is only ever a shortcut: an unreadable or stale one is ignored and rewritten, a failed write is ignored.
+ */
+export function cachedSummaries(sources: ChecklistSource[], file = path.join(cacheDir(), 'checklist-summaries.json')): Array<ChecklistSummary | null> {
+  let cache: CacheFile = { version: cockpitVersion(), entries: {} };
+  try {
+    const read = JSON.parse(readFileSync(file, 'utf8')) as CacheFile;
+    if (read.version === cache.version && read.entries && typeof read.entries === 'object') cache = read;
+  } catch {
+    // No cache yet, or a broken one: made anew below.
+  }
+  let changed = false;
+  const out = sources.map((src) => {
+    const sha1 = createHash('sha1').update(src.text).digest('hex');
+    const key = path.resolve(src.file);
+    const hit = Object.hasOwn(cache.entries, key) ? cache.entries[key] : undefined;
+    if (hit && hit.sha1 === sha1) return hit.summary;
+    const summary = summarizeChecklist(src);
+    cache.entries[key] = { sha1, summary };
+    changed = true;
+    return summary;
+  });
+  if (changed) {
+    try {
+      mkdirSync(path.dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}`;
+      writeFileSync(tmp, JSON.stringify(cache));
+      renameSync(tmp, file);
+    } catch {
+      // A read-only home: the next start parses again, that is all.
+    }
+  }
+  return out;
+}
