@@ -267,9 +267,14 @@ export function ScreenFrame({ keys, children, status }: { keys: ScreenKeys; chil
         : (message ?? status)
           ? { text: screenLine((message ?? status)!.text), tone: (message ?? status)!.tone, from: 'start' as const }
           : { text: '', tone: 'info' as const, from: 'start' as const };
+  // No `overflow="hidden"` here or in the checklist screen: Ink 6 then cuts every line of the frame with sliceAnsi on
+  // every render, whether it fits or not (a third of a key press's frame time on a full screen). Instead every
+  // region has a fixed size, every list is sliced to its rows and every line is truncated to its width before Ink
+  // sees it, and the frame's height is fixed at rows - 1: Ink's output has exactly that many rows, so nothing can
+  // make the frame taller. The tests check every frame they see against the terminal's size.
   return (
-    <Box flexDirection="column" width={width} height={rows} overflow="hidden">
-      <Box flexDirection="column" height={rows - 2} overflow="hidden" display={help ? 'none' : 'flex'}>
+    <Box flexDirection="column" width={width} height={rows}>
+      <Box flexDirection="column" height={rows - 2} display={help ? 'none' : 'flex'}>
         {children}
       </Box>
       {help ? <HelpOverlay layers={[keys.layer]} width={width} height={rows - 2} /> : null}

@@ -1,4 +1,5 @@
 import { render } from 'ink-testing-library';
+import stringWidth from 'string-width';
 import { stripVTControlCharacters } from 'node:util';
 
 export type Rendered = ReturnType<typeof render>;
@@ -33,6 +34,9 @@ export async function waitFor(app: Rendered, what: string | RegExp | ((frame: st
   const until = Date.now() + timeoutMs;
   for (;;) {
     const f = frame(app);
+    // Every frame a flow sees must fit the terminal: a region that spills over would be caught here.
+    const problem = frameProblem(f);
+    if (problem) throw new Error(`${problem}\nthe frame was:\n${f}`);
     if (test(f)) return f;
     if (Date.now() > until) throw new Error(`timed out waiting for ${String(what)}; the frame was:\n${f}`);
     await new Promise((r) => setTimeout(r, 10));
@@ -62,4 +66,12 @@ export async function until(cond: () => boolean, what = 'the condition', timeout
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** The frame must fit the terminal (ink-testing-library's: 100 columns; the cockpit takes 30 rows there): rows - 1 high at most, no line wider. */
+export function frameProblem(f: string, columns = 100, rows = 30): string | null {
+  const lines = f.split('\n');
+  if (lines.length > rows - 1) return `the frame has ${lines.length} lines; the terminal has ${rows} rows (at most ${rows - 1} allowed)`;
+  const wide = lines.findIndex((l) => stringWidth(l) > columns);
+  return wide >= 0 ? `line ${wide + 1} is ${stringWidth(lines[wide])} columns wide (terminal: ${columns}): ${lines[wide]}` : null;
 }

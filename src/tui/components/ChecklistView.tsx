@@ -40,7 +40,7 @@ export function ChecklistView(p: ChecklistViewProps) {
   const node = p.state.plan[p.selected];
   const asking = p.asking && node && p.asking.path === node.path ? p.asking.prompt : null;
   return (
-    <Box flexDirection="column" width={p.width} height={p.height} overflow="hidden">
+    <Box flexDirection="column" width={p.width} height={p.height}>
       <Header state={p.state} phase={p.phase} width={p.width} now={p.now} replay={p.replay} />
       <Box flexDirection="row" height={l.body}>
         <StepList state={p.state} selected={p.selected} focus={p.focus} asking={p.asking?.path ?? null} width={l.listWidth} height={l.body} now={p.now} />
