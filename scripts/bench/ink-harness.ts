@@ -96,8 +96,10 @@ export const isFrame = (w: Write) => w.text.length > 64;
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface KeyTiming {
-  /** Key written to stdin → the first frame written after it (ms). */
+  /** Key written to stdin → the first frame written after it that `pred` accepts (ms). */
   first: number;
+  /** Key → the very first frame written after it, whatever it shows (ms). */
+  anyFrame: number;
   /** Key → the last frame written before the output went quiet (ms); equals `first` unless a key makes several frames. */
   last: number;
   frames: number;
@@ -157,7 +159,8 @@ export class Terminal {
     const rest = await this.settle(opts.quietMs ?? 8);
     const frames = this.stdout.writes.slice(mark).filter(isFrame);
     const lastW = rest.length ? rest[rest.length - 1] : w;
-    return { first: w.t - t0, last: Math.max(w.t, lastW.t) - t0, frames: frames.length, inkRender: this.inkRender };
+    const anyFrame = (frames[0]?.t ?? w.t) - t0;
+    return { first: w.t - t0, anyFrame, last: Math.max(w.t, lastW.t) - t0, frames: frames.length, inkRender: this.inkRender };
   }
 
   /** Ink's render options for this terminal: the cockpit's own (no CI, no debug, no console patching), at `maxFps`. */

@@ -252,7 +252,7 @@ async function main(): Promise<void> {
     console.log(`  ${SEEKS} seeks to random positions after precompute p50 ${ms(sk.p50, 3).trim()} · p95 ${ms(sk.p95, 3).trim()} · max ${ms(sk.max, 3).trim()}`);
     console.log('');
     console.log('(c) seeks end to end (key → the frame that shows the new position)');
-    console.log(`  'G' right after the first frame (cold)          ${ms(coldEnd.first, 1)}`);
+    console.log(`  'G' right after the first frame (cold)          ${ms(coldEnd.first, 1)}   (its first frame, showing the fold's progress: ${ms(coldEnd.anyFrame, 1).trim()})`);
     console.log(`  'g' after it                                    ${ms(coldStart.first, 1)}`);
     console.log(`  the screen's background precompute finished    ${ms(tPrecompute, 1)} after the first frame`);
     const se = stats(end);
@@ -273,7 +273,8 @@ async function main(): Promise<void> {
     console.log(`  [${verdict(warmFar <= BUDGET_SEEK_MS)}] seek to the middle + ${r.checkpointEvery - 1} (model, after precompute, worst case) ${warmFar.toFixed(3)} ms ≤ ${BUDGET_SEEK_MS} ms`);
     console.log(`  [${verdict(coldMid <= BUDGET_SEEK_MS)}] seek to the middle (model, cold: before any precompute) ${coldMid.toFixed(1)} ms ≤ ${BUDGET_SEEK_MS} ms`);
     console.log(`  [${verdict(se.p95 <= BUDGET_SEEK_MS)}] 'G' key → frame after precompute, p95 ${se.p95.toFixed(1)} ms ≤ ${BUDGET_SEEK_MS} ms`);
-    console.log(`  [${verdict(coldEnd.first <= BUDGET_SEEK_MS)}] 'G' key → frame right after opening (cold) ${coldEnd.first.toFixed(1)} ms ≤ ${BUDGET_SEEK_MS} ms`);
+    console.log(`  [${verdict(coldEnd.first <= BUDGET_SEEK_MS)}] 'G' key → the end shown, right after opening (cold) ${coldEnd.first.toFixed(1)} ms ≤ ${BUDGET_SEEK_MS} ms`);
+    console.log(`  [${verdict(coldEnd.anyFrame <= BUDGET_SEEK_MS)}] 'G' key → next frame right after opening (cold; it shows the fold's progress) ${coldEnd.anyFrame.toFixed(1)} ms ≤ ${BUDGET_SEEK_MS} ms`);
     console.log('');
     console.log('report only: the exit code is 0 whether or not the budgets are met');
   } finally {

@@ -155,9 +155,8 @@ export class Replay {
     return s;
   }
 
-  stateAt(pos: number): SessionState {
-    const target = clampInt(pos, 1, this.length);
-    // The nearest known state at or below target: a checkpoint, the frontier or the last answer.
+  /** The nearest known state at or below target: a checkpoint, the frontier or the last answer. */
+  #base(target: number): { basePos: number; base: SessionState } {
     let basePos = 1;
     let base = this.#checkpoints[0];
     const k = Math.floor(target / this.checkpointEvery);
@@ -174,10 +173,27 @@ export class Replay {
       basePos = this.#lastPos;
       base = this.#last;
     }
+    return { basePos, base };
+  }
+
+  stateAt(pos: number): SessionState {
+    const target = clampInt(pos, 1, this.length);
+    const { basePos, base } = this.#base(target);
     const s = this.#fold(basePos, base, target);
     this.#lastPos = target;
     this.#last = s;
     return s;
+  }
+
+  /** How many events `stateAt(pos)` would fold now: a screen can show something else while that is large. */
+  foldCost(pos: number): number {
+    const target = clampInt(pos, 1, this.length);
+    return target - this.#base(target).basePos;
+  }
+
+  /** How far the session has been folded (checkpoints exist up to here). */
+  get frontier(): number {
+    return this.#frontierPos;
   }
 
   precompute(maxEvents: number): boolean {

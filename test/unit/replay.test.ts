@@ -156,6 +156,22 @@ describe('Replay: state at a position', () => {
     expect(r.stateAt(events.length)).toEqual(prefix(events, events.length));
   });
 
+  it('foldCost says how much a seek would fold now, so a screen can avoid folding a long way inside a key press', () => {
+    const events = bigSession(20, 30);
+    const r = new Replay(events, { checkpointEvery: 50 });
+    expect(r.frontier).toBe(1);
+    expect(r.foldCost(400)).toBe(399);
+    r.precompute(300);
+    expect(r.frontier).toBe(301);
+    expect(r.foldCost(400)).toBe(99);
+    expect(r.foldCost(120)).toBe(20); // from the checkpoint at 100
+    r.stateAt(400);
+    expect(r.foldCost(401)).toBe(1);
+    while (!r.precompute(100));
+    expect(r.frontier).toBe(events.length);
+    expect(r.foldCost(events.length - 1)).toBeLessThan(50);
+  });
+
   it('with a 100k-event session: first state at once, and after precompute the middle matches a full fold', () => {
     const events = bigSession(500, 198); // 1 + 500 * 200 = 100,001 events
     expect(events.length).toBe(100_001);

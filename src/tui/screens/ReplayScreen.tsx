@@ -10,6 +10,8 @@ import { clamp } from '../text.js';
 
 /** Replay advances at most this often (the data layer throttles, not only Ink). */
 export const REPLAY_TICK_MS = 50;
+/** A seek that would fold more events than this in one frame shows where the fold has got to meanwhile. */
+export const MAX_FOLD_PER_FRAME = 3000;
 
 function describe(e: AuditEvent): string {
   const at = new Date(e.time).toISOString().slice(11, 19);
@@ -21,7 +23,15 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
   const ui = useUi();
   const replay = useMemo(() => new Replay(events), [events]);
   const [play, setPlay] = useState<Playback>(() => startPlayback(replay, speed ?? 1));
-  const state = useMemo(() => replay.stateAt(play.pos), [replay, play.pos]);
+  // A seek far ahead of what is folded yet (just after opening a long session) is not folded inside a key press:
+  // the screen shows the fold's progress, and the target once the background fold is near it.
+  const [folded, setFolded] = useState(replay.frontier);
+  const seeking = replay.foldCost(play.pos) > MAX_FOLD_PER_FRAME;
+  const seekingRef = useRef({ seeking, pos: play.pos, told: 0 });
+  seekingRef.current.seeking = seeking;
+  seekingRef.current.pos = play.pos;
+  const shownPos = seeking ? Math.min(play.pos, replay.frontier) : play.pos;
+  const state = useMemo(() => replay.stateAt(shownPos), [replay, shownPos, folded]);
   const [manual, setManual] = useState<{ index: number; focus: string | null } | null>(null);
   const [scroll, setScroll] = useState({ index: -1, back: 0 });
   const last = useRef(ui.services.now());
@@ -30,7 +40,15 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
   useEffect(() => {
     let id: NodeJS.Immediate | null = null;
     const step = () => {
-      id = replay.precompute(2000) ? null : setImmediate(step);
+      const done = replay.precompute(2000);
+      // While a seek waits, the screen hears of the fold's progress a few times a second, and at once when it can land.
+      const w = seekingRef.current;
+      const now = Date.now();
+      if (done || (w.seeking && (replay.foldCost(w.pos) <= MAX_FOLD_PER_FRAME || now - w.told > 250))) {
+        w.told = now;
+        setFolded(replay.frontier);
+      }
+      id = done ? null : setImmediate(step);
     };
     id = setImmediate(step);
     return () => {
@@ -104,7 +122,9 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
   const cells = timelineCells(replay, ui.width, play.pos);
   const event = replay.eventAt(play.pos);
   const marker = replay.markers.filter((m) => m.pos <= play.pos).at(-1);
-  const status = { text: `${describe(event)}${marker ? `   · last marker: ${marker.label}` : ''}`, tone: 'info' as const };
+  const status = seeking
+    ? { text: `seeking to event ${play.pos}: ${Math.round((100 * replay.frontier) / replay.length)}% of the session read…`, tone: 'info' as const }
+    : { text: `${describe(event)}${marker ? `   · last marker: ${marker.label}` : ''}`, tone: 'info' as const };
   return (
     <ScreenFrame keys={keys} status={status}>
       <ChecklistView
@@ -117,7 +137,7 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
         width={ui.width}
         height={ui.height}
         now={state.lastTime}
-        replay={{ speed: speedLabel(play.speed), playing: play.playing, pos: play.pos, length: replay.length }}
+        replay={{ speed: speedLabel(play.speed), playing: play.playing, pos: shownPos, length: replay.length }}
         footer={<Timeline width={ui.width} cells={cells} />}
         footerRows={2}
       />
