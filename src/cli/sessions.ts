@@ -2,6 +2,7 @@ import { isProcessAlive } from '../adapters/shell.js';
 import type { AuditStore, LockRow, SessionRow } from '../audit/store.js';
 import type { StoredEvent } from '../core/events.js';
 import type { SessionEntry } from '../tui/types.js';
+import { redactedParams } from '../core/sanitize.js';
 
 /** A row of `audit list`, and of the home screen's sessions. */
 export type SessionListRow = SessionEntry;
@@ -38,6 +39,7 @@ export async function sessionRows(store: AuditStore, limit: number, host: string
         running: status === 'running',
         finished: !!s.outcome,
         startedAt: s.startedAt,
+        secrets: redactedParams(s.params),
         ...(s.endedAt ? { endedAt: s.endedAt } : {}),
       };
     }),

@@ -1,6 +1,6 @@
 import { render } from 'ink';
 import { currentIdentity } from '../adapters/identity.js';
-import { formatDiagnostic } from '../core/checklist/types.js';
+import { formatDiagnostic, type ParamDef, type ParamValue } from '../core/checklist/types.js';
 import { neutralize } from '../core/sanitize.js';
 import { resolveParams } from '../core/params.js';
 import { buildPlan } from '../core/plan.js';
@@ -65,13 +65,17 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
       if (resolved.errors.length) throw new UsageError(resolved.errors.join('; '));
       const planned = buildPlan(bundle, resolved.values);
       if (planned.errors.length) throw new UsageError(planned.errors.join('; '));
-      const live = await LiveSession.start(liveDeps(ws, store), (engine) => startSession(engine, { bundle, params: resolved.values, origin, mode: 'interactive' }));
+      const live = await LiveSession.start(
+        liveDeps(ws, store),
+        (engine) => startSession(engine, { bundle, params: resolved.values, origin, mode: 'interactive' }),
+        secretParams(bundle.root.checklist.params, resolved.values),
+      );
       onSession(live);
       return live as SessionControls;
     },
-    resume: async (id) => {
+    resume: async (id, secrets) => {
       const store = await ws.openStore();
-      const live = await LiveSession.resume(liveDeps(ws, store), id);
+      const live = await LiveSession.resume(liveDeps(ws, store), id, { force: false, params: secrets ?? {} });
       onSession(live);
       return live as SessionControls;
     },
@@ -84,6 +88,11 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
       return store.readEvents(id);
     },
   };
+}
+
+/** The values of a checklist's secret parameters: kept in memory for resumes, never stored. */
+export function secretParams(defs: Record<string, ParamDef>, values: Record<string, ParamValue>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter(([k]) => defs[k]?.secret).map(([k, v]) => [k, String(v)]));
 }
 
 export interface TuiOptions {

@@ -140,3 +140,10 @@ export function mapStrings<T>(value: T, fn: (s: string) => string): T {
 export function sanitizeValue<T>(value: T, redact: Redactor = defaultRedactor): T {
   return mapStrings(value, (t) => sanitizeText(t, redact));
 }
+
+/** Parameters whose recorded value was redacted (secrets): a resume must be told them again. */
+export function redactedParams(params: Record<string, unknown>): string[] {
+  return Object.entries(params)
+    .filter(([, v]) => typeof v === 'string' && v.includes(REDACTED))
+    .map(([k]) => k);
+}

@@ -38,6 +38,8 @@ export class LiveSession {
   private result: RunResult | null = null;
   private abortReason: string | null = null;
   private busy = false;
+  /** Secret parameters (never stored): a retry or continue resumes the session and must be told them again. */
+  private secrets: Record<string, string> = {};
   /** The operator quit: whatever the engine says, the session was stopped on purpose (exit 3, resumable). */
   private quit = false;
 
@@ -49,11 +51,12 @@ export class LiveSession {
   }
 
   /** Start (the runner comes from startSession with the deps this returns) and run until it stops. */
-  static async start(deps: LiveDeps, open: (engine: EngineDeps) => Promise<SessionRunner>): Promise<LiveSession> {
+  static async start(deps: LiveDeps, open: (engine: EngineDeps) => Promise<SessionRunner>, secrets: Record<string, string> = {}): Promise<LiveSession> {
     let live: LiveSession | null = null;
     const engine = LiveSession.engineDeps(deps, () => live);
     const runner = await open(engine);
     live = new LiveSession(deps, runner.state);
+    live.secrets = secrets;
     live.abortController = engine.abort;
     live.loop(runner);
     return live;
@@ -61,7 +64,7 @@ export class LiveSession {
 
   /** Resume a stopped session and run it. */
   static async resume(deps: LiveDeps, sessionId: string, opts: Pick<ResumeInput, 'force' | 'skip' | 'params' | 'check'> = { force: false }): Promise<LiveSession> {
-    return LiveSession.start(deps, (engine) => resumeSession(engine, { sessionId, current: deps.reload, ...opts }));
+    return LiveSession.start(deps, (engine) => resumeSession(engine, { sessionId, current: deps.reload, ...opts }), opts.params ?? {});
   }
 
   private static engineDeps(deps: LiveDeps, live: () => LiveSession | null): EngineDeps & { abort: AbortController } {
@@ -160,7 +163,7 @@ export class LiveSession {
       this.set({ phase: 'starting', message: null }, true);
       const engine = LiveSession.engineDeps(this.deps, () => this);
       try {
-        const runner = await resumeSession(engine, { sessionId: this.snapshot.state.id, current: this.deps.reload, force: false, skip });
+        const runner = await resumeSession(engine, { sessionId: this.snapshot.state.id, current: this.deps.reload, force: false, skip, params: this.secrets });
         this.abortController = engine.abort;
         this.loop(runner);
       } catch (e) {

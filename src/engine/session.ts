@@ -9,7 +9,7 @@ import type { ParamValue } from '../core/checklist/types.js';
 import { formatDuration } from '../core/duration.js';
 import type { NewEvent, PlanNode, Scope, StoredEvent } from '../core/events.js';
 import { evaluateConditions } from '../core/params.js';
-import { REDACTED } from '../core/sanitize.js';
+import { redactedParams } from '../core/sanitize.js';
 import { ancestors, buildPlan } from '../core/plan.js';
 import { nextStep, reduce, reduceAll, type SessionState } from '../core/reducer.js';
 import type { Decision, StepContext, StepKind, StepOutcome } from '../steps/types.js';
@@ -181,12 +181,6 @@ export interface ResumeInput {
   params?: Record<string, string>;
 }
 
-/** Parameters whose recorded value was redacted: a resume needs them again. */
-export function redactedParams(params: Record<string, ParamValue>): string[] {
-  return Object.entries(params)
-    .filter(([, v]) => typeof v === 'string' && v.includes(REDACTED))
-    .map(([k]) => k);
-}
 
 /** Continue a session that stopped: crashed, failed, waiting for a confirmation, or interrupted. */
 export async function resumeSession(deps: EngineDeps, input: ResumeInput): Promise<SessionRunner> {
@@ -456,7 +450,7 @@ export class SessionRunner {
       if (!node) {
         await this.emit([{ type: 'session.finished', data: { outcome: 'succeeded' } }]);
         const took = formatDuration(this.state.lastTime - this.state.startedAt);
-        return { exitCode: 0, state: this.state, message: `${this.state.checklist.title}: all steps done in ${took}` };
+        return { exitCode: 0, state: this.state, message: `all steps done in ${took} (${this.state.checklist.title})` };
       }
       // An include whose condition does not hold skips everything inside it.
       let skipped = false;

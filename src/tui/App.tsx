@@ -32,14 +32,14 @@ export interface ScreenKeys {
 }
 
 type Bar =
-  | { kind: 'prompt'; label: string; value: string; required: string | null; error?: string; onSubmit(value: string): void }
+  | { kind: 'prompt'; label: string; value: string; required: string | null; error?: string; secret?: boolean; onSubmit(value: string): void }
   | { kind: 'dialog'; question: string; onYes(): void };
 
 export interface Ui {
   /** Ask a yes/no question in the message line (no is the default). */
   ask(question: string, onYes: () => void): void;
-  /** Ask for a line of text; `required` is the complaint when it is left empty. */
-  prompt(label: string, onSubmit: (value: string) => void, required?: string): void;
+  /** Ask for a line of text; `required` is the complaint when it is left empty; a `secret` is shown as dots. */
+  prompt(label: string, onSubmit: (value: string) => void, required?: string, opts?: { secret?: boolean }): void;
   flash(text: string, tone?: 'info' | 'error'): void;
   go(route: Route): void;
   exit(code: number): void;
@@ -104,7 +104,7 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
   const ui = useMemo<Ui>(
     () => ({
       ask: (question, onYes) => setBar({ kind: 'dialog', question, onYes }),
-      prompt: (label, onSubmit, required) => setBar({ kind: 'prompt', label, value: '', required: required ?? null, onSubmit }),
+      prompt: (label, onSubmit, required, opts) => setBar({ kind: 'prompt', label, value: '', required: required ?? null, secret: !!opts?.secret, onSubmit }),
       flash: (text, tone = 'info') => setMessage({ text, tone }),
       go: (r) => {
         setMessage(null);
@@ -171,6 +171,11 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
         if (command === 'prompt.submit') {
           const value = b.value.trim();
           if (!value && b.required) return setBar({ ...b, error: b.required });
+          // A secret is taken as typed: spaces may be part of it.
+          if (b.secret) {
+            setBar(null);
+            return b.onSubmit(b.value);
+          }
           setBar(null);
           return b.onSubmit(value);
         }
@@ -261,7 +266,7 @@ export function ScreenFrame({ keys, children, status }: { keys: ScreenKeys; chil
     bar?.kind === 'prompt'
       ? bar.error
         ? { text: `${bar.label}: █  ✖ ${bar.error}`, tone: 'error' as const, from: 'start' as const }
-        : { text: `${bar.label}: ${screenLine(bar.value)}█`, tone: 'ask' as const, from: 'end' as const }
+        : { text: `${bar.label}: ${bar.secret ? '•'.repeat(bar.value.length) : screenLine(bar.value)}█`, tone: 'ask' as const, from: 'end' as const }
       : bar?.kind === 'dialog'
         ? { text: `${bar.question} [y/N]`, tone: 'ask' as const, from: 'start' as const }
         : (message ?? status)

@@ -44,6 +44,8 @@ export interface SessionEntry {
   finished: boolean;
   startedAt: number;
   endedAt?: number;
+  /** Secret parameters a resume must be told again. */
+  secrets: string[];
 }
 
 export interface HomeData {
@@ -59,7 +61,8 @@ export interface AppServices {
   now(): number;
   home(): Promise<HomeData>;
   start(checklistId: string, params: Record<string, string>): Promise<SessionControls>;
-  resume(sessionId: string): Promise<SessionControls>;
+  /** Resume a stopped session; `secrets` are its secret parameters, asked again (the log never held them). */
+  resume(sessionId: string, secrets?: Record<string, string>): Promise<SessionControls>;
   events(sessionId: string): Promise<AuditEvent[]>;
   /** Full validation of one checklist (steps, includes): null when it loads, else why not. */
   check(checklistId: string): Promise<string | null>;

@@ -48,6 +48,24 @@ steps:
     run: ["echo", "releasing \${version} to \${environment}"]
 `;
 
+const SECRET = `id: secret
+title: Uses a token
+params:
+  token: {type: string, required: true, secret: true, description: API token}
+steps:
+  - id: use
+    title: Use the token
+    kind: run
+    run: test "$COCKPIT_PARAM_TOKEN" = "tok-3141-5926" && echo "token ok"
+  - id: check
+    title: Check by hand
+    kind: confirm
+  - id: again
+    title: Use it again once the flag is there
+    kind: run
+    run: test "$COCKPIT_PARAM_TOKEN" = "tok-3141-5926" && test -f flag.txt && echo "again ok"
+`;
+
 let repo: ReturnType<typeof tempRepo>;
 let app: Rendered | null = null;
 let sessions: LiveSession[] = [];
@@ -79,7 +97,7 @@ async function start(a: Rendered, id: string): Promise<void> {
 
 beforeEach(() => {
   process.env.COCKPIT_OPERATOR = 'alice';
-  repo = tempRepo({ walk: WALK, form: FORM });
+  repo = tempRepo({ walk: WALK, form: FORM, secret: SECRET });
   sessions = [];
   exitCode = null;
 });
@@ -214,6 +232,47 @@ describe('the checklist screen, live', () => {
       ['step.interrupted', 'approval', 'stopped by the operator'],
       ['session.paused', 'approval', 'operator'],
     ]);
+  });
+});
+
+describe('secret parameters', () => {
+  it('are typed as dots, reach the commands, are asked again to resume from home, and are known to a retry; never on screen or in the log', async () => {
+    let a = open();
+    await waitFor(a, 'Checklists');
+    for (let i = 0; i < 20 && !/› secret\b/.test(frame(a)); i++) await press(a, 'j');
+    await press(a, KEY.enter);
+    await waitFor(a, 'Start Uses a token');
+    await type(a, 'tok-3141-5926');
+    expect(frame(a)).toMatch(/token\s+•{13}/);
+    await press(a, KEY.enter);
+    await waitFor(a, 'WAITING FOR YOU');
+    await press(a, 'k');
+    expect(await waitFor(a, 'token ok')).not.toContain('tok-3141');
+    await press(a, 'q');
+    await waitFor(a, '[y/N]');
+    await press(a, 'y');
+    await until(() => exitCode !== null);
+    a.unmount();
+
+    exitCode = null;
+    a = open();
+    let f = await waitFor(a, /stopped \(resumable\)/);
+    await press(a, KEY.enter);
+    f = await waitFor(a, "needs its secret parameter 'token' again (never stored)");
+    await type(a, 'tok-3141-5926');
+    expect(frame(a)).toMatch(/again \(never stored\): •{13}█/);
+    await press(a, KEY.enter);
+    await waitFor(a, 'WAITING FOR YOU');
+    await press(a, KEY.enter);
+    f = await waitFor(a, '[FAILED]');
+    writeFileSync(path.join(repo.dir, 'flag.txt'), 'ok\n');
+    await press(a, 'r');
+    f = await waitFor(a, '[DONE]');
+    expect(f).toContain('all steps done in');
+    expect(await waitFor(a, 'again ok')).not.toContain('tok-3141');
+    const log = JSON.stringify(await events());
+    expect(log).not.toContain('tok-3141');
+    expect(log).toContain('[REDACTED]');
   });
 });
 

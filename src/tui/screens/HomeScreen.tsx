@@ -82,16 +82,32 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
     if (session) {
       if (session.running) return ui.flash(`session ${session.id} is running in another cockpit (${session.operator}); r replays what it has done so far`, 'error');
       if (!session.resumable) return ui.flash(`session ${session.id} has finished (${session.status}); r replays it`, 'info');
-      setBusy(true);
-      ui.flash(`resuming ${session.id}…`);
-      ui.services.resume(session.id).then(
-        (controls) => ui.go({ name: 'session', controls }),
-        (e: Error) => {
-          setBusy(false);
-          ui.flash(e.message, 'error');
-        },
-      );
+      // Secret parameters were never stored: ask for each again (shown as dots), then resume.
+      const secrets: Record<string, string> = {};
+      const ask = (i: number) => {
+        const name = session.secrets[i];
+        if (name === undefined) return resume(secrets);
+        const got = (value: string) => {
+          secrets[name] = value;
+          ask(i + 1);
+        };
+        ui.prompt(`${session.id} needs its secret parameter '${name}' again (never stored)`, got, `'${name}' is required to resume`, { secret: true });
+      };
+      return ask(0);
     }
+  };
+
+  const resume = (secrets: Record<string, string>) => {
+    if (!session) return;
+    setBusy(true);
+    ui.flash(`resuming ${session.id}…`);
+    ui.services.resume(session.id, secrets).then(
+      (controls) => ui.go({ name: 'session', controls }),
+      (e: Error) => {
+        setBusy(false);
+        ui.flash(e.message, 'error');
+      },
+    );
   };
 
   const replay = () => {
