@@ -1,4 +1,5 @@
 import { render } from 'ink';
+import path from 'node:path';
 import { currentIdentity } from '../adapters/identity.js';
 import { formatDiagnostic, type ParamDef, type ParamValue } from '../core/checklist/types.js';
 import { neutralize } from '../core/sanitize.js';
@@ -81,7 +82,9 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
     },
     check: async (id) => {
       const r = ws.loadBundle(ws.sourceFor(id).source);
-      return r.bundle ? null : `${r.diagnostics.length} problem(s): ${r.diagnostics[0] ? formatDiagnostic(r.diagnostics[0]) : ''}`;
+      const d = r.diagnostics[0];
+      if (r.bundle || !d) return null;
+      return `${path.basename(d.file)}:${d.line}:${d.column}: ${d.message}${r.diagnostics.length > 1 ? ` (+${r.diagnostics.length - 1} more)` : ''}; cockpit checklist validate lists all`;
     },
     events: async (id) => {
       const store = await ws.openStore();

@@ -63,6 +63,8 @@ export const BINDINGS: readonly Binding[] = [
   { command: 'home.open', layer: 'home', keys: ['enter'], hint: 'start/resume', description: 'start the selected checklist (asks its parameters), or resume the selected session', bar: true },
   { command: 'home.replay', layer: 'home', keys: ['r'], hint: 'replay', description: 'replay the selected session from its audit log', bar: true },
   { command: 'home.switch', layer: 'home', keys: ['tab'], hint: 'switch list', description: 'switch between sessions and checklists', bar: true },
+  { command: 'home.filter', layer: 'home', keys: ['/'], hint: 'filter', description: 'show only sessions and checklists matching a text (id, checklist, parameters, operator, status, title)', bar: true },
+  { command: 'home.clear-filter', layer: 'home', keys: ['esc'], hint: 'clear filter', description: 'show everything again', bar: true },
   { command: 'move.down', layer: 'home', keys: ['down', 'j'], hint: 'down', description: 'next item' },
   { command: 'move.up', layer: 'home', keys: ['up', 'k'], hint: 'up', description: 'previous item' },
   { command: 'move.first', layer: 'home', keys: ['g', 'home'], hint: 'first', description: 'first item' },

@@ -276,6 +276,30 @@ describe('secret parameters', () => {
   });
 });
 
+describe('the home screen', () => {
+  it('/ filters both lists, esc shows all again; a checklist that does not load is marked and cannot be started', async () => {
+    repo.write('checklists/broken.yaml', 'id: broken\ntitle: Broken one\nsteps:\n  - id: a\n    title: A\n    kind: teleport\n');
+    const a = open();
+    let f = await waitFor(a, /broken\s+✖ does not load Broken one/);
+    expect(f).toMatch(/Checklists \(13\)/);
+    await press(a, '/');
+    await waitFor(a, 'Filter sessions and checklists');
+    await type(a, 'WALK');
+    await press(a, KEY.enter);
+    f = await waitFor(a, "Checklists (1 of 13 matching 'WALK')");
+    expect(f).toMatch(/› walk\s+Walk through/);
+    expect(f).not.toContain('Broken one');
+    expect(f).toContain('HOME /WALK');
+    await press(a, KEY.esc);
+    await settle();
+    f = await waitFor(a, 'Checklists (13)');
+    await press(a, 'g');
+    f = await waitFor(a, /› broken/);
+    await press(a, KEY.enter);
+    expect(await waitFor(a, 'broken does not load: broken.yaml:6:')).toMatch(/teleport/);
+  });
+});
+
 describe('the help overlay', () => {
   it('? opens every key of the screen (from the keymap), esc closes it and the screen is as it was', async () => {
     const a = open();

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { formatDuration } from '../../core/duration.js';
 import { ScreenFrame, useUi, type ScreenKeys } from '../App.js';
 import { ago, clamp, screenLine, windowAround } from '../text.js';
@@ -7,6 +7,9 @@ import { useTheme } from '../theme.js';
 import type { HomeData, SessionEntry } from '../types.js';
 
 type Focus = 'sessions' | 'checklists';
+
+/** How often the home screen reads the sessions again. */
+export const HOME_REFRESH_MS = 5000;
 
 function statusGlyph(s: SessionEntry): string {
   if (s.running) return '▶';
@@ -23,6 +26,21 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   const [focus, setFocus] = useState<Focus>(initial && !initial.sessions.length ? 'checklists' : 'sessions');
   const [sel, setSel] = useState({ sessions: 0, checklists: 0 });
   const [busy, setBusy] = useState(false);
+  const [filter, setFilter] = useState('');
+  const [broken, setBroken] = useState<Record<string, string>>({});
+
+  // Sessions change while the home screen is open (another cockpit runs one, one crashes): read them again now and then.
+  const loaded = data !== null;
+  useEffect(() => {
+    if (!loaded) return;
+    const id = setInterval(() => {
+      ui.services.home().then(
+        (d) => setData(d),
+        () => undefined,
+      );
+    }, HOME_REFRESH_MS);
+    return () => clearInterval(id);
+  }, [loaded, ui.services]);
 
   useEffect(() => {
     if (initial) return;
@@ -54,8 +72,8 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
       for (const id of ids.split(',')) {
         await new Promise((r) => setImmediate(r));
         if (!live) return;
-        const broken = await ui.services.check(id).catch((e: Error) => e.message);
-        if (live && broken) setData((d) => d && { ...d, checklists: d.checklists.map((c) => (c.id === id ? { ...c, broken } : c)) });
+        const why = await ui.services.check(id).catch((e: Error) => e.message);
+        if (live && why) setBroken((b) => ({ ...b, [id]: why }));
       }
     })();
     return () => {
@@ -63,10 +81,19 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
     };
   }, [ids, ui.services]);
 
-  const list = focus === 'sessions' ? (data?.sessions ?? []) : (data?.checklists ?? []);
+  const needle = filter.trim().toLowerCase();
+  const sessions = useMemo(
+    () => (data?.sessions ?? []).filter((x) => !needle || [x.id, x.checklist, x.params, x.operator, x.status].some((v) => v.toLowerCase().includes(needle))),
+    [data, needle],
+  );
+  const checklists = useMemo(
+    () => (data?.checklists ?? []).filter((x) => !needle || [x.id, x.title, x.origin].some((v) => v.toLowerCase().includes(needle))),
+    [data, needle],
+  );
+  const list = focus === 'sessions' ? sessions : checklists;
   const index = clamp(sel[focus], 0, Math.max(0, list.length - 1));
-  const session = focus === 'sessions' ? data?.sessions[index] : undefined;
-  const checklist = focus === 'checklists' ? data?.checklists[index] : undefined;
+  const session = focus === 'sessions' ? sessions[index] : undefined;
+  const checklist = focus === 'checklists' ? checklists[index] : undefined;
 
   const move = useCallback(
     (to: number) => setSel((s) => ({ ...s, [focus]: clamp(to, 0, Math.max(0, list.length - 1)) })),
@@ -76,7 +103,8 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   const open = () => {
     if (busy) return;
     if (checklist) {
-      if (checklist.broken) return ui.flash(`${checklist.id} does not load: ${checklist.broken}`, 'error');
+      const why = checklist.broken ?? broken[checklist.id];
+      if (why) return ui.flash(`${checklist.id} does not load: ${why}`, 'error');
       return ui.go({ name: 'form', checklist });
     }
     if (session) {
@@ -124,11 +152,12 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
 
   const keys: ScreenKeys = {
     layer: 'home',
-    mode: 'HOME',
+    mode: filter ? `HOME /${filter}` : 'HOME',
     available: (c) => {
       if (c === 'home.replay') return !!session;
       if (c === 'home.switch') return !!data;
       if (c === 'home.open') return !!(session || checklist);
+      if (c === 'home.clear-filter') return !!filter;
       return true;
     },
     onCommand: (c) => {
@@ -147,13 +176,21 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
           return open();
         case 'home.replay':
           return replay();
+        case 'home.filter':
+          return ui.prompt('Filter sessions and checklists (↵ applies, empty shows all)', (v) => {
+            setFilter(v);
+            setSel({ sessions: 0, checklists: 0 });
+          });
+        case 'home.clear-filter':
+          setFilter('');
+          return setSel({ sessions: 0, checklists: 0 });
       }
     },
   };
 
   const width = ui.width;
   const body = ui.height - 1;
-  const sessionRows = data ? clamp(data.sessions.length + 1, 2, Math.floor((body - 2) / 2)) : 2;
+  const sessionRows = data ? clamp(sessions.length + 1, 2, Math.floor((body - 2) / 2)) : 2;
   const checklistRows = Math.max(2, body - 2 - sessionRows);
   const now = ui.services.now();
 
@@ -166,9 +203,10 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   let sessionsView;
   if (!data) sessionsView = <Text color={t.muted}>{error ? `cannot read the audit log: ${screenLine(error)}` : 'reading the audit log…'}</Text>;
   else if (!data.sessions.length) sessionsView = <Text color={t.muted}>no sessions yet: pick a checklist below and press ↵ to start one</Text>;
+  else if (!sessions.length) sessionsView = <Text color={t.muted}>no session matches '{screenLine(filter)}' (esc shows all)</Text>;
   else {
-    const w = windowAround(data.sessions.length, focus === 'sessions' ? index : 0, sessionRows);
-    sessionsView = data.sessions.slice(w.start, w.end).map((s, k) => {
+    const w = windowAround(sessions.length, focus === 'sessions' ? index : 0, sessionRows);
+    sessionsView = sessions.slice(w.start, w.end).map((s, k) => {
       const i = w.start + k;
       const selected = focus === 'sessions' && i === index;
       const took = s.endedAt ? formatDuration(s.endedAt - s.startedAt) : s.running ? 'running' : '';
@@ -187,16 +225,17 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
 
   let checklistsView;
   if (!data) checklistsView = null;
+  else if (!checklists.length) checklistsView = <Text color={t.muted}>no checklist matches '{screenLine(filter)}' (esc shows all)</Text>;
   else {
-    const w = windowAround(data.checklists.length, focus === 'checklists' ? index : 0, checklistRows);
-    checklistsView = data.checklists.slice(w.start, w.end).map((c, k) => {
+    const w = windowAround(checklists.length, focus === 'checklists' ? index : 0, checklistRows);
+    checklistsView = checklists.slice(w.start, w.end).map((c, k) => {
       const i = w.start + k;
       const selected = focus === 'checklists' && i === index;
       const params = Object.keys(c.params);
       return (
         <Box key={c.id} height={1} width={width}>
           <Text wrap="truncate-end" inverse={selected}>
-            {selected ? '›' : ' '} {screenLine(c.id).padEnd(20)} {c.broken ? <Text color={t.danger}>✖ does not load </Text> : null}
+            {selected ? '›' : ' '} {screenLine(c.id).padEnd(20)} {(c.broken ?? broken[c.id]) ? <Text color={t.danger}>✖ does not load </Text> : null}
             {screenLine(c.title)}
             <Text color={t.muted}>
               {params.length ? `  (${params.join(', ')})` : ''} · {c.origin}
@@ -215,11 +254,11 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
           {data ? ` · ${screenLine(data.repoDir)} · audit ${screenLine(data.auditLocation)} · operator ${screenLine(ui.services.operator)}` : ''}
         </Text>
       </Text>
-      {section(`Sessions${data ? ` (${data.sessions.length}, resumable first)` : ''}`, focus === 'sessions')}
+      {section(`Sessions${data ? ` (${needle ? `${sessions.length} of ${data.sessions.length} matching '${screenLine(filter)}'` : `${data.sessions.length}`}, resumable first)` : ''}`, focus === 'sessions')}
       <Box flexDirection="column" height={sessionRows} overflow="hidden">
         {sessionsView}
       </Box>
-      {section(`Checklists${data ? ` (${data.checklists.length})` : ''}`, focus === 'checklists')}
+      {section(`Checklists${data ? ` (${needle ? `${checklists.length} of ${data.checklists.length} matching '${screenLine(filter)}'` : data.checklists.length})` : ''}`, focus === 'checklists')}
       <Box flexDirection="column" height={checklistRows} overflow="hidden">
         {checklistsView}
       </Box>
