@@ -38,6 +38,8 @@ export class LiveSession {
   private result: RunResult | null = null;
   private abortReason: string | null = null;
   private busy = false;
+  /** The intent being carried out (a resume starting, a note or an abort being recorded): a quit waits for it. */
+  private acting: Promise<void> = Promise.resolve();
   /** Secret parameters (never stored): a retry or continue resumes the session and must be told them again. */
   private secrets: Record<string, string> = {};
   /** The operator quit: whatever the engine says, the session was stopped on purpose (exit 3, resumable). */
@@ -150,7 +152,7 @@ export class LiveSession {
   private act(fn: () => Promise<void>): void {
     if (this.busy) return;
     this.busy = true;
-    fn()
+    this.acting = fn()
       .catch((e: Error) => this.set({ message: { text: e instanceof EngineError ? e.message : `internal error: ${e.message}`, tone: 'error' } }, true))
       .finally(() => {
         this.busy = false;
@@ -222,6 +224,8 @@ export class LiveSession {
   /** Quit: stop the running step, or leave the question open; the session stays resumable. */
   stop = async (): Promise<void> => {
     this.quit = true;
+    // A resume that is starting ends in a running loop, stopped just below; a note or abort being written lands first.
+    await this.acting;
     if (this.pending) {
       this.abortController.abort();
       this.answer({ decision: 'unavailable', hint: `cockpit resume ${this.snapshot.state.id}` });

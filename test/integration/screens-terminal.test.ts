@@ -96,7 +96,7 @@ describe.skipIf(!tmuxOk.ok)(`the full-screen cockpit in a real terminal (tmux)${
     // No sessions yet: the home focuses the checklist list, the first row (the repo's own `demo`) selected.
     expect(s).toContain('no sessions yet');
     expect(s).toMatch(new RegExp(`^› demo\\s+${TITLE}\\s+\\(version, environment\\) · this repo$`, 'm'));
-    expect(s).toMatch(/HOME\s+↵ start\/resume\s+tab switch list\s+\? help\s+q quit/);
+    expect(s).toMatch(/HOME\s+↵ start\/resume\s+tab switch list\s+\/ filter\s+\? help\s+q quit/);
     expect(s).not.toMatch(/r replay/); // no session to replay
     term!.send('Enter');
 
