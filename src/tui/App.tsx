@@ -88,8 +88,20 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
   const [bar, setBar] = useState<Bar | null>(null);
   const [message, setMessage] = useState<{ text: string; tone: 'info' | 'error' } | null>(null);
   const keysRef = useRef<ScreenKeys | null>(null);
+  // Keys can arrive faster than renders (several in one chunk of input): the handler reads and writes these refs,
+  // so a second key sees what the first one did, not the state of the last render.
   const barRef = useRef<Bar | null>(null);
   barRef.current = bar;
+  const helpRef = useRef(false);
+  helpRef.current = help;
+  const setBarNow = useCallback((next: Bar | null) => {
+    barRef.current = next;
+    setBar(next);
+  }, []);
+  const setHelpNow = useCallback((next: boolean) => {
+    helpRef.current = next;
+    setHelp(next);
+  }, []);
   const quitting = useRef(false);
 
   const finish = useCallback(
@@ -103,12 +115,12 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
   const height = Math.max(1, size.rows - 1);
   const ui = useMemo<Ui>(
     () => ({
-      ask: (question, onYes) => setBar({ kind: 'dialog', question, onYes }),
-      prompt: (label, onSubmit, required, opts) => setBar({ kind: 'prompt', label, value: '', required: required ?? null, secret: !!opts?.secret, onSubmit }),
+      ask: (question, onYes) => setBarNow({ kind: 'dialog', question, onYes }),
+      prompt: (label, onSubmit, required, opts) => setBarNow({ kind: 'prompt', label, value: '', required: required ?? null, secret: !!opts?.secret, onSubmit }),
       flash: (text, tone = 'info') => setMessage({ text, tone }),
       go: (r) => {
         setMessage(null);
-        setBar(null);
+        setBarNow(null);
         setRoute(r);
       },
       exit: finish,
@@ -121,7 +133,7 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
       width: size.columns,
       height: height - 2,
     }),
-    [finish, services, size.columns, height],
+    [finish, services, size.columns, height, setBarNow],
   );
 
   const readyOnce = useRef(onReady);
@@ -135,14 +147,15 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
       void then().finally(() => finish(-1));
     };
     if (!q) return go(async () => undefined);
-    setBar({ kind: 'dialog', question: q.question, onYes: () => go(q.then) });
-  }, [finish]);
+    setBarNow({ kind: 'dialog', question: q.question, onYes: () => go(q.then) });
+  }, [finish, setBarNow]);
 
   const onInput = useCallback(
     (input: string, key: Key) => {
       const k = toKeyPress(input, key);
       const screen = keysRef.current;
       const b = barRef.current;
+      const help = helpRef.current;
       const layers: Layer[] = [];
       if (help) layers.push('help');
       else if (b) layers.push(b.kind);
@@ -152,34 +165,34 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
       const command = resolveKey(b?.kind === 'prompt' && !(key.ctrl && input === 'c') ? ['prompt'] : layers, k, (c) =>
         c.startsWith('help.') || c.startsWith('dialog.') || c.startsWith('prompt.') || c === 'quit' ? true : (screen?.available(c) ?? false),
       );
-      if (command === 'help.open') return setHelp(true);
-      if (command === 'help.close') return setHelp(false);
+      if (command === 'help.open') return setHelpNow(true);
+      if (command === 'help.close') return setHelpNow(false);
       if (command === 'quit') {
-        setBar(null);
+        setBarNow(null);
         return quit();
       }
       if (b?.kind === 'dialog') {
         if (command === 'dialog.yes') {
-          setBar(null);
+          setBarNow(null);
           b.onYes();
-        } else if (command === 'dialog.no') setBar(null);
+        } else if (command === 'dialog.no') setBarNow(null);
         return;
       }
       if (b?.kind === 'prompt') {
-        if (command === 'prompt.cancel') return setBar(null);
-        if (command === 'prompt.erase') return setBar({ ...b, value: b.value.slice(0, -1) });
+        if (command === 'prompt.cancel') return setBarNow(null);
+        if (command === 'prompt.erase') return setBarNow({ ...b, value: b.value.slice(0, -1) });
         if (command === 'prompt.submit') {
           const value = b.value.trim();
-          if (!value && b.required) return setBar({ ...b, error: b.required });
+          if (!value && b.required) return setBarNow({ ...b, error: b.required });
           // A secret is taken as typed: spaces may be part of it.
           if (b.secret) {
-            setBar(null);
+            setBarNow(null);
             return b.onSubmit(b.value);
           }
-          setBar(null);
+          setBarNow(null);
           return b.onSubmit(value);
         }
-        if (input && !key.ctrl && !key.meta && !key.escape) setBar({ ...b, value: b.value + input.replace(/[\r\n]/g, ' '), error: undefined });
+        if (input && !key.ctrl && !key.meta && !key.escape) setBarNow({ ...b, value: b.value + input.replace(/[\r\n]/g, ' '), error: undefined });
         return;
       }
       if (help || !screen) return;
@@ -189,7 +202,7 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
       }
       if (input && !key.ctrl && !key.meta && screen.onText) screen.onText(input);
     },
-    [help, quit],
+    [quit, setBarNow, setHelpNow],
   );
 
   // One input handler for the whole app; off when there is no terminal to read keys from.

@@ -167,7 +167,9 @@ describe('the checklist screen, live', () => {
     expect(await waitFor(a, "Skip 'approval': why?")).toContain('TYPE');
     await press(a, KEY.enter);
     expect(await waitFor(a, '✖ a skip needs a reason')).toContain("Skip 'approval': why?");
-    await type(a, 'approved on the phone');
+    // Typed faster than the screen renders: every key counts.
+    for (const ch of 'approved on the phone') a.stdin.write(ch);
+    await waitFor(a, 'why? (required, recorded): approved on the phone█');
     await press(a, KEY.enter);
     const f = await waitFor(a, /› 3 \? Announce/);
     expect(f).toMatch(/↷ Approval from a senior/);
@@ -331,7 +333,8 @@ describe('the parameter form', () => {
     await press(a, KEY.enter);
     f = await waitFor(a, '✖ version is required');
     expect(f).toContain('1 value(s) to fix before form can start');
-    await type(a, 'two');
+    for (const ch of 'two') a.stdin.write(ch);
+    await waitFor(a, /› version\s+two█/);
     await press(a, KEY.enter);
     f = await waitFor(a, "✖ parameter 'version' expects a semantic version like 2.3.1");
     expect((await events()).length).toBe(0);

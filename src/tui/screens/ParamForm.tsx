@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import type { ParamDef } from '../../core/checklist/types.js';
 import { coerceParam } from '../../core/params.js';
 import { ScreenFrame, useUi, type ScreenKeys } from '../App.js';
@@ -41,9 +41,15 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
   const def = name ? checklist.params[name] : undefined;
   const choiceField = def && (def.type === 'enum' || def.type === 'boolean');
 
-  const set = (value: string) => {
+  // Values change through `valuesRef` as well as state: keys can arrive faster than renders, and each must see the
+  // value the one before it made.
+  const valuesRef = useRef(values);
+  valuesRef.current = values;
+  const set = (change: (old: string) => string) => {
     if (!name || !def) return;
-    setValues((v) => ({ ...v, [name]: value }));
+    const value = change(valuesRef.current[name] ?? '');
+    valuesRef.current = { ...valuesRef.current, [name]: value };
+    setValues(valuesRef.current);
     // A complaint goes away as soon as the value is good; it only appears on leaving the field or submitting.
     if (errors[name]) setErrors((e) => ({ ...e, [name]: checkField(name, def, value) }));
   };
@@ -85,11 +91,11 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
         case 'form.prev':
           return leave(field - 1);
         case 'form.choice-next':
-          return def && set(cycle(def, values[name], 1));
+          return def && set((old) => cycle(def, old, 1));
         case 'form.choice-prev':
-          return def && set(cycle(def, values[name], -1));
+          return def && set((old) => cycle(def, old, -1));
         case 'form.erase':
-          return set((values[name] ?? '').slice(0, -1));
+          return set((old) => old.slice(0, -1));
         case 'form.submit':
           return submit();
         case 'form.cancel':
@@ -98,7 +104,7 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
     },
     onText: (text) => {
       if (!def || choiceField) return;
-      set((values[name] ?? '') + text.replace(/[\r\n\t]/g, ''));
+      set((old) => old + text.replace(/[\r\n\t]/g, ''));
     },
   };
 
