@@ -120,8 +120,10 @@ describe('the checklist screen, live', () => {
     expect(f).toContain('A senior developer must approve every production release.');
     expect(f).toMatch(/› 2 \? Approval from a senior/);
     expect(f).toContain('↵ do/confirm');
-    // The output of the step that ran is one key away.
-    await press(a, 'k');
+    // Keys faster than renders all count: two downs, then three ups reach the first step and its output.
+    for (const k of ['j', 'j']) a.stdin.write(k);
+    await waitFor(a, /› 4 · Needs the flag file/);
+    for (const k of ['k', 'k', 'k']) a.stdin.write(k);
     expect(await waitFor(a, 'built')).toMatch(/Output: 2 lines/);
     await press(a, KEY.enter);
     f = await waitFor(a, /› 3 \? Announce/);

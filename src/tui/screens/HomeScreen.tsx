@@ -95,10 +95,12 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   const session = focus === 'sessions' ? sessions[index] : undefined;
   const checklist = focus === 'checklists' ? checklists[index] : undefined;
 
-  const move = useCallback(
-    (to: number) => setSel((s) => ({ ...s, [focus]: clamp(to, 0, Math.max(0, list.length - 1)) })),
+  // Updates of the previous selection: keys that arrive faster than renders all count.
+  const moveBy = useCallback(
+    (delta: number) => setSel((s) => ({ ...s, [focus]: clamp(clamp(s[focus], 0, Math.max(0, list.length - 1)) + delta, 0, Math.max(0, list.length - 1)) })),
     [focus, list.length],
   );
+  const moveTo = useCallback((to: number) => setSel((s) => ({ ...s, [focus]: clamp(to, 0, Math.max(0, list.length - 1)) })), [focus, list.length]);
 
   const open = () => {
     if (busy) return;
@@ -163,13 +165,13 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
     onCommand: (c) => {
       switch (c) {
         case 'move.down':
-          return move(index + 1);
+          return moveBy(1);
         case 'move.up':
-          return move(index - 1);
+          return moveBy(-1);
         case 'move.first':
-          return move(0);
+          return moveTo(0);
         case 'move.last':
-          return move(list.length - 1);
+          return moveTo(list.length - 1);
         case 'home.switch':
           return setFocus((f) => (f === 'sessions' ? 'checklists' : 'sessions'));
         case 'home.open':

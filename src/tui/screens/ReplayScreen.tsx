@@ -6,7 +6,7 @@ import { ChecklistView, checklistLayout } from '../components/ChecklistView.js';
 import { pageOf } from '../components/OutputPane.js';
 import { Timeline } from '../components/Timeline.js';
 import { focusPath } from '../model.js';
-import { clamp } from '../text.js';
+import { useStepSelection } from '../selection.js';
 
 /** Replay advances at most this often (the data layer throttles, not only Ink). */
 export const REPLAY_TICK_MS = 50;
@@ -32,8 +32,6 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
   seekingRef.current.pos = play.pos;
   const shownPos = seeking ? Math.min(play.pos, replay.frontier) : play.pos;
   const state = useMemo(() => replay.stateAt(shownPos), [replay, shownPos, folded]);
-  const [manual, setManual] = useState<{ index: number; focus: string | null } | null>(null);
-  const [scroll, setScroll] = useState({ index: -1, back: 0 });
   const last = useRef(ui.services.now());
 
   // Checkpoints are folded in small slices after the first frame, so a seek later folds at most one slice.
@@ -70,10 +68,8 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
 
   const focus = focusPath(state, null);
   const focusIndex = focus ? (state.index[focus] ?? 0) : 0;
-  const selected = manual && manual.focus === focus ? manual.index : focusIndex;
-  const outputScroll = scroll.index === selected ? scroll.back : 0;
+  const { selected, outputScroll, moveBy, scrollBy } = useStepSelection(state.plan.length, focus, focusIndex);
   const layout = checklistLayout(ui.width, ui.height, 2);
-  const select = (i: number) => setManual({ index: clamp(i, 0, state.plan.length - 1), focus });
 
   useEffect(() => ui.ready(), [ui]);
 
@@ -106,13 +102,13 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
           return to !== null && setPlay((p) => ({ ...seek(replay, p, to), playing: false }));
         }
         case 'move.down':
-          return select(selected + 1);
+          return moveBy(1);
         case 'move.up':
-          return select(selected - 1);
+          return moveBy(-1);
         case 'output.up':
-          return setScroll({ index: selected, back: outputScroll + pageOf(layout.output) });
+          return scrollBy(pageOf(layout.output));
         case 'output.down':
-          return setScroll({ index: selected, back: Math.max(0, outputScroll - pageOf(layout.output)) });
+          return scrollBy(-pageOf(layout.output));
         case 'back':
           return ui.go({ name: 'home' });
       }

@@ -1,9 +1,9 @@
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useEffect, useSyncExternalStore } from 'react';
 import { ScreenFrame, useUi, type ScreenKeys } from '../App.js';
 import { ChecklistView, checklistLayout } from '../components/ChecklistView.js';
 import { pageOf } from '../components/OutputPane.js';
 import { focusPath } from '../model.js';
-import { clamp } from '../text.js';
+import { useStepSelection } from '../selection.js';
 import { useTicker } from '../ticker.js';
 import type { SessionControls } from '../types.js';
 
@@ -14,11 +14,7 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
   const { state, phase, asking } = view;
   const focus = focusPath(state, asking);
   const focusIndex = focus ? (state.index[focus] ?? 0) : Math.max(0, state.plan.length - 1);
-  // The selection follows the step the session is at, until the operator moves it; it follows again once that step changes.
-  const [manual, setManual] = useState<{ index: number; focus: string | null } | null>(null);
-  const selected = manual && manual.focus === focus ? manual.index : focusIndex;
-  const [scroll, setScroll] = useState({ index: -1, back: 0 });
-  const outputScroll = scroll.index === selected ? scroll.back : 0;
+  const { selected, outputScroll, moveBy, moveTo, scrollBy } = useStepSelection(state.plan.length, focus, focusIndex);
   const now = useTicker(phase === 'running' || phase === 'asking' || phase === 'starting', ui.services.now);
   const active = phase === 'running' || phase === 'asking' || phase === 'stopping' || phase === 'starting';
   const stopped = phase === 'paused';
@@ -26,8 +22,6 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
   const node = state.plan[selected];
   const layout = checklistLayout(ui.width, ui.height);
 
-  const select = (i: number) => setManual({ index: clamp(i, 0, state.plan.length - 1), focus });
-  const scrollBy = (d: number) => setScroll({ index: selected, back: Math.max(0, outputScroll + d) });
   const target = asking?.path ?? state.pause?.stepId ?? focus;
 
   useEffect(() => ui.ready(), [ui]);
@@ -54,13 +48,13 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
     onCommand: (c) => {
       switch (c) {
         case 'move.down':
-          return select(selected + 1);
+          return moveBy(1);
         case 'move.up':
-          return select(selected - 1);
+          return moveBy(-1);
         case 'move.first':
-          return select(0);
+          return moveTo(0);
         case 'move.last':
-          return select(state.plan.length - 1);
+          return moveTo(state.plan.length - 1);
         case 'output.up':
           return scrollBy(pageOf(layout.output));
         case 'output.down':
