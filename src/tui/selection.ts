@@ -27,3 +27,23 @@ export function useStepSelection(count: number, focus: string | null, focusIndex
   );
   return { selected, outputScroll, moveBy, moveTo, scrollBy };
 }
+
+/** The movement commands every list screen shares (`move.*` in the keymap). False when `command` is not one of them. */
+export function applyMove(command: string, count: number, moveBy: (delta: number) => void, moveTo: (index: number) => void): boolean {
+  switch (command) {
+    case 'move.down':
+      moveBy(1);
+      return true;
+    case 'move.up':
+      moveBy(-1);
+      return true;
+    case 'move.first':
+      moveTo(0);
+      return true;
+    case 'move.last':
+      moveTo(count - 1);
+      return true;
+    default:
+      return false;
+  }
+}

@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { formatDuration } from '../../core/duration.js';
 import { ScreenFrame, useUi, type ScreenKeys } from '../App.js';
+import { applyMove } from '../selection.js';
 import { ago, clamp, screenLine, windowAround } from '../text.js';
 import { useTheme } from '../theme.js';
 import type { HomeData, SessionEntry } from '../types.js';
@@ -163,15 +164,8 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
       return true;
     },
     onCommand: (c) => {
+      if (applyMove(c, list.length, moveBy, moveTo)) return;
       switch (c) {
-        case 'move.down':
-          return moveBy(1);
-        case 'move.up':
-          return moveBy(-1);
-        case 'move.first':
-          return moveTo(0);
-        case 'move.last':
-          return moveTo(list.length - 1);
         case 'home.switch':
           return setFocus((f) => (f === 'sessions' ? 'checklists' : 'sessions'));
         case 'home.open':

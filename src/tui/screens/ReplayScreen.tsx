@@ -6,7 +6,7 @@ import { ChecklistView, checklistLayout } from '../components/ChecklistView.js';
 import { pageOf } from '../components/OutputPane.js';
 import { Timeline } from '../components/Timeline.js';
 import { focusPath } from '../model.js';
-import { useStepSelection } from '../selection.js';
+import { applyMove, useStepSelection } from '../selection.js';
 
 /** Replay advances at most this often (the data layer throttles, not only Ink). */
 export const REPLAY_TICK_MS = 50;
@@ -68,7 +68,7 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
 
   const focus = focusPath(state, null);
   const focusIndex = focus ? (state.index[focus] ?? 0) : 0;
-  const { selected, outputScroll, moveBy, scrollBy } = useStepSelection(state.plan.length, focus, focusIndex);
+  const { selected, outputScroll, moveBy, moveTo, scrollBy } = useStepSelection(state.plan.length, focus, focusIndex);
   const layout = checklistLayout(ui.width, ui.height, 2);
 
   useEffect(() => ui.ready(), [ui]);
@@ -78,6 +78,7 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
     mode: 'REPLAY',
     available: (c) => (c === 'replay.next-marker' ? replay.nextMarker(play.pos) !== null : c === 'replay.prev-marker' ? replay.prevMarker(play.pos) !== null : true),
     onCommand: (c) => {
+      if (applyMove(c, state.plan.length, moveBy, moveTo)) return;
       switch (c) {
         case 'replay.toggle':
           return setPlay((p) => (p.pos >= replay.length && !p.playing ? { ...seek(replay, p, 1), playing: true } : { ...p, playing: !p.playing }));
@@ -101,10 +102,6 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
           const to = replay.prevMarker(play.pos);
           return to !== null && setPlay((p) => ({ ...seek(replay, p, to), playing: false }));
         }
-        case 'move.down':
-          return moveBy(1);
-        case 'move.up':
-          return moveBy(-1);
         case 'output.up':
           return scrollBy(pageOf(layout.output));
         case 'output.down':

@@ -3,7 +3,7 @@ import { ScreenFrame, useUi, type ScreenKeys } from '../App.js';
 import { ChecklistView, checklistLayout } from '../components/ChecklistView.js';
 import { pageOf } from '../components/OutputPane.js';
 import { focusPath } from '../model.js';
-import { useStepSelection } from '../selection.js';
+import { applyMove, useStepSelection } from '../selection.js';
 import { useTicker } from '../ticker.js';
 import type { SessionControls } from '../types.js';
 
@@ -46,15 +46,8 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
       }
     },
     onCommand: (c) => {
+      if (applyMove(c, state.plan.length, moveBy, moveTo)) return;
       switch (c) {
-        case 'move.down':
-          return moveBy(1);
-        case 'move.up':
-          return moveBy(-1);
-        case 'move.first':
-          return moveTo(0);
-        case 'move.last':
-          return moveTo(state.plan.length - 1);
         case 'output.up':
           return scrollBy(pageOf(layout.output));
         case 'output.down':
