@@ -94,14 +94,9 @@ function makeDriver(ws: Workspace, store: AuditStore, g: GlobalOptions, flags: R
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // A lost SSH session: stop the step cleanly (the session stays resumable) instead of dying mid-step, and do not
-  // crash on writes to a terminal that is gone: the audit log has everything.
+  // A lost SSH session: stop the step cleanly (the session stays resumable) instead of dying mid-step. Writes to a
+  // terminal that is gone do not crash the run either (main ignores closed pipes): the audit log has everything.
   process.on('SIGHUP', onSignal);
-  const ignoreGone = (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE' && e.code !== 'EIO') throw e;
-  };
-  process.stdout.on('error', ignoreGone);
-  process.stderr.on('error', ignoreGone);
   // Events are sanitised when stored, so they are printed as they are, with the cockpit's own colours.
   const printer = flags.json ? jsonPrinter(styled) : textPrinter(styled, process.stdout, store.location);
   const deps: EngineDeps = {

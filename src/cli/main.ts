@@ -18,7 +18,17 @@ function globals(cmd: Command) {
   return { repo: o.repo, config: o.config, auditUrl: o.auditUrl };
 }
 
+/** A reader that went away (`cockpit --help | head`) is not an error of the cockpit's: its output is dropped, quietly. */
+function ignoreClosedPipes(): void {
+  const ignore = (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'EIO' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  };
+  process.stdout.on('error', ignore);
+  process.stderr.on('error', ignore);
+}
+
 export async function main(argv: string[]): Promise<number> {
+  ignoreClosedPipes();
   // Commands load their modules on demand: `cockpit --version` stays as cheap as starting node.
   const cmds = () => import('./commands.js');
   let code = 0;

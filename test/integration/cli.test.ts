@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cockpit, jsonLines, tempRepo } from '../helpers/cli.js';
+import { BIN, cockpit, jsonLines, tempRepo } from '../helpers/cli.js';
 
 let repo: ReturnType<typeof tempRepo>;
 beforeEach(() => {
@@ -362,9 +362,22 @@ describe('usage', () => {
   it('--help tells the truth and unknown commands are exit 2', () => {
     const h = c('--help');
     expect(h.code).toBe(0);
-    for (const cmd of ['run', 'resume', 'note', 'abort', 'checklist', 'audit', 'demo']) expect(h.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
+    for (const cmd of ['run', 'resume', 'note', 'abort', 'checklist', 'audit', 'replay', 'demo']) expect(h.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
     const bad = c('frobnicate');
     expect(bad.code).toBe(2);
     expect(c('audit', 'show').code).toBe(2);
+  });
+
+  it('output into a pipe whose reader is gone (cockpit --help | head) ends quietly, not with a stack trace', async () => {
+    for (const args of [['--help'], ['checklist', 'show', 'release']]) {
+      const child = spawn(process.execPath, [BIN, ...args], { cwd: repo.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      // The reader goes away before the cockpit has written anything: every write it makes meets a closed pipe.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const code = await new Promise<number | null>((r) => child.on('close', r));
+      expect(stderr, args.join(' ')).not.toMatch(/EPIPE|Error/);
+      expect(code, args.join(' ')).toBe(0);
+    }
   });
 });
