@@ -358,6 +358,7 @@ describe('the replay screen', () => {
     const ws = new Workspace({ repo: repo.dir });
     const store = await ws.openStore();
     const [s] = await store.listSessions(1);
+    expect(cockpit(['--repo', repo.dir, 'note', s.id, 'flag.txt belongs to the ops team'], { env: { COCKPIT_OPERATOR: 'bob' } }).code).toBe(0);
     const ev = await store.readEvents(s.id);
     const n = ev.length;
     const a = open({ name: 'replay', sessionId: s.id, events: ev, speed: 1 });
@@ -377,11 +378,14 @@ describe('the replay screen', () => {
     f = await waitFor(a, `(event ${n}/${n})`);
     expect(f).toMatch(/✖ Needs the flag file/);
     expect(f).toMatch(/✔ Approval from a senior/);
+    expect(f).toMatch(/Session notes \(1\)\s*│?\s*\n.*bob: flag.txt belongs to the ops team/);
     // Timeline markers: the approval by flag, the failure at the end.
     expect(f).toMatch(/✓[━─]+.*✖/);
-    expect(f).toMatch(/last marker: ✗ flaky failed/);
+    // The note is the last event; [ goes back marker by marker: the failure, then the approval before it.
+    expect(f).toMatch(/last marker: ✎ .*flag.txt belongs to the ops team/);
     await press(a, '[');
-    await waitFor(a, `(event ${n - 1}/${n})`);
+    f = await waitFor(a, /last marker: ✗ flaky failed/);
+    expect(f).toContain(`(event ${n - 2}/${n})`);
     await press(a, '[');
     f = await waitFor(a, /last marker: ✓ announce confirmed by alice/);
     await press(a, '+', '+');

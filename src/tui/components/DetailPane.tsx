@@ -44,11 +44,14 @@ export function DetailPane({ state, index, width, height, asking }: DetailPanePr
     lines.push({ text: 'How', style: 'label' });
     for (const l of screenLines(node.help)) push(l, undefined, '  ');
   }
-  const notes = state.notes.filter((n) => n.stepId === node.path);
-  if (notes.length) {
-    lines.push({ text: `Notes (${notes.length})`, style: 'label' });
+  const noteLines = (title: string, notes: typeof state.notes) => {
+    if (!notes.length) return;
+    lines.push({ text: `${title} (${notes.length})`, style: 'label' });
     for (const n of notes) push(`${new Date(n.time).toISOString().slice(11, 19)} ${screenLine(n.actor)}: ${screenLine(n.text)}`, undefined, '  ');
-  }
+  };
+  noteLines('Notes', state.notes.filter((n) => n.stepId === node.path));
+  // Notes on the whole session (`cockpit note <session> "…"` without --step) belong to every step's view.
+  noteLines('Session notes', state.notes.filter((n) => n.stepId === null));
   const room = Math.max(1, height);
   const shown = lines.length > room ? [...lines.slice(0, room - 1), { text: `… ${lines.length - room + 1} more lines (a taller terminal shows them)`, style: 'muted' as const }] : lines;
   const color = (s?: Line['style']) => (s === 'danger' ? t.danger : s === 'warn' ? t.warn : s === 'muted' ? t.muted : s === 'ok' ? t.ok : s === 'label' ? t.accent : undefined);
