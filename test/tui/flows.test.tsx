@@ -9,7 +9,7 @@ import type { AuditEvent } from '../../src/core/events.js';
 import type { LiveSession } from '../../src/engine/live.js';
 import { App, type Route } from '../../src/tui/App.js';
 import { noColorTheme } from '../../src/tui/theme.js';
-import { cockpit, tempRepo } from '../helpers/cli.js';
+import { cockpit, cockpitAsync, tempRepo } from '../helpers/cli.js';
 import { frame, KEY, press, settle, type, until, waitFor, type Rendered } from '../helpers/ink.js';
 
 // The screens over the real engine: a real git repository, real SQLite audit log, real child processes.
@@ -277,6 +277,30 @@ describe('secret parameters', () => {
     const log = JSON.stringify(await events());
     expect(log).not.toContain('tok-3141');
     expect(log).toContain('[REDACTED]');
+  });
+});
+
+describe('after a crash', () => {
+  it('the home screen lists the killed session first as crashed; enter resumes it: the step it was in is interrupted and run again', async () => {
+    repo.write('checklists/slow.yaml', 'id: slow\ntitle: Slow one\nsteps:\n  - id: first\n    title: First\n    kind: run\n    run: echo one\n  - id: long\n    title: Long step\n    kind: run\n    run: test -f done.txt || { echo waiting; sleep 30; }\n');
+    const child = cockpitAsync(['--repo', repo.dir, 'run', 'slow', '--non-interactive', '--json'], { cwd: repo.dir, env: { COCKPIT_OPERATOR: 'alice' } });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    await until(() => out.includes('"step.spawned"') && out.includes('"long"'), 'the long step to start', 15_000);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    writeFileSync(path.join(repo.dir, 'done.txt'), 'ok\n');
+
+    const a = open();
+    let f = await waitFor(a, /›⚠ \S+\s+slow\s+crashed \(resumable\)/);
+    await press(a, KEY.enter);
+    f = await waitFor(a, '[DONE]');
+    expect(f).toContain('resumed 1×');
+    expect(f).toMatch(/✔ Long step/);
+    const ev = await events();
+    const kinds = ev.filter((e) => e.stepId === 'long' && e.type !== 'step.output').map((e) => e.type);
+    expect(kinds).toEqual(['step.started', 'step.spawned', 'step.interrupted', 'step.started', 'step.spawned', 'step.passed']);
+    expect(ev.find((e) => e.type === 'step.interrupted')?.data).toMatchObject({ reason: expect.stringContaining('was still running and was stopped') });
   });
 });
 
