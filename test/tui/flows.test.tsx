@@ -9,7 +9,7 @@ import type { AuditEvent } from '../../src/core/events.js';
 import type { LiveSession } from '../../src/engine/live.js';
 import { App, type Route } from '../../src/tui/App.js';
 import { noColorTheme } from '../../src/tui/theme.js';
-import { cockpit, cockpitAsync, tempRepo } from '../helpers/cli.js';
+import { cockpit, cockpitAsync, jsonLines, tempRepo } from '../helpers/cli.js';
 import { frame, KEY, press, settle, type, until, waitFor, type Rendered } from '../helpers/ink.js';
 
 // The screens over the real engine: a real git repository, real SQLite audit log, real child processes.
@@ -286,7 +286,8 @@ describe('after a crash', () => {
     const child = cockpitAsync(['--repo', repo.dir, 'run', 'slow', '--non-interactive', '--json'], { cwd: repo.dir, env: { COCKPIT_OPERATOR: 'alice' } });
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
-    await until(() => out.includes('"step.spawned"') && out.includes('"long"'), 'the long step to start', 15_000);
+    // Killed once the long step's command runs (its output is there), as an SSH session that drops mid-step.
+    await until(() => jsonLines(out).some((e) => e.type === 'step.output' && e.stepId === 'long'), 'the long step to print', 15_000);
     child.kill('SIGKILL');
     await new Promise((r) => child.on('close', r));
     writeFileSync(path.join(repo.dir, 'done.txt'), 'ok\n');
@@ -298,8 +299,8 @@ describe('after a crash', () => {
     expect(f).toContain('resumed 1×');
     expect(f).toMatch(/✔ Long step/);
     const ev = await events();
-    const kinds = ev.filter((e) => e.stepId === 'long' && e.type !== 'step.output').map((e) => e.type);
-    expect(kinds).toEqual(['step.started', 'step.spawned', 'step.interrupted', 'step.started', 'step.spawned', 'step.passed']);
+    const kinds = ev.filter((e) => e.stepId === 'long').map((e) => e.type);
+    expect(kinds).toEqual(['step.started', 'step.spawned', 'step.output', 'step.interrupted', 'step.started', 'step.spawned', 'step.passed']);
     expect(ev.find((e) => e.type === 'step.interrupted')?.data).toMatchObject({ reason: expect.stringContaining('was still running and was stopped') });
   });
 });
