@@ -251,11 +251,11 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
         </Text>
       </Text>
       {section(`Sessions${data ? ` (${needle ? `${sessions.length} of ${data.sessions.length} matching '${screenLine(filter)}'` : `${data.sessions.length}`}, resumable first)` : ''}`, focus === 'sessions')}
-      <Box flexDirection="column" height={sessionRows} overflow="hidden">
+      <Box flexDirection="column" height={sessionRows}>
         {sessionsView}
       </Box>
       {section(`Checklists${data ? ` (${needle ? `${checklists.length} of ${data.checklists.length} matching '${screenLine(filter)}'` : data.checklists.length})` : ''}`, focus === 'checklists')}
-      <Box flexDirection="column" height={checklistRows} overflow="hidden">
+      <Box flexDirection="column" height={checklistRows}>
         {checklistsView}
       </Box>
     </ScreenFrame>
