@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { makeLocator } from '../core/checklist/load.js';
 import { z } from 'zod';
+import { versionFileSpecSchema } from '../core/release/version-files.js';
 import { formatDiagnostic } from '../core/checklist/types.js';
 
 /** `cockpit.config.yaml` in the repository: everything optional. */
@@ -13,6 +14,13 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Names of environment variables whose values must never reach the log or the screen. */
       env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')).default([]),
+    })
+    .optional(),
+  /** How releases are made here: the version files to bump (default frontend/package.json and backend/setup.py), the remote. */
+  release: z
+    .strictObject({
+      versionFiles: z.array(versionFileSpecSchema).min(1).optional(),
+      remote: z.string().min(1).optional(),
     })
     .optional(),
   /** Extra environment for every command a step runs. */

@@ -12,7 +12,9 @@ import { evaluateConditions } from '../core/params.js';
 import { redactedParams } from '../core/sanitize.js';
 import { ancestors, buildPlan } from '../core/plan.js';
 import { nextStep, reduce, reduceAll, type SessionState } from '../core/reducer.js';
-import type { Decision, StepContext, StepKind, StepOutcome } from '../steps/types.js';
+import type { Decision, ReleaseSettings, StepContext, StepKind, StepOutcome } from '../steps/types.js';
+import { repoFiles } from '../adapters/files.js';
+import { gitReader } from '../adapters/git.js';
 import { OutputBuffer } from './output-buffer.js';
 
 /** How the session asks its operator: a prompt in a terminal, or `--yes` flags when non-interactive. */
@@ -31,6 +33,8 @@ export interface EngineDeps {
   interaction: Interaction;
   signal: AbortSignal;
   version: string;
+  /** The `release:` settings of the config (version files, remote), for the release step kinds. */
+  release?: ReleaseSettings;
   /** Called after each event is durable and folded in: write before show. */
   onEvent?(event: StoredEvent, state: SessionState): void;
 }
@@ -405,6 +409,9 @@ export class SessionRunner {
       },
       // The operator sees the step as recorded and the prompt sanitised like everything else on screen.
       confirm: (prompt) => this.deps.interaction.confirm(this.state.plan[this.state.index[node.path]] ?? node, this.deps.store.clean(prompt), this.state),
+      git: gitReader(this.deps.repoDir),
+      files: repoFiles(this.deps.repoDir),
+      release: this.deps.release ?? {},
     };
   }
 

@@ -1,9 +1,14 @@
 import { checklistStep } from './checklist.js';
 import { confirmStep } from './confirm.js';
 import { runStep } from './run.js';
+import { bumpStep } from './bump.js';
+import { gitBranchStep } from './git-branch.js';
+import { gitMergeStep } from './git-merge.js';
+import { gitPushStep } from './git-push.js';
+import { gitTagStep } from './git-tag.js';
 import type { StepKind } from './types.js';
 
-/** Every step kind the cockpit knows. Later issues add git.*, bump, notes, migrate, smoke, deploy, watch … here. */
-export const STEP_KINDS: StepKind[] = [confirmStep, runStep, checklistStep];
+/** Every step kind the cockpit knows. Later issues add notes, migrate, smoke, deploy, watch … here. */
+export const STEP_KINDS: StepKind[] = [confirmStep, runStep, checklistStep, gitBranchStep, gitMergeStep, gitTagStep, gitPushStep, bumpStep];
 
 export const stepKindMap = new Map(STEP_KINDS.map((k) => [k.kind, k]));

@@ -11,6 +11,24 @@ export type Decision =
   /** Nobody can answer now (non-interactive, not named by --yes): the session waits. */
   | { decision: 'unavailable'; hint: string };
 
+/** Read-only git queries on the session's repository (the engine binds src/adapters/git.ts here). */
+export interface GitReader {
+  revParse(ref: string): Promise<string | null>;
+  branchExists(name: string): Promise<boolean>;
+  tagCommit(tag: string): Promise<string | null>;
+  isAncestor(a: string, b: string): Promise<boolean>;
+  mergeBase(a: string, b: string): Promise<string | null>;
+  currentBranch(): Promise<string | null>;
+  conflictedFiles(): Promise<string[]>;
+  probeRemote(remote: string): Promise<{ ok: true; refs: Map<string, string> } | { ok: false; why: string }>;
+}
+
+/** Files of the session's repository, by path relative to it (a path that leaves the repository is refused). */
+export interface RepoFiles {
+  read(rel: string): string | null;
+  write(rel: string, text: string): void;
+}
+
 /** What a step kind may use. Adapters come in through here, so step files import no I/O themselves. */
 export interface StepContext {
   node: PlanNode;
@@ -23,6 +41,15 @@ export interface StepContext {
   signal: AbortSignal;
   run(req: Omit<ShellRequest, 'signal' | 'onOutput' | 'onSpawn'>): Promise<ShellResult>;
   confirm(prompt: string): Promise<Decision>;
+  git: GitReader;
+  files: RepoFiles;
+  /** The `release:` part of cockpit.config.yaml (version files, remote, branches), when there is one. */
+  release: ReleaseSettings;
+}
+
+export interface ReleaseSettings {
+  versionFiles?: Array<Record<string, unknown> & { file: string }>;
+  remote?: string;
 }
 
 export type StepOutcome =

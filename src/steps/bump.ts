@@ -1,0 +1,84 @@
+import semver from 'semver';
+import { z } from 'zod';
+import type { ParamValue } from '../core/checklist/types.js';
+import { interpolate } from '../core/params.js';
+import { defaultVersionFiles, readVersion, versionFileSpecSchema, writeVersion, type VersionFileSpec } from '../core/release/version-files.js';
+import { checkTemplates, fail, failed, gitRun, templateField } from './git-common.js';
+import type { StepContext, StepKind } from './types.js';
+
+interface BumpSpec {
+  version: string;
+  files?: VersionFileSpec[];
+  commit?: string;
+}
+
+/** The version files: the step's own list, else the config's `release.versionFiles`, else package.json + setup.py. */
+function filesOf(ctx: StepContext, spec: BumpSpec): VersionFileSpec[] {
+  return spec.files ?? (ctx.release.versionFiles as VersionFileSpec[] | undefined) ?? defaultVersionFiles();
+}
+
+/** What each version file says now. */
+function survey(ctx: StepContext, files: VersionFileSpec[]) {
+  return files.map((f) => {
+    const text = ctx.files.read(f.file);
+    if (text === null) return { spec: f, text: null, version: null, problem: `${f.file}: no such file` };
+    const r = readVersion(text, f);
+    return r.ok ? { spec: f, text, version: r.version, problem: null } : { spec: f, text, version: null, problem: r.message };
+  });
+}
+
+/**
+ * Write the new version into every version file (package.json, setup.py, and whatever the config names), check
+ * that all of them now agree, and commit the change. A file that cannot be read or written stops the step before
+ * anything is written; files that disagree afterwards stop it before anything is tagged.
+ */
+export const bumpStep: StepKind = {
+  kind: 'bump',
+  fields: { version: templateField, files: z.array(versionFileSpecSchema).min(1).optional(), commit: templateField.optional() },
+  validate: (step, params) => checkTemplates(step, params, ['version', 'commit']),
+  describe(node, params: Record<string, ParamValue>) {
+    const spec = node.spec as unknown as BumpSpec;
+    const files = spec.files?.map((f) => f.file).join(', ') ?? 'the configured version files (default frontend/package.json, backend/setup.py)';
+    return `write version ${interpolate(spec.version, params)} into ${files}; check they agree; git commit -m "${interpolate(spec.commit ?? 'chore(release): ${version}', params)}"`;
+  },
+  async execute(ctx) {
+    const spec = ctx.node.spec as unknown as BumpSpec;
+    const version = interpolate(spec.version, ctx.params).replace(/^v/, '');
+    if (!semver.valid(version)) return fail(`'${version}' is not a semantic version`);
+    const files = filesOf(ctx, spec);
+    const before = survey(ctx, files);
+    const problems = before.filter((b) => b.problem);
+    if (problems.length) return fail(`cannot bump: ${problems.map((p) => p.problem).join('; ')}`);
+    // Every new text first, then the writes: one that cannot be made stops the step with nothing written.
+    const next: Array<{ file: string; text: string }> = [];
+    for (const b of before) {
+      if (b.version === version) continue;
+      const w = writeVersion(b.text!, b.spec, version);
+      if (!w.ok) return fail(`cannot bump: ${w.message}`);
+      next.push({ file: b.spec.file, text: w.text });
+    }
+    for (const n of next) ctx.files.write(n.file, n.text);
+    const after = survey(ctx, files);
+    const disagree = after.filter((a) => a.version !== version);
+    if (disagree.length) {
+      return fail(`the version files disagree after the bump: ${after.map((a) => `${a.spec.file} says ${a.version ?? a.problem}`).join(', ')}; expected ${version} everywhere`);
+    }
+    if (next.length) {
+      const add = failed(await gitRun(ctx, ['add', '--', ...next.map((n) => n.file)]), 'staging the version files');
+      if (add) return add;
+      const message = interpolate(spec.commit ?? 'chore(release): ${version}', { ...ctx.params, version });
+      const c = failed(await gitRun(ctx, ['commit', '--no-verify', '-m', message, '--', ...next.map((n) => n.file)]), 'committing the version files');
+      if (c) return c;
+    }
+    return { status: 'passed', exitCode: 0, via: 'command' };
+  },
+  async probe(ctx) {
+    const spec = ctx.node.spec as unknown as BumpSpec;
+    const version = interpolate(spec.version, ctx.params).replace(/^v/, '');
+    const now = survey(ctx, filesOf(ctx, spec));
+    const behind = now.filter((n) => n.version !== version);
+    return behind.length
+      ? { result: 'not-done', detail: `not at ${version} yet: ${behind.map((b) => b.spec.file).join(', ')}` }
+      : { result: 'done', detail: `every version file says ${version}` };
+  },
+};

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import type { ParamValue } from '../core/checklist/types.js';
+import { interpolate } from '../core/params.js';
+import { checkTemplates, fail, failed, gitRun, refName } from './git-common.js';
+import type { StepContext, StepKind } from './types.js';
+
+interface PushSpec {
+  remote?: string;
+  /** Branches and tags to push, by name (`main`, `develop`, `v${version}`). */
+  refs: string[];
+}
+
+/** Each ref as a full local ref name and the commit it points to (tags peeled). */
+async function locals(ctx: StepContext, spec: PushSpec) {
+  const out: Array<{ name: string; ref: string; sha: string }> = [];
+  for (const t of spec.refs) {
+    const r = refName(t, ctx.params, 'a ref to push');
+    if (!r.ok) return { error: r.reason };
+    if (await ctx.git.branchExists(r.name)) out.push({ name: r.name, ref: `refs/heads/${r.name}`, sha: (await ctx.git.revParse(`refs/heads/${r.name}`))! });
+    else {
+      const tag = await ctx.git.tagCommit(r.name);
+      if (!tag) return { error: `'${r.name}' is neither a local branch nor a tag` };
+      out.push({ name: r.name, ref: `refs/tags/${r.name}`, sha: tag });
+    }
+  }
+  return { refs: out };
+}
+
+function remoteOf(ctx: StepContext, spec: PushSpec) {
+  return interpolate(spec.remote ?? ctx.release.remote ?? 'origin', ctx.params);
+}
+
+/** Push branches and tags in one atomic push: all of them or none. Already on the remote at the same commits: passes. */
+export const gitPushStep: StepKind = {
+  kind: 'git.push',
+  fields: { remote: z.string().min(1).optional(), refs: z.array(z.string().min(1)).min(1) },
+  validate: (step, params) => checkTemplates(step, params, ['remote', 'refs']),
+  describe(node, params: Record<string, ParamValue>) {
+    const spec = node.spec as unknown as PushSpec;
+    return `git push --atomic ${interpolate(spec.remote ?? 'origin', params)} ${spec.refs.map((r) => interpolate(r, params)).join(' ')}`;
+  },
+  async execute(ctx) {
+    const spec = ctx.node.spec as unknown as PushSpec;
+    const remote = remoteOf(ctx, spec);
+    const l = await locals(ctx, spec);
+    if ('error' in l) return fail(l.error!);
+    const r = await gitRun(ctx, ['push', '--atomic', '--porcelain', '--', remote, ...l.refs!.map((x) => `${x.ref}:${x.ref}`)]);
+    return failed(r, `pushing to ${remote}`) ?? { status: 'passed', exitCode: 0, via: 'command' };
+  },
+  async probe(ctx) {
+    const spec = ctx.node.spec as unknown as PushSpec;
+    const remote = remoteOf(ctx, spec);
+    const l = await locals(ctx, spec);
+    if ('error' in l) return { result: 'unknown', detail: l.error! };
+    const seen = await ctx.git.probeRemote(remote);
+    if (!seen.ok) return { result: 'unknown', detail: seen.why };
+    const missing = l.refs!.filter((x) => seen.refs.get(x.ref) !== x.sha);
+    return missing.length
+      ? { result: 'not-done', detail: `not on ${remote} yet: ${missing.map((x) => x.name).join(', ')}` }
+      : { result: 'done', detail: `already on ${remote}: ${l.refs!.map((x) => x.name).join(', ')}` };
+  },
+};

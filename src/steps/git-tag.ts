@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import type { ParamValue } from '../core/checklist/types.js';
+import { interpolate } from '../core/params.js';
+import { checkTemplates, fail, failed, gitRun, refName, templateField } from './git-common.js';
+import type { StepContext, StepKind } from './types.js';
+
+interface TagSpec {
+  name: string;
+  at?: string;
+  message?: string;
+  /** A file in the repository whose text is the tag's message (the release notes). */
+  messageFile?: string;
+}
+
+async function where(ctx: StepContext, spec: TagSpec) {
+  const name = refName(spec.name, ctx.params, 'the tag name');
+  const at = refName(spec.at ?? 'HEAD', ctx.params, 'what to tag');
+  if (!name.ok) return { error: name.reason };
+  if (!at.ok) return { error: at.reason };
+  const target = await ctx.git.revParse(at.name);
+  if (!target) return { error: `'${at.name}' does not exist` };
+  return { name: name.name, at: at.name, target, existing: await ctx.git.tagCommit(name.name) };
+}
+
+/** An annotated tag (vX.Y.Z, its message the release notes). Already there at the same commit: passes; elsewhere: fails. */
+export const gitTagStep: StepKind = {
+  kind: 'git.tag',
+  fields: { name: templateField, at: templateField.optional(), message: templateField.optional(), messageFile: z.string().min(1).optional() },
+  validate: (step, params) => checkTemplates(step, params, ['name', 'at', 'message', 'messageFile']),
+  describe(node, params: Record<string, ParamValue>) {
+    const spec = node.spec as unknown as TagSpec;
+    return `git tag -a ${interpolate(spec.name, params)} ${interpolate(spec.at ?? 'HEAD', params)}${spec.messageFile ? ` -F ${interpolate(spec.messageFile, params)}` : ''}`;
+  },
+  async execute(ctx) {
+    const spec = ctx.node.spec as unknown as TagSpec;
+    const w = await where(ctx, spec);
+    if ('error' in w) return fail(w.error!);
+    if (w.existing) {
+      if (w.existing === w.target) return { status: 'passed', exitCode: 0, via: 'probe' };
+      return fail(`tag ${w.name} already exists, on ${w.existing.slice(0, 10)}, not on ${w.at} (${w.target.slice(0, 10)}): a release cannot reuse a version. Choose the next version, or delete the tag if it was made by mistake and never pushed.`);
+    }
+    const args = ['tag', '-a', w.name, w.target];
+    if (spec.messageFile) {
+      const rel = interpolate(spec.messageFile, ctx.params);
+      if (ctx.files.read(rel) === null) return fail(`the tag message file ${rel} does not exist`);
+      args.push('-F', rel);
+    } else args.push('-m', spec.message ? interpolate(spec.message, ctx.params) : w.name);
+    return failed(await gitRun(ctx, args), `tagging ${w.name}`) ?? { status: 'passed', exitCode: 0, via: 'command' };
+  },
+  async probe(ctx) {
+    const w = await where(ctx, ctx.node.spec as unknown as TagSpec);
+    if ('error' in w) return { result: 'unknown', detail: w.error! };
+    if (!w.existing) return { result: 'not-done', detail: `no tag ${w.name} yet` };
+    return w.existing === w.target ? { result: 'done', detail: `tag ${w.name} is already on ${w.at}` } : { result: 'unknown', detail: `tag ${w.name} exists on another commit` };
+  },
+};

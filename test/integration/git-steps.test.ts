@@ -1,0 +1,177 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cockpit } from '../helpers/cli.js';
+
+// The git step kinds on real repositories with a bare origin: branch, bump, merge, tag, push, as a release does them.
+
+const ENV = { GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.com', GIT_CONFIG_GLOBAL: os.devNull, GIT_CONFIG_NOSYSTEM: '1' };
+
+const RELEASE = `id: rel
+title: Release with git steps
+params:
+  version: {type: semver, required: true}
+steps:
+  - id: branch
+    title: Release branch from develop
+    kind: git.branch
+    name: release/v\${version}
+    from: develop
+  - id: bump
+    title: Bump the version files
+    kind: bump
+    version: \${version}
+  - id: merge-main
+    title: Merge into main
+    kind: git.merge
+    from: release/v\${version}
+    into: main
+  - id: tag
+    title: Tag the release
+    kind: git.tag
+    name: v\${version}
+    at: main
+    message: Release \${version}
+  - id: back
+    title: Merge back into develop
+    kind: git.merge
+    from: main
+    into: develop
+  - id: push
+    title: Push
+    kind: git.push
+    refs: [main, develop, "v\${version}"]
+`;
+
+let dir: string;
+let work: string;
+let origin: string;
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, env: { ...process.env, ...ENV }, encoding: 'utf8' }).trim();
+}
+
+function write(rel: string, text: string) {
+  const f = path.join(work, rel);
+  mkdirSync(path.dirname(f), { recursive: true });
+  writeFileSync(f, text);
+}
+
+function commit(msg: string) {
+  git(work, 'add', '-A');
+  git(work, 'commit', '-q', '-m', msg);
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'cockpit-git-'));
+  work = path.join(dir, 'work');
+  origin = path.join(dir, 'origin.git');
+  mkdirSync(work);
+  git(dir, 'init', '-q', '--bare', '-b', 'main', origin);
+  git(work, 'init', '-q', '-b', 'main');
+  write('frontend/package.json', '{\n  "name": "property-frontend",\n  "version": "1.3.0",\n  "engines": { "version": "9.9.9" }\n}\n');
+  write('backend/setup.py', 'from setuptools import setup\n\nsetup(\n    name="property-backend",\n    version="1.3.0",\n)\n');
+  write('.gitignore', '.cockpit/\n');
+  write('checklists/rel.yaml', RELEASE);
+  commit('chore: start');
+  git(work, 'tag', '-a', 'v1.3.0', '-m', 'v1.3.0');
+  git(work, 'branch', 'develop');
+  git(work, 'switch', '-q', 'develop');
+  write('frontend/search.js', 'export const search = () => [];\n');
+  commit('feat(search): search listings');
+  git(work, 'remote', 'add', 'origin', origin);
+  git(work, 'push', '-q', 'origin', 'main', 'develop', 'v1.3.0');
+});
+
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (...args: string[]) => cockpit(['--repo', work, ...args], { cwd: work, env: ENV });
+
+describe('git step kinds', () => {
+  it('a release: branch from develop, bump both version files and commit, merge --no-ff into main, tag, merge back, push atomically', () => {
+    const r = run('run', 'rel', '-p', 'version=1.4.0', '--non-interactive');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(git(work, 'branch', '--list', 'release/v1.4.0')).toContain('release/v1.4.0');
+    expect(git(work, 'show', 'main:frontend/package.json')).toContain('"version": "1.4.0"');
+    expect(git(work, 'show', 'main:frontend/package.json')).toContain('"engines": { "version": "9.9.9" }');
+    expect(git(work, 'show', 'main:backend/setup.py')).toContain('version="1.4.0"');
+    expect(git(work, 'log', '-1', '--format=%s', 'release/v1.4.0')).toBe('chore(release): 1.4.0');
+    // --no-ff: main's tip is a merge commit with two parents; the tag is on it; develop has it too.
+    expect(git(work, 'log', '-1', '--format=%P', 'main').split(' ')).toHaveLength(2);
+    expect(git(work, 'rev-parse', 'v1.4.0^{commit}')).toBe(git(work, 'rev-parse', 'main'));
+    expect(git(work, 'cat-file', '-t', 'v1.4.0')).toBe('tag');
+    expect(git(work, 'merge-base', '--is-ancestor', 'main', 'develop')).toBe('');
+    // On the remote: main, develop and the tag, at the local commits.
+    expect(git(origin, 'rev-parse', 'main')).toBe(git(work, 'rev-parse', 'main'));
+    expect(git(origin, 'rev-parse', 'develop')).toBe(git(work, 'rev-parse', 'develop'));
+    expect(git(origin, 'rev-parse', 'v1.4.0^{commit}')).toBe(git(work, 'rev-parse', 'main'));
+    const show = run('audit', 'show', JSON.parse(run('audit', 'list', '--json').stdout)[0].id).stdout;
+    expect(show).toMatch(/git merge --no-ff/);
+  });
+
+  it('run again after it is all done (a resumed or repeated release): every step finds its effect and nothing is made twice', () => {
+    expect(run('run', 'rel', '-p', 'version=1.4.0', '--non-interactive').code).toBe(0);
+    const before = { main: git(work, 'rev-parse', 'main'), develop: git(work, 'rev-parse', 'develop'), tags: git(work, 'tag', '--list') };
+    const again = run('run', 'rel', '-p', 'version=1.4.0', '--non-interactive');
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect({ main: git(work, 'rev-parse', 'main'), develop: git(work, 'rev-parse', 'develop'), tags: git(work, 'tag', '--list') }).toEqual(before);
+    expect(git(work, 'log', '--format=%s', 'main')).toMatch(/^(?![\s\S]*chore\(release\): 1\.4\.0[\s\S]*chore\(release\): 1\.4\.0)/);
+  });
+
+  it('a conflict on the merge back lists the files, aborts the merge (the repository is clean, not half-merged) and fails the step', () => {
+    // develop changes the same line the release bump changes.
+    write('frontend/package.json', '{\n  "name": "property-frontend",\n  "version": "1.3.1-dev",\n  "engines": { "version": "9.9.9" }\n}\n');
+    commit('chore: dev version');
+    git(work, 'switch', '-q', 'main');
+    git(work, 'switch', '-q', 'develop');
+    // The release branch is cut before that commit, so merging main back into develop conflicts.
+    const cut = git(work, 'rev-parse', 'develop~1');
+    git(work, 'branch', 'release/v1.4.0', cut);
+    const r = run('run', 'rel', '-p', 'version=1.4.0', '--non-interactive');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/merging main into develop conflicts in 1 file\(s\): frontend\/package\.json\. The merge was aborted/);
+    expect(existsSync(path.join(work, '.git', 'MERGE_HEAD'))).toBe(false);
+    expect(git(work, 'status', '--porcelain', '--untracked-files=no')).toBe('');
+    expect(JSON.parse(run('audit', 'list', '--json').stdout)[0].status).toBe('failed (resumable)');
+  });
+
+  it('a tag that already exists on another commit stops the release with what to do', () => {
+    git(work, 'tag', '-a', 'v1.4.0', '-m', 'oops', 'develop~1');
+    const r = run('run', 'rel', '-p', 'version=1.4.0', '--non-interactive');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/tag v1\.4\.0 already exists, on [0-9a-f]{10}, not on main/);
+    expect(git(origin, 'tag', '--list')).toBe('v1.3.0');
+  });
+
+  it('a version file that cannot be bumped stops the bump before any file is written', () => {
+    write('cockpit.config.yaml', 'release:\n  versionFiles:\n    - {file: frontend/package.json, json: version}\n    - {file: VERSION, whole: true}\n');
+    commit('chore: config');
+    const r = run('run', 'rel', '-p', 'version=1.4.0', '--non-interactive');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot bump: VERSION: no such file/);
+    expect(readFileSync(path.join(work, 'frontend/package.json'), 'utf8')).toContain('"version": "1.3.0"');
+  });
+
+  it('a parameter that would read as an option (-p version=… into a ref) is refused, never passed to git', () => {
+    const bad = `id: bad
+title: Bad
+params:
+  name: {type: string, required: true}
+steps:
+  - id: b
+    title: Branch
+    kind: git.branch
+    name: \${name}
+    from: develop
+`;
+    write('checklists/bad.yaml', bad);
+    commit('chore: bad');
+    const r = run('run', 'bad', '-p', 'name=--force', '--non-interactive');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the branch name '--force' is not a valid git ref name/);
+  });
+});
