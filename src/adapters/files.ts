@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** Files of one repository, by relative path. A path that resolves outside the repository is refused, not followed. */
@@ -17,6 +17,7 @@ export function repoFiles(repoDir: string) {
     /** Written beside and renamed into place: a crash never leaves half a file. */
     write(rel: string, text: string): void {
       const abs = resolve(rel);
+      mkdirSync(path.dirname(abs), { recursive: true });
       const tmp = `${abs}.cockpit-${process.pid}`;
       writeFileSync(tmp, text);
       renameSync(tmp, abs);

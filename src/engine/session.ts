@@ -411,6 +411,7 @@ export class SessionRunner {
       confirm: (prompt) => this.deps.interaction.confirm(this.state.plan[this.state.index[node.path]] ?? node, this.deps.store.clean(prompt), this.state),
       git: gitReader(this.deps.repoDir),
       files: repoFiles(this.deps.repoDir),
+      log: (text) => output.push('stdout', text.endsWith('\n') ? text : `${text}\n`),
       release: this.deps.release ?? {},
     };
   }

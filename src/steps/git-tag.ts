@@ -39,7 +39,8 @@ export const gitTagStep: StepKind = {
       if (w.existing === w.target) return { status: 'passed', exitCode: 0, via: 'probe' };
       return fail(`tag ${w.name} already exists, on ${w.existing.slice(0, 10)}, not on ${w.at} (${w.target.slice(0, 10)}): a release cannot reuse a version. Choose the next version, or delete the tag if it was made by mistake and never pushed.`);
     }
-    const args = ['tag', '-a', w.name, w.target];
+    // verbatim: the message is the release notes, whose Markdown headings start with '#' (git would strip them as comments).
+    const args = ['tag', '-a', '--cleanup=verbatim', w.name, w.target];
     if (spec.messageFile) {
       const rel = interpolate(spec.messageFile, ctx.params);
       if (ctx.files.read(rel) === null) return fail(`the tag message file ${rel} does not exist`);

@@ -3,6 +3,7 @@ import type { ShellRequest, ShellResult } from '../adapters/shell.js';
 import type { ParamValue } from '../core/checklist/types.js';
 import type { StepKindValidator } from '../core/checklist/load.js';
 import type { PlanNode } from '../core/events.js';
+import type { RawCommit } from '../core/release/commits.js';
 
 export type Decision =
   | { decision: 'yes'; by: string; via: 'flag' | 'prompt'; note?: string }
@@ -20,6 +21,8 @@ export interface GitReader {
   mergeBase(a: string, b: string): Promise<string | null>;
   currentBranch(): Promise<string | null>;
   conflictedFiles(): Promise<string[]>;
+  lastRelease(ref?: string): Promise<{ tag: string; version: string; commit: string } | null>;
+  commitsBetween(from: string | null, to: string): Promise<RawCommit[]>;
   probeRemote(remote: string): Promise<{ ok: true; refs: Map<string, string> } | { ok: false; why: string }>;
 }
 
@@ -43,6 +46,8 @@ export interface StepContext {
   confirm(prompt: string): Promise<Decision>;
   git: GitReader;
   files: RepoFiles;
+  /** Text for the step's output (shown live, kept in the audit log), as a command's output is. */
+  log(text: string): void;
   /** The `release:` part of cockpit.config.yaml (version files, remote, branches), when there is one. */
   release: ReleaseSettings;
 }

@@ -4,16 +4,28 @@ import { cockpit, jsonLines, tempRepo } from '../helpers/cli.js';
 
 /** The default checklists run end to end on a real repository (confirmations by flag), and their checks bite. */
 const GIT_ENV = { GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.com' };
+const run = (args: string[]) => cockpit(args, { cwd: repo.dir, env: GIT_ENV });
 
 let repo: ReturnType<typeof tempRepo>;
 beforeAll(() => {
+  // A repository as the release checklist expects one: main and develop, the two version files, an origin.
   repo = tempRepo();
-  repo.write('.gitignore', '.cockpit/\n');
+  repo.write('.gitignore', '.cockpit/\n.sandbox/\n');
   repo.write('README', 'property app\n');
+  repo.write('frontend/package.json', '{\n  "name": "property-frontend",\n  "version": "1.3.0"\n}\n');
+  repo.write('backend/setup.py', 'from setuptools import setup\n\nsetup(name="property-backend", version="1.3.0")\n');
   const git = (...args: string[]) => expect(spawnSync('git', args, { cwd: repo.dir, env: { ...process.env, ...GIT_ENV } }).status).toBe(0);
   git('add', '-A');
   git('commit', '-qm', 'feat: first');
   git('tag', '-a', 'v1.3.0', '-m', 'v1.3.0');
+  git('branch', 'develop');
+  git('init', '-q', '--bare', '-b', 'main', '.sandbox/origin.git');
+  git('remote', 'add', 'origin', `${repo.dir}/.sandbox/origin.git`);
+  git('push', '-q', 'origin', 'main', 'develop', 'v1.3.0');
+  git('switch', '-q', 'develop');
+  repo.write('frontend/search.js', 'export const search = () => [];\n');
+  git('add', '-A');
+  git('commit', '-qm', 'feat(search): search listings');
 });
 afterAll(() => repo.cleanup());
 
@@ -32,7 +44,7 @@ const PARAMS: Record<string, string[]> = {
 describe('default checklists', () => {
   for (const [id, params] of Object.entries(PARAMS)) {
     it(`${id} runs to the end with every confirmation given by flag`, () => {
-      const r = cockpit(['--repo', repo.dir, 'run', id, ...params, '--non-interactive', '--yes', 'all', '--json'], { cwd: repo.dir });
+      const r = run(['--repo', repo.dir, 'run', id, ...params, '--non-interactive', '--yes', 'all', '--json']);
       expect(r.code, r.stderr).toBe(0);
       const events = jsonLines(r.stdout);
       expect(events.at(-1)).toMatchObject({ type: 'session.finished', data: { outcome: 'succeeded' } });
@@ -40,21 +52,38 @@ describe('default checklists', () => {
     });
   }
 
+  it('the release did its git work: release branch, bump, notes in CHANGELOG.md, --no-ff merge to main, tag, merge back, push', () => {
+    const g = (...args: string[]) => spawnSync('git', args, { cwd: repo.dir, encoding: 'utf8' }).stdout.trim();
+    expect(g('show', 'main:frontend/package.json')).toContain('"version": "1.4.0"');
+    expect(g('show', 'main:backend/setup.py')).toContain('version="1.4.0"');
+    const changelog = g('show', 'main:CHANGELOG.md');
+    expect(changelog).toMatch(/^## 1\.4\.0 \(\d{4}-\d{2}-\d{2}\)$/m);
+    expect(changelog).toMatch(/### Features\n\n- \*\*search:\*\* search listings/);
+    expect(g('log', '-1', '--format=%P', 'main').split(' ')).toHaveLength(2);
+    const tag = g('cat-file', '-p', 'v1.4.0');
+    expect(tag).toContain('### Features');
+    expect(tag).not.toContain('chore(release)');
+    expect(g('rev-parse', 'v1.4.0^{commit}')).toBe(g('rev-parse', 'main'));
+    expect(g('merge-base', '--is-ancestor', 'main', 'develop')).toBe('');
+    expect(g('ls-remote', 'origin')).toMatch(/refs\/tags\/v1\.4\.0\^\{\}/);
+    expect(g('ls-remote', 'origin', 'release/v1.4.0')).toContain('refs/heads/release/v1.4.0');
+  });
+
   it('release stops at its tag check when the version is already tagged', () => {
-    const r = cockpit(['--repo', repo.dir, 'run', 'release', '-p', 'version=1.3.0', '--non-interactive', '--yes', 'all', '--json'], { cwd: repo.dir });
+    const r = run(['--repo', repo.dir, 'run', 'release', '-p', 'version=1.3.0', '--non-interactive', '--yes', 'all', '--json']);
     expect(r.code).toBe(1);
     const failed = jsonLines(r.stdout).find((e) => e.type === 'step.failed');
     expect(failed?.stepId).toBe('tag-free');
   });
 
   it('rollback-code refuses a version that was never released', () => {
-    const r = cockpit(['--repo', repo.dir, 'run', 'rollback-code', '-p', 'version=0.9.0', '--non-interactive', '--yes', 'all', '--json'], { cwd: repo.dir });
+    const r = run(['--repo', repo.dir, 'run', 'rollback-code', '-p', 'version=0.9.0', '--non-interactive', '--yes', 'all', '--json']);
     expect(r.code).toBe(1);
     expect(jsonLines(r.stdout).find((e) => e.type === 'step.failed')).toBeTruthy();
   });
 
   it('a production deploy without --yes stops first at the senior developer approval', () => {
-    const r = cockpit(['--repo', repo.dir, 'run', 'deploy-production', '-p', 'version=1.4.0', '--non-interactive', '--yes', 'trigger'], { cwd: repo.dir });
+    const r = run(['--repo', repo.dir, 'run', 'deploy-production', '-p', 'version=1.4.0', '--non-interactive', '--yes', 'trigger']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/step 'approval' needs confirmation/);
   });

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import type { ParamValue } from '../core/checklist/types.js';
+import { interpolate } from '../core/params.js';
+import { parseCommit } from '../core/release/commits.js';
+import { insertChangelogSection, renderNotes } from '../core/release/notes.js';
+import { checkTemplates, fail, failed, gitRun, refName, templateField } from './git-common.js';
+import type { StepContext, StepKind } from './types.js';
+
+interface NotesSpec {
+  version: string;
+  /** The commits to describe end here (default HEAD); they start after the last release tag reachable from it. */
+  to?: string;
+  changelog?: string;
+  /** Where the draft is written for the operator to read and edit before approving (and for the tag message). */
+  draft?: string;
+}
+
+const DEFAULT_DRAFT = '.cockpit/release-notes/v${version}.md';
+
+function files(ctx: StepContext, spec: NotesSpec) {
+  const version = interpolate(spec.version, ctx.params).replace(/^v/, '');
+  const params = { ...ctx.params, version };
+  return { version, changelog: interpolate(spec.changelog ?? 'CHANGELOG.md', params), draft: interpolate(spec.draft ?? DEFAULT_DRAFT, params) };
+}
+
+/**
+ * Release notes from the commits since the last release: grouped (breaking changes first, then features, fixes,
+ * others) with scopes, references and authors. The draft is written to a file and shown; the operator reads or
+ * edits it and approves, and what they approved goes into CHANGELOG.md (committed) and the audit log.
+ */
+export const notesStep: StepKind = {
+  kind: 'notes',
+  fields: { version: templateField, to: templateField.optional(), changelog: z.string().min(1).optional(), draft: z.string().min(1).optional() },
+  validate: (step, params) => checkTemplates(step, params, ['version', 'to', 'changelog', 'draft']),
+  describe(node, params: Record<string, ParamValue>) {
+    const spec = node.spec as unknown as NotesSpec;
+    const version = interpolate(spec.version, params);
+    return `release notes for ${version} from the commits since the last release tag (up to ${interpolate(spec.to ?? 'HEAD', params)}); draft in ${interpolate(spec.draft ?? DEFAULT_DRAFT, { ...params, version })}, approved notes into ${spec.changelog ?? 'CHANGELOG.md'} (committed)`;
+  },
+  async execute(ctx) {
+    const spec = ctx.node.spec as unknown as NotesSpec;
+    const f = files(ctx, spec);
+    const to = refName(spec.to ?? 'HEAD', ctx.params, 'the end of the range');
+    if (!to.ok) return fail(to.reason);
+    const existing = ctx.files.read(f.changelog) ?? '';
+    if (insertChangelogSection(existing, f.version, '').alreadyThere) {
+      ctx.log(`${f.changelog} already has a section for ${f.version}: nothing to write.`);
+      return { status: 'passed', via: 'probe' };
+    }
+    const last = await ctx.git.lastRelease(to.name);
+    // The release's own bookkeeping commits (chore(release): the version bump) are not news.
+    const commits = (await ctx.git.commitsBetween(last?.commit ?? null, to.name)).map(parseCommit).filter((c) => !(c.type === 'chore' && c.scope === 'release'));
+    const draft = renderNotes({ version: f.version, previous: last?.version ?? null, date: ctx.clock.now(), commits });
+    ctx.files.write(f.draft, draft);
+    ctx.log(`Release notes for ${f.version} (${commits.length} commits since ${last?.tag ?? 'the first commit'}), written to ${f.draft}:\n\n${draft}`);
+    const d = await ctx.confirm(`Approve the release notes for ${f.version}? Read or edit ${f.draft} first; what the file says when you approve goes into ${f.changelog}.`);
+    if (d.decision === 'skip') return { status: 'skipped', reason: d.reason };
+    if (d.decision === 'abort') return { status: 'aborted', reason: d.reason };
+    if (d.decision === 'unavailable') return { status: 'waiting', message: `step '${ctx.node.path}' needs the release notes approved (draft: ${f.draft})`, hint: d.hint };
+    const approved = ctx.files.read(f.draft) ?? draft;
+    if (approved !== draft) ctx.log(`Approved as edited:\n\n${approved}`);
+    const next = insertChangelogSection(existing, f.version, approved.endsWith('\n') ? approved : `${approved}\n`);
+    ctx.files.write(f.changelog, next.text);
+    const add = failed(await gitRun(ctx, ['add', '--', f.changelog]), `staging ${f.changelog}`);
+    if (add) return add;
+    const commit = failed(await gitRun(ctx, ['commit', '--no-verify', '-m', `docs(changelog): ${f.version}`, '--', f.changelog]), `committing ${f.changelog}`);
+    if (commit) return commit;
+    return { status: 'passed', exitCode: 0, via: 'confirmation', confirmation: { by: d.by, via: d.via, ...(d.note ? { note: d.note } : {}) } };
+  },
+  async probe(ctx) {
+    const f = files(ctx, ctx.node.spec as unknown as NotesSpec);
+    const text = ctx.files.read(f.changelog) ?? '';
+    return insertChangelogSection(text, f.version, '').alreadyThere
+      ? { result: 'done', detail: `${f.changelog} has the notes for ${f.version}` }
+      : { result: 'not-done', detail: `${f.changelog} has no section for ${f.version} yet` };
+  },
+};
