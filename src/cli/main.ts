@@ -73,6 +73,15 @@ Examples:
     .option('--dry-run', 'show every step and what it would do; run and record nothing')
     .action(act(async (ref: string, flags, cmd: Command) => (await cmds()).cmdRun(globals(cmd), ref, flags)));
 
+  const release = program
+    .command('release')
+    .description('the release checklist with its git work done: the version from the conventional commits since the last release (or the one given), branch, bump, notes, merge, tag, push')
+    .argument('[version]', 'major, minor, patch or X.Y.Z (default: the version the commits suggest; in a terminal it is offered for you to accept or change)')
+    .option('-p, --param <key=value>', 'another parameter of the release checklist (repeatable)', collect);
+  sessionOptions(release)
+    .option('--dry-run', 'show every step and the git commands it would run; change nothing')
+    .action(act(async (choice: string | undefined, flags, cmd: Command) => (await import('./release.js')).cmdRelease(globals(cmd), choice, flags)));
+
   const resume = program
     .command('resume')
     .description('continue a session that crashed, failed, stopped or waits for a confirmation, at its first unfinished step')

@@ -35,6 +35,8 @@ export interface StepState {
   pidStart?: number | null;
   command?: string;
   probe?: { result: string; detail: string };
+  /** What the step does, as its kind described it when it started (the commands, the files). */
+  description?: string;
   output: OutputState;
 }
 
@@ -190,7 +192,7 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
       const d = (event as AuditEvent<'step.started'>).data;
       return update(
         state,
-        [[i, { ...freshStep(step.path), status: 'running', attempts: d.attempt, startedAt: event.time, output: EMPTY_OUTPUT, probe: step.probe }]],
+        [[i, { ...freshStep(step.path), status: 'running', attempts: d.attempt, startedAt: event.time, output: EMPTY_OUTPUT, probe: step.probe, ...(d.description ? { description: d.description } : {}) }]],
         { ...base, current: step.path, status: 'running', pause: undefined },
       );
     }

@@ -35,7 +35,7 @@ export function stepAction(node: PlanNode): string {
     case 'checklist':
       return `includes checklist '${String(s.use ?? '')}'`;
     default:
-      return `${node.kind} step`;
+      return `${node.kind} step (what it does is shown once it starts; cockpit checklist show lists it)`;
   }
 }
 

@@ -175,3 +175,51 @@ steps:
     expect(r.stderr).toMatch(/the branch name '--force' is not a valid git ref name/);
   });
 });
+
+describe('cockpit release', () => {
+  it('without a version takes the one the commits suggest, says why, and runs the release checklist to the end', () => {
+    const r = run('release', '--non-interactive', '--yes', 'all');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^release 1\.4\.0: suggested from 1 commit\(s\) since v1\.3\.0: .*feat.*→ minor/m);
+    expect(git(origin, 'rev-parse', 'v1.4.0^{commit}')).toBe(git(work, 'rev-parse', 'main'));
+    expect(git(work, 'show', 'main:CHANGELOG.md')).toMatch(/## 1\.4\.0[\s\S]*### Features[\s\S]*\*\*search:\*\* search listings/);
+  });
+
+  it('refuses a version that is not greater than the last release, or not a version at all (exit 2, nothing done)', () => {
+    for (const [arg, why] of [
+      ['1.3.0', /1\.3\.0 is the last release already: choose a greater version \(e\.g\. 1\.3\.1\)/],
+      ['1.2.9', /not greater than the last release 1\.3\.0/],
+      ['banana', /banana/],
+    ] as const) {
+      const r = run('release', arg, '--non-interactive', '--yes', 'all');
+      expect(r.code, arg).toBe(2);
+      expect(r.stderr, arg).toMatch(why);
+    }
+    expect(git(work, 'branch', '--list', 'release/*')).toBe('');
+  });
+
+  it('patch --dry-run shows the git work for 1.3.1 and changes nothing', () => {
+    const before = git(work, 'rev-parse', 'develop');
+    const r = run('release', 'patch', '--dry-run');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/release 1\.3\.1 \(last release 1\.3\.0; the commits since v1\.3\.0 suggest 1\.4\.0/);
+    expect(r.stdout).toMatch(/git branch release\/v1\.3\.1 develop/);
+    expect(r.stdout).toMatch(/git merge --no-ff release\/v1\.3\.1/);
+    expect(r.stdout).toMatch(/git push --atomic origin main develop release\/v1\.3\.1 v1\.3\.1/);
+    expect(git(work, 'rev-parse', 'develop')).toBe(before);
+    expect(git(work, 'branch', '--list', 'release/*')).toBe('');
+  });
+
+  it('with nothing but chores since the last release it suggests nothing and asks for a version', () => {
+    git(work, 'branch', '-f', 'main', 'v1.3.0');
+    git(work, 'switch', '-q', 'main');
+    git(work, 'branch', '-f', 'develop', 'v1.3.0');
+    git(work, 'switch', '-q', 'develop');
+    write('docs.md', 'docs\n');
+    commit('chore(docs): tidy');
+    const r = run('release', '--non-interactive', '--yes', 'all');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/nothing to suggest since v1\.3\.0: .*Give the version: cockpit release <major\|minor\|patch\|X\.Y\.Z>/);
+  });
+});

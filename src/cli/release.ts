@@ -1,0 +1,66 @@
+import { gitReader } from '../adapters/git.js';
+import { chooseVersion, parseCommit, suggestVersion, type Suggestion } from '../core/release/commits.js';
+import { neutralize } from '../core/sanitize.js';
+import { cmdRun, type RunFlags } from './commands.js';
+import { UsageError, Workspace, type GlobalOptions } from './setup.js';
+
+export interface ReleasePlan {
+  last: { tag: string; version: string } | null;
+  base: string;
+  commits: number;
+  suggestion: Suggestion;
+}
+
+/** What the conventional commits since the last release tag (reachable from develop, else HEAD) say the next version is. */
+export async function planRelease(repoDir: string): Promise<ReleasePlan> {
+  const git = gitReader(repoDir);
+  if (!(await git.isRepo())) throw new UsageError(`${repoDir} is not a git repository`);
+  const base = (await git.branchExists('develop')) ? 'develop' : 'HEAD';
+  const last = await git.lastRelease(base);
+  const commits = (await git.commitsBetween(last?.commit ?? null, base)).map(parseCommit).filter((c) => !(c.type === 'chore' && c.scope === 'release'));
+  return { last: last && { tag: last.tag, version: last.version }, base, commits: commits.length, suggestion: suggestVersion(last?.version ?? '0.0.0', commits) };
+}
+
+/**
+ * `cockpit release [major|minor|patch|X.Y.Z]`: the release checklist with its version decided from the commits.
+ * Without a version the suggestion is used: in a terminal it is offered in the parameter form (the operator may
+ * change it), without one it is taken as it is (and said so). Any version must be greater than the last release.
+ */
+export async function cmdRelease(g: GlobalOptions, choice: string | undefined, flags: RunFlags): Promise<number> {
+  const ws = new Workspace(g);
+  const plan = await planRelease(ws.repoDir);
+  const lastVersion = plan.last?.version ?? '0.0.0';
+  const since = plan.last ? `since ${plan.last.tag}` : 'in the whole history (no release tag yet)';
+  const say = (s: string) => process.stdout.write(neutralize(s));
+  let version: string | null = null;
+  if (choice) {
+    const c = chooseVersion(lastVersion, choice);
+    if (!c.ok) throw new UsageError(c.message);
+    version = c.version;
+  }
+  const screen = !flags.nonInteractive && !flags.json && !flags.plain && !!process.stdin.isTTY && !!process.stdout.isTTY;
+  if (!version && screen) {
+    // The form offers the suggestion; the operator accepts it with enter or types another version.
+    const { runTui } = await (await import('./load-tui.js')).loadTui();
+    return runTui(ws, async (services) => {
+      const home = await services.home();
+      const entry = home.checklists.find((c) => c.id === 'release');
+      if (!entry) throw new UsageError("no checklist 'release' here");
+      const params = { ...entry.params };
+      if (params.version) {
+        params.version = {
+          ...params.version,
+          ...(plan.suggestion.version ? { default: plan.suggestion.version } : {}),
+          description: `suggested from ${plan.commits} commit(s) ${since}: ${plan.suggestion.reason}`,
+        };
+      }
+      return { name: 'form', checklist: { ...entry, params } };
+    });
+  }
+  if (!version) {
+    if (!plan.suggestion.version) throw new UsageError(`nothing to suggest ${since}: ${plan.suggestion.reason}. Give the version: cockpit release <major|minor|patch|X.Y.Z>`);
+    version = plan.suggestion.version;
+    if (!flags.json) say(`release ${version}: suggested from ${plan.commits} commit(s) ${since}: ${plan.suggestion.reason}\n`);
+  } else if (!flags.json) say(`release ${version} (last release ${plan.last?.version ?? 'none'}; the commits ${since} suggest ${plan.suggestion.version ?? 'no release'}: ${plan.suggestion.reason})\n`);
+  return cmdRun(g, 'release', { ...flags, param: [...(flags.param ?? []).filter((p) => !p.startsWith('version=')), `version=${version}`] });
+}
