@@ -1,5 +1,5 @@
 import { gitReader } from '../adapters/git.js';
-import { chooseVersion, parseCommit, suggestVersion, type Suggestion } from '../core/release/commits.js';
+import { chooseHotfixVersion, chooseVersion, parseCommit, suggestVersion, type Suggestion } from '../core/release/commits.js';
 import { neutralize } from '../core/sanitize.js';
 import { cmdRun, type RunFlags } from './commands.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
@@ -63,4 +63,22 @@ export async function cmdRelease(g: GlobalOptions, choice: string | undefined, f
     if (!flags.json) say(`release ${version}: suggested from ${plan.commits} commit(s) ${since}: ${plan.suggestion.reason}\n`);
   } else if (!flags.json) say(`release ${version} (last release ${plan.last?.version ?? 'none'}; the commits ${since} suggest ${plan.suggestion.version ?? 'no release'}: ${plan.suggestion.reason})\n`);
   return cmdRun(g, 'release', { ...flags, param: [...(flags.param ?? []).filter((p) => !p.startsWith('version=')), `version=${version}`] });
+}
+
+/**
+ * `cockpit hotfix <issue> [X.Y.Z]`: the hotfix checklist for the release on main. A hotfix from vX.Y.Z may only be
+ * X.Y.(Z+n); without a version it is the next patch.
+ */
+export async function cmdHotfix(g: GlobalOptions, issue: string, choice: string | undefined, flags: RunFlags): Promise<number> {
+  const ws = new Workspace(g);
+  const git = gitReader(ws.repoDir);
+  if (!(await git.isRepo())) throw new UsageError(`${ws.repoDir} is not a git repository`);
+  if (!(await git.branchExists('main'))) throw new UsageError("a hotfix branches from main, and there is no branch 'main' here");
+  const last = await git.lastRelease('main');
+  if (!last) throw new UsageError('no release tag (vX.Y.Z) on main: there is no production release to hotfix');
+  const c = chooseHotfixVersion(last.version, choice);
+  if (!c.ok) throw new UsageError(c.message);
+  if (!flags.json) process.stdout.write(neutralize(`hotfix ${c.version} for ${issue}, on top of ${last.tag} (the release on main)\n`));
+  const others = (flags.param ?? []).filter((p) => !p.startsWith('version=') && !p.startsWith('issue='));
+  return cmdRun(g, 'hotfix', { ...flags, param: [...others, `version=${c.version}`, `issue=${issue}`] });
 }

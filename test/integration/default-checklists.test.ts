@@ -31,7 +31,7 @@ afterAll(() => repo.cleanup());
 
 const PARAMS: Record<string, string[]> = {
   release: ['-p', 'version=1.4.0'],
-  hotfix: ['-p', 'version=1.3.1', '-p', 'issue=PROP-12'],
+  hotfix: ['-p', 'version=1.4.1', '-p', 'issue=PROP-12'],
   'deploy-staging': ['-p', 'version=1.4.0'],
   'deploy-production': ['-p', 'version=1.4.0'],
   migration: [],
@@ -53,20 +53,24 @@ describe('default checklists', () => {
   }
 
   it('the release did its git work: release branch, bump, notes in CHANGELOG.md, --no-ff merge to main, tag, merge back, push', () => {
+    // (The hotfix ran after it and moved main on: what the release made is looked at through its tag.)
     const g = (...args: string[]) => spawnSync('git', args, { cwd: repo.dir, encoding: 'utf8' }).stdout.trim();
-    expect(g('show', 'main:frontend/package.json')).toContain('"version": "1.4.0"');
-    expect(g('show', 'main:backend/setup.py')).toContain('version="1.4.0"');
-    const changelog = g('show', 'main:CHANGELOG.md');
+    expect(g('show', 'v1.4.0:frontend/package.json')).toContain('"version": "1.4.0"');
+    expect(g('show', 'v1.4.0:backend/setup.py')).toContain('version="1.4.0"');
+    const changelog = g('show', 'v1.4.0:CHANGELOG.md');
     expect(changelog).toMatch(/^## 1\.4\.0 \(\d{4}-\d{2}-\d{2}\)$/m);
     expect(changelog).toMatch(/### Features\n\n- \*\*search:\*\* search listings/);
-    expect(g('log', '-1', '--format=%P', 'main').split(' ')).toHaveLength(2);
+    expect(g('log', '-1', '--format=%P', 'v1.4.0^{commit}').split(' ')).toHaveLength(2);
+    expect(g('log', '-1', '--format=%s', 'v1.4.0^{commit}')).toBe('Merge release/v1.4.0 into main');
     const tag = g('cat-file', '-p', 'v1.4.0');
     expect(tag).toContain('### Features');
     expect(tag).not.toContain('chore(release)');
-    expect(g('rev-parse', 'v1.4.0^{commit}')).toBe(g('rev-parse', 'main'));
-    expect(g('merge-base', '--is-ancestor', 'main', 'develop')).toBe('');
+    expect(g('merge-base', '--is-ancestor', 'v1.4.0', 'develop')).toBe('');
     expect(g('ls-remote', 'origin')).toMatch(/refs\/tags\/v1\.4\.0\^\{\}/);
     expect(g('ls-remote', 'origin', 'release/v1.4.0')).toContain('refs/heads/release/v1.4.0');
+    // And the hotfix after it: v1.4.1 on main, backported to develop.
+    expect(g('show', 'v1.4.1:backend/setup.py')).toContain('version="1.4.1"');
+    expect(g('merge-base', '--is-ancestor', 'v1.4.1', 'develop')).toBe('');
   });
 
   it('release stops at its tag check when the version is already tagged', () => {

@@ -223,3 +223,27 @@ describe('cockpit release', () => {
     expect(r.stderr).toMatch(/nothing to suggest since v1\.3\.0: .*Give the version: cockpit release <major\|minor\|patch\|X\.Y\.Z>/);
   });
 });
+
+describe('cockpit hotfix', () => {
+  it('branches from main, bumps the patch, merges to main, tags, backports to develop and pushes; the version must be a patch of the release on main', () => {
+    for (const [arg, why] of [
+      ['1.4.0', /1\.4\.0/],
+      ['1.3.0', /1\.3\.0/],
+    ] as const) {
+      const r = run('hotfix', 'PROP-7', arg, '--non-interactive', '--yes', 'all');
+      expect(r.code, arg).toBe(2);
+      expect(r.stderr, arg).toMatch(why);
+    }
+    const r = run('hotfix', 'PROP-7', '--non-interactive', '--yes', 'all');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^hotfix 1\.3\.1 for PROP-7, on top of v1\.3\.0/m);
+    expect(git(work, 'branch', '--list', 'hotfix/v1.3.1-PROP-7')).toContain('hotfix/v1.3.1-PROP-7');
+    // The hotfix branch starts at main, not develop: develop's feature is not in it.
+    expect(git(work, 'ls-tree', '--name-only', '-r', 'hotfix/v1.3.1-PROP-7')).not.toContain('frontend/search.js');
+    expect(git(work, 'show', 'main:backend/setup.py')).toContain('version="1.3.1"');
+    expect(git(origin, 'rev-parse', 'v1.3.1^{commit}')).toBe(git(work, 'rev-parse', 'main'));
+    expect(git(work, 'merge-base', '--is-ancestor', 'main', 'develop')).toBe('');
+    expect(git(origin, 'rev-parse', 'develop')).toBe(git(work, 'rev-parse', 'develop'));
+  });
+});
