@@ -33,7 +33,7 @@ export function DetailPane({ state, index, width, height, asking }: DetailPanePr
   if (step.status === 'failed') push('What next: fix the cause, then r retry · s skip with a reason · a abort · q quit (resume later)', 'warn');
   if (step.status === 'interrupted' || (state.pause && state.pause.stepId === node.path && state.status !== 'failed'))
     push('↵ continues the session from here', 'warn');
-  push(screenLine(step.description ? `does: ${step.description}` : stepAction(node)));
+  push(screenLine(step.description ?? stepAction(node)));
   const params = state.scopes[node.scope]?.params;
   if (params && Object.keys(params).length) push(`with ${screenLine(paramsText(params))}`, 'muted');
   if (node.policy) {
