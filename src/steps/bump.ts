@@ -67,7 +67,7 @@ export const bumpStep: StepKind = {
       const add = failed(await gitRun(ctx, ['add', '--', ...next.map((n) => n.file)]), 'staging the version files');
       if (add) return add;
       const message = interpolate(spec.commit ?? 'chore(release): ${version}', { ...ctx.params, version });
-      const c = failed(await gitRun(ctx, ['commit', '--no-verify', '-m', message, '--', ...next.map((n) => n.file)]), 'committing the version files');
+      const c = failed(await gitRun(ctx, ['commit', '-m', message, '--', ...next.map((n) => n.file)]), 'committing the version files');
       if (c) return c;
     }
     return { status: 'passed', exitCode: 0, via: 'command' };

@@ -5,11 +5,12 @@ import { bumpStep } from './bump.js';
 import { gitBranchStep } from './git-branch.js';
 import { gitMergeStep } from './git-merge.js';
 import { gitPushStep } from './git-push.js';
+import { gitRemoteStep } from './git-remote.js';
 import { gitTagStep } from './git-tag.js';
 import { notesStep } from './notes.js';
 import type { StepKind } from './types.js';
 
 /** Every step kind the cockpit knows. Later issues add notes, migrate, smoke, deploy, watch … here. */
-export const STEP_KINDS: StepKind[] = [confirmStep, runStep, checklistStep, gitBranchStep, gitMergeStep, gitTagStep, gitPushStep, bumpStep, notesStep];
+export const STEP_KINDS: StepKind[] = [confirmStep, runStep, checklistStep, gitBranchStep, gitMergeStep, gitTagStep, gitPushStep, gitRemoteStep, bumpStep, notesStep];
 
 export const stepKindMap = new Map(STEP_KINDS.map((k) => [k.kind, k]));

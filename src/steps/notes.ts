@@ -63,7 +63,7 @@ export const notesStep: StepKind = {
     ctx.files.write(f.changelog, next.text);
     const add = failed(await gitRun(ctx, ['add', '--', f.changelog]), `staging ${f.changelog}`);
     if (add) return add;
-    const commit = failed(await gitRun(ctx, ['commit', '--no-verify', '-m', `docs(changelog): ${f.version}`, '--', f.changelog]), `committing ${f.changelog}`);
+    const commit = failed(await gitRun(ctx, ['commit', '-m', `docs(changelog): ${f.version}`, '--', f.changelog]), `committing ${f.changelog}`);
     if (commit) return commit;
     return { status: 'passed', exitCode: 0, via: 'confirmation', confirmation: { by: d.by, via: d.via, ...(d.note ? { note: d.note } : {}) } };
   },

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cockpit } from '../helpers/cli.js';
+import { BIN, cockpit, jsonLines } from '../helpers/cli.js';
 
 // The git step kinds on real repositories with a bare origin: branch, bump, merge, tag, push, as a release does them.
 
@@ -245,5 +245,58 @@ describe('cockpit hotfix', () => {
     expect(git(origin, 'rev-parse', 'v1.3.1^{commit}')).toBe(git(work, 'rev-parse', 'main'));
     expect(git(work, 'merge-base', '--is-ancestor', 'main', 'develop')).toBe('');
     expect(git(origin, 'rev-parse', 'develop')).toBe(git(work, 'rev-parse', 'develop'));
+  });
+});
+
+describe('release pre-flight and crashes', () => {
+  it('an unreachable remote stops the release at its pre-flight, before anything is written, saying what is wrong', () => {
+    git(work, 'remote', 'set-url', 'origin', path.join(dir, 'nowhere.git'));
+    const r = run('release', 'minor', '--non-interactive', '--yes', 'all');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/step 'remote-ready' .* failed: remote 'origin': /);
+    expect(git(work, 'branch', '--list', 'release/*')).toBe('');
+    expect(git(work, 'status', '--porcelain', '--untracked-files=no')).toBe('');
+  });
+
+  it('a tag already on the remote (pushed by someone else) stops it at the pre-flight too', () => {
+    const other = path.join(dir, 'other');
+    git(dir, 'clone', '-q', origin, other);
+    git(other, 'tag', '-a', 'v1.4.0', '-m', 'someone else', 'main');
+    git(other, 'push', '-q', 'origin', 'v1.4.0');
+    const r = run('release', 'minor', '--non-interactive', '--yes', 'all');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/remote 'origin' already has tag v1\.4\.0: that version was released/);
+  });
+
+  it('killed (SIGKILL) while the bump commit runs: resume finds the commit made and does not commit twice', async () => {
+    // A post-commit hook that hangs: the cockpit is killed once the commit exists and the hook is running.
+    const hooks = path.join(work, '.git', 'hooks');
+    writeFileSync(path.join(hooks, 'post-commit'), '#!/bin/sh\necho hook running\nsleep 30\n', { mode: 0o755 });
+    const child = spawn(process.execPath, [BIN, '--repo', work, 'run', 'rel', '-p', 'version=1.4.0', '--non-interactive', '--json'], {
+      cwd: work,
+      env: { ...process.env, ...ENV, NO_COLOR: '1', COCKPIT_OPERATOR: 'tester' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const until = Date.now() + 20_000;
+    while (!jsonLines(out).some((e) => e.type === 'step.output' && e.stepId === 'bump' && String(e.data.text).includes('hook running'))) {
+      if (Date.now() > until) throw new Error(`the bump never reached its hook:\n${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    rmSync(path.join(hooks, 'post-commit'));
+    const commitsBefore = git(work, 'rev-list', '--count', 'release/v1.4.0');
+    const r = run('resume', '--non-interactive');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // The bump was probed (every file says 1.4.0) and passed: one release commit, not two.
+    expect(git(work, 'rev-list', '--count', 'release/v1.4.0')).toBe(commitsBefore);
+    expect(git(work, 'log', '--format=%s', 'release/v1.4.0').split('\n').filter((s) => s === 'chore(release): 1.4.0')).toHaveLength(1);
+    const show = run('audit', 'show', JSON.parse(run('audit', 'list', '--json').stdout)[0].id).stdout;
+    expect(show).toMatch(/step 'bump' interrupted/);
+    expect(show).toMatch(/every version file says 1\.4\.0/);
+    expect(git(origin, 'rev-parse', 'v1.4.0^{commit}')).toBe(git(work, 'rev-parse', 'main'));
   });
 });
