@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { makeLocator } from '../core/checklist/load.js';
 import { z } from 'zod';
+import { scheduleSchema } from '../core/release/schedule.js';
 import { versionFileSpecSchema } from '../core/release/version-files.js';
 import { formatDiagnostic } from '../core/checklist/types.js';
 
@@ -21,6 +22,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       versionFiles: z.array(versionFileSpecSchema).min(1).optional(),
       remote: z.string().min(1).optional(),
+      /** The bi-weekly schedule: `every: 14d`, `anchor:` a past release time, `freeze: 24h`, `announce: 48h`. */
+      schedule: scheduleSchema.optional(),
     })
     .optional(),
   /** Extra environment for every command a step runs. */

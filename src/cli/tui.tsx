@@ -4,6 +4,7 @@ import { currentIdentity } from '../adapters/identity.js';
 import { formatDiagnostic, type ParamDef, type ParamValue } from '../core/checklist/types.js';
 import { neutralize } from '../core/sanitize.js';
 import { resolveParams } from '../core/params.js';
+import { nextSlot } from '../core/release/schedule.js';
 import { buildPlan } from '../core/plan.js';
 import { LiveSession, type LiveDeps } from '../engine/live.js';
 import { startSession } from '../engine/session.js';
@@ -57,7 +58,8 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
         };
       });
       const sessions = await sessionRows(store, 50, identity.host);
-      return { repoDir: ws.repoDir, auditLocation: store.location, checklists, sessions };
+      const schedule = ws.config.release?.schedule;
+      return { repoDir: ws.repoDir, auditLocation: store.location, checklists, sessions, ...(schedule ? { schedule: nextSlot(schedule, Date.now()) } : {}) };
     },
     start: async (id, given) => {
       const store = await ws.openStore();

@@ -4,6 +4,7 @@ import type { ParamValue } from '../core/checklist/types.js';
 import type { StepKindValidator } from '../core/checklist/load.js';
 import type { PlanNode } from '../core/events.js';
 import type { RawCommit } from '../core/release/commits.js';
+import type { Schedule } from '../core/release/schedule.js';
 
 export type Decision =
   | { decision: 'yes'; by: string; via: 'flag' | 'prompt'; note?: string }
@@ -55,6 +56,7 @@ export interface StepContext {
 export interface ReleaseSettings {
   versionFiles?: Array<Record<string, unknown> & { file: string }>;
   remote?: string;
+  schedule?: Schedule;
 }
 
 export type StepOutcome =

@@ -49,6 +49,8 @@ export interface SessionEntry {
 }
 
 export interface HomeData {
+  /** The next scheduled release (release.schedule in the config), when there is a schedule. */
+  schedule?: { release: number; freezeStart: number; announceBy: number };
   repoDir: string;
   auditLocation: string;
   checklists: ChecklistEntry[];

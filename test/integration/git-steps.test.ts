@@ -300,3 +300,52 @@ describe('release pre-flight and crashes', () => {
     expect(git(origin, 'rev-parse', 'v1.4.0^{commit}')).toBe(git(work, 'rev-parse', 'main'));
   });
 });
+
+describe('the code-freeze gate', () => {
+  const schedule = (releaseInHours: number) => {
+    // A schedule whose next release is due in `releaseInHours`: its 24 h freeze began 24 − that many hours ago.
+    const anchor = new Date(Date.now() + releaseInHours * 3_600_000 - 14 * 24 * 3_600_000).toISOString();
+    write('cockpit.config.yaml', `release:\n  schedule: {every: 14d, anchor: "${anchor}", freeze: 24h}\n`);
+  };
+  const FREEZE = `id: fr
+title: Freeze
+steps:
+  - id: freeze-gate
+    title: Freeze gate
+    kind: freeze
+    branch: develop
+`;
+
+  it('lists a commit that landed on develop after the freeze began and stops; a skip with a reason is the override', () => {
+    write('checklists/fr.yaml', FREEZE);
+    schedule(12);
+    commit('chore: schedule');
+    let r = run('run', 'fr', '--non-interactive');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/2 commit\(s\) landed on develop after the code freeze began/);
+    const show = run('audit', 'show', JSON.parse(run('audit', 'list', '--json').stdout)[0].id).stdout;
+    expect(show).toMatch(/chore: schedule/);
+    expect(show).toMatch(/feat\(search\): search listings/);
+    r = run('resume', '--non-interactive', '--skip', 'freeze-gate', '--reason', 'the search feature was agreed with the lead');
+    expect(r.code).toBe(0);
+  });
+
+  it('passes when nothing landed since the freeze began, and refuses a release before its freeze has begun', () => {
+    write('checklists/fr.yaml', FREEZE);
+    schedule(12);
+    // Everything on develop since the release landed three days ago, long before the freeze.
+    const old = new Date(Date.now() - 3 * 24 * 3_600_000).toISOString();
+    const env = { ...process.env, ...ENV, GIT_AUTHOR_DATE: old, GIT_COMMITTER_DATE: old };
+    git(work, 'add', '-A');
+    execFileSync('git', ['commit', '-q', '-m', 'chore: schedule'], { cwd: work, env });
+    execFileSync('git', ['rebase', '-q', '--exec', `git commit -q --amend --no-edit --date=${old}`, 'v1.3.0'], { cwd: work, env });
+    let r = run('run', 'fr', '--non-interactive');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    schedule(48);
+    commit('chore: later schedule');
+    r = run('run', 'fr', '--non-interactive');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the code freeze for the release due .* only begins/);
+  });
+});

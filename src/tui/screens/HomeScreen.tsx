@@ -187,7 +187,7 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   const width = ui.width;
   const body = ui.height - 1;
   const sessionRows = data ? clamp(sessions.length + 1, 2, Math.floor((body - 2) / 2)) : 2;
-  const checklistRows = Math.max(2, body - 2 - sessionRows);
+  const checklistRows = Math.max(2, body - 2 - sessionRows - (data?.schedule ? 1 : 0));
   const now = ui.services.now();
 
   const section = (title: string, active: boolean) => (
@@ -250,6 +250,7 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
           {data ? ` · ${screenLine(data.repoDir)} · audit ${screenLine(data.auditLocation)} · operator ${screenLine(ui.services.operator)}` : ''}
         </Text>
       </Text>
+      {data?.schedule ? <ScheduleLine schedule={data.schedule} now={now} /> : null}
       {section(`Sessions${data ? ` (${needle ? `${sessions.length} of ${data.sessions.length} matching '${screenLine(filter)}'` : `${data.sessions.length}`}, resumable first)` : ''}`, focus === 'sessions')}
       <Box flexDirection="column" height={sessionRows}>
         {sessionsView}
@@ -259,5 +260,29 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
         {checklistsView}
       </Box>
     </ScreenFrame>
+  );
+}
+
+function when(ms: number, now: number, full = false): string {
+  const d = new Date(ms);
+  const day = d.toLocaleDateString('en-GB', { weekday: 'short', timeZone: 'UTC' });
+  const date = d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+  const at = `${day}${full ? ` ${date}` : ''} ${d.toISOString().slice(11, 16)}${full ? ' UTC' : ''}`;
+  const diff = ms - now;
+  if (Math.abs(diff) < 60_000) return `${at} (now)`;
+  const mins = Math.round(Math.abs(diff) / 60_000);
+  const h = Math.round(mins / 60);
+  const rel = h >= 48 ? `${Math.floor(h / 24)}d ${h % 24}h` : mins >= 180 ? `${h}h` : formatDuration(mins * 60_000);
+  return diff > 0 ? `${at} (in ${rel})` : `${at} (${rel} ago)`;
+}
+
+/** The release calendar: when the next release is due, when its freeze starts and its announcement is due. */
+function ScheduleLine({ schedule, now }: { schedule: NonNullable<HomeData['schedule']>; now: number }) {
+  const t = useTheme();
+  return (
+    <Text wrap="truncate-end" color={t.muted}>
+      Release <Text bold color={t.accent}>{when(schedule.release, now, true)}</Text> · freeze {when(schedule.freezeStart, now)} · announce{' '}
+      {when(schedule.announceBy, now)}
+    </Text>
   );
 }
