@@ -349,3 +349,51 @@ steps:
     expect(r.stderr).toMatch(/the code freeze for the release due .* only begins/);
   });
 });
+
+describe('release and hotfix refusals', () => {
+  it('a dirty work tree stops the release at its pre-flight, listing the files, before any branch is made', () => {
+    write('frontend/search.js', 'export const search = () => ["changed"];\n');
+    const r = run('release', 'minor', '--non-interactive', '--yes', 'all');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/step 'clean-tree'/);
+    const show = run('audit', 'show', JSON.parse(run('audit', 'list', '--json').stdout)[0].id).stdout;
+    expect(show).toMatch(/frontend\/search\.js/);
+    expect(git(work, 'branch', '--list', 'release/*')).toBe('');
+  });
+
+  it('a version file whose pattern would not read the new version back stops the bump before anything is written', () => {
+    write('cockpit.config.yaml', 'release:\n  versionFiles:\n    - {file: frontend/package.json, json: version}\n    - {file: backend/setup.py, regex: \'version="(1\\.3\\.0)"\'}\n');
+    commit('chore: pin the version pattern');
+    const r = run('release', 'minor', '--non-interactive', '--yes', 'all');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/step 'version-files' .*failed: cannot bump: backend\/setup\.py/);
+    expect(git(work, 'show', 'release/v1.4.0:frontend/package.json')).toContain('"version": "1.3.0"');
+    expect(readFileSync(path.join(work, 'frontend/package.json'), 'utf8')).toContain('"version": "1.3.0"');
+  });
+
+  it('a hotfix whose backport to develop conflicts stops with the files listed and develop untouched; merged by hand, a retry finishes', () => {
+    // develop changed the line the hotfix's version bump changes.
+    write('backend/setup.py', 'from setuptools import setup\n\nsetup(\n    name="property-backend",\n    version="1.4.0-dev",\n)\n');
+    commit('chore: develop is 1.4.0-dev');
+    const developBefore = git(work, 'rev-parse', 'develop');
+    const r = run('hotfix', 'PROP-9', '--non-interactive', '--yes', 'all');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/merging main into develop conflicts in 1 file\(s\): backend\/setup\.py\. The merge was aborted/);
+    expect(git(work, 'rev-parse', 'develop')).toBe(developBefore);
+    expect(existsSync(path.join(work, '.git', 'MERGE_HEAD'))).toBe(false);
+    // The operator merges by hand, keeping develop's version, and retries: the backport step finds it merged.
+    git(work, 'switch', '-q', 'develop');
+    try {
+      git(work, 'merge', '--no-ff', '-q', 'main');
+    } catch {
+      git(work, 'checkout', '--ours', 'backend/setup.py');
+      git(work, 'add', 'backend/setup.py');
+      git(work, 'commit', '-q', '--no-edit');
+    }
+    const again = run('resume', '--non-interactive', '--yes', 'all');
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect(git(origin, 'rev-parse', 'v1.3.1^{commit}')).toBe(git(work, 'rev-parse', 'main'));
+    expect(git(origin, 'rev-parse', 'develop')).toBe(git(work, 'rev-parse', 'develop'));
+  });
+});
