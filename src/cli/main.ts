@@ -57,6 +57,9 @@ Exit codes: 0 done · 1 a step failed, a confirmation is pending, or verificatio
 
 Examples:
   cockpit checklist list
+  cockpit release                       (the version the commits suggest, offered to accept or change)
+  cockpit release minor --dry-run
+  cockpit hotfix PROP-123 --non-interactive --yes all
   cockpit run deploy-staging -p version=2.4.0 --non-interactive --yes all
   cockpit run ./my-checklist.yaml --non-interactive --json
   cockpit resume <session> --non-interactive --yes approval
