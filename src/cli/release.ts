@@ -38,7 +38,7 @@ export async function cmdRelease(g: GlobalOptions, choice: string | undefined, f
     if (!c.ok) throw new UsageError(c.message);
     version = c.version;
   }
-  const screen = !flags.nonInteractive && !flags.json && !flags.plain && !!process.stdin.isTTY && !!process.stdout.isTTY;
+  const screen = !flags.nonInteractive && !flags.json && !flags.plain && !flags.dryRun && !!process.stdin.isTTY && !!process.stdout.isTTY;
   if (!version && screen) {
     // The form offers the suggestion; the operator accepts it with enter or types another version.
     const { runTui } = await (await import('./load-tui.js')).loadTui();
