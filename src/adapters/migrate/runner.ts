@@ -1,0 +1,787 @@
+/**
+ * Runs file migrations (files.ts) against PostgreSQL with `pg`.
+ *
+ * - History: `cockpit_schema_migrations`, one row per migration (state 'applied' or 'failed').
+ * - Lock: a SESSION advisory lock on a dedicated connection, taken by polling `pg_try_advisory_lock` — never a
+ *   blocking `pg_advisory_lock`, which deadlocks with the holder's CREATE INDEX CONCURRENTLY.
+ * - A migration runs in its own transaction (statements sent one by one, history row in the same transaction), or,
+ *   with `-- migrate:no-transaction`, statement by statement with a 'failed' row recording where it stopped.
+ */
+import os from 'node:os';
+import pg from 'pg';
+import { currentIdentity } from '../identity.js';
+import { loadMigrations, type Migration, type SqlStatement } from './files.js';
+
+export const HISTORY_TABLE = 'cockpit_schema_migrations';
+/** Any number, the same in every cockpit; advisory locks are per database. */
+export const MIGRATE_LOCK_KEY = '7242031118';
+
+export class MigrateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MigrateError';
+  }
+}
+
+export type Direction = 'up' | 'down';
+
+export interface HistoryRow {
+  id: string;
+  name: string;
+  checksum: string;
+  appliedAt: Date;
+  appliedBy: string;
+  durationMs: number;
+  state: 'applied' | 'failed';
+  /** 1-based index of the statement that failed (statements before it completed), when state is 'failed'. */
+  failedStatement: number | null;
+  error: string | null;
+}
+
+export type ProblemKind = 'checksum-changed' | 'missing-file' | 'failed' | 'out-of-order';
+export interface Problem {
+  id: string;
+  kind: ProblemKind;
+  message: string;
+}
+
+export interface Status {
+  /** Every history row with state 'applied', by id. */
+  applied: HistoryRow[];
+  /** Every history row (applied and failed), by id. */
+  history: HistoryRow[];
+  /** Migration files without a history row, by id. */
+  pending: Migration[];
+  problems: Problem[];
+}
+
+export interface PlanOptions {
+  /** Stop at this migration id (inclusive). */
+  to?: string;
+  /** Migration ids whose edited files are accepted: the recorded checksum is replaced by the file's. */
+  acceptChecksum?: string[];
+  /** Allow pending migrations older than the newest applied one. */
+  allowOutOfOrder?: boolean;
+}
+
+export interface ChecksumUpdate {
+  id: string;
+  from: string;
+  to: string;
+}
+
+export interface Plan {
+  pending: Migration[];
+  /** Recorded checksums that `upgrade` will replace (acceptChecksum); `plan()` itself writes nothing. */
+  checksumUpdates: ChecksumUpdate[];
+}
+
+export interface Failure {
+  id: string;
+  name: string;
+  file: string;
+  direction: Direction;
+  /** 1-based index of the failing statement in its section (0: the history bookkeeping itself failed). */
+  statement: number;
+  of: number;
+  /** Line of the failing statement in the file (0 when unknown). */
+  line: number;
+  error: string;
+  /** SQLSTATE, when the server gave one. */
+  code?: string;
+  /** True for a no-transaction migration: a 'failed' row now records it. False: it was rolled back, nothing recorded. */
+  recorded: boolean;
+}
+
+export type MigrateEvent =
+  | { type: 'lock.waiting'; holder: string }
+  | { type: 'lock.acquired'; waitedMs: number }
+  | { type: 'lock.skipped' }
+  | { type: 'checksum.accepted'; id: string; from: string; to: string }
+  | { type: 'migration.started'; id: string; name: string; direction: Direction; noTransaction: boolean; revert: boolean }
+  | { type: 'migration.finished'; id: string; name: string; direction: Direction; durationMs: number; revert: boolean }
+  | ({ type: 'migration.failed'; revert: boolean } & Failure)
+  | { type: 'index.invalid-dropped'; id: string; index: string }
+  | { type: 'migration.resolved'; id: string; how: 'applied' | 'rolled-back' };
+
+export interface Done {
+  id: string;
+  name: string;
+  durationMs: number;
+}
+
+export interface RunResult {
+  ok: boolean;
+  /** Migrations applied (upgrade) or reverted (downgrade) by this run, in order. */
+  applied: Done[];
+  failed: Failure | null;
+  /** upgrade with onFailure 'revert-run': this run's migrations downgraded after the failure, newest first. */
+  reverted: Done[];
+  /** A failure while reverting (the revert stopped there). */
+  revertFailed: Failure | null;
+  /**
+   * Every statement sent that changes the database, in order (session SETs, BEGIN, statements, history writes,
+   * COMMIT/ROLLBACK, DROP INDEX of an invalid index). Parameterised history writes appear with their values inlined.
+   * Read-only bookkeeping (history reads, lock, invalid-index probe, CREATE TABLE IF NOT EXISTS) is not listed.
+   */
+  executed: string[];
+  events: MigrateEvent[];
+  lock: 'held' | 'skipped';
+}
+
+export interface UpgradeOptions extends PlanOptions {
+  onFailure?: 'stop' | 'revert-run';
+  operator: string;
+  onEvent?: (e: MigrateEvent) => void;
+}
+
+export interface DowngradeOptions {
+  /** How many of the newest applied migrations to revert (default 1 when `to` is not given). */
+  steps?: number;
+  /** Revert every applied migration newer than this id (it stays applied). */
+  to?: string;
+  operator?: string;
+  acceptChecksum?: string[];
+  onEvent?: (e: MigrateEvent) => void;
+}
+
+export interface RunnerOptions {
+  /** Connection string or pg client config. */
+  connection: string | pg.ClientConfig;
+  /** Migrations folder (default `migrations`). */
+  dir?: string;
+  /** Used for application_name and applied_by when an operation is not given one. Default: currentIdentity(). */
+  operator?: string;
+  host?: string;
+  /** Total wait for the advisory lock (default 60 s). */
+  lockTimeoutMs?: number;
+  /** Poll interval (default 200 ms). */
+  lockPollMs?: number;
+  /** Skip the advisory lock (e.g. behind PgBouncer in transaction mode); the caller warns. */
+  noLock?: boolean;
+  /** Session `lock_timeout` for migration statements (default '5s'). */
+  lockTimeout?: string;
+  /** Session `statement_timeout` (default '1h'). */
+  statementTimeout?: string;
+}
+
+// ───────────────────────────── SQL text ─────────────────────────────
+
+const COLS = 'id, name, checksum, applied_at, applied_by, duration_ms, state';
+
+interface Step {
+  text: string;
+  values?: unknown[];
+  /** Rendering of `values` for sqlFor (placeholders such as :operator). */
+  shown?: string[];
+}
+
+export function quoteLiteral(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'number') return String(v);
+  return `'${String(v).replace(/'/g, "''")}'`;
+}
+
+/** `text` with $n replaced by `values` rendered as literals (or by `shown[n-1]` when given). */
+export function inlineParams(text: string, values: unknown[] = [], shown?: string[]): string {
+  return text.replace(/\$(\d+)/g, (_, n: string) => shown?.[Number(n) - 1] ?? quoteLiteral(values[Number(n) - 1]));
+}
+
+function insertApplied(m: Migration, operator: string, durationMs: number): Step {
+  return {
+    text: `INSERT INTO ${HISTORY_TABLE} (${COLS}) VALUES ($1, $2, $3, now(), $4, $5, 'applied')`,
+    values: [m.id, m.name, m.checksum, operator, durationMs],
+    shown: [quoteLiteral(m.id), quoteLiteral(m.name), quoteLiteral(m.checksum), ':operator', ':duration_ms'],
+  };
+}
+
+function deleteRow(m: Migration): Step {
+  return { text: `DELETE FROM ${HISTORY_TABLE} WHERE id = $1`, values: [m.id], shown: [quoteLiteral(m.id)] };
+}
+
+function sessionSettings(lockTimeout: string, statementTimeout: string): string[] {
+  return [`SET lock_timeout = ${quoteLiteral(lockTimeout)}`, `SET statement_timeout = ${quoteLiteral(statementTimeout)}`];
+}
+
+/** Append `;` unless the statement already ends with one. */
+function terminated(sql: string): string {
+  const t = sql.trimEnd();
+  return t.endsWith(';') ? t : `${t};`;
+}
+
+export interface SqlForOptions {
+  lockTimeout?: string;
+  statementTimeout?: string;
+}
+
+/**
+ * The SQL `upgrade` (direction 'up') or `downgrade` ('down') would send for `migrations`, in the given order:
+ * per migration `BEGIN;`, its statements, the history write, `COMMIT;` — or, for a no-transaction migration, a
+ * `-- no transaction: each statement runs on its own` marker and no BEGIN/COMMIT. The history insert shows
+ * `:operator`, `now()` and `:duration_ms` for the values only known at run time.
+ */
+export function sqlFor(migrations: Migration[], direction: Direction, opts: SqlForOptions = {}): string {
+  const out: string[] = [];
+  out.push(`-- cockpit migrate ${direction === 'up' ? 'upgrade' : 'downgrade'}: ${migrations.length} migration(s)`);
+  for (const s of sessionSettings(opts.lockTimeout ?? '5s', opts.statementTimeout ?? '1h')) out.push(terminated(s));
+  for (const m of migrations) {
+    out.push('', `-- ${m.id}_${m.name} (${m.file}) ${direction}`);
+    const stmts = direction === 'up' ? m.up : m.down;
+    if (m.noTransaction) out.push('-- no transaction: each statement runs on its own');
+    else out.push('BEGIN;');
+    for (const s of stmts) {
+      const idx = direction === 'up' && m.noTransaction ? concurrentIndexTarget(s.text) : null;
+      if (idx) out.push(`-- before the next statement, if index ${idx.qualified} exists and is INVALID (a failed earlier build): DROP INDEX CONCURRENTLY ${idx.qualified};`);
+      out.push(terminated(s.text));
+    }
+    const h = direction === 'up' ? insertApplied(m, '', 0) : deleteRow(m);
+    out.push(terminated(inlineParams(h.text, h.values, h.shown)));
+    if (!m.noTransaction) out.push('COMMIT;');
+  }
+  return `${out.join('\n')}\n`;
+}
+
+// ───────────────────────────── CREATE INDEX CONCURRENTLY ─────────────────────────────
+
+const IDENT = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
+const CIC_RE = new RegExp(
+  String.raw`^CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?(${IDENT})\s+ON\s+(?:ONLY\s+)?(?:(${IDENT})\s*\.\s*)?${IDENT}`,
+  'i',
+);
+
+/** Strip leading whitespace and comments. */
+function leadingCode(sql: string): string {
+  let s = sql;
+  for (;;) {
+    const t = s.replace(/^\s+/, '');
+    if (t.startsWith('--')) {
+      const nl = t.indexOf('\n');
+      s = nl < 0 ? '' : t.slice(nl + 1);
+    } else if (t.startsWith('/*')) {
+      const end = t.indexOf('*/');
+      s = end < 0 ? '' : t.slice(end + 2);
+    } else return t;
+  }
+}
+
+/** The index a `CREATE INDEX CONCURRENTLY name ON [schema.]table` statement builds, as SQL text (schema-qualified when the table is). */
+export function concurrentIndexTarget(sql: string): { name: string; qualified: string } | null {
+  const m = CIC_RE.exec(leadingCode(sql));
+  if (!m) return null;
+  return { name: m[1], qualified: m[2] ? `${m[2]}.${m[1]}` : m[1] };
+}
+
+// ───────────────────────────── runner ─────────────────────────────
+
+interface RawRow {
+  id: string;
+  name: string;
+  checksum: string;
+  applied_at: Date;
+  applied_by: string;
+  duration_ms: number;
+  state: 'applied' | 'failed';
+  failed_statement: number | null;
+  error: string | null;
+}
+
+const toRow = (r: RawRow): HistoryRow => ({
+  id: r.id,
+  name: r.name,
+  checksum: r.checksum,
+  appliedAt: r.applied_at,
+  appliedBy: r.applied_by,
+  durationMs: r.duration_ms,
+  state: r.state,
+  failedStatement: r.failed_statement,
+  error: r.error,
+});
+
+const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const short = (sha: string) => sha.slice(0, 12);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What pg tells about an error, in one line. */
+function errText(e: unknown): { error: string; code?: string } {
+  const err = e as { message?: string; code?: string; detail?: string };
+  const msg = err?.message ?? String(e);
+  return { error: err?.detail ? `${msg} (${err.detail})` : msg, code: typeof err?.code === 'string' ? err.code : undefined };
+}
+
+function failedAdvice(row: HistoryRow, m: Migration | undefined): string {
+  const where = m ? m.file : 'its file is missing';
+  const down = row.error?.startsWith('downgrade: ') ?? false;
+  const error = down ? row.error!.slice('downgrade: '.length) : (row.error ?? 'unknown error');
+  const total = m ? ` of ${(down ? m.down : m.up).length}` : '';
+  const at = row.failedStatement ? `statement ${row.failedStatement}${total}` : 'a statement';
+  const done =
+    row.failedStatement && row.failedStatement > 1
+      ? `statement(s) 1–${row.failedStatement - 1} before it completed and stay in effect`
+      : 'no statement before it had run';
+  return (
+    `migration ${row.id}_${row.name} (${where}) failed during ${down ? 'downgrade' : 'upgrade'} at ${at}: ${error}; ${done}. ` +
+    `It ran without a transaction, so the database may be half-changed: finish or undo it by hand, then run ` +
+    `\`cockpit migrate resolve ${row.id} --applied\` (the change is complete) or \`--rolled-back\` (the change is undone; it will run again).`
+  );
+}
+
+export class MigrationRunner {
+  readonly dir: string;
+  private readonly opts: RunnerOptions;
+  private readonly identity: { operator: string; host: string };
+
+  constructor(opts: RunnerOptions) {
+    this.opts = opts;
+    this.dir = opts.dir ?? 'migrations';
+    const id = currentIdentity();
+    this.identity = { operator: opts.operator ?? id.operator, host: opts.host ?? id.host ?? os.hostname() };
+  }
+
+  /** The files, read afresh. */
+  migrations(): Migration[] {
+    return loadMigrations(this.dir);
+  }
+
+  applicationName(operator = this.identity.operator): string {
+    return `cockpit migrate (${operator}@${this.identity.host} pid ${process.pid})`;
+  }
+
+  /** The SQL `upgrade`/`downgrade` would send for these migrations (see the free function `sqlFor`). */
+  sqlFor(migrations: Migration[], direction: Direction): string {
+    return sqlFor(migrations, direction, { lockTimeout: this.opts.lockTimeout, statementTimeout: this.opts.statementTimeout });
+  }
+
+  // ── connections ──
+
+  private async connect(operator: string): Promise<pg.Client> {
+    const base: pg.ClientConfig = typeof this.opts.connection === 'string' ? { connectionString: this.opts.connection } : { ...this.opts.connection };
+    const client = new pg.Client({ ...base, application_name: this.applicationName(operator) });
+    client.on('error', () => undefined); // a dropped connection surfaces as the failing query's error
+    await client.connect();
+    return client;
+  }
+
+  /** Take the advisory lock on a dedicated connection, polling; the returned client holds it. */
+  private async acquireLock(operator: string, emit: (e: MigrateEvent) => void): Promise<pg.Client> {
+    const lockClient = await this.connect(operator);
+    const timeout = this.opts.lockTimeoutMs ?? 60_000;
+    const poll = this.opts.lockPollMs ?? 200;
+    const t0 = Date.now();
+    let told = false;
+    try {
+      for (;;) {
+        const { rows } = await lockClient.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [MIGRATE_LOCK_KEY]);
+        if (rows[0].ok) {
+          emit({ type: 'lock.acquired', waitedMs: Date.now() - t0 });
+          return lockClient;
+        }
+        const waited = Date.now() - t0;
+        if (!told || waited >= timeout) {
+          const holder = await this.lockHolder(lockClient);
+          if (waited >= timeout) {
+            throw new MigrateError(
+              `another migration is running on this database: the migration lock is held by ${holder}; ` +
+                `gave up after waiting ${(timeout / 1000).toFixed(1)} s. Wait for it to finish, or, if it is stuck, end that session ` +
+                `(SELECT pg_terminate_backend(<pid>)) — the lock goes with it.`,
+            );
+          }
+          emit({ type: 'lock.waiting', holder });
+          told = true;
+        }
+        await sleep(Math.min(poll, Math.max(0, timeout - waited)));
+      }
+    } catch (e) {
+      await lockClient.end().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Who holds the migration lock, in words. */
+  private async lockHolder(client: pg.Client): Promise<string> {
+    const { rows } = await client.query<{ pid: number; application_name: string | null; client_addr: string | null; backend_start: Date | null; usename: string | null }>(
+      `SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.backend_start, a.usename
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND l.classid = (($1::bigint >> 32) & 4294967295)::oid
+          AND l.objid = ($1::bigint & 4294967295)::oid
+          AND l.objsubid = 1`,
+      [MIGRATE_LOCK_KEY],
+    );
+    const h = rows[0];
+    if (!h) return 'a session that has just released it or is not visible to this user';
+    const who = h.application_name ? `'${h.application_name}'` : 'a session without application_name';
+    const from = h.client_addr ? ` from ${h.client_addr}` : ' over a local socket';
+    const since = h.backend_start ? `, connected since ${h.backend_start.toISOString()}` : '';
+    return `${who} (server pid ${h.pid}, user ${h.usename ?? '?'}${from}${since})`;
+  }
+
+  /**
+   * Run `fn` with a migration connection (session settings applied, history table present) and — unless noLock —
+   * the advisory lock held on a second connection. Both are closed afterwards.
+   */
+  private async session<T>(operator: string, emit: (e: MigrateEvent) => void, executed: string[], fn: (c: pg.Client) => Promise<T>): Promise<T> {
+    let lockClient: pg.Client | null = null;
+    if (this.opts.noLock) emit({ type: 'lock.skipped' });
+    else lockClient = await this.acquireLock(operator, emit);
+    let client: pg.Client | null = null;
+    try {
+      client = await this.connect(operator);
+      for (const s of sessionSettings(this.opts.lockTimeout ?? '5s', this.opts.statementTimeout ?? '1h')) {
+        await client.query(s);
+        executed.push(s);
+      }
+      await ensureHistoryTable(client);
+      return await fn(client);
+    } finally {
+      await client?.end().catch(() => undefined);
+      if (lockClient) {
+        await lockClient.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATE_LOCK_KEY]).catch(() => undefined);
+        await lockClient.end().catch(() => undefined);
+      }
+    }
+  }
+
+  /** A short read-only connection (no lock, no settings, creates nothing). */
+  private async reading<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+    const client = await this.connect(this.identity.operator);
+    try {
+      return await fn(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  // ── read ──
+
+  async status(): Promise<Status> {
+    const history = await this.reading((c) => readHistory(c, true));
+    return computeStatus(this.migrations(), history);
+  }
+
+  /** The migrations `upgrade` would apply, or a MigrateError saying why it would refuse. Writes nothing. */
+  async plan(opts: PlanOptions = {}): Promise<Plan> {
+    const history = await this.reading((c) => readHistory(c, true));
+    return computePlan(this.migrations(), history, opts);
+  }
+
+  // ── write ──
+
+  async upgrade(opts: UpgradeOptions): Promise<RunResult> {
+    const result = emptyResult(this.opts.noLock);
+    const emit = emitter(result, opts.onEvent);
+    const operator = opts.operator;
+    await this.session(operator, emit, result.executed, async (c) => {
+      const migrations = this.migrations();
+      const p = computePlan(migrations, await readHistory(c, false), opts);
+      for (const u of p.checksumUpdates) {
+        await run(c, result.executed, { text: `UPDATE ${HISTORY_TABLE} SET checksum = $1 WHERE id = $2`, values: [u.to, u.id] });
+        emit({ type: 'checksum.accepted', ...u });
+      }
+      for (const m of p.pending) {
+        const r = await this.apply(c, m, 'up', operator, result.executed, emit, false);
+        if ('failure' in r) {
+          result.failed = r.failure;
+          break;
+        }
+        result.applied.push(r.done);
+      }
+      if (result.failed && (opts.onFailure ?? 'stop') === 'revert-run') {
+        const byIdMap = new Map(migrations.map((m) => [m.id, m]));
+        for (const d of [...result.applied].reverse()) {
+          const m = byIdMap.get(d.id)!;
+          const r = await this.apply(c, m, 'down', operator, result.executed, emit, true);
+          if ('failure' in r) {
+            result.revertFailed = r.failure;
+            break;
+          }
+          result.reverted.push(r.done);
+        }
+      }
+    });
+    result.ok = !result.failed && !result.revertFailed;
+    return result;
+  }
+
+  async downgrade(opts: DowngradeOptions = {}): Promise<RunResult> {
+    const result = emptyResult(this.opts.noLock);
+    const emit = emitter(result, opts.onEvent);
+    const operator = opts.operator ?? this.identity.operator;
+    await this.session(operator, emit, result.executed, async (c) => {
+      const migrations = this.migrations();
+      const history = await readHistory(c, false);
+      const targets = computeDowngrade(migrations, history, opts);
+      for (const u of targets.checksumUpdates) {
+        await run(c, result.executed, { text: `UPDATE ${HISTORY_TABLE} SET checksum = $1 WHERE id = $2`, values: [u.to, u.id] });
+        emit({ type: 'checksum.accepted', ...u });
+      }
+      for (const m of targets.migrations) {
+        const r = await this.apply(c, m, 'down', operator, result.executed, emit, false);
+        if ('failure' in r) {
+          result.failed = r.failure;
+          break;
+        }
+        result.applied.push(r.done);
+      }
+    });
+    result.ok = !result.failed;
+    return result;
+  }
+
+  /** Settle a 'failed' row: 'applied' marks it applied, 'rolled-back' deletes it (the migration becomes pending). */
+  async resolve(id: string, how: 'applied' | 'rolled-back', opts: { operator?: string; onEvent?: (e: MigrateEvent) => void } = {}): Promise<RunResult> {
+    const result = emptyResult(this.opts.noLock);
+    const emit = emitter(result, opts.onEvent);
+    const operator = opts.operator ?? this.identity.operator;
+    await this.session(operator, emit, result.executed, async (c) => {
+      const row = (await readHistory(c, false)).find((r) => r.id === id);
+      if (!row) throw new MigrateError(`migration ${id} has no history row: nothing to resolve`);
+      if (row.state !== 'failed') throw new MigrateError(`migration ${id}_${row.name} is ${row.state}, not failed: nothing to resolve`);
+      if (how === 'applied') {
+        const m = this.migrations().find((x) => x.id === id);
+        await run(c, result.executed, {
+          text: `UPDATE ${HISTORY_TABLE} SET state = 'applied', failed_statement = NULL, error = NULL, checksum = $2, applied_by = $3, applied_at = now() WHERE id = $1`,
+          values: [id, m?.checksum ?? row.checksum, operator],
+        });
+      } else {
+        await run(c, result.executed, { text: `DELETE FROM ${HISTORY_TABLE} WHERE id = $1`, values: [id] });
+      }
+      emit({ type: 'migration.resolved', id, how });
+    });
+    return result;
+  }
+
+  /** Run one migration in one direction, recording history; a failure is returned, not thrown. */
+  private async apply(
+    c: pg.Client,
+    m: Migration,
+    direction: Direction,
+    operator: string,
+    executed: string[],
+    emit: (e: MigrateEvent) => void,
+    revert: boolean,
+  ): Promise<{ done: Done } | { failure: Failure }> {
+    const stmts = direction === 'up' ? m.up : m.down;
+    if (direction === 'down' && !m.hasDown) {
+      const failure: Failure = { id: m.id, name: m.name, file: m.file, direction, statement: 0, of: 0, line: 0, error: 'the file has no -- migrate:down section', recorded: false };
+      emit({ type: 'migration.failed', revert, ...failure });
+      return { failure };
+    }
+    emit({ type: 'migration.started', id: m.id, name: m.name, direction, noTransaction: m.noTransaction, revert });
+    const t0 = performance.now();
+    let i = 0;
+    const fail = (e: unknown, recorded: boolean): Failure => {
+      const s: SqlStatement | undefined = stmts[i];
+      return { id: m.id, name: m.name, file: m.file, direction, statement: s ? i + 1 : 0, of: stmts.length, line: s?.line ?? 0, ...errText(e), recorded };
+    };
+
+    if (!m.noTransaction) {
+      try {
+        await run(c, executed, { text: 'BEGIN' });
+        for (i = 0; i < stmts.length; i++) await run(c, executed, { text: stmts[i].text });
+        const durationMs = Math.round(performance.now() - t0);
+        await run(c, executed, direction === 'up' ? insertApplied(m, operator, durationMs) : deleteRow(m));
+        await run(c, executed, { text: 'COMMIT' });
+        emit({ type: 'migration.finished', id: m.id, name: m.name, direction, durationMs, revert });
+        return { done: { id: m.id, name: m.name, durationMs } };
+      } catch (e) {
+        const failure = fail(e, false);
+        try {
+          await run(c, executed, { text: 'ROLLBACK' });
+        } catch (e2) {
+          throw new MigrateError(`${m.file}: ${direction} failed (${failure.error}) and ROLLBACK failed too: ${errText(e2).error}`);
+        }
+        emit({ type: 'migration.failed', revert, ...failure });
+        return { failure };
+      }
+    }
+
+    // no transaction: statement by statement
+    try {
+      for (i = 0; i < stmts.length; i++) {
+        const idx = direction === 'up' ? concurrentIndexTarget(stmts[i].text) : null;
+        if (idx) await this.dropInvalidIndex(c, m, idx.qualified, executed, emit);
+        await run(c, executed, { text: stmts[i].text });
+      }
+    } catch (e) {
+      const failure = fail(e, true);
+      const prefix = direction === 'down' ? 'downgrade: ' : '';
+      try {
+        await run(c, executed, {
+          text:
+            `INSERT INTO ${HISTORY_TABLE} (${COLS}, failed_statement, error) VALUES ($1, $2, $3, now(), $4, $5, 'failed', $6, $7) ` +
+            `ON CONFLICT (id) DO UPDATE SET state = 'failed', failed_statement = EXCLUDED.failed_statement, error = EXCLUDED.error`,
+          values: [m.id, m.name, m.checksum, operator, Math.round(performance.now() - t0), failure.statement, prefix + failure.error],
+        });
+      } catch (e2) {
+        failure.recorded = false;
+        failure.error += ` — and recording the failure failed too: ${errText(e2).error}`;
+      }
+      emit({ type: 'migration.failed', revert, ...failure });
+      return { failure };
+    }
+    const durationMs = Math.round(performance.now() - t0);
+    try {
+      await run(c, executed, direction === 'up' ? insertApplied(m, operator, durationMs) : deleteRow(m));
+    } catch (e) {
+      i = stmts.length; // the bookkeeping failed, not a statement
+      const failure = { ...fail(e, false), statement: 0 };
+      failure.error = `all statements ran but the history could not be updated: ${failure.error}`;
+      emit({ type: 'migration.failed', revert, ...failure });
+      return { failure };
+    }
+    emit({ type: 'migration.finished', id: m.id, name: m.name, direction, durationMs, revert });
+    return { done: { id: m.id, name: m.name, durationMs } };
+  }
+
+  /** Before CREATE INDEX CONCURRENTLY: an INVALID index of that name (left by a failed earlier build) is dropped. */
+  private async dropInvalidIndex(c: pg.Client, m: Migration, qualified: string, executed: string[], emit: (e: MigrateEvent) => void): Promise<void> {
+    const { rows } = await c.query<{ valid: boolean; name: string }>(
+      'SELECT i.indisvalid AS valid, i.indexrelid::regclass::text AS name FROM pg_index i WHERE i.indexrelid = to_regclass($1)',
+      [qualified],
+    );
+    if (rows.length && !rows[0].valid) {
+      await run(c, executed, { text: `DROP INDEX CONCURRENTLY ${qualified}` });
+      emit({ type: 'index.invalid-dropped', id: m.id, index: rows[0].name });
+    }
+  }
+}
+
+// ───────────────────────────── helpers ─────────────────────────────
+
+async function run(c: pg.Client, executed: string[], step: Step): Promise<void> {
+  executed.push(step.values ? inlineParams(step.text, step.values) : step.text);
+  await c.query(step.values ? { text: step.text, values: step.values } : step.text);
+}
+
+function emptyResult(noLock: boolean | undefined): RunResult {
+  return { ok: true, applied: [], failed: null, reverted: [], revertFailed: null, executed: [], events: [], lock: noLock ? 'skipped' : 'held' };
+}
+
+function emitter(result: RunResult, onEvent?: (e: MigrateEvent) => void): (e: MigrateEvent) => void {
+  return (e) => {
+    result.events.push(e);
+    onEvent?.(e);
+  };
+}
+
+async function ensureHistoryTable(c: pg.Client): Promise<void> {
+  await c.query(`CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    applied_by text NOT NULL,
+    duration_ms integer NOT NULL,
+    state text NOT NULL CHECK (state IN ('applied', 'failed')),
+    failed_statement integer,
+    error text
+  )`);
+}
+
+async function readHistory(c: pg.Client, mayBeMissing: boolean): Promise<HistoryRow[]> {
+  if (mayBeMissing) {
+    const { rows } = await c.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [HISTORY_TABLE]);
+    if (!rows[0].t) return [];
+  }
+  const { rows } = await c.query<RawRow>(`SELECT ${COLS}, failed_statement, error FROM ${HISTORY_TABLE} ORDER BY id`);
+  return rows.map(toRow);
+}
+
+export function computeStatus(migrations: Migration[], history: HistoryRow[]): Status {
+  const files = new Map(migrations.map((m) => [m.id, m]));
+  const rows = new Map(history.map((r) => [r.id, r]));
+  const problems: Problem[] = [];
+  const applied = history.filter((r) => r.state === 'applied').sort(byId);
+  for (const r of [...history].sort(byId)) {
+    const m = files.get(r.id);
+    if (r.state === 'failed') problems.push({ id: r.id, kind: 'failed', message: failedAdvice(r, m) });
+    if (!m) {
+      problems.push({ id: r.id, kind: 'missing-file', message: `migration ${r.id}_${r.name} is recorded as ${r.state} but no file ${r.id}_*.sql is in the migrations folder` });
+    } else if (m.checksum !== r.checksum) {
+      problems.push({
+        id: r.id,
+        kind: 'checksum-changed',
+        message:
+          `migration ${m.id}_${m.name} (${m.file}) was edited after it was applied (recorded checksum ${short(r.checksum)}…, file now ${short(m.checksum)}…): ` +
+          `revert the edit and put the change in a new migration, or, if the edit changes nothing in the database (a comment, formatting), accept it with --accept-checksum ${m.id}`,
+      });
+    }
+  }
+  const pending = migrations.filter((m) => !rows.has(m.id));
+  const newest = applied.at(-1);
+  if (newest) {
+    for (const m of pending) {
+      if (m.id < newest.id) {
+        problems.push({
+          id: m.id,
+          kind: 'out-of-order',
+          message: `migration ${m.id}_${m.name} (${m.file}) is pending but older than ${newest.id}_${newest.name}, which is already applied (a merged branch?): renumber it to a new id, or run it anyway with --allow-out-of-order`,
+        });
+      }
+    }
+  }
+  return { applied, history: [...history].sort(byId), pending, problems };
+}
+
+export function computePlan(migrations: Migration[], history: HistoryRow[], opts: PlanOptions = {}): Plan {
+  const st = computeStatus(migrations, history);
+  const accept = new Set(opts.acceptChecksum ?? []);
+  const failed = st.problems.find((p) => p.kind === 'failed');
+  if (failed) throw new MigrateError(`cannot upgrade: ${failed.message}`);
+  const checksumUpdates: ChecksumUpdate[] = [];
+  for (const p of st.problems.filter((x) => x.kind === 'checksum-changed')) {
+    if (!accept.has(p.id)) throw new MigrateError(`cannot upgrade: ${p.message}`);
+    const row = history.find((r) => r.id === p.id)!;
+    checksumUpdates.push({ id: p.id, from: row.checksum, to: migrations.find((m) => m.id === p.id)!.checksum });
+  }
+  let pending = st.pending;
+  if (opts.to !== undefined) {
+    if (!migrations.some((m) => m.id === opts.to) && !history.some((r) => r.id === opts.to)) {
+      throw new MigrateError(`no migration ${opts.to} in ${migrations[0] ? migrations[0].file.replace(/[^/\\]+$/, '') : 'the migrations folder'}`);
+    }
+    pending = pending.filter((m) => m.id <= opts.to!);
+  }
+  if (!opts.allowOutOfOrder) {
+    const ooo = st.problems.find((p) => p.kind === 'out-of-order' && pending.some((m) => m.id === p.id));
+    if (ooo) throw new MigrateError(`cannot upgrade: ${ooo.message}`);
+  }
+  return { pending, checksumUpdates };
+}
+
+/** The applied migrations a downgrade reverts, newest id first. */
+export function computeDowngrade(
+  migrations: Migration[],
+  history: HistoryRow[],
+  opts: DowngradeOptions,
+): { migrations: Migration[]; checksumUpdates: ChecksumUpdate[] } {
+  const st = computeStatus(migrations, history);
+  const failed = st.problems.find((p) => p.kind === 'failed');
+  if (failed) throw new MigrateError(`cannot downgrade: ${failed.message}`);
+  const applied = [...st.applied].reverse();
+  let rows: HistoryRow[];
+  if (opts.to !== undefined) {
+    if (!history.some((r) => r.id === opts.to)) throw new MigrateError(`cannot downgrade to ${opts.to}: it is not applied`);
+    rows = applied.filter((r) => r.id > opts.to!);
+  } else {
+    const steps = opts.steps ?? 1;
+    if (!Number.isInteger(steps) || steps < 1) throw new MigrateError(`downgrade steps must be a positive whole number, not ${steps}`);
+    if (steps > applied.length) throw new MigrateError(`cannot downgrade ${steps} migration(s): only ${applied.length} applied`);
+    rows = applied.slice(0, steps);
+  }
+  const files = new Map(migrations.map((m) => [m.id, m]));
+  const accept = new Set(opts.acceptChecksum ?? []);
+  const checksumUpdates: ChecksumUpdate[] = [];
+  const out: Migration[] = [];
+  for (const r of rows) {
+    const m = files.get(r.id);
+    if (!m) throw new MigrateError(`cannot downgrade ${r.id}_${r.name}: its file is missing, so its down section is unknown`);
+    if (!m.hasDown) throw new MigrateError(`cannot downgrade ${m.id}_${m.name} (${m.file}): the file has no '-- migrate:down' section`);
+    if (m.checksum !== r.checksum) {
+      if (!accept.has(m.id)) throw new MigrateError(`cannot downgrade: ${st.problems.find((p) => p.id === m.id && p.kind === 'checksum-changed')!.message}`);
+      checksumUpdates.push({ id: m.id, from: r.checksum, to: m.checksum });
+    }
+    out.push(m);
+  }
+  return { migrations: out, checksumUpdates };
+}
