@@ -26,6 +26,8 @@ export const configSchema = z.strictObject({
       schedule: scheduleSchema.optional(),
     })
     .optional(),
+  /** The application's database, for `cockpit migrate`: its URL (else DATABASE_URL) and the migrations folder. */
+  database: z.strictObject({ url: z.string().min(1).optional(), migrations: z.string().min(1).optional() }).optional(),
   /** Extra environment for every command a step runs. */
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });

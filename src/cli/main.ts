@@ -171,6 +171,39 @@ Examples:
       }),
     );
 
+  const migrate = program.command('migrate').description('database migrations against the application\'s PostgreSQL (--database-url, database.url in the config, or DATABASE_URL)');
+  const db = (c: Command) =>
+    c.option('--database-url <url>', 'postgres://… of the application database (default: database.url in the config, then DATABASE_URL)').option('--dir <dir>', 'the migrations folder (default: database.migrations in the config, then migrations/)');
+  const m = () => import('./migrate.js');
+  db(migrate.command('create').description('write a new migration file (timestamped id) with its upgrade and downgrade sections').argument('<description>', 'what it does, e.g. "add listing price index"'))
+    .option('--no-transaction', 'for statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY)')
+    .action(act(async (d: string, flags, cmd: Command) => (await m()).cmdMigrateCreate(globals(cmd), d, { ...flags, noTransaction: flags.transaction === false })));
+  db(migrate.command('status').description('applied and pending migrations, and any problem (failed, edited, missing, out of order) with what to do'))
+    .option('--json', 'machine-readable')
+    .action(act(async (flags, cmd: Command) => (await m()).cmdMigrateStatus(globals(cmd), flags)));
+  db(migrate.command('lint').description('check migrations for unsafe operations (locks, backward-incompatible changes, missing downgrades); exit 1 on errors').argument('[ids...]', 'migration ids (default: all)'))
+    .action(act(async (ids: string[], flags, cmd: Command) => (await m()).cmdMigrateLint(globals(cmd), ids, flags)));
+  db(migrate.command('upgrade').description('apply the pending migrations (linted first; errors block unless --allow-unsafe), each in its own transaction unless it declares otherwise'))
+    .option('--to <id>', 'stop after this migration')
+    .option('--sql', 'print exactly the SQL that would run (BEGIN/COMMIT per migration, the history writes); change nothing')
+    .addOption(new Option('--on-failure <what>', 'after a failure: stop, or revert-run (downgrade what this run applied)').choices(['stop', 'revert-run']).default('stop'))
+    .option('--no-lock', 'do not take the migration lock (only behind a transaction-mode PgBouncer)')
+    .option('--accept-checksum <id>', 'accept the edited file of an applied migration (repeatable)', collect)
+    .option('--allow-out-of-order', 'apply a pending migration older than the newest applied one')
+    .option('--allow-unsafe <reason>', 'run despite lint errors, for this reason')
+    .action(act(async (flags, cmd: Command) => (await m()).cmdMigrateUpgrade(globals(cmd), flags)));
+  db(migrate.command('downgrade').description('revert the newest applied migration (-N: the newest N; --to ID: all newer than ID)'))
+    .option('--steps <n>', 'how many (also written -N, e.g. downgrade -2)')
+    .option('--to <id>', 'revert every migration newer than this one')
+    .option('--sql', 'print exactly the SQL that would run; change nothing')
+    .option('--no-lock', 'do not take the migration lock')
+    .option('--accept-checksum <id>', 'accept the edited file of an applied migration (repeatable)', collect)
+    .action(act(async (flags, cmd: Command) => (await m()).cmdMigrateDowngrade(globals(cmd), flags)));
+  db(migrate.command('resolve').description('settle a migration that failed outside a transaction: --applied (its effect is there) or --rolled-back').argument('<id>', 'the failed migration'))
+    .option('--applied', 'its effect is in the database: record it as applied')
+    .option('--rolled-back', 'its effect is not there (cleaned up by hand): forget the failed attempt')
+    .action(act(async (id: string, flags, cmd: Command) => (await m()).cmdMigrateResolve(globals(cmd), id, flags)));
+
   program
     .command('demo')
     .description('the cockpit on its built-in sandbox (a small app repository with history and a demo checklist): nothing to configure')
@@ -187,6 +220,9 @@ Examples:
     }),
   );
 
+  // `migrate downgrade -2` (the policy's spelling) is `--steps 2`.
+  const i = argv.indexOf('downgrade');
+  if (i > 0 && argv[i - 1] === 'migrate') argv = argv.map((a, j) => (j > i && /^-\d+$/.test(a) ? `--steps=${a.slice(1)}` : a));
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

@@ -1,0 +1,111 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cockpit, tempRepo } from '../helpers/cli.js';
+import { freshDatabase, pgTest } from '../helpers/pg.js';
+
+// `cockpit migrate …` as a user runs it: a real child process against a real PostgreSQL.
+
+const pgInfo = pgTest();
+
+describe('cockpit migrate without a database', () => {
+  it('says where the database URL comes from (exit 2)', () => {
+    const repo = tempRepo();
+    try {
+      const r = cockpit(['--repo', repo.dir, 'migrate', 'status'], { cwd: repo.dir, env: { DATABASE_URL: '' } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/no database to migrate: pass --database-url postgres:\/\/…, set database\.url in cockpit\.config\.yaml, or DATABASE_URL/);
+    } finally {
+      repo.cleanup();
+    }
+  });
+});
+
+describe.skipIf(!pgInfo.url)(`cockpit migrate on PostgreSQL${pgInfo.skipReason}`, () => {
+  let repo: ReturnType<typeof tempRepo>;
+  let url: string;
+  const run = (...args: string[]) => cockpit(['--repo', repo.dir, 'migrate', ...args, '--database-url', url], { cwd: repo.dir, env: { COCKPIT_OPERATOR: 'alice' } });
+  const tables = async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      return (await c.query("select table_name from information_schema.tables where table_schema = 'public' order by 1")).rows.map((r) => r.table_name as string);
+    } finally {
+      await c.end();
+    }
+  };
+  const write = (name: string, text: string) => writeFileSync(path.join(repo.dir, 'migrations', name), text);
+
+  beforeEach(async () => {
+    repo = tempRepo();
+    url = await freshDatabase('migrate_cli');
+  });
+  afterEach(() => repo.cleanup());
+
+  it('create writes a migration to fill in; lint refuses it until it has a downgrade', () => {
+    const c = cockpit(['--repo', repo.dir, 'migrate', 'create', 'Add listings table'], { cwd: repo.dir });
+    expect(c.code).toBe(0);
+    const [file] = readdirSync(path.join(repo.dir, 'migrations'));
+    expect(file).toMatch(/^\d{14}_add_listings_table\.sql$/);
+    expect(c.stdout).toContain(`created migrations/${file}`);
+    const text = readFileSync(path.join(repo.dir, 'migrations', file), 'utf8');
+    expect(text).toMatch(/-- migrate:up[\s\S]*-- migrate:down/);
+    writeFileSync(path.join(repo.dir, 'migrations', file), '-- migrate:up\nCREATE TABLE listings (id bigint primary key, city text);\n-- migrate:down\n');
+    let l = cockpit(['--repo', repo.dir, 'migrate', 'lint'], { cwd: repo.dir });
+    expect(l.code).toBe(1);
+    expect(l.stdout).toMatch(/✖ error missing-downgrade/);
+    writeFileSync(path.join(repo.dir, 'migrations', file), '-- migrate:up\nCREATE TABLE listings (id bigint primary key, city text);\n-- migrate:down\nDROP TABLE listings;\n');
+    l = cockpit(['--repo', repo.dir, 'migrate', 'lint'], { cwd: repo.dir });
+    expect(l.stdout).toMatch(/1 migration\(s\) checked: 0 error\(s\)/);
+    expect(l.code).toBe(0);
+  });
+
+  it('upgrade --sql prints what would run and changes nothing; upgrade applies; status; downgrade -1 reverts', async () => {
+    cockpit(['--repo', repo.dir, 'migrate', 'create', 'listings'], { cwd: repo.dir });
+    const [file] = readdirSync(path.join(repo.dir, 'migrations'));
+    write(file, "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE listings (id bigint primary key, city text);\n-- migrate:down\nDROP TABLE listings;\n");
+    const sql = run('upgrade', '--sql');
+    expect(sql.code).toBe(0);
+    expect(sql.stdout).toMatch(/BEGIN;[\s\S]*CREATE TABLE listings[\s\S]*cockpit_schema_migrations[\s\S]*COMMIT;/);
+    expect(await tables()).not.toContain('listings');
+    const up = run('upgrade');
+    expect(up.stderr).toBe('');
+    expect(up.code).toBe(0);
+    expect(up.stdout).toMatch(/✔ \d{14} applied in/);
+    expect(await tables()).toContain('listings');
+    const st = run('status');
+    expect(st.stdout).toMatch(/✔ \d{14} listings {2}applied .* by alice in/);
+    expect(st.stdout).not.toMatch(/postgres:\/\/[^@\s]*:[^*@\s]+@/);
+    const down = run('downgrade', '-1');
+    expect(down.code).toBe(0);
+    expect(down.stdout).toMatch(/✔ \d{14} reverted/);
+    expect(await tables()).not.toContain('listings');
+  });
+
+  it('lint errors block an upgrade (nothing runs) unless overridden with a reason', async () => {
+    cockpit(['--repo', repo.dir, 'migrate', 'create', 'listings'], { cwd: repo.dir });
+    const [first] = readdirSync(path.join(repo.dir, 'migrations'));
+    write(first, '-- migrate:up\nCREATE TABLE listings (id bigint primary key, city text);\n-- migrate:down\nDROP TABLE listings;\n');
+    expect(run('upgrade').code).toBe(0);
+    write('29990101000000_drop_city.sql', '-- migrate:up\nALTER TABLE listings DROP COLUMN city;\n-- migrate:down\nALTER TABLE listings ADD COLUMN city text;\n');
+    const blocked = run('upgrade');
+    expect(blocked.code).toBe(1);
+    expect(blocked.stderr).toMatch(/drop-column .*city/);
+    expect(blocked.stderr).toMatch(/nothing was run/);
+    const cols = async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        return (await c.query("select column_name from information_schema.columns where table_name = 'listings' order by 1")).rows.map((r) => r.column_name as string);
+      } finally {
+        await c.end();
+      }
+    };
+    expect(await cols()).toEqual(['city', 'id']);
+    const forced = run('upgrade', '--allow-unsafe', 'the app stopped reading city in 2.3');
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toMatch(/lint errors overridden by alice: the app stopped reading city in 2\.3/);
+    expect(await cols()).toEqual(['id']);
+  });
+});
