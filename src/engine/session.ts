@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { packageRoot } from '../paths.js';
 import type { Clock } from '../adapters/clock.js';
 import type { Identity } from '../adapters/identity.js';
 import { isProcessAlive, processStartTime, runCommand, stopOrphan, type ShellRequest } from '../adapters/shell.js';
@@ -412,6 +414,7 @@ export class SessionRunner {
       git: gitReader(this.deps.repoDir),
       files: repoFiles(this.deps.repoDir),
       log: (text) => output.push('stdout', text.endsWith('\n') ? text : `${text}\n`),
+      self: [process.execPath, path.join(packageRoot(), 'bin', 'cockpit.js')],
       release: this.deps.release ?? {},
     };
   }

@@ -47,6 +47,8 @@ export interface StepContext {
   confirm(prompt: string): Promise<Decision>;
   git: GitReader;
   files: RepoFiles;
+  /** How to run this cockpit as a command (node and its bin), for steps that use its own commands. */
+  self: string[];
   /** Text for the step's output (shown live, kept in the audit log), as a command's output is. */
   log(text: string): void;
   /** The `release:` part of cockpit.config.yaml (version files, remote, branches), when there is one. */

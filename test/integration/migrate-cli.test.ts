@@ -109,3 +109,43 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate on PostgreSQL${pgInfo.skipReason}`
     expect(await cols()).toEqual(['id']);
   });
 });
+
+describe.skipIf(!pgInfo.url)(`the migrate step kind${pgInfo.skipReason}`, () => {
+  it('runs cockpit migrate as a recorded step; a failing migration is reverted with what the run applied, and the step fails', async () => {
+    const repo = tempRepo({
+      db: `id: db
+title: Migrate
+steps:
+  - id: apply
+    title: Apply the migrations
+    kind: migrate
+    action: upgrade
+`,
+    });
+    try {
+      const url = await freshDatabase('migrate_step');
+      const env = { DATABASE_URL: url, COCKPIT_OPERATOR: 'alice' };
+      repo.write('migrations/20260101000000_listings.sql', "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE listings (id bigint primary key);\n-- migrate:down\nDROP TABLE listings;\n");
+      repo.write('migrations/20260102000000_broken.sql', "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE bookings (id bigint primary key);\nSELECT no_such_function();\n-- migrate:down\nDROP TABLE bookings;\n");
+      const r = cockpit(['--repo', repo.dir, 'run', 'db', '--non-interactive'], { cwd: repo.dir, env });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/step 'apply' .*failed: cockpit migrate upgrade exited with code 1/);
+      const id = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json'], { cwd: repo.dir }).stdout)[0].id;
+      const show = cockpit(['--repo', repo.dir, 'audit', 'show', id], { cwd: repo.dir }).stdout;
+      expect(show).toMatch(/20260101000000 applied/);
+      expect(show).toMatch(/20260102000000 broken: statement 3 of 3 .* failed: .*no_such_function/);
+      expect(show).toMatch(/this run's migrations were reverted \(newest first\): 20260101000000/);
+      expect(show).not.toContain(url.replace(/^postgres:\/\//, ''));
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        const t = (await c.query("select table_name from information_schema.tables where table_schema = 'public' and table_name in ('listings', 'bookings')")).rows;
+        expect(t).toEqual([]);
+      } finally {
+        await c.end();
+      }
+    } finally {
+      repo.cleanup();
+    }
+  });
+});

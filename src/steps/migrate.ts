@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import type { ParamValue } from '../core/checklist/types.js';
+import { interpolate } from '../core/params.js';
+import { checkTemplates, fail } from './git-common.js';
+import type { StepContext, StepKind } from './types.js';
+
+type Action = 'upgrade' | 'downgrade' | 'status' | 'lint';
+
+interface MigrateSpec {
+  action: Action;
+  to?: string;
+  steps?: number;
+  onFailure?: 'stop' | 'revert-run';
+  /** Override the lint for this run, with the reason (recorded in the step's output). */
+  allowUnsafe?: string;
+  timeout?: string;
+}
+
+const MIGRATE_TIMEOUT_MS = 2 * 60 * 60_000;
+
+function argv(ctx: StepContext | null, spec: MigrateSpec, params: Record<string, ParamValue>): string[] {
+  const a = ['migrate', spec.action];
+  if (spec.to) a.push('--to', interpolate(spec.to, params));
+  if (spec.action === 'downgrade' && spec.steps) a.push('--steps', String(spec.steps));
+  // Inside a checklist a failed upgrade reverts what it applied: the policy's "if failed, automatic rollback".
+  if (spec.action === 'upgrade') a.push('--on-failure', spec.onFailure ?? 'revert-run');
+  if (spec.allowUnsafe) a.push('--allow-unsafe', interpolate(spec.allowUnsafe, params));
+  if (ctx) a.unshift('--repo', ctx.repoDir);
+  return a;
+}
+
+/**
+ * Database migrations as a checklist step: the cockpit's own `migrate` command, run as a recorded command (its
+ * output, pid and exit code in the audit log; killed with its process group on a stop). The database URL comes
+ * as `migrate` finds it (database.url in the config or DATABASE_URL), never on the command line, so it is never
+ * recorded.
+ */
+export const migrateStep: StepKind = {
+  kind: 'migrate',
+  fields: {
+    action: z.enum(['upgrade', 'downgrade', 'status', 'lint']),
+    to: z.string().min(1).optional(),
+    steps: z.number().int().positive().optional(),
+    onFailure: z.enum(['stop', 'revert-run']).optional(),
+    allowUnsafe: z.string().min(1).optional(),
+  },
+  validate: (step, params) => checkTemplates(step, params, ['to', 'allowUnsafe']),
+  describe(node, params: Record<string, ParamValue>) {
+    return `cockpit ${argv(null, node.spec as unknown as MigrateSpec, params).join(' ')}`;
+  },
+  async execute(ctx) {
+    const spec = ctx.node.spec as unknown as MigrateSpec;
+    const r = await ctx.run({ argv: [...ctx.self, ...argv(ctx, spec, ctx.params)], cwd: ctx.repoDir, env: ctx.env, timeoutMs: MIGRATE_TIMEOUT_MS });
+    if (r.aborted) return { status: 'aborted', reason: 'stopped by the operator' };
+    if (r.spawnError) return fail(`could not run cockpit migrate: ${r.spawnError}`);
+    if (r.timedOut) return { status: 'failed', exitCode: r.exitCode, timedOut: true, reason: 'cockpit migrate timed out' };
+    if (r.exitCode === 0) return { status: 'passed', exitCode: 0, via: 'command' };
+    return { status: 'failed', exitCode: r.exitCode, reason: `cockpit migrate ${spec.action} exited with code ${r.exitCode} (its output above says what and what to do)` };
+  },
+  // No probe: an upgrade is idempotent (it applies only what is pending), so a resumed step simply runs again.
+};
