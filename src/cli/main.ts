@@ -203,6 +203,27 @@ Examples:
     .option('--applied', 'its effect is in the database: record it as applied')
     .option('--rolled-back', 'its effect is not there (cleaned up by hand): forget the failed attempt')
     .action(act(async (id: string, flags, cmd: Command) => (await m()).cmdMigrateResolve(globals(cmd), id, flags)));
+  db(migrate.command('backfill').description('run migrations/backfills/<name>.yaml in small committed batches with a checkpoint: a rerun resumes where it stopped; Ctrl-C stops after the batch in progress').argument('<name>', 'the backfill (its file name without .yaml)'))
+    .option('--batch-size <n>', "rows per batch (default: the file's batchSize, else 1000)")
+    .option('--pause-ms <n>', "pause between batches, to throttle (default: the file's pauseMs, else 0)")
+    .action(act(async (name: string, flags, cmd: Command) => (await m()).cmdMigrateBackfill(globals(cmd), name, flags)));
+  db(
+    migrate
+      .command('verify')
+      .description(
+        'prove every migration can be rolled back and re-applied: on a scratch database, each is upgraded, downgraded (the schema must be as before) and upgraded again (the schema must be as after); exit 1 when one does not hold',
+      ),
+  )
+    .option('--scratch-url <url>', 'an existing EMPTY database to verify in (refused when it holds anything), instead of creating one (which needs CREATEDB)')
+    .addHelpText(
+      'after',
+      `
+The application database is never touched: --database-url (or database.url, DATABASE_URL) only names the server on
+which a scratch database cockpit_verify_<random> is created, through its maintenance database (postgres), and
+dropped at the end, also when verification fails. The schema is compared from the catalog: tables, columns, indexes,
+constraints, sequences, views, enum types, functions and triggers (not data).`,
+    )
+    .action(act(async (flags, cmd: Command) => (await m()).cmdMigrateVerify(globals(cmd), flags)));
 
   program
     .command('demo')

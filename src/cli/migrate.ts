@@ -202,3 +202,210 @@ export async function cmdMigrateResolve(g: GlobalOptions, id: string, flags: Mig
   if (res.ok) out(`${id} settled as ${flags.applied ? 'applied' : 'rolled back'} by ${currentIdentity().operator}\n`);
   return res.ok ? 0 : 1;
 }
+
+// ───────────────────────────── verify ─────────────────────────────
+
+/**
+ * `cockpit migrate verify`: every migration upgraded, downgraded and upgraded again on a scratch database, its schema
+ * compared at each step (adapters/migrate/verify.ts). The application database is never connected to: its URL only
+ * names the server on which the scratch database is created (and dropped afterwards).
+ */
+export async function cmdMigrateVerify(g: GlobalOptions, flags: MigrateFlags & { scratchUrl?: string }): Promise<number> {
+  const v = await import('../adapters/migrate/verify.js');
+  const { dir, url } = setup(g, flags);
+  const scratch = flags.scratchUrl;
+  if (!url && !scratch) {
+    throw new UsageError('no server to verify on: pass --database-url postgres://… (only its server is used; that database is not touched), set database.url in cockpit.config.yaml or DATABASE_URL, or pass --scratch-url of an empty database');
+  }
+  for (const [flag, u] of [['--database-url', url], ['--scratch-url', scratch]] as const) {
+    if (!u) continue;
+    if (!/^postgres(ql)?:\/\//.test(u)) throw new UsageError(`${flag} ${showUrl(u)}: expected postgres://…`);
+    try {
+      new URL(u);
+    } catch {
+      throw new UsageError(`${flag} ${showUrl(u)}: not a valid URL`);
+    }
+  }
+  const migrations = load(dir);
+  const shownDir = path.relative(process.cwd(), dir) || dir;
+  if (!migrations.length) {
+    out(`no migrations in ${shownDir}: nothing to verify\n`);
+    return 0;
+  }
+  const app = url ? v.databaseOf(url) : '';
+  const ms = (n: number | undefined) => (n === undefined ? '–' : formatDuration(n));
+  const onEvent = (e: import('../adapters/migrate/verify.js').VerifyEvent): void => {
+    switch (e.type) {
+      case 'scratch.created':
+        return out(
+          `verifying ${migrations.length} migration(s) from ${shownDir} on a scratch database ${e.database}, created for this run on ${e.server}` +
+            `${app ? ` (the server of ${showUrl(url!)}; the database ${app} itself is not touched)` : ''}\n` +
+            `each migration: upgrade, downgrade (the schema must be as before), upgrade again (the schema must be as after the first upgrade)\n`,
+        );
+      case 'scratch.using':
+        return out(
+          `verifying ${migrations.length} migration(s) from ${shownDir} on the empty scratch database ${e.database} (${showUrl(scratch!)})` +
+            `${app ? `; the application database ${app} is not touched` : ''}\n` +
+            `each migration: upgrade, downgrade (the schema must be as before), upgrade again (the schema must be as after the first upgrade)\n`,
+        );
+      case 'migration.verified': {
+        const d = e.verdict;
+        if (d.ok) return out(`  ✔ ${d.id} ${d.name}  (up ${ms(d.durations.upMs)}, down ${ms(d.durations.downMs)}, up again ${ms(d.durations.reUpMs)})\n`);
+        out(`  ✖ ${d.id} ${d.name}\n`);
+        for (const p of d.problems) out(`      ${p}\n`);
+        return;
+      }
+      case 'scratch.dropped':
+        return out(`scratch database ${e.database} dropped\n`);
+      case 'scratch.drop-failed':
+        return err(`could not drop the scratch database ${e.database}: ${e.error} — drop it by hand\n`);
+      case 'scratch.kept':
+        return out(`the scratch database ${e.database} now holds every migration verified: empty it before verifying there again\n`);
+      default:
+        return;
+    }
+  };
+  let res: Awaited<ReturnType<typeof v.verifyMigrations>>;
+  try {
+    res = await v.verifyMigrations({ adminUrl: url, scratchUrl: scratch, dir, operator: currentIdentity().operator, onEvent });
+  } catch (e) {
+    if (e instanceof v.VerifyError) throw new UsageError(e.message, e.exitCode);
+    return asUsage(e);
+  }
+  const held = res.verdicts.filter((d) => d.ok).length;
+  const failed = res.verdicts.filter((d) => d.verified && !d.ok).length;
+  const unchecked = res.verdicts.filter((d) => !d.verified).length;
+  out(
+    `${held} of ${res.verdicts.length} migration(s) verified: rollback restores the schema and re-applying gives the same schema` +
+      `${failed ? `; ${failed} failed` : ''}${unchecked ? `; ${unchecked} not verified` : ''}\n`,
+  );
+  return res.ok ? 0 : 1;
+}
+
+// ───────────────────────────── backfill ─────────────────────────────
+
+export interface BackfillFlags extends MigrateFlags {
+  batchSize?: string;
+  pauseMs?: string;
+}
+
+/**
+ * `cockpit migrate backfill <name>`: runs migrations/backfills/<name>.yaml in keyset batches (see backfill.ts).
+ * Not a terminal: one line per batch. A terminal: one updating line (rows, rate, ETA, bar). Exit 0 finished (or
+ * already finished), 1 failed (the checkpoint says where: the same command resumes), 3 stopped by Ctrl-C after the
+ * batch in progress committed (the same command resumes).
+ */
+export async function cmdMigrateBackfill(g: GlobalOptions, name: string, flags: BackfillFlags): Promise<number> {
+  const bf = await import('../adapters/migrate/backfill.js');
+  const { dir, url } = setup(g, flags);
+  const num = (v: string | undefined, flag: string, min: number): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} ${v}: expected a whole number ≥ ${min}`);
+    return n;
+  };
+  const batchSize = num(flags.batchSize, '--batch-size', 1);
+  const pauseMs = num(flags.pauseMs, '--pause-ms', 0);
+  let def;
+  try {
+    def = bf.loadBackfill(path.join(dir, 'backfills'), name);
+  } catch (e) {
+    if (e instanceof bf.BackfillDefinitionError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (!url) throw new UsageError('no database to backfill: pass --database-url postgres://…, set database.url in cockpit.config.yaml, or DATABASE_URL');
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--database-url ${showUrl(url)}: expected postgres://…`);
+
+  const tty = !!process.stdout.isTTY;
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (++interrupts > 1) process.exit(sig === 'SIGINT' ? 130 : 143); // the open batch transaction rolls back with the connection
+    err(`\n${sig}: stopping after the batch in progress commits (again to exit at once)…\n`);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let lineOpen = false;
+  let lastDraw = 0;
+  const endLine = () => {
+    if (lineOpen) process.stdout.write('\n');
+    lineOpen = false;
+  };
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  const eta = (s: number | undefined) => (s === undefined ? '?' : formatDuration(s * 1000));
+  const onEvent = (e: import('../adapters/migrate/backfill.js').BackfillEvent): void => {
+    switch (e.type) {
+      case 'backfill.lock-waiting':
+        return out(`waiting: backfill ${e.name} is being run by ${e.holder}…\n`);
+      case 'backfill.started':
+        return out(
+          `${e.rerun ? 'backfill ' + e.name + ' finished earlier, but rows match again: a new pass' : 'backfill ' + e.name} on ${e.table}: ` +
+            `${e.estimatedRemaining === undefined ? 'row count unknown (the COUNT timed out)' : `~${n(e.estimatedRemaining)} row(s) need it (estimate)`}, batches of ${e.batchSize}${e.pauseMs ? `, ${e.pauseMs} ms pause` : ''}\n`,
+        );
+      case 'backfill.resumed':
+        return out(
+          `resuming backfill ${e.name} on ${e.table} after key ${e.lastKey ?? '(start)'}: ${n(e.rowsDone)} row(s) done by earlier runs (last run ${e.previousState === 'running' ? 'ended without finishing (killed?)' : e.previousState}); ` +
+            `${e.estimatedRemaining === undefined ? 'rows left unknown' : `~${n(e.estimatedRemaining)} left (estimate)`}, batches of ${e.batchSize}\n`,
+        );
+      case 'backfill.progress': {
+        const pct = e.total ? Math.min(100, (e.rowsDone / e.total) * 100) : undefined;
+        if (!tty) {
+          return out(
+            `batch ${e.batches}: ${e.batchRows} row(s) in ${Math.round(e.batchMs)} ms, ${n(e.rowsDone)}${e.total !== undefined ? ` / ~${n(e.total)} (${Math.floor(pct ?? 0)}%)` : ''} done, ` +
+              `${n(e.ratePerSec)} rows/s, ETA ${eta(e.etaSec)}, last key ${e.lastKey}\n`,
+          );
+        }
+        const now = Date.now();
+        if (now - lastDraw < 100 && e.batchRows > 0) return;
+        lastDraw = now;
+        const width = 24;
+        const filled = pct === undefined ? 0 : Math.round((pct / 100) * width);
+        const bar = pct === undefined ? '' : `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${Math.floor(pct)}%  `;
+        lineOpen = true;
+        // \r and the erase sequence are the cockpit's own; the values are numbers and a key (neutralised).
+        process.stdout.write(`\r\x1b[K${bar}${n(e.rowsDone)}${e.total !== undefined ? `/~${n(e.total)}` : ''} rows  ${n(e.ratePerSec)} rows/s  ETA ${eta(e.etaSec)}  (key ${neutralize(e.lastKey).slice(0, 40)})`);
+        return;
+      }
+      case 'backfill.pass':
+        endLine();
+        return out(`pass ${e.pass}: ${n(e.remaining)} row(s) still match (inserted behind the cursor, or held by other transactions): going over the table again\n`);
+      case 'backfill.retry':
+        endLine();
+        return err(`  batch failed (${e.error}); retrying (${e.attempt}/2)\n`);
+      default:
+        return;
+    }
+  };
+  let r;
+  try {
+    r = await bf.runBackfill(def, { connection: url, batchSize, pauseMs, operator: currentIdentity().operator, signal: abort.signal, onEvent });
+  } catch (e) {
+    endLine();
+    if (e instanceof bf.BackfillError) throw new UsageError(e.message, 1);
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  endLine();
+  const secs = r.elapsedMs / 1000;
+  if (r.state === 'finished' && r.alreadyFinished) {
+    out(`backfill ${name} already finished: 0 rows need it (${n(r.rowsDone)} row(s) done in total); nothing to do\n`);
+    return 0;
+  }
+  if (r.state === 'finished') {
+    out(
+      `✔ backfill ${name} finished: ${n(r.rowsThisRun)} row(s) in ${r.batches} batch(es), ${formatDuration(r.elapsedMs)} (${n(secs > 0 ? r.rowsThisRun / secs : 0)} rows/s); ` +
+        `longest batch ${Math.round(r.maxBatchMs)} ms; ${n(r.rowsDone)} row(s) in total\n`,
+    );
+    return 0;
+  }
+  const at = `checkpoint: ${n(r.rowsDone)} row(s) done${r.lastKey !== null ? `, after key ${r.lastKey}` : ''}`;
+  if (r.state === 'stopped') {
+    out(`backfill ${name} stopped: ${n(r.rowsThisRun)} row(s) this run; ${at}. Resume with the same command\n`);
+    return 3;
+  }
+  err(`✖ backfill ${name} failed: ${r.error}${r.code ? ` [${r.code}]` : ''}\n  ${at} (batches before the failure are committed). Resume with the same command\n`);
+  return 1;
+}
