@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       }
       console.log(`  setup: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-      const def: BackfillDefinition = { name: 'bench', file: 'bench.yaml', table: 't_backfill', key: 'id', set: SET, where: WHERE, batchSize: 1000, pauseMs: 0 };
+      const def: BackfillDefinition = { name: 'bench', file: 'bench.yaml', table: 't_backfill', key: 'id', set: SET, where: WHERE, batchSize: Number(process.argv[process.argv.indexOf('--batch-size') + 1]) || 1000, pauseMs: 0 };
       const batchMs: number[] = [];
       const r = await runBackfill(def, { connection: url, onEvent: (e) => void (e.type === 'backfill.progress' && batchMs.push(e.batchMs)) });
       if (r.state !== 'finished') throw new Error(`backfill ${r.state}: ${r.error}`);
