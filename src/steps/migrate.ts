@@ -4,10 +4,12 @@ import { interpolate } from '../core/params.js';
 import { checkTemplates, fail } from './git-common.js';
 import type { StepContext, StepKind } from './types.js';
 
-type Action = 'upgrade' | 'downgrade' | 'status' | 'lint';
+type Action = 'upgrade' | 'downgrade' | 'status' | 'lint' | 'backfill';
 
 interface MigrateSpec {
   action: Action;
+  /** The backfill to run (migrations/backfills/<name>.yaml), for action backfill. */
+  name?: string;
   to?: string;
   steps?: number;
   onFailure?: 'stop' | 'revert-run';
@@ -20,6 +22,7 @@ const MIGRATE_TIMEOUT_MS = 2 * 60 * 60_000;
 
 function argv(ctx: StepContext | null, spec: MigrateSpec, params: Record<string, ParamValue>): string[] {
   const a = ['migrate', spec.action];
+  if (spec.action === 'backfill') a.push(interpolate(spec.name ?? '', params));
   if (spec.to) a.push('--to', interpolate(spec.to, params));
   if (spec.action === 'downgrade' && spec.steps) a.push('--steps', String(spec.steps));
   // Inside a checklist a failed upgrade reverts what it applied: the policy's "if failed, automatic rollback".
@@ -38,13 +41,17 @@ function argv(ctx: StepContext | null, spec: MigrateSpec, params: Record<string,
 export const migrateStep: StepKind = {
   kind: 'migrate',
   fields: {
-    action: z.enum(['upgrade', 'downgrade', 'status', 'lint']),
+    action: z.enum(['upgrade', 'downgrade', 'status', 'lint', 'backfill']),
+    name: z.string().min(1).optional(),
     to: z.string().min(1).optional(),
     steps: z.number().int().positive().optional(),
     onFailure: z.enum(['stop', 'revert-run']).optional(),
     allowUnsafe: z.string().min(1).optional(),
   },
-  validate: (step, params) => checkTemplates(step, params, ['to', 'allowUnsafe']),
+  validate: (step, params) => [
+    ...checkTemplates(step, params, ['to', 'allowUnsafe', 'name']),
+    ...(step.action === 'backfill' && !step.name ? [{ path: ['name'], message: "a backfill step needs the backfill's name (migrations/backfills/<name>.yaml)" }] : []),
+  ],
   describe(node, params: Record<string, ParamValue>) {
     return `cockpit ${argv(null, node.spec as unknown as MigrateSpec, params).join(' ')}`;
   },

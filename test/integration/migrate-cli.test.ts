@@ -149,3 +149,49 @@ steps:
     }
   });
 });
+
+describe.skipIf(!pgInfo.url)(`a backfill as a checklist step${pgInfo.skipReason}`, () => {
+  it('runs in batches, its progress recorded in the audit log', async () => {
+    const repo = tempRepo({
+      fill: `id: fill
+title: Backfill
+steps:
+  - id: cents
+    title: Fill price_cents
+    kind: migrate
+    action: backfill
+    name: price_cents
+`,
+    });
+    try {
+      const url = await freshDatabase('backfill_step');
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        await c.query('CREATE TABLE listings (id bigint primary key, price numeric, price_cents bigint)');
+        await c.query('INSERT INTO listings SELECT g, g * 1.5, NULL FROM generate_series(1, 2500) g');
+      } finally {
+        await c.end();
+      }
+      repo.write('migrations/backfills/price_cents.yaml', 'table: listings\nkey: id\nset: "price_cents = round(price * 100)"\nwhere: "price_cents IS NULL"\nbatchSize: 1000\n');
+      const r = cockpit(['--repo', repo.dir, 'run', 'fill', '--non-interactive'], { cwd: repo.dir, env: { DATABASE_URL: url } });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const id = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json'], { cwd: repo.dir }).stdout)[0].id;
+      const events = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'show', id, '--format', 'json'], { cwd: repo.dir }).stdout);
+      const output = (Array.isArray(events) ? events : events.events).filter((e: { type: string }) => e.type === 'step.output').map((e: { data: { text: string } }) => e.data.text).join('');
+      // One progress line per batch (3 batches of at most 1000), then the summary, all in the audit log.
+      expect(output.split('\n').filter((l: string) => /batch/i.test(l)).length).toBeGreaterThanOrEqual(3);
+      expect(output).toMatch(/2,?500/);
+      const d = new pg.Client({ connectionString: url });
+      await d.connect();
+      try {
+        expect((await d.query('SELECT count(*)::int AS n FROM listings WHERE price_cents IS NULL')).rows[0].n).toBe(0);
+      } finally {
+        await d.end();
+      }
+    } finally {
+      repo.cleanup();
+    }
+  });
+});
