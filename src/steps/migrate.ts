@@ -11,7 +11,8 @@ interface MigrateSpec {
   /** The backfill to run (migrations/backfills/<name>.yaml), for action backfill. */
   name?: string;
   to?: string;
-  steps?: number;
+  /** How many to downgrade: a number, or a template (`${migrations}`). */
+  steps?: number | string;
   onFailure?: 'stop' | 'revert-run';
   /** Override the lint for this run, with the reason (recorded in the step's output). */
   allowUnsafe?: string;
@@ -24,7 +25,7 @@ function argv(ctx: StepContext | null, spec: MigrateSpec, params: Record<string,
   const a = ['migrate', spec.action];
   if (spec.action === 'backfill') a.push(interpolate(spec.name ?? '', params));
   if (spec.to) a.push('--to', interpolate(spec.to, params));
-  if (spec.action === 'downgrade' && spec.steps) a.push('--steps', String(spec.steps));
+  if (spec.action === 'downgrade' && spec.steps !== undefined) a.push('--steps', interpolate(String(spec.steps), params));
   // Inside a checklist a failed upgrade reverts what it applied: the policy's "if failed, automatic rollback".
   if (spec.action === 'upgrade') a.push('--on-failure', spec.onFailure ?? 'revert-run');
   if (spec.allowUnsafe) a.push('--allow-unsafe', interpolate(spec.allowUnsafe, params));
@@ -44,12 +45,12 @@ export const migrateStep: StepKind = {
     action: z.enum(['upgrade', 'downgrade', 'status', 'lint', 'backfill']),
     name: z.string().min(1).optional(),
     to: z.string().min(1).optional(),
-    steps: z.number().int().positive().optional(),
+    steps: z.union([z.number().int().positive(), z.string().min(1)]).optional(),
     onFailure: z.enum(['stop', 'revert-run']).optional(),
     allowUnsafe: z.string().min(1).optional(),
   },
   validate: (step, params) => [
-    ...checkTemplates(step, params, ['to', 'allowUnsafe', 'name']),
+    ...checkTemplates(step, params, ['to', 'allowUnsafe', 'name', 'steps']),
     ...(step.action === 'backfill' && !step.name ? [{ path: ['name'], message: "a backfill step needs the backfill's name (migrations/backfills/<name>.yaml)" }] : []),
   ],
   describe(node, params: Record<string, ParamValue>) {

@@ -8,7 +8,7 @@ const GIT_ENV = { GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.com', GIT_C
 // The migration checklist (also inside deploy-production and hotfix) applies migrations: to a real, empty database.
 const pgInfo = pgTest();
 let databaseUrl = '';
-const NEEDS_DB = new Set(['migration', 'deploy-production', 'hotfix']);
+const NEEDS_DB = new Set(['migration', 'deploy-production', 'hotfix', 'rollback-db']);
 const run = (args: string[]) => cockpit(args, { cwd: repo.dir, env: { ...GIT_ENV, DATABASE_URL: databaseUrl } });
 
 let repo: ReturnType<typeof tempRepo>;
@@ -20,6 +20,8 @@ beforeAll(async () => {
   repo.write('README', 'property app\n');
   repo.write('frontend/package.json', '{\n  "name": "property-frontend",\n  "version": "1.3.0"\n}\n');
   repo.write('backend/setup.py', 'from setuptools import setup\n\nsetup(name="property-backend", version="1.3.0")\n');
+  // One migration: the deploys apply it, rollback-db rolls it back.
+  repo.write('migrations/20260101000000_listings.sql', '-- migrate:up\nCREATE TABLE listings (id bigint primary key);\n-- migrate:down\nDROP TABLE listings;\n');
   const git = (...args: string[]) => expect(spawnSync('git', args, { cwd: repo.dir, env: { ...process.env, ...GIT_ENV } }).status).toBe(0);
   git('add', '-A');
   git('commit', '-qm', 'feat: first');
@@ -51,7 +53,7 @@ describe('default checklists', () => {
   for (const [id, params] of Object.entries(PARAMS)) {
     it.skipIf(NEEDS_DB.has(id) && !pgInfo.url)(`${id} runs to the end with every confirmation given by flag${NEEDS_DB.has(id) ? pgInfo.skipReason : ''}`, () => {
       const r = run(['--repo', repo.dir, 'run', id, ...params, '--non-interactive', '--yes', 'all', '--json']);
-      expect(r.code, r.stderr).toBe(0);
+      expect(r.code, `${r.stderr}\n${jsonLines(r.stdout).filter((e) => e.type === 'step.output' || e.type === 'step.failed').map((e) => JSON.stringify(e.data)).join('\n')}`).toBe(0);
       const events = jsonLines(r.stdout);
       expect(events.at(-1)).toMatchObject({ type: 'session.finished', data: { outcome: 'succeeded' } });
       expect(events.filter((e) => e.type === 'step.failed')).toEqual([]);
@@ -79,6 +81,17 @@ describe('default checklists', () => {
       expect(g('show', 'v1.4.1:backend/setup.py')).toContain('version="1.4.1"');
       expect(g('merge-base', '--is-ancestor', 'v1.4.1', 'develop')).toBe('');
     }
+  });
+
+  it.skipIf(!pgInfo.url)(`the deploys applied the repository's migration and rollback-db rolled it back${pgInfo.skipReason}`, () => {
+    const status = run(['--repo', repo.dir, 'migrate', 'status', '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    const s = JSON.parse(status.stdout);
+    expect(s.applied).toEqual([]);
+    expect(s.pending.map((m: { id: string }) => m.id)).toEqual(['20260101000000']);
+    const id = JSON.parse(run(['--repo', repo.dir, 'audit', 'list', '--json']).stdout).find((x: { checklist: string }) => x.checklist === 'rollback-db').id;
+    // Its downgrade step's output, in the audit log, names the migration it reverted.
+    expect(run(['--repo', repo.dir, 'audit', 'show', id, '--format', 'json']).stdout).toMatch(/20260101000000 reverted/);
   });
 
   it('release stops at its tag check when the version is already tagged', () => {
