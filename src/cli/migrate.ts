@@ -87,6 +87,8 @@ function printEvent(e: MigrateEvent): void {
       return err(`  ✖ ${describeFailure(e)}\n`);
     case 'index.invalid-dropped':
       return out(`  an INVALID index ${e.index} (left by an earlier failed CREATE INDEX CONCURRENTLY) was dropped, to be built again\n`);
+    case 'migration.lock-retry':
+      return out(`  ${e.id}: no lock within lock_timeout (${e.error}); rolled back, trying again in ${formatDuration(e.waitMs)} (attempt ${e.attempt + 1})\n`);
     case 'checksum.accepted':
       return out(`  accepted the edited file of ${e.id} (checksum ${e.from.slice(0, 12)} → ${e.to.slice(0, 12)})\n`);
     default:

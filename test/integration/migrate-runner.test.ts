@@ -356,3 +356,40 @@ describe.skipIf(!pgInfo.url)(`migrations on PostgreSQL${pgInfo.skipReason}`, () 
     expect(res.ok).toBe(true);
   });
 });
+
+describe.skipIf(!pgInfo.url)(`lock_timeout retries${pgInfo.skipReason}`, () => {
+  it('a migration that cannot get its lock in time is rolled back and tried again after a pause; with no retries left it fails with 55P03', async () => {
+    const url = await freshDatabase('lock_retry');
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('CREATE TABLE busy (id int)');
+      write('20240101000000', 'add_column', "ALTER TABLE busy ADD COLUMN note text;", 'ALTER TABLE busy DROP COLUMN note;');
+      // Someone holds the table for ~1.2 s: every attempt with a 200 ms lock_timeout fails until it lets go.
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE busy IN ACCESS EXCLUSIVE MODE');
+      const release = setTimeout(() => void holder.query('COMMIT'), 1200);
+      const events: MigrateEvent[] = [];
+      const patient = new MigrationRunner({ connection: url, dir, operator: 'alice', lockTimeout: '200ms', lockRetries: 5, lockRetryPauseMs: 150 });
+      const r = await patient.upgrade({ operator: 'alice', onEvent: (e) => events.push(e) });
+      clearTimeout(release);
+      expect(r.ok).toBe(true);
+      const retries = events.filter((e) => e.type === 'migration.lock-retry');
+      expect(retries.length).toBeGreaterThanOrEqual(1);
+      expect(retries[0]).toMatchObject({ id: '20240101000000', attempt: 1, waitMs: 150 });
+      expect((await holder.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'busy' ORDER BY 1")).rows.map((x) => x.column_name)).toEqual(['id', 'note']);
+
+      // No retries: the lock wait fails the migration, rolled back, nothing recorded.
+      write('20240102000000', 'add_other', "ALTER TABLE busy ADD COLUMN other text;", 'ALTER TABLE busy DROP COLUMN other;');
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE busy IN ACCESS EXCLUSIVE MODE');
+      const impatient = new MigrationRunner({ connection: url, dir, operator: 'alice', lockTimeout: '200ms', lockRetries: 0 });
+      const r2 = await impatient.upgrade({ operator: 'alice' });
+      await holder.query('COMMIT');
+      expect(r2.ok).toBe(false);
+      expect(r2.failed).toMatchObject({ id: '20240102000000', code: '55P03', recorded: false });
+    } finally {
+      await holder.end();
+    }
+  });
+});

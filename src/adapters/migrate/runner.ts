@@ -102,6 +102,7 @@ export type MigrateEvent =
   | { type: 'migration.finished'; id: string; name: string; direction: Direction; durationMs: number; revert: boolean }
   | ({ type: 'migration.failed'; revert: boolean } & Failure)
   | { type: 'index.invalid-dropped'; id: string; index: string }
+  | { type: 'migration.lock-retry'; id: string; name: string; attempt: number; waitMs: number; error: string }
   | { type: 'migration.resolved'; id: string; how: 'applied' | 'rolled-back' };
 
 export interface Done {
@@ -163,6 +164,10 @@ export interface RunnerOptions {
   lockTimeout?: string;
   /** Session `statement_timeout` (default '1h'). */
   statementTimeout?: string;
+  /** How often a transactional migration that hit lock_timeout is tried again (default 3). */
+  lockRetries?: number;
+  /** The first pause before such a retry; it doubles each time (default 1000 ms). */
+  lockRetryPauseMs?: number;
 }
 
 // ───────────────────────────── SQL text ─────────────────────────────
@@ -569,33 +574,79 @@ export class MigrationRunner {
     }
     emit({ type: 'migration.started', id: m.id, name: m.name, direction, noTransaction: m.noTransaction, revert });
     const t0 = performance.now();
+
+    if (!m.noTransaction) {
+      // A statement that cannot get its lock within lock_timeout (55P03) gave up rather than queue every reader
+      // behind it: the whole migration is rolled back and tried again after a pause, a few times (GitLab's
+      // with_lock_retries), before it counts as failed.
+      for (let attempt = 1; ; attempt++) {
+        const r = await this.applyInTransaction(c, m, direction, operator, executed, emit, revert, stmts, t0);
+        if (!('retry' in r)) return r;
+        if (attempt > (this.opts.lockRetries ?? 3)) {
+          emit({ type: 'migration.failed', revert, ...r.retry });
+          return { failure: r.retry };
+        }
+        const waitMs = (this.opts.lockRetryPauseMs ?? 1000) * 2 ** (attempt - 1);
+        emit({ type: 'migration.lock-retry', id: m.id, name: m.name, attempt, waitMs, error: r.retry.error });
+        await new Promise((res) => setTimeout(res, waitMs));
+      }
+    }
+    return this.applyWithoutTransaction(c, m, direction, operator, executed, emit, revert, stmts, t0);
+  }
+
+  private async applyInTransaction(
+    c: pg.Client,
+    m: Migration,
+    direction: Direction,
+    operator: string,
+    executed: string[],
+    emit: (e: MigrateEvent) => void,
+    revert: boolean,
+    stmts: SqlStatement[],
+    t0: number,
+  ): Promise<{ done: Done } | { failure: Failure } | { retry: Failure }> {
+    let i = 0;
+    const fail = (e: unknown): Failure => {
+      const s: SqlStatement | undefined = stmts[i];
+      return { id: m.id, name: m.name, file: m.file, direction, statement: s ? i + 1 : 0, of: stmts.length, line: s?.line ?? 0, ...errText(e), recorded: false };
+    };
+    try {
+      await run(c, executed, { text: 'BEGIN' });
+      for (i = 0; i < stmts.length; i++) await run(c, executed, { text: stmts[i].text });
+      const durationMs = Math.round(performance.now() - t0);
+      await run(c, executed, direction === 'up' ? insertApplied(m, operator, durationMs) : deleteRow(m));
+      await run(c, executed, { text: 'COMMIT' });
+      emit({ type: 'migration.finished', id: m.id, name: m.name, direction, durationMs, revert });
+      return { done: { id: m.id, name: m.name, durationMs } };
+    } catch (e) {
+      const failure = fail(e);
+      try {
+        await run(c, executed, { text: 'ROLLBACK' });
+      } catch (e2) {
+        throw new MigrateError(`${m.file}: ${direction} failed (${failure.error}) and ROLLBACK failed too: ${errText(e2).error}`);
+      }
+      if (failure.code === '55P03') return { retry: failure };
+      emit({ type: 'migration.failed', revert, ...failure });
+      return { failure };
+    }
+  }
+
+  private async applyWithoutTransaction(
+    c: pg.Client,
+    m: Migration,
+    direction: Direction,
+    operator: string,
+    executed: string[],
+    emit: (e: MigrateEvent) => void,
+    revert: boolean,
+    stmts: SqlStatement[],
+    t0: number,
+  ): Promise<{ done: Done } | { failure: Failure }> {
     let i = 0;
     const fail = (e: unknown, recorded: boolean): Failure => {
       const s: SqlStatement | undefined = stmts[i];
       return { id: m.id, name: m.name, file: m.file, direction, statement: s ? i + 1 : 0, of: stmts.length, line: s?.line ?? 0, ...errText(e), recorded };
     };
-
-    if (!m.noTransaction) {
-      try {
-        await run(c, executed, { text: 'BEGIN' });
-        for (i = 0; i < stmts.length; i++) await run(c, executed, { text: stmts[i].text });
-        const durationMs = Math.round(performance.now() - t0);
-        await run(c, executed, direction === 'up' ? insertApplied(m, operator, durationMs) : deleteRow(m));
-        await run(c, executed, { text: 'COMMIT' });
-        emit({ type: 'migration.finished', id: m.id, name: m.name, direction, durationMs, revert });
-        return { done: { id: m.id, name: m.name, durationMs } };
-      } catch (e) {
-        const failure = fail(e, false);
-        try {
-          await run(c, executed, { text: 'ROLLBACK' });
-        } catch (e2) {
-          throw new MigrateError(`${m.file}: ${direction} failed (${failure.error}) and ROLLBACK failed too: ${errText(e2).error}`);
-        }
-        emit({ type: 'migration.failed', revert, ...failure });
-        return { failure };
-      }
-    }
-
     // no transaction: statement by statement
     try {
       for (i = 0; i < stmts.length; i++) {
