@@ -3,7 +3,7 @@ import type { AuditStore } from '../audit/store.js';
 import { baseDeps } from './deps.js';
 import { sessionRows } from './sessions.js';
 import { formatDuration } from '../core/duration.js';
-import type { StoredEvent } from '../core/events.js';
+import type { PlanNode, StoredEvent } from '../core/events.js';
 import { resolveParams } from '../core/params.js';
 import { evaluateConditions } from '../core/params.js';
 import { buildPlan } from '../core/plan.js';
@@ -12,7 +12,7 @@ import { jsonPrinter, textPrinter } from '../report/live.js';
 import { makeStyler } from '../report/style.js';
 import { renderJson, renderMarkdown, renderText } from '../report/timeline.js';
 import { stepKindMap } from '../steps/index.js';
-import { flagInteraction, parseYes, promptInteraction, unknownYesNames, type YesList } from './interaction.js';
+import { flagInteraction, parseYes, preConfirmed, promptInteraction, unknownYesNames, type YesList } from './interaction.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
 import { formatDiagnostic } from '../core/checklist/types.js';
 import { neutralize } from '../core/sanitize.js';
@@ -59,9 +59,6 @@ function wantsScreen(flags: RunFlags): boolean {
   return !flags.nonInteractive && !flags.json && !flags.plain && isTerminal();
 }
 
-function preconfirm(yes: YesList) {
-  return (node: { id: string; path: string }) => yes.all || yes.names.has(node.path) || yes.names.has(node.id);
-}
 
 function isTerminal(): boolean {
   return !!process.stdin.isTTY && !!process.stdout.isTTY;
@@ -163,7 +160,7 @@ export async function cmdRun(g: GlobalOptions, ref: string, flags: RunFlags): Pr
   if (wantsScreen(flags)) {
     const { runTui, liveDeps } = await (await import('./load-tui.js')).loadTui();
     const { LiveSession } = await import('../engine/live.js');
-    const deps = { ...liveDeps(ws, store), preconfirmed: preconfirm(yes) };
+    const deps = { ...liveDeps(ws, store), preconfirmed: (node: PlanNode) => preConfirmed(yes, node) };
     return runTui(ws, async () => ({
       name: 'session',
       controls: await LiveSession.start(deps, (engine) => startSession(engine, { bundle, params: resolved.values, origin, mode: 'interactive' })),
@@ -204,7 +201,7 @@ export async function cmdResume(g: GlobalOptions, sessionRef: string | undefined
     const { runTui, liveDeps } = await (await import('./load-tui.js')).loadTui();
     const { LiveSession } = await import('../engine/live.js');
     const yes = parseYes(flags.yes);
-    const deps = { ...liveDeps(ws, store), preconfirmed: preconfirm(yes) };
+    const deps = { ...liveDeps(ws, store), preconfirmed: (node: PlanNode) => preConfirmed(yes, node) };
     return runTui(ws, async () => ({
       name: 'session',
       controls: await LiveSession.resume(deps, id, {

@@ -23,7 +23,8 @@ export function unknownYesNames(yes: YesList, plan: PlanNode[]): string[] {
   return [...yes.names].filter((n) => !plan.some((p) => p.id === n || p.path === n));
 }
 
-function preConfirmed(yes: YesList, node: PlanNode): boolean {
+/** Whether `--yes` confirms this step in advance (by id, path, or `all`). */
+export function preConfirmed(yes: YesList, node: Pick<PlanNode, 'id' | 'path'>): boolean {
   return yes.all || yes.names.has(node.path) || yes.names.has(node.id);
 }
 
