@@ -1,5 +1,5 @@
 import { gitReader } from '../adapters/git.js';
-import { chooseHotfixVersion, chooseVersion, parseCommit, suggestVersion, type Suggestion } from '../core/release/commits.js';
+import { chooseHotfixVersion, chooseVersion, isReleaseBookkeeping, parseCommit, suggestVersion, type Suggestion } from '../core/release/commits.js';
 import { neutralize } from '../core/sanitize.js';
 import { cmdRun, type RunFlags } from './commands.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
@@ -17,7 +17,7 @@ export async function planRelease(repoDir: string): Promise<ReleasePlan> {
   if (!(await git.isRepo())) throw new UsageError(`${repoDir} is not a git repository`);
   const base = (await git.branchExists('develop')) ? 'develop' : 'HEAD';
   const last = await git.lastRelease(base);
-  const commits = (await git.commitsBetween(last?.commit ?? null, base)).map(parseCommit).filter((c) => !(c.type === 'chore' && c.scope === 'release'));
+  const commits = (await git.commitsBetween(last?.commit ?? null, base)).map(parseCommit).filter((c) => !isReleaseBookkeeping(c));
   return { last: last && { tag: last.tag, version: last.version }, base, commits: commits.length, suggestion: suggestVersion(last?.version ?? '0.0.0', commits) };
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ParamValue } from '../core/checklist/types.js';
 import { interpolate } from '../core/params.js';
-import { parseCommit } from '../core/release/commits.js';
+import { isReleaseBookkeeping, parseCommit } from '../core/release/commits.js';
 import { insertChangelogSection, renderNotes } from '../core/release/notes.js';
 import { checkTemplates, fail, failed, gitRun, refName, templateField } from './git-common.js';
 import type { StepContext, StepKind } from './types.js';
@@ -49,7 +49,7 @@ export const notesStep: StepKind = {
     }
     const last = await ctx.git.lastRelease(to.name);
     // The release's own bookkeeping commits (chore(release): the version bump) are not news.
-    const commits = (await ctx.git.commitsBetween(last?.commit ?? null, to.name)).map(parseCommit).filter((c) => !(c.type === 'chore' && c.scope === 'release'));
+    const commits = (await ctx.git.commitsBetween(last?.commit ?? null, to.name)).map(parseCommit).filter((c) => !isReleaseBookkeeping(c));
     const draft = renderNotes({ version: f.version, previous: last?.version ?? null, date: ctx.clock.now(), commits });
     ctx.files.write(f.draft, draft);
     ctx.log(`Release notes for ${f.version} (${commits.length} commits since ${last?.tag ?? 'the first commit'}), written to ${f.draft}:\n\n${draft}`);

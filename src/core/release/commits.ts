@@ -439,3 +439,8 @@ export function chooseHotfixVersion(last: string, choice: string | undefined): C
   }
   return { ok: true, version };
 }
+
+/** The release's own bookkeeping (`chore(release): X.Y.Z`, the version bump) is not news: left out of notes and suggestions. */
+export function isReleaseBookkeeping(c: ParsedCommit): boolean {
+  return c.type === 'chore' && c.scope === 'release';
+}
