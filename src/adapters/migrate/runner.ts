@@ -330,6 +330,12 @@ function failedAdvice(row: HistoryRow, m: Migration | undefined): string {
   );
 }
 
+/** The failure of statement `i` (0-based) of a migration's section; past the last statement: the bookkeeping. */
+function failureAt(m: Migration, direction: Direction, stmts: SqlStatement[], i: number, e: unknown, recorded: boolean): Failure {
+  const st: SqlStatement | undefined = stmts[i];
+  return { id: m.id, name: m.name, file: m.file, direction, statement: st ? i + 1 : 0, of: stmts.length, line: st?.line ?? 0, ...errText(e), recorded };
+}
+
 export class MigrationRunner {
   readonly dir: string;
   private readonly opts: RunnerOptions;
@@ -606,10 +612,7 @@ export class MigrationRunner {
     t0: number,
   ): Promise<{ done: Done } | { failure: Failure } | { retry: Failure }> {
     let i = 0;
-    const fail = (e: unknown): Failure => {
-      const s: SqlStatement | undefined = stmts[i];
-      return { id: m.id, name: m.name, file: m.file, direction, statement: s ? i + 1 : 0, of: stmts.length, line: s?.line ?? 0, ...errText(e), recorded: false };
-    };
+    const fail = (e: unknown): Failure => failureAt(m, direction, stmts, i, e, false);
     try {
       await run(c, executed, { text: 'BEGIN' });
       for (i = 0; i < stmts.length; i++) await run(c, executed, { text: stmts[i].text });
@@ -643,10 +646,7 @@ export class MigrationRunner {
     t0: number,
   ): Promise<{ done: Done } | { failure: Failure }> {
     let i = 0;
-    const fail = (e: unknown, recorded: boolean): Failure => {
-      const s: SqlStatement | undefined = stmts[i];
-      return { id: m.id, name: m.name, file: m.file, direction, statement: s ? i + 1 : 0, of: stmts.length, line: s?.line ?? 0, ...errText(e), recorded };
-    };
+    const fail = (e: unknown, recorded: boolean): Failure => failureAt(m, direction, stmts, i, e, recorded);
     // no transaction: statement by statement
     try {
       for (i = 0; i < stmts.length; i++) {
