@@ -221,7 +221,8 @@ export class Replay {
     return Math.max(1, lo);
   }
 
-  nextMarker(pos: number): number | null {
+  /** How many markers are at or before `pos` (binary search over their positions). */
+  #markersUpTo(pos: number): number {
     const mp = this.#markerPos;
     let lo = 0;
     let hi = mp.length;
@@ -230,19 +231,23 @@ export class Replay {
       if (mp[mid] <= pos) lo = mid + 1;
       else hi = mid;
     }
-    return lo < mp.length ? mp[lo] : null;
+    return lo;
+  }
+
+  /** The last marker at or before `pos` (what the status line names), or null. */
+  markerAt(pos: number): Marker | null {
+    const n = this.#markersUpTo(pos);
+    return n > 0 ? this.markers[n - 1] : null;
+  }
+
+  nextMarker(pos: number): number | null {
+    const n = this.#markersUpTo(pos);
+    return n < this.#markerPos.length ? this.#markerPos[n] : null;
   }
 
   prevMarker(pos: number): number | null {
-    const mp = this.#markerPos;
-    let lo = 0;
-    let hi = mp.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (mp[mid] < pos) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo > 0 ? mp[lo - 1] : null;
+    const n = this.#markersUpTo(pos - 1);
+    return n > 0 ? this.#markerPos[n - 1] : null;
   }
 }
 

@@ -114,7 +114,7 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
 
   const cells = timelineCells(replay, ui.width, play.pos);
   const event = replay.eventAt(play.pos);
-  const marker = replay.markers.filter((m) => m.pos <= play.pos).at(-1);
+  const marker = replay.markerAt(play.pos);
   const status = seeking
     ? { text: `seeking to event ${play.pos}: ${Math.round((100 * replay.frontier) / replay.length)}% of the session read…`, tone: 'info' as const }
     : { text: `${describe(event)}${marker ? `   · last marker: ${marker.label}` : ''}`, tone: 'info' as const };
