@@ -61,6 +61,7 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
       const schedule = ws.config.release?.schedule;
       return { repoDir: ws.repoDir, auditLocation: store.location, checklists, sessions, ...(schedule ? { schedule: nextSlot(schedule, Date.now()) } : {}) };
     },
+    sessions: async () => sessionRows(await ws.openStore(), 50, identity.host),
     start: async (id, given) => {
       const store = await ws.openStore();
       const { bundle, origin } = ws.mustLoad(id);

@@ -42,7 +42,6 @@ export interface Ui {
   prompt(label: string, onSubmit: (value: string) => void, required?: string, opts?: { secret?: boolean }): void;
   flash(text: string, tone?: 'info' | 'error'): void;
   go(route: Route): void;
-  exit(code: number): void;
   /** A screen has its content on screen (the start-up benchmark measures up to here). */
   ready(): void;
   services: AppServices;
@@ -123,7 +122,6 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
         setBarNow(null);
         setRoute(r);
       },
-      exit: finish,
       ready: () => {
         const f = readyOnce.current;
         readyOnce.current = undefined;

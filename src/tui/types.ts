@@ -62,6 +62,8 @@ export interface AppServices {
   operator: string;
   now(): number;
   home(): Promise<HomeData>;
+  /** The sessions alone, read again (the home screen's periodic refresh: the checklists do not change under it). */
+  sessions(): Promise<SessionEntry[]>;
   start(checklistId: string, params: Record<string, string>): Promise<SessionControls>;
   /** Resume a stopped session; `secrets` are its secret parameters, asked again (the log never held them). */
   resume(sessionId: string, secrets?: Record<string, string>): Promise<SessionControls>;

@@ -35,8 +35,8 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   useEffect(() => {
     if (!loaded) return;
     const id = setInterval(() => {
-      ui.services.home().then(
-        (d) => setData(d),
+      ui.services.sessions().then(
+        (sessions) => setData((d) => d && { ...d, sessions }),
         () => undefined,
       );
     }, HOME_REFRESH_MS);
