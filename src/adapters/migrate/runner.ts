@@ -330,6 +330,14 @@ function failedAdvice(row: HistoryRow, m: Migration | undefined): string {
   );
 }
 
+/** Accepted edits of applied migrations: their recorded checksums replaced, each told as an event. */
+async function acceptChecksums(c: pg.Client, updates: ChecksumUpdate[], executed: string[], emit: (e: MigrateEvent) => void): Promise<void> {
+  for (const u of updates) {
+    await run(c, executed, { text: `UPDATE ${HISTORY_TABLE} SET checksum = $1 WHERE id = $2`, values: [u.to, u.id] });
+    emit({ type: 'checksum.accepted', ...u });
+  }
+}
+
 /** The failure of statement `i` (0-based) of a migration's section; past the last statement: the bookkeeping. */
 function failureAt(m: Migration, direction: Direction, stmts: SqlStatement[], i: number, e: unknown, recorded: boolean): Failure {
   const st: SqlStatement | undefined = stmts[i];
@@ -485,29 +493,12 @@ export class MigrationRunner {
     await this.session(operator, emit, result.executed, async (c) => {
       const migrations = this.migrations();
       const p = computePlan(migrations, await readHistory(c, false), opts);
-      for (const u of p.checksumUpdates) {
-        await run(c, result.executed, { text: `UPDATE ${HISTORY_TABLE} SET checksum = $1 WHERE id = $2`, values: [u.to, u.id] });
-        emit({ type: 'checksum.accepted', ...u });
-      }
-      for (const m of p.pending) {
-        const r = await this.apply(c, m, 'up', operator, result.executed, emit, false);
-        if ('failure' in r) {
-          result.failed = r.failure;
-          break;
-        }
-        result.applied.push(r.done);
-      }
+      await acceptChecksums(c, p.checksumUpdates, result.executed, emit);
+      result.failed = await this.applyAll(c, p.pending, 'up', operator, result.executed, emit, false, result.applied);
       if (result.failed && (opts.onFailure ?? 'stop') === 'revert-run') {
-        const byIdMap = new Map(migrations.map((m) => [m.id, m]));
-        for (const d of [...result.applied].reverse()) {
-          const m = byIdMap.get(d.id)!;
-          const r = await this.apply(c, m, 'down', operator, result.executed, emit, true);
-          if ('failure' in r) {
-            result.revertFailed = r.failure;
-            break;
-          }
-          result.reverted.push(r.done);
-        }
+        const byId = new Map(migrations.map((m) => [m.id, m]));
+        const toRevert = [...result.applied].reverse().map((d) => byId.get(d.id)!);
+        result.revertFailed = await this.applyAll(c, toRevert, 'down', operator, result.executed, emit, true, result.reverted);
       }
     });
     result.ok = !result.failed && !result.revertFailed;
@@ -522,18 +513,8 @@ export class MigrationRunner {
       const migrations = this.migrations();
       const history = await readHistory(c, false);
       const targets = computeDowngrade(migrations, history, opts);
-      for (const u of targets.checksumUpdates) {
-        await run(c, result.executed, { text: `UPDATE ${HISTORY_TABLE} SET checksum = $1 WHERE id = $2`, values: [u.to, u.id] });
-        emit({ type: 'checksum.accepted', ...u });
-      }
-      for (const m of targets.migrations) {
-        const r = await this.apply(c, m, 'down', operator, result.executed, emit, false);
-        if ('failure' in r) {
-          result.failed = r.failure;
-          break;
-        }
-        result.applied.push(r.done);
-      }
+      await acceptChecksums(c, targets.checksumUpdates, result.executed, emit);
+      result.failed = await this.applyAll(c, targets.migrations, 'down', operator, result.executed, emit, false, result.applied);
     });
     result.ok = !result.failed;
     return result;
@@ -563,6 +544,25 @@ export class MigrationRunner {
   }
 
   /** Run one migration in one direction, recording history; a failure is returned, not thrown. */
+  /** Apply (or revert) migrations in order into `done`, stopping at the first failure, which is returned. */
+  private async applyAll(
+    c: pg.Client,
+    list: Migration[],
+    direction: Direction,
+    operator: string,
+    executed: string[],
+    emit: (e: MigrateEvent) => void,
+    revert: boolean,
+    done: Done[],
+  ): Promise<Failure | null> {
+    for (const m of list) {
+      const r = await this.apply(c, m, direction, operator, executed, emit, revert);
+      if ('failure' in r) return r.failure;
+      done.push(r.done);
+    }
+    return null;
+  }
+
   private async apply(
     c: pg.Client,
     m: Migration,
