@@ -26,15 +26,17 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate on PostgreSQL${pgInfo.skipReason}`
   let repo: ReturnType<typeof tempRepo>;
   let url: string;
   const run = (...args: string[]) => cockpit(['--repo', repo.dir, 'migrate', ...args, '--database-url', url], { cwd: repo.dir, env: { COCKPIT_OPERATOR: 'alice' } });
-  const tables = async () => {
+  /** The first column of every row a query returns, on the test's database. */
+  const column = async (sql: string) => {
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     try {
-      return (await c.query("select table_name from information_schema.tables where table_schema = 'public' order by 1")).rows.map((r) => r.table_name as string);
+      return (await c.query(sql)).rows.map((r) => Object.values(r)[0] as string);
     } finally {
       await c.end();
     }
   };
+  const tables = () => column("select table_name from information_schema.tables where table_schema = 'public' order by 1");
   const write = (name: string, text: string) => writeFileSync(path.join(repo.dir, 'migrations', name), text);
 
   beforeEach(async () => {
@@ -93,15 +95,7 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate on PostgreSQL${pgInfo.skipReason}`
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toMatch(/drop-column .*city/);
     expect(blocked.stderr).toMatch(/nothing was run/);
-    const cols = async () => {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      try {
-        return (await c.query("select column_name from information_schema.columns where table_name = 'listings' order by 1")).rows.map((r) => r.column_name as string);
-      } finally {
-        await c.end();
-      }
-    };
+    const cols = () => column("select column_name from information_schema.columns where table_name = 'listings' order by 1");
     expect(await cols()).toEqual(['city', 'id']);
     const forced = run('upgrade', '--allow-unsafe', 'the app stopped reading city in 2.3');
     expect(forced.code).toBe(0);
