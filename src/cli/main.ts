@@ -175,6 +175,9 @@ Examples:
   const db = (c: Command) =>
     c.option('--database-url <url>', 'postgres://… of the application database (default: database.url in the config, then DATABASE_URL)').option('--dir <dir>', 'the migrations folder (default: database.migrations in the config, then migrations/)');
   const m = () => import('./migrate.js');
+  // Commands that change the database are recorded in the audit log (src/cli/command-session.ts).
+  const recorded = async (cmd: Command, command: string, flags: Record<string, unknown>, extra: { args?: Record<string, string>; notes?: string[] }, run: () => Promise<number>) =>
+    (await import('./command-session.js')).recordedMigrate(globals(cmd), command, flags, extra, run);
   db(migrate.command('create').description('write a new migration file (timestamped id) with its upgrade and downgrade sections').argument('<description>', 'what it does, e.g. "add listing price index"'))
     .option('--no-transaction', 'for statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY)')
     .action(act(async (d: string, flags, cmd: Command) => (await m()).cmdMigrateCreate(globals(cmd), d, { ...flags, noTransaction: flags.transaction === false })));
@@ -191,22 +194,26 @@ Examples:
     .option('--accept-checksum <id>', 'accept the edited file of an applied migration (repeatable)', collect)
     .option('--allow-out-of-order', 'apply a pending migration older than the newest applied one')
     .option('--allow-unsafe <reason>', 'run despite lint errors, for this reason')
-    .action(act(async (flags, cmd: Command) => (await m()).cmdMigrateUpgrade(globals(cmd), flags)));
+    .action(act(async (flags, cmd: Command) => (flags.sql ? (await m()).cmdMigrateUpgrade(globals(cmd), flags) : recorded(cmd, 'migrate upgrade', flags, {}, async () => (await m()).cmdMigrateUpgrade(globals(cmd), flags)))));
   db(migrate.command('downgrade').description('revert the newest applied migration (-N: the newest N; --to ID: all newer than ID)'))
     .option('--steps <n>', 'how many (also written -N, e.g. downgrade -2)')
     .option('--to <id>', 'revert every migration newer than this one')
     .option('--sql', 'print exactly the SQL that would run; change nothing')
     .option('--no-lock', 'do not take the migration lock')
     .option('--accept-checksum <id>', 'accept the edited file of an applied migration (repeatable)', collect)
-    .action(act(async (flags, cmd: Command) => (await m()).cmdMigrateDowngrade(globals(cmd), flags)));
+    .action(act(async (flags, cmd: Command) => (flags.sql ? (await m()).cmdMigrateDowngrade(globals(cmd), flags) : recorded(cmd, 'migrate downgrade', flags, {}, async () => (await m()).cmdMigrateDowngrade(globals(cmd), flags)))));
   db(migrate.command('resolve').description('settle a migration that failed outside a transaction: --applied (its effect is there) or --rolled-back').argument('<id>', 'the failed migration'))
     .option('--applied', 'its effect is in the database: record it as applied')
     .option('--rolled-back', 'its effect is not there (cleaned up by hand): forget the failed attempt')
-    .action(act(async (id: string, flags, cmd: Command) => (await m()).cmdMigrateResolve(globals(cmd), id, flags)));
+    .action(
+      act(async (id: string, flags, cmd: Command) =>
+        recorded(cmd, 'migrate resolve', flags, { args: { id }, notes: [`${id} settled by hand as ${flags.applied ? 'applied' : flags.rolledBack ? 'rolled back' : '(not said)'}`] }, async () => (await m()).cmdMigrateResolve(globals(cmd), id, flags)),
+      ),
+    );
   db(migrate.command('backfill').description('run migrations/backfills/<name>.yaml in small committed batches with a checkpoint: a rerun resumes where it stopped; Ctrl-C stops after the batch in progress').argument('<name>', 'the backfill (its file name without .yaml)'))
     .option('--batch-size <n>', "rows per batch (default: the file's batchSize, else 1000)")
     .option('--pause-ms <n>', "pause between batches, to throttle (default: the file's pauseMs, else 0)")
-    .action(act(async (name: string, flags, cmd: Command) => (await m()).cmdMigrateBackfill(globals(cmd), name, flags)));
+    .action(act(async (name: string, flags, cmd: Command) => recorded(cmd, 'migrate backfill', flags, { args: { name } }, async () => (await m()).cmdMigrateBackfill(globals(cmd), name, flags))));
   db(
     migrate
       .command('verify')

@@ -8,6 +8,7 @@ import { defaultChecklistsDir } from '../paths.js';
 import { STEP_KINDS } from '../steps/index.js';
 import { ConfigError, loadConfig, type CockpitConfig } from './config.js';
 import { trackStore } from './open-stores.js';
+import { COMMAND_LINE_ORIGIN } from '../core/events.js';
 
 /** Bad input from the user (flags, files, config): exit 2 with the message. */
 export class UsageError extends Error {
@@ -164,6 +165,9 @@ export class Workspace {
 
   /** The checklist as it is now, from where a session found it: null if it is gone; diagnostics if it is broken. */
   reloadOrigin(origin: { file: string; byId: boolean }): BundleResult | null {
+    if (origin.file === COMMAND_LINE_ORIGIN) {
+      throw new UsageError('that session recorded a command run from the command line (cockpit migrate …), not a checklist: it cannot be resumed. Run the command again; cockpit abort <session> --reason "…" closes the session');
+    }
     const source = origin.byId ? this.resolver().find(origin.file) : this.readChecklistFile(origin.file);
     return source ? this.loadBundle(source) : null;
   }

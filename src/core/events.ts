@@ -26,7 +26,11 @@ export interface Scope {
   params: Record<string, ParamValue>;
 }
 
-export type Outcome = 'succeeded' | 'aborted';
+/** `session.started`'s origin file for a command run from the command line (src/cli/command-session.ts). */
+export const COMMAND_LINE_ORIGIN = '(command line)';
+
+/** How a session ended. `failed` only ends a command-line session (a checklist session that fails stays resumable). */
+export type Outcome = 'succeeded' | 'aborted' | 'failed';
 
 /** Event types and their data. New kinds of event are added here and folded in `reducer.ts`. */
 export interface EventDataMap {

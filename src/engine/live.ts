@@ -240,6 +240,7 @@ export class LiveSession {
   exitCode = (): number => {
     const s = this.snapshot.state;
     if (s.outcome === 'succeeded') return 0;
+    if (s.outcome === 'failed') return 1;
     if (s.outcome === 'aborted' || this.quit) return 3;
     if (this.result) return this.result.exitCode;
     return s.status === 'failed' ? 1 : 3;

@@ -113,7 +113,7 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
       case 'session.finished': {
         const d = (e as StoredEvent<'session.finished'>).data;
         const took = formatDuration(e.time - state.startedAt);
-        write(d.outcome === 'succeeded' ? c('green', `● done: ${state.checklist.title} in ${took}\n`) : c('red', `● aborted: ${d.reason ?? ''}\n`));
+        write(d.outcome === 'succeeded' ? c('green', `● done: ${state.checklist.title} in ${took}\n`) : c('red', `● ${d.outcome}: ${d.reason ?? ''}\n`));
         break;
       }
     }

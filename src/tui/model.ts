@@ -68,6 +68,7 @@ export function stepOutcomeLine(step: StepState): string {
 export function sessionLabel(state: SessionState, phase: string): string {
   if (state.outcome === 'succeeded') return 'DONE';
   if (state.outcome === 'aborted') return 'ABORTED';
+  if (state.outcome === 'failed') return 'FAILED';
   if (phase === 'asking') return 'WAITING FOR YOU';
   if (phase === 'stopping') return 'STOPPING';
   if (state.status === 'running') return 'RUNNING';

@@ -1,0 +1,266 @@
+/**
+ * A command run straight from the command line (`cockpit migrate upgrade`, `cockpit migrate backfill …`) that
+ * changes something shared is recorded in the audit log like a checklist session of one step: who ran what, with
+ * which flags (the database password redacted), everything it printed, any override and its reason, and how it
+ * ended. Run as a checklist step (COCKPIT_SESSION set by the engine), the command records nothing itself: the
+ * step's session already holds its command line, output and exit code.
+ *
+ * Such a session cannot be resumed (there is no checklist to resume): a failed one ends as `failed`, a stopped one as
+ * `aborted`, and one whose process was killed shows as crashed until `cockpit abort` closes it.
+ */
+import { currentIdentity } from '../adapters/identity.js';
+import { bundleSha } from '../core/checklist/bundle.js';
+import type { AuditStore } from '../audit/store.js';
+import { COMMAND_LINE_ORIGIN, type EventType, type NewEvent, type Outcome, type PlanNode } from '../core/events.js';
+import { makeRedactor, sanitizeText, sanitizeValue } from '../core/sanitize.js';
+import { newSessionId } from '../engine/session.js';
+import { cockpitVersion } from '../version.js';
+import type { Workspace } from './setup.js';
+
+const STEP = 'run';
+/** Output is appended in batches: at most this often (and at the end). */
+const FLUSH_MS = 250;
+/** A terminal's redrawn progress line (`\r\x1b[K…`) is recorded at most this often. */
+const REDRAW_RECORD_MS = 5_000;
+
+export interface CommandRecorder {
+  readonly sessionId: string | null;
+  note(text: string): void;
+  event<T extends EventType>(type: T, data: NewEvent<T>['data']): void;
+}
+
+export interface CommandSpec {
+  /** `migrate upgrade`: the checklist id becomes `cockpit-migrate-upgrade`. */
+  command: string;
+  /** The command's flags as given (values already fit to show: passwords redacted by the caller). */
+  params: Record<string, string>;
+  /** Values to redact wherever they appear (e.g. the database password). */
+  secrets?: string[];
+  /** Notes recorded before the command runs (e.g. an override and its reason). */
+  notes?: string[];
+}
+
+const noop: CommandRecorder = { sessionId: null, note() {}, event() {} };
+
+/** Run `body` with what it prints (stdout and stderr) recorded as one session; its exit code decides the outcome. */
+export async function recordedCommand(ws: Workspace, spec: CommandSpec, body: (rec: CommandRecorder) => Promise<number>): Promise<number> {
+  if (process.env.COCKPIT_SESSION) return body(noop);
+  const store = await ws.openStore();
+  store.addSecrets((spec.secrets ?? []).filter((s) => s.length > 0));
+  const who = currentIdentity();
+  const now = Date.now();
+  const id = newSessionId(now);
+  const checklistId = `cockpit-${spec.command.trim().replace(/\s+/g, '-')}`;
+  const title = `cockpit ${spec.command} (command line)`;
+  // Redacted here as the store would (its header hash must match the text it keeps).
+  const redactor = makeRedactor(spec.secrets ?? []);
+  const params = sanitizeValue(spec.params, redactor);
+  const args = Object.entries(params).map(([k, v]) => (v === 'true' ? `--${k}` : `--${k} ${v}`));
+  const commandText = sanitizeText(['cockpit', spec.command, ...args].join(' '), redactor);
+  // Stored as the session's checklist text: what was run, so `audit show` and the session hash cover it.
+  const text = `# ${title}\nid: ${checklistId}\ntitle: ${JSON.stringify(title)}\nsteps:\n  - id: ${STEP}\n    kind: command\n    run: ${JSON.stringify(commandText)}\n`;
+  const node: PlanNode = { path: STEP, id: STEP, title: commandText, kind: 'command', depth: 0, parent: null, checklist: checklistId, scope: '', spec: { run: commandText } };
+  const begin = () =>
+    store.createSession(
+    {
+      id,
+      checklistId,
+      checklistTitle: title,
+      checklistText: text,
+      checklistSources: { [checklistId]: text },
+      checklistSha256: bundleSha({ [checklistId]: text }),
+      params,
+      environment: null,
+      operator: who.operator,
+      host: who.host,
+      startedAt: now,
+    },
+    {
+      type: 'session.started',
+      actor: who.operator,
+      time: now,
+      data: {
+        checklist: { id: checklistId, title, sha256: bundleSha({ [checklistId]: text }) },
+        origin: { file: COMMAND_LINE_ORIGIN, byId: false },
+        params,
+        environment: null,
+        operator: who.operator,
+        host: who.host,
+        pid: process.pid,
+        mode: process.stdin.isTTY && process.stdout.isTTY ? 'interactive' : 'non-interactive',
+        version: cockpitVersion(),
+        plan: [node],
+        scopes: { '': { checklist: checklistId, params } },
+      },
+    },
+  );
+  // The session is created with its first event: a command refused before doing anything (bad flags, no database)
+  // leaves nothing in the log.
+  const rec = new Recorder(store, id, who.operator, begin);
+  rec.push({ type: 'step.started', stepId: STEP, data: { attempt: 1, description: commandText } });
+  for (const n of spec.notes ?? []) rec.note(n);
+  const restore = rec.tee();
+  const started = Date.now();
+  let code: number;
+  try {
+    code = await body(rec);
+  } catch (e) {
+    restore();
+    const message = e instanceof Error ? e.message : String(e);
+    const exitCode = typeof (e as { exitCode?: unknown }).exitCode === 'number' ? (e as { exitCode: number }).exitCode : 1;
+    rec.push({ type: 'step.output', stepId: STEP, data: { stream: 'stderr', text: `error: ${message}\n` } });
+    await rec.end(exitCode, Date.now() - started, message);
+    throw e;
+  }
+  restore();
+  await rec.end(code, Date.now() - started);
+  return code;
+}
+
+class Recorder implements CommandRecorder {
+  private queue: NewEvent[] = [];
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private lastRedraw = 0;
+  private failure: unknown = null;
+
+  constructor(
+    private readonly store: AuditStore,
+    readonly sessionId: string,
+    private readonly actor: string,
+    private readonly begin: () => Promise<unknown>,
+  ) {}
+
+  private started = false;
+
+  push(e: NewEvent): void {
+    this.queue.push({ actor: this.actor, time: Date.now(), ...e });
+    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  note(text: string): void {
+    this.push({ type: 'note.added', stepId: STEP, data: { text } });
+  }
+
+  event<T extends EventType>(type: T, data: NewEvent<T>['data']): void {
+    this.push({ type, stepId: STEP, data } as NewEvent);
+  }
+
+  private flush(): Promise<unknown> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length) {
+      if (!this.started) {
+        this.started = true;
+        this.chain = this.chain.then(this.begin);
+      }
+      this.chain = this.chain.then(() => this.store.append(this.sessionId, batch)).catch((e) => (this.failure ??= e));
+    }
+    return this.chain;
+  }
+
+  /** Everything written to stdout/stderr while the command runs is also recorded (the store redacts secrets). */
+  tee(): () => void {
+    const streams = [
+      ['stdout', process.stdout],
+      ['stderr', process.stderr],
+    ] as const;
+    const originals = streams.map(([name, stream]) => {
+      const write = stream.write.bind(stream);
+      stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+        this.capture(name, typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
+        return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+      }) as typeof stream.write;
+      return () => void (stream.write = write);
+    });
+    return () => originals.forEach((r) => r());
+  }
+
+  /** The last line the command wrote to stderr: the failure's reason when it fails. */
+  private lastError = '';
+
+  private capture(stream: 'stdout' | 'stderr', text: string): void {
+    if (stream === 'stderr') this.lastError = text.trim().split('\n').pop()?.replace(/^\s*✖\s*/, '') || this.lastError;
+    // A progress line redrawn in place on a terminal: kept now and then (as a line), not at every redraw.
+    if (text.startsWith('\r')) {
+      const now = Date.now();
+      if (now - this.lastRedraw < REDRAW_RECORD_MS) return;
+      this.lastRedraw = now;
+      text = text.replace(/^\r(\x1b\[K)?/, '') + '\n';
+    }
+    if (text) this.push({ type: 'step.output', stepId: STEP, data: { stream, text } });
+  }
+
+  async end(exitCode: number, durationMs: number, error?: string): Promise<void> {
+    // Refused at once (bad flags, no database: exit 2 before anything was written): nothing to record.
+    if (!this.started && exitCode === 2) {
+      if (this.timer) clearTimeout(this.timer);
+      this.queue = [];
+      return;
+    }
+    let outcome: Outcome;
+    if (exitCode === 0) {
+      this.push({ type: 'step.passed', stepId: STEP, data: { durationMs, exitCode, via: 'command' } });
+      outcome = 'succeeded';
+    } else if (exitCode === 3) {
+      this.push({ type: 'step.interrupted', stepId: STEP, data: { reason: 'stopped by the operator' } });
+      outcome = 'aborted';
+    } else {
+      this.push({ type: 'step.failed', stepId: STEP, data: { durationMs, exitCode, reason: error ?? (this.lastError || 'the command failed') } });
+      outcome = 'failed';
+    }
+    const reason =
+      outcome === 'succeeded' ? undefined : outcome === 'aborted' ? 'stopped by the operator; the same command continues' : `exit ${exitCode}${error ? `: ${error}` : ''}`;
+    this.push({ type: 'session.finished', data: reason ? { outcome, reason } : { outcome } });
+    await this.flush();
+    if (this.failure) throw this.failure;
+  }
+}
+
+/** The password of a postgres:// URL, to be redacted (decoded as the driver uses it, and as written). */
+function urlPasswords(url: string | undefined): string[] {
+  if (!url) return [];
+  try {
+    const p = new URL(url).password;
+    return p ? [p, decodeURIComponent(p)] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Commander's flags as a session's parameters: `--database-url`'s password shown as ***, lists joined. */
+export function flagParams(flags: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(flags)) {
+    if (v === undefined || v === null || k === 'lock' && v === true) continue;
+    const name = k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    if (k === 'lock' && v === false) out['no-lock'] = 'true';
+    else if (k === 'databaseUrl') out[name] = String(v).replace(/^(\w+:\/\/[^:/@]+:)[^@]*@/, '$1***@');
+    else out[name] = Array.isArray(v) ? v.join(',') : String(v);
+  }
+  return out;
+}
+
+/**
+ * A `cockpit migrate …` command that changes the database, recorded as a command-line session (see above); the
+ * database password (from --database-url, database.url or DATABASE_URL) is redacted wherever it shows. An override
+ * (`--allow-unsafe`, `--accept-checksum`, `--allow-out-of-order`, `resolve`) is recorded as a note with its reason.
+ */
+export async function recordedMigrate(
+  g: import('./setup.js').GlobalOptions,
+  command: string,
+  flags: Record<string, unknown> & { databaseUrl?: string },
+  extra: { args?: Record<string, string>; notes?: string[] },
+  run: () => Promise<number>,
+): Promise<number> {
+  const { Workspace } = await import('./setup.js');
+  const ws = new Workspace(g);
+  const notes = [...(extra.notes ?? [])];
+  if (typeof flags.allowUnsafe === 'string') notes.push(`lint errors may be overridden (--allow-unsafe): ${flags.allowUnsafe}`);
+  if (Array.isArray(flags.acceptChecksum) && flags.acceptChecksum.length) notes.push(`edited applied migration(s) accepted (--accept-checksum): ${flags.acceptChecksum.join(', ')}`);
+  if (flags.allowOutOfOrder) notes.push('pending migrations older than the newest applied one allowed (--allow-out-of-order)');
+  const url = flags.databaseUrl ?? ws.config.database?.url ?? process.env.DATABASE_URL;
+  return recordedCommand(ws, { command, params: { ...(extra.args ?? {}), ...flagParams(flags) }, secrets: urlPasswords(url), notes }, () => run());
+}
