@@ -29,6 +29,7 @@ const CHECKLIST_IDS = [
   'rollback-db',
   'post-deploy-watch',
   'communication',
+  'watch',
 ] as const;
 
 const SLUG = /^[a-z0-9][a-z0-9-]*$/;
@@ -127,7 +128,7 @@ const policyLines = policyContentLines(policyText);
 const checklists = loadChecklists();
 
 describe('default checklists cover the release policy', () => {
-  it('reads a non-trivial policy and all nine default checklists', () => {
+  it('reads a non-trivial policy and all ten default checklists', () => {
     expect(policyLines.length).toBeGreaterThan(100);
     expect(policyLines).toContain('Code Rollback: < 15 minutes');
     expect(policyLines).toContain('python migrate.py upgrade --sql # Review SQL');

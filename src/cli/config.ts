@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { scheduleSchema } from '../core/release/schedule.js';
 import { versionFileSpecSchema } from '../core/release/version-files.js';
 import { formatDiagnostic } from '../core/checklist/types.js';
+import { watchConfigSchema } from '../core/watch/config.js';
 
 /** `cockpit.config.yaml` in the repository: everything optional. */
 export const configSchema = z.strictObject({
@@ -28,6 +29,11 @@ export const configSchema = z.strictObject({
     .optional(),
   /** The application's database, for `cockpit migrate`: its URL (else DATABASE_URL) and the migrations folder. */
   database: z.strictObject({ url: z.string().min(1).optional(), migrations: z.string().min(1).optional() }).optional(),
+  /**
+   * The post-deploy watch: Prometheus (url, timeout, headers, auth), query vars, interval/duration/baseline/window,
+   * signals and rules over the built-in ones (src/core/watch/config.ts). Resolve with `resolveWatchConfig`.
+   */
+  watch: watchConfigSchema.optional(),
   /** Extra environment for every command a step runs. */
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });

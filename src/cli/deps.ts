@@ -7,7 +7,7 @@ import { cockpitVersion } from '../version.js';
 import type { Workspace } from './setup.js';
 
 /** What every session driver gives the engine: the store, the step kinds, who and when, where, and the config's env. */
-export function baseDeps(ws: Workspace, store: AuditStore): Pick<EngineDeps, 'store' | 'kinds' | 'identity' | 'clock' | 'repoDir' | 'env' | 'version' | 'release'> {
+export function baseDeps(ws: Workspace, store: AuditStore): Pick<EngineDeps, 'store' | 'kinds' | 'identity' | 'clock' | 'repoDir' | 'env' | 'version' | 'release' | 'watch'> {
   return {
     store,
     kinds: stepKindMap,
@@ -17,5 +17,6 @@ export function baseDeps(ws: Workspace, store: AuditStore): Pick<EngineDeps, 'st
     env: Object.fromEntries(Object.entries(ws.config.env ?? {}).map(([k, v]) => [k, String(v)])),
     version: cockpitVersion(),
     release: ws.config.release ?? {},
+    watch: ws.watchConfig(),
   };
 }

@@ -180,6 +180,8 @@ Examples:
     (await import('./command-session.js')).recordedMigrate(globals(cmd), command, flags, extra, run);
   db(migrate.command('create').description('write a new migration file (timestamped id) with its upgrade and downgrade sections').argument('<description>', 'what it does, e.g. "add listing price index"'))
     .option('--no-transaction', 'for statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY)')
+    .option('--ts', 'a TypeScript module with upgrade(m) and downgrade(m) (m.sql records SQL, m.query reads the database) instead of a .sql file')
+    .option('--js', 'the same as a JavaScript module')
     .action(act(async (d: string, flags, cmd: Command) => (await m()).cmdMigrateCreate(globals(cmd), d, { ...flags, noTransaction: flags.transaction === false })));
   db(migrate.command('status').description('applied and pending migrations, and any problem (failed, edited, missing, out of order) with what to do'))
     .option('--json', 'machine-readable')
@@ -231,6 +233,28 @@ dropped at the end, also when verification fails. The schema is compared from th
 constraints, sequences, views, enum types, functions and triggers (not data).`,
     )
     .action(act(async (flags, cmd: Command) => (await m()).cmdMigrateVerify(globals(cmd), flags)));
+
+  const watch = program
+    .command('watch')
+    .description("the post-deploy watch: Prometheus polled for an hour (watch: in cockpit.config.yaml), every sample judged against the policy's alert thresholds and recorded; a breach rings the bell and shows the policy's advice")
+    .option('--since <time>', 'the deploy time the hour counts from: ISO-8601 (UTC without a zone) or unix seconds (default: now)')
+    .option('--duration <d>', 'how long to watch (default: watch.duration, else 1h)')
+    .option('--interval <d>', 'poll interval (default: watch.interval, else 15s)')
+    .option('--prometheus <url>', 'the Prometheus to ask (instead of watch.prometheus.url; env COCKPIT_PROMETHEUS_URL)')
+    .option('--headless', 'no screen: JSON lines; exit 1 at the first breach (or an inconclusive hour), 0 after a clean one')
+    .option('--backtest <from..to>', 'the rules over a past window at full speed: which alerts would have fired, and when')
+    .option('--new', 'start a new watch even if one of the last hour stopped (by default it is continued)')
+    .option('-p, --param <key=value>', 'a parameter of the watch checklist (repeatable)', collect);
+  sessionOptions(watch)
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 a clean watch; 1 a threshold breached, or too little data to judge (missing data is never a pass);
+2 bad flags or configuration; 3 stopped (the watch continues its hour when run again, or with cockpit resume).
+Without a config, --prometheus alone works: the rules are the policy's (error rate +1 point, p95 +20%, any failed
+payment, payment failures over 1%, database CPU over 80%) on prom-client metric names, job "app" and "db".`,
+    )
+    .action(act(async (flags, cmd: Command) => (await import('./watch.js')).cmdWatch(globals(cmd), flags)));
 
   program
     .command('demo')

@@ -9,6 +9,7 @@ import { STEP_KINDS } from '../steps/index.js';
 import { ConfigError, loadConfig, type CockpitConfig } from './config.js';
 import { trackStore } from './open-stores.js';
 import { COMMAND_LINE_ORIGIN } from '../core/events.js';
+import { resolveWatchConfig, WatchConfigError, type WatchConfig, type WatchConfigInput } from '../core/watch/config.js';
 
 /** Bad input from the user (flags, files, config): exit 2 with the message. */
 export class UsageError extends Error {
@@ -53,6 +54,22 @@ export class Workspace {
       this.config = loadConfig(this.configFile, !!opts.config);
     } catch (e) {
       if (e instanceof ConfigError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
+
+  /**
+   * The `watch:` settings, resolved over the policy's defaults; `prometheusUrl` (`cockpit watch --prometheus`, or
+   * COCKPIT_PROMETHEUS_URL) stands in for or replaces `watch.prometheus.url`. Undefined when no Prometheus is named.
+   */
+  watchConfig(prometheusUrl = process.env.COCKPIT_PROMETHEUS_URL || undefined): WatchConfig | undefined {
+    const input = this.config.watch;
+    if (!input && !prometheusUrl) return undefined;
+    const merged = { ...(input ?? {}), prometheus: { ...(input?.prometheus ?? {}), ...(prometheusUrl ? { url: prometheusUrl } : {}) } } as WatchConfigInput;
+    try {
+      return resolveWatchConfig(merged);
+    } catch (e) {
+      if (e instanceof WatchConfigError) throw new UsageError(`${this.configFile}: ${e.message}`);
       throw e;
     }
   }

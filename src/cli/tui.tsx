@@ -93,6 +93,8 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
       const store = await ws.openStore();
       return store.readEvents(id);
     },
+    // BEL moves no cursor: Ink's frame is not disturbed.
+    bell: () => void process.stdout.write('\x07'),
   };
 }
 

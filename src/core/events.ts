@@ -79,6 +79,50 @@ export interface EventDataMap {
   'step.interrupted': { reason: string; stoppedPid?: number };
   'step.probed': { result: 'done' | 'not-done' | 'unknown'; detail: string };
   'note.added': { text: string };
+  // ── the post-deploy watch (src/engine/watch.ts; folded into SessionState.watch by core/watch/panel.ts) ──
+  'watch.started': {
+    /** The deploy time the hour counts from (epoch ms), and when the watch ends. */
+    since: number;
+    until: number;
+    intervalMs: number;
+    prometheus: string;
+    rules: WatchRuleInfo[];
+    /** Started again after an interruption: the same hour continues. */
+    resumed?: boolean;
+  };
+  'watch.baseline': { rule: string; query: string; evalTime: number; raw: string | null; value: number | null; error?: string };
+  'watch.sample': {
+    rule: string;
+    /** Evaluation time (epoch ms). */
+    t: number;
+    query: string;
+    raw: string | null;
+    value: number | null;
+    baseline: number | null;
+    traffic?: number | null;
+    verdict: WatchVerdict;
+    reason: string;
+    warnings?: string[];
+  };
+  'watch.breach': { rule: string; t: number; reason: string; advice: 'alert' | 'rollback'; policy: string };
+  'watch.recovery': { rule: string; t: number; reason: string };
+  'watch.connection': { t: number; state: 'up' | 'down'; error?: string };
+  'watch.finished': { verdict: 'pass' | 'fail' | 'inconclusive'; text: string; advice: string[] };
+}
+
+export type WatchVerdict = 'pass' | 'fail' | 'inconclusive' | 'error';
+
+/** A watch rule as the panel shows it (from the config, recorded when the watch starts). */
+export interface WatchRuleInfo {
+  id: string;
+  title: string;
+  unit: string;
+  /** The policy's words, e.g. ">20% increase in response time". */
+  policy: string;
+  /** The threshold in words, e.g. "+1 point over baseline", "> 80". */
+  threshold: string;
+  severity: 'critical' | 'warning';
+  advice: 'alert' | 'rollback';
 }
 
 export type EventType = keyof EventDataMap;

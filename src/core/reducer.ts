@@ -1,5 +1,6 @@
 import type { ParamValue } from './checklist/types.js';
 import type { AuditEvent, EventType, Outcome, PlanNode, Scope } from './events.js';
+import { foldWatch, type WatchPanel } from './watch/panel.js';
 
 export type StepStatus = 'pending' | 'running' | 'waiting' | 'passed' | 'failed' | 'skipped' | 'interrupted';
 export type SessionStatus = 'running' | 'waiting' | 'failed' | 'interrupted' | 'succeeded' | 'aborted';
@@ -69,6 +70,8 @@ export interface SessionState {
   current: string | null;
   notes: Note[];
   resumes: Array<{ time: number; operator: string; forced: boolean }>;
+  /** The post-deploy watch's panel, when a watch step has run (the latest one). */
+  watch?: WatchPanel;
 }
 
 const EMPTY_OUTPUT: OutputState = { lines: 0, bytes: 0, tail: [], partial: '' };
@@ -177,6 +180,14 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
       const d = (event as AuditEvent<'session.finished'>).data;
       return { ...state, ...base, status: d.outcome, outcome: d.outcome, endedAt: event.time, current: null, pause: undefined };
     }
+    case 'watch.started':
+    case 'watch.baseline':
+    case 'watch.sample':
+    case 'watch.breach':
+    case 'watch.recovery':
+    case 'watch.connection':
+    case 'watch.finished':
+      return { ...state, ...base, watch: foldWatch(state.watch, event) };
     case 'note.added': {
       const d = (event as AuditEvent<'note.added'>).data;
       return { ...state, ...base, notes: [...state.notes, { time: event.time, actor: event.actor, stepId: event.stepId, text: d.text }] };

@@ -18,6 +18,9 @@ import type { Decision, ReleaseSettings, StepContext, StepKind, StepOutcome } fr
 import { repoFiles } from '../adapters/files.js';
 import { gitReader } from '../adapters/git.js';
 import { OutputBuffer } from './output-buffer.js';
+import { sleepingClock } from '../adapters/clock.js';
+import { openPrometheus } from './prometheus.js';
+import type { WatchConfig } from '../core/watch/config.js';
 
 /** How the session asks its operator: a prompt in a terminal, or `--yes` flags when non-interactive. */
 export interface Interaction {
@@ -37,6 +40,8 @@ export interface EngineDeps {
   version: string;
   /** The `release:` settings of the config (version files, remote), for the release step kinds. */
   release?: ReleaseSettings;
+  /** The `watch:` settings of the config (resolved), for the watch step kind. */
+  watch?: WatchConfig;
   /** Called after each event is durable and folded in: write before show. */
   onEvent?(event: StoredEvent, state: SessionState): void;
 }
@@ -416,6 +421,17 @@ export class SessionRunner {
       log: (text) => output.push('stdout', text.endsWith('\n') ? text : `${text}\n`),
       self: [process.execPath, path.join(packageRoot(), 'bin', 'cockpit.js')],
       release: this.deps.release ?? {},
+      record: async (events) => {
+        output.flush(true);
+        await this.emit(events.map((e) => ({ ...e, stepId: node.path, actor: 'cockpit' }) as NewEvent));
+      },
+      history: async () => {
+        await this.chain;
+        return (await this.deps.store.readEvents(this.id)).filter((e) => e.stepId === node.path);
+      },
+      watch: this.deps.watch,
+      prometheus: (config) => openPrometheus(config, this.deps.store),
+      sleep: (ms, signal) => sleepingClock.sleep(ms, signal),
     };
   }
 

@@ -10,9 +10,10 @@ import { gitTagStep } from './git-tag.js';
 import { notesStep } from './notes.js';
 import { freezeStep } from './freeze.js';
 import { migrateStep } from './migrate.js';
+import { watchStep } from './watch.js';
 import type { StepKind } from './types.js';
 
 /** Every step kind the cockpit knows. Later issues add notes, migrate, smoke, deploy, watch … here. */
-export const STEP_KINDS: StepKind[] = [confirmStep, runStep, checklistStep, gitBranchStep, gitMergeStep, gitTagStep, gitPushStep, gitRemoteStep, bumpStep, notesStep, freezeStep, migrateStep];
+export const STEP_KINDS: StepKind[] = [confirmStep, runStep, checklistStep, gitBranchStep, gitMergeStep, gitTagStep, gitPushStep, gitRemoteStep, bumpStep, notesStep, freezeStep, migrateStep, watchStep];
 
 export const stepKindMap = new Map(STEP_KINDS.map((k) => [k.kind, k]));

@@ -2,7 +2,9 @@ import type { Clock } from '../adapters/clock.js';
 import type { ShellRequest, ShellResult } from '../adapters/shell.js';
 import type { ParamValue } from '../core/checklist/types.js';
 import type { StepKindValidator } from '../core/checklist/load.js';
-import type { PlanNode } from '../core/events.js';
+import type { NewEvent, PlanNode, StoredEvent } from '../core/events.js';
+import type { WatchConfig } from '../core/watch/config.js';
+import type { PrometheusPort } from '../core/watch/run.js';
 import type { RawCommit } from '../core/release/commits.js';
 import type { Schedule } from '../core/release/schedule.js';
 
@@ -53,6 +55,16 @@ export interface StepContext {
   log(text: string): void;
   /** The `release:` part of cockpit.config.yaml (version files, remote, branches), when there is one. */
   release: ReleaseSettings;
+  /** Record events of this step (durable before the promise settles, shown live like any event). */
+  record(events: Array<Pick<NewEvent, 'type' | 'data'> & { time?: number }>): Promise<void>;
+  /** This step's events so far in the session, earlier attempts included (a resumed watch continues its hour). */
+  history(): Promise<StoredEvent[]>;
+  /** The `watch:` part of cockpit.config.yaml (resolved: defaults from the policy), when it loads. */
+  watch?: WatchConfig;
+  /** A Prometheus client for the watch (its secrets resolved from the environment), or why there is none. */
+  prometheus(config: WatchConfig): { client: PrometheusPort & { close(): void } } | { error: string };
+  /** Wait (cut short by a stop). */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
 }
 
 export interface ReleaseSettings {

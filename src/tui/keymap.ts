@@ -75,6 +75,7 @@ export const BINDINGS: readonly Binding[] = [
   { command: 'session.skip', layer: 'session', keys: ['s'], hint: 'skip', description: 'skip the current step (a reason is required and recorded)', bar: true },
   { command: 'session.retry', layer: 'session', keys: ['r'], hint: 'retry', description: 'run the failed step again', bar: true },
   { command: 'session.note', layer: 'session', keys: ['n'], hint: 'note', description: 'add a note to the selected step (recorded with who and when)', bar: true },
+  { command: 'session.rollback', layer: 'session', keys: ['R'], hint: 'rollback', description: 'during a watch: start the rollback checklist (the watch stops; it stays resumable)', bar: true },
   { command: 'session.abort', layer: 'session', keys: ['a'], hint: 'abort', description: 'abort the session for good (asks first; a reason is recorded)', bar: true },
   { command: 'move.down', layer: 'session', keys: ['down', 'j'], hint: 'down', description: 'select the next step' },
   { command: 'move.up', layer: 'session', keys: ['up', 'k'], hint: 'up', description: 'select the previous step' },

@@ -70,4 +70,6 @@ export interface AppServices {
   events(sessionId: string): Promise<AuditEvent[]>;
   /** Full validation of one checklist (steps, includes): null when it loads, else why not. */
   check(checklistId: string): Promise<string | null>;
+  /** Ring the terminal bell (a watch breach). */
+  bell?(): void;
 }

@@ -6,6 +6,7 @@ import { DetailPane } from './DetailPane.js';
 import { Header, type HeaderProps } from './Header.js';
 import { OutputPane } from './OutputPane.js';
 import { StepList } from './StepList.js';
+import { WatchPanel } from './WatchPanel.js';
 
 export interface ChecklistViewProps {
   state: SessionState;
@@ -39,6 +40,18 @@ export function ChecklistView(p: ChecklistViewProps) {
   const l = checklistLayout(p.width, p.height, p.footerRows ?? 0);
   const node = p.state.plan[p.selected];
   const asking = p.asking && node && p.asking.path === node.path ? p.asking.prompt : null;
+  // The watch step selected: its monitor panel takes the whole width (value, baseline, change, threshold, sparkline).
+  const panel = node && node.kind === 'watch' && p.state.watch?.step === node.path ? p.state.watch : undefined;
+  if (panel) {
+    const live = !p.replay && p.state.current === node.path && !panel.finished;
+    return (
+      <Box flexDirection="column" width={p.width} height={p.height}>
+        <Header state={p.state} phase={p.phase} width={p.width} now={p.now} replay={p.replay} />
+        <WatchPanel panel={panel} width={p.width} height={l.body} now={p.now} live={live} />
+        {p.footer}
+      </Box>
+    );
+  }
   return (
     <Box flexDirection="column" width={p.width} height={p.height}>
       <Header state={p.state} phase={p.phase} width={p.width} now={p.now} replay={p.replay} />

@@ -1,4 +1,4 @@
-import { useEffect, useSyncExternalStore } from 'react';
+import { useEffect, useRef, useSyncExternalStore } from 'react';
 import { ScreenFrame, useUi, type ScreenKeys } from '../App.js';
 import { ChecklistView, checklistLayout } from '../components/ChecklistView.js';
 import { pageOf } from '../components/OutputPane.js';
@@ -6,6 +6,9 @@ import { focusPath } from '../model.js';
 import { applyMove, useStepSelection } from '../selection.js';
 import { useTicker } from '../ticker.js';
 import type { SessionControls } from '../types.js';
+
+/** The checklist the rollback key opens (the policy's code rollback: the fastest way back). */
+const ROLLBACK = 'rollback-code';
 
 /** A live session: the engine runs it; this screen shows `reduce(events)` and turns keys into the operator's intents. */
 export function SessionScreen({ controls }: { controls: SessionControls }) {
@@ -26,6 +29,14 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
 
   useEffect(() => ui.ready(), [ui]);
 
+  // A breach rings the terminal bell (once per breach; the panel shows the policy's advice).
+  const breaches = state.watch?.breaches ?? 0;
+  const rung = useRef(breaches);
+  useEffect(() => {
+    if (breaches > rung.current) ui.services.bell?.();
+    rung.current = breaches;
+  }, [breaches, ui]);
+
   const keys: ScreenKeys = {
     layer: 'session',
     mode: phase === 'asking' ? 'CONFIRM' : phase === 'paused' ? (failed ? 'FAILED' : 'STOPPED') : phase === 'finished' ? 'DONE' : phase.toUpperCase(),
@@ -41,6 +52,8 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
           return phase !== 'finished' && phase !== 'stopping';
         case 'session.note':
           return !!node;
+        case 'session.rollback':
+          return !!state.watch && phase !== 'finished';
         default:
           return true;
       }
@@ -60,6 +73,14 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
           return ui.prompt(`Skip '${target}': why? (required, recorded)`, (reason) => controls.skip(reason), 'a skip needs a reason: type why, then ↵ (esc cancels)');
         case 'session.note':
           return ui.prompt(`Note on '${node.path}' (recorded with your name)`, (text) => controls.note(text, node.path), 'the note is empty: type it, then ↵ (esc cancels)');
+        case 'session.rollback':
+          return ui.ask(`Start the rollback checklist (${ROLLBACK})? The watch stops here; session ${state.id} stays resumable.`, async () => {
+            await controls.stop();
+            const home = await ui.services.home();
+            const rollback = home.checklists.find((c) => c.id === ROLLBACK);
+            if (!rollback) return ui.flash(`no checklist '${ROLLBACK}' here: start the rollback from home`, 'error');
+            ui.go({ name: 'form', checklist: rollback });
+          });
         case 'session.abort':
           return ui.ask(`Abort session ${state.id} for good? It cannot be resumed afterwards.`, () =>
             ui.prompt('Why abort? (required, recorded)', (reason) => controls.abort(reason), 'an abort needs a reason: type why, then ↵ (esc cancels)'),

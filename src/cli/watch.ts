@@ -1,0 +1,141 @@
+/**
+ * `cockpit watch`: the post-deploy watch. Live it is a session of the default `watch` checklist (one `watch` step),
+ * so it is recorded, resumable (a watch killed mid-hour continues the same hour) and replayable like any other;
+ * in a terminal it opens the checklist screen with the monitor panel. `--headless` prints JSON lines and exits 1
+ * at the first breach, 0 after a clean hour. `--backtest FROM..TO` runs the same rules over a past window at full
+ * speed on a simulated clock and prints which alerts would have fired, and when.
+ */
+import { formatDuration, parseDuration } from '../core/duration.js';
+import type { NewEvent } from '../core/events.js';
+import { neutralize } from '../core/sanitize.js';
+import { runWatch, simulatedClock } from '../core/watch/run.js';
+import { formatValue } from '../core/watch/format.js';
+import { openPrometheus } from '../engine/prometheus.js';
+import { parseTime } from '../steps/watch.js';
+import { cmdResume, cmdRun, type RunFlags } from './commands.js';
+import { UsageError, Workspace, type GlobalOptions } from './setup.js';
+
+export interface WatchFlags extends RunFlags {
+  since?: string;
+  duration?: string;
+  interval?: string;
+  prometheus?: string;
+  headless?: boolean;
+  backtest?: string;
+  new?: boolean;
+}
+
+const out = (s: string) => void process.stdout.write(neutralize(s));
+const utc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+
+function checkDuration(flag: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = parseDuration(v);
+  if (ms === null || ms < min) throw new UsageError(`${flag} ${v}: expected a duration of at least ${formatDuration(min)} (e.g. 15s, 1h)`);
+  return ms;
+}
+
+function checkTime(flag: string, v: string): number {
+  const t = parseTime(v);
+  if (t === null) throw new UsageError(`${flag} ${v}: expected a time: ISO-8601 (2026-01-05T12:00:00Z; without a zone it is UTC) or unix seconds`);
+  return t;
+}
+
+export async function cmdWatch(g: GlobalOptions, flags: WatchFlags): Promise<number> {
+  if (flags.prometheus) {
+    if (!/^https?:\/\/[^\s]+$/.test(flags.prometheus)) throw new UsageError(`--prometheus ${flags.prometheus}: expected http(s)://host:port`);
+    process.env.COCKPIT_PROMETHEUS_URL = flags.prometheus;
+  }
+  const ws = new Workspace(g);
+  const config = ws.watchConfig();
+  if (!config) {
+    throw new UsageError('no Prometheus to watch: pass --prometheus http://host:9090, or set watch.prometheus.url in cockpit.config.yaml (the rules default to the policy’s alert thresholds)');
+  }
+  const durationMs = checkDuration('--duration', flags.duration, 1000);
+  const intervalMs = checkDuration('--interval', flags.interval, 100);
+  if (flags.since !== undefined) checkTime('--since', flags.since);
+  if (flags.backtest !== undefined) return backtest(ws, flags.backtest, { intervalMs, json: !!flags.json });
+
+  const params = [
+    ...(flags.since ? [`since=${flags.since}`] : []),
+    ...(flags.duration ? [`duration=${flags.duration}`] : []),
+    ...(flags.interval ? [`interval=${flags.interval}`] : []),
+    ...(flags.headless ? ['stop_on_breach=true'] : []),
+    ...(flags.param ?? []),
+  ];
+  const runFlags: RunFlags = flags.headless ? { param: params, nonInteractive: true, json: true, yes: ['all'] } : { ...flags, param: params };
+
+  // A watch of this hour that stopped (killed, quit): continue it rather than start the hour again.
+  if (!flags.new && !flags.since) {
+    const store = await ws.openStore();
+    const hour = durationMs ?? config.durationMs;
+    const open = (await store.listSessions(50)).find((s) => s.checklistId === 'watch' && !s.outcome && s.startedAt + hour > Date.now());
+    if (open) {
+      process.stderr.write(`continuing the watch started ${utc(open.startedAt)} (session ${open.id}): its hour is not over. --new starts another\n`);
+      return cmdResume(g, open.id, runFlags);
+    }
+  }
+  return cmdRun(g, 'watch', runFlags);
+}
+
+/** `FROM..TO`: the rules over a past window at full speed. */
+async function backtest(ws: Workspace, range: string, o: { intervalMs?: number; json: boolean }): Promise<number> {
+  const m = /^(.+?)\.\.(.+)$/.exec(range.trim());
+  if (!m) throw new UsageError(`--backtest ${range}: expected FROM..TO (e.g. 2026-01-05T12:00:00Z..2026-01-05T13:00:00Z)`);
+  const from = checkTime('--backtest FROM', m[1]);
+  const to = checkTime('--backtest TO', m[2]);
+  if (to <= from) throw new UsageError(`--backtest ${range}: TO must come after FROM`);
+  if (to > Date.now()) throw new UsageError(`--backtest ${range}: TO is in the future; a backtest replays a past window (use cockpit watch for a live one)`);
+  const config = ws.watchConfig()!;
+  const opened = openPrometheus(config);
+  if ('error' in opened) throw new UsageError(opened.error);
+  const intervalMs = o.intervalMs ?? config.intervalMs;
+  const clock = simulatedClock(from);
+  const abort = new AbortController();
+  process.once('SIGINT', () => abort.abort());
+  const rules = new Map(config.rules.map((r) => [r.id, r]));
+  let transitions = 0;
+  if (!o.json) {
+    out(`backtest ${utc(from)} .. ${utc(to)} (${formatDuration(to - from)}) every ${formatDuration(intervalMs)} against ${opened.client.url}: ${config.rules.length} rule(s)\n`);
+  }
+  const show = (e: Pick<NewEvent, 'type' | 'data'>) => {
+    if (o.json) return out(JSON.stringify({ type: e.type, ...e.data }) + '\n');
+    const d = e.data as Record<string, unknown>;
+    const at = (t: unknown) => `${utc(Number(t))} (+${formatDuration(Number(t) - from)})`;
+    switch (e.type) {
+      case 'watch.baseline': {
+        const rule = rules.get(String(d.rule));
+        return out(`  baseline ${rule?.title ?? d.rule}: ${d.value === null ? `none (${d.error ?? 'no data before the start'})` : formatValue(Number(d.value), rule?.unit ?? 'count')}\n`);
+      }
+      case 'watch.breach':
+        transitions++;
+        return out(`${at(d.t)}  ✖ ALERT ${d.reason}${d.advice === 'rollback' ? ' — the policy advises a rollback' : ''}\n`);
+      case 'watch.recovery':
+        transitions++;
+        return out(`${at(d.t)}  ✔ recovered: ${d.reason}\n`);
+      case 'watch.connection':
+        return d.state === 'down' ? out(`${at(d.t)}  ⚠ Prometheus not answering: ${d.error}\n`) : undefined;
+      case 'watch.finished':
+        out(`${transitions ? '' : 'no alert would have fired\n'}${d.text}\n`);
+        for (const a of (d.advice as string[]) ?? []) out(`${a}\n`);
+        return;
+      default:
+        return;
+    }
+  };
+  try {
+    const r = await runWatch({
+      config,
+      client: opened.client,
+      clock,
+      since: from,
+      durationMs: to - from,
+      intervalMs,
+      signal: abort.signal,
+      record: async (events) => events.forEach(show),
+    });
+    return r.verdict === 'pass' ? 0 : r.verdict === 'stopped' ? 3 : 1;
+  } finally {
+    opened.client.close();
+  }
+}

@@ -1,0 +1,126 @@
+import { Box, Text } from 'ink';
+import type { ReactNode } from 'react';
+import { formatDuration } from '../../core/duration.js';
+import type { WatchVerdict } from '../../core/events.js';
+import type { Unit } from '../../core/watch/config.js';
+import { formatDelta, formatValue, sparkline } from '../../core/watch/format.js';
+import type { PanelRule, WatchPanel as Panel } from '../../core/watch/panel.js';
+import { screenLine } from '../text.js';
+import { useTheme, type Theme } from '../theme.js';
+
+const VERDICT_GLYPH: Record<WatchVerdict, string> = { pass: '✔', fail: '✖', inconclusive: '?', error: '⚠' };
+const VERDICT_WORD: Record<WatchVerdict, string> = { pass: 'ok', fail: 'FAIL', inconclusive: 'no data', error: 'error' };
+
+function verdictColor(t: Theme, v: WatchVerdict | null, breached: boolean): string | undefined {
+  if (breached || v === 'fail') return t.danger;
+  if (v === 'pass') return t.ok;
+  if (v === 'inconclusive' || v === 'error') return t.warn;
+  return t.muted;
+}
+
+const utcTime = (ms: number) => new Date(ms).toISOString().slice(11, 19) + 'Z';
+
+function pad(text: string, width: number): string {
+  const s = text.length > width ? text.slice(0, Math.max(0, width - 1)) + '…' : text;
+  return s + ' '.repeat(Math.max(0, width - s.length));
+}
+
+/** The change against the baseline as the rule judges it: points for a rate, relative otherwise. */
+function delta(r: PanelRule): string {
+  if (r.value === null || r.baseline === null) return '—';
+  const unit = r.unit as Unit;
+  if (unit === 'percent' || unit === 'ratio') return formatDelta(r.value - r.baseline, unit);
+  if (r.baseline === 0) return formatDelta(r.value - r.baseline, unit);
+  return formatDelta((r.value - r.baseline) / Math.abs(r.baseline), 'relative');
+}
+
+export interface WatchPanelProps {
+  panel: Panel;
+  width: number;
+  height: number;
+  /** The clock the countdown counts with (the wall clock live, the replay's clock in a replay). */
+  now: number;
+  /** The watch is running (live): the countdown and connection are current. */
+  live: boolean;
+}
+
+/**
+ * The monitor panel: one row per rule (value, baseline, change, threshold, recent samples, verdict), the hour's
+ * countdown, the connection, the breach log and the policy's advice. Every line is cut to the width and the rows to
+ * the height before Ink sees them (DESIGN §5).
+ */
+export function WatchPanel({ panel, width, height, now, live }: WatchPanelProps) {
+  const t = useTheme();
+  const total = panel.until - panel.since;
+  const clockNow = live ? now : (panel.lastT ?? panel.since);
+  const left = Math.max(0, panel.until - clockNow);
+  const done = Math.min(1, Math.max(0, (clockNow - panel.since) / Math.max(1, total)));
+  const barWidth = Math.max(6, Math.min(24, Math.floor(width / 6)));
+  const filled = Math.round(done * barWidth);
+  const bar = `${'█'.repeat(filled)}${'░'.repeat(barWidth - filled)}`;
+  const conn = panel.connection.state === 'down' ? `✖ Prometheus DOWN${panel.connection.error ? `: ${panel.connection.error}` : ''}` : panel.connection.state === 'up' ? '● Prometheus up' : '○ Prometheus: not asked yet';
+  const state = panel.finished ? `${panel.finished.verdict.toUpperCase()} · watch over` : live ? `${formatDuration(left)} left` : `at ${utcTime(clockNow)}`;
+  const head = `Watch since ${utcTime(panel.since)} · ${state} of ${formatDuration(total)} [${bar}] · every ${formatDuration(panel.intervalMs)} · ${panel.samples.toLocaleString('en-US')} samples`;
+
+  // Columns: glyph+name, value, baseline, change, threshold, sparkline (what is left), verdict word.
+  const nameW = Math.max(14, Math.min(26, Math.floor(width * 0.24)));
+  const numW = 9;
+  const thrW = Math.max(10, Math.min(22, Math.floor(width * 0.2)));
+  const wordW = 8;
+  const sparkW = Math.max(0, width - (2 + nameW + numW * 3 + thrW + wordW + 6));
+  const header = `  ${pad('Rule', nameW)} ${pad('Value', numW)} ${pad('Baseline', numW)} ${pad('Change', numW)} ${pad('Alert when', thrW)} ${sparkW ? pad('Recent', sparkW) + ' ' : ''}${pad('Now', wordW)}`;
+
+  const adviceLines = panel.finished?.advice.length
+    ? panel.finished.advice
+    : panel.rules.filter((r) => r.breached && r.advice === 'rollback').map((r) => `Consider a rollback: ${r.title}${r.policy ? ` (policy: "${r.policy}")` : ''} — R starts the rollback checklist`);
+
+  const rows: ReactNode[] = [
+    <Text key="head" wrap="truncate-end" bold>
+      {screenLine(head)}
+    </Text>,
+    <Text key="conn" wrap="truncate-end" color={panel.connection.state === 'down' ? t.danger : panel.connection.state === 'up' ? t.ok : t.muted}>
+      {screenLine(`${conn} · ${panel.prometheus}`)}
+    </Text>,
+    <Text key="cols" wrap="truncate-end" color={t.muted} underline>
+      {header}
+    </Text>,
+    ...panel.rules.map((r) => {
+      const unit = r.unit as Unit;
+      const glyph = r.breached ? '✖' : r.verdict ? VERDICT_GLYPH[r.verdict] : '·';
+      const word = r.breached ? 'BREACHED' : r.verdict ? VERDICT_WORD[r.verdict] : 'waiting';
+      const spark = sparkW ? pad(sparkline(r.history, sparkW), sparkW) + ' ' : '';
+      const line = `${glyph} ${pad(r.title, nameW)} ${pad(formatValue(r.value, unit), numW)} ${pad(formatValue(r.baseline, unit), numW)} ${pad(delta(r), numW)} ${pad(r.threshold, thrW)} ${spark}${word}`;
+      return (
+        <Text key={r.id} wrap="truncate-end" color={verdictColor(t, r.verdict, r.breached)} bold={r.breached}>
+          {screenLine(line)}
+        </Text>
+      );
+    }),
+    // The advice comes before the log: when rows run out, it is the log that is cut.
+    ...adviceLines.map((a, i) => (
+      <Text key={`a${i}`} wrap="truncate-end" color={t.danger} bold>
+        {screenLine(a)}
+      </Text>
+    )),
+  ];
+  const logRoom = height - rows.length - 1;
+  if (logRoom >= 0) {
+    rows.push(
+      <Text key="logt" wrap="truncate-end" color={t.muted} underline>
+        {panel.log.length ? `Breaches and recoveries (${panel.breaches} breach${panel.breaches === 1 ? '' : 'es'}; newest last)` : 'Breaches and recoveries: none'}
+      </Text>,
+    );
+    for (const [i, l] of (logRoom > 0 ? panel.log.slice(-logRoom) : []).entries()) {
+      rows.push(
+        <Text key={`l${i}`} wrap="truncate-end" color={l.kind === 'breach' || l.kind === 'down' ? t.danger : t.ok}>
+          {screenLine(`${utcTime(l.t)} ${l.kind === 'breach' ? '✖ ALERT' : l.kind === 'recovery' ? '✔ recovered' : l.kind === 'down' ? '⚠' : '●'} ${l.text}${l.advice === 'rollback' ? ' — consider a rollback' : ''}`)}
+        </Text>,
+      );
+    }
+  }
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      {rows.slice(0, height)}
+    </Box>
+  );
+}
