@@ -10,6 +10,7 @@
  * - Values stay strings until classified: Prometheus sends "NaN", "+Inf" and "-Inf" as strings.
  * - Keep-alive connections: a one-hour watch at a 1 s interval sends tens of thousands of queries.
  */
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
@@ -19,8 +20,8 @@ export interface PrometheusOptions {
   url: string;
   /** Server-side query timeout (ms); the HTTP request waits 2 s longer. */
   timeoutMs: number;
+  /** Sent with every query: custom headers and Authorization (built from the config by prometheusHeaders). */
   headers?: Record<string, string>;
-  auth?: { bearer: string } | { basic: { username: string; password: string } };
 }
 
 export type { QueryOutcome };
@@ -55,14 +56,12 @@ function valueOf(data: ApiBody['data']): { raw: string | undefined; series: numb
 export function prometheusClient(opts: PrometheusOptions): PrometheusClient {
   const base = opts.url.replace(/\/+$/, '');
   const headers: Record<string, string> = { ...(opts.headers ?? {}), Accept: 'application/json' };
-  if (opts.auth && 'bearer' in opts.auth) headers.Authorization = `Bearer ${opts.auth.bearer}`;
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
   const api: AxiosInstance = axios.create({
     baseURL: base,
     timeout: opts.timeoutMs + 2000,
     headers,
-    auth: opts.auth && 'basic' in opts.auth ? opts.auth.basic : undefined,
     httpAgent,
     httpsAgent,
     // Every status is looked at here: Prometheus puts the reason for a 400/422/503 in the JSON body.
@@ -72,11 +71,17 @@ export function prometheusClient(opts: PrometheusOptions): PrometheusClient {
     responseType: 'json',
     transitional: { clarifyTimeoutError: true },
   });
+  const widened = new WeakSet<AbortSignal>();
   const serverTimeout = `${Math.max(1, Math.round(opts.timeoutMs / 1000))}s`;
 
   return {
     url: base,
     async query(query, timeSec, signal) {
+      // One stop signal serves every query of a watch (several at once, each with its abort listener).
+      if (signal && !widened.has(signal)) {
+        setMaxListeners(0, signal);
+        widened.add(signal);
+      }
       const started = performance.now();
       const took = () => performance.now() - started;
       const form = new URLSearchParams({ query, time: timeSec.toFixed(3), timeout: serverTimeout });

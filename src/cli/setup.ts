@@ -65,7 +65,13 @@ export class Workspace {
   watchConfig(prometheusUrl = process.env.COCKPIT_PROMETHEUS_URL || undefined): WatchConfig | undefined {
     const input = this.config.watch;
     if (!input && !prometheusUrl) return undefined;
-    const merged = { ...(input ?? {}), prometheus: { ...(input?.prometheus ?? {}), ...(prometheusUrl ? { url: prometheusUrl } : {}) } } as WatchConfigInput;
+    // The built-in queries' job labels default to prom-client's usual `app` and `db`: a wrong label gives no data,
+    // which is inconclusive with a hint, never a pass.
+    const merged = {
+      ...(input ?? {}),
+      vars: { job: 'app', dbJob: 'db', ...(input?.vars ?? {}) },
+      prometheus: { ...(input?.prometheus ?? {}), ...(prometheusUrl ? { url: prometheusUrl } : {}) },
+    } as WatchConfigInput;
     try {
       return resolveWatchConfig(merged);
     } catch (e) {
