@@ -30,7 +30,7 @@ await build({
   minifySyntax: true,
   // Native addon: loaded from node_modules at run time. pg-native is pg's optional native binding, and
   // react-devtools-core Ink's optional devtools (only with DEV=true); neither is used.
-  external: ['better-sqlite3', 'pg-native', 'react-devtools-core'],
+  external: ['better-sqlite3', 'pg-native', 'react-devtools-core', 'esbuild'],
   define: { __COCKPIT_VERSION__: JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"' },
   banner: { js: "import { createRequire as __cockpitRequire } from 'node:module'; const require = __cockpitRequire(import.meta.url);" },
   logLevel: 'warning',

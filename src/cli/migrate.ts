@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { currentIdentity } from '../adapters/identity.js';
-import { createMigration, loadMigrations, MigrationFileError, type Migration } from '../adapters/migrate/files.js';
+import { createMigration, loadMigrations, MigrationFileError, type Migration, type MigrationFormat } from '../adapters/migrate/files.js';
 import { MigrateError, MigrationRunner, type Failure, type MigrateEvent, type RunResult } from '../adapters/migrate/runner.js';
 import { formatDuration } from '../core/duration.js';
 import { lintMigration, type Finding } from '../core/migrate/lint.js';
@@ -19,6 +19,9 @@ export interface MigrateFlags {
   allowOutOfOrder?: boolean;
   allowUnsafe?: string;
   noTransaction?: boolean;
+  /** create: a TypeScript (`ts`) or JavaScript (`js`) module instead of a .sql file. */
+  ts?: boolean;
+  js?: boolean;
   json?: boolean;
   applied?: boolean;
   rolledBack?: boolean;
@@ -58,7 +61,7 @@ function lintAll(migrations: Migration[]): { errors: number; warnings: number; t
   let warnings = 0;
   let text = '';
   for (const m of migrations) {
-    const findings = lintMigration({ id: m.id, up: m.up, down: m.down, noTransaction: m.noTransaction });
+    const findings = lintMigration({ id: m.id, up: m.up, down: m.down, noTransaction: m.noTransaction, dynamic: m.dynamic });
     if (!findings.length) continue;
     text += `${m.id} ${m.name}\n`;
     for (const f of findings) {
@@ -72,7 +75,21 @@ function lintAll(migrations: Migration[]): { errors: number; warnings: number; t
 
 function describeFailure(f: Failure): string {
   const where = f.line ? `${path.basename(f.file)}:${f.line}` : path.basename(f.file);
-  return `${f.id} ${f.name}: statement ${f.statement} of ${f.of} (${where}) failed: ${f.error}${f.code ? ` [${f.code}]` : ''}${f.recorded ? ' — recorded as failed; see cockpit migrate status, then resolve' : ' — rolled back, nothing of it applied'}`;
+  // A module that builds its SQL as it runs: the statement's number counts those built so far, and its text is
+  // shown, as it is in no file.
+  const what = f.dynamic ? (f.statement ? `statement ${f.statement}` : f.sql ? 'a read' : 'its code') : `statement ${f.statement} of ${f.of}`;
+  const text = f.dynamic && f.sql ? `; ${f.statement ? 'the statement' : 'the read'}, built as it ran: ${f.sql.length > 500 ? `${f.sql.slice(0, 500)}…` : f.sql}` : '';
+  return `${f.id} ${f.name}: ${what} (${where}) failed: ${f.error}${f.code ? ` [${f.code}]` : ''}${text}${f.recorded ? ' — recorded as failed; see cockpit migrate status, then resolve' : ' — rolled back, nothing of it applied'}`;
+}
+
+/** A warning for `--sql` when some of `migrations` build their SQL from the database (their SQL is not shown). */
+function dynamicWarning(migrations: Migration[], direction: 'up' | 'down'): void {
+  const dyn = migrations.filter((m) => m.dynamic[direction]);
+  if (!dyn.length) return;
+  err(
+    `note: ${dyn.map((m) => path.basename(m.file)).join(', ')} ${dyn.length > 1 ? 'read' : 'reads'} the database to build ${dyn.length > 1 ? 'their' : 'its'} SQL (m.query): ` +
+      `${dyn.length > 1 ? 'their statements are' : 'its statements are'} only known when it runs, so the SQL above does not show ${dyn.length > 1 ? 'them' : 'it'} (a comment marks where)\n`,
+  );
 }
 
 function printEvent(e: MigrateEvent): void {
@@ -107,21 +124,25 @@ function finish(r: RunResult, verb: string): number {
 }
 
 export async function cmdMigrateCreate(g: GlobalOptions, description: string, flags: MigrateFlags): Promise<number> {
+  if (flags.ts && flags.js) throw new UsageError('--ts or --js, not both');
   const { dir } = setup(g, flags);
+  const format: MigrationFormat = flags.ts ? 'ts' : flags.js ? 'js' : 'sql';
   let file: string;
   try {
-    file = createMigration(dir, description, new Date(), { noTransaction: !!flags.noTransaction });
+    file = createMigration(dir, description, new Date(), { noTransaction: !!flags.noTransaction, format });
   } catch (e) {
     if (e instanceof MigrationFileError) throw new UsageError(e.message);
     throw e;
   }
-  out(`created ${path.relative(process.cwd(), file) || file}: write its upgrade (-- migrate:up) and its downgrade (-- migrate:down); cockpit migrate lint checks both\n`);
+  const shown = path.relative(process.cwd(), file) || file;
+  if (format === 'sql') out(`created ${shown}: write its upgrade (-- migrate:up) and its downgrade (-- migrate:down); cockpit migrate lint checks both\n`);
+  else out(`created ${shown}: write its upgrade(m) and its downgrade(m) (m.sql records SQL; m.query reads the database); cockpit migrate lint checks both\n`);
   return 0;
 }
 
-function load(dir: string): Migration[] {
+async function load(dir: string): Promise<Migration[]> {
   try {
-    return loadMigrations(dir);
+    return await loadMigrations(dir);
   } catch (e) {
     if (e instanceof MigrationFileError) throw new UsageError(e.message);
     throw e;
@@ -130,7 +151,7 @@ function load(dir: string): Migration[] {
 
 export async function cmdMigrateLint(g: GlobalOptions, ids: string[], flags: MigrateFlags): Promise<number> {
   const { dir } = setup(g, flags);
-  const all = load(dir);
+  const all = await load(dir);
   const chosen = ids.length ? all.filter((m) => ids.includes(m.id)) : all;
   const unknown = ids.filter((id) => !all.some((m) => m.id === id));
   if (unknown.length) throw new UsageError(`no migration ${unknown.join(', ')} in ${dir}`);
@@ -156,7 +177,9 @@ export async function cmdMigrateStatus(g: GlobalOptions, flags: MigrateFlags): P
 }
 
 function asUsage(e: unknown): never {
-  if (e instanceof MigrateError || e instanceof MigrationFileError) throw new UsageError(e.message, 1);
+  // A migration file that cannot be read (bad name, syntax error, a module that throws) is bad input: exit 2, as lint.
+  if (e instanceof MigrationFileError) throw new UsageError(e.message, 2);
+  if (e instanceof MigrateError) throw new UsageError(e.message, 1);
   throw e;
 }
 
@@ -175,6 +198,7 @@ export async function cmdMigrateUpgrade(g: GlobalOptions, flags: MigrateFlags): 
   } else if (l.warnings) err(l.text);
   if (flags.sql) {
     out(r.sqlFor(plan.pending, 'up'));
+    dynamicWarning(plan.pending, 'up');
     return 0;
   }
   const res = await r.upgrade({ ...opts, onFailure: flags.onFailure ?? 'stop', operator: currentIdentity().operator, onEvent: printEvent }).catch(asUsage);
@@ -189,8 +213,10 @@ export async function cmdMigrateDowngrade(g: GlobalOptions, flags: MigrateFlags)
     const s = await r.status().catch(asUsage);
     const newest = [...s.applied].sort((a, b) => (a.id < b.id ? 1 : -1));
     const ids = flags.to ? newest.filter((a) => a.id > flags.to!).map((a) => a.id) : newest.slice(0, steps ?? 1).map((a) => a.id);
-    const files = r.migrations();
-    out(r.sqlFor(ids.map((id) => files.find((m) => m.id === id)).filter((m): m is Migration => !!m), 'down'));
+    const files = await r.migrations().catch(asUsage);
+    const chosen = ids.map((id) => files.find((m) => m.id === id)).filter((m): m is Migration => !!m);
+    out(r.sqlFor(chosen, 'down'));
+    dynamicWarning(chosen, 'down');
     return 0;
   }
   const res = await r.downgrade({ steps: flags.to ? undefined : (steps ?? 1), to: flags.to, operator: currentIdentity().operator, acceptChecksum: flags.acceptChecksum, onEvent: printEvent }).catch(asUsage);
@@ -228,7 +254,7 @@ export async function cmdMigrateVerify(g: GlobalOptions, flags: MigrateFlags & {
       throw new UsageError(`${flag} ${showUrl(u)}: not a valid URL`);
     }
   }
-  const migrations = load(dir);
+  const migrations = await load(dir);
   const shownDir = path.relative(process.cwd(), dir) || dir;
   if (!migrations.length) {
     out(`no migrations in ${shownDir}: nothing to verify\n`);

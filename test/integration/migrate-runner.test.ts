@@ -22,7 +22,7 @@ function write(id: string, slug: string, up: string, down = '', opts: { noTransa
 }
 
 describe('migration files', () => {
-  it('createMigration writes both sections; loadMigrations parses them sorted, with checksum and file lines', () => {
+  it('createMigration writes both sections; loadMigrations parses them sorted, with checksum and file lines', async () => {
     const b = createMigration(dir, 'Add users e-mail!', new Date(Date.UTC(2024, 0, 31, 12, 0, 5)));
     expect(path.basename(b)).toBe('20240131120005_add_users_e_mail.sql');
     const a = createMigration(dir, 'create users', new Date(Date.UTC(2024, 0, 30, 9, 8, 7)));
@@ -31,7 +31,7 @@ describe('migration files', () => {
     const text = readFileSync(a, 'utf8');
     expect(text).toMatch(/-- migrate:up\n[\s\S]*-- migrate:down/);
     writeFileSync(a, text.replace('-- migrate:up\n', "-- migrate:up\nCREATE TABLE users (id int);\nINSERT INTO users VALUES (1); -- ';'\n"));
-    const list = loadMigrations(dir);
+    const list = await loadMigrations(dir);
     expect(list.map((m) => [m.id, m.name])).toEqual([
       ['20240130090807', 'create_users'],
       ['20240131120005', 'add_users_e_mail'],
@@ -44,7 +44,7 @@ describe('migration files', () => {
     expect(list[1].up).toEqual([]);
   });
 
-  it('refuses a bad name, a missing up section, a duplicate id — naming file and line', () => {
+  it('refuses a bad name, a missing up section, a duplicate id — naming file and line', async () => {
     expect(() => parseMigration('m/2024_x.sql', '-- migrate:up\n')).toThrow(/m\/2024_x\.sql: bad migration file name/);
     expect(() => parseMigration('m/20241301000000_x.sql', '-- migrate:up\n')).toThrow(/bad migration file name/);
     expect(() => parseMigration('m/20240101000000_x.sql', 'SELECT 1;\n')).toThrow(/20240101000000_x\.sql:1: no '-- migrate:up' section/);
@@ -56,7 +56,7 @@ describe('migration files', () => {
     expect(parseMigration('m/20240101000000_x.sql', '-- migrate:up\nSAVEPOINT a;\nROLLBACK TO SAVEPOINT a;\n').up).toHaveLength(2);
     write('20240101000000', 'one', 'SELECT 1;');
     write('20240101000000', 'two', 'SELECT 2;');
-    expect(() => loadMigrations(dir)).toThrow(/duplicate migration id 20240101000000/);
+    await expect(loadMigrations(dir)).rejects.toThrow(/duplicate migration id 20240101000000/);
   });
 });
 
@@ -103,7 +103,7 @@ describe.skipIf(!pgInfo.url)(`migrations on PostgreSQL${pgInfo.skipReason}`, () 
     const st = await r.status();
     expect(st.pending).toEqual([]);
     expect(st.problems).toEqual([]);
-    const files = loadMigrations(dir);
+    const files = await loadMigrations(dir);
     expect(st.applied).toHaveLength(2);
     for (const [i, row] of st.applied.entries()) {
       expect(row).toMatchObject({ id: files[i].id, name: files[i].name, checksum: files[i].checksum, appliedBy: 'alice', state: 'applied', failedStatement: null, error: null });
@@ -291,7 +291,7 @@ describe.skipIf(!pgInfo.url)(`migrations on PostgreSQL${pgInfo.skipReason}`, () 
 
     const res = await r.upgrade({ operator: 'tester', acceptChecksum: ['20240101000000'] });
     expect(res.ok).toBe(true);
-    expect(res.events.find((e) => e.type === 'checksum.accepted')).toMatchObject({ id: '20240101000000', to: loadMigrations(dir)[0].checksum });
+    expect(res.events.find((e) => e.type === 'checksum.accepted')).toMatchObject({ id: '20240101000000', to: (await loadMigrations(dir))[0].checksum });
     expect(res.applied.map((a) => a.id)).toEqual(['20240103000000']);
     expect((await r.status()).problems).toEqual([]);
   });
@@ -341,7 +341,7 @@ describe.skipIf(!pgInfo.url)(`migrations on PostgreSQL${pgInfo.skipReason}`, () 
     expect(executed).toEqual(printed);
 
     // and the same for a downgrade
-    const down = loadMigrations(dir).reverse();
+    const down = (await loadMigrations(dir)).reverse();
     const downText = r.sqlFor(down, 'down');
     const res2 = await r.downgrade({ steps: 3 });
     expect(res2.executed.map((s) => `${s};`)).toEqual(downText.split('\n').filter((l) => l !== '' && !l.startsWith('--')));

@@ -132,6 +132,18 @@ describe('lintMigration: whole migration', () => {
     expect(rules(lint(`${LT}ALTER TABLE users ADD COLUMN nick text;`, { down: 'ALTER TABLE users DROP COLUMN nick;' }))).toEqual([]);
   });
 
+  it('dynamic-sql: a warning (not an error) for a module that reads the database to build its SQL; a dynamic down is not a missing one', () => {
+    const input = { id: '20240101_test', noTransaction: false };
+    const up = lintMigration({ ...input, up: [], down: splitStatements('DELETE FROM quotas;'), dynamic: { up: { line: 5 } } });
+    expect(up).toMatchObject([{ rule: 'dynamic-sql', severity: 'warning', statement: -1, line: 5 }]);
+    expect(up[0].message).toMatch(/upgrade\(\) reads the database \(m\.query\).*lint cannot check them/);
+    const both = lintMigration({ ...input, up: [], down: [], dynamic: { up: { line: 5 }, down: { line: 12 } } });
+    expect(rules(both)).toEqual(['dynamic-sql']);
+    expect(both[0].message).toMatch(/upgrade\(\) and downgrade\(\) read the database/);
+    // a static up is still checked; only the dynamic down is unknown
+    expect(rules(lintMigration({ ...input, up: splitStatements(`${LT}ALTER TABLE users DROP COLUMN a;`), down: [], dynamic: { down: { line: 0 } } }))).toEqual(['dynamic-sql', 'drop-column']);
+  });
+
   it('does not report findings on down statements', () => {
     expect(lint('CREATE TABLE t (id int);', { down: 'DROP TABLE users; CREATE INDEX i ON users (a);' })).toEqual([]);
   });

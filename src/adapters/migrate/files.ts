@@ -1,11 +1,19 @@
 /**
- * Migrations as files: `<dir>/<YYYYMMDDHHMMSS>_<slug>.sql`, each with a `-- migrate:up` and a `-- migrate:down`
- * section and an optional first-line `-- migrate:no-transaction` directive.
+ * Migrations as files in one folder, named `<YYYYMMDDHHMMSS>_<slug>.<ext>`:
+ *
+ * - `.sql`: a `-- migrate:up` and a `-- migrate:down` section and an optional first-line
+ *   `-- migrate:no-transaction` directive.
+ * - `.ts`, `.mts`, `.js`, `.mjs`: a module exporting `upgrade(m)` and `downgrade(m)` (and optionally
+ *   `noTransaction = true`) that record their SQL with a builder (src/migrate-api.ts; modules.ts compiles and runs
+ *   them). Each function is run once at load time: its recorded statements become `up`/`down`, exactly like a .sql
+ *   file's sections — unless it reads the database (`m.query`) to build them: then that direction is `dynamic`,
+ *   its statements only known when it runs.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { splitStatements, type SqlStatement } from '../../core/migrate/sql.js';
+import { importModule, ModuleError, record, txControlProblem, type LoadedModule } from './modules.js';
 
 export type { SqlStatement };
 
@@ -18,16 +26,33 @@ export interface Migration {
   name: string;
   /** Path of the file, as found (dir joined with the file name). */
   file: string;
+  /** 'sql': a .sql file with sections; 'module': a TypeScript/JavaScript module with upgrade(m)/downgrade(m). */
+  kind: 'sql' | 'module';
   /** sha256 (hex) of the file's bytes. */
   checksum: string;
-  /** First line `-- migrate:no-transaction`: each statement runs on its own, without BEGIN/COMMIT. */
+  /**
+   * First line `-- migrate:no-transaction` (or a module's `export const noTransaction = true`): each statement
+   * runs on its own, without BEGIN/COMMIT.
+   */
   noTransaction: boolean;
-  /** Statements of the up section; `line` is the line in the file (1-based). */
+  /** Statements of the up section (a module: what upgrade() recorded); `line` is the line in the file (1-based, 0 unknown). */
   up: SqlStatement[];
   /** Statements of the down section (empty when the section is empty or missing). */
   down: SqlStatement[];
-  /** False when the file has no `-- migrate:down` section: it cannot be downgraded. */
+  /** False when the file has no `-- migrate:down` section (a module: no downgrade export): it cannot be downgraded. */
   hasDown: boolean;
+  /**
+   * Set for a direction whose module function reads the database (`m.query`) to build its SQL: its statements are
+   * only known when it runs, so that direction's `up`/`down` is empty. `line`: where it first calls m.query (0 unknown).
+   */
+  dynamic: { up?: { line: number }; down?: { line: number } };
+  /** A module migration's functions (run with a live builder for a dynamic direction). */
+  module?: LoadedModule;
+}
+
+/** Why `m` cannot be downgraded, when it cannot. */
+export function noDownReason(m: Migration): string {
+  return m.kind === 'module' ? 'the module exports no downgrade()' : "the file has no '-- migrate:down' section";
 }
 
 export class MigrationFileError extends Error {
@@ -37,7 +62,10 @@ export class MigrationFileError extends Error {
   }
 }
 
-const FILE_RE = /^(\d{14})_([a-z0-9_]+)\.sql$/;
+const FILE_RE = /^(\d{14})_([a-z0-9_]+)\.(sql|ts|mts|js|mjs)$/;
+/** Extensions of module migrations. */
+export const MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
+const isMigrationFile = (n: string) => !n.startsWith('.') && (n.endsWith('.sql') || (MODULE_EXTENSIONS.some((e) => n.endsWith(e)) && !/\.d\.m?ts$/.test(n)));
 const UP_RE = /^--\s*migrate:up\s*$/i;
 const DOWN_RE = /^--\s*migrate:down\s*$/i;
 const NO_TX_RE = /^--\s*migrate:no-transaction\s*$/i;
@@ -68,17 +96,27 @@ function validTimestamp(id: string): boolean {
   return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && s <= 59;
 }
 
-/** Parse one migration file's text. `file` is used in messages (`file:line: …`) and must be named `<id>_<slug>.sql`. */
-export function parseMigration(file: string, bytes: Buffer | string): Migration {
+/** The id, slug and extension of a migration file's name; a MigrationFileError for a bad one. */
+function nameOf(file: string): { id: string; name: string; ext: string } {
   const base = path.basename(file);
   const m = FILE_RE.exec(base);
   if (!m || !validTimestamp(m[1])) {
     throw new MigrationFileError(
-      `${file}: bad migration file name '${base}': expected <YYYYMMDDHHMMSS>_<slug>.sql with a valid timestamp and a slug of [a-z0-9_] (e.g. 20240131120000_add_users_email.sql)`,
+      `${file}: bad migration file name '${base}': expected <YYYYMMDDHHMMSS>_<slug>.sql (or .ts, .mts, .js, .mjs) with a valid timestamp and a slug of [a-z0-9_] (e.g. 20240131120000_add_users_email.sql); ` +
+        'a helper module belongs in a subfolder',
     );
   }
+  return { id: m[1], name: m[2], ext: m[3] };
+}
+
+const sha256 = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');
+
+/** Parse one .sql migration file's text. `file` is used in messages (`file:line: …`) and must be named `<id>_<slug>.sql`. */
+export function parseMigration(file: string, bytes: Buffer | string): Migration {
+  const m = nameOf(file);
+  if (m.ext !== 'sql') throw new MigrationFileError(`${file}: a ${m.ext} migration is a module: load it with loadMigration()`);
   const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-  const checksum = createHash('sha256').update(buf).digest('hex');
+  const checksum = sha256(buf);
   const text = buf.toString('utf8').replace(/^\uFEFF/, '');
   const lines = text.split(/\r?\n/);
 
@@ -113,21 +151,51 @@ export function parseMigration(file: string, bytes: Buffer | string): Migration 
   const end = downAt >= 0 ? downAt : lines.length;
   const up = section(lines, upAt + 1, end);
   const down = downAt >= 0 ? section(lines, downAt + 1, lines.length) : [];
-  for (const s of [...up, ...down]) {
-    if (TX_CONTROL_RE.test(s.text)) {
-      throw new MigrationFileError(
-        `${file}:${s.line}: '${s.text.split(/\s+/).slice(0, 2).join(' ')}' — a migration must not control transactions itself: ` +
-          (noTransaction
-            ? 'split it into separate migrations (a transactional one for the statements that belong together)'
-            : 'each migration already runs in its own transaction; for statements that cannot, use a separate file starting with -- migrate:no-transaction'),
-      );
-    }
-  }
-  return { id: m[1], name: m[2], file, checksum, noTransaction, up, down, hasDown: downAt >= 0 };
+  checkTxControl(file, [...up, ...down], noTransaction, 'sql');
+  return { id: m.id, name: m.name, file, kind: 'sql', checksum, noTransaction, up, down, hasDown: downAt >= 0, dynamic: {} };
 }
 
-/** BEGIN / START TRANSACTION / COMMIT / END / ROLLBACK (not ROLLBACK TO SAVEPOINT) / ABORT as a statement. */
-const TX_CONTROL_RE = /^(?:begin|start\s+transaction|commit|end|abort|rollback(?!\s+(?:work\s+|transaction\s+)?to\b))\b/i;
+function checkTxControl(file: string, stmts: SqlStatement[], noTransaction: boolean, how: 'sql' | 'module'): void {
+  for (const s of stmts) {
+    const problem = txControlProblem(s.text, noTransaction, how);
+    if (problem) throw new MigrationFileError(`${s.line ? `${file}:${s.line}` : file}: ${problem}`);
+  }
+}
+
+/**
+ * Load one migration file: a .sql file is parsed; a module is compiled, imported, and its upgrade()/downgrade()
+ * run with a recording builder (modules.ts). Errors name the file (and the line when known).
+ */
+export async function loadMigration(file: string): Promise<Migration> {
+  const n = nameOf(file);
+  const bytes = readFileSync(file);
+  if (n.ext === 'sql') return parseMigration(file, bytes);
+  try {
+    const checksum = sha256(bytes);
+    const mod = await importModule(file, checksum);
+    const up = await record(mod.upgrade, 'up', file, mod);
+    const down = mod.downgrade ? await record(mod.downgrade, 'down', file, mod) : { statements: [] };
+    const upStmts = 'statements' in up ? up.statements : [];
+    const downStmts = 'statements' in down ? down.statements : [];
+    checkTxControl(file, [...upStmts, ...downStmts], mod.noTransaction, 'module');
+    return {
+      id: n.id,
+      name: n.name,
+      file,
+      kind: 'module',
+      checksum,
+      noTransaction: mod.noTransaction,
+      up: upStmts,
+      down: downStmts,
+      hasDown: !!mod.downgrade,
+      dynamic: { ...('dynamic' in up ? { up: up.dynamic } : {}), ...('dynamic' in down ? { down: down.dynamic } : {}) },
+      module: mod,
+    };
+  } catch (e) {
+    if (e instanceof ModuleError) throw new MigrationFileError(e.message);
+    throw e;
+  }
+}
 
 /**
  * The statements of lines [from, to). Lines outside the section are blanked (not removed), so the splitter's line
@@ -138,17 +206,20 @@ function section(lines: string[], from: number, to: number): SqlStatement[] {
   return splitStatements(masked);
 }
 
-/** Every `*.sql` migration in `dir`, sorted by id. A missing folder has none. Bad names and duplicate ids are errors. */
-export function loadMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Migration[] {
+/**
+ * Every migration in `dir` (`*.sql` files and `.ts`/`.mts`/`.js`/`.mjs` modules; `.d.ts` files and subfolders are
+ * not migrations), sorted by id. A missing folder has none. Bad names and duplicate ids are errors.
+ */
+export async function loadMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Promise<Migration[]> {
   if (!existsSync(dir)) return [];
   const names = readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.sql'))
+    .filter((e) => e.isFile() && isMigrationFile(e.name))
     .map((e) => e.name)
     .sort();
   const byId = new Map<string, Migration>();
   for (const n of names) {
     const file = path.join(dir, n);
-    const mig = parseMigration(file, readFileSync(file));
+    const mig = await loadMigration(file);
     const other = byId.get(mig.id);
     if (other) throw new MigrationFileError(`${file}: duplicate migration id ${mig.id} (also ${other.file}); ids must be unique — rename one of them`);
     byId.set(mig.id, mig);
@@ -178,18 +249,56 @@ export function migrationTemplate(description: string, noTransaction = false): s
   ].join('\n');
 }
 
+export type MigrationFormat = 'sql' | 'ts' | 'js';
+
+/** The text of a new TypeScript (`ts`) or JavaScript (`js`) migration module. */
+export function moduleTemplate(description: string, format: 'ts' | 'js', noTransaction = false): string {
+  const ts = format === 'ts';
+  const fn = (name: string, body: string[]) =>
+    ts ? [`export async function ${name}(m: MigrationBuilder): Promise<void> {`, ...body, '}'] : ['/** @param {MigrationBuilder} m */', `export async function ${name}(m) {`, ...body, '}'];
+  return [
+    `// ${description.replace(/\r?\n/g, ' ')}`,
+    '//',
+    noTransaction
+      ? '// noTransaction: each statement runs on its own, without BEGIN/COMMIT; if one fails, the ones before it stay applied.'
+      : '// Runs in one transaction: if any statement fails, none of it is applied.',
+    '//',
+    '// m.sql(text, values?) records SQL to run: one or more statements; $1, $2… are replaced by `values`, quoted.',
+    "//   m.sql('ALTER TABLE listings ADD COLUMN note text');",
+    '// m.query(text, values?) READS the database now and returns its rows, to build statements from data:',
+    ts
+      ? "//   for (const t of await m.query<{ id: number }>('SELECT id FROM tenants')) m.sql('INSERT INTO quotas (tenant_id) VALUES ($1)', [t.id]);"
+      : "//   for (const t of await m.query('SELECT id FROM tenants')) m.sql('INSERT INTO quotas (tenant_id) VALUES ($1)', [t.id]);",
+    '// A migration that calls m.query depends on the data: `cockpit migrate upgrade --sql` cannot show its statements and',
+    '// lint cannot check them. Use m.sql alone where you can (INSERT … SELECT, UPDATE … FROM do the work in the database).',
+    '// Zero-downtime: CREATE INDEX CONCURRENTLY needs `export const noTransaction = true`; add NOT NULL and foreign keys',
+    '// as NOT VALID, then VALIDATE in a later migration; backfill large tables in batches (cockpit migrate backfill).',
+    '//',
+    '// The type import below is for your editor (release-cockpit installed in this project); the cockpit erases it.',
+    ts ? "import type { MigrationBuilder } from 'release-cockpit/migrate.js';" : "/** @typedef {import('release-cockpit/migrate.js').MigrationBuilder} MigrationBuilder */",
+    '',
+    ...(noTransaction ? ['export const noTransaction = true;', ''] : []),
+    ...fn('upgrade', ['']),
+    '',
+    ...fn('downgrade', ['  // Undo everything upgrade() did, in reverse order.']),
+    '',
+  ].join('\n');
+}
+
 /**
- * Write a new migration `<dir>/<id>_<slug>.sql` (id = `now` in UTC) with both sections and a comment template;
- * returns its path. Refuses an empty slug, an id already used in `dir`, and never overwrites a file.
+ * Write a new migration `<dir>/<id>_<slug>.<sql|ts|js>` (id = `now` in UTC): a .sql file with both sections, or a
+ * module with upgrade(m) and downgrade(m), and a comment template; returns its path. Refuses an empty slug, an id
+ * already used in `dir`, and never overwrites a file.
  */
-export function createMigration(dir: string, description: string, now: Date, opts: { noTransaction?: boolean } = {}): string {
+export function createMigration(dir: string, description: string, now: Date, opts: { noTransaction?: boolean; format?: MigrationFormat } = {}): string {
   const slug = slugify(description);
   if (!slug) throw new MigrationFileError(`cannot make a migration name from '${description}': use letters or digits`);
+  const format = opts.format ?? 'sql';
   const id = migrationId(now);
   mkdirSync(dir, { recursive: true });
-  const taken = readdirSync(dir).find((n) => n.startsWith(`${id}_`) && n.endsWith('.sql'));
+  const taken = readdirSync(dir).find((n) => n.startsWith(`${id}_`) && isMigrationFile(n));
   if (taken) throw new MigrationFileError(`${path.join(dir, taken)}: a migration with id ${id} already exists; wait a second and try again`);
-  const file = path.join(dir, `${id}_${slug}.sql`);
-  writeFileSync(file, migrationTemplate(description, opts.noTransaction), { flag: 'wx' });
+  const file = path.join(dir, `${id}_${slug}.${format}`);
+  writeFileSync(file, format === 'sql' ? migrationTemplate(description, opts.noTransaction) : moduleTemplate(description, format, opts.noTransaction), { flag: 'wx' });
   return file;
 }

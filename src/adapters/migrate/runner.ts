@@ -6,11 +6,15 @@
  *   blocking `pg_advisory_lock`, which deadlocks with the holder's CREATE INDEX CONCURRENTLY.
  * - A migration runs in its own transaction (statements sent one by one, history row in the same transaction), or,
  *   with `-- migrate:no-transaction`, statement by statement with a 'failed' row recording where it stopped.
+ * - A module migration whose SQL is known at load time runs exactly like a .sql file. One that reads the database
+ *   to build its SQL (dynamic) runs its function with a live builder on the migration's connection, inside its
+ *   transaction (or without one): its statements go through the same path, numbered and recorded in `executed`.
  */
 import os from 'node:os';
 import pg from 'pg';
 import { currentIdentity } from '../identity.js';
-import { loadMigrations, type Migration, type SqlStatement } from './files.js';
+import { loadMigrations, noDownReason, type Migration, type SqlStatement } from './files.js';
+import { errorText as codeErrorText, runLive, type Row, type SqlValue } from './modules.js';
 
 export const HISTORY_TABLE = 'cockpit_schema_migrations';
 /** Any number, the same in every cockpit; advisory locks are per database. */
@@ -86,6 +90,13 @@ export interface Failure {
   of: number;
   /** Line of the failing statement in the file (0 when unknown). */
   line: number;
+  /** The failing statement's text (or the failing m.query's), when a statement failed. */
+  sql?: string;
+  /**
+   * True for a module migration that built its SQL from the database as it ran: `of` counts the statements built
+   * up to the failure (more may have followed), and `statement` 0 with no `sql` means its own code threw.
+   */
+  dynamic?: boolean;
   error: string;
   /** SQLSTATE, when the server gave one. */
   code?: string;
@@ -223,7 +234,9 @@ export interface SqlForOptions {
  * The SQL `upgrade` (direction 'up') or `downgrade` ('down') would send for `migrations`, in the given order:
  * per migration `BEGIN;`, its statements, the history write, `COMMIT;` — or, for a no-transaction migration, a
  * `-- no transaction: each statement runs on its own` marker and no BEGIN/COMMIT. The history insert shows
- * `:operator`, `now()` and `:duration_ms` for the values only known at run time.
+ * `:operator`, `now()` and `:duration_ms` for the values only known at run time. A module migration that reads
+ * the database to build its SQL (dynamic in that direction) gets a comment block saying so, and no SQL at all —
+ * not even its history write, so the text never records as applied what it does not contain.
  */
 export function sqlFor(migrations: Migration[], direction: Direction, opts: SqlForOptions = {}): string {
   const out: string[] = [];
@@ -231,6 +244,19 @@ export function sqlFor(migrations: Migration[], direction: Direction, opts: SqlF
   for (const s of sessionSettings(opts.lockTimeout ?? '5s', opts.statementTimeout ?? '1h')) out.push(terminated(s));
   for (const m of migrations) {
     out.push('', `-- ${m.id}_${m.name} (${m.file}) ${direction}`);
+    const dyn = m.dynamic[direction];
+    if (dyn) {
+      const fn = direction === 'up' ? 'upgrade' : 'downgrade';
+      const where = dyn.line ? `${m.file}:${dyn.line}` : m.file;
+      out.push(
+        `-- NOT SHOWN: ${fn}() reads the database (m.query, ${where}) to build its SQL, so its statements are only known`,
+        `-- when it runs and cannot be printed without running it. Review ${m.file} itself.`,
+        m.noTransaction
+          ? `-- When it runs: no transaction, each statement on its own, then the history ${direction === 'up' ? 'INSERT' : 'DELETE'}.`
+          : `-- When it runs: BEGIN; its statements; the history ${direction === 'up' ? 'INSERT' : 'DELETE'}; COMMIT — one transaction.`,
+      );
+      continue;
+    }
     const stmts = direction === 'up' ? m.up : m.down;
     if (m.noTransaction) out.push('-- no transaction: each statement runs on its own');
     else out.push('BEGIN;');
@@ -317,7 +343,7 @@ function failedAdvice(row: HistoryRow, m: Migration | undefined): string {
   const where = m ? m.file : 'its file is missing';
   const down = row.error?.startsWith('downgrade: ') ?? false;
   const error = down ? row.error!.slice('downgrade: '.length) : (row.error ?? 'unknown error');
-  const total = m ? ` of ${(down ? m.down : m.up).length}` : '';
+  const total = m && !m.dynamic[down ? 'down' : 'up'] ? ` of ${(down ? m.down : m.up).length}` : '';
   const at = row.failedStatement ? `statement ${row.failedStatement}${total}` : 'a statement';
   const done =
     row.failedStatement && row.failedStatement > 1
@@ -341,7 +367,50 @@ async function acceptChecksums(c: pg.Client, updates: ChecksumUpdate[], executed
 /** The failure of statement `i` (0-based) of a migration's section; past the last statement: the bookkeeping. */
 function failureAt(m: Migration, direction: Direction, stmts: SqlStatement[], i: number, e: unknown, recorded: boolean): Failure {
   const st: SqlStatement | undefined = stmts[i];
-  return { id: m.id, name: m.name, file: m.file, direction, statement: st ? i + 1 : 0, of: stmts.length, line: st?.line ?? 0, ...errText(e), recorded };
+  const dynamic = m.dynamic[direction] ? { dynamic: true } : {};
+  return { id: m.id, name: m.name, file: m.file, direction, statement: st ? i + 1 : 0, of: stmts.length, line: st?.line ?? 0, ...(st ? { sql: st.text } : {}), ...dynamic, ...errText(e), recorded };
+}
+
+/** What went wrong while a migration's statements were being sent (see Sender). */
+type SendError = { kind: 'statement'; index: number; e: unknown } | { kind: 'query'; text: string; e: unknown };
+
+/**
+ * Sends a migration's statements for one attempt: numbers them in order (`sent`), and remembers the first
+ * database error — a module's code may catch it and go on, or throw something else, but that error is the cause.
+ */
+class Sender {
+  readonly sent: SqlStatement[] = [];
+  error: SendError | null = null;
+  constructor(
+    private readonly c: pg.Client,
+    private readonly executed: string[],
+    private readonly before?: (s: SqlStatement) => Promise<void>,
+  ) {}
+
+  exec = async (s: SqlStatement): Promise<void> => {
+    const index = this.sent.push(s) - 1;
+    try {
+      await this.before?.(s);
+      await run(this.c, this.executed, { text: s.text });
+    } catch (e) {
+      this.error ??= { kind: 'statement', index, e };
+      throw e;
+    }
+  };
+
+  /** The statements of `m` in `direction` as numbered in failures: the recorded ones, or those a dynamic module sent. */
+  section(m: Migration, direction: Direction): SqlStatement[] {
+    return m.dynamic[direction] ? this.sent : direction === 'up' ? m.up : m.down;
+  }
+
+  read = async (text: string, values: readonly SqlValue[] | undefined): Promise<Row[]> => {
+    try {
+      return (await this.c.query<Row>({ text, values: values ? [...values] : undefined })).rows;
+    } catch (e) {
+      this.error ??= { kind: 'query', text, e };
+      throw e;
+    }
+  };
 }
 
 export class MigrationRunner {
@@ -356,8 +425,8 @@ export class MigrationRunner {
     this.identity = { operator: opts.operator ?? id.operator, host: opts.host ?? id.host ?? os.hostname() };
   }
 
-  /** The files, read afresh. */
-  migrations(): Migration[] {
+  /** The files, read afresh (module migrations compiled, imported and recorded). */
+  migrations(): Promise<Migration[]> {
     return loadMigrations(this.dir);
   }
 
@@ -475,13 +544,13 @@ export class MigrationRunner {
 
   async status(): Promise<Status> {
     const history = await this.reading((c) => readHistory(c, true));
-    return computeStatus(this.migrations(), history);
+    return computeStatus(await this.migrations(), history);
   }
 
   /** The migrations `upgrade` would apply, or a MigrateError saying why it would refuse. Writes nothing. */
   async plan(opts: PlanOptions = {}): Promise<Plan> {
     const history = await this.reading((c) => readHistory(c, true));
-    return computePlan(this.migrations(), history, opts);
+    return computePlan(await this.migrations(), history, opts);
   }
 
   // ── write ──
@@ -491,7 +560,7 @@ export class MigrationRunner {
     const emit = emitter(result, opts.onEvent);
     const operator = opts.operator;
     await this.session(operator, emit, result.executed, async (c) => {
-      const migrations = this.migrations();
+      const migrations = await this.migrations();
       const p = computePlan(migrations, await readHistory(c, false), opts);
       await acceptChecksums(c, p.checksumUpdates, result.executed, emit);
       result.failed = await this.applyAll(c, p.pending, 'up', operator, result.executed, emit, false, result.applied);
@@ -510,7 +579,7 @@ export class MigrationRunner {
     const emit = emitter(result, opts.onEvent);
     const operator = opts.operator ?? this.identity.operator;
     await this.session(operator, emit, result.executed, async (c) => {
-      const migrations = this.migrations();
+      const migrations = await this.migrations();
       const history = await readHistory(c, false);
       const targets = computeDowngrade(migrations, history, opts);
       await acceptChecksums(c, targets.checksumUpdates, result.executed, emit);
@@ -530,7 +599,7 @@ export class MigrationRunner {
       if (!row) throw new MigrateError(`migration ${id} has no history row: nothing to resolve`);
       if (row.state !== 'failed') throw new MigrateError(`migration ${id}_${row.name} is ${row.state}, not failed: nothing to resolve`);
       if (how === 'applied') {
-        const m = this.migrations().find((x) => x.id === id);
+        const m = (await this.migrations()).find((x) => x.id === id);
         await run(c, result.executed, {
           text: `UPDATE ${HISTORY_TABLE} SET state = 'applied', failed_statement = NULL, error = NULL, checksum = $2, applied_by = $3, applied_at = now() WHERE id = $1`,
           values: [id, m?.checksum ?? row.checksum, operator],
@@ -572,9 +641,8 @@ export class MigrationRunner {
     emit: (e: MigrateEvent) => void,
     revert: boolean,
   ): Promise<{ done: Done } | { failure: Failure }> {
-    const stmts = direction === 'up' ? m.up : m.down;
     if (direction === 'down' && !m.hasDown) {
-      const failure: Failure = { id: m.id, name: m.name, file: m.file, direction, statement: 0, of: 0, line: 0, error: 'the file has no -- migrate:down section', recorded: false };
+      const failure: Failure = { id: m.id, name: m.name, file: m.file, direction, statement: 0, of: 0, line: 0, error: noDownReason(m), recorded: false };
       emit({ type: 'migration.failed', revert, ...failure });
       return { failure };
     }
@@ -586,7 +654,7 @@ export class MigrationRunner {
       // behind it: the whole migration is rolled back and tried again after a pause, a few times (GitLab's
       // with_lock_retries), before it counts as failed.
       for (let attempt = 1; ; attempt++) {
-        const r = await this.applyInTransaction(c, m, direction, operator, executed, emit, revert, stmts, t0);
+        const r = await this.applyInTransaction(c, m, direction, operator, executed, emit, revert, t0);
         if (!('retry' in r)) return r;
         if (attempt > (this.opts.lockRetries ?? 3)) {
           emit({ type: 'migration.failed', revert, ...r.retry });
@@ -597,7 +665,32 @@ export class MigrationRunner {
         await new Promise((res) => setTimeout(res, waitMs));
       }
     }
-    return this.applyWithoutTransaction(c, m, direction, operator, executed, emit, revert, stmts, t0);
+    return this.applyWithoutTransaction(c, m, direction, operator, executed, emit, revert, t0);
+  }
+
+  /**
+   * Send the statements of `m` in `direction` through `send`: the recorded ones, or — for a module that builds its
+   * SQL from the database — those its function builds as it runs with a live builder on this connection.
+   */
+  private async sendAll(m: Migration, direction: Direction, send: Sender): Promise<void> {
+    const fn = m.dynamic[direction] && m.module ? (direction === 'up' ? m.module.upgrade : m.module.downgrade) : undefined;
+    if (fn) return runLive(fn, direction, m.module!, m.noTransaction, { exec: send.exec, read: send.read });
+    for (const s of direction === 'up' ? m.up : m.down) await send.exec(s);
+  }
+
+  /** The failure of an attempt that threw `e` while sending the statements (recorded: a 'failed' row will say so). */
+  private sendFailure(m: Migration, direction: Direction, send: Sender, e: unknown, recorded: boolean): Failure {
+    const stmts = send.section(m, direction);
+    const err = send.error;
+    if (err?.kind === 'statement') return failureAt(m, direction, stmts, err.index, err.e, recorded);
+    const base: Failure = { id: m.id, name: m.name, file: m.file, direction, statement: 0, of: stmts.length, line: 0, dynamic: true, error: '', recorded };
+    if (err?.kind === 'query') {
+      const t = errText(err.e);
+      return { ...base, sql: err.text, code: t.code, error: `a read (m.query) failed: ${t.error}` };
+    }
+    // Not the database: the module's own code threw (only a module's function runs anything but statements).
+    const fn = direction === 'up' ? 'upgrade' : 'downgrade';
+    return { ...base, line: m.module?.locate(e instanceof Error ? e.stack : undefined) ?? 0, error: `${fn}() failed: ${codeErrorText(e)}` };
   }
 
   private async applyInTransaction(
@@ -608,21 +701,26 @@ export class MigrationRunner {
     executed: string[],
     emit: (e: MigrateEvent) => void,
     revert: boolean,
-    stmts: SqlStatement[],
     t0: number,
   ): Promise<{ done: Done } | { failure: Failure } | { retry: Failure }> {
-    let i = 0;
-    const fail = (e: unknown): Failure => failureAt(m, direction, stmts, i, e, false);
+    const send = new Sender(c, executed);
+    let failure: Failure | null = null;
     try {
       await run(c, executed, { text: 'BEGIN' });
-      for (i = 0; i < stmts.length; i++) await run(c, executed, { text: stmts[i].text });
+      try {
+        await this.sendAll(m, direction, send);
+      } catch (e) {
+        failure = this.sendFailure(m, direction, send, e, false);
+        throw e;
+      }
       const durationMs = Math.round(performance.now() - t0);
       await run(c, executed, direction === 'up' ? insertApplied(m, operator, durationMs) : deleteRow(m));
       await run(c, executed, { text: 'COMMIT' });
       emit({ type: 'migration.finished', id: m.id, name: m.name, direction, durationMs, revert });
       return { done: { id: m.id, name: m.name, durationMs } };
     } catch (e) {
-      const failure = fail(e);
+      // BEGIN, the history write or COMMIT failed: statement 0 (the bookkeeping)
+      failure ??= { ...failureAt(m, direction, send.section(m, direction), -1, e, false), statement: 0 };
       try {
         await run(c, executed, { text: 'ROLLBACK' });
       } catch (e2) {
@@ -642,27 +740,24 @@ export class MigrationRunner {
     executed: string[],
     emit: (e: MigrateEvent) => void,
     revert: boolean,
-    stmts: SqlStatement[],
     t0: number,
   ): Promise<{ done: Done } | { failure: Failure }> {
-    let i = 0;
-    const fail = (e: unknown, recorded: boolean): Failure => failureAt(m, direction, stmts, i, e, recorded);
-    // no transaction: statement by statement
+    // no transaction: statement by statement; before a CREATE INDEX CONCURRENTLY, an INVALID leftover is dropped
+    const send = new Sender(c, executed, async (s) => {
+      const idx = direction === 'up' ? concurrentIndexTarget(s.text) : null;
+      if (idx) await this.dropInvalidIndex(c, m, idx.qualified, executed, emit);
+    });
     try {
-      for (i = 0; i < stmts.length; i++) {
-        const idx = direction === 'up' ? concurrentIndexTarget(stmts[i].text) : null;
-        if (idx) await this.dropInvalidIndex(c, m, idx.qualified, executed, emit);
-        await run(c, executed, { text: stmts[i].text });
-      }
+      await this.sendAll(m, direction, send);
     } catch (e) {
-      const failure = fail(e, true);
+      const failure = this.sendFailure(m, direction, send, e, true);
       const prefix = direction === 'down' ? 'downgrade: ' : '';
       try {
         await run(c, executed, {
           text:
             `INSERT INTO ${HISTORY_TABLE} (${COLS}, failed_statement, error) VALUES ($1, $2, $3, now(), $4, $5, 'failed', $6, $7) ` +
             `ON CONFLICT (id) DO UPDATE SET state = 'failed', failed_statement = EXCLUDED.failed_statement, error = EXCLUDED.error`,
-          values: [m.id, m.name, m.checksum, operator, Math.round(performance.now() - t0), failure.statement, prefix + failure.error],
+          values: [m.id, m.name, m.checksum, operator, Math.round(performance.now() - t0), failure.statement || send.sent.length + 1, prefix + failure.error],
         });
       } catch (e2) {
         failure.recorded = false;
@@ -675,8 +770,8 @@ export class MigrationRunner {
     try {
       await run(c, executed, direction === 'up' ? insertApplied(m, operator, durationMs) : deleteRow(m));
     } catch (e) {
-      i = stmts.length; // the bookkeeping failed, not a statement
-      const failure = { ...fail(e, false), statement: 0 };
+      // the bookkeeping failed, not a statement
+      const failure = { ...failureAt(m, direction, send.section(m, direction), -1, e, false), statement: 0 };
       failure.error = `all statements ran but the history could not be updated: ${failure.error}`;
       emit({ type: 'migration.failed', revert, ...failure });
       return { failure };
@@ -748,7 +843,7 @@ export function computeStatus(migrations: Migration[], history: HistoryRow[]): S
     const m = files.get(r.id);
     if (r.state === 'failed') problems.push({ id: r.id, kind: 'failed', message: failedAdvice(r, m) });
     if (!m) {
-      problems.push({ id: r.id, kind: 'missing-file', message: `migration ${r.id}_${r.name} is recorded as ${r.state} but no file ${r.id}_*.sql is in the migrations folder` });
+      problems.push({ id: r.id, kind: 'missing-file', message: `migration ${r.id}_${r.name} is recorded as ${r.state} but no file ${r.id}_* is in the migrations folder` });
     } else if (m.checksum !== r.checksum) {
       problems.push({
         id: r.id,
@@ -827,7 +922,7 @@ export function computeDowngrade(
   for (const r of rows) {
     const m = files.get(r.id);
     if (!m) throw new MigrateError(`cannot downgrade ${r.id}_${r.name}: its file is missing, so its down section is unknown`);
-    if (!m.hasDown) throw new MigrateError(`cannot downgrade ${m.id}_${m.name} (${m.file}): the file has no '-- migrate:down' section`);
+    if (!m.hasDown) throw new MigrateError(`cannot downgrade ${m.id}_${m.name} (${m.file}): ${noDownReason(m)}`);
     if (m.checksum !== r.checksum) {
       if (!accept.has(m.id)) throw new MigrateError(`cannot downgrade: ${st.problems.find((p) => p.id === m.id && p.kind === 'checksum-changed')!.message}`);
       checksumUpdates.push({ id: m.id, from: r.checksum, to: m.checksum });

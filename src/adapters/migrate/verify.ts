@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { currentIdentity } from '../identity.js';
-import { loadMigrations, type Migration } from './files.js';
+import { loadMigrations, noDownReason, type Migration } from './files.js';
 import { HISTORY_TABLE, MigrateError, MigrationRunner, type Failure } from './runner.js';
 
 /** Tables of the cockpit's own bookkeeping: not part of the application's schema. */
@@ -349,8 +349,9 @@ export interface VerifyResult {
 
 function describe(f: Failure): string {
   const where = f.line ? `${f.file.replace(/^.*[\\/]/, '')}:${f.line}` : f.file.replace(/^.*[\\/]/, '');
-  const at = f.statement ? `statement ${f.statement} of ${f.of} (${where})` : where;
-  return `${at}: ${f.error}${f.code ? ` [${f.code}]` : ''}`;
+  const at = f.statement ? `statement ${f.statement}${f.dynamic ? '' : ` of ${f.of}`} (${where})` : where;
+  const text = f.dynamic && f.sql ? ` — ${f.statement ? 'the statement' : 'the read'}, built as it ran: ${f.sql.length > 300 ? `${f.sql.slice(0, 300)}…` : f.sql}` : '';
+  return `${at}: ${f.error}${f.code ? ` [${f.code}]` : ''}${text}`;
 }
 
 /**
@@ -361,7 +362,7 @@ export async function verifyMigrations(opts: VerifyOptions): Promise<VerifyResul
   const emit = opts.onEvent ?? (() => undefined);
   const operator = opts.operator ?? currentIdentity().operator;
   const appName = `cockpit migrate verify (${operator})`;
-  const migrations = loadMigrations(opts.dir);
+  const migrations = await loadMigrations(opts.dir);
 
   let scratchUrl: string;
   let created = false;
@@ -483,7 +484,7 @@ async function verifyEach(
 
       let downOk = false;
       if (!m.hasDown) {
-        v.problems.push("no rollback: the file has no '-- migrate:down' section");
+        v.problems.push(`no rollback: ${noDownReason(m)}`);
       } else {
         const t0 = performance.now();
         try {

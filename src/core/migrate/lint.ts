@@ -29,6 +29,11 @@ export interface LintInput {
   up: SqlStatement[];
   down: SqlStatement[];
   noTransaction: boolean;
+  /**
+   * A module migration's directions that read the database (m.query) to build their SQL: nothing of them is known
+   * before they run (`up`/`down` are empty then), so they cannot be checked. `line`: the first m.query (0 unknown).
+   */
+  dynamic?: { up?: { line: number }; down?: { line: number } };
 }
 
 export const RULES: Readonly<Record<string, Severity>> = {
@@ -50,6 +55,7 @@ export const RULES: Readonly<Record<string, Severity>> = {
   'backfill-in-migration': 'warning',
   'non-idempotent-no-transaction': 'warning',
   'json-type': 'warning',
+  'dynamic-sql': 'warning',
 };
 
 /**
@@ -199,7 +205,23 @@ class Linter {
   constructor(private readonly m: LintInput) {}
 
   run(): Finding[] {
-    if (this.m.down.length === 0) {
+    const dyn = this.m.dynamic ?? {};
+    if (dyn.up || dyn.down) {
+      const fns = [dyn.up && 'upgrade()', dyn.down && 'downgrade()'].filter(Boolean).join(' and ');
+      this.findings.push({
+        rule: 'dynamic-sql',
+        severity: RULES['dynamic-sql'],
+        statement: -1,
+        line: dyn.up?.line || dyn.down?.line || 0,
+        message:
+          `migration ${this.m.id}'s ${fns} ${dyn.up && dyn.down ? 'read' : 'reads'} the database (m.query) to build its SQL: its statements are only known when it runs, ` +
+          'so lint cannot check them and `upgrade --sql` cannot show them for review',
+        fix:
+          'let the database do the data-dependent part in plain SQL recorded with m.sql (INSERT … SELECT, UPDATE … FROM, a DO block), so the statements are known before it runs; ' +
+          'a large data change belongs in a backfill (cockpit migrate backfill) rather than a migration. If it must read first, review the code and test it with `cockpit migrate verify`',
+      });
+    }
+    if (this.m.down.length === 0 && !dyn.down) {
       this.findings.push({
         rule: 'missing-downgrade',
         severity: 'error',
