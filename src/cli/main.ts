@@ -175,6 +175,14 @@ Examples:
   const db = (c: Command) =>
     c.option('--database-url <url>', 'postgres://… of the application database (default: database.url in the config, then DATABASE_URL)').option('--dir <dir>', 'the migrations folder (default: database.migrations in the config, then migrations/)');
   const m = () => import('./migrate.js');
+  // `cockpit migrate` alone, in a terminal: the migration screen (pending migrations with their lint verdicts, the
+  // SQL each would send; upgrade, downgrade and backfills with their progress).
+  db(migrate).action(
+    act(async (flags, cmd: Command) => {
+      const { Workspace } = await import('./setup.js');
+      return (await (await import('./load-tui.js')).loadTui()).tuiMigrate(new Workspace(globals(cmd)), flags);
+    }),
+  );
   // Commands that change the database are recorded in the audit log (src/cli/command-session.ts).
   const recorded = async (cmd: Command, command: string, flags: Record<string, unknown>, extra: { args?: Record<string, string>; notes?: string[] }, run: () => Promise<number>) =>
     (await import('./command-session.js')).recordedMigrate(globals(cmd), command, flags, extra, run);

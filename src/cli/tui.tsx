@@ -10,9 +10,10 @@ import { LiveSession, type LiveDeps } from '../engine/live.js';
 import { startSession } from '../engine/session.js';
 import { App, type Route } from '../tui/App.js';
 import { themeFor } from '../tui/theme.js';
-import type { AppServices, SessionControls } from '../tui/types.js';
+import type { AppServices, MigrationServices, SessionControls } from '../tui/types.js';
 import { cockpitVersion } from '../version.js';
 import { baseDeps } from './deps.js';
+import type { MigrateFlags } from './migrate.js';
 import { sessionRows } from './sessions.js';
 import { cachedSummaries } from './summary-cache.js';
 import { UsageError, Workspace } from './setup.js';
@@ -93,6 +94,7 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
       const store = await ws.openStore();
       return store.readEvents(id);
     },
+    migrations: lazyMigrations(ws, {}),
     // BEL moves no cursor: Ink's frame is not disturbed.
     bell: () => void process.stdout.write('\x07'),
   };
@@ -108,6 +110,8 @@ export interface TuiOptions {
   exitWhenReady?: boolean;
   /** How the operator calls the cockpit for this repository, in the hints printed after (the demo's has --repo). */
   command?: string;
+  /** The migration screen's database and folder (`cockpit migrate --database-url … --dir …`). */
+  migrations?: AppServices['migrations'];
 }
 
 /**
@@ -116,7 +120,7 @@ export interface TuiOptions {
  */
 export async function runTui(ws: Workspace, initial: (services: AppServices) => Promise<Route> | Route, opts: TuiOptions = {}): Promise<number> {
   let current: LiveSession | null = null;
-  const services = workspaceServices(ws, (s) => (current = s));
+  const services = { ...workspaceServices(ws, (s) => (current = s)), ...(opts.migrations ? { migrations: opts.migrations } : {}) };
   const route = await initial(services);
   if (route.name === 'session') current = route.controls as unknown as LiveSession;
   let code = -1;
@@ -165,6 +169,30 @@ export const NO_TERMINAL_HINT =
 export async function tuiHome(ws: Workspace, opts: TuiOptions = {}): Promise<number> {
   requireTerminal('the cockpit', NO_TERMINAL_HINT);
   return runTui(ws, async (services) => ({ name: 'home', data: await services.home() }), opts);
+}
+
+/** The migration screen's services, loaded when first used: pg and the migration code stay out of start-up. */
+function lazyMigrations(ws: Workspace, flags: MigrateFlags): MigrationServices {
+  let loaded: Promise<MigrationServices> | null = null;
+  const get = () => (loaded ??= import('./migrate-screen.js').then((m) => m.migrationServices(ws, flags)));
+  return {
+    load: async () => (await get()).load(),
+    run: (args, onOutput) => {
+      let stop = () => {};
+      const done = get().then((m) => {
+        const h = m.run(args, onOutput);
+        stop = h.stop;
+        return h.done;
+      });
+      return { done, stop: () => stop() };
+    },
+  };
+}
+
+/** `cockpit migrate` in a terminal: the migration screen. */
+export async function tuiMigrate(ws: Workspace, flags: MigrateFlags): Promise<number> {
+  requireTerminal('the migration screen', 'Without a terminal: cockpit migrate status | lint | upgrade [--sql] | downgrade | backfill <name> (cockpit migrate --help)');
+  return runTui(ws, () => ({ name: 'migrate' }), { migrations: lazyMigrations(ws, flags) });
 }
 
 /** `cockpit replay <session>`. */

@@ -7,6 +7,7 @@ import { barHints, resolveKey, type KeyPress, type Layer } from './keymap.js';
 import { HomeScreen } from './screens/HomeScreen.js';
 import { ParamForm } from './screens/ParamForm.js';
 import { ReplayScreen } from './screens/ReplayScreen.js';
+import { MigrateScreen } from './screens/MigrateScreen.js';
 import { SessionScreen } from './screens/SessionScreen.js';
 import { MIN_COLUMNS, MIN_ROWS, useTerminalSize } from './size.js';
 import { screenLine } from './text.js';
@@ -17,7 +18,8 @@ export type Route =
   | { name: 'home'; /** Read before the first frame (start-up: one render instead of two). */ data?: HomeData }
   | { name: 'form'; checklist: ChecklistEntry }
   | { name: 'session'; controls: SessionControls }
-  | { name: 'replay'; sessionId: string; events: AuditEvent[]; speed?: number };
+  | { name: 'replay'; sessionId: string; events: AuditEvent[]; speed?: number }
+  | { name: 'migrate' };
 
 /** What a screen tells the root input handler: its layer, which commands act now, and what they do. */
 export interface ScreenKeys {
@@ -237,6 +239,9 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
       break;
     case 'session':
       body = <SessionScreen {...screenProps} controls={route.controls} />;
+      break;
+    case 'migrate':
+      body = <MigrateScreen {...screenProps} />;
       break;
     case 'replay':
       body = <ReplayScreen {...screenProps} sessionId={route.sessionId} events={route.events} speed={route.speed} />;

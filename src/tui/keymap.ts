@@ -5,7 +5,7 @@
  */
 
 /** Where a key is read, from the top of the stack down: an overlay first, then a bar, then the screen, then global keys. */
-export type Layer = 'help' | 'dialog' | 'prompt' | 'form' | 'home' | 'session' | 'replay' | 'global';
+export type Layer = 'help' | 'dialog' | 'prompt' | 'form' | 'home' | 'session' | 'replay' | 'migrate' | 'global';
 
 /** What the root handler gets from Ink's useInput (the fields it uses). */
 export interface KeyPress {
@@ -65,6 +65,7 @@ export const BINDINGS: readonly Binding[] = [
   { command: 'home.switch', layer: 'home', keys: ['tab'], hint: 'switch list', description: 'switch between sessions and checklists', bar: true },
   { command: 'home.filter', layer: 'home', keys: ['/'], hint: 'filter', description: 'show only sessions and checklists matching a text (id, checklist, parameters, operator, status, title)', bar: true },
   { command: 'home.clear-filter', layer: 'home', keys: ['esc'], hint: 'clear filter', description: 'show everything again', bar: true },
+  { command: 'home.migrations', layer: 'home', keys: ['m'], hint: 'migrations', description: "the database's migrations: pending ones with their lint verdicts, SQL preview, upgrade/downgrade/backfill" },
   { command: 'move.down', layer: 'home', keys: ['down', 'j'], hint: 'down', description: 'next item' },
   { command: 'move.up', layer: 'home', keys: ['up', 'k'], hint: 'up', description: 'previous item' },
   { command: 'move.first', layer: 'home', keys: ['g', 'home'], hint: 'first', description: 'first item' },
@@ -100,6 +101,20 @@ export const BINDINGS: readonly Binding[] = [
   { command: 'output.up', layer: 'replay', keys: ['pgup'], hint: 'scroll output', description: 'scroll the output back a page' },
   { command: 'output.down', layer: 'replay', keys: ['pgdn'], hint: 'scroll output', description: 'scroll the output forward a page' },
   { command: 'back', layer: 'replay', keys: ['esc'], hint: 'back', description: 'back to the home screen' },
+
+  // Migrations (`cockpit migrate` in a terminal).
+  { command: 'migrate.upgrade', layer: 'migrate', keys: ['u'], hint: 'upgrade', description: 'apply the pending migrations (asks first; lint errors need a reason, recorded)', bar: true },
+  { command: 'migrate.downgrade', layer: 'migrate', keys: ['d'], hint: 'downgrade', description: 'revert the newest applied migration (asks first)', bar: true },
+  { command: 'migrate.backfill', layer: 'migrate', keys: ['b'], hint: 'backfill', description: 'run a backfill of migrations/backfills/ in committed batches, with its progress', bar: true },
+  { command: 'migrate.stop', layer: 'migrate', keys: ['s'], hint: 'stop', description: 'stop the running command (an upgrade finishes or rolls back its migration; a backfill stops after its batch)', bar: true },
+  { command: 'migrate.refresh', layer: 'migrate', keys: ['r'], hint: 'refresh', description: 'read the files and the database again' },
+  { command: 'move.down', layer: 'migrate', keys: ['down', 'j'], hint: 'down', description: 'select the next migration' },
+  { command: 'move.up', layer: 'migrate', keys: ['up', 'k'], hint: 'up', description: 'select the previous migration' },
+  { command: 'move.first', layer: 'migrate', keys: ['g', 'home'], hint: 'first', description: 'select the first migration' },
+  { command: 'move.last', layer: 'migrate', keys: ['G', 'end'], hint: 'last', description: 'select the last migration' },
+  { command: 'output.up', layer: 'migrate', keys: ['pgup'], hint: 'scroll SQL', description: 'scroll the SQL preview down' },
+  { command: 'output.down', layer: 'migrate', keys: ['pgdn'], hint: 'scroll SQL', description: 'scroll the SQL preview back up' },
+  { command: 'back', layer: 'migrate', keys: ['esc'], hint: 'home', description: 'to the home screen (not while a command runs)' },
 
   // Everywhere.
   { command: 'help.open', layer: 'global', keys: ['?'], hint: 'help', description: 'show every key of this screen', bar: true },

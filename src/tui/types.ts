@@ -72,4 +72,50 @@ export interface AppServices {
   check(checklistId: string): Promise<string | null>;
   /** Ring the terminal bell (a watch breach). */
   bell?(): void;
+  /** The application database's migrations (`cockpit migrate` in a terminal). */
+  migrations?: MigrationServices;
+}
+
+export interface MigrationFinding {
+  severity: 'error' | 'warning';
+  rule: string;
+  /** `file:line` */
+  where: string;
+  message: string;
+  fix: string;
+}
+
+export interface MigrationRow {
+  id: string;
+  name: string;
+  file: string;
+  state: 'applied' | 'pending' | 'failed';
+  /** Applied by whom and when; or the failure; or why it is pending the way it is. */
+  detail: string;
+  noTransaction: boolean;
+  /** A direction whose SQL is only known when it runs (a module that reads the database). */
+  dynamic: boolean;
+  findings: MigrationFinding[];
+  /** What upgrade (pending) or downgrade (applied) would send, as `--sql` prints it. */
+  sql: string;
+  problems: string[];
+}
+
+export interface MigrationView {
+  /** The database, its password shown as ***. */
+  database: string;
+  folder: string;
+  rows: MigrationRow[];
+  /** Problems not tied to a file (a history row without one). */
+  problems: string[];
+  /** migrations/backfills/<name>.yaml */
+  backfills: string[];
+  /** Why the database could not be read (the files are still listed). */
+  error?: string;
+}
+
+export interface MigrationServices {
+  load(): Promise<MigrationView>;
+  /** `cockpit migrate <args>` as a child (recorded in the audit log as a command-line session); its output as it comes. */
+  run(args: string[], onOutput: (text: string) => void): { done: Promise<number>; stop(): void };
 }

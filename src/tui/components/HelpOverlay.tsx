@@ -10,6 +10,7 @@ const TITLES: Record<Layer, string> = {
   home: 'Home',
   session: 'Checklist',
   replay: 'Replay',
+  migrate: 'Migrations',
   global: 'Everywhere',
 };
 

@@ -161,6 +161,7 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
       if (c === 'home.switch') return !!data;
       if (c === 'home.open') return !!(session || checklist);
       if (c === 'home.clear-filter') return !!filter;
+      if (c === 'home.migrations') return !!ui.services.migrations;
       return true;
     },
     onCommand: (c) => {
@@ -172,6 +173,8 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
           return open();
         case 'home.replay':
           return replay();
+        case 'home.migrations':
+          return ui.go({ name: 'migrate' });
         case 'home.filter':
           return ui.prompt('Filter sessions and checklists (↵ applies, empty shows all)', (v) => {
             setFilter(v);

@@ -1,0 +1,120 @@
+import { render } from 'ink-testing-library';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { closeStores } from '../../src/cli/open-stores.js';
+import { Workspace } from '../../src/cli/setup.js';
+import { workspaceServices } from '../../src/cli/tui.js';
+import { migrationServices } from '../../src/cli/migrate-screen.js';
+import { progressOf } from '../../src/tui/screens/MigrateScreen.js';
+import { App } from '../../src/tui/App.js';
+import { noColorTheme } from '../../src/tui/theme.js';
+import { cockpit, tempRepo } from '../helpers/cli.js';
+import { KEY, press, type, waitFor, type Rendered } from '../helpers/ink.js';
+import { freshDatabase, pgTest } from '../helpers/pg.js';
+
+// The migration screen over a real PostgreSQL; upgrade, downgrade and the backfill run as real `cockpit migrate`
+// child processes, recorded in the audit log as when typed.
+
+const pgInfo = pgTest();
+
+describe('the migration screen: progress parsing', () => {
+  it('reads the backfill bar from the per-batch lines and the upgrade count from the applied lines', () => {
+    expect(progressOf('backfill fill', ['batch 3: 1000 row(s) in 12 ms, 3,000 / ~10,000 (30%) done, 80,000 rows/s, ETA 1s, last key 3000'], 0)).toEqual({
+      done: 30,
+      of: 100,
+      label: '3,000 of ~10,000 rows · 80,000 rows/s · ETA 1s',
+    });
+    expect(progressOf('upgrade', ['applying 20260101000000 a…', '  ✔ 20260101000000 applied in 5ms', 'applying 20260101000100 b…'], 2)).toMatchObject({ done: 1, of: 2 });
+  });
+});
+
+describe.skipIf(!pgInfo.url)(`the migration screen${pgInfo.skipReason}`, () => {
+  let repo: ReturnType<typeof tempRepo>;
+  let url: string;
+  let app: Rendered | null = null;
+
+  beforeEach(async () => {
+    url = await freshDatabase('migrate_screen');
+    repo = tempRepo();
+    repo.write('cockpit.config.yaml', `database:\n  url: ${url}\n`);
+    repo.write('migrations/20260101000000_listings.sql', "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE listings (id bigint primary key, city text, price int);\n-- migrate:down\nDROP TABLE listings;\n");
+    repo.write(
+      'migrations/20260101000100_city_index.sql',
+      "-- migrate:up\nSET lock_timeout = '5s';\nCREATE INDEX listings_city_idx ON listings (city);\n-- migrate:down\nDROP INDEX listings_city_idx;\n",
+    );
+    repo.write('migrations/backfills/price_default.yaml', 'table: listings\nkey: id\nset: price = 100\nwhere: price IS NULL\nbatchSize: 50\n');
+  });
+  afterEach(async () => {
+    app?.unmount();
+    app = null;
+    await closeStores();
+    repo.cleanup();
+  });
+
+  function open(): Rendered {
+    const ws = new Workspace({ repo: repo.dir });
+    app = render(<App services={{ ...workspaceServices(ws, () => undefined), migrations: migrationServices(ws, {}) }} initial={{ name: 'migrate' }} theme={noColorTheme} onExit={() => undefined} />);
+    return app;
+  }
+
+  it('shows pending migrations with their lint verdicts and SQL; an upgrade with a lint error needs a reason; progress; the result recorded', async () => {
+    const a = open();
+    let f = await waitFor(a, /2 pending/);
+    expect(f).toMatch(/· 20260101000000 listings ✔ lint/);
+    // The index built without CONCURRENTLY on an existing table: an error, with the safer way.
+    expect(f).toMatch(/· 20260101000100 city_index ✖1/);
+    expect(f).toMatch(/SQL an upgrade would send/);
+    expect(f).toMatch(/BEGIN;/);
+    await press(a, 'j');
+    f = await waitFor(a, /index-not-concurrent/);
+    expect(f).toMatch(/safer: .*CONCURRENTLY/);
+
+    await press(a, 'u');
+    await waitFor(a, /1 lint error\(s\) in the pending migrations\. Apply anyway/);
+    await press(a, 'y');
+    await waitFor(a, /Why is it safe\?/);
+    await press(a, KEY.enter);
+    await waitFor(a, /an override needs a reason/);
+    await type(a, 'the table is empty, created in the same deploy');
+    await press(a, KEY.enter);
+    f = await waitFor(a, /upgrade: done/, 30_000);
+    expect(f).toMatch(/2 of 2 migration\(s\) applied/);
+    f = await waitFor(a, /2 applied · 0 pending/);
+    expect(f).toMatch(/✔ 20260101000100 city_index/);
+    expect(f).toMatch(/SQL a downgrade would send/);
+
+    // Recorded as a command-line session, with the reason.
+    const list = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json'], { cwd: repo.dir }).stdout) as Array<{ id: string; checklist: string; status: string }>;
+    const s = list.find((x) => x.checklist === 'cockpit-migrate-upgrade');
+    expect(s?.status).toBe('succeeded');
+    expect(cockpit(['--repo', repo.dir, 'audit', 'show', s!.id, '--format', 'json'], { cwd: repo.dir }).stdout).toContain('the table is empty, created in the same deploy');
+
+    // Downgrade the newest, asked first.
+    await press(a, 'd');
+    await waitFor(a, /Downgrade 20260101000100 city_index/);
+    await press(a, 'y');
+    await waitFor(a, /downgrade: done/, 30_000);
+    await waitFor(a, /1 applied · 1 pending/);
+  });
+
+  it('runs a backfill with its progress bar to the end', async () => {
+    expect(cockpit(['--repo', repo.dir, 'migrate', 'upgrade', '--to', '20260101000000'], { cwd: repo.dir }).code).toBe(0);
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query('INSERT INTO listings (id, city) SELECT g, $1 FROM generate_series(1, 400) g', ['Lyon']);
+    const a = open();
+    await waitFor(a, /1 applied · 1 pending/);
+    await press(a, 'b');
+    await waitFor(a, /Backfill to run \(price_default\)/);
+    await type(a, 'nope');
+    await press(a, KEY.enter);
+    await waitFor(a, /no backfill 'nope'/);
+    await press(a, 'b');
+    await type(a, 'price_default');
+    await press(a, KEY.enter);
+    const f = await waitFor(a, /backfill price_default: done/, 30_000);
+    expect(f).toMatch(/100%/);
+    expect((await c.query('SELECT count(*)::int AS n FROM listings WHERE price = 100')).rows[0].n).toBe(400);
+    await c.end();
+  });
+});
