@@ -111,9 +111,9 @@ describe('the step list', () => {
 describe('the status bar', () => {
   it('shows the mode and the keys that act now, from the keymap, cut to the width', () => {
     const all = barHints(['session', 'global']);
-    expect(text(<StatusBar mode="CONFIRM" hints={all} width={100} />, 100)).toMatchInlineSnapshot(`" CONFIRM   ↵ do/confirm  s skip  r retry  n note  a abort  ? help  q quit"`);
+    expect(text(<StatusBar mode="CONFIRM" hints={all} width={100} />, 100)).toMatchInlineSnapshot(`" CONFIRM   ↵ do/confirm  s skip  r retry  n note  R rollback  a abort  ? help  q quit"`);
     const failed = barHints(['session', 'global'], (c) => c !== 'session.do');
-    expect(text(<StatusBar mode="FAILED" hints={failed} width={60} />, 60)).toMatchInlineSnapshot(`" FAILED   s skip  r retry  n note  a abort  ? help  q quit"`);
+    expect(text(<StatusBar mode="FAILED" hints={failed} width={60} />, 60)).toMatchInlineSnapshot(`" FAILED   s skip  r retry  n note  R rollback  a abort  ? h…"`);
   });
 });
 
@@ -141,6 +141,7 @@ describe('the help overlay', () => {
       │ s         skip the current step (a reason is required and recorded)          │
       │ r         run the failed step again                                          │
       │ n         add a note to the selected step (recorded with who and when)       │
+      │ R         during a watch: start the rollback checklist (the watch stops; it… │
       │ a         abort the session for good (asks first; a reason is recorded)      │
       │ ↓/j       select the next step                                               │
       │ ↑/k       select the previous step                                           │
@@ -152,7 +153,6 @@ describe('the help overlay', () => {
       │ Everywhere                                                                   │
       │ ?         show every key of this screen                                      │
       │ q/ctrl-c  quit (asks while a step runs; a quit session stays resumable)      │
-      │                                                                              │
       │                                                                              │
       │                                                                              │
       │                                                                              │
