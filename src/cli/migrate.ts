@@ -240,10 +240,10 @@ export async function cmdMigrateResolve(g: GlobalOptions, id: string, flags: Mig
  */
 export async function cmdMigrateVerify(g: GlobalOptions, flags: MigrateFlags & { scratchUrl?: string }): Promise<number> {
   const v = await import('../adapters/migrate/verify.js');
-  const { dir, url } = setup(g, flags);
-  const scratch = flags.scratchUrl;
+  const { ws, dir, url } = setup(g, flags);
+  const scratch = flags.scratchUrl ?? ws.config.database?.scratchUrl;
   if (!url && !scratch) {
-    throw new UsageError('no server to verify on: pass --database-url postgres://… (only its server is used; that database is not touched), set database.url in cockpit.config.yaml or DATABASE_URL, or pass --scratch-url of an empty database');
+    throw new UsageError('no server to verify on: pass --database-url postgres://… (only its server is used; that database is not touched), set database.url in cockpit.config.yaml or DATABASE_URL, or pass --scratch-url (or set database.scratchUrl) of an empty database');
   }
   for (const [flag, u] of [['--database-url', url], ['--scratch-url', scratch]] as const) {
     if (!u) continue;

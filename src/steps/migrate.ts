@@ -4,7 +4,7 @@ import { interpolate } from '../core/params.js';
 import { checkTemplates, fail } from './git-common.js';
 import type { StepContext, StepKind } from './types.js';
 
-type Action = 'upgrade' | 'downgrade' | 'status' | 'lint' | 'backfill';
+type Action = 'upgrade' | 'downgrade' | 'status' | 'lint' | 'backfill' | 'verify';
 
 interface MigrateSpec {
   action: Action;
@@ -42,7 +42,7 @@ function argv(ctx: StepContext | null, spec: MigrateSpec, params: Record<string,
 export const migrateStep: StepKind = {
   kind: 'migrate',
   fields: {
-    action: z.enum(['upgrade', 'downgrade', 'status', 'lint', 'backfill']),
+    action: z.enum(['upgrade', 'downgrade', 'status', 'lint', 'backfill', 'verify']),
     name: z.string().min(1).optional(),
     to: z.string().min(1).optional(),
     steps: z.union([z.number().int().positive(), z.string().min(1)]).optional(),

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cockpit, jsonLines, tempRepo } from '../helpers/cli.js';
 import { freshDatabase, pgTest } from '../helpers/pg.js';
+import { cleanupPrometheusHarness, prometheusTest, startMetricsService, startPrometheus } from '../helpers/prometheus.js';
 
 /** The default checklists run end to end on a real repository (confirmations by flag), and their checks bite. */
 const GIT_ENV = { GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.com' };
@@ -9,15 +10,28 @@ const GIT_ENV = { GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.com', GIT_C
 const pgInfo = pgTest();
 let databaseUrl = '';
 const NEEDS_DB = new Set(['migration', 'deploy-production', 'hotfix', 'rollback-db']);
+// The post-deploy watch (also inside deploy-production and hotfix) polls Prometheus: a real one, scraping a real
+// metrics service, watched for 3 s instead of an hour (the baseline rules are left out: this Prometheus has no
+// hour before the deploy).
+const promInfo = prometheusTest();
+const NEEDS_PROM = new Set(['post-deploy-watch', 'deploy-production', 'hotfix']);
 const run = (args: string[]) => cockpit(args, { cwd: repo.dir, env: { ...GIT_ENV, DATABASE_URL: databaseUrl } });
 
 let repo: ReturnType<typeof tempRepo>;
+let watchConfig = '';
 beforeAll(async () => {
   if (pgInfo.url) databaseUrl = await freshDatabase('defaults');
+  if (promInfo.ok) {
+    // Enough payments for the payment-failure rule's minimum (20 transactions in its window).
+    const service = await startMetricsService({ paymentsPerSec: 10 });
+    const prom = await startPrometheus({ scrape: [{ job: 'app', target: service.target, path: '/metrics' }, { job: 'db', target: service.target, path: '/db-metrics' }] });
+    watchConfig = `watch:\n  prometheus: {url: "${prom.url}"}\n  duration: 3s\n  interval: 1s\n  window: 10s\n  disable: [error_rate_increase, latency_p95_increase]\n`;
+  }
   // A repository as the release checklist expects one: main and develop, the two version files, an origin.
   repo = tempRepo();
   repo.write('.gitignore', '.cockpit/\n.sandbox/\n');
   repo.write('README', 'property app\n');
+  if (watchConfig) repo.write('cockpit.config.yaml', watchConfig);
   repo.write('frontend/package.json', '{\n  "name": "property-frontend",\n  "version": "1.3.0"\n}\n');
   repo.write('backend/setup.py', 'from setuptools import setup\n\nsetup(name="property-backend", version="1.3.0")\n');
   // One migration: the deploys apply it, rollback-db rolls it back.
@@ -35,7 +49,10 @@ beforeAll(async () => {
   git('add', '-A');
   git('commit', '-qm', 'feat(search): search listings');
 });
-afterAll(() => repo.cleanup());
+afterAll(async () => {
+  repo.cleanup();
+  await cleanupPrometheusHarness();
+});
 
 const PARAMS: Record<string, string[]> = {
   release: ['-p', 'version=1.4.0'],
@@ -51,7 +68,9 @@ const PARAMS: Record<string, string[]> = {
 
 describe('default checklists', () => {
   for (const [id, params] of Object.entries(PARAMS)) {
-    it.skipIf(NEEDS_DB.has(id) && !pgInfo.url)(`${id} runs to the end with every confirmation given by flag${NEEDS_DB.has(id) ? pgInfo.skipReason : ''}`, () => {
+    const skip = (NEEDS_DB.has(id) && !pgInfo.url) || (NEEDS_PROM.has(id) && !promInfo.ok);
+    const why = `${NEEDS_DB.has(id) ? pgInfo.skipReason : ''}${NEEDS_PROM.has(id) ? promInfo.skipReason : ''}`;
+    it.skipIf(skip)(`${id} runs to the end with every confirmation given by flag${why}`, () => {
       const r = run(['--repo', repo.dir, 'run', id, ...params, '--non-interactive', '--yes', 'all', '--json']);
       expect(r.code, `${r.stderr}\n${jsonLines(r.stdout).filter((e) => e.type === 'step.output' || e.type === 'step.failed').map((e) => JSON.stringify(e.data)).join('\n')}`).toBe(0);
       const events = jsonLines(r.stdout);
