@@ -171,16 +171,17 @@ Examples:
       }),
     );
 
-  const migrate = program.command('migrate').description('database migrations against the application\'s PostgreSQL (--database-url, database.url in the config, or DATABASE_URL)');
+  const migrate = program.command('migrate').description("database migrations against the application's PostgreSQL (--database-url, database.url in the config, or DATABASE_URL); alone, in a terminal: the migration screen");
   const db = (c: Command) =>
     c.option('--database-url <url>', 'postgres://… of the application database (default: database.url in the config, then DATABASE_URL)').option('--dir <dir>', 'the migrations folder (default: database.migrations in the config, then migrations/)');
   const m = () => import('./migrate.js');
   // `cockpit migrate` alone, in a terminal: the migration screen (pending migrations with their lint verdicts, the
-  // SQL each would send; upgrade, downgrade and backfills with their progress).
-  db(migrate).action(
-    act(async (flags, cmd: Command) => {
+  // SQL each would send; upgrade, downgrade and backfills with their progress). Its database is database.url or
+  // DATABASE_URL: options on this parent command would take the subcommands' --database-url away from them.
+  migrate.action(
+    act(async (_flags, cmd: Command) => {
       const { Workspace } = await import('./setup.js');
-      return (await (await import('./load-tui.js')).loadTui()).tuiMigrate(new Workspace(globals(cmd)), flags);
+      return (await (await import('./load-tui.js')).loadTui()).tuiMigrate(new Workspace(globals(cmd)), {});
     }),
   );
   // Commands that change the database are recorded in the audit log (src/cli/command-session.ts).
