@@ -6,7 +6,7 @@ import { loadBundle, type BundleResult, type ChecklistResolver } from '../core/c
 import { formatDiagnostic, type ChecklistSource } from '../core/checklist/types.js';
 import { defaultChecklistsDir } from '../paths.js';
 import { STEP_KINDS } from '../steps/index.js';
-import { ConfigError, loadConfig, type CockpitConfig } from './config.js';
+import { ConfigError, DEFAULT_WATCH_VARS, loadConfig, type CockpitConfig } from './config.js';
 import { trackStore } from './open-stores.js';
 import { COMMAND_LINE_ORIGIN } from '../core/events.js';
 import { resolveWatchConfig, WatchConfigError, type WatchConfig, type WatchConfigInput } from '../core/watch/config.js';
@@ -69,7 +69,7 @@ export class Workspace {
     // which is inconclusive with a hint, never a pass.
     const merged = {
       ...(input ?? {}),
-      vars: { job: 'app', dbJob: 'db', ...(input?.vars ?? {}) },
+      vars: { ...DEFAULT_WATCH_VARS, ...(input?.vars ?? {}) },
       prometheus: { ...(input?.prometheus ?? {}), ...(prometheusUrl ? { url: prometheusUrl } : {}) },
     } as WatchConfigInput;
     try {

@@ -70,7 +70,7 @@ describe('watch config: the built-in signals and rules follow the policy', () =>
     expect(q('latency_p95').query).toBe('histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="app"}[300s])))');
     expect(q('failed_payments').query).toBe('sum(increase(payments_total{job="app",result="failed"}[755s]))');
     expect(q('payment_failure_ratio').traffic).toBe('sum(increase(payments_total{job="app"}[300s]))');
-    expect(q('db_cpu').query).toBe('100 * (1 - avg(rate(node_cpu_seconds_total{job="db",mode="idle"}[300s])))');
+    expect(q('db_cpu').query).toBe('100 * (1 - sum(rate(node_cpu_seconds_total{job="db",mode="idle"}[300s])) / sum(rate(node_cpu_seconds_total{job="db"}[300s])))');
   });
 
   it('the baseline is the same query over the baseline window; a since-the-deploy signal has none', () => {
@@ -139,7 +139,6 @@ describe('watch config: errors name the field', () => {
         ],
       }),
     ).toEqual([
-      'vars: set vars.dbJob (the Prometheus job label of the database host\'s node_exporter): the built-in signal db_cpu uses $dbJob',
       'rules.0.check.increase: "250ms" is a duration, but the signal\'s unit is ratio',
       'rules.1.signal: no signal named nope; signals: error_rate, latency_p95, failed_payments, payment_failure_ratio, db_cpu',
       'rules.2.check: required for a new rule: {above: N}, {below: N} or {increase: N, mode?, floor?}',
@@ -208,9 +207,18 @@ describe('watch config: errors name the field', () => {
     expect([c.intervalMs, c.rules.find((r) => r.id === 'db_cpu_high')!.check]).toEqual([30_000, { kind: 'above', threshold: 90 }]);
   });
 
-  it('the schema in the config is the same check', () => {
-    expect(watchConfigSchema.safeParse({ prometheus: { url: 'http://p' } }).success).toBe(false);
-    expect(() => resolveWatchConfig({ prometheus: { url: 'http://p' } })).toThrow(/^watch: set vars\.job/);
+  it('the schema in the config is the same check; only the URL may come later (cockpit watch --prometheus)', () => {
+    const bad = { prometheus: { url: 'http://p' }, rules: [{ id: 'db_cpu_high', check: { above: '80ms' } }] };
+    expect(watchConfigSchema.safeParse(bad).success).toBe(false);
+    expect(() => resolveWatchConfig(bad)).toThrow(/^watch\.rules\.0\.check\.above: "80ms" is a duration/);
+    // No URL in the file: the file is fine, resolving it without one is not.
+    expect(watchConfigSchema.safeParse({ vars: { job: 'shop' } }).success).toBe(true);
+    expect(() => resolveWatchConfig({ vars: { job: 'shop' } })).toThrow(/no Prometheus: set watch\.prometheus\.url, or pass cockpit watch --prometheus URL/);
+  });
+
+  it('the job labels default to app and db', () => {
+    const c = resolveWatchConfig({ prometheus: { url: 'http://p' } });
+    expect(c.vars).toMatchObject({ job: 'app', dbJob: 'db' });
   });
 });
 

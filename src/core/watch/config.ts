@@ -438,7 +438,8 @@ const prometheusInput = z.strictObject({
 });
 
 const watchObject = z.strictObject({
-  prometheus: prometheusInput,
+  /** Optional in the file: `cockpit watch --prometheus URL` (or COCKPIT_PROMETHEUS_URL) can give it. */
+  prometheus: prometheusInput.optional(),
   vars: z.record(z.string().regex(VAR_NAME, 'expected a variable name'), z.union([z.string(), z.number()])).optional(),
   interval: durationInput('15s').optional(),
   duration: durationInput('1h').optional(),
@@ -457,8 +458,12 @@ export type RuleInput = z.infer<typeof ruleInput>;
 
 /** The `watch:` section: shape, then everything {@link resolveWatchConfig} checks, with paths into the section. */
 export const watchConfigSchema = watchObject.superRefine((w, ctx) => {
-  for (const issue of build(w).issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  // A missing URL is not an error of the file: the command line can give it (resolveWatchConfig then requires it).
+  for (const issue of build(w).issues) if (!(w.prometheus === undefined && issue.path[0] === 'prometheus')) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
 });
+
+/** The built-in queries' job labels when `vars` does not name them: prom-client's usual `app`, node_exporter's `db`. */
+export const DEFAULT_VARS: Readonly<Record<string, string>> = { job: 'app', dbJob: 'db' };
 
 // ---------------------------------------------------------------------------------------------------------------
 // The built-ins (prom-client names: http_request_duration_seconds{job,status_code}, payments_total{job,result},
@@ -501,7 +506,9 @@ const BUILTIN_SIGNALS: Record<string, SignalInput & { query: string; unit: Unit 
   },
   db_cpu: {
     title: 'database CPU',
-    query: '100 * (1 - avg(rate(node_cpu_seconds_total{job="$dbJob",mode="idle"}[$window])))',
+    // Idle time over all CPU time (not 1 - avg(rate(idle)), which reads high while the window is only partly
+    // covered by samples: after a gap, a restart or a fresh start).
+    query: '100 * (1 - sum(rate(node_cpu_seconds_total{job="$dbJob",mode="idle"}[$window])) / sum(rate(node_cpu_seconds_total{job="$dbJob"}[$window])))',
     unit: 'percent',
   },
 };
@@ -623,7 +630,9 @@ function build(w: WatchConfigInput): Built {
   const issue = (path: Path, message: string) => issues.push({ path, message });
 
   // --- prometheus
-  let url = w.prometheus.url.trim();
+  if (!w.prometheus) issue(['prometheus', 'url'], 'no Prometheus: set watch.prometheus.url, or pass cockpit watch --prometheus URL');
+  const p = w.prometheus ?? { url: 'http://unset.invalid' };
+  let url = p.url.trim();
   try {
     const u = new URL(url);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') issue(['prometheus', 'url'], 'expected an http:// or https:// URL');
@@ -634,13 +643,13 @@ function build(w: WatchConfigInput): Built {
   }
   url = url.replace(/\/+$/, '');
   const headers: Record<string, HeaderValue> = {};
-  for (const [name, v] of Object.entries(w.prometheus.headers ?? {})) {
+  for (const [name, v] of Object.entries(p.headers ?? {})) {
     headers[name] = typeof v === 'string' && !SENSITIVE_HEADER.test(name) ? v : toSecret(v);
-    if (w.prometheus.auth && /^authorization$/i.test(name)) issue(['prometheus', 'headers', name], 'Authorization is set by prometheus.auth: give one or the other');
+    if (p.auth && /^authorization$/i.test(name)) issue(['prometheus', 'headers', name], 'Authorization is set by prometheus.auth: give one or the other');
   }
-  const a = w.prometheus.auth;
+  const a = p.auth;
   const auth: PrometheusConfig['auth'] = a?.bearer !== undefined ? { bearer: toSecret(a.bearer) } : a?.basic ? { basic: { username: a.basic.username, password: toSecret(a.basic.password) } } : null;
-  const prometheus: PrometheusConfig = { url, timeoutMs: parseDuration(w.prometheus.timeout ?? WATCH_DEFAULTS.timeout) || parseDuration(WATCH_DEFAULTS.timeout)!, headers, auth };
+  const prometheus: PrometheusConfig = { url, timeoutMs: parseDuration(p.timeout ?? WATCH_DEFAULTS.timeout) || parseDuration(WATCH_DEFAULTS.timeout)!, headers, auth };
 
   // --- timing
   // (An unreadable duration was reported by the schema, which still runs this to report the rest: use the default.)
@@ -653,7 +662,7 @@ function build(w: WatchConfigInput): Built {
   const errorLimit = w.errorLimit ?? WATCH_DEFAULTS.errorLimit;
 
   // --- vars
-  const vars: Record<string, string> = {};
+  const vars: Record<string, string> = { ...DEFAULT_VARS };
   for (const [name, v] of Object.entries(w.vars ?? {})) {
     if ((RUNTIME_VARS as readonly string[]).includes(name)) issue(['vars', name], `$${name} is set at run time; choose another name`);
     vars[name] = String(v);
