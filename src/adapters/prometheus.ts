@@ -55,7 +55,9 @@ function valueOf(data: ApiBody['data']): { raw: string | undefined; series: numb
 
 export function prometheusClient(opts: PrometheusOptions): PrometheusClient {
   const base = opts.url.replace(/\/+$/, '');
-  const headers: Record<string, string> = { ...(opts.headers ?? {}), Accept: 'application/json' };
+  // Uncompressed: a watch's answers are a few hundred bytes, and inflating each cost more CPU than the rest of the
+  // request (a third of a poll's CPU in the benchmark).
+  const headers: Record<string, string> = { ...(opts.headers ?? {}), Accept: 'application/json', 'Accept-Encoding': 'identity' };
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
   const api: AxiosInstance = axios.create({
