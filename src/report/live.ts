@@ -110,6 +110,45 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
         if (d.hint) write(`  ${d.hint}\n`);
         break;
       }
+      // The watch, in lines: one line per poll once every rule has its sample, and the breaches, recoveries and
+      // connection changes as they happen (a breach rings the bell when the output is a terminal).
+      case 'watch.started': {
+        const d = (e as StoredEvent<'watch.started'>).data;
+        const at = (t: number) => new Date(t).toISOString().slice(11, 19) + 'Z';
+        write(`${pad}  ${c('cyan', '◔ watch')} ${d.resumed ? 'continues' : 'starts'}: ${d.rules.length} rule(s) against ${d.prometheus}, ${at(d.since)} → ${at(d.until)}, every ${formatDuration(d.intervalMs)}
+`);
+        break;
+      }
+      case 'watch.sample': {
+        const d = (e as StoredEvent<'watch.sample'>).data;
+        const panel = state.watch;
+        if (!panel || panel.rules.some((r) => r.lastT !== d.t)) break;
+        const glyph = { pass: c('green', '✔'), fail: c('red', '✖'), inconclusive: c('yellow', '?'), error: c('yellow', '⚠') } as const;
+        const cells = panel.rules.map((r) => `${r.verdict ? glyph[r.verdict] : '·'} ${r.title}${r.value !== null ? ` ${Number(r.value.toPrecision(3))}` : ''}`);
+        write(`${pad}  ${c('gray', new Date(d.t).toISOString().slice(11, 19) + 'Z')} ${cells.join(c('gray', ' · '))}
+`);
+        break;
+      }
+      case 'watch.breach': {
+        const d = (e as StoredEvent<'watch.breach'>).data;
+        write(`${stream.isTTY ? '\x07' : ''}${pad}  ${c('red', `✖ ALERT ${d.reason}`)}${d.advice === 'rollback' ? c('red', ` — the policy advises a rollback${d.policy ? ` ("${d.policy}")` : ''}`) : ''}
+`);
+        break;
+      }
+      case 'watch.recovery': {
+        const d = (e as StoredEvent<'watch.recovery'>).data;
+        write(`${pad}  ${c('green', `✔ recovered: ${d.reason}`)}
+`);
+        break;
+      }
+      case 'watch.connection': {
+        const d = (e as StoredEvent<'watch.connection'>).data;
+        if (d.state === 'down') write(`${pad}  ${c('yellow', `⚠ Prometheus not answering: ${d.error ?? ''}`)}
+`);
+        else if (state.watch?.log.some((l) => l.kind === 'down')) write(`${pad}  ${c('green', '● Prometheus answering again')}
+`);
+        break;
+      }
       case 'session.finished': {
         const d = (e as StoredEvent<'session.finished'>).data;
         const took = formatDuration(e.time - state.startedAt);
