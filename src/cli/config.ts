@@ -7,16 +7,6 @@ import { versionFileSpecSchema } from '../core/release/version-files.js';
 import { formatDiagnostic } from '../core/checklist/types.js';
 import { watchConfigSchema } from '../core/watch/config.js';
 
-/** The built-in queries' job labels unless `watch.vars` names others (prom-client's usual `app`, and `db`). */
-export const DEFAULT_WATCH_VARS: Readonly<Record<string, string>> = { job: 'app', dbJob: 'db' };
-
-/** The `watch:` section is checked with the default vars in, as the Workspace resolves it. */
-function withDefaultWatchVars(w: unknown): unknown {
-  if (!w || typeof w !== 'object' || Array.isArray(w)) return w;
-  const vars = (w as { vars?: unknown }).vars;
-  if (vars !== undefined && (!vars || typeof vars !== 'object' || Array.isArray(vars))) return w;
-  return { ...w, vars: { ...DEFAULT_WATCH_VARS, ...(vars as object | undefined) } };
-}
 
 /** `cockpit.config.yaml` in the repository: everything optional. */
 export const configSchema = z.strictObject({
@@ -47,7 +37,7 @@ export const configSchema = z.strictObject({
    * The post-deploy watch: Prometheus (url, timeout, headers, auth), query vars, interval/duration/baseline/window,
    * signals and rules over the built-in ones (src/core/watch/config.ts). Resolve with `resolveWatchConfig`.
    */
-  watch: z.preprocess(withDefaultWatchVars, watchConfigSchema).optional(),
+  watch: watchConfigSchema.optional(),
   /** Extra environment for every command a step runs. */
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });

@@ -6,7 +6,7 @@ import { loadBundle, type BundleResult, type ChecklistResolver } from '../core/c
 import { formatDiagnostic, type ChecklistSource } from '../core/checklist/types.js';
 import { defaultChecklistsDir } from '../paths.js';
 import { STEP_KINDS } from '../steps/index.js';
-import { ConfigError, DEFAULT_WATCH_VARS, loadConfig, type CockpitConfig } from './config.js';
+import { ConfigError, loadConfig, type CockpitConfig } from './config.js';
 import { trackStore } from './open-stores.js';
 import { COMMAND_LINE_ORIGIN } from '../core/events.js';
 import { resolveWatchConfig, WatchConfigError, type WatchConfig, type WatchConfigInput } from '../core/watch/config.js';
@@ -65,13 +65,8 @@ export class Workspace {
   watchConfig(prometheusUrl = process.env.COCKPIT_PROMETHEUS_URL || undefined): WatchConfig | undefined {
     const input = this.config.watch;
     if (!input && !prometheusUrl) return undefined;
-    // The built-in queries' job labels default to prom-client's usual `app` and `db`: a wrong label gives no data,
-    // which is inconclusive with a hint, never a pass.
-    const merged = {
-      ...(input ?? {}),
-      vars: { ...DEFAULT_WATCH_VARS, ...(input?.vars ?? {}) },
-      prometheus: { ...(input?.prometheus ?? {}), ...(prometheusUrl ? { url: prometheusUrl } : {}) },
-    } as WatchConfigInput;
+    // (The job labels default to `app` and `db` in core/watch/config.ts: a wrong one gives "no data", never a pass.)
+    const merged = { ...(input ?? {}), prometheus: { ...(input?.prometheus ?? {}), ...(prometheusUrl ? { url: prometheusUrl } : {}) } } as WatchConfigInput;
     try {
       return resolveWatchConfig(merged);
     } catch (e) {

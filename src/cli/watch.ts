@@ -51,7 +51,7 @@ export async function cmdWatch(g: GlobalOptions, flags: WatchFlags): Promise<num
   if (!config) {
     throw new UsageError('no Prometheus to watch: pass --prometheus http://host:9090, or set watch.prometheus.url in cockpit.config.yaml (the rules default to the policy’s alert thresholds)');
   }
-  const durationMs = checkDuration('--duration', flags.duration, 1000);
+  checkDuration('--duration', flags.duration, 1000);
   const intervalMs = checkDuration('--interval', flags.interval, 100);
   if (flags.since !== undefined) checkTime('--since', flags.since);
   if (flags.backtest !== undefined) return backtest(ws, flags.backtest, { intervalMs, json: !!flags.json });
@@ -65,14 +65,24 @@ export async function cmdWatch(g: GlobalOptions, flags: WatchFlags): Promise<num
   ];
   const runFlags: RunFlags = flags.headless ? { param: params, nonInteractive: true, json: true, yes: ['all'] } : { ...flags, param: params };
 
-  // A watch of this hour that stopped (killed, quit): continue it rather than start the hour again.
+  // A watch of this hour that was stopped or killed: continue it rather than start the hour again. (One that
+  // failed, on a breach or for want of data, is not continued behind the operator's back: `cockpit resume` retries it.)
   if (!flags.new && !flags.since) {
     const store = await ws.openStore();
-    const hour = durationMs ?? config.durationMs;
-    const open = (await store.listSessions(50)).find((s) => s.checklistId === 'watch' && !s.outcome && s.startedAt + hour > Date.now());
+    const { sessionRows } = await import('./sessions.js');
+    const { currentIdentity } = await import('../adapters/identity.js');
+    const rows = await sessionRows(store, 50, currentIdentity().host);
+    const sessions = await store.listSessions(50);
+    const open = rows.find((r) => {
+      if (r.checklist !== 'watch' || !/^(stopped|crashed)/.test(r.status)) return false;
+      const own = sessions.find((x) => x.id === r.id)?.params.duration;
+      const hour = (typeof own === 'string' && own ? parseDuration(own) : null) ?? config.durationMs;
+      return r.startedAt + hour > Date.now();
+    });
     if (open) {
-      process.stderr.write(`continuing the watch started ${utc(open.startedAt)} (session ${open.id}): its hour is not over. --new starts another\n`);
-      return cmdResume(g, open.id, runFlags);
+      process.stderr.write(`continuing the watch started ${utc(open.startedAt)} (session ${open.id}, ${open.status}): its hour is not over. --new starts another\n`);
+      // The session keeps the parameters it started with (a resume takes only secret ones): not the flags' again.
+      return cmdResume(g, open.id, { ...runFlags, param: flags.param ?? [] });
     }
   }
   return cmdRun(g, 'watch', runFlags);

@@ -123,6 +123,9 @@ export function foldWatch(panel: WatchPanel | undefined, event: AuditEvent): Wat
     case 'watch.connection': {
       if (!panel) return panel;
       const d = (event as AuditEvent<'watch.connection'>).data;
+      // The first answer of a watch is no news: only an answer after a failure is logged (also across a resume).
+      const lastConn = panel.log.findLast((l) => l.kind === 'down' || l.kind === 'up');
+      if (d.state === 'up' && panel.connection.state !== 'down' && lastConn?.kind !== 'down') return { ...panel, connection: { state: 'up', since: d.t } };
       const text = d.state === 'down' ? `Prometheus not answering: ${d.error ?? 'unknown error'}` : 'Prometheus answering again';
       return {
         ...panel,

@@ -119,14 +119,19 @@ export async function runWatch(w: WatchRun): Promise<WatchResult> {
   let connection: 'unknown' | 'up' | 'down' = 'unknown';
   const q = (query: string, t: number) => client.query(query, t / 1000, w.signal);
 
-  /** Baselines not known yet: measured at the deploy time over the baseline window (again next tick if that failed). */
+  /**
+   * Baselines not known yet: measured at the deploy time over the baseline window. Asked again next tick only when
+   * the query failed (Prometheus down, a timeout): "no data" before the deploy stays so, and is recorded once.
+   */
+  const settled = new Set<string>(Object.keys(baselines));
   async function measureBaselines(t: number): Promise<WatchEvent[]> {
-    const missing = signals.filter((s) => s.baseline && !s.usesElapsed && !(s.name in baselines));
+    const missing = signals.filter((s) => s.baseline && !s.usesElapsed && !settled.has(s.name));
     const out = await Promise.all(
       missing.map(async (s) => {
         const { query } = queriesFor(config, s, { phase: 'baseline' });
         const r = readingOf(await q(query, w.since));
         if (!r.error && r.value !== null && Number.isFinite(r.value)) baselines[s.name] = r.value;
+        if (!r.error) settled.add(s.name);
         return rules
           .filter((rule) => rule.signal === s.name)
           .map((rule) => ev('watch.baseline', { rule: rule.id, query, evalTime: w.since, raw: r.raw ?? null, value: r.value !== null && Number.isFinite(r.value) ? r.value : null, ...(r.error ? { error: r.error } : {}) }, t));

@@ -58,9 +58,12 @@ export function WatchPanel({ panel, width, height, now, live }: WatchPanelProps)
   const barWidth = Math.max(6, Math.min(24, Math.floor(width / 6)));
   const filled = Math.round(done * barWidth);
   const bar = `${'█'.repeat(filled)}${'░'.repeat(barWidth - filled)}`;
-  const conn = panel.connection.state === 'down' ? `✖ Prometheus DOWN${panel.connection.error ? `: ${panel.connection.error}` : ''}` : panel.connection.state === 'up' ? '● Prometheus up' : '○ Prometheus: not asked yet';
-  const state = panel.finished ? `${panel.finished.verdict.toUpperCase()} · watch over` : live ? `${formatDuration(left)} left` : `at ${utcTime(clockNow)}`;
-  const head = `Watch since ${utcTime(panel.since)} · ${state} of ${formatDuration(total)} [${bar}] · every ${formatDuration(panel.intervalMs)} · ${panel.samples.toLocaleString('en-US')} samples`;
+  const conn =
+    panel.connection.state === 'down'
+      ? `✖ Prometheus DOWN: ${panel.connection.error ?? panel.prometheus}`
+      : `${panel.connection.state === 'up' ? '● Prometheus up' : '○ Prometheus: not asked yet'} · ${panel.prometheus}`;
+  const state = panel.finished ? `${panel.finished.verdict.toUpperCase()}: the ${formatDuration(total)} watch is over` : live ? `${formatDuration(left)} left of ${formatDuration(total)}` : `at ${utcTime(clockNow)} of ${formatDuration(total)}`;
+  const head = `Watch since ${utcTime(panel.since)} · ${state} [${panel.finished ? '█'.repeat(barWidth) : bar}] · every ${formatDuration(panel.intervalMs)} · ${panel.samples.toLocaleString('en-US')} samples`;
 
   // Columns: glyph+name, value, baseline, change, threshold, sparkline (what is left), verdict word.
   const nameW = Math.max(14, Math.min(26, Math.floor(width * 0.24)));
@@ -72,14 +75,14 @@ export function WatchPanel({ panel, width, height, now, live }: WatchPanelProps)
 
   const adviceLines = panel.finished?.advice.length
     ? panel.finished.advice
-    : panel.rules.filter((r) => r.breached && r.advice === 'rollback').map((r) => `Consider a rollback: ${r.title}${r.policy ? ` (policy: "${r.policy}")` : ''} — R starts the rollback checklist`);
+    : panel.rules.filter((r) => r.breached && r.advice === 'rollback').map((r) => `Consider a rollback (R starts it): ${r.title}${r.policy ? ` (policy: "${r.policy}")` : ''}`);
 
   const rows: ReactNode[] = [
     <Text key="head" wrap="truncate-end" bold>
       {screenLine(head)}
     </Text>,
     <Text key="conn" wrap="truncate-end" color={panel.connection.state === 'down' ? t.danger : panel.connection.state === 'up' ? t.ok : t.muted}>
-      {screenLine(`${conn} · ${panel.prometheus}`)}
+      {screenLine(conn)}
     </Text>,
     <Text key="cols" wrap="truncate-end" color={t.muted} underline>
       {header}
