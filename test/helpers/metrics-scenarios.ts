@@ -26,6 +26,7 @@
  * Latency model (shared with the service): p95 = latencyMs exactly as `histogram_quantile(0.95, …)` computes it
  * from these buckets (it interpolates linearly inside a bucket, and the model is uniform inside each bucket).
  */
+import { BUCKETS, latencySegments, type LatencySegment } from '../fixtures/latency-model.mjs';
 
 /** What the simulated app does at one instant. The service's POST /control takes the same fields. */
 export interface Settings {
@@ -67,7 +68,7 @@ export function scenarioTime(minutes: number): number {
 }
 
 /** prom-client's default histogram buckets (seconds). */
-export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+export const DEFAULT_BUCKETS: readonly number[] = BUCKETS;
 
 /** The routes of the simulated app and their share of the traffic. */
 export const ROUTES: ReadonlyArray<{ method: string; route: string; share: number }> = Object.freeze([
@@ -77,46 +78,9 @@ export const ROUTES: ReadonlyArray<{ method: string; route: string; share: numbe
 
 // ───────────────────────────── latency model ─────────────────────────────
 
-/** Observations are uniform on (lo, hi] with probability p. */
-export interface LatencySegment {
-  lo: number;
-  hi: number;
-  p: number;
-}
+export type { LatencySegment };
 
-/**
- * The latency distribution for a target p95 of `latencyMs`. MUST stay identical to latencySegments() in
- * test/fixtures/metrics-service.mjs.
- *
- * With L = latencyMs/1000 clamped to [0.005, 10] s and (lo, hi] the default bucket that holds L, u = (L−lo)/(hi−lo):
- *  - a share m = min(0.6, 0.05/(1−u)) of observations is uniform over the whole bucket (lo, hi];
- *  - 0.95 − m·u is uniform over the bucket below (prev, lo] (for the first bucket: none, m = 0.95/u);
- *  - the rest, 1 − (0.95 + m·(1−u)) ≤ 5 %, is uniform over the bucket above (hi, next] (above 10 s: (10, 20]).
- * So the CDF at L is exactly 0.95 and is linear inside L's bucket, which is what histogram_quantile assumes:
- * it returns L. E.g. 200 ms: 85 % in (50, 100] ms, 15 % in (100, 250] ms, mean 90 ms; 300 ms: 93.75 % in (100, 250],
- * 6.25 % in (250, 500], mean ≈ 187 ms. Only the 95th percentile is calibrated; others follow from the shape.
- */
-export function latencySegments(latencyMs: number): LatencySegment[] {
-  const B = DEFAULT_BUCKETS;
-  const L = Math.min(10, Math.max(B[0], (Number.isFinite(latencyMs) ? latencyMs : B[0] * 1000) / 1000));
-  let k = 0;
-  while (B[k] < L) k++;
-  const hi = B[k];
-  const lo = k > 0 ? B[k - 1] : 0;
-  const next = k + 1 < B.length ? B[k + 1] : 2 * hi;
-  const u = (L - lo) / (hi - lo);
-  const segs: LatencySegment[] = [];
-  if (k === 0) {
-    const m = 0.95 / u;
-    segs.push({ lo, hi, p: m }, { lo: hi, hi: next, p: 1 - m });
-  } else {
-    const prev = k > 1 ? B[k - 2] : 0;
-    const m = Math.min(0.6, u >= 1 ? Infinity : 0.05 / (1 - u));
-    const below = 0.95 - m * u;
-    segs.push({ lo: prev, hi: lo, p: below }, { lo, hi, p: m }, { lo: hi, hi: next, p: Math.max(0, 1 - below - m) });
-  }
-  return segs.filter((s) => s.p > 1e-12);
-}
+export { latencySegments };
 
 // ───────────────────────────── scenario spec ─────────────────────────────
 

@@ -164,7 +164,8 @@ function logTail(logFile: string, lines = 30): string {
   }
 }
 
-function freePort(): Promise<number> {
+/** A free TCP port on the loopback (the OS picks it; it is closed again before the server binds it). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();

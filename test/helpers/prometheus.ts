@@ -21,12 +21,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import axios, { type AxiosInstance } from 'axios';
 import { BASELINE, type Settings } from './metrics-scenarios.js';
+import { freePort } from './postgres.js';
 
 export type { Settings } from './metrics-scenarios.js';
 
@@ -233,18 +233,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('could not determine a free TCP port'))));
-    });
-  });
-}
 
 /** The last `lines` lines of `file`, from byte `from` on (to show only the latest run of a restarted server). */
 function logTail(file: string, lines = 25, from = 0): string {

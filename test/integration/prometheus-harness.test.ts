@@ -1,5 +1,3 @@
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import axios from 'axios';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,8 +7,6 @@ import {
   failedPaymentAt,
   gapsBetween,
   latencyCreep,
-  latencySegments,
-  type LatencySegment,
   lowTraffic,
   noTrafficBetween,
   paymentFailures,
@@ -190,14 +186,6 @@ describe.skipIf(!info.ok)(`prometheus test harness${info.skipReason}`, () => {
       // The other scenario in the same TSDB is untouched.
       expect(await promValue(mixed.url, 'resets(payments_total{instance="app-gap",result="succeeded"}[30m])', scenarioTime(30))).toBe(0);
     });
-  });
-
-  it('the service and the scenarios share one latency model', async () => {
-    const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/metrics-service.mjs');
-    const service = (await import(pathToFileURL(file).href)) as { latencySegments: (ms: number) => LatencySegment[] };
-    for (const ms of [1, 5, 7, 50, 99, 100, 101, 150, 200, 240, 250, 300, 420, 999, 1000, 4000, 10_000, 60_000]) {
-      expect(service.latencySegments(ms), `${ms} ms`).toEqual(latencySegments(ms));
-    }
   });
 
   it('every named scenario builds with promtool and answers its defining query', async () => {

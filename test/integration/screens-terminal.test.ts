@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, cockpit, tempRepo } from '../helpers/cli.js';
-import { Tmux } from '../helpers/tmux.js';
+import { columns, frameProblem, rows, Tmux } from '../helpers/tmux.js';
 
 // The full-screen cockpit (Ink) in a real terminal: `cockpit demo` in a tmux pane, driven by keys, read by capture-pane.
 
@@ -12,33 +12,6 @@ if (!tmuxOk.ok && process.env.CI === 'true') throw new Error(`CI needs a real te
 
 const TITLE = 'Demo release of the Property app';
 
-/** The rows of a capture (capture-pane ends each row with a newline, trailing blanks trimmed). */
-function rows(screen: string): string[] {
-  const lines = screen.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  return lines;
-}
-
-/** Columns a captured row takes: every glyph the cockpit draws (✔ › │ … ↵) is one column wide. */
-const columns = (line: string) => [...line].length;
-
-/**
- * What is wrong with a frame of a `width`x`height` terminal, or null: more than height-1 rows drawn (Ink 6 repaints the
- * whole terminal once a frame reaches the last row), a row wider than the terminal, or (`statusBar`) the status bar not
- * last. A frame being painted may be caught half drawn, so screens polled on the way are checked without `statusBar`.
- */
-function frameProblem(screen: string, width: number, height: number, opts: { statusBar: boolean } = { statusBar: true }): string | null {
-  const lines = rows(screen);
-  if (lines.length > height) return `${lines.length} rows captured in a ${height}-row pane`;
-  const used = lines.map((l, i) => (l.trim() ? i : -1)).filter((i) => i >= 0);
-  const last = used.at(-1);
-  if (last === undefined) return opts.statusBar ? 'the pane is empty' : null;
-  if (last > height - 2) return `row ${last + 1} of ${height} is drawn (the frame is ${height - 1} rows at most)`;
-  const wide = lines.find((l) => columns(l) > width);
-  if (wide !== undefined) return `a row is ${columns(wide)} columns wide in a ${width}-column pane: ${JSON.stringify(wide)}`;
-  if (opts.statusBar && !lines[last].includes('? help')) return `the last row is not the status bar: ${JSON.stringify(lines[last])}`;
-  return null;
-}
 
 const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cockpit, tempRepo } from '../helpers/cli.js';
 import { cleanupPrometheusHarness, pollUntil, prometheusTest, promValue, startMetricsService, startPrometheus, type MetricsService, type PromServer } from '../helpers/prometheus.js';
-import { Tmux } from '../helpers/tmux.js';
+import { frameProblem, Tmux } from '../helpers/tmux.js';
 
 // `cockpit watch` in a real terminal (tmux, 100x30) against a real Prometheus scraping a real metrics service: the
 // checklist screen with the monitor panel, a breach as the service's database CPU climbs, R → the rollback form.
@@ -17,29 +17,6 @@ const skipWhy = !tmuxOk.ok ? ` (skipped: ${tmuxOk.why})` : prom.skipReason;
 const W = 100;
 const H = 30;
 
-/** The rows of a capture (capture-pane ends each row with a newline, trailing blanks trimmed). */
-function rows(screen: string): string[] {
-  const lines = screen.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  return lines;
-}
-
-/** Columns a captured row takes: every glyph the cockpit draws (✔ ✖ ● █ ░ ▁…█ …) is one column wide. */
-const columns = (line: string) => [...line].length;
-
-/** As in screens-terminal.test.ts: at most height-1 rows, none wider than the pane, the status bar last (when settled). */
-function frameProblem(screen: string, width: number, height: number, opts: { statusBar: boolean } = { statusBar: true }): string | null {
-  const lines = rows(screen);
-  if (lines.length > height) return `${lines.length} rows captured in a ${height}-row pane`;
-  const used = lines.map((l, i) => (l.trim() ? i : -1)).filter((i) => i >= 0);
-  const last = used.at(-1);
-  if (last === undefined) return opts.statusBar ? 'the pane is empty' : null;
-  if (last > height - 2) return `row ${last + 1} of ${height} is drawn (the frame is ${height - 1} rows at most)`;
-  const wide = lines.find((l) => columns(l) > width);
-  if (wide !== undefined) return `a row is ${columns(wide)} columns wide in a ${width}-column pane: ${JSON.stringify(wide)}`;
-  if (opts.statusBar && !lines[last].includes('? help')) return `the last row is not the status bar: ${JSON.stringify(lines[last])}`;
-  return null;
-}
 
 describe.skipIf(!tmuxOk.ok || !prom.ok)(`cockpit watch in a real terminal (tmux ${W}x${H}) against a real Prometheus${skipWhy}`, () => {
   let svc: MetricsService;

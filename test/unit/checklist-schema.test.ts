@@ -92,7 +92,7 @@ describe('parseChecklist refuses, at the right place, with what was expected', (
 
   it('a step without kind: at the step, naming the missing field and the kinds', () => {
     const diags = refused(yaml('id: a', 'title: A', 'steps:', '  - id: x', '    title: X'));
-    expectOnly(diags, 'a.yaml:4:5', /step 'x': missing required field 'kind' \(one of: confirm, run, checklist, git\.branch, git\.merge, git\.tag, git\.push, git\.remote, bump, notes, freeze, migrate\)/);
+    expectOnly(diags, 'a.yaml:4:5', /step 'x': missing required field 'kind' \(one of: confirm, run, checklist, git\.branch, git\.merge, git\.tag, git\.push, git\.remote, bump, notes, freeze, migrate, watch\)/);
   });
 
   it('an unknown key in a run step: at the key, with a suggestion and the allowed keys', () => {
@@ -437,7 +437,7 @@ describe('loadBundle: includes', () => {
   it('the root file is refused on its own errors with its own name', () => {
     const r = loadBundle(source('a', oneStep('deploy-magic'), 'repo/checklists/a.yaml'), memoryResolver({}), STEP_KINDS);
     expect(r.diagnostics.map(formatDiagnostic)).toEqual([
-      "repo/checklists/a.yaml:6:11: step 'only': unknown step kind 'deploy-magic'; expected one of: confirm, run, checklist, git.branch, git.merge, git.tag, git.push, git.remote, bump, notes, freeze, migrate",
+      "repo/checklists/a.yaml:6:11: step 'only': unknown step kind 'deploy-magic'; expected one of: confirm, run, checklist, git.branch, git.merge, git.tag, git.push, git.remote, bump, notes, freeze, migrate, watch",
     ]);
   });
 });
@@ -561,7 +561,7 @@ describe('valid checklists', () => {
       describe: () => CHECKLIST_DIR,
     };
 
-    it('are the nine expected ones', () => {
+    it('are the ten expected ones', () => {
       expect(files).toEqual([
         'communication.yaml',
         'deploy-production.yaml',
@@ -572,6 +572,7 @@ describe('valid checklists', () => {
         'release.yaml',
         'rollback-code.yaml',
         'rollback-db.yaml',
+        'watch.yaml',
       ]);
     });
 
