@@ -95,6 +95,8 @@ export function prometheusClient(opts: PrometheusOptions): PrometheusClient {
         const why =
           err.code === 'ECONNREFUSED'
             ? `connection refused (${base})`
+            : err.code === 'ECONNRESET'
+              ? `connection reset (${base})`
             : err.code === 'ETIMEDOUT' || err.code === 'ECONNABORTED'
               ? `no answer within ${Math.round((opts.timeoutMs + 2000) / 1000)} s`
               : err.code === 'ENOTFOUND'

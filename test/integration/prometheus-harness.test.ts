@@ -107,7 +107,8 @@ describe.skipIf(!info.ok)(`prometheus test harness${info.skipReason}`, () => {
       await prom.stop();
       expect(prom.pid).toBeNull();
       expect(isAlive(pid!)).toBe(false);
-      await expect(axios.get(`${prom.url}/-/ready`, { proxy: false, timeout: 2_000 })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      // Refused, or reset on a kept-alive socket to the old process (Node's global agent keeps connections alive).
+      await expect(axios.get(`${prom.url}/-/ready`, { proxy: false, timeout: 2_000 })).rejects.toHaveProperty('code', expect.stringMatching(/^(ECONNREFUSED|ECONNRESET)$/));
 
       // Not waiting for the first new scrape here (~5 s: Prometheus hands targets to its scrapers every 5 s).
       await prom.start({ waitForTargets: false });
@@ -121,7 +122,7 @@ describe.skipIf(!info.ok)(`prometheus test harness${info.skipReason}`, () => {
       expect(isAlive(other.pid)).toBe(true);
       await other.stop();
       expect(isAlive(other.pid)).toBe(false);
-      await expect(axios.get(`${other.url}/control`, { proxy: false, timeout: 2_000 })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      await expect(axios.get(`${other.url}/control`, { proxy: false, timeout: 2_000 })).rejects.toHaveProperty('code', expect.stringMatching(/^(ECONNREFUSED|ECONNRESET)$/));
     });
   });
 
