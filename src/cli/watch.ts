@@ -51,9 +51,16 @@ export async function cmdWatch(g: GlobalOptions, flags: WatchFlags): Promise<num
   if (!config) {
     throw new UsageError('no Prometheus to watch: pass --prometheus http://host:9090, or set watch.prometheus.url in cockpit.config.yaml (the rules default to the policy’s alert thresholds)');
   }
-  checkDuration('--duration', flags.duration, 1000);
+  const durationMs = checkDuration('--duration', flags.duration, 1000) ?? config.durationMs;
   const intervalMs = checkDuration('--interval', flags.interval, 100);
-  if (flags.since !== undefined) checkTime('--since', flags.since);
+  if (flags.since !== undefined && flags.backtest === undefined) {
+    const since = checkTime('--since', flags.since);
+    if (since + durationMs <= Date.now()) {
+      const end = utc(since + durationMs);
+      throw new UsageError(`--since ${flags.since}: that watch would have ended at ${end}. For a past window: cockpit watch --backtest ${utc(since).replace(' ', 'T')}..${end.replace(' ', 'T')}`);
+    }
+    if (since > Date.now() + 60_000) throw new UsageError(`--since ${flags.since}: that is in the future; the deploy time is when traffic switched (default: now)`);
+  }
   if (flags.backtest !== undefined) return backtest(ws, flags.backtest, { intervalMs, json: !!flags.json });
 
   const params = [
