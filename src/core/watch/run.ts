@@ -181,7 +181,12 @@ export async function runWatch(w: WatchRun): Promise<WatchResult> {
     let breached = false;
     for (const r of tickResult.results) {
       const rule = rules.find((x) => x.id === r.rule)!;
-      const j = r.judgement;
+      let j = r.judgement;
+      // Just after the deploy a count "since the deploy" has no data yet (increase() needs two samples in its window):
+      // say so, rather than the signal's hint about a counter that may not exist.
+      if (j.verdict === 'inconclusive' && j.value === null && config.signals[rule.signal]?.usesElapsed && elapsedSec < 120) {
+        j = { ...j, reason: `no data yet, ${Math.round(elapsedSec)} s after the deploy (a count since the deploy needs two scrapes after it)` };
+      }
       events.push(
         ev(
           'watch.sample',
