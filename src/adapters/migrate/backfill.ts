@@ -8,9 +8,16 @@
  *   batchSize: 1000                          # default 1000
  *   pauseMs: 0                               # pause between batches (throttling)
  *
- * - Each batch is ONE statement, so one round trip and its own transaction: `WITH batch AS (SELECT key … WHERE
- *   key > $last AND (where) ORDER BY key LIMIT n FOR UPDATE SKIP LOCKED), updated AS (UPDATE t SET … FROM batch …),
- *   checkpoint AS (UPDATE cockpit_backfills SET last_key …, rows_done = rows_done + n …) SELECT …`. The update and
+ * - Each batch is ONE statement, so one round trip and its own transaction: `WITH batch AS (SELECT ctid, key …
+ *   WHERE key > $last AND (where) ORDER BY key LIMIT n), updated AS (UPDATE t SET … FROM batch WHERE t.ctid =
+ *   batch.ctid AND t.key = batch.key AND (where)), checkpoint AS (UPDATE cockpit_backfills SET last_key …, rows_done
+ *   = rows_done + n …) SELECT …`.
+ *   - The update finds its rows by ctid (a TID scan, not a second index lookup per row) and the key (a ctid alone is
+ *     not unique across a partitioned table's partitions). A row changed by someone else between the two is
+ *     re-checked by PostgreSQL against the ctid and `where` and left out; the next pass takes it if it still matches.
+ *   - No FOR UPDATE SKIP LOCKED: locking the rows first writes every row twice (about 10 points of throughput in
+ *     the benchmark). A row locked by the application makes the batch wait, at most lock_timeout, and the batch is
+ *     retried, as a plain UPDATE would wait. The update and
  *   its checkpoint commit together or not at all: a killed run resumes after the last committed batch, nothing is
  *   done twice, and `rows_done` counts every row exactly once. (Four round trips, BEGIN, batch, checkpoint, COMMIT,
  *   cost about a tenth of the throughput of a single UPDATE.)
@@ -209,8 +216,8 @@ export function batchSql(def: Pick<BackfillDefinition, 'table' | 'key' | 'set' |
   const limit = first ? '$1' : '$2';
   const name = first ? '$2' : '$3';
   return (
-    `WITH cockpit_batch AS (SELECT ${k} AS cockpit_key FROM ${t} WHERE ${after}(${def.where}) ORDER BY ${k} LIMIT ${limit} FOR UPDATE SKIP LOCKED), ` +
-    `cockpit_updated AS (UPDATE ${t} SET ${def.set} FROM cockpit_batch WHERE ${t}.${k} = cockpit_batch.cockpit_key ` +
+    `WITH cockpit_batch AS (SELECT ctid AS cockpit_ctid, ${k} AS cockpit_key FROM ${t} WHERE ${after}(${def.where}) ORDER BY ${k} LIMIT ${limit}), ` +
+    `cockpit_updated AS (UPDATE ${t} SET ${def.set} FROM cockpit_batch WHERE ${t}.ctid = cockpit_batch.cockpit_ctid AND ${t}.${k} = cockpit_batch.cockpit_key AND (${def.where}) ` +
     `RETURNING ${t}.${k} AS k, coalesce((${def.where}), false) AS still), ` +
     `cockpit_summary AS (SELECT count(*)::int AS n, bool_or(still) AS still, (SELECT u.k::text FROM cockpit_updated u ORDER BY u.k DESC LIMIT 1) AS last_key FROM cockpit_updated), ` +
     `cockpit_checkpoint AS (UPDATE ${BACKFILL_TABLE} SET last_key = s.last_key, rows_done = rows_done + s.n, batches = batches + 1, updated_at = now() ` +
