@@ -37,7 +37,8 @@ export const configSchema = z.strictObject({
    * The post-deploy watch: Prometheus (url, timeout, headers, auth), query vars, interval/duration/baseline/window,
    * signals and rules over the built-in ones (src/core/watch/config.ts). Resolve with `resolveWatchConfig`.
    */
-  watch: watchConfigSchema.optional(),
+  // Lazy: the watch's schemas are built only for a config that has a `watch:` section.
+  watch: z.lazy(() => watchConfigSchema()).optional(),
   /** Extra environment for every command a step runs. */
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });

@@ -19,7 +19,6 @@ import { repoFiles } from '../adapters/files.js';
 import { gitReader } from '../adapters/git.js';
 import { OutputBuffer } from './output-buffer.js';
 import { sleepingClock } from '../adapters/clock.js';
-import { openPrometheus } from './prometheus.js';
 import type { WatchConfig } from '../core/watch/config.js';
 
 /** How the session asks its operator: a prompt in a terminal, or `--yes` flags when non-interactive. */
@@ -430,7 +429,8 @@ export class SessionRunner {
         return (await this.deps.store.readEvents(this.id)).filter((e) => e.stepId === node.path);
       },
       watch: this.deps.watch,
-      prometheus: (config) => openPrometheus(config, this.deps.store),
+      // Loaded when a watch runs: axios costs start-up time every other command would pay for nothing.
+      prometheus: async (config) => (await import('./prometheus.js')).openPrometheus(config, this.deps.store),
       sleep: (ms, signal) => sleepingClock.sleep(ms, signal),
     };
   }

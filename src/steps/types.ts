@@ -62,7 +62,7 @@ export interface StepContext {
   /** The `watch:` part of cockpit.config.yaml (resolved: defaults from the policy), when it loads. */
   watch?: WatchConfig;
   /** A Prometheus client for the watch (its secrets resolved from the environment), or why there is none. */
-  prometheus(config: WatchConfig): { client: PrometheusPort & { close(): void } } | { error: string };
+  prometheus(config: WatchConfig): Promise<{ client: PrometheusPort & { close(): void } } | { error: string }>;
   /** Wait (cut short by a stop). */
   sleep(ms: number, signal: AbortSignal): Promise<void>;
 }

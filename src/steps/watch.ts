@@ -91,7 +91,7 @@ export const watchStep: StepKind = {
     } else since = firstStart?.data.since ?? ctx.clock.now();
     const prior = firstStart && firstStart.data.since === since ? history.filter((e) => e.type.startsWith('watch.') && e.seq >= firstStart.seq) : [];
 
-    const opened = ctx.prometheus(config);
+    const opened = await ctx.prometheus(config);
     if ('error' in opened) return fail(opened.error);
     try {
       const r = await runWatch({
