@@ -26,7 +26,7 @@
  * Latency model (shared with the service): p95 = latencyMs exactly as `histogram_quantile(0.95, …)` computes it
  * from these buckets (it interpolates linearly inside a bucket, and the model is uniform inside each bucket).
  */
-import { BUCKETS, latencySegments, type LatencySegment } from '../fixtures/latency-model.mjs';
+import { BASELINE_SETTINGS, BUCKETS, latencySegments, type LatencySegment } from '../fixtures/latency-model.mjs';
 
 /** What the simulated app does at one instant. The service's POST /control takes the same fields. */
 export interface Settings {
@@ -45,14 +45,7 @@ export interface Settings {
 }
 
 /** Normal pre-deploy behaviour; every scenario starts from it (and the service's default settings are the same). */
-export const BASELINE: Readonly<Settings> = Object.freeze({
-  rps: 20,
-  errorRatio: 0.002,
-  latencyMs: 200,
-  paymentsPerSec: 2,
-  paymentFailureRatio: 0,
-  dbCpuPercent: 35,
-});
+export const BASELINE: Readonly<Settings> = BASELINE_SETTINGS;
 
 /** The deploy instant T of every scenario (a fixed past instant). Do not mutate. */
 export const SCENARIO_DEPLOY = new Date('2026-01-05T12:00:00.000Z');

@@ -60,6 +60,22 @@ export class Tmux {
     throw new Error(`timed out waiting for ${what}; the screen was:\n${last}`);
   }
 
+  /**
+   * The screen once it has settled (two captures alike), starting from `first`. A capture can catch Ink half-way
+   * through repainting (tmux 3.3 drops synchronized output), so what is asserted about a whole frame is asserted on
+   * a settled one.
+   */
+  async settled(first: string): Promise<string> {
+    let s = first;
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 30));
+      const again = this.screen();
+      if (again === s) break;
+      s = again;
+    }
+    return s;
+  }
+
   waitForText(text: string, timeoutMs?: number): Promise<string> {
     return this.waitFor((s) => s.includes(text), JSON.stringify(text), timeoutMs);
   }

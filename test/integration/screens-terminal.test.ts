@@ -59,14 +59,8 @@ describe.skipIf(!tmuxOk.ok)(`the full-screen cockpit in a real terminal (tmux)${
       if (p && !problems.some((y) => y.startsWith(p))) problems.push(`${p} — while waiting for ${what}:\n${x}`);
       return pred(x);
     }, what);
-    // A capture can catch Ink half-way through repainting (tmux 3.3 drops synchronized output): the status bar is
-    // checked on the screen once it has settled (two captures alike), still showing what was waited for.
-    for (let i = 0; i < 50; i++) {
-      await new Promise((r) => setTimeout(r, 30));
-      const again = term!.screen();
-      if (again === s) break;
-      s = again;
-    }
+    // The status bar is checked on the settled screen, still showing what was waited for.
+    s = await term!.settled(s);
     expect(pred(s), `${what}, once the screen settled:\n${s}`).toBe(true);
     expect(frameProblem(s, 100, 30), s).toBeNull();
     return s;

@@ -62,12 +62,7 @@ describe.skipIf(!tmuxOk.ok || !prom.ok)(`cockpit watch in a real terminal (tmux 
       what,
       timeoutMs,
     );
-    for (let i = 0; i < 50; i++) {
-      await new Promise((r) => setTimeout(r, 30));
-      const again = term!.screen();
-      if (again === s) break;
-      s = again;
-    }
+    s = await term!.settled(s);
     expect(pred(s), `${what}, once the screen settled:\n${s}`).toBe(true);
     expect(frameProblem(s, W, H), s).toBeNull();
     return s;
