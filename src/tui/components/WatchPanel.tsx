@@ -25,6 +25,21 @@ function pad(text: string, width: number): string {
   return s + ' '.repeat(Math.max(0, width - s.length));
 }
 
+/**
+ * The sparkline's scale: the recent values' own range, but never narrower than a tenth of their size, so the noise
+ * of a flat series (35.0% ± 0.1) is drawn flat, not as full-height swings.
+ */
+function sparkScale(values: Array<number | null>): { min?: number; max?: number } {
+  const finite = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  if (!finite.length) return {};
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  const floor = 0.1 * Math.max(Math.abs(lo), Math.abs(hi));
+  if (hi - lo >= floor) return {};
+  const mid = (lo + hi) / 2;
+  return { min: mid - floor / 2, max: mid + floor / 2 };
+}
+
 /** The change against the baseline as the rule judges it: points for a rate, relative otherwise. */
 function delta(r: PanelRule): string {
   if (r.value === null || r.baseline === null) return '—';
@@ -91,7 +106,7 @@ export function WatchPanel({ panel, width, height, now, live }: WatchPanelProps)
       const unit = r.unit as Unit;
       const glyph = r.breached ? '✖' : r.verdict ? VERDICT_GLYPH[r.verdict] : '·';
       const word = r.breached ? 'BREACHED' : r.verdict ? VERDICT_WORD[r.verdict] : 'waiting';
-      const spark = sparkW ? pad(sparkline(r.history, sparkW), sparkW) + ' ' : '';
+      const spark = sparkW ? pad(sparkline(r.history, sparkW, sparkScale(r.history.slice(-sparkW))), sparkW) + ' ' : '';
       const line = `${glyph} ${pad(r.title, nameW)} ${pad(formatValue(r.value, unit), numW)} ${pad(formatValue(r.baseline, unit), numW)} ${pad(delta(r), numW)} ${pad(r.threshold, thrW)} ${spark}${word}`;
       return (
         <Text key={r.id} wrap="truncate-end" color={verdictColor(t, r.verdict, r.breached)} bold={r.breached}>

@@ -2,7 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { render } from 'ink-testing-library';
+import { SqliteAuditStore } from '../../src/audit/sqlite.js';
+import { Workspace } from '../../src/cli/setup.js';
+import { workspaceServices } from '../../src/cli/tui.js';
+import { App } from '../../src/tui/App.js';
+import { noColorTheme } from '../../src/tui/theme.js';
 import { cockpit, cockpitAsync, jsonLines, tempRepo } from '../helpers/cli.js';
+import { press, waitFor } from '../helpers/ink.js';
 import { cleanupPrometheusHarness, pollUntil, prometheusTest, promValue, startMetricsService, startPrometheus, type MetricsService, type PromServer } from '../helpers/prometheus.js';
 
 // The post-deploy watch, live: `cockpit watch --headless` (a real child process) against a real Prometheus scraping
@@ -180,6 +187,23 @@ describe.skipIf(!info.ok)(`cockpit watch, live against a real Prometheus${info.s
     const verify = cockpit(['--repo', repo.dir, 'audit', 'verify']);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     expect(verify.stdout).toContain('audit log intact');
+
+    // Whoever replays it later sees the monitor panel as it was, from the audit log alone.
+    const store = new SqliteAuditStore(`${repo.dir}/.cockpit/audit.db`);
+    try {
+      const events = await store.readEvents(started.sessionId);
+      const app = render(<App services={workspaceServices(new Workspace({ repo: repo.dir }), () => undefined)} initial={{ name: 'replay', sessionId: started.sessionId, events }} theme={noColorTheme} onExit={() => undefined} />);
+      try {
+        await press(app, 'G');
+        const f = await waitFor(app, /Watch since .* · PASS: the 6(\.0)?s watch is over/);
+        expect(f).toMatch(/Database CPU over 80%\s+\d+(\.\d+)?%\s+/);
+        expect(f).toMatch(/REPLAY/);
+      } finally {
+        app.unmount();
+      }
+    } finally {
+      await store.close();
+    }
   });
 
   it('payment failures at 5%: exit 1 at the first breach, long before --duration 60s; the advice is a rollback, in the policy’s words', { timeout: 45_000 }, async () => {
