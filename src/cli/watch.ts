@@ -124,6 +124,8 @@ async function backtest(ws: Workspace, range: string, o: { intervalMs?: number; 
         const rule = rules.get(String(d.rule));
         return out(`  baseline ${rule?.title ?? d.rule}: ${d.value === null ? `none (${d.error ?? 'no data before the start'})` : formatValue(Number(d.value), rule?.unit ?? 'count')}\n`);
       }
+      case 'watch.preflight':
+        return (d.warnings as string[]).forEach((w) => out(`  ⚠ check: ${w}\n`));
       case 'watch.breach':
         transitions++;
         return out(`${at(d.t)}  ✖ ALERT ${d.reason}${d.advice === 'rollback' ? ' — the policy advises a rollback' : ''}\n`);

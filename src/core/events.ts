@@ -90,6 +90,8 @@ export interface EventDataMap {
     /** Started again after an interruption: the same hour continues. */
     resumed?: boolean;
   };
+  /** What the watch found wrong before its first sample (a job label no target has, a counter that does not exist). */
+  'watch.preflight': { warnings: string[] };
   'watch.baseline': { rule: string; query: string; evalTime: number; raw: string | null; value: number | null; error?: string };
   'watch.sample': {
     rule: string;

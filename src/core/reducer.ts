@@ -181,6 +181,7 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
       return { ...state, ...base, status: d.outcome, outcome: d.outcome, endedAt: event.time, current: null, pause: undefined };
     }
     case 'watch.started':
+    case 'watch.preflight':
     case 'watch.baseline':
     case 'watch.sample':
     case 'watch.breach':

@@ -119,6 +119,11 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
 `);
         break;
       }
+      case 'watch.preflight': {
+        const d = (e as StoredEvent<'watch.preflight'>).data;
+        for (const w of d.warnings) write(`${pad}  ${c('yellow', `⚠ check: ${w}`)}\n`);
+        break;
+      }
       case 'watch.sample': {
         const d = (e as StoredEvent<'watch.sample'>).data;
         const panel = state.watch;

@@ -155,20 +155,19 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
   });
 
   /** A repo whose cockpit.config.yaml points the built-in queries at the scenario's jobs. */
-  function repoFor(name: string): string {
+  function repoFor(name: string, dbJob = `db-${name}`): string {
     const repo = tempRepo();
     repos.push(repo);
-    // watch.prometheus.url names a dead port: --prometheus must replace it. (The schema requires watch.prometheus in the
-    // file even though --prometheus would stand in for it.)
-    repo.write('cockpit.config.yaml', `watch:\n  prometheus: { url: "http://127.0.0.1:9" }\n  vars: { job: app-${name}, dbJob: db-${name} }\n`);
+    // watch.prometheus.url names a dead port: --prometheus must replace it.
+    repo.write('cockpit.config.yaml', `watch:\n  prometheus: { url: "http://127.0.0.1:9" }\n  vars: { job: app-${name}, dbJob: ${dbJob} }\n`);
     return repo.dir;
   }
 
   /** `cockpit watch --backtest T..T+60m --interval 1m --json` over scenario `name`, as a user runs it. */
-  function backtest(name: string, o: { interval?: string; toMinute?: number } = {}): Backtest {
+  function backtest(name: string, o: { interval?: string; toMinute?: number; dbJob?: string } = {}): Backtest {
     const r = cockpit([
       '--repo',
-      repoFor(name),
+      repoFor(name, o.dbJob),
       'watch',
       '--prometheus',
       prom.url,
@@ -192,6 +191,7 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
 
   it('steady: nothing breaches, every rule passes, the watch passes (exit 0)', () => {
     const run = backtest('steady');
+    expect(run.events.filter((e) => e.type === 'watch.preflight'), 'the pre-flight finds nothing wrong').toEqual([]);
     expect(run.breaches, 'no alert on a healthy service').toEqual([]);
     expect(run.events.filter((e) => e.type === 'watch.recovery')).toEqual([]);
     for (const rule of ALL_RULES) {
@@ -206,6 +206,15 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
     expect(run.finished.verdict, run.finished.text).toBe('pass');
     expect(run.finished.text).toMatch(/^PASS: 61 samples per rule/);
     expect(run.code, run.stderr).toBe(0);
+  });
+
+  it('a job label with no series is said at the start (pre-flight), and its rules say no data, never pass', () => {
+    const run = backtest('steady', { dbJob: 'db-typo' });
+    const pre = run.events.find((e) => e.type === 'watch.preflight');
+    expect(pre?.warnings).toEqual([expect.stringMatching(/^no series with job="db-typo" in this Prometheus: the rules using \$dbJob will have no data \(set watch\.vars\.dbJob\)$/)]);
+    expectVerdicts(run, 'db_cpu_high', 0, 60, 'inconclusive', 'a wrong label is never a pass');
+    expect(run.finished.verdict).toBe('inconclusive');
+    expect(run.code).toBe(1);
   });
 
   it('errorSpikeAt(20): error_rate_increase breaches once the 5m rate is over baseline + 1 point twice in a row; nothing else breaches', () => {

@@ -25,7 +25,7 @@ export interface PanelRule extends WatchRuleInfo {
 
 export interface PanelLogLine {
   t: number;
-  kind: 'breach' | 'recovery' | 'down' | 'up';
+  kind: 'breach' | 'recovery' | 'down' | 'up' | 'warning';
   rule?: string;
   text: string;
   advice?: 'alert' | 'rollback';
@@ -86,6 +86,13 @@ export function foldWatch(panel: WatchPanel | undefined, event: AuditEvent): Wat
         samples: old?.samples ?? 0,
         breaches: old?.breaches ?? 0,
       };
+    }
+    case 'watch.preflight': {
+      if (!panel) return panel;
+      const d = (event as AuditEvent<'watch.preflight'>).data;
+      let log = panel.log;
+      for (const w of d.warnings) log = pushBounded(log, { t: event.time, kind: 'warning', text: w }, PANEL_LOG);
+      return { ...panel, log };
     }
     case 'watch.baseline': {
       if (!panel) return panel;

@@ -9,7 +9,7 @@
  * the baselines are reused and the rules' states rebuilt from the recorded verdicts.
  */
 import type { AuditEvent, EventType, NewEvent, WatchRuleInfo } from '../events.js';
-import { describeCheck, queriesFor, type WatchConfig, type WatchRule, type WatchSignal } from './config.js';
+import { describeCheck, queriesFor, resolveQuery, type WatchConfig, type WatchRule, type WatchSignal } from './config.js';
 import { advice, evaluateTick, initialRuleState, parseSampleValue, stepRule, summarize, type RuleState, type SignalReading } from './evaluate.js';
 
 /** What an instant query gave (src/adapters/prometheus.ts implements the port). */
@@ -82,6 +82,38 @@ function readingOf(o: QueryOutcome): { value: number | null; raw?: string; error
   return { value: parseSampleValue(o.raw), ...(o.raw !== undefined ? { raw: o.raw } : {}), ...(o.warnings.length ? { warnings: o.warnings } : {}) };
 }
 
+/**
+ * Checks worth making before the first sample (the watch's users' most common trouble is a query that matches
+ * nothing): every `vars` value used as a job label has series in Prometheus, and a signal
+ * counted since the deploy has its series already (a counter that appears with its first failure hides that failure
+ * from increase()). Unanswered checks are left to the samples, which report the connection.
+ */
+export async function preflight(config: WatchConfig, rules: WatchRule[], query: (q: string) => Promise<QueryOutcome>): Promise<string[]> {
+  const used = new Set(rules.map((r) => r.signal));
+  const templates = [...used].flatMap((name) => [config.signals[name]?.query ?? '', config.signals[name]?.traffic ?? '']);
+  const jobVars = Object.entries(config.vars).filter(([name]) => templates.some((t) => new RegExp(`job\\s*=~?\\s*"\\$\\{?${name}\\b`).test(t)));
+  const checks: Array<Promise<string | null>> = jobVars.map(async ([name, value]) => {
+    // Any series with that job (not only `up`: backfilled or remote-written data has no scrape of its own).
+    const r = await query(`count({job=${JSON.stringify(value)}})`);
+    return r.ok && r.series === 0 ? `no series with job="${value}" in this Prometheus: the rules using $${name} will have no data (set watch.vars.${name})` : null;
+  });
+  for (const name of used) {
+    const s = config.signals[name];
+    if (!s?.usesElapsed) continue;
+    // The series the count is over: the query with its range function's window taken off, e.g. payments_total{…}.
+    const m = /\b(?:increase|rate)\(\s*([a-zA-Z_:][\w:]*\{[^}]*\})\s*\[/.exec(s.query);
+    if (!m) continue;
+    const resolved = resolveQuery(m[1], config.vars);
+    if (!resolved.ok) continue;
+    checks.push(
+      query(`count(${resolved.query})`).then((r) =>
+        r.ok && r.series === 0 ? `${s.title}: no ${resolved.query} series yet, so the first one would not be counted (initialise the counter at 0 in the application)` : null,
+      ),
+    );
+  }
+  return (await Promise.all(checks)).filter((w): w is string => w !== null);
+}
+
 export async function runWatch(w: WatchRun): Promise<WatchResult> {
   const { config, client, clock } = w;
   const until = w.since + w.durationMs;
@@ -118,6 +150,12 @@ export async function runWatch(w: WatchRun): Promise<WatchResult> {
 
   let connection: 'unknown' | 'up' | 'down' = 'unknown';
   const q = (query: string, t: number) => client.query(query, t / 1000, w.signal);
+
+  // Pre-flight, once per watch: what would make whole rules say "no data" for the hour, said at the start instead.
+  if (!resumed) {
+    const warnings = await preflight(config, rules, (query) => q(query, clock.now()));
+    if (warnings.length) await w.record([ev('watch.preflight', { warnings })]);
+  }
 
   /**
    * Baselines not known yet: measured at the deploy time over the baseline window. Asked again next tick only when

@@ -4,7 +4,7 @@ import { formatDuration } from '../../core/duration.js';
 import type { WatchVerdict } from '../../core/events.js';
 import type { Unit } from '../../core/watch/config.js';
 import { formatDelta, formatValue, sparkline } from '../../core/watch/format.js';
-import type { PanelRule, WatchPanel as Panel } from '../../core/watch/panel.js';
+import type { PanelLogLine, PanelRule, WatchPanel as Panel } from '../../core/watch/panel.js';
 import { screenLine } from '../text.js';
 import { useTheme, type Theme } from '../theme.js';
 
@@ -17,6 +17,8 @@ function verdictColor(t: Theme, v: WatchVerdict | null, breached: boolean): stri
   if (v === 'inconclusive' || v === 'error') return t.warn;
   return t.muted;
 }
+
+const LOG_MARK: Record<PanelLogLine['kind'], string> = { breach: '✖ ALERT', recovery: '✔ recovered', down: '⚠', up: '●', warning: '⚠ check:' };
 
 const utcTime = (ms: number) => new Date(ms).toISOString().slice(11, 19) + 'Z';
 
@@ -130,8 +132,8 @@ export function WatchPanel({ panel, width, height, now, live }: WatchPanelProps)
     );
     for (const [i, l] of (logRoom > 0 ? panel.log.slice(-logRoom) : []).entries()) {
       rows.push(
-        <Text key={`l${i}`} wrap="truncate-end" color={l.kind === 'breach' || l.kind === 'down' ? t.danger : t.ok}>
-          {screenLine(`${utcTime(l.t)} ${l.kind === 'breach' ? '✖ ALERT' : l.kind === 'recovery' ? '✔ recovered' : l.kind === 'down' ? '⚠' : '●'} ${l.text}${l.advice === 'rollback' ? ' — consider a rollback' : ''}`)}
+        <Text key={`l${i}`} wrap="truncate-end" color={l.kind === 'breach' || l.kind === 'down' ? t.danger : l.kind === 'warning' ? t.warn : t.ok}>
+          {screenLine(`${utcTime(l.t)} ${LOG_MARK[l.kind]} ${l.text}${l.advice === 'rollback' ? ' — consider a rollback' : ''}`)}
         </Text>,
       );
     }
