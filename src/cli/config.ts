@@ -1,10 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
-import { makeLocator } from '../core/checklist/load.js';
 import { z } from 'zod';
 import { scheduleSchema } from '../core/release/schedule.js';
 import { versionFileSpecSchema } from '../core/release/version-files.js';
-import { formatDiagnostic } from '../core/checklist/types.js';
+import { parseYamlInput } from '../core/yaml-input.js';
 import { watchConfigSchema } from '../core/watch/config.js';
 
 
@@ -52,23 +50,7 @@ export function loadConfig(file: string, explicit: boolean): CockpitConfig {
     if (explicit) throw new ConfigError(`config file ${file} does not exist`);
     return {};
   }
-  const text = readFileSync(file, 'utf8');
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
-  if (doc.errors.length) {
-    const e = doc.errors[0];
-    const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
-    throw new ConfigError(formatDiagnostic({ file, line: pos.line, column: pos.col, message: `invalid YAML: ${e.message.split('\n')[0]}` }));
-  }
-  const data = doc.toJS() ?? {};
-  const r = configSchema.safeParse(data);
-  if (r.success) return r.data;
-  const locate = makeLocator(doc, lc);
-  const lines = r.error.issues.map((issue) => {
-    const unknownKey = issue.code === 'unrecognized_keys';
-    const path = unknownKey ? [...issue.path, issue.keys[0]] : issue.path;
-    const pos = locate(path as Array<string | number>, unknownKey ? 'key' : 'value');
-    return formatDiagnostic({ file, ...pos, message: `${path.join('.') || 'config'}: ${issue.message}` });
-  });
-  throw new ConfigError(lines.join('\n'));
+  const r = parseYamlInput(file, readFileSync(file, 'utf8'), configSchema, 'config');
+  if (!r.ok) throw new ConfigError(r.message);
+  return r.data;
 }

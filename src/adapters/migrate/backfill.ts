@@ -36,10 +36,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { makeLocator } from '../../core/checklist/load.js';
-import { formatDiagnostic } from '../../core/checklist/types.js';
+import { parseYamlInput } from '../../core/yaml-input.js';
 import { currentIdentity } from '../identity.js';
 
 export const BACKFILL_TABLE = 'cockpit_backfills';
@@ -75,25 +73,9 @@ export class BackfillDefinitionError extends BackfillError {}
 
 /** Parse and validate a definition's text. */
 export function parseBackfill(name: string, file: string, text: string): BackfillDefinition {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
-  if (doc.errors.length) {
-    const e = doc.errors[0];
-    const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
-    throw new BackfillDefinitionError(formatDiagnostic({ file, line: pos.line, column: pos.col, message: `invalid YAML: ${e.message.split('\n')[0]}` }));
-  }
-  const data: unknown = doc.toJS() ?? {};
-  const r = backfillSchema.safeParse(data);
-  if (r.success) return { ...r.data, name, file };
-  const locate = makeLocator(doc, lc);
-  const lines = r.error.issues.map((issue) => {
-    const unknownKey = issue.code === 'unrecognized_keys';
-    const p = (unknownKey ? [...issue.path, issue.keys[0]] : issue.path) as Array<string | number>;
-    const pos = locate(p, unknownKey ? 'key' : 'value');
-    const missing = issue.code === 'invalid_type' && issue.input === undefined;
-    return formatDiagnostic({ file, ...pos, message: `${p.join('.') || 'backfill'}: ${missing ? 'required' : issue.message}` });
-  });
-  throw new BackfillDefinitionError(lines.join('\n'));
+  const r = parseYamlInput(file, text, backfillSchema, 'backfill');
+  if (!r.ok) throw new BackfillDefinitionError(r.message);
+  return { ...r.data, name, file };
 }
 
 /** `<dir>/<name>.yaml` (or .yml), read and validated. `dir` is the backfills folder (migrations/backfills). */
