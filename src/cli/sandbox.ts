@@ -254,6 +254,16 @@ echo "backend/setup.py       \${backend:-none found}"
 exit 0
 `;
 
+/** backend/property/listings.py's search once price filters are added (a later commit refactors it). */
+const SEARCH_BY_PRICE = `def search(listings, city=None, min_price=None, max_price=None):
+    found = [l for l in listings if city is None or l.city == city]
+    if min_price is not None:
+        found = [l for l in found if l.price_per_night >= min_price]
+    if max_price is not None:
+        found = [l for l in found if l.price_per_night <= max_price]
+    return found
+`;
+
 const HISTORY: CommitSpec[] = [
   {
     author: ANA,
@@ -376,14 +386,7 @@ def refund(gateway, payment, amount_cents):
       t.edit(
         'backend/property/listings.py',
         'def search(listings, city=None):\n    return [l for l in listings if city is None or l.city == city]\n',
-        `def search(listings, city=None, min_price=None, max_price=None):
-    found = [l for l in listings if city is None or l.city == city]
-    if min_price is not None:
-        found = [l for l in found if l.price_per_night >= min_price]
-    if max_price is not None:
-        found = [l for l in found if l.price_per_night <= max_price]
-    return found
-`,
+        SEARCH_BY_PRICE,
       );
     },
   },
@@ -483,14 +486,7 @@ export function debounce(fn, ms = 250) {
     change(t) {
       t.edit(
         'backend/property/listings.py',
-        `def search(listings, city=None, min_price=None, max_price=None):
-    found = [l for l in listings if city is None or l.city == city]
-    if min_price is not None:
-        found = [l for l in found if l.price_per_night >= min_price]
-    if max_price is not None:
-        found = [l for l in found if l.price_per_night <= max_price]
-    return found
-`,
+        SEARCH_BY_PRICE,
         `def _matches(listing, city=None, min_price=None, max_price=None):
     return (
         (city is None or listing.city == city)
