@@ -8,7 +8,7 @@ import { redactedParams } from '../core/sanitize.js';
 export type SessionListRow = SessionEntry;
 
 /** What a session is doing now, from its last event and its lock (the locks read once for the whole list). */
-async function sessionStatus(store: AuditStore, s: SessionRow, locks: LockRow[], host: string): Promise<string> {
+export async function sessionStatus(store: AuditStore, s: SessionRow, locks: LockRow[], host: string): Promise<string> {
   if (s.outcome) return s.outcome;
   const [last] = await store.readEvents(s.id, s.lastSeq);
   if (last?.type === 'session.paused') {

@@ -76,16 +76,24 @@ export async function cmdWatch(g: GlobalOptions, flags: WatchFlags): Promise<num
   // failed, on a breach or for want of data, is not continued behind the operator's back: `cockpit resume` retries it.)
   if (!flags.new && !flags.since) {
     const store = await ws.openStore();
-    const { sessionRows } = await import('./sessions.js');
+    const { sessionStatus } = await import('./sessions.js');
     const { currentIdentity } = await import('../adapters/identity.js');
-    const rows = await sessionRows(store, 50, currentIdentity().host);
-    const sessions = await store.listSessions(50);
-    const open = rows.find((r) => {
-      if (r.checklist !== 'watch' || !/^(stopped|crashed)/.test(r.status)) return false;
-      const own = sessions.find((x) => x.id === r.id)?.params.duration;
+    // Only unfinished watches whose own hour is not over are looked at (each status reads the session's last event).
+    const candidates = (await store.listSessions(50)).filter((s) => {
+      if (s.checklistId !== 'watch' || s.outcome) return false;
+      const own = s.params.duration;
       const hour = (typeof own === 'string' && own ? parseDuration(own) : null) ?? config.durationMs;
-      return r.startedAt + hour > Date.now();
+      return s.startedAt + hour > Date.now();
     });
+    const locks = candidates.length ? await store.listLocks() : [];
+    let open: { id: string; startedAt: number; status: string } | undefined;
+    for (const s of candidates) {
+      const status = await sessionStatus(store, s, locks, currentIdentity().host);
+      if (/^(stopped|crashed)/.test(status)) {
+        open = { id: s.id, startedAt: s.startedAt, status };
+        break;
+      }
+    }
     if (open) {
       process.stderr.write(`continuing the watch started ${utc(open.startedAt)} (session ${open.id}, ${open.status}): its hour is not over. --new starts another\n`);
       // The session keeps the parameters it started with (a resume takes only secret ones): not the flags' again.
