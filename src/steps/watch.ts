@@ -5,7 +5,7 @@ import type { AuditEvent } from '../core/events.js';
 import { interpolate } from '../core/params.js';
 import { runWatch } from '../core/watch/run.js';
 import { checkTemplates, fail } from './git-common.js';
-import type { StepContext, StepKind } from './types.js';
+import type { StepKind } from './types.js';
 
 interface WatchSpec {
   /** The deploy time: ISO-8601 or unix seconds (a template); default: when this step first started. */
@@ -28,14 +28,14 @@ export function parseTime(text: string): number | null {
   return Number.isFinite(ms) ? ms : null;
 }
 
-function settings(ctx: StepContext | null, spec: WatchSpec, params: Record<string, ParamValue>, fallback: { durationMs: number; intervalMs: number }) {
+function settings(spec: WatchSpec, params: Record<string, ParamValue>, fallback: { durationMs: number; intervalMs: number }) {
   const text = (v: unknown) => (typeof v === 'string' ? interpolate(v, params).trim() : v === undefined ? '' : String(v));
   const durationText = text(spec.duration);
   const intervalText = text(spec.interval);
   const durationMs = durationText ? parseDuration(durationText) : fallback.durationMs;
   const intervalMs = intervalText ? parseDuration(intervalText) : fallback.intervalMs;
   const stop = text(spec.stopOnBreach);
-  return { sinceText: text(spec.since), durationText, intervalText, durationMs, intervalMs, stopOnBreach: stop === 'true' || stop === 'yes' || stop === '1', ctx };
+  return { sinceText: text(spec.since), durationText, intervalText, durationMs, intervalMs, stopOnBreach: stop === 'true' || stop === 'yes' || stop === '1' };
 }
 
 /**
@@ -65,7 +65,7 @@ export const watchStep: StepKind = {
     return problems;
   },
   describe(node, params) {
-    const s = settings(null, node.spec as WatchSpec, params, { durationMs: 0, intervalMs: 0 });
+    const s = settings(node.spec as WatchSpec, params, { durationMs: 0, intervalMs: 0 });
     return (
       `watch Prometheus (watch: in cockpit.config.yaml) for ${s.durationText || 'the configured duration (default 1h)'} ` +
       `from ${s.sinceText || 'when this step starts'}, every ${s.intervalText || 'configured interval (default 15s)'}: ` +
@@ -76,7 +76,7 @@ export const watchStep: StepKind = {
     const config = ctx.watch;
     if (!config) return fail('no watch configured: add watch.prometheus.url to cockpit.config.yaml (the rules default to the policy’s alert thresholds)');
     const spec = ctx.node.spec as WatchSpec;
-    const s = settings(ctx, spec, ctx.params, { durationMs: config.durationMs, intervalMs: config.intervalMs });
+    const s = settings(spec, ctx.params, { durationMs: config.durationMs, intervalMs: config.intervalMs });
     if (s.durationMs === null || s.durationMs <= 0) return fail(`duration '${s.durationText}' is not a duration (e.g. 1h)`);
     if (s.intervalMs === null || s.intervalMs < 100) return fail(`interval '${s.intervalText}' is not a duration of at least 100ms (e.g. 15s)`);
 
