@@ -11,7 +11,7 @@
 import { currentIdentity } from '../adapters/identity.js';
 import { bundleSha } from '../core/checklist/bundle.js';
 import type { AuditStore } from '../audit/store.js';
-import { COMMAND_LINE_ORIGIN, type EventType, type NewEvent, type Outcome, type PlanNode } from '../core/events.js';
+import { COMMAND_LINE_ORIGIN, type NewEvent, type Outcome, type PlanNode } from '../core/events.js';
 import { makeRedactor, sanitizeText, sanitizeValue } from '../core/sanitize.js';
 import { newSessionId } from '../engine/session.js';
 import { cockpitVersion } from '../version.js';
@@ -23,11 +23,6 @@ const FLUSH_MS = 250;
 /** A terminal's redrawn progress line (`\r\x1b[K…`) is recorded at most this often. */
 const REDRAW_RECORD_MS = 5_000;
 
-export interface CommandRecorder {
-  readonly sessionId: string | null;
-  note(text: string): void;
-  event<T extends EventType>(type: T, data: NewEvent<T>['data']): void;
-}
 
 export interface CommandSpec {
   /** `migrate upgrade`: the checklist id becomes `cockpit-migrate-upgrade`. */
@@ -40,11 +35,9 @@ export interface CommandSpec {
   notes?: string[];
 }
 
-const noop: CommandRecorder = { sessionId: null, note() {}, event() {} };
-
 /** Run `body` with what it prints (stdout and stderr) recorded as one session; its exit code decides the outcome. */
-export async function recordedCommand(ws: Workspace, spec: CommandSpec, body: (rec: CommandRecorder) => Promise<number>): Promise<number> {
-  if (process.env.COCKPIT_SESSION) return body(noop);
+export async function recordedCommand(ws: Workspace, spec: CommandSpec, body: () => Promise<number>): Promise<number> {
+  if (process.env.COCKPIT_SESSION) return body();
   const store = await ws.openStore();
   store.addSecrets((spec.secrets ?? []).filter((s) => s.length > 0));
   const who = currentIdentity();
@@ -103,7 +96,7 @@ export async function recordedCommand(ws: Workspace, spec: CommandSpec, body: (r
   const started = Date.now();
   let code: number;
   try {
-    code = await body(rec);
+    code = await body();
   } catch (e) {
     restore();
     const message = e instanceof Error ? e.message : String(e);
@@ -117,7 +110,7 @@ export async function recordedCommand(ws: Workspace, spec: CommandSpec, body: (r
   return code;
 }
 
-class Recorder implements CommandRecorder {
+class Recorder {
   private queue: NewEvent[] = [];
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
@@ -126,7 +119,7 @@ class Recorder implements CommandRecorder {
 
   constructor(
     private readonly store: AuditStore,
-    readonly sessionId: string,
+    private readonly sessionId: string,
     private readonly actor: string,
     private readonly begin: () => Promise<unknown>,
   ) {}
@@ -140,10 +133,6 @@ class Recorder implements CommandRecorder {
 
   note(text: string): void {
     this.push({ type: 'note.added', stepId: STEP, data: { text } });
-  }
-
-  event<T extends EventType>(type: T, data: NewEvent<T>['data']): void {
-    this.push({ type, stepId: STEP, data } as NewEvent);
   }
 
   private flush(): Promise<unknown> {
@@ -262,5 +251,5 @@ export async function recordedMigrate(
   if (Array.isArray(flags.acceptChecksum) && flags.acceptChecksum.length) notes.push(`edited applied migration(s) accepted (--accept-checksum): ${flags.acceptChecksum.join(', ')}`);
   if (flags.allowOutOfOrder) notes.push('pending migrations older than the newest applied one allowed (--allow-out-of-order)');
   const url = flags.databaseUrl ?? ws.config.database?.url ?? process.env.DATABASE_URL;
-  return recordedCommand(ws, { command, params: { ...(extra.args ?? {}), ...flagParams(flags) }, secrets: urlPasswords(url), notes }, () => run());
+  return recordedCommand(ws, { command, params: { ...(extra.args ?? {}), ...flagParams(flags) }, secrets: urlPasswords(url), notes }, run);
 }
