@@ -625,22 +625,15 @@ export class MigrationRunner {
     done: Done[],
   ): Promise<Failure | null> {
     for (const m of list) {
-      const r = await this.apply(c, m, direction, operator, executed, emit, revert);
+      const r = await this.apply({ c, m, direction, operator, executed, emit, revert });
       if ('failure' in r) return r.failure;
       done.push(r.done);
     }
     return null;
   }
 
-  private async apply(
-    c: pg.Client,
-    m: Migration,
-    direction: Direction,
-    operator: string,
-    executed: string[],
-    emit: (e: MigrateEvent) => void,
-    revert: boolean,
-  ): Promise<{ done: Done } | { failure: Failure }> {
+  private async apply(a: Applying): Promise<{ done: Done } | { failure: Failure }> {
+    const { m, direction, emit, revert } = a;
     if (direction === 'down' && !m.hasDown) {
       const failure: Failure = { id: m.id, name: m.name, file: m.file, direction, statement: 0, of: 0, line: 0, error: noDownReason(m), recorded: false };
       emit({ type: 'migration.failed', revert, ...failure });
@@ -654,7 +647,7 @@ export class MigrationRunner {
       // behind it: the whole migration is rolled back and tried again after a pause, a few times (GitLab's
       // with_lock_retries), before it counts as failed.
       for (let attempt = 1; ; attempt++) {
-        const r = await this.applyInTransaction(c, m, direction, operator, executed, emit, revert, t0);
+        const r = await this.applyInTransaction(a, t0);
         if (!('retry' in r)) return r;
         if (attempt > (this.opts.lockRetries ?? 3)) {
           emit({ type: 'migration.failed', revert, ...r.retry });
@@ -665,7 +658,7 @@ export class MigrationRunner {
         await new Promise((res) => setTimeout(res, waitMs));
       }
     }
-    return this.applyWithoutTransaction(c, m, direction, operator, executed, emit, revert, t0);
+    return this.applyWithoutTransaction(a, t0);
   }
 
   /**
@@ -693,16 +686,8 @@ export class MigrationRunner {
     return { ...base, line: m.module?.locate(e instanceof Error ? e.stack : undefined) ?? 0, error: `${fn}() failed: ${codeErrorText(e)}` };
   }
 
-  private async applyInTransaction(
-    c: pg.Client,
-    m: Migration,
-    direction: Direction,
-    operator: string,
-    executed: string[],
-    emit: (e: MigrateEvent) => void,
-    revert: boolean,
-    t0: number,
-  ): Promise<{ done: Done } | { failure: Failure } | { retry: Failure }> {
+  private async applyInTransaction(a: Applying, t0: number): Promise<{ done: Done } | { failure: Failure } | { retry: Failure }> {
+    const { c, m, direction, operator, executed, emit, revert } = a;
     const send = new Sender(c, executed);
     let failure: Failure | null = null;
     try {
@@ -732,16 +717,8 @@ export class MigrationRunner {
     }
   }
 
-  private async applyWithoutTransaction(
-    c: pg.Client,
-    m: Migration,
-    direction: Direction,
-    operator: string,
-    executed: string[],
-    emit: (e: MigrateEvent) => void,
-    revert: boolean,
-    t0: number,
-  ): Promise<{ done: Done } | { failure: Failure }> {
+  private async applyWithoutTransaction(a: Applying, t0: number): Promise<{ done: Done } | { failure: Failure }> {
+    const { c, m, direction, operator, executed, emit, revert } = a;
     // no transaction: statement by statement; before a CREATE INDEX CONCURRENTLY, an INVALID leftover is dropped
     const send = new Sender(c, executed, async (s) => {
       const idx = direction === 'up' ? concurrentIndexTarget(s.text) : null;
@@ -794,6 +771,18 @@ export class MigrationRunner {
 }
 
 // ───────────────────────────── helpers ─────────────────────────────
+
+/** One migration being applied or reverted, on the run's connection, with what it sends recorded in `executed`. */
+interface Applying {
+  c: pg.Client;
+  m: Migration;
+  direction: Direction;
+  operator: string;
+  executed: string[];
+  emit: (e: MigrateEvent) => void;
+  /** Reverting what this run applied (revert-run). */
+  revert: boolean;
+}
 
 async function run(c: pg.Client, executed: string[], step: Step): Promise<void> {
   executed.push(step.values ? inlineParams(step.text, step.values) : step.text);
