@@ -17,7 +17,8 @@
  */
 
 /** A value `sql`/`query` can take for `$1`, `$2`…. */
-export type SqlValue = string | number | bigint | boolean | Date | Buffer | null | undefined | readonly SqlValue[] | { readonly [key: string]: unknown };
+export type SqlValue =
+  string | number | bigint | boolean | Date | Buffer | null | undefined | readonly SqlValue[] | { readonly [key: string]: unknown };
 
 /** A row `query` returns: column name → value, as the `pg` driver gives it. */
 export type Row = Record<string, unknown>;

@@ -286,7 +286,10 @@ function machine(): string[] {
   return [
     `machine : ${cpus.length} CPU(s), ${cpus[0]?.model.trim() ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM`,
     `runtime : node ${process.version} (${process.platform}/${process.arch}), SQLite ${sqliteVersion}`,
-    `load avg: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1/5/15 min; other work on the machine skews the figures)`,
+    `load avg: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (1/5/15 min; other work on the machine skews the figures)`,
     `tmpdir  : ${os.tmpdir()}`,
   ];
 }
@@ -311,12 +314,18 @@ async function main(): Promise<void> {
     process.stdout.write('done\n\n');
 
     console.log('single append (1 event per transaction, durable)     p50 ms    p99 ms    max ms   mean ms');
-    console.log(`  SqliteAuditStore.append                        ${ms(sStore.p50)} ${ms(sStore.p99)} ${ms(sStore.max)} ${ms(sStore.mean)}`);
+    console.log(
+      `  SqliteAuditStore.append                        ${ms(sStore.p50)} ${ms(sStore.p99)} ${ms(sStore.max)} ${ms(sStore.mean)}`,
+    );
     console.log(`  raw better-sqlite3 INSERT (autocommit)         ${ms(sRaw.p50)} ${ms(sRaw.p99)} ${ms(sRaw.max)} ${ms(sRaw.mean)}`);
     console.log('');
     console.log(`bulk append (${BULK_BATCH} events per transaction)                     events     seconds    events/s`);
-    console.log(`  SqliteAuditStore.append                        ${int(bStore.events)} ${bStore.seconds.toFixed(3).padStart(11)} ${int(bStore.eps)}`);
-    console.log(`  raw better-sqlite3 prepared INSERT             ${int(bRaw.events)} ${bRaw.seconds.toFixed(3).padStart(11)} ${int(bRaw.eps)}`);
+    console.log(
+      `  SqliteAuditStore.append                        ${int(bStore.events)} ${bStore.seconds.toFixed(3).padStart(11)} ${int(bStore.eps)}`,
+    );
+    console.log(
+      `  raw better-sqlite3 prepared INSERT             ${int(bRaw.events)} ${bRaw.seconds.toFixed(3).padStart(11)} ${int(bRaw.eps)}`,
+    );
     console.log('');
 
     const singleRatio = sStore.p99 / sRaw.p99;
@@ -331,7 +340,9 @@ async function main(): Promise<void> {
     console.log('budgets');
     console.log(`  [${verdict(singleOk)}] single-append p99 ${sStore.p99.toFixed(3)} ms <= ${BUDGET_SINGLE_P99_MS} ms`);
     console.log(`  [${verdict(bulkRatioOk)}] bulk ${bulkPct.toFixed(1)}% of raw >= ${BUDGET_BULK_RATIO * 100}%`);
-    console.log(`  [${verdict(bulkAbsOk)}] bulk ${Math.round(bStore.eps).toLocaleString('en-US')} events/s >= ${BUDGET_BULK_MIN_EPS.toLocaleString('en-US')} events/s`);
+    console.log(
+      `  [${verdict(bulkAbsOk)}] bulk ${Math.round(bStore.eps).toLocaleString('en-US')} events/s >= ${BUDGET_BULK_MIN_EPS.toLocaleString('en-US')} events/s`,
+    );
     console.log('');
     const all = singleOk && bulkRatioOk && bulkAbsOk;
     console.log(`OVERALL: ${all ? 'PASS' : 'FAIL'}${QUICK ? ' (quick run)' : ''}  (report only: exit code is 0 either way)`);

@@ -35,17 +35,33 @@ async function main(): Promise<void> {
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     try {
-      console.log(`backfill benchmark: ${fmt(ROWS)} rows, ${process.env.TEST_DATABASE_URL ? 'TEST_DATABASE_URL' : 'throwaway cluster (fsync off)'}`);
+      console.log(
+        `backfill benchmark: ${fmt(ROWS)} rows, ${process.env.TEST_DATABASE_URL ? 'TEST_DATABASE_URL' : 'throwaway cluster (fsync off)'}`,
+      );
       for (const t of ['t_backfill', 't_update']) {
         await c.query(`CREATE TABLE ${t} (id bigint PRIMARY KEY, city text NOT NULL, price numeric(12,2) NOT NULL, price_cents bigint)`);
-        await c.query(`INSERT INTO ${t} (id, city, price) SELECT i, 'city ' || (i % 500), (i::bigint * 7919 % 1000000) / 100.0 FROM generate_series(1, ${ROWS}) i`);
+        await c.query(
+          `INSERT INTO ${t} (id, city, price) SELECT i, 'city ' || (i % 500), (i::bigint * 7919 % 1000000) / 100.0 FROM generate_series(1, ${ROWS}) i`,
+        );
         await c.query(`VACUUM ANALYZE ${t}`);
       }
       console.log(`  setup: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-      const def: BackfillDefinition = { name: 'bench', file: 'bench.yaml', table: 't_backfill', key: 'id', set: SET, where: WHERE, batchSize: Number(process.argv[process.argv.indexOf('--batch-size') + 1]) || 1000, pauseMs: 0 };
+      const def: BackfillDefinition = {
+        name: 'bench',
+        file: 'bench.yaml',
+        table: 't_backfill',
+        key: 'id',
+        set: SET,
+        where: WHERE,
+        batchSize: Number(process.argv[process.argv.indexOf('--batch-size') + 1]) || 1000,
+        pauseMs: 0,
+      };
       const batchMs: number[] = [];
-      const r = await runBackfill(def, { connection: url, onEvent: (e) => void (e.type === 'backfill.progress' && batchMs.push(e.batchMs)) });
+      const r = await runBackfill(def, {
+        connection: url,
+        onEvent: (e) => void (e.type === 'backfill.progress' && batchMs.push(e.batchMs)),
+      });
       if (r.state !== 'finished') throw new Error(`backfill ${r.state}: ${r.error}`);
       const bfSecs = r.elapsedMs / 1000;
 
@@ -61,12 +77,20 @@ async function main(): Promise<void> {
       const bfRate = r.rowsThisRun / bfSecs;
       const upRate = (u.rowCount ?? 0) / upSecs;
       const ratio = bfRate / upRate;
-      console.log(`\n  backfill (batches of ${def.batchSize}): ${fmt(r.rowsThisRun)} rows in ${r.batches} batches, ${bfSecs.toFixed(2)} s → ${fmt(bfRate)} rows/s`);
+      console.log(
+        `\n  backfill (batches of ${def.batchSize}): ${fmt(r.rowsThisRun)} rows in ${r.batches} batches, ${bfSecs.toFixed(2)} s → ${fmt(bfRate)} rows/s`,
+      );
       console.log(`     batch ms: p50 ${p(0.5).toFixed(1)}  p99 ${p(0.99).toFixed(1)}  max ${r.maxBatchMs.toFixed(1)}`);
-      console.log(`  single UPDATE:                 ${fmt(u.rowCount ?? 0)} rows in one statement, ${upSecs.toFixed(2)} s → ${fmt(upRate)} rows/s (every row locked for ${(upSecs * 1000).toFixed(0)} ms)`);
+      console.log(
+        `  single UPDATE:                 ${fmt(u.rowCount ?? 0)} rows in one statement, ${upSecs.toFixed(2)} s → ${fmt(upRate)} rows/s (every row locked for ${(upSecs * 1000).toFixed(0)} ms)`,
+      );
       console.log(`  same result: ${diff === 0 ? 'yes' : `NO — ${diff} rows differ`}`);
-      console.log(`\n  ${verdict(ratio >= BUDGET_RATIO)}  throughput ratio backfill / single UPDATE = ${(ratio * 100).toFixed(0)}% (budget ≥ ${BUDGET_RATIO * 100}%)`);
-      console.log(`  ${verdict(r.maxBatchMs <= BUDGET_MAX_BATCH_MS)}  longest batch ${r.maxBatchMs.toFixed(1)} ms (budget ≤ ${BUDGET_MAX_BATCH_MS} ms)`);
+      console.log(
+        `\n  ${verdict(ratio >= BUDGET_RATIO)}  throughput ratio backfill / single UPDATE = ${(ratio * 100).toFixed(0)}% (budget ≥ ${BUDGET_RATIO * 100}%)`,
+      );
+      console.log(
+        `  ${verdict(r.maxBatchMs <= BUDGET_MAX_BATCH_MS)}  longest batch ${r.maxBatchMs.toFixed(1)} ms (budget ≤ ${BUDGET_MAX_BATCH_MS} ms)`,
+      );
       console.log(`  total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     } finally {
       await c.end();

@@ -184,7 +184,17 @@ export class Terminal {
 /** The App's services, for a screen that is given its data: the rest is never called. */
 export function stubServices(): AppServices {
   const no = () => Promise.reject(new Error('not used by this benchmark'));
-  return { version: '0.1.0', operator: 'bench', now: () => Date.now(), home: no, sessions: no, start: no, resume: no, events: no, check: no };
+  return {
+    version: '0.1.0',
+    operator: 'bench',
+    now: () => Date.now(),
+    home: no,
+    sessions: no,
+    start: no,
+    resume: no,
+    events: no,
+    check: no,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------- sessions

@@ -20,7 +20,19 @@ import { reduceAll } from '../../src/core/reducer.js';
 import type { Route } from '../../src/tui/App.js';
 import type { LiveView } from '../../src/engine/live.js';
 import type { SessionControls } from '../../src/tui/types.js';
-import { loadUi, machineLines, makeEvents, ms, stats, stubServices, Terminal, verdict, type KeyTiming, type SessionSpec, type Stats } from './ink-harness.js';
+import {
+  loadUi,
+  machineLines,
+  makeEvents,
+  ms,
+  stats,
+  stubServices,
+  Terminal,
+  verdict,
+  type KeyTiming,
+  type SessionSpec,
+  type Stats,
+} from './ink-harness.js';
 import { runBenchmark } from './run.js';
 
 const arg = (name: string, dflt: number) => {
@@ -62,7 +74,12 @@ async function scenario(ui: Awaited<ReturnType<typeof loadUi>>, label: string, s
   const state = reduceAll(events);
   const fold = performance.now() - t0;
   if (!state) throw new Error('no state');
-  const view: LiveView = { state, phase: 'paused', asking: null, message: { text: `step ${state.pause?.stepId} failed: exited with code 1`, tone: 'error' } };
+  const view: LiveView = {
+    state,
+    phase: 'paused',
+    asking: null,
+    message: { text: `step ${state.pause?.stepId} failed: exited with code 1`, tone: 'error' },
+  };
   const controls: SessionControls = {
     subscribe: () => () => undefined,
     view: () => view,
@@ -78,7 +95,13 @@ async function scenario(ui: Awaited<ReturnType<typeof loadUi>>, label: string, s
   let ready!: () => void;
   const isReady = new Promise<void>((r) => (ready = r));
   const instance = ui.render(
-    ui.createElement(ui.App, { services: stubServices(), initial: route, theme: ui.colorTheme, onExit: () => undefined, onReady: () => ready() }),
+    ui.createElement(ui.App, {
+      services: stubServices(),
+      initial: route,
+      theme: ui.colorTheme,
+      onExit: () => undefined,
+      onReady: () => ready(),
+    }),
     term.inkOptions(FPS),
   );
   try {
@@ -118,7 +141,9 @@ async function main(): Promise<void> {
 
   for (const s of [small, big]) {
     const jk = stats(s.jk.map((k) => k.first));
-    console.log(`${s.label}  (${s.events.toLocaleString('en-US')} events, folded with reduceAll in ${s.fold.toFixed(0)} ms before the screen)`);
+    console.log(
+      `${s.label}  (${s.events.toLocaleString('en-US')} events, folded with reduceAll in ${s.fold.toFixed(0)} ms before the screen)`,
+    );
     console.log(`  ${''.padEnd(40)}      p50 ms      p95 ms      max ms     mean ms`);
     console.log(line('j/k: key → first frame', jk));
     console.log(line('    of which Ink building the frame text', stats(s.jk.map((k) => k.inkRender))));
@@ -133,11 +158,17 @@ async function main(): Promise<void> {
   const s = stats(small.jk.map((k) => k.first));
   const bg = stats(big.gG.map((k) => k.first));
   console.log('ratios (big session / baseline session, same run)');
-  console.log(`  j/k p50 ${(b.p50 / s.p50).toFixed(2)}x · p95 ${(b.p95 / s.p95).toFixed(2)}x · g/G p50 ${(bg.p50 / stats(small.gG.map((k) => k.first)).p50).toFixed(2)}x`);
+  console.log(
+    `  j/k p50 ${(b.p50 / s.p50).toFixed(2)}x · p95 ${(b.p95 / s.p95).toFixed(2)}x · g/G p50 ${(bg.p50 / stats(small.gG.map((k) => k.first)).p50).toFixed(2)}x`,
+  );
   console.log('');
   console.log(`budget: key press → next frame ≤ ${BUDGET_MS} ms (big session)`);
-  console.log(`  [${verdict(b.p95 <= BUDGET_MS)}] j/k p95 ${b.p95.toFixed(2)} ms   (p50 ${b.p50.toFixed(2)} ms, max ${b.max.toFixed(2)} ms)`);
-  console.log(`  [${verdict(bg.p95 <= BUDGET_MS)}] g/G p95 ${bg.p95.toFixed(2)} ms   (p50 ${bg.p50.toFixed(2)} ms, max ${bg.max.toFixed(2)} ms)`);
+  console.log(
+    `  [${verdict(b.p95 <= BUDGET_MS)}] j/k p95 ${b.p95.toFixed(2)} ms   (p50 ${b.p50.toFixed(2)} ms, max ${b.max.toFixed(2)} ms)`,
+  );
+  console.log(
+    `  [${verdict(bg.p95 <= BUDGET_MS)}] g/G p95 ${bg.p95.toFixed(2)} ms   (p50 ${bg.p50.toFixed(2)} ms, max ${bg.max.toFixed(2)} ms)`,
+  );
   console.log('');
   console.log('report only: the exit code is 0 whether or not the budget is met');
 }

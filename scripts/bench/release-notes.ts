@@ -55,7 +55,9 @@ function gitOut(cwd: string, args: string[]): Promise<Buffer> {
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`git ${args.join(' ')} exited ${code}: ${err}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`git ${args.join(' ')} exited ${code}: ${err}`)),
+    );
   });
 }
 
@@ -77,20 +79,83 @@ const rand = rng(20261127);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
 
 const AUTHORS = [
-  'Ana Souza', 'Ben Okafor', 'Chloe Martin', 'Dev Patel', 'Emma Larsen', 'Farid Haddad', 'Grace Kim', 'Hugo Moreau',
-  'Ines Duarte', 'Jonas Weber', 'Keiko Tanaka', 'Liam Byrne', 'Maya Cohen', 'Nils Berg', 'Olga Ivanova', 'Pedro Alves',
-  'Qi Zhang', 'Rosa Delgado', 'Sam Taylor', 'Tariq Aziz', 'Uma Rao', 'Victor Hugo', 'Wen Li', 'dependabot[bot]',
+  'Ana Souza',
+  'Ben Okafor',
+  'Chloe Martin',
+  'Dev Patel',
+  'Emma Larsen',
+  'Farid Haddad',
+  'Grace Kim',
+  'Hugo Moreau',
+  'Ines Duarte',
+  'Jonas Weber',
+  'Keiko Tanaka',
+  'Liam Byrne',
+  'Maya Cohen',
+  'Nils Berg',
+  'Olga Ivanova',
+  'Pedro Alves',
+  'Qi Zhang',
+  'Rosa Delgado',
+  'Sam Taylor',
+  'Tariq Aziz',
+  'Uma Rao',
+  'Victor Hugo',
+  'Wen Li',
+  'dependabot[bot]',
 ];
-const SCOPES = ['search', 'booking', 'payments', 'listings', 'api', 'ui', 'auth', 'db', 'notifications', 'i18n', 'deps', 'frontend', 'backend'];
+const SCOPES = [
+  'search',
+  'booking',
+  'payments',
+  'listings',
+  'api',
+  'ui',
+  'auth',
+  'db',
+  'notifications',
+  'i18n',
+  'deps',
+  'frontend',
+  'backend',
+];
 const WHAT = [
-  'filter listings by price range', 'retry a declined card once', 'check-in time in the listing time zone',
-  'e-mail a confirmation to the guest', 'count the listings of a city once', 'hide listings without a price',
-  'normalise accents in the search box', 'take a 30% deposit at booking', 'one gateway client per request',
-  'cache the currency rates for an hour', 'paginate the host dashboard', 'show the cancellation policy',
-  'refuse bookings longer than 90 nights', 'log slow queries over 200 ms', 'translate the checkout into German',
+  'filter listings by price range',
+  'retry a declined card once',
+  'check-in time in the listing time zone',
+  'e-mail a confirmation to the guest',
+  'count the listings of a city once',
+  'hide listings without a price',
+  'normalise accents in the search box',
+  'take a 30% deposit at booking',
+  'one gateway client per request',
+  'cache the currency rates for an hour',
+  'paginate the host dashboard',
+  'show the cancellation policy',
+  'refuse bookings longer than 90 nights',
+  'log slow queries over 200 ms',
+  'translate the checkout into German',
 ];
 // Weighted as in a busy product repository.
-const TYPES = ['feat', 'feat', 'feat', 'fix', 'fix', 'fix', 'fix', 'chore', 'chore', 'docs', 'refactor', 'refactor', 'test', 'ci', 'build', 'perf', 'style'];
+const TYPES = [
+  'feat',
+  'feat',
+  'feat',
+  'fix',
+  'fix',
+  'fix',
+  'fix',
+  'chore',
+  'chore',
+  'docs',
+  'refactor',
+  'refactor',
+  'test',
+  'ci',
+  'build',
+  'perf',
+  'style',
+];
 const BODY = [
   'The previous behaviour surprised hosts in other time zones: the check-in hour was read in UTC.',
   'Measured on the staging data set: the query went from 480 ms to 35 ms.\n\nThe index is created concurrently.',
@@ -106,7 +171,18 @@ interface Spec {
 function message(i: number, revertable: string[]): Spec {
   const author = pick(AUTHORS);
   const r = rand();
-  if (r < 0.05) return { author, message: pick(['Update README.md', 'wip', 'fix typo', 'Bump version', 'address review comments', 'Apply suggestions from code review']) };
+  if (r < 0.05)
+    return {
+      author,
+      message: pick([
+        'Update README.md',
+        'wip',
+        'fix typo',
+        'Bump version',
+        'address review comments',
+        'Apply suggestions from code review',
+      ]),
+    };
   if (r < 0.065 && revertable.length) {
     const h = revertable.splice(Math.floor(rand() * revertable.length), 1)[0];
     return { author, message: `Revert "${pick(TYPES)}: ${pick(WHAT)}"\n\nThis reverts commit ${h}.\n` };
@@ -131,7 +207,13 @@ function message(i: number, revertable: string[]): Spec {
  * A fast-import stream of `count` commits after `from` (a mark or a sha), starting at mark `markBase`: main with a
  * merged feature branch every ~40 commits. Returns the stream and the mark of main's tip.
  */
-function stream(count: number, markBase: number, from: string, when0: number, revertable: string[]): { text: string; tip: number; next: number; when: number } {
+function stream(
+  count: number,
+  markBase: number,
+  from: string,
+  when0: number,
+  revertable: string[],
+): { text: string; tip: number; next: number; when: number } {
   const out: string[] = [];
   const data = (s: string) => out.push(`data ${Buffer.byteLength(s)}\n${s}\n`);
   let mark = markBase;
@@ -160,9 +242,10 @@ function stream(count: number, markBase: number, from: string, when0: number, re
       const n = 2 + Math.floor(rand() * 3);
       for (let k = 0; k < n; k++) side = commit(branch, side, message(mark, revertable));
       const pr = 2000 + mark;
-      const merge: Spec = rand() < 0.5
-        ? { author: pick(AUTHORS), message: `Merge pull request #${pr} from acme/feature-${mark}\n\n${pick(WHAT)}\n` }
-        : { author: pick(AUTHORS), message: `Merge branch 'feature-${mark}' into main\n` };
+      const merge: Spec =
+        rand() < 0.5
+          ? { author: pick(AUTHORS), message: `Merge pull request #${pr} from acme/feature-${mark}\n\n${pick(WHAT)}\n` }
+          : { author: pick(AUTHORS), message: `Merge branch 'feature-${mark}' into main\n` };
       tip = commit('refs/heads/main', tip, merge, side);
       out.push(`reset ${branch}\nfrom 0000000000000000000000000000000000000000\n\n`); // drop the branch ref
       continue;
@@ -246,9 +329,25 @@ async function pipeline(dir: string): Promise<Timing> {
   const t3 = performance.now();
   const s = suggestVersion('v0.9.0', parsed);
   const t4 = performance.now();
-  const notes = renderNotes({ version: s.version ?? '0.9.1', previous: '0.9.0', date: Date.UTC(2026, 10, 27), commits: parsed, repoUrl: 'https://github.com/acme/property' });
+  const notes = renderNotes({
+    version: s.version ?? '0.9.1',
+    previous: '0.9.0',
+    date: Date.UTC(2026, 10, 27),
+    commits: parsed,
+    repoUrl: 'https://github.com/acme/property',
+  });
   const t5 = performance.now();
-  return { gitLog: t1 - t0, split: t2 - t1, parse: t3 - t2, suggest: t4 - t3, render: t5 - t4, total: t5 - t0, commits: raw.length, notes, reason: s.reason };
+  return {
+    gitLog: t1 - t0,
+    split: t2 - t1,
+    parse: t3 - t2,
+    suggest: t4 - t3,
+    render: t5 - t4,
+    total: t5 - t0,
+    commits: raw.length,
+    notes,
+    reason: s.reason,
+  };
 }
 
 async function oneline(dir: string): Promise<{ ms: number; lines: number }> {
@@ -272,18 +371,25 @@ function machine(): string[] {
   return [
     `machine : ${cpus.length} CPU(s), ${cpus[0]?.model.trim() ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM`,
     `runtime : node ${process.version} (${process.platform}/${process.arch}), ${gitSync(os.tmpdir(), ['--version']).trim()}`,
-    `load avg: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1/5/15 min; other work on the machine skews the figures)`,
+    `load avg: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (1/5/15 min; other work on the machine skews the figures)`,
   ];
 }
 
 async function main(): Promise<void> {
-  console.log(`release-notes benchmark: notes over a ${COMMITS.toLocaleString('en-US')}-commit history beside git log --oneline of the same range`);
+  console.log(
+    `release-notes benchmark: notes over a ${COMMITS.toLocaleString('en-US')}-commit history beside git log --oneline of the same range`,
+  );
   for (const l of machine()) console.log(l);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cockpit-bench-notes-'));
   try {
     const b0 = performance.now();
     const { range } = buildRepo(dir);
-    console.log(`history : ${range.toLocaleString('en-US')} commits in v0..HEAD (fast-import in ${((performance.now() - b0) / 1000).toFixed(1)} s), ${RUNS} rounds after 1 warm-up, interleaved`);
+    console.log(
+      `history : ${range.toLocaleString('en-US')} commits in v0..HEAD (fast-import in ${((performance.now() - b0) / 1000).toFixed(1)} s), ${RUNS} rounds after 1 warm-up, interleaved`,
+    );
     console.log('');
 
     await oneline(dir);
@@ -304,7 +410,9 @@ async function main(): Promise<void> {
       `range   : ${last.commits.toLocaleString('en-US')} commits read: ${merges} merges, ${reverts} reverts (${cancelled.length / 2} pairs cancel out in the range), ${nonConv} non-conventional`,
     );
     console.log(`suggest : ${last.reason.length > 160 ? `${last.reason.slice(0, 159)}…` : last.reason}`);
-    console.log(`notes   : ${last.notes.split('\n').length.toLocaleString('en-US')} lines, ${(Buffer.byteLength(last.notes) / 1024).toFixed(0)} KiB`);
+    console.log(
+      `notes   : ${last.notes.split('\n').length.toLocaleString('en-US')} lines, ${(Buffer.byteLength(last.notes) / 1024).toFixed(0)} KiB`,
+    );
     console.log('');
 
     const med = (k: keyof Omit<Timing, 'commits' | 'notes' | 'reason'>) => median(b.map((t) => t[k]));
@@ -312,7 +420,9 @@ async function main(): Promise<void> {
     const B = med('total');
     console.log(`                                                          median        min        max`);
     console.log(`(a) git log --oneline v0..HEAD (child, output read)   ${ms(A)} ${ms(Math.min(...a))} ${ms(Math.max(...a))}`);
-    console.log(`(b) notes pipeline, end to end                         ${ms(B)} ${ms(Math.min(...b.map((t) => t.total)))} ${ms(Math.max(...b.map((t) => t.total)))}`);
+    console.log(
+      `(b) notes pipeline, end to end                         ${ms(B)} ${ms(Math.min(...b.map((t) => t.total)))} ${ms(Math.max(...b.map((t) => t.total)))}`,
+    );
     console.log('');
     console.log(`ratio (b)/(a): ${(B / A).toFixed(1)}x`);
     console.log('');

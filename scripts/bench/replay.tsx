@@ -35,7 +35,18 @@ import type { AuditEvent, EventDataMap, NewEvent } from '../../src/core/events.j
 import { reduceAll } from '../../src/core/reducer.js';
 import { Replay } from '../../src/core/replay.js';
 import type { Route } from '../../src/tui/App.js';
-import { loadUi, machineLines, makeEvents, ms, stats, stubServices, Terminal, verdict, type SessionSpec, type Write } from './ink-harness.js';
+import {
+  loadUi,
+  machineLines,
+  makeEvents,
+  ms,
+  stats,
+  stubServices,
+  Terminal,
+  verdict,
+  type SessionSpec,
+  type Write,
+} from './ink-harness.js';
 import { runBenchmark } from './run.js';
 
 const arg = (name: string, dflt: number) => {
@@ -151,7 +162,9 @@ async function main(): Promise<void> {
     const built = sessionEvents();
     const { id, seconds } = await writeSession(file, built);
     console.log(`${built.length.toLocaleString('en-US')} events in ${seconds.toFixed(1)} s`);
-    console.log(`config  : 500 steps, ${built.filter((e) => e.type === 'step.output').length.toLocaleString('en-US')} output lines (90% in one step), ${NOTES} notes; screen 100x30, Ink maxFps 30 as the cockpit`);
+    console.log(
+      `config  : 500 steps, ${built.filter((e) => e.type === 'step.output').length.toLocaleString('en-US')} output lines (90% in one step), ${NOTES} notes; screen 100x30, Ink maxFps 30 as the cockpit`,
+    );
     console.log('');
     gc?.();
 
@@ -173,7 +186,10 @@ async function main(): Promise<void> {
     if (events.length !== built.length) throw new Error(`read ${events.length} events, wrote ${built.length}`);
     const route: Route = { name: 'replay', sessionId: id, events };
     const firstFrame = term.waitFrame((w) => w.text.includes('REPLAY'));
-    const instance = ui.render(ui.createElement(ui.App, { services: stubServices(), initial: route, theme: ui.colorTheme, onExit: () => undefined }), term.inkOptions(30));
+    const instance = ui.render(
+      ui.createElement(ui.App, { services: stubServices(), initial: route, theme: ui.colorTheme, onExit: () => undefined }),
+      term.inkOptions(30),
+    );
     const frame = await firstFrame;
     const tOpen = frame.t - t0;
     await store.close();
@@ -234,13 +250,14 @@ async function main(): Promise<void> {
     }
     const sk = stats(seeks);
 
-
     // report ------------------------------------------------------------------------------------------------------
     const openTotal = tOpen;
     console.log('(a) open to first frame ("REPLAY" on screen)');
     console.log(`  open the SQLite store               ${ms(t1 - t0, 1)}`);
     console.log(`  readEvents (${n.toLocaleString('en-US')} rows)          ${ms(t2 - t1, 1)}`);
-    console.log(`  new Replay + render to first frame  ${ms(frame.t - t2, 1)}   (of which Ink building the frame text ${ms(term.inkRender, 1).trim()})`);
+    console.log(
+      `  new Replay + render to first frame  ${ms(frame.t - t2, 1)}   (of which Ink building the frame text ${ms(term.inkRender, 1).trim()})`,
+    );
     console.log(`  total                               ${ms(openTotal, 1)}`);
     console.log('');
     console.log('(b) seeks on the model (src/core/replay.ts)');
@@ -248,20 +265,32 @@ async function main(): Promise<void> {
     console.log(`  cold seek to the middle (nothing precomputed)   ${ms(coldMid, 1)}   (folds ${mid.toLocaleString('en-US')} events)`);
     console.log(`  precompute, all of it (checkpoints every ${r.checkpointEvery})  ${ms(precomputeMs, 1)}`);
     console.log(`  seek to the middle after precompute             ${ms(warmMid, 3)}   (a checkpoint: folds nothing)`);
-    console.log(`  seek to the middle + ${r.checkpointEvery - 1} after precompute       ${ms(warmFar, 3)}   (the most a seek folds: ${r.checkpointEvery - 1} events)`);
-    console.log(`  ${SEEKS} seeks to random positions after precompute p50 ${ms(sk.p50, 3).trim()} · p95 ${ms(sk.p95, 3).trim()} · max ${ms(sk.max, 3).trim()}`);
+    console.log(
+      `  seek to the middle + ${r.checkpointEvery - 1} after precompute       ${ms(warmFar, 3)}   (the most a seek folds: ${r.checkpointEvery - 1} events)`,
+    );
+    console.log(
+      `  ${SEEKS} seeks to random positions after precompute p50 ${ms(sk.p50, 3).trim()} · p95 ${ms(sk.p95, 3).trim()} · max ${ms(sk.max, 3).trim()}`,
+    );
     console.log('');
     console.log('(c) seeks end to end (key → the frame that shows the new position)');
-    console.log(`  'G' right after the first frame (cold)          ${ms(coldEnd.first, 1)}   (its first frame, showing the fold's progress: ${ms(coldEnd.anyFrame, 1).trim()})`);
+    console.log(
+      `  'G' right after the first frame (cold)          ${ms(coldEnd.first, 1)}   (its first frame, showing the fold's progress: ${ms(coldEnd.anyFrame, 1).trim()})`,
+    );
     console.log(`  'g' after it                                    ${ms(coldStart.first, 1)}`);
     console.log(`  the screen's background precompute finished    ${ms(tPrecompute, 1)} after the first frame`);
     const se = stats(end);
     const ss = stats(start);
-    console.log(`  'G' after precompute (${JUMPS}x)                      p50 ${ms(se.p50, 1).trim()} · p95 ${ms(se.p95, 1).trim()} · max ${ms(se.max, 1).trim()}`);
-    console.log(`  'g' after precompute (${JUMPS}x)                      p50 ${ms(ss.p50, 1).trim()} · p95 ${ms(ss.p95, 1).trim()} · max ${ms(ss.max, 1).trim()}`);
+    console.log(
+      `  'G' after precompute (${JUMPS}x)                      p50 ${ms(se.p50, 1).trim()} · p95 ${ms(se.p95, 1).trim()} · max ${ms(se.max, 1).trim()}`,
+    );
+    console.log(
+      `  'g' after precompute (${JUMPS}x)                      p50 ${ms(ss.p50, 1).trim()} · p95 ${ms(ss.p95, 1).trim()} · max ${ms(ss.max, 1).trim()}`,
+    );
     console.log('');
     console.log('baselines (same run)');
-    console.log(`  raw better-sqlite3 SELECT of the rows           ${ms(raw.select, 1)}   + JSON.parse of data ${ms(raw.parse, 1).trim()}  (measured just before (a))`);
+    console.log(
+      `  raw better-sqlite3 SELECT of the rows           ${ms(raw.select, 1)}   + JSON.parse of data ${ms(raw.parse, 1).trim()}  (measured just before (a))`,
+    );
     console.log(`  readEvents / raw read+parse                     ${((t2 - t1) / (raw.select + raw.parse)).toFixed(2)}x`);
     console.log(`  reduceAll(events), one full fold                ${ms(foldMs, 1)}`);
     console.log(`  first frame / full fold                         ${(openTotal / foldMs).toFixed(2)}x`);
@@ -269,12 +298,24 @@ async function main(): Promise<void> {
     console.log('');
     console.log('budgets');
     console.log(`  [${verdict(openTotal <= BUDGET_OPEN_MS)}] open to first frame ${openTotal.toFixed(0)} ms ≤ ${BUDGET_OPEN_MS} ms`);
-    console.log(`  [${verdict(warmMid <= BUDGET_SEEK_MS)}] seek to the middle (model, after precompute) ${warmMid.toFixed(3)} ms ≤ ${BUDGET_SEEK_MS} ms`);
-    console.log(`  [${verdict(warmFar <= BUDGET_SEEK_MS)}] seek to the middle + ${r.checkpointEvery - 1} (model, after precompute, worst case) ${warmFar.toFixed(3)} ms ≤ ${BUDGET_SEEK_MS} ms`);
-    console.log(`  [${verdict(coldMid <= BUDGET_SEEK_MS)}] seek to the middle (model, cold: before any precompute) ${coldMid.toFixed(1)} ms ≤ ${BUDGET_SEEK_MS} ms`);
-    console.log(`  [${verdict(se.p95 <= BUDGET_SEEK_MS)}] 'G' key → frame after precompute, p95 ${se.p95.toFixed(1)} ms ≤ ${BUDGET_SEEK_MS} ms`);
-    console.log(`  [${verdict(coldEnd.first <= BUDGET_SEEK_MS)}] 'G' key → the end shown, right after opening (cold) ${coldEnd.first.toFixed(1)} ms ≤ ${BUDGET_SEEK_MS} ms`);
-    console.log(`  [${verdict(coldEnd.anyFrame <= BUDGET_SEEK_MS)}] 'G' key → next frame right after opening (cold; it shows the fold's progress) ${coldEnd.anyFrame.toFixed(1)} ms ≤ ${BUDGET_SEEK_MS} ms`);
+    console.log(
+      `  [${verdict(warmMid <= BUDGET_SEEK_MS)}] seek to the middle (model, after precompute) ${warmMid.toFixed(3)} ms ≤ ${BUDGET_SEEK_MS} ms`,
+    );
+    console.log(
+      `  [${verdict(warmFar <= BUDGET_SEEK_MS)}] seek to the middle + ${r.checkpointEvery - 1} (model, after precompute, worst case) ${warmFar.toFixed(3)} ms ≤ ${BUDGET_SEEK_MS} ms`,
+    );
+    console.log(
+      `  [${verdict(coldMid <= BUDGET_SEEK_MS)}] seek to the middle (model, cold: before any precompute) ${coldMid.toFixed(1)} ms ≤ ${BUDGET_SEEK_MS} ms`,
+    );
+    console.log(
+      `  [${verdict(se.p95 <= BUDGET_SEEK_MS)}] 'G' key → frame after precompute, p95 ${se.p95.toFixed(1)} ms ≤ ${BUDGET_SEEK_MS} ms`,
+    );
+    console.log(
+      `  [${verdict(coldEnd.first <= BUDGET_SEEK_MS)}] 'G' key → the end shown, right after opening (cold) ${coldEnd.first.toFixed(1)} ms ≤ ${BUDGET_SEEK_MS} ms`,
+    );
+    console.log(
+      `  [${verdict(coldEnd.anyFrame <= BUDGET_SEEK_MS)}] 'G' key → next frame right after opening (cold; it shows the fold's progress) ${coldEnd.anyFrame.toFixed(1)} ms ≤ ${BUDGET_SEEK_MS} ms`,
+    );
     console.log('');
     console.log('report only: the exit code is 0 whether or not the budgets are met');
   } finally {

@@ -61,7 +61,11 @@ function underPty(command: string, marker: string | null, extraEnv: Record<strin
     const t0 = process.hrtime.bigint();
     const since = () => Number(process.hrtime.bigint() - t0) / 1e6;
     // The pty `script` makes has no size without a terminal around it: give it the 100x30 of the tmux tests.
-    const child = spawn('script', ['-qfec', `stty cols 100 rows 30; ${command}`, '/dev/null'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, ...extraEnv } });
+    const child = spawn('script', ['-qfec', `stty cols 100 rows 30; ${command}`, '/dev/null'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...env, ...extraEnv },
+    });
     let first = NaN;
     let content = NaN;
     let output = '';
@@ -152,8 +156,15 @@ async function main(): Promise<void> {
     }
 
     console.log('startup benchmark: cockpit --version, and the home screen to its first frame, each beside `node -e 0` in the same run');
-    console.log(`machine : ${os.cpus().length} CPU(s), ${os.cpus()[0]?.model.trim() ?? '?'} · node ${process.version} · load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    console.log(`runs    : ${runs} each (after ${WARMUP} warm-up rounds), interleaved; home = COCKPIT_EXIT_WHEN_READY=1 cockpit --repo <tmp repo, 1 session>`);
+    console.log(
+      `machine : ${os.cpus().length} CPU(s), ${os.cpus()[0]?.model.trim() ?? '?'} · node ${process.version} · load ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+    console.log(
+      `runs    : ${runs} each (after ${WARMUP} warm-up rounds), interleaved; home = COCKPIT_EXIT_WHEN_READY=1 cockpit --repo <tmp repo, 1 session>`,
+    );
     console.log('');
     console.log('plain child process (no terminal), spawn to exit');
     row('node -e 0', base);
@@ -161,16 +172,41 @@ async function main(): Promise<void> {
     console.log('');
     console.log('under a pty (script -qfec "<cmd>" /dev/null), from spawn');
     row('node -e 0 (exit)', ptyBase);
-    row('home: first frame ("reading the audit log…")', home.map((h) => h.first));
-    row(`home: content frame ("${MARKER}n)" on screen)`, home.map((h) => h.content));
-    row('home: exit (unmounted once ready)', home.map((h) => h.exit));
+    row(
+      'home: first frame ("reading the audit log…")',
+      home.map((h) => h.first),
+    );
+    row(
+      `home: content frame ("${MARKER}n)" on screen)`,
+      home.map((h) => h.content),
+    );
+    row(
+      'home: exit (unmounted once ready)',
+      home.map((h) => h.exit),
+    );
     console.log('');
     const rVersion = pct(version, 50) / pct(base, 50);
     const rVersion90 = pct(version, 90) / pct(base, 90);
-    const rContent = pct(home.map((h) => h.content), 50) / pct(ptyBase, 50);
-    const rContent90 = pct(home.map((h) => h.content), 90) / pct(ptyBase, 90);
-    const rFirst = pct(home.map((h) => h.first), 50) / pct(ptyBase, 50);
-    const rExit = pct(home.map((h) => h.exit), 50) / pct(ptyBase, 50);
+    const rContent =
+      pct(
+        home.map((h) => h.content),
+        50,
+      ) / pct(ptyBase, 50);
+    const rContent90 =
+      pct(
+        home.map((h) => h.content),
+        90,
+      ) / pct(ptyBase, 90);
+    const rFirst =
+      pct(
+        home.map((h) => h.first),
+        50,
+      ) / pct(ptyBase, 50);
+    const rExit =
+      pct(
+        home.map((h) => h.exit),
+        50,
+      ) / pct(ptyBase, 50);
     console.log(`ratios against node -e 0 (budget ≤ ${BUDGET}x on p50)`);
     console.log(`  [${verdict(rVersion)}] cockpit --version            ${rVersion.toFixed(2)}x p50   (${rVersion90.toFixed(2)}x p90)`);
     console.log(`  [${verdict(rContent)}] home screen, content frame   ${rContent.toFixed(2)}x p50   (${rContent90.toFixed(2)}x p90)`);

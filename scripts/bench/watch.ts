@@ -44,14 +44,28 @@ function config(url: string): WatchConfig {
     prometheus: { url },
     window: '1m',
     signals: {
-      latency_p50: { title: 'p50 response time', unit: 'seconds', query: 'histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{job="$job"}[$window])))' },
-      latency_p99: { title: 'p99 response time', unit: 'seconds', query: 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job="$job"}[$window])))' },
+      latency_p50: {
+        title: 'p50 response time',
+        unit: 'seconds',
+        query: 'histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{job="$job"}[$window])))',
+      },
+      latency_p99: {
+        title: 'p99 response time',
+        unit: 'seconds',
+        query: 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job="$job"}[$window])))',
+      },
       request_rate: { title: 'Request rate', unit: 'rps', query: 'sum(rate(http_request_duration_seconds_count{job="$job"}[$window]))' },
-      db_user_cpu: { title: 'DB user CPU', unit: 'percent', query: '100 * sum(rate(node_cpu_seconds_total{job="$dbJob",mode="user"}[$window])) / sum(rate(node_cpu_seconds_total{job="$dbJob"}[$window]))' },
+      db_user_cpu: {
+        title: 'DB user CPU',
+        unit: 'percent',
+        query:
+          '100 * sum(rate(node_cpu_seconds_total{job="$dbJob",mode="user"}[$window])) / sum(rate(node_cpu_seconds_total{job="$dbJob"}[$window]))',
+      },
       checkout_errors: {
         title: 'Checkout errors',
         unit: 'ratio',
-        query: '(sum(rate(http_request_duration_seconds_count{job="$job",route="/api/checkout",status_code=~"5.."}[$window])) or vector(0)) / sum(rate(http_request_duration_seconds_count{job="$job",route="/api/checkout"}[$window]))',
+        query:
+          '(sum(rate(http_request_duration_seconds_count{job="$job",route="/api/checkout",status_code=~"5.."}[$window])) or vector(0)) / sum(rate(http_request_duration_seconds_count{job="$job",route="/api/checkout"}[$window]))',
       },
     },
     rules: [
@@ -82,10 +96,18 @@ async function main(): Promise<void> {
     const post = (query: string, t: number) =>
       new Promise<void>((resolve, reject) => {
         const body = new URLSearchParams({ query, time: (t / 1000).toFixed(3), timeout: '10s' }).toString();
-        const req = http.request(`${prom.url}/api/v1/query`, { method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve());
-        });
+        const req = http.request(
+          `${prom.url}/api/v1/query`,
+          {
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve());
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });
@@ -105,14 +127,28 @@ async function main(): Promise<void> {
     const rawCpuD = process.cpuUsage(rawCpu0);
     const rawCpu = (rawCpuD.user + rawCpuD.system) / 1000;
     agent.destroy();
-    console.log(`  raw round trips: ${POLLS} polls × ${perPoll} queries in ${(rawWall / 1000).toFixed(1)} s: ${(rawWall / POLLS).toFixed(2)} ms and ${(rawCpu / POLLS).toFixed(2)} ms CPU per poll`);
+    console.log(
+      `  raw round trips: ${POLLS} polls × ${perPoll} queries in ${(rawWall / 1000).toFixed(1)} s: ${(rawWall / POLLS).toFixed(2)} ms and ${(rawCpu / POLLS).toFixed(2)} ms CPU per poll`,
+    );
 
     // ── the watch: the live code path, recorded in SQLite and folded into the session state ──
     const store = new SqliteAuditStore(path.join(work, 'audit.db'));
     const sessionId = 'bench-watch';
     const text = 'id: watch\ntitle: bench\nsteps:\n  - {id: watch, title: Watch, kind: watch}\n';
     const first = await store.createSession(
-      { id: sessionId, checklistId: 'watch', checklistTitle: 'bench', checklistText: text, checklistSources: { watch: text }, checklistSha256: 'x', params: {}, environment: null, operator: 'bench', host: 'bench', startedAt: since },
+      {
+        id: sessionId,
+        checklistId: 'watch',
+        checklistTitle: 'bench',
+        checklistText: text,
+        checklistSources: { watch: text },
+        checklistSha256: 'x',
+        params: {},
+        environment: null,
+        operator: 'bench',
+        host: 'bench',
+        startedAt: since,
+      },
       {
         type: 'session.started',
         time: since,
@@ -126,7 +162,9 @@ async function main(): Promise<void> {
           pid: process.pid,
           mode: 'non-interactive',
           version: 'bench',
-          plan: [{ path: 'watch', id: 'watch', title: 'Watch', kind: 'watch', depth: 0, parent: null, checklist: 'watch', scope: '', spec: {} }],
+          plan: [
+            { path: 'watch', id: 'watch', title: 'Watch', kind: 'watch', depth: 0, parent: null, checklist: 'watch', scope: '', spec: {} },
+          ],
           scopes: { '': { checklist: 'watch', params: {} } },
         },
       },
@@ -153,7 +191,10 @@ async function main(): Promise<void> {
       record: async (list) => {
         const r0 = performance.now();
         const c0 = process.cpuUsage();
-        const stored: StoredEvent[] = await store.append(sessionId, list.map((e) => ({ ...e, stepId: 'watch', actor: 'cockpit' }) as NewEvent));
+        const stored: StoredEvent[] = await store.append(
+          sessionId,
+          list.map((e) => ({ ...e, stepId: 'watch', actor: 'cockpit' }) as NewEvent),
+        );
         for (const e of stored) state = reduce(state, e);
         events += stored.length;
         recordMs += performance.now() - r0;
@@ -161,7 +202,8 @@ async function main(): Promise<void> {
         recordCpu += (cd.user + cd.system) / 1000;
         if (list.some((e) => e.type === 'watch.sample')) {
           polls++;
-          if (polls % Math.max(1, Math.floor(POLLS / 12)) === 0) samples.push({ poll: polls, ...process.memoryUsage(), heap: process.memoryUsage().heapUsed });
+          if (polls % Math.max(1, Math.floor(POLLS / 12)) === 0)
+            samples.push({ poll: polls, ...process.memoryUsage(), heap: process.memoryUsage().heapUsed });
         }
       },
     });
@@ -177,15 +219,29 @@ async function main(): Promise<void> {
     const cpuPerPoll = cpu / polls;
     const rawPerPoll = rawCpu / POLLS;
     const idle15 = (cpuPerPoll / 15_000) * 100;
-    console.log(`  watch: ${polls} polls, ${events.toLocaleString('en-US')} events recorded in ${(wall / 1000).toFixed(1)} s: ${(wall / polls).toFixed(2)} ms and ${cpuPerPoll.toFixed(2)} ms CPU per poll; ${result.text}`);
-    console.log(`  panel state: ${state.watch?.rules.length} rules, ${state.watch?.samples} samples counted, history ≤ ${Math.max(...(state.watch?.rules.map((r) => r.history.length) ?? [0]))} values per rule`);
+    console.log(
+      `  watch: ${polls} polls, ${events.toLocaleString('en-US')} events recorded in ${(wall / 1000).toFixed(1)} s: ${(wall / polls).toFixed(2)} ms and ${cpuPerPoll.toFixed(2)} ms CPU per poll; ${result.text}`,
+    );
+    console.log(
+      `  panel state: ${state.watch?.rules.length} rules, ${state.watch?.samples} samples counted, history ≤ ${Math.max(...(state.watch?.rules.map((r) => r.history.length) ?? [0]))} values per rule`,
+    );
     console.log(`  heap along the hour (MB): ${samples.map((s) => (s.heap / MB).toFixed(0)).join(' ')}`);
     console.log('');
-    console.log(`  ${heapGrowth <= 10 ? 'PASS' : 'FAIL'}  heap growth over the ${QUICK ? '10 minutes' : 'hour'}: ${heapGrowth.toFixed(2)} MB after GC (RSS ${rssGrowth >= 0 ? '+' : ''}${rssGrowth.toFixed(1)} MB) (budget ≤ 10 MB)`);
-    console.log(`  ${''.padEnd(4)}  CPU per poll: watch ${cpuPerPoll.toFixed(2)} ms vs raw round trips ${rawPerPoll.toFixed(2)} ms = ${(cpuPerPoll / rawPerPoll).toFixed(2)}x (judging, recording in SQLite and folding included)`);
-    console.log(`  ${''.padEnd(4)}  of which recording (durable SQLite append of the poll's events, then the fold): ${(recordCpu / polls).toFixed(2)} ms CPU, ${(recordMs / polls).toFixed(2)} ms wall; querying and judging alone: ${((cpu - recordCpu) / polls).toFixed(2)} ms CPU = ${((cpu - recordCpu) / polls / rawPerPoll).toFixed(2)}x the raw round trips`);
-    console.log(`  ${''.padEnd(4)}  wall per poll: watch ${(wall / polls).toFixed(2)} ms vs raw ${(rawWall / POLLS).toFixed(2)} ms = ${(wall / polls / (rawWall / POLLS)).toFixed(2)}x`);
-    console.log(`  ${idle15 <= 1 ? 'PASS' : 'FAIL'}  idle CPU of a live watch at the default 15 s interval: ${idle15.toFixed(3)}% (at 1 s: ${((cpuPerPoll / 1000) * 100).toFixed(2)}%) (budget ≤ 1%)`);
+    console.log(
+      `  ${heapGrowth <= 10 ? 'PASS' : 'FAIL'}  heap growth over the ${QUICK ? '10 minutes' : 'hour'}: ${heapGrowth.toFixed(2)} MB after GC (RSS ${rssGrowth >= 0 ? '+' : ''}${rssGrowth.toFixed(1)} MB) (budget ≤ 10 MB)`,
+    );
+    console.log(
+      `  ${''.padEnd(4)}  CPU per poll: watch ${cpuPerPoll.toFixed(2)} ms vs raw round trips ${rawPerPoll.toFixed(2)} ms = ${(cpuPerPoll / rawPerPoll).toFixed(2)}x (judging, recording in SQLite and folding included)`,
+    );
+    console.log(
+      `  ${''.padEnd(4)}  of which recording (durable SQLite append of the poll's events, then the fold): ${(recordCpu / polls).toFixed(2)} ms CPU, ${(recordMs / polls).toFixed(2)} ms wall; querying and judging alone: ${((cpu - recordCpu) / polls).toFixed(2)} ms CPU = ${((cpu - recordCpu) / polls / rawPerPoll).toFixed(2)}x the raw round trips`,
+    );
+    console.log(
+      `  ${''.padEnd(4)}  wall per poll: watch ${(wall / polls).toFixed(2)} ms vs raw ${(rawWall / POLLS).toFixed(2)} ms = ${(wall / polls / (rawWall / POLLS)).toFixed(2)}x`,
+    );
+    console.log(
+      `  ${idle15 <= 1 ? 'PASS' : 'FAIL'}  idle CPU of a live watch at the default 15 s interval: ${idle15.toFixed(3)}% (at 1 s: ${((cpuPerPoll / 1000) * 100).toFixed(2)}%) (budget ≤ 1%)`,
+    );
     console.log(`  total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   } finally {
     await prom.close();

@@ -192,7 +192,11 @@ function toError(opts: GitOptions, args: string[], r: Raw): GitError {
   const what = `git ${args.join(' ')}`;
   if (r.spawnError) {
     // spawn reports a missing cwd as "spawn git ENOENT", like a missing git: say which it is.
-    const why = !existsSync(opts.cwd) ? `no such directory ${opts.cwd}` : /ENOENT/.test(r.spawnError) ? 'git is not installed or not on PATH' : r.spawnError;
+    const why = !existsSync(opts.cwd)
+      ? `no such directory ${opts.cwd}`
+      : /ENOENT/.test(r.spawnError)
+        ? 'git is not installed or not on PATH'
+        : r.spawnError;
     return new GitError(`${what}: could not run git (${why})`, args, r.stderr, null);
   }
   if (r.timedOut) return new GitError(`${what}: timed out after ${(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000} s`, args, r.stderr, null);
@@ -439,7 +443,12 @@ export async function commitsBetween(cwd: string, from: string | null, to: strin
   if (optionLike(to) || (from !== null && optionLike(from))) throw badArg(args, 'a revision may not start with "-"');
   const hashes = (await run({ cwd }, args)).stdout.toString('utf8').split('\n').filter(Boolean);
   if (hashes.length === 0) return [];
-  const { stdout } = await run({ cwd, timeoutMs: Math.max(DEFAULT_TIMEOUT_MS, hashes.length * 5) }, ['cat-file', '--batch'], [0], hashes.join('\n') + '\n');
+  const { stdout } = await run(
+    { cwd, timeoutMs: Math.max(DEFAULT_TIMEOUT_MS, hashes.length * 5) },
+    ['cat-file', '--batch'],
+    [0],
+    hashes.join('\n') + '\n',
+  );
   const commits: RawCommit[] = [];
   let pos = 0;
   while (pos < stdout.length) {
@@ -492,11 +501,17 @@ export async function probeRemote(
   try {
     url = await remoteUrl(cwd, remote);
   } catch (e) {
-    return { ok: false, why: `cannot read the remotes of ${cwd}: ${(e as GitError).stderr ? firstLine((e as GitError).stderr) : (e as Error).message}` };
+    return {
+      ok: false,
+      why: `cannot read the remotes of ${cwd}: ${(e as GitError).stderr ? firstLine((e as GitError).stderr) : (e as Error).message}`,
+    };
   }
   // A bare word that is no configured remote: say that, rather than git's "does not appear to be a git repository".
   if (url === null && /^[\w.-]+$/.test(remote) && remote !== '.' && remote !== '..') {
-    return { ok: false, why: `there is no remote named '${remote}' in ${cwd} (git remote -v lists them; add it with git remote add ${remote} <url>)` };
+    return {
+      ok: false,
+      why: `there is no remote named '${remote}' in ${cwd} (git remote -v lists them; add it with git remote add ${remote} <url>)`,
+    };
   }
   const name = url && url !== remote ? `${remote} (${showUrl(url)})` : showUrl(remote);
   const r = await exec({ cwd, timeoutMs }, ['ls-remote', '--heads', '--tags', remote]);
@@ -532,12 +547,19 @@ function explainRemoteFailure(name: string, remote: string, r: Raw, timeoutMs: n
   if (/host key verification failed/i.test(e)) {
     return `${name}: the SSH host key of the server is not known here${quote}: connect once with ssh in a terminal to check and accept it, then retry`;
   }
-  const cannotConnect = () => `cannot connect to ${name}${quote}: check the URL, the network (VPN, proxy) and that the server is up; ${check}`;
-  if (/could not resolve (host|hostname)|connection refused|failed to connect|connection timed out|operation timed out|network is unreachable|no route to host|connection reset/i.test(e)) {
+  const cannotConnect = () =>
+    `cannot connect to ${name}${quote}: check the URL, the network (VPN, proxy) and that the server is up; ${check}`;
+  if (
+    /could not resolve (host|hostname)|connection refused|failed to connect|connection timed out|operation timed out|network is unreachable|no route to host|connection reset/i.test(
+      e,
+    )
+  ) {
     return cannotConnect();
   }
   if (
-    /terminal prompts disabled|could not read (username|password)|authentication failed|permission denied|access denied|returned error: 40[13]|invalid credentials|could not read from remote repository/i.test(e)
+    /terminal prompts disabled|could not read (username|password)|authentication failed|permission denied|access denied|returned error: 40[13]|invalid credentials|could not read from remote repository/i.test(
+      e,
+    )
   ) {
     return `${name} needs credentials and the cockpit cannot prompt for them${quote}: set up an SSH key (in ssh-agent) or a credential helper (git config credential.helper), then ${check}`;
   }

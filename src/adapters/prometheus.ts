@@ -49,7 +49,9 @@ function valueOf(data: ApiBody['data']): { raw: string | undefined; series: numb
     case 'scalar':
       return { raw: Array.isArray(result) ? String(result[1]) : undefined, series: 1 };
     default:
-      return { error: `the query gives a ${data?.resultType ?? 'missing'} result; a watch signal must give one number (an instant vector of one series, or a scalar)` };
+      return {
+        error: `the query gives a ${data?.resultType ?? 'missing'} result; a watch signal must give one number (an instant vector of one series, or a scalar)`,
+      };
   }
 }
 
@@ -97,18 +99,24 @@ export function prometheusClient(opts: PrometheusOptions): PrometheusClient {
             ? `connection refused (${base})`
             : err.code === 'ECONNRESET'
               ? `connection reset (${base})`
-            : err.code === 'ETIMEDOUT' || err.code === 'ECONNABORTED'
-              ? `no answer within ${Math.round((opts.timeoutMs + 2000) / 1000)} s`
-              : err.code === 'ENOTFOUND'
-                ? `host not found (${base})`
-                : err.code === 'ERR_CANCELED'
-                  ? 'cancelled'
-                  : `${err.code ?? 'error'}: ${err.message ?? String(e)}`;
+              : err.code === 'ETIMEDOUT' || err.code === 'ECONNABORTED'
+                ? `no answer within ${Math.round((opts.timeoutMs + 2000) / 1000)} s`
+                : err.code === 'ENOTFOUND'
+                  ? `host not found (${base})`
+                  : err.code === 'ERR_CANCELED'
+                    ? 'cancelled'
+                    : `${err.code ?? 'error'}: ${err.message ?? String(e)}`;
         return { ok: false, kind: 'unreachable', error: why, latencyMs: took() };
       }
       const body = res.data && typeof res.data === 'object' ? res.data : null;
       if (!body || typeof body.status !== 'string') {
-        return { ok: false, kind: 'unreachable', error: `HTTP ${res.status}: not a Prometheus API answer`, status: res.status, latencyMs: took() };
+        return {
+          ok: false,
+          kind: 'unreachable',
+          error: `HTTP ${res.status}: not a Prometheus API answer`,
+          status: res.status,
+          latencyMs: took(),
+        };
       }
       if (body.status !== 'success') {
         return {

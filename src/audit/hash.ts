@@ -21,7 +21,9 @@ export function sha256(text: string): string {
 }
 
 /** The chain's first prev_hash binds the session row (checklist hash, params, operator) to its events. */
-export function genesisHash(h: Pick<SessionHeader, 'id' | 'checklistId' | 'checklistSha256' | 'params' | 'environment' | 'operator' | 'host' | 'startedAt'>): string {
+export function genesisHash(
+  h: Pick<SessionHeader, 'id' | 'checklistId' | 'checklistSha256' | 'params' | 'environment' | 'operator' | 'host' | 'startedAt'>,
+): string {
   return sha256(
     canonicalJson({
       id: h.id,
@@ -44,13 +46,20 @@ export function genesisHash(h: Pick<SessionHeader, 'id' | 'checklistId' | 'check
  */
 export function eventHash(prevHash: string, e: AuditEvent): string {
   const body =
-    '{"actor":' + JSON.stringify(e.actor) +
-    ',"data":' + canonicalJson(e.data) +
-    ',"seq":' + canonicalJson(e.seq) +
-    ',"sessionId":' + JSON.stringify(e.sessionId) +
-    ',"stepId":' + (e.stepId == null ? 'null' : JSON.stringify(e.stepId)) +
-    ',"time":' + canonicalJson(e.time) +
-    ',"type":' + JSON.stringify(e.type) +
+    '{"actor":' +
+    JSON.stringify(e.actor) +
+    ',"data":' +
+    canonicalJson(e.data) +
+    ',"seq":' +
+    canonicalJson(e.seq) +
+    ',"sessionId":' +
+    JSON.stringify(e.sessionId) +
+    ',"stepId":' +
+    (e.stepId == null ? 'null' : JSON.stringify(e.stepId)) +
+    ',"time":' +
+    canonicalJson(e.time) +
+    ',"type":' +
+    JSON.stringify(e.type) +
     '}';
   return hash('sha256', prevHash + body, 'hex');
 }

@@ -9,7 +9,17 @@ import { chainEvents, SanitizingStore, type Head } from './chain.js';
 import { genesisHash, type SessionHeader } from './hash.js';
 import { newSessionRow, toSessionRow, toStored } from './rows.js';
 import * as schema from './schema-pg.js';
-import { AuditStoreError, lockDecision, pickSession, SESSION_ID_PREFIX, type AuditStore, type LockResult, type LockRow, type SessionRow, type VerifyReport } from './store.js';
+import {
+  AuditStoreError,
+  lockDecision,
+  pickSession,
+  SESSION_ID_PREFIX,
+  type AuditStore,
+  type LockResult,
+  type LockRow,
+  type SessionRow,
+  type VerifyReport,
+} from './store.js';
 import { verifyStore } from './verify.js';
 
 type Db = NodePgDatabase<typeof schema>;
@@ -94,7 +104,6 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
     return this.db.transaction((tx) => this.appendInTx(tx, sessionId, null, list));
   }
 
-
   async resolveSessionId(idOrPrefix: string): Promise<{ id: string } | { error: string }> {
     if (!SESSION_ID_PREFIX.test(idOrPrefix)) return { error: `'${idOrPrefix}' is not a session id` };
     const rows = await this.db
@@ -102,11 +111,19 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
       .from(schema.sessions)
       .where(like(schema.sessions.id, `${idOrPrefix}%`))
       .limit(5);
-    return pickSession(idOrPrefix, rows.map((r) => r.id), this.location);
+    return pickSession(
+      idOrPrefix,
+      rows.map((r) => r.id),
+      this.location,
+    );
   }
 
   async listSessions(limit = 50): Promise<SessionRow[]> {
-    const rows = await this.db.select().from(schema.sessions).orderBy(desc(schema.sessions.startedAt), desc(schema.sessions.id)).limit(limit);
+    const rows = await this.db
+      .select()
+      .from(schema.sessions)
+      .orderBy(desc(schema.sessions.startedAt), desc(schema.sessions.id))
+      .limit(limit);
     return rows.map(toSessionRow);
   }
 
@@ -122,7 +139,6 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
     return (await this.rawEvents(sessionId, fromSeq)).map(toStored);
   }
 
-
   async acquireLock(lock: LockRow, isStale: (held: LockRow) => boolean): Promise<LockResult> {
     return this.db.transaction(async (tx) => {
       // Serialise competing acquirers of the same scope, whether or not a row exists yet.
@@ -135,13 +151,15 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
   }
 
   async heartbeat(scope: string, sessionId: string, at: number): Promise<void> {
-    await this.db.update(schema.locks).set({ heartbeat: at }).where(and(eq(schema.locks.scope, scope), eq(schema.locks.sessionId, sessionId)));
+    await this.db
+      .update(schema.locks)
+      .set({ heartbeat: at })
+      .where(and(eq(schema.locks.scope, scope), eq(schema.locks.sessionId, sessionId)));
   }
 
   async releaseLock(scope: string, sessionId: string): Promise<void> {
     await this.db.delete(schema.locks).where(and(eq(schema.locks.scope, scope), eq(schema.locks.sessionId, sessionId)));
   }
-
 
   async listLocks(): Promise<LockRow[]> {
     return this.db.select().from(schema.locks);

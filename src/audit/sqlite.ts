@@ -9,14 +9,23 @@ import { chainEvents, SanitizingStore, type Head } from './chain.js';
 import { migrationsDir } from '../paths.js';
 import { genesisHash, type SessionHeader } from './hash.js';
 import * as schema from './schema.js';
-import { AuditStoreError, lockDecision, pickSession, SESSION_ID_PREFIX, type AuditStore, type LockResult, type LockRow, type SessionRow, type VerifyReport } from './store.js';
+import {
+  AuditStoreError,
+  lockDecision,
+  pickSession,
+  SESSION_ID_PREFIX,
+  type AuditStore,
+  type LockResult,
+  type LockRow,
+  type SessionRow,
+  type VerifyReport,
+} from './store.js';
 import { newSessionRow, toSessionRow, toStored, type RawEventRow } from './rows.js';
 import { verifyStore } from './verify.js';
 
 type Db = BetterSQLite3Database<typeof schema>;
 
 const p = (name: string) => sql.placeholder(name);
-
 
 /**
  * The default store: one SQLite file (WAL, synchronous=FULL, so a committed append survives power loss).
@@ -67,10 +76,7 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
     const genesis = genesisHash(h);
     // The row and its first event in one transaction: a crash leaves both or neither.
     const create = this.sqlite.transaction(() => {
-      this.db
-        .insert(schema.sessions)
-        .values(newSessionRow(h, genesis))
-        .run();
+      this.db.insert(schema.sessions).values(newSessionRow(h, genesis)).run();
       return this.appendInTx(h.id, { seq: 0, hash: genesis }, [{ ...first, time: first.time ?? h.startedAt }]);
     });
     const c = create.immediate();
@@ -89,7 +95,11 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
     c.events.forEach((e, i) => this.insertEvent.run(e.sessionId, e.seq, e.time, e.type, e.stepId, e.actor, c.json[i], e.prevHash, e.hash));
     this.updateHead.run({ id: sessionId, seq: c.head.seq, hash: c.head.hash });
     if (c.finished) {
-      this.db.update(schema.sessions).set({ endedAt: c.finished.time, outcome: c.finished.data.outcome }).where(eq(schema.sessions.id, sessionId)).run();
+      this.db
+        .update(schema.sessions)
+        .set({ endedAt: c.finished.time, outcome: c.finished.data.outcome })
+        .where(eq(schema.sessions.id, sessionId))
+        .run();
     }
     return c;
   }
@@ -108,7 +118,6 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
     }
   }
 
-
   async resolveSessionId(idOrPrefix: string): Promise<{ id: string } | { error: string }> {
     if (!SESSION_ID_PREFIX.test(idOrPrefix)) return { error: `'${idOrPrefix}' is not a session id` };
     const rows = this.db
@@ -117,11 +126,21 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
       .where(like(schema.sessions.id, `${idOrPrefix}%`))
       .limit(5)
       .all();
-    return pickSession(idOrPrefix, rows.map((r) => r.id), this.location);
+    return pickSession(
+      idOrPrefix,
+      rows.map((r) => r.id),
+      this.location,
+    );
   }
 
   async listSessions(limit = 50): Promise<SessionRow[]> {
-    return this.db.select().from(schema.sessions).orderBy(desc(schema.sessions.startedAt), desc(schema.sessions.id)).limit(limit).all().map(toSessionRow);
+    return this.db
+      .select()
+      .from(schema.sessions)
+      .orderBy(desc(schema.sessions.startedAt), desc(schema.sessions.id))
+      .limit(limit)
+      .all()
+      .map(toSessionRow);
   }
 
   private rawEvents(sessionId: string, fromSeq = 1): RawEventRow[] {
@@ -137,7 +156,6 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
     return this.rawEvents(sessionId, fromSeq).map(toStored);
   }
 
-
   async acquireLock(lock: LockRow, isStale: (held: LockRow) => boolean): Promise<LockResult> {
     const tx = this.sqlite.transaction((): LockResult => {
       const held = this.db.select().from(schema.locks).where(eq(schema.locks.scope, lock.scope)).get();
@@ -149,13 +167,19 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
   }
 
   async heartbeat(scope: string, sessionId: string, at: number): Promise<void> {
-    this.db.update(schema.locks).set({ heartbeat: at }).where(and(eq(schema.locks.scope, scope), eq(schema.locks.sessionId, sessionId))).run();
+    this.db
+      .update(schema.locks)
+      .set({ heartbeat: at })
+      .where(and(eq(schema.locks.scope, scope), eq(schema.locks.sessionId, sessionId)))
+      .run();
   }
 
   async releaseLock(scope: string, sessionId: string): Promise<void> {
-    this.db.delete(schema.locks).where(and(eq(schema.locks.scope, scope), eq(schema.locks.sessionId, sessionId))).run();
+    this.db
+      .delete(schema.locks)
+      .where(and(eq(schema.locks.scope, scope), eq(schema.locks.sessionId, sessionId)))
+      .run();
   }
-
 
   async listLocks(): Promise<LockRow[]> {
     return this.db.select().from(schema.locks).all();

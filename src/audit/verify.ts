@@ -4,7 +4,6 @@ import { eventHash, genesisHash } from './hash.js';
 import { toSessionRow, type RawEventRow, type RawSessionRow } from './rows.js';
 import type { SessionRow, VerifyProblem, VerifyReport } from './store.js';
 
-
 /**
  * Check one session's chain. Stops at the first bad event (everything after it is unverifiable) and names it.
  * Events must come ordered by seq.
@@ -12,7 +11,10 @@ import type { SessionRow, VerifyProblem, VerifyReport } from './store.js';
 export function verifySession(session: SessionRow, rows: Iterable<RawEventRow>): { events: number; problem: VerifyProblem | null } {
   const bad = (seq: number | null, message: string) => ({ sessionId: session.id, seq, message });
   let count = 0;
-  if (session.checklistSources[session.checklistId] !== session.checklistText || bundleSha(session.checklistSources) !== session.checklistSha256) {
+  if (
+    session.checklistSources[session.checklistId] !== session.checklistText ||
+    bundleSha(session.checklistSources) !== session.checklistSha256
+  ) {
     return { events: 0, problem: bad(null, 'session row was edited: the stored checklist text does not match its sha256') };
   }
   let prev = genesisHash(session);
@@ -24,13 +26,21 @@ export function verifySession(session: SessionRow, rows: Iterable<RawEventRow>):
     if (row.seq !== expected) {
       return {
         events: count,
-        problem: bad(expected, row.seq > expected ? `event #${expected} is missing (deleted): the next stored event is #${row.seq}` : `${label} is duplicated`),
+        problem: bad(
+          expected,
+          row.seq > expected ? `event #${expected} is missing (deleted): the next stored event is #${row.seq}` : `${label} is duplicated`,
+        ),
       };
     }
     if (row.prevHash !== prev) {
       return {
         events: count,
-        problem: bad(row.seq, expected === 1 ? `${label} does not chain to the session row: the session's header (checklist, params, operator) was edited` : `${label} does not follow event #${row.seq - 1}: events were reordered, replaced or inserted`),
+        problem: bad(
+          row.seq,
+          expected === 1
+            ? `${label} does not chain to the session row: the session's header (checklist, params, operator) was edited`
+            : `${label} does not follow event #${row.seq - 1}: events were reordered, replaced or inserted`,
+        ),
       };
     }
     let data: unknown;
@@ -39,25 +49,52 @@ export function verifySession(session: SessionRow, rows: Iterable<RawEventRow>):
     } catch {
       return { events: count, problem: bad(row.seq, `${label} was edited: its data is not valid JSON`) };
     }
-    const event: AuditEvent = { sessionId: row.sessionId, seq: row.seq, time: row.time, type: row.type as AuditEvent['type'], stepId: row.stepId, actor: row.actor, data: data as AuditEvent['data'] };
+    const event: AuditEvent = {
+      sessionId: row.sessionId,
+      seq: row.seq,
+      time: row.time,
+      type: row.type as AuditEvent['type'],
+      stepId: row.stepId,
+      actor: row.actor,
+      data: data as AuditEvent['data'],
+    };
     if (eventHash(prev, event) !== row.hash) {
       return { events: count, problem: bad(row.seq, `${label} was edited: its hash does not match its contents`) };
     }
-    if (row.type === 'session.finished') finished = { seq: row.seq, time: row.time, outcome: (data as { outcome?: unknown } | null)?.outcome ?? null };
+    if (row.type === 'session.finished')
+      finished = { seq: row.seq, time: row.time, outcome: (data as { outcome?: unknown } | null)?.outcome ?? null };
     prev = row.hash;
     expected++;
   }
   const last = expected - 1;
   if (last < session.lastSeq) {
-    return { events: count, problem: bad(last + 1, `events #${last + 1}–#${session.lastSeq} were deleted: the log ends at #${last} but the session's head says #${session.lastSeq}`) };
+    return {
+      events: count,
+      problem: bad(
+        last + 1,
+        `events #${last + 1}–#${session.lastSeq} were deleted: the log ends at #${last} but the session's head says #${session.lastSeq}`,
+      ),
+    };
   }
   if (last > session.lastSeq || prev !== session.lastHash) {
-    return { events: count, problem: bad(last, `the session's head (#${session.lastSeq}) does not match its last event (#${last}): the session row or the log's tail was edited`) };
+    return {
+      events: count,
+      problem: bad(
+        last,
+        `the session's head (#${session.lastSeq}) does not match its last event (#${last}): the session row or the log's tail was edited`,
+      ),
+    };
   }
   // outcome and ended_at are not hashed: they are copies of the session.finished event, so they must match it.
   const fin = finished ? `event #${finished.seq} (session.finished)` : 'the log (no session.finished event)';
   if ((finished?.outcome ?? null) !== session.outcome) {
-    return { events: count, problem: bad(finished?.seq ?? null, `session row was edited: its outcome '${session.outcome ?? 'none'}' does not match ${fin}${finished ? `: '${String(finished.outcome)}'` : ''}`) };
+    return {
+      events: count,
+      problem: bad(
+        finished?.seq ?? null,
+        `session row was edited: its outcome '${session.outcome ?? 'none'}' does not match ${fin}${finished ? `: '${String(finished.outcome)}'` : ''}`,
+      ),
+    };
   }
   if ((finished?.time ?? null) !== session.endedAt) {
     return { events: count, problem: bad(finished?.seq ?? null, `session row was edited: its end time does not match ${fin}`) };
@@ -92,7 +129,8 @@ export async function verifyStore(src: VerifySource, sessionId?: string): Promis
       if (res.problem) problems.push(res.problem);
     }
     if (!sessionId) {
-      for (const id of await src.orphans()) problems.push({ sessionId: id, seq: null, message: 'the session row was deleted but its events remain' });
+      for (const id of await src.orphans())
+        problems.push({ sessionId: id, seq: null, message: 'the session row was deleted but its events remain' });
     }
   } catch (e) {
     problems.push({ sessionId: sessionId ?? '*', seq: null, message: `the audit database is damaged: ${(e as Error).message}` });

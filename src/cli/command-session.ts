@@ -23,7 +23,6 @@ const FLUSH_MS = 250;
 /** A terminal's redrawn progress line (`\r\x1b[K…`) is recorded at most this often. */
 const REDRAW_RECORD_MS = 5_000;
 
-
 export interface CommandSpec {
   /** `migrate upgrade`: the checklist id becomes `cockpit-migrate-upgrade`. */
   command: string;
@@ -52,41 +51,51 @@ export async function recordedCommand(ws: Workspace, spec: CommandSpec, body: ()
   const commandText = sanitizeText(['cockpit', spec.command, ...args].join(' '), redactor);
   // Stored as the session's checklist text: what was run, so `audit show` and the session hash cover it.
   const text = `# ${title}\nid: ${checklistId}\ntitle: ${JSON.stringify(title)}\nsteps:\n  - id: ${STEP}\n    kind: command\n    run: ${JSON.stringify(commandText)}\n`;
-  const node: PlanNode = { path: STEP, id: STEP, title: commandText, kind: 'command', depth: 0, parent: null, checklist: checklistId, scope: '', spec: { run: commandText } };
+  const node: PlanNode = {
+    path: STEP,
+    id: STEP,
+    title: commandText,
+    kind: 'command',
+    depth: 0,
+    parent: null,
+    checklist: checklistId,
+    scope: '',
+    spec: { run: commandText },
+  };
   const begin = () =>
     store.createSession(
-    {
-      id,
-      checklistId,
-      checklistTitle: title,
-      checklistText: text,
-      checklistSources: { [checklistId]: text },
-      checklistSha256: bundleSha({ [checklistId]: text }),
-      params,
-      environment: null,
-      operator: who.operator,
-      host: who.host,
-      startedAt: now,
-    },
-    {
-      type: 'session.started',
-      actor: who.operator,
-      time: now,
-      data: {
-        checklist: { id: checklistId, title, sha256: bundleSha({ [checklistId]: text }) },
-        origin: { file: COMMAND_LINE_ORIGIN, byId: false },
+      {
+        id,
+        checklistId,
+        checklistTitle: title,
+        checklistText: text,
+        checklistSources: { [checklistId]: text },
+        checklistSha256: bundleSha({ [checklistId]: text }),
         params,
         environment: null,
         operator: who.operator,
         host: who.host,
-        pid: process.pid,
-        mode: process.stdin.isTTY && process.stdout.isTTY ? 'interactive' : 'non-interactive',
-        version: cockpitVersion(),
-        plan: [node],
-        scopes: { '': { checklist: checklistId, params } },
+        startedAt: now,
       },
-    },
-  );
+      {
+        type: 'session.started',
+        actor: who.operator,
+        time: now,
+        data: {
+          checklist: { id: checklistId, title, sha256: bundleSha({ [checklistId]: text }) },
+          origin: { file: COMMAND_LINE_ORIGIN, byId: false },
+          params,
+          environment: null,
+          operator: who.operator,
+          host: who.host,
+          pid: process.pid,
+          mode: process.stdin.isTTY && process.stdout.isTTY ? 'interactive' : 'non-interactive',
+          version: cockpitVersion(),
+          plan: [node],
+          scopes: { '': { checklist: checklistId, params } },
+        },
+      },
+    );
   // The session is created with its first event: a command refused before doing anything (bad flags, no database)
   // leaves nothing in the log.
   const rec = new Recorder(store, id, who.operator, begin);
@@ -171,7 +180,13 @@ class Recorder {
   private lastError = '';
 
   private capture(stream: 'stdout' | 'stderr', text: string): void {
-    if (stream === 'stderr') this.lastError = text.trim().split('\n').pop()?.replace(/^\s*✖\s*/, '') || this.lastError;
+    if (stream === 'stderr')
+      this.lastError =
+        text
+          .trim()
+          .split('\n')
+          .pop()
+          ?.replace(/^\s*✖\s*/, '') || this.lastError;
     // A progress line redrawn in place on a terminal: kept now and then (as a line), not at every redraw.
     if (text.startsWith('\r')) {
       const now = Date.now();
@@ -197,11 +212,19 @@ class Recorder {
       this.push({ type: 'step.interrupted', stepId: STEP, data: { reason: 'stopped by the operator' } });
       outcome = 'aborted';
     } else {
-      this.push({ type: 'step.failed', stepId: STEP, data: { durationMs, exitCode, reason: error ?? (this.lastError || 'the command failed') } });
+      this.push({
+        type: 'step.failed',
+        stepId: STEP,
+        data: { durationMs, exitCode, reason: error ?? (this.lastError || 'the command failed') },
+      });
       outcome = 'failed';
     }
     const reason =
-      outcome === 'succeeded' ? undefined : outcome === 'aborted' ? 'stopped by the operator; the same command continues' : `exit ${exitCode}${error ? `: ${error}` : ''}`;
+      outcome === 'succeeded'
+        ? undefined
+        : outcome === 'aborted'
+          ? 'stopped by the operator; the same command continues'
+          : `exit ${exitCode}${error ? `: ${error}` : ''}`;
     this.push({ type: 'session.finished', data: reason ? { outcome, reason } : { outcome } });
     await this.flush();
     if (this.failure) throw this.failure;
@@ -223,7 +246,7 @@ function urlPasswords(url: string | undefined): string[] {
 export function flagParams(flags: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(flags)) {
-    if (v === undefined || v === null || k === 'lock' && v === true) continue;
+    if (v === undefined || v === null || (k === 'lock' && v === true)) continue;
     const name = k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
     if (k === 'lock' && v === false) out['no-lock'] = 'true';
     else if (k === 'databaseUrl') out[name] = String(v).replace(/^(\w+:\/\/[^:/@]+:)[^@]*@/, '$1***@');
@@ -248,7 +271,8 @@ export async function recordedMigrate(
   const ws = new Workspace(g);
   const notes = [...(extra.notes ?? [])];
   if (typeof flags.allowUnsafe === 'string') notes.push(`lint errors may be overridden (--allow-unsafe): ${flags.allowUnsafe}`);
-  if (Array.isArray(flags.acceptChecksum) && flags.acceptChecksum.length) notes.push(`edited applied migration(s) accepted (--accept-checksum): ${flags.acceptChecksum.join(', ')}`);
+  if (Array.isArray(flags.acceptChecksum) && flags.acceptChecksum.length)
+    notes.push(`edited applied migration(s) accepted (--accept-checksum): ${flags.acceptChecksum.join(', ')}`);
   if (flags.allowOutOfOrder) notes.push('pending migrations older than the newest applied one allowed (--allow-out-of-order)');
   const url = flags.databaseUrl ?? ws.config.database?.url ?? process.env.DATABASE_URL;
   return recordedCommand(ws, { command, params: { ...(extra.args ?? {}), ...flagParams(flags) }, secrets: urlPasswords(url), notes }, run);

@@ -7,7 +7,16 @@ import type { PlanNode, StoredEvent } from '../core/events.js';
 import { resolveParams } from '../core/params.js';
 import { evaluateConditions } from '../core/params.js';
 import { buildPlan } from '../core/plan.js';
-import { abortSession, EngineError, resumeSession, startSession, withStoppedSession, type EngineDeps, type RunResult, type SessionRunner } from '../engine/session.js';
+import {
+  abortSession,
+  EngineError,
+  resumeSession,
+  startSession,
+  withStoppedSession,
+  type EngineDeps,
+  type RunResult,
+  type SessionRunner,
+} from '../engine/session.js';
 import { jsonPrinter, textPrinter } from '../report/live.js';
 import { makeStyler } from '../report/style.js';
 import { renderJson, renderMarkdown, renderText } from '../report/timeline.js';
@@ -59,7 +68,6 @@ function wantsScreen(flags: RunFlags): boolean {
   return !flags.nonInteractive && !flags.json && !flags.plain && isTerminal();
 }
 
-
 function isTerminal(): boolean {
   return !!process.stdin.isTTY && !!process.stdout.isTTY;
 }
@@ -99,7 +107,9 @@ function makeDriver(ws: Workspace, store: AuditStore, g: GlobalOptions, flags: R
   const deps: EngineDeps = {
     ...baseDeps(ws, store),
     identity,
-    interaction: interactive ? promptInteraction(yes, identity.operator, () => abort.abort()) : flagInteraction(yes, identity.operator, globalArgs(g)),
+    interaction: interactive
+      ? promptInteraction(yes, identity.operator, () => abort.abort())
+      : flagInteraction(yes, identity.operator, globalArgs(g)),
     signal: abort.signal,
     onEvent: (e, state) => printer(e as StoredEvent, state),
   };
@@ -142,7 +152,10 @@ export async function cmdRun(g: GlobalOptions, ref: string, flags: RunFlags): Pr
   if (planned.errors.length) throw new UsageError(planned.errors.join('\n'));
   const yes = parseYes(flags.yes);
   const unknown = unknownYesNames(yes, planned.plan);
-  if (unknown.length) throw new UsageError(`--yes names no step of '${root.id}': ${unknown.join(', ')} (steps: ${planned.plan.map((p) => p.path).join(', ')})`);
+  if (unknown.length)
+    throw new UsageError(
+      `--yes names no step of '${root.id}': ${unknown.join(', ')} (steps: ${planned.plan.map((p) => p.path).join(', ')})`,
+    );
 
   if (flags.dryRun) {
     out(`${root.title} [${root.id}] — dry run, nothing is executed or recorded\n`);
@@ -163,13 +176,20 @@ export async function cmdRun(g: GlobalOptions, ref: string, flags: RunFlags): Pr
     const deps = { ...liveDeps(ws, store), preconfirmed: (node: PlanNode) => preConfirmed(yes, node) };
     return runTui(ws, async () => ({
       name: 'session',
-      controls: await LiveSession.start(deps, (engine) => startSession(engine, { bundle, params: resolved.values, origin, mode: 'interactive' })),
+      controls: await LiveSession.start(deps, (engine) =>
+        startSession(engine, { bundle, params: resolved.values, origin, mode: 'interactive' }),
+      ),
     }));
   }
   const driver = makeDriver(ws, store, g, flags);
   let runner: SessionRunner;
   try {
-    runner = await startSession(driver.deps, { bundle, params: resolved.values, origin, mode: flags.nonInteractive || flags.json ? 'non-interactive' : 'interactive' });
+    runner = await startSession(driver.deps, {
+      bundle,
+      params: resolved.values,
+      origin,
+      mode: flags.nonInteractive || flags.json ? 'non-interactive' : 'interactive',
+    });
   } catch (e) {
     driver.detach();
     throw e;
@@ -222,7 +242,8 @@ export async function cmdResume(g: GlobalOptions, sessionRef: string | undefined
       sessionId: id,
       current: (origin) => {
         const reloaded = ws.reloadOrigin(origin);
-        if (reloaded && !reloaded.bundle) throw new UsageError(`the checklist no longer loads:\n${reloaded.diagnostics.map(formatDiagnostic).join('\n')}`);
+        if (reloaded && !reloaded.bundle)
+          throw new UsageError(`the checklist no longer loads:\n${reloaded.diagnostics.map(formatDiagnostic).join('\n')}`);
         return reloaded?.bundle ?? null;
       },
       force: !!flags.force,
@@ -245,7 +266,9 @@ export async function cmdChecklistList(g: GlobalOptions): Promise<number> {
   const rows: string[][] = [];
   for (const c of ws.listChecklists()) {
     const r = ws.loadBundle(ws.sourceFor(c.file).source);
-    const title = r.bundle ? r.bundle.root.checklist.title : `(broken: ${r.diagnostics.length} problem(s); cockpit checklist validate ${c.file})`;
+    const title = r.bundle
+      ? r.bundle.root.checklist.title
+      : `(broken: ${r.diagnostics.length} problem(s); cockpit checklist validate ${c.file})`;
     const steps = r.bundle ? String(r.bundle.root.checklist.steps.length) : '';
     rows.push([c.id, title, steps, c.origin + (c.overrides ? ' (overrides default)' : '')]);
   }
@@ -264,7 +287,13 @@ export async function cmdChecklistShow(g: GlobalOptions, ref: string): Promise<n
   if (params.length) {
     out('\nParameters:\n');
     for (const [name, def] of params) {
-      const bits = [def.type, def.required ? 'required' : 'optional', def.default !== undefined ? `default ${def.default}` : '', def.choices ? `one of ${def.choices.join('|')}` : '', def.secret ? 'secret' : ''].filter(Boolean);
+      const bits = [
+        def.type,
+        def.required ? 'required' : 'optional',
+        def.default !== undefined ? `default ${def.default}` : '',
+        def.choices ? `one of ${def.choices.join('|')}` : '',
+        def.secret ? 'secret' : '',
+      ].filter(Boolean);
       out(`  ${name} (${bits.join(', ')})${def.description ? ` — ${def.description}` : ''}\n`);
     }
   }
@@ -275,9 +304,17 @@ export async function cmdChecklistShow(g: GlobalOptions, ref: string): Promise<n
     const pad = '  '.repeat(node.depth + 1);
     const label = node.kind === 'checklist' ? '' : `${++n}. `;
     const kind = stepKindMap.get(node.kind);
-    const cond = [node.when ? `when ${JSON.stringify(node.when)}` : '', node.unless ? `unless ${JSON.stringify(node.unless)}` : ''].filter(Boolean).join(', ');
+    const cond = [node.when ? `when ${JSON.stringify(node.when)}` : '', node.unless ? `unless ${JSON.stringify(node.unless)}` : '']
+      .filter(Boolean)
+      .join(', ');
     out(`${pad}${label}${node.title} [${node.path}] (${node.kind})${cond ? ` — ${cond}` : ''}\n`);
-    if (kind && node.kind !== 'confirm') out(`${pad}   ${kind.describe(node, planned.scopes[node.scope]?.params ?? {}).trimEnd().replace(/\n/g, `\n${pad}   `)}\n`);
+    if (kind && node.kind !== 'confirm')
+      out(
+        `${pad}   ${kind
+          .describe(node, planned.scopes[node.scope]?.params ?? {})
+          .trimEnd()
+          .replace(/\n/g, `\n${pad}   `)}\n`,
+      );
     if (node.help) out(node.help.trimEnd().replace(/^/gm, `${pad}   │ `) + '\n');
   }
   return 0;
@@ -314,7 +351,11 @@ function samplePlan(bundle: ChecklistBundle) {
 
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)].join('\n') + '\n';
 }
 
@@ -338,7 +379,12 @@ export async function cmdAuditList(g: GlobalOptions, flags: { json?: boolean; li
     out(`no sessions yet in ${store.location}\n`);
     return 0;
   }
-  out(table(['SESSION', 'CHECKLIST', 'PARAMS', 'OPERATOR', 'STATUS', 'STARTED (UTC)', 'TOOK'], rows.map((r) => [r.id, r.checklist, r.params, r.operator, r.status, r.started, r.took])));
+  out(
+    table(
+      ['SESSION', 'CHECKLIST', 'PARAMS', 'OPERATOR', 'STATUS', 'STARTED (UTC)', 'TOOK'],
+      rows.map((r) => [r.id, r.checklist, r.params, r.operator, r.status, r.started, r.took]),
+    ),
+  );
   return 0;
 }
 
@@ -367,10 +413,16 @@ export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, 
   if (flags.json) out(JSON.stringify({ ok: report.problems.length === 0, ...report }, null, 2) + '\n');
   else {
     const c = makeStyler(process.stdout);
-    if (!report.problems.length) styled(`${c('green', '✔ audit log intact')}: ${neutralize(`${report.sessions} session(s), ${report.events} event(s) verified in ${store.location}`)}\n`);
+    if (!report.problems.length)
+      styled(
+        `${c('green', '✔ audit log intact')}: ${neutralize(`${report.sessions} session(s), ${report.events} event(s) verified in ${store.location}`)}\n`,
+      );
     else {
-      for (const p of report.problems) styled(`${c('red', '✖')} ${neutralize(`session ${p.sessionId}${p.seq !== null ? `, event #${p.seq}` : ''}: ${p.message}`)}\n`);
-      styled(`${c('red', 'audit log verification FAILED')}: ${report.problems.length} session(s) with problems, ${report.sessions} checked\n`);
+      for (const p of report.problems)
+        styled(`${c('red', '✖')} ${neutralize(`session ${p.sessionId}${p.seq !== null ? `, event #${p.seq}` : ''}: ${p.message}`)}\n`);
+      styled(
+        `${c('red', 'audit log verification FAILED')}: ${report.problems.length} session(s) with problems, ${report.sessions} checked\n`,
+      );
     }
   }
   return report.problems.length ? 1 : 0;

@@ -5,7 +5,6 @@ import { versionFileSpecSchema } from '../core/release/version-files.js';
 import { parseYamlInput } from '../core/yaml-input.js';
 import { watchConfigSchema } from '../core/watch/config.js';
 
-
 /** `cockpit.config.yaml` in the repository: everything optional. */
 export const configSchema = z.strictObject({
   audit: z.strictObject({ url: z.string().min(1).optional() }).optional(),
@@ -30,7 +29,9 @@ export const configSchema = z.strictObject({
    * The application's database, for `cockpit migrate`: its URL (else DATABASE_URL), the migrations folder, and an empty
    * database for `migrate verify` (else it creates a scratch database on the server of `url`).
    */
-  database: z.strictObject({ url: z.string().min(1).optional(), migrations: z.string().min(1).optional(), scratchUrl: z.string().min(1).optional() }).optional(),
+  database: z
+    .strictObject({ url: z.string().min(1).optional(), migrations: z.string().min(1).optional(), scratchUrl: z.string().min(1).optional() })
+    .optional(),
   /**
    * The post-deploy watch: Prometheus (url, timeout, headers, auth), query vars, interval/duration/baseline/window,
    * signals and rules over the built-in ones (src/core/watch/config.ts). Resolve with `resolveWatchConfig`.

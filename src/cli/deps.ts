@@ -7,7 +7,10 @@ import { cockpitVersion } from '../version.js';
 import type { Workspace } from './setup.js';
 
 /** What every session driver gives the engine: the store, the step kinds, who and when, where, and the config's env. */
-export function baseDeps(ws: Workspace, store: AuditStore): Pick<EngineDeps, 'store' | 'kinds' | 'identity' | 'clock' | 'repoDir' | 'env' | 'version' | 'release' | 'watch'> {
+export function baseDeps(
+  ws: Workspace,
+  store: AuditStore,
+): Pick<EngineDeps, 'store' | 'kinds' | 'identity' | 'clock' | 'repoDir' | 'env' | 'version' | 'release' | 'watch'> {
   return {
     store,
     kinds: stepKindMap,

@@ -10,7 +10,10 @@ export function parseYes(values: string[] | undefined): YesList {
   const names = new Set<string>();
   let all = false;
   for (const v of values ?? []) {
-    for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const part of v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       if (part === 'all') all = true;
       else names.add(part);
     }

@@ -8,7 +8,11 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 function sessionOptions(cmd: Command): Command {
   return cmd
     .option('--non-interactive', 'never prompt: confirmations pass only when --yes names them')
-    .option('--yes <steps>', "confirm these steps without asking: 'all' or step ids/paths, comma-separated (repeatable); recorded as confirmed by flag", collect)
+    .option(
+      '--yes <steps>',
+      "confirm these steps without asking: 'all' or step ids/paths, comma-separated (repeatable); recorded as confirmed by flag",
+      collect,
+    )
     .option('--json', 'print one JSON object per event as it happens (implies --non-interactive)')
     .option('--plain', 'in a terminal, ask on the line instead of opening the full-screen cockpit');
 }
@@ -47,7 +51,10 @@ export async function main(argv: string[]): Promise<number> {
     .version(cockpitVersion(), '-V, --version')
     .option('--repo <dir>', 'the repository the cockpit works on (default: the git repository around the current directory)')
     .option('--config <file>', 'config file (default: cockpit.config.yaml in the repository)')
-    .option('--audit-url <url>', 'audit log: a SQLite file path (default: .cockpit/audit.db in the repository) or postgres://… for a shared team store; env COCKPIT_AUDIT_URL')
+    .option(
+      '--audit-url <url>',
+      'audit log: a SQLite file path (default: .cockpit/audit.db in the repository) or postgres://… for a shared team store; env COCKPIT_AUDIT_URL',
+    )
     .showHelpAfterError('(cockpit --help lists the commands)')
     .exitOverride()
     .addHelpText(
@@ -69,7 +76,7 @@ Examples:
 
   const run = program
     .command('run')
-    .description('run a checklist: an id (the repo\'s checklists/, then the defaults) or a path to a YAML file')
+    .description("run a checklist: an id (the repo's checklists/, then the defaults) or a path to a YAML file")
     .argument('<checklist>', 'checklist id or file')
     .option('-p, --param <key=value>', 'a checklist parameter (repeatable)', collect);
   sessionOptions(run)
@@ -78,22 +85,37 @@ Examples:
 
   const release = program
     .command('release')
-    .description('the release checklist with its git work done: the version from the conventional commits since the last release (or the one given), branch, bump, notes, merge, tag, push')
-    .argument('[version]', 'major, minor, patch or X.Y.Z (default: the version the commits suggest; in a terminal it is offered for you to accept or change)')
+    .description(
+      'the release checklist with its git work done: the version from the conventional commits since the last release (or the one given), branch, bump, notes, merge, tag, push',
+    )
+    .argument(
+      '[version]',
+      'major, minor, patch or X.Y.Z (default: the version the commits suggest; in a terminal it is offered for you to accept or change)',
+    )
     .option('-p, --param <key=value>', 'another parameter of the release checklist (repeatable)', collect);
   sessionOptions(release)
     .option('--dry-run', 'show every step and the git commands it would run; change nothing')
-    .action(act(async (choice: string | undefined, flags, cmd: Command) => (await import('./release.js')).cmdRelease(globals(cmd), choice, flags)));
+    .action(
+      act(async (choice: string | undefined, flags, cmd: Command) =>
+        (await import('./release.js')).cmdRelease(globals(cmd), choice, flags),
+      ),
+    );
 
   const hotfix = program
     .command('hotfix')
-    .description('the hotfix checklist with its git work done: hotfix/vX.Y.Z-<issue> from main, patch bump, merge to main, tag, backport to develop, push')
+    .description(
+      'the hotfix checklist with its git work done: hotfix/vX.Y.Z-<issue> from main, patch bump, merge to main, tag, backport to develop, push',
+    )
     .argument('<issue>', 'the issue id of the production problem, e.g. PROP-123')
     .argument('[version]', 'X.Y.Z, a patch of the release on main (default: the next patch)')
     .option('-p, --param <key=value>', 'another parameter of the hotfix checklist (repeatable)', collect);
   sessionOptions(hotfix)
     .option('--dry-run', 'show every step and the git commands it would run; change nothing')
-    .action(act(async (issue: string, choice: string | undefined, flags, cmd: Command) => (await import('./release.js')).cmdHotfix(globals(cmd), issue, choice, flags)));
+    .action(
+      act(async (issue: string, choice: string | undefined, flags, cmd: Command) =>
+        (await import('./release.js')).cmdHotfix(globals(cmd), issue, choice, flags),
+      ),
+    );
 
   const resume = program
     .command('resume')
@@ -171,9 +193,15 @@ Examples:
       }),
     );
 
-  const migrate = program.command('migrate').description("database migrations against the application's PostgreSQL (--database-url, database.url in the config, or DATABASE_URL); alone, in a terminal: the migration screen");
+  const migrate = program
+    .command('migrate')
+    .description(
+      "database migrations against the application's PostgreSQL (--database-url, database.url in the config, or DATABASE_URL); alone, in a terminal: the migration screen",
+    );
   const db = (c: Command) =>
-    c.option('--database-url <url>', 'postgres://… of the application database (default: database.url in the config, then DATABASE_URL)').option('--dir <dir>', 'the migrations folder (default: database.migrations in the config, then migrations/)');
+    c
+      .option('--database-url <url>', 'postgres://… of the application database (default: database.url in the config, then DATABASE_URL)')
+      .option('--dir <dir>', 'the migrations folder (default: database.migrations in the config, then migrations/)');
   const m = () => import('./migrate.js');
   // `cockpit migrate` alone, in a terminal: the migration screen (pending migrations with their lint verdicts, the
   // SQL each would send; upgrade, downgrade and backfills with their progress). Its database is database.url or
@@ -185,46 +213,118 @@ Examples:
     }),
   );
   // Commands that change the database are recorded in the audit log (src/cli/command-session.ts).
-  const recorded = async (cmd: Command, command: string, flags: Record<string, unknown>, extra: { args?: Record<string, string>; notes?: string[] }, run: () => Promise<number>) =>
-    (await import('./command-session.js')).recordedMigrate(globals(cmd), command, flags, extra, run);
-  db(migrate.command('create').description('write a new migration file (timestamped id) with its upgrade and downgrade sections').argument('<description>', 'what it does, e.g. "add listing price index"'))
+  const recorded = async (
+    cmd: Command,
+    command: string,
+    flags: Record<string, unknown>,
+    extra: { args?: Record<string, string>; notes?: string[] },
+    run: () => Promise<number>,
+  ) => (await import('./command-session.js')).recordedMigrate(globals(cmd), command, flags, extra, run);
+  db(
+    migrate
+      .command('create')
+      .description('write a new migration file (timestamped id) with its upgrade and downgrade sections')
+      .argument('<description>', 'what it does, e.g. "add listing price index"'),
+  )
     .option('--no-transaction', 'for statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY)')
-    .option('--ts', 'a TypeScript module with upgrade(m) and downgrade(m) (m.sql records SQL, m.query reads the database) instead of a .sql file')
+    .option(
+      '--ts',
+      'a TypeScript module with upgrade(m) and downgrade(m) (m.sql records SQL, m.query reads the database) instead of a .sql file',
+    )
     .option('--js', 'the same as a JavaScript module')
-    .action(act(async (d: string, flags, cmd: Command) => (await m()).cmdMigrateCreate(globals(cmd), d, { ...flags, noTransaction: flags.transaction === false })));
-  db(migrate.command('status').description('applied and pending migrations, and any problem (failed, edited, missing, out of order) with what to do'))
+    .action(
+      act(async (d: string, flags, cmd: Command) =>
+        (await m()).cmdMigrateCreate(globals(cmd), d, { ...flags, noTransaction: flags.transaction === false }),
+      ),
+    );
+  db(
+    migrate
+      .command('status')
+      .description('applied and pending migrations, and any problem (failed, edited, missing, out of order) with what to do'),
+  )
     .option('--json', 'machine-readable')
     .action(act(async (flags, cmd: Command) => (await m()).cmdMigrateStatus(globals(cmd), flags)));
-  db(migrate.command('lint').description('check migrations for unsafe operations (locks, backward-incompatible changes, missing downgrades); exit 1 on errors').argument('[ids...]', 'migration ids (default: all)'))
-    .action(act(async (ids: string[], flags, cmd: Command) => (await m()).cmdMigrateLint(globals(cmd), ids, flags)));
-  db(migrate.command('upgrade').description('apply the pending migrations (linted first; errors block unless --allow-unsafe), each in its own transaction unless it declares otherwise'))
+  db(
+    migrate
+      .command('lint')
+      .description('check migrations for unsafe operations (locks, backward-incompatible changes, missing downgrades); exit 1 on errors')
+      .argument('[ids...]', 'migration ids (default: all)'),
+  ).action(act(async (ids: string[], flags, cmd: Command) => (await m()).cmdMigrateLint(globals(cmd), ids, flags)));
+  db(
+    migrate
+      .command('upgrade')
+      .description(
+        'apply the pending migrations (linted first; errors block unless --allow-unsafe), each in its own transaction unless it declares otherwise',
+      ),
+  )
     .option('--to <id>', 'stop after this migration')
     .option('--sql', 'print exactly the SQL that would run (BEGIN/COMMIT per migration, the history writes); change nothing')
-    .addOption(new Option('--on-failure <what>', 'after a failure: stop, or revert-run (downgrade what this run applied)').choices(['stop', 'revert-run']).default('stop'))
+    .addOption(
+      new Option('--on-failure <what>', 'after a failure: stop, or revert-run (downgrade what this run applied)')
+        .choices(['stop', 'revert-run'])
+        .default('stop'),
+    )
     .option('--no-lock', 'do not take the migration lock (only behind a transaction-mode PgBouncer)')
     .option('--accept-checksum <id>', 'accept the edited file of an applied migration (repeatable)', collect)
     .option('--allow-out-of-order', 'apply a pending migration older than the newest applied one')
     .option('--allow-unsafe <reason>', 'run despite lint errors, for this reason')
-    .action(act(async (flags, cmd: Command) => (flags.sql ? (await m()).cmdMigrateUpgrade(globals(cmd), flags) : recorded(cmd, 'migrate upgrade', flags, {}, async () => (await m()).cmdMigrateUpgrade(globals(cmd), flags)))));
+    .action(
+      act(async (flags, cmd: Command) =>
+        flags.sql
+          ? (await m()).cmdMigrateUpgrade(globals(cmd), flags)
+          : recorded(cmd, 'migrate upgrade', flags, {}, async () => (await m()).cmdMigrateUpgrade(globals(cmd), flags)),
+      ),
+    );
   db(migrate.command('downgrade').description('revert the newest applied migration (-N: the newest N; --to ID: all newer than ID)'))
     .option('--steps <n>', 'how many (also written -N, e.g. downgrade -2)')
     .option('--to <id>', 'revert every migration newer than this one')
     .option('--sql', 'print exactly the SQL that would run; change nothing')
     .option('--no-lock', 'do not take the migration lock')
     .option('--accept-checksum <id>', 'accept the edited file of an applied migration (repeatable)', collect)
-    .action(act(async (flags, cmd: Command) => (flags.sql ? (await m()).cmdMigrateDowngrade(globals(cmd), flags) : recorded(cmd, 'migrate downgrade', flags, {}, async () => (await m()).cmdMigrateDowngrade(globals(cmd), flags)))));
-  db(migrate.command('resolve').description('settle a migration that failed outside a transaction: --applied (its effect is there) or --rolled-back').argument('<id>', 'the failed migration'))
+    .action(
+      act(async (flags, cmd: Command) =>
+        flags.sql
+          ? (await m()).cmdMigrateDowngrade(globals(cmd), flags)
+          : recorded(cmd, 'migrate downgrade', flags, {}, async () => (await m()).cmdMigrateDowngrade(globals(cmd), flags)),
+      ),
+    );
+  db(
+    migrate
+      .command('resolve')
+      .description('settle a migration that failed outside a transaction: --applied (its effect is there) or --rolled-back')
+      .argument('<id>', 'the failed migration'),
+  )
     .option('--applied', 'its effect is in the database: record it as applied')
     .option('--rolled-back', 'its effect is not there (cleaned up by hand): forget the failed attempt')
     .action(
       act(async (id: string, flags, cmd: Command) =>
-        recorded(cmd, 'migrate resolve', flags, { args: { id }, notes: [`${id} settled by hand as ${flags.applied ? 'applied' : flags.rolledBack ? 'rolled back' : '(not said)'}`] }, async () => (await m()).cmdMigrateResolve(globals(cmd), id, flags)),
+        recorded(
+          cmd,
+          'migrate resolve',
+          flags,
+          {
+            args: { id },
+            notes: [`${id} settled by hand as ${flags.applied ? 'applied' : flags.rolledBack ? 'rolled back' : '(not said)'}`],
+          },
+          async () => (await m()).cmdMigrateResolve(globals(cmd), id, flags),
+        ),
       ),
     );
-  db(migrate.command('backfill').description('run migrations/backfills/<name>.yaml in small committed batches with a checkpoint: a rerun resumes where it stopped; Ctrl-C stops after the batch in progress').argument('<name>', 'the backfill (its file name without .yaml)'))
+  db(
+    migrate
+      .command('backfill')
+      .description(
+        'run migrations/backfills/<name>.yaml in small committed batches with a checkpoint: a rerun resumes where it stopped; Ctrl-C stops after the batch in progress',
+      )
+      .argument('<name>', 'the backfill (its file name without .yaml)'),
+  )
     .option('--batch-size <n>', "rows per batch (default: the file's batchSize, else 1000)")
     .option('--pause-ms <n>', "pause between batches, to throttle (default: the file's pauseMs, else 0)")
-    .action(act(async (name: string, flags, cmd: Command) => recorded(cmd, 'migrate backfill', flags, { args: { name } }, async () => (await m()).cmdMigrateBackfill(globals(cmd), name, flags))));
+    .action(
+      act(async (name: string, flags, cmd: Command) =>
+        recorded(cmd, 'migrate backfill', flags, { args: { name } }, async () => (await m()).cmdMigrateBackfill(globals(cmd), name, flags)),
+      ),
+    );
   db(
     migrate
       .command('verify')
@@ -232,7 +332,10 @@ Examples:
         'prove every migration can be rolled back and re-applied: on a scratch database, each is upgraded, downgraded (the schema must be as before) and upgraded again (the schema must be as after); exit 1 when one does not hold',
       ),
   )
-    .option('--scratch-url <url>', 'an existing EMPTY database to verify in (refused when it holds anything), instead of creating one (which needs CREATEDB)')
+    .option(
+      '--scratch-url <url>',
+      'an existing EMPTY database to verify in (refused when it holds anything), instead of creating one (which needs CREATEDB)',
+    )
     .addHelpText(
       'after',
       `
@@ -245,7 +348,9 @@ constraints, sequences, views, enum types, functions and triggers (not data).`,
 
   const watch = program
     .command('watch')
-    .description("the post-deploy watch: Prometheus polled for an hour (watch: in cockpit.config.yaml), every sample judged against the policy's alert thresholds and recorded; a breach rings the bell and shows the policy's advice")
+    .description(
+      "the post-deploy watch: Prometheus polled for an hour (watch: in cockpit.config.yaml), every sample judged against the policy's alert thresholds and recorded; a breach rings the bell and shows the policy's advice",
+    )
     .option('--since <time>', 'the deploy time the hour counts from: ISO-8601 (UTC without a zone) or unix seconds (default: now)')
     .option('--duration <d>', 'how long to watch (default: watch.duration, else 1h)')
     .option('--interval <d>', 'poll interval (default: watch.interval, else 15s)')

@@ -30,7 +30,13 @@ export function migrationServices(ws: Workspace, flags: MigrateFlags): Migration
             .map((f) => f.replace(/\.ya?ml$/, ''))
             .sort()
         : [];
-      const view: MigrationView = { database: url ? showUrl(url) : '(none)', folder: path.relative(ws.repoDir, folder) || folder, rows: [], problems: [], backfills };
+      const view: MigrationView = {
+        database: url ? showUrl(url) : '(none)',
+        folder: path.relative(ws.repoDir, folder) || folder,
+        rows: [],
+        problems: [],
+        backfills,
+      };
       let files: Migration[] = [];
       try {
         files = await loadMigrations(folder);

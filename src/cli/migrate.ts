@@ -45,9 +45,15 @@ function setup(g: GlobalOptions, flags: MigrateFlags) {
 
 function runner(g: GlobalOptions, flags: MigrateFlags): { runner: MigrationRunner; url: string; dir: string } {
   const { dir, url } = setup(g, flags);
-  if (!url) throw new UsageError('no database to migrate: pass --database-url postgres://…, set database.url in cockpit.config.yaml, or DATABASE_URL');
+  if (!url)
+    throw new UsageError(
+      'no database to migrate: pass --database-url postgres://…, set database.url in cockpit.config.yaml, or DATABASE_URL',
+    );
   if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--database-url ${showUrl(url)}: expected postgres://…`);
-  if (flags.lock === false) err('warning: --no-lock: nothing stops a second cockpit migrating this database at the same time (use it only behind a transaction-mode PgBouncer)\n');
+  if (flags.lock === false)
+    err(
+      'warning: --no-lock: nothing stops a second cockpit migrating this database at the same time (use it only behind a transaction-mode PgBouncer)\n',
+    );
   return { runner: new MigrationRunner({ connection: url, dir, noLock: flags.lock === false }), url, dir };
 }
 
@@ -77,8 +83,17 @@ function describeFailure(f: Failure): string {
   const where = f.line ? `${path.basename(f.file)}:${f.line}` : path.basename(f.file);
   // A module that builds its SQL as it runs: the statement's number counts those built so far, and its text is
   // shown, as it is in no file.
-  const what = f.dynamic ? (f.statement ? `statement ${f.statement}` : f.sql ? 'a read' : 'its code') : `statement ${f.statement} of ${f.of}`;
-  const text = f.dynamic && f.sql ? `; ${f.statement ? 'the statement' : 'the read'}, built as it ran: ${f.sql.length > 500 ? `${f.sql.slice(0, 500)}…` : f.sql}` : '';
+  const what = f.dynamic
+    ? f.statement
+      ? `statement ${f.statement}`
+      : f.sql
+        ? 'a read'
+        : 'its code'
+    : `statement ${f.statement} of ${f.of}`;
+  const text =
+    f.dynamic && f.sql
+      ? `; ${f.statement ? 'the statement' : 'the read'}, built as it ran: ${f.sql.length > 500 ? `${f.sql.slice(0, 500)}…` : f.sql}`
+      : '';
   return `${f.id} ${f.name}: ${what} (${where}) failed: ${f.error}${f.code ? ` [${f.code}]` : ''}${text}${f.recorded ? ' — recorded as failed; see cockpit migrate status, then resolve' : ' — rolled back, nothing of it applied'}`;
 }
 
@@ -97,7 +112,9 @@ function printEvent(e: MigrateEvent): void {
     case 'lock.waiting':
       return out(`waiting for the migration lock, held by ${e.holder}…\n`);
     case 'migration.started':
-      return out(`${e.revert ? 'reverting' : e.direction === 'up' ? 'applying' : 'reverting'} ${e.id} ${e.name}${e.noTransaction ? ' (no transaction)' : ''}…\n`);
+      return out(
+        `${e.revert ? 'reverting' : e.direction === 'up' ? 'applying' : 'reverting'} ${e.id} ${e.name}${e.noTransaction ? ' (no transaction)' : ''}…\n`,
+      );
     case 'migration.finished':
       return out(`  ✔ ${e.id} ${e.direction === 'up' ? 'applied' : 'reverted'} in ${formatDuration(e.durationMs)}\n`);
     case 'migration.failed':
@@ -105,7 +122,9 @@ function printEvent(e: MigrateEvent): void {
     case 'index.invalid-dropped':
       return out(`  an INVALID index ${e.index} (left by an earlier failed CREATE INDEX CONCURRENTLY) was dropped, to be built again\n`);
     case 'migration.lock-retry':
-      return out(`  ${e.id}: no lock within lock_timeout (${e.error}); rolled back, trying again in ${formatDuration(e.waitMs)} (attempt ${e.attempt + 1})\n`);
+      return out(
+        `  ${e.id}: no lock within lock_timeout (${e.error}); rolled back, trying again in ${formatDuration(e.waitMs)} (attempt ${e.attempt + 1})\n`,
+      );
     case 'checksum.accepted':
       return out(`  accepted the edited file of ${e.id} (checksum ${e.from.slice(0, 12)} → ${e.to.slice(0, 12)})\n`);
     default:
@@ -135,8 +154,12 @@ export async function cmdMigrateCreate(g: GlobalOptions, description: string, fl
     throw e;
   }
   const shown = path.relative(process.cwd(), file) || file;
-  if (format === 'sql') out(`created ${shown}: write its upgrade (-- migrate:up) and its downgrade (-- migrate:down); cockpit migrate lint checks both\n`);
-  else out(`created ${shown}: write its upgrade(m) and its downgrade(m) (m.sql records SQL; m.query reads the database); cockpit migrate lint checks both\n`);
+  if (format === 'sql')
+    out(`created ${shown}: write its upgrade (-- migrate:up) and its downgrade (-- migrate:down); cockpit migrate lint checks both\n`);
+  else
+    out(
+      `created ${shown}: write its upgrade(m) and its downgrade(m) (m.sql records SQL; m.query reads the database); cockpit migrate lint checks both\n`,
+    );
   return 0;
 }
 
@@ -165,11 +188,20 @@ export async function cmdMigrateStatus(g: GlobalOptions, flags: MigrateFlags): P
   const { runner: r, url } = runner(g, flags);
   const s = await r.status().catch(asUsage);
   if (flags.json) {
-    out(JSON.stringify({ applied: s.applied, pending: s.pending.map((m) => ({ id: m.id, name: m.name, file: m.file })), problems: s.problems }, null, 2) + '\n');
+    out(
+      JSON.stringify(
+        { applied: s.applied, pending: s.pending.map((m) => ({ id: m.id, name: m.name, file: m.file })), problems: s.problems },
+        null,
+        2,
+      ) + '\n',
+    );
     return s.problems.length ? 1 : 0;
   }
   out(`database ${showUrl(url)}\n`);
-  for (const a of s.applied) out(`  ✔ ${a.id} ${a.name}  applied ${new Date(a.appliedAt).toISOString().replace('T', ' ').slice(0, 19)} by ${a.appliedBy} in ${formatDuration(a.durationMs)}\n`);
+  for (const a of s.applied)
+    out(
+      `  ✔ ${a.id} ${a.name}  applied ${new Date(a.appliedAt).toISOString().replace('T', ' ').slice(0, 19)} by ${a.appliedBy} in ${formatDuration(a.durationMs)}\n`,
+    );
   for (const p of s.pending) out(`  · ${p.id} ${p.name}  pending${p.noTransaction ? ' (no transaction)' : ''}\n`);
   for (const p of s.problems) err(`  ✖ ${p.id}: ${p.message}\n`);
   out(`${s.applied.length} applied, ${s.pending.length} pending, ${s.problems.length} problem(s)\n`);
@@ -201,14 +233,17 @@ export async function cmdMigrateUpgrade(g: GlobalOptions, flags: MigrateFlags): 
     dynamicWarning(plan.pending, 'up');
     return 0;
   }
-  const res = await r.upgrade({ ...opts, onFailure: flags.onFailure ?? 'stop', operator: currentIdentity().operator, onEvent: printEvent }).catch(asUsage);
+  const res = await r
+    .upgrade({ ...opts, onFailure: flags.onFailure ?? 'stop', operator: currentIdentity().operator, onEvent: printEvent })
+    .catch(asUsage);
   return finish(res, 'applied');
 }
 
 export async function cmdMigrateDowngrade(g: GlobalOptions, flags: MigrateFlags): Promise<number> {
   const { runner: r } = runner(g, flags);
   const steps = flags.steps !== undefined ? Number(flags.steps) : undefined;
-  if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) throw new UsageError(`--steps ${flags.steps}: expected a positive whole number`);
+  if (steps !== undefined && !(Number.isInteger(steps) && steps > 0))
+    throw new UsageError(`--steps ${flags.steps}: expected a positive whole number`);
   if (flags.sql) {
     const s = await r.status().catch(asUsage);
     const newest = [...s.applied].sort((a, b) => (a.id < b.id ? 1 : -1));
@@ -219,12 +254,21 @@ export async function cmdMigrateDowngrade(g: GlobalOptions, flags: MigrateFlags)
     dynamicWarning(chosen, 'down');
     return 0;
   }
-  const res = await r.downgrade({ steps: flags.to ? undefined : (steps ?? 1), to: flags.to, operator: currentIdentity().operator, acceptChecksum: flags.acceptChecksum, onEvent: printEvent }).catch(asUsage);
+  const res = await r
+    .downgrade({
+      steps: flags.to ? undefined : (steps ?? 1),
+      to: flags.to,
+      operator: currentIdentity().operator,
+      acceptChecksum: flags.acceptChecksum,
+      onEvent: printEvent,
+    })
+    .catch(asUsage);
   return finish(res, 'reverted');
 }
 
 export async function cmdMigrateResolve(g: GlobalOptions, id: string, flags: MigrateFlags): Promise<number> {
-  if (!!flags.applied === !!flags.rolledBack) throw new UsageError('say how it was settled: --applied (its effect is there) or --rolled-back (it is not)');
+  if (!!flags.applied === !!flags.rolledBack)
+    throw new UsageError('say how it was settled: --applied (its effect is there) or --rolled-back (it is not)');
   const { runner: r } = runner(g, flags);
   const res = await r.resolve(id, flags.applied ? 'applied' : 'rolled-back', { operator: currentIdentity().operator }).catch(asUsage);
   if (res.ok) out(`${id} settled as ${flags.applied ? 'applied' : 'rolled back'} by ${currentIdentity().operator}\n`);
@@ -243,9 +287,14 @@ export async function cmdMigrateVerify(g: GlobalOptions, flags: MigrateFlags & {
   const { ws, dir, url } = setup(g, flags);
   const scratch = flags.scratchUrl ?? ws.config.database?.scratchUrl;
   if (!url && !scratch) {
-    throw new UsageError('no server to verify on: pass --database-url postgres://… (only its server is used; that database is not touched), set database.url in cockpit.config.yaml or DATABASE_URL, or pass --scratch-url (or set database.scratchUrl) of an empty database');
+    throw new UsageError(
+      'no server to verify on: pass --database-url postgres://… (only its server is used; that database is not touched), set database.url in cockpit.config.yaml or DATABASE_URL, or pass --scratch-url (or set database.scratchUrl) of an empty database',
+    );
   }
-  for (const [flag, u] of [['--database-url', url], ['--scratch-url', scratch]] as const) {
+  for (const [flag, u] of [
+    ['--database-url', url],
+    ['--scratch-url', scratch],
+  ] as const) {
     if (!u) continue;
     if (!/^postgres(ql)?:\/\//.test(u)) throw new UsageError(`${flag} ${showUrl(u)}: expected postgres://…`);
     try {
@@ -278,7 +327,10 @@ export async function cmdMigrateVerify(g: GlobalOptions, flags: MigrateFlags & {
         );
       case 'migration.verified': {
         const d = e.verdict;
-        if (d.ok) return out(`  ✔ ${d.id} ${d.name}  (up ${ms(d.durations.upMs)}, down ${ms(d.durations.downMs)}, up again ${ms(d.durations.reUpMs)})\n`);
+        if (d.ok)
+          return out(
+            `  ✔ ${d.id} ${d.name}  (up ${ms(d.durations.upMs)}, down ${ms(d.durations.downMs)}, up again ${ms(d.durations.reUpMs)})\n`,
+          );
         out(`  ✖ ${d.id} ${d.name}\n`);
         for (const p of d.problems) out(`      ${p}\n`);
         return;
@@ -341,7 +393,10 @@ export async function cmdMigrateBackfill(g: GlobalOptions, name: string, flags: 
     if (e instanceof bf.BackfillDefinitionError) throw new UsageError(e.message);
     throw e;
   }
-  if (!url) throw new UsageError('no database to backfill: pass --database-url postgres://…, set database.url in cockpit.config.yaml, or DATABASE_URL');
+  if (!url)
+    throw new UsageError(
+      'no database to backfill: pass --database-url postgres://…, set database.url in cockpit.config.yaml, or DATABASE_URL',
+    );
   if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--database-url ${showUrl(url)}: expected postgres://…`);
 
   const tty = !!process.stdout.isTTY;
@@ -392,12 +447,16 @@ export async function cmdMigrateBackfill(g: GlobalOptions, name: string, flags: 
         const bar = pct === undefined ? '' : `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${Math.floor(pct)}%  `;
         lineOpen = true;
         // \r and the erase sequence are the cockpit's own; the values are numbers and a key (neutralised).
-        process.stdout.write(`\r\x1b[K${bar}${n(e.rowsDone)}${e.total !== undefined ? `/~${n(e.total)}` : ''} rows  ${n(e.ratePerSec)} rows/s  ETA ${eta(e.etaSec)}  (key ${neutralize(e.lastKey).slice(0, 40)})`);
+        process.stdout.write(
+          `\r\x1b[K${bar}${n(e.rowsDone)}${e.total !== undefined ? `/~${n(e.total)}` : ''} rows  ${n(e.ratePerSec)} rows/s  ETA ${eta(e.etaSec)}  (key ${neutralize(e.lastKey).slice(0, 40)})`,
+        );
         return;
       }
       case 'backfill.pass':
         endLine();
-        return out(`pass ${e.pass}: ${n(e.remaining)} row(s) still match (inserted behind the cursor, or held by other transactions): going over the table again\n`);
+        return out(
+          `pass ${e.pass}: ${n(e.remaining)} row(s) still match (inserted behind the cursor, or held by other transactions): going over the table again\n`,
+        );
       case 'backfill.retry':
         endLine();
         return err(`  batch failed (${e.error}); retrying (${e.attempt}/2)\n`);
@@ -407,7 +466,14 @@ export async function cmdMigrateBackfill(g: GlobalOptions, name: string, flags: 
   };
   let r;
   try {
-    r = await bf.runBackfill(def, { connection: url, batchSize, pauseMs, operator: currentIdentity().operator, signal: abort.signal, onEvent });
+    r = await bf.runBackfill(def, {
+      connection: url,
+      batchSize,
+      pauseMs,
+      operator: currentIdentity().operator,
+      signal: abort.signal,
+      onEvent,
+    });
   } catch (e) {
     endLine();
     if (e instanceof bf.BackfillError) throw new UsageError(e.message, 1);
@@ -434,6 +500,8 @@ export async function cmdMigrateBackfill(g: GlobalOptions, name: string, flags: 
     out(`backfill ${name} stopped: ${n(r.rowsThisRun)} row(s) this run; ${at}. Resume with the same command\n`);
     return 3;
   }
-  err(`✖ backfill ${name} failed: ${r.error}${r.code ? ` [${r.code}]` : ''}\n  ${at} (batches before the failure are committed). Resume with the same command\n`);
+  err(
+    `✖ backfill ${name} failed: ${r.error}${r.code ? ` [${r.code}]` : ''}\n  ${at} (batches before the failure are committed). Resume with the same command\n`,
+  );
   return 1;
 }

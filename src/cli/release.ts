@@ -1,5 +1,12 @@
 import { gitReader } from '../adapters/git.js';
-import { chooseHotfixVersion, chooseVersion, isReleaseBookkeeping, parseCommit, suggestVersion, type Suggestion } from '../core/release/commits.js';
+import {
+  chooseHotfixVersion,
+  chooseVersion,
+  isReleaseBookkeeping,
+  parseCommit,
+  suggestVersion,
+  type Suggestion,
+} from '../core/release/commits.js';
 import { neutralize } from '../core/sanitize.js';
 import { cmdRun, type RunFlags } from './commands.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
@@ -18,7 +25,12 @@ export async function planRelease(repoDir: string): Promise<ReleasePlan> {
   const base = (await git.branchExists('develop')) ? 'develop' : 'HEAD';
   const last = await git.lastRelease(base);
   const commits = (await git.commitsBetween(last?.commit ?? null, base)).map(parseCommit).filter((c) => !isReleaseBookkeeping(c));
-  return { last: last && { tag: last.tag, version: last.version }, base, commits: commits.length, suggestion: suggestVersion(last?.version ?? '0.0.0', commits) };
+  return {
+    last: last && { tag: last.tag, version: last.version },
+    base,
+    commits: commits.length,
+    suggestion: suggestVersion(last?.version ?? '0.0.0', commits),
+  };
 }
 
 /**
@@ -58,10 +70,16 @@ export async function cmdRelease(g: GlobalOptions, choice: string | undefined, f
     });
   }
   if (!version) {
-    if (!plan.suggestion.version) throw new UsageError(`nothing to suggest ${since}: ${plan.suggestion.reason}. Give the version: cockpit release <major|minor|patch|X.Y.Z>`);
+    if (!plan.suggestion.version)
+      throw new UsageError(
+        `nothing to suggest ${since}: ${plan.suggestion.reason}. Give the version: cockpit release <major|minor|patch|X.Y.Z>`,
+      );
     version = plan.suggestion.version;
     if (!flags.json) say(`release ${version}: suggested from ${plan.commits} commit(s) ${since}: ${plan.suggestion.reason}\n`);
-  } else if (!flags.json) say(`release ${version} (last release ${plan.last?.version ?? 'none'}; the commits ${since} suggest ${plan.suggestion.version ?? 'no release'}: ${plan.suggestion.reason})\n`);
+  } else if (!flags.json)
+    say(
+      `release ${version} (last release ${plan.last?.version ?? 'none'}; the commits ${since} suggest ${plan.suggestion.version ?? 'no release'}: ${plan.suggestion.reason})\n`,
+    );
   return cmdRun(g, 'release', { ...flags, param: [...(flags.param ?? []).filter((p) => !p.startsWith('version=')), `version=${version}`] });
 }
 

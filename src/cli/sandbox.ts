@@ -371,7 +371,10 @@ def refund(gateway, payment, amount_cents):
       t.write('scripts/deploy.sh', DEPLOY_SH);
       t.write('scripts/versions.sh', VERSIONS_SH);
       t.append('.gitignore', '.cockpit/\n.sandbox/\n');
-      t.append('README.md', '- `scripts/deploy.sh <environment> <version>`: deploys\n- `checklists/demo.yaml`: the release checklist (`cockpit run demo`)\n');
+      t.append(
+        'README.md',
+        '- `scripts/deploy.sh <environment> <version>`: deploys\n- `checklists/demo.yaml`: the release checklist (`cockpit run demo`)\n',
+      );
     },
   },
   {
@@ -548,7 +551,11 @@ def search(listings, **criteria):
         "  return api('/listings?'",
         "  if (query.near) params.set('near', query.near.lat + ',' + query.near.lng);\n  return api('/listings?'",
       );
-      t.edit('backend/property/listings.py', '    price_per_night: int  # in cents\n', '    price_per_night: int  # in cents\n    lat: float = 0.0\n    lng: float = 0.0\n');
+      t.edit(
+        'backend/property/listings.py',
+        '    price_per_night: int  # in cents\n',
+        '    price_per_night: int  # in cents\n    lat: float = 0.0\n    lng: float = 0.0\n',
+      );
       t.append(
         'backend/property/listings.py',
         `
@@ -599,7 +606,11 @@ export function gallery(photos, start = 0) {
 `,
       );
       t.edit('backend/property/listings.py', 'from dataclasses import dataclass\n', 'from dataclasses import dataclass, field\n');
-      t.edit('backend/property/listings.py', '    lng: float = 0.0\n', '    lng: float = 0.0\n    photos: list = field(default_factory=list)\n');
+      t.edit(
+        'backend/property/listings.py',
+        '    lng: float = 0.0\n',
+        '    lng: float = 0.0\n    photos: list = field(default_factory=list)\n',
+      );
     },
   },
   {
@@ -614,7 +625,11 @@ export function stayPrice(pricePerNight, nights, cleaningFee = 0) {
 }
 `,
       );
-      t.edit('frontend/src/booking.js', "import { api } from './api.js';\n", "import { api } from './api.js';\nimport { stayPrice } from './price.js';\n");
+      t.edit(
+        'frontend/src/booking.js',
+        "import { api } from './api.js';\n",
+        "import { api } from './api.js';\nimport { stayPrice } from './price.js';\n",
+      );
       t.append(
         'frontend/src/booking.js',
         `
@@ -739,7 +754,10 @@ def test_refund_rounds_to_the_cent():
     author: ANA,
     subject: 'docs: how a release is made',
     change(t) {
-      t.append('README.md', '\n## Releases\n\nWith the cockpit: `cockpit run demo -p version=X.Y.Z -p environment=staging`, then production.\n');
+      t.append(
+        'README.md',
+        '\n## Releases\n\nWith the cockpit: `cockpit run demo -p version=X.Y.Z -p environment=staging`, then production.\n',
+      );
     },
   },
   {
@@ -765,7 +783,11 @@ def booking_confirmation(booking):
     author: CHLOE,
     subject: 'fix(listings): hide listings that have no price yet',
     change(t) {
-      t.edit('backend/property/listings.py', '    return (\n        (city is None', '    return (\n        listing.price_per_night > 0\n        and (city is None');
+      t.edit(
+        'backend/property/listings.py',
+        '    return (\n        (city is None',
+        '    return (\n        listing.price_per_night > 0\n        and (city is None',
+      );
     },
   },
 ];
@@ -883,7 +905,6 @@ function fastImportStream(day0: number): { origin: string; work: string } {
   const origin = out.join('') + 'done\n';
   const mainTip = HISTORY.length;
   const work =
-    out.join('') +
-    `reset refs/remotes/origin/main\nfrom :${mainTip}\n\nreset refs/remotes/origin/develop\nfrom :${mark}\n\ndone\n`;
+    out.join('') + `reset refs/remotes/origin/main\nfrom :${mainTip}\n\nreset refs/remotes/origin/develop\nfrom :${mark}\n\ndone\n`;
   return { origin, work };
 }

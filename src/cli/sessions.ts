@@ -13,7 +13,11 @@ export async function sessionStatus(store: AuditStore, s: SessionRow, locks: Loc
   const [last] = await store.readEvents(s.id, s.lastSeq);
   if (last?.type === 'session.paused') {
     const reason = (last as StoredEvent<'session.paused'>).data.reason;
-    return reason === 'confirmation-required' ? 'waiting (resumable)' : reason === 'step-failed' ? 'failed (resumable)' : 'stopped (resumable)';
+    return reason === 'confirmation-required'
+      ? 'waiting (resumable)'
+      : reason === 'step-failed'
+        ? 'failed (resumable)'
+        : 'stopped (resumable)';
   }
   const lock = locks.find((l) => l.sessionId === s.id);
   const alive = lock && (lock.host !== host || isProcessAlive(lock.pid));

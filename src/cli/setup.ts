@@ -66,7 +66,10 @@ export class Workspace {
     const input = this.config.watch;
     if (!input && !prometheusUrl) return undefined;
     // (The job labels default to `app` and `db` in core/watch/config.ts: a wrong one gives "no data", never a pass.)
-    const merged = { ...(input ?? {}), prometheus: { ...(input?.prometheus ?? {}), ...(prometheusUrl ? { url: prometheusUrl } : {}) } } as WatchConfigInput;
+    const merged = {
+      ...(input ?? {}),
+      prometheus: { ...(input?.prometheus ?? {}), ...(prometheusUrl ? { url: prometheusUrl } : {}) },
+    } as WatchConfigInput;
     try {
       return resolveWatchConfig(merged);
     } catch (e) {
@@ -97,7 +100,10 @@ export class Workspace {
     const where = this.auditLocation();
     try {
       // pg is loaded only for a team store: at start-up it costs ~30 ms that a SQLite user would pay for nothing.
-      this.store = where.kind === 'postgres' ? await (await import('../audit/postgres.js')).PostgresAuditStore.open(where.url) : new SqliteAuditStore(where.file);
+      this.store =
+        where.kind === 'postgres'
+          ? await (await import('../audit/postgres.js')).PostgresAuditStore.open(where.url)
+          : new SqliteAuditStore(where.file);
     } catch (e) {
       if (e instanceof AuditStoreError) throw new UsageError(e.message, 1);
       throw e;
@@ -150,7 +156,11 @@ export class Workspace {
   readChecklistFile(file: string): ChecklistSource | null {
     const abs = path.resolve(file);
     if (!existsSync(abs) || !statSync(abs).isFile()) return null;
-    return { id: path.basename(abs).replace(/\.ya?ml$/, ''), file: path.relative(process.cwd(), abs) || abs, text: readFileSync(abs, 'utf8') };
+    return {
+      id: path.basename(abs).replace(/\.ya?ml$/, ''),
+      file: path.relative(process.cwd(), abs) || abs,
+      text: readFileSync(abs, 'utf8'),
+    };
   }
 
   /** `<checklist>` on the command line: a path to a YAML file, or an id. */
@@ -184,7 +194,9 @@ export class Workspace {
   /** The checklist as it is now, from where a session found it: null if it is gone; diagnostics if it is broken. */
   reloadOrigin(origin: { file: string; byId: boolean }): BundleResult | null {
     if (origin.file === COMMAND_LINE_ORIGIN) {
-      throw new UsageError('that session recorded a command run from the command line (cockpit migrate …), not a checklist: it cannot be resumed. Run the command again; cockpit abort <session> --reason "…" closes the session');
+      throw new UsageError(
+        'that session recorded a command run from the command line (cockpit migrate …), not a checklist: it cannot be resumed. Run the command again; cockpit abort <session> --reason "…" closes the session',
+      );
     }
     const source = origin.byId ? this.resolver().find(origin.file) : this.readChecklistFile(origin.file);
     return source ? this.loadBundle(source) : null;

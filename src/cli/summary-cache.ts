@@ -19,7 +19,10 @@ type CacheFile = { version: string; entries: Record<string, Entry> };
  * (long policy texts) was the largest part of the home screen's start-up; hashing the same text is ~100x cheaper.
  * The cache is only ever a shortcut: an unreadable or stale one is ignored and rewritten, a failed write is ignored.
  */
-export function cachedSummaries(sources: ChecklistSource[], file = path.join(cacheDir(), 'checklist-summaries.json')): Array<ChecklistSummary | null> {
+export function cachedSummaries(
+  sources: ChecklistSource[],
+  file = path.join(cacheDir(), 'checklist-summaries.json'),
+): Array<ChecklistSummary | null> {
   let cache: CacheFile = { version: cockpitVersion(), entries: {} };
   try {
     const read = JSON.parse(readFileSync(file, 'utf8')) as CacheFile;

@@ -21,7 +21,9 @@ import { UsageError, Workspace } from './setup.js';
 /** Both ends must be a terminal: Ink needs raw mode on stdin, and a frame on a pipe is noise. */
 export function requireTerminal(what: string, instead: string): void {
   if (process.stdin.isTTY && process.stdout.isTTY) return;
-  throw new UsageError(`${what} needs a terminal (stdin and stdout must be a TTY; here ${!process.stdin.isTTY ? 'stdin' : 'stdout'} is not).\n  ${instead}`);
+  throw new UsageError(
+    `${what} needs a terminal (stdin and stdout must be a TTY; here ${!process.stdin.isTTY ? 'stdin' : 'stdout'} is not).\n  ${instead}`,
+  );
 }
 
 export function liveDeps(ws: Workspace, store: Awaited<ReturnType<Workspace['openStore']>>): LiveDeps {
@@ -29,7 +31,8 @@ export function liveDeps(ws: Workspace, store: Awaited<ReturnType<Workspace['ope
     ...baseDeps(ws, store),
     reload: (origin) => {
       const reloaded = ws.reloadOrigin(origin);
-      if (reloaded && !reloaded.bundle) throw new UsageError(`the checklist no longer loads:\n${reloaded.diagnostics.map(formatDiagnostic).join('\n')}`);
+      if (reloaded && !reloaded.bundle)
+        throw new UsageError(`the checklist no longer loads:\n${reloaded.diagnostics.map(formatDiagnostic).join('\n')}`);
       return reloaded?.bundle ?? null;
     },
   };
@@ -60,7 +63,13 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
       });
       const sessions = await sessionRows(store, 50, identity.host);
       const schedule = ws.config.release?.schedule;
-      return { repoDir: ws.repoDir, auditLocation: store.location, checklists, sessions, ...(schedule ? { schedule: nextSlot(schedule, Date.now()) } : {}) };
+      return {
+        repoDir: ws.repoDir,
+        auditLocation: store.location,
+        checklists,
+        sessions,
+        ...(schedule ? { schedule: nextSlot(schedule, Date.now()) } : {}),
+      };
     },
     sessions: async () => sessionRows(await ws.openStore(), 50, identity.host),
     start: async (id, given) => {
@@ -102,7 +111,11 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
 
 /** The values of a checklist's secret parameters: kept in memory for resumes, never stored. */
 export function secretParams(defs: Record<string, ParamDef>, values: Record<string, ParamValue>): Record<string, string> {
-  return Object.fromEntries(Object.entries(values).filter(([k]) => defs[k]?.secret).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(
+    Object.entries(values)
+      .filter(([k]) => defs[k]?.secret)
+      .map(([k, v]) => [k, String(v)]),
+  );
 }
 
 export interface TuiOptions {
@@ -118,7 +131,11 @@ export interface TuiOptions {
  * Run the full-screen cockpit until the operator quits. The alternate screen keeps the operator's scrollback as it
  * was; what happened is printed after, in plain words, and is in the audit log.
  */
-export async function runTui(ws: Workspace, initial: (services: AppServices) => Promise<Route> | Route, opts: TuiOptions = {}): Promise<number> {
+export async function runTui(
+  ws: Workspace,
+  initial: (services: AppServices) => Promise<Route> | Route,
+  opts: TuiOptions = {},
+): Promise<number> {
   let current: LiveSession | null = null;
   const services = { ...workspaceServices(ws, (s) => (current = s)), ...(opts.migrations ? { migrations: opts.migrations } : {}) };
   const route = await initial(services);
@@ -157,8 +174,17 @@ export async function runTui(ws: Workspace, initial: (services: AppServices) => 
   const s = live.view().state;
   const exit = live.exitCode();
   const c = opts.command ?? 'cockpit';
-  const what = s.outcome === 'succeeded' ? 'finished' : s.outcome === 'aborted' ? 'aborted' : `stopped (${s.status}); continue it with: ${c} resume ${s.id}`;
-  process.stdout.write(neutralize(`session ${s.id} (${s.checklist.title}) ${what}\n  what happened: ${c} audit show ${s.id}   ·   replay it: ${c} replay ${s.id}\n`));
+  const what =
+    s.outcome === 'succeeded'
+      ? 'finished'
+      : s.outcome === 'aborted'
+        ? 'aborted'
+        : `stopped (${s.status}); continue it with: ${c} resume ${s.id}`;
+  process.stdout.write(
+    neutralize(
+      `session ${s.id} (${s.checklist.title}) ${what}\n  what happened: ${c} audit show ${s.id}   ·   replay it: ${c} replay ${s.id}\n`,
+    ),
+  );
   return exit;
 }
 
@@ -191,7 +217,10 @@ function lazyMigrations(ws: Workspace, flags: MigrateFlags): MigrationServices {
 
 /** `cockpit migrate` in a terminal: the migration screen. */
 export async function tuiMigrate(ws: Workspace, flags: MigrateFlags): Promise<number> {
-  requireTerminal('the migration screen', 'Without a terminal: cockpit migrate status | lint | upgrade [--sql] | downgrade | backfill <name> (cockpit migrate --help)');
+  requireTerminal(
+    'the migration screen',
+    'Without a terminal: cockpit migrate status | lint | upgrade [--sql] | downgrade | backfill <name> (cockpit migrate --help)',
+  );
   return runTui(ws, () => ({ name: 'migrate' }), { migrations: lazyMigrations(ws, flags) });
 }
 

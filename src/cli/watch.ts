@@ -26,7 +26,11 @@ export interface WatchFlags extends RunFlags {
 }
 
 const out = (s: string) => void process.stdout.write(neutralize(s));
-const utc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+const utc = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 
 function checkDuration(flag: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -37,19 +41,23 @@ function checkDuration(flag: string, v: string | undefined, min: number): number
 
 function checkTime(flag: string, v: string): number {
   const t = parseTime(v);
-  if (t === null) throw new UsageError(`${flag} ${v}: expected a time: ISO-8601 (2026-01-05T12:00:00Z; without a zone it is UTC) or unix seconds`);
+  if (t === null)
+    throw new UsageError(`${flag} ${v}: expected a time: ISO-8601 (2026-01-05T12:00:00Z; without a zone it is UTC) or unix seconds`);
   return t;
 }
 
 export async function cmdWatch(g: GlobalOptions, flags: WatchFlags): Promise<number> {
   if (flags.prometheus) {
-    if (!/^https?:\/\/[^\s]+$/.test(flags.prometheus)) throw new UsageError(`--prometheus ${flags.prometheus}: expected http(s)://host:port`);
+    if (!/^https?:\/\/[^\s]+$/.test(flags.prometheus))
+      throw new UsageError(`--prometheus ${flags.prometheus}: expected http(s)://host:port`);
     process.env.COCKPIT_PROMETHEUS_URL = flags.prometheus;
   }
   const ws = new Workspace(g);
   const config = ws.watchConfig();
   if (!config) {
-    throw new UsageError('no Prometheus to watch: pass --prometheus http://host:9090, or set watch.prometheus.url in cockpit.config.yaml (the rules default to the policy’s alert thresholds)');
+    throw new UsageError(
+      'no Prometheus to watch: pass --prometheus http://host:9090, or set watch.prometheus.url in cockpit.config.yaml (the rules default to the policy’s alert thresholds)',
+    );
   }
   const durationMs = checkDuration('--duration', flags.duration, 1000) ?? config.durationMs;
   const intervalMs = checkDuration('--interval', flags.interval, 100);
@@ -57,9 +65,12 @@ export async function cmdWatch(g: GlobalOptions, flags: WatchFlags): Promise<num
     const since = checkTime('--since', flags.since);
     if (since + durationMs <= Date.now()) {
       const end = utc(since + durationMs);
-      throw new UsageError(`--since ${flags.since}: that watch would have ended at ${end}. For a past window: cockpit watch --backtest ${utc(since).replace(' ', 'T')}..${end.replace(' ', 'T')}`);
+      throw new UsageError(
+        `--since ${flags.since}: that watch would have ended at ${end}. For a past window: cockpit watch --backtest ${utc(since).replace(' ', 'T')}..${end.replace(' ', 'T')}`,
+      );
     }
-    if (since > Date.now() + 60_000) throw new UsageError(`--since ${flags.since}: that is in the future; the deploy time is when traffic switched (default: now)`);
+    if (since > Date.now() + 60_000)
+      throw new UsageError(`--since ${flags.since}: that is in the future; the deploy time is when traffic switched (default: now)`);
   }
   if (flags.backtest !== undefined) return backtest(ws, flags.backtest, { intervalMs, json: !!flags.json });
 
@@ -70,7 +81,9 @@ export async function cmdWatch(g: GlobalOptions, flags: WatchFlags): Promise<num
     ...(flags.headless ? ['stop_on_breach=true'] : []),
     ...(flags.param ?? []),
   ];
-  const runFlags: RunFlags = flags.headless ? { param: params, nonInteractive: true, json: true, yes: ['all'] } : { ...flags, param: params };
+  const runFlags: RunFlags = flags.headless
+    ? { param: params, nonInteractive: true, json: true, yes: ['all'] }
+    : { ...flags, param: params };
 
   // A watch of this hour that was stopped or killed: continue it rather than start the hour again. (One that
   // failed, on a breach or for want of data, is not continued behind the operator's back: `cockpit resume` retries it.)
@@ -95,7 +108,9 @@ export async function cmdWatch(g: GlobalOptions, flags: WatchFlags): Promise<num
       }
     }
     if (open) {
-      process.stderr.write(`continuing the watch started ${utc(open.startedAt)} (session ${open.id}, ${open.status}): its hour is not over. --new starts another\n`);
+      process.stderr.write(
+        `continuing the watch started ${utc(open.startedAt)} (session ${open.id}, ${open.status}): its hour is not over. --new starts another\n`,
+      );
       // The session keeps the parameters it started with (a resume takes only secret ones): not the flags' again.
       return cmdResume(g, open.id, { ...runFlags, param: flags.param ?? [] });
     }
@@ -110,7 +125,8 @@ async function backtest(ws: Workspace, range: string, o: { intervalMs?: number; 
   const from = checkTime('--backtest FROM', m[1]);
   const to = checkTime('--backtest TO', m[2]);
   if (to <= from) throw new UsageError(`--backtest ${range}: TO must come after FROM`);
-  if (to > Date.now()) throw new UsageError(`--backtest ${range}: TO is in the future; a backtest replays a past window (use cockpit watch for a live one)`);
+  if (to > Date.now())
+    throw new UsageError(`--backtest ${range}: TO is in the future; a backtest replays a past window (use cockpit watch for a live one)`);
   const config = ws.watchConfig()!;
   const opened = openPrometheus(config);
   if ('error' in opened) throw new UsageError(opened.error);
@@ -121,7 +137,9 @@ async function backtest(ws: Workspace, range: string, o: { intervalMs?: number; 
   const rules = new Map(config.rules.map((r) => [r.id, r]));
   let transitions = 0;
   if (!o.json) {
-    out(`backtest ${utc(from)} .. ${utc(to)} (${formatDuration(to - from)}) every ${formatDuration(intervalMs)} against ${opened.client.url}: ${config.rules.length} rule(s)\n`);
+    out(
+      `backtest ${utc(from)} .. ${utc(to)} (${formatDuration(to - from)}) every ${formatDuration(intervalMs)} against ${opened.client.url}: ${config.rules.length} rule(s)\n`,
+    );
   }
   const show = (e: Pick<NewEvent, 'type' | 'data'>) => {
     if (o.json) return out(JSON.stringify({ type: e.type, ...e.data }) + '\n');
@@ -130,7 +148,9 @@ async function backtest(ws: Workspace, range: string, o: { intervalMs?: number; 
     switch (e.type) {
       case 'watch.baseline': {
         const rule = rules.get(String(d.rule));
-        return out(`  baseline ${rule?.title ?? d.rule}: ${d.value === null ? `none (${d.error ?? 'no data before the start'})` : formatValue(Number(d.value), rule?.unit ?? 'count')}\n`);
+        return out(
+          `  baseline ${rule?.title ?? d.rule}: ${d.value === null ? `none (${d.error ?? 'no data before the start'})` : formatValue(Number(d.value), rule?.unit ?? 'count')}\n`,
+        );
       }
       case 'watch.preflight':
         return (d.warnings as string[]).forEach((w) => out(`  ⚠ check: ${w}\n`));

@@ -27,7 +27,9 @@ export function canonicalJson(value: unknown): string {
         return out + ']';
       }
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+      const keys = Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort();
       let out = '{';
       for (let i = 0; i < keys.length; i++) {
         if (i) out += ',';

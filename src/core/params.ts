@@ -25,7 +25,9 @@ export function coerceParam(name: string, def: ParamDef, raw: unknown): Coerced 
     }
     case 'semver': {
       if (typeof raw !== 'string' && typeof raw !== 'number') return fail('a semantic version like 2.3.1');
-      const text = String(raw).trim().replace(/^v(?=\d)/, '');
+      const text = String(raw)
+        .trim()
+        .replace(/^v(?=\d)/, '');
       if (!semver.valid(text)) return fail('a semantic version like 2.3.1');
       // semver.clean would drop build metadata (+build.5); keep the version as written, less a leading v.
       value = text;
@@ -66,13 +68,16 @@ export function resolveParams(defs: Record<string, ParamDef>, given: Record<stri
   for (const key of Object.keys(given)) {
     if (!Object.hasOwn(defs, key)) {
       const known = Object.keys(defs);
-      errors.push(`unknown parameter '${key}'${known.length ? ` (this checklist takes: ${known.join(', ')})` : ' (this checklist takes none)'}`);
+      errors.push(
+        `unknown parameter '${key}'${known.length ? ` (this checklist takes: ${known.join(', ')})` : ' (this checklist takes none)'}`,
+      );
     }
   }
   for (const [name, def] of Object.entries(defs)) {
     const raw = given[name] !== undefined ? given[name] : def.default;
     if (raw === undefined) {
-      if (def.required) errors.push(`missing required parameter '${name}'${def.description ? ` (${def.description})` : ''}: pass -p ${name}=…`);
+      if (def.required)
+        errors.push(`missing required parameter '${name}'${def.description ? ` (${def.description})` : ''}: pass -p ${name}=…`);
       continue;
     }
     const r = coerceParam(name, def, raw);

@@ -14,11 +14,7 @@ export interface PlanResult {
 }
 
 /** Parameters an included checklist receives: same-named ones pass through, `with:` sets or overrides. */
-function childParams(
-  child: Checklist,
-  parentParams: Record<string, ParamValue>,
-  given: Record<string, unknown>,
-): Record<string, unknown> {
+function childParams(child: Checklist, parentParams: Record<string, ParamValue>, given: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const parent = (name: string) => (Object.hasOwn(parentParams, name) ? parentParams[name] : undefined);
   for (const name of Object.keys(child.params)) if (parent(name) !== undefined) out[name] = parent(name);

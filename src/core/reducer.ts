@@ -204,7 +204,20 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
       const d = (event as AuditEvent<'step.started'>).data;
       return update(
         state,
-        [[i, { ...freshStep(step.path), status: 'running', attempts: d.attempt, startedAt: event.time, output: EMPTY_OUTPUT, probe: step.probe, ...(d.description ? { description: d.description } : {}) }]],
+        [
+          [
+            i,
+            {
+              ...freshStep(step.path),
+              status: 'running',
+              attempts: d.attempt,
+              startedAt: event.time,
+              output: EMPTY_OUTPUT,
+              probe: step.probe,
+              ...(d.description ? { description: d.description } : {}),
+            },
+          ],
+        ],
         { ...base, current: step.path, status: 'running', pause: undefined },
       );
     }
@@ -224,7 +237,20 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
       const d = (event as AuditEvent<'step.passed'>).data;
       return update(
         state,
-        [[i, { ...step, status: 'passed', endedAt: event.time, durationMs: d.durationMs, exitCode: d.exitCode, via: d.via, reason: undefined }]],
+        [
+          [
+            i,
+            {
+              ...step,
+              status: 'passed',
+              endedAt: event.time,
+              durationMs: d.durationMs,
+              exitCode: d.exitCode,
+              via: d.via,
+              reason: undefined,
+            },
+          ],
+        ],
         { ...base, current: null },
       );
     }
@@ -232,13 +258,29 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
       const d = (event as AuditEvent<'step.failed'>).data;
       return update(
         state,
-        [[i, { ...step, status: 'failed', endedAt: event.time, durationMs: d.durationMs, exitCode: d.exitCode, signal: d.signal, timedOut: d.timedOut, reason: d.reason }]],
+        [
+          [
+            i,
+            {
+              ...step,
+              status: 'failed',
+              endedAt: event.time,
+              durationMs: d.durationMs,
+              exitCode: d.exitCode,
+              signal: d.signal,
+              timedOut: d.timedOut,
+              reason: d.reason,
+            },
+          ],
+        ],
         { ...base, current: null },
       );
     }
     case 'step.skipped': {
       const d = (event as AuditEvent<'step.skipped'>).data;
-      const changes: Array<[number, StepState]> = [[i, { ...step, status: 'skipped', endedAt: event.time, reason: d.reason, skippedBy: d.by }]];
+      const changes: Array<[number, StepState]> = [
+        [i, { ...step, status: 'skipped', endedAt: event.time, reason: d.reason, skippedBy: d.by }],
+      ];
       // Skipping an include skips everything inside it.
       const prefix = step.path + '/';
       for (let j = i + 1; j < state.plan.length && state.plan[j].path.startsWith(prefix); j++) {

@@ -351,7 +351,11 @@ export function timelineCell(replay: Replay, width: number, t: number): number {
  * at 0). Returns one entry per cell that holds a marker, in cell order, the most severe kind winning
  * (failure > skip > approval > note > resume > finish), and the cell of the current position `pos`.
  */
-export function timelineCells(replay: Replay, width: number, pos: number): { cursor: number; marks: Array<{ cell: number; kind: MarkerKind }> } {
+export function timelineCells(
+  replay: Replay,
+  width: number,
+  pos: number,
+): { cursor: number; marks: Array<{ cell: number; kind: MarkerKind }> } {
   const cursor = timelineCell(replay, width, replay.timeAt(pos));
   if (!(Math.floor(width) >= 1)) return { cursor: 0, marks: [] };
   const best = new Map<number, MarkerKind>();

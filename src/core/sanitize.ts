@@ -61,7 +61,11 @@ const PATTERNS: Pattern[] = [
     rep: (_m, k, sep, q) => `${k}${sep}${q}${REDACTED}`,
   },
   // PEM private keys
-  { hint: 'PRIVATE KEY', re: /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g, rep: `-----BEGIN PRIVATE KEY----- ${REDACTED}` },
+  {
+    hint: 'PRIVATE KEY',
+    re: /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g,
+    rep: `-----BEGIN PRIVATE KEY----- ${REDACTED}`,
+  },
   // Well-known token formats
   { hint: 'gh[pousr]_|github_pat_', re: /\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g, rep: REDACTED },
   { hint: 'glpat-', re: /\bglpat-[A-Za-z0-9_-]{16,}\b/g, rep: REDACTED },

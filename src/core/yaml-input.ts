@@ -8,13 +8,21 @@ import { makeLocator } from './checklist/load.js';
 import { formatDiagnostic } from './checklist/types.js';
 
 /** The data, or the diagnostics (one per line). `what` names the whole document in a message about its root. */
-export function parseYamlInput<S extends z.ZodType>(file: string, text: string, schema: S, what: string): { ok: true; data: z.infer<S> } | { ok: false; message: string } {
+export function parseYamlInput<S extends z.ZodType>(
+  file: string,
+  text: string,
+  schema: S,
+  what: string,
+): { ok: true; data: z.infer<S> } | { ok: false; message: string } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
   if (doc.errors.length) {
     const e = doc.errors[0];
     const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
-    return { ok: false, message: formatDiagnostic({ file, line: pos.line, column: pos.col, message: `invalid YAML: ${e.message.split('\n')[0]}` }) };
+    return {
+      ok: false,
+      message: formatDiagnostic({ file, line: pos.line, column: pos.col, message: `invalid YAML: ${e.message.split('\n')[0]}` }),
+    };
   }
   const r = schema.safeParse(doc.toJS() ?? {});
   if (r.success) return { ok: true, data: r.data };

@@ -1,7 +1,16 @@
 import type { PlanNode } from '../core/events.js';
 import { nextStep, type SessionState } from '../core/reducer.js';
 import type { Decision } from '../steps/types.js';
-import { abortSession, EngineError, resumeSession, withStoppedSession, type EngineDeps, type ResumeInput, type RunResult, type SessionRunner } from './session.js';
+import {
+  abortSession,
+  EngineError,
+  resumeSession,
+  withStoppedSession,
+  type EngineDeps,
+  type ResumeInput,
+  type RunResult,
+  type SessionRunner,
+} from './session.js';
 
 export type LivePhase = 'starting' | 'running' | 'asking' | 'stopping' | 'paused' | 'finished';
 
@@ -53,7 +62,11 @@ export class LiveSession {
   }
 
   /** Start (the runner comes from startSession with the deps this returns) and run until it stops. */
-  static async start(deps: LiveDeps, open: (engine: EngineDeps) => Promise<SessionRunner>, secrets: Record<string, string> = {}): Promise<LiveSession> {
+  static async start(
+    deps: LiveDeps,
+    open: (engine: EngineDeps) => Promise<SessionRunner>,
+    secrets: Record<string, string> = {},
+  ): Promise<LiveSession> {
     let live: LiveSession | null = null;
     const engine = LiveSession.engineDeps(deps, () => live);
     const runner = await open(engine);
@@ -65,7 +78,11 @@ export class LiveSession {
   }
 
   /** Resume a stopped session and run it. */
-  static async resume(deps: LiveDeps, sessionId: string, opts: Pick<ResumeInput, 'force' | 'skip' | 'params' | 'check'> = { force: false }): Promise<LiveSession> {
+  static async resume(
+    deps: LiveDeps,
+    sessionId: string,
+    opts: Pick<ResumeInput, 'force' | 'skip' | 'params' | 'check'> = { force: false },
+  ): Promise<LiveSession> {
     return LiveSession.start(deps, (engine) => resumeSession(engine, { sessionId, current: deps.reload, ...opts }), opts.params ?? {});
   }
 
@@ -153,7 +170,9 @@ export class LiveSession {
     if (this.busy) return;
     this.busy = true;
     this.acting = fn()
-      .catch((e: Error) => this.set({ message: { text: e instanceof EngineError ? e.message : `internal error: ${e.message}`, tone: 'error' } }, true))
+      .catch((e: Error) =>
+        this.set({ message: { text: e instanceof EngineError ? e.message : `internal error: ${e.message}`, tone: 'error' } }, true),
+      )
       .finally(() => {
         this.busy = false;
       });
@@ -165,7 +184,13 @@ export class LiveSession {
       this.set({ phase: 'starting', message: null }, true);
       const engine = LiveSession.engineDeps(this.deps, () => this);
       try {
-        const runner = await resumeSession(engine, { sessionId: this.snapshot.state.id, current: this.deps.reload, force: false, skip, params: this.secrets });
+        const runner = await resumeSession(engine, {
+          sessionId: this.snapshot.state.id,
+          current: this.deps.reload,
+          force: false,
+          skip,
+          params: this.secrets,
+        });
         this.abortController = engine.abort;
         this.loop(runner);
       } catch (e) {

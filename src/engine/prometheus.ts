@@ -7,9 +7,16 @@ import { prometheusHeaders, secretValues, type WatchConfig } from '../core/watch
  * environment and registered with the audit store for redaction before any query goes out; an unset variable is
  * refused by name rather than sent as nothing.
  */
-export function openPrometheus(config: WatchConfig, store?: Pick<AuditStore, 'addSecrets'>, env: NodeJS.ProcessEnv = process.env): { client: PrometheusClient } | { error: string } {
+export function openPrometheus(
+  config: WatchConfig,
+  store?: Pick<AuditStore, 'addSecrets'>,
+  env: NodeJS.ProcessEnv = process.env,
+): { client: PrometheusClient } | { error: string } {
   const { headers, missing } = prometheusHeaders(config, env);
-  if (missing.length) return { error: `the watch's Prometheus credentials come from ${missing.map((m) => `$${m}`).join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not set` };
+  if (missing.length)
+    return {
+      error: `the watch's Prometheus credentials come from ${missing.map((m) => `$${m}`).join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not set`,
+    };
   store?.addSecrets(secretValues(config, env));
   return { client: prometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeoutMs, headers }) };
 }

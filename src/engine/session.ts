@@ -138,7 +138,14 @@ export async function startSession(deps: EngineDeps, input: StartInput): Promise
   const environment = typeof params.environment === 'string' ? params.environment : null;
   const root = bundle.root.checklist;
   deps.store.addSecrets(secretValues(bundle, planned.scopes));
-  const scope = await takeLock(deps, id, environment, `${root.id} ${Object.entries(params).map(([k, v]) => `${k}=${v}`).join(' ')}`.trim());
+  const scope = await takeLock(
+    deps,
+    id,
+    environment,
+    `${root.id} ${Object.entries(params)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`.trim(),
+  );
   const first: NewEvent<'session.started'> = {
     type: 'session.started',
     actor: deps.identity.operator,
@@ -191,7 +198,6 @@ export interface ResumeInput {
   params?: Record<string, string>;
 }
 
-
 /** Continue a session that stopped: crashed, failed, waiting for a confirmation, or interrupted. */
 export async function resumeSession(deps: EngineDeps, input: ResumeInput): Promise<SessionRunner> {
   const events = await deps.store.readEvents(input.sessionId);
@@ -216,12 +222,18 @@ export async function resumeSession(deps: EngineDeps, input: ResumeInput): Promi
   const given = input.params ?? {};
   for (const name of Object.keys(given)) {
     if (!missing.includes(name)) {
-      throw new EngineError(`-p ${name}: only secret parameters (never stored) can be given to a resume${missing.length ? `; this session needs: ${missing.join(', ')}` : '; this session has none'}`, 2);
+      throw new EngineError(
+        `-p ${name}: only secret parameters (never stored) can be given to a resume${missing.length ? `; this session needs: ${missing.join(', ')}` : '; this session has none'}`,
+        2,
+      );
     }
   }
   const absent = missing.filter((name) => given[name] === undefined);
   if (absent.length) {
-    throw new EngineError(`session ${state.id} uses secret parameters that are never stored; give them again: ${absent.map((n) => `-p ${n}=…`).join(' ')}`, 2);
+    throw new EngineError(
+      `session ${state.id} uses secret parameters that are never stored; give them again: ${absent.map((n) => `-p ${n}=…`).join(' ')}`,
+      2,
+    );
   }
   deps.store.addSecrets(Object.values(given));
   const params = { ...state.params, ...given };
@@ -237,7 +249,10 @@ export async function resumeSession(deps: EngineDeps, input: ResumeInput): Promi
   } else if (missing.length) {
     // At least the secrets given again reach the scopes that had them.
     const scopes = Object.fromEntries(
-      Object.entries(state.scopes).map(([k, sc]) => [k, { ...sc, params: Object.fromEntries(Object.entries(sc.params).map(([n, v]) => [n, given[n] ?? v])) }]),
+      Object.entries(state.scopes).map(([k, sc]) => [
+        k,
+        { ...sc, params: Object.fromEntries(Object.entries(sc.params).map(([n, v]) => [n, given[n] ?? v])) },
+      ]),
     );
     live = { plan: state.plan, scopes };
   }
@@ -266,7 +281,12 @@ export async function resumeSession(deps: EngineDeps, input: ResumeInput): Promi
  * Take a stopped session's lock for a moment to record something on it (a note, an abort): refused while the
  * session runs in a live process, so two processes never append to one chain.
  */
-export async function withStoppedSession(deps: EngineDeps, sessionId: string, reason: string, fn: (runner: SessionRunner) => Promise<void>): Promise<SessionState> {
+export async function withStoppedSession(
+  deps: EngineDeps,
+  sessionId: string,
+  reason: string,
+  fn: (runner: SessionRunner) => Promise<void>,
+): Promise<SessionState> {
   const state = reduceAll(await deps.store.readEvents(sessionId));
   if (!state) throw new EngineError(`session ${sessionId} has no events`, 2);
   const scope = await takeLock(deps, state.id, state.environment, reason);
@@ -326,7 +346,10 @@ export class SessionRunner {
   /** Append events (serialised with every other append of this session), then fold and show them. */
   emit(list: NewEvent[]): Promise<StoredEvent[]> {
     const p = this.chain.then(async () => {
-      const stored = await this.deps.store.append(this.state.id, list.map((e) => ({ actor: this.deps.identity.operator, ...e, time: e.time ?? this.deps.clock.now() })));
+      const stored = await this.deps.store.append(
+        this.state.id,
+        list.map((e) => ({ actor: this.deps.identity.operator, ...e, time: e.time ?? this.deps.clock.now() })),
+      );
       for (const e of stored) {
         this.state = reduce(this.state, e);
         this.deps.onEvent?.(e, this.state);
@@ -366,7 +389,10 @@ export class SessionRunner {
   }
 
   findStep(ref: string): PlanNode | undefined {
-    return this.state.plan.find((n) => n.path === ref) ?? this.state.plan.find((n) => n.id === ref && this.state.steps[this.state.index[n.path]].status !== 'passed');
+    return (
+      this.state.plan.find((n) => n.path === ref) ??
+      this.state.plan.find((n) => n.id === ref && this.state.steps[this.state.index[n.path]].status !== 'passed')
+    );
   }
 
   async addNote(text: string, stepId: string | null = null): Promise<void> {
@@ -397,7 +423,14 @@ export class SessionRunner {
       signal: this.deps.signal,
       run: async (req: Omit<ShellRequest, 'signal' | 'onOutput' | 'onSpawn'>) => {
         if (!existsSync(req.cwd) || !statSync(req.cwd).isDirectory()) {
-          return { exitCode: null, signal: null, timedOut: false, aborted: false, spawnError: `working directory ${req.cwd} does not exist`, durationMs: 0 };
+          return {
+            exitCode: null,
+            signal: null,
+            timedOut: false,
+            aborted: false,
+            spawnError: `working directory ${req.cwd} does not exist`,
+            durationMs: 0,
+          };
         }
         const command = req.argv ? req.argv.join(' ') : (req.script ?? '');
         const result = await runCommand({
@@ -405,7 +438,14 @@ export class SessionRunner {
           signal: this.deps.signal,
           // The pid is durable before the command may start: a resume can always find what it left running.
           onSpawn: async (pid) => {
-            await this.emit([{ type: 'step.spawned', stepId: node.path, actor: 'cockpit', data: { pid, command, cwd: req.cwd, startTime: processStartTime(pid) } }]);
+            await this.emit([
+              {
+                type: 'step.spawned',
+                stepId: node.path,
+                actor: 'cockpit',
+                data: { pid, command, cwd: req.cwd, startTime: processStartTime(pid) },
+              },
+            ]);
           },
           onOutput: (stream, text) => output.push(stream, text),
         });
@@ -414,7 +454,8 @@ export class SessionRunner {
         return result;
       },
       // The operator sees the step as recorded and the prompt sanitised like everything else on screen.
-      confirm: (prompt) => this.deps.interaction.confirm(this.state.plan[this.state.index[node.path]] ?? node, this.deps.store.clean(prompt), this.state),
+      confirm: (prompt) =>
+        this.deps.interaction.confirm(this.state.plan[this.state.index[node.path]] ?? node, this.deps.store.clean(prompt), this.state),
       git: gitReader(this.deps.repoDir),
       files: repoFiles(this.deps.repoDir),
       log: (text) => output.push('stdout', text.endsWith('\n') ? text : `${text}\n`),
@@ -462,7 +503,11 @@ export class SessionRunner {
   private async stopForOperator(path: string | null): Promise<RunResult> {
     const events: NewEvent[] = [];
     if (path) events.push({ type: 'step.interrupted', stepId: path, data: { reason: 'stopped by the operator' } });
-    events.push({ type: 'session.paused', stepId: path, data: { reason: 'operator', message: 'stopped by the operator', hint: this.hint() } });
+    events.push({
+      type: 'session.paused',
+      stepId: path,
+      data: { reason: 'operator', message: 'stopped by the operator', hint: this.hint() },
+    });
     await this.emit(events);
     return { exitCode: 3, state: this.state, message: `stopped by the operator; the session can be resumed`, hint: this.hint() };
   }
@@ -500,8 +545,16 @@ export class SessionRunner {
       const i = this.state.index[node.path];
       if (!kind) {
         await this.emit([
-          { type: 'step.failed', stepId: node.path, data: { exitCode: null, reason: `this cockpit does not know step kind '${node.kind}'` } },
-          { type: 'session.paused', stepId: node.path, data: { reason: 'step-failed', message: `unknown step kind '${node.kind}'`, hint: this.hint() } },
+          {
+            type: 'step.failed',
+            stepId: node.path,
+            data: { exitCode: null, reason: `this cockpit does not know step kind '${node.kind}'` },
+          },
+          {
+            type: 'session.paused',
+            stepId: node.path,
+            data: { reason: 'step-failed', message: `unknown step kind '${node.kind}'`, hint: this.hint() },
+          },
         ]);
         return { exitCode: 1, state: this.state, message: `step '${node.path}': unknown step kind '${node.kind}'` };
       }
@@ -509,7 +562,14 @@ export class SessionRunner {
       const attempt = before.attempts + 1;
 
       const output = new OutputBuffer((chunks) => {
-        void this.emit(chunks.map((c) => ({ type: 'step.output' as const, stepId: node.path, actor: 'cockpit', data: { stream: c.stream, text: c.text } })));
+        void this.emit(
+          chunks.map((c) => ({
+            type: 'step.output' as const,
+            stepId: node.path,
+            actor: 'cockpit',
+            data: { stream: c.stream, text: c.text },
+          })),
+        );
       });
       const ctx = this.context(node, attempt, output);
 
@@ -540,7 +600,8 @@ export class SessionRunner {
       switch (outcome.status) {
         case 'passed': {
           const events: NewEvent[] = [];
-          if (outcome.confirmation) events.push({ type: 'step.confirmed', stepId: node.path, actor: outcome.confirmation.by, data: outcome.confirmation });
+          if (outcome.confirmation)
+            events.push({ type: 'step.confirmed', stepId: node.path, actor: outcome.confirmation.by, data: outcome.confirmation });
           events.push({ type: 'step.passed', stepId: node.path, data: { durationMs, exitCode: outcome.exitCode, via: outcome.via } });
           await this.emit(events);
           break;
@@ -553,7 +614,13 @@ export class SessionRunner {
             {
               type: 'step.failed',
               stepId: node.path,
-              data: { durationMs, exitCode: outcome.exitCode, signal: outcome.signal ?? null, timedOut: outcome.timedOut ?? false, reason: outcome.reason },
+              data: {
+                durationMs,
+                exitCode: outcome.exitCode,
+                signal: outcome.signal ?? null,
+                timedOut: outcome.timedOut ?? false,
+                reason: outcome.reason,
+              },
             },
             {
               type: 'session.paused',
@@ -565,13 +632,22 @@ export class SessionRunner {
               },
             },
           ]);
-          return { exitCode: 1, state: this.state, message: `step '${node.path}' (${node.title}) failed: ${outcome.reason}`, hint: this.state.pause?.hint };
+          return {
+            exitCode: 1,
+            state: this.state,
+            message: `step '${node.path}' (${node.title}) failed: ${outcome.reason}`,
+            hint: this.state.pause?.hint,
+          };
         }
         case 'waiting': {
           // The operator quit instead of answering: stopped by the operator (exit 3), not a run waiting for a flag.
           if (this.deps.signal.aborted) return this.stopForOperator(node.path);
           await this.emit([
-            { type: 'session.paused', stepId: node.path, data: { reason: 'confirmation-required', message: outcome.message, hint: outcome.hint } },
+            {
+              type: 'session.paused',
+              stepId: node.path,
+              data: { reason: 'confirmation-required', message: outcome.message, hint: outcome.hint },
+            },
           ]);
           return { exitCode: 1, state: this.state, message: outcome.message, hint: outcome.hint };
         }

@@ -32,7 +32,9 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
     switch (e.type) {
       case 'session.started': {
         const d = (e as StoredEvent<'session.started'>).data;
-        const params = Object.entries(d.params).map(([k, v]) => `${k}=${v}`).join(' ');
+        const params = Object.entries(d.params)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ');
         write(`${c('bold', `● ${d.checklist.title}`)} ${c('gray', `[${d.checklist.id}]`)}${params ? ` ${params}` : ''}\n`);
         write(c('gray', `  session ${e.sessionId} · ${d.operator}@${d.host} · audit log ${auditLocation}\n`));
         break;
@@ -40,7 +42,13 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
       case 'session.resumed': {
         const d = (e as StoredEvent<'session.resumed'>).data;
         write(`${c('bold', `● resumed ${state.checklist.title}`)} ${c('gray', `session ${e.sessionId} · ${d.operator}@${d.host}`)}\n`);
-        if (d.forced) write(c('yellow', `  ⚠ forced: the checklist changed since the session began (${d.forced.oldSha256.slice(0, 12)} → ${d.forced.newSha256.slice(0, 12)})\n`));
+        if (d.forced)
+          write(
+            c(
+              'yellow',
+              `  ⚠ forced: the checklist changed since the session began (${d.forced.oldSha256.slice(0, 12)} → ${d.forced.newSha256.slice(0, 12)})\n`,
+            ),
+          );
         break;
       }
       case 'step.started': {
@@ -65,7 +73,9 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
       }
       case 'step.confirmed': {
         const d = (e as StoredEvent<'step.confirmed'>).data;
-        write(`${pad}  ${c('green', GLYPH.passed)} confirmed ${d.via === 'flag' ? 'by flag (--yes)' : 'at the prompt'} · ${d.by}${d.note ? ` · ${d.note}` : ''}\n`);
+        write(
+          `${pad}  ${c('green', GLYPH.passed)} confirmed ${d.via === 'flag' ? 'by flag (--yes)' : 'at the prompt'} · ${d.by}${d.note ? ` · ${d.note}` : ''}\n`,
+        );
         break;
       }
       case 'step.passed': {
@@ -74,14 +84,19 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
         if (!atLineStart.stdout || !atLineStart.stderr) write('\n');
         atLineStart.stdout = atLineStart.stderr = true;
         if (d.via === 'probe') write(`${pad}${c('green', GLYPH.passed)} ${title}: already done (probe)\n`);
-        else write(`${pad}  ${c('green', `${GLYPH.passed} passed`)}${d.durationMs !== undefined ? c('gray', ` in ${formatDuration(d.durationMs)}`) : ''}\n`);
+        else
+          write(
+            `${pad}  ${c('green', `${GLYPH.passed} passed`)}${d.durationMs !== undefined ? c('gray', ` in ${formatDuration(d.durationMs)}`) : ''}\n`,
+          );
         break;
       }
       case 'step.failed': {
         const d = (e as StoredEvent<'step.failed'>).data;
         if (!atLineStart.stdout || !atLineStart.stderr) write('\n');
         atLineStart.stdout = atLineStart.stderr = true;
-        write(`${pad}  ${c('red', `${GLYPH.failed} failed`)}: ${d.reason}${d.durationMs !== undefined ? c('gray', ` after ${formatDuration(d.durationMs)}`) : ''}\n`);
+        write(
+          `${pad}  ${c('red', `${GLYPH.failed} failed`)}: ${d.reason}${d.durationMs !== undefined ? c('gray', ` after ${formatDuration(d.durationMs)}`) : ''}\n`,
+        );
         break;
       }
       case 'step.skipped': {
@@ -129,7 +144,9 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
         const panel = state.watch;
         if (!panel || panel.rules.some((r) => r.lastT !== d.t)) break;
         const glyph = { pass: c('green', '✔'), fail: c('red', '✖'), inconclusive: c('yellow', '?'), error: c('yellow', '⚠') } as const;
-        const cells = panel.rules.map((r) => `${r.verdict ? glyph[r.verdict] : '·'} ${r.title}${r.value !== null ? ` ${Number(r.value.toPrecision(3))}` : ''}`);
+        const cells = panel.rules.map(
+          (r) => `${r.verdict ? glyph[r.verdict] : '·'} ${r.title}${r.value !== null ? ` ${Number(r.value.toPrecision(3))}` : ''}`,
+        );
         write(`${pad}  ${c('gray', new Date(d.t).toISOString().slice(11, 19) + 'Z')} ${cells.join(c('gray', ' · '))}
 `);
         break;
@@ -148,16 +165,22 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
       }
       case 'watch.connection': {
         const d = (e as StoredEvent<'watch.connection'>).data;
-        if (d.state === 'down') write(`${pad}  ${c('yellow', `⚠ Prometheus not answering: ${d.error ?? ''}`)}
+        if (d.state === 'down')
+          write(`${pad}  ${c('yellow', `⚠ Prometheus not answering: ${d.error ?? ''}`)}
 `);
-        else if (state.watch?.log.some((l) => l.kind === 'down')) write(`${pad}  ${c('green', '● Prometheus answering again')}
+        else if (state.watch?.log.some((l) => l.kind === 'down'))
+          write(`${pad}  ${c('green', '● Prometheus answering again')}
 `);
         break;
       }
       case 'session.finished': {
         const d = (e as StoredEvent<'session.finished'>).data;
         const took = formatDuration(e.time - state.startedAt);
-        write(d.outcome === 'succeeded' ? c('green', `● done: ${state.checklist.title} in ${took}\n`) : c('red', `● ${d.outcome}: ${d.reason ?? ''}\n`));
+        write(
+          d.outcome === 'succeeded'
+            ? c('green', `● done: ${state.checklist.title} in ${took}\n`)
+            : c('red', `● ${d.outcome}: ${d.reason ?? ''}\n`),
+        );
         break;
       }
     }

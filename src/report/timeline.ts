@@ -12,7 +12,11 @@ export interface TimelineEntry {
   important: boolean;
 }
 
-const iso = (t: number) => new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+const iso = (t: number) =>
+  new Date(t)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 
 /** The session's events as a story: output chunks are folded into a line count per step attempt. */
 export function timeline(events: StoredEvent[]): { state: SessionState | null; entries: TimelineEntry[] } {
@@ -22,7 +26,15 @@ export function timeline(events: StoredEvent[]): { state: SessionState | null; e
   let outStep: string | null = null;
   let outTime = 0;
   const flushOutput = () => {
-    if (outStep && outLines) entries.push({ time: outTime, actor: 'cockpit', stepId: outStep, kind: 'output', text: `${outLines} line(s) of output`, important: false });
+    if (outStep && outLines)
+      entries.push({
+        time: outTime,
+        actor: 'cockpit',
+        stepId: outStep,
+        kind: 'output',
+        text: `${outLines} line(s) of output`,
+        important: false,
+      });
     outLines = 0;
     outStep = null;
   };
@@ -38,16 +50,27 @@ export function timeline(events: StoredEvent[]): { state: SessionState | null; e
     }
     flushOutput();
     const step = e.stepId ? `'${e.stepId}'` : '';
-    const add = (kind: TimelineEntry['kind'], text: string, important = false) => entries.push({ time: e.time, actor: e.actor, stepId: e.stepId, kind, text, important });
+    const add = (kind: TimelineEntry['kind'], text: string, important = false) =>
+      entries.push({ time: e.time, actor: e.actor, stepId: e.stepId, kind, text, important });
     switch (e.type) {
       case 'session.started': {
         const d = (e as StoredEvent<'session.started'>).data;
-        add('session', `session started: ${d.checklist.title} [${d.checklist.id}] ${Object.entries(d.params).map(([k, v]) => `${k}=${v}`).join(' ')} (${d.mode}, cockpit ${d.version}, pid ${d.pid} on ${d.host})`.replace(/\s+\(/, ' ('), true);
+        add(
+          'session',
+          `session started: ${d.checklist.title} [${d.checklist.id}] ${Object.entries(d.params)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')} (${d.mode}, cockpit ${d.version}, pid ${d.pid} on ${d.host})`.replace(/\s+\(/, ' ('),
+          true,
+        );
         break;
       }
       case 'session.resumed': {
         const d = (e as StoredEvent<'session.resumed'>).data;
-        add('session', `session resumed by ${d.operator} on ${d.host}${d.forced ? ` — FORCED although the checklist changed (${d.forced.oldSha256.slice(0, 12)} → ${d.forced.newSha256.slice(0, 12)})` : ''}`, true);
+        add(
+          'session',
+          `session resumed by ${d.operator} on ${d.host}${d.forced ? ` — FORCED although the checklist changed (${d.forced.oldSha256.slice(0, 12)} → ${d.forced.newSha256.slice(0, 12)})` : ''}`,
+          true,
+        );
         break;
       }
       case 'session.paused': {
@@ -72,17 +95,28 @@ export function timeline(events: StoredEvent[]): { state: SessionState | null; e
       }
       case 'step.confirmed': {
         const d = (e as StoredEvent<'step.confirmed'>).data;
-        add('step', `step ${step} confirmed by ${d.by} ${d.via === 'flag' ? '(confirmed by flag --yes)' : '(at the prompt)'}${d.note ? `: ${d.note}` : ''}`, true);
+        add(
+          'step',
+          `step ${step} confirmed by ${d.by} ${d.via === 'flag' ? '(confirmed by flag --yes)' : '(at the prompt)'}${d.note ? `: ${d.note}` : ''}`,
+          true,
+        );
         break;
       }
       case 'step.passed': {
         const d = (e as StoredEvent<'step.passed'>).data;
-        add('step', `step ${step} passed${d.exitCode !== undefined ? `, exit ${d.exitCode}` : ''}${d.durationMs !== undefined ? ` (${formatDuration(d.durationMs)})` : ''}${d.via === 'probe' ? ' — already done (probe)' : ''}`);
+        add(
+          'step',
+          `step ${step} passed${d.exitCode !== undefined ? `, exit ${d.exitCode}` : ''}${d.durationMs !== undefined ? ` (${formatDuration(d.durationMs)})` : ''}${d.via === 'probe' ? ' — already done (probe)' : ''}`,
+        );
         break;
       }
       case 'step.failed': {
         const d = (e as StoredEvent<'step.failed'>).data;
-        add('step', `step ${step} FAILED: ${d.reason}${d.exitCode !== null && d.exitCode !== undefined ? ` (exit ${d.exitCode})` : ''}${d.durationMs !== undefined ? ` after ${formatDuration(d.durationMs)}` : ''}`, true);
+        add(
+          'step',
+          `step ${step} FAILED: ${d.reason}${d.exitCode !== null && d.exitCode !== undefined ? ` (exit ${d.exitCode})` : ''}${d.durationMs !== undefined ? ` after ${formatDuration(d.durationMs)}` : ''}`,
+          true,
+        );
         break;
       }
       case 'step.skipped': {
@@ -125,7 +159,9 @@ function stepRows(state: SessionState) {
       duration: s.durationMs !== undefined ? formatDuration(s.durationMs) : '',
       exit: s.exitCode !== undefined && s.exitCode !== null ? String(s.exitCode) : '',
       attempts: s.attempts,
-      detail: [s.reason, s.confirmedBy ? `confirmed by ${s.confirmedBy}${s.confirmedVia === 'flag' ? ' (by flag)' : ''}` : ''].filter(Boolean).join('; '),
+      detail: [s.reason, s.confirmedBy ? `confirmed by ${s.confirmedBy}${s.confirmedVia === 'flag' ? ' (by flag)' : ''}` : '']
+        .filter(Boolean)
+        .join('; '),
     };
   });
 }
@@ -136,9 +172,17 @@ function header(state: SessionState, events: StoredEvent[]): Array<[string, stri
   return [
     ['Session', state.id],
     ['Checklist', `${state.checklist.title} [${state.checklist.id}] sha256 ${state.checklist.sha256.slice(0, 16)}`],
-    ['Parameters', Object.entries(state.params).map(([k, v]) => `${k}=${v}`).join(', ') || '—'],
+    [
+      'Parameters',
+      Object.entries(state.params)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ') || '—',
+    ],
     ['Environment', state.environment ?? '—'],
-    ['Operator', `${(events[0] as StoredEvent<'session.started'>).data.operator}${state.resumes.length ? `, resumed by ${state.resumes.map((r) => r.operator).join(', ')}` : ''}`],
+    [
+      'Operator',
+      `${(events[0] as StoredEvent<'session.started'>).data.operator}${state.resumes.length ? `, resumed by ${state.resumes.map((r) => r.operator).join(', ')}` : ''}`,
+    ],
     ['Host', state.host],
     ['Started', iso(state.startedAt)],
     ['Ended', state.endedAt ? iso(state.endedAt) : '— (not finished)'],
@@ -162,10 +206,13 @@ export function renderText(events: StoredEvent[]): string {
   for (const [k, v] of header(state, events)) out.push(`${(k + ':').padEnd(13)}${v}`);
   out.push('', 'Steps:');
   for (const r of rows) {
-    out.push(`  ${GLYPH[r.status] ?? '·'} ${'  '.repeat(r.depth)}${r.title} (${r.path}) — ${r.status}${r.duration ? ` ${r.duration}` : ''}${r.exit ? ` exit ${r.exit}` : ''}${r.detail ? ` — ${r.detail}` : ''}`);
+    out.push(
+      `  ${GLYPH[r.status] ?? '·'} ${'  '.repeat(r.depth)}${r.title} (${r.path}) — ${r.status}${r.duration ? ` ${r.duration}` : ''}${r.exit ? ` exit ${r.exit}` : ''}${r.detail ? ` — ${r.detail}` : ''}`,
+    );
   }
   out.push('', 'Timeline:');
-  for (const e of entries) out.push(`  ${iso(e.time)}  +${formatDuration(e.time - state.startedAt).padEnd(7)} ${e.actor.padEnd(12)} ${e.text}`);
+  for (const e of entries)
+    out.push(`  ${iso(e.time)}  +${formatDuration(e.time - state.startedAt).padEnd(7)} ${e.actor.padEnd(12)} ${e.text}`);
   for (const r of rows.filter((r) => r.status === 'failed' || r.status === 'interrupted')) {
     const lines = lastOutput(state, r.path);
     if (lines.length) out.push('', `Last output of '${r.path}':`, ...lines.map((l) => `  │ ${l}`));
@@ -191,7 +238,9 @@ export function renderMarkdown(events: StoredEvent[]): string {
   }
   out.push('', '## Steps', '', '| # | Step | Kind | Status | Duration | Exit | Attempts | Detail |', '|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    out.push(`| ${r.n} | ${'&nbsp;&nbsp;'.repeat(r.depth)}${mdCell(r.title)} \`${r.path}\` | ${r.kind} | ${GLYPH[r.status] ?? ''} ${r.status} | ${r.duration} | ${r.exit} | ${r.attempts || ''} | ${mdCell(r.detail)} |`);
+    out.push(
+      `| ${r.n} | ${'&nbsp;&nbsp;'.repeat(r.depth)}${mdCell(r.title)} \`${r.path}\` | ${r.kind} | ${GLYPH[r.status] ?? ''} ${r.status} | ${r.duration} | ${r.exit} | ${r.attempts || ''} | ${mdCell(r.detail)} |`,
+    );
   }
   const skips = rows.filter((r) => r.status === 'skipped' && !r.detail.startsWith('inside skipped'));
   if (skips.length) {
@@ -200,7 +249,8 @@ export function renderMarkdown(events: StoredEvent[]): string {
   }
   if (state.notes.length) {
     out.push('', '## Notes', '');
-    for (const n of state.notes) out.push(`- ${iso(n.time)} **${mdCell(n.actor)}**${n.stepId ? ` on \`${n.stepId}\`` : ''}: ${mdCell(n.text)}`);
+    for (const n of state.notes)
+      out.push(`- ${iso(n.time)} **${mdCell(n.actor)}**${n.stepId ? ` on \`${n.stepId}\`` : ''}: ${mdCell(n.text)}`);
   }
   for (const r of rows.filter((r) => r.status === 'failed' || r.status === 'interrupted')) {
     const lines = lastOutput(state, r.path);
@@ -211,24 +261,26 @@ export function renderMarkdown(events: StoredEvent[]): string {
 
 export function renderJson(events: StoredEvent[]): string {
   const { state } = timeline(events);
-  return JSON.stringify(
-    {
-      session: state && {
-        id: state.id,
-        checklist: state.checklist,
-        params: state.params,
-        environment: state.environment,
-        operator: state.operator,
-        startedAt: state.startedAt,
-        endedAt: state.endedAt ?? null,
-        status: state.status,
-        outcome: state.outcome ?? null,
-        steps: stepRows(state),
-        notes: state.notes,
+  return (
+    JSON.stringify(
+      {
+        session: state && {
+          id: state.id,
+          checklist: state.checklist,
+          params: state.params,
+          environment: state.environment,
+          operator: state.operator,
+          startedAt: state.startedAt,
+          endedAt: state.endedAt ?? null,
+          status: state.status,
+          outcome: state.outcome ?? null,
+          steps: stepRows(state),
+          notes: state.notes,
+        },
+        events,
       },
-      events,
-    },
-    null,
-    2,
-  ) + '\n';
+      null,
+      2,
+    ) + '\n'
+  );
 }

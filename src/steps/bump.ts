@@ -2,7 +2,13 @@ import semver from 'semver';
 import { z } from 'zod';
 import type { ParamValue } from '../core/checklist/types.js';
 import { interpolate } from '../core/params.js';
-import { defaultVersionFiles, readVersion, versionFileSpecSchema, writeVersion, type VersionFileSpec } from '../core/release/version-files.js';
+import {
+  defaultVersionFiles,
+  readVersion,
+  versionFileSpecSchema,
+  writeVersion,
+  type VersionFileSpec,
+} from '../core/release/version-files.js';
 import { checkTemplates, fail, failed, gitRun, templateField } from './git-common.js';
 import type { StepContext, StepKind } from './types.js';
 
@@ -38,7 +44,8 @@ export const bumpStep: StepKind = {
   validate: (step, params) => checkTemplates(step, params, ['version', 'commit']),
   describe(node, params: Record<string, ParamValue>) {
     const spec = node.spec as unknown as BumpSpec;
-    const files = spec.files?.map((f) => f.file).join(', ') ?? 'the configured version files (default frontend/package.json, backend/setup.py)';
+    const files =
+      spec.files?.map((f) => f.file).join(', ') ?? 'the configured version files (default frontend/package.json, backend/setup.py)';
     return `write version ${interpolate(spec.version, params)} into ${files}; check they agree; git commit -m "${interpolate(spec.commit ?? 'chore(release): ${version}', params)}"`;
   },
   async execute(ctx) {
@@ -61,7 +68,9 @@ export const bumpStep: StepKind = {
     const after = survey(ctx, files);
     const disagree = after.filter((a) => a.version !== version);
     if (disagree.length) {
-      return fail(`the version files disagree after the bump: ${after.map((a) => `${a.spec.file} says ${a.version ?? a.problem}`).join(', ')}; expected ${version} everywhere`);
+      return fail(
+        `the version files disagree after the bump: ${after.map((a) => `${a.spec.file} says ${a.version ?? a.problem}`).join(', ')}; expected ${version} everywhere`,
+      );
     }
     if (next.length) {
       const add = failed(await gitRun(ctx, ['add', '--', ...next.map((n) => n.file)]), 'staging the version files');

@@ -30,13 +30,17 @@ export const freezeStep: StepKind = {
     if (!branch.ok) return fail(branch.reason);
     const schedule = ctx.release.schedule;
     if (!schedule) {
-      ctx.log('no release.schedule in cockpit.config.yaml: the freeze cannot be checked against a schedule (the code-freeze confirmation stands).');
+      ctx.log(
+        'no release.schedule in cockpit.config.yaml: the freeze cannot be checked against a schedule (the code-freeze confirmation stands).',
+      );
       return { status: 'passed', via: 'command' };
     }
     const now = ctx.clock.now();
     const slot = nextSlot(schedule, now);
     if (now < slot.freezeStart) {
-      return fail(`the code freeze for the release due ${utc(slot.release)} only begins ${utc(slot.freezeStart)}: a release now has had no freeze. Wait for it, or skip this step with the reason (an agreed early release).`);
+      return fail(
+        `the code freeze for the release due ${utc(slot.release)} only begins ${utc(slot.freezeStart)}: a release now has had no freeze. Wait for it, or skip this step with the reason (an agreed early release).`,
+      );
     }
     const tip = await ctx.git.revParse(`refs/heads/${branch.name}`);
     if (!tip) return fail(`branch '${branch.name}' does not exist`);
@@ -45,11 +49,17 @@ export const freezeStep: StepKind = {
     const late = [];
     for (let c = byHash.get(tip); c && c.date > slot.freezeStart; c = byHash.get(c.parents[0])) late.push(c);
     if (late.length) {
-      const list = late.map((c) => `${c.hash.slice(0, 7)} ${utc(c.date)} ${oneLine(c.authorName)}: ${oneLine(c.message.split('\n')[0])}`).join('\n  ');
+      const list = late
+        .map((c) => `${c.hash.slice(0, 7)} ${utc(c.date)} ${oneLine(c.authorName)}: ${oneLine(c.message.split('\n')[0])}`)
+        .join('\n  ');
       ctx.log(`landed on ${branch.name} after the freeze began (${utc(slot.freezeStart)}):\n  ${list}`);
-      return fail(`${late.length} commit(s) landed on ${branch.name} after the code freeze began ${utc(slot.freezeStart)} (listed above). Revert them or move them out of the release, or override: skip this step with the reason.`);
+      return fail(
+        `${late.length} commit(s) landed on ${branch.name} after the code freeze began ${utc(slot.freezeStart)} (listed above). Revert them or move them out of the release, or override: skip this step with the reason.`,
+      );
     }
-    ctx.log(`${branch.name} has been frozen since ${utc(slot.freezeStart)} for the release due ${utc(slot.release)}: nothing landed since.`);
+    ctx.log(
+      `${branch.name} has been frozen since ${utc(slot.freezeStart)} for the release due ${utc(slot.release)}: nothing landed since.`,
+    );
     return { status: 'passed', via: 'command' };
   },
 };

@@ -39,7 +39,9 @@ export const gitBranchStep: StepKind = {
     const s = await state(ctx, spec);
     if ('error' in s) return fail(s.error!);
     if (s.exists && !s.related) {
-      return fail(`branch '${s.name}' already exists and shares no history with ${s.from}: it is not the branch this step would make. Look at it (git log ${s.name}), then delete or rename it by hand and retry.`);
+      return fail(
+        `branch '${s.name}' already exists and shares no history with ${s.from}: it is not the branch this step would make. Look at it (git log ${s.name}), then delete or rename it by hand and retry.`,
+      );
     }
     if (!s.exists) {
       const r = await gitRun(ctx, ['branch', '--no-track', s.name, s.base]);
@@ -58,7 +60,8 @@ export const gitBranchStep: StepKind = {
     if ('error' in s) return { result: 'unknown', detail: s.error! };
     if (!s.exists) return { result: 'not-done', detail: `branch ${s.name} does not exist yet` };
     if (!s.related) return { result: 'unknown', detail: `branch ${s.name} exists but shares no history with ${s.from}` };
-    if ((ctx.node.spec as unknown as BranchSpec).checkout !== false && (await ctx.git.currentBranch()) !== s.name) return { result: 'not-done', detail: `branch ${s.name} exists; it is not checked out yet` };
+    if ((ctx.node.spec as unknown as BranchSpec).checkout !== false && (await ctx.git.currentBranch()) !== s.name)
+      return { result: 'not-done', detail: `branch ${s.name} exists; it is not checked out yet` };
     return { result: 'done', detail: `branch ${s.name} exists (cut from ${s.from})` };
   },
 };

@@ -15,7 +15,8 @@ export function checkTemplates(step: Record<string, unknown>, params: Record<str
   const problems: Array<{ path: Array<string | number>; message: string }> = [];
   const check = (value: unknown, p: Array<string | number>) => {
     if (typeof value !== 'string') return;
-    for (const ref of templateRefs(value)) if (!Object.hasOwn(params, ref)) problems.push({ path: p, message: `'\${${ref}}' names no parameter of this checklist` });
+    for (const ref of templateRefs(value))
+      if (!Object.hasOwn(params, ref)) problems.push({ path: p, message: `'\${${ref}}' names no parameter of this checklist` });
   };
   for (const key of keys) {
     const v = step[key];
@@ -30,7 +31,11 @@ export function checkTemplates(step: Record<string, unknown>, params: Record<str
  * value starting with `-` would still be read as an option (`--force`, `--delete`): refused, as are names git
  * itself would refuse (spaces, `..`, control characters, `~^:?*[\`).
  */
-export function refName(template: string, params: Record<string, ParamValue>, what: string): { ok: true; name: string } | { ok: false; reason: string } {
+export function refName(
+  template: string,
+  params: Record<string, ParamValue>,
+  what: string,
+): { ok: true; name: string } | { ok: false; reason: string } {
   const name = interpolate(template, params).trim();
   if (!name) return { ok: false, reason: `${what} is empty (from '${template}')` };
   if (name.startsWith('-') || /[\s~^:?*[\\\u0000-\u001f\u007f]|\.\.|@\{|\/\/|\.lock$|\/$|^\/|\.$/.test(name)) {
@@ -40,7 +45,12 @@ export function refName(template: string, params: Record<string, ParamValue>, wh
 }
 
 export async function gitRun(ctx: StepContext, args: string[]): Promise<ShellResult> {
-  return ctx.run({ argv: ['git', ...args], cwd: ctx.repoDir, env: { ...ctx.env, GIT_EDITOR: 'true', GIT_MERGE_AUTOEDIT: 'no' }, timeoutMs: GIT_TIMEOUT_MS });
+  return ctx.run({
+    argv: ['git', ...args],
+    cwd: ctx.repoDir,
+    env: { ...ctx.env, GIT_EDITOR: 'true', GIT_MERGE_AUTOEDIT: 'no' },
+    timeoutMs: GIT_TIMEOUT_MS,
+  });
 }
 
 /** The outcome of a git command that did not succeed (null when it did). */
@@ -48,7 +58,13 @@ export function failed(r: ShellResult, what: string): StepOutcome | null {
   if (r.aborted) return { status: 'aborted', reason: 'stopped by the operator' };
   if (r.spawnError) return { status: 'failed', exitCode: null, reason: `could not run git: ${r.spawnError}` };
   if (r.timedOut) return { status: 'failed', exitCode: r.exitCode, timedOut: true, reason: `${what}: timed out` };
-  if (r.exitCode !== 0) return { status: 'failed', exitCode: r.exitCode, signal: r.signal, reason: `${what}: git exited with code ${r.exitCode} (its output is above)` };
+  if (r.exitCode !== 0)
+    return {
+      status: 'failed',
+      exitCode: r.exitCode,
+      signal: r.signal,
+      reason: `${what}: git exited with code ${r.exitCode} (its output is above)`,
+    };
   return null;
 }
 

@@ -14,7 +14,11 @@ function names(ctx: StepContext, spec: MergeSpec) {
   const into = refName(spec.into, ctx.params, 'the branch to merge into');
   if (!from.ok) return { error: from.reason };
   if (!into.ok) return { error: into.reason };
-  return { from: from.name, into: into.name, message: spec.message ? interpolate(spec.message, ctx.params) : `Merge ${from.name} into ${into.name}` };
+  return {
+    from: from.name,
+    into: into.name,
+    message: spec.message ? interpolate(spec.message, ctx.params) : `Merge ${from.name} into ${into.name}`,
+  };
 }
 
 /**
@@ -61,6 +65,8 @@ export const gitMergeStep: StepKind = {
     const n = names(ctx, ctx.node.spec as unknown as MergeSpec);
     if ('error' in n) return { result: 'unknown', detail: n.error! };
     const done = await ctx.git.isAncestor(`refs/heads/${n.from}`, `refs/heads/${n.into}`);
-    return done ? { result: 'done', detail: `${n.from} is already merged into ${n.into}` } : { result: 'not-done', detail: `${n.from} is not merged into ${n.into} yet` };
+    return done
+      ? { result: 'done', detail: `${n.from} is already merged into ${n.into}` }
+      : { result: 'not-done', detail: `${n.from} is not merged into ${n.into} yet` };
   },
 };

@@ -16,7 +16,8 @@ async function locals(ctx: StepContext, spec: PushSpec) {
   for (const t of spec.refs) {
     const r = refName(t, ctx.params, 'a ref to push');
     if (!r.ok) return { error: r.reason };
-    if (await ctx.git.branchExists(r.name)) out.push({ name: r.name, ref: `refs/heads/${r.name}`, sha: (await ctx.git.revParse(`refs/heads/${r.name}`))! });
+    if (await ctx.git.branchExists(r.name))
+      out.push({ name: r.name, ref: `refs/heads/${r.name}`, sha: (await ctx.git.revParse(`refs/heads/${r.name}`))! });
     else {
       const tag = await ctx.git.tagCommit(r.name);
       if (!tag) return { error: `'${r.name}' is neither a local branch nor a tag` };

@@ -19,7 +19,11 @@ interface RemoteSpec {
  */
 export const gitRemoteStep: StepKind = {
   kind: 'git.remote',
-  fields: { remote: z.string().min(1).optional(), branches: z.array(z.string().min(1)).optional(), tagFree: z.array(z.string().min(1)).optional() },
+  fields: {
+    remote: z.string().min(1).optional(),
+    branches: z.array(z.string().min(1)).optional(),
+    tagFree: z.array(z.string().min(1)).optional(),
+  },
   validate: (step, params) => checkTemplates(step, params, ['remote', 'branches', 'tagFree']),
   describe(node, params: Record<string, ParamValue>) {
     const spec = node.spec as unknown as RemoteSpec;
@@ -34,10 +38,18 @@ export const gitRemoteStep: StepKind = {
     const seen = await ctx.git.probeRemote(remote);
     if (!seen.ok) return fail(`remote '${remote}': ${seen.why}`);
     const missing = (spec.branches ?? []).map((b) => interpolate(b, ctx.params)).filter((b) => !seen.refs.has(`refs/heads/${b}`));
-    if (missing.length) return fail(`remote '${remote}' has no branch ${missing.join(', ')}: push it first (git push ${remote} ${missing.join(' ')}) or fix the name`);
+    if (missing.length)
+      return fail(
+        `remote '${remote}' has no branch ${missing.join(', ')}: push it first (git push ${remote} ${missing.join(' ')}) or fix the name`,
+      );
     const taken = (spec.tagFree ?? []).map((t) => interpolate(t, ctx.params)).filter((t) => seen.refs.has(`refs/tags/${t}`));
-    if (taken.length) return fail(`remote '${remote}' already has tag ${taken.join(', ')}: that version was released; choose the next one (git fetch --tags shows it)`);
-    ctx.log(`${remote} answers (${seen.refs.size} refs); ${[...(spec.branches ?? []).map((b) => `${interpolate(b, ctx.params)} is there`), ...(spec.tagFree ?? []).map((t) => `${interpolate(t, ctx.params)} is free`)].join(', ') || 'nothing else asked'}`);
+    if (taken.length)
+      return fail(
+        `remote '${remote}' already has tag ${taken.join(', ')}: that version was released; choose the next one (git fetch --tags shows it)`,
+      );
+    ctx.log(
+      `${remote} answers (${seen.refs.size} refs); ${[...(spec.branches ?? []).map((b) => `${interpolate(b, ctx.params)} is there`), ...(spec.tagFree ?? []).map((t) => `${interpolate(t, ctx.params)} is free`)].join(', ') || 'nothing else asked'}`,
+    );
     return { status: 'passed', via: 'command' };
   },
 };

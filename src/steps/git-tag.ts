@@ -25,7 +25,12 @@ async function where(ctx: StepContext, spec: TagSpec) {
 /** An annotated tag (vX.Y.Z, its message the release notes). Already there at the same commit: passes; elsewhere: fails. */
 export const gitTagStep: StepKind = {
   kind: 'git.tag',
-  fields: { name: templateField, at: templateField.optional(), message: templateField.optional(), messageFile: z.string().min(1).optional() },
+  fields: {
+    name: templateField,
+    at: templateField.optional(),
+    message: templateField.optional(),
+    messageFile: z.string().min(1).optional(),
+  },
   validate: (step, params) => checkTemplates(step, params, ['name', 'at', 'message', 'messageFile']),
   describe(node, params: Record<string, ParamValue>) {
     const spec = node.spec as unknown as TagSpec;
@@ -37,7 +42,9 @@ export const gitTagStep: StepKind = {
     if ('error' in w) return fail(w.error!);
     if (w.existing) {
       if (w.existing === w.target) return { status: 'passed', exitCode: 0, via: 'probe' };
-      return fail(`tag ${w.name} already exists, on ${w.existing.slice(0, 10)}, not on ${w.at} (${w.target.slice(0, 10)}): a release cannot reuse a version. Choose the next version, or delete the tag if it was made by mistake and never pushed.`);
+      return fail(
+        `tag ${w.name} already exists, on ${w.existing.slice(0, 10)}, not on ${w.at} (${w.target.slice(0, 10)}): a release cannot reuse a version. Choose the next version, or delete the tag if it was made by mistake and never pushed.`,
+      );
     }
     // verbatim: the message is the release notes, whose Markdown headings start with '#' (git would strip them as comments).
     const args = ['tag', '-a', '--cleanup=verbatim', w.name, w.target];
@@ -52,6 +59,8 @@ export const gitTagStep: StepKind = {
     const w = await where(ctx, ctx.node.spec as unknown as TagSpec);
     if ('error' in w) return { result: 'unknown', detail: w.error! };
     if (!w.existing) return { result: 'not-done', detail: `no tag ${w.name} yet` };
-    return w.existing === w.target ? { result: 'done', detail: `tag ${w.name} is already on ${w.at}` } : { result: 'unknown', detail: `tag ${w.name} exists on another commit` };
+    return w.existing === w.target
+      ? { result: 'done', detail: `tag ${w.name} is already on ${w.at}` }
+      : { result: 'unknown', detail: `tag ${w.name} exists on another commit` };
   },
 };

@@ -14,6 +14,20 @@ import { watchStep } from './watch.js';
 import type { StepKind } from './types.js';
 
 /** Every step kind the cockpit knows. Later issues add notes, migrate, smoke, deploy, watch … here. */
-export const STEP_KINDS: StepKind[] = [confirmStep, runStep, checklistStep, gitBranchStep, gitMergeStep, gitTagStep, gitPushStep, gitRemoteStep, bumpStep, notesStep, freezeStep, migrateStep, watchStep];
+export const STEP_KINDS: StepKind[] = [
+  confirmStep,
+  runStep,
+  checklistStep,
+  gitBranchStep,
+  gitMergeStep,
+  gitTagStep,
+  gitPushStep,
+  gitRemoteStep,
+  bumpStep,
+  notesStep,
+  freezeStep,
+  migrateStep,
+  watchStep,
+];
 
 export const stepKindMap = new Map(STEP_KINDS.map((k) => [k.kind, k]));

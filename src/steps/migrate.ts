@@ -51,19 +51,30 @@ export const migrateStep: StepKind = {
   },
   validate: (step, params) => [
     ...checkTemplates(step, params, ['to', 'allowUnsafe', 'name', 'steps']),
-    ...(step.action === 'backfill' && !step.name ? [{ path: ['name'], message: "a backfill step needs the backfill's name (migrations/backfills/<name>.yaml)" }] : []),
+    ...(step.action === 'backfill' && !step.name
+      ? [{ path: ['name'], message: "a backfill step needs the backfill's name (migrations/backfills/<name>.yaml)" }]
+      : []),
   ],
   describe(node, params: Record<string, ParamValue>) {
     return `cockpit ${argv(null, node.spec as unknown as MigrateSpec, params).join(' ')}`;
   },
   async execute(ctx) {
     const spec = ctx.node.spec as unknown as MigrateSpec;
-    const r = await ctx.run({ argv: [...ctx.self, ...argv(ctx, spec, ctx.params)], cwd: ctx.repoDir, env: ctx.env, timeoutMs: MIGRATE_TIMEOUT_MS });
+    const r = await ctx.run({
+      argv: [...ctx.self, ...argv(ctx, spec, ctx.params)],
+      cwd: ctx.repoDir,
+      env: ctx.env,
+      timeoutMs: MIGRATE_TIMEOUT_MS,
+    });
     if (r.aborted) return { status: 'aborted', reason: 'stopped by the operator' };
     if (r.spawnError) return fail(`could not run cockpit migrate: ${r.spawnError}`);
     if (r.timedOut) return { status: 'failed', exitCode: r.exitCode, timedOut: true, reason: 'cockpit migrate timed out' };
     if (r.exitCode === 0) return { status: 'passed', exitCode: 0, via: 'command' };
-    return { status: 'failed', exitCode: r.exitCode, reason: `cockpit migrate ${spec.action} exited with code ${r.exitCode} (its output above says what and what to do)` };
+    return {
+      status: 'failed',
+      exitCode: r.exitCode,
+      reason: `cockpit migrate ${spec.action} exited with code ${r.exitCode} (its output above says what and what to do)`,
+    };
   },
   // No probe: an upgrade is idempotent (it applies only what is pending), so a resumed step simply runs again.
 };

@@ -20,7 +20,11 @@ const DEFAULT_DRAFT = '.cockpit/release-notes/v${version}.md';
 function files(ctx: StepContext, spec: NotesSpec) {
   const version = interpolate(spec.version, ctx.params).replace(/^v/, '');
   const params = { ...ctx.params, version };
-  return { version, changelog: interpolate(spec.changelog ?? 'CHANGELOG.md', params), draft: interpolate(spec.draft ?? DEFAULT_DRAFT, params) };
+  return {
+    version,
+    changelog: interpolate(spec.changelog ?? 'CHANGELOG.md', params),
+    draft: interpolate(spec.draft ?? DEFAULT_DRAFT, params),
+  };
 }
 
 /**
@@ -30,7 +34,12 @@ function files(ctx: StepContext, spec: NotesSpec) {
  */
 export const notesStep: StepKind = {
   kind: 'notes',
-  fields: { version: templateField, to: templateField.optional(), changelog: z.string().min(1).optional(), draft: z.string().min(1).optional() },
+  fields: {
+    version: templateField,
+    to: templateField.optional(),
+    changelog: z.string().min(1).optional(),
+    draft: z.string().min(1).optional(),
+  },
   validate: (step, params) => checkTemplates(step, params, ['version', 'to', 'changelog', 'draft']),
   describe(node, params: Record<string, ParamValue>) {
     const spec = node.spec as unknown as NotesSpec;
@@ -52,20 +61,33 @@ export const notesStep: StepKind = {
     const commits = (await ctx.git.commitsBetween(last?.commit ?? null, to.name)).map(parseCommit).filter((c) => !isReleaseBookkeeping(c));
     const draft = renderNotes({ version: f.version, previous: last?.version ?? null, date: ctx.clock.now(), commits });
     ctx.files.write(f.draft, draft);
-    ctx.log(`Release notes for ${f.version} (${commits.length} commits since ${last?.tag ?? 'the first commit'}), written to ${f.draft}:\n\n${draft}`);
-    const d = await ctx.confirm(`Approve the release notes for ${f.version}? Read or edit ${f.draft} first; what the file says when you approve goes into ${f.changelog}.`);
+    ctx.log(
+      `Release notes for ${f.version} (${commits.length} commits since ${last?.tag ?? 'the first commit'}), written to ${f.draft}:\n\n${draft}`,
+    );
+    const d = await ctx.confirm(
+      `Approve the release notes for ${f.version}? Read or edit ${f.draft} first; what the file says when you approve goes into ${f.changelog}.`,
+    );
     if (d.decision === 'skip') return { status: 'skipped', reason: d.reason };
     if (d.decision === 'abort') return { status: 'aborted', reason: d.reason };
-    if (d.decision === 'unavailable') return { status: 'waiting', message: `step '${ctx.node.path}' needs the release notes approved (draft: ${f.draft})`, hint: d.hint };
+    if (d.decision === 'unavailable')
+      return { status: 'waiting', message: `step '${ctx.node.path}' needs the release notes approved (draft: ${f.draft})`, hint: d.hint };
     const approved = ctx.files.read(f.draft) ?? draft;
     if (approved !== draft) ctx.log(`Approved as edited:\n\n${approved}`);
     const next = insertChangelogSection(existing, f.version, approved.endsWith('\n') ? approved : `${approved}\n`);
     ctx.files.write(f.changelog, next.text);
     const add = failed(await gitRun(ctx, ['add', '--', f.changelog]), `staging ${f.changelog}`);
     if (add) return add;
-    const commit = failed(await gitRun(ctx, ['commit', '-m', `docs(changelog): ${f.version}`, '--', f.changelog]), `committing ${f.changelog}`);
+    const commit = failed(
+      await gitRun(ctx, ['commit', '-m', `docs(changelog): ${f.version}`, '--', f.changelog]),
+      `committing ${f.changelog}`,
+    );
     if (commit) return commit;
-    return { status: 'passed', exitCode: 0, via: 'confirmation', confirmation: { by: d.by, via: d.via, ...(d.note ? { note: d.note } : {}) } };
+    return {
+      status: 'passed',
+      exitCode: 0,
+      via: 'confirmation',
+      confirmation: { by: d.by, via: d.via, ...(d.note ? { note: d.note } : {}) },
+    };
   },
   async probe(ctx) {
     const f = files(ctx, ctx.node.spec as unknown as NotesSpec);

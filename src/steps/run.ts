@@ -20,7 +20,10 @@ interface RunSpec {
 
 function showCommand(cmd: Command, params: Record<string, ParamValue>): string {
   if (typeof cmd === 'string') return cmd.trimEnd();
-  return cmd.map((a) => interpolate(a, params)).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return cmd
+    .map((a) => interpolate(a, params))
+    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))
+    .join(' ');
 }
 
 async function runIt(ctx: StepContext, cmd: Command, timeoutMs: number) {
@@ -43,7 +46,12 @@ export const runStep: StepKind = {
   fields: {
     run: commandSchema,
     cwd: z.string().optional(),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    env: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'),
+        z.union([z.string(), z.number(), z.boolean()]),
+      )
+      .optional(),
     timeout: durationSchema.optional(),
     probe: commandSchema.optional(),
   },
@@ -51,7 +59,8 @@ export const runStep: StepKind = {
     const problems: Array<{ path: Array<string | number>; message: string }> = [];
     const check = (value: unknown, p: Array<string | number>) => {
       if (typeof value !== 'string') return;
-      for (const ref of templateRefs(value)) if (!Object.hasOwn(params, ref)) problems.push({ path: p, message: `'\${${ref}}' names no parameter of this checklist` });
+      for (const ref of templateRefs(value))
+        if (!Object.hasOwn(params, ref)) problems.push({ path: p, message: `'\${${ref}}' names no parameter of this checklist` });
     };
     for (const key of ['run', 'probe'] as const) {
       const cmd = step[key];
@@ -75,7 +84,14 @@ export const runStep: StepKind = {
     const r = await runIt(ctx, spec.run, timeoutMs);
     if (r.aborted) return { status: 'aborted', reason: 'stopped by the operator' };
     if (r.spawnError) return { status: 'failed', exitCode: null, reason: `could not start the command: ${r.spawnError}` };
-    if (r.timedOut) return { status: 'failed', exitCode: r.exitCode, signal: r.signal, timedOut: true, reason: `timed out after ${formatDuration(timeoutMs)}` };
+    if (r.timedOut)
+      return {
+        status: 'failed',
+        exitCode: r.exitCode,
+        signal: r.signal,
+        timedOut: true,
+        reason: `timed out after ${formatDuration(timeoutMs)}`,
+      };
     if (r.exitCode === 0) return { status: 'passed', exitCode: 0, via: 'command' };
     const why = r.exitCode === 127 ? ' (command not found)' : r.exitCode === 126 ? ' (not executable)' : '';
     return {

@@ -74,7 +74,12 @@ export interface ReleaseSettings {
 }
 
 export type StepOutcome =
-  | { status: 'passed'; exitCode?: number; via?: 'command' | 'confirmation' | 'probe'; confirmation?: { by: string; via: 'flag' | 'prompt'; note?: string } }
+  | {
+      status: 'passed';
+      exitCode?: number;
+      via?: 'command' | 'confirmation' | 'probe';
+      confirmation?: { by: string; via: 'flag' | 'prompt'; note?: string };
+    }
   | { status: 'failed'; exitCode: number | null; signal?: string | null; timedOut?: boolean; reason: string }
   | { status: 'skipped'; reason: string }
   | { status: 'waiting'; message: string; hint: string }

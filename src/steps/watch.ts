@@ -35,7 +35,14 @@ function settings(spec: WatchSpec, params: Record<string, ParamValue>, fallback:
   const durationMs = durationText ? parseDuration(durationText) : fallback.durationMs;
   const intervalMs = intervalText ? parseDuration(intervalText) : fallback.intervalMs;
   const stop = text(spec.stopOnBreach);
-  return { sinceText: text(spec.since), durationText, intervalText, durationMs, intervalMs, stopOnBreach: stop === 'true' || stop === 'yes' || stop === '1' };
+  return {
+    sinceText: text(spec.since),
+    durationText,
+    intervalText,
+    durationMs,
+    intervalMs,
+    stopOnBreach: stop === 'true' || stop === 'yes' || stop === '1',
+  };
 }
 
 /**
@@ -57,7 +64,8 @@ export const watchStep: StepKind = {
     const problems = checkTemplates(step, params, ['since', 'duration', 'interval', 'stopOnBreach']);
     for (const key of ['duration', 'interval'] as const) {
       const v = step[key];
-      if (typeof v === 'string' && !v.includes('${') && parseDuration(v) === null) problems.push({ path: [key], message: `'${v}' is not a duration (e.g. 15s, 1h)` });
+      if (typeof v === 'string' && !v.includes('${') && parseDuration(v) === null)
+        problems.push({ path: [key], message: `'${v}' is not a duration (e.g. 15s, 1h)` });
     }
     if (typeof step.since === 'string' && step.since && !step.since.includes('${') && parseTime(step.since) === null) {
       problems.push({ path: ['since'], message: `'${step.since}' is not a time (ISO-8601 such as 2026-01-05T12:00:00Z, or unix seconds)` });
@@ -74,11 +82,15 @@ export const watchStep: StepKind = {
   },
   async execute(ctx) {
     const config = ctx.watch;
-    if (!config) return fail('no watch configured: add watch.prometheus.url to cockpit.config.yaml (the rules default to the policy’s alert thresholds)');
+    if (!config)
+      return fail(
+        'no watch configured: add watch.prometheus.url to cockpit.config.yaml (the rules default to the policy’s alert thresholds)',
+      );
     const spec = ctx.node.spec as WatchSpec;
     const s = settings(spec, ctx.params, { durationMs: config.durationMs, intervalMs: config.intervalMs });
     if (s.durationMs === null || s.durationMs <= 0) return fail(`duration '${s.durationText}' is not a duration (e.g. 1h)`);
-    if (s.intervalMs === null || s.intervalMs < 100) return fail(`interval '${s.intervalText}' is not a duration of at least 100ms (e.g. 15s)`);
+    if (s.intervalMs === null || s.intervalMs < 100)
+      return fail(`interval '${s.intervalText}' is not a duration of at least 100ms (e.g. 15s)`);
 
     // The same hour on a resume: the first run's start and its samples.
     const history = (await ctx.history()) as AuditEvent[];
@@ -89,7 +101,8 @@ export const watchStep: StepKind = {
       if (t === null) return fail(`since '${s.sinceText}' is not a time (ISO-8601 such as 2026-01-05T12:00:00Z, or unix seconds)`);
       since = t;
     } else since = firstStart?.data.since ?? ctx.clock.now();
-    const prior = firstStart && firstStart.data.since === since ? history.filter((e) => e.type.startsWith('watch.') && e.seq >= firstStart.seq) : [];
+    const prior =
+      firstStart && firstStart.data.since === since ? history.filter((e) => e.type.startsWith('watch.') && e.seq >= firstStart.seq) : [];
 
     const opened = await ctx.prometheus(config);
     if ('error' in opened) return fail(opened.error);
@@ -106,12 +119,17 @@ export const watchStep: StepKind = {
         prior,
         stopOnBreach: s.stopOnBreach,
       });
-      if (r.verdict === 'stopped') return { status: 'aborted', reason: 'stopped by the operator (the watch continues its hour when the session is resumed)' };
+      if (r.verdict === 'stopped')
+        return { status: 'aborted', reason: 'stopped by the operator (the watch continues its hour when the session is resumed)' };
       ctx.log(r.text);
       for (const a of r.advice) ctx.log(a);
       if (r.verdict === 'pass') return { status: 'passed' };
       if (r.verdict === 'inconclusive') {
-        return { status: 'failed', exitCode: null, reason: `${r.text} — missing data is not a pass: check the queries and the traffic, then retry, or skip with a reason` };
+        return {
+          status: 'failed',
+          exitCode: null,
+          reason: `${r.text} — missing data is not a pass: check the queries and the traffic, then retry, or skip with a reason`,
+        };
       }
       const advice = r.advice.length ? ` ${r.advice.join(' ')}` : '';
       return {

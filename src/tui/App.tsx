@@ -34,7 +34,15 @@ export interface ScreenKeys {
 }
 
 type Bar =
-  | { kind: 'prompt'; label: string; value: string; required: string | null; error?: string; secret?: boolean; onSubmit(value: string): void }
+  | {
+      kind: 'prompt';
+      label: string;
+      value: string;
+      required: string | null;
+      error?: string;
+      secret?: boolean;
+      onSubmit(value: string): void;
+    }
   | { kind: 'dialog'; question: string; onYes(): void };
 
 export interface Ui {
@@ -117,7 +125,8 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
   const ui = useMemo<Ui>(
     () => ({
       ask: (question, onYes) => setBarNow({ kind: 'dialog', question, onYes }),
-      prompt: (label, onSubmit, required, opts) => setBarNow({ kind: 'prompt', label, value: '', required: required ?? null, secret: !!opts?.secret, onSubmit }),
+      prompt: (label, onSubmit, required, opts) =>
+        setBarNow({ kind: 'prompt', label, value: '', required: required ?? null, secret: !!opts?.secret, onSubmit }),
       flash: (text, tone = 'info') => setMessage({ text, tone }),
       go: (r) => {
         setMessage(null);
@@ -163,7 +172,9 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
       layers.push('global');
       // Ctrl-C always means quit; while a bar is open, typed letters are text, not commands.
       const command = resolveKey(b?.kind === 'prompt' && !(key.ctrl && input === 'c') ? ['prompt'] : layers, k, (c) =>
-        c.startsWith('help.') || c.startsWith('dialog.') || c.startsWith('prompt.') || c === 'quit' ? true : (screen?.available(c) ?? false),
+        c.startsWith('help.') || c.startsWith('dialog.') || c.startsWith('prompt.') || c === 'quit'
+          ? true
+          : (screen?.available(c) ?? false),
       );
       if (command === 'help.open') return setHelpNow(true);
       if (command === 'help.close') return setHelpNow(false);
@@ -192,7 +203,8 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
           setBarNow(null);
           return b.onSubmit(value);
         }
-        if (input && !key.ctrl && !key.meta && !key.escape) setBarNow({ ...b, value: b.value + input.replace(/[\r\n]/g, ' '), error: undefined });
+        if (input && !key.ctrl && !key.meta && !key.escape)
+          setBarNow({ ...b, value: b.value + input.replace(/[\r\n]/g, ' '), error: undefined });
         return;
       }
       if (help || !screen) return;
@@ -258,7 +270,12 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
   );
 }
 
-const FrameContext = createContext<{ help: boolean; bar: Bar | null; message: { text: string; tone: 'info' | 'error' } | null; rows: number }>({
+const FrameContext = createContext<{
+  help: boolean;
+  bar: Bar | null;
+  message: { text: string; tone: 'info' | 'error' } | null;
+  rows: number;
+}>({
   help: false,
   bar: null,
   message: null,
@@ -270,11 +287,20 @@ const FrameContext = createContext<{ help: boolean; bar: Bar | null; message: { 
  * message line and the status bar. A screen renders it with its own keys, so the hints are always the keys of
  * the state on screen. The frame is `rows - 1` high: Ink 6 repaints the whole terminal once a frame reaches it.
  */
-export function ScreenFrame({ keys, children, status }: { keys: ScreenKeys; children: ReactNode; status?: { text: string; tone: 'info' | 'error' } | null }) {
+export function ScreenFrame({
+  keys,
+  children,
+  status,
+}: {
+  keys: ScreenKeys;
+  children: ReactNode;
+  status?: { text: string; tone: 'info' | 'error' } | null;
+}) {
   useScreenKeys(keys);
   const { help, bar, message, rows } = useContext(FrameContext);
   const { width } = useUi();
-  const avail = (c: string) => c.startsWith('help.') || c.startsWith('dialog.') || c.startsWith('prompt.') || c === 'quit' || keys.available(c);
+  const avail = (c: string) =>
+    c.startsWith('help.') || c.startsWith('dialog.') || c.startsWith('prompt.') || c === 'quit' || keys.available(c);
   const layers: Layer[] = help ? ['help'] : bar ? [bar.kind] : [keys.layer];
   const hints = barHints([...layers, 'global'], avail);
   const mode = help ? 'HELP' : bar?.kind === 'prompt' ? 'TYPE' : bar?.kind === 'dialog' ? 'ASK' : keys.mode;
@@ -282,7 +308,11 @@ export function ScreenFrame({ keys, children, status }: { keys: ScreenKeys; chil
     bar?.kind === 'prompt'
       ? bar.error
         ? { text: `${bar.label}: █  ✖ ${bar.error}`, tone: 'error' as const, from: 'start' as const }
-        : { text: `${bar.label}: ${bar.secret ? '•'.repeat(bar.value.length) : screenLine(bar.value)}█`, tone: 'ask' as const, from: 'end' as const }
+        : {
+            text: `${bar.label}: ${bar.secret ? '•'.repeat(bar.value.length) : screenLine(bar.value)}█`,
+            tone: 'ask' as const,
+            from: 'end' as const,
+          }
       : bar?.kind === 'dialog'
         ? { text: `${bar.question} [y/N]`, tone: 'ask' as const, from: 'start' as const }
         : (message ?? status)

@@ -51,51 +51,180 @@ export const BINDINGS: readonly Binding[] = [
   { command: 'prompt.submit', layer: 'prompt', keys: ['enter'], hint: 'done', description: 'submit what you typed', bar: true },
   { command: 'prompt.cancel', layer: 'prompt', keys: ['esc'], hint: 'cancel', description: 'cancel without recording anything', bar: true },
   { command: 'prompt.erase', layer: 'prompt', keys: ['backspace'], hint: 'erase', description: 'erase the last character' },
-  { command: 'form.submit', layer: 'form', keys: ['enter'], hint: 'start', description: 'check the values and start the checklist', bar: true },
+  {
+    command: 'form.submit',
+    layer: 'form',
+    keys: ['enter'],
+    hint: 'start',
+    description: 'check the values and start the checklist',
+    bar: true,
+  },
   { command: 'form.next', layer: 'form', keys: ['down', 'tab'], hint: 'next field', description: 'next field', bar: true },
   { command: 'form.prev', layer: 'form', keys: ['up', 'shift+tab'], hint: 'previous', description: 'previous field' },
-  { command: 'form.choice-next', layer: 'form', keys: ['right'], hint: 'next choice', description: 'next choice (choice and yes/no fields)' },
-  { command: 'form.choice-prev', layer: 'form', keys: ['left'], hint: 'previous choice', description: 'previous choice (choice and yes/no fields)' },
+  {
+    command: 'form.choice-next',
+    layer: 'form',
+    keys: ['right'],
+    hint: 'next choice',
+    description: 'next choice (choice and yes/no fields)',
+  },
+  {
+    command: 'form.choice-prev',
+    layer: 'form',
+    keys: ['left'],
+    hint: 'previous choice',
+    description: 'previous choice (choice and yes/no fields)',
+  },
   { command: 'form.erase', layer: 'form', keys: ['backspace'], hint: 'erase', description: 'erase the last character' },
-  { command: 'form.cancel', layer: 'form', keys: ['esc'], hint: 'cancel', description: 'back to the home screen, nothing started', bar: true },
+  {
+    command: 'form.cancel',
+    layer: 'form',
+    keys: ['esc'],
+    hint: 'cancel',
+    description: 'back to the home screen, nothing started',
+    bar: true,
+  },
 
   // Home screen.
-  { command: 'home.open', layer: 'home', keys: ['enter'], hint: 'start/resume', description: 'start the selected checklist (asks its parameters), or resume the selected session', bar: true },
-  { command: 'home.replay', layer: 'home', keys: ['r'], hint: 'replay', description: 'replay the selected session from its audit log', bar: true },
-  { command: 'home.switch', layer: 'home', keys: ['tab'], hint: 'switch list', description: 'switch between sessions and checklists', bar: true },
-  { command: 'home.filter', layer: 'home', keys: ['/'], hint: 'filter', description: 'show only sessions and checklists matching a text (id, checklist, parameters, operator, status, title)', bar: true },
+  {
+    command: 'home.open',
+    layer: 'home',
+    keys: ['enter'],
+    hint: 'start/resume',
+    description: 'start the selected checklist (asks its parameters), or resume the selected session',
+    bar: true,
+  },
+  {
+    command: 'home.replay',
+    layer: 'home',
+    keys: ['r'],
+    hint: 'replay',
+    description: 'replay the selected session from its audit log',
+    bar: true,
+  },
+  {
+    command: 'home.switch',
+    layer: 'home',
+    keys: ['tab'],
+    hint: 'switch list',
+    description: 'switch between sessions and checklists',
+    bar: true,
+  },
+  {
+    command: 'home.filter',
+    layer: 'home',
+    keys: ['/'],
+    hint: 'filter',
+    description: 'show only sessions and checklists matching a text (id, checklist, parameters, operator, status, title)',
+    bar: true,
+  },
   { command: 'home.clear-filter', layer: 'home', keys: ['esc'], hint: 'clear filter', description: 'show everything again', bar: true },
-  { command: 'home.migrations', layer: 'home', keys: ['m'], hint: 'migrations', description: "the database's migrations: pending ones with their lint verdicts, SQL preview, upgrade/downgrade/backfill" },
+  {
+    command: 'home.migrations',
+    layer: 'home',
+    keys: ['m'],
+    hint: 'migrations',
+    description: "the database's migrations: pending ones with their lint verdicts, SQL preview, upgrade/downgrade/backfill",
+  },
   { command: 'move.down', layer: 'home', keys: ['down', 'j'], hint: 'down', description: 'next item' },
   { command: 'move.up', layer: 'home', keys: ['up', 'k'], hint: 'up', description: 'previous item' },
   { command: 'move.first', layer: 'home', keys: ['g', 'home'], hint: 'first', description: 'first item' },
   { command: 'move.last', layer: 'home', keys: ['G', 'end'], hint: 'last', description: 'last item' },
 
   // The checklist screen of a live session.
-  { command: 'session.do', layer: 'session', keys: ['enter'], hint: 'do/confirm', description: 'confirm the step that asks, or continue a stopped session', bar: true },
-  { command: 'session.skip', layer: 'session', keys: ['s'], hint: 'skip', description: 'skip the current step (a reason is required and recorded)', bar: true },
+  {
+    command: 'session.do',
+    layer: 'session',
+    keys: ['enter'],
+    hint: 'do/confirm',
+    description: 'confirm the step that asks, or continue a stopped session',
+    bar: true,
+  },
+  {
+    command: 'session.skip',
+    layer: 'session',
+    keys: ['s'],
+    hint: 'skip',
+    description: 'skip the current step (a reason is required and recorded)',
+    bar: true,
+  },
   { command: 'session.retry', layer: 'session', keys: ['r'], hint: 'retry', description: 'run the failed step again', bar: true },
-  { command: 'session.note', layer: 'session', keys: ['n'], hint: 'note', description: 'add a note to the selected step (recorded with who and when)', bar: true },
-  { command: 'session.rollback', layer: 'session', keys: ['R'], hint: 'rollback', description: 'during a watch: start the rollback checklist (the watch stops; it stays resumable)', bar: true },
-  { command: 'session.abort', layer: 'session', keys: ['a'], hint: 'abort', description: 'abort the session for good (asks first; a reason is recorded)', bar: true },
+  {
+    command: 'session.note',
+    layer: 'session',
+    keys: ['n'],
+    hint: 'note',
+    description: 'add a note to the selected step (recorded with who and when)',
+    bar: true,
+  },
+  {
+    command: 'session.rollback',
+    layer: 'session',
+    keys: ['R'],
+    hint: 'rollback',
+    description: 'during a watch: start the rollback checklist (the watch stops; it stays resumable)',
+    bar: true,
+  },
+  {
+    command: 'session.abort',
+    layer: 'session',
+    keys: ['a'],
+    hint: 'abort',
+    description: 'abort the session for good (asks first; a reason is recorded)',
+    bar: true,
+  },
   { command: 'move.down', layer: 'session', keys: ['down', 'j'], hint: 'down', description: 'select the next step' },
   { command: 'move.up', layer: 'session', keys: ['up', 'k'], hint: 'up', description: 'select the previous step' },
   { command: 'move.first', layer: 'session', keys: ['g', 'home'], hint: 'first', description: 'select the first step' },
   { command: 'move.last', layer: 'session', keys: ['G', 'end'], hint: 'last', description: 'select the last step' },
   { command: 'output.up', layer: 'session', keys: ['pgup'], hint: 'scroll output', description: 'scroll the output back a page' },
-  { command: 'output.down', layer: 'session', keys: ['pgdn'], hint: 'scroll output', description: 'scroll the output forward a page (the end follows new lines)' },
+  {
+    command: 'output.down',
+    layer: 'session',
+    keys: ['pgdn'],
+    hint: 'scroll output',
+    description: 'scroll the output forward a page (the end follows new lines)',
+  },
   { command: 'back', layer: 'session', keys: ['esc'], hint: 'back', description: 'back to the home screen (when no step is running)' },
 
   // Replay: the checklist screen, read-only, driven by stored events.
   { command: 'replay.toggle', layer: 'replay', keys: ['space'], hint: 'play/pause', description: 'play or pause', bar: true },
-  { command: 'replay.back', layer: 'replay', keys: ['left'], hint: 'step', description: 'one event back (pauses)', bar: true, barKey: '←/→' },
+  {
+    command: 'replay.back',
+    layer: 'replay',
+    keys: ['left'],
+    hint: 'step',
+    description: 'one event back (pauses)',
+    bar: true,
+    barKey: '←/→',
+  },
   { command: 'replay.forward', layer: 'replay', keys: ['right'], hint: 'one event forward', description: 'one event forward (pauses)' },
   { command: 'replay.faster', layer: 'replay', keys: ['+', '='], hint: 'speed', description: 'faster', bar: true, barKey: '+/-' },
   { command: 'replay.slower', layer: 'replay', keys: ['-'], hint: 'slower', description: 'slower' },
-  { command: 'replay.start', layer: 'replay', keys: ['g', 'home'], hint: 'start/end', description: 'jump to the start', bar: true, barKey: 'g/G' },
+  {
+    command: 'replay.start',
+    layer: 'replay',
+    keys: ['g', 'home'],
+    hint: 'start/end',
+    description: 'jump to the start',
+    bar: true,
+    barKey: 'g/G',
+  },
   { command: 'replay.end', layer: 'replay', keys: ['G', 'end'], hint: 'end', description: 'jump to the end' },
-  { command: 'replay.next-marker', layer: 'replay', keys: [']'], hint: 'next marker', description: 'jump to the next failure, skip, note or approval' },
-  { command: 'replay.prev-marker', layer: 'replay', keys: ['['], hint: 'previous marker', description: 'jump to the previous failure, skip, note or approval' },
+  {
+    command: 'replay.next-marker',
+    layer: 'replay',
+    keys: [']'],
+    hint: 'next marker',
+    description: 'jump to the next failure, skip, note or approval',
+  },
+  {
+    command: 'replay.prev-marker',
+    layer: 'replay',
+    keys: ['['],
+    hint: 'previous marker',
+    description: 'jump to the previous failure, skip, note or approval',
+  },
   { command: 'move.down', layer: 'replay', keys: ['down', 'j'], hint: 'down', description: 'select the next step' },
   { command: 'move.up', layer: 'replay', keys: ['up', 'k'], hint: 'up', description: 'select the previous step' },
   { command: 'output.up', layer: 'replay', keys: ['pgup'], hint: 'scroll output', description: 'scroll the output back a page' },
@@ -103,10 +232,38 @@ export const BINDINGS: readonly Binding[] = [
   { command: 'back', layer: 'replay', keys: ['esc'], hint: 'back', description: 'back to the home screen' },
 
   // Migrations (`cockpit migrate` in a terminal).
-  { command: 'migrate.upgrade', layer: 'migrate', keys: ['u'], hint: 'upgrade', description: 'apply the pending migrations (asks first; lint errors need a reason, recorded)', bar: true },
-  { command: 'migrate.downgrade', layer: 'migrate', keys: ['d'], hint: 'downgrade', description: 'revert the newest applied migration (asks first)', bar: true },
-  { command: 'migrate.backfill', layer: 'migrate', keys: ['b'], hint: 'backfill', description: 'run a backfill of migrations/backfills/ in committed batches, with its progress', bar: true },
-  { command: 'migrate.stop', layer: 'migrate', keys: ['s'], hint: 'stop', description: 'stop the running command (an upgrade finishes or rolls back its migration; a backfill stops after its batch)', bar: true },
+  {
+    command: 'migrate.upgrade',
+    layer: 'migrate',
+    keys: ['u'],
+    hint: 'upgrade',
+    description: 'apply the pending migrations (asks first; lint errors need a reason, recorded)',
+    bar: true,
+  },
+  {
+    command: 'migrate.downgrade',
+    layer: 'migrate',
+    keys: ['d'],
+    hint: 'downgrade',
+    description: 'revert the newest applied migration (asks first)',
+    bar: true,
+  },
+  {
+    command: 'migrate.backfill',
+    layer: 'migrate',
+    keys: ['b'],
+    hint: 'backfill',
+    description: 'run a backfill of migrations/backfills/ in committed batches, with its progress',
+    bar: true,
+  },
+  {
+    command: 'migrate.stop',
+    layer: 'migrate',
+    keys: ['s'],
+    hint: 'stop',
+    description: 'stop the running command (an upgrade finishes or rolls back its migration; a backfill stops after its batch)',
+    bar: true,
+  },
   { command: 'migrate.refresh', layer: 'migrate', keys: ['r'], hint: 'refresh', description: 'read the files and the database again' },
   { command: 'move.down', layer: 'migrate', keys: ['down', 'j'], hint: 'down', description: 'select the next migration' },
   { command: 'move.up', layer: 'migrate', keys: ['up', 'k'], hint: 'up', description: 'select the previous migration' },
@@ -118,7 +275,14 @@ export const BINDINGS: readonly Binding[] = [
 
   // Everywhere.
   { command: 'help.open', layer: 'global', keys: ['?'], hint: 'help', description: 'show every key of this screen', bar: true },
-  { command: 'quit', layer: 'global', keys: ['q', 'ctrl+c'], hint: 'quit', description: 'quit (asks while a step runs; a quit session stays resumable)', bar: true },
+  {
+    command: 'quit',
+    layer: 'global',
+    keys: ['q', 'ctrl+c'],
+    hint: 'quit',
+    description: 'quit (asks while a step runs; a quit session stays resumable)',
+    bar: true,
+  },
 ];
 
 /** Does one key name match this key press? */
@@ -176,14 +340,30 @@ export function resolveKey(layers: readonly Layer[], k: KeyPress, available: (co
   return null;
 }
 
-const KEY_LABEL: Record<string, string> = { enter: '↵', esc: 'esc', up: '↑', down: '↓', left: '←', right: '→', pgup: 'PgUp', pgdn: 'PgDn', space: 'space', backspace: '⌫', 'ctrl+c': 'ctrl-c', 'shift+tab': 'shift-tab' };
+const KEY_LABEL: Record<string, string> = {
+  enter: '↵',
+  esc: 'esc',
+  up: '↑',
+  down: '↓',
+  left: '←',
+  right: '→',
+  pgup: 'PgUp',
+  pgdn: 'PgDn',
+  space: 'space',
+  backspace: '⌫',
+  'ctrl+c': 'ctrl-c',
+  'shift+tab': 'shift-tab',
+};
 
 export function keyLabel(name: string): string {
   return KEY_LABEL[name] ?? name;
 }
 
 /** Status-bar hints for the active layers: the first key of each `bar` binding that is available now. */
-export function barHints(layers: readonly Layer[], available: (command: string) => boolean = () => true): Array<{ key: string; hint: string }> {
+export function barHints(
+  layers: readonly Layer[],
+  available: (command: string) => boolean = () => true,
+): Array<{ key: string; hint: string }> {
   const seen = new Set<string>();
   const out: Array<{ key: string; hint: string }> = [];
   for (const layer of layers) {

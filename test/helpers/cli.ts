@@ -14,7 +14,10 @@ export interface CliResult {
 }
 
 /** Run `cockpit …` as a user would (a real child process), without a terminal. */
-export function cockpit(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string; timeout?: number } = {}): CliResult {
+export function cockpit(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; input?: string; timeout?: number } = {},
+): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, NO_COLOR: '1', COCKPIT_OPERATOR: 'tester', ...opts.env },
@@ -35,7 +38,11 @@ export function cockpitAsync(args: string[], opts: { cwd?: string; env?: Record<
 }
 
 /** A throwaway repository folder (a real git repo) with the given checklists; removed by `cleanup`. */
-export function tempRepo(checklists: Record<string, string> = {}): { dir: string; cleanup(): void; write(rel: string, text: string): string } {
+export function tempRepo(checklists: Record<string, string> = {}): {
+  dir: string;
+  cleanup(): void;
+  write(rel: string, text: string): string;
+} {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cockpit-test-'));
   spawnSync('git', ['init', '-q', '-b', 'main'], { cwd: dir });
   const write = (rel: string, text: string) => {

@@ -95,7 +95,14 @@ export interface ScenarioOptions {
   dbInstance?: string;
 }
 
-const SETTING_KEYS: ReadonlyArray<keyof Settings> = ['rps', 'errorRatio', 'latencyMs', 'paymentsPerSec', 'paymentFailureRatio', 'dbCpuPercent'];
+const SETTING_KEYS: ReadonlyArray<keyof Settings> = [
+  'rps',
+  'errorRatio',
+  'latencyMs',
+  'paymentsPerSec',
+  'paymentFailureRatio',
+  'dbCpuPercent',
+];
 
 function settingsResolver(spec: SettingsFn | Phase[]): (minute: number) => Settings {
   if (typeof spec === 'function') return (minute) => checkSettings({ ...BASELINE, ...spec(minute) }, `at minute ${minute}`);
@@ -122,7 +129,8 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 function checkSettings(s: Settings, where: string): Settings {
   for (const k of SETTING_KEYS) {
     const v = s[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`scenario: ${k} must be a finite number ≥ 0 ${where}, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new Error(`scenario: ${k} must be a finite number ≥ 0 ${where}, got ${String(v)}`);
   }
   for (const k of ['errorRatio', 'paymentFailureRatio'] as const) {
     if (s[k] > 1) throw new Error(`scenario: ${k} must be ≤ 1 ${where}, got ${s[k]}`);
@@ -292,7 +300,8 @@ export function scenario(spec: SettingsFn | Phase[], options: ScenarioOptions = 
     }
     snaps.push(offset ? subtract(snap, offset) : snap);
   }
-  if (failedEvents.length) throw new Error(`scenario: failedPaymentsAt ${failedEvents.join(', ')} outside (${SCENARIO_START_MIN}, ${SCENARIO_END_MIN}] minutes`);
+  if (failedEvents.length)
+    throw new Error(`scenario: failedPaymentsAt ${failedEvents.join(', ')} outside (${SCENARIO_START_MIN}, ${SCENARIO_END_MIN}] minutes`);
 
   const kept = snaps.filter((s) => !gaps.some(([a, b]) => s.minute >= a && s.minute < b));
   const out: string[] = [];
@@ -358,7 +367,7 @@ export function errorSpikeAt(minute: number, opts: ScenarioOptions = {}): string
 
 /** p95 at BASELINE (200 ms) until T, then rising linearly to +50 % (300 ms) at T+60 min, then flat. */
 export function latencyCreep(opts: ScenarioOptions = {}): string {
-  return scenario((m) => ({ latencyMs: BASELINE.latencyMs * (1 + 0.5 * Math.min(Math.max(m, 0), 60) / 60) }), opts);
+  return scenario((m) => ({ latencyMs: BASELINE.latencyMs * (1 + (0.5 * Math.min(Math.max(m, 0), 60)) / 60) }), opts);
 }
 
 /** BASELINE with no samples at all in [a, b) minutes. */
@@ -393,5 +402,11 @@ export function dbCpuHigh(fromMinute: number, opts: ScenarioOptions = {}): strin
 
 /** No requests and no payments in [a, b) minutes (ratios are 0/0 = NaN there; the series stay, with flat counters). */
 export function noTrafficBetween(a: number, b: number, opts: ScenarioOptions = {}): string {
-  return scenario([{ from: a, rps: 0, paymentsPerSec: 0 }, { from: b, rps: BASELINE.rps, paymentsPerSec: BASELINE.paymentsPerSec }], opts);
+  return scenario(
+    [
+      { from: a, rps: 0, paymentsPerSec: 0 },
+      { from: b, rps: BASELINE.rps, paymentsPerSec: BASELINE.paymentsPerSec },
+    ],
+    opts,
+  );
 }

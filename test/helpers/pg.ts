@@ -24,7 +24,9 @@ export interface PgTestInfo {
 /** What the global setup provided. Call it in a test file (top level or inside tests). */
 export function pgTest(): PgTestInfo {
   const url = (inject('pgUrl') as string | null | undefined) ?? null;
-  const why = url ? '' : (inject('pgWhy') as string | undefined) || 'pgUrl was not provided (is test/helpers/global-setup.ts configured as globalSetup?)';
+  const why = url
+    ? ''
+    : (inject('pgWhy') as string | undefined) || 'pgUrl was not provided (is test/helpers/global-setup.ts configured as globalSetup?)';
   return { url, why, skipReason: url ? '' : ` (skipped: ${why})` };
 }
 

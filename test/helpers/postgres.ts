@@ -91,8 +91,13 @@ export function postgresAvailable(): { ok: true } | { ok: false; why: string } {
     };
   }
   if (isRoot()) {
-    if (!postgresUserExists()) return { ok: false, why: `running as root but there is no "postgres" system user to own the test cluster (initdb refuses to run as root); binaries: ${bin}` };
-    if (!runuserExists()) return { ok: false, why: 'running as root but `runuser` is not available to drop privileges to the "postgres" user' };
+    if (!postgresUserExists())
+      return {
+        ok: false,
+        why: `running as root but there is no "postgres" system user to own the test cluster (initdb refuses to run as root); binaries: ${bin}`,
+      };
+    if (!runuserExists())
+      return { ok: false, why: 'running as root but `runuser` is not available to drop privileges to the "postgres" user' };
   }
   return { ok: true };
 }
@@ -145,7 +150,9 @@ function describeCommand(cmd: string, args: string[]): string {
 
 function failure(what: string, cmd: string, args: string[], r: RunResult, extra = ''): Error {
   const status = r.signal ? `signal ${r.signal}` : `exit code ${r.code}`;
-  return new Error(`${what} failed (${status})\n  command: ${describeCommand(cmd, args)}\n  output:\n${indent(r.output.trim() || '(none)')}${extra}`);
+  return new Error(
+    `${what} failed (${status})\n  command: ${describeCommand(cmd, args)}\n  output:\n${indent(r.output.trim() || '(none)')}${extra}`,
+  );
 }
 
 function indent(text: string): string {
@@ -192,7 +199,11 @@ export function newRunPrefix(): string {
  * `name` is a readable hint and is sanitised; `runPrefix` must already be safe (see newRunPrefix).
  */
 export function uniqueDatabaseName(name = 'test', runPrefix = ''): string {
-  let safe = name.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'test';
+  let safe =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9_]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'test';
   if (runPrefix) {
     assertSafeName(runPrefix);
     safe = `${runPrefix}_${safe}`;
@@ -250,7 +261,9 @@ export async function dropDatabasesOn(adminUrl: string, names: string[], prefix 
         await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`); // PostgreSQL ≥ 13
       } catch {
         try {
-          await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+          await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
+            name,
+          ]);
           await client.query(`DROP DATABASE IF EXISTS "${name}"`);
         } catch (err) {
           errors.push(`${name}: ${(err as Error).message}`);
@@ -362,7 +375,9 @@ async function startLocalCluster(): Promise<PostgresHandle> {
       if (r.status !== 0) throw new Error(`chown -R postgres:postgres ${dir} failed: ${(r.stderr || r.error?.message || '').trim()}`);
       const probe = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-w', dir], { stdio: 'ignore' });
       if (probe.status !== 0) {
-        throw new Error(`the "postgres" user cannot write ${dir}; is a parent of os.tmpdir() (${os.tmpdir()}) closed to other users? Set TMPDIR to e.g. /tmp`);
+        throw new Error(
+          `the "postgres" user cannot write ${dir}; is a parent of os.tmpdir() (${os.tmpdir()}) closed to other users? Set TMPDIR to e.g. /tmp`,
+        );
       }
     }
 
@@ -393,7 +408,13 @@ async function startLocalCluster(): Promise<PostgresHandle> {
       if (portTaken && attempt < START_ATTEMPTS) continue; // someone grabbed the port between probe and bind
       // pg_ctl may have left a half-started postmaster (e.g. after its -t timeout).
       running = true;
-      throw failure(`pg_ctl start (port ${port}, attempt ${attempt}/${START_ATTEMPTS})`, cmd, args, r, `\n  server log, last lines (the cluster dir is removed):\n${indent(tail)}`);
+      throw failure(
+        `pg_ctl start (port ${port}, attempt ${attempt}/${START_ATTEMPTS})`,
+        cmd,
+        args,
+        r,
+        `\n  server log, last lines (the cluster dir is removed):\n${indent(tail)}`,
+      );
     }
     running = true;
     process.once('exit', stopSync);
@@ -416,7 +437,13 @@ async function startLocalCluster(): Promise<PostgresHandle> {
         running = false;
         const stillUp = existsSync(path.join(dataDir, 'postmaster.pid'));
         if (r.code !== 0 && stillUp) {
-          throw failure('pg_ctl stop (test cluster)', cmd, args, r, `\n  cluster left in place for inspection: ${dir}\n  server log, last lines:\n${indent(logTail(logFile))}`);
+          throw failure(
+            'pg_ctl stop (test cluster)',
+            cmd,
+            args,
+            r,
+            `\n  cluster left in place for inspection: ${dir}\n  server log, last lines:\n${indent(logTail(logFile))}`,
+          );
         }
         removeDir();
       },

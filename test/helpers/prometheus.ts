@@ -20,7 +20,18 @@
  * Liveness is read from /proc/<pid>/stat (PID 1 in the container does not reap zombies, so kill(pid, 0) lies).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,12 +84,16 @@ export function prometheusBinaries(): { prometheus: string; promtool: string } |
   ] as const) {
     const p = findExecutable(name, env);
     if (!p) {
-      problems.push(process.env[env] ? `${env}=${process.env[env]} is not executable` : `\`${name}\` not found on PATH or in /usr/bin, /usr/local/bin`);
+      problems.push(
+        process.env[env] ? `${env}=${process.env[env]} is not executable` : `\`${name}\` not found on PATH or in /usr/bin, /usr/local/bin`,
+      );
       continue;
     }
     const r = spawnSync(p, ['--version'], { encoding: 'utf8', timeout: 15_000 });
     if (r.status !== 0) {
-      problems.push(`\`${p} --version\` failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr || r.stdout || '').trim().split('\n')[0] ?? ''}`);
+      problems.push(
+        `\`${p} --version\` failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr || r.stdout || '').trim().split('\n')[0] ?? ''}`,
+      );
       continue;
     }
     found[name] = p;
@@ -220,7 +235,10 @@ function startWatchdog(pid: number, dirs: string[]): ChildProcess | undefined {
     'exit 0',
   ].join('\n');
   try {
-    const w = spawn('/bin/sh', ['-c', script, 'cockpit-prom-watchdog', String(process.pid), String(pid), ...dirs], { detached: true, stdio: 'ignore' });
+    const w = spawn('/bin/sh', ['-c', script, 'cockpit-prom-watchdog', String(process.pid), String(pid), ...dirs], {
+      detached: true,
+      stdio: 'ignore',
+    });
     w.on('error', () => {});
     w.unref();
     return w;
@@ -232,7 +250,6 @@ function startWatchdog(pid: number, dirs: string[]): ChildProcess | undefined {
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
-
 
 /** The last `lines` lines of `file`, from byte `from` on (to show only the latest run of a restarted server). */
 function logTail(file: string, lines = 25, from = 0): string {
@@ -343,7 +360,9 @@ export async function startMetricsService(initial: Partial<Settings> = {}): Prom
   } catch (err) {
     await terminate(child, 'metrics service', 2_000).catch(() => {});
     live.delete(tracked);
-    throw new Error(`metrics service failed to start: ${(err as Error).message}\n  command: node ${SERVICE_SCRIPT}\n  stderr:\n${indent(stderr.trim() || '(none)')}`);
+    throw new Error(
+      `metrics service failed to start: ${(err as Error).message}\n  command: node ${SERVICE_SCRIPT}\n  stderr:\n${indent(stderr.trim() || '(none)')}`,
+    );
   }
 
   const url = `http://127.0.0.1:${port}`;
@@ -430,7 +449,8 @@ function scrapeConfig(scrape: ScrapeTarget[], interval: string): unknown {
   for (const s of scrape) {
     const p = s.path ?? '/metrics';
     const j = jobs.get(s.job);
-    if (j && j.path !== p) throw new Error(`startPrometheus: job "${s.job}" is given two paths (${j.path}, ${p}); use one job name per path`);
+    if (j && j.path !== p)
+      throw new Error(`startPrometheus: job "${s.job}" is given two paths (${j.path}, ${p}); use one job name per path`);
     const entry = { targets: [s.target], ...(s.labels ? { labels: s.labels } : {}) };
     if (j) j.targets.push(entry);
     else jobs.set(s.job, { path: p, targets: [entry] });
@@ -483,7 +503,8 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
     child.on('error', (err) => (spawnError = err));
     tracked = { name: `prometheus on port ${port}`, child };
     live.add(tracked);
-    if (child.pid) tracked.watchdog = startWatchdog(child.pid, [dir, ...(ownedDirs.has(buildRootOf(dataDir)) ? [buildRootOf(dataDir)] : [])]);
+    if (child.pid)
+      tracked.watchdog = startWatchdog(child.pid, [dir, ...(ownedDirs.has(buildRootOf(dataDir)) ? [buildRootOf(dataDir)] : [])]);
 
     const until = Date.now() + READY_TIMEOUT_MS;
     let lastProblem = '';
@@ -491,7 +512,9 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
     for (;;) {
       if (spawnError || exited(child)) {
         await terminateTracked().catch(() => {});
-        const how = spawnError ? `could not run it: ${(spawnError as Error).message}` : `it exited (${child.signalCode ?? `code ${child.exitCode}`})`;
+        const how = spawnError
+          ? `could not run it: ${(spawnError as Error).message}`
+          : `it exited (${child.signalCode ?? `code ${child.exitCode}`})`;
         throw new PrometheusStartError(`prometheus did not become ready: ${how}`, logTail(logFile, 25, logFrom));
       }
       try {
@@ -542,7 +565,8 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
       }
     }
   } catch (err) {
-    const msg = err instanceof PrometheusStartError ? `${err.message}\n  log (${logFile}, last lines):\n${indent(err.log)}` : (err as Error).message;
+    const msg =
+      err instanceof PrometheusStartError ? `${err.message}\n  log (${logFile}, last lines):\n${indent(err.log)}` : (err as Error).message;
     rmSync(dir, { recursive: true, force: true });
     ownedDirs.delete(dir);
     throw new Error(msg, { cause: err });
@@ -564,7 +588,8 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
       try {
         await launch(startOpts.waitForTargets ?? defaultWaitForTargets);
       } catch (err) {
-        if (err instanceof PrometheusStartError) throw new Error(`${err.message} (restart on port ${port})\n  log (${logFile}, last lines):\n${indent(err.log)}`, { cause: err });
+        if (err instanceof PrometheusStartError)
+          throw new Error(`${err.message} (restart on port ${port})\n  log (${logFile}, last lines):\n${indent(err.log)}`, { cause: err });
         throw err;
       }
     },
@@ -584,12 +609,21 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
 
 /** Why not every active target has been scraped successfully yet, or '' when all have. */
 async function targetsProblem(port: number, expected: number): Promise<string> {
-  const r = await axios.get(`http://127.0.0.1:${port}/api/v1/targets`, { params: { state: 'active' }, proxy: false, timeout: 2_000, validateStatus: () => true });
+  const r = await axios.get(`http://127.0.0.1:${port}/api/v1/targets`, {
+    params: { state: 'active' },
+    proxy: false,
+    timeout: 2_000,
+    validateStatus: () => true,
+  });
   if (r.status !== 200) return `/api/v1/targets answered HTTP ${r.status}`;
-  const targets = ((r.data as { data?: { activeTargets?: Array<{ scrapePool: string; scrapeUrl: string; health: string; lastError: string }> } }).data?.activeTargets ?? []);
+  const targets =
+    (r.data as { data?: { activeTargets?: Array<{ scrapePool: string; scrapeUrl: string; health: string; lastError: string }> } }).data
+      ?.activeTargets ?? [];
   if (targets.length < expected) return `${targets.length} of ${expected} scrape targets known yet`;
   const bad = targets.filter((t) => t.health !== 'up');
-  return bad.length ? `targets not scraped successfully yet: ${bad.map((t) => `${t.scrapePool} ${t.scrapeUrl} (${t.health}${t.lastError ? `: ${t.lastError}` : ''})`).join(', ')}` : '';
+  return bad.length
+    ? `targets not scraped successfully yet: ${bad.map((t) => `${t.scrapePool} ${t.scrapeUrl} (${t.health}${t.lastError ? `: ${t.lastError}` : ''})`).join(', ')}`
+    : '';
 }
 
 class PrometheusStartError extends Error {
@@ -638,7 +672,11 @@ export async function buildBlocks(openMetricsText: string | string[]): Promise<s
   return dataDir;
 }
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const tracked: Tracked = { name: path.basename(cmd), child };
@@ -694,7 +732,9 @@ export async function promQuery(promUrl: string, query: string, time?: number | 
   const r = await clientFor(promUrl).post('/api/v1/query', form);
   const body = r.data as { status?: string; error?: string; errorType?: string; data?: { resultType: string; result: unknown } };
   if (r.status !== 200 || body?.status !== 'success' || !body.data) {
-    throw new Error(`query failed (HTTP ${r.status}${body?.errorType ? `, ${body.errorType}` : ''}): ${body?.error ?? JSON.stringify(r.data)}\n  query: ${query}`);
+    throw new Error(
+      `query failed (HTTP ${r.status}${body?.errorType ? `, ${body.errorType}` : ''}): ${body?.error ?? JSON.stringify(r.data)}\n  query: ${query}`,
+    );
   }
   const { resultType, result } = body.data;
   if (resultType === 'scalar') {
@@ -702,7 +742,11 @@ export async function promQuery(promUrl: string, query: string, time?: number | 
     return [{ metric: {}, value: Number(v), t }];
   }
   if (resultType !== 'vector') throw new Error(`promQuery: expected a vector, got ${resultType}\n  query: ${query}`);
-  return (result as Array<{ metric: Record<string, string>; value: [number, string] }>).map((s) => ({ metric: s.metric, value: Number(s.value[1]), t: s.value[0] }));
+  return (result as Array<{ metric: Record<string, string>; value: [number, string] }>).map((s) => ({
+    metric: s.metric,
+    value: Number(s.value[1]),
+    t: s.value[0],
+  }));
 }
 
 /** The single value of a query; null for an empty vector; throws if more than one series comes back. */
@@ -716,7 +760,11 @@ export async function promValue(promUrl: string, query: string, time?: number | 
  * Poll `fn` until `accept(value)` holds; resolve with that value. On timeout, throw with the last value (or error)
  * so a failing test shows where it got stuck.
  */
-export async function pollUntil<T>(fn: () => Promise<T>, accept: (v: T) => boolean, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function pollUntil<T>(
+  fn: () => Promise<T>,
+  accept: (v: T) => boolean,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const until = Date.now() + (opts.timeoutMs ?? 20_000);
   let last: { value?: T; error?: unknown } = {};
   for (;;) {
@@ -728,7 +776,10 @@ export async function pollUntil<T>(fn: () => Promise<T>, accept: (v: T) => boole
       last = { error: err };
     }
     if (Date.now() > until) {
-      const seen = 'error' in last && last.error !== undefined ? `last error: ${(last.error as Error).message}` : `last value: ${JSON.stringify(last.value)}`;
+      const seen =
+        'error' in last && last.error !== undefined
+          ? `last error: ${(last.error as Error).message}`
+          : `last value: ${JSON.stringify(last.value)}`;
       throw new Error(`timed out after ${opts.timeoutMs ?? 20_000} ms waiting for ${opts.what ?? 'a condition'}; ${seen}`);
     }
     await sleep(opts.intervalMs ?? 250);

@@ -18,7 +18,22 @@ export class Tmux {
     // trap; the command itself gets the default disposition) and prints its exit status, then stays open: tmux's
     // own pane-death bookkeeping proved unreliable to poll.
     const wrapped = `trap : INT; ${command}; echo "${EXIT_MARK}$?]"; exec sleep 3600`;
-    this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', this.name, '-x', String(opts.width ?? 100), '-y', String(opts.height ?? 30), '-c', opts.cwd, ...env, wrapped);
+    this.tmux(
+      '-f',
+      '/dev/null',
+      'new-session',
+      '-d',
+      '-s',
+      this.name,
+      '-x',
+      String(opts.width ?? 100),
+      '-y',
+      String(opts.height ?? 30),
+      '-c',
+      opts.cwd,
+      ...env,
+      wrapped,
+    );
   }
 
   private tmux(...args: string[]): string {
@@ -110,7 +125,12 @@ export const columns = (line: string) => [...line].length;
  * whole terminal once a frame reaches the last row), a row wider than the terminal, or (`statusBar`) the status bar not
  * last. A frame being painted may be caught half drawn, so screens polled on the way are checked without `statusBar`.
  */
-export function frameProblem(screen: string, width: number, height: number, opts: { statusBar: boolean } = { statusBar: true }): string | null {
+export function frameProblem(
+  screen: string,
+  width: number,
+  height: number,
+  opts: { statusBar: boolean } = { statusBar: true },
+): string | null {
   const lines = rows(screen);
   if (lines.length > height) return `${lines.length} rows captured in a ${height}-row pane`;
   const used = lines.map((l, i) => (l.trim() ? i : -1)).filter((i) => i >= 0);

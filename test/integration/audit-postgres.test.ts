@@ -54,7 +54,9 @@ describe.skipIf(!pgInfo.url)(`the shared team store on PostgreSQL${pgInfo.skipRe
   });
 
   it('a session SIGKILLed mid-step resumes from the shared store', async () => {
-    const child = cockpitAsync(['--repo', repo.dir, '--audit-url', url, 'run', 'team', '--non-interactive', '--yes', 'all', '--json'], { cwd: repo.dir });
+    const child = cockpitAsync(['--repo', repo.dir, '--audit-url', url, 'run', 'team', '--non-interactive', '--yes', 'all', '--json'], {
+      cwd: repo.dir,
+    });
     await new Promise<void>((resolve) => {
       child.stdout!.on('data', (d: Buffer) => {
         if (d.toString().includes('"working')) {
@@ -78,7 +80,10 @@ describe.skipIf(!pgInfo.url)(`the shared team store on PostgreSQL${pgInfo.skipRe
     const id = JSON.parse(c('audit', 'list', '--json').stdout)[0].id;
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    await client.query(`UPDATE events SET data = replace(data, 'output of one', 'output of 1') WHERE session_id = $1 AND type = 'step.output'`, [id]);
+    await client.query(
+      `UPDATE events SET data = replace(data, 'output of one', 'output of 1') WHERE session_id = $1 AND type = 'step.output'`,
+      [id],
+    );
     const { rows } = await client.query(`SELECT seq FROM events WHERE session_id = $1 AND type = 'step.output' ORDER BY seq LIMIT 1`, [id]);
     await client.end();
     const v = c('audit', 'verify');
@@ -90,11 +95,44 @@ describe.skipIf(!pgInfo.url)(`the shared team store on PostgreSQL${pgInfo.skipRe
     const [a, b] = await Promise.all([PostgresAuditStore.open(url), PostgresAuditStore.open(url)]);
     const sources = { x: 'id: x\n' };
     await a.createSession(
-      { id: 's-race', checklistId: 'x', checklistTitle: 'X', checklistText: sources.x, checklistSources: sources, checklistSha256: bundleSha(sources), params: {}, environment: null, operator: 'o', host: 'h', startedAt: 1 },
-      { type: 'session.started', data: { checklist: { id: 'x', title: 'X', sha256: bundleSha(sources) }, origin: { file: 'x', byId: true }, params: {}, environment: null, operator: 'o', host: 'h', pid: 1, mode: 'non-interactive', version: '0', plan: [], scopes: {} } },
+      {
+        id: 's-race',
+        checklistId: 'x',
+        checklistTitle: 'X',
+        checklistText: sources.x,
+        checklistSources: sources,
+        checklistSha256: bundleSha(sources),
+        params: {},
+        environment: null,
+        operator: 'o',
+        host: 'h',
+        startedAt: 1,
+      },
+      {
+        type: 'session.started',
+        data: {
+          checklist: { id: 'x', title: 'X', sha256: bundleSha(sources) },
+          origin: { file: 'x', byId: true },
+          params: {},
+          environment: null,
+          operator: 'o',
+          host: 'h',
+          pid: 1,
+          mode: 'non-interactive',
+          version: '0',
+          plan: [],
+          scopes: {},
+        },
+      },
     );
     const writes: Promise<unknown>[] = [];
-    for (let i = 0; i < 40; i++) writes.push((i % 2 ? a : b).append('s-race', [{ type: 'note.added', data: { text: `note ${i}` } }, { type: 'note.added', data: { text: `more ${i}` } }]));
+    for (let i = 0; i < 40; i++)
+      writes.push(
+        (i % 2 ? a : b).append('s-race', [
+          { type: 'note.added', data: { text: `note ${i}` } },
+          { type: 'note.added', data: { text: `more ${i}` } },
+        ]),
+      );
     await Promise.all(writes);
     const events = await a.readEvents('s-race');
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 81 }, (_, i) => i + 1));
@@ -106,7 +144,23 @@ describe.skipIf(!pgInfo.url)(`the shared team store on PostgreSQL${pgInfo.skipRe
 
   it('a production deploy holds the environment lock for the whole team', async () => {
     repo.write('slow-seconds', '30'); // held until this test stops it, however slow the machine
-    const child = cockpitAsync(['--repo', repo.dir, '--audit-url', url, 'run', 'team', '-p', 'environment=production', '--non-interactive', '--yes', 'all', '--json'], { cwd: repo.dir });
+    const child = cockpitAsync(
+      [
+        '--repo',
+        repo.dir,
+        '--audit-url',
+        url,
+        'run',
+        'team',
+        '-p',
+        'environment=production',
+        '--non-interactive',
+        '--yes',
+        'all',
+        '--json',
+      ],
+      { cwd: repo.dir },
+    );
     await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('"working') && resolve()));
     const other = c('run', 'team', '-p', 'environment=production', '--non-interactive', '--yes', 'all');
     expect(other.code).toBe(2);
@@ -122,7 +176,9 @@ describe.skipIf(!pgInfo.url)(`the shared team store on PostgreSQL${pgInfo.skipRe
   });
 
   it('a server that cannot be reached is a clear error, exit 1', () => {
-    const r = cockpit(['--repo', repo.dir, '--audit-url', 'postgres://nobody:hunter2@127.0.0.1:1/none', 'audit', 'list'], { cwd: repo.dir });
+    const r = cockpit(['--repo', repo.dir, '--audit-url', 'postgres://nobody:hunter2@127.0.0.1:1/none', 'audit', 'list'], {
+      cwd: repo.dir,
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cannot open the audit log postgres:\/\/nobody:\[REDACTED\]@127\.0\.0\.1:1\/none: .*ECONNREFUSED/);
     expect(r.stderr).not.toContain('hunter2');

@@ -127,7 +127,9 @@ beforeAll(() => {
   const db = new Database(path.join(base.dir, '.cockpit', 'audit.db'));
   db.pragma('wal_checkpoint(TRUNCATE)');
   for (const id of [s1, s2]) {
-    const types = (db.prepare('SELECT type FROM events WHERE session_id = ? ORDER BY seq').all(id) as Array<{ type: string }>).map((r) => r.type);
+    const types = (db.prepare('SELECT type FROM events WHERE session_id = ? ORDER BY seq').all(id) as Array<{ type: string }>).map(
+      (r) => r.type,
+    );
     expect(types, `event layout of session ${id}`).toEqual(LAYOUT);
   }
   db.close();
@@ -159,7 +161,7 @@ describe('audit verify on an untouched log', () => {
 });
 
 describe('edited events', () => {
-  it("changing the output text of an event names the session and the event, and says it was edited", () => {
+  it('changing the output text of an event names the session and the event, and says it was edited', () => {
     tamper(`UPDATE events SET data = replace(data, 'hello', 'HELLO, all fine') WHERE session_id = '${s1}' AND seq = 4`);
     const r = verify();
     expectOneProblem(r, s1, `session ${s1}, event #4: event #4 (step.output) was edited: its hash does not match its contents`);
@@ -217,7 +219,11 @@ describe('deleted, reordered and inserted events', () => {
       UPDATE events SET seq = 4 WHERE session_id = '${s1}' AND seq = 5;
       UPDATE events SET seq = 5 WHERE session_id = '${s1}' AND seq = -1;
     `);
-    expectOneProblem(verify(), s1, `session ${s1}, event #4: event #4 (step.passed) does not follow event #3: events were reordered, replaced or inserted`);
+    expectOneProblem(
+      verify(),
+      s1,
+      `session ${s1}, event #4: event #4 (step.passed) does not follow event #3: events were reordered, replaced or inserted`,
+    );
   });
 
   it('an event copied in from the other session is caught', () => {
@@ -234,24 +240,48 @@ describe('deleted, reordered and inserted events', () => {
   it('an event appended at the end without moving the session head is caught', () => {
     tamper((db) => {
       const last = db.prepare('SELECT * FROM events WHERE session_id = ? AND seq = ?').get(s1, PER_SESSION) as EventRow;
-      const e: AuditEvent = { sessionId: s1, seq: PER_SESSION + 1, time: last.time + 1, type: 'step.output' as AuditEvent['type'], stepId: 'bye', actor: 'cockpit', data: { stream: 'stdout', text: 'forged\n' } as AuditEvent['data'] };
-      db.prepare('INSERT INTO events (session_id, seq, time, type, step_id, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
-        s1, e.seq, e.time, e.type, e.stepId, e.actor, JSON.stringify(e.data), last.hash, eventHash(last.hash, e),
-      );
+      const e: AuditEvent = {
+        sessionId: s1,
+        seq: PER_SESSION + 1,
+        time: last.time + 1,
+        type: 'step.output' as AuditEvent['type'],
+        stepId: 'bye',
+        actor: 'cockpit',
+        data: { stream: 'stdout', text: 'forged\n' } as AuditEvent['data'],
+      };
+      db.prepare(
+        'INSERT INTO events (session_id, seq, time, type, step_id, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(s1, e.seq, e.time, e.type, e.stepId, e.actor, JSON.stringify(e.data), last.hash, eventHash(last.hash, e));
     });
-    expectOneProblem(verify(), s1, `event #${PER_SESSION + 1}: the session's head (#${PER_SESSION}) does not match its last event (#${PER_SESSION + 1})`);
+    expectOneProblem(
+      verify(),
+      s1,
+      `event #${PER_SESSION + 1}: the session's head (#${PER_SESSION}) does not match its last event (#${PER_SESSION + 1})`,
+    );
   });
 });
 
 describe('edited or deleted session rows', () => {
   it.each([
-    ['params', `params = '{"version":"9.9.9"}'`, `event #1: event #1 (session.started) does not chain to the session row: the session's header (checklist, params, operator) was edited`],
+    [
+      'params',
+      `params = '{"version":"9.9.9"}'`,
+      `event #1: event #1 (session.started) does not chain to the session row: the session's header (checklist, params, operator) was edited`,
+    ],
     ['operator', `operator = 'mallory'`, `event #1: event #1 (session.started) does not chain to the session row`],
     ['host', `host = 'elsewhere'`, `event #1: event #1 (session.started) does not chain to the session row`],
     ['started_at', `started_at = started_at - 86400000`, `event #1: event #1 (session.started) does not chain to the session row`],
-    ['checklist_text', `checklist_text = replace(checklist_text, 'echo bye', 'echo bye; rm -rf /tmp/x')`, 'session row was edited: the stored checklist text does not match its sha256'],
+    [
+      'checklist_text',
+      `checklist_text = replace(checklist_text, 'echo bye', 'echo bye; rm -rf /tmp/x')`,
+      'session row was edited: the stored checklist text does not match its sha256',
+    ],
     ['params (not JSON)', `params = '{version'`, 'session row was edited: its JSON columns do not parse'],
-    ['last_hash', `last_hash = '${'0'.repeat(64)}'`, `event #${PER_SESSION}: the session's head (#${PER_SESSION}) does not match its last event (#${PER_SESSION})`],
+    [
+      'last_hash',
+      `last_hash = '${'0'.repeat(64)}'`,
+      `event #${PER_SESSION}: the session's head (#${PER_SESSION}) does not match its last event (#${PER_SESSION})`,
+    ],
     ['last_seq', `last_seq = last_seq - 1`, `the session's head (#${PER_SESSION - 1}) does not match its last event (#${PER_SESSION})`],
   ])('editing %s of the sessions row is caught', (_what, set, text) => {
     tamper(`UPDATE sessions SET ${set} WHERE id = '${s1}'`);
@@ -261,29 +291,52 @@ describe('edited or deleted session rows', () => {
 
   it('rewriting checklist text, sources and sha256 together still breaks the chain at event #1', () => {
     tamper((db) => {
-      const row = db.prepare('SELECT checklist_text, checklist_sources FROM sessions WHERE id = ?').get(s1) as { checklist_text: string; checklist_sources: string };
+      const row = db.prepare('SELECT checklist_text, checklist_sources FROM sessions WHERE id = ?').get(s1) as {
+        checklist_text: string;
+        checklist_sources: string;
+      };
       const text = row.checklist_text.replace('echo bye', 'echo bye; rm -rf /tmp/x');
       const sources = { ...JSON.parse(row.checklist_sources), x: text };
-      db.prepare('UPDATE sessions SET checklist_text = ?, checklist_sources = ?, checklist_sha256 = ? WHERE id = ?').run(text, JSON.stringify(sources), bundleSha(sources), s1);
+      db.prepare('UPDATE sessions SET checklist_text = ?, checklist_sources = ?, checklist_sha256 = ? WHERE id = ?').run(
+        text,
+        JSON.stringify(sources),
+        bundleSha(sources),
+        s1,
+      );
     });
     expectOneProblem(verify(), s1, `event #1: event #1 (session.started) does not chain to the session row`);
   });
 
   it("editing the session's recorded outcome (what `audit list` shows as its status) is caught", () => {
     tamper(`UPDATE sessions SET outcome = 'aborted' WHERE id = '${s1}'`);
-    const list = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json'], { cwd: repo.dir }).stdout) as Array<{ id: string; status: string }>;
+    const list = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json'], { cwd: repo.dir }).stdout) as Array<{
+      id: string;
+      status: string;
+    }>;
     expect(list.find((s) => s.id === s1)?.status).toBe('aborted'); // what the tampered row now claims
-    expectOneProblem(verify(), s1, `session ${s1}, event #${PER_SESSION}: session row was edited: its outcome 'aborted' does not match event #${PER_SESSION} (session.finished): 'succeeded'`);
+    expectOneProblem(
+      verify(),
+      s1,
+      `session ${s1}, event #${PER_SESSION}: session row was edited: its outcome 'aborted' does not match event #${PER_SESSION} (session.finished): 'succeeded'`,
+    );
   });
 
   it("clearing the session's outcome (so it looks unfinished and resumable) is caught", () => {
     tamper(`UPDATE sessions SET outcome = NULL, ended_at = NULL WHERE id = '${s2}'`);
-    expectOneProblem(verify(), s2, `event #${PER_SESSION}: session row was edited: its outcome 'none' does not match event #${PER_SESSION} (session.finished): 'succeeded'`);
+    expectOneProblem(
+      verify(),
+      s2,
+      `event #${PER_SESSION}: session row was edited: its outcome 'none' does not match event #${PER_SESSION} (session.finished): 'succeeded'`,
+    );
   });
 
   it("editing the session's end time (what `audit list` shows as TOOK) is caught", () => {
     tamper(`UPDATE sessions SET ended_at = ended_at + 3600000 WHERE id = '${s1}'`);
-    expectOneProblem(verify(), s1, `event #${PER_SESSION}: session row was edited: its end time does not match event #${PER_SESSION} (session.finished)`);
+    expectOneProblem(
+      verify(),
+      s1,
+      `event #${PER_SESSION}: session row was edited: its end time does not match event #${PER_SESSION} (session.finished)`,
+    );
   });
 
   it('deleting the sessions row but leaving its events is caught', () => {
@@ -340,14 +393,19 @@ describe('audit verify --json', () => {
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ ok: false, sessions: 2 });
-    expect(report.problems).toEqual([{ sessionId: s1, seq: 4, message: 'event #4 (step.output) was edited: its hash does not match its contents' }]);
+    expect(report.problems).toEqual([
+      { sessionId: s1, seq: 4, message: 'event #4 (step.output) was edited: its hash does not match its contents' },
+    ]);
   });
 
   it('a deleted session row gives seq null', () => {
     tamper(`DELETE FROM sessions WHERE id = '${s2}'`);
     const r = verify('--json');
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, problems: [{ sessionId: s2, seq: null, message: 'the session row was deleted but its events remain' }] });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: false,
+      problems: [{ sessionId: s2, seq: null, message: 'the session row was deleted but its events remain' }],
+    });
   });
 });
 
@@ -360,7 +418,15 @@ describe('the recompute attack (what a hash chain without an external anchor can
     for (const [i, row] of rows.entries()) {
       if (i > 0 && !rechainTail) break;
       const data = i === 0 ? newData : JSON.parse(row.data);
-      const e: AuditEvent = { sessionId: row.session_id, seq: row.seq, time: row.time, type: row.type as AuditEvent['type'], stepId: row.step_id, actor: row.actor, data: data as AuditEvent['data'] };
+      const e: AuditEvent = {
+        sessionId: row.session_id,
+        seq: row.seq,
+        time: row.time,
+        type: row.type as AuditEvent['type'],
+        stepId: row.step_id,
+        actor: row.actor,
+        data: data as AuditEvent['data'],
+      };
       const h = eventHash(prev, e);
       update.run(JSON.stringify(data), prev, h, row.session_id, row.seq);
       prev = h;
@@ -371,7 +437,11 @@ describe('the recompute attack (what a hash chain without an external anchor can
   it("an edited event whose own hash is recomputed is still caught: the next event's prev_hash no longer matches", () => {
     tamper((db) => forge(db, 4, { stream: 'stdout', text: 'HELLO, all fine\n' }, false));
     // The forged event itself now checks out; the break shows at the event after it.
-    expectOneProblem(verify(), s1, `session ${s1}, event #5: event #5 (step.passed) does not follow event #4: events were reordered, replaced or inserted`);
+    expectOneProblem(
+      verify(),
+      s1,
+      `session ${s1}, event #5: event #5 (step.passed) does not follow event #4: events were reordered, replaced or inserted`,
+    );
   });
 
   it('LIMITATION: re-chaining every later event and the session head is NOT detected (needs an external anchor or signature)', () => {

@@ -53,7 +53,17 @@ describe('checklist commands', () => {
     repo.write('checklists/release.yaml', 'id: release\ntitle: Our own release\nsteps:\n  - {id: a, title: A, kind: confirm}\n');
     const r = c('checklist', 'list');
     expect(r.code).toBe(0);
-    for (const id of ['release', 'hotfix', 'deploy-staging', 'deploy-production', 'migration', 'rollback-code', 'rollback-db', 'post-deploy-watch', 'communication']) {
+    for (const id of [
+      'release',
+      'hotfix',
+      'deploy-staging',
+      'deploy-production',
+      'migration',
+      'rollback-code',
+      'rollback-db',
+      'post-deploy-watch',
+      'communication',
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`^${id}\\s+\\S`, 'm'));
     }
     expect(r.stdout).toMatch(/^release\s+Our own release\s+1\s+repo \(overrides default\)$/m);
@@ -79,9 +89,17 @@ describe('checklist commands', () => {
   });
 
   it('every default checklist validates', () => {
-    const files = ['release', 'hotfix', 'deploy-staging', 'deploy-production', 'migration', 'rollback-code', 'rollback-db', 'post-deploy-watch', 'communication'].map((id) =>
-      path.join(__dirname, '../../checklists', `${id}.yaml`),
-    );
+    const files = [
+      'release',
+      'hotfix',
+      'deploy-staging',
+      'deploy-production',
+      'migration',
+      'rollback-code',
+      'rollback-db',
+      'post-deploy-watch',
+      'communication',
+    ].map((id) => path.join(__dirname, '../../checklists', `${id}.yaml`));
     const r = c('checklist', 'validate', ...files);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -90,7 +108,10 @@ describe('checklist commands', () => {
 
 describe('run', () => {
   it('a broken checklist is refused before anything runs: exit 2, file:line:column, no session', () => {
-    const f = repo.write('checklists/broken.yaml', 'id: broken\ntitle: Broken\nsteps:\n  - id: a\n    title: A\n    kind: run\n    run: touch ran\n    tiemout: 5m\n');
+    const f = repo.write(
+      'checklists/broken.yaml',
+      'id: broken\ntitle: Broken\nsteps:\n  - id: a\n    title: A\n    kind: run\n    run: touch ran\n    tiemout: 5m\n',
+    );
     const r = c('run', 'broken', '--non-interactive');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/broken\.yaml:8:5: unknown key 'tiemout' in step 'a' \(did you mean 'timeout'\?\)/);
@@ -132,7 +153,11 @@ describe('run', () => {
     const r2 = c('resume', id, '--non-interactive', '--yes', 'approval', '--json');
     expect(r2.code).toBe(1); // 'done' still needs a confirmation
     const ev = jsonLines(r2.stdout);
-    expect(ev.find((e) => e.type === 'step.confirmed')).toMatchObject({ stepId: 'approval', actor: 'tester', data: { via: 'flag', by: 'tester' } });
+    expect(ev.find((e) => e.type === 'step.confirmed')).toMatchObject({
+      stepId: 'approval',
+      actor: 'tester',
+      data: { via: 'flag', by: 'tester' },
+    });
     // staging: the production-only step and the include are skipped, with the reason recorded
     expect(ev.filter((e) => e.type === 'step.skipped').map((e) => [e.stepId, e.data.reason])).toEqual([
       ['prod-only', 'when: environment is "staging", not "production"'],
@@ -152,7 +177,9 @@ describe('run', () => {
     repo.write('checklists/inner.yaml', INNER);
     const r = c('run', 'gated', '-p', 'environment=production', '--non-interactive', '--yes', 'all', '--json');
     expect(r.code, r.stderr).toBe(0);
-    const started = jsonLines(r.stdout).filter((e) => e.type === 'step.started').map((e) => e.stepId);
+    const started = jsonLines(r.stdout)
+      .filter((e) => e.type === 'step.started')
+      .map((e) => e.stepId);
     expect(started).toEqual(['prepare', 'approval', 'prod-only', 'inner/one', 'done']);
   });
 
@@ -162,7 +189,17 @@ describe('run', () => {
     c('run', 'gated', '--non-interactive');
     const id = JSON.parse(c('audit', 'list', '--json').stdout)[0].id;
     expect(c('resume', id, '--non-interactive', '--skip', 'approval').code).toBe(2);
-    const r = c('resume', id, '--non-interactive', '--skip', 'approval', '--reason', 'approved in the change ticket CHG-42', '--yes', 'done');
+    const r = c(
+      'resume',
+      id,
+      '--non-interactive',
+      '--skip',
+      'approval',
+      '--reason',
+      'approved in the change ticket CHG-42',
+      '--yes',
+      'done',
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(c('audit', 'show', id).stdout).toMatch(/step 'approval' skipped by the operator: approved in the change ticket CHG-42/);
   });
@@ -338,7 +375,10 @@ describe('demo', () => {
       expect(r.status, `git ${args.join(' ')}: ${r.stderr}`).toBe(0);
       return r.stdout;
     };
-    expect(JSON.parse(readFileSync(path.join(dir, 'frontend', 'package.json'), 'utf8'))).toMatchObject({ name: 'property-frontend', version: '1.3.0' });
+    expect(JSON.parse(readFileSync(path.join(dir, 'frontend', 'package.json'), 'utf8'))).toMatchObject({
+      name: 'property-frontend',
+      version: '1.3.0',
+    });
     const setupPy = readFileSync(path.join(dir, 'backend', 'setup.py'), 'utf8');
     expect(setupPy).toContain('name="property-backend"');
     expect(setupPy).toContain('version="1.3.0"');
@@ -348,7 +388,11 @@ describe('demo', () => {
     expect(Number(git('rev-list', '--count', 'v1.3.0..main'))).toBeGreaterThanOrEqual(5);
     expect(Number(git('rev-list', '--count', 'main..develop'))).toBeGreaterThanOrEqual(1);
     const conventional = /^(feat|fix|chore|docs|refactor|perf|test|build|ci|style|revert)(\([\w-]+\))?!?: \S/;
-    expect(git('log', '--format=%s').split('\n').filter((s) => conventional.test(s)).length).toBeGreaterThanOrEqual(24);
+    expect(
+      git('log', '--format=%s')
+        .split('\n')
+        .filter((s) => conventional.test(s)).length,
+    ).toBeGreaterThanOrEqual(24);
     const origin = git('remote', 'get-url', 'origin').trim();
     expect(existsSync(origin)).toBe(true);
     expect(spawnSync('git', ['-C', origin, 'rev-parse', '--is-bare-repository'], { encoding: 'utf8' }).stdout.trim()).toBe('true');
@@ -362,7 +406,8 @@ describe('usage', () => {
   it('--help tells the truth and unknown commands are exit 2', () => {
     const h = c('--help');
     expect(h.code).toBe(0);
-    for (const cmd of ['run', 'resume', 'note', 'abort', 'checklist', 'audit', 'replay', 'demo']) expect(h.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
+    for (const cmd of ['run', 'resume', 'note', 'abort', 'checklist', 'audit', 'replay', 'demo'])
+      expect(h.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
     const bad = c('frobnicate');
     expect(bad.code).toBe(2);
     expect(c('audit', 'show').code).toBe(2);

@@ -108,7 +108,10 @@ describe('a session killed with SIGKILL resumes at its first unfinished step', (
   it('killed during a command: the step is shown as interrupted, its leftover process stopped, and it is re-run', async () => {
     // The first run of b sleeps long enough that only the resume's stopping it can keep it from finishing.
     repo.write('slow-b', '');
-    const { printed, killed } = await runAndKill(['run', 'crashy', '--non-interactive', '--yes', 'all', '--json'], (e) => e.type === 'step.output' && e.stepId === 'b');
+    const { printed, killed } = await runAndKill(
+      ['run', 'crashy', '--non-interactive', '--yes', 'all', '--json'],
+      (e) => e.type === 'step.output' && e.stepId === 'b',
+    );
     expect(killed).toBe(true);
     const id = sessionId();
     const pid = printed.find((e) => e.type === 'step.spawned' && e.stepId === 'b')!.data.pid;
@@ -133,7 +136,10 @@ describe('a session killed with SIGKILL resumes at its first unfinished step', (
   });
 
   it('killed between steps: nothing runs twice', async () => {
-    const { printed } = await runAndKill(['run', 'crashy', '--non-interactive', '--yes', 'all', '--json'], (e) => e.type === 'step.passed' && e.stepId === 'a');
+    const { printed } = await runAndKill(
+      ['run', 'crashy', '--non-interactive', '--yes', 'all', '--json'],
+      (e) => e.type === 'step.passed' && e.stepId === 'a',
+    );
     const id = sessionId();
     resume(id);
     const stored = expectCompleteAndVerified(id);
@@ -155,7 +161,8 @@ describe('a session killed with SIGKILL resumes at its first unfinished step', (
   it('killed mid-append under a burst of output, then killed again while resuming: still no lost or duplicated event', async () => {
     const first = await runAndKill(
       ['run', 'crashy', '--non-interactive', '--yes', 'all', '--json'],
-      (e, seen) => e.type === 'step.output' && e.stepId === 'd' && seen.filter((x) => x.type === 'step.output' && x.stepId === 'd').length === 5,
+      (e, seen) =>
+        e.type === 'step.output' && e.stepId === 'd' && seen.filter((x) => x.type === 'step.output' && x.stepId === 'd').length === 5,
     );
     expect(first.killed).toBe(true);
     const id = sessionId();
@@ -164,7 +171,10 @@ describe('a session killed with SIGKILL resumes at its first unfinished step', (
     // the log after the crash is a valid chain even though the process died inside a burst of appends
     expect(cockpit(['--repo', repo.dir, 'audit', 'verify', id]).code).toBe(0);
 
-    const second = await runAndKill(['resume', id, '--non-interactive', '--yes', 'all', '--json'], (e) => e.type === 'step.output' && e.stepId === 'd');
+    const second = await runAndKill(
+      ['resume', id, '--non-interactive', '--yes', 'all', '--json'],
+      (e) => e.type === 'step.output' && e.stepId === 'd',
+    );
     expect(second.killed).toBe(true);
     resume(id);
     const stored = expectCompleteAndVerified(id);
@@ -187,7 +197,10 @@ describe('a session killed with SIGKILL resumes at its first unfinished step', (
   });
 
   it('killed right after the session started: resume runs every step once', async () => {
-    const { printed } = await runAndKill(['run', 'crashy', '--non-interactive', '--yes', 'all', '--json'], (e) => e.type === 'session.started');
+    const { printed } = await runAndKill(
+      ['run', 'crashy', '--non-interactive', '--yes', 'all', '--json'],
+      (e) => e.type === 'session.started',
+    );
     const id = sessionId();
     resume(id);
     const stored = expectCompleteAndVerified(id);

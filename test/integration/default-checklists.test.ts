@@ -24,7 +24,12 @@ beforeAll(async () => {
   if (promInfo.ok) {
     // Enough payments for the payment-failure rule's minimum (20 transactions in its window).
     const service = await startMetricsService({ paymentsPerSec: 10 });
-    const prom = await startPrometheus({ scrape: [{ job: 'app', target: service.target, path: '/metrics' }, { job: 'db', target: service.target, path: '/db-metrics' }] });
+    const prom = await startPrometheus({
+      scrape: [
+        { job: 'app', target: service.target, path: '/metrics' },
+        { job: 'db', target: service.target, path: '/db-metrics' },
+      ],
+    });
     watchConfig = `watch:\n  prometheus: {url: "${prom.url}"}\n  duration: 3s\n  interval: 1s\n  window: 10s\n  disable: [error_rate_increase, latency_p95_increase]\n`;
   }
   // A repository as the release checklist expects one: main and develop, the two version files, an origin.
@@ -35,7 +40,10 @@ beforeAll(async () => {
   repo.write('frontend/package.json', '{\n  "name": "property-frontend",\n  "version": "1.3.0"\n}\n');
   repo.write('backend/setup.py', 'from setuptools import setup\n\nsetup(name="property-backend", version="1.3.0")\n');
   // One migration: the deploys apply it, rollback-db rolls it back.
-  repo.write('migrations/20260101000000_listings.sql', '-- migrate:up\nCREATE TABLE listings (id bigint primary key);\n-- migrate:down\nDROP TABLE listings;\n');
+  repo.write(
+    'migrations/20260101000000_listings.sql',
+    '-- migrate:up\nCREATE TABLE listings (id bigint primary key);\n-- migrate:down\nDROP TABLE listings;\n',
+  );
   const git = (...args: string[]) => expect(spawnSync('git', args, { cwd: repo.dir, env: { ...process.env, ...GIT_ENV } }).status).toBe(0);
   git('add', '-A');
   git('commit', '-qm', 'feat: first');
@@ -72,7 +80,13 @@ describe('default checklists', () => {
     const why = `${NEEDS_DB.has(id) ? pgInfo.skipReason : ''}${NEEDS_PROM.has(id) ? promInfo.skipReason : ''}`;
     it.skipIf(skip)(`${id} runs to the end with every confirmation given by flag${why}`, () => {
       const r = run(['--repo', repo.dir, 'run', id, ...params, '--non-interactive', '--yes', 'all', '--json']);
-      expect(r.code, `${r.stderr}\n${jsonLines(r.stdout).filter((e) => e.type === 'step.output' || e.type === 'step.failed').map((e) => JSON.stringify(e.data)).join('\n')}`).toBe(0);
+      expect(
+        r.code,
+        `${r.stderr}\n${jsonLines(r.stdout)
+          .filter((e) => e.type === 'step.output' || e.type === 'step.failed')
+          .map((e) => JSON.stringify(e.data))
+          .join('\n')}`,
+      ).toBe(0);
       const events = jsonLines(r.stdout);
       expect(events.at(-1)).toMatchObject({ type: 'session.finished', data: { outcome: 'succeeded' } });
       expect(events.filter((e) => e.type === 'step.failed')).toEqual([]);
@@ -108,7 +122,9 @@ describe('default checklists', () => {
     const s = JSON.parse(status.stdout);
     expect(s.applied).toEqual([]);
     expect(s.pending.map((m: { id: string }) => m.id)).toEqual(['20260101000000']);
-    const id = JSON.parse(run(['--repo', repo.dir, 'audit', 'list', '--json']).stdout).find((x: { checklist: string }) => x.checklist === 'rollback-db').id;
+    const id = JSON.parse(run(['--repo', repo.dir, 'audit', 'list', '--json']).stdout).find(
+      (x: { checklist: string }) => x.checklist === 'rollback-db',
+    ).id;
     // Its downgrade step's output, in the audit log, names the migration it reverted.
     expect(run(['--repo', repo.dir, 'audit', 'show', id, '--format', 'json']).stdout).toMatch(/20260101000000 reverted/);
   });

@@ -29,7 +29,12 @@ import {
 // no global or system git config is read or written, here or by the adapter under test.
 
 const ISOLATE = { GIT_CONFIG_GLOBAL: os.devNull, GIT_CONFIG_NOSYSTEM: '1' };
-const IDENTITY = { GIT_AUTHOR_NAME: 'Ada Dev', GIT_AUTHOR_EMAIL: 'ada@example.com', GIT_COMMITTER_NAME: 'Ada Dev', GIT_COMMITTER_EMAIL: 'ada@example.com' };
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'Ada Dev',
+  GIT_AUTHOR_EMAIL: 'ada@example.com',
+  GIT_COMMITTER_NAME: 'Ada Dev',
+  GIT_COMMITTER_EMAIL: 'ada@example.com',
+};
 const ESC = '\x1b';
 
 let tmp: string;
@@ -40,7 +45,13 @@ const sha: Record<string, string> = {};
 let clock = 1_700_000_000;
 
 function g(cwd: string, args: string[], input?: string, env: Record<string, string> = {}): string {
-  return execFileSync('git', args, { cwd, input, encoding: 'utf8', env: { ...process.env, ...ISOLATE, ...IDENTITY, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  return execFileSync('git', args, {
+    cwd,
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, ...ISOLATE, ...IDENTITY, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 /** Commit one file change with this exact message (verbatim: no cleanup) at the next fake second. */
@@ -82,7 +93,10 @@ beforeAll(() => {
   sha.c3 = commit(work, 'feature.txt', 'f\n', 'feat: on a branch\n\nwith a body\n');
   g(work, ['switch', '-q', 'main']);
   sha.c4 = commit(work, 'a.txt', 'one\nmore\n', 'docs: main moves on\n');
-  g(work, ['merge', '-q', '--no-ff', '-m', "Merge branch 'feature'", 'feature'], undefined, { GIT_AUTHOR_DATE: `@${++clock} +0000`, GIT_COMMITTER_DATE: `@${clock} +0000` });
+  g(work, ['merge', '-q', '--no-ff', '-m', "Merge branch 'feature'", 'feature'], undefined, {
+    GIT_AUTHOR_DATE: `@${++clock} +0000`,
+    GIT_COMMITTER_DATE: `@${clock} +0000`,
+  });
   sha.merge = g(work, ['rev-parse', 'HEAD']).trim();
   g(work, ['tag', '-a', 'v2.0.0-rc.1', '-m', 'rc']);
   g(work, ['tag', '-a', 'release-candidate', '-m', 'not semver either']);
@@ -114,9 +128,26 @@ describe('git()', () => {
   });
 
   it('runs with the non-interactive environment, which `env` cannot override, and without a terminal', async () => {
-    const out = await git({ cwd: work, env: { GIT_TERMINAL_PROMPT: '1', MY_VAR: 'mine' } }, ['-c', 'alias.showenv=!env; tty || true', 'showenv']);
-    const env = Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-    expect(env).toMatchObject({ GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never', GIT_ASKPASS: 'true', SSH_ASKPASS: 'true', GIT_EDITOR: 'true', LC_ALL: 'C', MY_VAR: 'mine' });
+    const out = await git({ cwd: work, env: { GIT_TERMINAL_PROMPT: '1', MY_VAR: 'mine' } }, [
+      '-c',
+      'alias.showenv=!env; tty || true',
+      'showenv',
+    ]);
+    const env = Object.fromEntries(
+      out
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    expect(env).toMatchObject({
+      GIT_TERMINAL_PROMPT: '0',
+      GCM_INTERACTIVE: 'never',
+      GIT_ASKPASS: 'true',
+      SSH_ASKPASS: 'true',
+      GIT_EDITOR: 'true',
+      LC_ALL: 'C',
+      MY_VAR: 'mine',
+    });
     expect(out).toContain('not a tty');
   });
 
@@ -201,7 +232,10 @@ describe('the repository', () => {
     const d = clone('dirty');
     writeFileSync(path.join(d, '.gitignore'), 'ignored.log\n');
     g(d, ['add', '.gitignore']);
-    g(d, ['commit', '-q', '-m', 'chore: ignore'], undefined, { GIT_AUTHOR_DATE: `@${++clock} +0000`, GIT_COMMITTER_DATE: `@${clock} +0000` });
+    g(d, ['commit', '-q', '-m', 'chore: ignore'], undefined, {
+      GIT_AUTHOR_DATE: `@${++clock} +0000`,
+      GIT_COMMITTER_DATE: `@${clock} +0000`,
+    });
     writeFileSync(path.join(d, 'a.txt'), 'changed\n'); // modified, not staged
     writeFileSync(path.join(d, 'staged new.txt'), 'new\n');
     g(d, ['add', 'staged new.txt']); // staged, with a space
@@ -271,7 +305,14 @@ describe('releases', () => {
     expect(all.map((c) => c.hash)).toEqual([sha.merge, sha.c4, sha.c3, sha.c2, sha.c1]);
     expect(all[0].parents).toEqual([sha.c4, sha.c3]);
     expect(all[0].message).toBe("Merge branch 'feature'\n");
-    expect(all[4]).toEqual({ hash: sha.c1, parents: [], authorName: 'Ada Dev', authorEmail: 'ada@example.com', date: 1_700_000_001_000, message: 'feat: first\n' });
+    expect(all[4]).toEqual({
+      hash: sha.c1,
+      parents: [],
+      authorName: 'Ada Dev',
+      authorEmail: 'ada@example.com',
+      date: 1_700_000_001_000,
+      message: 'feat: first\n',
+    });
     expect(all[2].parents).toEqual([sha.c2]);
     expect(all[2].message).toBe('feat: on a branch\n\nwith a body\n');
   });
@@ -299,7 +340,14 @@ describe('releases', () => {
     const nul = g(d, ['hash-object', '-t', 'commit', '-w', '--literally', '--stdin'], raw).trim();
     g(d, ['update-ref', 'refs/heads/nul', nul]);
     const [c] = await commitsBetween(d, 'HEAD', 'nul');
-    expect(c).toEqual({ hash: nul, parents: [head], authorName: 'Nul Person', authorEmail: 'nul@example.com', date: 1_700_000_500_000, message: 'fix: before\u0000after\n\nbody\n' });
+    expect(c).toEqual({
+      hash: nul,
+      parents: [head],
+      authorName: 'Nul Person',
+      authorEmail: 'nul@example.com',
+      date: 1_700_000_500_000,
+      message: 'fix: before\u0000after\n\nbody\n',
+    });
   });
 
   it('a message in another encoding (encoding header) is decoded to text', async () => {
@@ -353,9 +401,15 @@ describe('remotes', () => {
   });
 
   it('probeRemote on a remote name that is not configured, or outside a repository', async () => {
-    expect(await probeRemote(work, 'upstream')).toEqual({ ok: false, why: expect.stringMatching(/^there is no remote named 'upstream'.*git remote add upstream <url>/) });
+    expect(await probeRemote(work, 'upstream')).toEqual({
+      ok: false,
+      why: expect.stringMatching(/^there is no remote named 'upstream'.*git remote add upstream <url>/),
+    });
     const plain = mkdtempSync(path.join(tmp, 'not-a-repo-'));
-    expect(await probeRemote(plain, 'origin')).toEqual({ ok: false, why: expect.stringMatching(/^cannot read the remotes of .*not-a-repo-.*: fatal: not a git repository/) });
+    expect(await probeRemote(plain, 'origin')).toEqual({
+      ok: false,
+      why: expect.stringMatching(/^cannot read the remotes of .*not-a-repo-.*: fatal: not a git repository/),
+    });
   });
 
   it('an http remote on a closed port fails fast, without prompting or hanging', async () => {
@@ -365,7 +419,10 @@ describe('remotes', () => {
     const t0 = Date.now();
     const r = await probeRemote(d, 'web', 5000);
     expect(Date.now() - t0).toBeLessThan(5000);
-    expect(r).toEqual({ ok: false, why: expect.stringMatching(/^cannot connect to web \(http:\/\/127\.0\.0\.1:\d+\/x\.git\).*check the URL, the network/) });
+    expect(r).toEqual({
+      ok: false,
+      why: expect.stringMatching(/^cannot connect to web \(http:\/\/127\.0\.0\.1:\d+\/x\.git\).*check the URL, the network/),
+    });
   });
 
   it('a remote that asks for credentials fails fast with how to set them up (no prompt); a password in its URL is not shown', async () => {
@@ -384,7 +441,12 @@ describe('remotes', () => {
       const r = await probeRemote(d, 'private', 5000);
       expect(Date.now() - t0).toBeLessThan(5000);
       expect(asked).toBeGreaterThan(0);
-      expect(r).toEqual({ ok: false, why: expect.stringMatching(/^private \(http:.*\) needs credentials and the cockpit cannot prompt for them.*set up an SSH key .* or a credential helper/) });
+      expect(r).toEqual({
+        ok: false,
+        why: expect.stringMatching(
+          /^private \(http:.*\) needs credentials and the cockpit cannot prompt for them.*set up an SSH key .* or a credential helper/,
+        ),
+      });
       const p = await probeRemote(d, 'withpass', 5000);
       expect(p.ok).toBe(false);
       expect(!p.ok && p.why).toContain('bot:***@127.0.0.1');

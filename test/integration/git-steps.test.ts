@@ -8,7 +8,14 @@ import { freshDatabase, pgTest } from '../helpers/pg.js';
 
 // The git step kinds on real repositories with a bare origin: branch, bump, merge, tag, push, as a release does them.
 
-const ENV = { GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.com', GIT_CONFIG_GLOBAL: os.devNull, GIT_CONFIG_NOSYSTEM: '1' };
+const ENV = {
+  GIT_AUTHOR_NAME: 'Dev',
+  GIT_AUTHOR_EMAIL: 'dev@example.com',
+  GIT_COMMITTER_NAME: 'Dev',
+  GIT_COMMITTER_EMAIL: 'dev@example.com',
+  GIT_CONFIG_GLOBAL: os.devNull,
+  GIT_CONFIG_NOSYSTEM: '1',
+};
 
 const RELEASE = `id: rel
 title: Release with git steps
@@ -102,7 +109,16 @@ const run = (...args: string[]) => cockpit(['--repo', work, ...args], { cwd: wor
  */
 const pastTheWatch = (r: ReturnType<typeof run>) => {
   if (r.code !== 1 || !/post-deploy-watch\/watch' .* failed: no watch configured/.test(r.stderr)) return r;
-  return run('resume', '--non-interactive', '--yes', 'all', '--skip', 'deploy-production/post-deploy-watch/watch', '--reason', 'no Prometheus in the git tests');
+  return run(
+    'resume',
+    '--non-interactive',
+    '--yes',
+    'all',
+    '--skip',
+    'deploy-production/post-deploy-watch/watch',
+    '--reason',
+    'no Prometheus in the git tests',
+  );
 };
 
 describe('git step kinds', () => {
@@ -134,13 +150,18 @@ describe('git step kinds', () => {
     const again = run('run', 'rel', '-p', 'version=1.4.0', '--non-interactive');
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
-    expect({ main: git(work, 'rev-parse', 'main'), develop: git(work, 'rev-parse', 'develop'), tags: git(work, 'tag', '--list') }).toEqual(before);
+    expect({ main: git(work, 'rev-parse', 'main'), develop: git(work, 'rev-parse', 'develop'), tags: git(work, 'tag', '--list') }).toEqual(
+      before,
+    );
     expect(git(work, 'log', '--format=%s', 'main')).toMatch(/^(?![\s\S]*chore\(release\): 1\.4\.0[\s\S]*chore\(release\): 1\.4\.0)/);
   });
 
   it('a conflict on the merge back lists the files, aborts the merge (the repository is clean, not half-merged) and fails the step', () => {
     // develop changes the same line the release bump changes.
-    write('frontend/package.json', '{\n  "name": "property-frontend",\n  "version": "1.3.1-dev",\n  "engines": { "version": "9.9.9" }\n}\n');
+    write(
+      'frontend/package.json',
+      '{\n  "name": "property-frontend",\n  "version": "1.3.1-dev",\n  "engines": { "version": "9.9.9" }\n}\n',
+    );
     commit('chore: dev version');
     git(work, 'switch', '-q', 'main');
     git(work, 'switch', '-q', 'develop');
@@ -164,7 +185,10 @@ describe('git step kinds', () => {
   });
 
   it('a version file that cannot be bumped stops the bump before any file is written', () => {
-    write('cockpit.config.yaml', 'release:\n  versionFiles:\n    - {file: frontend/package.json, json: version}\n    - {file: VERSION, whole: true}\n');
+    write(
+      'cockpit.config.yaml',
+      'release:\n  versionFiles:\n    - {file: frontend/package.json, json: version}\n    - {file: VERSION, whole: true}\n',
+    );
     commit('chore: config');
     const r = run('run', 'rel', '-p', 'version=1.4.0', '--non-interactive');
     expect(r.code).toBe(1);
@@ -310,7 +334,11 @@ describe('release pre-flight and crashes', () => {
     expect(r.code).toBe(0);
     // The bump was probed (every file says 1.4.0) and passed: one release commit, not two.
     expect(git(work, 'rev-list', '--count', 'release/v1.4.0')).toBe(commitsBefore);
-    expect(git(work, 'log', '--format=%s', 'release/v1.4.0').split('\n').filter((s) => s === 'chore(release): 1.4.0')).toHaveLength(1);
+    expect(
+      git(work, 'log', '--format=%s', 'release/v1.4.0')
+        .split('\n')
+        .filter((s) => s === 'chore(release): 1.4.0'),
+    ).toHaveLength(1);
     const show = run('audit', 'show', JSON.parse(run('audit', 'list', '--json').stdout)[0].id).stdout;
     expect(show).toMatch(/step 'bump' interrupted/);
     expect(show).toMatch(/every version file says 1\.4\.0/);
@@ -379,7 +407,10 @@ describe('release and hotfix refusals', () => {
   });
 
   it('a version file whose pattern would not read the new version back stops the bump before anything is written', () => {
-    write('cockpit.config.yaml', 'release:\n  versionFiles:\n    - {file: frontend/package.json, json: version}\n    - {file: backend/setup.py, regex: \'version="(1\\.3\\.0)"\'}\n');
+    write(
+      'cockpit.config.yaml',
+      'release:\n  versionFiles:\n    - {file: frontend/package.json, json: version}\n    - {file: backend/setup.py, regex: \'version="(1\\.3\\.0)"\'}\n',
+    );
     commit('chore: pin the version pattern');
     const r = run('release', 'minor', '--non-interactive', '--yes', 'all');
     expect(r.code).toBe(1);
@@ -388,29 +419,32 @@ describe('release and hotfix refusals', () => {
     expect(readFileSync(path.join(work, 'frontend/package.json'), 'utf8')).toContain('"version": "1.3.0"');
   });
 
-  it.skipIf(!pgInfo.url)(`a hotfix whose backport to develop conflicts stops with the files listed and develop untouched; merged by hand, a retry finishes${pgInfo.skipReason}`, () => {
-    // develop changed the line the hotfix's version bump changes.
-    write('backend/setup.py', 'from setuptools import setup\n\nsetup(\n    name="property-backend",\n    version="1.4.0-dev",\n)\n');
-    commit('chore: develop is 1.4.0-dev');
-    const developBefore = git(work, 'rev-parse', 'develop');
-    const r = run('hotfix', 'PROP-9', '--non-interactive', '--yes', 'all');
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/merging main into develop conflicts in 1 file\(s\): backend\/setup\.py\. The merge was aborted/);
-    expect(git(work, 'rev-parse', 'develop')).toBe(developBefore);
-    expect(existsSync(path.join(work, '.git', 'MERGE_HEAD'))).toBe(false);
-    // The operator merges by hand, keeping develop's version, and retries: the backport step finds it merged.
-    git(work, 'switch', '-q', 'develop');
-    try {
-      git(work, 'merge', '--no-ff', '-q', 'main');
-    } catch {
-      git(work, 'checkout', '--ours', 'backend/setup.py');
-      git(work, 'add', 'backend/setup.py');
-      git(work, 'commit', '-q', '--no-edit');
-    }
-    const again = pastTheWatch(run('resume', '--non-interactive', '--yes', 'all'));
-    expect(again.stderr).toBe('');
-    expect(again.code).toBe(0);
-    expect(git(origin, 'rev-parse', 'v1.3.1^{commit}')).toBe(git(work, 'rev-parse', 'main'));
-    expect(git(origin, 'rev-parse', 'develop')).toBe(git(work, 'rev-parse', 'develop'));
-  });
+  it.skipIf(!pgInfo.url)(
+    `a hotfix whose backport to develop conflicts stops with the files listed and develop untouched; merged by hand, a retry finishes${pgInfo.skipReason}`,
+    () => {
+      // develop changed the line the hotfix's version bump changes.
+      write('backend/setup.py', 'from setuptools import setup\n\nsetup(\n    name="property-backend",\n    version="1.4.0-dev",\n)\n');
+      commit('chore: develop is 1.4.0-dev');
+      const developBefore = git(work, 'rev-parse', 'develop');
+      const r = run('hotfix', 'PROP-9', '--non-interactive', '--yes', 'all');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/merging main into develop conflicts in 1 file\(s\): backend\/setup\.py\. The merge was aborted/);
+      expect(git(work, 'rev-parse', 'develop')).toBe(developBefore);
+      expect(existsSync(path.join(work, '.git', 'MERGE_HEAD'))).toBe(false);
+      // The operator merges by hand, keeping develop's version, and retries: the backport step finds it merged.
+      git(work, 'switch', '-q', 'develop');
+      try {
+        git(work, 'merge', '--no-ff', '-q', 'main');
+      } catch {
+        git(work, 'checkout', '--ours', 'backend/setup.py');
+        git(work, 'add', 'backend/setup.py');
+        git(work, 'commit', '-q', '--no-edit');
+      }
+      const again = pastTheWatch(run('resume', '--non-interactive', '--yes', 'all'));
+      expect(again.stderr).toBe('');
+      expect(again.code).toBe(0);
+      expect(git(origin, 'rev-parse', 'v1.3.1^{commit}')).toBe(git(work, 'rev-parse', 'main'));
+      expect(git(origin, 'rev-parse', 'develop')).toBe(git(work, 'rev-parse', 'develop'));
+    },
+  );
 });

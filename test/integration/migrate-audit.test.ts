@@ -36,17 +36,28 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate from the command line, in the audi
   afterEach(() => repo.cleanup());
 
   it('an upgrade with an override is a session: the flags, the reason, the output, succeeded; the password nowhere', () => {
-    write('20260101000000_listings.sql', "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE listings (id bigint primary key, city text);\n-- migrate:down\nDROP TABLE listings;\n");
-    write('20260101000100_drop_city.sql', "-- migrate:up\nSET lock_timeout = '5s';\nALTER TABLE listings DROP COLUMN city;\n-- migrate:down\nALTER TABLE listings ADD COLUMN city text;\n");
+    write(
+      '20260101000000_listings.sql',
+      "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE listings (id bigint primary key, city text);\n-- migrate:down\nDROP TABLE listings;\n",
+    );
+    write(
+      '20260101000100_drop_city.sql',
+      "-- migrate:up\nSET lock_timeout = '5s';\nALTER TABLE listings DROP COLUMN city;\n-- migrate:down\nALTER TABLE listings ADD COLUMN city text;\n",
+    );
     const up = run('upgrade', '--allow-unsafe', 'city is unused since v1.2 (checked in logs)');
     expect(up.code, up.stderr).toBe(0);
     const list = sessions();
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ checklist: 'cockpit-migrate-upgrade', status: 'succeeded' });
     const json = audit('show', list[0].id, '--format', 'json').stdout;
-    const log = JSON.parse(json) as { session: { operator: string; notes: Array<{ text: string }> }; events: Array<{ type: string; data: { text?: string } }> };
+    const log = JSON.parse(json) as {
+      session: { operator: string; notes: Array<{ text: string }> };
+      events: Array<{ type: string; data: { text?: string } }>;
+    };
     expect(log.session.operator).toBe('alice');
-    expect(log.session.notes.map((n) => n.text)).toContain('lint errors may be overridden (--allow-unsafe): city is unused since v1.2 (checked in logs)');
+    expect(log.session.notes.map((n) => n.text)).toContain(
+      'lint errors may be overridden (--allow-unsafe): city is unused since v1.2 (checked in logs)',
+    );
     const printed = output(log.events);
     expect(printed).toMatch(/✖ error drop-column/);
     expect(printed).toMatch(/lint errors overridden by alice: city is unused since v1.2/);
@@ -57,7 +68,10 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate from the command line, in the audi
   });
 
   it('a failed upgrade ends the session as failed with the error; it cannot be resumed, and says why', () => {
-    write('20260101000000_broken.sql', "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE t (id int);\nSELECT no_such_function();\n-- migrate:down\nDROP TABLE t;\n");
+    write(
+      '20260101000000_broken.sql',
+      "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE t (id int);\nSELECT no_such_function();\n-- migrate:down\nDROP TABLE t;\n",
+    );
     const up = run('upgrade');
     expect(up.code).toBe(1);
     const [s] = sessions();
@@ -71,13 +85,20 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate from the command line, in the audi
   });
 
   it('a command refused at once (bad flags) records nothing; --sql and status, which change nothing, record nothing', () => {
-    write('20260101000000_listings.sql', "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE listings (id bigint primary key);\n-- migrate:down\nDROP TABLE listings;\n");
+    write(
+      '20260101000000_listings.sql',
+      "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE listings (id bigint primary key);\n-- migrate:down\nDROP TABLE listings;\n",
+    );
     expect(run('downgrade', '--steps', 'zero').code).toBe(2);
     expect(run('upgrade', '--sql').code).toBe(0);
     expect(run('status').code).toBe(0);
     expect(sessions()).toHaveLength(0);
     expect(run('upgrade').code).toBe(0);
     expect(run('downgrade', '-1').code).toBe(0);
-    expect(sessions().map((s) => `${s.checklist} ${s.status}`).sort()).toEqual(['cockpit-migrate-downgrade succeeded', 'cockpit-migrate-upgrade succeeded']);
+    expect(
+      sessions()
+        .map((s) => `${s.checklist} ${s.status}`)
+        .sort(),
+    ).toEqual(['cockpit-migrate-downgrade succeeded', 'cockpit-migrate-upgrade succeeded']);
   });
 });

@@ -14,7 +14,9 @@ describe('backfill definitions', () => {
     expect(() => parseBackfill('x', 'migrations/backfills/x.yaml', 'table: "listings; drop"\nkey: id\nset: "a = 1"\n')).toThrow(
       /^migrations\/backfills\/x\.yaml:1:8: table: expected a table name[\s\S]*x\.yaml:\d+:\d+: where: required/m,
     );
-    expect(() => parseBackfill('x', 'f.yaml', 'table: t\nkey: id\nset: "a = 1"\nwhere: "a IS NULL"\nbatchSize: 0\nextra: 1\n')).toThrow(/f\.yaml:5:12: batchSize: .*\n.*f\.yaml:6:1: extra: /);
+    expect(() => parseBackfill('x', 'f.yaml', 'table: t\nkey: id\nset: "a = 1"\nwhere: "a IS NULL"\nbatchSize: 0\nextra: 1\n')).toThrow(
+      /f\.yaml:5:12: batchSize: .*\n.*f\.yaml:6:1: extra: /,
+    );
     const d = parseBackfill('x', 'f.yaml', 'table: app.t\nkey: id\nset: "a = 1"\nwhere: "a IS NULL"\n');
     expect(d).toMatchObject({ table: 'app.t', batchSize: 1000, pauseMs: 0 });
     expect(() => loadBackfill('/nonexistent', 'nope')).toThrow(/no backfill nope: \/nonexistent\/nope\.yaml does not exist/);
@@ -33,7 +35,8 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate backfill on PostgreSQL${pgInfo.ski
       await c.end();
     }
   };
-  const run = (...args: string[]) => cockpit(['--repo', repo.dir, 'migrate', 'backfill', ...args, '--database-url', url], { cwd: repo.dir });
+  const run = (...args: string[]) =>
+    cockpit(['--repo', repo.dir, 'migrate', 'backfill', ...args, '--database-url', url], { cwd: repo.dir });
   const define = (name: string, yaml: string) => repo.write(`migrations/backfills/${name}.yaml`, yaml);
   /** listings (id, price, price_cents, touched) with n rows, and an identical copy `expected` updated with one UPDATE. */
   const listings = async (n: number) => {
@@ -41,9 +44,13 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate backfill on PostgreSQL${pgInfo.ski
       INSERT INTO listings (id, price) SELECT i, (i * 7 % 100000) / 100.0 FROM generate_series(1, ${n}) i;
       CREATE TABLE expected AS SELECT * FROM listings;
       UPDATE expected SET price_cents = round(price * 100), touched = touched + 1 WHERE price_cents IS NULL;`);
-    define('price_cents', 'table: listings\nkey: id\nset: "price_cents = round(price * 100), touched = touched + 1"\nwhere: "price_cents IS NULL"\n');
+    define(
+      'price_cents',
+      'table: listings\nkey: id\nset: "price_cents = round(price * 100), touched = touched + 1"\nwhere: "price_cents IS NULL"\n',
+    );
   };
-  const differences = async () => Number((await sql(`SELECT count(*) AS n FROM listings l FULL JOIN expected e USING (id) WHERE l IS DISTINCT FROM e`))[0].n);
+  const differences = async () =>
+    Number((await sql(`SELECT count(*) AS n FROM listings l FULL JOIN expected e USING (id) WHERE l IS DISTINCT FROM e`))[0].n);
   const checkpoint = async (name: string) => (await sql(`SELECT * FROM cockpit_backfills WHERE name = $1`, [name]))[0];
 
   beforeEach(async () => {
@@ -65,7 +72,14 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate backfill on PostgreSQL${pgInfo.ski
     expect(r.stdout).toMatch(/✔ backfill price_cents finished: 20,000 row\(s\) in 20 batch\(es\)/);
     expect(await differences()).toBe(0);
     const cp = await checkpoint('price_cents');
-    expect(cp).toMatchObject({ state: 'finished', rows_done: '20000', batches: '20', last_key: '20000', table_name: 'listings', key_column: 'id' });
+    expect(cp).toMatchObject({
+      state: 'finished',
+      rows_done: '20000',
+      batches: '20',
+      last_key: '20000',
+      table_name: 'listings',
+      key_column: 'id',
+    });
     expect(cp.finished_at).toBeInstanceOf(Date);
 
     const again = run('price_cents');
@@ -77,7 +91,10 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate backfill on PostgreSQL${pgInfo.ski
 
   it('killed with SIGKILL mid-way, a rerun resumes from the checkpoint; the result equals one UPDATE', async () => {
     await listings(20_000);
-    define('slow', 'table: listings\nkey: id\nset: "price_cents = round(price * 100), touched = touched + 1"\nwhere: "price_cents IS NULL"\nbatchSize: 500\npauseMs: 100\n');
+    define(
+      'slow',
+      'table: listings\nkey: id\nset: "price_cents = round(price * 100), touched = touched + 1"\nwhere: "price_cents IS NULL"\nbatchSize: 500\npauseMs: 100\n',
+    );
     const child = cockpitAsync(['--repo', repo.dir, 'migrate', 'backfill', 'slow', '--database-url', url], { cwd: repo.dir });
     let stdout = '';
     await new Promise<void>((resolve, reject) => {
@@ -101,7 +118,9 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate backfill on PostgreSQL${pgInfo.ski
     const r = run('slow', '--pause-ms', '0');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`resuming backfill slow on listings after key ${doneBefore}: ${doneBefore.toLocaleString('en-US')} row(s) done by earlier runs (last run ended without finishing (killed?))`);
+    expect(r.stdout).toContain(
+      `resuming backfill slow on listings after key ${doneBefore}: ${doneBefore.toLocaleString('en-US')} row(s) done by earlier runs (last run ended without finishing (killed?))`,
+    );
     const first = r.stdout.split('\n').find((l) => l.startsWith('batch 1:'))!;
     expect(first).toContain(`last key ${doneBefore + 500}`);
     expect(r.stdout).toMatch(new RegExp(`finished: ${(20_000 - doneBefore).toLocaleString('en-US')} row\\(s\\)`));
@@ -126,7 +145,11 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate backfill on PostgreSQL${pgInfo.ski
   it('uuid keys (and a schema-qualified table) work; set that leaves rows matching where is refused', async () => {
     await sql(`CREATE SCHEMA app; CREATE TABLE app.users (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), email text NOT NULL, email_lower text);
       INSERT INTO app.users (email) SELECT 'User' || i || '@Example.COM' FROM generate_series(1, 5000) i;`);
-    const def = parseBackfill('email_lower', 'email_lower.yaml', 'table: app.users\nkey: id\nset: "email_lower = lower(email)"\nwhere: "email_lower IS NULL"\nbatchSize: 700\n');
+    const def = parseBackfill(
+      'email_lower',
+      'email_lower.yaml',
+      'table: app.users\nkey: id\nset: "email_lower = lower(email)"\nwhere: "email_lower IS NULL"\nbatchSize: 700\n',
+    );
     const events: BackfillEvent[] = [];
     const r = await runBackfill(def, { connection: url, onEvent: (e) => events.push(e) });
     expect(r).toMatchObject({ state: 'finished', rowsDone: 5000, batches: 8 });

@@ -15,7 +15,9 @@ describe('cockpit migrate without a database', () => {
     try {
       const r = cockpit(['--repo', repo.dir, 'migrate', 'status'], { cwd: repo.dir, env: { DATABASE_URL: '' } });
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/no database to migrate: pass --database-url postgres:\/\/…, set database\.url in cockpit\.config\.yaml, or DATABASE_URL/);
+      expect(r.stderr).toMatch(
+        /no database to migrate: pass --database-url postgres:\/\/…, set database\.url in cockpit\.config\.yaml, or DATABASE_URL/,
+      );
     } finally {
       repo.cleanup();
     }
@@ -25,7 +27,8 @@ describe('cockpit migrate without a database', () => {
 describe.skipIf(!pgInfo.url)(`cockpit migrate on PostgreSQL${pgInfo.skipReason}`, () => {
   let repo: ReturnType<typeof tempRepo>;
   let url: string;
-  const run = (...args: string[]) => cockpit(['--repo', repo.dir, 'migrate', ...args, '--database-url', url], { cwd: repo.dir, env: { COCKPIT_OPERATOR: 'alice' } });
+  const run = (...args: string[]) =>
+    cockpit(['--repo', repo.dir, 'migrate', ...args, '--database-url', url], { cwd: repo.dir, env: { COCKPIT_OPERATOR: 'alice' } });
   /** The first column of every row a query returns, on the test's database. */
   const column = async (sql: string) => {
     const c = new pg.Client({ connectionString: url });
@@ -53,11 +56,17 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate on PostgreSQL${pgInfo.skipReason}`
     expect(c.stdout).toContain(`created migrations/${file}`);
     const text = readFileSync(path.join(repo.dir, 'migrations', file), 'utf8');
     expect(text).toMatch(/-- migrate:up[\s\S]*-- migrate:down/);
-    writeFileSync(path.join(repo.dir, 'migrations', file), '-- migrate:up\nCREATE TABLE listings (id bigint primary key, city text);\n-- migrate:down\n');
+    writeFileSync(
+      path.join(repo.dir, 'migrations', file),
+      '-- migrate:up\nCREATE TABLE listings (id bigint primary key, city text);\n-- migrate:down\n',
+    );
     let l = cockpit(['--repo', repo.dir, 'migrate', 'lint'], { cwd: repo.dir });
     expect(l.code).toBe(1);
     expect(l.stdout).toMatch(/✖ error missing-downgrade/);
-    writeFileSync(path.join(repo.dir, 'migrations', file), '-- migrate:up\nCREATE TABLE listings (id bigint primary key, city text);\n-- migrate:down\nDROP TABLE listings;\n');
+    writeFileSync(
+      path.join(repo.dir, 'migrations', file),
+      '-- migrate:up\nCREATE TABLE listings (id bigint primary key, city text);\n-- migrate:down\nDROP TABLE listings;\n',
+    );
     l = cockpit(['--repo', repo.dir, 'migrate', 'lint'], { cwd: repo.dir });
     expect(l.stdout).toMatch(/1 migration\(s\) checked: 0 error\(s\)/);
     expect(l.code).toBe(0);
@@ -66,7 +75,10 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate on PostgreSQL${pgInfo.skipReason}`
   it('upgrade --sql prints what would run and changes nothing; upgrade applies; status; downgrade -1 reverts', async () => {
     cockpit(['--repo', repo.dir, 'migrate', 'create', 'listings'], { cwd: repo.dir });
     const [file] = readdirSync(path.join(repo.dir, 'migrations'));
-    write(file, "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE listings (id bigint primary key, city text);\n-- migrate:down\nDROP TABLE listings;\n");
+    write(
+      file,
+      "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE listings (id bigint primary key, city text);\n-- migrate:down\nDROP TABLE listings;\n",
+    );
     const sql = run('upgrade', '--sql');
     expect(sql.code).toBe(0);
     expect(sql.stdout).toMatch(/BEGIN;[\s\S]*CREATE TABLE listings[\s\S]*cockpit_schema_migrations[\s\S]*COMMIT;/);
@@ -90,7 +102,10 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate on PostgreSQL${pgInfo.skipReason}`
     const [first] = readdirSync(path.join(repo.dir, 'migrations'));
     write(first, '-- migrate:up\nCREATE TABLE listings (id bigint primary key, city text);\n-- migrate:down\nDROP TABLE listings;\n');
     expect(run('upgrade').code).toBe(0);
-    write('29990101000000_drop_city.sql', '-- migrate:up\nALTER TABLE listings DROP COLUMN city;\n-- migrate:down\nALTER TABLE listings ADD COLUMN city text;\n');
+    write(
+      '29990101000000_drop_city.sql',
+      '-- migrate:up\nALTER TABLE listings DROP COLUMN city;\n-- migrate:down\nALTER TABLE listings ADD COLUMN city text;\n',
+    );
     const blocked = run('upgrade');
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toMatch(/drop-column .*city/);
@@ -119,8 +134,14 @@ steps:
     try {
       const url = await freshDatabase('migrate_step');
       const env = { DATABASE_URL: url, COCKPIT_OPERATOR: 'alice' };
-      repo.write('migrations/20260101000000_listings.sql', "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE listings (id bigint primary key);\n-- migrate:down\nDROP TABLE listings;\n");
-      repo.write('migrations/20260102000000_broken.sql', "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE bookings (id bigint primary key);\nSELECT no_such_function();\n-- migrate:down\nDROP TABLE bookings;\n");
+      repo.write(
+        'migrations/20260101000000_listings.sql',
+        "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE listings (id bigint primary key);\n-- migrate:down\nDROP TABLE listings;\n",
+      );
+      repo.write(
+        'migrations/20260102000000_broken.sql',
+        "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE bookings (id bigint primary key);\nSELECT no_such_function();\n-- migrate:down\nDROP TABLE bookings;\n",
+      );
       const r = cockpit(['--repo', repo.dir, 'run', 'db', '--non-interactive'], { cwd: repo.dir, env });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/step 'apply' .*failed: cockpit migrate upgrade exited with code 1/);
@@ -133,7 +154,11 @@ steps:
       const c = new pg.Client({ connectionString: url });
       await c.connect();
       try {
-        const t = (await c.query("select table_name from information_schema.tables where table_schema = 'public' and table_name in ('listings', 'bookings')")).rows;
+        const t = (
+          await c.query(
+            "select table_name from information_schema.tables where table_schema = 'public' and table_name in ('listings', 'bookings')",
+          )
+        ).rows;
         expect(t).toEqual([]);
       } finally {
         await c.end();
@@ -167,13 +192,19 @@ steps:
       } finally {
         await c.end();
       }
-      repo.write('migrations/backfills/price_cents.yaml', 'table: listings\nkey: id\nset: "price_cents = round(price * 100)"\nwhere: "price_cents IS NULL"\nbatchSize: 1000\n');
+      repo.write(
+        'migrations/backfills/price_cents.yaml',
+        'table: listings\nkey: id\nset: "price_cents = round(price * 100)"\nwhere: "price_cents IS NULL"\nbatchSize: 1000\n',
+      );
       const r = cockpit(['--repo', repo.dir, 'run', 'fill', '--non-interactive'], { cwd: repo.dir, env: { DATABASE_URL: url } });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const id = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json'], { cwd: repo.dir }).stdout)[0].id;
       const events = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'show', id, '--format', 'json'], { cwd: repo.dir }).stdout);
-      const output = (Array.isArray(events) ? events : events.events).filter((e: { type: string }) => e.type === 'step.output').map((e: { data: { text: string } }) => e.data.text).join('');
+      const output = (Array.isArray(events) ? events : events.events)
+        .filter((e: { type: string }) => e.type === 'step.output')
+        .map((e: { data: { text: string } }) => e.data.text)
+        .join('');
       // One progress line per batch (3 batches of at most 1000), then the summary, all in the audit log.
       expect(output.split('\n').filter((l: string) => /batch/i.test(l)).length).toBeGreaterThanOrEqual(3);
       expect(output).toMatch(/2,?500/);

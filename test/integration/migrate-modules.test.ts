@@ -33,7 +33,10 @@ const put = (name: string, text: string) => {
   return file;
 };
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-const lineOf = (file: string, needle: string) => readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(needle)) + 1;
+const lineOf = (file: string, needle: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(needle)) + 1;
 
 const TENANTS_SQL = `-- migrate:up
 CREATE TABLE tenants (id int PRIMARY KEY, name text NOT NULL);
@@ -106,7 +109,15 @@ describe('module migrations: loading', () => {
     const file = put('20240102000000_plan.ts', STATIC_TS);
     const js = put('20240103000000_invoices.js', STATIC_JS);
     const [m, j] = await loadMigrations(dir);
-    expect(m).toMatchObject({ id: '20240102000000', name: 'plan', kind: 'module', noTransaction: false, hasDown: true, dynamic: {}, checksum: sha256(file) });
+    expect(m).toMatchObject({
+      id: '20240102000000',
+      name: 'plan',
+      kind: 'module',
+      noTransaction: false,
+      hasDown: true,
+      dynamic: {},
+      checksum: sha256(file),
+    });
     expect(m.up).toEqual([
       { text: "SET lock_timeout = '5s'", line: lineOf(file, 'SET lock_timeout') },
       { text: 'ALTER TABLE tenants ADD COLUMN plan text', line: lineOf(file, 'ADD COLUMN plan') },
@@ -114,7 +125,12 @@ describe('module migrations: loading', () => {
       { text: "COMMENT ON COLUMN tenants.plan IS 'the tenant''s plan'", line: lineOf(file, 'COMMENT ON') },
     ]);
     expect(m.down).toEqual([{ text: 'ALTER TABLE tenants DROP COLUMN plan', line: lineOf(file, 'DROP COLUMN plan') }]);
-    expect(j).toMatchObject({ id: '20240103000000', kind: 'module', checksum: sha256(js), up: [{ text: 'CREATE TABLE invoices (id int PRIMARY KEY, tenant_id int NOT NULL)', line: 3 }] });
+    expect(j).toMatchObject({
+      id: '20240103000000',
+      kind: 'module',
+      checksum: sha256(js),
+      up: [{ text: 'CREATE TABLE invoices (id int PRIMARY KEY, tenant_id int NOT NULL)', line: 3 }],
+    });
     // lint reads them like a .sql file's sections, with their lines
     expect(lintMigration({ id: m.id, up: m.up, down: m.down, noTransaction: m.noTransaction, dynamic: m.dynamic })).toMatchObject([
       { rule: 'backfill-in-migration', statement: 2, line: lineOf(file, 'UPDATE tenants') },
@@ -149,12 +165,32 @@ describe('module migrations: loading', () => {
   it('errors name the file and, where known, the line: syntax, a throw, exports, transaction control', async () => {
     const cases: Array<[string, string, RegExp]> = [
       ['20240101000000_syntax.ts', 'export function upgrade(m) {\n  m.sql("SELECT 1"\n}\n', /_syntax\.ts:3:1: Expected "\)" but found "}"/],
-      ['20240101000000_boom.ts', 'export function upgrade(m: any) {\n  m.sql("SELECT 1");\n  throw new Error("no way");\n}\nexport function downgrade() {}\n', /_boom\.ts:3: upgrade\(\) failed: no way/],
-      ['20240101000000_atload.mjs', 'const x = 1;\nthrow new Error("at load");\nexport function upgrade() {}\n', /_atload\.mjs:2: loading it failed: at load/],
+      [
+        '20240101000000_boom.ts',
+        'export function upgrade(m: any) {\n  m.sql("SELECT 1");\n  throw new Error("no way");\n}\nexport function downgrade() {}\n',
+        /_boom\.ts:3: upgrade\(\) failed: no way/,
+      ],
+      [
+        '20240101000000_atload.mjs',
+        'const x = 1;\nthrow new Error("at load");\nexport function upgrade() {}\n',
+        /_atload\.mjs:2: loading it failed: at load/,
+      ],
       ['20240101000000_noup.ts', 'export function downgrade() {}\n', /_noup\.ts: no upgrade\(\) export/],
-      ['20240101000000_typo.ts', 'export function upgrade() {}\nexport const noTransactions = true;\n', /_typo\.ts: unknown export 'noTransactions'/],
-      ['20240101000000_commit.ts', 'export function upgrade(m: any) {\n  m.sql("UPDATE t SET a = 1; COMMIT");\n}\n', /_commit\.ts:2: 'COMMIT' — a migration must not control transactions/],
-      ['20240101000000_missing.ts', "import { helper } from './lib/nope.js';\nexport function upgrade(m: any) { helper(m); }\n", /_missing\.ts:1:\d+: Could not resolve "\.\/lib\/nope\.js"/],
+      [
+        '20240101000000_typo.ts',
+        'export function upgrade() {}\nexport const noTransactions = true;\n',
+        /_typo\.ts: unknown export 'noTransactions'/,
+      ],
+      [
+        '20240101000000_commit.ts',
+        'export function upgrade(m: any) {\n  m.sql("UPDATE t SET a = 1; COMMIT");\n}\n',
+        /_commit\.ts:2: 'COMMIT' — a migration must not control transactions/,
+      ],
+      [
+        '20240101000000_missing.ts',
+        "import { helper } from './lib/nope.js';\nexport function upgrade(m: any) { helper(m); }\n",
+        /_missing\.ts:1:\d+: Could not resolve "\.\/lib\/nope\.js"/,
+      ],
     ];
     for (const [name, text, re] of cases) {
       const file = put(name, text);
@@ -169,7 +205,10 @@ describe('module migrations: loading', () => {
     // a helper module in a subfolder is not a migration; a bad name at the top is refused
     mkdirSync(path.join(dir, 'lib'));
     put('lib/tenants.ts', 'export const TABLE = "tenants";\n');
-    put('20240101000000_uses_helper.ts', "import { TABLE } from './lib/tenants.js';\nexport function upgrade(m: any) { m.sql(`DROP TABLE ${TABLE}`); }\n");
+    put(
+      '20240101000000_uses_helper.ts',
+      "import { TABLE } from './lib/tenants.js';\nexport function upgrade(m: any) { m.sql(`DROP TABLE ${TABLE}`); }\n",
+    );
     expect((await loadMigrations(dir)).map((m) => m.up[0].text)).toEqual(['DROP TABLE tenants']);
     put('helpers.ts', 'export {};\n');
     await expect(loadMigrations(dir)).rejects.toThrow(/helpers\.ts: bad migration file name .*a helper module belongs in a subfolder/);
@@ -182,16 +221,29 @@ describe('module migrations: loading', () => {
     expect(path.basename(tsFile)).toBe('20240506070809_tenant_quotas.ts');
     expect(path.basename(jsFile)).toBe('20240506070810_tenant_plans.js');
     const t = readFileSync(tsFile, 'utf8');
-    expect(t).toMatch(/export async function upgrade\(m: MigrationBuilder\): Promise<void> \{[\s\S]*export async function downgrade\(m: MigrationBuilder\)/);
+    expect(t).toMatch(
+      /export async function upgrade\(m: MigrationBuilder\): Promise<void> \{[\s\S]*export async function downgrade\(m: MigrationBuilder\)/,
+    );
     expect(t).toMatch(/m\.sql\(.*\n.*m\.query/);
-    expect(readFileSync(jsFile, 'utf8')).toMatch(/export const noTransaction = true;[\s\S]*@param \{MigrationBuilder\} m \*\/\nexport async function upgrade\(m\)/);
+    expect(readFileSync(jsFile, 'utf8')).toMatch(
+      /export const noTransaction = true;[\s\S]*@param \{MigrationBuilder\} m \*\/\nexport async function upgrade\(m\)/,
+    );
     const [a, b] = await loadMigrations(dir);
     expect(a).toMatchObject({ kind: 'module', up: [], down: [], hasDown: true, noTransaction: false, dynamic: {} });
     expect(b).toMatchObject({ kind: 'module', noTransaction: true });
 
     // Filled in, both type-check with the type import resolved from an installed release-cockpit.
-    writeFileSync(tsFile, t.replace('export async function upgrade(m: MigrationBuilder): Promise<void> {\n', "$&  const rows = await m.query<{ id: number }>('SELECT id FROM tenants');\n  for (const r of rows) m.sql('INSERT INTO quotas VALUES ($1)', [r.id]);\n"));
-    writeFileSync(jsFile, readFileSync(jsFile, 'utf8').replace('export async function upgrade(m) {\n', "$&  m.sql('CREATE INDEX CONCURRENTLY i ON t (a)');\n"));
+    writeFileSync(
+      tsFile,
+      t.replace(
+        'export async function upgrade(m: MigrationBuilder): Promise<void> {\n',
+        "$&  const rows = await m.query<{ id: number }>('SELECT id FROM tenants');\n  for (const r of rows) m.sql('INSERT INTO quotas VALUES ($1)', [r.id]);\n",
+      ),
+    );
+    writeFileSync(
+      jsFile,
+      readFileSync(jsFile, 'utf8').replace('export async function upgrade(m) {\n', "$&  m.sql('CREATE INDEX CONCURRENTLY i ON t (a)');\n"),
+    );
     mkdirSync(path.join(dir, 'node_modules'));
     symlinkSync(ROOT, path.join(dir, 'node_modules', 'release-cockpit'), 'dir');
     writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
@@ -211,7 +263,9 @@ describe('module migrations: loading', () => {
     expect(diags).toEqual([]);
     // and a type error is caught: m.sql takes text
     writeFileSync(tsFile, readFileSync(tsFile, 'utf8').replace("m.sql('INSERT INTO quotas VALUES ($1)', [r.id])", 'm.sql(42)'));
-    const again = ts.getPreEmitDiagnostics(ts.createProgram([tsFile], program.getCompilerOptions())).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    const again = ts
+      .getPreEmitDiagnostics(ts.createProgram([tsFile], program.getCompilerOptions()))
+      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
     expect(again.join('\n')).toMatch(/'number' is not assignable to parameter of type 'string'/);
   });
 });
@@ -238,7 +292,9 @@ describe.skipIf(!pgInfo.url)(`module migrations on PostgreSQL${pgInfo.skipReason
     const jsFile = put('20240103000000_invoices.js', STATIC_JS);
     const r = runner();
     const text = r.sqlFor((await r.plan()).pending, 'up');
-    expect(text).toContain("BEGIN;\nSET lock_timeout = '5s';\nALTER TABLE tenants ADD COLUMN plan text;\nUPDATE tenants SET plan = 'gold' WHERE id = 1;\nCOMMENT ON COLUMN tenants.plan IS 'the tenant''s plan';\nINSERT INTO cockpit_schema_migrations");
+    expect(text).toContain(
+      "BEGIN;\nSET lock_timeout = '5s';\nALTER TABLE tenants ADD COLUMN plan text;\nUPDATE tenants SET plan = 'gold' WHERE id = 1;\nCOMMENT ON COLUMN tenants.plan IS 'the tenant''s plan';\nINSERT INTO cockpit_schema_migrations",
+    );
     const up = await r.upgrade({ operator: 'tester' });
     expect(up.ok, JSON.stringify(up.failed)).toBe(true);
     const printed = text.split('\n').filter((l) => l !== '' && !l.startsWith('--'));
@@ -261,7 +317,9 @@ describe.skipIf(!pgInfo.url)(`module migrations on PostgreSQL${pgInfo.skipReason
     expect(down.ok).toBe(true);
     expect(down.applied.map((a) => a.id)).toEqual(['20240103000000', '20240102000000']);
     expect(down.executed.map((s) => `${s};`)).toEqual(downText.split('\n').filter((l) => l !== '' && !l.startsWith('--')));
-    expect((await rows("SELECT column_name FROM information_schema.columns WHERE table_name = 'tenants' ORDER BY 1")).map((x) => x.column_name)).toEqual(['id', 'name']);
+    expect(
+      (await rows("SELECT column_name FROM information_schema.columns WHERE table_name = 'tenants' ORDER BY 1")).map((x) => x.column_name),
+    ).toEqual(['id', 'name']);
     expect((await r.status()).pending.map((m) => m.id)).toEqual(['20240102000000', '20240103000000']);
 
     // an edited module is refused like an edited .sql file
@@ -276,7 +334,9 @@ describe.skipIf(!pgInfo.url)(`module migrations on PostgreSQL${pgInfo.skipReason
     const r = runner();
     const text = r.sqlFor((await r.plan()).pending, 'up');
     const block = text.slice(text.indexOf('-- 20240104000000_quotas'));
-    expect(block).toContain(`-- NOT SHOWN: upgrade() reads the database (m.query, ${file}:${lineOf(file, 'await m.query')}) to build its SQL`);
+    expect(block).toContain(
+      `-- NOT SHOWN: upgrade() reads the database (m.query, ${file}:${lineOf(file, 'await m.query')}) to build its SQL`,
+    );
     expect(block).toMatch(/cannot be printed without running it/);
     // nothing of it that could run — not even the history row that would call it applied
     expect(block.split('\n').filter((l) => l !== '' && !l.startsWith('--'))).toEqual([]);
@@ -300,7 +360,9 @@ describe.skipIf(!pgInfo.url)(`module migrations on PostgreSQL${pgInfo.skipReason
     ]);
     expect((await r.status()).applied.find((a) => a.id === '20240104000000')?.checksum).toBe(sha256(file));
     // its downgrade is static: shown, and run
-    expect(r.sqlFor((await r.migrations()).slice(1), 'down')).toContain('BEGIN;\nDELETE FROM quotas;\nDELETE FROM tenants WHERE id = 3;\nDELETE FROM cockpit_schema_migrations');
+    expect(r.sqlFor((await r.migrations()).slice(1), 'down')).toContain(
+      'BEGIN;\nDELETE FROM quotas;\nDELETE FROM tenants WHERE id = 3;\nDELETE FROM cockpit_schema_migrations',
+    );
     expect((await r.downgrade()).ok).toBe(true);
     expect(await rows('SELECT count(*)::int AS n FROM quotas')).toEqual([{ n: 0 }]);
   });
@@ -337,12 +399,28 @@ describe.skipIf(!pgInfo.url)(`module migrations on PostgreSQL${pgInfo.skipReason
       "export async function upgrade(m: any) {\n  m.sql(\"INSERT INTO tenants VALUES (7, 'seven')\");\n  const rows = await m.query('SELECT id FROM tenants');\n  if (rows.length > 1) throw new Error('too many tenants');\n}\nexport function downgrade(m: any) {\n  m.sql('DELETE FROM tenants WHERE id = 7');\n}\n",
     );
     const res = await runner().upgrade({ operator: 'tester' });
-    expect(res.failed).toMatchObject({ id: '20240106000000', statement: 0, dynamic: true, line: lineOf(file, 'throw new Error'), error: 'upgrade() failed: too many tenants', recorded: false });
+    expect(res.failed).toMatchObject({
+      id: '20240106000000',
+      statement: 0,
+      dynamic: true,
+      line: lineOf(file, 'throw new Error'),
+      error: 'upgrade() failed: too many tenants',
+      recorded: false,
+    });
     expect(await rows('SELECT id FROM tenants WHERE id = 7')).toEqual([]);
 
-    writeFileSync(file, "export async function upgrade(m: any) {\n  await m.query('SELECT nope FROM tenants');\n}\nexport function downgrade() {}\n");
+    writeFileSync(
+      file,
+      "export async function upgrade(m: any) {\n  await m.query('SELECT nope FROM tenants');\n}\nexport function downgrade() {}\n",
+    );
     const res2 = await runner().upgrade({ operator: 'tester' });
-    expect(res2.failed).toMatchObject({ id: '20240106000000', statement: 0, sql: 'SELECT nope FROM tenants', code: '42703', recorded: false });
+    expect(res2.failed).toMatchObject({
+      id: '20240106000000',
+      statement: 0,
+      sql: 'SELECT nope FROM tenants',
+      code: '42703',
+      recorded: false,
+    });
     expect(res2.failed!.error).toMatch(/^a read \(m\.query\) failed: column "nope" does not exist/);
   });
 
@@ -361,7 +439,15 @@ export function downgrade(m: any) {
     const res = await runner().upgrade({ operator: 'tester' });
     expect(res.ok, JSON.stringify(res.failed)).toBe(true);
     expect(await rows('SELECT t, b, n, a, j, y, d FROM v')).toEqual([
-      { t: "it's", b: 'back\\slash', n: 5, a: ['a', 'b"c', null], j: { k: "v'" }, y: Buffer.from([0, 255]), d: new Date(Date.UTC(2024, 1, 29, 12)) },
+      {
+        t: "it's",
+        b: 'back\\slash',
+        n: 5,
+        a: ['a', 'b"c', null],
+        j: { k: "v'" },
+        y: Buffer.from([0, 255]),
+        d: new Date(Date.UTC(2024, 1, 29, 12)),
+      },
     ]);
   });
 
@@ -375,7 +461,10 @@ export function downgrade(m: any) {
     const res = await r.upgrade({ operator: 'tester' });
     expect(res.failed).toMatchObject({ id: '20240107000000', statement: 3, of: 3, sql: 'SELECT 1/0', code: '22012', recorded: true });
     expect(res.executed.slice(res.executed.indexOf('COMMIT') + 1)).not.toContain('BEGIN');
-    expect(await rows("SELECT indexrelid::regclass::text AS i FROM pg_index WHERE indrelid = 'quotas'::regclass ORDER BY 1")).toEqual([{ i: 'quotas_t1_idx' }, { i: 'quotas_t2_idx' }]);
+    expect(await rows("SELECT indexrelid::regclass::text AS i FROM pg_index WHERE indrelid = 'quotas'::regclass ORDER BY 1")).toEqual([
+      { i: 'quotas_t1_idx' },
+      { i: 'quotas_t2_idx' },
+    ]);
     const problem = (await r.status()).problems.find((p) => p.kind === 'failed')!;
     expect(problem.message).toMatch(/failed during upgrade at statement 3: division by zero; statement\(s\) 1–2 before it completed/);
   });
@@ -386,7 +475,10 @@ describe('cockpit migrate create --js', () => {
     const repo = tempRepo();
     try {
       const env = { XDG_CACHE_HOME: cache };
-      const c = cockpit(['--repo', repo.dir, 'migrate', 'create', 'Index tenants by name', '--js', '--no-transaction'], { cwd: repo.dir, env });
+      const c = cockpit(['--repo', repo.dir, 'migrate', 'create', 'Index tenants by name', '--js', '--no-transaction'], {
+        cwd: repo.dir,
+        env,
+      });
       expect(c.code).toBe(0);
       const [name] = readdirSync(path.join(repo.dir, 'migrations'));
       expect(name).toMatch(/^\d{14}_index_tenants_by_name\.js$/);
@@ -407,7 +499,8 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate with module migrations${pgInfo.ski
   let repo: ReturnType<typeof tempRepo>;
   let url: string;
   const env = () => ({ COCKPIT_OPERATOR: 'alice', XDG_CACHE_HOME: cache });
-  const run = (...args: string[]) => cockpit(['--repo', repo.dir, 'migrate', ...args, '--database-url', url], { cwd: repo.dir, env: env() });
+  const run = (...args: string[]) =>
+    cockpit(['--repo', repo.dir, 'migrate', ...args, '--database-url', url], { cwd: repo.dir, env: env() });
   beforeEach(async () => {
     repo = tempRepo();
     url = await freshDatabase('migrate_mod_cli');
@@ -427,10 +520,15 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate with module migrations${pgInfo.ski
     writeFileSync(
       tsFile,
       readFileSync(tsFile, 'utf8')
-        .replace('export async function upgrade(m: MigrationBuilder): Promise<void> {\n', "$&  m.sql('CREATE TABLE tenants (id int PRIMARY KEY, name text)');\n  m.sql(\"INSERT INTO tenants VALUES (1, 'acme'), (2, 'globex')\");\n")
+        .replace(
+          'export async function upgrade(m: MigrationBuilder): Promise<void> {\n',
+          "$&  m.sql('CREATE TABLE tenants (id int PRIMARY KEY, name text)');\n  m.sql(\"INSERT INTO tenants VALUES (1, 'acme'), (2, 'globex')\");\n",
+        )
         .replace('  // Undo everything upgrade() did, in reverse order.\n', "$&  m.sql('DROP TABLE tenants');\n"),
     );
-    expect(cockpit(['--repo', repo.dir, 'migrate', 'lint'], { cwd: repo.dir, env: env() }).stdout).toMatch(/1 migration\(s\) checked: 0 error\(s\), 0 warning\(s\)/);
+    expect(cockpit(['--repo', repo.dir, 'migrate', 'lint'], { cwd: repo.dir, env: env() }).stdout).toMatch(
+      /1 migration\(s\) checked: 0 error\(s\), 0 warning\(s\)/,
+    );
 
     // a second migration, in JS, that reads the tenants
     const jsName = '29990101000000_per_tenant.js';
@@ -444,8 +542,12 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate with module migrations${pgInfo.ski
 
     const sql = run('upgrade', '--sql');
     expect(sql.code).toBe(0);
-    expect(sql.stdout).toContain("BEGIN;\nCREATE TABLE tenants (id int PRIMARY KEY, name text);\nINSERT INTO tenants VALUES (1, 'acme'), (2, 'globex');\nINSERT INTO cockpit_schema_migrations");
-    expect(sql.stdout).toMatch(new RegExp(`-- NOT SHOWN: upgrade\\(\\) reads the database \\(m\\.query, .*${jsName.replace('.', '\\.')}:4\\)`));
+    expect(sql.stdout).toContain(
+      "BEGIN;\nCREATE TABLE tenants (id int PRIMARY KEY, name text);\nINSERT INTO tenants VALUES (1, 'acme'), (2, 'globex');\nINSERT INTO cockpit_schema_migrations",
+    );
+    expect(sql.stdout).toMatch(
+      new RegExp(`-- NOT SHOWN: upgrade\\(\\) reads the database \\(m\\.query, .*${jsName.replace('.', '\\.')}:4\\)`),
+    );
     expect(sql.stderr).toMatch(new RegExp(`note: ${jsName.replace('.', '\\.')} reads the database to build its SQL`));
 
     const up = run('upgrade');
@@ -466,7 +568,9 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate with module migrations${pgInfo.ski
     repo.write('migrations/20240105000000_bad_quotas.ts', DYNAMIC_FAILING_TS);
     const up = run('upgrade');
     expect(up.code).toBe(1);
-    expect(up.stderr).toMatch(/20240105000000 bad_quotas: statement 3 \(20240105000000_bad_quotas\.ts:7\) failed: relation "no_such_table" does not exist \[42P01\]; the statement, built as it ran: INSERT INTO no_such_table VALUES \(1\) — rolled back/);
+    expect(up.stderr).toMatch(
+      /20240105000000 bad_quotas: statement 3 \(20240105000000_bad_quotas\.ts:7\) failed: relation "no_such_table" does not exist \[42P01\]; the statement, built as it ran: INSERT INTO no_such_table VALUES \(1\) — rolled back/,
+    );
 
     repo.write('migrations/20240105000000_bad_quotas.ts', 'export function upgrade(m) {\n  m.sql("SELECT 1"\n}\n');
     for (const args of [['lint'], ['status'], ['upgrade'], ['upgrade', '--sql']]) {

@@ -30,7 +30,10 @@ describe('migration files', () => {
     expect(() => createMigration(dir, '!!!', new Date())).toThrow(MigrationFileError);
     const text = readFileSync(a, 'utf8');
     expect(text).toMatch(/-- migrate:up\n[\s\S]*-- migrate:down/);
-    writeFileSync(a, text.replace('-- migrate:up\n', "-- migrate:up\nCREATE TABLE users (id int);\nINSERT INTO users VALUES (1); -- ';'\n"));
+    writeFileSync(
+      a,
+      text.replace('-- migrate:up\n', "-- migrate:up\nCREATE TABLE users (id int);\nINSERT INTO users VALUES (1); -- ';'\n"),
+    );
     const list = await loadMigrations(dir);
     expect(list.map((m) => [m.id, m.name])).toEqual([
       ['20240130090807', 'create_users'],
@@ -48,11 +51,17 @@ describe('migration files', () => {
     expect(() => parseMigration('m/2024_x.sql', '-- migrate:up\n')).toThrow(/m\/2024_x\.sql: bad migration file name/);
     expect(() => parseMigration('m/20241301000000_x.sql', '-- migrate:up\n')).toThrow(/bad migration file name/);
     expect(() => parseMigration('m/20240101000000_x.sql', 'SELECT 1;\n')).toThrow(/20240101000000_x\.sql:1: no '-- migrate:up' section/);
-    expect(() => parseMigration('m/20240101000000_x.sql', '-- migrate:up\nSELECT 1;\n-- migrate:no-transaction\n')).toThrow(/_x\.sql:3: '-- migrate:no-transaction' must be the first line/);
+    expect(() => parseMigration('m/20240101000000_x.sql', '-- migrate:up\nSELECT 1;\n-- migrate:no-transaction\n')).toThrow(
+      /_x\.sql:3: '-- migrate:no-transaction' must be the first line/,
+    );
     expect(() => parseMigration('m/20240101000000_x.sql', 'SELECT 1;\n-- migrate:up\n')).toThrow(/_x\.sql:1: SQL before/);
     expect(parseMigration('m/20240101000000_x.sql', '-- migrate:no-transaction\n-- migrate:up\nSELECT 1;\n').noTransaction).toBe(true);
-    expect(() => parseMigration('m/20240101000000_x.sql', '-- migrate:up\nSELECT 1;\nCOMMIT;\n-- migrate:down\n')).toThrow(/_x\.sql:3: 'COMMIT' — a migration must not control transactions/);
-    expect(() => parseMigration('m/20240101000000_x.sql', '-- migrate:no-transaction\n-- migrate:up\nBEGIN;\n')).toThrow(/_x\.sql:3: 'BEGIN' .*split it/);
+    expect(() => parseMigration('m/20240101000000_x.sql', '-- migrate:up\nSELECT 1;\nCOMMIT;\n-- migrate:down\n')).toThrow(
+      /_x\.sql:3: 'COMMIT' — a migration must not control transactions/,
+    );
+    expect(() => parseMigration('m/20240101000000_x.sql', '-- migrate:no-transaction\n-- migrate:up\nBEGIN;\n')).toThrow(
+      /_x\.sql:3: 'BEGIN' .*split it/,
+    );
     expect(parseMigration('m/20240101000000_x.sql', '-- migrate:up\nSAVEPOINT a;\nROLLBACK TO SAVEPOINT a;\n').up).toHaveLength(2);
     write('20240101000000', 'one', 'SELECT 1;');
     write('20240101000000', 'two', 'SELECT 2;');
@@ -80,13 +89,26 @@ describe.skipIf(!pgInfo.url)(`migrations on PostgreSQL${pgInfo.skipReason}`, () 
     clients.splice(clients.indexOf(c), 1);
     return rows;
   };
-  const tables = async () => (await sql(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).map((r) => r.table_name as string);
+  const tables = async () =>
+    (await sql(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).map(
+      (r) => r.table_name as string,
+    );
   const columns = async (t: string) =>
-    (await sql(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position`, [t])).map((r) => r.column_name as string);
+    (
+      await sql(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position`,
+        [t],
+      )
+    ).map((r) => r.column_name as string);
 
   const twoMigrations = () => {
     write('20240101000000', 'create_users', 'CREATE TABLE users (id int PRIMARY KEY);', 'DROP TABLE users;');
-    write('20240102000000', 'add_email', "ALTER TABLE users ADD COLUMN email text;\nCOMMENT ON COLUMN users.email IS 'a;b';", 'ALTER TABLE users DROP COLUMN email;');
+    write(
+      '20240102000000',
+      'add_email',
+      "ALTER TABLE users ADD COLUMN email text;\nCOMMENT ON COLUMN users.email IS 'a;b';",
+      'ALTER TABLE users DROP COLUMN email;',
+    );
   };
 
   it('upgrade applies pending migrations; status shows them; downgrade -1 then upgrade again', async () => {
@@ -97,7 +119,12 @@ describe.skipIf(!pgInfo.url)(`migrations on PostgreSQL${pgInfo.skipReason}`, () 
     const up = await r.upgrade({ operator: 'alice', onEvent: (e) => events.push(e) });
     expect(up.ok).toBe(true);
     expect(up.applied.map((a) => a.id)).toEqual(['20240101000000', '20240102000000']);
-    expect(events.filter((e) => e.type.startsWith('migration.')).map((e) => e.type)).toEqual(['migration.started', 'migration.finished', 'migration.started', 'migration.finished']);
+    expect(events.filter((e) => e.type.startsWith('migration.')).map((e) => e.type)).toEqual([
+      'migration.started',
+      'migration.finished',
+      'migration.started',
+      'migration.finished',
+    ]);
     expect(await columns('users')).toEqual(['id', 'email']);
 
     const st = await r.status();
@@ -106,7 +133,15 @@ describe.skipIf(!pgInfo.url)(`migrations on PostgreSQL${pgInfo.skipReason}`, () 
     const files = await loadMigrations(dir);
     expect(st.applied).toHaveLength(2);
     for (const [i, row] of st.applied.entries()) {
-      expect(row).toMatchObject({ id: files[i].id, name: files[i].name, checksum: files[i].checksum, appliedBy: 'alice', state: 'applied', failedStatement: null, error: null });
+      expect(row).toMatchObject({
+        id: files[i].id,
+        name: files[i].name,
+        checksum: files[i].checksum,
+        appliedBy: 'alice',
+        state: 'applied',
+        failedStatement: null,
+        error: null,
+      });
       expect(row.durationMs).toBeGreaterThanOrEqual(0);
       expect(row.appliedAt).toBeInstanceOf(Date);
     }
@@ -137,7 +172,15 @@ describe.skipIf(!pgInfo.url)(`migrations on PostgreSQL${pgInfo.skipReason}`, () 
       const res = await r.upgrade({ operator: 'tester', onFailure: 'stop' });
       expect(res.ok).toBe(false);
       expect(res.applied.map((a) => a.id)).toEqual(['20240101000000', '20240102000000']);
-      expect(res.failed).toMatchObject({ id: '20240103000000', direction: 'up', statement: 2, of: 2, line: 3, recorded: false, code: '42P01' });
+      expect(res.failed).toMatchObject({
+        id: '20240103000000',
+        direction: 'up',
+        statement: 2,
+        of: 2,
+        line: 3,
+        recorded: false,
+        code: '42P01',
+      });
       expect(res.failed!.error).toMatch(/relation "nope" does not exist/);
       expect(res.executed.at(-1)).toBe('ROLLBACK');
       expect(await tables()).toEqual(['cockpit_schema_migrations', 'users']);
@@ -198,7 +241,9 @@ describe.skipIf(!pgInfo.url)(`migrations on PostgreSQL${pgInfo.skipReason}`, () 
       const a = runner({ operator: 'alice' }).upgrade({ operator: 'alice', onEvent: first.onEvent });
       await first.p;
       const b = runner({ operator: 'bob', lockTimeoutMs: 300 }).upgrade({ operator: 'bob' });
-      await expect(b).rejects.toThrow(/migration lock is held by 'cockpit migrate \(alice@box pid \d+\)' \(server pid \d+.*connected since .*gave up after waiting 0\.3 s/);
+      await expect(b).rejects.toThrow(
+        /migration lock is held by 'cockpit migrate \(alice@box pid \d+\)' \(server pid \d+.*connected since .*gave up after waiting 0\.3 s/,
+      );
       expect((await a).ok).toBe(true);
       // the lock is released when a run ends
       expect((await runner({ lockTimeoutMs: 300 }).upgrade({ operator: 'bob' })).ok).toBe(true);
@@ -208,7 +253,13 @@ describe.skipIf(!pgInfo.url)(`migrations on PostgreSQL${pgInfo.skipReason}`, () 
   describe('no-transaction migrations', () => {
     it('CREATE INDEX CONCURRENTLY applies', async () => {
       write('20240101000000', 'items', 'CREATE TABLE items (id int, code text);', 'DROP TABLE items;');
-      write('20240102000000', 'items_code', 'CREATE INDEX CONCURRENTLY items_code_idx ON items (code);', 'DROP INDEX CONCURRENTLY items_code_idx;', { noTransaction: true });
+      write(
+        '20240102000000',
+        'items_code',
+        'CREATE INDEX CONCURRENTLY items_code_idx ON items (code);',
+        'DROP INDEX CONCURRENTLY items_code_idx;',
+        { noTransaction: true },
+      );
       const res = await runner().upgrade({ operator: 'tester' });
       expect(res.ok, JSON.stringify(res.failed)).toBe(true);
       expect(await sql(`SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_code_idx'::regclass`)).toEqual([{ indisvalid: true }]);
@@ -217,7 +268,12 @@ describe.skipIf(!pgInfo.url)(`migrations on PostgreSQL${pgInfo.skipReason}`, () 
     });
 
     it('a failure leaves a failed row (statement index, error); status explains it; an INVALID index is dropped and rebuilt after resolve', async () => {
-      write('20240101000000', 'items', "CREATE TABLE items (id int, code text);\nINSERT INTO items VALUES (1, 'a'), (2, 'a'), (3, 'b');", 'DROP TABLE items;');
+      write(
+        '20240101000000',
+        'items',
+        "CREATE TABLE items (id int, code text);\nINSERT INTO items VALUES (1, 'a'), (2, 'a'), (3, 'b');",
+        'DROP TABLE items;',
+      );
       write(
         '20240102000000',
         'items_code_unique',
@@ -242,10 +298,14 @@ describe.skipIf(!pgInfo.url)(`migrations on PostgreSQL${pgInfo.skipReason}`, () 
       expect(st.pending).toEqual([]);
       const problem = st.problems.find((p) => p.kind === 'failed')!;
       expect(problem.id).toBe('20240102000000');
-      expect(problem.message).toMatch(/20240102000000_items_code_unique .* failed during upgrade at statement 2 of 3: could not create unique index.*statement\(s\) 1–1 before it completed.*resolve 20240102000000 --applied.*--rolled-back/);
+      expect(problem.message).toMatch(
+        /20240102000000_items_code_unique .* failed during upgrade at statement 2 of 3: could not create unique index.*statement\(s\) 1–1 before it completed.*resolve 20240102000000 --applied.*--rolled-back/,
+      );
 
       // a failed row blocks further runs until it is resolved
-      await expect(r.upgrade({ operator: 'tester' })).rejects.toThrow(/cannot upgrade: migration 20240102000000_items_code_unique .*resolve/);
+      await expect(r.upgrade({ operator: 'tester' })).rejects.toThrow(
+        /cannot upgrade: migration 20240102000000_items_code_unique .*resolve/,
+      );
       await expect(r.resolve('20240101000000', 'applied')).rejects.toThrow(/is applied, not failed/);
 
       // fix the data and undo the half-applied part by hand, then mark it rolled back: it becomes pending again
@@ -271,7 +331,9 @@ describe.skipIf(!pgInfo.url)(`migrations on PostgreSQL${pgInfo.skipReason}`, () 
       await r.resolve('20240101000000', 'applied', { operator: 'fixer' });
       const st = await r.status();
       expect(st.problems).toEqual([]);
-      expect(st.applied).toMatchObject([{ id: '20240101000000', state: 'applied', appliedBy: 'fixer', failedStatement: null, error: null }]);
+      expect(st.applied).toMatchObject([
+        { id: '20240101000000', state: 'applied', appliedBy: 'fixer', failedStatement: null, error: null },
+      ]);
     });
   });
 
@@ -284,14 +346,19 @@ describe.skipIf(!pgInfo.url)(`migrations on PostgreSQL${pgInfo.skipReason}`, () 
     write('20240103000000', 'next', 'CREATE TABLE next (id int);', 'DROP TABLE next;');
     const st = await r.status();
     expect(st.problems).toMatchObject([{ id: '20240101000000', kind: 'checksum-changed' }]);
-    await expect(r.plan()).rejects.toThrow(/migration 20240101000000_create_users \(.*20240101000000_create_users\.sql\) was edited after it was applied.*--accept-checksum 20240101000000/);
+    await expect(r.plan()).rejects.toThrow(
+      /migration 20240101000000_create_users \(.*20240101000000_create_users\.sql\) was edited after it was applied.*--accept-checksum 20240101000000/,
+    );
     await expect(r.upgrade({ operator: 'tester' })).rejects.toThrow(/20240101000000_create_users .* was edited/);
     await expect(r.downgrade({ steps: 2 })).rejects.toThrow(/cannot downgrade: migration 20240101000000_create_users .* was edited/);
     expect(await tables()).not.toContain('next');
 
     const res = await r.upgrade({ operator: 'tester', acceptChecksum: ['20240101000000'] });
     expect(res.ok).toBe(true);
-    expect(res.events.find((e) => e.type === 'checksum.accepted')).toMatchObject({ id: '20240101000000', to: (await loadMigrations(dir))[0].checksum });
+    expect(res.events.find((e) => e.type === 'checksum.accepted')).toMatchObject({
+      id: '20240101000000',
+      to: (await loadMigrations(dir))[0].checksum,
+    });
     expect(res.applied.map((a) => a.id)).toEqual(['20240103000000']);
     expect((await r.status()).problems).toEqual([]);
   });
@@ -317,7 +384,10 @@ describe.skipIf(!pgInfo.url)(`migrations on PostgreSQL${pgInfo.skipReason}`, () 
     twoMigrations();
     write('20240103000000', 'third', 'CREATE TABLE third (id int);', 'DROP TABLE third;');
     const r = runner();
-    expect((await r.upgrade({ operator: 'tester', to: '20240102000000' })).applied.map((a) => a.id)).toEqual(['20240101000000', '20240102000000']);
+    expect((await r.upgrade({ operator: 'tester', to: '20240102000000' })).applied.map((a) => a.id)).toEqual([
+      '20240101000000',
+      '20240102000000',
+    ]);
     await expect(r.upgrade({ operator: 'tester', to: '20990101000000' })).rejects.toThrow(/no migration 20990101000000/);
     await r.upgrade({ operator: 'tester' });
     const down = await r.downgrade({ to: '20240101000000' });
@@ -327,13 +397,21 @@ describe.skipIf(!pgInfo.url)(`migrations on PostgreSQL${pgInfo.skipReason}`, () 
 
   it('sqlFor prints exactly what upgrade then executes (modulo the history insert values)', async () => {
     twoMigrations();
-    write('20240103000000', 'idx', 'CREATE INDEX CONCURRENTLY users_email_idx ON users (email);', 'DROP INDEX CONCURRENTLY users_email_idx;', { noTransaction: true });
+    write(
+      '20240103000000',
+      'idx',
+      'CREATE INDEX CONCURRENTLY users_email_idx ON users (email);',
+      'DROP INDEX CONCURRENTLY users_email_idx;',
+      { noTransaction: true },
+    );
     const r = runner();
     const p = await r.plan();
     const text = r.sqlFor(p.pending, 'up');
     expect(text).toContain('BEGIN;\nCREATE TABLE users (id int PRIMARY KEY);\nINSERT INTO cockpit_schema_migrations');
     expect(text).toContain(':operator, :duration_ms');
-    expect(text).toMatch(/-- no transaction: each statement runs on its own\n(?:--.*\n)?CREATE INDEX CONCURRENTLY users_email_idx ON users \(email\);\nINSERT INTO/);
+    expect(text).toMatch(
+      /-- no transaction: each statement runs on its own\n(?:--.*\n)?CREATE INDEX CONCURRENTLY users_email_idx ON users \(email\);\nINSERT INTO/,
+    );
     const res = await r.upgrade({ operator: 'tester' });
     expect(res.ok).toBe(true);
     const printed = text.split('\n').filter((l) => l !== '' && !l.startsWith('--'));
@@ -364,23 +442,34 @@ describe.skipIf(!pgInfo.url)(`lock_timeout retries${pgInfo.skipReason}`, () => {
     await holder.connect();
     try {
       await holder.query('CREATE TABLE busy (id int)');
-      write('20240101000000', 'add_column', "ALTER TABLE busy ADD COLUMN note text;", 'ALTER TABLE busy DROP COLUMN note;');
+      write('20240101000000', 'add_column', 'ALTER TABLE busy ADD COLUMN note text;', 'ALTER TABLE busy DROP COLUMN note;');
       // Someone holds the table for ~1.2 s: every attempt with a 200 ms lock_timeout fails until it lets go.
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE busy IN ACCESS EXCLUSIVE MODE');
       const release = setTimeout(() => void holder.query('COMMIT'), 1200);
       const events: MigrateEvent[] = [];
-      const patient = new MigrationRunner({ connection: url, dir, operator: 'alice', lockTimeout: '200ms', lockRetries: 5, lockRetryPauseMs: 150 });
+      const patient = new MigrationRunner({
+        connection: url,
+        dir,
+        operator: 'alice',
+        lockTimeout: '200ms',
+        lockRetries: 5,
+        lockRetryPauseMs: 150,
+      });
       const r = await patient.upgrade({ operator: 'alice', onEvent: (e) => events.push(e) });
       clearTimeout(release);
       expect(r.ok).toBe(true);
       const retries = events.filter((e) => e.type === 'migration.lock-retry');
       expect(retries.length).toBeGreaterThanOrEqual(1);
       expect(retries[0]).toMatchObject({ id: '20240101000000', attempt: 1, waitMs: 150 });
-      expect((await holder.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'busy' ORDER BY 1")).rows.map((x) => x.column_name)).toEqual(['id', 'note']);
+      expect(
+        (await holder.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'busy' ORDER BY 1")).rows.map(
+          (x) => x.column_name,
+        ),
+      ).toEqual(['id', 'note']);
 
       // No retries: the lock wait fails the migration, rolled back, nothing recorded.
-      write('20240102000000', 'add_other', "ALTER TABLE busy ADD COLUMN other text;", 'ALTER TABLE busy DROP COLUMN other;');
+      write('20240102000000', 'add_other', 'ALTER TABLE busy ADD COLUMN other text;', 'ALTER TABLE busy DROP COLUMN other;');
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE busy IN ACCESS EXCLUSIVE MODE');
       const impatient = new MigrationRunner({ connection: url, dir, operator: 'alice', lockTimeout: '200ms', lockRetries: 0 });

@@ -36,15 +36,24 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
 }
 
 const verifyDatabases = (admin: string) =>
-  withClient(admin, async (c) => (await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'cockpit\\_verify\\_%'")).rows.map((r) => r.datname));
+  withClient(admin, async (c) =>
+    (await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'cockpit\\_verify\\_%'")).rows.map(
+      (r) => r.datname,
+    ),
+  );
 
 describe.skipIf(!pgInfo.url)(`cockpit migrate verify on PostgreSQL${pgInfo.skipReason}`, () => {
   let repo: ReturnType<typeof tempRepo>;
   let appUrl: string;
   const admin = pgInfo.url!;
-  const verify = (...args: string[]) => cockpit(['--repo', repo.dir, 'migrate', 'verify', ...args], { cwd: repo.dir, env: { COCKPIT_OPERATOR: 'alice', DATABASE_URL: '' } });
+  const verify = (...args: string[]) =>
+    cockpit(['--repo', repo.dir, 'migrate', 'verify', ...args], { cwd: repo.dir, env: { COCKPIT_OPERATOR: 'alice', DATABASE_URL: '' } });
   const appTables = () =>
-    withClient(appUrl, async (c) => (await c.query<{ t: string }>("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'")).rows.map((r) => r.t));
+    withClient(appUrl, async (c) =>
+      (await c.query<{ t: string }>("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'")).rows.map(
+        (r) => r.t,
+      ),
+    );
 
   beforeEach(async () => {
     repo = tempRepo();
@@ -75,15 +84,22 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate verify on PostgreSQL${pgInfo.skipR
       'migrations/20260102000000_price.sql',
       '-- migrate:up\nALTER TABLE listings ADD COLUMN price_cents bigint NOT NULL DEFAULT 0;\nCREATE INDEX listings_city_idx ON listings (city);\n-- migrate:down\nSELECT 1;\n',
     );
-    repo.write('migrations/20260103000000_after.sql', '-- migrate:up\nCREATE TABLE bookings (id bigint PRIMARY KEY);\n-- migrate:down\nDROP TABLE bookings;\n');
+    repo.write(
+      'migrations/20260103000000_after.sql',
+      '-- migrate:up\nCREATE TABLE bookings (id bigint PRIMARY KEY);\n-- migrate:down\nDROP TABLE bookings;\n',
+    );
     const r = verify('--database-url', appUrl);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/✔ 20260101000000 listings/);
     expect(r.stdout).toMatch(/✖ 20260102000000 price\n/);
     expect(r.stdout).toContain('column listings.price_cents: extra after downgrade (bigint NOT NULL DEFAULT 0)');
-    expect(r.stdout).toContain('index listings_city_idx: extra after downgrade (CREATE INDEX listings_city_idx ON public.listings USING btree (city))');
+    expect(r.stdout).toContain(
+      'index listings_city_idx: extra after downgrade (CREATE INDEX listings_city_idx ON public.listings USING btree (city))',
+    );
     // re-applying after that "rollback" fails: the column is already there
-    expect(r.stdout).toMatch(/re-upgrade failed: statement 1 of 2 \(20260102000000_price\.sql:2\): column "price_cents" of relation "listings" already exists/);
+    expect(r.stdout).toMatch(
+      /re-upgrade failed: statement 1 of 2 \(20260102000000_price\.sql:2\): column "price_cents" of relation "listings" already exists/,
+    );
     expect(r.stdout).toMatch(/20260103000000 after\n {6}not verified: 20260102000000 price could not be applied again after its downgrade/);
     expect(r.stdout).toMatch(/1 of 3 migration\(s\) verified.*; 1 failed; 1 not verified/);
     expect(r.stdout).not.toMatch(/postgres:\/\/[^@\s]*:[^*@\s]+@/);
@@ -105,12 +121,20 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate verify on PostgreSQL${pgInfo.skipR
 
   it('a downgrade that fails is reported; later migrations are still verified on top of it', async () => {
     repo.write('migrations/20260101000000_listings.sql', LISTINGS);
-    repo.write('migrations/20260102000000_broken_down.sql', '-- migrate:up\nCREATE TABLE hosts (id bigint PRIMARY KEY);\n-- migrate:down\nDROP TABLE no_such_table;\n');
+    repo.write(
+      'migrations/20260102000000_broken_down.sql',
+      '-- migrate:up\nCREATE TABLE hosts (id bigint PRIMARY KEY);\n-- migrate:down\nDROP TABLE no_such_table;\n',
+    );
     repo.write('migrations/20260103000000_no_down.sql', '-- migrate:up\nCREATE TABLE guests (id bigint PRIMARY KEY);\n');
-    repo.write('migrations/20260104000000_after.sql', '-- migrate:up\nCREATE TABLE bookings (id bigint PRIMARY KEY);\n-- migrate:down\nDROP TABLE bookings;\n');
+    repo.write(
+      'migrations/20260104000000_after.sql',
+      '-- migrate:up\nCREATE TABLE bookings (id bigint PRIMARY KEY);\n-- migrate:down\nDROP TABLE bookings;\n',
+    );
     const r = verify('--database-url', appUrl);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/✖ 20260102000000 broken_down\n {6}downgrade failed: statement 1 of 1 \(20260102000000_broken_down\.sql:4\): table "no_such_table" does not exist \[42P01\] \(rolled back\)/);
+    expect(r.stdout).toMatch(
+      /✖ 20260102000000 broken_down\n {6}downgrade failed: statement 1 of 1 \(20260102000000_broken_down\.sql:4\): table "no_such_table" does not exist \[42P01\] \(rolled back\)/,
+    );
     expect(r.stdout).toMatch(/✖ 20260103000000 no_down\n {6}no rollback: the file has no '-- migrate:down' section/);
     expect(r.stdout).toMatch(/✔ 20260104000000 after/);
     expect(r.stdout).toMatch(/2 of 4 migration\(s\) verified.*; 2 failed/);
@@ -193,7 +217,11 @@ describe.skipIf(!pgInfo.url)(`schemaSnapshot / diffSnapshots${pgInfo.skipReason}
     );
     const d = diffSnapshots(a, await snap(), 'downgrade');
     expect(d).toContain("enum billing.state: definition differs: 'open', 'paid' vs 'open', 'paid', 'void'");
-    expect(d.some((l) => /^function billing\.touch\(\): definition differs: function returns trigger language plpgsql body md5 [0-9a-f]{32} vs /.test(l))).toBe(true);
+    expect(
+      d.some((l) =>
+        /^function billing\.touch\(\): definition differs: function returns trigger language plpgsql body md5 [0-9a-f]{32} vs /.test(l),
+      ),
+    ).toBe(true);
     expect(d).toContain('table billing.invoices: missing after downgrade (table)');
     expect(d.some((l) => l.startsWith('column billing.invoices.'))).toBe(false); // covered by the table's line
     expect(d.some((l) => l.startsWith('view billing.big: missing after downgrade'))).toBe(true);

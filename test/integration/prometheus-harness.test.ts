@@ -31,7 +31,8 @@ const info = prometheusTest();
 
 const errorRatio = (window: string, sel = 'job="app"') =>
   `sum(rate(http_request_duration_seconds_count{${sel},status_code=~"5.."}[${window}])) / sum(rate(http_request_duration_seconds_count{${sel}}[${window}]))`;
-const p95 = (sel = 'job="app"', window = '5m') => `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{${sel}}[${window}])))`;
+const p95 = (sel = 'job="app"', window = '5m') =>
+  `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{${sel}}[${window}])))`;
 const dbCpu = (sel = 'job="db"', window = '1m') => `100 * (1 - rate(node_cpu_seconds_total{${sel},mode="idle"}[${window}]))`;
 
 describe.skipIf(!info.ok)(`prometheus test harness${info.skipReason}`, () => {
@@ -69,26 +70,38 @@ describe.skipIf(!info.ok)(`prometheus test harness${info.skipReason}`, () => {
     });
 
     it('the 5xx ratio over [10s] moves to the new errorRatio after set(); the DB CPU is as configured', async () => {
-      const before = await pollUntil(() => promValue(prom.url, errorRatio('10s')), (v) => v !== null && Number.isFinite(v), {
-        what: 'an error ratio',
-        timeoutMs: 10_000,
-      });
+      const before = await pollUntil(
+        () => promValue(prom.url, errorRatio('10s')),
+        (v) => v !== null && Number.isFinite(v),
+        {
+          what: 'an error ratio',
+          timeoutMs: 10_000,
+        },
+      );
       expect(before).toBeLessThan(0.01);
 
       await svc.set({ errorRatio: 0.2 });
       // The 10 s window must fill with new scrapes: ~11 s.
-      const after = await pollUntil(() => promValue(prom.url, errorRatio('10s')), (v) => v !== null && Math.abs(v - 0.2) < 0.01, {
-        what: 'the error ratio to reach 0.2',
-        timeoutMs: 20_000,
-      });
+      const after = await pollUntil(
+        () => promValue(prom.url, errorRatio('10s')),
+        (v) => v !== null && Math.abs(v - 0.2) < 0.01,
+        {
+          what: 'the error ratio to reach 0.2',
+          timeoutMs: 20_000,
+        },
+      );
       expect(after).toBeCloseTo(0.2, 1);
       await expect(svc.set({ errorRatio: 2 })).rejects.toThrow(/errorRatio must be ≤ 1/);
 
       // rate() divides by the whole window, so it reads low until the window is full of scrapes: [10s] is full by now.
-      const cpu = await pollUntil(() => promValue(prom.url, dbCpu('job="db"', '10s')), (v) => v !== null && Math.abs(v - 42) < 1, {
-        what: 'the DB CPU to read 42 %',
-        timeoutMs: 10_000,
-      });
+      const cpu = await pollUntil(
+        () => promValue(prom.url, dbCpu('job="db"', '10s')),
+        (v) => v !== null && Math.abs(v - 42) < 1,
+        {
+          what: 'the DB CPU to read 42 %',
+          timeoutMs: 10_000,
+        },
+      );
       expect(cpu).toBeCloseTo(42, 0);
       // The latency model: p95 from the buckets ≈ latencyMs (200 ms by default).
       const lat = await promValue(prom.url, p95('job="app"', '10s'));
@@ -108,7 +121,10 @@ describe.skipIf(!info.ok)(`prometheus test harness${info.skipReason}`, () => {
       expect(prom.pid).toBeNull();
       expect(isAlive(pid!)).toBe(false);
       // Refused, or reset on a kept-alive socket to the old process (Node's global agent keeps connections alive).
-      await expect(axios.get(`${prom.url}/-/ready`, { proxy: false, timeout: 2_000 })).rejects.toHaveProperty('code', expect.stringMatching(/^(ECONNREFUSED|ECONNRESET)$/));
+      await expect(axios.get(`${prom.url}/-/ready`, { proxy: false, timeout: 2_000 })).rejects.toHaveProperty(
+        'code',
+        expect.stringMatching(/^(ECONNREFUSED|ECONNRESET)$/),
+      );
 
       // Not waiting for the first new scrape here (~5 s: Prometheus hands targets to its scrapers every 5 s).
       await prom.start({ waitForTargets: false });
@@ -122,7 +138,10 @@ describe.skipIf(!info.ok)(`prometheus test harness${info.skipReason}`, () => {
       expect(isAlive(other.pid)).toBe(true);
       await other.stop();
       expect(isAlive(other.pid)).toBe(false);
-      await expect(axios.get(`${other.url}/control`, { proxy: false, timeout: 2_000 })).rejects.toHaveProperty('code', expect.stringMatching(/^(ECONNREFUSED|ECONNRESET)$/));
+      await expect(axios.get(`${other.url}/control`, { proxy: false, timeout: 2_000 })).rejects.toHaveProperty(
+        'code',
+        expect.stringMatching(/^(ECONNREFUSED|ECONNRESET)$/),
+      );
     });
   });
 
@@ -134,7 +153,10 @@ describe.skipIf(!info.ok)(`prometheus test harness${info.skipReason}`, () => {
       // One scenario alone (queries by job only), and two side by side in one TSDB (told apart by instance).
       const [spikeDir, mixedDir] = await Promise.all([
         buildBlocks(errorSpikeAt(20)),
-        buildBlocks([gapsBetween(30, 45, { instance: 'app-gap', dbInstance: 'db-gap' }), counterReset(25, { instance: 'app-reset', dbInstance: 'db-reset' })]),
+        buildBlocks([
+          gapsBetween(30, 45, { instance: 'app-gap', dbInstance: 'db-gap' }),
+          counterReset(25, { instance: 'app-reset', dbInstance: 'db-reset' }),
+        ]),
       ]);
       [spike, mixed] = await Promise.all([startPrometheus({ dataDir: spikeDir }), startPrometheus({ dataDir: mixedDir })]);
     });
@@ -149,12 +171,19 @@ describe.skipIf(!info.ok)(`prometheus test harness${info.skipReason}`, () => {
       const lat = await promValue(spike.url, p95(), scenarioTime(10));
       expect(lat! * 1000).toBeGreaterThan(198);
       expect(lat! * 1000).toBeLessThan(202);
-      expect(await promValue(spike.url, 'sum(rate(http_request_duration_seconds_count{job="app"}[5m]))', scenarioTime(30))).toBeCloseTo(20, 1);
+      expect(await promValue(spike.url, 'sum(rate(http_request_duration_seconds_count{job="app"}[5m]))', scenarioTime(30))).toBeCloseTo(
+        20,
+        1,
+      );
       expect(await promValue(spike.url, 'payments_total{job="app",result="failed"}', scenarioTime(30))).toBe(0);
       expect(await promValue(spike.url, dbCpu(), scenarioTime(30))).toBeCloseTo(35, 1);
       // Consistent histogram: +Inf bucket = count.
       expect(
-        await promValue(spike.url, 'sum(http_request_duration_seconds_bucket{job="app",le="+Inf"}) - sum(http_request_duration_seconds_count{job="app"})', scenarioTime(30)),
+        await promValue(
+          spike.url,
+          'sum(http_request_duration_seconds_bucket{job="app",le="+Inf"}) - sum(http_request_duration_seconds_count{job="app"})',
+          scenarioTime(30),
+        ),
       ).toBe(0);
       // Before the first sample and after the last one (+5 min lookback): nothing.
       expect(await promQuery(spike.url, 'payments_total', scenarioTime(-100))).toEqual([]);
@@ -176,8 +205,16 @@ describe.skipIf(!info.ok)(`prometheus test harness${info.skipReason}`, () => {
       expect(await promValue(mixed.url, `payments_total{${sel},result="succeeded"}`, scenarioTime(24.75))).toBeGreaterThan(10_000);
       expect(await promValue(mixed.url, `resets(payments_total{${sel},result="succeeded"}[10m])`, scenarioTime(30))).toBe(1);
       // Over every 15 s step around the reset, the request rate stays ≈ 20/s and the payment rate ≈ 2/s.
-      const minReq = await promValue(mixed.url, `min_over_time(sum(rate(http_request_duration_seconds_count{${sel}}[5m]))[15m:15s])`, scenarioTime(35));
-      const maxReq = await promValue(mixed.url, `max_over_time(sum(rate(http_request_duration_seconds_count{${sel}}[5m]))[15m:15s])`, scenarioTime(35));
+      const minReq = await promValue(
+        mixed.url,
+        `min_over_time(sum(rate(http_request_duration_seconds_count{${sel}}[5m]))[15m:15s])`,
+        scenarioTime(35),
+      );
+      const maxReq = await promValue(
+        mixed.url,
+        `max_over_time(sum(rate(http_request_duration_seconds_count{${sel}}[5m]))[15m:15s])`,
+        scenarioTime(35),
+      );
       expect(minReq).toBeGreaterThan(19);
       expect(maxReq).toBeLessThan(21);
       const minPay = await promValue(mixed.url, `min_over_time(sum(rate(payments_total{${sel}}[5m]))[15m:15s])`, scenarioTime(35));
@@ -219,7 +256,8 @@ describe.skipIf(!info.ok)(`prometheus test harness${info.skipReason}`, () => {
       expect(await v('payments_total{instance="s-fail1",result="failed"}', 12)).toBe(1);
       expect(await v('payments_total{instance="s-fail1",result="failed"}', 70)).toBe(1);
 
-      const payRatio = 'sum(rate(payments_total{instance="s-payfail",result="failed"}[5m])) / sum(rate(payments_total{instance="s-payfail"}[5m]))';
+      const payRatio =
+        'sum(rate(payments_total{instance="s-payfail",result="failed"}[5m])) / sum(rate(payments_total{instance="s-payfail"}[5m]))';
       expect(await v(payRatio, 10)).toBe(0);
       expect(await v(payRatio, 30)).toBeCloseTo(0.03, 2);
 

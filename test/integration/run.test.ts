@@ -203,7 +203,10 @@ steps:
 
   for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
     it(`${signal} (a lost SSH session, a stopped service) stops the running step cleanly: exit 3, resumable, nothing left running`, async () => {
-      const f = repo.write('checklists/long.yaml', 'id: long\ntitle: Long\nsteps:\n  - id: wait\n    title: Wait\n    kind: run\n    run: echo waiting; sleep 30\n');
+      const f = repo.write(
+        'checklists/long.yaml',
+        'id: long\ntitle: Long\nsteps:\n  - id: wait\n    title: Wait\n    kind: run\n    run: echo waiting; sleep 30\n',
+      );
       const child = cockpitAsync(['--repo', repo.dir, 'run', f, '--non-interactive', '--json'], { cwd: repo.dir });
       let stdout = '';
       await new Promise<void>((resolve) =>

@@ -38,7 +38,10 @@ describe.skipIf(!tmuxOk.ok)(`in a real terminal (tmux)${tmuxOk.ok ? '' : ` (skip
   });
 
   it('--plain asks on the line at each confirmation: yes with a note, skip with a required reason; Ctrl-C stops the running step, exit 3, resumable', async () => {
-    term = new Tmux(`${process.execPath} ${BIN} --repo ${repo.dir} run walk --plain`, { cwd: repo.dir, env: { NO_COLOR: '1', COCKPIT_OPERATOR: 'alice' } });
+    term = new Tmux(`${process.execPath} ${BIN} --repo ${repo.dir} run walk --plain`, {
+      cwd: repo.dir,
+      env: { NO_COLOR: '1', COCKPIT_OPERATOR: 'alice' },
+    });
     await term.waitForText('Has a senior developer approved? [y]es / [s]kip / [a]bort / [q]uit for now:');
     expect(term.screen()).toContain('Ask a senior developer to review the release notes.');
     expect(term.screen()).toContain('│ built');
@@ -74,7 +77,10 @@ describe.skipIf(!tmuxOk.ok)(`in a real terminal (tmux)${tmuxOk.ok ? '' : ` (skip
   });
 
   it('--plain, in colour: the live progress shows its colours as colours, not as escaped sequences', async () => {
-    term = new Tmux(`env -u NO_COLOR ${process.execPath} ${BIN} --repo ${repo.dir} run walk --plain --yes approval,announce`, { cwd: repo.dir, env: { TERM: 'xterm-256color', COCKPIT_OPERATOR: 'alice' } });
+    term = new Tmux(`env -u NO_COLOR ${process.execPath} ${BIN} --repo ${repo.dir} run walk --plain --yes approval,announce`, {
+      cwd: repo.dir,
+      env: { TERM: 'xterm-256color', COCKPIT_OPERATOR: 'alice' },
+    });
     await term.waitForText('│ waiting');
     const screen = term.screen();
     expect(screen).toContain('✔ passed');

@@ -61,7 +61,8 @@ function scenarioText(name: string): string {
   const text = SCENARIOS[name]({ instance: `app-${name}`, dbInstance: `db-${name}` })
     .replaceAll('job="app"', `job="app-${name}"`)
     .replaceAll('job="db"', `job="db-${name}"`);
-  if (!text.includes(`job="app-${name}"`) || !text.includes(`job="db-${name}"`)) throw new Error(`relabelling scenario ${name} failed: the generator's job labels changed`);
+  if (!text.includes(`job="app-${name}"`) || !text.includes(`job="db-${name}"`))
+    throw new Error(`relabelling scenario ${name} failed: the generator's job labels changed`);
   return text;
 }
 
@@ -159,7 +160,10 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
     const repo = tempRepo();
     repos.push(repo);
     // watch.prometheus.url names a dead port: --prometheus must replace it.
-    repo.write('cockpit.config.yaml', `watch:\n  prometheus: { url: "http://127.0.0.1:9" }\n  vars: { job: app-${name}, dbJob: ${dbJob} }\n`);
+    repo.write(
+      'cockpit.config.yaml',
+      `watch:\n  prometheus: { url: "http://127.0.0.1:9" }\n  vars: { job: app-${name}, dbJob: ${dbJob} }\n`,
+    );
     return repo.dir;
   }
 
@@ -191,7 +195,10 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
 
   it('steady: nothing breaches, every rule passes, the watch passes (exit 0)', () => {
     const run = backtest('steady');
-    expect(run.events.filter((e) => e.type === 'watch.preflight'), 'the pre-flight finds nothing wrong').toEqual([]);
+    expect(
+      run.events.filter((e) => e.type === 'watch.preflight'),
+      'the pre-flight finds nothing wrong',
+    ).toEqual([]);
     expect(run.breaches, 'no alert on a healthy service').toEqual([]);
     expect(run.events.filter((e) => e.type === 'watch.recovery')).toEqual([]);
     for (const rule of ALL_RULES) {
@@ -211,7 +218,11 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
   it('a job label with no series is said at the start (pre-flight), and its rules say no data, never pass', () => {
     const run = backtest('steady', { dbJob: 'db-typo' });
     const pre = run.events.find((e) => e.type === 'watch.preflight');
-    expect(pre?.warnings).toEqual([expect.stringMatching(/^no series with job="db-typo" in this Prometheus: the rules using \$dbJob will have no data \(set watch\.vars\.dbJob\)$/)]);
+    expect(pre?.warnings).toEqual([
+      expect.stringMatching(
+        /^no series with job="db-typo" in this Prometheus: the rules using \$dbJob will have no data \(set watch\.vars\.dbJob\)$/,
+      ),
+    ]);
     expectVerdicts(run, 'db_cpu_high', 0, 60, 'inconclusive', 'a wrong label is never a pass');
     expect(run.finished.verdict).toBe('inconclusive');
     expect(run.code).toBe(1);
@@ -223,7 +234,10 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
     expect([firstFail, breach]).toEqual([22, 23]);
     const run = backtest('spike');
     const rule = 'error_rate_increase';
-    expect(run.breaches.map((b) => [b.rule, minuteOf(b.t)]), 'one alert: the error rate, at the expected minute').toEqual([[rule, breach]]);
+    expect(
+      run.breaches.map((b) => [b.rule, minuteOf(b.t)]),
+      'one alert: the error rate, at the expected minute',
+    ).toEqual([[rule, breach]]);
     expectVerdicts(run, rule, 0, firstFail - 1, 'pass', 'no alarm before the window holds enough of the spike');
     expectVerdicts(run, rule, firstFail, 60, 'fail', 'the spike fails every sample from then on');
     expect(run.at(rule).get(21)?.value, 'T+21: 1 of 5 minutes spiked, just under the 1.2 % limit').toBeCloseTo(0.0116, 3);
@@ -250,7 +264,10 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
       // Within 1 ms: the scenario rounds every step to whole requests per bucket.
       expect(Math.abs(run.at(rule).get(m)?.value - creepP95(m)) * 1000, `p95 at T+${m} as the scenario defines it`).toBeLessThan(1);
     }
-    expect(run.breaches.map((b) => [b.rule, minuteOf(b.t)]), 'one alert: p95, at the expected minute').toEqual([[rule, breach]]);
+    expect(
+      run.breaches.map((b) => [b.rule, minuteOf(b.t)]),
+      'one alert: p95, at the expected minute',
+    ).toEqual([[rule, breach]]);
     expectVerdicts(run, rule, 0, firstFail - 1, 'pass', 'no alarm while p95 ≤ 240 ms');
     expectVerdicts(run, rule, firstFail, 60, 'fail', 'p95 stays over 240 ms from then on');
     expect(run.breaches[0].reason).toMatch(
@@ -265,11 +282,16 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
     const run = backtest('gap');
     for (const rule of WINDOW_RULES) {
       expectVerdicts(run, rule, 35, 45, 'inconclusive', 'no data in the window is never a pass');
-      for (const m of [35, 40, 45]) expect(run.at(rule).get(m)?.reason, `the reason says why (${rule}, T+${m})`).toMatch(/no data|no traffic data/);
-      expect(run.at(rule).get(46)?.verdict, `judged again once two samples are back (${rule}, T+46): ${run.timeline(rule)}`).not.toBe('inconclusive');
+      for (const m of [35, 40, 45])
+        expect(run.at(rule).get(m)?.reason, `the reason says why (${rule}, T+${m})`).toMatch(/no data|no traffic data/);
+      expect(run.at(rule).get(46)?.verdict, `judged again once two samples are back (${rule}, T+46): ${run.timeline(rule)}`).not.toBe(
+        'inconclusive',
+      );
     }
     expect(run.breaches, 'a scrape gap raises no alert (at a 1-minute interval)').toEqual([]);
-    expect(run.finished.verdict, `11 of 61 samples per rule inconclusive is not enough to withhold a pass: ${run.finished.text}`).toBe('pass');
+    expect(run.finished.verdict, `11 of 61 samples per rule inconclusive is not enough to withhold a pass: ${run.finished.text}`).toBe(
+      'pass',
+    );
     expect(run.code).toBe(0);
   });
 
@@ -278,15 +300,24 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
     gap15s = backtest('gap', { interval: '15s', toMinute: 50 });
     for (const rule of WINDOW_RULES) {
       const at = gap15s.at(rule);
-      for (let m = 34.75; m <= 45; m += 0.25) expect(at.get(m)?.verdict, `no data in the window is never a pass (${rule} at T+${m}; ${gap15s.timeline(rule)})`).toBe('inconclusive');
+      for (let m = 34.75; m <= 45; m += 0.25)
+        expect(at.get(m)?.verdict, `no data in the window is never a pass (${rule} at T+${m}; ${gap15s.timeline(rule)})`).toBe(
+          'inconclusive',
+        );
     }
-    expect(gap15s.breaches.filter((b) => b.rule !== 'db_cpu_high'), 'a scrape gap raises no alert').toEqual([]);
+    expect(
+      gap15s.breaches.filter((b) => b.rule !== 'db_cpu_high'),
+      'a scrape gap raises no alert',
+    ).toEqual([]);
   });
 
   // db_cpu is idle time over all CPU time: a window only partly covered by samples (at a gap's edges) reads the
   // same 35 % (1 − rate(idle) alone read 82…95 % there and breached at T+34).
   it('gapsBetween(30, 45) at the default 15 s interval: no database CPU alarm either', () => {
-    expect(gap15s!.breaches.map((b) => `${b.rule} at T+${minuteOf(b.t)}: ${b.reason}`), 'a scrape gap raises no alert').toEqual([]);
+    expect(
+      gap15s!.breaches.map((b) => `${b.rule} at T+${minuteOf(b.t)}: ${b.reason}`),
+      'a scrape gap raises no alert',
+    ).toEqual([]);
   });
 
   it('counterReset(25): the restart of every counter raises nothing and reads no negative or absurd value', () => {
@@ -316,12 +347,18 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
       expectVerdicts(run, rule, 0, 60, 'inconclusive', 'one request every 20 s is too little to judge a ratio');
       expect(run.at(rule).get(30)?.reason, `the reason names the traffic and the guard (${rule})`).toMatch(/too little traffic to judge: /);
     }
-    expect(run.at('error_rate_increase').get(30)?.reason).toBe('error rate: too little traffic to judge: 0.05 rps (guard: at least 0.5 rps)');
-    expect(run.at('payment_failure_ratio_high').get(30)?.reason).toBe('payment failures: too little traffic to judge: 3 (guard: at least 20)');
+    expect(run.at('error_rate_increase').get(30)?.reason).toBe(
+      'error rate: too little traffic to judge: 0.05 rps (guard: at least 0.5 rps)',
+    );
+    expect(run.at('payment_failure_ratio_high').get(30)?.reason).toBe(
+      'payment failures: too little traffic to judge: 3 (guard: at least 20)',
+    );
     expectVerdicts(run, 'db_cpu_high', 0, 60, 'pass', 'the unguarded DB CPU is still judged');
     expect(run.breaches).toEqual([]);
     expect(run.finished.verdict, 'missing evidence is never a pass').toBe('inconclusive');
-    expect(run.finished.text).toMatch(/^INCONCLUSIVE: too little evidence for Error rate up more than 1 point \(no conclusive sample\); p95 response time up more than 20% \(no conclusive sample\); Payment failures over 1% of transactions \(no conclusive sample\)\./);
+    expect(run.finished.text).toMatch(
+      /^INCONCLUSIVE: too little evidence for Error rate up more than 1 point \(no conclusive sample\); p95 response time up more than 20% \(no conclusive sample\); Payment failures over 1% of transactions \(no conclusive sample\)\./,
+    );
     expect(run.code).toBe(1);
   });
 
@@ -329,7 +366,10 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
     const run = backtest('failed');
     const rule = 'failed_payments_any';
     expect(run.started.rules.find((r: Ev) => r.id === rule)).toMatchObject({ severity: 'critical', policy: 'Any failed payments' });
-    expect(run.breaches.map((b) => [b.rule, minuteOf(b.t)]), 'one alert, at the first sample that sees the failure').toEqual([[rule, 30]]);
+    expect(
+      run.breaches.map((b) => [b.rule, minuteOf(b.t)]),
+      'one alert, at the first sample that sees the failure',
+    ).toEqual([[rule, 30]]);
     expectVerdicts(run, rule, 1, 29, 'pass', 'no failed payment yet');
     expect(run.breaches[0].reason).toBe('Any failed payment: failed payments since the deploy 1 is over the limit 0');
     expect(run.at('payment_failure_ratio_high').get(30)?.verdict, 'one failure in 600 payments is under 1 %').toBe('pass');
@@ -347,14 +387,18 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
     const ratio = run.breaches.find((b) => b.rule === rule);
     expect(minuteOf(ratio?.t), `the ratio alert minute: ${run.timeline(rule)}`).toBe(breach);
     expect(ratio).toMatchObject({ advice: 'rollback', policy: 'Payment processing failures exceed 1% of transactions' });
-    expect(ratio?.reason).toMatch(/^Payment failures over 1% of transactions: payment failures 3% is over the limit 1% \(baseline 0%\) \(2 failing samples in a row\)$/);
+    expect(ratio?.reason).toMatch(
+      /^Payment failures over 1% of transactions: payment failures 3% is over the limit 1% \(baseline 0%\) \(2 failing samples in a row\)$/,
+    );
     // Any failed payment also alerts, at the first sample after failures begin.
     expect(run.breaches.map((b) => [b.rule, minuteOf(b.t)])).toEqual([
       ['failed_payments_any', 21],
       [rule, breach],
     ]);
     expect(run.finished.advice, 'the end of the watch advises the rollback, in the policy’s words').toEqual([
-      expect.stringMatching(/^Consider a rollback: Payment failures over 1% of transactions \(policy: "Payment processing failures exceed 1% of transactions"\): payment failures 3% /),
+      expect.stringMatching(
+        /^Consider a rollback: Payment failures over 1% of transactions \(policy: "Payment processing failures exceed 1% of transactions"\): payment failures 3% /,
+      ),
     ]);
     expect(run.finished.verdict).toBe('fail');
     expect(run.code).toBe(1);
@@ -369,8 +413,13 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
     expectVerdicts(run, rule, 0, firstFail - 1, 'pass', 'under 80 %');
     expectVerdicts(run, rule, firstFail, 60, 'fail', 'over 80 %');
     expect(run.at(rule).get(firstFail)?.value, 'the first sample over 80 %').toBeCloseTo(80.6, 6);
-    expect(run.breaches.map((b) => [b.rule, minuteOf(b.t)]), 'two fails are not yet an alert; the third is').toEqual([[rule, breach]]);
-    expect(run.breaches[0].reason).toBe('Database CPU over 80%: database CPU 92% is over the limit 80% (baseline 35%) (3 failing samples in a row)');
+    expect(
+      run.breaches.map((b) => [b.rule, minuteOf(b.t)]),
+      'two fails are not yet an alert; the third is',
+    ).toEqual([[rule, breach]]);
+    expect(run.breaches[0].reason).toBe(
+      'Database CPU over 80%: database CPU 92% is over the limit 80% (baseline 35%) (3 failing samples in a row)',
+    );
     expect(run.code).toBe(1);
   });
 
@@ -382,7 +431,10 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
       expect(run.at(rule).get(40)?.reason, `the reason says why (${rule})`).toMatch(/too little traffic to judge: 0( rps)? /);
     }
     for (const rule of ['error_rate_increase', 'payment_failure_ratio_high']) {
-      expect([run.at(rule).get(40)?.raw, run.at(rule).get(40)?.value], `Prometheus answers NaN (0/0); no number is shown (${rule})`).toEqual(['NaN', null]);
+      expect(
+        [run.at(rule).get(40)?.raw, run.at(rule).get(40)?.value],
+        `Prometheus answers NaN (0/0); no number is shown (${rule})`,
+      ).toEqual(['NaN', null]);
     }
     expectVerdicts(run, 'db_cpu_high', 0, 60, 'pass', 'the DB is unaffected');
     expect(run.breaches).toEqual([]);
@@ -393,7 +445,15 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
   it('--backtest refuses a window ending in the future, and a FROM that is not a time (exit 2)', () => {
     const dir = tempRepo();
     repos.push(dir);
-    const future = cockpit(['--repo', dir.dir, 'watch', '--prometheus', prom.url, '--backtest', `${iso(0)}..${new Date(Date.now() + 3_600_000).toISOString()}`]);
+    const future = cockpit([
+      '--repo',
+      dir.dir,
+      'watch',
+      '--prometheus',
+      prom.url,
+      '--backtest',
+      `${iso(0)}..${new Date(Date.now() + 3_600_000).toISOString()}`,
+    ]);
     expect(future.code).toBe(2);
     expect(future.stderr).toMatch(/TO is in the future; a backtest replays a past window/);
     const bad = cockpit(['--repo', dir.dir, 'watch', '--prometheus', prom.url, '--backtest', `yesterday..${iso(60)}`]);
@@ -443,7 +503,10 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
         expect(s.verdict, `an unanswered query is an error, never a pass (${s.rule} at T+${minuteOf(s.t)})`).toBe('error');
         expect(s.reason).toMatch(/query failed: Prometheus unreachable: connection (refused|reset)/);
       }
-      expect(samples.filter((s) => s.verdict === 'error' && (s.t < stopAt || s.t >= startAt)), 'no error outside the outage').toEqual([]);
+      expect(
+        samples.filter((s) => s.verdict === 'error' && (s.t < stopAt || s.t >= startAt)),
+        'no error outside the outage',
+      ).toEqual([]);
 
       const connection = events.filter((e) => e.type === 'watch.connection').map((e) => [e.state, minuteOf(e.t)]);
       expect(connection, 'connected at the start, one down at T+20, one up at T+22').toEqual([
@@ -452,7 +515,10 @@ describe.skipIf(!info.ok)(`watch scenarios against a real Prometheus${info.skipR
         ['up', 22],
       ]);
       expect(events.find((e) => e.type === 'watch.connection' && e.state === 'down')?.error).toMatch(/connection (refused|reset)/);
-      expect(events.filter((e) => e.type === 'watch.breach'), 'an outage of the monitoring is not an incident of the service').toEqual([]);
+      expect(
+        events.filter((e) => e.type === 'watch.breach'),
+        'an outage of the monitoring is not an incident of the service',
+      ).toEqual([]);
 
       // 8 errors of 241 samples per rule: not more than half unjudged, so the hour still passes (with the errors counted).
       expect(result.verdict, result.text).toBe('pass');

@@ -157,7 +157,9 @@ describe('the checklist screen, live', () => {
     expect(done).toMatch(/✔ Needs the flag file/);
     expect(done).toMatch(/4\/4 done/);
     const ev = await events();
-    expect(ev.filter((e) => e.type === 'step.started' && e.stepId === 'flaky').map((e) => (e.data as { attempt: number }).attempt)).toEqual([1, 2]);
+    expect(ev.filter((e) => e.type === 'step.started' && e.stepId === 'flaky').map((e) => (e.data as { attempt: number }).attempt)).toEqual(
+      [1, 2],
+    );
     expect(ev.at(-1)?.type).toBe('session.finished');
   });
 
@@ -282,8 +284,14 @@ describe('secret parameters', () => {
 
 describe('after a crash', () => {
   it('the home screen lists the killed session first as crashed; enter resumes it: the step it was in is interrupted and run again', async () => {
-    repo.write('checklists/slow.yaml', 'id: slow\ntitle: Slow one\nsteps:\n  - id: first\n    title: First\n    kind: run\n    run: echo one\n  - id: long\n    title: Long step\n    kind: run\n    run: test -f done.txt || { echo waiting; sleep 30; }\n');
-    const child = cockpitAsync(['--repo', repo.dir, 'run', 'slow', '--non-interactive', '--json'], { cwd: repo.dir, env: { COCKPIT_OPERATOR: 'alice' } });
+    repo.write(
+      'checklists/slow.yaml',
+      'id: slow\ntitle: Slow one\nsteps:\n  - id: first\n    title: First\n    kind: run\n    run: echo one\n  - id: long\n    title: Long step\n    kind: run\n    run: test -f done.txt || { echo waiting; sleep 30; }\n',
+    );
+    const child = cockpitAsync(['--repo', repo.dir, 'run', 'slow', '--non-interactive', '--json'], {
+      cwd: repo.dir,
+      env: { COCKPIT_OPERATOR: 'alice' },
+    });
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     // Killed once the long step's command runs (its output is there), as an SSH session that drops mid-step.
@@ -300,8 +308,18 @@ describe('after a crash', () => {
     expect(f).toMatch(/✔ Long step/);
     const ev = await events();
     const kinds = ev.filter((e) => e.stepId === 'long').map((e) => e.type);
-    expect(kinds).toEqual(['step.started', 'step.spawned', 'step.output', 'step.interrupted', 'step.started', 'step.spawned', 'step.passed']);
-    expect(ev.find((e) => e.type === 'step.interrupted')?.data).toMatchObject({ reason: expect.stringContaining('was still running and was stopped') });
+    expect(kinds).toEqual([
+      'step.started',
+      'step.spawned',
+      'step.output',
+      'step.interrupted',
+      'step.started',
+      'step.spawned',
+      'step.passed',
+    ]);
+    expect(ev.find((e) => e.type === 'step.interrupted')?.data).toMatchObject({
+      reason: expect.stringContaining('was still running and was stopped'),
+    });
   });
 });
 
@@ -312,7 +330,9 @@ describe('the home screen', () => {
     repo.write('cockpit.config.yaml', `release:\n  schedule: {every: 14d, anchor: "${anchor}"}\n`);
     const a = open();
     const f = await waitFor(a, 'Release ');
-    expect(f).toMatch(/^Release \w{3} \d{1,2} \w{3} \d{2}:\d{2} UTC \(in 12h\) · freeze \w{3} \d{2}:\d{2} \(12h ago\) · announce \w{3} \d{2}:\d{2} \(36h ago\)$/m);
+    expect(f).toMatch(
+      /^Release \w{3} \d{1,2} \w{3} \d{2}:\d{2} UTC \(in 12h\) · freeze \w{3} \d{2}:\d{2} \(12h ago\) · announce \w{3} \d{2}:\d{2} \(36h ago\)$/m,
+    );
   });
 
   it('/ filters both lists, esc shows all again; a checklist that does not load is marked and cannot be started', async () => {
@@ -388,11 +408,17 @@ describe('the parameter form', () => {
 
 describe('the replay screen', () => {
   it('plays the stored events through the same screen: space pauses, ←/→ step one event, g/G seek, markers on the timeline', async () => {
-    expect(cockpit(['--repo', repo.dir, 'run', 'walk', '--non-interactive', '--yes', 'approval,announce'], { env: { COCKPIT_OPERATOR: 'alice' } }).code).toBe(1);
+    expect(
+      cockpit(['--repo', repo.dir, 'run', 'walk', '--non-interactive', '--yes', 'approval,announce'], {
+        env: { COCKPIT_OPERATOR: 'alice' },
+      }).code,
+    ).toBe(1);
     const ws = new Workspace({ repo: repo.dir });
     const store = await ws.openStore();
     const [s] = await store.listSessions(1);
-    expect(cockpit(['--repo', repo.dir, 'note', s.id, 'flag.txt belongs to the ops team'], { env: { COCKPIT_OPERATOR: 'bob' } }).code).toBe(0);
+    expect(cockpit(['--repo', repo.dir, 'note', s.id, 'flag.txt belongs to the ops team'], { env: { COCKPIT_OPERATOR: 'bob' } }).code).toBe(
+      0,
+    );
     const ev = await store.readEvents(s.id);
     const n = ev.length;
     const a = open({ name: 'replay', sessionId: s.id, events: ev, speed: 1 });

@@ -19,12 +19,16 @@ const pgInfo = pgTest();
 
 describe('the migration screen: progress parsing', () => {
   it('reads the backfill bar from the per-batch lines and the upgrade count from the applied lines', () => {
-    expect(progressOf('backfill fill', ['batch 3: 1000 row(s) in 12 ms, 3,000 / ~10,000 (30%) done, 80,000 rows/s, ETA 1s, last key 3000'], 0)).toEqual({
+    expect(
+      progressOf('backfill fill', ['batch 3: 1000 row(s) in 12 ms, 3,000 / ~10,000 (30%) done, 80,000 rows/s, ETA 1s, last key 3000'], 0),
+    ).toEqual({
       done: 30,
       of: 100,
       label: '3,000 of ~10,000 rows · 80,000 rows/s · ETA 1s',
     });
-    expect(progressOf('upgrade', ['applying 20260101000000 a…', '  ✔ 20260101000000 applied in 5ms', 'applying 20260101000100 b…'], 2)).toMatchObject({ done: 1, of: 2 });
+    expect(
+      progressOf('upgrade', ['applying 20260101000000 a…', '  ✔ 20260101000000 applied in 5ms', 'applying 20260101000100 b…'], 2),
+    ).toMatchObject({ done: 1, of: 2 });
   });
 });
 
@@ -37,12 +41,18 @@ describe.skipIf(!pgInfo.url)(`the migration screen${pgInfo.skipReason}`, () => {
     url = await freshDatabase('migrate_screen');
     repo = tempRepo();
     repo.write('cockpit.config.yaml', `database:\n  url: ${url}\n`);
-    repo.write('migrations/20260101000000_listings.sql', "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE listings (id bigint primary key, city text, price int);\n-- migrate:down\nDROP TABLE listings;\n");
+    repo.write(
+      'migrations/20260101000000_listings.sql',
+      "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE listings (id bigint primary key, city text, price int);\n-- migrate:down\nDROP TABLE listings;\n",
+    );
     repo.write(
       'migrations/20260101000100_city_index.sql',
       "-- migrate:up\nSET lock_timeout = '5s';\nCREATE INDEX listings_city_idx ON listings (city);\n-- migrate:down\nDROP INDEX listings_city_idx;\n",
     );
-    repo.write('migrations/backfills/price_default.yaml', 'table: listings\nkey: id\nset: price = 100\nwhere: price IS NULL\nbatchSize: 50\n');
+    repo.write(
+      'migrations/backfills/price_default.yaml',
+      'table: listings\nkey: id\nset: price = 100\nwhere: price IS NULL\nbatchSize: 50\n',
+    );
   });
   afterEach(async () => {
     app?.unmount();
@@ -53,7 +63,14 @@ describe.skipIf(!pgInfo.url)(`the migration screen${pgInfo.skipReason}`, () => {
 
   function open(): Rendered {
     const ws = new Workspace({ repo: repo.dir });
-    app = render(<App services={{ ...workspaceServices(ws, () => undefined), migrations: migrationServices(ws, {}) }} initial={{ name: 'migrate' }} theme={noColorTheme} onExit={() => undefined} />);
+    app = render(
+      <App
+        services={{ ...workspaceServices(ws, () => undefined), migrations: migrationServices(ws, {}) }}
+        initial={{ name: 'migrate' }}
+        theme={noColorTheme}
+        onExit={() => undefined}
+      />,
+    );
     return app;
   }
 
@@ -84,10 +101,16 @@ describe.skipIf(!pgInfo.url)(`the migration screen${pgInfo.skipReason}`, () => {
     expect(f).toMatch(/SQL a downgrade would send/);
 
     // Recorded as a command-line session, with the reason.
-    const list = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json'], { cwd: repo.dir }).stdout) as Array<{ id: string; checklist: string; status: string }>;
+    const list = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json'], { cwd: repo.dir }).stdout) as Array<{
+      id: string;
+      checklist: string;
+      status: string;
+    }>;
     const s = list.find((x) => x.checklist === 'cockpit-migrate-upgrade');
     expect(s?.status).toBe('succeeded');
-    expect(cockpit(['--repo', repo.dir, 'audit', 'show', s!.id, '--format', 'json'], { cwd: repo.dir }).stdout).toContain('the table is empty, created in the same deploy');
+    expect(cockpit(['--repo', repo.dir, 'audit', 'show', s!.id, '--format', 'json'], { cwd: repo.dir }).stdout).toContain(
+      'the table is empty, created in the same deploy',
+    );
 
     // Downgrade the newest, asked first.
     await press(a, 'd');

@@ -41,19 +41,24 @@ function session(): AuditEvent[] {
     data,
   });
   return [
-    ev('session.started', null, {
-      checklist: { id: 'release', title: 'Bi-weekly release', sha256: 'x' },
-      origin: { file: 'release', byId: true },
-      params: { version: '2.4.0' },
-      environment: 'production',
-      operator: 'alice',
-      host: 'h',
-      pid: 1,
-      mode: 'interactive',
-      version: '0.1.0',
-      plan: PLAN,
-      scopes: { '': { checklist: 'release', params: { version: '2.4.0' } } },
-    }, 0),
+    ev(
+      'session.started',
+      null,
+      {
+        checklist: { id: 'release', title: 'Bi-weekly release', sha256: 'x' },
+        origin: { file: 'release', byId: true },
+        params: { version: '2.4.0' },
+        environment: 'production',
+        operator: 'alice',
+        host: 'h',
+        pid: 1,
+        mode: 'interactive',
+        version: '0.1.0',
+        plan: PLAN,
+        scopes: { '': { checklist: 'release', params: { version: '2.4.0' } } },
+      },
+      0,
+    ),
     ev('step.started', 'freeze', { attempt: 1 }, 1000),
     ev('step.confirmed', 'freeze', { by: 'alice', via: 'prompt' }, 4000),
     ev('step.passed', 'freeze', { durationMs: 3000, via: 'confirmation' }, 4000),
@@ -79,7 +84,8 @@ function text(el: ReactElement, columns: number, theme = noColorTheme): string {
 describe('the step list', () => {
   it('numbers leaf steps, shows each status as a glyph, indents includes, marks the selection and the current step, and truncates to its width', () => {
     const s = state();
-    expect(text(<StepList state={s} selected={1} focus="approval" asking="approval" width={48} height={10} now={T0 + 90_000} />, 48)).toMatchInlineSnapshot(`
+    expect(text(<StepList state={s} selected={1} focus="approval" asking="approval" width={48} height={10} now={T0 + 90_000} />, 48))
+      .toMatchInlineSnapshot(`
       "  1 ✔ Code freeze on develop                3.0s
       › 2 ✔ Run the test suite                    1m1s
           ✔ Deploy to staging ▾
@@ -111,9 +117,13 @@ describe('the step list', () => {
 describe('the status bar', () => {
   it('shows the mode and the keys that act now, from the keymap, cut to the width', () => {
     const all = barHints(['session', 'global']);
-    expect(text(<StatusBar mode="CONFIRM" hints={all} width={100} />, 100)).toMatchInlineSnapshot(`" CONFIRM   ↵ do/confirm  s skip  r retry  n note  R rollback  a abort  ? help  q quit"`);
+    expect(text(<StatusBar mode="CONFIRM" hints={all} width={100} />, 100)).toMatchInlineSnapshot(
+      `" CONFIRM   ↵ do/confirm  s skip  r retry  n note  R rollback  a abort  ? help  q quit"`,
+    );
     const failed = barHints(['session', 'global'], (c) => c !== 'session.do');
-    expect(text(<StatusBar mode="FAILED" hints={failed} width={60} />, 60)).toMatchInlineSnapshot(`" FAILED   s skip  r retry  n note  R rollback  a abort  ? h…"`);
+    expect(text(<StatusBar mode="FAILED" hints={failed} width={60} />, 60)).toMatchInlineSnapshot(
+      `" FAILED   s skip  r retry  n note  R rollback  a abort  ? h…"`,
+    );
   });
 });
 

@@ -16,7 +16,12 @@ import { colorTheme, noColorTheme, ThemeContext, type Theme } from '../../src/tu
 const SINCE = Date.UTC(2026, 10, 27, 9, 0, 0);
 const INTERVAL = 15_000;
 
-const config: WatchConfig = resolveWatchConfig({ prometheus: { url: 'http://prometheus.internal:9090' }, vars: { job: 'app', dbJob: 'db' }, interval: '15s', duration: '1h' });
+const config: WatchConfig = resolveWatchConfig({
+  prometheus: { url: 'http://prometheus.internal:9090' },
+  vars: { job: 'app', dbJob: 'db' },
+  interval: '15s',
+  duration: '1h',
+});
 
 type Signal = 'error_rate' | 'latency_p95' | 'failed_payments' | 'payment_failure_ratio' | 'db_cpu' | 'requests' | 'payments';
 
@@ -54,7 +59,8 @@ function scriptedPrometheus(script: Script): PrometheusPort {
       const signal = signalOf(query);
       const baseline = query.includes('[3600s]');
       const answer = baseline ? healthy[signal] : script(signal, Math.round((timeSec * 1000 - SINCE) / INTERVAL));
-      if (answer === 'down') return { ok: false, kind: 'unreachable', error: 'connection refused (http://prometheus.internal:9090)', latencyMs: 1 };
+      if (answer === 'down')
+        return { ok: false, kind: 'unreachable', error: 'connection refused (http://prometheus.internal:9090)', latencyMs: 1 };
       return { ok: true, raw: answer ?? undefined, series: answer === null ? 0 : 1, warnings: [], latencyMs: 1 };
     },
   };
@@ -77,7 +83,15 @@ async function watchEvents(script: Script, ticks: number): Promise<AuditEvent[]>
     signal: abort.signal,
     record: async (events) => {
       for (const e of events) {
-        out.push({ sessionId: 's1', seq: ++seq, time: e.time ?? clock.now(), type: e.type as EventType, stepId: 'watch', actor: 'cockpit', data: e.data } as AuditEvent);
+        out.push({
+          sessionId: 's1',
+          seq: ++seq,
+          time: e.time ?? clock.now(),
+          type: e.type as EventType,
+          stepId: 'watch',
+          actor: 'cockpit',
+          data: e.data,
+        } as AuditEvent);
         if (e.type === 'watch.sample' && ++samples === ticks * config.rules.length) abort.abort();
       }
     },
@@ -91,7 +105,12 @@ function fold(events: AuditEvent[]): Panel {
   return panel!;
 }
 
-function draw(panel: Panel, width: number, height: number, o: { theme?: Theme; now?: number; live?: boolean } = {}): { raw: string; text: string; lines: string[] } {
+function draw(
+  panel: Panel,
+  width: number,
+  height: number,
+  o: { theme?: Theme; now?: number; live?: boolean } = {},
+): { raw: string; text: string; lines: string[] } {
   const el: ReactElement = (
     <ThemeContext.Provider value={o.theme ?? noColorTheme}>
       <WatchPanel panel={panel} width={width} height={height} now={o.now ?? (panel.lastT ?? SINCE) + 5_000} live={o.live ?? true} />
@@ -109,7 +128,8 @@ function expectFits(d: { lines: string[]; text: string }, width: number, height:
 }
 
 /** The events up to the end of tick `tick` (those without a time — started, baselines — all come first). */
-const upTo = (events: AuditEvent[], tick: number) => events.filter((e) => ((e.data as { t?: number }).t ?? SINCE) <= SINCE + tick * INTERVAL);
+const upTo = (events: AuditEvent[], tick: number) =>
+  events.filter((e) => ((e.data as { t?: number }).t ?? SINCE) <= SINCE + tick * INTERVAL);
 
 const row = (lines: string[], title: string) => lines.find((l) => l.slice(2).startsWith(title)) ?? '';
 
@@ -132,10 +152,19 @@ describe('the monitor panel, from the watch loop’s own events', () => {
     const events = await watchEvents(story, 12);
     const types = events.map((e) => e.type);
     expect(types.filter((t) => t === 'watch.baseline')).toHaveLength(config.rules.length - 1); // failed payments ($elapsed) has none
-    expect(events.filter((e) => e.type === 'watch.breach').map((e) => (e.data as { rule: string }).rule)).toEqual(['db_cpu_high', 'payment_failure_ratio_high']);
+    expect(events.filter((e) => e.type === 'watch.breach').map((e) => (e.data as { rule: string }).rule)).toEqual([
+      'db_cpu_high',
+      'payment_failure_ratio_high',
+    ]);
     expect(events.filter((e) => e.type === 'watch.recovery').map((e) => (e.data as { rule: string }).rule)).toEqual(['db_cpu_high']);
-    expect(events.filter((e) => e.type === 'watch.connection').map((e) => (e.data as { state: string }).state)).toEqual(['up', 'down', 'up']);
-    expect(new Set(events.filter((e) => e.type === 'watch.sample').map((e) => (e.data as { verdict: string }).verdict))).toEqual(new Set(['pass', 'fail', 'inconclusive', 'error']));
+    expect(events.filter((e) => e.type === 'watch.connection').map((e) => (e.data as { state: string }).state)).toEqual([
+      'up',
+      'down',
+      'up',
+    ]);
+    expect(new Set(events.filter((e) => e.type === 'watch.sample').map((e) => (e.data as { verdict: string }).verdict))).toEqual(
+      new Set(['pass', 'fail', 'inconclusive', 'error']),
+    );
 
     // After tick 1: the p95 has no data yet; everything else passes; nothing in the log.
     const early = fold(upTo(events, 1));
@@ -236,7 +265,17 @@ describe('the monitor panel, from the watch loop’s own events', () => {
     const color = draw(panel, 100, 20, { theme: colorTheme });
     expect(plain.raw).not.toMatch(/\u001b\[(3\d|9\d)m/); // no foreground colour
     expect(plain.text).toBe(color.text);
-    for (const word of ['✖', '✔', 'BREACHED', 'ok', '✖ ALERT', '✔ recovered', '⚠ Prometheus not answering', '● Prometheus up', 'Consider a rollback']) {
+    for (const word of [
+      '✖',
+      '✔',
+      'BREACHED',
+      'ok',
+      '✖ ALERT',
+      '✔ recovered',
+      '⚠ Prometheus not answering',
+      '● Prometheus up',
+      'Consider a rollback',
+    ]) {
       expect(plain.text, word).toContain(word);
     }
     // A finished watch says so in its head line, with the summary's advice instead of the live one.
@@ -247,7 +286,11 @@ describe('the monitor panel, from the watch loop’s own events', () => {
       type: 'watch.finished',
       stepId: 'watch',
       actor: 'cockpit',
-      data: { verdict: 'fail', text: 'FAIL: 2 of 5 rules breached', advice: ['Consider a rollback: Payment failures over 1% of transactions (policy: "…")'] },
+      data: {
+        verdict: 'fail',
+        text: 'FAIL: 2 of 5 rules breached',
+        advice: ['Consider a rollback: Payment failures over 1% of transactions (policy: "…")'],
+      },
     } as AuditEvent)!;
     const over = draw(finished, 100, 20, { live: false });
     expectFits(over, 100, 20);

@@ -92,7 +92,11 @@ describe('parseChecklist refuses, at the right place, with what was expected', (
 
   it('a step without kind: at the step, naming the missing field and the kinds', () => {
     const diags = refused(yaml('id: a', 'title: A', 'steps:', '  - id: x', '    title: X'));
-    expectOnly(diags, 'a.yaml:4:5', /step 'x': missing required field 'kind' \(one of: confirm, run, checklist, git\.branch, git\.merge, git\.tag, git\.push, git\.remote, bump, notes, freeze, migrate, watch\)/);
+    expectOnly(
+      diags,
+      'a.yaml:4:5',
+      /step 'x': missing required field 'kind' \(one of: confirm, run, checklist, git\.branch, git\.merge, git\.tag, git\.push, git\.remote, bump, notes, freeze, migrate, watch\)/,
+    );
   });
 
   it('an unknown key in a run step: at the key, with a suggestion and the allowed keys', () => {
@@ -107,7 +111,11 @@ describe('parseChecklist refuses, at the right place, with what was expected', (
 
   it('an unknown top-level key: at the key', () => {
     const diags = refused(yaml('id: a', 'title: A', 'descripton: typo', 'steps:', '  - id: x', '    title: X', '    kind: confirm'));
-    expectOnly(diags, 'a.yaml:3:1', /unknown key 'descripton' in checklist \(did you mean 'description'\?\); expected one of: id, title, description, policy, params, steps/);
+    expectOnly(
+      diags,
+      'a.yaml:3:1',
+      /unknown key 'descripton' in checklist \(did you mean 'description'\?\); expected one of: id, title, description, policy, params, steps/,
+    );
   });
 
   it('an unknown key with no close match: no suggestion, but the allowed keys', () => {
@@ -118,9 +126,24 @@ describe('parseChecklist refuses, at the right place, with what was expected', (
 
   it('an unknown key in a parameter definition: at the key', () => {
     const diags = refused(
-      yaml('id: a', 'title: A', 'params:', '  version:', '    type: semver', '    requird: true', 'steps:', '  - id: x', '    title: X', '    kind: confirm'),
+      yaml(
+        'id: a',
+        'title: A',
+        'params:',
+        '  version:',
+        '    type: semver',
+        '    requird: true',
+        'steps:',
+        '  - id: x',
+        '    title: X',
+        '    kind: confirm',
+      ),
     );
-    expectOnly(diags, 'a.yaml:6:5', /unknown key 'requird' in parameter 'version' \(did you mean 'required'\?\); expected one of: type, required, default/);
+    expectOnly(
+      diags,
+      'a.yaml:6:5',
+      /unknown key 'requird' in parameter 'version' \(did you mean 'required'\?\); expected one of: type, required, default/,
+    );
   });
 
   it('a duplicate step id: at the second id', () => {
@@ -181,7 +204,8 @@ describe('parseChecklist refuses, at the right place, with what was expected', (
   });
 
   describe('parameters of the wrong type', () => {
-    const withParam = (...def: string[]) => yaml('id: a', 'title: A', 'params:', ...def, 'steps:', '  - id: x', '    title: X', '    kind: confirm');
+    const withParam = (...def: string[]) =>
+      yaml('id: a', 'title: A', 'params:', ...def, 'steps:', '  - id: x', '    title: X', '    kind: confirm');
 
     it('default: abc for type: integer', () => {
       const diags = refused(withParam('  count:', '    type: integer', '    default: abc'));
@@ -195,7 +219,11 @@ describe('parseChecklist refuses, at the right place, with what was expected', (
 
     it('default: 1.2 for type: semver (a YAML number, and not a full version)', () => {
       const diags = refused(withParam('  version:', '    type: semver', '    default: 1.2'));
-      expectOnly(diags, 'a.yaml:6:14', /parameter 'version': default is of the wrong type: expects a semantic version like 2\.3\.1, got 1\.2/);
+      expectOnly(
+        diags,
+        'a.yaml:6:14',
+        /parameter 'version': default is of the wrong type: expects a semantic version like 2\.3\.1, got 1\.2/,
+      );
     });
 
     it('default: maybe for type: boolean', () => {
@@ -225,7 +253,11 @@ describe('parseChecklist refuses, at the right place, with what was expected', (
 
     it('a default that does not match the pattern', () => {
       const diags = refused(withParam('  issue:', '    pattern: "^[A-Z]+-[0-9]+$"', '    default: nope'));
-      expectOnly(diags, 'a.yaml:6:14', /parameter 'issue': default is of the wrong type: expects a value matching \^\[A-Z\]\+-\[0-9\]\+\$, got "nope"/);
+      expectOnly(
+        diags,
+        'a.yaml:6:14',
+        /parameter 'issue': default is of the wrong type: expects a value matching \^\[A-Z\]\+-\[0-9\]\+\$, got "nope"/,
+      );
     });
 
     it('a parameter name that is not a plain name', () => {
@@ -273,7 +305,18 @@ describe('parseChecklist refuses, at the right place, with what was expected', (
 
   describe('${param} references in a run step', () => {
     const withVersion = (...stepLines: string[]) =>
-      yaml('id: a', 'title: A', 'params:', '  version:', '    type: semver', 'steps:', '  - id: x', '    title: X', '    kind: run', ...stepLines);
+      yaml(
+        'id: a',
+        'title: A',
+        'params:',
+        '  version:',
+        '    type: semver',
+        'steps:',
+        '  - id: x',
+        '    title: X',
+        '    kind: run',
+        ...stepLines,
+      );
 
     it('in an argv list, naming no parameter: at that argument', () => {
       //        run: [git, tag, "v${version}", "${verison}"]   ← line 10; the 4th element starts at column 36
@@ -306,7 +349,18 @@ describe('parseChecklist refuses, at the right place, with what was expected', (
 
   it('reports several problems in one pass, sorted by position', () => {
     const diags = refused(
-      yaml('id: a', 'title: A', 'steps:', '  - id: x', '    title: X', '    kind: run', '    run: make', '    tiemout: 5m', '  - id: y', '    kind: confirm'),
+      yaml(
+        'id: a',
+        'title: A',
+        'steps:',
+        '  - id: x',
+        '    title: X',
+        '    kind: run',
+        '    run: make',
+        '    tiemout: 5m',
+        '  - id: y',
+        '    kind: confirm',
+      ),
     );
     expect(diags.map((d) => d.split(': ')[0])).toEqual(['a.yaml:8:5', 'a.yaml:9:5']);
   });
@@ -373,7 +427,19 @@ describe('loadBundle: includes', () => {
 
   it('the same checklist included twice without a cycle (a diamond) is fine', () => {
     const leaf = yaml('id: c', 'title: c', 'steps:', '  - id: s', '    title: S', '    kind: confirm');
-    const root = yaml('id: a', 'title: a', 'steps:', '  - id: one', '    title: One', '    kind: checklist', '    use: b', '  - id: two', '    title: Two', '    kind: checklist', '    use: c');
+    const root = yaml(
+      'id: a',
+      'title: a',
+      'steps:',
+      '  - id: one',
+      '    title: One',
+      '    kind: checklist',
+      '    use: b',
+      '  - id: two',
+      '    title: Two',
+      '    kind: checklist',
+      '    use: c',
+    );
     const r = loadBundle(source('a', root), memoryResolver({ b: include('b', 'c'), c: leaf }), STEP_KINDS);
     expect(r.diagnostics).toEqual([]);
     expect([...r.bundle!.byId.keys()].sort()).toEqual(['a', 'b', 'c']);
@@ -381,23 +447,45 @@ describe('loadBundle: includes', () => {
 
   it('an included checklist with a required parameter nobody passes: at the use, with how to fix it', () => {
     const diags = refusedBundle('a', { a: include('a', 'child'), child });
-    expectOnly(diags, 'a.yaml:7:10', /checklist 'child' needs parameter 'version': pass it with 'with: \{version: …\}' or give 'a' a parameter of that name/);
+    expectOnly(
+      diags,
+      'a.yaml:7:10',
+      /checklist 'child' needs parameter 'version': pass it with 'with: \{version: …\}' or give 'a' a parameter of that name/,
+    );
   });
 
   it('the includer having a parameter of the same name is enough', () => {
-    const a = yaml('id: a', 'title: a', 'params:', '  version: {type: semver, required: true}', 'steps:', '  - id: inc', '    title: I', '    kind: checklist', '    use: child');
+    const a = yaml(
+      'id: a',
+      'title: a',
+      'params:',
+      '  version: {type: semver, required: true}',
+      'steps:',
+      '  - id: inc',
+      '    title: I',
+      '    kind: checklist',
+      '    use: child',
+    );
     const r = loadBundle(source('a', a), memoryResolver({ child }), STEP_KINDS);
     expect(r.diagnostics).toEqual([]);
   });
 
   it('a with: literal outside the enum choices of the included parameter: at the value', () => {
     const diags = refusedBundle('a', { a: include('a', 'child', '    with:', '      version: 1.2.3', '      phase: during'), child });
-    expectOnly(diags, 'a.yaml:10:14', /step 'inc': a parameter of the wrong type for 'child': parameter 'phase' expects one of pre, post, got "during"/);
+    expectOnly(
+      diags,
+      'a.yaml:10:14',
+      /step 'inc': a parameter of the wrong type for 'child': parameter 'phase' expects one of pre, post, got "during"/,
+    );
   });
 
   it('a with: literal that is not a boolean for a boolean parameter', () => {
     const diags = refusedBundle('a', { a: include('a', 'child', '    with: {version: 1.2.3, dry: maybe}'), child });
-    expectOnly(diags, 'a.yaml:8:33', /a parameter of the wrong type for 'child': parameter 'dry' expects a boolean \(true or false\), got "maybe"/);
+    expectOnly(
+      diags,
+      'a.yaml:8:33',
+      /a parameter of the wrong type for 'child': parameter 'dry' expects a boolean \(true or false\), got "maybe"/,
+    );
   });
 
   it('a with: literal that is not a version for a semver parameter', () => {
@@ -416,7 +504,19 @@ describe('loadBundle: includes', () => {
   });
 
   it('a with: template passing a parameter of another type', () => {
-    const a = yaml('id: a', 'title: a', 'params:', '  n: {type: integer}', 'steps:', '  - id: inc', '    title: I', '    kind: checklist', '    use: child', '    with:', '      version: "${n}"');
+    const a = yaml(
+      'id: a',
+      'title: a',
+      'params:',
+      '  n: {type: integer}',
+      'steps:',
+      '  - id: inc',
+      '    title: I',
+      '    kind: checklist',
+      '    use: child',
+      '    with:',
+      '      version: "${n}"',
+    );
     const diags = refusedBundle('a', { a, child });
     expectOnly(diags, 'a.yaml:11:16', /parameter 'version' of 'child' is semver, but 'n' is integer/);
   });
@@ -511,7 +611,16 @@ describe('valid checklists', () => {
       '    kind: checklist',
       '    use: leaf',
     ),
-    leaf: yaml('id: leaf', 'title: Leaf', 'params:', '  version: {type: semver}', 'steps:', '  - id: s', '    title: S', '    kind: confirm'),
+    leaf: yaml(
+      'id: leaf',
+      'title: Leaf',
+      'params:',
+      '  version: {type: semver}',
+      'steps:',
+      '  - id: s',
+      '    title: S',
+      '    kind: confirm',
+    ),
   };
 
   it('params, when/unless, run (string and argv), confirm and a nested include: no diagnostics', () => {
@@ -526,7 +635,10 @@ describe('valid checklists', () => {
   });
 
   it('a parameter type defaults to string', () => {
-    const r = parseChecklist(source('a', yaml('id: a', 'title: A', 'params:', '  name: {}', 'steps:', '  - id: x', '    title: X', '    kind: confirm')), STEP_KINDS);
+    const r = parseChecklist(
+      source('a', yaml('id: a', 'title: A', 'params:', '  name: {}', 'steps:', '  - id: x', '    title: X', '    kind: confirm')),
+      STEP_KINDS,
+    );
     expect(r.diagnostics).toEqual([]);
     expect(r.parsed!.checklist.params.name.type).toBe('string');
   });
@@ -552,7 +664,9 @@ describe('valid checklists', () => {
   });
 
   describe('the default checklists in checklists/', () => {
-    const files = readdirSync(CHECKLIST_DIR).filter((f) => f.endsWith('.yaml')).sort();
+    const files = readdirSync(CHECKLIST_DIR)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
     const folder: ChecklistResolver = {
       find: (id) => {
         const file = path.join(CHECKLIST_DIR, `${id}.yaml`);
@@ -608,7 +722,10 @@ describe('coerceParam', () => {
     for (const t of [true, 'true', 'yes', '1', 'on', 'TRUE', 'Yes']) expect(coerceParam('dry', def, t)).toEqual({ ok: true, value: true });
     for (const f of [false, 'false', 'no', '0', 'off', 'False']) expect(coerceParam('dry', def, f)).toEqual({ ok: true, value: false });
     for (const bad of ['maybe', 1, 'truthy']) {
-      expect(coerceParam('dry', def, bad)).toEqual({ ok: false, message: `parameter 'dry' expects a boolean (true or false), got ${JSON.stringify(bad)}` });
+      expect(coerceParam('dry', def, bad)).toEqual({
+        ok: false,
+        message: `parameter 'dry' expects a boolean (true or false), got ${JSON.stringify(bad)}`,
+      });
     }
   });
 
@@ -625,7 +742,10 @@ describe('coerceParam', () => {
   it('enum: a choice, returned as declared (also numeric choices given as strings)', () => {
     const def: ParamDef = { type: 'enum', choices: ['staging', 'production'] };
     expect(coerceParam('env', def, 'production')).toEqual({ ok: true, value: 'production' });
-    expect(coerceParam('env', def, 'prod')).toEqual({ ok: false, message: `parameter 'env' expects one of staging, production, got "prod"` });
+    expect(coerceParam('env', def, 'prod')).toEqual({
+      ok: false,
+      message: `parameter 'env' expects one of staging, production, got "prod"`,
+    });
     expect(coerceParam('shard', { type: 'enum', choices: [1, 2] }, '2')).toEqual({ ok: true, value: 2 });
   });
 
@@ -641,7 +761,10 @@ describe('coerceParam', () => {
   });
 
   it('an invalid pattern is reported, not thrown', () => {
-    expect(coerceParam('x', { type: 'string', pattern: '([' }, 'a')).toEqual({ ok: false, message: "parameter 'x' has an invalid pattern ([" });
+    expect(coerceParam('x', { type: 'string', pattern: '([' }, 'a')).toEqual({
+      ok: false,
+      message: "parameter 'x' has an invalid pattern ([",
+    });
   });
 });
 
@@ -699,7 +822,10 @@ describe('evaluateConditions', () => {
       pass: false,
       reason: 'when: environment is "production", not "staging"',
     });
-    expect(evaluateConditions({ environment: 'production', dry: true }, undefined, params)).toEqual({ pass: false, reason: 'when: dry is false, not true' });
+    expect(evaluateConditions({ environment: 'production', dry: true }, undefined, params)).toEqual({
+      pass: false,
+      reason: 'when: dry is false, not true',
+    });
   });
 
   it('unless: skips when it matches, saying why', () => {
@@ -848,7 +974,17 @@ describe('buildPlan', () => {
   });
 
   it('reports a required parameter of an include that is unset at run time', () => {
-    const a = yaml('id: a', 'title: A', 'params:', '  version: {type: semver}', 'steps:', '  - id: inc', '    title: I', '    kind: checklist', '    use: watch');
+    const a = yaml(
+      'id: a',
+      'title: A',
+      'params:',
+      '  version: {type: semver}',
+      'steps:',
+      '  - id: inc',
+      '    title: I',
+      '    kind: checklist',
+      '    use: watch',
+    );
     const r = loadBundle(source('a', a), memoryResolver(sources), STEP_KINDS);
     expect(r.diagnostics).toEqual([]);
     const { errors } = buildPlan(r.bundle!, {});

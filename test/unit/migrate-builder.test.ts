@@ -45,7 +45,9 @@ describe('sqlIdent', () => {
 
 describe('inlineValues', () => {
   it('replaces $n outside quotes, comments and dollar-quoted bodies', () => {
-    expect(inlineValues("UPDATE t SET a = $1, b = '$1' WHERE id = $2 -- $1", ['x', 7])).toBe("UPDATE t SET a = 'x', b = '$1' WHERE id = 7 -- $1");
+    expect(inlineValues("UPDATE t SET a = $1, b = '$1' WHERE id = $2 -- $1", ['x', 7])).toBe(
+      "UPDATE t SET a = 'x', b = '$1' WHERE id = 7 -- $1",
+    );
     expect(inlineValues('DO $$ BEGIN PERFORM $1; END $$; SELECT $1', [1])).toBe('DO $$ BEGIN PERFORM $1; END $$; SELECT 1');
     expect(inlineValues('SELECT x - $1', [-5])).toBe('SELECT x - (-5)');
     expect(() => inlineValues('SELECT $2', [1])).toThrow(/\$2 has no value \(1 value\(s\) given\)/);

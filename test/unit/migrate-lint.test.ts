@@ -78,7 +78,8 @@ CREATE TRIGGER t BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();`;
   });
 
   it('keeps a SQL-standard BEGIN ATOMIC … END body (with CASE … END) as one statement', () => {
-    const sql = 'CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT CASE WHEN true THEN 1 END;\n  SELECT 2;\nEND;\nSELECT 3;';
+    const sql =
+      'CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT CASE WHEN true THEN 1 END;\n  SELECT 2;\nEND;\nSELECT 3;';
     const s = splitStatements(sql);
     expect(s.map((x) => x.line)).toEqual([1, 6]);
     expect(s[0].text.endsWith('SELECT 2;\nEND')).toBe(true);
@@ -141,7 +142,11 @@ describe('lintMigration: whole migration', () => {
     expect(rules(both)).toEqual(['dynamic-sql']);
     expect(both[0].message).toMatch(/upgrade\(\) and downgrade\(\) read the database/);
     // a static up is still checked; only the dynamic down is unknown
-    expect(rules(lintMigration({ ...input, up: splitStatements(`${LT}ALTER TABLE users DROP COLUMN a;`), down: [], dynamic: { down: { line: 0 } } }))).toEqual(['dynamic-sql', 'drop-column']);
+    expect(
+      rules(
+        lintMigration({ ...input, up: splitStatements(`${LT}ALTER TABLE users DROP COLUMN a;`), down: [], dynamic: { down: { line: 0 } } }),
+      ),
+    ).toEqual(['dynamic-sql', 'drop-column']);
   });
 
   it('does not report findings on down statements', () => {
@@ -167,7 +172,10 @@ describe('lintMigration: whole migration', () => {
   });
 
   it('no-lock-timeout: SET LOCAL does not count in a noTransaction migration, lock_timeout = 0 never counts', () => {
-    const f = one(lint("SET LOCAL lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON users (a);", { noTransaction: true }), 'no-lock-timeout');
+    const f = one(
+      lint("SET LOCAL lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON users (a);", { noTransaction: true }),
+      'no-lock-timeout',
+    );
     expect(f.line).toBe(2);
     expect(f.fix).toContain('SET LOCAL');
     expect(rules(lint('SET lock_timeout = 0; ALTER TABLE users ADD COLUMN nick text;'))).toEqual(['no-lock-timeout']);
@@ -202,7 +210,9 @@ describe('lintMigration: rules', () => {
     expect(t.message).toContain('users');
     expect(t.message).toContain('accounts');
     expect(t.fix).toContain('dual-write');
-    expect(lint('CREATE TABLE t (a int); ALTER TABLE t RENAME COLUMN a TO b; ALTER TABLE t RENAME TO t2; CREATE INDEX i ON t2 (b);')).toEqual([]);
+    expect(
+      lint('CREATE TABLE t (a int); ALTER TABLE t RENAME COLUMN a TO b; ALTER TABLE t RENAME TO t2; CREATE INDEX i ON t2 (b);'),
+    ).toEqual([]);
     expect(lint(`${LT}ALTER TABLE users RENAME CONSTRAINT a TO b;`)).toEqual([]);
   });
 
@@ -224,7 +234,9 @@ describe('lintMigration: rules', () => {
     // The safe pattern: CHECK … NOT VALID in one migration, then VALIDATE + SET NOT NULL in the next.
     expect(lint(`${LT}ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;`)).toEqual([]);
     expect(
-      lint(`${LT}ALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\nALTER TABLE users DROP CONSTRAINT users_email_nn;`),
+      lint(
+        `${LT}ALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\nALTER TABLE users DROP CONSTRAINT users_email_nn;`,
+      ),
     ).toEqual([]);
     expect(lint('CREATE TABLE t (a int); ALTER TABLE t ALTER COLUMN a SET NOT NULL;')).toEqual([]);
   });
@@ -249,7 +261,9 @@ describe('lintMigration: rules', () => {
     one(lint(`${LT}ALTER TABLE t1 ADD seen timestamptz DEFAULT clock_timestamp();`), 'volatile-default');
     one(lint(`${LT}ALTER TABLE t1 ADD COLUMN n bigserial;`), 'volatile-default');
     // Constant and STABLE defaults (now() is evaluated once per statement) use PG11+ fast defaults: no rewrite.
-    expect(lint(`${LT}ALTER TABLE t1 ADD COLUMN status text NOT NULL DEFAULT 'new', ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();`)).toEqual([]);
+    expect(
+      lint(`${LT}ALTER TABLE t1 ADD COLUMN status text NOT NULL DEFAULT 'new', ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();`),
+    ).toEqual([]);
     expect(lint('CREATE TABLE t (a int); ALTER TABLE t ADD COLUMN id uuid DEFAULT gen_random_uuid();')).toEqual([]);
   });
 
@@ -260,7 +274,9 @@ describe('lintMigration: rules', () => {
     expect(f.fix).toContain('CREATE UNIQUE INDEX CONCURRENTLY');
     expect(f.fix).toContain('noTransaction');
     // Safe: CONCURRENTLY in a noTransaction migration.
-    expect(lint(`SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_users_email ON users (email);`, { noTransaction: true })).toEqual([]);
+    expect(
+      lint(`SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_users_email ON users (email);`, { noTransaction: true }),
+    ).toEqual([]);
     // Safe: a table created in the same migration, indexed without CONCURRENTLY.
     expect(lint('CREATE TABLE IF NOT EXISTS events (id bigint, at timestamptz);\nCREATE INDEX events_at ON events (at);')).toEqual([]);
   });
@@ -289,7 +305,10 @@ describe('lintMigration: rules', () => {
   });
 
   it('constraint-not-valid: FOREIGN KEY or CHECK without NOT VALID on an existing table', () => {
-    const fk = one(lint(`${LT}ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);`), 'constraint-not-valid');
+    const fk = one(
+      lint(`${LT}ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);`),
+      'constraint-not-valid',
+    );
     expect(fk.message).toContain('orders_user_fk');
     expect(fk.message).toContain('orders');
     expect(fk.message).toContain('users');
@@ -298,10 +317,14 @@ describe('lintMigration: rules', () => {
     const ck = one(lint(`${LT}ALTER TABLE orders ADD CHECK (total >= 0);`), 'constraint-not-valid');
     expect(ck.message).toContain('CHECK on orders');
     // Safe: NOT VALID now, VALIDATE in a later migration.
-    expect(lint(`${LT}ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;`)).toEqual([]);
+    expect(lint(`${LT}ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;`)).toEqual(
+      [],
+    );
     expect(lint(`${LT}ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;`)).toEqual([]);
     // On a table created in this migration a validated FK is fine.
-    expect(lint('CREATE TABLE items (order_id int); ALTER TABLE items ADD CONSTRAINT items_fk FOREIGN KEY (order_id) REFERENCES orders (id);')).toEqual([]);
+    expect(
+      lint('CREATE TABLE items (order_id int); ALTER TABLE items ADD CONSTRAINT items_fk FOREIGN KEY (order_id) REFERENCES orders (id);'),
+    ).toEqual([]);
   });
 
   it('constraint-not-valid: NOT VALID and VALIDATE in the same transaction defeats the point', () => {
@@ -312,9 +335,12 @@ describe('lintMigration: rules', () => {
     expect(f).toMatchObject({ statement: 2, line: 3 });
     expect(f.fix).toContain('later migration');
     expect(
-      lint(`SET lock_timeout = '5s';\nALTER TABLE orders ADD CONSTRAINT c_total CHECK (total >= 0) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT c_total;`, {
-        noTransaction: true,
-      }),
+      lint(
+        `SET lock_timeout = '5s';\nALTER TABLE orders ADD CONSTRAINT c_total CHECK (total >= 0) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT c_total;`,
+        {
+          noTransaction: true,
+        },
+      ),
     ).toEqual([]);
   });
 
@@ -343,7 +369,10 @@ describe('lintMigration: rules', () => {
   });
 
   it('non-idempotent-no-transaction: CIC without IF NOT EXISTS, DROP INDEX CONCURRENTLY without IF EXISTS', () => {
-    const f = one(lint(`${LT}CREATE INDEX CONCURRENTLY idx_orders_user ON orders (user_id);`, { noTransaction: true }), 'non-idempotent-no-transaction');
+    const f = one(
+      lint(`${LT}CREATE INDEX CONCURRENTLY idx_orders_user ON orders (user_id);`, { noTransaction: true }),
+      'non-idempotent-no-transaction',
+    );
     expect(f.message).toContain('idx_orders_user');
     expect(f.fix).toContain('IF NOT EXISTS');
     expect(f.fix).toContain('INVALID');
@@ -359,7 +388,10 @@ describe('lintMigration: rules', () => {
     expect(c.message).toContain('events');
     expect(c.fix).toContain('jsonb');
     one(lint(`${LT}ALTER TABLE users ADD COLUMN prefs pg_catalog.json;`), 'json-type');
-    expect(rules(lint(`${LT}ALTER TABLE users ALTER COLUMN prefs TYPE json USING prefs::json;`)).sort()).toEqual(['change-column-type', 'json-type']);
+    expect(rules(lint(`${LT}ALTER TABLE users ALTER COLUMN prefs TYPE json USING prefs::json;`)).sort()).toEqual([
+      'change-column-type',
+      'json-type',
+    ]);
     expect(lint(`${LT}ALTER TABLE users ADD COLUMN prefs jsonb;`)).toEqual([]);
   });
 
@@ -369,6 +401,10 @@ describe('lintMigration: rules', () => {
   });
 
   it('is not fooled by keywords inside strings, comments or quoted identifiers', () => {
-    expect(lint(`${LT}INSERT INTO notes (body) VALUES ('DROP TABLE users; ALTER TABLE x DROP COLUMN y');\n-- DROP TABLE users;\n/* UPDATE users */ SELECT 1;`)).toEqual([]);
+    expect(
+      lint(
+        `${LT}INSERT INTO notes (body) VALUES ('DROP TABLE users; ALTER TABLE x DROP COLUMN y');\n-- DROP TABLE users;\n/* UPDATE users */ SELECT 1;`,
+      ),
+    ).toEqual([]);
   });
 });

@@ -38,7 +38,9 @@ const status = (s: SessionState) => Object.fromEntries(s.steps.map((x) => [x.pat
 
 describe('reduce', () => {
   it('refuses a stream that does not begin with session.started', () => {
-    expect(() => reduce(null, { sessionId: 's', seq: 1, time: 0, type: 'step.started', stepId: 'a', actor: 'x', data: { attempt: 1 } })).toThrow(/first event/);
+    expect(() =>
+      reduce(null, { sessionId: 's', seq: 1, time: 0, type: 'step.started', stepId: 'a', actor: 'x', data: { attempt: 1 } }),
+    ).toThrow(/first event/);
   });
 
   it('walks a step through started → output → passed, and nextStep moves on', () => {
@@ -65,7 +67,9 @@ describe('reduce', () => {
   it('keeps only the last TAIL_LINES lines of output in state, however much arrives', () => {
     const events: AuditEvent[] = [started(), ev('step.started', 'a', { attempt: 1 })];
     for (let i = 0; i < 50; i++) {
-      events.push(ev('step.output', 'a', { stream: 'stdout', text: Array.from({ length: 100 }, (_, j) => `line ${i * 100 + j}`).join('\n') + '\n' }));
+      events.push(
+        ev('step.output', 'a', { stream: 'stdout', text: Array.from({ length: 100 }, (_, j) => `line ${i * 100 + j}`).join('\n') + '\n' }),
+      );
     }
     const s = run(events);
     const out = s.steps[s.index.a].output;
@@ -94,7 +98,12 @@ describe('reduce', () => {
   });
 
   it('skipping an include skips everything inside it, with the reason', () => {
-    const s = run([started(), ev('step.started', 'a', { attempt: 1 }), ev('step.passed', 'a', {}), ev('step.skipped', 'inc', { reason: 'when: env is "staging"', by: 'condition' })]);
+    const s = run([
+      started(),
+      ev('step.started', 'a', { attempt: 1 }),
+      ev('step.passed', 'a', {}),
+      ev('step.skipped', 'inc', { reason: 'when: env is "staging"', by: 'condition' }),
+    ]);
     expect(status(s)).toEqual({ a: 'passed', inc: 'skipped', 'inc/b': 'skipped', 'inc/c': 'skipped', d: 'pending' });
     expect(s.steps[s.index['inc/b']].reason).toBe(`inside skipped 'inc': when: env is "staging"`);
     expect(nextStep(s)?.path).toBe('d');
@@ -124,7 +133,11 @@ describe('reduce', () => {
   });
 
   it('a crash leaves the running step current; resume marks it interrupted and it is next again', () => {
-    let s = run([started(), ev('step.started', 'a', { attempt: 1 }), ev('step.spawned', 'a', { pid: 42, command: 'x', cwd: '/', startTime: 7 })]);
+    let s = run([
+      started(),
+      ev('step.started', 'a', { attempt: 1 }),
+      ev('step.spawned', 'a', { pid: 42, command: 'x', cwd: '/', startTime: 7 }),
+    ]);
     expect(s.current).toBe('a');
     expect(s.steps[0]).toMatchObject({ pid: 42, pidStart: 7 });
     s = reduce(s, ev('session.resumed', null, { operator: 'alice', host: 'h', pid: 3 }));
@@ -138,7 +151,17 @@ describe('reduce', () => {
   it('a forced resume with a changed plan keeps the status of steps that still exist', () => {
     let s = run([started(), ev('step.started', 'a', { attempt: 1 }), ev('step.passed', 'a', {})]);
     const plan = [node('a'), node('new'), node('d')];
-    s = reduce(s, ev('session.resumed', null, { operator: 'alice', host: 'h', pid: 3, forced: { oldSha256: 'abc', newSha256: 'def' }, plan, scopes: { '': { checklist: 'x', params: {} } } }));
+    s = reduce(
+      s,
+      ev('session.resumed', null, {
+        operator: 'alice',
+        host: 'h',
+        pid: 3,
+        forced: { oldSha256: 'abc', newSha256: 'def' },
+        plan,
+        scopes: { '': { checklist: 'x', params: {} } },
+      }),
+    );
     expect(status(s)).toEqual({ a: 'passed', new: 'pending', d: 'pending' });
     expect(s.checklist.sha256).toBe('def');
     expect(s.resumes[0].forced).toBe(true);

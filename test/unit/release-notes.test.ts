@@ -51,7 +51,14 @@ const commitsOf = (...messages: string[]) => parseAll(history(messages.map((mess
 describe('parseCommit', () => {
   it('reads type, scope and subject; non-conventional messages are "other"', () => {
     const [plain, conv] = commitsOf('feat(search): filter listings by price', 'Update the README').reverse();
-    expect(plain).toMatchObject({ type: 'feat', scope: 'search', subject: 'filter listings by price', conventional: true, group: 'feat', breaking: null });
+    expect(plain).toMatchObject({
+      type: 'feat',
+      scope: 'search',
+      subject: 'filter listings by price',
+      conventional: true,
+      group: 'feat',
+      breaking: null,
+    });
     expect(conv).toMatchObject({ type: null, scope: null, subject: 'Update the README', conventional: false, group: 'other' });
     expect(plain.short).toBe(plain.hash.slice(0, 7));
   });
@@ -79,7 +86,9 @@ describe('parseCommit', () => {
   });
 
   it('a breaking note ends at the next footer token: a Co-authored-by trailer is not part of it', () => {
-    const [c] = commitsOf('feat(auth)!: sessions expire\n\nBREAKING CHANGE: sessions expire after 12 h;\nsign in again.\nCo-authored-by: Ben Okafor <ben@property.example>\nSigned-off-by: Ana Souza <ana@property.example>');
+    const [c] = commitsOf(
+      'feat(auth)!: sessions expire\n\nBREAKING CHANGE: sessions expire after 12 h;\nsign in again.\nCo-authored-by: Ben Okafor <ben@property.example>\nSigned-off-by: Ana Souza <ana@property.example>',
+    );
     expect(c.breaking).toBe('sessions expire after 12 h; sign in again.');
   });
 
@@ -92,7 +101,9 @@ describe('parseCommit', () => {
   });
 
   it('collects refs from footers, the header and "(#45)" suffixes, deduped, and takes the suffix off the subject', () => {
-    const [c] = commitsOf('fix(payments): retry a declined card once (#45)\n\nCard issuers decline now and then.\n\nCloses #12, fixes acme/backend#7\nRefs: #45');
+    const [c] = commitsOf(
+      'fix(payments): retry a declined card once (#45)\n\nCard issuers decline now and then.\n\nCloses #12, fixes acme/backend#7\nRefs: #45',
+    );
     expect(c.subject).toBe('retry a declined card once');
     expect(c.refs).toEqual(['#45', '#12', 'acme/backend#7']);
     const [tag] = commitsOf('docs: #hashtags are not issues');
@@ -170,8 +181,20 @@ describe('releaseCommits: merges and reverted pairs', () => {
 
   it('a revert of a revert in the range brings the commit back (git ≥ 2.43 writes "Reapply")', () => {
     const x = history([{ message: 'feat: x' }])[0];
-    const r = { hash: hashOf('r'), parents: [x.hash], ...ANA, date: x.date + DAY, message: `Revert "feat: x"\n\nThis reverts commit ${x.hash}.` };
-    const rr = { hash: hashOf('rr'), parents: [r.hash], ...ANA, date: r.date + DAY, message: `Reapply "feat: x"\n\nThis reverts commit ${r.hash.slice(0, 12)}.` };
+    const r = {
+      hash: hashOf('r'),
+      parents: [x.hash],
+      ...ANA,
+      date: x.date + DAY,
+      message: `Revert "feat: x"\n\nThis reverts commit ${x.hash}.`,
+    };
+    const rr = {
+      hash: hashOf('rr'),
+      parents: [r.hash],
+      ...ANA,
+      date: r.date + DAY,
+      message: `Reapply "feat: x"\n\nThis reverts commit ${r.hash.slice(0, 12)}.`,
+    };
     const { kept, cancelled } = releaseCommits([rr, r, x].map(parseCommit));
     expect(kept.map((c) => c.header)).toEqual(['feat: x']);
     expect(cancelled).toHaveLength(2);
@@ -198,7 +221,9 @@ describe('suggestVersion', () => {
   it('fix, perf and revert together → patch, all named', () => {
     const s = suggestVersion('1.3.0', commitsOf('fix: a', 'perf: b', 'fix: c', 'revert: d'));
     expect(s.bump).toBe('patch');
-    expect(s.reason).toMatch(/^2 fixes, 1 performance improvement and 1 revert \([0-9a-f]{7} revert: d, [0-9a-f]{7} fix: c, [0-9a-f]{7} perf: b, …\) → patch$/);
+    expect(s.reason).toMatch(
+      /^2 fixes, 1 performance improvement and 1 revert \([0-9a-f]{7} revert: d, [0-9a-f]{7} fix: c, [0-9a-f]{7} perf: b, …\) → patch$/,
+    );
   });
 
   it('feat + fix → minor', () => {
@@ -228,8 +253,20 @@ describe('suggestVersion', () => {
   it('a breaking commit reverted in the same range and merges count nothing', () => {
     const base = history([{ message: 'feat(api)!: drop v1' }]);
     const raw = [
-      { hash: hashOf('rv'), parents: [base[0].hash], ...BEN, date: T0 + DAY, message: `Revert "feat(api)!: drop v1"\n\nThis reverts commit ${base[0].hash}.` },
-      { hash: hashOf('m'), parents: [base[0].hash, hashOf('side')], ...BEN, date: T0 + 2 * DAY, message: 'Merge pull request #9 from acme/feat\n\nfeat: a' },
+      {
+        hash: hashOf('rv'),
+        parents: [base[0].hash],
+        ...BEN,
+        date: T0 + DAY,
+        message: `Revert "feat(api)!: drop v1"\n\nThis reverts commit ${base[0].hash}.`,
+      },
+      {
+        hash: hashOf('m'),
+        parents: [base[0].hash, hashOf('side')],
+        ...BEN,
+        date: T0 + 2 * DAY,
+        message: 'Merge pull request #9 from acme/feat\n\nfeat: a',
+      },
       ...base,
     ];
     const s = suggestVersion('1.3.0', raw.map(parseCommit));
@@ -261,8 +298,14 @@ describe('chooseVersion', () => {
 
   it('refuses garbage, the same version and a smaller one, in words', () => {
     expect(chooseVersion('2.3.1', '2.3.0')).toEqual({ ok: false, message: '2.3.0 is not greater than the last release 2.3.1' });
-    expect(chooseVersion('2.3.1', 'v2.3.1')).toEqual({ ok: false, message: '2.3.1 is the last release already: choose a greater version (e.g. 2.3.2)' });
-    expect(chooseVersion('2.3.1', '2.4')).toEqual({ ok: false, message: '"2.4" is not a version: give major, minor, patch or a version X.Y.Z greater than 2.3.1 (e.g. 2.4.0)' });
+    expect(chooseVersion('2.3.1', 'v2.3.1')).toEqual({
+      ok: false,
+      message: '2.3.1 is the last release already: choose a greater version (e.g. 2.3.2)',
+    });
+    expect(chooseVersion('2.3.1', '2.4')).toEqual({
+      ok: false,
+      message: '"2.4" is not a version: give major, minor, patch or a version X.Y.Z greater than 2.3.1 (e.g. 2.4.0)',
+    });
     const evil = chooseVersion('2.3.1', `${ESC}[2Jbig`);
     expect(evil.ok).toBe(false);
     if (!evil.ok) expect(evil.message).not.toMatch(RAW_CONTROL);
@@ -283,14 +326,20 @@ describe('chooseHotfixVersion', () => {
       ok: false,
       message: 'a hotfix from 2.3.1 may only raise the patch number (2.3.2, 2.3.3, …); minor would give 2.4.0: make a release for that',
     });
-    expect(chooseHotfixVersion('2.3.1', '2.4.0')).toEqual({ ok: false, message: '2.4.0 is not a hotfix of 2.3.1: a hotfix from 2.3.1 is 2.3.2, 2.3.3, …' });
+    expect(chooseHotfixVersion('2.3.1', '2.4.0')).toEqual({
+      ok: false,
+      message: '2.4.0 is not a hotfix of 2.3.1: a hotfix from 2.3.1 is 2.3.2, 2.3.3, …',
+    });
     expect(chooseHotfixVersion('2.3.1', '2.3.1')).toEqual({
       ok: false,
       message: '2.3.1 is not greater than the last release 2.3.1: a hotfix from 2.3.1 is 2.3.2, 2.3.3, …',
     });
     expect(chooseHotfixVersion('2.3.1', '2.3.2-rc.1').ok).toBe(false);
     expect(chooseHotfixVersion('2.3.1', 'soon').ok).toBe(false);
-    expect(chooseHotfixVersion('2.4.0-rc.1', undefined)).toEqual({ ok: false, message: 'a hotfix starts from a release X.Y.Z, and 2.4.0-rc.1 is a pre-release' });
+    expect(chooseHotfixVersion('2.4.0-rc.1', undefined)).toEqual({
+      ok: false,
+      message: 'a hotfix starts from a release X.Y.Z, and 2.4.0-rc.1 is a pre-release',
+    });
   });
 });
 
@@ -307,7 +356,10 @@ function releaseHistory(): ParsedCommit[] {
     { message: "Merge branch 'feature/deposit' into develop", parents: 2 },
     { message: `Revert "feat(search): save a search (#40)"\n\nThis reverts commit ${first[0].hash}.`, who: CHLOE },
     { message: 'perf(listings): count the listings of a city once', who: BEN },
-    { message: 'refactor(api): one client per request\n\nBREAKING CHANGE: api() takes a client as its first argument\n\nRefs: acme/frontend#9' },
+    {
+      message:
+        'refactor(api): one client per request\n\nBREAKING CHANGE: api() takes a client as its first argument\n\nRefs: acme/frontend#9',
+    },
     { message: `fix(ui): clear${ESC}[2J ${ESC}]52;c;cm0gLXJmIH4=\x07 \u202Etxt.exe\u202C`, who: CHLOE },
     { message: `Revert "fix(payments): retry a declined card once"\n\nThis reverts commit ${hashOf('1.3.0 era')}.`, who: BEN },
     { message: 'Update README.md', who: CHLOE },
@@ -370,7 +422,9 @@ describe('renderNotes', () => {
     const notes = renderNotes({ version: '2.0.0', previous: '1.3.0', date, commits: releaseHistory() });
     expect(notes).not.toContain('save a search');
     expect(notes).not.toContain('Merge branch');
-    expect(notes).toMatch(/### Reverts\n\n- fix\(payments\): retry a declined card once \([0-9a-f]{7}, reverts [0-9a-f]{7}\) — Ben Okafor\n/);
+    expect(notes).toMatch(
+      /### Reverts\n\n- fix\(payments\): retry a declined card once \([0-9a-f]{7}, reverts [0-9a-f]{7}\) — Ben Okafor\n/,
+    );
   });
 
   it('the escape sequences show as visible stand-ins, never raw', () => {
@@ -391,14 +445,17 @@ describe('renderNotes', () => {
   });
 
   it('a release with nothing in it says so', () => {
-    expect(renderNotes({ version: '1.3.1', previous: '1.3.0', date, commits: [] })).toBe('## 1.3.1 (2026-11-27)\n\nNo changes since 1.3.0.\n');
+    expect(renderNotes({ version: '1.3.1', previous: '1.3.0', date, commits: [] })).toBe(
+      '## 1.3.1 (2026-11-27)\n\nNo changes since 1.3.0.\n',
+    );
   });
 });
 
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('insertChangelogSection', () => {
-  const section = '## 1.4.0 (2026-11-27)\n\n### Features\n\n- **search:** saved searches (abc1234) — Chloe Martin\n\nContributors: Chloe Martin\n';
+  const section =
+    '## 1.4.0 (2026-11-27)\n\n### Features\n\n- **search:** saved searches (abc1234) — Chloe Martin\n\nContributors: Chloe Martin\n';
 
   it('an empty file gets a title and the section', () => {
     expect(insertChangelogSection('', '1.4.0', section)).toEqual({ text: `# Changelog\n\n${section}`, alreadyThere: false });
@@ -456,7 +513,9 @@ describe('insertChangelogSection', () => {
   it('is idempotent for the same version (a resumed release does not write it twice), not fooled by a pre-release', () => {
     const once = insertChangelogSection('# Changelog\n\n## 1.3.0\n\n- x\n', '1.4.0', section).text;
     expect(insertChangelogSection(once, '1.4.0', section)).toEqual({ text: once, alreadyThere: true });
-    expect(insertChangelogSection('# Changelog\n\n## [1.4.0](https://x/compare/v1.3.0...v1.4.0) (2026-11-27)\n', 'v1.4.0', section).alreadyThere).toBe(true);
+    expect(
+      insertChangelogSection('# Changelog\n\n## [1.4.0](https://x/compare/v1.3.0...v1.4.0) (2026-11-27)\n', 'v1.4.0', section).alreadyThere,
+    ).toBe(true);
     expect(insertChangelogSection('# Changelog\n\n## [1.4.0] - 2026-11-27\n', '1.4.0', section).alreadyThere).toBe(true);
     const rc = insertChangelogSection('# Changelog\n\n## 1.4.0-rc.1\n\n- x\n', '1.4.0', section);
     expect(rc.alreadyThere).toBe(false);
@@ -467,6 +526,8 @@ describe('insertChangelogSection', () => {
     const existing = '# Changelog\r\n\r\nFormat:\r\n\r\n```md\r\n## 1.4.0 (date)\r\n```\r\n\r\n## 1.3.0\r\n\r\n- x\r\n';
     const { text, alreadyThere } = insertChangelogSection(existing, '1.4.0', section);
     expect(alreadyThere).toBe(false);
-    expect(text).toBe(`# Changelog\r\n\r\nFormat:\r\n\r\n\`\`\`md\r\n## 1.4.0 (date)\r\n\`\`\`\r\n\r\n${section.replace(/\n/g, '\r\n')}\r\n## 1.3.0\r\n\r\n- x\r\n`);
+    expect(text).toBe(
+      `# Changelog\r\n\r\nFormat:\r\n\r\n\`\`\`md\r\n## 1.4.0 (date)\r\n\`\`\`\r\n\r\n${section.replace(/\n/g, '\r\n')}\r\n## 1.3.0\r\n\r\n- x\r\n`,
+    );
   });
 });

@@ -23,7 +23,12 @@ const T0 = 1_700_000_000_000;
 function recorder(plan: PlanNode[]) {
   const events: AuditEvent[] = [];
   let time = T0;
-  const add = <T extends EventType>(type: T, stepId: string | null, data: EventDataMap[T], opts: { after?: number; actor?: string } = {}) => {
+  const add = <T extends EventType>(
+    type: T,
+    stepId: string | null,
+    data: EventDataMap[T],
+    opts: { after?: number; actor?: string } = {},
+  ) => {
     if (events.length) time += opts.after ?? 100;
     events.push({ sessionId: 's1', seq: events.length + 1, time, type, stepId, actor: opts.actor ?? 'alice', data });
     return events.length; // the position that shows this event
@@ -44,7 +49,15 @@ function recorder(plan: PlanNode[]) {
   return { events, add };
 }
 
-const PLAN = [node('build'), node('inc', 'checklist'), node('inc/deploy'), node('inc/smoke'), node('approve', 'confirm'), node('docs'), node('optional')];
+const PLAN = [
+  node('build'),
+  node('inc', 'checklist'),
+  node('inc/deploy'),
+  node('inc/smoke'),
+  node('approve', 'confirm'),
+  node('docs'),
+  node('optional'),
+];
 
 /** A release with a failure, a resume an hour later, a retry, an operator skip, a condition skip, a note and a confirmation. */
 function story() {
@@ -79,7 +92,8 @@ function bigSession(steps: number, lines: number, after = 10) {
   const { events, add } = recorder(plan);
   for (const n of plan) {
     add('step.started', n.path, { attempt: 1 }, { after });
-    for (let j = 0; j < lines; j++) add('step.output', n.path, { stream: 'stdout', text: `${n.path} line ${j}: some output of a build tool\n` }, { after });
+    for (let j = 0; j < lines; j++)
+      add('step.output', n.path, { stream: 'stdout', text: `${n.path} line ${j}: some output of a build tool\n` }, { after });
     add('step.passed', n.path, { exitCode: 0 }, { after });
   }
   return events;

@@ -80,7 +80,9 @@ describe('redaction: patterns', () => {
   });
 
   it('hides Authorization in a curl command line (-H)', () => {
-    expect(r(`curl -H 'Authorization: token xyz' https://api.example.com`)).toBe(`curl -H 'Authorization: ${REDACTED}' https://api.example.com`);
+    expect(r(`curl -H 'Authorization: token xyz' https://api.example.com`)).toBe(
+      `curl -H 'Authorization: ${REDACTED}' https://api.example.com`,
+    );
     expect(r(`curl -H "Authorization: Bearer abc.def" https://x`)).toBe(`curl -H "Authorization: ${REDACTED}" https://x`);
   });
 
@@ -181,7 +183,13 @@ describe('redaction: what must stay readable', () => {
   });
 
   it('keeps URLs and remotes without a password', () => {
-    for (const s of ['https://user@host/path', 'git@github.com:org/repo.git', 'ssh://git@host:22/repo', 'https://host/a:b@c', 'http://localhost:8080/health']) {
+    for (const s of [
+      'https://user@host/path',
+      'git@github.com:org/repo.git',
+      'ssh://git@host:22/repo',
+      'https://host/a:b@c',
+      'http://localhost:8080/health',
+    ]) {
       expect(r(s)).toBe(s);
     }
   });

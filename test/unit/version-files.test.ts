@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { defaultVersionFiles, readVersion, versionFileSpecSchema, writeVersion, type VersionFileSpec } from '../../src/core/release/version-files.js';
+import {
+  defaultVersionFiles,
+  readVersion,
+  versionFileSpecSchema,
+  writeVersion,
+  type VersionFileSpec,
+} from '../../src/core/release/version-files.js';
 
 const PACKAGE_JSON = `{
   "name": "property-frontend",
@@ -108,10 +114,16 @@ describe('json', () => {
 
   it('errors name the file and what is wrong', () => {
     expect(readVersion('{"name": "x"}', spec)).toEqual({ ok: false, message: 'frontend/package.json: no "version" key' });
-    expect(readVersion('{"engines": {"node": "20"}}', { file: 'p.json', json: 'engines.version' })).toEqual({ ok: false, message: 'p.json: no "engines.version" key' });
+    expect(readVersion('{"engines": {"node": "20"}}', { file: 'p.json', json: 'engines.version' })).toEqual({
+      ok: false,
+      message: 'p.json: no "engines.version" key',
+    });
     expect(readVersion('{"version": 3}', spec)).toEqual({ ok: false, message: 'frontend/package.json: "version" is not a string' });
     expect(readVersion('{"version": ""}', spec)).toEqual({ ok: false, message: 'frontend/package.json: the version is empty' });
-    expect(readVersion('{"version": "1", "version": "2"}', spec)).toEqual({ ok: false, message: 'frontend/package.json: "version" is set 2 times' });
+    expect(readVersion('{"version": "1", "version": "2"}', spec)).toEqual({
+      ok: false,
+      message: 'frontend/package.json: "version" is set 2 times',
+    });
     const bad = readVersion('{"version": "1.0.0",}', spec);
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.message).toMatch(/^frontend\/package\.json: not valid JSON/);
@@ -156,7 +168,10 @@ describe('regex (setup.py)', () => {
 
   it('a pattern that matches twice, or not at all, is an error', () => {
     const twice = SETUP_PY_DOUBLE + '\nsetup(name="other", version="2.0.0")\n';
-    expect(readVersion(twice, spec)).toEqual({ ok: false, message: expect.stringMatching(/^backend\/setup\.py: the pattern .* matches 2 places; make it specific$/) });
+    expect(readVersion(twice, spec)).toEqual({
+      ok: false,
+      message: expect.stringMatching(/^backend\/setup\.py: the pattern .* matches 2 places; make it specific$/),
+    });
     expect(readVersion('setup(name="x", version=get_version())\n', spec)).toEqual({
       ok: false,
       message: expect.stringMatching(/^backend\/setup\.py: the pattern .* matches nothing$/),
@@ -186,8 +201,14 @@ describe('toml (pyproject.toml)', () => {
   });
 
   it('a dotted key, a quoted table name and an inline table are found too', () => {
-    expect(readVersion('[tool]\npoetry.version = "2.0.0"\n', { file: 'p.toml', toml: 'tool.poetry.version' })).toEqual({ ok: true, version: '2.0.0' });
-    expect(readVersion('[ tool . "poetry" ]\nversion="2.0.1"\n', { file: 'p.toml', toml: 'tool.poetry.version' })).toEqual({ ok: true, version: '2.0.1' });
+    expect(readVersion('[tool]\npoetry.version = "2.0.0"\n', { file: 'p.toml', toml: 'tool.poetry.version' })).toEqual({
+      ok: true,
+      version: '2.0.0',
+    });
+    expect(readVersion('[ tool . "poetry" ]\nversion="2.0.1"\n', { file: 'p.toml', toml: 'tool.poetry.version' })).toEqual({
+      ok: true,
+      version: '2.0.1',
+    });
     const inline = 'project = { name = "x", version = "2.0.2" }\n';
     expect(readVersion(inline, { file: 'p.toml', toml: 'project.version' })).toEqual({ ok: true, version: '2.0.2' });
     expect(write(inline, { file: 'p.toml', toml: 'project.version' }, '2.1.0')).toBe('project = { name = "x", version = "2.1.0" }\n');
@@ -207,12 +228,17 @@ describe('toml (pyproject.toml)', () => {
       ok: false,
       message: 'pyproject.toml: no "version" key in [project]',
     });
-    expect(readVersion(PYPROJECT, { file: 'pyproject.toml', toml: 'tool.hatch.version' })).toEqual({ ok: false, message: 'pyproject.toml: no [tool.hatch] table' });
+    expect(readVersion(PYPROJECT, { file: 'pyproject.toml', toml: 'tool.hatch.version' })).toEqual({
+      ok: false,
+      message: 'pyproject.toml: no [tool.hatch] table',
+    });
     expect(readVersion('[project]\nversion = 1\n', { file: 'pyproject.toml', toml: 'project.version' })).toEqual({
       ok: false,
       message: 'pyproject.toml: project.version is not a string',
     });
-    expect(readVersion('[project]\nversion = "1"\n[project]\nversion = "2"\n', { file: 'pyproject.toml', toml: 'project.version' })).toEqual({
+    expect(
+      readVersion('[project]\nversion = "1"\n[project]\nversion = "2"\n', { file: 'pyproject.toml', toml: 'project.version' }),
+    ).toEqual({
       ok: false,
       message: 'pyproject.toml: project.version is set 2 times',
     });
@@ -258,29 +284,49 @@ describe('versionFileSpecSchema', () => {
 
   it('accepts each kind', () => {
     expect(versionFileSpecSchema.parse({ file: 'a.json', json: 'version' })).toEqual({ file: 'a.json', json: 'version' });
-    expect(versionFileSpecSchema.parse({ file: 'pyproject.toml', toml: 'tool.poetry.version' })).toEqual({ file: 'pyproject.toml', toml: 'tool.poetry.version' });
+    expect(versionFileSpecSchema.parse({ file: 'pyproject.toml', toml: 'tool.poetry.version' })).toEqual({
+      file: 'pyproject.toml',
+      toml: 'tool.poetry.version',
+    });
     expect(versionFileSpecSchema.parse({ file: 'x.py', regex: 'V = "(.*)"' })).toEqual({ file: 'x.py', regex: 'V = "(.*)"' });
     expect(versionFileSpecSchema.parse({ file: 'x.py', regex: '(?<q>["\'])(?<v>[^"\']+)\\k<q>' }).file).toBe('x.py');
     expect(versionFileSpecSchema.parse({ file: 'VERSION', whole: true })).toEqual({ file: 'VERSION', whole: true });
   });
 
   it('needs exactly one of json, toml, regex, whole', () => {
-    expect(issues({ file: 'a' })).toEqual([{ path: '', message: expect.stringContaining('one of json: <key path>, toml: <table.key>, regex: <pattern with a group>, or whole: true') }]);
+    expect(issues({ file: 'a' })).toEqual([
+      {
+        path: '',
+        message: expect.stringContaining('one of json: <key path>, toml: <table.key>, regex: <pattern with a group>, or whole: true'),
+      },
+    ]);
     expect(issues({ file: 'a', json: 'version', toml: 'project.version' })).toEqual([
       { path: 'toml', message: 'give exactly one of json, toml, regex, whole (found json and toml)' },
     ]);
   });
 
   it('checks the pattern compiles and has one group (or a group named v)', () => {
-    expect(issues({ file: 'a', regex: 'version=(' })).toEqual([{ path: 'regex', message: expect.stringMatching(/^the pattern does not compile: /) }]);
-    expect(issues({ file: 'a', regex: 'version=\\d+' })).toEqual([{ path: 'regex', message: expect.stringMatching(/^the pattern has no capture group/) }]);
-    expect(issues({ file: 'a', regex: '(a)=(b)' })).toEqual([{ path: 'regex', message: expect.stringMatching(/^the pattern has 2 capture groups: name the version's one \(\?<v>…\)/) }]);
+    expect(issues({ file: 'a', regex: 'version=(' })).toEqual([
+      { path: 'regex', message: expect.stringMatching(/^the pattern does not compile: /) },
+    ]);
+    expect(issues({ file: 'a', regex: 'version=\\d+' })).toEqual([
+      { path: 'regex', message: expect.stringMatching(/^the pattern has no capture group/) },
+    ]);
+    expect(issues({ file: 'a', regex: '(a)=(b)' })).toEqual([
+      { path: 'regex', message: expect.stringMatching(/^the pattern has 2 capture groups: name the version's one \(\?<v>…\)/) },
+    ]);
   });
 
   it('checks the other fields', () => {
-    expect(issues({ file: '/etc/passwd', whole: true })).toEqual([{ path: 'file', message: expect.stringContaining('inside the repository') }]);
-    expect(issues({ file: '../x/VERSION', whole: true })).toEqual([{ path: 'file', message: expect.stringContaining('inside the repository') }]);
-    expect(issues({ file: 'VERSION', whole: false })).toEqual([{ path: 'whole', message: 'expected whole: true (the file holds only the version)' }]);
+    expect(issues({ file: '/etc/passwd', whole: true })).toEqual([
+      { path: 'file', message: expect.stringContaining('inside the repository') },
+    ]);
+    expect(issues({ file: '../x/VERSION', whole: true })).toEqual([
+      { path: 'file', message: expect.stringContaining('inside the repository') },
+    ]);
+    expect(issues({ file: 'VERSION', whole: false })).toEqual([
+      { path: 'whole', message: 'expected whole: true (the file holds only the version)' },
+    ]);
     expect(issues({ file: 'a.json', json: 'a..b' })).toEqual([{ path: 'json', message: expect.stringContaining('dotted path') }]);
     expect(issues({ file: 'a.json', json: 'version', extra: 1 })).toEqual([{ path: '', message: expect.stringContaining('extra') }]);
   });

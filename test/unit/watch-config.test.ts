@@ -55,7 +55,10 @@ describe('watch config: the built-in signals and rules follow the policy', () =>
     ]);
     const rule = (id: string) => c.rules.find((r) => r.id === id)!;
     expect(rule('error_rate_increase')).toMatchObject({ check: { kind: 'increase', mode: 'absolute', by: 0.01 }, minTraffic: 0.5 });
-    expect(rule('latency_p95_increase')).toMatchObject({ check: { kind: 'increase', mode: 'relative', by: 0.2, floor: 0.025 }, minTraffic: 0.5 });
+    expect(rule('latency_p95_increase')).toMatchObject({
+      check: { kind: 'increase', mode: 'relative', by: 0.2, floor: 0.025 },
+      minTraffic: 0.5,
+    });
     expect(rule('failed_payments_any')).toMatchObject({ check: { kind: 'above', threshold: 0 }, consecutive: 1, minTraffic: null });
     expect(rule('payment_failure_ratio_high')).toMatchObject({ check: { kind: 'above', threshold: 0.01 }, minTraffic: 20 });
     expect(rule('db_cpu_high')).toMatchObject({ check: { kind: 'above', threshold: 80 }, consecutive: 3 });
@@ -67,10 +70,14 @@ describe('watch config: the built-in signals and rules follow the policy', () =>
       '(sum(rate(http_request_duration_seconds_count{job="app",status_code=~"5.."}[300s])) or vector(0)) / sum(rate(http_request_duration_seconds_count{job="app"}[300s]))',
     );
     expect(q('error_rate').traffic).toBe('sum(rate(http_request_duration_seconds_count{job="app"}[300s]))');
-    expect(q('latency_p95').query).toBe('histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="app"}[300s])))');
+    expect(q('latency_p95').query).toBe(
+      'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="app"}[300s])))',
+    );
     expect(q('failed_payments').query).toBe('sum(increase(payments_total{job="app",result="failed"}[755s]))');
     expect(q('payment_failure_ratio').traffic).toBe('sum(increase(payments_total{job="app"}[300s]))');
-    expect(q('db_cpu').query).toBe('100 * (1 - sum(rate(node_cpu_seconds_total{job="db",mode="idle"}[300s])) / sum(rate(node_cpu_seconds_total{job="db"}[300s])))');
+    expect(q('db_cpu').query).toBe(
+      '100 * (1 - sum(rate(node_cpu_seconds_total{job="db",mode="idle"}[300s])) / sum(rate(node_cpu_seconds_total{job="db"}[300s])))',
+    );
   });
 
   it('the baseline is the same query over the baseline window; a since-the-deploy signal has none', () => {
@@ -114,7 +121,13 @@ describe('watch config: overriding the built-ins', () => {
       },
       rules: [{ id: 'queue', signal: 'queue_depth', check: { above: 1000 }, consecutive: 2 }],
     });
-    expect(c.rules.at(-1)).toMatchObject({ id: 'queue', title: 'queue depth > 1000', severity: 'warning', advice: 'alert', onNoData: 'inconclusive' });
+    expect(c.rules.at(-1)).toMatchObject({
+      id: 'queue',
+      title: 'queue depth > 1000',
+      severity: 'warning',
+      advice: 'alert',
+      onNoData: 'inconclusive',
+    });
     expect(c.signals.latency_p95).toMatchObject({ title: 'p95 latency', unit: 'seconds' });
     expect(queriesFor(c, c.signals.queue_depth, { phase: 'current' }).query).toBe('max(queue_depth{job="app"})');
   });
@@ -198,7 +211,11 @@ describe('watch config: errors name the field', () => {
       }
       return '';
     };
-    expect(errorOf(yaml).split('\n').map((l) => l.slice(l.indexOf('cockpit.config.yaml')))).toEqual([
+    expect(
+      errorOf(yaml)
+        .split('\n')
+        .map((l) => l.slice(l.indexOf('cockpit.config.yaml'))),
+    ).toEqual([
       'cockpit.config.yaml:7:13: watch.interval: expected a duration like 15s',
       'cockpit.config.yaml:10:23: watch.rules.0.check.above: "80ms" is a duration, but the signal\'s unit is percent',
     ]);
@@ -213,7 +230,9 @@ describe('watch config: errors name the field', () => {
     expect(() => resolveWatchConfig(bad)).toThrow(/^watch\.rules\.0\.check\.above: "80ms" is a duration/);
     // No URL in the file: the file is fine, resolving it without one is not.
     expect(watchConfigSchema().safeParse({ vars: { job: 'shop' } }).success).toBe(true);
-    expect(() => resolveWatchConfig({ vars: { job: 'shop' } })).toThrow(/no Prometheus: set watch\.prometheus\.url, or pass cockpit watch --prometheus URL/);
+    expect(() => resolveWatchConfig({ vars: { job: 'shop' } })).toThrow(
+      /no Prometheus: set watch\.prometheus\.url, or pass cockpit watch --prometheus URL/,
+    );
   });
 
   it('the job labels default to app and db', () => {
@@ -229,7 +248,11 @@ describe('resolveQuery', () => {
   });
 
   it('an unknown variable is an error, never a query with $x in it', () => {
-    expect(resolveQuery('up{job="$job",env="$env"}', { job: 'a' })).toEqual({ ok: false, error: 'unknown variable $env', unknown: ['env'] });
+    expect(resolveQuery('up{job="$job",env="$env"}', { job: 'a' })).toEqual({
+      ok: false,
+      error: 'unknown variable $env',
+      unknown: ['env'],
+    });
     expect(resolveQuery('x[${1m}]', {})).toMatchObject({ ok: false, error: '${1m} is not a variable (expected ${name})' });
     expect(resolveQuery('x[${window]', { window: '5m' })).toMatchObject({ ok: false });
   });

@@ -47,7 +47,10 @@ describe('sample values from Prometheus', () => {
   });
 
   it('an instant vector gives its one sample; none is no data; several series are an error', () => {
-    expect(sampleFromResult({ resultType: 'vector', result: [{ metric: {}, value: [1700000000, '0.012'] }] })).toEqual({ value: 0.012, raw: '0.012' });
+    expect(sampleFromResult({ resultType: 'vector', result: [{ metric: {}, value: [1700000000, '0.012'] }] })).toEqual({
+      value: 0.012,
+      raw: '0.012',
+    });
     expect(sampleFromResult({ resultType: 'vector', result: [] })).toEqual({ value: null });
     expect(sampleFromResult({ resultType: 'scalar', result: [1700000000, 'NaN'] }).value).toBeNaN();
     const two = { metric: {}, value: [1, '1'] };
@@ -73,7 +76,9 @@ describe('judge: never a pass without evidence', () => {
     const strict = rule('failed_payments_any', watch({ rules: [{ id: 'failed_payments_any', onNoData: 'fail' }] }));
     expect(judge(strict, { value: null, baseline: null, traffic: null })).toMatchObject({
       verdict: 'fail',
-      reason: expect.stringMatching(/^failed payments since the deploy: no data \(the query returned no series; .*\), which this rule counts as a failure$/),
+      reason: expect.stringMatching(
+        /^failed payments since the deploy: no data \(the query returned no series; .*\), which this rule counts as a failure$/,
+      ),
     });
   });
 
@@ -81,7 +86,7 @@ describe('judge: never a pass without evidence', () => {
     expect(judge(failedPayments, { value: null, baseline: null, traffic: null })).toMatchObject({
       verdict: 'inconclusive',
       reason:
-        "failed payments since the deploy: no data (the query returned no series; no payments_total{result=\"failed\"} series: initialise the counter at start-up (prom-client: counter.inc({ result: 'failed' }, 0)))",
+        'failed payments since the deploy: no data (the query returned no series; no payments_total{result="failed"} series: initialise the counter at start-up (prom-client: counter.inc({ result: \'failed\' }, 0)))',
     });
   });
 
@@ -136,7 +141,10 @@ describe('judge: the error rate (absolute points by default, relative when confi
   });
 
   it('relative mode: +1% of the baseline, with a floor, and any rise beyond the floor from a baseline of 0', () => {
-    const rel = rule('error_rate_increase', watch({ rules: [{ id: 'error_rate_increase', check: { increase: '1%', mode: 'relative', floor: '0.1%' } }] }));
+    const rel = rule(
+      'error_rate_increase',
+      watch({ rules: [{ id: 'error_rate_increase', check: { increase: '1%', mode: 'relative', floor: '0.1%' } }] }),
+    );
     expect(judge(rel, { value: 0.0105, baseline: 0.01, traffic: 12 })).toMatchObject({
       verdict: 'pass', // +5% relative, but only +0.05 points: under the floor
       reason: 'error rate 1.05% is 5% (+0.05 points) over the baseline 1% (limit +1%, at least +0.1 points: 1.1%)',
@@ -264,12 +272,25 @@ describe('one tick over every rule', () => {
 
   it('reads a signal from its value and traffic samples', () => {
     const v = sampleFromResult({ resultType: 'vector', result: [{ metric: {}, value: [1, '0.03'] }] });
-    expect(signalReading(v, { value: null, error: 'HTTP 503' })).toEqual({ value: 0.03, raw: '0.03', traffic: null, trafficError: 'HTTP 503' });
+    expect(signalReading(v, { value: null, error: 'HTTP 503' })).toEqual({
+      value: 0.03,
+      raw: '0.03',
+      traffic: null,
+      trafficError: 'HTTP 503',
+    });
   });
 
   it('a failed traffic query is an error only for the guarded rules', () => {
-    const tick = evaluateTick([errorRate, dbCpu], {}, { error_rate: { value: 0.001, trafficError: 'HTTP 422' }, db_cpu: { value: 20, trafficError: 'x' } }, { error_rate: 0.001 });
-    expect(tick.results.map((r) => r.judgement.reason)).toEqual(['error rate: query failed: traffic query: HTTP 422', 'database CPU 20% is within the limit 80%']);
+    const tick = evaluateTick(
+      [errorRate, dbCpu],
+      {},
+      { error_rate: { value: 0.001, trafficError: 'HTTP 422' }, db_cpu: { value: 20, trafficError: 'x' } },
+      { error_rate: 0.001 },
+    );
+    expect(tick.results.map((r) => r.judgement.reason)).toEqual([
+      'error rate: query failed: traffic query: HTTP 422',
+      'database CPU 20% is within the limit 80%',
+    ]);
   });
 });
 
@@ -292,7 +313,9 @@ describe('the end of the hour', () => {
   it('INCONCLUSIVE when a rule never had a conclusive sample, or mostly had none', () => {
     const never = summarize(rules, states(many('inconclusive', 240), many('pass', 240)));
     expect(never.verdict).toBe('inconclusive');
-    expect(never.text).toBe('INCONCLUSIVE: too little evidence for Error rate up more than 1 point (no conclusive sample). 240 samples per rule, 240 inconclusive');
+    expect(never.text).toBe(
+      'INCONCLUSIVE: too little evidence for Error rate up more than 1 point (no conclusive sample). 240 samples per rule, 240 inconclusive',
+    );
     const mostly = summarize(rules, states([...many('pass', 100), ...many('inconclusive', 100), ...many('error', 40)], many('pass', 240)));
     expect(mostly.text).toBe(
       'INCONCLUSIVE: too little evidence for Error rate up more than 1 point (140 of 240 samples inconclusive). 240 samples per rule, 100 inconclusive, 40 query errors',
@@ -300,13 +323,18 @@ describe('the end of the hour', () => {
     expect(summarize(rules, {}).verdict).toBe('inconclusive');
   });
 
-  it('advises a rollback for breached rules whose advice is rollback, in the policy\'s words', () => {
+  it("advises a rollback for breached rules whose advice is rollback, in the policy's words", () => {
     let s = initialRuleState();
-    for (let i = 0; i < 2; i++) s = stepRule(paymentRatio, s, { verdict: 'fail', reason: 'payment failures 1.8% is over the limit 1%' }).state;
+    for (let i = 0; i < 2; i++)
+      s = stepRule(paymentRatio, s, { verdict: 'fail', reason: 'payment failures 1.8% is over the limit 1%' }).state;
     const cpu = track(dbCpu, many('fail', 3)).state;
     const a = advice([paymentRatio, dbCpu], { [paymentRatio.id]: s, [dbCpu.id]: cpu });
     expect(a).toHaveLength(1);
-    expect(a[0]).toMatchObject({ rule: 'payment_failure_ratio_high', policy: 'Payment processing failures exceed 1% of transactions', active: true });
+    expect(a[0]).toMatchObject({
+      rule: 'payment_failure_ratio_high',
+      policy: 'Payment processing failures exceed 1% of transactions',
+      active: true,
+    });
     expect(a[0].text).toBe(
       'Consider a rollback: Payment failures over 1% of transactions (policy: "Payment processing failures exceed 1% of transactions"): payment failures 1.8% is over the limit 1%',
     );

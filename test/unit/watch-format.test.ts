@@ -3,13 +3,27 @@ import { formatDelta, formatValue, sparkline } from '../../src/core/watch/format
 
 describe('formatValue', () => {
   it('percentages: two significant digits under 1%, two decimals under 10%, one above', () => {
-    expect([0.023, 0.002, 0.000123, 0, 0.0234567, 0.8523].map((v) => formatValue(v, 'ratio'))).toEqual(['2.3%', '0.2%', '0.012%', '0%', '2.35%', '85.2%']);
+    expect([0.023, 0.002, 0.000123, 0, 0.0234567, 0.8523].map((v) => formatValue(v, 'ratio'))).toEqual([
+      '2.3%',
+      '0.2%',
+      '0.012%',
+      '0%',
+      '2.35%',
+      '85.2%',
+    ]);
     expect(formatValue(85.23, 'percent')).toBe('85.2%');
     expect(formatValue(100, 'percent')).toBe('100%');
   });
 
   it('durations, human', () => {
-    expect([0.0005, 0.0025, 0.2123, 1.234, 12.34, 125].map((v) => formatValue(v, 'seconds'))).toEqual(['0.5ms', '2.5ms', '212ms', '1.23s', '12.3s', '2m5s']);
+    expect([0.0005, 0.0025, 0.2123, 1.234, 12.34, 125].map((v) => formatValue(v, 'seconds'))).toEqual([
+      '0.5ms',
+      '2.5ms',
+      '212ms',
+      '1.23s',
+      '12.3s',
+      '2m5s',
+    ]);
     expect(formatValue(212.3, 'ms')).toBe('212ms');
   });
 

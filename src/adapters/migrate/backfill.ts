@@ -80,7 +80,10 @@ export function parseBackfill(name: string, file: string, text: string): Backfil
 
 /** `<dir>/<name>.yaml` (or .yml), read and validated. `dir` is the backfills folder (migrations/backfills). */
 export function loadBackfill(dir: string, name: string): BackfillDefinition {
-  if (!NAME_RE.test(name)) throw new BackfillDefinitionError(`backfill name ${JSON.stringify(name)}: expected letters, digits, _ and - (the file is ${path.join(dir, '<name>.yaml')})`);
+  if (!NAME_RE.test(name))
+    throw new BackfillDefinitionError(
+      `backfill name ${JSON.stringify(name)}: expected letters, digits, _ and - (the file is ${path.join(dir, '<name>.yaml')})`,
+    );
   const file = [path.join(dir, `${name}.yaml`), path.join(dir, `${name}.yml`)].find((f) => existsSync(f));
   if (!file) throw new BackfillDefinitionError(`no backfill ${name}: ${path.join(dir, `${name}.yaml`)} does not exist`);
   return parseBackfill(name, file, readFileSync(file, 'utf8'));
@@ -131,7 +134,15 @@ export type BackfillEvent =
     }
   | { type: 'backfill.pass'; name: string; pass: number; remaining: number }
   | { type: 'backfill.retry'; name: string; attempt: number; error: string }
-  | { type: 'backfill.finished'; name: string; rowsDone: number; rowsThisRun: number; batches: number; elapsedMs: number; alreadyFinished: boolean }
+  | {
+      type: 'backfill.finished';
+      name: string;
+      rowsDone: number;
+      rowsThisRun: number;
+      batches: number;
+      elapsedMs: number;
+      alreadyFinished: boolean;
+    }
   | { type: 'backfill.stopped'; name: string; rowsDone: number; rowsThisRun: number; lastKey: string | null }
   | { type: 'backfill.failed'; name: string; rowsDone: number; lastKey: string | null; error: string; code?: string };
 
@@ -312,7 +323,9 @@ async function keyTypeOf(c: pg.Client, def: BackfillDefinition): Promise<string>
   );
   if (!rows[0]) throw new BackfillError(`${def.file}: key: table ${def.table} has no column ${def.key}`);
   if (!rows[0].unique) {
-    throw new BackfillError(`${def.file}: key: ${def.table}.${def.key} is not the sole column of a unique index (e.g. the primary key): keyset batches need a unique, indexed key`);
+    throw new BackfillError(
+      `${def.file}: key: ${def.table}.${def.key} is not the sole column of a unique index (e.g. the primary key): keyset batches need a unique, indexed key`,
+    );
   }
   return rows[0].type;
 }
@@ -326,11 +339,24 @@ export async function runBackfill(def: BackfillDefinition, opts: BackfillOptions
   const maxPasses = opts.maxPasses ?? 5;
   const emit = (e: BackfillEvent) => opts.onEvent?.(e);
   const base: pg.ClientConfig = typeof opts.connection === 'string' ? { connectionString: opts.connection } : { ...opts.connection };
-  const c = new pg.Client({ ...base, application_name: `cockpit backfill ${def.name} (${operator}@${host} pid ${process.pid})`.slice(0, 63) });
+  const c = new pg.Client({
+    ...base,
+    application_name: `cockpit backfill ${def.name} (${operator}@${host} pid ${process.pid})`.slice(0, 63),
+  });
   c.on('error', () => undefined); // a dropped connection surfaces as the failing query's error
 
   const t0 = performance.now();
-  const result: BackfillResult = { name: def.name, state: 'failed', alreadyFinished: false, rowsDone: 0, rowsThisRun: 0, batches: 0, lastKey: null, elapsedMs: 0, maxBatchMs: 0 };
+  const result: BackfillResult = {
+    name: def.name,
+    state: 'failed',
+    alreadyFinished: false,
+    rowsDone: 0,
+    rowsThisRun: 0,
+    batches: 0,
+    lastKey: null,
+    elapsedMs: 0,
+    maxBatchMs: 0,
+  };
   let cp: Checkpoint | null = null;
   const fail = async (e: unknown): Promise<BackfillResult> => {
     const { error, code } = errText(e);
@@ -338,7 +364,9 @@ export async function runBackfill(def: BackfillDefinition, opts: BackfillOptions
     result.error = error;
     result.code = code;
     if (cp) {
-      await c.query(`UPDATE ${BACKFILL_TABLE} SET state = 'failed', error = $2, updated_at = now() WHERE name = $1`, [def.name, error]).catch(() => undefined);
+      await c
+        .query(`UPDATE ${BACKFILL_TABLE} SET state = 'failed', error = $2, updated_at = now() WHERE name = $1`, [def.name, error])
+        .catch(() => undefined);
     }
     emit({ type: 'backfill.failed', name: def.name, rowsDone: result.rowsDone, lastKey: result.lastKey, error, code });
     return result;
@@ -366,23 +394,49 @@ export async function runBackfill(def: BackfillDefinition, opts: BackfillOptions
       result.state = 'finished';
       result.alreadyFinished = true;
       result.elapsedMs = performance.now() - t0;
-      emit({ type: 'backfill.finished', name: def.name, rowsDone: cp.rowsDone, rowsThisRun: 0, batches: 0, elapsedMs: result.elapsedMs, alreadyFinished: true });
+      emit({
+        type: 'backfill.finished',
+        name: def.name,
+        rowsDone: cp.rowsDone,
+        rowsThisRun: 0,
+        batches: 0,
+        elapsedMs: result.elapsedMs,
+        alreadyFinished: true,
+      });
       return result;
     }
 
     let pass = 1;
     if (!cp) {
-      await c.query(`INSERT INTO ${BACKFILL_TABLE} (name, table_name, key_column, state, started_by) VALUES ($1, $2, $3, 'running', $4)`, [def.name, def.table, def.key, operator]);
+      await c.query(`INSERT INTO ${BACKFILL_TABLE} (name, table_name, key_column, state, started_by) VALUES ($1, $2, $3, 'running', $4)`, [
+        def.name,
+        def.table,
+        def.key,
+        operator,
+      ]);
       cp = (await readCheckpoint(c, def.name))!;
       emit({ type: 'backfill.started', name: def.name, table: def.table, estimatedRemaining: remaining, batchSize, pauseMs, rerun: false });
     } else if (cp.state === 'finished') {
       // Rows match again (inserted since): a new pass from the beginning; rows_done keeps adding up.
-      await c.query(`UPDATE ${BACKFILL_TABLE} SET state = 'running', last_key = NULL, pass = pass + 1, finished_at = NULL, error = NULL, updated_at = now() WHERE name = $1`, [def.name]);
+      await c.query(
+        `UPDATE ${BACKFILL_TABLE} SET state = 'running', last_key = NULL, pass = pass + 1, finished_at = NULL, error = NULL, updated_at = now() WHERE name = $1`,
+        [def.name],
+      );
       result.lastKey = null;
       emit({ type: 'backfill.started', name: def.name, table: def.table, estimatedRemaining: remaining, batchSize, pauseMs, rerun: true });
     } else {
       await c.query(`UPDATE ${BACKFILL_TABLE} SET state = 'running', error = NULL, updated_at = now() WHERE name = $1`, [def.name]);
-      emit({ type: 'backfill.resumed', name: def.name, table: def.table, lastKey: cp.lastKey, rowsDone: cp.rowsDone, previousState: cp.state, estimatedRemaining: remaining, batchSize, pauseMs });
+      emit({
+        type: 'backfill.resumed',
+        name: def.name,
+        table: def.table,
+        lastKey: cp.lastKey,
+        rowsDone: cp.rowsDone,
+        previousState: cp.state,
+        estimatedRemaining: remaining,
+        batchSize,
+        pauseMs,
+      });
     }
 
     const startDone = result.rowsDone;
@@ -435,7 +489,18 @@ export async function runBackfill(def: BackfillDefinition, opts: BackfillOptions
         const secs = (performance.now() - tRun) / 1000;
         const ratePerSec = secs > 0 ? result.rowsThisRun / secs : 0;
         const etaSec = total !== undefined && ratePerSec > 0 ? Math.max(0, total - result.rowsDone) / ratePerSec : undefined;
-        emit({ type: 'backfill.progress', name: def.name, rowsDone: result.rowsDone, batchRows: row.n, batches: result.batches, total, ratePerSec, etaSec, batchMs, lastKey: lastKey! });
+        emit({
+          type: 'backfill.progress',
+          name: def.name,
+          rowsDone: result.rowsDone,
+          batchRows: row.n,
+          batches: result.batches,
+          total,
+          ratePerSec,
+          etaSec,
+          batchMs,
+          lastKey: lastKey!,
+        });
         if (row.n === batchSize) {
           await sleep(pauseMs, opts.signal);
           continue;
@@ -444,9 +509,12 @@ export async function runBackfill(def: BackfillDefinition, opts: BackfillOptions
       // Nothing (more) after the cursor: finished if no row matches any more, else another pass from the start.
       const left = await countRemaining(c, def, opts.countTimeout ?? '30s');
       if (left === 0) break;
-      if (left === undefined) throw new BackfillError(`could not count the rows still matching where (${def.where}) before finishing: the COUNT timed out`);
+      if (left === undefined)
+        throw new BackfillError(`could not count the rows still matching where (${def.where}) before finishing: the COUNT timed out`);
       if (++pass > maxPasses) {
-        throw new BackfillError(`${left} row(s) still match where (${def.where}) after ${maxPasses} passes (held by other transactions, or written back meanwhile): run it again later`);
+        throw new BackfillError(
+          `${left} row(s) still match where (${def.where}) after ${maxPasses} passes (held by other transactions, or written back meanwhile): run it again later`,
+        );
       }
       emit({ type: 'backfill.pass', name: def.name, pass, remaining: left });
       await c.query(`UPDATE ${BACKFILL_TABLE} SET last_key = NULL, pass = pass + 1, updated_at = now() WHERE name = $1`, [def.name]);
@@ -454,10 +522,21 @@ export async function runBackfill(def: BackfillDefinition, opts: BackfillOptions
       result.lastKey = null;
       await sleep(Math.max(pauseMs, 100), opts.signal);
     }
-    await c.query(`UPDATE ${BACKFILL_TABLE} SET state = 'finished', finished_at = now(), updated_at = now(), error = NULL WHERE name = $1`, [def.name]);
+    await c.query(
+      `UPDATE ${BACKFILL_TABLE} SET state = 'finished', finished_at = now(), updated_at = now(), error = NULL WHERE name = $1`,
+      [def.name],
+    );
     result.state = 'finished';
     result.elapsedMs = performance.now() - t0;
-    emit({ type: 'backfill.finished', name: def.name, rowsDone: result.rowsDone, rowsThisRun: result.rowsThisRun, batches: result.batches, elapsedMs: result.elapsedMs, alreadyFinished: false });
+    emit({
+      type: 'backfill.finished',
+      name: def.name,
+      rowsDone: result.rowsDone,
+      rowsThisRun: result.rowsThisRun,
+      batches: result.batches,
+      elapsedMs: result.elapsedMs,
+      alreadyFinished: false,
+    });
     return result;
   } catch (e) {
     if (e instanceof BackfillError && !cp) throw e; // refused before anything ran: a usage problem
@@ -497,7 +576,8 @@ async function lockRun(c: pg.Client, name: string, waitMs: number, emit: (e: Bac
       [BACKFILL_LOCK_CLASS, name],
     );
     const holder = h[0] ? `'${h[0].app ?? '?'}' (server pid ${h[0].pid})` : 'another session';
-    if (Date.now() - t0 >= waitMs) throw new BackfillError(`backfill ${name} is already running: ${holder} holds its lock; wait for it, or end that session`);
+    if (Date.now() - t0 >= waitMs)
+      throw new BackfillError(`backfill ${name} is already running: ${holder} holds its lock; wait for it, or end that session`);
     if (!told) emit({ type: 'backfill.lock-waiting', name, holder });
     told = true;
     await sleep(200);

@@ -65,7 +65,8 @@ export class MigrationFileError extends Error {
 const FILE_RE = /^(\d{14})_([a-z0-9_]+)\.(sql|ts|mts|js|mjs)$/;
 /** Extensions of module migrations. */
 export const MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
-const isMigrationFile = (n: string) => !n.startsWith('.') && (n.endsWith('.sql') || (MODULE_EXTENSIONS.some((e) => n.endsWith(e)) && !/\.d\.m?ts$/.test(n)));
+const isMigrationFile = (n: string) =>
+  !n.startsWith('.') && (n.endsWith('.sql') || (MODULE_EXTENSIONS.some((e) => n.endsWith(e)) && !/\.d\.m?ts$/.test(n)));
 const UP_RE = /^--\s*migrate:up\s*$/i;
 const DOWN_RE = /^--\s*migrate:down\s*$/i;
 const NO_TX_RE = /^--\s*migrate:no-transaction\s*$/i;
@@ -146,7 +147,8 @@ export function parseMigration(file: string, bytes: Buffer | string): Migration 
   }
   for (let i = noTransaction ? 1 : 0; i < upAt; i++) {
     const l = lines[i].trim();
-    if (l !== '' && !l.startsWith('--')) throw new MigrationFileError(`${file}:${i + 1}: SQL before '-- migrate:up' (line ${upAt + 1}); put it in a section`);
+    if (l !== '' && !l.startsWith('--'))
+      throw new MigrationFileError(`${file}:${i + 1}: SQL before '-- migrate:up' (line ${upAt + 1}); put it in a section`);
   }
   const end = downAt >= 0 ? downAt : lines.length;
   const up = section(lines, upAt + 1, end);
@@ -221,7 +223,10 @@ export async function loadMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Prom
     const file = path.join(dir, n);
     const mig = await loadMigration(file);
     const other = byId.get(mig.id);
-    if (other) throw new MigrationFileError(`${file}: duplicate migration id ${mig.id} (also ${other.file}); ids must be unique — rename one of them`);
+    if (other)
+      throw new MigrationFileError(
+        `${file}: duplicate migration id ${mig.id} (also ${other.file}); ids must be unique — rename one of them`,
+      );
     byId.set(mig.id, mig);
   }
   return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -255,7 +260,9 @@ export type MigrationFormat = 'sql' | 'ts' | 'js';
 export function moduleTemplate(description: string, format: 'ts' | 'js', noTransaction = false): string {
   const ts = format === 'ts';
   const fn = (name: string, body: string[]) =>
-    ts ? [`export async function ${name}(m: MigrationBuilder): Promise<void> {`, ...body, '}'] : ['/** @param {MigrationBuilder} m */', `export async function ${name}(m) {`, ...body, '}'];
+    ts
+      ? [`export async function ${name}(m: MigrationBuilder): Promise<void> {`, ...body, '}']
+      : ['/** @param {MigrationBuilder} m */', `export async function ${name}(m) {`, ...body, '}'];
   return [
     `// ${description.replace(/\r?\n/g, ' ')}`,
     '//',
@@ -275,7 +282,9 @@ export function moduleTemplate(description: string, format: 'ts' | 'js', noTrans
     '// as NOT VALID, then VALIDATE in a later migration; backfill large tables in batches (cockpit migrate backfill).',
     '//',
     '// The type import below is for your editor (release-cockpit installed in this project); the cockpit erases it.',
-    ts ? "import type { MigrationBuilder } from 'release-cockpit/migrate.js';" : "/** @typedef {import('release-cockpit/migrate.js').MigrationBuilder} MigrationBuilder */",
+    ts
+      ? "import type { MigrationBuilder } from 'release-cockpit/migrate.js';"
+      : "/** @typedef {import('release-cockpit/migrate.js').MigrationBuilder} MigrationBuilder */",
     '',
     ...(noTransaction ? ['export const noTransaction = true;', ''] : []),
     ...fn('upgrade', ['']),
@@ -290,15 +299,25 @@ export function moduleTemplate(description: string, format: 'ts' | 'js', noTrans
  * module with upgrade(m) and downgrade(m), and a comment template; returns its path. Refuses an empty slug, an id
  * already used in `dir`, and never overwrites a file.
  */
-export function createMigration(dir: string, description: string, now: Date, opts: { noTransaction?: boolean; format?: MigrationFormat } = {}): string {
+export function createMigration(
+  dir: string,
+  description: string,
+  now: Date,
+  opts: { noTransaction?: boolean; format?: MigrationFormat } = {},
+): string {
   const slug = slugify(description);
   if (!slug) throw new MigrationFileError(`cannot make a migration name from '${description}': use letters or digits`);
   const format = opts.format ?? 'sql';
   const id = migrationId(now);
   mkdirSync(dir, { recursive: true });
   const taken = readdirSync(dir).find((n) => n.startsWith(`${id}_`) && isMigrationFile(n));
-  if (taken) throw new MigrationFileError(`${path.join(dir, taken)}: a migration with id ${id} already exists; wait a second and try again`);
+  if (taken)
+    throw new MigrationFileError(`${path.join(dir, taken)}: a migration with id ${id} already exists; wait a second and try again`);
   const file = path.join(dir, `${id}_${slug}.${format}`);
-  writeFileSync(file, format === 'sql' ? migrationTemplate(description, opts.noTransaction) : moduleTemplate(description, format, opts.noTransaction), { flag: 'wx' });
+  writeFileSync(
+    file,
+    format === 'sql' ? migrationTemplate(description, opts.noTransaction) : moduleTemplate(description, format, opts.noTransaction),
+    { flag: 'wx' },
+  );
   return file;
 }

@@ -139,7 +139,8 @@ const TX_CONTROL_RE = /^(?:begin|start\s+transaction|commit|end|abort|rollback(?
 /** Why `stmt` may not be in a migration (it controls the transaction itself), or null. */
 export function txControlProblem(stmt: string, noTransaction: boolean, how: 'sql' | 'module'): string | null {
   if (!TX_CONTROL_RE.test(stmt)) return null;
-  const opt = how === 'sql' ? 'a separate file starting with -- migrate:no-transaction' : 'a separate migration exporting `noTransaction = true`';
+  const opt =
+    how === 'sql' ? 'a separate file starting with -- migrate:no-transaction' : 'a separate migration exporting `noTransaction = true`';
   return (
     `'${stmt.split(/\s+/).slice(0, 2).join(' ')}' — a migration must not control transactions itself: ` +
     (noTransaction
@@ -153,7 +154,8 @@ export function txControlProblem(stmt: string, noTransaction: boolean, how: 'sql
 /** The statements of one `m.sql(text, values)` call made at source line `line` (0: unknown). */
 function statementsOf(text: unknown, values: readonly SqlValue[] | undefined, line: number): SqlStatement[] {
   if (typeof text !== 'string') throw new TypeError(`m.sql() takes SQL text, not ${show(text)}`);
-  if (values !== undefined && !Array.isArray(values)) throw new TypeError(`m.sql(text, values): values must be an array, not ${show(values)}`);
+  if (values !== undefined && !Array.isArray(values))
+    throw new TypeError(`m.sql(text, values): values must be an array, not ${show(values)}`);
   const full = values ? inlineValues(text, values) : text;
   return splitStatements(full).map((s) => ({ text: s.text, line: line ? line + s.line - 1 : 0 }));
 }
@@ -212,7 +214,13 @@ export interface LiveHooks {
  * Run `fn` against the database: `m.sql` queues statements, which are sent in order (through `hooks.exec`) before
  * each `m.query` and after `fn` returns. Rejects with what `fn` or a statement threw.
  */
-export async function runLive(fn: MigrationFunction, d: Direction, mod: Pick<LoadedModule, 'locate'>, noTransaction: boolean, hooks: LiveHooks): Promise<void> {
+export async function runLive(
+  fn: MigrationFunction,
+  d: Direction,
+  mod: Pick<LoadedModule, 'locate'>,
+  noTransaction: boolean,
+  hooks: LiveHooks,
+): Promise<void> {
   const queue: SqlStatement[] = [];
   let open = true;
   let reading = 0;
@@ -382,7 +390,9 @@ async function compileAndImport(file: string, source: string): Promise<{ mod: Lo
         'import.meta.filename': JSON.stringify(source),
         'import.meta.dirname': JSON.stringify(path.dirname(source)),
       },
-      banner: { js: `import { createRequire as __cockpitCreateRequire } from 'node:module'; const require = __cockpitCreateRequire(${JSON.stringify(source)});` },
+      banner: {
+        js: `import { createRequire as __cockpitCreateRequire } from 'node:module'; const require = __cockpitCreateRequire(${JSON.stringify(source)});`,
+      },
     });
   } catch (e) {
     const errors = (e as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } | null }> }).errors;
@@ -428,10 +438,14 @@ async function compileAndImport(file: string, source: string): Promise<{ mod: Lo
     );
   }
   if (typeof ns.upgrade !== 'function') {
-    throw new ModuleError(`${file}: ${ns.upgrade === undefined ? 'no upgrade() export' : `its upgrade export is ${show(ns.upgrade)}, not a function`}: a migration module exports function upgrade(m) (and downgrade(m))`);
+    throw new ModuleError(
+      `${file}: ${ns.upgrade === undefined ? 'no upgrade() export' : `its upgrade export is ${show(ns.upgrade)}, not a function`}: a migration module exports function upgrade(m) (and downgrade(m))`,
+    );
   }
-  if (ns.downgrade !== undefined && typeof ns.downgrade !== 'function') throw new ModuleError(`${file}: its downgrade export is ${show(ns.downgrade)}, not a function`);
-  if (ns.noTransaction !== undefined && typeof ns.noTransaction !== 'boolean') throw new ModuleError(`${file}: noTransaction must be true or false, not ${show(ns.noTransaction)}`);
+  if (ns.downgrade !== undefined && typeof ns.downgrade !== 'function')
+    throw new ModuleError(`${file}: its downgrade export is ${show(ns.downgrade)}, not a function`);
+  if (ns.noTransaction !== undefined && typeof ns.noTransaction !== 'boolean')
+    throw new ModuleError(`${file}: noTransaction must be true or false, not ${show(ns.noTransaction)}`);
   const mod: LoadedModule = {
     upgrade: ns.upgrade as MigrationFunction,
     downgrade: ns.downgrade as MigrationFunction | undefined,

@@ -262,7 +262,10 @@ export function sqlFor(migrations: Migration[], direction: Direction, opts: SqlF
     else out.push('BEGIN;');
     for (const s of stmts) {
       const idx = direction === 'up' && m.noTransaction ? concurrentIndexTarget(s.text) : null;
-      if (idx) out.push(`-- before the next statement, if index ${idx.qualified} exists and is INVALID (a failed earlier build): DROP INDEX CONCURRENTLY ${idx.qualified};`);
+      if (idx)
+        out.push(
+          `-- before the next statement, if index ${idx.qualified} exists and is INVALID (a failed earlier build): DROP INDEX CONCURRENTLY ${idx.qualified};`,
+        );
       out.push(terminated(s.text));
     }
     const h = direction === 'up' ? insertApplied(m, '', 0) : deleteRow(m);
@@ -357,7 +360,12 @@ function failedAdvice(row: HistoryRow, m: Migration | undefined): string {
 }
 
 /** Accepted edits of applied migrations: their recorded checksums replaced, each told as an event. */
-async function acceptChecksums(c: pg.Client, updates: ChecksumUpdate[], executed: string[], emit: (e: MigrateEvent) => void): Promise<void> {
+async function acceptChecksums(
+  c: pg.Client,
+  updates: ChecksumUpdate[],
+  executed: string[],
+  emit: (e: MigrateEvent) => void,
+): Promise<void> {
   for (const u of updates) {
     await run(c, executed, { text: `UPDATE ${HISTORY_TABLE} SET checksum = $1 WHERE id = $2`, values: [u.to, u.id] });
     emit({ type: 'checksum.accepted', ...u });
@@ -368,7 +376,19 @@ async function acceptChecksums(c: pg.Client, updates: ChecksumUpdate[], executed
 function failureAt(m: Migration, direction: Direction, stmts: SqlStatement[], i: number, e: unknown, recorded: boolean): Failure {
   const st: SqlStatement | undefined = stmts[i];
   const dynamic = m.dynamic[direction] ? { dynamic: true } : {};
-  return { id: m.id, name: m.name, file: m.file, direction, statement: st ? i + 1 : 0, of: stmts.length, line: st?.line ?? 0, ...(st ? { sql: st.text } : {}), ...dynamic, ...errText(e), recorded };
+  return {
+    id: m.id,
+    name: m.name,
+    file: m.file,
+    direction,
+    statement: st ? i + 1 : 0,
+    of: stmts.length,
+    line: st?.line ?? 0,
+    ...(st ? { sql: st.text } : {}),
+    ...dynamic,
+    ...errText(e),
+    recorded,
+  };
 }
 
 /** What went wrong while a migration's statements were being sent (see Sender). */
@@ -442,7 +462,8 @@ export class MigrationRunner {
   // ── connections ──
 
   private async connect(operator: string): Promise<pg.Client> {
-    const base: pg.ClientConfig = typeof this.opts.connection === 'string' ? { connectionString: this.opts.connection } : { ...this.opts.connection };
+    const base: pg.ClientConfig =
+      typeof this.opts.connection === 'string' ? { connectionString: this.opts.connection } : { ...this.opts.connection };
     const client = new pg.Client({ ...base, application_name: this.applicationName(operator) });
     client.on('error', () => undefined); // a dropped connection surfaces as the failing query's error
     await client.connect();
@@ -486,7 +507,13 @@ export class MigrationRunner {
 
   /** Who holds the migration lock, in words. */
   private async lockHolder(client: pg.Client): Promise<string> {
-    const { rows } = await client.query<{ pid: number; application_name: string | null; client_addr: string | null; backend_start: Date | null; usename: string | null }>(
+    const { rows } = await client.query<{
+      pid: number;
+      application_name: string | null;
+      client_addr: string | null;
+      backend_start: Date | null;
+      usename: string | null;
+    }>(
       `SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.backend_start, a.usename
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND l.granted
@@ -508,7 +535,12 @@ export class MigrationRunner {
    * Run `fn` with a migration connection (session settings applied, history table present) and — unless noLock —
    * the advisory lock held on a second connection. Both are closed afterwards.
    */
-  private async session<T>(operator: string, emit: (e: MigrateEvent) => void, executed: string[], fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  private async session<T>(
+    operator: string,
+    emit: (e: MigrateEvent) => void,
+    executed: string[],
+    fn: (c: pg.Client) => Promise<T>,
+  ): Promise<T> {
     let lockClient: pg.Client | null = null;
     if (this.opts.noLock) emit({ type: 'lock.skipped' });
     else lockClient = await this.acquireLock(operator, emit);
@@ -590,7 +622,11 @@ export class MigrationRunner {
   }
 
   /** Settle a 'failed' row: 'applied' marks it applied, 'rolled-back' deletes it (the migration becomes pending). */
-  async resolve(id: string, how: 'applied' | 'rolled-back', opts: { operator?: string; onEvent?: (e: MigrateEvent) => void } = {}): Promise<RunResult> {
+  async resolve(
+    id: string,
+    how: 'applied' | 'rolled-back',
+    opts: { operator?: string; onEvent?: (e: MigrateEvent) => void } = {},
+  ): Promise<RunResult> {
     const result = emptyResult(this.opts.noLock);
     const emit = emitter(result, opts.onEvent);
     const operator = opts.operator ?? this.identity.operator;
@@ -635,7 +671,17 @@ export class MigrationRunner {
   private async apply(a: Applying): Promise<{ done: Done } | { failure: Failure }> {
     const { m, direction, emit, revert } = a;
     if (direction === 'down' && !m.hasDown) {
-      const failure: Failure = { id: m.id, name: m.name, file: m.file, direction, statement: 0, of: 0, line: 0, error: noDownReason(m), recorded: false };
+      const failure: Failure = {
+        id: m.id,
+        name: m.name,
+        file: m.file,
+        direction,
+        statement: 0,
+        of: 0,
+        line: 0,
+        error: noDownReason(m),
+        recorded: false,
+      };
       emit({ type: 'migration.failed', revert, ...failure });
       return { failure };
     }
@@ -676,7 +722,18 @@ export class MigrationRunner {
     const stmts = send.section(m, direction);
     const err = send.error;
     if (err?.kind === 'statement') return failureAt(m, direction, stmts, err.index, err.e, recorded);
-    const base: Failure = { id: m.id, name: m.name, file: m.file, direction, statement: 0, of: stmts.length, line: 0, dynamic: true, error: '', recorded };
+    const base: Failure = {
+      id: m.id,
+      name: m.name,
+      file: m.file,
+      direction,
+      statement: 0,
+      of: stmts.length,
+      line: 0,
+      dynamic: true,
+      error: '',
+      recorded,
+    };
     if (err?.kind === 'query') {
       const t = errText(err.e);
       return { ...base, sql: err.text, code: t.code, error: `a read (m.query) failed: ${t.error}` };
@@ -734,7 +791,15 @@ export class MigrationRunner {
           text:
             `INSERT INTO ${HISTORY_TABLE} (${COLS}, failed_statement, error) VALUES ($1, $2, $3, now(), $4, $5, 'failed', $6, $7) ` +
             `ON CONFLICT (id) DO UPDATE SET state = 'failed', failed_statement = EXCLUDED.failed_statement, error = EXCLUDED.error`,
-          values: [m.id, m.name, m.checksum, operator, Math.round(performance.now() - t0), failure.statement || send.sent.length + 1, prefix + failure.error],
+          values: [
+            m.id,
+            m.name,
+            m.checksum,
+            operator,
+            Math.round(performance.now() - t0),
+            failure.statement || send.sent.length + 1,
+            prefix + failure.error,
+          ],
         });
       } catch (e2) {
         failure.recorded = false;
@@ -758,7 +823,13 @@ export class MigrationRunner {
   }
 
   /** Before CREATE INDEX CONCURRENTLY: an INVALID index of that name (left by a failed earlier build) is dropped. */
-  private async dropInvalidIndex(c: pg.Client, m: Migration, qualified: string, executed: string[], emit: (e: MigrateEvent) => void): Promise<void> {
+  private async dropInvalidIndex(
+    c: pg.Client,
+    m: Migration,
+    qualified: string,
+    executed: string[],
+    emit: (e: MigrateEvent) => void,
+  ): Promise<void> {
     const { rows } = await c.query<{ valid: boolean; name: string }>(
       'SELECT i.indisvalid AS valid, i.indexrelid::regclass::text AS name FROM pg_index i WHERE i.indexrelid = to_regclass($1)',
       [qualified],
@@ -790,7 +861,16 @@ async function run(c: pg.Client, executed: string[], step: Step): Promise<void> 
 }
 
 function emptyResult(noLock: boolean | undefined): RunResult {
-  return { ok: true, applied: [], failed: null, reverted: [], revertFailed: null, executed: [], events: [], lock: noLock ? 'skipped' : 'held' };
+  return {
+    ok: true,
+    applied: [],
+    failed: null,
+    reverted: [],
+    revertFailed: null,
+    executed: [],
+    events: [],
+    lock: noLock ? 'skipped' : 'held',
+  };
 }
 
 function emitter(result: RunResult, onEvent?: (e: MigrateEvent) => void): (e: MigrateEvent) => void {
@@ -832,7 +912,11 @@ export function computeStatus(migrations: Migration[], history: HistoryRow[]): S
     const m = files.get(r.id);
     if (r.state === 'failed') problems.push({ id: r.id, kind: 'failed', message: failedAdvice(r, m) });
     if (!m) {
-      problems.push({ id: r.id, kind: 'missing-file', message: `migration ${r.id}_${r.name} is recorded as ${r.state} but no file ${r.id}_* is in the migrations folder` });
+      problems.push({
+        id: r.id,
+        kind: 'missing-file',
+        message: `migration ${r.id}_${r.name} is recorded as ${r.state} but no file ${r.id}_* is in the migrations folder`,
+      });
     } else if (m.checksum !== r.checksum) {
       problems.push({
         id: r.id,
@@ -873,7 +957,9 @@ export function computePlan(migrations: Migration[], history: HistoryRow[], opts
   let pending = st.pending;
   if (opts.to !== undefined) {
     if (!migrations.some((m) => m.id === opts.to) && !history.some((r) => r.id === opts.to)) {
-      throw new MigrateError(`no migration ${opts.to} in ${migrations[0] ? migrations[0].file.replace(/[^/\\]+$/, '') : 'the migrations folder'}`);
+      throw new MigrateError(
+        `no migration ${opts.to} in ${migrations[0] ? migrations[0].file.replace(/[^/\\]+$/, '') : 'the migrations folder'}`,
+      );
     }
     pending = pending.filter((m) => m.id <= opts.to!);
   }
@@ -913,7 +999,8 @@ export function computeDowngrade(
     if (!m) throw new MigrateError(`cannot downgrade ${r.id}_${r.name}: its file is missing, so its down section is unknown`);
     if (!m.hasDown) throw new MigrateError(`cannot downgrade ${m.id}_${m.name} (${m.file}): ${noDownReason(m)}`);
     if (m.checksum !== r.checksum) {
-      if (!accept.has(m.id)) throw new MigrateError(`cannot downgrade: ${st.problems.find((p) => p.id === m.id && p.kind === 'checksum-changed')!.message}`);
+      if (!accept.has(m.id))
+        throw new MigrateError(`cannot downgrade: ${st.problems.find((p) => p.id === m.id && p.kind === 'checksum-changed')!.message}`);
       checksumUpdates.push({ id: m.id, from: r.checksum, to: m.checksum });
     }
     out.push(m);

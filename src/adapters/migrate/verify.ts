@@ -80,7 +80,17 @@ export async function schemaSnapshot(client: Queryable): Promise<Snapshot> {
     }
   }
 
-  const cols = await client.query<{ s: string; t: string; c: string; type: string; notnull: boolean; def: string | null; identity: string; generated: string; collation: string | null }>(
+  const cols = await client.query<{
+    s: string;
+    t: string;
+    c: string;
+    type: string;
+    notnull: boolean;
+    def: string | null;
+    identity: string;
+    generated: string;
+    collation: string | null;
+  }>(
     `SELECT n.nspname AS s, c.relname AS t, a.attname AS c, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
             pg_get_expr(d.adbin, d.adrelid) AS def, a.attidentity AS identity, a.attgenerated AS generated,
             CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation THEN co.collname END AS collation
@@ -125,7 +135,17 @@ export async function schemaSnapshot(client: Queryable): Promise<Snapshot> {
   for (const r of cons.rows) add('constraint', `${Q(r.s, r.t)}.${r.c}`, r.def);
 
   // sequences: their shape, not their current value (that changes whenever a row is inserted)
-  const seqs = await client.query<{ s: string; q: string; type: string; start: string; inc: string; min: string; max: string; cycle: boolean; owner: string | null }>(
+  const seqs = await client.query<{
+    s: string;
+    q: string;
+    type: string;
+    start: string;
+    inc: string;
+    min: string;
+    max: string;
+    cycle: boolean;
+    owner: string | null;
+  }>(
     `SELECT n.nspname AS s, c.relname AS q, format_type(sq.seqtypid, NULL) AS type, sq.seqstart::text AS start, sq.seqincrement::text AS inc,
             sq.seqmin::text AS min, sq.seqmax::text AS max, sq.seqcycle AS cycle,
             (SELECT t.relname || '.' || a.attname FROM pg_depend d
@@ -140,7 +160,11 @@ export async function schemaSnapshot(client: Queryable): Promise<Snapshot> {
   );
   for (const r of seqs.rows) {
     if (r.owner && skip.includes(r.owner.split('.')[0])) continue;
-    add('sequence', Q(r.s, r.q), `${r.type} start ${r.start} increment ${r.inc} min ${r.min} max ${r.max}${r.cycle ? ' cycle' : ''}${r.owner ? ` owned by ${r.owner}` : ''}`);
+    add(
+      'sequence',
+      Q(r.s, r.q),
+      `${r.type} start ${r.start} increment ${r.inc} min ${r.min} max ${r.max}${r.cycle ? ' cycle' : ''}${r.owner ? ` owned by ${r.owner}` : ''}`,
+    );
   }
 
   const enums = await client.query<{ s: string; t: string; labels: string[] }>(
@@ -255,7 +279,8 @@ export async function scratchContents(client: Queryable): Promise<string[]> {
     `SELECT n.nspname AS s, c.relname AS n, c.relkind AS k FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE ${USER_SCHEMA('n')} ORDER BY 1, 2 LIMIT 20`,
   );
-  for (const r of rels.rows) found.push(`${r.k === 'i' ? 'index' : r.k === 'S' ? 'sequence' : r.k === 'v' || r.k === 'm' ? 'view' : 'table'} ${Q(r.s, r.n)}`);
+  for (const r of rels.rows)
+    found.push(`${r.k === 'i' ? 'index' : r.k === 'S' ? 'sequence' : r.k === 'v' || r.k === 'm' ? 'view' : 'table'} ${Q(r.s, r.n)}`);
   const other = await client.query<{ what: string }>(
     `SELECT 'schema ' || n.nspname AS what FROM pg_namespace n WHERE ${USER_SCHEMA('n')} AND n.nspname <> 'public'
      UNION ALL
@@ -350,7 +375,10 @@ export interface VerifyResult {
 function describe(f: Failure): string {
   const where = f.line ? `${f.file.replace(/^.*[\\/]/, '')}:${f.line}` : f.file.replace(/^.*[\\/]/, '');
   const at = f.statement ? `statement ${f.statement}${f.dynamic ? '' : ` of ${f.of}`} (${where})` : where;
-  const text = f.dynamic && f.sql ? ` — ${f.statement ? 'the statement' : 'the read'}, built as it ran: ${f.sql.length > 300 ? `${f.sql.slice(0, 300)}…` : f.sql}` : '';
+  const text =
+    f.dynamic && f.sql
+      ? ` — ${f.statement ? 'the statement' : 'the read'}, built as it ran: ${f.sql.length > 300 ? `${f.sql.slice(0, 300)}…` : f.sql}`
+      : '';
   return `${at}: ${f.error}${f.code ? ` [${f.code}]` : ''}${text}`;
 }
 
@@ -380,14 +408,17 @@ export async function verifyMigrations(opts: VerifyOptions): Promise<VerifyResul
     try {
       const found = await scratchContents(c);
       if (found.length) {
-        throw new VerifyError(`the scratch database ${database} is not empty (${found.slice(0, 5).join(', ')}${found.length > 5 ? ', …' : ''}): verify needs an empty database, as it applies and reverts every migration there`);
+        throw new VerifyError(
+          `the scratch database ${database} is not empty (${found.slice(0, 5).join(', ')}${found.length > 5 ? ', …' : ''}): verify needs an empty database, as it applies and reverts every migration there`,
+        );
       }
     } finally {
       await c.end().catch(() => undefined);
     }
     emit({ type: 'scratch.using', database, server: SERVER_OF(scratchUrl) });
   } else {
-    if (!opts.adminUrl) throw new VerifyError('no server to verify on: give a database URL (only its server is used) or a scratch database URL');
+    if (!opts.adminUrl)
+      throw new VerifyError('no server to verify on: give a database URL (only its server is used) or a scratch database URL');
     admin = await maintenance(opts.adminUrl, appName);
     try {
       await admin.query(`CREATE DATABASE "${database}"`);
@@ -491,7 +522,9 @@ async function verifyEach(
           const r = await runner.downgrade({ steps: 1, operator });
           v.durations.downMs = r.applied[0]?.durationMs ?? Math.round(performance.now() - t0);
           if (r.failed) {
-            v.problems.push(`downgrade failed: ${describe(r.failed)}${r.failed.recorded ? ' (no transaction: statements before it stay applied)' : ' (rolled back)'}`);
+            v.problems.push(
+              `downgrade failed: ${describe(r.failed)}${r.failed.recorded ? ' (no transaction: statements before it stay applied)' : ' (rolled back)'}`,
+            );
             if (r.failed.recorded) broken = `the downgrade of ${m.id} ${m.name} failed half-way outside a transaction`;
           } else downOk = true;
         } catch (e) {

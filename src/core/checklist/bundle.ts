@@ -102,7 +102,10 @@ export function loadBundle(rootSource: ChecklistSource, resolver: ChecklistResol
       for (const [name, def] of Object.entries(childParams)) {
         if (!def.required || def.default !== undefined || Object.hasOwn(given, name)) continue;
         if (!Object.hasOwn(cl.params, name)) {
-          at(['use'], `checklist '${use}' needs parameter '${name}': pass it with 'with: {${name}: …}' or give '${cl.id}' a parameter of that name`);
+          at(
+            ['use'],
+            `checklist '${use}' needs parameter '${name}': pass it with 'with: {${name}: …}' or give '${cl.id}' a parameter of that name`,
+          );
         }
       }
     });

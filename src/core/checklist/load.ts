@@ -117,7 +117,13 @@ function allowedKeysAt(data: unknown, path: Path, kinds: StepKindSchema[]): stri
 }
 
 function describeValue(value: unknown): string {
-  return value === null ? 'nothing' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`;
+  return value === null
+    ? 'nothing'
+    : Array.isArray(value)
+      ? 'a list'
+      : typeof value === 'object'
+        ? 'a mapping'
+        : `${typeof value} ${JSON.stringify(value)}`;
 }
 
 function issueToDiagnostics(
@@ -159,10 +165,26 @@ function issueToDiagnostics(
         const owner = path.length > 1 ? describePath(data, path.slice(0, -1)) : 'checklist';
         return [at(path.slice(0, -1), `${owner}: missing required field '${String(path[path.length - 1])}'`)];
       }
-      const branches = ((issue as { errors?: z.core.$ZodIssue[][] }).errors ?? []).map((e) => e.find((x) => x.code === 'invalid_type' && x.path.length === 0));
+      const branches = ((issue as { errors?: z.core.$ZodIssue[][] }).errors ?? []).map((e) =>
+        e.find((x) => x.code === 'invalid_type' && x.path.length === 0),
+      );
       if (branches.length && branches.every((b) => b)) {
-        const words: Record<string, string> = { string: 'a string', number: 'a number', boolean: 'a boolean', array: 'a list', object: 'a mapping', record: 'a mapping' };
-        const expected = [...new Set(branches.map((b) => { const e = String((b as { expected?: string }).expected); return words[e] ?? e; }))];
+        const words: Record<string, string> = {
+          string: 'a string',
+          number: 'a number',
+          boolean: 'a boolean',
+          array: 'a list',
+          object: 'a mapping',
+          record: 'a mapping',
+        };
+        const expected = [
+          ...new Set(
+            branches.map((b) => {
+              const e = String((b as { expected?: string }).expected);
+              return words[e] ?? e;
+            }),
+          ),
+        ];
         return [at(path, `${where}: expected ${expected.join(' or ')}, got ${describeValue(value)}`)];
       }
       return [at(path, `${where}: ${issue.message}`)];
@@ -179,7 +201,12 @@ function issueToDiagnostics(
         const owner = path.length > 1 ? describePath(data, path.slice(0, -1)) : 'checklist';
         return [at(path.slice(0, -1), `${owner}: missing required field '${field}'`)];
       }
-      return [at(path, `${where}: expected ${issue.expected === 'record' || issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : issue.expected}, got ${describeValue(value)}`)];
+      return [
+        at(
+          path,
+          `${where}: expected ${issue.expected === 'record' || issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : issue.expected}, got ${describeValue(value)}`,
+        ),
+      ];
     }
     default:
       return [at(path, `${where}: ${issue.message.replace(/^Invalid input: /, '')}`)];
@@ -225,7 +252,11 @@ export function parseChecklist(source: ChecklistSource, kinds: StepKindValidator
     }
     if (def.default !== undefined) {
       const r = coerceParam(name, def, def.default);
-      if (!r.ok) at(['params', name, 'default'], `parameter '${name}': default is of the wrong type: ${r.message.replace(/^parameter '[^']+' /, '')}`);
+      if (!r.ok)
+        at(
+          ['params', name, 'default'],
+          `parameter '${name}': default is of the wrong type: ${r.message.replace(/^parameter '[^']+' /, '')}`,
+        );
     }
   }
 
@@ -307,5 +338,10 @@ export function summarizeChecklist(source: ChecklistSource): ChecklistSummary | 
       params[name] = r.data as ParamDef;
     }
   }
-  return { id: typeof d.id === 'string' ? d.id : source.id, title: d.title, ...(typeof d.description === 'string' ? { description: d.description } : {}), params };
+  return {
+    id: typeof d.id === 'string' ? d.id : source.id,
+    title: d.title,
+    ...(typeof d.description === 'string' ? { description: d.description } : {}),
+    params,
+  };
 }

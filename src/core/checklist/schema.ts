@@ -27,7 +27,10 @@ export const paramDefSchema = z.strictObject({
   required: z.boolean().optional(),
   default: scalar.optional(),
   description: z.string().optional(),
-  choices: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+  choices: z
+    .array(z.union([z.string(), z.number()]))
+    .min(1)
+    .optional(),
   pattern: z.string().optional(),
   secret: z.boolean().optional(),
 });
@@ -44,13 +47,9 @@ const commonStepFields = {
 };
 
 export function buildChecklistSchema(kinds: StepKindSchema[]) {
-  const variants = kinds.map((k) =>
-    z.strictObject({ ...commonStepFields, kind: z.literal(k.kind), ...k.fields }),
-  );
+  const variants = kinds.map((k) => z.strictObject({ ...commonStepFields, kind: z.literal(k.kind), ...k.fields }));
   const step =
-    variants.length === 1
-      ? variants[0]
-      : z.discriminatedUnion('kind', variants as unknown as [z.ZodObject, z.ZodObject, ...z.ZodObject[]]);
+    variants.length === 1 ? variants[0] : z.discriminatedUnion('kind', variants as unknown as [z.ZodObject, z.ZodObject, ...z.ZodObject[]]);
   return z.strictObject({
     id: z.string().regex(SLUG, 'expected a checklist id of lowercase letters, digits and dashes'),
     title: z.string().min(1, 'expected a non-empty title'),

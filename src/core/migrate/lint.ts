@@ -80,7 +80,18 @@ const VOLATILE_FUNCTIONS = new Set([
 const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
 /** Words that start a column constraint (so end a column's type or DEFAULT expression). */
 const COLUMN_CONSTRAINT_WORDS = new Set([
-  'constraint', 'not', 'null', 'check', 'default', 'generated', 'unique', 'primary', 'references', 'collate', 'deferrable', 'initially',
+  'constraint',
+  'not',
+  'null',
+  'check',
+  'default',
+  'generated',
+  'unique',
+  'primary',
+  'references',
+  'collate',
+  'deferrable',
+  'initially',
 ]);
 const TABLE_CONSTRAINT_WORDS = new Set(['constraint', 'primary', 'unique', 'foreign', 'check', 'exclude']);
 
@@ -238,7 +249,9 @@ class Linter {
     });
     const first = this.firstLocking;
     if (first && !first.covered) {
-      const local = this.m.noTransaction ? ' (a plain SET, not SET LOCAL: this migration runs without a transaction, so SET LOCAL would end with its own statement)' : '';
+      const local = this.m.noTransaction
+        ? ' (a plain SET, not SET LOCAL: this migration runs without a transaction, so SET LOCAL would end with its own statement)'
+        : '';
       this.findings.push({
         rule: 'no-lock-timeout',
         severity: 'warning',
@@ -289,8 +302,8 @@ class Linter {
     if (c.accept('create')) {
       c.accept('or', 'replace');
       if (c.is('unique', 'index')) return this.createIndex(c);
-      c.accept('global') || c.accept('local');
-      c.accept('temporary') || c.accept('temp') || c.accept('unlogged');
+      if (!c.accept('global')) c.accept('local');
+      if (!c.accept('temporary') && !c.accept('temp')) c.accept('unlogged');
       if (c.accept('table')) return this.createTable(c);
     }
   }

@@ -201,13 +201,7 @@ export function parseCommit(c: RawCommit): ParsedCommit {
   const merge = c.parents.length > 1;
   const conventional = type !== null || revert !== null;
   const group: CommitGroup =
-    breaking !== null
-      ? 'breaking'
-      : revert !== null
-        ? 'revert'
-        : type === 'feat' || type === 'fix' || type === 'perf'
-          ? type
-          : 'other';
+    breaking !== null ? 'breaking' : revert !== null ? 'revert' : type === 'feat' || type === 'fix' || type === 'perf' ? type : 'other';
 
   return {
     hash,
@@ -364,7 +358,9 @@ export function suggestVersion(last: string, commits: ParsedCommit[]): Suggestio
   else if (counts.fix + counts.perf + counts.revert) [deciding, bump] = [['fix', 'perf', 'revert'], 'patch'];
 
   if (!bump) {
-    const what = kept.length ? `no feat, fix, perf or revert since ${lastShown} (${countOf(counts.other, 'other')})` : `no commits since ${lastShown}`;
+    const what = kept.length
+      ? `no feat, fix, perf or revert since ${lastShown} (${countOf(counts.other, 'other')})`
+      : `no commits since ${lastShown}`;
     return { bump: null, version: null, reason: `${what}: nothing to release${pairs}`, counts };
   }
   const examples = kept.filter((c) => deciding.includes(c.group));
@@ -404,7 +400,11 @@ export function chooseVersion(last: string, choice: string): Choice {
       message: `${c ? `"${echo(c)}"` : 'an empty answer'} is not a version: give major, minor, patch or a version X.Y.Z greater than ${current} (e.g. ${semver.inc(current, 'minor')})`,
     };
   }
-  if (semver.eq(version, current)) return { ok: false, message: `${version} is the last release already: choose a greater version (e.g. ${semver.inc(current, 'patch')})` };
+  if (semver.eq(version, current))
+    return {
+      ok: false,
+      message: `${version} is the last release already: choose a greater version (e.g. ${semver.inc(current, 'patch')})`,
+    };
   if (semver.lt(version, current)) return { ok: false, message: `${version} is not greater than the last release ${current}` };
   return { ok: true, version };
 }

@@ -56,7 +56,11 @@ interface Links {
 }
 
 function linksFor(repoUrl: string | undefined): Links | null {
-  const base = repoUrl ? oneLine(repoUrl).replace(/\.git$/, '').replace(/\/+$/, '') : '';
+  const base = repoUrl
+    ? oneLine(repoUrl)
+        .replace(/\.git$/, '')
+        .replace(/\/+$/, '')
+    : '';
   if (!/^https?:\/\/\S+\/\S+$/.test(base) || /[()<>\s]/.test(base)) return null;
   const host = base.replace(/\/[^/]+\/[^/]+$/, '');
   return {

@@ -5,8 +5,14 @@ import { parseDuration } from '../duration.js';
 export const scheduleSchema = z.strictObject({
   every: z.string().refine((v) => (parseDuration(v) ?? 0) > 0, { message: 'expected a duration like 14d' }),
   anchor: z.string().refine((v) => !Number.isNaN(Date.parse(v)), { message: 'expected a date and time, e.g. 2026-01-07T10:00:00Z' }),
-  freeze: z.string().refine((v) => parseDuration(v) !== null, { message: 'expected a duration like 24h' }).default('24h'),
-  announce: z.string().refine((v) => parseDuration(v) !== null, { message: 'expected a duration like 48h' }).default('48h'),
+  freeze: z
+    .string()
+    .refine((v) => parseDuration(v) !== null, { message: 'expected a duration like 24h' })
+    .default('24h'),
+  announce: z
+    .string()
+    .refine((v) => parseDuration(v) !== null, { message: 'expected a duration like 48h' })
+    .default('48h'),
 });
 
 export type Schedule = z.infer<typeof scheduleSchema>;

@@ -85,7 +85,11 @@ export const versionFileSpecSchema = z
         message: `say where the version is in ${spec.file}: one of json: <key path>, toml: <table.key>, regex: <pattern with a group>, or whole: true`,
       });
     } else if (given.length > 1) {
-      ctx.addIssue({ code: 'custom', path: [given[1]], message: `give exactly one of json, toml, regex, whole (found ${given.join(' and ')})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [given[1]],
+        message: `give exactly one of json, toml, regex, whole (found ${given.join(' and ')})`,
+      });
     }
     if (spec.regex !== undefined) {
       const c = compile(spec.regex);
@@ -105,7 +109,10 @@ function locate(text: string, spec: VersionFileSpec): Located {
   if ('toml' in spec) return locateToml(text, spec.file, spec.toml);
   if ('regex' in spec) return locateRegex(text, spec.file, spec.regex);
   if ('whole' in spec) return locateWhole(text, spec.file);
-  return { ok: false, message: `${(spec as { file?: string }).file ?? 'a version file'}: no json, toml, regex or whole: true to say where the version is` };
+  return {
+    ok: false,
+    message: `${(spec as { file?: string }).file ?? 'a version file'}: no json, toml, regex or whole: true to say where the version is`,
+  };
 }
 
 export function readVersion(text: string, spec: VersionFileSpec): ReadResult {
@@ -119,7 +126,11 @@ export function readVersion(text: string, spec: VersionFileSpec): ReadResult {
 const WRITABLE = /^[^\s"'`\\\u0000-\u001f\u007f]+$/;
 
 export function writeVersion(text: string, spec: VersionFileSpec, version: string): WriteResult {
-  if (!WRITABLE.test(version)) return { ok: false, message: `${spec.file}: ${JSON.stringify(version)} cannot be written as a version (empty, or spaces, quotes or control characters in it)` };
+  if (!WRITABLE.test(version))
+    return {
+      ok: false,
+      message: `${spec.file}: ${JSON.stringify(version)} cannot be written as a version (empty, or spaces, quotes or control characters in it)`,
+    };
   let next: string;
   if ('whole' in spec && text.trim() === '') {
     next = `${version}\n`; // an empty VERSION file gets one
@@ -132,7 +143,8 @@ export function writeVersion(text: string, spec: VersionFileSpec, version: strin
   // version (or now matches twice) is caught here, not at the next release.
   const check = readVersion(next, spec);
   if (!check.ok) return { ok: false, message: `${spec.file}: after writing ${version}, ${check.message.replace(`${spec.file}: `, '')}` };
-  if (check.version !== version) return { ok: false, message: `${spec.file}: after writing ${version} it reads as ${check.version}; check the spec for this file` };
+  if (check.version !== version)
+    return { ok: false, message: `${spec.file}: after writing ${version} it reads as ${check.version}; check the spec for this file` };
   return { ok: true, text: next };
 }
 
@@ -408,6 +420,7 @@ function locateWhole(text: string, file: string): Located {
   const end = text.trimEnd().length;
   if (end <= start) return { ok: false, message: `${file}: the file is empty; expected the version in it` };
   const version = text.slice(start, end);
-  if (/\s/.test(version)) return { ok: false, message: `${file}: expected only the version in the file, found more (${JSON.stringify(version.slice(0, 40))})` };
+  if (/\s/.test(version))
+    return { ok: false, message: `${file}: expected only the version in the file, found more (${JSON.stringify(version.slice(0, 40))})` };
   return { ok: true, start, end, version };
 }

@@ -313,7 +313,8 @@ export function queriesFor(
   signal: WatchSignal,
   opts: { phase: 'current' | 'baseline'; elapsedSec?: number },
 ): SignalQueries {
-  if (opts.phase === 'baseline' && signal.usesElapsed) throw new Error(`signal ${signal.name} has no baseline: it is measured since the deploy ($elapsed)`);
+  if (opts.phase === 'baseline' && signal.usesElapsed)
+    throw new Error(`signal ${signal.name} has no baseline: it is measured since the deploy ($elapsed)`);
   const window = promDuration(opts.phase === 'baseline' ? config.baselineMs : config.windowMs);
   const vars: Record<string, string> = { ...config.vars, window };
   if (opts.elapsedSec !== undefined) vars.elapsed = `${Math.max(1, Math.ceil(opts.elapsedSec))}s`;
@@ -458,7 +459,9 @@ function makeSchemas() {
   });
   const watchConfigSchema = watchObject.superRefine((w, ctx) => {
     // A missing URL is not an error of the file: the command line can give it (resolveWatchConfig then requires it).
-    for (const issue of build(w).issues) if (!(w.prometheus === undefined && issue.path[0] === 'prometheus')) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    for (const issue of build(w).issues)
+      if (!(w.prometheus === undefined && issue.path[0] === 'prometheus'))
+        ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
   });
   return { signalInput, ruleInput, watchObject, watchConfigSchema };
 }
@@ -522,7 +525,8 @@ const BUILTIN_SIGNALS: Record<string, SignalInput & { query: string; unit: Unit 
     title: 'database CPU',
     // Idle time over all CPU time (not 1 - avg(rate(idle)), which reads high while the window is only partly
     // covered by samples: after a gap, a restart or a fresh start).
-    query: '100 * (1 - sum(rate(node_cpu_seconds_total{job="$dbJob",mode="idle"}[$window])) / sum(rate(node_cpu_seconds_total{job="$dbJob"}[$window])))',
+    query:
+      '100 * (1 - sum(rate(node_cpu_seconds_total{job="$dbJob",mode="idle"}[$window])) / sum(rate(node_cpu_seconds_total{job="$dbJob"}[$window])))',
     unit: 'percent',
   },
 };
@@ -659,11 +663,22 @@ function build(w: WatchConfigInput): Built {
   const headers: Record<string, HeaderValue> = {};
   for (const [name, v] of Object.entries(p.headers ?? {})) {
     headers[name] = typeof v === 'string' && !SENSITIVE_HEADER.test(name) ? v : toSecret(v);
-    if (p.auth && /^authorization$/i.test(name)) issue(['prometheus', 'headers', name], 'Authorization is set by prometheus.auth: give one or the other');
+    if (p.auth && /^authorization$/i.test(name))
+      issue(['prometheus', 'headers', name], 'Authorization is set by prometheus.auth: give one or the other');
   }
   const a = p.auth;
-  const auth: PrometheusConfig['auth'] = a?.bearer !== undefined ? { bearer: toSecret(a.bearer) } : a?.basic ? { basic: { username: a.basic.username, password: toSecret(a.basic.password) } } : null;
-  const prometheus: PrometheusConfig = { url, timeoutMs: parseDuration(p.timeout ?? WATCH_DEFAULTS.timeout) || parseDuration(WATCH_DEFAULTS.timeout)!, headers, auth };
+  const auth: PrometheusConfig['auth'] =
+    a?.bearer !== undefined
+      ? { bearer: toSecret(a.bearer) }
+      : a?.basic
+        ? { basic: { username: a.basic.username, password: toSecret(a.basic.password) } }
+        : null;
+  const prometheus: PrometheusConfig = {
+    url,
+    timeoutMs: parseDuration(p.timeout ?? WATCH_DEFAULTS.timeout) || parseDuration(WATCH_DEFAULTS.timeout)!,
+    headers,
+    auth,
+  };
 
   // --- timing
   // (An unreadable duration was reported by the schema, which still runs this to report the rest: use the default.)
@@ -672,7 +687,11 @@ function build(w: WatchConfigInput): Built {
   const durationMs = ms(w.duration, WATCH_DEFAULTS.duration);
   const baselineMs = ms(w.baseline, WATCH_DEFAULTS.baseline);
   const windowMs = ms(w.window, WATCH_DEFAULTS.window);
-  if (durationMs < intervalMs) issue(['duration'], `the watch (${w.duration ?? WATCH_DEFAULTS.duration}) is shorter than one interval (${w.interval ?? WATCH_DEFAULTS.interval})`);
+  if (durationMs < intervalMs)
+    issue(
+      ['duration'],
+      `the watch (${w.duration ?? WATCH_DEFAULTS.duration}) is shorter than one interval (${w.interval ?? WATCH_DEFAULTS.interval})`,
+    );
   const errorLimit = w.errorLimit ?? WATCH_DEFAULTS.errorLimit;
 
   // --- vars
@@ -690,7 +709,9 @@ function build(w: WatchConfigInput): Built {
   const disabled = new Set<string>();
   (w.disable ?? []).forEach((name, i) => {
     if (!builtinSignalNames.includes(name) && !builtinRuleIds.includes(name)) {
-      const what = useDefaults ? `built-ins are rules ${builtinRuleIds.join(', ')} and signals ${builtinSignalNames.join(', ')}` : 'defaults: false leaves none';
+      const what = useDefaults
+        ? `built-ins are rules ${builtinRuleIds.join(', ')} and signals ${builtinSignalNames.join(', ')}`
+        : 'defaults: false leaves none';
       issue(['disable', i], `no built-in rule or signal named ${name} (${what})`);
     }
     disabled.add(name);
@@ -701,15 +722,20 @@ function build(w: WatchConfigInput): Built {
   const userSignals = w.signals ?? {};
   /** Variables the built-in queries use that `vars` lacks, with the signals using them: one issue per variable. */
   const unset = new Map<string, string[]>();
-  const names = [...builtinSignalNames.filter((n) => !disabled.has(n)), ...Object.keys(userSignals).filter((n) => !builtinSignalNames.includes(n))];
+  const names = [
+    ...builtinSignalNames.filter((n) => !disabled.has(n)),
+    ...Object.keys(userSignals).filter((n) => !builtinSignalNames.includes(n)),
+  ];
   for (const name of Object.keys(userSignals)) {
-    if (disabled.has(name) && builtinSignalNames.includes(name)) issue(['signals', name], `signal ${name} is also in disable: remove one of the two`);
+    if (disabled.has(name) && builtinSignalNames.includes(name))
+      issue(['signals', name], `signal ${name} is also in disable: remove one of the two`);
   }
   for (const name of names) {
     const builtin = builtinSignalNames.includes(name) ? BUILTIN_SIGNALS[name] : undefined;
     const user = userSignals[name];
     const merged: SignalInput = { ...builtin, ...user };
-    const at = (field: string): Path => (user && field in user ? ['signals', name, field] : user ? ['signals', name] : w.vars ? ['vars'] : []);
+    const at = (field: string): Path =>
+      user && field in user ? ['signals', name, field] : user ? ['signals', name] : w.vars ? ['vars'] : [];
     if (!merged.query) issue(['signals', name, 'query'], `required for a new signal (no built-in signal is named ${name})`);
     if (!merged.unit) issue(['signals', name, 'unit'], `required for a new signal: one of ${UNITS.join(', ')}`);
     if (!merged.query || !merged.unit) continue;
@@ -722,14 +748,19 @@ function build(w: WatchConfigInput): Built {
           const hint = missing.length ? ` (define ${missing.map((u) => `watch.vars.${u}`).join(', ')})` : '';
           issue(at(field), `${r.error}${hint}`);
         } else {
-          for (const u of missing) unset.set(u, [...(unset.get(u) ?? []), name].filter((n, i, all) => all.indexOf(n) === i));
+          for (const u of missing)
+            unset.set(
+              u,
+              [...(unset.get(u) ?? []), name].filter((n, i, all) => all.indexOf(n) === i),
+            );
         }
       }
       return used;
     };
     const usesElapsed = checkVars('query', merged.query).includes('elapsed');
     const traffic = merged.traffic ?? null;
-    if (traffic !== null && checkVars('traffic', traffic).includes('elapsed')) issue(at('traffic'), 'a traffic query cannot use $elapsed: use $window');
+    if (traffic !== null && checkVars('traffic', traffic).includes('elapsed'))
+      issue(at('traffic'), 'a traffic query cannot use $elapsed: use $window');
     const baseline = merged.baseline ?? !usesElapsed;
     if (baseline && usesElapsed) issue(at('baseline'), 'a query with $elapsed (since the deploy) has no baseline: set baseline: false');
     signals[name] = {
@@ -748,7 +779,10 @@ function build(w: WatchConfigInput): Built {
 
   for (const [u, users] of unset) {
     const what = VAR_HINTS[u] ? ` (${VAR_HINTS[u]})` : '';
-    issue(w.vars ? ['vars'] : [], `set vars.${u}${what}: the built-in signal${users.length > 1 ? 's' : ''} ${users.join(', ')} use${users.length > 1 ? '' : 's'} $${u}`);
+    issue(
+      w.vars ? ['vars'] : [],
+      `set vars.${u}${what}: the built-in signal${users.length > 1 ? 's' : ''} ${users.join(', ')} use${users.length > 1 ? '' : 's'} $${u}`,
+    );
   }
 
   // --- rules
@@ -777,8 +811,17 @@ function build(w: WatchConfigInput): Built {
     // longer fits, e.g. after the user changed its signal) the user's signal, naming the rule.
     const fromUser = (field: string) => !!user && field in user;
     const at = (field: string): Path =>
-      fromUser(field) ? ['rules', index!, field] : user ? ['rules', index!] : userSignals[r.signal ?? ''] ? ['signals', r.signal!] : w.vars ? ['vars'] : [];
-    const says = (field: string, message: string) => issue(at(field), fromUser(field) ? message : `the built-in rule ${r.id}: ${field}: ${message}`);
+      fromUser(field)
+        ? ['rules', index!, field]
+        : user
+          ? ['rules', index!]
+          : userSignals[r.signal ?? '']
+            ? ['signals', r.signal!]
+            : w.vars
+              ? ['vars']
+              : [];
+    const says = (field: string, message: string) =>
+      issue(at(field), fromUser(field) ? message : `the built-in rule ${r.id}: ${field}: ${message}`);
     if (!r.signal) {
       issue(['rules', index!, 'signal'], `required for a new rule (no built-in rule has id ${r.id})`);
       continue;

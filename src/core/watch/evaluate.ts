@@ -51,9 +51,11 @@ export function sampleFromResult(data: unknown): InstantSample {
     const raw = String(d.result[1]);
     return { value: parseSampleValue(raw), raw };
   }
-  if (d.resultType !== 'vector' || !Array.isArray(d.result)) return { value: null, error: `unsupported result type ${String(d.resultType)} (expected a vector)` };
+  if (d.resultType !== 'vector' || !Array.isArray(d.result))
+    return { value: null, error: `unsupported result type ${String(d.resultType)} (expected a vector)` };
   if (d.result.length === 0) return { value: null };
-  if (d.result.length > 1) return { value: null, error: `the query returned ${d.result.length} series; aggregate it to one (sum, avg, max)` };
+  if (d.result.length > 1)
+    return { value: null, error: `the query returned ${d.result.length} series; aggregate it to one (sum, avg, max)` };
   const s = d.result[0] as { value?: unknown };
   if (!Array.isArray(s.value) || s.value.length < 2) return { value: null, error: 'a series without a value' };
   const raw = String(s.value[1]);
@@ -161,7 +163,11 @@ function compare(
     }
     case 'below': {
       const fail = under(value, check.threshold);
-      return out(fail ? 'fail' : 'pass', `${S} ${vText} is ${fail ? 'under' : 'at or above'} the minimum ${limitText}${base}`, check.threshold);
+      return out(
+        fail ? 'fail' : 'pass',
+        `${S} ${vText} is ${fail ? 'under' : 'at or above'} the minimum ${limitText}${base}`,
+        check.threshold,
+      );
     }
     case 'increase': {
       if (baseline === null || absDelta === null) return out('inconclusive', `${S} ${fmt(value)}: no baseline to compare with`);
@@ -169,7 +175,11 @@ function compare(
         const limit = baseline + check.by;
         const fail = over(value, limit);
         const moved = absDelta === 0 ? 'level with' : `${magnitude(Math.abs(absDelta), unit)} ${absDelta > 0 ? 'over' : 'under'}`;
-        return out(fail ? 'fail' : 'pass', `${S} ${distinct(value, limit, fmt)[0]} is ${moved} the baseline ${fmt(baseline)} (limit +${magnitude(check.by, unit)}: ${fmt(limit)})`, limit);
+        return out(
+          fail ? 'fail' : 'pass',
+          `${S} ${distinct(value, limit, fmt)[0]} is ${moved} the baseline ${fmt(baseline)} (limit +${magnitude(check.by, unit)}: ${fmt(limit)})`,
+          limit,
+        );
       }
       const limit = Math.max(baseline * (1 + check.by), baseline + check.floor);
       const fail = over(value, limit);
@@ -284,7 +294,10 @@ export function stepRule(
     s.consecutiveErrors++;
     if (!s.unreachable && s.consecutiveErrors >= rule.errorLimit) {
       s.unreachable = true;
-      transitions.push({ kind: 'unreachable', reason: `${plural(s.consecutiveErrors, 'failed query', 'failed queries')} in a row: ${reason}` });
+      transitions.push({
+        kind: 'unreachable',
+        reason: `${plural(s.consecutiveErrors, 'failed query', 'failed queries')} in a row: ${reason}`,
+      });
     }
   } else {
     s.consecutiveErrors = 0;
@@ -363,7 +376,8 @@ export function evaluateTick(
   for (const rule of rules) {
     const reading = readings[rule.signal];
     const error = reading
-      ? (reading.error ?? (rule.minTraffic !== null && reading.trafficError !== undefined ? `traffic query: ${reading.trafficError}` : undefined))
+      ? (reading.error ??
+        (rule.minTraffic !== null && reading.trafficError !== undefined ? `traffic query: ${reading.trafficError}` : undefined))
       : `signal ${rule.signal} was not measured`;
     const judgement = judge(rule, {
       value: reading?.value ?? null,
@@ -445,7 +459,10 @@ export function summarize(rules: readonly SummarizedRule[], states: Readonly<Rec
   const weak = per.filter((r) => r.verdict === 'inconclusive');
   if (weak.length) {
     const list = weak
-      .map((r) => `${r.title} (${r.samples === 0 ? 'no sample' : r.passes + r.fails === 0 ? 'no conclusive sample' : `${r.inconclusive + r.errors} of ${r.samples} samples inconclusive`})`)
+      .map(
+        (r) =>
+          `${r.title} (${r.samples === 0 ? 'no sample' : r.passes + r.fails === 0 ? 'no conclusive sample' : `${r.inconclusive + r.errors} of ${r.samples} samples inconclusive`})`,
+      )
       .join('; ');
     return { verdict: 'inconclusive', text: `INCONCLUSIVE: too little evidence for ${list}. ${tail}`, rules: per };
   }

@@ -78,7 +78,20 @@ export function foldWatch(panel: WatchPanel | undefined, event: AuditEvent): Wat
         prometheus: d.prometheus,
         rules: d.rules.map((r) => {
           const before = old?.rules.find((o) => o.id === r.id);
-          return before ? { ...before, ...r } : { ...r, value: null, raw: null, baseline: null, verdict: null, reason: '', history: [], counts: zero(), breached: false, lastT: null };
+          return before
+            ? { ...before, ...r }
+            : {
+                ...r,
+                value: null,
+                raw: null,
+                baseline: null,
+                verdict: null,
+                reason: '',
+                history: [],
+                counts: zero(),
+                breached: false,
+                lastT: null,
+              };
         }),
         log: old?.log ?? [],
         connection: { state: 'unknown', since: null },
@@ -119,7 +132,11 @@ export function foldWatch(panel: WatchPanel | undefined, event: AuditEvent): Wat
       if (!panel) return panel;
       const d = (event as AuditEvent<'watch.breach'>).data;
       const next = withRule(panel, d.rule, (r) => ({ ...r, breached: true }));
-      return { ...next, breaches: next.breaches + 1, log: pushBounded(next.log, { t: d.t, kind: 'breach', rule: d.rule, text: d.reason, advice: d.advice }, PANEL_LOG) };
+      return {
+        ...next,
+        breaches: next.breaches + 1,
+        log: pushBounded(next.log, { t: d.t, kind: 'breach', rule: d.rule, text: d.reason, advice: d.advice }, PANEL_LOG),
+      };
     }
     case 'watch.recovery': {
       if (!panel) return panel;
@@ -132,7 +149,8 @@ export function foldWatch(panel: WatchPanel | undefined, event: AuditEvent): Wat
       const d = (event as AuditEvent<'watch.connection'>).data;
       // The first answer of a watch is no news: only an answer after a failure is logged (also across a resume).
       const lastConn = panel.log.findLast((l) => l.kind === 'down' || l.kind === 'up');
-      if (d.state === 'up' && panel.connection.state !== 'down' && lastConn?.kind !== 'down') return { ...panel, connection: { state: 'up', since: d.t } };
+      if (d.state === 'up' && panel.connection.state !== 'down' && lastConn?.kind !== 'down')
+        return { ...panel, connection: { state: 'up', since: d.t } };
       const text = d.state === 'down' ? `Prometheus not answering: ${d.error ?? 'unknown error'}` : 'Prometheus answering again';
       return {
         ...panel,

@@ -10,7 +10,16 @@
  */
 import type { AuditEvent, EventType, NewEvent, WatchRuleInfo } from '../events.js';
 import { describeCheck, queriesFor, resolveQuery, type WatchConfig, type WatchRule, type WatchSignal } from './config.js';
-import { advice, evaluateTick, initialRuleState, parseSampleValue, stepRule, summarize, type RuleState, type SignalReading } from './evaluate.js';
+import {
+  advice,
+  evaluateTick,
+  initialRuleState,
+  parseSampleValue,
+  stepRule,
+  summarize,
+  type RuleState,
+  type SignalReading,
+} from './evaluate.js';
 
 /** What an instant query gave (src/adapters/prometheus.ts implements the port). */
 export type QueryOutcome =
@@ -69,7 +78,15 @@ export interface WatchResult {
 }
 
 export function ruleInfo(rule: WatchRule): WatchRuleInfo {
-  return { id: rule.id, title: rule.title, unit: rule.unit, policy: rule.policy, threshold: describeCheck(rule.check, rule.unit), severity: rule.severity, advice: rule.advice };
+  return {
+    id: rule.id,
+    title: rule.title,
+    unit: rule.unit,
+    policy: rule.policy,
+    threshold: describeCheck(rule.check, rule.unit),
+    severity: rule.severity,
+    advice: rule.advice,
+  };
 }
 
 function describeFailure(o: Extract<QueryOutcome, { ok: false }>): string {
@@ -79,7 +96,11 @@ function describeFailure(o: Extract<QueryOutcome, { ok: false }>): string {
 function readingOf(o: QueryOutcome): { value: number | null; raw?: string; error?: string; warnings?: string[] } {
   if (!o.ok) return { value: null, error: describeFailure(o) };
   if (o.series > 1) return { value: null, error: `the query returned ${o.series} series; aggregate it to one (sum, avg, max)` };
-  return { value: parseSampleValue(o.raw), ...(o.raw !== undefined ? { raw: o.raw } : {}), ...(o.warnings.length ? { warnings: o.warnings } : {}) };
+  return {
+    value: parseSampleValue(o.raw),
+    ...(o.raw !== undefined ? { raw: o.raw } : {}),
+    ...(o.warnings.length ? { warnings: o.warnings } : {}),
+  };
 }
 
 /**
@@ -91,11 +112,15 @@ function readingOf(o: QueryOutcome): { value: number | null; raw?: string; error
 export async function preflight(config: WatchConfig, rules: WatchRule[], query: (q: string) => Promise<QueryOutcome>): Promise<string[]> {
   const used = new Set(rules.map((r) => r.signal));
   const templates = [...used].flatMap((name) => [config.signals[name]?.query ?? '', config.signals[name]?.traffic ?? '']);
-  const jobVars = Object.entries(config.vars).filter(([name]) => templates.some((t) => new RegExp(`job\\s*=~?\\s*"\\$\\{?${name}\\b`).test(t)));
+  const jobVars = Object.entries(config.vars).filter(([name]) =>
+    templates.some((t) => new RegExp(`job\\s*=~?\\s*"\\$\\{?${name}\\b`).test(t)),
+  );
   const checks: Array<Promise<string | null>> = jobVars.map(async ([name, value]) => {
     // Any series with that job (not only `up`: backfilled or remote-written data has no scrape of its own).
     const r = await query(`count({job=${JSON.stringify(value)}})`);
-    return r.ok && r.series === 0 ? `no series with job="${value}" in this Prometheus: the rules using $${name} will have no data (set watch.vars.${name})` : null;
+    return r.ok && r.series === 0
+      ? `no series with job="${value}" in this Prometheus: the rules using $${name} will have no data (set watch.vars.${name})`
+      : null;
   });
   for (const name of used) {
     const s = config.signals[name];
@@ -107,7 +132,9 @@ export async function preflight(config: WatchConfig, rules: WatchRule[], query: 
     if (!resolved.ok) continue;
     checks.push(
       query(`count(${resolved.query})`).then((r) =>
-        r.ok && r.series === 0 ? `${s.title}: no ${resolved.query} series yet, so the first one would not be counted (initialise the counter at 0 in the application)` : null,
+        r.ok && r.series === 0
+          ? `${s.title}: no ${resolved.query} series yet, so the first one would not be counted (initialise the counter at 0 in the application)`
+          : null,
       ),
     );
   }
@@ -119,7 +146,11 @@ export async function runWatch(w: WatchRun): Promise<WatchResult> {
   const until = w.since + w.durationMs;
   const rules = config.rules;
   const signals = [...new Set(rules.map((r) => r.signal))].map((name) => config.signals[name]).filter((s): s is WatchSignal => !!s);
-  const ev = <T extends EventType>(type: T, data: NewEvent<T>['data'], time?: number): WatchEvent => ({ type, data, ...(time !== undefined ? { time } : {}) });
+  const ev = <T extends EventType>(type: T, data: NewEvent<T>['data'], time?: number): WatchEvent => ({
+    type,
+    data,
+    ...(time !== undefined ? { time } : {}),
+  });
 
   // ── resume: the same hour's baselines and the rules' states from the recorded verdicts ──
   const baselines: Record<string, number | null> = {};
@@ -146,7 +177,16 @@ export async function runWatch(w: WatchRun): Promise<WatchResult> {
     }
   }
 
-  await w.record([ev('watch.started', { since: w.since, until, intervalMs: w.intervalMs, prometheus: client.url, rules: rules.map(ruleInfo), ...(resumed ? { resumed: true } : {}) })]);
+  await w.record([
+    ev('watch.started', {
+      since: w.since,
+      until,
+      intervalMs: w.intervalMs,
+      prometheus: client.url,
+      rules: rules.map(ruleInfo),
+      ...(resumed ? { resumed: true } : {}),
+    }),
+  ]);
 
   let connection: 'unknown' | 'up' | 'down' = 'unknown';
   const q = (query: string, t: number) => client.query(query, t / 1000, w.signal);
@@ -172,7 +212,20 @@ export async function runWatch(w: WatchRun): Promise<WatchResult> {
         if (!r.error) settled.add(s.name);
         return rules
           .filter((rule) => rule.signal === s.name)
-          .map((rule) => ev('watch.baseline', { rule: rule.id, query, evalTime: w.since, raw: r.raw ?? null, value: r.value !== null && Number.isFinite(r.value) ? r.value : null, ...(r.error ? { error: r.error } : {}) }, t));
+          .map((rule) =>
+            ev(
+              'watch.baseline',
+              {
+                rule: rule.id,
+                query,
+                evalTime: w.since,
+                raw: r.raw ?? null,
+                value: r.value !== null && Number.isFinite(r.value) ? r.value : null,
+                ...(r.error ? { error: r.error } : {}),
+              },
+              t,
+            ),
+          );
       }),
     );
     return out.flat();
@@ -193,7 +246,11 @@ export async function runWatch(w: WatchRun): Promise<WatchResult> {
           if (to) outcomes.push(to);
           const v = readingOf(vo);
           resolved[s.name] = { query, ...(v.warnings ? { warnings: v.warnings } : {}) };
-          const reading: SignalReading = { value: v.value, ...(v.raw !== undefined ? { raw: v.raw } : {}), ...(v.error ? { error: v.error } : {}) };
+          const reading: SignalReading = {
+            value: v.value,
+            ...(v.raw !== undefined ? { raw: v.raw } : {}),
+            ...(v.error ? { error: v.error } : {}),
+          };
           if (to) {
             const tr = readingOf(to);
             if (tr.error) reading.trafficError = tr.error;
@@ -223,7 +280,10 @@ export async function runWatch(w: WatchRun): Promise<WatchResult> {
       // Just after the deploy a count "since the deploy" has no data yet (increase() needs two samples in its window):
       // say so, rather than the signal's hint about a counter that may not exist.
       if (j.verdict === 'inconclusive' && j.value === null && config.signals[rule.signal]?.usesElapsed && elapsedSec < 120) {
-        j = { ...j, reason: `no data yet, ${Math.round(elapsedSec)} s after the deploy (a count since the deploy needs two scrapes after it)` };
+        j = {
+          ...j,
+          reason: `no data yet, ${Math.round(elapsedSec)} s after the deploy (a count since the deploy needs two scrapes after it)`,
+        };
       }
       events.push(
         ev(
@@ -248,7 +308,9 @@ export async function runWatch(w: WatchRun): Promise<WatchResult> {
         if (tr.kind === 'breach') {
           breached = true;
           breaches.push({ rule: rule.id, t, reason: tr.reason });
-          events.push(ev('watch.breach', { rule: rule.id, t, reason: `${rule.title}: ${tr.reason}`, advice: rule.advice, policy: rule.policy }, t));
+          events.push(
+            ev('watch.breach', { rule: rule.id, t, reason: `${rule.title}: ${tr.reason}`, advice: rule.advice, policy: rule.policy }, t),
+          );
         } else if (tr.kind === 'recovery') {
           events.push(ev('watch.recovery', { rule: rule.id, t, reason: `${rule.title}: ${tr.reason}` }, t));
         }

@@ -56,8 +56,26 @@ export function ChecklistView(p: ChecklistViewProps) {
     <Box flexDirection="column" width={p.width} height={p.height}>
       <Header state={p.state} phase={p.phase} width={p.width} now={p.now} replay={p.replay} />
       <Box flexDirection="row" height={l.body}>
-        <StepList state={p.state} selected={p.selected} focus={p.focus} asking={p.asking?.path ?? null} width={l.listWidth} height={l.body} now={p.now} />
-        <Box flexDirection="column" width={l.rightWidth + 1} height={l.body} borderStyle="single" borderTop={false} borderRight={false} borderBottom={false} borderColor={t.border} paddingLeft={1}>
+        <StepList
+          state={p.state}
+          selected={p.selected}
+          focus={p.focus}
+          asking={p.asking?.path ?? null}
+          width={l.listWidth}
+          height={l.body}
+          now={p.now}
+        />
+        <Box
+          flexDirection="column"
+          width={l.rightWidth + 1}
+          height={l.body}
+          borderStyle="single"
+          borderTop={false}
+          borderRight={false}
+          borderBottom={false}
+          borderColor={t.border}
+          paddingLeft={1}
+        >
           <DetailPane state={p.state} index={p.selected} width={l.rightWidth} height={l.detail} asking={asking} />
           <OutputPane step={p.state.steps[p.selected]} width={l.rightWidth} height={l.output} scroll={p.outputScroll} />
         </Box>

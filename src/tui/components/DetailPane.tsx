@@ -28,9 +28,21 @@ export function DetailPane({ state, index, width, height, asking }: DetailPanePr
   if (!node || !step) return <Box height={height} />;
   push(`${screenLine(node.title)}  [${node.path}] (${node.kind})`, 'title');
   const outcome = asking ? 'waiting for your answer' : screenLine(stepOutcomeLine(step));
-  push(outcome, asking ? 'warn' : step.status === 'failed' ? 'danger' : step.status === 'passed' ? 'ok' : step.status === 'waiting' || step.status === 'interrupted' ? 'warn' : 'muted');
+  push(
+    outcome,
+    asking
+      ? 'warn'
+      : step.status === 'failed'
+        ? 'danger'
+        : step.status === 'passed'
+          ? 'ok'
+          : step.status === 'waiting' || step.status === 'interrupted'
+            ? 'warn'
+            : 'muted',
+  );
   if (asking) push(`? ${screenLine(asking)}   ↵ confirm · s skip (reason) · a abort`, 'warn');
-  if (step.status === 'failed') push('What next: fix the cause, then r retry · s skip with a reason · a abort · q quit (resume later)', 'warn');
+  if (step.status === 'failed')
+    push('What next: fix the cause, then r retry · s skip with a reason · a abort · q quit (resume later)', 'warn');
   if (step.status === 'interrupted' || (state.pause && state.pause.stepId === node.path && state.status !== 'failed'))
     push('↵ continues the session from here', 'warn');
   push(screenLine(step.description ?? stepAction(node)));
@@ -47,14 +59,28 @@ export function DetailPane({ state, index, width, height, asking }: DetailPanePr
   const noteLines = (title: string, notes: typeof state.notes) => {
     if (!notes.length) return;
     lines.push({ text: `${title} (${notes.length})`, style: 'label' });
-    for (const n of notes) push(`${new Date(n.time).toISOString().slice(11, 19)} ${screenLine(n.actor)}: ${screenLine(n.text)}`, undefined, '  ');
+    for (const n of notes)
+      push(`${new Date(n.time).toISOString().slice(11, 19)} ${screenLine(n.actor)}: ${screenLine(n.text)}`, undefined, '  ');
   };
-  noteLines('Notes', state.notes.filter((n) => n.stepId === node.path));
+  noteLines(
+    'Notes',
+    state.notes.filter((n) => n.stepId === node.path),
+  );
   // Notes on the whole session (`cockpit note <session> "…"` without --step) belong to every step's view.
-  noteLines('Session notes', state.notes.filter((n) => n.stepId === null));
+  noteLines(
+    'Session notes',
+    state.notes.filter((n) => n.stepId === null),
+  );
   const room = Math.max(1, height);
-  const shown = lines.length > room ? [...lines.slice(0, room - 1), { text: `… ${lines.length - room + 1} more lines (a taller terminal shows them)`, style: 'muted' as const }] : lines;
-  const color = (s?: Line['style']) => (s === 'danger' ? t.danger : s === 'warn' ? t.warn : s === 'muted' ? t.muted : s === 'ok' ? t.ok : s === 'label' ? t.accent : undefined);
+  const shown =
+    lines.length > room
+      ? [
+          ...lines.slice(0, room - 1),
+          { text: `… ${lines.length - room + 1} more lines (a taller terminal shows them)`, style: 'muted' as const },
+        ]
+      : lines;
+  const color = (s?: Line['style']) =>
+    s === 'danger' ? t.danger : s === 'warn' ? t.warn : s === 'muted' ? t.muted : s === 'ok' ? t.ok : s === 'label' ? t.accent : undefined;
   return (
     // Rows are counted and truncated above, so this box needs no clipping of its own (clipping costs Ink a slice per line).
     <Box flexDirection="column" width={width} height={room}>

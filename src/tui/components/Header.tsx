@@ -22,7 +22,14 @@ function utc(ms: number): string {
 export function Header({ state, phase, width, now, replay }: HeaderProps) {
   const t = useTheme();
   const label = sessionLabel(state, phase);
-  const tone = state.outcome === 'succeeded' ? t.ok : state.outcome === 'aborted' || state.status === 'failed' ? t.danger : phase === 'asking' || state.status === 'waiting' ? t.warn : t.accent;
+  const tone =
+    state.outcome === 'succeeded'
+      ? t.ok
+      : state.outcome === 'aborted' || state.status === 'failed'
+        ? t.danger
+        : phase === 'asking' || state.status === 'waiting'
+          ? t.warn
+          : t.accent;
   const p = progress(state);
   const end = replay ? state.lastTime : (state.endedAt ?? now);
   const elapsed = formatDuration(Math.max(0, end - state.startedAt));
@@ -42,7 +49,8 @@ export function Header({ state, phase, width, now, replay }: HeaderProps) {
         <Text color={t.muted}> [{screenLine(state.checklist.id)}]</Text> {screenLine(paramsText(state.params))}
       </Text>
       <Text wrap="truncate-end" color={t.muted}>
-        {replay ? `${utc(state.lastTime)} (event ${replay.pos}/${replay.length}) · ` : ''}session {state.id} · operator {screenLine(state.operator)}
+        {replay ? `${utc(state.lastTime)} (event ${replay.pos}/${replay.length}) · ` : ''}session {state.id} · operator{' '}
+        {screenLine(state.operator)}
         {state.environment ? ` · env ${screenLine(state.environment)}` : ''} · elapsed {elapsed} · {p.done}/{p.total} done
         {p.failed ? ` · ${p.failed} failed` : ''}
         {state.resumes.length ? ` · resumed ${state.resumes.length}×${state.resumes.some((r) => r.forced) ? ' (FORCED)' : ''}` : ''}

@@ -22,9 +22,10 @@ export function OutputPane({ step, width, height, scroll }: OutputPaneProps) {
   const shown = all.slice(Math.max(0, end - room), end);
   const total = step?.output.lines ?? 0;
   const kept = all.length;
-  const title = !step || (total === 0 && !step.output.partial)
-    ? 'Output: none yet'
-    : `Output: ${total.toLocaleString('en-US')} line${total === 1 ? '' : 's'}${total > kept ? ` (last ${kept} here; all of it: cockpit audit show)` : ''}${back ? ` · ${back} back from the end (PgDn to follow)` : ''}`;
+  const title =
+    !step || (total === 0 && !step.output.partial)
+      ? 'Output: none yet'
+      : `Output: ${total.toLocaleString('en-US')} line${total === 1 ? '' : 's'}${total > kept ? ` (last ${kept} here; all of it: cockpit audit show)` : ''}${back ? ` · ${back} back from the end (PgDn to follow)` : ''}`;
   return (
     <Box flexDirection="column" width={width} height={room + 1}>
       <Text wrap="truncate-end" color={t.muted} underline>

@@ -12,7 +12,15 @@ export const MARK_GLYPH: Record<MarkerKind, string> = {
 };
 
 function markColor(t: Theme, kind: MarkerKind): string | undefined {
-  return kind === 'failure' ? t.danger : kind === 'skip' ? t.status('skipped') : kind === 'approval' || kind === 'finish' ? t.ok : kind === 'note' ? t.accent : t.warn;
+  return kind === 'failure'
+    ? t.danger
+    : kind === 'skip'
+      ? t.status('skipped')
+      : kind === 'approval' || kind === 'finish'
+        ? t.ok
+        : kind === 'note'
+          ? t.accent
+          : t.warn;
 }
 
 export interface TimelineProps {
@@ -27,7 +35,12 @@ export function Timeline({ width, cells }: TimelineProps) {
   const parts = [];
   let run = '';
   const flush = (key: number) => {
-    if (run) parts.push(<Text key={`r${key}`} color={t.muted}>{run}</Text>);
+    if (run)
+      parts.push(
+        <Text key={`r${key}`} color={t.muted}>
+          {run}
+        </Text>,
+      );
     run = '';
   };
   for (let c = 0; c < width; c++) {

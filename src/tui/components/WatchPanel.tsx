@@ -18,7 +18,13 @@ function verdictColor(t: Theme, v: WatchVerdict | null, breached: boolean): stri
   return t.muted;
 }
 
-const LOG_MARK: Record<PanelLogLine['kind'], string> = { breach: '✖ ALERT', recovery: '✔ recovered', down: '⚠', up: '●', warning: '⚠ check:' };
+const LOG_MARK: Record<PanelLogLine['kind'], string> = {
+  breach: '✖ ALERT',
+  recovery: '✔ recovered',
+  down: '⚠',
+  up: '●',
+  warning: '⚠ check:',
+};
 
 const utcTime = (ms: number) => new Date(ms).toISOString().slice(11, 19) + 'Z';
 
@@ -79,7 +85,11 @@ export function WatchPanel({ panel, width, height, now, live }: WatchPanelProps)
     panel.connection.state === 'down'
       ? `✖ Prometheus DOWN: ${panel.connection.error ?? panel.prometheus}`
       : `${panel.connection.state === 'up' ? '● Prometheus up' : '○ Prometheus: not asked yet'} · ${panel.prometheus}`;
-  const state = panel.finished ? `${panel.finished.verdict.toUpperCase()}: the ${formatDuration(total)} watch is over` : live ? `${formatDuration(left)} left of ${formatDuration(total)}` : `at ${utcTime(clockNow)} of ${formatDuration(total)}`;
+  const state = panel.finished
+    ? `${panel.finished.verdict.toUpperCase()}: the ${formatDuration(total)} watch is over`
+    : live
+      ? `${formatDuration(left)} left of ${formatDuration(total)}`
+      : `at ${utcTime(clockNow)} of ${formatDuration(total)}`;
   const head = `Watch since ${utcTime(panel.since)} · ${state} [${panel.finished ? '█'.repeat(barWidth) : bar}] · every ${formatDuration(panel.intervalMs)} · ${panel.samples.toLocaleString('en-US')} samples`;
 
   // Columns: glyph+name, value, baseline, change, threshold, sparkline (what is left), verdict word.
@@ -92,13 +102,19 @@ export function WatchPanel({ panel, width, height, now, live }: WatchPanelProps)
 
   const adviceLines = panel.finished?.advice.length
     ? panel.finished.advice
-    : panel.rules.filter((r) => r.breached && r.advice === 'rollback').map((r) => `Consider a rollback (R starts it): ${r.title}${r.policy ? ` (policy: "${r.policy}")` : ''}`);
+    : panel.rules
+        .filter((r) => r.breached && r.advice === 'rollback')
+        .map((r) => `Consider a rollback (R starts it): ${r.title}${r.policy ? ` (policy: "${r.policy}")` : ''}`);
 
   const rows: ReactNode[] = [
     <Text key="head" wrap="truncate-end" bold>
       {screenLine(head)}
     </Text>,
-    <Text key="conn" wrap="truncate-end" color={panel.connection.state === 'down' ? t.danger : panel.connection.state === 'up' ? t.ok : t.muted}>
+    <Text
+      key="conn"
+      wrap="truncate-end"
+      color={panel.connection.state === 'down' ? t.danger : panel.connection.state === 'up' ? t.ok : t.muted}
+    >
       {screenLine(conn)}
     </Text>,
     <Text key="cols" wrap="truncate-end" color={t.muted} underline>
@@ -127,12 +143,18 @@ export function WatchPanel({ panel, width, height, now, live }: WatchPanelProps)
   if (logRoom >= 0) {
     rows.push(
       <Text key="logt" wrap="truncate-end" color={t.muted} underline>
-        {panel.log.length ? `Breaches and recoveries (${panel.breaches} breach${panel.breaches === 1 ? '' : 'es'}; newest last)` : 'Breaches and recoveries: none'}
+        {panel.log.length
+          ? `Breaches and recoveries (${panel.breaches} breach${panel.breaches === 1 ? '' : 'es'}; newest last)`
+          : 'Breaches and recoveries: none'}
       </Text>,
     );
     for (const [i, l] of (logRoom > 0 ? panel.log.slice(-logRoom) : []).entries()) {
       rows.push(
-        <Text key={`l${i}`} wrap="truncate-end" color={l.kind === 'breach' || l.kind === 'down' ? t.danger : l.kind === 'warning' ? t.warn : t.ok}>
+        <Text
+          key={`l${i}`}
+          wrap="truncate-end"
+          color={l.kind === 'breach' || l.kind === 'down' ? t.danger : l.kind === 'warning' ? t.warn : t.ok}
+        >
           {screenLine(`${utcTime(l.t)} ${LOG_MARK[l.kind]} ${l.text}${l.advice === 'rollback' ? ' — consider a rollback' : ''}`)}
         </Text>,
       );

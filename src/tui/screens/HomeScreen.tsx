@@ -84,7 +84,10 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
 
   const needle = filter.trim().toLowerCase();
   const sessions = useMemo(
-    () => (data?.sessions ?? []).filter((x) => !needle || [x.id, x.checklist, x.params, x.operator, x.status].some((v) => v.toLowerCase().includes(needle))),
+    () =>
+      (data?.sessions ?? []).filter(
+        (x) => !needle || [x.id, x.checklist, x.params, x.operator, x.status].some((v) => v.toLowerCase().includes(needle)),
+      ),
     [data, needle],
   );
   const checklists = useMemo(
@@ -98,10 +101,14 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
 
   // Updates of the previous selection: keys that arrive faster than renders all count.
   const moveBy = useCallback(
-    (delta: number) => setSel((s) => ({ ...s, [focus]: clamp(clamp(s[focus], 0, Math.max(0, list.length - 1)) + delta, 0, Math.max(0, list.length - 1)) })),
+    (delta: number) =>
+      setSel((s) => ({ ...s, [focus]: clamp(clamp(s[focus], 0, Math.max(0, list.length - 1)) + delta, 0, Math.max(0, list.length - 1)) })),
     [focus, list.length],
   );
-  const moveTo = useCallback((to: number) => setSel((s) => ({ ...s, [focus]: clamp(to, 0, Math.max(0, list.length - 1)) })), [focus, list.length]);
+  const moveTo = useCallback(
+    (to: number) => setSel((s) => ({ ...s, [focus]: clamp(to, 0, Math.max(0, list.length - 1)) })),
+    [focus, list.length],
+  );
 
   const open = () => {
     if (busy) return;
@@ -111,7 +118,11 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
       return ui.go({ name: 'form', checklist });
     }
     if (session) {
-      if (session.running) return ui.flash(`session ${session.id} is running in another cockpit (${session.operator}); r replays what it has done so far`, 'error');
+      if (session.running)
+        return ui.flash(
+          `session ${session.id} is running in another cockpit (${session.operator}); r replays what it has done so far`,
+          'error',
+        );
       if (!session.resumable) return ui.flash(`session ${session.id} has finished (${session.status}); r replays it`, 'info');
       // Secret parameters were never stored: ask for each again (shown as dots), then resume.
       const secrets: Record<string, string> = {};
@@ -122,7 +133,9 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
           secrets[name] = value;
           ask(i + 1);
         };
-        ui.prompt(`${session.id} needs its secret parameter '${name}' again (never stored)`, got, `'${name}' is required to resume`, { secret: true });
+        ui.prompt(`${session.id} needs its secret parameter '${name}' again (never stored)`, got, `'${name}' is required to resume`, {
+          secret: true,
+        });
       };
       return ask(0);
     }
@@ -200,8 +213,10 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   );
 
   let sessionsView;
-  if (!data) sessionsView = <Text color={t.muted}>{error ? `cannot read the audit log: ${screenLine(error)}` : 'reading the audit log…'}</Text>;
-  else if (!data.sessions.length) sessionsView = <Text color={t.muted}>no sessions yet: pick a checklist below and press ↵ to start one</Text>;
+  if (!data)
+    sessionsView = <Text color={t.muted}>{error ? `cannot read the audit log: ${screenLine(error)}` : 'reading the audit log…'}</Text>;
+  else if (!data.sessions.length)
+    sessionsView = <Text color={t.muted}>no sessions yet: pick a checklist below and press ↵ to start one</Text>;
   else if (!sessions.length) sessionsView = <Text color={t.muted}>no session matches '{screenLine(filter)}' (esc shows all)</Text>;
   else {
     const w = windowAround(sessions.length, focus === 'sessions' ? index : 0, sessionRows);
@@ -214,8 +229,9 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
         <Box key={s.id} height={1} width={width}>
           <Text wrap="truncate-end" inverse={selected}>
             {selected ? '›' : ' '}
-            <Text color={color}>{statusGlyph(s)}</Text> {s.id.padEnd(21)} {screenLine(s.checklist).padEnd(16)} <Text color={color}>{screenLine(s.status).padEnd(19)}</Text>{' '}
-            {ago(now - s.startedAt).padEnd(8)} {took.padEnd(7)} {screenLine(s.operator).padEnd(8)} <Text color={t.muted}>{screenLine(s.params)}</Text>
+            <Text color={color}>{statusGlyph(s)}</Text> {s.id.padEnd(21)} {screenLine(s.checklist).padEnd(16)}{' '}
+            <Text color={color}>{screenLine(s.status).padEnd(19)}</Text> {ago(now - s.startedAt).padEnd(8)} {took.padEnd(7)}{' '}
+            {screenLine(s.operator).padEnd(8)} <Text color={t.muted}>{screenLine(s.params)}</Text>
           </Text>
         </Box>
       );
@@ -234,7 +250,8 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
       return (
         <Box key={c.id} height={1} width={width}>
           <Text wrap="truncate-end" inverse={selected}>
-            {selected ? '›' : ' '} {screenLine(c.id).padEnd(20)} {(c.broken ?? broken[c.id]) ? <Text color={t.danger}>✖ does not load </Text> : null}
+            {selected ? '›' : ' '} {screenLine(c.id).padEnd(20)}{' '}
+            {(c.broken ?? broken[c.id]) ? <Text color={t.danger}>✖ does not load </Text> : null}
             {screenLine(c.title)}
             <Text color={t.muted}>
               {params.length ? `  (${params.join(', ')})` : ''} · {c.origin}
@@ -250,15 +267,23 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
       <Text wrap="truncate-end" bold>
         release-cockpit {ui.services.version}
         <Text color={t.muted} bold={false}>
-          {data ? ` · ${screenLine(data.repoDir)} · audit ${screenLine(data.auditLocation)} · operator ${screenLine(ui.services.operator)}` : ''}
+          {data
+            ? ` · ${screenLine(data.repoDir)} · audit ${screenLine(data.auditLocation)} · operator ${screenLine(ui.services.operator)}`
+            : ''}
         </Text>
       </Text>
       {data?.schedule ? <ScheduleLine schedule={data.schedule} now={now} /> : null}
-      {section(`Sessions${data ? ` (${needle ? `${sessions.length} of ${data.sessions.length} matching '${screenLine(filter)}'` : `${data.sessions.length}`}, resumable first)` : ''}`, focus === 'sessions')}
+      {section(
+        `Sessions${data ? ` (${needle ? `${sessions.length} of ${data.sessions.length} matching '${screenLine(filter)}'` : `${data.sessions.length}`}, resumable first)` : ''}`,
+        focus === 'sessions',
+      )}
       <Box flexDirection="column" height={sessionRows}>
         {sessionsView}
       </Box>
-      {section(`Checklists${data ? ` (${needle ? `${checklists.length} of ${data.checklists.length} matching '${screenLine(filter)}'` : data.checklists.length})` : ''}`, focus === 'checklists')}
+      {section(
+        `Checklists${data ? ` (${needle ? `${checklists.length} of ${data.checklists.length} matching '${screenLine(filter)}'` : data.checklists.length})` : ''}`,
+        focus === 'checklists',
+      )}
       <Box flexDirection="column" height={checklistRows}>
         {checklistsView}
       </Box>
@@ -284,8 +309,11 @@ function ScheduleLine({ schedule, now }: { schedule: NonNullable<HomeData['sched
   const t = useTheme();
   return (
     <Text wrap="truncate-end" color={t.muted}>
-      Release <Text bold color={t.accent}>{when(schedule.release, now, true)}</Text> · freeze {when(schedule.freezeStart, now)} · announce{' '}
-      {when(schedule.announceBy, now)}
+      Release{' '}
+      <Text bold color={t.accent}>
+        {when(schedule.release, now, true)}
+      </Text>{' '}
+      · freeze {when(schedule.freezeStart, now)} · announce {when(schedule.announceBy, now)}
     </Text>
   );
 }

@@ -9,7 +9,13 @@ import type { MigrationRow, MigrationView } from '../types.js';
 /** Lines of output kept for the running command. */
 const KEEP = 200;
 
-type Running = { what: string; lines: string[]; partial: string; progress: { done: number; of: number | null; label: string } | null; code: number | null };
+type Running = {
+  what: string;
+  lines: string[];
+  partial: string;
+  progress: { done: number; of: number | null; label: string } | null;
+  code: number | null;
+};
 
 /** Progress from what `cockpit migrate` prints: migrations applied/reverted of the planned ones, a backfill's percentage. */
 export function progressOf(what: string, lines: string[], planned: number): Running['progress'] {
@@ -23,7 +29,11 @@ export function progressOf(what: string, lines: string[], planned: number): Runn
     return null;
   }
   const done = lines.filter((l) => /^\s*✔ \d{14} (applied|reverted) in/.test(l)).length;
-  return { done, of: planned || null, label: `${done}${planned ? ` of ${planned}` : ''} migration(s) ${what.startsWith('downgrade') ? 'reverted' : 'applied'}` };
+  return {
+    done,
+    of: planned || null,
+    label: `${done}${planned ? ` of ${planned}` : ''} migration(s) ${what.startsWith('downgrade') ? 'reverted' : 'applied'}`,
+  };
 }
 
 function glyph(r: MigrationRow): string {
@@ -91,7 +101,14 @@ export function MigrateScreen() {
     void handle.done.then((code) => {
       stopRef.current = null;
       setRunning((r) => r && { ...r, code });
-      ui.flash(code === 0 ? `${what}: done` : code === 3 ? `${what}: stopped (the same command continues)` : `${what}: failed (exit ${code}) — the output says why`, code === 0 ? 'info' : 'error');
+      ui.flash(
+        code === 0
+          ? `${what}: done`
+          : code === 3
+            ? `${what}: stopped (the same command continues)`
+            : `${what}: failed (exit ${code}) — the output says why`,
+        code === 0 ? 'info' : 'error',
+      );
       reload();
     });
   };
@@ -102,10 +119,16 @@ export function MigrateScreen() {
     const go = (reason?: string) => run('upgrade', ['upgrade', ...(reason ? ['--allow-unsafe', reason] : [])], pending.length);
     if (errors) {
       return ui.ask(`${errors} lint error(s) in the pending migrations. Apply anyway (you give the reason, recorded)?`, () =>
-        ui.prompt('Why is it safe? (recorded with your name)', (reason) => go(reason), 'an override needs a reason: type why, then ↵ (esc cancels)'),
+        ui.prompt(
+          'Why is it safe? (recorded with your name)',
+          (reason) => go(reason),
+          'an override needs a reason: type why, then ↵ (esc cancels)',
+        ),
       );
     }
-    ui.ask(`Apply ${pending.length} pending migration(s) to ${view?.database}? Each in its own transaction unless it says otherwise.`, () => go());
+    ui.ask(`Apply ${pending.length} pending migration(s) to ${view?.database}? Each in its own transaction unless it says otherwise.`, () =>
+      go(),
+    );
   };
 
   const keys: ScreenKeys = {
@@ -128,7 +151,15 @@ export function MigrateScreen() {
       }
     },
     onCommand: (c) => {
-      if (applyMove(c, rows.length, (d) => (setSel((s) => clamp(s + d, 0, Math.max(0, rows.length - 1))), setScroll(0)), (i) => (setSel(clamp(i, 0, rows.length - 1)), setScroll(0)))) return;
+      if (
+        applyMove(
+          c,
+          rows.length,
+          (d) => (setSel((s) => clamp(s + d, 0, Math.max(0, rows.length - 1))), setScroll(0)),
+          (i) => (setSel(clamp(i, 0, rows.length - 1)), setScroll(0)),
+        )
+      )
+        return;
       switch (c) {
         case 'output.up':
           return setScroll((s) => s + 5);
@@ -138,7 +169,9 @@ export function MigrateScreen() {
           return upgrade();
         case 'migrate.downgrade': {
           const newest = applied[applied.length - 1];
-          return ui.ask(`Downgrade ${newest.id} ${newest.name} (the newest applied)? Its downgrade runs now.`, () => run('downgrade', ['downgrade', '--steps', '1'], 1));
+          return ui.ask(`Downgrade ${newest.id} ${newest.name} (the newest applied)? Its downgrade runs now.`, () =>
+            run('downgrade', ['downgrade', '--steps', '1'], 1),
+          );
         }
         case 'migrate.backfill': {
           const list = view!.backfills;
@@ -156,7 +189,11 @@ export function MigrateScreen() {
         case 'migrate.refresh':
           return reload();
         case 'back':
-          if (active) return ui.flash('a command is running: s stops it (an upgrade finishes or rolls back its migration; a backfill stops after its batch)', 'error');
+          if (active)
+            return ui.flash(
+              'a command is running: s stops it (an upgrade finishes or rolls back its migration; a backfill stops after its batch)',
+              'error',
+            );
           return ui.go({ name: 'home' });
       }
     },
@@ -170,7 +207,9 @@ export function MigrateScreen() {
   const runRows = running ? Math.max(4, Math.floor(height * 0.35)) : 0;
   const body = Math.max(3, height - 1 - runRows);
 
-  const counts = view ? `${applied.length} applied · ${pending.length} pending · ${rows.filter((r) => r.state === 'failed').length} failed` : 'reading…';
+  const counts = view
+    ? `${applied.length} applied · ${pending.length} pending · ${rows.filter((r) => r.state === 'failed').length} failed`
+    : 'reading…';
   const head = `Migrations: ${counts} · ${view?.folder ?? '…'} · ${view?.database ?? ''}`;
 
   // The list, windowed around the selection.
@@ -178,10 +217,22 @@ export function MigrateScreen() {
   const listLines = rows.slice(win.start, win.end).map((r, i) => {
     const at = win.start + i === sel;
     const text = `${at ? '›' : ' '} ${glyph(r)} ${r.id} ${r.name}${r.noTransaction ? ' (no tx)' : ''}${r.dynamic ? ' (reads db)' : ''}${lintBadge(r)}`;
-    const color = r.state === 'failed' || r.findings.some((f) => f.severity === 'error') ? t.danger : r.state === 'applied' ? t.ok : r.findings.length ? t.warn : undefined;
+    const color =
+      r.state === 'failed' || r.findings.some((f) => f.severity === 'error')
+        ? t.danger
+        : r.state === 'applied'
+          ? t.ok
+          : r.findings.length
+            ? t.warn
+            : undefined;
     return { text, color, bold: at };
   });
-  if (!rows.length) listLines.push({ text: view ? `no migrations in ${view.folder}: cockpit migrate create "what it does"` : 'reading…', color: t.muted, bold: false });
+  if (!rows.length)
+    listLines.push({
+      text: view ? `no migrations in ${view.folder}: cockpit migrate create "what it does"` : 'reading…',
+      color: t.muted,
+      bold: false,
+    });
 
   // The detail: state, problems, lint findings with the safer way, then the SQL (scrollable).
   type Line = { text: string; color?: string; bold?: boolean };
@@ -198,11 +249,18 @@ export function MigrateScreen() {
     if (row.state === 'pending') {
       if (!row.findings.length) push('lint: no findings', t.ok);
       for (const f of row.findings) {
-        push(`${f.severity === 'error' ? '✖ error' : '▲ warning'} ${f.rule} (${f.where}): ${f.message}`, f.severity === 'error' ? t.danger : t.warn);
+        push(
+          `${f.severity === 'error' ? '✖ error' : '▲ warning'} ${f.rule} (${f.where}): ${f.message}`,
+          f.severity === 'error' ? t.danger : t.warn,
+        );
         push(`safer: ${f.fix}`, undefined, false, '    ');
       }
     }
-    detail.push({ text: row.state === 'applied' ? 'SQL a downgrade would send' : 'SQL an upgrade would send', color: t.accent, bold: true });
+    detail.push({
+      text: row.state === 'applied' ? 'SQL a downgrade would send' : 'SQL an upgrade would send',
+      color: t.accent,
+      bold: true,
+    });
     const sql = row.sql ? row.sql.trimEnd().split('\n') : ['(the database is needed to show it)'];
     const room = Math.max(1, body - detail.length);
     const maxScroll = Math.max(0, sql.length - room);
@@ -216,11 +274,18 @@ export function MigrateScreen() {
     const p = running.progress;
     const barW = Math.max(10, Math.min(30, Math.floor(width / 4)));
     const frac = p && p.of ? Math.min(1, p.done / p.of) : 0;
-    const bar = p && p.of ? `[${'█'.repeat(Math.round(frac * barW))}${'░'.repeat(barW - Math.round(frac * barW))}] ${Math.floor(frac * 100)}%  ` : '';
-    const state = running.code === null ? 'running' : running.code === 0 ? 'done' : running.code === 3 ? 'stopped' : `failed (exit ${running.code})`;
-    runLines.push({ text: `cockpit migrate ${running.what}: ${state}  ${bar}${p?.label ?? ''}`, color: running.code === null ? t.accent : running.code === 0 ? t.ok : t.danger, bold: true });
+    const bar =
+      p && p.of ? `[${'█'.repeat(Math.round(frac * barW))}${'░'.repeat(barW - Math.round(frac * barW))}] ${Math.floor(frac * 100)}%  ` : '';
+    const state =
+      running.code === null ? 'running' : running.code === 0 ? 'done' : running.code === 3 ? 'stopped' : `failed (exit ${running.code})`;
+    runLines.push({
+      text: `cockpit migrate ${running.what}: ${state}  ${bar}${p?.label ?? ''}`,
+      color: running.code === null ? t.accent : running.code === 0 ? t.ok : t.danger,
+      bold: true,
+    });
     const tail = [...running.lines, ...(running.partial ? [running.partial] : [])].slice(-(runRows - 1));
-    for (const l of tail) runLines.push({ text: screenLine(l).slice(0, width) || ' ', color: /✖|failed|error/.test(l) ? t.danger : undefined });
+    for (const l of tail)
+      runLines.push({ text: screenLine(l).slice(0, width) || ' ', color: /✖|failed|error/.test(l) ? t.danger : undefined });
   }
 
   return (
@@ -237,7 +302,17 @@ export function MigrateScreen() {
               </Text>
             ))}
           </Box>
-          <Box flexDirection="column" width={rightW + 2} height={body} borderStyle="single" borderTop={false} borderRight={false} borderBottom={false} borderColor={t.border} paddingLeft={1}>
+          <Box
+            flexDirection="column"
+            width={rightW + 2}
+            height={body}
+            borderStyle="single"
+            borderTop={false}
+            borderRight={false}
+            borderBottom={false}
+            borderColor={t.border}
+            paddingLeft={1}
+          >
             {detail.slice(0, body).map((l, i) => (
               <Text key={i} wrap="truncate-end" color={l.color} bold={l.bold}>
                 {l.text || ' '}

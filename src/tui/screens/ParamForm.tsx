@@ -33,7 +33,9 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
   const ui = useUi();
   const t = useTheme();
   const names = Object.keys(checklist.params);
-  const [values, setValues] = useState<Record<string, string>>(() => Object.fromEntries(names.map((n) => [n, initial(checklist.params[n])])));
+  const [values, setValues] = useState<Record<string, string>>(() =>
+    Object.fromEntries(names.map((n) => [n, initial(checklist.params[n])])),
+  );
   const [errors, setErrors] = useState<Record<string, string | null>>({});
   const [field, setField] = useState(0);
   const [starting, setStarting] = useState(false);
@@ -83,7 +85,8 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
   const keys: ScreenKeys = {
     layer: 'form',
     mode: 'FORM',
-    available: (c) => (c === 'form.choice-next' || c === 'form.choice-prev' ? !!choiceField : c === 'form.erase' ? !!def && !choiceField : true),
+    available: (c) =>
+      c === 'form.choice-next' || c === 'form.choice-prev' ? !!choiceField : c === 'form.erase' ? !!def && !choiceField : true,
     onCommand: (c) => {
       switch (c) {
         case 'form.next':
@@ -119,7 +122,11 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
         Start {screenLine(checklist.title)} <Text color={t.muted}>[{screenLine(checklist.id)}]</Text>
       </Text>
       <Text color={t.muted} wrap="truncate-end">
-        {checklist.description ? wrap(screenLine(checklist.description), width)[0] : names.length ? 'Its parameters (defaults filled in):' : 'This checklist takes no parameters: ↵ starts it.'}
+        {checklist.description
+          ? wrap(screenLine(checklist.description), width)[0]
+          : names.length
+            ? 'Its parameters (defaults filled in):'
+            : 'This checklist takes no parameters: ↵ starts it.'}
       </Text>
       <Text> </Text>
       {names.slice(w.start, w.end).map((n, k) => {
@@ -129,7 +136,13 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
         const v = values[n] ?? '';
         const shown = d.secret ? '•'.repeat(v.length) : screenLine(v);
         const kind =
-          d.type === 'enum' ? `one of ${(d.choices ?? []).join(' | ')} (←/→)` : d.type === 'boolean' ? 'yes/no: true | false (←/→)' : d.type === 'semver' ? 'a version like 2.4.0' : d.type;
+          d.type === 'enum'
+            ? `one of ${(d.choices ?? []).join(' | ')} (←/→)`
+            : d.type === 'boolean'
+              ? 'yes/no: true | false (←/→)'
+              : d.type === 'semver'
+                ? 'a version like 2.4.0'
+                : d.type;
         const err = errors[n];
         return (
           <Box key={n} flexDirection="column" height={2} width={width}>

@@ -76,12 +76,19 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
   const keys: ScreenKeys = {
     layer: 'replay',
     mode: 'REPLAY',
-    available: (c) => (c === 'replay.next-marker' ? replay.nextMarker(play.pos) !== null : c === 'replay.prev-marker' ? replay.prevMarker(play.pos) !== null : true),
+    available: (c) =>
+      c === 'replay.next-marker'
+        ? replay.nextMarker(play.pos) !== null
+        : c === 'replay.prev-marker'
+          ? replay.prevMarker(play.pos) !== null
+          : true,
     onCommand: (c) => {
       if (applyMove(c, state.plan.length, moveBy, moveTo)) return;
       switch (c) {
         case 'replay.toggle':
-          return setPlay((p) => (p.pos >= replay.length && !p.playing ? { ...seek(replay, p, 1), playing: true } : { ...p, playing: !p.playing }));
+          return setPlay((p) =>
+            p.pos >= replay.length && !p.playing ? { ...seek(replay, p, 1), playing: true } : { ...p, playing: !p.playing },
+          );
         case 'replay.back':
           return setPlay((p) => stepBy(replay, p, -1));
         case 'replay.forward':
@@ -116,7 +123,10 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
   const event = replay.eventAt(play.pos);
   const marker = replay.markerAt(play.pos);
   const status = seeking
-    ? { text: `seeking to event ${play.pos}: ${Math.round((100 * replay.frontier) / replay.length)}% of the session read…`, tone: 'info' as const }
+    ? {
+        text: `seeking to event ${play.pos}: ${Math.round((100 * replay.frontier) / replay.length)}% of the session read…`,
+        tone: 'info' as const,
+      }
     : { text: `${describe(event)}${marker ? `   · last marker: ${marker.label}` : ''}`, tone: 'info' as const };
   return (
     <ScreenFrame keys={keys} status={status}>

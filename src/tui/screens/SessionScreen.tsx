@@ -39,7 +39,16 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
 
   const keys: ScreenKeys = {
     layer: 'session',
-    mode: phase === 'asking' ? 'CONFIRM' : phase === 'paused' ? (failed ? 'FAILED' : 'STOPPED') : phase === 'finished' ? 'DONE' : phase.toUpperCase(),
+    mode:
+      phase === 'asking'
+        ? 'CONFIRM'
+        : phase === 'paused'
+          ? failed
+            ? 'FAILED'
+            : 'STOPPED'
+          : phase === 'finished'
+            ? 'DONE'
+            : phase.toUpperCase(),
     available: (c) => {
       switch (c) {
         case 'session.do':
@@ -70,37 +79,69 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
         case 'session.retry':
           return controls.proceed();
         case 'session.skip':
-          return ui.prompt(`Skip '${target}': why? (required, recorded)`, (reason) => controls.skip(reason), 'a skip needs a reason: type why, then ↵ (esc cancels)');
+          return ui.prompt(
+            `Skip '${target}': why? (required, recorded)`,
+            (reason) => controls.skip(reason),
+            'a skip needs a reason: type why, then ↵ (esc cancels)',
+          );
         case 'session.note':
-          return ui.prompt(`Note on '${node.path}' (recorded with your name)`, (text) => controls.note(text, node.path), 'the note is empty: type it, then ↵ (esc cancels)');
+          return ui.prompt(
+            `Note on '${node.path}' (recorded with your name)`,
+            (text) => controls.note(text, node.path),
+            'the note is empty: type it, then ↵ (esc cancels)',
+          );
         case 'session.rollback':
-          return ui.ask(`Start the rollback checklist (${ROLLBACK})? The watch stops here; session ${state.id} stays resumable.`, async () => {
-            await controls.stop();
-            const home = await ui.services.home();
-            const rollback = home.checklists.find((c) => c.id === ROLLBACK);
-            if (!rollback) return ui.flash(`no checklist '${ROLLBACK}' here: start the rollback from home`, 'error');
-            ui.go({ name: 'form', checklist: rollback });
-          });
+          return ui.ask(
+            `Start the rollback checklist (${ROLLBACK})? The watch stops here; session ${state.id} stays resumable.`,
+            async () => {
+              await controls.stop();
+              const home = await ui.services.home();
+              const rollback = home.checklists.find((c) => c.id === ROLLBACK);
+              if (!rollback) return ui.flash(`no checklist '${ROLLBACK}' here: start the rollback from home`, 'error');
+              ui.go({ name: 'form', checklist: rollback });
+            },
+          );
         case 'session.abort':
           return ui.ask(`Abort session ${state.id} for good? It cannot be resumed afterwards.`, () =>
-            ui.prompt('Why abort? (required, recorded)', (reason) => controls.abort(reason), 'an abort needs a reason: type why, then ↵ (esc cancels)'),
+            ui.prompt(
+              'Why abort? (required, recorded)',
+              (reason) => controls.abort(reason),
+              'an abort needs a reason: type why, then ↵ (esc cancels)',
+            ),
           );
         case 'back':
-          if (active) return ui.flash(phase === 'asking' ? 'a step waits for your answer: answer it, or q to quit (the session stays resumable)' : 'a step is running: wait for it, or q to stop it and quit', 'error');
+          if (active)
+            return ui.flash(
+              phase === 'asking'
+                ? 'a step waits for your answer: answer it, or q to quit (the session stays resumable)'
+                : 'a step is running: wait for it, or q to stop it and quit',
+              'error',
+            );
           return ui.go({ name: 'home' });
       }
     },
     quit: () => {
       if (phase === 'running' || phase === 'starting' || phase === 'stopping')
         return { question: 'A step is running. Stop it and quit? The session stays resumable.', then: () => controls.stop() };
-      if (phase === 'asking') return { question: `Quit with '${asking?.path}' unanswered? The session stays resumable.`, then: () => controls.stop() };
+      if (phase === 'asking')
+        return { question: `Quit with '${asking?.path}' unanswered? The session stays resumable.`, then: () => controls.stop() };
       return null;
     },
   };
 
   return (
     <ScreenFrame keys={keys} status={view.message}>
-      <ChecklistView state={state} phase={phase} selected={selected} focus={focus} asking={asking} outputScroll={outputScroll} width={ui.width} height={ui.height} now={now} />
+      <ChecklistView
+        state={state}
+        phase={phase}
+        selected={selected}
+        focus={focus}
+        asking={asking}
+        outputScroll={outputScroll}
+        width={ui.width}
+        height={ui.height}
+        now={now}
+      />
     </ScreenFrame>
   );
 }
