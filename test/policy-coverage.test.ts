@@ -1,7 +1,7 @@
 /**
  * The default checklists must encode the whole release policy.
  *
- * Every content line of ../shared/policy/release-management.md (beside the clone) must be quoted,
+ * Every content line of docs/policy/release-management.md (the policy the defaults encode, kept in this repository) must be quoted,
  * after normalisation, as a line of the `policy:` text of at least one step of a default
  * checklist; and those `policy:` texts must quote nothing but policy lines, so quotes cannot drift.
  */
@@ -17,7 +17,7 @@ import { STEP_KINDS } from '../src/steps/index.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
 const checklistDir = path.join(repoRoot, 'checklists');
-const policyPath = path.resolve(here, '../../shared/policy/release-management.md');
+const policyPath = path.join(repoRoot, 'docs', 'policy', 'release-management.md');
 
 const CHECKLIST_IDS = [
   'release',
@@ -138,6 +138,33 @@ describe('default checklists cover the release policy', () => {
     for (const { file, doc } of checklists) {
       expect(doc.id, file).toBe(file.replace(/\.ya?ml$/, ''));
     }
+  });
+
+  it('resolves every checklist\'s section references (`policy: "Section > Subsection; …"`) to headings of the policy', () => {
+    // The headings, as `## Section > ### Subsection` paths.
+    const headings = new Set<string>();
+    let section = '';
+    for (const line of policyText.split(/\r?\n/)) {
+      const h2 = /^## (.+)$/.exec(line);
+      const h3 = /^### (.+)$/.exec(line);
+      if (h2) section = h2[1].trim();
+      else if (h3) headings.add(`${section} > ${h3[1].trim()}`);
+    }
+    expect(headings.size).toBeGreaterThan(20);
+    const unresolved: string[] = [];
+    let refs = 0;
+    for (const { file, doc } of checklists) {
+      const policy = (doc as { policy?: unknown }).policy;
+      expect(typeof policy, `${file}: a checklist-level policy reference`).toBe('string');
+      for (const ref of String(policy)
+        .split(';')
+        .map((r) => r.trim())) {
+        refs++;
+        if (!headings.has(ref)) unresolved.push(`${file}: "${ref}"`);
+      }
+    }
+    expect(refs).toBeGreaterThanOrEqual(CHECKLIST_IDS.length);
+    expect(unresolved).toEqual([]);
   });
 
   it('quotes every policy content line in the policy text of some step', () => {
