@@ -4,8 +4,10 @@ import type { Decision } from '../steps/types.js';
 import {
   abortSession,
   EngineError,
+  recordingDeps,
   resumeSession,
   withStoppedSession,
+  type BaseDeps,
   type EngineDeps,
   type ResumeInput,
   type RunResult,
@@ -22,7 +24,7 @@ export interface LiveView {
 }
 
 /** What a live session needs from its surroundings: the engine's deps (less what the session owns) and how to reload its checklist. */
-export interface LiveDeps extends Omit<EngineDeps, 'interaction' | 'signal' | 'onEvent'> {
+export interface LiveDeps extends BaseDeps {
   reload: ResumeInput['current'];
   /** Steps `--yes` confirmed in advance: they pass without asking, recorded as confirmed by flag. */
   preconfirmed?(node: PlanNode): boolean;
@@ -227,7 +229,7 @@ export class LiveSession {
 
   private async abortStopped(reason: string): Promise<void> {
     try {
-      const state = await abortSession({ ...this.engineBase() }, this.snapshot.state.id, reason);
+      const state = await abortSession(this.engineBase(), this.snapshot.state.id, reason);
       this.settle(state, { text: `session aborted: ${reason}`, tone: 'info' });
     } catch (e) {
       this.settle(this.snapshot.state, { text: (e as Error).message, tone: 'error' });
@@ -273,11 +275,6 @@ export class LiveSession {
 
   /** Deps for recording on the stopped session (a note, an abort): nothing runs, nothing is asked. */
   private engineBase(): EngineDeps {
-    return {
-      ...this.deps,
-      interaction: { confirm: async () => ({ decision: 'unavailable', hint: '' }) },
-      signal: new AbortController().signal,
-      onEvent: (_e, state) => this.update(state),
-    };
+    return recordingDeps(this.deps, (_e, state) => this.update(state));
   }
 }
