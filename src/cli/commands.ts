@@ -182,11 +182,8 @@ export async function cmdRun(g: GlobalOptions, ref: string, flags: RunFlags): Pr
   return runChecklist(ctx, g, { checklist: ref, params: parseParams(flags.param), yes: flags.yes }, flags);
 }
 
-export interface ResumeFlags extends RunFlags {
-  force?: boolean;
-  skip?: string;
-  reason?: string;
-}
+/** `cockpit resume`'s flags: the run flags and the resume options as they are (a new option needs no mapping here). */
+export type ResumeFlags = RunFlags & Omit<ResumeOptions, 'session' | 'params'>;
 
 /** Resume a stopped session (`cockpit resume`, and `watch` continuing the hour's watch). */
 export async function resumeChecklist(ctx: AppContext<Workspace>, g: GlobalOptions, opts: ResumeOptions, flags: RunFlags): Promise<number> {
@@ -196,14 +193,7 @@ export async function resumeChecklist(ctx: AppContext<Workspace>, g: GlobalOptio
 export async function cmdResume(g: GlobalOptions, sessionRef: string | undefined, flags: ResumeFlags): Promise<number> {
   const ctx = cliContext(g);
   ctx.workspace(); // the config is read (and its errors told) before the flags are
-  const opts: ResumeOptions = {
-    session: sessionRef,
-    force: flags.force,
-    skip: flags.skip,
-    reason: flags.reason,
-    params: parseParams(flags.param),
-    yes: flags.yes,
-  };
+  const opts: ResumeOptions = { ...flags, session: sessionRef, params: parseParams(flags.param) };
   return resumeChecklist(ctx, g, opts, flags);
 }
 
