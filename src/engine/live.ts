@@ -63,7 +63,10 @@ export class LiveSession {
     this.snapshot = { state, phase: 'starting', asking: null, message: null };
   }
 
-  /** Start (the runner comes from startSession with the deps this returns) and run until it stops. */
+  /**
+   * Start or resume (`open` creates the runner, from startSession or resumeSession, with the deps it is given) and run
+   * until it stops. app/run.ts's startRun and resumeRun hand the screens their `open`.
+   */
   static async start(
     deps: LiveDeps,
     open: (engine: EngineDeps) => Promise<SessionRunner>,
@@ -77,15 +80,6 @@ export class LiveSession {
     live.abortController = engine.abort;
     live.loop(runner);
     return live;
-  }
-
-  /** Resume a stopped session and run it. */
-  static async resume(
-    deps: LiveDeps,
-    sessionId: string,
-    opts: Pick<ResumeInput, 'force' | 'skip' | 'params' | 'check'> = { force: false },
-  ): Promise<LiveSession> {
-    return LiveSession.start(deps, (engine) => resumeSession(engine, { sessionId, current: deps.reload, ...opts }), opts.params ?? {});
   }
 
   private static engineDeps(deps: LiveDeps, live: () => LiveSession | null): EngineDeps & { abort: AbortController } {
