@@ -1,27 +1,18 @@
 import { currentIdentity } from '../adapters/identity.js';
-import type { AuditStore } from '../audit/store.js';
-import { baseDeps } from './deps.js';
+import { appContext, type AppContext } from '../app/context.js';
+import { describeDryRun, prepareRun, resumeRun, startRun, type ResumeOptions, type RunOptions, type SessionDrive } from '../app/run.js';
+import { abortStopped, addNote } from '../app/stopped.js';
 import { sessionRows } from './sessions.js';
 import { formatDuration } from '../core/duration.js';
-import type { PlanNode, StoredEvent } from '../core/events.js';
-import { resolveParams } from '../core/params.js';
-import { evaluateConditions } from '../core/params.js';
+import type { StoredEvent } from '../core/events.js';
 import { buildPlan } from '../core/plan.js';
-import {
-  abortSession,
-  EngineError,
-  resumeSession,
-  startSession,
-  withStoppedSession,
-  type EngineDeps,
-  type RunResult,
-  type SessionRunner,
-} from '../engine/session.js';
+import type { LiveDeps } from '../engine/live.js';
+import { EngineError, type EngineDeps, type RunResult, type SessionRunner } from '../engine/session.js';
 import { jsonPrinter, textPrinter } from '../report/live.js';
 import { makeStyler } from '../report/style.js';
 import { renderJson, renderMarkdown, renderText } from '../report/timeline.js';
 import { stepKindMap } from '../steps/index.js';
-import { flagInteraction, parseYes, preConfirmed, promptInteraction, unknownYesNames, type YesList } from './interaction.js';
+import { flagInteraction, parseYes, promptInteraction, type YesList } from './interaction.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
 import { formatDiagnostic } from '../core/checklist/types.js';
 import { neutralize } from '../core/sanitize.js';
@@ -42,7 +33,7 @@ export function globalArgs(g: GlobalOptions): string[] {
   return a;
 }
 
-function parseParams(list: string[] | undefined): Record<string, string> {
+export function parseParams(list: string[] | undefined): Record<string, string> {
   // No prototype: `-p __proto__=x` must be an unknown parameter, not a way into the object's prototype.
   const params: Record<string, string> = Object.create(null);
   for (const item of list ?? []) {
@@ -72,6 +63,11 @@ function isTerminal(): boolean {
   return !!process.stdin.isTTY && !!process.stdout.isTTY;
 }
 
+/** The use cases' context for a command: the workspace (the config) is loaded when first needed, once. */
+export function cliContext(g: GlobalOptions | Workspace): AppContext<Workspace> {
+  return appContext(() => (g instanceof Workspace ? g : new Workspace(g)));
+}
+
 interface Driver {
   deps: EngineDeps;
   yes: YesList;
@@ -79,8 +75,8 @@ interface Driver {
   detach(): void;
 }
 
-function makeDriver(ws: Workspace, store: AuditStore, g: GlobalOptions, flags: RunFlags): Driver {
-  const identity = currentIdentity();
+function makeDriver(base: LiveDeps, g: GlobalOptions, flags: RunFlags): Driver {
+  const identity = base.identity;
   const interactive = !flags.nonInteractive && !flags.json;
   if (interactive && !isTerminal()) {
     throw new UsageError(
@@ -103,10 +99,9 @@ function makeDriver(ws: Workspace, store: AuditStore, g: GlobalOptions, flags: R
   // terminal that is gone do not crash the run either (main ignores closed pipes): the audit log has everything.
   process.on('SIGHUP', onSignal);
   // Events are sanitised when stored, so they are printed as they are, with the cockpit's own colours.
-  const printer = flags.json ? jsonPrinter(styled) : textPrinter(styled, process.stdout, store.location);
+  const printer = flags.json ? jsonPrinter(styled) : textPrinter(styled, process.stdout, base.store.location);
   const deps: EngineDeps = {
-    ...baseDeps(ws, store),
-    identity,
+    ...base,
     interaction: interactive
       ? promptInteraction(yes, identity.operator, () => abort.abort())
       : flagInteraction(yes, identity.operator, globalArgs(g)),
@@ -141,124 +136,65 @@ async function drive(runner: SessionRunner, driver: Driver, json: boolean): Prom
   }
 }
 
-export async function cmdRun(g: GlobalOptions, ref: string, flags: RunFlags): Promise<number> {
-  const ws = new Workspace(g);
-  const { bundle, origin } = ws.mustLoad(ref);
-  const root = bundle.root.checklist;
-  const given = parseParams(flags.param);
-  const resolved = resolveParams(root.params, given);
-  if (resolved.errors.length) throw new UsageError(`${root.id}: ${resolved.errors.join('\n  ')}`);
-  const planned = buildPlan(bundle, resolved.values);
-  if (planned.errors.length) throw new UsageError(planned.errors.join('\n'));
-  const yes = parseYes(flags.yes);
-  const unknown = unknownYesNames(yes, planned.plan);
-  if (unknown.length)
-    throw new UsageError(
-      `--yes names no step of '${root.id}': ${unknown.join(', ')} (steps: ${planned.plan.map((p) => p.path).join(', ')})`,
-    );
-
-  if (flags.dryRun) {
-    out(`${root.title} [${root.id}] — dry run, nothing is executed or recorded\n`);
-    for (const node of planned.plan) {
-      const params = planned.scopes[node.scope]?.params ?? {};
-      const c = evaluateConditions(node.when, node.unless, params);
-      const kind = stepKindMap.get(node.kind);
-      const what = kind ? kind.describe(node, params) : `unknown kind ${node.kind}`;
-      out(`${'  '.repeat(node.depth)}${c.pass ? '•' : '↷'} ${node.path}: ${node.title} — ${c.pass ? what : `skipped (${c.reason})`}\n`);
+/** The line (prompts, or `--yes` when non-interactive; text or `--json` lines): the session runs in this process until it stops. */
+function lineDrive(g: GlobalOptions, flags: RunFlags): SessionDrive<number> {
+  return async (deps, open) => {
+    const driver = makeDriver(deps, g, flags);
+    let runner: SessionRunner;
+    try {
+      runner = await open(driver.deps);
+    } catch (e) {
+      driver.detach();
+      throw e;
     }
-    return 0;
-  }
-
-  const store = await ws.openStore();
-  if (wantsScreen(flags)) {
-    const { runTui, liveDeps } = await (await import('./load-tui.js')).loadTui();
-    const { LiveSession } = await import('../engine/live.js');
-    const deps = { ...liveDeps(ws, store), preconfirmed: (node: PlanNode) => preConfirmed(yes, node) };
-    return runTui(ws, async () => ({
-      name: 'session',
-      controls: await LiveSession.start(deps, (engine) =>
-        startSession(engine, { bundle, params: resolved.values, origin, mode: 'interactive' }),
-      ),
-    }));
-  }
-  const driver = makeDriver(ws, store, g, flags);
-  let runner: SessionRunner;
-  try {
-    runner = await startSession(driver.deps, {
-      bundle,
-      params: resolved.values,
-      origin,
-      mode: flags.nonInteractive || flags.json ? 'non-interactive' : 'interactive',
-    });
-  } catch (e) {
-    driver.detach();
-    throw e;
-  }
-  return drive(runner, driver, !!flags.json);
+    return drive(runner, driver, !!flags.json);
+  };
 }
 
-export interface ResumeFlags extends RunFlags {
-  force?: boolean;
-  skip?: string;
-  reason?: string;
+/** The full-screen cockpit, opened on the session. */
+function screenDrive(ws: Workspace): SessionDrive<number> {
+  return async (deps, open, secrets) => {
+    const { runTui } = await (await import('./load-tui.js')).loadTui();
+    const { LiveSession } = await import('../engine/live.js');
+    return runTui(ws, async () => ({ name: 'session', controls: await LiveSession.start(deps, open, secrets) }));
+  };
+}
+
+/** How this command's session is driven: the screen when a person is at a terminal and did not ask for the line. */
+function driveFor(ctx: AppContext<Workspace>, g: GlobalOptions, flags: RunFlags): SessionDrive<number> {
+  return wantsScreen(flags) ? screenDrive(ctx.workspace()) : lineDrive(g, flags);
+}
+
+/** Run a checklist (`cockpit run`, and `release`, `hotfix`, `watch` with the parameters they decided). */
+export async function runChecklist(ctx: AppContext<Workspace>, g: GlobalOptions, opts: RunOptions, flags: RunFlags): Promise<number> {
+  const run = prepareRun(ctx, opts);
+  if (flags.dryRun) {
+    for (const line of describeDryRun(run)) out(`${line}\n`);
+    return 0;
+  }
+  const mode = flags.nonInteractive || flags.json ? 'non-interactive' : 'interactive';
+  return startRun(ctx, run, { mode }, driveFor(ctx, g, flags));
+}
+
+export async function cmdRun(g: GlobalOptions, ref: string, flags: RunFlags): Promise<number> {
+  const ctx = cliContext(g);
+  ctx.workspace(); // the config is read (and its errors told) before the flags are
+  return runChecklist(ctx, g, { checklist: ref, params: parseParams(flags.param), yes: flags.yes }, flags);
+}
+
+/** `cockpit resume`'s flags: the run flags and the resume options as they are (a new option needs no mapping here). */
+export type ResumeFlags = RunFlags & Omit<ResumeOptions, 'session' | 'params'>;
+
+/** Resume a stopped session (`cockpit resume`, and `watch` continuing the hour's watch). */
+export async function resumeChecklist(ctx: AppContext<Workspace>, g: GlobalOptions, opts: ResumeOptions, flags: RunFlags): Promise<number> {
+  return resumeRun(ctx, opts, driveFor(ctx, g, flags));
 }
 
 export async function cmdResume(g: GlobalOptions, sessionRef: string | undefined, flags: ResumeFlags): Promise<number> {
-  const ws = new Workspace(g);
-  const store = await ws.openStore();
-  let id: string;
-  if (sessionRef) {
-    const r = await store.resolveSessionId(sessionRef);
-    if ('error' in r) throw new UsageError(r.error);
-    id = r.id;
-  } else {
-    const open = (await store.listSessions(200)).find((s) => !s.outcome);
-    if (!open) throw new UsageError('no session to resume (every session in the audit log has finished)');
-    id = open.id;
-  }
-  if (flags.skip && !flags.reason) throw new UsageError('--skip needs --reason "why"');
-  if (wantsScreen(flags)) {
-    const { runTui, liveDeps } = await (await import('./load-tui.js')).loadTui();
-    const { LiveSession } = await import('../engine/live.js');
-    const yes = parseYes(flags.yes);
-    const deps = { ...liveDeps(ws, store), preconfirmed: (node: PlanNode) => preConfirmed(yes, node) };
-    return runTui(ws, async () => ({
-      name: 'session',
-      controls: await LiveSession.resume(deps, id, {
-        force: !!flags.force,
-        skip: flags.skip ? { step: flags.skip, reason: flags.reason ?? '' } : undefined,
-        params: { ...parseParams(flags.param) },
-        check: (plan) => {
-          const unknown = unknownYesNames(yes, plan);
-          if (unknown.length) throw new UsageError(`--yes names no step of this session: ${unknown.join(', ')}`);
-        },
-      }),
-    }));
-  }
-  const driver = makeDriver(ws, store, g, flags);
-  let runner: SessionRunner;
-  try {
-    runner = await resumeSession(driver.deps, {
-      sessionId: id,
-      current: (origin) => {
-        const reloaded = ws.reloadOrigin(origin);
-        if (reloaded && !reloaded.bundle)
-          throw new UsageError(`the checklist no longer loads:\n${reloaded.diagnostics.map(formatDiagnostic).join('\n')}`);
-        return reloaded?.bundle ?? null;
-      },
-      force: !!flags.force,
-      skip: flags.skip ? { step: flags.skip, reason: flags.reason ?? '' } : undefined,
-      params: { ...parseParams(flags.param) },
-      check: (plan) => {
-        const unknown = unknownYesNames(driver.yes, plan);
-        if (unknown.length) throw new UsageError(`--yes names no step of this session: ${unknown.join(', ')}`);
-      },
-    });
-  } catch (e) {
-    driver.detach();
-    throw e;
-  }
-  return drive(runner, driver, !!flags.json);
+  const ctx = cliContext(g);
+  ctx.workspace(); // the config is read (and its errors told) before the flags are
+  const opts: ResumeOptions = { ...flags, session: sessionRef, params: parseParams(flags.param) };
+  return resumeChecklist(ctx, g, opts, flags);
 }
 
 export async function cmdChecklistList(g: GlobalOptions): Promise<number> {
@@ -428,45 +364,15 @@ export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, 
   return report.problems.length ? 1 : 0;
 }
 
-async function resolveId(store: AuditStore, ref: string): Promise<string> {
-  const r = await store.resolveSessionId(ref);
-  if ('error' in r) throw new UsageError(r.error);
-  return r.id;
-}
-
-/** Deps for recording on a stopped session: no commands run, nothing is asked. */
-function recordingDeps(ws: Workspace, store: AuditStore): EngineDeps {
-  return {
-    ...baseDeps(ws, store),
-    interaction: { confirm: async () => ({ decision: 'unavailable', hint: '' }) },
-    signal: new AbortController().signal,
-  };
-}
-
 export async function cmdNote(g: GlobalOptions, ref: string, text: string, flags: { step?: string }): Promise<number> {
-  if (!text.trim()) throw new UsageError('the note is empty');
-  const ws = new Workspace(g);
-  const store = await ws.openStore();
-  const id = await resolveId(store, ref);
-  await withStoppedSession(recordingDeps(ws, store), id, 'note', async (runner) => {
-    let stepId: string | null = null;
-    if (flags.step) {
-      const node = runner.findStep(flags.step);
-      if (!node) throw new UsageError(`no step '${flags.step}' in session ${id}`);
-      stepId = node.path;
-    }
-    await runner.addNote(text, stepId);
-  });
-  out(`noted on session ${id}${flags.step ? ` (step ${flags.step})` : ''}\n`);
+  const { sessionId } = await addNote(cliContext(g), { session: ref, text, step: flags.step });
+  out(`noted on session ${sessionId}${flags.step ? ` (step ${flags.step})` : ''}\n`);
   return 0;
 }
 
 export async function cmdAbort(g: GlobalOptions, ref: string, flags: { reason?: string }): Promise<number> {
-  const ws = new Workspace(g);
-  const store = await ws.openStore();
-  const id = await resolveId(store, ref);
-  const state = await abortSession(recordingDeps(ws, store), id, flags.reason ?? '');
-  out(`session ${id} (${state.checklist.title}) closed as aborted: ${flags.reason}\n`);
+  const { sessionId, state } = await abortStopped(cliContext(g), { session: ref, reason: flags.reason ?? '' });
+  out(`session ${sessionId} (${state.checklist.title}) closed as aborted: ${flags.reason}\n`);
   return 0;
 }
 

@@ -3,33 +3,9 @@ import type { PlanNode } from '../core/events.js';
 import type { SessionState } from '../core/reducer.js';
 import type { Interaction } from '../engine/session.js';
 import type { Decision } from '../steps/types.js';
+import { preConfirmed, type YesList } from '../app/yes.js';
 
-export type YesList = { all: boolean; names: Set<string> };
-
-export function parseYes(values: string[] | undefined): YesList {
-  const names = new Set<string>();
-  let all = false;
-  for (const v of values ?? []) {
-    for (const part of v
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean)) {
-      if (part === 'all') all = true;
-      else names.add(part);
-    }
-  }
-  return { all, names };
-}
-
-/** `--yes` names must be steps of the plan (by id or full path): a typo must not silently confirm nothing. */
-export function unknownYesNames(yes: YesList, plan: PlanNode[]): string[] {
-  return [...yes.names].filter((n) => !plan.some((p) => p.id === n || p.path === n));
-}
-
-/** Whether `--yes` confirms this step in advance (by id, path, or `all`). */
-export function preConfirmed(yes: YesList, node: Pick<PlanNode, 'id' | 'path'>): boolean {
-  return yes.all || yes.names.has(node.path) || yes.names.has(node.id);
-}
+export { parseYes, preConfirmed, unknownYesNames, type YesList } from '../app/yes.js';
 
 /** Non-interactive: a confirmation passes only when `--yes` names the step (or `all`); otherwise the session waits. */
 export function flagInteraction(yes: YesList, operator: string, command: string[]): Interaction {

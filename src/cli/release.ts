@@ -8,7 +8,7 @@ import {
   type Suggestion,
 } from '../core/release/commits.js';
 import { neutralize } from '../core/sanitize.js';
-import { cmdRun, type RunFlags } from './commands.js';
+import { cliContext, parseParams, runChecklist, type RunFlags } from './commands.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
 
 export interface ReleasePlan {
@@ -80,7 +80,9 @@ export async function cmdRelease(g: GlobalOptions, choice: string | undefined, f
     say(
       `release ${version} (last release ${plan.last?.version ?? 'none'}; the commits ${since} suggest ${plan.suggestion.version ?? 'no release'}: ${plan.suggestion.reason})\n`,
     );
-  return cmdRun(g, 'release', { ...flags, param: [...(flags.param ?? []).filter((p) => !p.startsWith('version=')), `version=${version}`] });
+  // The chosen version is a value: a `-p version=…` given too is overridden by it.
+  const params = Object.assign(parseParams(flags.param), { version });
+  return runChecklist(cliContext(ws), g, { checklist: 'release', params, yes: flags.yes }, flags);
 }
 
 /**
@@ -97,6 +99,6 @@ export async function cmdHotfix(g: GlobalOptions, issue: string, choice: string 
   const c = chooseHotfixVersion(last.version, choice);
   if (!c.ok) throw new UsageError(c.message);
   if (!flags.json) process.stdout.write(neutralize(`hotfix ${c.version} for ${issue}, on top of ${last.tag} (the release on main)\n`));
-  const others = (flags.param ?? []).filter((p) => !p.startsWith('version=') && !p.startsWith('issue='));
-  return cmdRun(g, 'hotfix', { ...flags, param: [...others, `version=${c.version}`, `issue=${issue}`] });
+  const params = Object.assign(parseParams(flags.param), { version: c.version, issue });
+  return runChecklist(cliContext(ws), g, { checklist: 'hotfix', params, yes: flags.yes }, flags);
 }

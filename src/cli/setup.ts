@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { UsageError } from '../app/errors.js';
 import { SqliteAuditStore } from '../audit/sqlite.js';
 import { AuditStoreError, type AuditStore } from '../audit/store.js';
 import { loadBundle, type BundleResult, type ChecklistResolver } from '../core/checklist/bundle.js';
@@ -11,15 +12,8 @@ import { trackStore } from './open-stores.js';
 import { COMMAND_LINE_ORIGIN } from '../core/events.js';
 import { resolveWatchConfig, WatchConfigError, type WatchConfig, type WatchConfigInput } from '../core/watch/config.js';
 
-/** Bad input from the user (flags, files, config): exit 2 with the message. */
-export class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-  ) {
-    super(message);
-  }
-}
+// Defined with the use cases (app/ imports nothing of cli/); the command modules import it from here.
+export { UsageError };
 
 export interface GlobalOptions {
   repo?: string;

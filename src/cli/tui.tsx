@@ -1,18 +1,14 @@
 import { render } from 'ink';
 import path from 'node:path';
-import { currentIdentity } from '../adapters/identity.js';
-import { formatDiagnostic, type ParamDef, type ParamValue } from '../core/checklist/types.js';
+import { appContext } from '../app/context.js';
+import { RunRefused } from '../app/errors.js';
+import { prepareRun, resumeRun, startRun, type SessionDrive } from '../app/run.js';
 import { neutralize } from '../core/sanitize.js';
-import { resolveParams } from '../core/params.js';
 import { nextSlot } from '../core/release/schedule.js';
-import { buildPlan } from '../core/plan.js';
-import { LiveSession, type LiveDeps } from '../engine/live.js';
-import { startSession } from '../engine/session.js';
+import { LiveSession } from '../engine/live.js';
 import { App, type Route } from '../tui/App.js';
 import { themeFor } from '../tui/theme.js';
 import type { AppServices, MigrationServices, SessionControls } from '../tui/types.js';
-import { cockpitVersion } from '../version.js';
-import { baseDeps } from './deps.js';
 import type { MigrateFlags } from './migrate.js';
 import { sessionRows } from './sessions.js';
 import { cachedSummaries } from './summary-cache.js';
@@ -26,25 +22,20 @@ export function requireTerminal(what: string, instead: string): void {
   );
 }
 
-export function liveDeps(ws: Workspace, store: Awaited<ReturnType<Workspace['openStore']>>): LiveDeps {
-  return {
-    ...baseDeps(ws, store),
-    reload: (origin) => {
-      const reloaded = ws.reloadOrigin(origin);
-      if (reloaded && !reloaded.bundle)
-        throw new UsageError(`the checklist no longer loads:\n${reloaded.diagnostics.map(formatDiagnostic).join('\n')}`);
-      return reloaded?.bundle ?? null;
-    },
-  };
-}
-
 /** The services the screens use, over one workspace: nothing in tui/ touches the store or the adapters itself. */
 export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => void): AppServices {
-  const identity = currentIdentity();
+  const ctx = appContext(() => ws);
+  const identity = ctx.identity();
+  // The screens drive their sessions themselves: the session is handed over as it starts.
+  const live: SessionDrive<SessionControls> = async (deps, open, secrets) => {
+    const session = await LiveSession.start(deps, open, secrets);
+    onSession(session);
+    return session as SessionControls;
+  };
   return {
-    version: cockpitVersion(),
+    version: ctx.version,
     operator: identity.operator,
-    now: () => Date.now(),
+    now: () => ctx.clock.now(),
     home: async () => {
       const store = await ws.openStore();
       // Titles and parameters only: full validation (steps, includes) runs after the first frame, in `check`.
@@ -68,31 +59,22 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
         auditLocation: store.location,
         checklists,
         sessions,
-        ...(schedule ? { schedule: nextSlot(schedule, Date.now()) } : {}),
+        ...(schedule ? { schedule: nextSlot(schedule, ctx.clock.now()) } : {}),
       };
     },
     sessions: async () => sessionRows(await ws.openStore(), 50, identity.host),
     start: async (id, given) => {
-      const store = await ws.openStore();
-      const { bundle, origin } = ws.mustLoad(id);
-      const resolved = resolveParams(bundle.root.checklist.params, given);
-      if (resolved.errors.length) throw new UsageError(resolved.errors.join('; '));
-      const planned = buildPlan(bundle, resolved.values);
-      if (planned.errors.length) throw new UsageError(planned.errors.join('; '));
-      const live = await LiveSession.start(
-        liveDeps(ws, store),
-        (engine) => startSession(engine, { bundle, params: resolved.values, origin, mode: 'interactive' }),
-        secretParams(bundle.root.checklist.params, resolved.values),
-      );
-      onSession(live);
-      return live as SessionControls;
+      let run;
+      try {
+        run = prepareRun(ctx, { checklist: id, params: given });
+      } catch (e) {
+        // The form shows the problems on one line.
+        if (e instanceof RunRefused) throw new UsageError(e.problems.join('; '));
+        throw e;
+      }
+      return startRun(ctx, run, { mode: 'interactive' }, live);
     },
-    resume: async (id, secrets) => {
-      const store = await ws.openStore();
-      const live = await LiveSession.resume(liveDeps(ws, store), id, { force: false, params: secrets ?? {} });
-      onSession(live);
-      return live as SessionControls;
-    },
+    resume: async (id, secrets) => resumeRun(ctx, { session: id, params: secrets ?? {} }, live),
     check: async (id) => {
       const r = ws.loadBundle(ws.sourceFor(id).source);
       const d = r.diagnostics[0];
@@ -107,15 +89,6 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
     // BEL moves no cursor: Ink's frame is not disturbed.
     bell: () => void process.stdout.write('\x07'),
   };
-}
-
-/** The values of a checklist's secret parameters: kept in memory for resumes, never stored. */
-export function secretParams(defs: Record<string, ParamDef>, values: Record<string, ParamValue>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(values)
-      .filter(([k]) => defs[k]?.secret)
-      .map(([k, v]) => [k, String(v)]),
-  );
 }
 
 export interface TuiOptions {

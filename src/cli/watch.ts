@@ -12,7 +12,7 @@ import { runWatch, simulatedClock } from '../core/watch/run.js';
 import { formatValue } from '../core/watch/format.js';
 import { openPrometheus } from '../engine/prometheus.js';
 import { parseTime } from '../steps/watch.js';
-import { cmdResume, cmdRun, type RunFlags } from './commands.js';
+import { cliContext, parseParams, resumeChecklist, runChecklist, type RunFlags } from './commands.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
 
 export interface WatchFlags extends RunFlags {
@@ -74,16 +74,17 @@ export async function cmdWatch(g: GlobalOptions, flags: WatchFlags): Promise<num
   }
   if (flags.backtest !== undefined) return backtest(ws, flags.backtest, { intervalMs, json: !!flags.json });
 
-  const params = [
-    ...(flags.since ? [`since=${flags.since}`] : []),
-    ...(flags.duration ? [`duration=${flags.duration}`] : []),
-    ...(flags.interval ? [`interval=${flags.interval}`] : []),
-    ...(flags.headless ? ['stop_on_breach=true'] : []),
-    ...(flags.param ?? []),
-  ];
-  const runFlags: RunFlags = flags.headless
-    ? { param: params, nonInteractive: true, json: true, yes: ['all'] }
-    : { ...flags, param: params };
+  // The watch's flags as its checklist's parameters; `-p` given too wins.
+  const params: Record<string, string> = Object.assign(
+    Object.create(null) as Record<string, string>,
+    flags.since ? { since: flags.since } : {},
+    flags.duration ? { duration: flags.duration } : {},
+    flags.interval ? { interval: flags.interval } : {},
+    flags.headless ? { stop_on_breach: 'true' } : {},
+    parseParams(flags.param),
+  );
+  const runFlags: RunFlags = flags.headless ? { nonInteractive: true, json: true, yes: ['all'] } : flags;
+  const ctx = cliContext(ws);
 
   // A watch of this hour that was stopped or killed: continue it rather than start the hour again. (One that
   // failed, on a breach or for want of data, is not continued behind the operator's back: `cockpit resume` retries it.)
@@ -112,10 +113,10 @@ export async function cmdWatch(g: GlobalOptions, flags: WatchFlags): Promise<num
         `continuing the watch started ${utc(open.startedAt)} (session ${open.id}, ${open.status}): its hour is not over. --new starts another\n`,
       );
       // The session keeps the parameters it started with (a resume takes only secret ones): not the flags' again.
-      return cmdResume(g, open.id, { ...runFlags, param: flags.param ?? [] });
+      return resumeChecklist(ctx, g, { session: open.id, params: parseParams(flags.param), yes: runFlags.yes }, runFlags);
     }
   }
-  return cmdRun(g, 'watch', runFlags);
+  return runChecklist(ctx, g, { checklist: 'watch', params, yes: runFlags.yes }, runFlags);
 }
 
 /** `FROM..TO`: the rules over a past window at full speed. */

@@ -4,8 +4,10 @@ import type { Decision } from '../steps/types.js';
 import {
   abortSession,
   EngineError,
+  recordingDeps,
   resumeSession,
   withStoppedSession,
+  type BaseDeps,
   type EngineDeps,
   type ResumeInput,
   type RunResult,
@@ -22,7 +24,7 @@ export interface LiveView {
 }
 
 /** What a live session needs from its surroundings: the engine's deps (less what the session owns) and how to reload its checklist. */
-export interface LiveDeps extends Omit<EngineDeps, 'interaction' | 'signal' | 'onEvent'> {
+export interface LiveDeps extends BaseDeps {
   reload: ResumeInput['current'];
   /** Steps `--yes` confirmed in advance: they pass without asking, recorded as confirmed by flag. */
   preconfirmed?(node: PlanNode): boolean;
@@ -61,7 +63,10 @@ export class LiveSession {
     this.snapshot = { state, phase: 'starting', asking: null, message: null };
   }
 
-  /** Start (the runner comes from startSession with the deps this returns) and run until it stops. */
+  /**
+   * Start or resume (`open` creates the runner, from startSession or resumeSession, with the deps it is given) and run
+   * until it stops. app/run.ts's startRun and resumeRun hand the screens their `open`.
+   */
   static async start(
     deps: LiveDeps,
     open: (engine: EngineDeps) => Promise<SessionRunner>,
@@ -75,15 +80,6 @@ export class LiveSession {
     live.abortController = engine.abort;
     live.loop(runner);
     return live;
-  }
-
-  /** Resume a stopped session and run it. */
-  static async resume(
-    deps: LiveDeps,
-    sessionId: string,
-    opts: Pick<ResumeInput, 'force' | 'skip' | 'params' | 'check'> = { force: false },
-  ): Promise<LiveSession> {
-    return LiveSession.start(deps, (engine) => resumeSession(engine, { sessionId, current: deps.reload, ...opts }), opts.params ?? {});
   }
 
   private static engineDeps(deps: LiveDeps, live: () => LiveSession | null): EngineDeps & { abort: AbortController } {
@@ -227,7 +223,7 @@ export class LiveSession {
 
   private async abortStopped(reason: string): Promise<void> {
     try {
-      const state = await abortSession({ ...this.engineBase() }, this.snapshot.state.id, reason);
+      const state = await abortSession(this.engineBase(), this.snapshot.state.id, reason);
       this.settle(state, { text: `session aborted: ${reason}`, tone: 'info' });
     } catch (e) {
       this.settle(this.snapshot.state, { text: (e as Error).message, tone: 'error' });
@@ -273,11 +269,6 @@ export class LiveSession {
 
   /** Deps for recording on the stopped session (a note, an abort): nothing runs, nothing is asked. */
   private engineBase(): EngineDeps {
-    return {
-      ...this.deps,
-      interaction: { confirm: async () => ({ decision: 'unavailable', hint: '' }) },
-      signal: new AbortController().signal,
-      onEvent: (_e, state) => this.update(state),
-    };
+    return recordingDeps(this.deps, (_e, state) => this.update(state));
   }
 }

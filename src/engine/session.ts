@@ -6,6 +6,7 @@ import type { Clock } from '../adapters/clock.js';
 import type { Identity } from '../adapters/identity.js';
 import { isProcessAlive, processStartTime, runCommand, stopOrphan, type ShellRequest } from '../adapters/shell.js';
 import type { AuditStore, LockRow } from '../audit/store.js';
+import type { SessionHeader } from '../audit/hash.js';
 import type { ChecklistBundle } from '../core/checklist/bundle.js';
 import type { ParamValue } from '../core/checklist/types.js';
 import { formatDuration } from '../core/duration.js';
@@ -128,6 +129,62 @@ export interface StartInput {
   mode: 'interactive' | 'non-interactive';
 }
 
+export interface NewSessionInput {
+  id: string;
+  time: number;
+  identity: Identity;
+  version: string;
+  /** The checklist as run: its text and sources are stored with the session (its hash covers them). */
+  checklist: { id: string; title: string; sha256: string; text: string; sources: Record<string, string> };
+  origin: { file: string; byId: boolean };
+  params: Record<string, ParamValue>;
+  environment: string | null;
+  mode: 'interactive' | 'non-interactive';
+  plan: PlanNode[];
+  scopes: Record<string, Scope>;
+}
+
+/**
+ * A new session's header and its first event (`session.started`), for `store.createSession`: the one place they are
+ * built, for checklist sessions (startSession) and for commands recorded as sessions (app/record-command.ts).
+ */
+export function newSessionRecord(input: NewSessionInput): { header: SessionHeader; first: NewEvent<'session.started'> } {
+  const { checklist, identity, params, environment } = input;
+  return {
+    header: {
+      id: input.id,
+      checklistId: checklist.id,
+      checklistTitle: checklist.title,
+      checklistText: checklist.text,
+      checklistSources: checklist.sources,
+      checklistSha256: checklist.sha256,
+      params,
+      environment,
+      operator: identity.operator,
+      host: identity.host,
+      startedAt: input.time,
+    },
+    first: {
+      type: 'session.started',
+      actor: identity.operator,
+      time: input.time,
+      data: {
+        checklist: { id: checklist.id, title: checklist.title, sha256: checklist.sha256 },
+        origin: input.origin,
+        params,
+        environment,
+        operator: identity.operator,
+        host: identity.host,
+        pid: process.pid,
+        mode: input.mode,
+        version: input.version,
+        plan: input.plan,
+        scopes: input.scopes,
+      },
+    },
+  };
+}
+
 /** Create a session (after the lock is held), durable before anything runs. */
 export async function startSession(deps: EngineDeps, input: StartInput): Promise<SessionRunner> {
   const { bundle, params } = input;
@@ -146,40 +203,20 @@ export async function startSession(deps: EngineDeps, input: StartInput): Promise
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`.trim(),
   );
-  const first: NewEvent<'session.started'> = {
-    type: 'session.started',
-    actor: deps.identity.operator,
+  const { header, first } = newSessionRecord({
+    id,
     time: now,
-    data: {
-      checklist: { id: root.id, title: root.title, sha256: bundle.sha256 },
-      origin: input.origin,
-      params,
-      environment,
-      operator: deps.identity.operator,
-      host: deps.identity.host,
-      pid: process.pid,
-      mode: input.mode,
-      version: deps.version,
-      plan: planned.plan,
-      scopes: planned.scopes,
-    },
-  };
-  const stored = await deps.store.createSession(
-    {
-      id,
-      checklistId: root.id,
-      checklistTitle: root.title,
-      checklistText: bundle.root.source.text,
-      checklistSources: bundle.sources,
-      checklistSha256: bundle.sha256,
-      params,
-      environment,
-      operator: deps.identity.operator,
-      host: deps.identity.host,
-      startedAt: now,
-    },
-    first,
-  );
+    identity: deps.identity,
+    version: deps.version,
+    checklist: { id: root.id, title: root.title, sha256: bundle.sha256, text: bundle.root.source.text, sources: bundle.sources },
+    origin: input.origin,
+    params,
+    environment,
+    mode: input.mode,
+    plan: planned.plan,
+    scopes: planned.scopes,
+  });
+  const stored = await deps.store.createSession(header, first);
   const state = reduce(null, stored);
   deps.onEvent?.(stored, state);
   // Steps run from the plan as loaded: the log (and so the state) has secrets redacted, in parameters and commands.
@@ -275,6 +312,19 @@ export async function resumeSession(deps: EngineDeps, input: ResumeInput): Promi
   await runner.markInterrupted();
   if (input.skip) await runner.skipByOperator(input.skip.step, input.skip.reason);
   return runner;
+}
+
+/** What the engine needs besides the way a session is driven (who answers confirmations, the stop signal, where events go). */
+export type BaseDeps = Omit<EngineDeps, 'interaction' | 'signal' | 'onEvent'>;
+
+/** Deps for recording on a stopped session (a note, an abort): no commands run, nothing is asked. */
+export function recordingDeps(base: BaseDeps, onEvent?: EngineDeps['onEvent']): EngineDeps {
+  return {
+    ...base,
+    interaction: { confirm: async () => ({ decision: 'unavailable', hint: '' }) },
+    signal: new AbortController().signal,
+    ...(onEvent ? { onEvent } : {}),
+  };
 }
 
 /**

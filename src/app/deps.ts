@@ -1,0 +1,41 @@
+import type { AuditStore } from '../audit/store.js';
+import { formatDiagnostic } from '../core/checklist/types.js';
+import type { LiveDeps } from '../engine/live.js';
+import { recordingDeps, type BaseDeps, type EngineDeps } from '../engine/session.js';
+import { stepKindMap } from '../steps/index.js';
+import type { AppContext } from './context.js';
+import { UsageError } from './errors.js';
+import { preConfirmed, type YesList } from './yes.js';
+
+/**
+ * What the engine gets for any session, however it is driven: the store, the step kinds, who and when, where, the
+ * config's env, release and watch settings, and how to reload the checklist of a session being resumed. A driver
+ * adds who answers confirmations, the stop signal and where events go (the screen's LiveSession, the line's
+ * printer); recording on a stopped session adds nobody (`stoppedDeps`).
+ */
+export function sessionDeps(ctx: AppContext, store: AuditStore, yes?: YesList): LiveDeps {
+  const ws = ctx.workspace();
+  return {
+    store,
+    kinds: stepKindMap,
+    identity: ctx.identity(),
+    clock: ctx.clock,
+    repoDir: ws.repoDir,
+    env: Object.fromEntries(Object.entries(ws.config.env ?? {}).map(([k, v]) => [k, String(v)])),
+    version: ctx.version,
+    release: ws.config.release ?? {},
+    watch: ws.watchConfig(),
+    reload: (origin) => {
+      const reloaded = ws.reloadOrigin(origin);
+      if (reloaded && !reloaded.bundle)
+        throw new UsageError(`the checklist no longer loads:\n${reloaded.diagnostics.map(formatDiagnostic).join('\n')}`);
+      return reloaded?.bundle ?? null;
+    },
+    ...(yes ? { preconfirmed: (node) => preConfirmed(yes, node) } : {}),
+  };
+}
+
+/** Deps for recording on a stopped session: no commands run, nothing is asked. */
+export function stoppedDeps(ctx: AppContext, store: AuditStore): EngineDeps {
+  return recordingDeps(sessionDeps(ctx, store) satisfies BaseDeps);
+}

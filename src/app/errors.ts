@@ -1,0 +1,22 @@
+/** Bad input from the user (flags, files, config): exit 2 with the message. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A run refused before anything is recorded: its parameters do not resolve or its plan does not build. The line
+ * commands show `message`; the screens show the problems on one line.
+ */
+export class RunRefused extends UsageError {
+  constructor(
+    message: string,
+    readonly problems: string[],
+  ) {
+    super(message);
+  }
+}
