@@ -13,6 +13,7 @@
  *  - be parsed NUL-safely from raw bytes (`-z`, `%00`, `cat-file --batch` sizes), never by splitting decoded text
  *    on newlines or on separators that a commit message may contain.
  * A wrapper would hide (or re-implement differently) each of these; a spawn with these options is a few lines.
+ * docs/git-adapter.md says what simple-git 3.36.0 did on each point, and which tests show it.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

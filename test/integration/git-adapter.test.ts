@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -149,6 +149,19 @@ describe('git()', () => {
       MY_VAR: 'mine',
     });
     expect(out).toContain('not a tty');
+  });
+
+  it('gives git stdin at end of file: a program it starts that reads stdin (a helper, an alias) does not wait on it', async () => {
+    const t0 = Date.now();
+    const out = await git({ cwd: work, timeoutMs: 5000 }, ['-c', 'alias.readstdin=!cat; echo read-to-end', 'readstdin']);
+    expect(out).toBe('read-to-end\n');
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('runs git in a session of its own, so git, ssh or a helper has no controlling terminal to prompt on', async () => {
+    const out = await git({ cwd: work }, ['-c', 'alias.session=!cut -d" " -f6 /proc/$$/stat', 'session']);
+    expect(Number(out.trim())).toBeGreaterThan(0);
+    expect(Number(out.trim())).not.toBe(sessionOf(process.pid));
   });
 
   it('ignores a GIT_DIR inherited from the environment (as in a git hook): the cwd names the repository', async () => {
@@ -361,6 +374,22 @@ describe('releases', () => {
   });
 });
 
+/** The session id of a process (Linux /proc). */
+function sessionOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+}
+
+/** Is the process there and not a zombie? */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {
   const s = net.createServer();
@@ -471,6 +500,35 @@ describe('remotes', () => {
     } finally {
       for (const s of sockets) s.destroy();
       server.close();
+    }
+  });
+  it('at the timeout the whole process group is killed: the ssh git started, and what that ssh started, are gone too', async () => {
+    const d = clone('ssh-hang');
+    const pids = path.join(tmp, 'ssh-hang-pids');
+    const fakeSsh = path.join(tmp, 'ssh-that-hangs');
+    // An ssh that never answers and has a child of its own (as a ProxyCommand would); a background job of a
+    // non-interactive shell ignores SIGINT, so only a kill of the whole group reaches it.
+    writeFileSync(fakeSsh, `#!/bin/sh\necho $$ >> '${pids}'\nsleep 300 &\necho $! >> '${pids}'\nwait\n`, { mode: 0o755 });
+    g(d, ['config', 'core.sshCommand', fakeSsh]);
+    g(d, ['remote', 'add', 'hang', 'ssh://git@example.invalid/x.git']);
+    let started: number[] = [];
+    try {
+      const t0 = Date.now();
+      const r = await probeRemote(d, 'hang', 1500);
+      expect(Date.now() - t0).toBeLessThan(4000);
+      expect(r).toEqual({ ok: false, why: expect.stringMatching(/did not answer within 1\.5 s/) });
+      await new Promise((res) => setTimeout(res, 300));
+      started = readFileSync(pids, 'utf8').split('\n').filter(Boolean).map(Number);
+      expect(started).toHaveLength(2);
+      expect(started.filter(running)).toEqual([]);
+    } finally {
+      for (const pid of started) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
     }
   });
 });
