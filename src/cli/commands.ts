@@ -3,7 +3,7 @@ import type { AuditStore } from '../audit/store.js';
 import { baseDeps } from './deps.js';
 import { sessionRows } from './sessions.js';
 import { formatDuration } from '../core/duration.js';
-import type { PlanNode, StoredEvent } from '../core/events.js';
+import type { PlanNode } from '../core/events.js';
 import { resolveParams } from '../core/params.js';
 import { evaluateConditions } from '../core/params.js';
 import { buildPlan } from '../core/plan.js';
@@ -111,7 +111,7 @@ function makeDriver(ws: Workspace, store: AuditStore, g: GlobalOptions, flags: R
       ? promptInteraction(yes, identity.operator, () => abort.abort())
       : flagInteraction(yes, identity.operator, globalArgs(g)),
     signal: abort.signal,
-    onEvent: (e, state) => printer(e as StoredEvent, state),
+    onEvent: (e, state) => printer(e, state),
   };
   return {
     deps,
