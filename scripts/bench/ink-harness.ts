@@ -252,7 +252,8 @@ export function makeEvents(spec: SessionSpec, sessionId = 'bench-session'): Audi
   let time = T0;
   const add = <T extends EventType>(type: T, stepId: string | null, data: EventDataMap[T]) => {
     if (events.length) time += 10;
-    events.push({ sessionId, seq: events.length + 1, time, type, stepId, actor: 'alice', data });
+    const e: AuditEvent<T> = { sessionId, seq: events.length + 1, time, type, stepId, actor: 'alice', data };
+    events.push(e as AuditEvent); // AuditEvent<T> is one member of the union; TypeScript cannot see that for a generic T
   };
   add('session.started', null, {
     checklist: { id: 'bench', title: 'Benchmark release', sha256: 'ab'.repeat(32) },

@@ -31,7 +31,7 @@ import { performance } from 'node:perf_hooks';
 import type { SessionHeader } from '../../src/audit/hash.js';
 import { SqliteAuditStore } from '../../src/audit/sqlite.js';
 import { bundleSha } from '../../src/core/checklist/bundle.js';
-import type { AuditEvent, EventDataMap, NewEvent } from '../../src/core/events.js';
+import type { AuditEvent, EventDataMap, EventType, NewEvent } from '../../src/core/events.js';
 import { reduceAll } from '../../src/core/reducer.js';
 import { Replay } from '../../src/core/replay.js';
 import type { Route } from '../../src/tui/App.js';
@@ -89,6 +89,11 @@ function sessionEvents(): AuditEvent[] {
   return out.map((e, i) => ({ ...e, seq: i + 1, time: out[0].time + i * 10 }));
 }
 
+/** The event as it is appended again (generic: its type and data stay a pair). */
+function asNew<T extends EventType>(e: AuditEvent<T>): NewEvent<T> {
+  return { type: e.type, stepId: e.stepId, data: e.data, actor: e.actor, time: e.time };
+}
+
 async function writeSession(file: string, events: AuditEvent[]): Promise<{ id: string; seconds: number }> {
   const store = new SqliteAuditStore(file);
   try {
@@ -110,7 +115,7 @@ async function writeSession(file: string, events: AuditEvent[]): Promise<{ id: s
     };
     const t0 = performance.now();
     await store.createSession(header, { type: 'session.started', time: first.time, data: first.data });
-    const rest: NewEvent[] = events.slice(1).map((e) => ({ type: e.type, stepId: e.stepId, data: e.data, actor: e.actor, time: e.time }));
+    const rest: NewEvent[] = events.slice(1).map((e) => asNew(e));
     for (let i = 0; i < rest.length; i += BATCH) await store.append(header.id, rest.slice(i, i + BATCH));
     return { id: header.id, seconds: (performance.now() - t0) / 1000 };
   } finally {

@@ -1,4 +1,4 @@
-import type { NewEvent, StoredEvent } from '../core/events.js';
+import type { EventType, NewEvent, StoredEvent } from '../core/events.js';
 import { makeRedactor, mapStrings, sanitizeText, type Redactor } from '../core/sanitize.js';
 import { eventHash, type SessionHeader } from './hash.js';
 
@@ -52,6 +52,28 @@ export interface Head {
   hash: string;
 }
 
+/** A new event numbered and sanitised, its hash still to compute (generic: its type and its data stay a pair). */
+function numbered<T extends EventType>(
+  sessionId: string,
+  seq: number,
+  prevHash: string,
+  ne: NewEvent<T>,
+  s: Sanitizer,
+  now: number,
+): StoredEvent<T> {
+  return {
+    sessionId,
+    seq,
+    time: ne.time ?? now,
+    type: ne.type,
+    stepId: ne.stepId ?? null,
+    actor: s.clean(ne.actor ?? 'cockpit'),
+    data: s.clean(ne.data),
+    prevHash,
+    hash: '',
+  };
+}
+
 /** Number, sanitise and hash new events after `head`; returns them with their JSON data, and the new head. */
 export function chainEvents(sessionId: string, head: Head, list: NewEvent[], s: Sanitizer, now = Date.now()) {
   let { seq, hash } = head;
@@ -59,25 +81,14 @@ export function chainEvents(sessionId: string, head: Head, list: NewEvent[], s: 
   const json: string[] = [];
   for (const ne of list) {
     seq++;
-    const data = s.clean(ne.data);
     // One object per event: hashed, inserted and returned as it is.
-    const event: StoredEvent = {
-      sessionId,
-      seq,
-      time: ne.time ?? now,
-      type: ne.type,
-      stepId: ne.stepId ?? null,
-      actor: s.clean(ne.actor ?? 'cockpit'),
-      data,
-      prevHash: hash,
-      hash: '',
-    };
+    const event = numbered(sessionId, seq, hash, ne, s, now);
     event.hash = eventHash(hash, event);
     events.push(event);
-    json.push(JSON.stringify(data));
+    json.push(JSON.stringify(event.data));
     hash = event.hash;
   }
-  const finished = events.find((e) => e.type === 'session.finished') as StoredEvent<'session.finished'> | undefined;
+  const finished = events.find((e) => e.type === 'session.finished');
   return { events, json, head: { seq, hash }, finished };
 }
 

@@ -38,13 +38,16 @@ export function genesisHash(
   );
 }
 
+/** What an event's hash covers: an event as the log holds it, without its hashes. Verification hashes rows as they are read, whatever their type says. */
+export type HashedEvent = Omit<AuditEvent, 'type' | 'data'> & { type: string; data: unknown };
+
 /**
  * `sha256(prevHash + canonical JSON of the event)`. The top level is written out in canonical (sorted) key order
  * by hand, and hashed with one `crypto.hash` call: this runs once per appended event, and building a wrapper
  * object to sort its seven keys cost more than the hashing. `test/unit/hash.test.ts` holds it equal to the
  * generic canonicalJson form.
  */
-export function eventHash(prevHash: string, e: AuditEvent): string {
+export function eventHash(prevHash: string, e: HashedEvent): string {
   const body =
     '{"actor":' +
     JSON.stringify(e.actor) +

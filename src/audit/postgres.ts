@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gte, like, notInArray, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import type { NewEvent, StoredEvent } from '../core/events.js';
+import { sessionStarted, type NewEvent, type StoredEvent } from '../core/events.js';
 import { sanitizeText } from '../core/sanitize.js';
 import { migrationsDir } from '../paths.js';
 import { chainEvents, SanitizingStore, type Head } from './chain.js';
@@ -71,8 +71,8 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
     const genesis = genesisHash(h);
     return this.db.transaction(async (tx) => {
       await tx.insert(schema.sessions).values(newSessionRow(h, genesis));
-      const [stored] = await this.appendInTx(tx, h.id, { seq: 0, hash: genesis }, [{ ...first, time: first.time ?? h.startedAt }]);
-      return stored as StoredEvent<'session.started'>;
+      const stored = await this.appendInTx(tx, h.id, { seq: 0, hash: genesis }, [{ ...first, time: first.time ?? h.startedAt }]);
+      return sessionStarted(stored);
     });
   }
 

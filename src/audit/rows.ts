@@ -1,49 +1,37 @@
-import type { EventType, StoredEvent } from '../core/events.js';
+import type { StoredEvent } from '../core/events.js';
 import type { SessionHeader } from './hash.js';
+import type * as schema from './schema.js';
 import type { SessionRow } from './store.js';
 
-/** An event row as both dialects store it: data as JSON text. */
-export interface RawEventRow {
-  sessionId: string;
-  seq: number;
-  time: number;
-  type: string;
-  stepId: string | null;
-  actor: string;
-  data: string;
-  prevHash: string;
-  hash: string;
-}
+/*
+ * The rows as both dialects store them, read off the SQLite schema (schema.ts); the Postgres schema
+ * (schema-pg.ts) reads and writes the same rows, which test/unit/audit-schema-types.test.ts holds.
+ */
 
-/** A session row as both dialects store it: JSON columns as text. */
-export interface RawSessionRow {
-  id: string;
-  checklistId: string;
-  checklistTitle: string;
-  checklistText: string;
-  checklistSources: string;
-  checklistSha256: string;
-  params: string;
-  environment: string | null;
-  operator: string;
-  host: string;
-  startedAt: number;
-  endedAt: number | null;
-  outcome: string | null;
-  lastSeq: number;
-  lastHash: string;
-}
+/** An event row: data as JSON text. */
+export type RawEventRow = typeof schema.events.$inferSelect;
+
+/** A session row: JSON columns as text. */
+export type RawSessionRow = typeof schema.sessions.$inferSelect;
+
+/** A session row as it is inserted. */
+export type NewSessionRow = typeof schema.sessions.$inferInsert;
 
 export function toSessionRow(r: RawSessionRow): SessionRow {
   return { ...r, checklistSources: JSON.parse(r.checklistSources), params: JSON.parse(r.params) };
 }
 
+/**
+ * A row as the event it stores: the one place where the log's text is taken for a typed event. Its type and data
+ * were written from one (and the hash covers them); a type this version does not know passes through, and every
+ * switch over event types ignores it.
+ */
 export function toStored(r: RawEventRow): StoredEvent {
-  return { ...r, type: r.type as EventType, data: JSON.parse(r.data) } as StoredEvent;
+  return { ...r, data: JSON.parse(r.data) } as StoredEvent;
 }
 
 /** The row a new session starts with: its head is the genesis hash, before any event. */
-export function newSessionRow(h: SessionHeader, genesis: string): RawSessionRow {
+export function newSessionRow(h: SessionHeader, genesis: string): NewSessionRow {
   return {
     id: h.id,
     checklistId: h.checklistId,

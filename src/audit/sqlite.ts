@@ -4,7 +4,7 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { NewEvent, StoredEvent } from '../core/events.js';
+import { sessionStarted, type NewEvent, type StoredEvent } from '../core/events.js';
 import { chainEvents, SanitizingStore, type Head } from './chain.js';
 import { migrationsDir } from '../paths.js';
 import { genesisHash, type SessionHeader } from './hash.js';
@@ -81,7 +81,7 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
     });
     const c = create.immediate();
     this.heads.set(h.id, c.head);
-    return c.events[0] as StoredEvent<'session.started'>;
+    return sessionStarted(c.events);
   }
 
   /** Inside a transaction: chain the events after `head`, insert them, move the session's head. */

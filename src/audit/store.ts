@@ -1,23 +1,12 @@
 import type { NewEvent, StoredEvent } from '../core/events.js';
 import type { SessionHeader } from './hash.js';
+import type * as schema from './schema.js';
 
-export interface SessionRow extends SessionHeader {
-  endedAt: number | null;
-  outcome: string | null;
-  lastSeq: number;
-  lastHash: string;
-}
+/** A row of the sessions table with its JSON columns parsed: the header the session began with, and its chain's head. */
+export interface SessionRow extends Omit<typeof schema.sessions.$inferSelect, 'checklistSources' | 'params'>, SessionHeader {}
 
-export interface LockRow {
-  scope: string;
-  sessionId: string;
-  holder: string;
-  host: string;
-  pid: number;
-  reason: string;
-  since: number;
-  heartbeat: number;
-}
+/** Who holds a scope (a deploy environment, or a session): a row of the locks table. */
+export type LockRow = typeof schema.locks.$inferSelect;
 
 export type LockResult = { ok: true; tookOver?: LockRow } | { ok: false; held: LockRow };
 

@@ -1,6 +1,5 @@
 import { bundleSha } from '../core/checklist/bundle.js';
-import type { AuditEvent } from '../core/events.js';
-import { eventHash, genesisHash } from './hash.js';
+import { eventHash, genesisHash, type HashedEvent } from './hash.js';
 import { toSessionRow, type RawEventRow, type RawSessionRow } from './rows.js';
 import type { SessionRow, VerifyProblem, VerifyReport } from './store.js';
 
@@ -49,14 +48,14 @@ export function verifySession(session: SessionRow, rows: Iterable<RawEventRow>):
     } catch {
       return { events: count, problem: bad(row.seq, `${label} was edited: its data is not valid JSON`) };
     }
-    const event: AuditEvent = {
+    const event: HashedEvent = {
       sessionId: row.sessionId,
       seq: row.seq,
       time: row.time,
-      type: row.type as AuditEvent['type'],
+      type: row.type,
       stepId: row.stepId,
       actor: row.actor,
-      data: data as AuditEvent['data'],
+      data,
     };
     if (eventHash(prev, event) !== row.hash) {
       return { events: count, problem: bad(row.seq, `${label} was edited: its hash does not match its contents`) };

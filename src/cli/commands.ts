@@ -4,7 +4,6 @@ import { describeDryRun, prepareRun, resumeRun, startRun, type ResumeOptions, ty
 import { abortStopped, addNote } from '../app/stopped.js';
 import { sessionRows } from './sessions.js';
 import { formatDuration } from '../core/duration.js';
-import type { StoredEvent } from '../core/events.js';
 import { buildPlan } from '../core/plan.js';
 import type { LiveDeps } from '../engine/live.js';
 import { EngineError, type EngineDeps, type RunResult, type SessionRunner } from '../engine/session.js';
@@ -106,7 +105,7 @@ function makeDriver(base: LiveDeps, g: GlobalOptions, flags: RunFlags): Driver {
       ? promptInteraction(yes, identity.operator, () => abort.abort())
       : flagInteraction(yes, identity.operator, globalArgs(g)),
     signal: abort.signal,
-    onEvent: (e, state) => printer(e as StoredEvent, state),
+    onEvent: (e, state) => printer(e, state),
   };
   return {
     deps,

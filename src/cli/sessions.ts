@@ -1,6 +1,5 @@
 import { isProcessAlive } from '../adapters/shell.js';
 import type { AuditStore, LockRow, SessionRow } from '../audit/store.js';
-import type { StoredEvent } from '../core/events.js';
 import type { SessionEntry } from '../tui/types.js';
 import { redactedParams } from '../core/sanitize.js';
 
@@ -12,7 +11,7 @@ export async function sessionStatus(store: AuditStore, s: SessionRow, locks: Loc
   if (s.outcome) return s.outcome;
   const [last] = await store.readEvents(s.id, s.lastSeq);
   if (last?.type === 'session.paused') {
-    const reason = (last as StoredEvent<'session.paused'>).data.reason;
+    const reason = last.data.reason;
     return reason === 'confirmation-required'
       ? 'waiting (resumable)'
       : reason === 'step-failed'

@@ -6,7 +6,8 @@
  * speed on a simulated clock and prints which alerts would have fired, and when.
  */
 import { formatDuration, parseDuration } from '../core/duration.js';
-import type { NewEvent } from '../core/events.js';
+import type { EventBody, WatchEventType } from '../core/events.js';
+import { exhaustive } from '../core/exhaustive.js';
 import { neutralize } from '../core/sanitize.js';
 import { runWatch, simulatedClock } from '../core/watch/run.js';
 import { formatValue } from '../core/watch/format.js';
@@ -142,32 +143,45 @@ async function backtest(ws: Workspace, range: string, o: { intervalMs?: number; 
       `backtest ${utc(from)} .. ${utc(to)} (${formatDuration(to - from)}) every ${formatDuration(intervalMs)} against ${opened.client.url}: ${config.rules.length} rule(s)\n`,
     );
   }
-  const show = (e: Pick<NewEvent, 'type' | 'data'>) => {
+  const show = (e: EventBody<WatchEventType>) => {
     if (o.json) return out(JSON.stringify({ type: e.type, ...e.data }) + '\n');
-    const d = e.data as Record<string, unknown>;
     const at = (t: unknown) => `${utc(Number(t))} (+${formatDuration(Number(t) - from)})`;
     switch (e.type) {
       case 'watch.baseline': {
+        const d = e.data;
         const rule = rules.get(String(d.rule));
         return out(
           `  baseline ${rule?.title ?? d.rule}: ${d.value === null ? `none (${d.error ?? 'no data before the start'})` : formatValue(Number(d.value), rule?.unit ?? 'count')}\n`,
         );
       }
       case 'watch.preflight':
-        return (d.warnings as string[]).forEach((w) => out(`  ⚠ check: ${w}\n`));
-      case 'watch.breach':
+        return e.data.warnings.forEach((w) => out(`  ⚠ check: ${w}\n`));
+      case 'watch.breach': {
+        const d = e.data;
         transitions++;
         return out(`${at(d.t)}  ✖ ALERT ${d.reason}${d.advice === 'rollback' ? ' — the policy advises a rollback' : ''}\n`);
-      case 'watch.recovery':
+      }
+      case 'watch.recovery': {
+        const d = e.data;
         transitions++;
         return out(`${at(d.t)}  ✔ recovered: ${d.reason}\n`);
-      case 'watch.connection':
+      }
+      case 'watch.connection': {
+        const d = e.data;
         return d.state === 'down' ? out(`${at(d.t)}  ⚠ Prometheus not answering: ${d.error}\n`) : undefined;
-      case 'watch.finished':
+      }
+      case 'watch.finished': {
+        const d = e.data;
         out(`${transitions ? '' : 'no alert would have fired\n'}${d.text}\n`);
-        for (const a of (d.advice as string[]) ?? []) out(`${a}\n`);
+        for (const a of d.advice ?? []) out(`${a}\n`);
+        return;
+      }
+      // Not shown: a backtest prints the baselines, the alerts, the recoveries and the verdict.
+      case 'watch.started':
+      case 'watch.sample':
         return;
       default:
+        exhaustive(e);
         return;
     }
   };

@@ -79,7 +79,7 @@ export interface EventDataMap {
   'step.interrupted': { reason: string; stoppedPid?: number };
   'step.probed': { result: 'done' | 'not-done' | 'unknown'; detail: string };
   'note.added': { text: string };
-  // ── the post-deploy watch (src/engine/watch.ts; folded into SessionState.watch by core/watch/panel.ts) ──
+  // ── the post-deploy watch (run by core/watch/run.ts from the `watch` step, src/steps/watch.ts; folded into SessionState.watch by core/watch/panel.ts) ──
   'watch.started': {
     /** The deploy time the hour counts from (epoch ms), and when the watch ends. */
     since: number;
@@ -129,7 +129,8 @@ export interface WatchRuleInfo {
 
 export type EventType = keyof EventDataMap;
 
-export interface NewEvent<T extends EventType = EventType> {
+/** An event of one known type, as a caller hands it to the store (the store numbers, dates and hashes it). */
+export interface NewEventOf<T extends EventType> {
   type: T;
   stepId?: string | null;
   data: EventDataMap[T];
@@ -139,7 +140,8 @@ export interface NewEvent<T extends EventType = EventType> {
   time?: number;
 }
 
-export interface AuditEvent<T extends EventType = EventType> {
+/** An event of one known type as the log holds it, without its hashes (what is hashed). */
+export interface AuditEventOf<T extends EventType> {
   sessionId: string;
   seq: number;
   time: number;
@@ -149,7 +151,34 @@ export interface AuditEvent<T extends EventType = EventType> {
   data: EventDataMap[T];
 }
 
-export interface StoredEvent<T extends EventType = EventType> extends AuditEvent<T> {
+/** An event of one known type as the log holds it. */
+export interface StoredEventOf<T extends EventType> extends AuditEventOf<T> {
   prevHash: string;
   hash: string;
+}
+
+/*
+ * The forms used everywhere: a union with one member per event type (or per type in T), so that
+ * `switch (e.type)` / `if (e.type === …)` narrows `e.data` without a cast. `NewEvent<'session.started'>` is the
+ * one member; a switch that must handle every type ends in `default: exhaustive(e)` (core/exhaustive.ts).
+ */
+export type NewEvent<T extends EventType = EventType> = { [K in T]: NewEventOf<K> }[T];
+export type AuditEvent<T extends EventType = EventType> = { [K in T]: AuditEventOf<K> }[T];
+export type StoredEvent<T extends EventType = EventType> = { [K in T]: StoredEventOf<K> }[T];
+
+/** What a step or the watch records: an event's type and data (the session adds the step, the actor and the time). */
+export type EventBody<T extends EventType = EventType> = { [K in T]: Pick<NewEventOf<K>, 'type' | 'data'> }[T];
+
+/** The post-deploy watch's events. */
+export type WatchEventType = Extract<EventType, `watch.${string}`>;
+
+/** The event every session begins with: `reduce` refuses a session whose first event is anything else. */
+export function sessionStarted<E extends AuditEvent>(events: readonly E[]): Extract<E, { type: 'session.started' }> {
+  const first = events.at(0);
+  if (!first || !isStart(first)) throw new Error(`the session's first event is ${first?.type ?? 'missing'}, not session.started`);
+  return first;
+}
+
+function isStart<E extends AuditEvent>(e: E): e is Extract<E, { type: 'session.started' }> {
+  return e.type === 'session.started';
 }

@@ -1,5 +1,6 @@
 import type { ParamValue } from './checklist/types.js';
-import type { AuditEvent, EventType, Outcome, PlanNode, Scope } from './events.js';
+import type { AuditEvent, Outcome, PlanNode, Scope } from './events.js';
+import { exhaustive } from './exhaustive.js';
 import { foldWatch, type WatchPanel } from './watch/panel.js';
 
 export type StepStatus = 'pending' | 'running' | 'waiting' | 'passed' | 'failed' | 'skipped' | 'interrupted';
@@ -133,18 +134,16 @@ export function initialState(event: AuditEvent<'session.started'>): SessionState
 export function reduce(state: SessionState | null, event: AuditEvent): SessionState {
   if (!state) {
     if (event.type !== 'session.started') throw new Error(`session ${event.sessionId}: first event is ${event.type}, not session.started`);
-    return initialState(event as AuditEvent<'session.started'>);
+    return initialState(event);
   }
   const base = { seq: event.seq, lastTime: event.time };
   const i = event.stepId != null ? state.index[event.stepId] : undefined;
   const step = i !== undefined ? state.steps[i] : undefined;
-  const type = event.type as EventType;
-
-  switch (type) {
+  switch (event.type) {
     case 'session.started':
       return { ...state, ...base };
     case 'session.resumed': {
-      const d = (event as AuditEvent<'session.resumed'>).data;
+      const d = event.data;
       let next: SessionState = {
         ...state,
         ...base,
@@ -169,7 +168,7 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
       return next;
     }
     case 'session.paused': {
-      const d = (event as AuditEvent<'session.paused'>).data;
+      const d = event.data;
       const status: SessionStatus =
         d.reason === 'confirmation-required' ? 'waiting' : d.reason === 'step-failed' ? 'failed' : 'interrupted';
       const changes: Array<[number, StepState]> =
@@ -177,7 +176,7 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
       return update(state, changes, { ...base, status, current: null, pause: { ...d, stepId: event.stepId } });
     }
     case 'session.finished': {
-      const d = (event as AuditEvent<'session.finished'>).data;
+      const d = event.data;
       return { ...state, ...base, status: d.outcome, outcome: d.outcome, endedAt: event.time, current: null, pause: undefined };
     }
     case 'watch.started':
@@ -190,18 +189,31 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
     case 'watch.finished':
       return { ...state, ...base, watch: foldWatch(state.watch, event) };
     case 'note.added': {
-      const d = (event as AuditEvent<'note.added'>).data;
+      const d = event.data;
       return { ...state, ...base, notes: [...state.notes, { time: event.time, actor: event.actor, stepId: event.stepId, text: d.text }] };
     }
-    default:
+    // A step's events, folded below.
+    case 'step.started':
+    case 'step.spawned':
+    case 'step.output':
+    case 'step.confirmed':
+    case 'step.passed':
+    case 'step.failed':
+    case 'step.skipped':
+    case 'step.interrupted':
+    case 'step.probed':
       break;
+    default:
+      // A type this version does not know (a newer cockpit wrote it): it only moves the position.
+      exhaustive(event);
+      return { ...state, ...base };
   }
 
   if (!step || i === undefined) return { ...state, ...base };
 
-  switch (type) {
+  switch (event.type) {
     case 'step.started': {
-      const d = (event as AuditEvent<'step.started'>).data;
+      const d = event.data;
       return update(
         state,
         [
@@ -222,19 +234,19 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
       );
     }
     case 'step.spawned': {
-      const d = (event as AuditEvent<'step.spawned'>).data;
+      const d = event.data;
       return update(state, [[i, { ...step, pid: d.pid, pidStart: d.startTime, command: d.command }]], base);
     }
     case 'step.output': {
-      const d = (event as AuditEvent<'step.output'>).data;
+      const d = event.data;
       return update(state, [[i, { ...step, output: appendOutput(step.output, d.text) }]], base);
     }
     case 'step.confirmed': {
-      const d = (event as AuditEvent<'step.confirmed'>).data;
+      const d = event.data;
       return update(state, [[i, { ...step, confirmedBy: d.by, confirmedVia: d.via }]], base);
     }
     case 'step.passed': {
-      const d = (event as AuditEvent<'step.passed'>).data;
+      const d = event.data;
       return update(
         state,
         [
@@ -255,7 +267,7 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
       );
     }
     case 'step.failed': {
-      const d = (event as AuditEvent<'step.failed'>).data;
+      const d = event.data;
       return update(
         state,
         [
@@ -277,7 +289,7 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
       );
     }
     case 'step.skipped': {
-      const d = (event as AuditEvent<'step.skipped'>).data;
+      const d = event.data;
       const changes: Array<[number, StepState]> = [
         [i, { ...step, status: 'skipped', endedAt: event.time, reason: d.reason, skippedBy: d.by }],
       ];
@@ -289,17 +301,18 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
       return update(state, changes, { ...base, current: state.current === step.path ? null : state.current });
     }
     case 'step.interrupted': {
-      const d = (event as AuditEvent<'step.interrupted'>).data;
+      const d = event.data;
       return update(state, [[i, { ...step, status: 'interrupted', endedAt: event.time, reason: d.reason }]], {
         ...base,
         current: state.current === step.path ? null : state.current,
       });
     }
     case 'step.probed': {
-      const d = (event as AuditEvent<'step.probed'>).data;
+      const d = event.data;
       return update(state, [[i, { ...step, probe: { result: d.result, detail: d.detail } }]], base);
     }
     default:
+      exhaustive(event);
       return { ...state, ...base };
   }
 }

@@ -1,4 +1,5 @@
-import type { AuditEvent, EventDataMap } from './events.js';
+import type { AuditEvent } from './events.js';
+import { exhaustive } from './exhaustive.js';
 import { reduce, type SessionState } from './reducer.js';
 import { neutralize } from './sanitize.js';
 
@@ -35,31 +36,50 @@ function markerOf(e: AuditEvent): { kind: MarkerKind; label: string } | null {
   const step = e.stepId ?? '?';
   switch (e.type) {
     case 'step.failed': {
-      const d = e.data as EventDataMap['step.failed'];
+      const d = e.data;
       return { kind: 'failure', label: oneLine(`✗ ${step} failed: ${d.reason}`) };
     }
     case 'step.skipped': {
-      const d = e.data as EventDataMap['step.skipped'];
+      const d = e.data;
       if (d.by !== 'operator') return null;
       return { kind: 'skip', label: oneLine(`↷ ${step} skipped by ${e.actor}: ${d.reason}`) };
     }
     case 'note.added': {
-      const d = e.data as EventDataMap['note.added'];
+      const d = e.data;
       return { kind: 'note', label: oneLine(`✎ ${e.stepId ? `${e.stepId}: ` : ''}${d.text} (${e.actor})`) };
     }
     case 'step.confirmed': {
-      const d = e.data as EventDataMap['step.confirmed'];
+      const d = e.data;
       return { kind: 'approval', label: oneLine(`✓ ${step} confirmed by ${d.by}${d.note ? `: ${d.note}` : ''}`) };
     }
     case 'session.resumed': {
-      const d = e.data as EventDataMap['session.resumed'];
+      const d = e.data;
       return { kind: 'resume', label: oneLine(`↻ resumed by ${d.operator} on ${d.host}${d.forced ? ' (forced: checklist changed)' : ''}`) };
     }
     case 'session.finished': {
-      const d = e.data as EventDataMap['session.finished'];
+      const d = e.data;
       return { kind: 'finish', label: oneLine(`■ ${d.outcome}${d.reason ? `: ${d.reason}` : ''}`) };
     }
+    // No marker: the run's progress, its output and the watch's events.
+    case 'session.started':
+    case 'session.paused':
+    case 'step.started':
+    case 'step.spawned':
+    case 'step.output':
+    case 'step.passed':
+    case 'step.interrupted':
+    case 'step.probed':
+    case 'watch.started':
+    case 'watch.preflight':
+    case 'watch.baseline':
+    case 'watch.sample':
+    case 'watch.breach':
+    case 'watch.recovery':
+    case 'watch.connection':
+    case 'watch.finished':
+      return null;
     default:
+      exhaustive(e);
       return null;
   }
 }

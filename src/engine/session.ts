@@ -10,7 +10,7 @@ import type { SessionHeader } from '../audit/hash.js';
 import type { ChecklistBundle } from '../core/checklist/bundle.js';
 import type { ParamValue } from '../core/checklist/types.js';
 import { formatDuration } from '../core/duration.js';
-import type { NewEvent, PlanNode, Scope, StoredEvent } from '../core/events.js';
+import { sessionStarted, type NewEvent, type PlanNode, type Scope, type StoredEvent } from '../core/events.js';
 import { evaluateConditions } from '../core/params.js';
 import { redactedParams } from '../core/sanitize.js';
 import { ancestors, buildPlan } from '../core/plan.js';
@@ -241,7 +241,7 @@ export async function resumeSession(deps: EngineDeps, input: ResumeInput): Promi
   const state = reduceAll(events);
   if (!state) throw new EngineError(`session ${input.sessionId} has no events`, 2);
   if (state.outcome) throw new EngineError(`session ${input.sessionId} already finished (${state.outcome}); there is nothing to resume`, 2);
-  const current = input.current((events[0] as StoredEvent<'session.started'>).data.origin);
+  const current = input.current(sessionStarted(events).data.origin);
 
   const oldSha = state.checklist.sha256;
   const changed = !current || current.sha256 !== oldSha;
@@ -513,7 +513,7 @@ export class SessionRunner {
       release: this.deps.release ?? {},
       record: async (events) => {
         output.flush(true);
-        await this.emit(events.map((e) => ({ ...e, stepId: node.path, actor: 'cockpit' }) as NewEvent));
+        await this.emit(events.map((e) => ({ ...e, stepId: node.path, actor: 'cockpit' }) satisfies NewEvent));
       },
       history: async () => {
         await this.chain;

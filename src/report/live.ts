@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../core/events.js';
+import { exhaustive } from '../core/exhaustive.js';
 import { formatDuration } from '../core/duration.js';
 import type { SessionState } from '../core/reducer.js';
 import { GLYPH, makeStyler } from './style.js';
@@ -31,7 +32,7 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
     const title = node ? `${node.title} ${c('gray', `(${node.path})`)}` : '';
     switch (e.type) {
       case 'session.started': {
-        const d = (e as StoredEvent<'session.started'>).data;
+        const d = e.data;
         const params = Object.entries(d.params)
           .map(([k, v]) => `${k}=${v}`)
           .join(' ');
@@ -40,7 +41,7 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
         break;
       }
       case 'session.resumed': {
-        const d = (e as StoredEvent<'session.resumed'>).data;
+        const d = e.data;
         write(`${c('bold', `● resumed ${state.checklist.title}`)} ${c('gray', `session ${e.sessionId} · ${d.operator}@${d.host}`)}\n`);
         if (d.forced)
           write(
@@ -53,7 +54,7 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
       }
       case 'step.started': {
         if (!node) break;
-        const d = (e as StoredEvent<'step.started'>).data;
+        const d = e.data;
         const attempt = d.attempt > 1 ? c('yellow', ` (attempt ${d.attempt})`) : '';
         write(`${pad}${c('cyan', `${GLYPH.running} [${leafPosition(state, node.path)}]`)} ${title}${attempt}\n`);
         if (d.description && node.kind !== 'confirm') write(`${pad}  ${c('gray', d.description)}\n`);
@@ -61,7 +62,7 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
         break;
       }
       case 'step.output': {
-        const d = (e as StoredEvent<'step.output'>).data;
+        const d = e.data;
         let out = '';
         for (const piece of d.text.split(/(?<=\n)/)) {
           if (atLineStart[d.stream]) out += `${pad}  ${c('gray', '│')} `;
@@ -72,7 +73,7 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
         break;
       }
       case 'step.confirmed': {
-        const d = (e as StoredEvent<'step.confirmed'>).data;
+        const d = e.data;
         write(
           `${pad}  ${c('green', GLYPH.passed)} confirmed ${d.via === 'flag' ? 'by flag (--yes)' : 'at the prompt'} · ${d.by}${d.note ? ` · ${d.note}` : ''}\n`,
         );
@@ -80,7 +81,7 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
       }
       case 'step.passed': {
         if (!node) break;
-        const d = (e as StoredEvent<'step.passed'>).data;
+        const d = e.data;
         if (!atLineStart.stdout || !atLineStart.stderr) write('\n');
         atLineStart.stdout = atLineStart.stderr = true;
         if (d.via === 'probe') write(`${pad}${c('green', GLYPH.passed)} ${title}: already done (probe)\n`);
@@ -91,7 +92,7 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
         break;
       }
       case 'step.failed': {
-        const d = (e as StoredEvent<'step.failed'>).data;
+        const d = e.data;
         if (!atLineStart.stdout || !atLineStart.stderr) write('\n');
         atLineStart.stdout = atLineStart.stderr = true;
         write(
@@ -100,27 +101,27 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
         break;
       }
       case 'step.skipped': {
-        const d = (e as StoredEvent<'step.skipped'>).data;
+        const d = e.data;
         write(`${pad}${c('yellow', GLYPH.skipped)} ${title} skipped${d.by === 'operator' ? ' by the operator' : ''}: ${d.reason}\n`);
         break;
       }
       case 'step.interrupted': {
-        const d = (e as StoredEvent<'step.interrupted'>).data;
+        const d = e.data;
         write(`${pad}${c('yellow', GLYPH.interrupted)} ${title} interrupted: ${d.reason}\n`);
         break;
       }
       case 'step.probed': {
-        const d = (e as StoredEvent<'step.probed'>).data;
+        const d = e.data;
         write(`${pad}  ${c('gray', `probe: ${d.detail}`)}\n`);
         break;
       }
       case 'note.added': {
-        const d = (e as StoredEvent<'note.added'>).data;
+        const d = e.data;
         write(`${pad}  ${c('magenta', '✎ note')} (${e.actor}): ${d.text}\n`);
         break;
       }
       case 'session.paused': {
-        const d = (e as StoredEvent<'session.paused'>).data;
+        const d = e.data;
         write(`${c('yellow', '‖ paused')}: ${d.message}\n`);
         if (d.hint) write(`  ${d.hint}\n`);
         break;
@@ -128,19 +129,19 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
       // The watch, in lines: one line per poll once every rule has its sample, and the breaches, recoveries and
       // connection changes as they happen (a breach rings the bell when the output is a terminal).
       case 'watch.started': {
-        const d = (e as StoredEvent<'watch.started'>).data;
+        const d = e.data;
         const at = (t: number) => new Date(t).toISOString().slice(11, 19) + 'Z';
         write(`${pad}  ${c('cyan', '◔ watch')} ${d.resumed ? 'continues' : 'starts'}: ${d.rules.length} rule(s) against ${d.prometheus}, ${at(d.since)} → ${at(d.until)}, every ${formatDuration(d.intervalMs)}
 `);
         break;
       }
       case 'watch.preflight': {
-        const d = (e as StoredEvent<'watch.preflight'>).data;
+        const d = e.data;
         for (const w of d.warnings) write(`${pad}  ${c('yellow', `⚠ check: ${w}`)}\n`);
         break;
       }
       case 'watch.sample': {
-        const d = (e as StoredEvent<'watch.sample'>).data;
+        const d = e.data;
         const panel = state.watch;
         if (!panel || panel.rules.some((r) => r.lastT !== d.t)) break;
         const glyph = { pass: c('green', '✔'), fail: c('red', '✖'), inconclusive: c('yellow', '?'), error: c('yellow', '⚠') } as const;
@@ -152,19 +153,19 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
         break;
       }
       case 'watch.breach': {
-        const d = (e as StoredEvent<'watch.breach'>).data;
+        const d = e.data;
         write(`${stream.isTTY ? '\x07' : ''}${pad}  ${c('red', `✖ ALERT ${d.reason}`)}${d.advice === 'rollback' ? c('red', ` — the policy advises a rollback${d.policy ? ` ("${d.policy}")` : ''}`) : ''}
 `);
         break;
       }
       case 'watch.recovery': {
-        const d = (e as StoredEvent<'watch.recovery'>).data;
+        const d = e.data;
         write(`${pad}  ${c('green', `✔ recovered: ${d.reason}`)}
 `);
         break;
       }
       case 'watch.connection': {
-        const d = (e as StoredEvent<'watch.connection'>).data;
+        const d = e.data;
         if (d.state === 'down')
           write(`${pad}  ${c('yellow', `⚠ Prometheus not answering: ${d.error ?? ''}`)}
 `);
@@ -174,7 +175,7 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
         break;
       }
       case 'session.finished': {
-        const d = (e as StoredEvent<'session.finished'>).data;
+        const d = e.data;
         const took = formatDuration(e.time - state.startedAt);
         write(
           d.outcome === 'succeeded'
@@ -183,6 +184,13 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
         );
         break;
       }
+      // No line of their own.
+      case 'step.spawned':
+      case 'watch.baseline':
+      case 'watch.finished':
+        break;
+      default:
+        exhaustive(e);
     }
   };
 }

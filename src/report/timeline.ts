@@ -1,5 +1,6 @@
 import { formatDuration } from '../core/duration.js';
-import type { StoredEvent } from '../core/events.js';
+import { exhaustive } from '../core/exhaustive.js';
+import { sessionStarted, type StoredEvent } from '../core/events.js';
 import { groupStatus, reduce, type SessionState } from '../core/reducer.js';
 import { GLYPH } from './style.js';
 
@@ -44,7 +45,7 @@ export function timeline(events: StoredEvent[]): { state: SessionState | null; e
       if (outStep !== e.stepId) flushOutput();
       outStep = e.stepId;
       outTime = e.time;
-      const t = (e as StoredEvent<'step.output'>).data.text;
+      const t = e.data.text;
       outLines += t.split('\n').length - (t.endsWith('\n') ? 1 : 0);
       continue;
     }
@@ -54,7 +55,7 @@ export function timeline(events: StoredEvent[]): { state: SessionState | null; e
       entries.push({ time: e.time, actor: e.actor, stepId: e.stepId, kind, text, important });
     switch (e.type) {
       case 'session.started': {
-        const d = (e as StoredEvent<'session.started'>).data;
+        const d = e.data;
         add(
           'session',
           `session started: ${d.checklist.title} [${d.checklist.id}] ${Object.entries(d.params)
@@ -65,7 +66,7 @@ export function timeline(events: StoredEvent[]): { state: SessionState | null; e
         break;
       }
       case 'session.resumed': {
-        const d = (e as StoredEvent<'session.resumed'>).data;
+        const d = e.data;
         add(
           'session',
           `session resumed by ${d.operator} on ${d.host}${d.forced ? ` — FORCED although the checklist changed (${d.forced.oldSha256.slice(0, 12)} → ${d.forced.newSha256.slice(0, 12)})` : ''}`,
@@ -74,27 +75,27 @@ export function timeline(events: StoredEvent[]): { state: SessionState | null; e
         break;
       }
       case 'session.paused': {
-        const d = (e as StoredEvent<'session.paused'>).data;
+        const d = e.data;
         add('session', `session paused (${d.reason}): ${d.message}`, true);
         break;
       }
       case 'session.finished': {
-        const d = (e as StoredEvent<'session.finished'>).data;
+        const d = e.data;
         add('session', `session finished: ${d.outcome}${d.reason ? ` — ${d.reason}` : ''}`, true);
         break;
       }
       case 'step.started': {
-        const d = (e as StoredEvent<'step.started'>).data;
+        const d = e.data;
         add('step', `step ${step} started${d.attempt > 1 ? ` (attempt ${d.attempt})` : ''}${d.description ? `: ${d.description}` : ''}`);
         break;
       }
       case 'step.spawned': {
-        const d = (e as StoredEvent<'step.spawned'>).data;
+        const d = e.data;
         add('step', `step ${step}: process ${d.pid} started in ${d.cwd}`);
         break;
       }
       case 'step.confirmed': {
-        const d = (e as StoredEvent<'step.confirmed'>).data;
+        const d = e.data;
         add(
           'step',
           `step ${step} confirmed by ${d.by} ${d.via === 'flag' ? '(confirmed by flag --yes)' : '(at the prompt)'}${d.note ? `: ${d.note}` : ''}`,
@@ -103,7 +104,7 @@ export function timeline(events: StoredEvent[]): { state: SessionState | null; e
         break;
       }
       case 'step.passed': {
-        const d = (e as StoredEvent<'step.passed'>).data;
+        const d = e.data;
         add(
           'step',
           `step ${step} passed${d.exitCode !== undefined ? `, exit ${d.exitCode}` : ''}${d.durationMs !== undefined ? ` (${formatDuration(d.durationMs)})` : ''}${d.via === 'probe' ? ' — already done (probe)' : ''}`,
@@ -111,7 +112,7 @@ export function timeline(events: StoredEvent[]): { state: SessionState | null; e
         break;
       }
       case 'step.failed': {
-        const d = (e as StoredEvent<'step.failed'>).data;
+        const d = e.data;
         add(
           'step',
           `step ${step} FAILED: ${d.reason}${d.exitCode !== null && d.exitCode !== undefined ? ` (exit ${d.exitCode})` : ''}${d.durationMs !== undefined ? ` after ${formatDuration(d.durationMs)}` : ''}`,
@@ -120,25 +121,37 @@ export function timeline(events: StoredEvent[]): { state: SessionState | null; e
         break;
       }
       case 'step.skipped': {
-        const d = (e as StoredEvent<'step.skipped'>).data;
+        const d = e.data;
         add('step', `step ${step} skipped ${d.by === 'operator' ? 'by the operator' : 'by condition'}: ${d.reason}`, true);
         break;
       }
       case 'step.interrupted': {
-        const d = (e as StoredEvent<'step.interrupted'>).data;
+        const d = e.data;
         add('step', `step ${step} interrupted: ${d.reason}`, true);
         break;
       }
       case 'step.probed': {
-        const d = (e as StoredEvent<'step.probed'>).data;
+        const d = e.data;
         add('step', `step ${step} probed: ${d.result} — ${d.detail}`);
         break;
       }
       case 'note.added': {
-        const d = (e as StoredEvent<'note.added'>).data;
+        const d = e.data;
         add('note', `note${step ? ` on ${step}` : ''}: ${d.text}`, true);
         break;
       }
+      // The watch's events are not in the timeline: it tells the session and its steps.
+      case 'watch.started':
+      case 'watch.preflight':
+      case 'watch.baseline':
+      case 'watch.sample':
+      case 'watch.breach':
+      case 'watch.recovery':
+      case 'watch.connection':
+      case 'watch.finished':
+        break;
+      default:
+        exhaustive(e);
     }
   }
   flushOutput();
@@ -181,7 +194,7 @@ function header(state: SessionState, events: StoredEvent[]): Array<[string, stri
     ['Environment', state.environment ?? '—'],
     [
       'Operator',
-      `${(events[0] as StoredEvent<'session.started'>).data.operator}${state.resumes.length ? `, resumed by ${state.resumes.map((r) => r.operator).join(', ')}` : ''}`,
+      `${sessionStarted(events).data.operator}${state.resumes.length ? `, resumed by ${state.resumes.map((r) => r.operator).join(', ')}` : ''}`,
     ],
     ['Host', state.host],
     ['Started', iso(state.startedAt)],

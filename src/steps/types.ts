@@ -2,7 +2,7 @@ import type { Clock } from '../adapters/clock.js';
 import type { ShellRequest, ShellResult } from '../adapters/shell.js';
 import type { ParamValue } from '../core/checklist/types.js';
 import type { StepKindValidator } from '../core/checklist/load.js';
-import type { NewEvent, PlanNode, StoredEvent } from '../core/events.js';
+import type { EventBody, PlanNode, StoredEvent } from '../core/events.js';
 import type { WatchConfig } from '../core/watch/config.js';
 import type { PrometheusPort } from '../core/watch/run.js';
 import type { RawCommit } from '../core/release/commits.js';
@@ -56,7 +56,7 @@ export interface StepContext {
   /** The `release:` part of cockpit.config.yaml (version files, remote, branches), when there is one. */
   release: ReleaseSettings;
   /** Record events of this step (durable before the promise settles, shown live like any event). */
-  record(events: Array<Pick<NewEvent, 'type' | 'data'> & { time?: number }>): Promise<void>;
+  record(events: Array<EventBody & { time?: number }>): Promise<void>;
   /** This step's events so far in the session, earlier attempts included (a resumed watch continues its hour). */
   history(): Promise<StoredEvent[]>;
   /** The `watch:` part of cockpit.config.yaml (resolved: defaults from the policy), when it loads. */

@@ -93,8 +93,8 @@ export const watchStep: StepKind = {
       return fail(`interval '${s.intervalText}' is not a duration of at least 100ms (e.g. 15s)`);
 
     // The same hour on a resume: the first run's start and its samples.
-    const history = (await ctx.history()) as AuditEvent[];
-    const firstStart = history.find((e) => e.type === 'watch.started') as AuditEvent<'watch.started'> | undefined;
+    const history: AuditEvent[] = await ctx.history();
+    const firstStart = history.find((e) => e.type === 'watch.started');
     let since: number;
     if (s.sinceText) {
       const t = parseTime(s.sinceText);

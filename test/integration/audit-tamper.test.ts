@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { cpSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { eventHash } from '../../src/audit/hash.js';
+import { eventHash, type HashedEvent } from '../../src/audit/hash.js';
 import { bundleSha } from '../../src/core/checklist/bundle.js';
 import type { AuditEvent } from '../../src/core/events.js';
 import { cockpit, tempRepo, type CliResult } from '../helpers/cli.js';
@@ -244,10 +244,10 @@ describe('deleted, reordered and inserted events', () => {
         sessionId: s1,
         seq: PER_SESSION + 1,
         time: last.time + 1,
-        type: 'step.output' as AuditEvent['type'],
+        type: 'step.output',
         stepId: 'bye',
         actor: 'cockpit',
-        data: { stream: 'stdout', text: 'forged\n' } as AuditEvent['data'],
+        data: { stream: 'stdout', text: 'forged\n' },
       };
       db.prepare(
         'INSERT INTO events (session_id, seq, time, type, step_id, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -418,14 +418,14 @@ describe('the recompute attack (what a hash chain without an external anchor can
     for (const [i, row] of rows.entries()) {
       if (i > 0 && !rechainTail) break;
       const data = i === 0 ? newData : JSON.parse(row.data);
-      const e: AuditEvent = {
+      const e: HashedEvent = {
         sessionId: row.session_id,
         seq: row.seq,
         time: row.time,
-        type: row.type as AuditEvent['type'],
+        type: row.type,
         stepId: row.step_id,
         actor: row.actor,
-        data: data as AuditEvent['data'],
+        data,
       };
       const h = eventHash(prev, e);
       update.run(JSON.stringify(data), prev, h, row.session_id, row.seq);

@@ -3,7 +3,7 @@ import { stripVTControlCharacters } from 'node:util';
 import type { ReactElement } from 'react';
 import { describe, expect, it } from 'vitest';
 import { planNode } from '../helpers/plan.js';
-import type { AuditEvent, EventDataMap, EventType, PlanNode } from '../../src/core/events.js';
+import { sessionStarted, type AuditEvent, type EventDataMap, type EventType, type PlanNode } from '../../src/core/events.js';
 import { reduceAll, type SessionState } from '../../src/core/reducer.js';
 import { Replay, timelineCells } from '../../src/core/replay.js';
 import { HelpOverlay } from '../../src/tui/components/HelpOverlay.js';
@@ -101,7 +101,8 @@ describe('the step list', () => {
 
   it('windows a long list around the selection before rendering (only the rows that fit exist)', () => {
     const plan = Array.from({ length: 500 }, (_, i) => node(`s${i}`, `Step number ${i + 1}`));
-    const big = reduceAll([{ ...session()[0], data: { ...(session()[0] as AuditEvent<'session.started'>).data, plan } }])!;
+    const start = sessionStarted(session());
+    const big = reduceAll([{ ...start, data: { ...start.data, plan } }])!;
     const out = text(<StepList state={big} selected={250} focus="s0" width={40} height={5} now={T0} />, 40);
     expect(out.split('\n')).toHaveLength(5);
     expect(out).toMatchInlineSnapshot(`

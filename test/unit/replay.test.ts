@@ -30,7 +30,8 @@ function recorder(plan: PlanNode[]) {
     opts: { after?: number; actor?: string } = {},
   ) => {
     if (events.length) time += opts.after ?? 100;
-    events.push({ sessionId: 's1', seq: events.length + 1, time, type, stepId, actor: opts.actor ?? 'alice', data });
+    const e: AuditEvent<T> = { sessionId: 's1', seq: events.length + 1, time, type, stepId, actor: opts.actor ?? 'alice', data };
+    events.push(e as AuditEvent); // AuditEvent<T> is one member of the union; TypeScript cannot see that for a generic T
     return events.length; // the position that shows this event
   };
   add('session.started', null, {

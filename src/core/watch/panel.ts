@@ -4,6 +4,7 @@
  * the recent values (for the sparkline) and the recent breach log are kept; counts cover the whole hour.
  */
 import type { AuditEvent, WatchRuleInfo, WatchVerdict } from '../events.js';
+import { exhaustive } from '../exhaustive.js';
 
 /** Values kept per rule for the sparkline. */
 export const PANEL_HISTORY = 120;
@@ -67,7 +68,7 @@ function withRule(panel: WatchPanel, id: string, fn: (r: PanelRule) => PanelRule
 export function foldWatch(panel: WatchPanel | undefined, event: AuditEvent): WatchPanel | undefined {
   switch (event.type) {
     case 'watch.started': {
-      const d = (event as AuditEvent<'watch.started'>).data;
+      const d = event.data;
       // A resumed watch keeps what the panel knew of the same hour.
       const old = d.resumed && panel && panel.since === d.since ? panel : undefined;
       return {
@@ -102,19 +103,19 @@ export function foldWatch(panel: WatchPanel | undefined, event: AuditEvent): Wat
     }
     case 'watch.preflight': {
       if (!panel) return panel;
-      const d = (event as AuditEvent<'watch.preflight'>).data;
+      const d = event.data;
       let log = panel.log;
       for (const w of d.warnings) log = pushBounded(log, { t: event.time, kind: 'warning', text: w }, PANEL_LOG);
       return { ...panel, log };
     }
     case 'watch.baseline': {
       if (!panel) return panel;
-      const d = (event as AuditEvent<'watch.baseline'>).data;
+      const d = event.data;
       return withRule(panel, d.rule, (r) => ({ ...r, baseline: d.value }));
     }
     case 'watch.sample': {
       if (!panel) return panel;
-      const d = (event as AuditEvent<'watch.sample'>).data;
+      const d = event.data;
       const next = withRule(panel, d.rule, (r) => ({
         ...r,
         value: d.value,
@@ -130,7 +131,7 @@ export function foldWatch(panel: WatchPanel | undefined, event: AuditEvent): Wat
     }
     case 'watch.breach': {
       if (!panel) return panel;
-      const d = (event as AuditEvent<'watch.breach'>).data;
+      const d = event.data;
       const next = withRule(panel, d.rule, (r) => ({ ...r, breached: true }));
       return {
         ...next,
@@ -140,13 +141,13 @@ export function foldWatch(panel: WatchPanel | undefined, event: AuditEvent): Wat
     }
     case 'watch.recovery': {
       if (!panel) return panel;
-      const d = (event as AuditEvent<'watch.recovery'>).data;
+      const d = event.data;
       const next = withRule(panel, d.rule, (r) => ({ ...r, breached: false }));
       return { ...next, log: pushBounded(next.log, { t: d.t, kind: 'recovery', rule: d.rule, text: d.reason }, PANEL_LOG) };
     }
     case 'watch.connection': {
       if (!panel) return panel;
-      const d = (event as AuditEvent<'watch.connection'>).data;
+      const d = event.data;
       // The first answer of a watch is no news: only an answer after a failure is logged (also across a resume).
       const lastConn = panel.log.findLast((l) => l.kind === 'down' || l.kind === 'up');
       if (d.state === 'up' && panel.connection.state !== 'down' && lastConn?.kind !== 'down')
@@ -160,10 +161,27 @@ export function foldWatch(panel: WatchPanel | undefined, event: AuditEvent): Wat
     }
     case 'watch.finished': {
       if (!panel) return panel;
-      const d = (event as AuditEvent<'watch.finished'>).data;
+      const d = event.data;
       return { ...panel, finished: d };
     }
+    // The session's and the steps' events are not the panel's.
+    case 'session.started':
+    case 'session.resumed':
+    case 'session.paused':
+    case 'session.finished':
+    case 'step.started':
+    case 'step.spawned':
+    case 'step.output':
+    case 'step.confirmed':
+    case 'step.passed':
+    case 'step.failed':
+    case 'step.skipped':
+    case 'step.interrupted':
+    case 'step.probed':
+    case 'note.added':
+      return panel;
     default:
+      exhaustive(event);
       return panel;
   }
 }

@@ -8,7 +8,7 @@
  * speed, over a past window. A watch given the events of an earlier run of the same hour (a resume) continues it:
  * the baselines are reused and the rules' states rebuilt from the recorded verdicts.
  */
-import type { AuditEvent, EventType, NewEvent, WatchRuleInfo } from '../events.js';
+import type { AuditEvent, EventBody, EventDataMap, WatchEventType, WatchRuleInfo } from '../events.js';
 import { describeCheck, queriesFor, resolveQuery, type WatchConfig, type WatchRule, type WatchSignal } from './config.js';
 import {
   advice,
@@ -49,7 +49,7 @@ export function simulatedClock(start: number): WatchClock & { set(t: number): vo
   };
 }
 
-type WatchEvent = Pick<NewEvent, 'type' | 'data'> & { time?: number };
+type WatchEvent<T extends WatchEventType = WatchEventType> = EventBody<T> & { time?: number };
 
 export interface WatchRun {
   config: WatchConfig;
@@ -146,7 +146,7 @@ export async function runWatch(w: WatchRun): Promise<WatchResult> {
   const until = w.since + w.durationMs;
   const rules = config.rules;
   const signals = [...new Set(rules.map((r) => r.signal))].map((name) => config.signals[name]).filter((s): s is WatchSignal => !!s);
-  const ev = <T extends EventType>(type: T, data: NewEvent<T>['data'], time?: number): WatchEvent => ({
+  const ev = <T extends WatchEventType>(type: T, data: EventDataMap[T], time?: number): WatchEvent<T> => ({
     type,
     data,
     ...(time !== undefined ? { time } : {}),
@@ -161,18 +161,18 @@ export async function runWatch(w: WatchRun): Promise<WatchResult> {
   const resumed = !!w.prior?.some((e) => e.type === 'watch.started');
   for (const e of w.prior ?? []) {
     if (e.type === 'watch.baseline') {
-      const d = (e as AuditEvent<'watch.baseline'>).data;
+      const d = e.data;
       const rule = rules.find((r) => r.id === d.rule);
       if (rule && d.value !== null) baselines[rule.signal] = d.value;
     } else if (e.type === 'watch.sample') {
-      const d = (e as AuditEvent<'watch.sample'>).data;
+      const d = e.data;
       const rule = rules.find((r) => r.id === d.rule);
       if (!rule) continue;
       states[rule.id] = stepRule(rule, states[rule.id], { verdict: d.verdict, reason: d.reason }).state;
       lastT = Math.max(lastT, d.t);
       samples++;
     } else if (e.type === 'watch.breach') {
-      const d = (e as AuditEvent<'watch.breach'>).data;
+      const d = e.data;
       breaches.push({ rule: d.rule, t: d.t, reason: d.reason });
     }
   }
