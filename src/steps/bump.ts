@@ -18,7 +18,7 @@ type BumpSpec = SpecOf<typeof fields>;
 
 /** The version files: the step's own list, else the config's `release.versionFiles`, else package.json + setup.py. */
 function filesOf(ctx: StepContext<unknown, 'release'>, spec: BumpSpec): VersionFileSpec[] {
-  return spec.files ?? (ctx.release.versionFiles as VersionFileSpec[] | undefined) ?? defaultVersionFiles();
+  return spec.files ?? ctx.release.versionFiles ?? defaultVersionFiles();
 }
 
 /** What each version file says now. */

@@ -3,6 +3,7 @@ import type { StepKindValidator } from '../core/checklist/load.js';
 import type { PlanNode } from '../core/events.js';
 import type { RawCommit } from '../core/release/commits.js';
 import type { Schedule } from '../core/release/schedule.js';
+import type { VersionFileSpec } from '../core/release/version-files.js';
 import type { ServiceName, Services } from '../engine/services.js';
 
 export type Decision =
@@ -60,7 +61,7 @@ export interface DescribeContext<Spec = unknown> {
 export type ServiceProvider = <N extends ServiceName>(needs: readonly N[]) => Pick<Services, N>;
 
 export interface ReleaseSettings {
-  versionFiles?: Array<Record<string, unknown> & { file: string }>;
+  versionFiles?: VersionFileSpec[];
   remote?: string;
   schedule?: Schedule;
 }
