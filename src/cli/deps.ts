@@ -10,7 +10,7 @@ import type { Workspace } from './setup.js';
 export function baseDeps(
   ws: Workspace,
   store: AuditStore,
-): Pick<EngineDeps, 'store' | 'kinds' | 'identity' | 'clock' | 'repoDir' | 'env' | 'version' | 'release' | 'watch'> {
+): Pick<EngineDeps, 'store' | 'kinds' | 'identity' | 'clock' | 'repoDir' | 'env' | 'version' | 'settings'> {
   return {
     store,
     kinds: stepKindMap,
@@ -19,7 +19,6 @@ export function baseDeps(
     repoDir: ws.repoDir,
     env: Object.fromEntries(Object.entries(ws.config.env ?? {}).map(([k, v]) => [k, String(v)])),
     version: cockpitVersion(),
-    release: ws.config.release ?? {},
-    watch: ws.watchConfig(),
+    settings: { release: ws.config.release ?? {}, watch: ws.watchConfig() },
   };
 }

@@ -14,6 +14,14 @@ import type { Decision, GitReader, ReleaseSettings, RepoFiles } from '../steps/t
 import type { OutputBuffer } from './output-buffer.js';
 import type { EngineDeps } from './session.js';
 
+/** What services are configured with (from cockpit.config.yaml): given to the engine once, read by the services below. */
+export interface ServiceSettings {
+  /** The `release:` settings (version files, remote, schedule), for the release step kinds. */
+  release?: ReleaseSettings;
+  /** The `watch:` settings (resolved), for the watch step kind. */
+  watch?: WatchConfig;
+}
+
 /** What the services of one step are built from: the session (its deps, its log) and the step that runs. */
 export interface ServiceScope {
   deps: EngineDeps;
@@ -91,7 +99,7 @@ const factories = {
     (text: string): void =>
       s.output.push('stdout', text.endsWith('\n') ? text : `${text}\n`),
   /** The `release:` part of cockpit.config.yaml (version files, remote, branches), when there is one. */
-  release: (s: ServiceScope): ReleaseSettings => s.deps.release ?? {},
+  release: (s: ServiceScope): ReleaseSettings => s.deps.settings?.release ?? {},
   /** Record events of this step (durable before the promise settles, shown live like any event). */
   record:
     (s: ServiceScope) =>
@@ -105,7 +113,7 @@ const factories = {
     return (await s.deps.store.readEvents(s.sessionId)).filter((e) => e.stepId === s.node.path);
   },
   /** The `watch:` part of cockpit.config.yaml (resolved: defaults from the policy), when it loads. */
-  watch: (s: ServiceScope): WatchConfig | undefined => s.deps.watch,
+  watch: (s: ServiceScope): WatchConfig | undefined => s.deps.settings?.watch,
   /** A Prometheus client for the watch (its secrets resolved from the environment), or why there is none. */
   prometheus:
     (s: ServiceScope) =>

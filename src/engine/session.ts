@@ -11,10 +11,9 @@ import { evaluateConditions } from '../core/params.js';
 import { redactedParams } from '../core/sanitize.js';
 import { ancestors, buildPlan } from '../core/plan.js';
 import { nextStep, reduce, reduceAll, type SessionState } from '../core/reducer.js';
-import type { Decision, ReleaseSettings, ServiceProvider, StepFacts, StepKind, StepOutcome } from '../steps/types.js';
+import type { Decision, ServiceProvider, StepFacts, StepKind, StepOutcome } from '../steps/types.js';
 import { OutputBuffer } from './output-buffer.js';
-import { provideServices, type ServiceScope } from './services.js';
-import type { WatchConfig } from '../core/watch/config.js';
+import { provideServices, type ServiceScope, type ServiceSettings } from './services.js';
 
 /** How the session asks its operator: a prompt in a terminal, or `--yes` flags when non-interactive. */
 export interface Interaction {
@@ -32,10 +31,8 @@ export interface EngineDeps {
   interaction: Interaction;
   signal: AbortSignal;
   version: string;
-  /** The `release:` settings of the config (version files, remote), for the release step kinds. */
-  release?: ReleaseSettings;
-  /** The `watch:` settings of the config (resolved), for the watch step kind. */
-  watch?: WatchConfig;
+  /** What the services of the step kinds are configured with (engine/services.ts says what they are). */
+  settings?: ServiceSettings;
   /** Called after each event is durable and folded in: write before show. */
   onEvent?(event: StoredEvent, state: SessionState): void;
 }
