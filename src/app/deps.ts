@@ -23,8 +23,7 @@ export function sessionDeps(ctx: AppContext, store: AuditStore, yes?: YesList): 
     repoDir: ws.repoDir,
     env: Object.fromEntries(Object.entries(ws.config.env ?? {}).map(([k, v]) => [k, String(v)])),
     version: ctx.version,
-    release: ws.config.release ?? {},
-    watch: ws.watchConfig(),
+    settings: { release: ws.config.release ?? {}, watch: ws.watchConfig() },
     reload: (origin) => {
       const reloaded = ws.reloadOrigin(origin);
       if (reloaded && !reloaded.bundle)

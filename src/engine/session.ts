@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { packageRoot } from '../paths.js';
 import type { Clock } from '../adapters/clock.js';
 import type { Identity } from '../adapters/identity.js';
-import { isProcessAlive, processStartTime, runCommand, stopOrphan, type ShellRequest } from '../adapters/shell.js';
+import { isProcessAlive, stopOrphan } from '../adapters/shell.js';
 import type { AuditStore, LockRow } from '../audit/store.js';
 import type { SessionHeader } from '../audit/hash.js';
 import type { ChecklistBundle } from '../core/checklist/bundle.js';
@@ -15,12 +12,9 @@ import { evaluateConditions } from '../core/params.js';
 import { redactedParams } from '../core/sanitize.js';
 import { ancestors, buildPlan } from '../core/plan.js';
 import { nextStep, reduce, reduceAll, type SessionState } from '../core/reducer.js';
-import type { Decision, ReleaseSettings, StepContext, StepKind, StepOutcome } from '../steps/types.js';
-import { repoFiles } from '../adapters/files.js';
-import { gitReader } from '../adapters/git.js';
+import type { Decision, ServiceProvider, StepFacts, StepKind, StepOutcome } from '../steps/types.js';
 import { OutputBuffer } from './output-buffer.js';
-import { sleepingClock } from '../adapters/clock.js';
-import type { WatchConfig } from '../core/watch/config.js';
+import { provideServices, type ServiceScope, type ServiceSettings } from './services.js';
 
 /** How the session asks its operator: a prompt in a terminal, or `--yes` flags when non-interactive. */
 export interface Interaction {
@@ -38,10 +32,8 @@ export interface EngineDeps {
   interaction: Interaction;
   signal: AbortSignal;
   version: string;
-  /** The `release:` settings of the config (version files, remote), for the release step kinds. */
-  release?: ReleaseSettings;
-  /** The `watch:` settings of the config (resolved), for the watch step kind. */
-  watch?: WatchConfig;
+  /** What the services of the step kinds are configured with (engine/services.ts says what they are). */
+  settings?: ServiceSettings;
   /** Called after each event is durable and folded in: write before show. */
   onEvent?(event: StoredEvent, state: SessionState): void;
 }
@@ -453,7 +445,8 @@ export class SessionRunner {
     return (this.live?.scopes ?? this.state.scopes)[node.scope]?.params ?? {};
   }
 
-  private context(node: PlanNode, attempt: number, output: OutputBuffer): StepContext {
+  /** What a step of this session is told (its facts), and its kind's declared services, built for it alone. */
+  private context(node: PlanNode, attempt: number, output: OutputBuffer): { step: StepFacts; services: ServiceProvider } {
     const params = this.scopeParams(node);
     const env: Record<string, string> = {
       ...(this.deps.env ?? {}),
@@ -463,66 +456,18 @@ export class SessionRunner {
       COCKPIT_OPERATOR: this.deps.identity.operator,
     };
     for (const [k, v] of Object.entries(params)) env[envName(k)] = String(v);
-    return {
+    const scope: ServiceScope = {
+      deps: this.deps,
       node,
-      params,
-      repoDir: this.deps.repoDir,
-      attempt,
-      env,
-      clock: this.deps.clock,
-      signal: this.deps.signal,
-      run: async (req: Omit<ShellRequest, 'signal' | 'onOutput' | 'onSpawn'>) => {
-        if (!existsSync(req.cwd) || !statSync(req.cwd).isDirectory()) {
-          return {
-            exitCode: null,
-            signal: null,
-            timedOut: false,
-            aborted: false,
-            spawnError: `working directory ${req.cwd} does not exist`,
-            durationMs: 0,
-          };
-        }
-        const command = req.argv ? req.argv.join(' ') : (req.script ?? '');
-        const result = await runCommand({
-          ...req,
-          signal: this.deps.signal,
-          // The pid is durable before the command may start: a resume can always find what it left running.
-          onSpawn: async (pid) => {
-            await this.emit([
-              {
-                type: 'step.spawned',
-                stepId: node.path,
-                actor: 'cockpit',
-                data: { pid, command, cwd: req.cwd, startTime: processStartTime(pid) },
-              },
-            ]);
-          },
-          onOutput: (stream, text) => output.push(stream, text),
-        });
-        output.flush(true);
-        await this.chain;
-        return result;
-      },
-      // The operator sees the step as recorded and the prompt sanitised like everything else on screen.
-      confirm: (prompt) =>
-        this.deps.interaction.confirm(this.state.plan[this.state.index[node.path]] ?? node, this.deps.store.clean(prompt), this.state),
-      git: gitReader(this.deps.repoDir),
-      files: repoFiles(this.deps.repoDir),
-      log: (text) => output.push('stdout', text.endsWith('\n') ? text : `${text}\n`),
-      self: [process.execPath, path.join(packageRoot(), 'bin', 'cockpit.js')],
-      release: this.deps.release ?? {},
-      record: async (events) => {
-        output.flush(true);
-        await this.emit(events.map((e) => ({ ...e, stepId: node.path, actor: 'cockpit' }) satisfies NewEvent));
-      },
-      history: async () => {
-        await this.chain;
-        return (await this.deps.store.readEvents(this.id)).filter((e) => e.stepId === node.path);
-      },
-      watch: this.deps.watch,
-      // Loaded when a watch runs: axios costs start-up time every other command would pay for nothing.
-      prometheus: async (config) => (await import('./prometheus.js')).openPrometheus(config, this.deps.store),
-      sleep: (ms, signal) => sleepingClock.sleep(ms, signal),
+      sessionId: this.id,
+      output,
+      state: () => this.state,
+      emit: (events) => this.emit(events),
+      drained: () => this.chain,
+    };
+    return {
+      step: { node, params, repoDir: this.deps.repoDir, attempt, env, signal: this.deps.signal },
+      services: (needs) => provideServices(scope, needs),
     };
   }
 
@@ -621,10 +566,10 @@ export class SessionRunner {
           })),
         );
       });
-      const ctx = this.context(node, attempt, output);
+      const { step, services } = this.context(node, attempt, output);
 
       if (before.status === 'interrupted' && kind.probe && !kind.manual) {
-        const pr = await kind.probe(ctx);
+        const pr = await kind.probe(step, services);
         if (pr) {
           await this.emit([{ type: 'step.probed', stepId: node.path, actor: 'cockpit', data: pr }]);
           if (pr.result === 'done') {
@@ -635,10 +580,10 @@ export class SessionRunner {
       }
 
       const startedAt = this.deps.clock.now();
-      await this.emit([{ type: 'step.started', stepId: node.path, data: { attempt, description: kind.describe(node, ctx.params) } }]);
+      await this.emit([{ type: 'step.started', stepId: node.path, data: { attempt, description: kind.describe(node, step.params) } }]);
       let outcome: StepOutcome;
       try {
-        outcome = await kind.execute(ctx);
+        outcome = await kind.execute(step, services);
       } catch (e) {
         outcome = { status: 'failed', exitCode: null, reason: `internal error: ${(e as Error).message}` };
       }

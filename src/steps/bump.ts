@@ -1,6 +1,5 @@
 import semver from 'semver';
 import { z } from 'zod';
-import type { ParamValue } from '../core/checklist/types.js';
 import { interpolate } from '../core/params.js';
 import {
   defaultVersionFiles,
@@ -10,21 +9,20 @@ import {
   type VersionFileSpec,
 } from '../core/release/version-files.js';
 import { checkTemplates, fail, failed, gitRun, templateField } from './git-common.js';
-import type { StepContext, StepKind } from './types.js';
+import { defineStepKind, type SpecOf } from './define.js';
+import type { StepContext } from './types.js';
 
-interface BumpSpec {
-  version: string;
-  files?: VersionFileSpec[];
-  commit?: string;
-}
+const fields = { version: templateField, files: z.array(versionFileSpecSchema).min(1).optional(), commit: templateField.optional() };
+
+type BumpSpec = SpecOf<typeof fields>;
 
 /** The version files: the step's own list, else the config's `release.versionFiles`, else package.json + setup.py. */
-function filesOf(ctx: StepContext, spec: BumpSpec): VersionFileSpec[] {
-  return spec.files ?? (ctx.release.versionFiles as VersionFileSpec[] | undefined) ?? defaultVersionFiles();
+function filesOf(ctx: StepContext<unknown, 'release'>, spec: BumpSpec): VersionFileSpec[] {
+  return spec.files ?? ctx.release.versionFiles ?? defaultVersionFiles();
 }
 
 /** What each version file says now. */
-function survey(ctx: StepContext, files: VersionFileSpec[]) {
+function survey(ctx: StepContext<unknown, 'files'>, files: VersionFileSpec[]) {
   return files.map((f) => {
     const text = ctx.files.read(f.file);
     if (text === null) return { spec: f, text: null, version: null, problem: `${f.file}: no such file` };
@@ -38,18 +36,18 @@ function survey(ctx: StepContext, files: VersionFileSpec[]) {
  * that all of them now agree, and commit the change. A file that cannot be read or written stops the step before
  * anything is written; files that disagree afterwards stop it before anything is tagged.
  */
-export const bumpStep: StepKind = {
+export const bumpStep = defineStepKind({
   kind: 'bump',
-  fields: { version: templateField, files: z.array(versionFileSpecSchema).min(1).optional(), commit: templateField.optional() },
+  fields,
+  needs: ['files', 'release', 'run'],
   validate: (step, params) => checkTemplates(step, params, ['version', 'commit']),
-  describe(node, params: Record<string, ParamValue>) {
-    const spec = node.spec as unknown as BumpSpec;
+  describe({ spec, params }) {
     const files =
       spec.files?.map((f) => f.file).join(', ') ?? 'the configured version files (default frontend/package.json, backend/setup.py)';
     return `write version ${interpolate(spec.version, params)} into ${files}; check they agree; git commit -m "${interpolate(spec.commit ?? 'chore(release): ${version}', params)}"`;
   },
   async execute(ctx) {
-    const spec = ctx.node.spec as unknown as BumpSpec;
+    const spec = ctx.spec;
     const version = interpolate(spec.version, ctx.params).replace(/^v/, '');
     if (!semver.valid(version)) return fail(`'${version}' is not a semantic version`);
     const files = filesOf(ctx, spec);
@@ -82,7 +80,7 @@ export const bumpStep: StepKind = {
     return { status: 'passed', exitCode: 0, via: 'command' };
   },
   async probe(ctx) {
-    const spec = ctx.node.spec as unknown as BumpSpec;
+    const spec = ctx.spec;
     const version = interpolate(spec.version, ctx.params).replace(/^v/, '');
     const now = survey(ctx, filesOf(ctx, spec));
     const behind = now.filter((n) => n.version !== version);
@@ -90,4 +88,4 @@ export const bumpStep: StepKind = {
       ? { result: 'not-done', detail: `not at ${version} yet: ${behind.map((b) => b.spec.file).join(', ')}` }
       : { result: 'done', detail: `every version file says ${version}` };
   },
-};
+});

@@ -1,16 +1,17 @@
 import { z } from 'zod';
-import type { StepKind } from './types.js';
+import { defineStepKind } from './define.js';
 
 /** A manual step: instructions (help) and a question the operator answers. */
-export const confirmStep: StepKind = {
+export const confirmStep = defineStepKind({
   kind: 'confirm',
   manual: true,
   fields: { prompt: z.string().min(1).optional() },
-  describe(node) {
-    return `ask: ${(node.spec.prompt as string | undefined) ?? `Done: ${node.title}?`}`;
+  needs: ['confirm'],
+  describe({ spec, node }) {
+    return `ask: ${spec.prompt ?? `Done: ${node.title}?`}`;
   },
   async execute(ctx) {
-    const prompt = (ctx.node.spec.prompt as string | undefined) ?? `Done: ${ctx.node.title}?`;
+    const prompt = ctx.spec.prompt ?? `Done: ${ctx.node.title}?`;
     const d = await ctx.confirm(prompt);
     switch (d.decision) {
       case 'yes':
@@ -23,4 +24,4 @@ export const confirmStep: StepKind = {
         return { status: 'waiting', message: `step '${ctx.node.path}' needs confirmation: ${prompt}`, hint: d.hint };
     }
   },
-};
+});

@@ -1,14 +1,9 @@
 import { z } from 'zod';
-import type { ParamValue } from '../core/checklist/types.js';
 import { interpolate } from '../core/params.js';
 import { oneLine } from '../core/release/commits.js';
 import { nextSlot } from '../core/release/schedule.js';
 import { fail, refName } from './git-common.js';
-import type { StepKind } from './types.js';
-
-interface FreezeSpec {
-  branch?: string;
-}
+import { defineStepKind } from './define.js';
 
 const utc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
 
@@ -17,15 +12,15 @@ const utc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0
  * the scheduled release. Commits that landed on develop after that (its first-parent history) are listed and stop
  * the step; skipping it is the override, and a skip needs a reason, which is recorded.
  */
-export const freezeStep: StepKind = {
+export const freezeStep = defineStepKind({
   kind: 'freeze',
   fields: { branch: z.string().min(1).optional() },
-  describe(node, params: Record<string, ParamValue>) {
-    const spec = node.spec as unknown as FreezeSpec;
+  needs: ['git', 'release', 'log', 'clock'],
+  describe({ spec, params }) {
     return `list the commits that landed on ${interpolate(spec.branch ?? 'develop', params)} after the code freeze began (release.schedule in cockpit.config.yaml); any stop the release unless skipped with a reason`;
   },
   async execute(ctx) {
-    const spec = ctx.node.spec as unknown as FreezeSpec;
+    const spec = ctx.spec;
     const branch = refName(spec.branch ?? 'develop', ctx.params, 'the frozen branch');
     if (!branch.ok) return fail(branch.reason);
     const schedule = ctx.release.schedule;
@@ -62,4 +57,4 @@ export const freezeStep: StepKind = {
     );
     return { status: 'passed', via: 'command' };
   },
-};
+});

@@ -1,16 +1,14 @@
 import { z } from 'zod';
-import type { ParamValue } from '../core/checklist/types.js';
 import { interpolate } from '../core/params.js';
 import { checkTemplates, fail, failed, gitRun, refName, templateField } from './git-common.js';
-import type { StepContext, StepKind } from './types.js';
+import { defineStepKind, type SpecOf } from './define.js';
+import type { StepContext } from './types.js';
 
-interface BranchSpec {
-  name: string;
-  from: string;
-  checkout?: boolean;
-}
+const fields = { name: templateField, from: templateField, checkout: z.boolean().optional() };
 
-async function state(ctx: StepContext, spec: BranchSpec) {
+type BranchSpec = SpecOf<typeof fields>;
+
+async function state(ctx: StepContext<unknown, 'git'>, spec: BranchSpec) {
   const name = refName(spec.name, ctx.params, 'the branch name');
   const from = refName(spec.from, ctx.params, "the branch's starting point");
   if (!name.ok) return { error: name.reason };
@@ -25,17 +23,17 @@ async function state(ctx: StepContext, spec: BranchSpec) {
 }
 
 /** Create a branch from a ref (release/vX.Y.Z from develop), and check it out. Already there (a resume): passes. */
-export const gitBranchStep: StepKind = {
+export const gitBranchStep = defineStepKind({
   kind: 'git.branch',
-  fields: { name: templateField, from: templateField, checkout: z.boolean().optional() },
+  fields,
+  needs: ['git', 'run'],
   validate: (step, params) => checkTemplates(step, params, ['name', 'from']),
-  describe(node, params: Record<string, ParamValue>) {
-    const spec = node.spec as unknown as BranchSpec;
+  describe({ spec, params }) {
     const name = interpolate(spec.name, params);
     return `git branch ${name} ${interpolate(spec.from, params)}${spec.checkout === false ? '' : ` && git switch ${name}`}`;
   },
   async execute(ctx) {
-    const spec = ctx.node.spec as unknown as BranchSpec;
+    const spec = ctx.spec;
     const s = await state(ctx, spec);
     if ('error' in s) return fail(s.error!);
     if (s.exists && !s.related) {
@@ -56,12 +54,12 @@ export const gitBranchStep: StepKind = {
     return { status: 'passed', exitCode: 0, via: 'command' };
   },
   async probe(ctx) {
-    const s = await state(ctx, ctx.node.spec as unknown as BranchSpec);
+    const s = await state(ctx, ctx.spec);
     if ('error' in s) return { result: 'unknown', detail: s.error! };
     if (!s.exists) return { result: 'not-done', detail: `branch ${s.name} does not exist yet` };
     if (!s.related) return { result: 'unknown', detail: `branch ${s.name} exists but shares no history with ${s.from}` };
-    if ((ctx.node.spec as unknown as BranchSpec).checkout !== false && (await ctx.git.currentBranch()) !== s.name)
+    if (ctx.spec.checkout !== false && (await ctx.git.currentBranch()) !== s.name)
       return { result: 'not-done', detail: `branch ${s.name} exists; it is not checked out yet` };
     return { result: 'done', detail: `branch ${s.name} exists (cut from ${s.from})` };
   },
-};
+});

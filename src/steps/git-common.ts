@@ -44,7 +44,7 @@ export function refName(
   return { ok: true, name };
 }
 
-export async function gitRun(ctx: StepContext, args: string[]): Promise<ShellResult> {
+export async function gitRun(ctx: StepContext<unknown, 'run'>, args: string[]): Promise<ShellResult> {
   return ctx.run({
     argv: ['git', ...args],
     cwd: ctx.repoDir,

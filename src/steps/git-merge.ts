@@ -1,13 +1,11 @@
-import type { ParamValue } from '../core/checklist/types.js';
 import { interpolate } from '../core/params.js';
 import { checkTemplates, fail, failed, gitRun, refName, templateField } from './git-common.js';
-import type { StepContext, StepKind } from './types.js';
+import { defineStepKind, type SpecOf } from './define.js';
+import type { StepContext } from './types.js';
 
-interface MergeSpec {
-  from: string;
-  into: string;
-  message?: string;
-}
+const fields = { from: templateField, into: templateField, message: templateField.optional() };
+
+type MergeSpec = SpecOf<typeof fields>;
 
 function names(ctx: StepContext, spec: MergeSpec) {
   const from = refName(spec.from, ctx.params, 'the branch to merge');
@@ -26,16 +24,16 @@ function names(ctx: StepContext, spec: MergeSpec) {
  * conflict never leaves the repository half-merged: the merge is aborted, the conflicting files are listed, and
  * the step fails so the operator can merge by hand and retry (the retry then finds it merged).
  */
-export const gitMergeStep: StepKind = {
+export const gitMergeStep = defineStepKind({
   kind: 'git.merge',
-  fields: { from: templateField, into: templateField, message: templateField.optional() },
+  fields,
+  needs: ['git', 'run'],
   validate: (step, params) => checkTemplates(step, params, ['from', 'into', 'message']),
-  describe(node, params: Record<string, ParamValue>) {
-    const spec = node.spec as unknown as MergeSpec;
+  describe({ spec, params }) {
     return `git switch ${interpolate(spec.into, params)} && git merge --no-ff ${interpolate(spec.from, params)}`;
   },
   async execute(ctx) {
-    const n = names(ctx, ctx.node.spec as unknown as MergeSpec);
+    const n = names(ctx, ctx.spec);
     if ('error' in n) return fail(n.error!);
     for (const b of [n.from, n.into]) if (!(await ctx.git.branchExists(b))) return fail(`branch '${b}' does not exist`);
     if (await ctx.git.isAncestor(`refs/heads/${n.from}`, `refs/heads/${n.into}`)) {
@@ -62,11 +60,11 @@ export const gitMergeStep: StepKind = {
     return failed(r, `merging ${n.from} into ${n.into}`) ?? fail(`merging ${n.from} into ${n.into} failed`);
   },
   async probe(ctx) {
-    const n = names(ctx, ctx.node.spec as unknown as MergeSpec);
+    const n = names(ctx, ctx.spec);
     if ('error' in n) return { result: 'unknown', detail: n.error! };
     const done = await ctx.git.isAncestor(`refs/heads/${n.from}`, `refs/heads/${n.into}`);
     return done
       ? { result: 'done', detail: `${n.from} is already merged into ${n.into}` }
       : { result: 'not-done', detail: `${n.from} is not merged into ${n.into} yet` };
   },
-};
+});

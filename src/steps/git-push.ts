@@ -1,17 +1,19 @@
 import { z } from 'zod';
-import type { ParamValue } from '../core/checklist/types.js';
 import { interpolate } from '../core/params.js';
 import { checkTemplates, fail, failed, gitRun, refName } from './git-common.js';
-import type { StepContext, StepKind } from './types.js';
+import { defineStepKind, type SpecOf } from './define.js';
+import type { StepContext } from './types.js';
 
-interface PushSpec {
-  remote?: string;
+const fields = {
+  remote: z.string().min(1).optional(),
   /** Branches and tags to push, by name (`main`, `develop`, `v${version}`). */
-  refs: string[];
-}
+  refs: z.array(z.string().min(1)).min(1),
+};
+
+type PushSpec = SpecOf<typeof fields>;
 
 /** Each ref as a full local ref name and the commit it points to (tags peeled). */
-async function locals(ctx: StepContext, spec: PushSpec) {
+async function locals(ctx: StepContext<unknown, 'git'>, spec: PushSpec) {
   const out: Array<{ name: string; ref: string; sha: string }> = [];
   for (const t of spec.refs) {
     const r = refName(t, ctx.params, 'a ref to push');
@@ -27,21 +29,21 @@ async function locals(ctx: StepContext, spec: PushSpec) {
   return { refs: out };
 }
 
-function remoteOf(ctx: StepContext, spec: PushSpec) {
+function remoteOf(ctx: StepContext<unknown, 'release'>, spec: PushSpec) {
   return interpolate(spec.remote ?? ctx.release.remote ?? 'origin', ctx.params);
 }
 
 /** Push branches and tags in one atomic push: all of them or none. Already on the remote at the same commits: passes. */
-export const gitPushStep: StepKind = {
+export const gitPushStep = defineStepKind({
   kind: 'git.push',
-  fields: { remote: z.string().min(1).optional(), refs: z.array(z.string().min(1)).min(1) },
+  fields,
+  needs: ['git', 'run', 'release'],
   validate: (step, params) => checkTemplates(step, params, ['remote', 'refs']),
-  describe(node, params: Record<string, ParamValue>) {
-    const spec = node.spec as unknown as PushSpec;
+  describe({ spec, params }) {
     return `git push --atomic ${interpolate(spec.remote ?? 'origin', params)} ${spec.refs.map((r) => interpolate(r, params)).join(' ')}`;
   },
   async execute(ctx) {
-    const spec = ctx.node.spec as unknown as PushSpec;
+    const spec = ctx.spec;
     const remote = remoteOf(ctx, spec);
     const l = await locals(ctx, spec);
     if ('error' in l) return fail(l.error!);
@@ -49,7 +51,7 @@ export const gitPushStep: StepKind = {
     return failed(r, `pushing to ${remote}`) ?? { status: 'passed', exitCode: 0, via: 'command' };
   },
   async probe(ctx) {
-    const spec = ctx.node.spec as unknown as PushSpec;
+    const spec = ctx.spec;
     const remote = remoteOf(ctx, spec);
     const l = await locals(ctx, spec);
     if ('error' in l) return { result: 'unknown', detail: l.error! };
@@ -60,4 +62,4 @@ export const gitPushStep: StepKind = {
       ? { result: 'not-done', detail: `not on ${remote} yet: ${missing.map((x) => x.name).join(', ')}` }
       : { result: 'done', detail: `already on ${remote}: ${l.refs!.map((x) => x.name).join(', ')}` };
   },
-};
+});

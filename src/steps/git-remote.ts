@@ -1,39 +1,32 @@
 import { z } from 'zod';
-import type { ParamValue } from '../core/checklist/types.js';
 import { interpolate } from '../core/params.js';
 import { checkTemplates, fail } from './git-common.js';
-import type { StepKind } from './types.js';
-
-interface RemoteSpec {
-  remote?: string;
-  /** Branches that must exist on the remote already (main, develop). */
-  branches?: string[];
-  /** Tags that must not be on the remote yet (v${version}). */
-  tagFree?: string[];
-}
+import { defineStepKind } from './define.js';
 
 /**
  * Pre-flight for a release: the remote answers without asking for credentials (a hidden prompt would hang the
  * push at the very end, after the merges), the expected branches are there, and the release's tag is not taken
  * on the remote either. Read-only; each failure says how to fix it.
  */
-export const gitRemoteStep: StepKind = {
+export const gitRemoteStep = defineStepKind({
   kind: 'git.remote',
   fields: {
     remote: z.string().min(1).optional(),
+    /** Branches that must exist on the remote already (main, develop). */
     branches: z.array(z.string().min(1)).optional(),
+    /** Tags that must not be on the remote yet (v${version}). */
     tagFree: z.array(z.string().min(1)).optional(),
   },
+  needs: ['git', 'release', 'log'],
   validate: (step, params) => checkTemplates(step, params, ['remote', 'branches', 'tagFree']),
-  describe(node, params: Record<string, ParamValue>) {
-    const spec = node.spec as unknown as RemoteSpec;
+  describe({ spec, params }) {
     const bits = [`git ls-remote ${interpolate(spec.remote ?? 'origin', params)} (read-only): reachable without a prompt`];
     if (spec.branches?.length) bits.push(`has ${spec.branches.map((b) => interpolate(b, params)).join(', ')}`);
     if (spec.tagFree?.length) bits.push(`has no ${spec.tagFree.map((t) => interpolate(t, params)).join(', ')} yet`);
     return bits.join('; ');
   },
   async execute(ctx) {
-    const spec = ctx.node.spec as unknown as RemoteSpec;
+    const spec = ctx.spec;
     const remote = interpolate(spec.remote ?? ctx.release.remote ?? 'origin', ctx.params);
     const seen = await ctx.git.probeRemote(remote);
     if (!seen.ok) return fail(`remote '${remote}': ${seen.why}`);
@@ -52,4 +45,4 @@ export const gitRemoteStep: StepKind = {
     );
     return { status: 'passed', via: 'command' };
   },
-};
+});

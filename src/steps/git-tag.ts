@@ -1,18 +1,20 @@
 import { z } from 'zod';
-import type { ParamValue } from '../core/checklist/types.js';
 import { interpolate } from '../core/params.js';
 import { checkTemplates, fail, failed, gitRun, refName, templateField } from './git-common.js';
-import type { StepContext, StepKind } from './types.js';
+import { defineStepKind, type SpecOf } from './define.js';
+import type { StepContext } from './types.js';
 
-interface TagSpec {
-  name: string;
-  at?: string;
-  message?: string;
+const fields = {
+  name: templateField,
+  at: templateField.optional(),
+  message: templateField.optional(),
   /** A file in the repository whose text is the tag's message (the release notes). */
-  messageFile?: string;
-}
+  messageFile: z.string().min(1).optional(),
+};
 
-async function where(ctx: StepContext, spec: TagSpec) {
+type TagSpec = SpecOf<typeof fields>;
+
+async function where(ctx: StepContext<unknown, 'git'>, spec: TagSpec) {
   const name = refName(spec.name, ctx.params, 'the tag name');
   const at = refName(spec.at ?? 'HEAD', ctx.params, 'what to tag');
   if (!name.ok) return { error: name.reason };
@@ -23,21 +25,16 @@ async function where(ctx: StepContext, spec: TagSpec) {
 }
 
 /** An annotated tag (vX.Y.Z, its message the release notes). Already there at the same commit: passes; elsewhere: fails. */
-export const gitTagStep: StepKind = {
+export const gitTagStep = defineStepKind({
   kind: 'git.tag',
-  fields: {
-    name: templateField,
-    at: templateField.optional(),
-    message: templateField.optional(),
-    messageFile: z.string().min(1).optional(),
-  },
+  fields,
+  needs: ['git', 'files', 'run'],
   validate: (step, params) => checkTemplates(step, params, ['name', 'at', 'message', 'messageFile']),
-  describe(node, params: Record<string, ParamValue>) {
-    const spec = node.spec as unknown as TagSpec;
+  describe({ spec, params }) {
     return `git tag -a ${interpolate(spec.name, params)} ${interpolate(spec.at ?? 'HEAD', params)}${spec.messageFile ? ` -F ${interpolate(spec.messageFile, params)}` : ''}`;
   },
   async execute(ctx) {
-    const spec = ctx.node.spec as unknown as TagSpec;
+    const spec = ctx.spec;
     const w = await where(ctx, spec);
     if ('error' in w) return fail(w.error!);
     if (w.existing) {
@@ -56,11 +53,11 @@ export const gitTagStep: StepKind = {
     return failed(await gitRun(ctx, args), `tagging ${w.name}`) ?? { status: 'passed', exitCode: 0, via: 'command' };
   },
   async probe(ctx) {
-    const w = await where(ctx, ctx.node.spec as unknown as TagSpec);
+    const w = await where(ctx, ctx.spec);
     if ('error' in w) return { result: 'unknown', detail: w.error! };
     if (!w.existing) return { result: 'not-done', detail: `no tag ${w.name} yet` };
     return w.existing === w.target
       ? { result: 'done', detail: `tag ${w.name} is already on ${w.at}` }
       : { result: 'unknown', detail: `tag ${w.name} exists on another commit` };
   },
-};
+});

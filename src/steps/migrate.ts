@@ -2,22 +2,22 @@ import { z } from 'zod';
 import type { ParamValue } from '../core/checklist/types.js';
 import { interpolate } from '../core/params.js';
 import { checkTemplates, fail } from './git-common.js';
-import type { StepContext, StepKind } from './types.js';
+import { defineStepKind, type SpecOf } from './define.js';
+import type { StepContext } from './types.js';
 
-type Action = 'upgrade' | 'downgrade' | 'status' | 'lint' | 'backfill' | 'verify';
-
-interface MigrateSpec {
-  action: Action;
+const fields = {
+  action: z.enum(['upgrade', 'downgrade', 'status', 'lint', 'backfill', 'verify']),
   /** The backfill to run (migrations/backfills/<name>.yaml), for action backfill. */
-  name?: string;
-  to?: string;
+  name: z.string().min(1).optional(),
+  to: z.string().min(1).optional(),
   /** How many to downgrade: a number, or a template (`${migrations}`). */
-  steps?: number | string;
-  onFailure?: 'stop' | 'revert-run';
+  steps: z.union([z.number().int().positive(), z.string().min(1)]).optional(),
+  onFailure: z.enum(['stop', 'revert-run']).optional(),
   /** Override the lint for this run, with the reason (recorded in the step's output). */
-  allowUnsafe?: string;
-  timeout?: string;
-}
+  allowUnsafe: z.string().min(1).optional(),
+};
+
+type MigrateSpec = SpecOf<typeof fields>;
 
 const MIGRATE_TIMEOUT_MS = 2 * 60 * 60_000;
 
@@ -39,27 +39,21 @@ function argv(ctx: StepContext | null, spec: MigrateSpec, params: Record<string,
  * as `migrate` finds it (database.url in the config or DATABASE_URL), never on the command line, so it is never
  * recorded.
  */
-export const migrateStep: StepKind = {
+export const migrateStep = defineStepKind({
   kind: 'migrate',
-  fields: {
-    action: z.enum(['upgrade', 'downgrade', 'status', 'lint', 'backfill', 'verify']),
-    name: z.string().min(1).optional(),
-    to: z.string().min(1).optional(),
-    steps: z.union([z.number().int().positive(), z.string().min(1)]).optional(),
-    onFailure: z.enum(['stop', 'revert-run']).optional(),
-    allowUnsafe: z.string().min(1).optional(),
-  },
+  fields,
+  needs: ['run', 'self'],
   validate: (step, params) => [
     ...checkTemplates(step, params, ['to', 'allowUnsafe', 'name', 'steps']),
     ...(step.action === 'backfill' && !step.name
       ? [{ path: ['name'], message: "a backfill step needs the backfill's name (migrations/backfills/<name>.yaml)" }]
       : []),
   ],
-  describe(node, params: Record<string, ParamValue>) {
-    return `cockpit ${argv(null, node.spec as unknown as MigrateSpec, params).join(' ')}`;
+  describe({ spec, params }) {
+    return `cockpit ${argv(null, spec, params).join(' ')}`;
   },
   async execute(ctx) {
-    const spec = ctx.node.spec as unknown as MigrateSpec;
+    const spec = ctx.spec;
     const r = await ctx.run({
       argv: [...ctx.self, ...argv(ctx, spec, ctx.params)],
       cwd: ctx.repoDir,
@@ -77,4 +71,4 @@ export const migrateStep: StepKind = {
     };
   },
   // No probe: an upgrade is idempotent (it applies only what is pending), so a resumed step simply runs again.
-};
+});

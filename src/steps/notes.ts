@@ -1,19 +1,21 @@
 import { z } from 'zod';
-import type { ParamValue } from '../core/checklist/types.js';
 import { interpolate } from '../core/params.js';
 import { isReleaseBookkeeping, parseCommit } from '../core/release/commits.js';
 import { insertChangelogSection, renderNotes } from '../core/release/notes.js';
 import { checkTemplates, fail, failed, gitRun, refName, templateField } from './git-common.js';
-import type { StepContext, StepKind } from './types.js';
+import { defineStepKind, type SpecOf } from './define.js';
+import type { StepContext } from './types.js';
 
-interface NotesSpec {
-  version: string;
+const fields = {
+  version: templateField,
   /** The commits to describe end here (default HEAD); they start after the last release tag reachable from it. */
-  to?: string;
-  changelog?: string;
+  to: templateField.optional(),
+  changelog: z.string().min(1).optional(),
   /** Where the draft is written for the operator to read and edit before approving (and for the tag message). */
-  draft?: string;
-}
+  draft: z.string().min(1).optional(),
+};
+
+type NotesSpec = SpecOf<typeof fields>;
 
 const DEFAULT_DRAFT = '.cockpit/release-notes/v${version}.md';
 
@@ -32,22 +34,17 @@ function files(ctx: StepContext, spec: NotesSpec) {
  * others) with scopes, references and authors. The draft is written to a file and shown; the operator reads or
  * edits it and approves, and what they approved goes into CHANGELOG.md (committed) and the audit log.
  */
-export const notesStep: StepKind = {
+export const notesStep = defineStepKind({
   kind: 'notes',
-  fields: {
-    version: templateField,
-    to: templateField.optional(),
-    changelog: z.string().min(1).optional(),
-    draft: z.string().min(1).optional(),
-  },
+  fields,
+  needs: ['git', 'files', 'run', 'confirm', 'log', 'clock'],
   validate: (step, params) => checkTemplates(step, params, ['version', 'to', 'changelog', 'draft']),
-  describe(node, params: Record<string, ParamValue>) {
-    const spec = node.spec as unknown as NotesSpec;
+  describe({ spec, params }) {
     const version = interpolate(spec.version, params);
     return `release notes for ${version} from the commits since the last release tag (up to ${interpolate(spec.to ?? 'HEAD', params)}); draft in ${interpolate(spec.draft ?? DEFAULT_DRAFT, { ...params, version })}, approved notes into ${spec.changelog ?? 'CHANGELOG.md'} (committed)`;
   },
   async execute(ctx) {
-    const spec = ctx.node.spec as unknown as NotesSpec;
+    const spec = ctx.spec;
     const f = files(ctx, spec);
     const to = refName(spec.to ?? 'HEAD', ctx.params, 'the end of the range');
     if (!to.ok) return fail(to.reason);
@@ -90,10 +87,10 @@ export const notesStep: StepKind = {
     };
   },
   async probe(ctx) {
-    const f = files(ctx, ctx.node.spec as unknown as NotesSpec);
+    const f = files(ctx, ctx.spec);
     const text = ctx.files.read(f.changelog) ?? '';
     return insertChangelogSection(text, f.version, '').alreadyThere
       ? { result: 'done', detail: `${f.changelog} has the notes for ${f.version}` }
       : { result: 'not-done', detail: `${f.changelog} has no section for ${f.version} yet` };
   },
-};
+});

@@ -4,19 +4,27 @@ import { commandSchema, durationSchema } from '../core/checklist/schema.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { interpolate, templateRefs } from '../core/params.js';
 import type { ParamValue } from '../core/checklist/types.js';
-import type { StepContext, StepKind } from './types.js';
+import { defineStepKind, type SpecOf } from './define.js';
+import type { StepContext } from './types.js';
 
 export const DEFAULT_RUN_TIMEOUT = '30m';
 
 type Command = string | string[];
 
-interface RunSpec {
-  run: Command;
-  cwd?: string;
-  env?: Record<string, string | number | boolean>;
-  timeout?: string | number;
-  probe?: Command;
-}
+const fields = {
+  run: commandSchema,
+  cwd: z.string().optional(),
+  env: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'),
+      z.union([z.string(), z.number(), z.boolean()]),
+    )
+    .optional(),
+  timeout: durationSchema.optional(),
+  probe: commandSchema.optional(),
+};
+
+type RunSpec = SpecOf<typeof fields>;
 
 function showCommand(cmd: Command, params: Record<string, ParamValue>): string {
   if (typeof cmd === 'string') return cmd.trimEnd();
@@ -26,8 +34,8 @@ function showCommand(cmd: Command, params: Record<string, ParamValue>): string {
     .join(' ');
 }
 
-async function runIt(ctx: StepContext, cmd: Command, timeoutMs: number) {
-  const spec = ctx.node.spec as unknown as RunSpec;
+async function runIt(ctx: StepContext<RunSpec, 'run'>, cmd: Command, timeoutMs: number) {
+  const spec = ctx.spec;
   const env: Record<string, string> = { ...ctx.env };
   for (const [k, v] of Object.entries(spec.env ?? {})) env[k] = typeof v === 'string' ? interpolate(v, ctx.params) : String(v);
   const cwd = path.resolve(ctx.repoDir, spec.cwd ? interpolate(spec.cwd, ctx.params) : '.');
@@ -41,20 +49,10 @@ async function runIt(ctx: StepContext, cmd: Command, timeoutMs: number) {
 }
 
 /** A shell command (or an argv list, with `${param}` filled per argument), with a timeout and optional probe. */
-export const runStep: StepKind = {
+export const runStep = defineStepKind({
   kind: 'run',
-  fields: {
-    run: commandSchema,
-    cwd: z.string().optional(),
-    env: z
-      .record(
-        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'),
-        z.union([z.string(), z.number(), z.boolean()]),
-      )
-      .optional(),
-    timeout: durationSchema.optional(),
-    probe: commandSchema.optional(),
-  },
+  fields,
+  needs: ['run'],
   validate(step, params) {
     const problems: Array<{ path: Array<string | number>; message: string }> = [];
     const check = (value: unknown, p: Array<string | number>) => {
@@ -66,12 +64,11 @@ export const runStep: StepKind = {
       const cmd = step[key];
       if (Array.isArray(cmd)) cmd.forEach((a, i) => check(a, [key, i]));
     }
-    for (const [k, v] of Object.entries((step.env ?? {}) as Record<string, unknown>)) check(v, ['env', k]);
+    for (const [k, v] of Object.entries(step.env ?? {})) check(v, ['env', k]);
     check(step.cwd, ['cwd']);
     return problems;
   },
-  describe(node, params) {
-    const spec = node.spec as unknown as RunSpec;
+  describe({ spec, params }) {
     const parts = [`run: ${showCommand(spec.run, params)}`];
     if (spec.cwd) parts.push(`in ${interpolate(spec.cwd, params)}`);
     parts.push(`timeout ${formatDuration(parseDuration(spec.timeout ?? DEFAULT_RUN_TIMEOUT)!)}`);
@@ -79,7 +76,7 @@ export const runStep: StepKind = {
     return parts.join(', ');
   },
   async execute(ctx) {
-    const spec = ctx.node.spec as unknown as RunSpec;
+    const spec = ctx.spec;
     const timeoutMs = parseDuration(spec.timeout ?? DEFAULT_RUN_TIMEOUT)!;
     const r = await runIt(ctx, spec.run, timeoutMs);
     if (r.aborted) return { status: 'aborted', reason: 'stopped by the operator' };
@@ -102,11 +99,11 @@ export const runStep: StepKind = {
     };
   },
   async probe(ctx) {
-    const spec = ctx.node.spec as unknown as RunSpec;
+    const spec = ctx.spec;
     if (!spec.probe) return null;
     const r = await runIt(ctx, spec.probe, 60_000);
     if (r.exitCode === 0) return { result: 'done', detail: `probe exited 0: the step's effect is already there` };
     if (r.spawnError || r.timedOut) return { result: 'unknown', detail: r.spawnError ?? 'probe timed out' };
     return { result: 'not-done', detail: `probe exited ${r.exitCode}` };
   },
-};
+});

@@ -1,12 +1,10 @@
-import type { Clock } from '../adapters/clock.js';
-import type { ShellRequest, ShellResult } from '../adapters/shell.js';
 import type { ParamValue } from '../core/checklist/types.js';
 import type { StepKindValidator } from '../core/checklist/load.js';
-import type { EventBody, PlanNode, StoredEvent } from '../core/events.js';
-import type { WatchConfig } from '../core/watch/config.js';
-import type { PrometheusPort } from '../core/watch/run.js';
+import type { PlanNode } from '../core/events.js';
 import type { RawCommit } from '../core/release/commits.js';
 import type { Schedule } from '../core/release/schedule.js';
+import type { VersionFileSpec } from '../core/release/version-files.js';
+import type { ServiceName, Services } from '../engine/services.js';
 
 export type Decision =
   | { decision: 'yes'; by: string; via: 'flag' | 'prompt'; note?: string }
@@ -35,40 +33,35 @@ export interface RepoFiles {
   write(rel: string, text: string): void;
 }
 
-/** What a step kind may use. Adapters come in through here, so step files import no I/O themselves. */
-export interface StepContext {
+/**
+ * What every step knows about itself, whatever its kind. The services it may use (git, files, run …) are not here:
+ * a kind declares them (`needs`) and receives only those (engine/services.ts builds them).
+ */
+export interface StepFacts {
   node: PlanNode;
   params: Record<string, ParamValue>;
   repoDir: string;
   attempt: number;
   /** Environment for commands: the parameters as COCKPIT_PARAM_*, the session's ids. */
   env: Record<string, string>;
-  clock: Clock;
   signal: AbortSignal;
-  run(req: Omit<ShellRequest, 'signal' | 'onOutput' | 'onSpawn'>): Promise<ShellResult>;
-  confirm(prompt: string): Promise<Decision>;
-  git: GitReader;
-  files: RepoFiles;
-  /** How to run this cockpit as a command (node and its bin), for steps that use its own commands. */
-  self: string[];
-  /** Text for the step's output (shown live, kept in the audit log), as a command's output is. */
-  log(text: string): void;
-  /** The `release:` part of cockpit.config.yaml (version files, remote, branches), when there is one. */
-  release: ReleaseSettings;
-  /** Record events of this step (durable before the promise settles, shown live like any event). */
-  record(events: Array<EventBody & { time?: number }>): Promise<void>;
-  /** This step's events so far in the session, earlier attempts included (a resumed watch continues its hour). */
-  history(): Promise<StoredEvent[]>;
-  /** The `watch:` part of cockpit.config.yaml (resolved: defaults from the policy), when it loads. */
-  watch?: WatchConfig;
-  /** A Prometheus client for the watch (its secrets resolved from the environment), or why there is none. */
-  prometheus(config: WatchConfig): Promise<{ client: PrometheusPort & { close(): void } } | { error: string }>;
-  /** Wait (cut short by a stop). */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
 }
 
+/** What a kind's `execute` and `probe` receive: the step, its spec as its schema parsed it, and the services it declared. */
+export type StepContext<Spec = unknown, N extends ServiceName = never> = StepFacts & { spec: Spec } & Pick<Services, N>;
+
+/** What a kind's `describe` receives (a dry run, a listing: nothing runs, no service is given). */
+export interface DescribeContext<Spec = unknown> {
+  spec: Spec;
+  node: PlanNode;
+  params: Record<string, ParamValue>;
+}
+
+/** The services a kind declared, built by the engine for one step. */
+export type ServiceProvider = <N extends ServiceName>(needs: readonly N[]) => Pick<Services, N>;
+
 export interface ReleaseSettings {
-  versionFiles?: Array<Record<string, unknown> & { file: string }>;
+  versionFiles?: VersionFileSpec[];
   remote?: string;
   schedule?: Schedule;
 }
@@ -91,15 +84,18 @@ export interface ProbeResult {
 }
 
 /**
- * The contract of a step kind (DESIGN.md §1): its schema, how it describes itself for a dry run,
- * how it executes through adapters, and, where it has an external effect, how to probe whether it
- * already happened (used when resuming a step that was interrupted).
+ * A step kind as the engine, the loader and the dry run see it (DESIGN.md §1): its schema, how it describes itself,
+ * how it executes with the services it declared, and, where it has an external effect, how to probe whether it
+ * already happened (used when resuming a step that was interrupted). Made by `defineStepKind` (steps/define.ts),
+ * which types the spec from the schema and the services from `needs`.
  */
 export interface StepKind extends StepKindValidator {
+  /** The services the kind uses: the engine builds these, and only these, for its steps. */
+  readonly needs: readonly ServiceName[];
   describe(node: PlanNode, params: Record<string, ParamValue>): string;
-  execute(ctx: StepContext): Promise<StepOutcome>;
+  execute(step: StepFacts, services: ServiceProvider): Promise<StepOutcome>;
   /** Present when the kind can tell whether its effect already happened. */
-  probe?(ctx: StepContext): Promise<ProbeResult | null>;
+  probe?(step: StepFacts, services: ServiceProvider): Promise<ProbeResult | null>;
   /** Manual steps are asked again after an interruption instead of being re-run or probed. */
   manual?: boolean;
 }

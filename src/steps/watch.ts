@@ -5,16 +5,18 @@ import type { AuditEvent } from '../core/events.js';
 import { interpolate } from '../core/params.js';
 import { runWatch } from '../core/watch/run.js';
 import { checkTemplates, fail } from './git-common.js';
-import type { StepKind } from './types.js';
+import { defineStepKind, type SpecOf } from './define.js';
 
-interface WatchSpec {
+const fields = {
   /** The deploy time: ISO-8601 or unix seconds (a template); default: when this step first started. */
-  since?: string;
-  duration?: string;
-  interval?: string;
+  since: z.string().optional(),
+  duration: z.string().min(1).optional(),
+  interval: z.string().min(1).optional(),
   /** End the step at the first breach (headless: a pager or CI learns at once). A boolean or a template. */
-  stopOnBreach?: boolean | string;
-}
+  stopOnBreach: z.union([z.boolean(), z.string()]).optional(),
+};
+
+type WatchSpec = SpecOf<typeof fields>;
 
 /** `2026-01-05T12:00:00Z`, `2026-01-05 12:00`, or unix seconds; null when it is none of these. */
 export function parseTime(text: string): number | null {
@@ -52,14 +54,10 @@ function settings(spec: WatchSpec, params: Record<string, ParamValue>, fallback:
  * with `stopOnBreach`, else at the end of the hour) or when the hour was inconclusive (too little data: never
  * shown as OK). A watch stopped or killed mid-hour continues the same hour when the session is resumed.
  */
-export const watchStep: StepKind = {
+export const watchStep = defineStepKind({
   kind: 'watch',
-  fields: {
-    since: z.string().optional(),
-    duration: z.string().min(1).optional(),
-    interval: z.string().min(1).optional(),
-    stopOnBreach: z.union([z.boolean(), z.string()]).optional(),
-  },
+  fields,
+  needs: ['watch', 'history', 'record', 'prometheus', 'sleep', 'log', 'clock'],
   validate: (step, params) => {
     const problems = checkTemplates(step, params, ['since', 'duration', 'interval', 'stopOnBreach']);
     for (const key of ['duration', 'interval'] as const) {
@@ -72,8 +70,8 @@ export const watchStep: StepKind = {
     }
     return problems;
   },
-  describe(node, params) {
-    const s = settings(node.spec as WatchSpec, params, { durationMs: 0, intervalMs: 0 });
+  describe({ spec, params }) {
+    const s = settings(spec, params, { durationMs: 0, intervalMs: 0 });
     return (
       `watch Prometheus (watch: in cockpit.config.yaml) for ${s.durationText || 'the configured duration (default 1h)'} ` +
       `from ${s.sinceText || 'when this step starts'}, every ${s.intervalText || 'configured interval (default 15s)'}: ` +
@@ -86,7 +84,7 @@ export const watchStep: StepKind = {
       return fail(
         'no watch configured: add watch.prometheus.url to cockpit.config.yaml (the rules default to the policy’s alert thresholds)',
       );
-    const spec = ctx.node.spec as WatchSpec;
+    const spec = ctx.spec;
     const s = settings(spec, ctx.params, { durationMs: config.durationMs, intervalMs: config.intervalMs });
     if (s.durationMs === null || s.durationMs <= 0) return fail(`duration '${s.durationText}' is not a duration (e.g. 1h)`);
     if (s.intervalMs === null || s.intervalMs < 100)
@@ -142,4 +140,4 @@ export const watchStep: StepKind = {
     }
   },
   // No probe: a resumed watch continues its hour from the recorded samples.
-};
+});

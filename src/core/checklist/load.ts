@@ -237,7 +237,7 @@ export function parseChecklist(source: ChecklistSource, kinds: StepKindValidator
     const diagnostics = result.error.issues.flatMap((i) => issueToDiagnostics(i, data, kinds, file, locate));
     return { diagnostics: sortDiagnostics(dedupe(diagnostics)) };
   }
-  const checklist = result.data as unknown as Checklist;
+  const checklist: Checklist = result.data;
   const diagnostics: Diagnostic[] = [];
   const at = (path: Path, message: string, mode: 'key' | 'value' = 'value') => diagnostics.push({ file, ...locate(path, mode), message });
 

@@ -47,9 +47,8 @@ const commonStepFields = {
 };
 
 export function buildChecklistSchema(kinds: StepKindSchema[]) {
-  const variants = kinds.map((k) => z.strictObject({ ...commonStepFields, kind: z.literal(k.kind), ...k.fields }));
-  const step =
-    variants.length === 1 ? variants[0] : z.discriminatedUnion('kind', variants as unknown as [z.ZodObject, z.ZodObject, ...z.ZodObject[]]);
+  const [first, ...rest] = kinds.map((k) => z.strictObject({ ...commonStepFields, kind: z.literal(k.kind), ...k.fields }));
+  const step = rest.length === 0 ? first : z.discriminatedUnion('kind', [first, ...rest]);
   return z.strictObject({
     id: z.string().regex(SLUG, 'expected a checklist id of lowercase letters, digits and dashes'),
     title: z.string().min(1, 'expected a non-empty title'),

@@ -1,0 +1,148 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { packageRoot } from '../paths.js';
+import type { Clock } from '../adapters/clock.js';
+import { sleepingClock } from '../adapters/clock.js';
+import { repoFiles } from '../adapters/files.js';
+import { gitReader } from '../adapters/git.js';
+import { processStartTime, runCommand, type ShellRequest, type ShellResult } from '../adapters/shell.js';
+import type { EventBody, NewEvent, PlanNode, StoredEvent } from '../core/events.js';
+import type { SessionState } from '../core/reducer.js';
+import type { WatchConfig } from '../core/watch/config.js';
+import type { PrometheusPort } from '../core/watch/run.js';
+import type { Decision, GitReader, ReleaseSettings, RepoFiles } from '../steps/types.js';
+import type { OutputBuffer } from './output-buffer.js';
+import type { EngineDeps } from './session.js';
+
+/** What services are configured with (from cockpit.config.yaml): given to the engine once, read by the services below. */
+export interface ServiceSettings {
+  /** The `release:` settings (version files, remote, schedule), for the release step kinds. */
+  release?: ReleaseSettings;
+  /** The `watch:` settings (resolved), for the watch step kind. */
+  watch?: WatchConfig;
+}
+
+/** What the services of one step are built from: the session (its deps, its log) and the step that runs. */
+export interface ServiceScope {
+  deps: EngineDeps;
+  /** The step as loaded (what runs). */
+  node: PlanNode;
+  sessionId: string;
+  output: OutputBuffer;
+  /** The session as it is now (its plan as recorded: what the operator is shown). */
+  state(): SessionState;
+  emit(events: NewEvent[]): Promise<unknown>;
+  /** Resolves when every append so far has been made (it does not throw: the runner reports write errors). */
+  drained(): Promise<unknown>;
+}
+
+type RunRequest = Omit<ShellRequest, 'signal' | 'onOutput' | 'onSpawn'>;
+
+/**
+ * Every service a step kind may declare in `needs`, and how it is built for a step. This is the one place a
+ * service is declared: `Services` (what a kind receives) is derived from it. Only what a kind declares is built,
+ * when its step runs; what is costly to load (axios for Prometheus) loads when it is first called.
+ */
+const factories = {
+  /** Run a command, recorded (its pid durable before it starts, its output shown live and kept in the audit log). */
+  run:
+    (s: ServiceScope) =>
+    async (req: RunRequest): Promise<ShellResult> => {
+      if (!existsSync(req.cwd) || !statSync(req.cwd).isDirectory()) {
+        return {
+          exitCode: null,
+          signal: null,
+          timedOut: false,
+          aborted: false,
+          spawnError: `working directory ${req.cwd} does not exist`,
+          durationMs: 0,
+        };
+      }
+      const command = req.argv ? req.argv.join(' ') : (req.script ?? '');
+      const result = await runCommand({
+        ...req,
+        signal: s.deps.signal,
+        // The pid is durable before the command may start: a resume can always find what it left running.
+        onSpawn: async (pid) => {
+          await s.emit([
+            {
+              type: 'step.spawned',
+              stepId: s.node.path,
+              actor: 'cockpit',
+              data: { pid, command, cwd: req.cwd, startTime: processStartTime(pid) },
+            },
+          ]);
+        },
+        onOutput: (stream, text) => s.output.push(stream, text),
+      });
+      s.output.flush(true);
+      await s.drained();
+      return result;
+    },
+  /** Ask the operator (a prompt, or `--yes` when non-interactive). */
+  confirm:
+    (s: ServiceScope) =>
+    (prompt: string): Promise<Decision> => {
+      const state = s.state();
+      // The operator sees the step as recorded and the prompt sanitised like everything else on screen.
+      return s.deps.interaction.confirm(state.plan[state.index[s.node.path]] ?? s.node, s.deps.store.clean(prompt), state);
+    },
+  /** Read-only git queries on the session's repository. */
+  git: (s: ServiceScope): GitReader => gitReader(s.deps.repoDir),
+  /** Files of the session's repository, by path relative to it. */
+  files: (s: ServiceScope): RepoFiles => repoFiles(s.deps.repoDir),
+  /** How to run this cockpit as a command (node and its bin), for steps that use its own commands. */
+  self: (): string[] => [process.execPath, path.join(packageRoot(), 'bin', 'cockpit.js')],
+  /** Text for the step's output (shown live, kept in the audit log), as a command's output is. */
+  log:
+    (s: ServiceScope) =>
+    (text: string): void =>
+      s.output.push('stdout', text.endsWith('\n') ? text : `${text}\n`),
+  /** The `release:` part of cockpit.config.yaml (version files, remote, branches), when there is one. */
+  release: (s: ServiceScope): ReleaseSettings => s.deps.settings?.release ?? {},
+  /** Record events of this step (durable before the promise settles, shown live like any event). */
+  record:
+    (s: ServiceScope) =>
+    async (events: Array<EventBody & { time?: number }>): Promise<void> => {
+      s.output.flush(true);
+      await s.emit(events.map((e) => ({ ...e, stepId: s.node.path, actor: 'cockpit' }) satisfies NewEvent));
+    },
+  /** This step's events so far in the session, earlier attempts included (a resumed watch continues its hour). */
+  history: (s: ServiceScope) => async (): Promise<StoredEvent[]> => {
+    await s.drained();
+    return (await s.deps.store.readEvents(s.sessionId)).filter((e) => e.stepId === s.node.path);
+  },
+  /** The `watch:` part of cockpit.config.yaml (resolved: defaults from the policy), when it loads. */
+  watch: (s: ServiceScope): WatchConfig | undefined => s.deps.settings?.watch,
+  /** A Prometheus client for the watch (its secrets resolved from the environment), or why there is none. */
+  prometheus:
+    (s: ServiceScope) =>
+    // Loaded when a watch runs: axios costs start-up time every other command would pay for nothing.
+    async (config: WatchConfig): Promise<{ client: PrometheusPort & { close(): void } } | { error: string }> =>
+      (await import('./prometheus.js')).openPrometheus(config, s.deps.store),
+  /** Wait (cut short by a stop). */
+  sleep:
+    () =>
+    (ms: number, signal: AbortSignal): Promise<void> =>
+      sleepingClock.sleep(ms, signal),
+  /** The session's clock. */
+  clock: (s: ServiceScope): Clock => s.deps.clock,
+};
+
+/** What a step kind can be given, by name: a kind declares the ones it uses (`needs`) and receives only those. */
+export type Services = { [K in keyof typeof factories]: ReturnType<(typeof factories)[K]> };
+export type ServiceName = keyof Services;
+
+const build: { [K in ServiceName]: (s: ServiceScope) => Services[K] } = factories;
+
+function service<K extends ServiceName>(name: K, scope: ServiceScope): Services[K] {
+  return build[name](scope);
+}
+
+/** The services `needs` names, built for one step, and nothing else. */
+export function provideServices<N extends ServiceName>(scope: ServiceScope, needs: readonly N[]): Pick<Services, N> {
+  const out: Partial<Pick<Services, N>> = {};
+  for (const name of needs) out[name] = service(name, scope);
+  // Every name in needs was set just above.
+  return out as Pick<Services, N>;
+}
