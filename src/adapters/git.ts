@@ -21,8 +21,9 @@ import { TextDecoder } from 'node:util';
 import semver from 'semver';
 import { NON_INTERACTIVE_ENV } from './shell.js';
 import type { RawCommit } from '../core/release/commits.js';
+import { FailedError } from '../core/errors.js';
 
-export class GitError extends Error {
+export class GitError extends FailedError {
   constructor(
     message: string,
     readonly args: string[],

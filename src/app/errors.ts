@@ -1,12 +1,6 @@
-/** Bad input from the user (flags, files, config): exit 2 with the message. */
-export class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-  ) {
-    super(message);
-  }
-}
+import { UsageError } from '../core/errors.js';
+
+export { UsageError };
 
 /**
  * A run refused before anything is recorded: its parameters do not resolve or its plan does not build. The line

@@ -9,6 +9,7 @@
  * `aborted`, and one whose process was killed shows as crashed until `cockpit abort` closes it.
  */
 import type { AuditStore } from '../audit/store.js';
+import { exitCodeOf } from '../core/errors.js';
 import { bundleSha } from '../core/checklist/bundle.js';
 import { COMMAND_LINE_ORIGIN, type NewEvent, type Outcome, type PlanNode } from '../core/events.js';
 import { makeRedactor, sanitizeText, sanitizeValue } from '../core/sanitize.js';
@@ -89,7 +90,7 @@ export async function recordCommand(ctx: AppContext, spec: CommandSpec, body: ()
   } catch (e) {
     restore();
     const message = e instanceof Error ? e.message : String(e);
-    const exitCode = typeof (e as { exitCode?: unknown }).exitCode === 'number' ? (e as { exitCode: number }).exitCode : 1;
+    const exitCode = exitCodeOf(e);
     rec.push({ type: 'step.output', stepId: STEP, data: { stream: 'stderr', text: `error: ${message}\n` } });
     await rec.end(exitCode, ctx.clock.now() - started, message);
     throw e;

@@ -21,6 +21,7 @@ import {
   type VerifyReport,
 } from './store.js';
 import { verifyStore } from './verify.js';
+import { ignoreCleanupError } from '../core/errors.js';
 
 type Db = NodePgDatabase<typeof schema>;
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -60,7 +61,9 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
         client.release();
       }
     } catch (e) {
-      await store.pool.end().catch(() => undefined);
+      await store.pool
+        .end()
+        .catch(ignoreCleanupError('the pool is being dropped because opening the store failed: that failure is what is reported'));
       throw new AuditStoreError(`cannot open the audit log ${store.location}: ${(e as Error).message}`);
     }
     return store;

@@ -1,6 +1,7 @@
 import type { NewEvent, StoredEvent } from '../core/events.js';
 import type { SessionHeader } from './hash.js';
 import type * as schema from './schema.js';
+import { FailedError } from '../core/errors.js';
 
 /** A row of the sessions table with its JSON columns parsed: the header the session began with, and its chain's head. */
 export interface SessionRow extends Omit<typeof schema.sessions.$inferSelect, 'checklistSources' | 'params'>, SessionHeader {}
@@ -48,7 +49,8 @@ export interface AuditStore {
   close(): Promise<void>;
 }
 
-export class AuditStoreError extends Error {}
+/** The audit store cannot be opened or used (exit 1). */
+export class AuditStoreError extends FailedError {}
 
 /** Whether `lock` may take the scope that `held` holds: free, its own, or a holder that is stale. */
 export function lockDecision(held: LockRow | null | undefined, lock: LockRow, isStale: (held: LockRow) => boolean): LockResult {

@@ -6,7 +6,7 @@ import { sessionRows } from './sessions.js';
 import { formatDuration } from '../core/duration.js';
 import { buildPlan } from '../core/plan.js';
 import type { LiveDeps } from '../engine/live.js';
-import { EngineError, type EngineDeps, type RunResult, type SessionRunner } from '../engine/session.js';
+import { type EngineDeps, type RunResult, type SessionRunner } from '../engine/session.js';
 import { jsonPrinter, textPrinter } from '../report/live.js';
 import { makeStyler } from '../report/style.js';
 import { renderJson, renderMarkdown, renderText } from '../report/timeline.js';
@@ -373,13 +373,4 @@ export async function cmdAbort(g: GlobalOptions, ref: string, flags: { reason?: 
   const { sessionId, state } = await abortStopped(cliContext(g), { session: ref, reason: flags.reason ?? '' });
   out(`session ${sessionId} (${state.checklist.title}) closed as aborted: ${flags.reason}\n`);
   return 0;
-}
-
-export function asExit(e: unknown): number {
-  if (e instanceof UsageError || e instanceof EngineError) {
-    err(`cockpit: ${e.message}\n`);
-    return e.exitCode;
-  }
-  err(`cockpit: internal error: ${(e as Error).stack ?? String(e)}\n`);
-  return 1;
 }

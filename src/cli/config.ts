@@ -4,6 +4,7 @@ import { scheduleSchema } from '../core/release/schedule.js';
 import { versionFileSpecSchema } from '../core/release/version-files.js';
 import { parseYamlInput } from '../core/yaml-input.js';
 import { watchConfigSchema } from '../core/watch/config.js';
+import { UsageError } from '../core/errors.js';
 
 /** `cockpit.config.yaml` in the repository: everything optional. */
 export const configSchema = z.strictObject({
@@ -44,7 +45,8 @@ export const configSchema = z.strictObject({
 
 export type CockpitConfig = z.infer<typeof configSchema>;
 
-export class ConfigError extends Error {}
+/** cockpit.config.yaml is missing (when named) or invalid: bad input, exit 2. */
+export class ConfigError extends UsageError {}
 
 export function loadConfig(file: string, explicit: boolean): CockpitConfig {
   if (!existsSync(file)) {

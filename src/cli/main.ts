@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { cockpitVersion } from '../version.js';
 import { closeStores } from './open-stores.js';
+import { debugCleanupErrors, exitFor } from './exit.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -32,6 +33,7 @@ function ignoreClosedPipes(): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  debugCleanupErrors();
   ignoreClosedPipes();
   // Commands load their modules on demand: `cockpit --version` stays as cheap as starting node.
   const cmds = () => import('./commands.js');
@@ -42,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
       try {
         code = await fn(...a);
       } catch (e) {
-        code = (await cmds()).asExit(e);
+        code = exitFor(e);
       }
     };
 

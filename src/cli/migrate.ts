@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { currentIdentity } from '../adapters/identity.js';
-import { createMigration, loadMigrations, MigrationFileError, type Migration, type MigrationFormat } from '../adapters/migrate/files.js';
-import { MigrateError, MigrationRunner, type Failure, type MigrateEvent, type RunResult } from '../adapters/migrate/runner.js';
+import { createMigration, loadMigrations, type Migration, type MigrationFormat } from '../adapters/migrate/files.js';
+import { MigrationRunner, type Failure, type MigrateEvent, type RunResult } from '../adapters/migrate/runner.js';
 import { formatDuration } from '../core/duration.js';
 import { lintMigration, type Finding } from '../core/migrate/lint.js';
 import { neutralize } from '../core/sanitize.js';
@@ -146,13 +146,8 @@ export async function cmdMigrateCreate(g: GlobalOptions, description: string, fl
   if (flags.ts && flags.js) throw new UsageError('--ts or --js, not both');
   const { dir } = setup(g, flags);
   const format: MigrationFormat = flags.ts ? 'ts' : flags.js ? 'js' : 'sql';
-  let file: string;
-  try {
-    file = createMigration(dir, description, new Date(), { noTransaction: !!flags.noTransaction, format });
-  } catch (e) {
-    if (e instanceof MigrationFileError) throw new UsageError(e.message);
-    throw e;
-  }
+  // A bad description or folder is a MigrationFileError: bad input, exit 2 (core/errors.ts).
+  const file = createMigration(dir, description, new Date(), { noTransaction: !!flags.noTransaction, format });
   const shown = path.relative(process.cwd(), file) || file;
   if (format === 'sql')
     out(`created ${shown}: write its upgrade (-- migrate:up) and its downgrade (-- migrate:down); cockpit migrate lint checks both\n`);
@@ -164,12 +159,7 @@ export async function cmdMigrateCreate(g: GlobalOptions, description: string, fl
 }
 
 async function load(dir: string): Promise<Migration[]> {
-  try {
-    return await loadMigrations(dir);
-  } catch (e) {
-    if (e instanceof MigrationFileError) throw new UsageError(e.message);
-    throw e;
-  }
+  return loadMigrations(dir);
 }
 
 export async function cmdMigrateLint(g: GlobalOptions, ids: string[], flags: MigrateFlags): Promise<number> {
@@ -186,7 +176,7 @@ export async function cmdMigrateLint(g: GlobalOptions, ids: string[], flags: Mig
 
 export async function cmdMigrateStatus(g: GlobalOptions, flags: MigrateFlags): Promise<number> {
   const { runner: r, url } = runner(g, flags);
-  const s = await r.status().catch(asUsage);
+  const s = await r.status();
   if (flags.json) {
     out(
       JSON.stringify(
@@ -208,17 +198,10 @@ export async function cmdMigrateStatus(g: GlobalOptions, flags: MigrateFlags): P
   return s.problems.length ? 1 : 0;
 }
 
-function asUsage(e: unknown): never {
-  // A migration file that cannot be read (bad name, syntax error, a module that throws) is bad input: exit 2, as lint.
-  if (e instanceof MigrationFileError) throw new UsageError(e.message, 2);
-  if (e instanceof MigrateError) throw new UsageError(e.message, 1);
-  throw e;
-}
-
 export async function cmdMigrateUpgrade(g: GlobalOptions, flags: MigrateFlags): Promise<number> {
   const { runner: r } = runner(g, flags);
   const opts = { to: flags.to, acceptChecksum: flags.acceptChecksum, allowOutOfOrder: !!flags.allowOutOfOrder };
-  const plan = await r.plan(opts).catch(asUsage);
+  const plan = await r.plan(opts);
   const l = lintAll(plan.pending);
   if (l.errors) {
     err(l.text);
@@ -233,9 +216,7 @@ export async function cmdMigrateUpgrade(g: GlobalOptions, flags: MigrateFlags): 
     dynamicWarning(plan.pending, 'up');
     return 0;
   }
-  const res = await r
-    .upgrade({ ...opts, onFailure: flags.onFailure ?? 'stop', operator: currentIdentity().operator, onEvent: printEvent })
-    .catch(asUsage);
+  const res = await r.upgrade({ ...opts, onFailure: flags.onFailure ?? 'stop', operator: currentIdentity().operator, onEvent: printEvent });
   return finish(res, 'applied');
 }
 
@@ -245,24 +226,22 @@ export async function cmdMigrateDowngrade(g: GlobalOptions, flags: MigrateFlags)
   if (steps !== undefined && !(Number.isInteger(steps) && steps > 0))
     throw new UsageError(`--steps ${flags.steps}: expected a positive whole number`);
   if (flags.sql) {
-    const s = await r.status().catch(asUsage);
+    const s = await r.status();
     const newest = [...s.applied].sort((a, b) => (a.id < b.id ? 1 : -1));
     const ids = flags.to ? newest.filter((a) => a.id > flags.to!).map((a) => a.id) : newest.slice(0, steps ?? 1).map((a) => a.id);
-    const files = await r.migrations().catch(asUsage);
+    const files = await r.migrations();
     const chosen = ids.map((id) => files.find((m) => m.id === id)).filter((m): m is Migration => !!m);
     out(r.sqlFor(chosen, 'down'));
     dynamicWarning(chosen, 'down');
     return 0;
   }
-  const res = await r
-    .downgrade({
-      steps: flags.to ? undefined : (steps ?? 1),
-      to: flags.to,
-      operator: currentIdentity().operator,
-      acceptChecksum: flags.acceptChecksum,
-      onEvent: printEvent,
-    })
-    .catch(asUsage);
+  const res = await r.downgrade({
+    steps: flags.to ? undefined : (steps ?? 1),
+    to: flags.to,
+    operator: currentIdentity().operator,
+    acceptChecksum: flags.acceptChecksum,
+    onEvent: printEvent,
+  });
   return finish(res, 'reverted');
 }
 
@@ -270,7 +249,7 @@ export async function cmdMigrateResolve(g: GlobalOptions, id: string, flags: Mig
   if (!!flags.applied === !!flags.rolledBack)
     throw new UsageError('say how it was settled: --applied (its effect is there) or --rolled-back (it is not)');
   const { runner: r } = runner(g, flags);
-  const res = await r.resolve(id, flags.applied ? 'applied' : 'rolled-back', { operator: currentIdentity().operator }).catch(asUsage);
+  const res = await r.resolve(id, flags.applied ? 'applied' : 'rolled-back', { operator: currentIdentity().operator });
   if (res.ok) out(`${id} settled as ${flags.applied ? 'applied' : 'rolled back'} by ${currentIdentity().operator}\n`);
   return res.ok ? 0 : 1;
 }
@@ -345,13 +324,7 @@ export async function cmdMigrateVerify(g: GlobalOptions, flags: MigrateFlags & {
         return;
     }
   };
-  let res: Awaited<ReturnType<typeof v.verifyMigrations>>;
-  try {
-    res = await v.verifyMigrations({ adminUrl: url, scratchUrl: scratch, dir, operator: currentIdentity().operator, onEvent });
-  } catch (e) {
-    if (e instanceof v.VerifyError) throw new UsageError(e.message, e.exitCode);
-    return asUsage(e);
-  }
+  const res = await v.verifyMigrations({ adminUrl: url, scratchUrl: scratch, dir, operator: currentIdentity().operator, onEvent });
   const held = res.verdicts.filter((d) => d.ok).length;
   const failed = res.verdicts.filter((d) => d.verified && !d.ok).length;
   const unchecked = res.verdicts.filter((d) => !d.verified).length;
@@ -386,13 +359,7 @@ export async function cmdMigrateBackfill(g: GlobalOptions, name: string, flags: 
   };
   const batchSize = num(flags.batchSize, '--batch-size', 1);
   const pauseMs = num(flags.pauseMs, '--pause-ms', 0);
-  let def;
-  try {
-    def = bf.loadBackfill(path.join(dir, 'backfills'), name);
-  } catch (e) {
-    if (e instanceof bf.BackfillDefinitionError) throw new UsageError(e.message);
-    throw e;
-  }
+  const def = bf.loadBackfill(path.join(dir, 'backfills'), name);
   if (!url)
     throw new UsageError(
       'no database to backfill: pass --database-url postgres://…, set database.url in cockpit.config.yaml, or DATABASE_URL',
@@ -476,7 +443,6 @@ export async function cmdMigrateBackfill(g: GlobalOptions, name: string, flags: 
     });
   } catch (e) {
     endLine();
-    if (e instanceof bf.BackfillError) throw new UsageError(e.message, 1);
     throw e;
   } finally {
     process.off('SIGINT', onSignal);

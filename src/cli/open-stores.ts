@@ -1,4 +1,5 @@
 import type { AuditStore } from '../audit/store.js';
+import { ignoreCleanupError } from '../core/errors.js';
 
 /** Stores the commands opened; a module of its own so the entry can close them without loading any store code. */
 const open = new Set<AuditStore>();
@@ -9,6 +10,6 @@ export function trackStore(store: AuditStore): void {
 
 /** Close every store a command opened (a PostgreSQL pool would otherwise keep the process alive). */
 export async function closeStores(): Promise<void> {
-  for (const s of open) await s.close().catch(() => undefined);
+  for (const s of open) await s.close().catch(ignoreCleanupError('the process is exiting: what was appended is already durable'));
   open.clear();
 }

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UsageError } from './setup.js';
+import { FailedError, UsageError } from '../core/errors.js';
 
 export function demoDir(explicit?: string): string {
   return path.resolve(explicit ?? process.env.COCKPIT_DEMO_DIR ?? path.join(os.homedir(), '.cache', 'release-cockpit', 'demo'));
@@ -61,9 +61,9 @@ function git(cwd: string, args: string[], input?: string): void {
     execFileSync('git', args, { cwd, env, input, stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 16 * 1024 * 1024 });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (err.code === 'ENOENT') throw new UsageError('the demo sandbox needs git, and git was not found on the PATH', 1);
+    if (err.code === 'ENOENT') throw new FailedError('the demo sandbox needs git, and git was not found on the PATH');
     const why = err.stderr?.toString().trim() || err.message;
-    throw new UsageError(`could not make the demo sandbox: git ${args[0]}: ${why}`, 1);
+    throw new FailedError(`could not make the demo sandbox: git ${args[0]}: ${why}`);
   }
 }
 

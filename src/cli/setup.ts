@@ -2,12 +2,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../app/errors.js';
 import { SqliteAuditStore } from '../audit/sqlite.js';
-import { AuditStoreError, type AuditStore } from '../audit/store.js';
+import type { AuditStore } from '../audit/store.js';
 import { loadBundle, type BundleResult, type ChecklistResolver } from '../core/checklist/bundle.js';
 import { formatDiagnostic, type ChecklistSource } from '../core/checklist/types.js';
 import { defaultChecklistsDir } from '../paths.js';
 import { STEP_KINDS } from '../steps/index.js';
-import { ConfigError, loadConfig, type CockpitConfig } from './config.js';
+import { loadConfig, type CockpitConfig } from './config.js';
 import { trackStore } from './open-stores.js';
 import { COMMAND_LINE_ORIGIN } from '../core/events.js';
 import { resolveWatchConfig, WatchConfigError, type WatchConfig, type WatchConfigInput } from '../core/watch/config.js';
@@ -44,12 +44,7 @@ export class Workspace {
       this.repoDir = dir;
     } else this.repoDir = findRepoRoot(process.cwd());
     this.configFile = opts.config ? path.resolve(opts.config) : path.join(this.repoDir, 'cockpit.config.yaml');
-    try {
-      this.config = loadConfig(this.configFile, !!opts.config);
-    } catch (e) {
-      if (e instanceof ConfigError) throw new UsageError(e.message);
-      throw e;
-    }
+    this.config = loadConfig(this.configFile, !!opts.config);
   }
 
   /**
@@ -92,16 +87,11 @@ export class Workspace {
   async openStore(): Promise<AuditStore> {
     if (this.store) return this.store;
     const where = this.auditLocation();
-    try {
-      // pg is loaded only for a team store: at start-up it costs ~30 ms that a SQLite user would pay for nothing.
-      this.store =
-        where.kind === 'postgres'
-          ? await (await import('../audit/postgres.js')).PostgresAuditStore.open(where.url)
-          : new SqliteAuditStore(where.file);
-    } catch (e) {
-      if (e instanceof AuditStoreError) throw new UsageError(e.message, 1);
-      throw e;
-    }
+    // pg is loaded only for a team store: at start-up it costs ~30 ms that a SQLite user would pay for nothing.
+    this.store =
+      where.kind === 'postgres'
+        ? await (await import('../audit/postgres.js')).PostgresAuditStore.open(where.url)
+        : new SqliteAuditStore(where.file);
     this.store.addSecrets(this.secretValues());
     trackStore(this.store);
     return this.store;

@@ -1,9 +1,9 @@
+import { CockpitError } from '../core/errors.js';
 import type { PlanNode } from '../core/events.js';
 import { nextStep, type SessionState } from '../core/reducer.js';
 import type { Decision } from '../steps/types.js';
 import {
   abortSession,
-  EngineError,
   recordingDeps,
   resumeSession,
   withStoppedSession,
@@ -167,7 +167,7 @@ export class LiveSession {
     this.busy = true;
     this.acting = fn()
       .catch((e: Error) =>
-        this.set({ message: { text: e instanceof EngineError ? e.message : `internal error: ${e.message}`, tone: 'error' } }, true),
+        this.set({ message: { text: e instanceof CockpitError ? e.message : `internal error: ${e.message}`, tone: 'error' } }, true),
       )
       .finally(() => {
         this.busy = false;

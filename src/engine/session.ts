@@ -15,6 +15,7 @@ import { nextStep, reduce, reduceAll, type SessionState } from '../core/reducer.
 import type { Decision, ServiceProvider, StepFacts, StepKind, StepOutcome } from '../steps/types.js';
 import { OutputBuffer } from './output-buffer.js';
 import { provideServices, type ServiceScope, type ServiceSettings } from './services.js';
+import { CockpitError, ignoreCleanupError } from '../core/errors.js';
 
 /** How the session asks its operator: a prompt in a terminal, or `--yes` flags when non-interactive. */
 export interface Interaction {
@@ -47,12 +48,10 @@ export interface RunResult {
   hint?: string;
 }
 
-export class EngineError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: ExitCode = 2,
-  ) {
-    super(message);
+/** The engine refused or could not go on (a lock held, a finished session, a changed checklist, the log unwritable). */
+export class EngineError extends CockpitError {
+  constructor(message: string, exitCode: ExitCode = 2) {
+    super(message, exitCode);
   }
 }
 
@@ -338,7 +337,7 @@ export async function withStoppedSession(
     await runner.settled();
     return runner.state;
   } finally {
-    await deps.store.releaseLock(scope, state.id).catch(() => undefined);
+    await deps.store.releaseLock(scope, state.id).catch(ignoreCleanupError('a lock left behind is taken over once its holder is gone'));
   }
 }
 
@@ -481,7 +480,9 @@ export class SessionRunner {
 
   async run(): Promise<RunResult> {
     this.heartbeatTimer = setInterval(() => {
-      void this.deps.store.heartbeat(this.lockScope, this.id, this.deps.clock.now()).catch(() => undefined);
+      void this.deps.store
+        .heartbeat(this.lockScope, this.id, this.deps.clock.now())
+        .catch(ignoreCleanupError('a missed heartbeat is retried at the next one; the lock stays ours while this process lives'));
     }, HEARTBEAT_MS);
     this.heartbeatTimer.unref();
     try {
@@ -491,7 +492,9 @@ export class SessionRunner {
     } finally {
       clearInterval(this.heartbeatTimer);
       await this.chain;
-      await this.deps.store.releaseLock(this.lockScope, this.id).catch(() => undefined);
+      await this.deps.store
+        .releaseLock(this.lockScope, this.id)
+        .catch(ignoreCleanupError('a lock left behind is taken over once its holder is gone'));
     }
   }
 

@@ -39,6 +39,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import { parseYamlInput } from '../../core/yaml-input.js';
 import { currentIdentity } from '../identity.js';
+import { CockpitError, EXIT, ignoreCleanupError, type ExitCode } from '../../core/errors.js';
 
 export const BACKFILL_TABLE = 'cockpit_backfills';
 /** First half of the two-key advisory lock of a backfill run (the second is hashtext(name)). */
@@ -61,15 +62,19 @@ export interface BackfillDefinition extends z.infer<typeof backfillSchema> {
   file: string;
 }
 
-export class BackfillError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BackfillError';
+/** A backfill that could not run or finish (exit 1). */
+export class BackfillError extends CockpitError {
+  constructor(message: string, exitCode: ExitCode = EXIT.failed) {
+    super(message, exitCode);
   }
 }
 
-/** A definition file that is missing or invalid: the message names file:line:column and the field. */
-export class BackfillDefinitionError extends BackfillError {}
+/** A definition file that is missing or invalid: the message names file:line:column and the field (bad input, exit 2). */
+export class BackfillDefinitionError extends BackfillError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
 
 /** Parse and validate a definition's text. */
 export function parseBackfill(name: string, file: string, text: string): BackfillDefinition {
@@ -282,7 +287,7 @@ export async function backfillCheckpoint(connection: string | pg.ClientConfig, n
     const { rows } = await c.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [BACKFILL_TABLE]);
     return rows[0].t ? await readCheckpoint(c, name) : null;
   } finally {
-    await c.end().catch(() => undefined);
+    await c.end().catch(ignoreCleanupError('closing the backfill connection; its last batch is committed or rolled back'));
   }
 }
 
@@ -366,7 +371,7 @@ export async function runBackfill(def: BackfillDefinition, opts: BackfillOptions
     if (cp) {
       await c
         .query(`UPDATE ${BACKFILL_TABLE} SET state = 'failed', error = $2, updated_at = now() WHERE name = $1`, [def.name, error])
-        .catch(() => undefined);
+        .catch(ignoreCleanupError('the checkpoint row keeps its last good key; the failure itself is reported'));
     }
     emit({ type: 'backfill.failed', name: def.name, rowsDone: result.rowsDone, lastKey: result.lastKey, error, code });
     return result;
@@ -543,7 +548,7 @@ export async function runBackfill(def: BackfillDefinition, opts: BackfillOptions
     return await fail(e);
   } finally {
     result.elapsedMs = performance.now() - t0;
-    await c.end().catch(() => undefined);
+    await c.end().catch(ignoreCleanupError('closing the backfill connection; its last batch is committed or rolled back'));
   }
 }
 
@@ -556,7 +561,7 @@ async function countRemaining(c: pg.Client, def: BackfillDefinition, timeout: st
     await c.query('COMMIT');
     return Number(rows[0].n);
   } catch (e) {
-    await c.query('ROLLBACK').catch(() => undefined);
+    await c.query('ROLLBACK').catch(ignoreCleanupError('a failed count rolls back with its connection anyway'));
     if (errText(e).code === '57014') return undefined;
     throw e;
   }

@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { splitStatements, type SqlStatement } from '../../core/migrate/sql.js';
 import { importModule, ModuleError, record, txControlProblem, type LoadedModule } from './modules.js';
+import { UsageError } from '../../core/errors.js';
 
 export type { SqlStatement };
 
@@ -55,12 +56,8 @@ export function noDownReason(m: Migration): string {
   return m.kind === 'module' ? 'the module exports no downgrade()' : "the file has no '-- migrate:down' section";
 }
 
-export class MigrationFileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MigrationFileError';
-  }
-}
+/** A migration file that cannot be read (bad name, syntax error, a module that throws): bad input, exit 2. */
+export class MigrationFileError extends UsageError {}
 
 const FILE_RE = /^(\d{14})_([a-z0-9_]+)\.(sql|ts|mts|js|mjs)$/;
 /** Extensions of module migrations. */

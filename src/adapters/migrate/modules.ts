@@ -25,16 +25,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { splitStatements, tokenize, type SqlStatement } from '../../core/migrate/sql.js';
 import type { MigrationBuilder, MigrationFunction, Row, SqlValue } from '../../migrate-api.js';
+import { UsageError } from '../../core/errors.js';
 
 export type { MigrationBuilder, MigrationFunction, Row, SqlValue };
 
 /** A problem with a module migration; the message starts with `file:line:` (or `file:` when the line is unknown). */
-export class ModuleError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModuleError';
-  }
-}
+export class ModuleError extends UsageError {}
 
 /** A module migration, imported. */
 export interface LoadedModule {

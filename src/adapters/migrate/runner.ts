@@ -15,12 +15,13 @@ import pg from 'pg';
 import { currentIdentity } from '../identity.js';
 import { loadMigrations, noDownReason, type Migration, type SqlStatement } from './files.js';
 import { errorText as codeErrorText, runLive, type Row, type SqlValue } from './modules.js';
+import { FailedError, ignoreCleanupError } from '../../core/errors.js';
 
 export const HISTORY_TABLE = 'cockpit_schema_migrations';
 /** Any number, the same in every cockpit; advisory locks are per database. */
 export const MIGRATE_LOCK_KEY = '7242031118';
 
-export class MigrateError extends Error {
+export class MigrateError extends FailedError {
   constructor(message: string) {
     super(message);
     this.name = 'MigrateError';
@@ -500,7 +501,7 @@ export class MigrationRunner {
         await sleep(Math.min(poll, Math.max(0, timeout - waited)));
       }
     } catch (e) {
-      await lockClient.end().catch(() => undefined);
+      await lockClient.end().catch(ignoreCleanupError('closing the lock connection releases its advisory lock anyway'));
       throw e;
     }
   }
@@ -554,10 +555,12 @@ export class MigrationRunner {
       await ensureHistoryTable(client);
       return await fn(client);
     } finally {
-      await client?.end().catch(() => undefined);
+      await client?.end().catch(ignoreCleanupError('closing the migration connection; the outcome is already decided'));
       if (lockClient) {
-        await lockClient.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATE_LOCK_KEY]).catch(() => undefined);
-        await lockClient.end().catch(() => undefined);
+        await lockClient
+          .query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATE_LOCK_KEY])
+          .catch(ignoreCleanupError('the connection is closed next, which releases the advisory lock'));
+        await lockClient.end().catch(ignoreCleanupError('closing the lock connection releases its advisory lock anyway'));
       }
     }
   }
@@ -568,7 +571,7 @@ export class MigrationRunner {
     try {
       return await fn(client);
     } finally {
-      await client.end().catch(() => undefined);
+      await client.end().catch(ignoreCleanupError('closing a read-only connection'));
     }
   }
 

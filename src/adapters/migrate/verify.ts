@@ -17,6 +17,7 @@ import pg from 'pg';
 import { currentIdentity } from '../identity.js';
 import { loadMigrations, noDownReason, type Migration } from './files.js';
 import { HISTORY_TABLE, MigrateError, MigrationRunner, type Failure } from './runner.js';
+import { CockpitError, ignoreCleanupError } from '../../core/errors.js';
 
 /** Tables of the cockpit's own bookkeeping: not part of the application's schema. */
 export const BOOKKEEPING_TABLES = [HISTORY_TABLE, 'cockpit_backfills'];
@@ -262,13 +263,9 @@ const SERVER_OF = (url: string) => {
 };
 
 /** Why verify could not start. exitCode 2: bad input (no URL, a scratch database that is not empty); 1: the server said no. */
-export class VerifyError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: 1 | 2 = 2,
-  ) {
-    super(message);
-    this.name = 'VerifyError';
+export class VerifyError extends CockpitError {
+  constructor(message: string, exitCode: 1 | 2 = 2) {
+    super(message, exitCode);
   }
 }
 
@@ -413,7 +410,7 @@ export async function verifyMigrations(opts: VerifyOptions): Promise<VerifyResul
         );
       }
     } finally {
-      await c.end().catch(() => undefined);
+      await c.end().catch(ignoreCleanupError('closing a connection to a scratch database; the server drops it when we exit'));
     }
     emit({ type: 'scratch.using', database, server: SERVER_OF(scratchUrl) });
   } else {
@@ -423,7 +420,7 @@ export async function verifyMigrations(opts: VerifyOptions): Promise<VerifyResul
     try {
       await admin.query(`CREATE DATABASE "${database}"`);
     } catch (e) {
-      await admin.end().catch(() => undefined);
+      await admin.end().catch(ignoreCleanupError('closing the maintenance connection; the error being reported matters more'));
       const err = e as { message: string; code?: string };
       throw new VerifyError(
         `cannot create the scratch database ${database}: ${err.message}` +
@@ -451,7 +448,7 @@ export async function verifyMigrations(opts: VerifyOptions): Promise<VerifyResul
         result.ok = false;
         emit({ type: 'scratch.drop-failed', database, error: (e as Error).message });
       } finally {
-        await admin.end().catch(() => undefined);
+        await admin.end().catch(ignoreCleanupError('closing the maintenance connection; the error being reported matters more'));
       }
     } else emit({ type: 'scratch.kept', database });
   }
@@ -554,7 +551,7 @@ async function verifyEach(
       emit({ type: 'migration.verified', verdict: v });
     }
   } finally {
-    await reader.end().catch(() => undefined);
+    await reader.end().catch(ignoreCleanupError('closing a read-only connection'));
   }
   return verdicts;
 }

@@ -53,6 +53,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { formatValue, magnitude } from './format.js';
+import { UsageError } from '../errors.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Units and resolved types
@@ -613,7 +614,8 @@ export interface WatchIssue {
   message: string;
 }
 
-export class WatchConfigError extends Error {
+/** The `watch:` section is invalid: bad input (exit 2); setup names the config file in front of it. */
+export class WatchConfigError extends UsageError {
   constructor(readonly issues: WatchIssue[]) {
     super(issues.map((i) => `watch${i.path.length ? '.' : ''}${i.path.join('.')}: ${i.message}`).join('\n'));
   }
