@@ -1,5 +1,5 @@
 /**
- * Key press to next frame on the checklist screen (DESIGN.md §7: ≤ 16 ms), with a big session.
+ * Key press to next frame on the checklist screen (docs/architecture.md §8: ≤ 16 ms), with a big session.
  *
  *   node --import tsx scripts/bench/keypress.tsx [--presses N] [--fps N] [--dev]
  *

@@ -1,5 +1,5 @@
 /**
- * Replay of a 100,000-event session (DESIGN.md §7: open to first frame ≤ 1 s; a seek to its middle ≤ 50 ms).
+ * Replay of a 100,000-event session (docs/architecture.md §8: open to first frame ≤ 1 s; a seek to its middle ≤ 50 ms).
  *
  *   node --import tsx scripts/bench/replay.tsx [--events N] [--dev]
  *

@@ -1,5 +1,5 @@
 /**
- * Start-up (DESIGN.md §7: ≤ 2x `node -e 0`, measured in the same run):
+ * Start-up (docs/architecture.md §8: ≤ 2x `node -e 0`, measured in the same run):
  *
  *   1. `cockpit --version` beside `node -e 0` (plain child processes, no terminal);
  *   2. the home screen's first frame beside `node -e 0`, both under a pseudo-terminal (`script -qfec … /dev/null`,

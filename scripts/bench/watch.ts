@@ -8,7 +8,7 @@
  *   node --expose-gc --import tsx scripts/bench/watch.ts --quick   ten minutes (600 polls)
  *
  * Reports: heap and RSS growth over the hour (after GC), CPU per poll for the watch and for the raw round trips,
- * and the idle CPU a live watch would cost at the default 15 s interval. Budgets (DESIGN §7): memory growth
+ * and the idle CPU a live watch would cost at the default 15 s interval. Budgets (docs/architecture.md §8): memory growth
  * ≤ 10 MB over the hour; idle CPU ≤ 1%. A report, not a test: budget misses still exit 0.
  */
 import http from 'node:http';

@@ -84,7 +84,7 @@ export interface ProbeResult {
 }
 
 /**
- * A step kind as the engine, the loader and the dry run see it (DESIGN.md §1): its schema, how it describes itself,
+ * A step kind as the engine, the loader and the dry run see it (docs/architecture.md §3): its schema, how it describes itself,
  * how it executes with the services it declared, and, where it has an external effect, how to probe whether it
  * already happened (used when resuming a step that was interrupted). Made by `defineStepKind` (steps/define.ts),
  * which types the spec from the schema and the services from `needs`.

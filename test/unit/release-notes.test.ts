@@ -92,7 +92,7 @@ describe('parseCommit', () => {
     expect(c.breaking).toBe('sessions expire after 12 h; sign in again.');
   });
 
-  // (How fast a very long line parses is for scripts/bench/release-notes.ts to say: DESIGN §7, no timed tests.)
+  // (How fast a very long line parses is for scripts/bench/release-notes.ts to say: docs/architecture.md §8, no timed tests.)
   it('a message with a very long line (a pasted log) is parsed, and a ref in that line is still found', () => {
     const long = 'x'.repeat(20_000) + ' see #77 ' + 'y '.repeat(20_000);
     const [c] = commitsOf(`fix: a pasted log\n\n${long}\n${'z'.repeat(50_000)}`);
