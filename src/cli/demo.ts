@@ -1,5 +1,5 @@
 import { cmdRun } from './commands.js';
-import { demoDir, ensureSandbox } from './sandbox.js';
+import { demoDir, ensureSandbox } from '../demo/sandbox.js';
 import { Workspace } from './setup.js';
 
 /**

@@ -1,0 +1,153 @@
+// The demo sandbox of `cockpit demo`: a throwaway git repository of a small "Property" application (a
+// property-listing web app with a JavaScript frontend and a Python backend), with a history of conventional
+// commits, a past release tag, `main` and `develop`, a bare `origin` inside the sandbox, and the demo checklist.
+//
+// It is made in one go from a `git fast-import` stream (five git processes in all), with fixed authors, dates
+// anchored to the current UTC day, and without reading the user's git configuration.
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FailedError, UsageError } from '../core/errors.js';
+import { ANA, DEVELOP, HISTORY, RELEASED, Tree } from './history.js';
+
+export function demoDir(explicit?: string): string {
+  return path.resolve(explicit ?? process.env.COCKPIT_DEMO_DIR ?? path.join(os.homedir(), '.cache', 'release-cockpit', 'demo'));
+}
+
+/** Where the sandbox's bare `origin` repository lives: inside the sandbox, so `--reset` removes it too. */
+export const ORIGIN_DIR = path.join('.sandbox', 'origin.git');
+
+/**
+ * Make the sandbox repository if it is not there (or anew with `reset`). True when it was made now.
+ * It is built beside `dir` and renamed into place, so a sandbox that exists is a whole one.
+ */
+export function ensureSandbox(dir: string, reset: boolean): boolean {
+  dir = path.resolve(dir);
+  if (reset) rmSync(dir, { recursive: true, force: true });
+  if (existsSync(path.join(dir, '.git'))) return false;
+  if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) {
+    throw new UsageError(`${dir} exists and is not a demo sandbox: choose another --dir, or remove it`);
+  }
+  mkdirSync(path.dirname(dir), { recursive: true });
+  const partial = `${dir}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  try {
+    buildSandbox(partial, dir);
+    rmSync(dir, { recursive: true, force: true }); // an empty folder left there
+    renameSync(partial, dir);
+  } finally {
+    rmSync(partial, { recursive: true, force: true });
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Building
+
+/** git, with nothing from the user's or the system's git configuration and nothing from a surrounding repository. */
+function git(cwd: string, args: string[], input?: string): void {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GIT_')) env[k] = v;
+  Object.assign(env, {
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: os.devNull,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_AUTHOR_NAME: 'Demo',
+    GIT_AUTHOR_EMAIL: 'demo@property.example',
+    GIT_COMMITTER_NAME: 'Demo',
+    GIT_COMMITTER_EMAIL: 'demo@property.example',
+  });
+  try {
+    execFileSync('git', args, { cwd, env, input, stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 16 * 1024 * 1024 });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
+    if (err.code === 'ENOENT') throw new FailedError('the demo sandbox needs git, and git was not found on the PATH');
+    const why = err.stderr?.toString().trim() || err.message;
+    throw new FailedError(`could not make the demo sandbox: git ${args[0]}: ${why}`);
+  }
+}
+
+/** A value for .git/config, quoted (paths may hold spaces, `#` or `;`). */
+function configValue(s: string): string {
+  if (/[\n\r]/.test(s)) throw new UsageError(`the demo sandbox path may not contain a line break: ${JSON.stringify(s)}`);
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function buildSandbox(at: string, finalDir: string): void {
+  const stream = fastImportStream(Math.floor(Date.now() / 86_400_000) * 86_400);
+  const origin = path.join(at, ORIGIN_DIR);
+  mkdirSync(origin, { recursive: true });
+  git(origin, ['init', '-q', '--bare', '-b', 'main']);
+  git(origin, ['fast-import', '--quiet', '--done'], stream.origin);
+  git(at, ['init', '-q', '-b', 'main']);
+  git(at, ['fast-import', '--quiet', '--done'], stream.work);
+  // The work tree's remote is the bare repository where the sandbox will be (it is built elsewhere, then renamed).
+  appendFileSync(
+    path.join(at, '.git', 'config'),
+    [
+      '[core]',
+      '\tautocrlf = false',
+      '[remote "origin"]',
+      `\turl = ${configValue(path.join(finalDir, ORIGIN_DIR))}`,
+      '\tfetch = +refs/heads/*:refs/remotes/origin/*',
+      '[branch "main"]',
+      '\tremote = origin',
+      '\tmerge = refs/heads/main',
+      '[branch "develop"]',
+      '\tremote = origin',
+      '\tmerge = refs/heads/develop',
+      '',
+    ].join('\n'),
+  );
+  mkdirSync(path.join(at, '.git', 'refs', 'remotes', 'origin'), { recursive: true });
+  writeFileSync(path.join(at, '.git', 'refs', 'remotes', 'origin', 'HEAD'), 'ref: refs/remotes/origin/main\n');
+  git(at, ['reset', '-q', '--hard']); // HEAD is main: fills the index and the work tree
+}
+
+/**
+ * The history as `git fast-import` input: main (HISTORY, tagged at the release commit), develop (main + DEVELOP).
+ * `day0` is the start of the current UTC day (seconds): every date is before it, so all are in the past, and the
+ * same day gives the same commits. `work` also sets the work tree's remote-tracking branches.
+ */
+function fastImportStream(day0: number): { origin: string; work: string } {
+  const out: string[] = [];
+  const data = (s: string) => out.push(`data ${Buffer.byteLength(s)}\n${s}\n`);
+  const tree = new Tree();
+  let prev = new Map<string, string>();
+  let mark = 0;
+  let releaseMark = 0;
+  let releaseWhen = '';
+  const all = [...HISTORY.map((c) => ({ c, ref: 'refs/heads/main' })), ...DEVELOP.map((c) => ({ c, ref: 'refs/heads/develop' }))];
+  all.forEach(({ c, ref }, i) => {
+    // Oldest first, about two commits every three days, during working hours; the last one the day before today.
+    const daysAgo = Math.round((all.length - i) * 1.6);
+    const when = day0 - daysAgo * 86_400 + 8 * 3600 + ((i * 137) % 540) * 60;
+    tree.today = new Date(when * 1000).toISOString().slice(0, 10);
+    c.change(tree);
+    const files = tree.render();
+    const who = `${c.author.name} <${c.author.email}> ${when} ${c.author.tz}`;
+    out.push(`commit ${ref}\nmark :${++mark}\nauthor ${who}\ncommitter ${who}\n`);
+    data(c.body ? `${c.subject}\n\n${c.body}\n` : `${c.subject}\n`);
+    if (mark > 1) out.push(`from :${mark - 1}\n`);
+    for (const [file, text] of files) {
+      if (prev.get(file) === text) continue;
+      out.push(`M ${file.endsWith('.sh') ? '100755' : '100644'} inline ${file}\n`);
+      data(text);
+    }
+    for (const file of prev.keys()) if (!files.has(file)) out.push(`D ${file}\n`);
+    out.push('\n');
+    prev = files;
+    if (c.subject === RELEASED.subject) {
+      releaseMark = mark;
+      releaseWhen = `${ANA.name} <${ANA.email}> ${when + 1200} ${ANA.tz}`;
+    }
+  });
+  out.push(`tag ${RELEASED.tag}\nfrom :${releaseMark}\ntagger ${releaseWhen}\n`);
+  data(`Property ${RELEASED.tag.slice(1)}\n`);
+  const origin = out.join('') + 'done\n';
+  const mainTip = HISTORY.length;
+  const work =
+    out.join('') + `reset refs/remotes/origin/main\nfrom :${mainTip}\n\nreset refs/remotes/origin/develop\nfrom :${mark}\n\ndone\n`;
+  return { origin, work };
+}
