@@ -1,79 +1,18 @@
 import { Box, Text, useApp, useInput, useStdin, type Key } from 'ink';
-import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { AuditEvent } from '../core/events.js';
-import { HelpOverlay } from './components/HelpOverlay.js';
-import { MessageLine, StatusBar } from './components/StatusBar.js';
-import { barHints, resolveKey, type KeyPress, type Layer } from './keymap.js';
+import { useCallback, useMemo, useRef, useState, type ReactNode } from 'react';
+import { resolveKey, type KeyPress, type Layer } from './keymap.js';
 import { HomeScreen } from './screens/HomeScreen.js';
 import { ParamForm } from './screens/ParamForm.js';
 import { ReplayScreen } from './screens/ReplayScreen.js';
 import { MigrateScreen } from './screens/MigrateScreen.js';
 import { SessionScreen } from './screens/SessionScreen.js';
 import { MIN_COLUMNS, MIN_ROWS, useTerminalSize } from './size.js';
-import { screenLine } from './text.js';
 import { ThemeContext, type Theme } from './theme.js';
-import type { AppServices, ChecklistEntry, HomeData, SessionControls } from './types.js';
+import { FrameContext, KeysContext, UiContext, type Bar, type Route, type ScreenKeys, type Ui } from './context.js';
 
-export type Route =
-  | { name: 'home'; /** Read before the first frame (start-up: one render instead of two). */ data?: HomeData }
-  | { name: 'form'; checklist: ChecklistEntry }
-  | { name: 'session'; controls: SessionControls }
-  | { name: 'replay'; sessionId: string; events: AuditEvent[]; speed?: number }
-  | { name: 'migrate' };
+import type { AppServices } from './types.js';
 
-/** What a screen tells the root input handler: its layer, which commands act now, and what they do. */
-export interface ScreenKeys {
-  layer: Layer;
-  available(command: string): boolean;
-  onCommand(command: string): void;
-  /** Typed characters no binding took (the parameter form). */
-  onText?(text: string): void;
-  /** A question to ask before quitting (a step runs), and what to do once the operator says yes. */
-  quit?(): { question: string; then(): Promise<void> } | null;
-  mode: string;
-}
-
-type Bar =
-  | {
-      kind: 'prompt';
-      label: string;
-      value: string;
-      required: string | null;
-      error?: string;
-      secret?: boolean;
-      onSubmit(value: string): void;
-    }
-  | { kind: 'dialog'; question: string; onYes(): void };
-
-export interface Ui {
-  /** Ask a yes/no question in the message line (no is the default). */
-  ask(question: string, onYes: () => void): void;
-  /** Ask for a line of text; `required` is the complaint when it is left empty; a `secret` is shown as dots. */
-  prompt(label: string, onSubmit: (value: string) => void, required?: string, opts?: { secret?: boolean }): void;
-  flash(text: string, tone?: 'info' | 'error'): void;
-  go(route: Route): void;
-  /** A screen has its content on screen (the start-up benchmark measures up to here). */
-  ready(): void;
-  services: AppServices;
-  width: number;
-  /** Rows for a screen's body (between its own header and the two footer lines). */
-  height: number;
-}
-
-const UiContext = createContext<Ui | null>(null);
-const KeysContext = createContext<{ current: ScreenKeys | null } | null>(null);
-
-export function useUi(): Ui {
-  const ui = useContext(UiContext);
-  if (!ui) throw new Error('useUi outside <App>');
-  return ui;
-}
-
-/** A screen registers its key handling here; the one root useInput routes to it. */
-export function useScreenKeys(keys: ScreenKeys): void {
-  const ref = useContext(KeysContext);
-  if (ref) ref.current = keys;
-}
+export type { Route } from './context.js';
 
 function toKeyPress(input: string, key: Key): KeyPress {
   return { ...key, input };
@@ -267,71 +206,6 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
         </KeysContext.Provider>
       </UiContext.Provider>
     </ThemeContext.Provider>
-  );
-}
-
-const FrameContext = createContext<{
-  help: boolean;
-  bar: Bar | null;
-  message: { text: string; tone: 'info' | 'error' } | null;
-  rows: number;
-}>({
-  help: false,
-  bar: null,
-  message: null,
-  rows: 29,
-});
-
-/**
- * The frame every screen draws in: its body (or the help overlay over it, the screen staying mounted), the
- * message line and the status bar. A screen renders it with its own keys, so the hints are always the keys of
- * the state on screen. The frame is `rows - 1` high: Ink 6 repaints the whole terminal once a frame reaches it.
- */
-export function ScreenFrame({
-  keys,
-  children,
-  status,
-}: {
-  keys: ScreenKeys;
-  children: ReactNode;
-  status?: { text: string; tone: 'info' | 'error' } | null;
-}) {
-  useScreenKeys(keys);
-  const { help, bar, message, rows } = useContext(FrameContext);
-  const { width } = useUi();
-  const avail = (c: string) =>
-    c.startsWith('help.') || c.startsWith('dialog.') || c.startsWith('prompt.') || c === 'quit' || keys.available(c);
-  const layers: Layer[] = help ? ['help'] : bar ? [bar.kind] : [keys.layer];
-  const hints = barHints([...layers, 'global'], avail);
-  const mode = help ? 'HELP' : bar?.kind === 'prompt' ? 'TYPE' : bar?.kind === 'dialog' ? 'ASK' : keys.mode;
-  const line =
-    bar?.kind === 'prompt'
-      ? bar.error
-        ? { text: `${bar.label}: █  ✖ ${bar.error}`, tone: 'error' as const, from: 'start' as const }
-        : {
-            text: `${bar.label}: ${bar.secret ? '•'.repeat(bar.value.length) : screenLine(bar.value)}█`,
-            tone: 'ask' as const,
-            from: 'end' as const,
-          }
-      : bar?.kind === 'dialog'
-        ? { text: `${bar.question} [y/N]`, tone: 'ask' as const, from: 'start' as const }
-        : (message ?? status)
-          ? { text: screenLine((message ?? status)!.text), tone: (message ?? status)!.tone, from: 'start' as const }
-          : { text: '', tone: 'info' as const, from: 'start' as const };
-  // No `overflow="hidden"` here or in the checklist screen: Ink 6 then cuts every line of the frame with sliceAnsi on
-  // every render, whether it fits or not (a third of a key press's frame time on a full screen). Instead every
-  // region has a fixed size, every list is sliced to its rows and every line is truncated to its width before Ink
-  // sees it, and the frame's height is fixed at rows - 1: Ink's output has exactly that many rows, so nothing can
-  // make the frame taller. The tests check every frame they see against the terminal's size.
-  return (
-    <Box flexDirection="column" width={width} height={rows}>
-      <Box flexDirection="column" height={rows - 2} display={help ? 'none' : 'flex'}>
-        {children}
-      </Box>
-      {help ? <HelpOverlay layers={[keys.layer]} width={width} height={rows - 2} /> : null}
-      <MessageLine width={width} text={line.text} tone={line.tone} keep={line.from} />
-      <StatusBar width={width} mode={mode} hints={hints} />
-    </Box>
   );
 }
 

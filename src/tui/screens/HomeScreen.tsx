@@ -1,7 +1,8 @@
 import { Box, Text } from 'ink';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { formatDuration } from '../../core/duration.js';
-import { ScreenFrame, useUi, type ScreenKeys } from '../App.js';
+import { useUi, type ScreenKeys } from '../context.js';
+import { ScreenFrame } from '../frame.js';
 import { applyMove } from '../selection.js';
 import { ago, clamp, screenLine, windowAround } from '../text.js';
 import { useTheme } from '../theme.js';

@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ScreenFrame, useUi, type ScreenKeys } from '../App.js';
+import { useUi, type ScreenKeys } from '../context.js';
+import { ScreenFrame } from '../frame.js';
 import { applyMove } from '../selection.js';
 import { clamp, screenLine, windowAround, wrap } from '../text.js';
 import { useTheme } from '../theme.js';

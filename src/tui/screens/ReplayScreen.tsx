@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { AuditEvent } from '../../core/events.js';
 import { advance, changeSpeed, seek, speedLabel, startPlayback, stepBy, timelineCells, Replay, type Playback } from '../../core/replay.js';
-import { ScreenFrame, useUi, type ScreenKeys } from '../App.js';
+import { useUi, type ScreenKeys } from '../context.js';
+import { ScreenFrame } from '../frame.js';
 import { ChecklistView, checklistLayout } from '../components/ChecklistView.js';
 import { pageOf } from '../components/OutputPane.js';
 import { Timeline } from '../components/Timeline.js';

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useSyncExternalStore } from 'react';
-import { ScreenFrame, useUi, type ScreenKeys } from '../App.js';
+import { useUi, type ScreenKeys } from '../context.js';
+import { ScreenFrame } from '../frame.js';
 import { ChecklistView, checklistLayout } from '../components/ChecklistView.js';
 import { pageOf } from '../components/OutputPane.js';
 import { focusPath } from '../model.js';
