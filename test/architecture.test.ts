@@ -216,3 +216,54 @@ describe('architecture: what each layer of src/ may import', () => {
     ]);
   });
 });
+
+/** Import cycles among the files under `prefix` (static, runtime imports: `import type` and lazy `import()` do not count). */
+function cyclesUnder(files: Map<string, string>, prefix: string): string[][] {
+  const graph = new Map<string, string[]>();
+  for (const [file, text] of files) {
+    if (!file.startsWith(prefix)) continue;
+    const code = text.replace(/\/\*[\s\S]*?\*\//g, '');
+    const deps: string[] = [];
+    for (const m of code.matchAll(/(?:^|[;\n}])\s*(?:import|export)\s+(?!type\s)[^;'"]*?\s*from\s*['"](\.[^'"]+)['"]/g)) {
+      const rel = path
+        .relative(SRC, path.resolve(path.dirname(path.join(SRC, file)), m[1]))
+        .split(path.sep)
+        .join('/');
+      const target = [rel, rel.replace(/\.js$/, '.ts'), rel.replace(/\.js$/, '.tsx')].find((c) => files.has(c));
+      if (target?.startsWith(prefix)) deps.push(target);
+    }
+    graph.set(file, deps);
+  }
+  const cycles: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (f: string) => {
+    state.set(f, 'open');
+    stack.push(f);
+    for (const d of graph.get(f) ?? []) {
+      if (state.get(d) === 'open') cycles.push([...stack.slice(stack.indexOf(d)), d]);
+      else if (!state.has(d)) visit(d);
+    }
+    stack.pop();
+    state.set(f, 'done');
+  };
+  for (const f of graph.keys()) if (!state.has(f)) visit(f);
+  return cycles;
+}
+
+describe('architecture: no import cycles', () => {
+  it('the screens do not import the root back: no runtime import cycle under src/', () => {
+    const files = sourceFiles(SRC);
+    const cycles = cyclesUnder(files, '').map((c) => c.join(' → '));
+    expect(cycles, `\n${cycles.join('\n')}\n`).toEqual([]);
+  });
+
+  it('finds a cycle when there is one', () => {
+    const files = new Map([
+      ['tui/App.tsx', "import { HomeScreen } from './screens/HomeScreen.js';"],
+      ['tui/screens/HomeScreen.tsx', "import { useUi } from '../App.js';\nimport type { Ui } from '../context.js';"],
+      ['tui/context.ts', "import type { Route } from './App.js';"],
+    ]);
+    expect(cyclesUnder(files, 'tui/')).toEqual([['tui/App.tsx', 'tui/screens/HomeScreen.tsx', 'tui/App.tsx']]);
+  });
+});
