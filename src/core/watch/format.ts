@@ -8,7 +8,7 @@
  *  - no data `—`, `NaN`, `+Inf`, `-Inf`.
  */
 import { formatDuration } from '../duration.js';
-import type { Unit } from './config.js';
+import type { Unit } from './types.js';
 
 function trim(v: number, decimals: number): string {
   let s = v.toFixed(decimals);
