@@ -1,5 +1,5 @@
 /**
- * Keys are data (DESIGN.md §5): every binding of every layer is declared here once. The root input handler
+ * Keys are data (docs/architecture.md §3, "A screen"): every binding of every layer is declared here once. The root input handler
  * resolves a key press to a command through this table, and the help overlay and the status-bar hints are
  * generated from it, so what the screen says and what the keys do cannot drift apart.
  */

@@ -2,7 +2,7 @@ import type { ParamDef } from '../core/checklist/types.js';
 import type { AuditEvent } from '../core/events.js';
 
 /**
- * What the screens get from the engine (DESIGN.md §1: tui/ never touches adapters or the audit store). State
+ * What the screens get from the engine (docs/architecture.md §2: tui/ never touches adapters or the audit store). State
  * comes in as `reduce(events)`, already durable; operator intents go out as calls.
  */
 
@@ -19,7 +19,7 @@ export interface SessionControls {
   note(text: string, stepId: string | null): void;
   /** Quit: stop the running step (or leave the question unanswered); the session stays resumable. */
   stop(): Promise<void>;
-  /** The process exit code this session stands for now (DESIGN §4). */
+  /** The process exit code this session stands for now (README, "Exit codes"). */
   exitCode(): number;
 }
 

@@ -1,6 +1,6 @@
 /**
- * Zero-downtime lint for SQL migrations (PostgreSQL). Rules merge squawk and strong_migrations
- * (shared/research/migration-anchors.md §5) with the release policy: every migration has a rollback, and
+ * Zero-downtime lint for SQL migrations (PostgreSQL). Rules merge those of squawk and strong_migrations with the
+ * release policy (docs/policy/release-management.md): every migration has a rollback, and
  * stays backward compatible with the previous code version. Pure: works on tokens from ./sql.ts.
  *
  * Operations on a table created earlier in the same migration's `up` are not flagged where the table being

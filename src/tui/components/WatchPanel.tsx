@@ -70,7 +70,7 @@ export interface WatchPanelProps {
 /**
  * The monitor panel: one row per rule (value, baseline, change, threshold, recent samples, verdict), the hour's
  * countdown, the connection, the breach log and the policy's advice. Every line is cut to the width and the rows to
- * the height before Ink sees them (DESIGN §5).
+ * the height before Ink sees them (docs/architecture.md §3, "A screen").
  */
 export function WatchPanel({ panel, width, height, now, live }: WatchPanelProps) {
   const t = useTheme();
