@@ -1,6 +1,6 @@
 import { createContext, useContext } from 'react';
 import type { AuditEvent } from '../core/events.js';
-import type { Layer } from './keymap.js';
+import type { Command, Layer } from './keymap.js';
 import type { AppServices, ChecklistEntry, HomeData, SessionControls } from './types.js';
 
 /**
@@ -17,8 +17,8 @@ export type Route =
 /** What a screen tells the root input handler: its layer, which commands act now, and what they do. */
 export interface ScreenKeys {
   layer: Layer;
-  available(command: string): boolean;
-  onCommand(command: string): void;
+  available(command: Command): boolean;
+  onCommand(command: Command): void;
   /** Typed characters no binding took (the parameter form). */
   onText?(text: string): void;
   /** A question to ask before quitting (a step runs), and what to do once the operator says yes. */

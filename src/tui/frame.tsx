@@ -3,7 +3,7 @@ import { useContext, type ReactNode } from 'react';
 import { HelpOverlay } from './components/HelpOverlay.js';
 import { MessageLine, StatusBar } from './components/StatusBar.js';
 import { FrameContext, useScreenKeys, useUi, type ScreenKeys } from './context.js';
-import { barHints, type Layer } from './keymap.js';
+import { barHints, type Command, type Layer } from './keymap.js';
 import { screenLine } from './text.js';
 
 /**
@@ -23,7 +23,7 @@ export function ScreenFrame({
   useScreenKeys(keys);
   const { help, bar, message, rows } = useContext(FrameContext);
   const { width } = useUi();
-  const avail = (c: string) =>
+  const avail = (c: Command) =>
     c.startsWith('help.') || c.startsWith('dialog.') || c.startsWith('prompt.') || c === 'quit' || keys.available(c);
   const layers: Layer[] = help ? ['help'] : bar ? [bar.kind] : [keys.layer];
   const hints = barHints([...layers, 'global'], avail);

@@ -43,7 +43,7 @@ export interface Binding {
   barKey?: string;
 }
 
-export const BINDINGS: readonly Binding[] = [
+const TABLE = [
   // Overlays and bars: they take keys before the screen does.
   { command: 'help.close', layer: 'help', keys: ['esc', '?', 'q'], hint: 'close', description: 'close this help', bar: true },
   { command: 'dialog.yes', layer: 'dialog', keys: ['y'], hint: 'yes', description: 'answer yes', bar: true },
@@ -283,7 +283,12 @@ export const BINDINGS: readonly Binding[] = [
     description: 'quit (asks while a step runs; a quit session stays resumable)',
     bar: true,
   },
-];
+] as const satisfies readonly Binding[];
+
+/** Every command id a key can give: a misspelt one in a screen does not compile. */
+export type Command = (typeof TABLE)[number]['command'];
+
+export const BINDINGS: readonly (Binding & { command: Command })[] = TABLE;
 
 /** Does one key name match this key press? */
 export function matches(name: string, k: KeyPress): boolean {
@@ -331,7 +336,7 @@ export function matches(name: string, k: KeyPress): boolean {
  * The command a key press means, looking through the active layers in order (topmost first). `available` says
  * which commands can act now: an unavailable command does not swallow the key.
  */
-export function resolveKey(layers: readonly Layer[], k: KeyPress, available: (command: string) => boolean = () => true): string | null {
+export function resolveKey(layers: readonly Layer[], k: KeyPress, available: (command: Command) => boolean = () => true): Command | null {
   for (const layer of layers) {
     for (const b of BINDINGS) {
       if (b.layer === layer && available(b.command) && b.keys.some((name) => matches(name, k))) return b.command;
@@ -362,7 +367,7 @@ export function keyLabel(name: string): string {
 /** Status-bar hints for the active layers: the first key of each `bar` binding that is available now. */
 export function barHints(
   layers: readonly Layer[],
-  available: (command: string) => boolean = () => true,
+  available: (command: Command) => boolean = () => true,
 ): Array<{ key: string; hint: string }> {
   const seen = new Set<string>();
   const out: Array<{ key: string; hint: string }> = [];

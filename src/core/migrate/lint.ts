@@ -12,7 +12,7 @@ import { renderTokens, tokenize, type SqlStatement, type Token } from './sql.js'
 export type Severity = 'error' | 'warning';
 
 export interface Finding {
-  rule: string;
+  rule: RuleId;
   severity: Severity;
   /** Index into `up`; -1 for whole-migration findings. */
   statement: number;
@@ -36,7 +36,7 @@ export interface LintInput {
   dynamic?: { up?: { line: number }; down?: { line: number } };
 }
 
-export const RULES: Readonly<Record<string, Severity>> = {
+export const RULES = {
   'missing-downgrade': 'error',
   'drop-column': 'error',
   'drop-table': 'error',
@@ -56,7 +56,10 @@ export const RULES: Readonly<Record<string, Severity>> = {
   'non-idempotent-no-transaction': 'warning',
   'json-type': 'warning',
   'dynamic-sql': 'warning',
-};
+} as const satisfies Readonly<Record<string, Severity>>;
+
+/** A rule's id: a misspelt one does not compile. */
+export type RuleId = keyof typeof RULES;
 
 /**
  * Functions whose value differs per row, so a DEFAULT using them makes ADD COLUMN rewrite the table.
@@ -264,7 +267,7 @@ class Linter {
     return this.findings.sort((a, b) => a.statement - b.statement);
   }
 
-  private add(rule: string, at: Token | undefined, message: string, fix: string): void {
+  private add(rule: RuleId, at: Token | undefined, message: string, fix: string): void {
     this.findings.push({
       rule,
       severity: RULES[rule],

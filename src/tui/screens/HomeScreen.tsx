@@ -197,6 +197,9 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
         case 'home.clear-filter':
           setFilter('');
           return setSel({ sessions: 0, checklists: 0 });
+        default:
+          // Another layer's command: the root handler never routes it to this screen.
+          break;
       }
     },
   };

@@ -196,6 +196,9 @@ export function MigrateScreen() {
               'error',
             );
           return ui.go({ name: 'home' });
+        default:
+          // Another layer's command: the root handler never routes it to this screen.
+          break;
       }
     },
     quit: () => (active ? { question: 'A migration command is running. Stop it and quit?', then: async () => stopRef.current?.() } : null),

@@ -104,6 +104,9 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
           return submit();
         case 'form.cancel':
           return ui.go({ name: 'home' });
+        default:
+          // Another layer's command: the root handler never routes it to this screen.
+          break;
       }
     },
     onText: (text) => {

@@ -116,6 +116,9 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
           return scrollBy(-pageOf(layout.output));
         case 'back':
           return ui.go({ name: 'home' });
+        default:
+          // Another layer's command: the root handler never routes it to this screen.
+          break;
       }
     },
   };

@@ -119,6 +119,9 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
               'error',
             );
           return ui.go({ name: 'home' });
+        default:
+          // Another layer's command: the root handler never routes it to this screen.
+          break;
       }
     },
     quit: () => {
