@@ -40,6 +40,9 @@ import { z } from 'zod';
 import { parseYamlInput } from '../../core/yaml-input.js';
 import { currentIdentity } from '../identity.js';
 import { CockpitError, EXIT, ignoreCleanupError, type ExitCode } from '../../core/errors.js';
+import type { BackfillEvent, BackfillResult } from '../../core/migrate/events.js';
+
+export type { BackfillEvent, BackfillResult };
 
 export const BACKFILL_TABLE = 'cockpit_backfills';
 /** First half of the two-key advisory lock of a backfill run (the second is hashtext(name)). */
@@ -95,78 +98,6 @@ export function loadBackfill(dir: string, name: string): BackfillDefinition {
 }
 
 // ───────────────────────────── events and results ─────────────────────────────
-
-export type BackfillEvent =
-  | { type: 'backfill.lock-waiting'; name: string; holder: string }
-  | {
-      type: 'backfill.started';
-      name: string;
-      table: string;
-      /** Rows matching `where` at start: one COUNT(*), an estimate (rows change meanwhile); undefined if the count timed out. */
-      estimatedRemaining?: number;
-      batchSize: number;
-      pauseMs: number;
-      /** True when a finished backfill runs again because rows match `where` again. */
-      rerun: boolean;
-    }
-  | {
-      type: 'backfill.resumed';
-      name: string;
-      table: string;
-      lastKey: string | null;
-      rowsDone: number;
-      /** State the checkpoint was left in: 'running' (the run was killed), 'stopped' (interrupted), 'failed'. */
-      previousState: string;
-      estimatedRemaining?: number;
-      batchSize: number;
-      pauseMs: number;
-    }
-  | {
-      type: 'backfill.progress';
-      name: string;
-      /** Rows done in total, earlier runs included (the checkpoint's rows_done). */
-      rowsDone: number;
-      /** Rows of this batch. */
-      batchRows: number;
-      /** Batches of this run. */
-      batches: number;
-      /** Estimated total: rows done before this run + the COUNT at start. An estimate; may be exceeded. */
-      total?: number;
-      ratePerSec: number;
-      etaSec?: number;
-      batchMs: number;
-      lastKey: string;
-    }
-  | { type: 'backfill.pass'; name: string; pass: number; remaining: number }
-  | { type: 'backfill.retry'; name: string; attempt: number; error: string }
-  | {
-      type: 'backfill.finished';
-      name: string;
-      rowsDone: number;
-      rowsThisRun: number;
-      batches: number;
-      elapsedMs: number;
-      alreadyFinished: boolean;
-    }
-  | { type: 'backfill.stopped'; name: string; rowsDone: number; rowsThisRun: number; lastKey: string | null }
-  | { type: 'backfill.failed'; name: string; rowsDone: number; lastKey: string | null; error: string; code?: string };
-
-export interface BackfillResult {
-  name: string;
-  state: 'finished' | 'stopped' | 'failed';
-  /** Nothing needed doing: the checkpoint said finished and no row matches `where`. */
-  alreadyFinished: boolean;
-  /** Rows done in total (checkpoint). */
-  rowsDone: number;
-  rowsThisRun: number;
-  batches: number;
-  lastKey: string | null;
-  elapsedMs: number;
-  /** Longest batch transaction (ms): the longest any row lock was held. */
-  maxBatchMs: number;
-  error?: string;
-  code?: string;
-}
 
 export interface BackfillOptions {
   connection: string | pg.ClientConfig;

@@ -15,45 +15,18 @@ import path from 'node:path';
 import { splitStatements, type SqlStatement } from '../../core/migrate/sql.js';
 import { importModule, ModuleError, record, txControlProblem, type LoadedModule } from './modules.js';
 import { UsageError } from '../../core/errors.js';
+import { noDownReason, type MigrationDef } from '../../core/migrate/plan.js';
+
+export { noDownReason };
 
 export type { SqlStatement };
 
 export const DEFAULT_MIGRATIONS_DIR = 'migrations';
 
-export interface Migration {
-  /** `YYYYMMDDHHMMSS`, the file name's prefix; orders migrations. */
-  id: string;
-  /** The slug after the id (`add_users_email`). */
-  name: string;
-  /** Path of the file, as found (dir joined with the file name). */
-  file: string;
-  /** 'sql': a .sql file with sections; 'module': a TypeScript/JavaScript module with upgrade(m)/downgrade(m). */
-  kind: 'sql' | 'module';
-  /** sha256 (hex) of the file's bytes. */
-  checksum: string;
-  /**
-   * First line `-- migrate:no-transaction` (or a module's `export const noTransaction = true`): each statement
-   * runs on its own, without BEGIN/COMMIT.
-   */
-  noTransaction: boolean;
-  /** Statements of the up section (a module: what upgrade() recorded); `line` is the line in the file (1-based, 0 unknown). */
-  up: SqlStatement[];
-  /** Statements of the down section (empty when the section is empty or missing). */
-  down: SqlStatement[];
-  /** False when the file has no `-- migrate:down` section (a module: no downgrade export): it cannot be downgraded. */
-  hasDown: boolean;
-  /**
-   * Set for a direction whose module function reads the database (`m.query`) to build its SQL: its statements are
-   * only known when it runs, so that direction's `up`/`down` is empty. `line`: where it first calls m.query (0 unknown).
-   */
-  dynamic: { up?: { line: number }; down?: { line: number } };
+/** A migration as loaded: its definition (core/migrate/plan.ts), and a module migration's functions. */
+export interface Migration extends MigrationDef {
   /** A module migration's functions (run with a live builder for a dynamic direction). */
   module?: LoadedModule;
-}
-
-/** Why `m` cannot be downgraded, when it cannot. */
-export function noDownReason(m: Migration): string {
-  return m.kind === 'module' ? 'the module exports no downgrade()' : "the file has no '-- migrate:down' section";
 }
 
 /** A migration file that cannot be read (bad name, syntax error, a module that throws): bad input, exit 2. */

@@ -15,113 +15,41 @@ import pg from 'pg';
 import { currentIdentity } from '../identity.js';
 import { loadMigrations, noDownReason, type Migration, type SqlStatement } from './files.js';
 import { errorText as codeErrorText, runLive, type Row, type SqlValue } from './modules.js';
-import { FailedError, ignoreCleanupError } from '../../core/errors.js';
+import { ignoreCleanupError } from '../../core/errors.js';
+import type { Done, Failure, MigrateEvent } from '../../core/migrate/events.js';
+import {
+  computeDowngrade,
+  computePlan,
+  computeStatus,
+  MigrateError,
+  type ChecksumUpdate,
+  type Direction,
+  type DowngradeSelection,
+  type HistoryRow,
+  type Plan,
+  type PlanOptions,
+  type Status,
+} from '../../core/migrate/plan.js';
+import {
+  concurrentIndexTarget,
+  deleteRow,
+  HISTORY_COLS as COLS,
+  HISTORY_TABLE,
+  inlineParams,
+  insertApplied,
+  sessionSettings,
+  sqlFor,
+  type SqlStep as Step,
+} from '../../core/migrate/script.js';
 
-export const HISTORY_TABLE = 'cockpit_schema_migrations';
+// The pure parts (planning, SQL text, events) live in core/migrate/; what callers took from here still is.
+export { computeDowngrade, computePlan, computeStatus, MigrateError, HISTORY_TABLE, sqlFor, concurrentIndexTarget, inlineParams };
+export { quoteLiteral, type SqlForOptions } from '../../core/migrate/script.js';
+export type { ChecksumUpdate, Direction, HistoryRow, Plan, PlanOptions, Problem, ProblemKind, Status } from '../../core/migrate/plan.js';
+export type { Done, Failure, MigrateEvent };
+
 /** Any number, the same in every cockpit; advisory locks are per database. */
 export const MIGRATE_LOCK_KEY = '7242031118';
-
-export class MigrateError extends FailedError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MigrateError';
-  }
-}
-
-export type Direction = 'up' | 'down';
-
-export interface HistoryRow {
-  id: string;
-  name: string;
-  checksum: string;
-  appliedAt: Date;
-  appliedBy: string;
-  durationMs: number;
-  state: 'applied' | 'failed';
-  /** 1-based index of the statement that failed (statements before it completed), when state is 'failed'. */
-  failedStatement: number | null;
-  error: string | null;
-}
-
-export type ProblemKind = 'checksum-changed' | 'missing-file' | 'failed' | 'out-of-order';
-export interface Problem {
-  id: string;
-  kind: ProblemKind;
-  message: string;
-}
-
-export interface Status {
-  /** Every history row with state 'applied', by id. */
-  applied: HistoryRow[];
-  /** Every history row (applied and failed), by id. */
-  history: HistoryRow[];
-  /** Migration files without a history row, by id. */
-  pending: Migration[];
-  problems: Problem[];
-}
-
-export interface PlanOptions {
-  /** Stop at this migration id (inclusive). */
-  to?: string;
-  /** Migration ids whose edited files are accepted: the recorded checksum is replaced by the file's. */
-  acceptChecksum?: string[];
-  /** Allow pending migrations older than the newest applied one. */
-  allowOutOfOrder?: boolean;
-}
-
-export interface ChecksumUpdate {
-  id: string;
-  from: string;
-  to: string;
-}
-
-export interface Plan {
-  pending: Migration[];
-  /** Recorded checksums that `upgrade` will replace (acceptChecksum); `plan()` itself writes nothing. */
-  checksumUpdates: ChecksumUpdate[];
-}
-
-export interface Failure {
-  id: string;
-  name: string;
-  file: string;
-  direction: Direction;
-  /** 1-based index of the failing statement in its section (0: the history bookkeeping itself failed). */
-  statement: number;
-  of: number;
-  /** Line of the failing statement in the file (0 when unknown). */
-  line: number;
-  /** The failing statement's text (or the failing m.query's), when a statement failed. */
-  sql?: string;
-  /**
-   * True for a module migration that built its SQL from the database as it ran: `of` counts the statements built
-   * up to the failure (more may have followed), and `statement` 0 with no `sql` means its own code threw.
-   */
-  dynamic?: boolean;
-  error: string;
-  /** SQLSTATE, when the server gave one. */
-  code?: string;
-  /** True for a no-transaction migration: a 'failed' row now records it. False: it was rolled back, nothing recorded. */
-  recorded: boolean;
-}
-
-export type MigrateEvent =
-  | { type: 'lock.waiting'; holder: string }
-  | { type: 'lock.acquired'; waitedMs: number }
-  | { type: 'lock.skipped' }
-  | { type: 'checksum.accepted'; id: string; from: string; to: string }
-  | { type: 'migration.started'; id: string; name: string; direction: Direction; noTransaction: boolean; revert: boolean }
-  | { type: 'migration.finished'; id: string; name: string; direction: Direction; durationMs: number; revert: boolean }
-  | ({ type: 'migration.failed'; revert: boolean } & Failure)
-  | { type: 'index.invalid-dropped'; id: string; index: string }
-  | { type: 'migration.lock-retry'; id: string; name: string; attempt: number; waitMs: number; error: string }
-  | { type: 'migration.resolved'; id: string; how: 'applied' | 'rolled-back' };
-
-export interface Done {
-  id: string;
-  name: string;
-  durationMs: number;
-}
 
 export interface RunResult {
   ok: boolean;
@@ -148,13 +76,8 @@ export interface UpgradeOptions extends PlanOptions {
   onEvent?: (e: MigrateEvent) => void;
 }
 
-export interface DowngradeOptions {
-  /** How many of the newest applied migrations to revert (default 1 when `to` is not given). */
-  steps?: number;
-  /** Revert every applied migration newer than this id (it stays applied). */
-  to?: string;
+export interface DowngradeOptions extends DowngradeSelection {
   operator?: string;
-  acceptChecksum?: string[];
   onEvent?: (e: MigrateEvent) => void;
 }
 
@@ -180,130 +103,6 @@ export interface RunnerOptions {
   lockRetries?: number;
   /** The first pause before such a retry; it doubles each time (default 1000 ms). */
   lockRetryPauseMs?: number;
-}
-
-// ───────────────────────────── SQL text ─────────────────────────────
-
-const COLS = 'id, name, checksum, applied_at, applied_by, duration_ms, state';
-
-interface Step {
-  text: string;
-  values?: unknown[];
-  /** Rendering of `values` for sqlFor (placeholders such as :operator). */
-  shown?: string[];
-}
-
-export function quoteLiteral(v: unknown): string {
-  if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'number') return String(v);
-  return `'${String(v).replace(/'/g, "''")}'`;
-}
-
-/** `text` with $n replaced by `values` rendered as literals (or by `shown[n-1]` when given). */
-export function inlineParams(text: string, values: unknown[] = [], shown?: string[]): string {
-  return text.replace(/\$(\d+)/g, (_, n: string) => shown?.[Number(n) - 1] ?? quoteLiteral(values[Number(n) - 1]));
-}
-
-function insertApplied(m: Migration, operator: string, durationMs: number): Step {
-  return {
-    text: `INSERT INTO ${HISTORY_TABLE} (${COLS}) VALUES ($1, $2, $3, now(), $4, $5, 'applied')`,
-    values: [m.id, m.name, m.checksum, operator, durationMs],
-    shown: [quoteLiteral(m.id), quoteLiteral(m.name), quoteLiteral(m.checksum), ':operator', ':duration_ms'],
-  };
-}
-
-function deleteRow(m: Migration): Step {
-  return { text: `DELETE FROM ${HISTORY_TABLE} WHERE id = $1`, values: [m.id], shown: [quoteLiteral(m.id)] };
-}
-
-function sessionSettings(lockTimeout: string, statementTimeout: string): string[] {
-  return [`SET lock_timeout = ${quoteLiteral(lockTimeout)}`, `SET statement_timeout = ${quoteLiteral(statementTimeout)}`];
-}
-
-/** Append `;` unless the statement already ends with one. */
-function terminated(sql: string): string {
-  const t = sql.trimEnd();
-  return t.endsWith(';') ? t : `${t};`;
-}
-
-export interface SqlForOptions {
-  lockTimeout?: string;
-  statementTimeout?: string;
-}
-
-/**
- * The SQL `upgrade` (direction 'up') or `downgrade` ('down') would send for `migrations`, in the given order:
- * per migration `BEGIN;`, its statements, the history write, `COMMIT;` — or, for a no-transaction migration, a
- * `-- no transaction: each statement runs on its own` marker and no BEGIN/COMMIT. The history insert shows
- * `:operator`, `now()` and `:duration_ms` for the values only known at run time. A module migration that reads
- * the database to build its SQL (dynamic in that direction) gets a comment block saying so, and no SQL at all —
- * not even its history write, so the text never records as applied what it does not contain.
- */
-export function sqlFor(migrations: Migration[], direction: Direction, opts: SqlForOptions = {}): string {
-  const out: string[] = [];
-  out.push(`-- cockpit migrate ${direction === 'up' ? 'upgrade' : 'downgrade'}: ${migrations.length} migration(s)`);
-  for (const s of sessionSettings(opts.lockTimeout ?? '5s', opts.statementTimeout ?? '1h')) out.push(terminated(s));
-  for (const m of migrations) {
-    out.push('', `-- ${m.id}_${m.name} (${m.file}) ${direction}`);
-    const dyn = m.dynamic[direction];
-    if (dyn) {
-      const fn = direction === 'up' ? 'upgrade' : 'downgrade';
-      const where = dyn.line ? `${m.file}:${dyn.line}` : m.file;
-      out.push(
-        `-- NOT SHOWN: ${fn}() reads the database (m.query, ${where}) to build its SQL, so its statements are only known`,
-        `-- when it runs and cannot be printed without running it. Review ${m.file} itself.`,
-        m.noTransaction
-          ? `-- When it runs: no transaction, each statement on its own, then the history ${direction === 'up' ? 'INSERT' : 'DELETE'}.`
-          : `-- When it runs: BEGIN; its statements; the history ${direction === 'up' ? 'INSERT' : 'DELETE'}; COMMIT — one transaction.`,
-      );
-      continue;
-    }
-    const stmts = direction === 'up' ? m.up : m.down;
-    if (m.noTransaction) out.push('-- no transaction: each statement runs on its own');
-    else out.push('BEGIN;');
-    for (const s of stmts) {
-      const idx = direction === 'up' && m.noTransaction ? concurrentIndexTarget(s.text) : null;
-      if (idx)
-        out.push(
-          `-- before the next statement, if index ${idx.qualified} exists and is INVALID (a failed earlier build): DROP INDEX CONCURRENTLY ${idx.qualified};`,
-        );
-      out.push(terminated(s.text));
-    }
-    const h = direction === 'up' ? insertApplied(m, '', 0) : deleteRow(m);
-    out.push(terminated(inlineParams(h.text, h.values, h.shown)));
-    if (!m.noTransaction) out.push('COMMIT;');
-  }
-  return `${out.join('\n')}\n`;
-}
-
-// ───────────────────────────── CREATE INDEX CONCURRENTLY ─────────────────────────────
-
-const IDENT = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
-const CIC_RE = new RegExp(
-  String.raw`^CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?(${IDENT})\s+ON\s+(?:ONLY\s+)?(?:(${IDENT})\s*\.\s*)?${IDENT}`,
-  'i',
-);
-
-/** Strip leading whitespace and comments. */
-function leadingCode(sql: string): string {
-  let s = sql;
-  for (;;) {
-    const t = s.replace(/^\s+/, '');
-    if (t.startsWith('--')) {
-      const nl = t.indexOf('\n');
-      s = nl < 0 ? '' : t.slice(nl + 1);
-    } else if (t.startsWith('/*')) {
-      const end = t.indexOf('*/');
-      s = end < 0 ? '' : t.slice(end + 2);
-    } else return t;
-  }
-}
-
-/** The index a `CREATE INDEX CONCURRENTLY name ON [schema.]table` statement builds, as SQL text (schema-qualified when the table is). */
-export function concurrentIndexTarget(sql: string): { name: string; qualified: string } | null {
-  const m = CIC_RE.exec(leadingCode(sql));
-  if (!m) return null;
-  return { name: m[1], qualified: m[2] ? `${m[2]}.${m[1]}` : m[1] };
 }
 
 // ───────────────────────────── runner ─────────────────────────────
@@ -332,8 +131,6 @@ const toRow = (r: RawRow): HistoryRow => ({
   error: r.error,
 });
 
-const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-const short = (sha: string) => sha.slice(0, 12);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What pg tells about an error, in one line. */
@@ -342,24 +139,6 @@ function errText(e: unknown): { error: string; code?: string } {
   const msg = err?.message ?? String(e);
   return { error: err?.detail ? `${msg} (${err.detail})` : msg, code: typeof err?.code === 'string' ? err.code : undefined };
 }
-
-function failedAdvice(row: HistoryRow, m: Migration | undefined): string {
-  const where = m ? m.file : 'its file is missing';
-  const down = row.error?.startsWith('downgrade: ') ?? false;
-  const error = down ? row.error!.slice('downgrade: '.length) : (row.error ?? 'unknown error');
-  const total = m && !m.dynamic[down ? 'down' : 'up'] ? ` of ${(down ? m.down : m.up).length}` : '';
-  const at = row.failedStatement ? `statement ${row.failedStatement}${total}` : 'a statement';
-  const done =
-    row.failedStatement && row.failedStatement > 1
-      ? `statement(s) 1–${row.failedStatement - 1} before it completed and stay in effect`
-      : 'no statement before it had run';
-  return (
-    `migration ${row.id}_${row.name} (${where}) failed during ${down ? 'downgrade' : 'upgrade'} at ${at}: ${error}; ${done}. ` +
-    `It ran without a transaction, so the database may be half-changed: finish or undo it by hand, then run ` +
-    `\`cockpit migrate resolve ${row.id} --applied\` (the change is complete) or \`--rolled-back\` (the change is undone; it will run again).`
-  );
-}
-
 /** Accepted edits of applied migrations: their recorded checksums replaced, each told as an event. */
 async function acceptChecksums(
   c: pg.Client,
@@ -577,15 +356,21 @@ export class MigrationRunner {
 
   // ── read ──
 
-  async status(): Promise<Status> {
+  async status(): Promise<Status<Migration>> {
     const history = await this.reading((c) => readHistory(c, true));
     return computeStatus(await this.migrations(), history);
   }
 
   /** The migrations `upgrade` would apply, or a MigrateError saying why it would refuse. Writes nothing. */
-  async plan(opts: PlanOptions = {}): Promise<Plan> {
+  async plan(opts: PlanOptions = {}): Promise<Plan<Migration>> {
     const history = await this.reading((c) => readHistory(c, true));
     return computePlan(await this.migrations(), history, opts);
+  }
+
+  /** The applied migrations `downgrade` would revert, newest first, or a MigrateError saying why it would refuse. Writes nothing. */
+  async downgradePlan(opts: DowngradeSelection): Promise<{ migrations: Migration[]; checksumUpdates: ChecksumUpdate[] }> {
+    const history = await this.reading((c) => readHistory(c, true));
+    return computeDowngrade(await this.migrations(), history, opts);
   }
 
   // ── write ──
@@ -904,109 +689,4 @@ async function readHistory(c: pg.Client, mayBeMissing: boolean): Promise<History
   }
   const { rows } = await c.query<RawRow>(`SELECT ${COLS}, failed_statement, error FROM ${HISTORY_TABLE} ORDER BY id`);
   return rows.map(toRow);
-}
-
-export function computeStatus(migrations: Migration[], history: HistoryRow[]): Status {
-  const files = new Map(migrations.map((m) => [m.id, m]));
-  const rows = new Map(history.map((r) => [r.id, r]));
-  const problems: Problem[] = [];
-  const applied = history.filter((r) => r.state === 'applied').sort(byId);
-  for (const r of [...history].sort(byId)) {
-    const m = files.get(r.id);
-    if (r.state === 'failed') problems.push({ id: r.id, kind: 'failed', message: failedAdvice(r, m) });
-    if (!m) {
-      problems.push({
-        id: r.id,
-        kind: 'missing-file',
-        message: `migration ${r.id}_${r.name} is recorded as ${r.state} but no file ${r.id}_* is in the migrations folder`,
-      });
-    } else if (m.checksum !== r.checksum) {
-      problems.push({
-        id: r.id,
-        kind: 'checksum-changed',
-        message:
-          `migration ${m.id}_${m.name} (${m.file}) was edited after it was applied (recorded checksum ${short(r.checksum)}…, file now ${short(m.checksum)}…): ` +
-          `revert the edit and put the change in a new migration, or, if the edit changes nothing in the database (a comment, formatting), accept it with --accept-checksum ${m.id}`,
-      });
-    }
-  }
-  const pending = migrations.filter((m) => !rows.has(m.id));
-  const newest = applied.at(-1);
-  if (newest) {
-    for (const m of pending) {
-      if (m.id < newest.id) {
-        problems.push({
-          id: m.id,
-          kind: 'out-of-order',
-          message: `migration ${m.id}_${m.name} (${m.file}) is pending but older than ${newest.id}_${newest.name}, which is already applied (a merged branch?): renumber it to a new id, or run it anyway with --allow-out-of-order`,
-        });
-      }
-    }
-  }
-  return { applied, history: [...history].sort(byId), pending, problems };
-}
-
-export function computePlan(migrations: Migration[], history: HistoryRow[], opts: PlanOptions = {}): Plan {
-  const st = computeStatus(migrations, history);
-  const accept = new Set(opts.acceptChecksum ?? []);
-  const failed = st.problems.find((p) => p.kind === 'failed');
-  if (failed) throw new MigrateError(`cannot upgrade: ${failed.message}`);
-  const checksumUpdates: ChecksumUpdate[] = [];
-  for (const p of st.problems.filter((x) => x.kind === 'checksum-changed')) {
-    if (!accept.has(p.id)) throw new MigrateError(`cannot upgrade: ${p.message}`);
-    const row = history.find((r) => r.id === p.id)!;
-    checksumUpdates.push({ id: p.id, from: row.checksum, to: migrations.find((m) => m.id === p.id)!.checksum });
-  }
-  let pending = st.pending;
-  if (opts.to !== undefined) {
-    if (!migrations.some((m) => m.id === opts.to) && !history.some((r) => r.id === opts.to)) {
-      throw new MigrateError(
-        `no migration ${opts.to} in ${migrations[0] ? migrations[0].file.replace(/[^/\\]+$/, '') : 'the migrations folder'}`,
-      );
-    }
-    pending = pending.filter((m) => m.id <= opts.to!);
-  }
-  if (!opts.allowOutOfOrder) {
-    const ooo = st.problems.find((p) => p.kind === 'out-of-order' && pending.some((m) => m.id === p.id));
-    if (ooo) throw new MigrateError(`cannot upgrade: ${ooo.message}`);
-  }
-  return { pending, checksumUpdates };
-}
-
-/** The applied migrations a downgrade reverts, newest id first. */
-export function computeDowngrade(
-  migrations: Migration[],
-  history: HistoryRow[],
-  opts: DowngradeOptions,
-): { migrations: Migration[]; checksumUpdates: ChecksumUpdate[] } {
-  const st = computeStatus(migrations, history);
-  const failed = st.problems.find((p) => p.kind === 'failed');
-  if (failed) throw new MigrateError(`cannot downgrade: ${failed.message}`);
-  const applied = [...st.applied].reverse();
-  let rows: HistoryRow[];
-  if (opts.to !== undefined) {
-    if (!history.some((r) => r.id === opts.to)) throw new MigrateError(`cannot downgrade to ${opts.to}: it is not applied`);
-    rows = applied.filter((r) => r.id > opts.to!);
-  } else {
-    const steps = opts.steps ?? 1;
-    if (!Number.isInteger(steps) || steps < 1) throw new MigrateError(`downgrade steps must be a positive whole number, not ${steps}`);
-    if (steps > applied.length) throw new MigrateError(`cannot downgrade ${steps} migration(s): only ${applied.length} applied`);
-    rows = applied.slice(0, steps);
-  }
-  const files = new Map(migrations.map((m) => [m.id, m]));
-  const accept = new Set(opts.acceptChecksum ?? []);
-  const checksumUpdates: ChecksumUpdate[] = [];
-  const out: Migration[] = [];
-  for (const r of rows) {
-    const m = files.get(r.id);
-    if (!m) throw new MigrateError(`cannot downgrade ${r.id}_${r.name}: its file is missing, so its down section is unknown`);
-    if (!m.hasDown) throw new MigrateError(`cannot downgrade ${m.id}_${m.name} (${m.file}): ${noDownReason(m)}`);
-    if (m.checksum !== r.checksum) {
-      if (!accept.has(m.id))
-        throw new MigrateError(`cannot downgrade: ${st.problems.find((p) => p.id === m.id && p.kind === 'checksum-changed')!.message}`);
-      checksumUpdates.push({ id: m.id, from: r.checksum, to: m.checksum });
-    }
-    out.push(m);
-  }
-  return { migrations: out, checksumUpdates };
 }
