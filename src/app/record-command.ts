@@ -32,6 +32,11 @@ export interface CommandSpec {
   secrets?: string[];
   /** Notes recorded before the command runs (e.g. an override and its reason). */
   notes?: string[];
+  /**
+   * How what the command writes to stdout is kept in the log, when not as written: `migrate … --json` writes events
+   * as JSON lines, kept in words (core/migrate/describe.ts) so that a replay reads as the command's own output would.
+   */
+  recordStdout?: (text: string) => Array<{ stream: 'stdout' | 'stderr'; text: string }>;
 }
 
 /** Run `body` with what it prints (stdout and stderr) recorded as one session; its exit code decides the outcome. */
@@ -82,7 +87,7 @@ export async function recordCommand(ctx: AppContext, spec: CommandSpec, body: ()
   const rec = new Recorder(store, id, who.operator, begin, ctx.clock, ctx.io);
   rec.push({ type: 'step.started', stepId: STEP, data: { attempt: 1, description: commandText } });
   for (const n of spec.notes ?? []) rec.note(n);
-  const restore = rec.tee();
+  const restore = rec.tee(spec.recordStdout);
   const started = ctx.clock.now();
   let code: number;
   try {
@@ -143,7 +148,7 @@ class Recorder {
   }
 
   /** Everything written to stdout/stderr while the command runs is also recorded (the store redacts secrets). */
-  tee(): () => void {
+  tee(recordStdout?: CommandSpec['recordStdout']): () => void {
     const streams = [
       ['stdout', this.io.stdout],
       ['stderr', this.io.stderr],
@@ -151,7 +156,9 @@ class Recorder {
     const originals = streams.map(([name, stream]) => {
       const write = stream.write.bind(stream);
       stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-        this.capture(name, typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
+        const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
+        if (name === 'stdout' && recordStdout) for (const s of recordStdout(text)) this.capture(s.stream, s.text);
+        else this.capture(name, text);
         return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
       }) as typeof stream.write;
       return () => void (stream.write = write);

@@ -5,6 +5,22 @@
  */
 import { appContext } from '../app/context.js';
 import { recordCommand } from '../app/record-command.js';
+import { describeMigrateLine } from '../core/migrate/describe.js';
+import { parseMigrateLine } from '../core/migrate/events.js';
+
+/**
+ * `--json` output (one event per line, each written whole) as it is kept in the log: in words, as the command
+ * prints them without `--json`. A line that is not an event is kept as written.
+ */
+function jsonLinesInWords(text: string): Array<{ stream: 'stdout' | 'stderr'; text: string }> {
+  return text
+    .split('\n')
+    .filter((l) => l.trim())
+    .flatMap((l) => {
+      const e = parseMigrateLine(l);
+      return e ? describeMigrateLine(e) : [{ stream: 'stdout' as const, text: `${l}\n` }];
+    });
+}
 
 /** The password of a postgres:// URL, to be redacted (decoded as the driver uses it, and as written). */
 function urlPasswords(url: string | undefined): string[] {
@@ -52,7 +68,13 @@ export async function recordedMigrate(
   const url = flags.databaseUrl ?? ws.config.database?.url ?? process.env.DATABASE_URL;
   return recordCommand(
     appContext(() => ws),
-    { command, params: { ...(extra.args ?? {}), ...flagParams(flags) }, secrets: urlPasswords(url), notes },
+    {
+      command,
+      params: { ...(extra.args ?? {}), ...flagParams(flags) },
+      secrets: urlPasswords(url),
+      notes,
+      ...(flags.json ? { recordStdout: jsonLinesInWords } : {}),
+    },
     run,
   );
 }

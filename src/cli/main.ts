@@ -270,6 +270,7 @@ Examples:
     .option('--accept-checksum <id>', 'accept the edited file of an applied migration (repeatable)', collect)
     .option('--allow-out-of-order', 'apply a pending migration older than the newest applied one')
     .option('--allow-unsafe <reason>', 'run despite lint errors, for this reason')
+    .option('--json', 'one JSON line per event on stdout (what the migration screen and the migrate step read)')
     .action(
       act(async (flags, cmd: Command) =>
         flags.sql
@@ -283,6 +284,7 @@ Examples:
     .option('--sql', 'print exactly the SQL that would run; change nothing')
     .option('--no-lock', 'do not take the migration lock')
     .option('--accept-checksum <id>', 'accept the edited file of an applied migration (repeatable)', collect)
+    .option('--json', 'one JSON line per event on stdout (what the migration screen and the migrate step read)')
     .action(
       act(async (flags, cmd: Command) =>
         flags.sql
@@ -322,6 +324,7 @@ Examples:
   )
     .option('--batch-size <n>', "rows per batch (default: the file's batchSize, else 1000)")
     .option('--pause-ms <n>', "pause between batches, to throttle (default: the file's pauseMs, else 0)")
+    .option('--json', 'one JSON line per event on stdout (what the migration screen and the migrate step read)')
     .action(
       act(async (name: string, flags, cmd: Command) =>
         recorded(cmd, 'migrate backfill', flags, { args: { name } }, async () => (await m()).cmdMigrateBackfill(globals(cmd), name, flags)),

@@ -1,13 +1,15 @@
 /**
  * What the migration screen (src/tui/screens/MigrateScreen.tsx) reads and runs: the migrations with their lint
  * verdicts and the SQL each would send, read in-process; changes (upgrade, downgrade, backfill) run as the
- * cockpit's own `migrate` command in a child process, so they are recorded in the audit log exactly as when typed.
+ * cockpit's own `migrate … --json` command in a child process, so they are recorded in the audit log exactly as when
+ * typed, and their progress comes back as typed events.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadMigrations, MigrationFileError, noDownReason, type Migration } from '../adapters/migrate/files.js';
 import { MigrationRunner, type Status } from '../adapters/migrate/runner.js';
+import { parseMigrateLine } from '../core/migrate/events.js';
 import { lintMigration } from '../core/migrate/lint.js';
 import { packageRoot } from '../paths.js';
 import type { MigrationRow, MigrationServices, MigrationView } from '../tui/types.js';
@@ -96,21 +98,39 @@ export function migrationServices(ws: Workspace, flags: MigrateFlags): Migration
       for (const p of status?.problems ?? []) if (!files.some((m) => m.id === p.id)) view.problems.push(`${p.id}: ${p.message}`);
       return view;
     },
-    run(args, onOutput) {
-      const child = spawn(process.execPath, [path.join(packageRoot(), 'bin', 'cockpit.js'), ...common, 'migrate', ...args, ...own], {
-        cwd: ws.repoDir,
-        // The URL found in the config or DATABASE_URL is found again by the child; one given as --database-url is passed on.
-        env: { ...process.env, NO_COLOR: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout.setEncoding('utf8').on('data', onOutput);
-      child.stderr.setEncoding('utf8').on('data', onOutput);
+    run(args, on) {
+      // --json: the child's progress arrives as typed events (core/migrate/events.ts), not as text to be parsed.
+      const child = spawn(
+        process.execPath,
+        [path.join(packageRoot(), 'bin', 'cockpit.js'), ...common, 'migrate', ...args, '--json', ...own],
+        {
+          cwd: ws.repoDir,
+          // The URL found in the config or DATABASE_URL is found again by the child; one given as --database-url is passed on.
+          env: { ...process.env, NO_COLOR: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let partial = '';
+      const lines = (text: string) => {
+        const pieces = (partial + text).split('\n');
+        partial = pieces.pop() ?? '';
+        for (const l of pieces) {
+          const e = parseMigrateLine(l);
+          if (e) on.event(e);
+          else if (l.trim()) on.text(`${l}\n`);
+        }
+      };
+      child.stdout.setEncoding('utf8').on('data', lines);
+      child.stderr.setEncoding('utf8').on('data', (text: string) => on.text(text));
       const done = new Promise<number>((resolve) => {
         child.on('error', (e) => {
-          onOutput(`could not run cockpit migrate: ${e.message}\n`);
+          on.text(`could not run cockpit migrate: ${e.message}\n`);
           resolve(2);
         });
-        child.on('close', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 3 : 1)));
+        child.on('close', (code, signal) => {
+          if (partial) lines('\n');
+          resolve(code ?? (signal === 'SIGINT' ? 3 : 1));
+        });
       });
       // Ctrl-C to the child: an upgrade finishes its migration's transaction or rolls it back; a backfill stops after its batch.
       return { done, stop: () => void child.kill('SIGINT') };

@@ -1,9 +1,12 @@
 import path from 'node:path';
 import { currentIdentity } from '../adapters/identity.js';
 import { createMigration, loadMigrations, type Migration, type MigrationFormat } from '../adapters/migrate/files.js';
-import { MigrationRunner, type Failure, type MigrateEvent, type RunResult } from '../adapters/migrate/runner.js';
+import { MigrationRunner, type RunResult } from '../adapters/migrate/runner.js';
 import { formatDuration } from '../core/duration.js';
-import { lintMigration, type Finding } from '../core/migrate/lint.js';
+import { describeMigrateLine, exitCodeOfResult, findingsText } from '../core/migrate/describe.js';
+import { migrateLineJson, type MigrateLine } from '../core/migrate/events.js';
+import type { Direction } from '../core/migrate/plan.js';
+import { lintMigration } from '../core/migrate/lint.js';
 import { neutralize } from '../core/sanitize.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
 
@@ -43,7 +46,19 @@ function setup(g: GlobalOptions, flags: MigrateFlags) {
   return { ws, dir, url };
 }
 
-function runner(g: GlobalOptions, flags: MigrateFlags): { runner: MigrationRunner; url: string; dir: string } {
+/**
+ * Where a command's events go: with `--json`, one JSON line each on stdout (core/migrate/events.ts); without, in
+ * words (core/migrate/describe.ts) on stdout or stderr.
+ */
+type Emit = (e: MigrateLine) => void;
+function sink(flags: MigrateFlags): Emit {
+  if (flags.json) return (e) => void process.stdout.write(migrateLineJson(e));
+  return (e) => {
+    for (const s of describeMigrateLine(e)) (s.stream === 'stdout' ? out : err)(s.text);
+  };
+}
+
+function runner(g: GlobalOptions, flags: MigrateFlags, emit: Emit = sink(flags)): { runner: MigrationRunner; url: string; dir: string } {
   const { dir, url } = setup(g, flags);
   if (!url)
     throw new UsageError(
@@ -51,50 +66,33 @@ function runner(g: GlobalOptions, flags: MigrateFlags): { runner: MigrationRunne
     );
   if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--database-url ${showUrl(url)}: expected postgres://…`);
   if (flags.lock === false)
-    err(
-      'warning: --no-lock: nothing stops a second cockpit migrating this database at the same time (use it only behind a transaction-mode PgBouncer)\n',
-    );
+    emit({
+      type: 'warning',
+      message:
+        '--no-lock: nothing stops a second cockpit migrating this database at the same time (use it only behind a transaction-mode PgBouncer)',
+    });
   return { runner: new MigrationRunner({ connection: url, dir, noLock: flags.lock === false }), url, dir };
 }
 
-function showFinding(m: Migration, f: Finding): string {
-  const where = f.line > 0 ? `${path.basename(m.file)}:${f.line}` : path.basename(m.file);
-  return `  ${f.severity === 'error' ? '✖ error' : '▲ warning'} ${f.rule} (${where}): ${f.message}\n      safer: ${f.fix}\n`;
-}
-
-function lintAll(migrations: Migration[]): { errors: number; warnings: number; text: string } {
+/** The lint findings of `migrations`, each migration's as one event, with the counts. */
+function lintAll(migrations: Migration[]): {
+  errors: number;
+  warnings: number;
+  events: Array<Extract<MigrateLine, { type: 'lint.findings' }>>;
+} {
   let errors = 0;
   let warnings = 0;
-  let text = '';
+  const events: Array<Extract<MigrateLine, { type: 'lint.findings' }>> = [];
   for (const m of migrations) {
     const findings = lintMigration({ id: m.id, up: m.up, down: m.down, noTransaction: m.noTransaction, dynamic: m.dynamic });
     if (!findings.length) continue;
-    text += `${m.id} ${m.name}\n`;
+    events.push({ type: 'lint.findings', id: m.id, name: m.name, file: m.file, findings });
     for (const f of findings) {
-      text += showFinding(m, f);
       if (f.severity === 'error') errors++;
       else warnings++;
     }
   }
-  return { errors, warnings, text };
-}
-
-function describeFailure(f: Failure): string {
-  const where = f.line ? `${path.basename(f.file)}:${f.line}` : path.basename(f.file);
-  // A module that builds its SQL as it runs: the statement's number counts those built so far, and its text is
-  // shown, as it is in no file.
-  const what = f.dynamic
-    ? f.statement
-      ? `statement ${f.statement}`
-      : f.sql
-        ? 'a read'
-        : 'its code'
-    : `statement ${f.statement} of ${f.of}`;
-  const text =
-    f.dynamic && f.sql
-      ? `; ${f.statement ? 'the statement' : 'the read'}, built as it ran: ${f.sql.length > 500 ? `${f.sql.slice(0, 500)}…` : f.sql}`
-      : '';
-  return `${f.id} ${f.name}: ${what} (${where}) failed: ${f.error}${f.code ? ` [${f.code}]` : ''}${text}${f.recorded ? ' — recorded as failed; see cockpit migrate status, then resolve' : ' — rolled back, nothing of it applied'}`;
+  return { errors, warnings, events };
 }
 
 /** A warning for `--sql` when some of `migrations` build their SQL from the database (their SQL is not shown). */
@@ -107,39 +105,31 @@ function dynamicWarning(migrations: Migration[], direction: 'up' | 'down'): void
   );
 }
 
-function printEvent(e: MigrateEvent): void {
-  switch (e.type) {
-    case 'lock.waiting':
-      return out(`waiting for the migration lock, held by ${e.holder}…\n`);
-    case 'migration.started':
-      return out(
-        `${e.revert ? 'reverting' : e.direction === 'up' ? 'applying' : 'reverting'} ${e.id} ${e.name}${e.noTransaction ? ' (no transaction)' : ''}…\n`,
-      );
-    case 'migration.finished':
-      return out(`  ✔ ${e.id} ${e.direction === 'up' ? 'applied' : 'reverted'} in ${formatDuration(e.durationMs)}\n`);
-    case 'migration.failed':
-      return err(`  ✖ ${describeFailure(e)}\n`);
-    case 'index.invalid-dropped':
-      return out(`  an INVALID index ${e.index} (left by an earlier failed CREATE INDEX CONCURRENTLY) was dropped, to be built again\n`);
-    case 'migration.lock-retry':
-      return out(
-        `  ${e.id}: no lock within lock_timeout (${e.error}); rolled back, trying again in ${formatDuration(e.waitMs)} (attempt ${e.attempt + 1})\n`,
-      );
-    case 'checksum.accepted':
-      return out(`  accepted the edited file of ${e.id} (checksum ${e.from.slice(0, 12)} → ${e.to.slice(0, 12)})\n`);
-    default:
-      return;
-  }
+/** How an upgrade or downgrade ended, as its last event; its exit code follows from it. */
+function finish(r: RunResult, direction: Direction, emit: Emit): number {
+  const e = {
+    type: 'migrate.result',
+    direction,
+    ok: r.ok,
+    applied: r.applied,
+    reverted: r.reverted,
+    revertFailed: r.revertFailed,
+  } as const;
+  emit(e);
+  return exitCodeOfResult(e);
 }
 
-function finish(r: RunResult, verb: string): number {
-  if (r.ok) {
-    out(r.applied.length ? `${r.applied.length} migration(s) ${verb}\n` : `nothing to do: the database is up to date\n`);
-    return 0;
-  }
-  if (r.reverted.length) out(`this run's migrations were reverted (newest first): ${r.reverted.map((d) => d.id).join(', ')}\n`);
-  if (r.revertFailed) err(`reverting stopped: ${describeFailure(r.revertFailed)}\n`);
-  return 1;
+/** The migrations a run is about to apply or revert, told before it starts (the screen's progress counts them). */
+function planned(direction: Direction, migrations: Migration[]): MigrateLine {
+  return {
+    type: 'migrate.plan',
+    direction,
+    migrations: migrations.map((m) => ({ id: m.id, name: m.name, noTransaction: m.noTransaction })),
+  };
+}
+
+function noSqlWithJson(flags: MigrateFlags): void {
+  if (flags.sql && flags.json) throw new UsageError('--sql prints the SQL, --json prints events: use one or the other');
 }
 
 export async function cmdMigrateCreate(g: GlobalOptions, description: string, flags: MigrateFlags): Promise<number> {
@@ -169,7 +159,7 @@ export async function cmdMigrateLint(g: GlobalOptions, ids: string[], flags: Mig
   const unknown = ids.filter((id) => !all.some((m) => m.id === id));
   if (unknown.length) throw new UsageError(`no migration ${unknown.join(', ')} in ${dir}`);
   const l = lintAll(chosen);
-  out(l.text);
+  out(l.events.map((e) => findingsText(e, e.findings)).join(''));
   out(`${chosen.length} migration(s) checked: ${l.errors} error(s), ${l.warnings} warning(s)\n`);
   return l.errors ? 1 : 0;
 }
@@ -199,29 +189,34 @@ export async function cmdMigrateStatus(g: GlobalOptions, flags: MigrateFlags): P
 }
 
 export async function cmdMigrateUpgrade(g: GlobalOptions, flags: MigrateFlags): Promise<number> {
-  const { runner: r } = runner(g, flags);
+  noSqlWithJson(flags);
+  const emit = sink(flags);
+  const { runner: r } = runner(g, flags, emit);
   const opts = { to: flags.to, acceptChecksum: flags.acceptChecksum, allowOutOfOrder: !!flags.allowOutOfOrder };
   const plan = await r.plan(opts);
   const l = lintAll(plan.pending);
+  l.events.forEach(emit);
   if (l.errors) {
-    err(l.text);
     if (!flags.allowUnsafe?.trim()) {
-      err(`${l.errors} lint error(s) in the pending migrations: nothing was run. Make them safe, or override with --allow-unsafe "why"\n`);
+      emit({ type: 'lint.refused', errors: l.errors });
       return 1;
     }
-    err(`lint errors overridden by ${currentIdentity().operator}: ${flags.allowUnsafe}\n`);
-  } else if (l.warnings) err(l.text);
+    emit({ type: 'lint.overridden', by: currentIdentity().operator, reason: flags.allowUnsafe });
+  }
   if (flags.sql) {
     out(r.sqlFor(plan.pending, 'up'));
     dynamicWarning(plan.pending, 'up');
     return 0;
   }
-  const res = await r.upgrade({ ...opts, onFailure: flags.onFailure ?? 'stop', operator: currentIdentity().operator, onEvent: printEvent });
-  return finish(res, 'applied');
+  emit(planned('up', plan.pending));
+  const res = await r.upgrade({ ...opts, onFailure: flags.onFailure ?? 'stop', operator: currentIdentity().operator, onEvent: emit });
+  return finish(res, 'up', emit);
 }
 
 export async function cmdMigrateDowngrade(g: GlobalOptions, flags: MigrateFlags): Promise<number> {
-  const { runner: r } = runner(g, flags);
+  noSqlWithJson(flags);
+  const emit = sink(flags);
+  const { runner: r } = runner(g, flags, emit);
   const steps = flags.steps !== undefined ? Number(flags.steps) : undefined;
   if (steps !== undefined && !(Number.isInteger(steps) && steps > 0))
     throw new UsageError(`--steps ${flags.steps}: expected a positive whole number`);
@@ -235,14 +230,10 @@ export async function cmdMigrateDowngrade(g: GlobalOptions, flags: MigrateFlags)
     dynamicWarning(chosen, 'down');
     return 0;
   }
-  const res = await r.downgrade({
-    steps: flags.to ? undefined : (steps ?? 1),
-    to: flags.to,
-    operator: currentIdentity().operator,
-    acceptChecksum: flags.acceptChecksum,
-    onEvent: printEvent,
-  });
-  return finish(res, 'reverted');
+  const selection = { steps: flags.to ? undefined : (steps ?? 1), to: flags.to, acceptChecksum: flags.acceptChecksum };
+  emit(planned('down', (await r.downgradePlan(selection)).migrations));
+  const res = await r.downgrade({ ...selection, operator: currentIdentity().operator, onEvent: emit });
+  return finish(res, 'down', emit);
 }
 
 export async function cmdMigrateResolve(g: GlobalOptions, id: string, flags: MigrateFlags): Promise<number> {
@@ -366,7 +357,9 @@ export async function cmdMigrateBackfill(g: GlobalOptions, name: string, flags: 
     );
   if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--database-url ${showUrl(url)}: expected postgres://…`);
 
-  const tty = !!process.stdout.isTTY;
+  // A terminal (and not --json): the progress redrawn on one line; otherwise every event as it comes.
+  const tty = !!process.stdout.isTTY && !flags.json;
+  const emit = sink(flags);
   const abort = new AbortController();
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -384,52 +377,23 @@ export async function cmdMigrateBackfill(g: GlobalOptions, name: string, flags: 
   };
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
   const eta = (s: number | undefined) => (s === undefined ? '?' : formatDuration(s * 1000));
-  const onEvent = (e: import('../adapters/migrate/backfill.js').BackfillEvent): void => {
-    switch (e.type) {
-      case 'backfill.lock-waiting':
-        return out(`waiting: backfill ${e.name} is being run by ${e.holder}…\n`);
-      case 'backfill.started':
-        return out(
-          `${e.rerun ? 'backfill ' + e.name + ' finished earlier, but rows match again: a new pass' : 'backfill ' + e.name} on ${e.table}: ` +
-            `${e.estimatedRemaining === undefined ? 'row count unknown (the COUNT timed out)' : `~${n(e.estimatedRemaining)} row(s) need it (estimate)`}, batches of ${e.batchSize}${e.pauseMs ? `, ${e.pauseMs} ms pause` : ''}\n`,
-        );
-      case 'backfill.resumed':
-        return out(
-          `resuming backfill ${e.name} on ${e.table} after key ${e.lastKey ?? '(start)'}: ${n(e.rowsDone)} row(s) done by earlier runs (last run ${e.previousState === 'running' ? 'ended without finishing (killed?)' : e.previousState}); ` +
-            `${e.estimatedRemaining === undefined ? 'rows left unknown' : `~${n(e.estimatedRemaining)} left (estimate)`}, batches of ${e.batchSize}\n`,
-        );
-      case 'backfill.progress': {
-        const pct = e.total ? Math.min(100, (e.rowsDone / e.total) * 100) : undefined;
-        if (!tty) {
-          return out(
-            `batch ${e.batches}: ${e.batchRows} row(s) in ${Math.round(e.batchMs)} ms, ${n(e.rowsDone)}${e.total !== undefined ? ` / ~${n(e.total)} (${Math.floor(pct ?? 0)}%)` : ''} done, ` +
-              `${n(e.ratePerSec)} rows/s, ETA ${eta(e.etaSec)}, last key ${e.lastKey}\n`,
-          );
-        }
-        const now = Date.now();
-        if (now - lastDraw < 100 && e.batchRows > 0) return;
-        lastDraw = now;
-        const width = 24;
-        const filled = pct === undefined ? 0 : Math.round((pct / 100) * width);
-        const bar = pct === undefined ? '' : `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${Math.floor(pct)}%  `;
-        lineOpen = true;
-        // \r and the erase sequence are the cockpit's own; the values are numbers and a key (neutralised).
-        process.stdout.write(
-          `\r\x1b[K${bar}${n(e.rowsDone)}${e.total !== undefined ? `/~${n(e.total)}` : ''} rows  ${n(e.ratePerSec)} rows/s  ETA ${eta(e.etaSec)}  (key ${neutralize(e.lastKey).slice(0, 40)})`,
-        );
-        return;
-      }
-      case 'backfill.pass':
-        endLine();
-        return out(
-          `pass ${e.pass}: ${n(e.remaining)} row(s) still match (inserted behind the cursor, or held by other transactions): going over the table again\n`,
-        );
-      case 'backfill.retry':
-        endLine();
-        return err(`  batch failed (${e.error}); retrying (${e.attempt}/2)\n`);
-      default:
-        return;
+  const onEvent = (e: MigrateLine): void => {
+    if (!tty || e.type !== 'backfill.progress') {
+      if (describeMigrateLine(e).length) endLine();
+      return emit(e);
     }
+    const now = Date.now();
+    if (now - lastDraw < 100 && e.batchRows > 0) return;
+    lastDraw = now;
+    const pct = e.total ? Math.min(100, (e.rowsDone / e.total) * 100) : undefined;
+    const width = 24;
+    const filled = pct === undefined ? 0 : Math.round((pct / 100) * width);
+    const bar = pct === undefined ? '' : `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${Math.floor(pct)}%  `;
+    lineOpen = true;
+    // \r and the erase sequence are the cockpit's own; the values are numbers and a key (neutralised).
+    process.stdout.write(
+      `\r\x1b[K${bar}${n(e.rowsDone)}${e.total !== undefined ? `/~${n(e.total)}` : ''} rows  ${n(e.ratePerSec)} rows/s  ETA ${eta(e.etaSec)}  (key ${neutralize(e.lastKey).slice(0, 40)})`,
+    );
   };
   let r;
   try {
@@ -449,25 +413,7 @@ export async function cmdMigrateBackfill(g: GlobalOptions, name: string, flags: 
     process.off('SIGTERM', onSignal);
   }
   endLine();
-  const secs = r.elapsedMs / 1000;
-  if (r.state === 'finished' && r.alreadyFinished) {
-    out(`backfill ${name} already finished: 0 rows need it (${n(r.rowsDone)} row(s) done in total); nothing to do\n`);
-    return 0;
-  }
-  if (r.state === 'finished') {
-    out(
-      `✔ backfill ${name} finished: ${n(r.rowsThisRun)} row(s) in ${r.batches} batch(es), ${formatDuration(r.elapsedMs)} (${n(secs > 0 ? r.rowsThisRun / secs : 0)} rows/s); ` +
-        `longest batch ${Math.round(r.maxBatchMs)} ms; ${n(r.rowsDone)} row(s) in total\n`,
-    );
-    return 0;
-  }
-  const at = `checkpoint: ${n(r.rowsDone)} row(s) done${r.lastKey !== null ? `, after key ${r.lastKey}` : ''}`;
-  if (r.state === 'stopped') {
-    out(`backfill ${name} stopped: ${n(r.rowsThisRun)} row(s) this run; ${at}. Resume with the same command\n`);
-    return 3;
-  }
-  err(
-    `✖ backfill ${name} failed: ${r.error}${r.code ? ` [${r.code}]` : ''}\n  ${at} (batches before the failure are committed). Resume with the same command\n`,
-  );
-  return 1;
+  const result = { type: 'backfill.result', ...r } as const;
+  emit(result);
+  return exitCodeOfResult(result);
 }

@@ -36,7 +36,13 @@ export interface ServiceScope {
   drained(): Promise<unknown>;
 }
 
-type RunRequest = Omit<ShellRequest, 'signal' | 'onOutput' | 'onSpawn'>;
+type RunRequest = Omit<ShellRequest, 'signal' | 'onOutput' | 'onSpawn'> & {
+  /**
+   * How each line the command writes to stdout is kept (shown live, in the audit log), when not as written: the
+   * `migrate` step reads `cockpit migrate --json`'s events here and keeps them in words.
+   */
+  stdoutLine?: (line: string) => Array<{ stream: 'stdout' | 'stderr'; text: string }>;
+};
 
 /**
  * Every service a step kind may declare in `needs`, and how it is built for a step. This is the one place a
@@ -59,8 +65,15 @@ const factories = {
         };
       }
       const command = req.argv ? req.argv.join(' ') : (req.script ?? '');
+      const { stdoutLine, ...shell } = req;
+      let partial = '';
+      const stdoutLines = (text: string) => {
+        const pieces = (partial + text).split('\n');
+        partial = pieces.pop() ?? '';
+        for (const l of pieces) for (const said of stdoutLine!(l)) s.output.push(said.stream, said.text);
+      };
       const result = await runCommand({
-        ...req,
+        ...shell,
         signal: s.deps.signal,
         // The pid is durable before the command may start: a resume can always find what it left running.
         onSpawn: async (pid) => {
@@ -73,8 +86,9 @@ const factories = {
             },
           ]);
         },
-        onOutput: (stream, text) => s.output.push(stream, text),
+        onOutput: (stream, text) => (stream === 'stdout' && stdoutLine ? stdoutLines(text) : s.output.push(stream, text)),
       });
+      if (partial) stdoutLines('\n');
       s.output.flush(true);
       await s.drained();
       return result;

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { describeMigrateLine, failureText } from '../core/migrate/describe.js';
+import { parseMigrateLine, type MigrateLine } from '../core/migrate/events.js';
 import type { ParamValue } from '../core/checklist/types.js';
 import { interpolate } from '../core/params.js';
 import { checkTemplates, fail } from './git-common.js';
@@ -33,6 +35,20 @@ function argv(ctx: StepContext | null, spec: MigrateSpec, params: Record<string,
   return a;
 }
 
+/** The actions that change the database, whose progress and outcome `--json` tells as typed events. */
+const TELLS_EVENTS = new Set<MigrateSpec['action']>(['upgrade', 'downgrade', 'backfill']);
+
+/** Why the run failed, from its events: the migration and statement that failed, or how the backfill ended. */
+function failureOf(events: MigrateLine[]): string | null {
+  for (const e of [...events].reverse()) {
+    if (e.type === 'migration.failed' && !e.revert) return failureText(e);
+    if (e.type === 'lint.refused') return `${e.errors} lint error(s) in the pending migrations: nothing was run`;
+    if (e.type === 'backfill.result' && e.state === 'failed')
+      return `backfill ${e.name} failed: ${e.error ?? 'unknown error'} (the checkpoint keeps what was done)`;
+  }
+  return null;
+}
+
 /**
  * Database migrations as a checklist step: the cockpit's own `migrate` command, run as a recorded command (its
  * output, pid and exit code in the audit log; killed with its process group on a stop). The database URL comes
@@ -54,20 +70,37 @@ export const migrateStep = defineStepKind({
   },
   async execute(ctx) {
     const spec = ctx.spec;
+    // upgrade, downgrade and backfill speak in events (--json): kept in words as the step's output, and read here
+    // for the step's outcome. Nothing reads the command's printed text.
+    const events: MigrateLine[] = [];
+    const json = TELLS_EVENTS.has(spec.action);
     const r = await ctx.run({
-      argv: [...ctx.self, ...argv(ctx, spec, ctx.params)],
+      argv: [...ctx.self, ...argv(ctx, spec, ctx.params), ...(json ? ['--json'] : [])],
       cwd: ctx.repoDir,
       env: ctx.env,
       timeoutMs: MIGRATE_TIMEOUT_MS,
+      ...(json
+        ? {
+            stdoutLine: (line: string) => {
+              const e = parseMigrateLine(line);
+              if (!e) return line.trim() ? [{ stream: 'stdout' as const, text: `${line}\n` }] : [];
+              events.push(e);
+              return describeMigrateLine(e);
+            },
+          }
+        : {}),
     });
     if (r.aborted) return { status: 'aborted', reason: 'stopped by the operator' };
     if (r.spawnError) return fail(`could not run cockpit migrate: ${r.spawnError}`);
     if (r.timedOut) return { status: 'failed', exitCode: r.exitCode, timedOut: true, reason: 'cockpit migrate timed out' };
     if (r.exitCode === 0) return { status: 'passed', exitCode: 0, via: 'command' };
+    const why = failureOf(events);
     return {
       status: 'failed',
       exitCode: r.exitCode,
-      reason: `cockpit migrate ${spec.action} exited with code ${r.exitCode} (its output above says what and what to do)`,
+      reason: why
+        ? `cockpit migrate ${spec.action}: ${why}`
+        : `cockpit migrate ${spec.action} exited with code ${r.exitCode} (its output above says what and what to do)`,
     };
   },
   // No probe: an upgrade is idempotent (it applies only what is pending), so a resumed step simply runs again.

@@ -1,5 +1,6 @@
 import type { ParamDef } from '../core/checklist/types.js';
 import type { AuditEvent } from '../core/events.js';
+import type { MigrateLine } from '../core/migrate/events.js';
 
 /**
  * What the screens get from the engine (docs/architecture.md §2: tui/ never touches adapters or the audit store). State
@@ -116,6 +117,9 @@ export interface MigrationView {
 
 export interface MigrationServices {
   load(): Promise<MigrationView>;
-  /** `cockpit migrate <args>` as a child (recorded in the audit log as a command-line session); its output as it comes. */
-  run(args: string[], onOutput: (text: string) => void): { done: Promise<number>; stop(): void };
+  /**
+   * `cockpit migrate <args> --json` as a child (recorded in the audit log as a command-line session): its typed
+   * events as they come, and any text it writes that is not one (an error it stopped on).
+   */
+  run(args: string[], on: { event(e: MigrateLine): void; text(text: string): void }): { done: Promise<number>; stop(): void };
 }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -117,6 +117,76 @@ describe.skipIf(!pgInfo.url)(`cockpit migrate on PostgreSQL${pgInfo.skipReason}`
     expect(forced.stderr).toMatch(/lint errors overridden by alice: the app stopped reading city in 2\.3/);
     expect(await cols()).toEqual(['id']);
   });
+  it('--json: one typed event per line (plan, each migration, lint, result), stdout nothing else; recorded in words', async () => {
+    mkdirSync(path.join(repo.dir, 'migrations'));
+    write(
+      '20260101000000_listings.sql',
+      "-- migrate:up\nSET lock_timeout = '5s';\nCREATE TABLE listings (id bigint primary key, city text);\n-- migrate:down\nDROP TABLE listings;\n",
+    );
+    write(
+      '20260102000000_drop_city.sql',
+      '-- migrate:up\nALTER TABLE listings DROP COLUMN city;\n-- migrate:down\nALTER TABLE listings ADD COLUMN city text;\n',
+    );
+    const events = (stdout: string) =>
+      stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string } & Record<string, unknown>);
+    // Refused by lint: the findings and the refusal, as events; nothing ran.
+    const refused = run('upgrade', '--json');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe('');
+    const r1 = events(refused.stdout);
+    expect(r1.map((e) => e.type)).toEqual(['lint.findings', 'lint.refused']);
+    expect(r1[0]).toMatchObject({ id: '20260102000000' });
+    expect((r1[0] as unknown as { findings: Array<{ rule: string; severity: string }> }).findings).toContainEqual(
+      expect.objectContaining({ rule: 'drop-column', severity: 'error' }),
+    );
+    expect(await tables()).toEqual([]);
+    // Overridden: the override, the plan, each migration started and finished, the result.
+    const up = run('upgrade', '--json', '--allow-unsafe', 'city is unused since 2.3');
+    expect(up.code).toBe(0);
+    const r2 = events(up.stdout);
+    expect(r2.map((e) => e.type).filter((t) => t !== 'lock.acquired')).toEqual([
+      'lint.findings',
+      'lint.overridden',
+      'migrate.plan',
+      'migration.started',
+      'migration.finished',
+      'migration.started',
+      'migration.finished',
+      'migrate.result',
+    ]);
+    expect(r2.find((e) => e.type === 'migrate.plan')).toMatchObject({
+      direction: 'up',
+      migrations: [{ id: '20260101000000' }, { id: '20260102000000' }],
+    });
+    expect(r2.at(-1)).toMatchObject({ type: 'migrate.result', ok: true, applied: [{ id: '20260101000000' }, { id: '20260102000000' }] });
+    const down = run('downgrade', '--json', '--steps', '2');
+    expect(down.code).toBe(0);
+    const r3 = events(down.stdout);
+    expect(r3.find((e) => e.type === 'migrate.plan')).toMatchObject({
+      direction: 'down',
+      migrations: [{ id: '20260102000000' }, { id: '20260101000000' }],
+    });
+    expect(r3.at(-1)).toMatchObject({ type: 'migrate.result', direction: 'down', ok: true });
+    // The audit log keeps what a person reads, not the JSON.
+    const list = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json'], { cwd: repo.dir }).stdout) as Array<{ id: string }>;
+    const log = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'show', list[0].id, '--format', 'json'], { cwd: repo.dir }).stdout) as {
+      events: Array<{ type: string; data: { text?: string } }>;
+    };
+    const output = log.events
+      .filter((e) => e.type === 'step.output')
+      .map((e) => e.data.text)
+      .join('');
+    expect(output).toMatch(/✔ 20260102000000 reverted in/);
+    expect(output).toMatch(/2 migration\(s\) reverted/);
+    expect(output).not.toMatch(/"type":/);
+    // --sql prints SQL, not events: the two together are refused as bad input.
+    const both = run('upgrade', '--json', '--sql');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--sql prints the SQL, --json prints events/);
+  });
 });
 
 describe.skipIf(!pgInfo.url)(`the migrate step kind${pgInfo.skipReason}`, () => {
@@ -144,13 +214,18 @@ steps:
       );
       const r = cockpit(['--repo', repo.dir, 'run', 'db', '--non-interactive'], { cwd: repo.dir, env });
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/step 'apply' .*failed: cockpit migrate upgrade exited with code 1/);
+      // The step's reason comes from the command's typed events: the migration and statement that failed.
+      expect(r.stderr).toMatch(
+        /step 'apply' .*failed: cockpit migrate upgrade: 20260102000000 broken: statement 3 of 3 \(20260102000000_broken\.sql:4\) failed: .*no_such_function/,
+      );
       const id = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json'], { cwd: repo.dir }).stdout)[0].id;
       const show = cockpit(['--repo', repo.dir, 'audit', 'show', id], { cwd: repo.dir }).stdout;
       expect(show).toMatch(/20260101000000 applied/);
       expect(show).toMatch(/20260102000000 broken: statement 3 of 3 .* failed: .*no_such_function/);
       expect(show).toMatch(/this run's migrations were reverted \(newest first\): 20260101000000/);
       expect(show).not.toContain(url.replace(/^postgres:\/\//, ''));
+      // The events are kept in words, as the command prints them: no JSON in the log a person replays.
+      expect(show).not.toMatch(/"type":/);
       const c = new pg.Client({ connectionString: url });
       await c.connect();
       try {

@@ -5,7 +5,7 @@ import { closeStores } from '../../src/cli/open-stores.js';
 import { Workspace } from '../../src/cli/setup.js';
 import { workspaceServices } from '../../src/cli/tui.js';
 import { migrationServices } from '../../src/cli/migrate-screen.js';
-import { progressOf } from '../../src/tui/screens/MigrateScreen.js';
+import { progressAfter } from '../../src/tui/screens/MigrateScreen.js';
 import { App } from '../../src/tui/App.js';
 import { noColorTheme } from '../../src/tui/theme.js';
 import { cockpit, tempRepo } from '../helpers/cli.js';
@@ -17,18 +17,44 @@ import { freshDatabase, pgTest } from '../helpers/pg.js';
 
 const pgInfo = pgTest();
 
-describe('the migration screen: progress parsing', () => {
-  it('reads the backfill bar from the per-batch lines and the upgrade count from the applied lines', () => {
-    expect(
-      progressOf('backfill fill', ['batch 3: 1000 row(s) in 12 ms, 3,000 / ~10,000 (30%) done, 80,000 rows/s, ETA 1s, last key 3000'], 0),
-    ).toEqual({
-      done: 30,
-      of: 100,
-      label: '3,000 of ~10,000 rows · 80,000 rows/s · ETA 1s',
+describe('the migration screen: progress from typed events', () => {
+  it('counts the finished migrations of those the plan named, and a backfill by its rows of the estimated total', () => {
+    const plan = progressAfter(null, {
+      type: 'migrate.plan',
+      direction: 'up',
+      migrations: [
+        { id: '20260101000000', name: 'a', noTransaction: false },
+        { id: '20260101000100', name: 'b', noTransaction: false },
+      ],
     });
+    expect(plan).toEqual({ done: 0, of: 2, label: '0 of 2 migration(s) applied' });
+    const one = progressAfter(plan, {
+      type: 'migration.finished',
+      id: '20260101000000',
+      name: 'a',
+      direction: 'up',
+      durationMs: 5,
+      revert: false,
+    });
+    expect(one).toEqual({ done: 1, of: 2, label: '1 of 2 migration(s) applied' });
+    // A revert after a failure (revert-run) does not count as progress of the upgrade.
     expect(
-      progressOf('upgrade', ['applying 20260101000000 a…', '  ✔ 20260101000000 applied in 5ms', 'applying 20260101000100 b…'], 2),
-    ).toMatchObject({ done: 1, of: 2 });
+      progressAfter(one, { type: 'migration.finished', id: '20260101000000', name: 'a', direction: 'down', durationMs: 5, revert: true }),
+    ).toEqual(one);
+    expect(
+      progressAfter(null, {
+        type: 'backfill.progress',
+        name: 'fill',
+        rowsDone: 3000,
+        batchRows: 1000,
+        batches: 3,
+        total: 10000,
+        ratePerSec: 80000,
+        etaSec: 1,
+        batchMs: 12,
+        lastKey: '3000',
+      }),
+    ).toEqual({ done: 30, of: 100, label: '3,000 of ~10,000 rows · 80,000 rows/s · ETA 1.0s' });
   });
 });
 

@@ -6,35 +6,55 @@ import { applyMove } from '../selection.js';
 import { clamp, screenLine, windowAround, wrap } from '../text.js';
 import { useTheme } from '../theme.js';
 import type { MigrationRow, MigrationView } from '../types.js';
+import { formatDuration } from '../../core/duration.js';
+import { describeMigrateLine } from '../../core/migrate/describe.js';
+import type { MigrateLine } from '../../core/migrate/events.js';
 
 /** Lines of output kept for the running command. */
 const KEEP = 200;
 
+export type Progress = { done: number; of: number | null; label: string };
+
 type Running = {
   what: string;
-  lines: string[];
+  lines: Array<{ text: string; error: boolean }>;
   partial: string;
-  progress: { done: number; of: number | null; label: string } | null;
+  progress: Progress | null;
   code: number | null;
 };
 
-/** Progress from what `cockpit migrate` prints: migrations applied/reverted of the planned ones, a backfill's percentage. */
-export function progressOf(what: string, lines: string[], planned: number): Running['progress'] {
-  if (what.startsWith('backfill')) {
-    for (let i = lines.length - 1; i >= 0; i--) {
-      const m = /(\d[\d,]*) \/ ~(\d[\d,]*) \((\d+)%\) done, ([\d,]+) rows\/s, ETA ([^,\s]+)/.exec(lines[i]);
-      if (m) return { done: Number(m[3]), of: 100, label: `${m[1]} of ~${m[2]} rows · ${m[4]} rows/s · ETA ${m[5]}` };
-      const f = /✔ backfill \S+ finished: ([\d,]+) row/.exec(lines[i]);
-      if (f) return { done: 100, of: 100, label: `finished: ${f[1]} rows` };
+const rows = (x: number) => Math.round(x).toLocaleString('en-US');
+
+/**
+ * The progress bar after `e`, one of the typed events the running `cockpit migrate … --json` writes: the migrations
+ * finished of those its plan named, or a backfill's rows of its estimated total. Nothing here reads printed text.
+ */
+export function progressAfter(p: Progress | null, e: MigrateLine): Progress | null {
+  switch (e.type) {
+    case 'migrate.plan': {
+      const verb = e.direction === 'up' ? 'applied' : 'reverted';
+      const of = e.migrations.length;
+      return { done: 0, of: of || null, label: `0${of ? ` of ${of}` : ''} migration(s) ${verb}` };
     }
-    return null;
+    case 'migration.finished': {
+      if (e.revert || !p) return p;
+      const done = p.done + 1;
+      return { ...p, done, label: p.label.replace(/^\d+/, String(done)) };
+    }
+    case 'backfill.progress': {
+      const pct = e.total ? Math.min(100, Math.floor((e.rowsDone / e.total) * 100)) : null;
+      const eta = e.etaSec === undefined ? '?' : formatDuration(e.etaSec * 1000);
+      return {
+        done: pct ?? 0,
+        of: pct === null ? null : 100,
+        label: `${rows(e.rowsDone)}${e.total !== undefined ? ` of ~${rows(e.total)}` : ''} rows · ${rows(e.ratePerSec)} rows/s · ETA ${eta}`,
+      };
+    }
+    case 'backfill.result':
+      return e.state === 'finished' ? { done: 100, of: 100, label: `finished: ${rows(e.rowsThisRun)} rows` } : p;
+    default:
+      return p;
   }
-  const done = lines.filter((l) => /^\s*✔ \d{14} (applied|reverted) in/.test(l)).length;
-  return {
-    done,
-    of: planned || null,
-    label: `${done}${planned ? ` of ${planned}` : ''} migration(s) ${what.startsWith('downgrade') ? 'reverted' : 'applied'}`,
-  };
 }
 
 function glyph(r: MigrationRow): string {
@@ -86,18 +106,31 @@ export function MigrateScreen() {
   const active = running !== null && running.code === null;
   const row = rows[clamp(sel, 0, Math.max(0, rows.length - 1))];
 
-  const run = (what: string, args: string[], planned: number) => {
+  const run = (what: string, args: string[]) => {
     const state: Running = { what, lines: [], partial: '', progress: null, code: null };
     setRunning(state);
-    const handle = services.run(args, (text) =>
-      setRunning((r) => {
-        if (!r) return r;
-        const pieces = (r.partial + text).split('\n');
-        const partial = pieces.pop() ?? '';
-        const lines = [...r.lines, ...pieces].slice(-KEEP);
-        return { ...r, lines, partial, progress: progressOf(what, lines, planned) };
-      }),
-    );
+    const handle = services.run(args, {
+      // What it tells, typed: in words for the log below the bar, and the bar itself.
+      event: (e) =>
+        setRunning((r) => {
+          if (!r) return r;
+          const said = describeMigrateLine(e).flatMap((s) =>
+            s.text
+              .replace(/\n$/, '')
+              .split('\n')
+              .map((text) => ({ text, error: s.stream === 'stderr' })),
+          );
+          return { ...r, lines: [...r.lines, ...said].slice(-KEEP), progress: progressAfter(r.progress, e) };
+        }),
+      // What it writes that is not an event (an error it stopped on), as it comes.
+      text: (text) =>
+        setRunning((r) => {
+          if (!r) return r;
+          const pieces = (r.partial + text).split('\n');
+          const partial = pieces.pop() ?? '';
+          return { ...r, lines: [...r.lines, ...pieces.map((l) => ({ text: l, error: true }))].slice(-KEEP), partial };
+        }),
+    });
     stopRef.current = handle.stop;
     void handle.done.then((code) => {
       stopRef.current = null;
@@ -117,7 +150,7 @@ export function MigrateScreen() {
   const upgrade = () => {
     if (!pending.length) return ui.flash('nothing to apply: no pending migration', 'info');
     const errors = pending.reduce((n, r) => n + r.findings.filter((f) => f.severity === 'error').length, 0);
-    const go = (reason?: string) => run('upgrade', ['upgrade', ...(reason ? ['--allow-unsafe', reason] : [])], pending.length);
+    const go = (reason?: string) => run('upgrade', ['upgrade', ...(reason ? ['--allow-unsafe', reason] : [])]);
     if (errors) {
       return ui.ask(`${errors} lint error(s) in the pending migrations. Apply anyway (you give the reason, recorded)?`, () =>
         ui.prompt(
@@ -171,7 +204,7 @@ export function MigrateScreen() {
         case 'migrate.downgrade': {
           const newest = applied[applied.length - 1];
           return ui.ask(`Downgrade ${newest.id} ${newest.name} (the newest applied)? Its downgrade runs now.`, () =>
-            run('downgrade', ['downgrade', '--steps', '1'], 1),
+            run('downgrade', ['downgrade', '--steps', '1']),
           );
         }
         case 'migrate.backfill': {
@@ -180,7 +213,7 @@ export function MigrateScreen() {
             `Backfill to run (${list.join(', ')})`,
             (name) => {
               if (!list.includes(name.trim())) return ui.flash(`no backfill '${name}': one of ${list.join(', ')}`, 'error');
-              run(`backfill ${name.trim()}`, ['backfill', name.trim()], 0);
+              run(`backfill ${name.trim()}`, ['backfill', name.trim()]);
             },
             'type the name of a backfill, then ↵ (esc cancels)',
           );
@@ -287,9 +320,8 @@ export function MigrateScreen() {
       color: running.code === null ? t.accent : running.code === 0 ? t.ok : t.danger,
       bold: true,
     });
-    const tail = [...running.lines, ...(running.partial ? [running.partial] : [])].slice(-(runRows - 1));
-    for (const l of tail)
-      runLines.push({ text: screenLine(l).slice(0, width) || ' ', color: /✖|failed|error/.test(l) ? t.danger : undefined });
+    const tail = [...running.lines, ...(running.partial ? [{ text: running.partial, error: true }] : [])].slice(-(runRows - 1));
+    for (const l of tail) runLines.push({ text: screenLine(l.text).slice(0, width) || ' ', color: l.error ? t.danger : undefined });
   }
 
   return (
