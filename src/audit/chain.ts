@@ -1,6 +1,8 @@
 import type { EventType, NewEvent, StoredEvent } from '../core/events.js';
+import { bundleSha } from '../core/checklist/bundle.js';
 import { makeRedactor, mapStrings, sanitizeText, type Redactor } from '../core/sanitize.js';
 import { eventHash, type SessionHeader } from './hash.js';
+import { AuditStoreError } from './store.js';
 
 /** The redaction every store applies before it hashes and writes anything: one choke point, not a convention. */
 export class Sanitizer {
@@ -43,13 +45,52 @@ export class Sanitizer {
   }
 
   header(h: SessionHeader): SessionHeader {
-    return { ...h, checklistTitle: this.clean(h.checklistTitle), params: this.clean(h.params), operator: this.clean(h.operator) };
+    return {
+      ...h,
+      checklistTitle: this.clean(h.checklistTitle),
+      // A secret written into a checklist (a token in a run: line) is not kept: the text is stored redacted, and
+      // checklistSha256 stays the hash of the original, so a resume still sees a changed checklist.
+      checklistText: this.clean(h.checklistText),
+      checklistSources: this.clean(h.checklistSources),
+      params: this.clean(h.params),
+      operator: this.clean(h.operator),
+    };
   }
+}
+
+/**
+ * A new session as a store writes it: its header sanitised, and its first event saying what the stored checklist
+ * text hashes to when redaction changed it (verify holds the stored text to that hash, which the chain covers).
+ */
+export function sanitizedSession(
+  s: Sanitizer,
+  header: SessionHeader,
+  first: NewEvent<'session.started'>,
+): { header: SessionHeader; first: NewEvent<'session.started'> } {
+  const h = s.header(header);
+  const stored = bundleSha(h.checklistSources);
+  if (stored === h.checklistSha256) return { header: h, first };
+  return { header: h, first: { ...first, data: { ...first.data, checklist: { ...first.data.checklist, storedSha256: stored } } } };
 }
 
 export interface Head {
   seq: number;
   hash: string;
+  /** The session has its session.finished event. */
+  finished?: boolean;
+}
+
+/**
+ * A finished session is closed: nothing is appended after its session.finished but notes (a postmortem's
+ * annotations, which change no outcome). Checked by both stores inside the append's transaction, and by verify.
+ */
+export function refuseAfterFinish(sessionId: string, head: Head, list: readonly NewEvent[]): void {
+  let finished = !!head.finished;
+  for (const e of list) {
+    if (finished && e.type !== 'note.added')
+      throw new AuditStoreError(`session ${sessionId} has finished: nothing but notes can be recorded on it (refused: ${e.type})`);
+    if (e.type === 'session.finished') finished = true;
+  }
 }
 
 /** A new event numbered and sanitised, its hash still to compute (generic: its type and its data stay a pair). */
@@ -89,7 +130,8 @@ export function chainEvents(sessionId: string, head: Head, list: NewEvent[], s: 
     hash = event.hash;
   }
   const finished = events.find((e) => e.type === 'session.finished');
-  return { events, json, head: { seq, hash }, finished };
+  refuseAfterFinish(sessionId, head, list);
+  return { events, json, head: { seq, hash, finished: !!head.finished || !!finished }, finished };
 }
 
 /** What both stores share: the one sanitiser every write goes through. */

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { sessionStarted, type NewEvent, type StoredEvent } from '../core/events.js';
 import { sanitizeText } from '../core/sanitize.js';
 import { migrationsDir } from '../paths.js';
-import { chainEvents, SanitizingStore, type Head } from './chain.js';
+import { chainEvents, SanitizingStore, sanitizedSession, type Head } from './chain.js';
 import { genesisHash, type SessionHeader } from './hash.js';
 import { newSessionRow, toSessionRow, toStored } from './rows.js';
 import * as schema from './schema-pg.js';
@@ -69,8 +69,8 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
     return store;
   }
 
-  async createSession(header: SessionHeader, first: NewEvent<'session.started'>): Promise<StoredEvent<'session.started'>> {
-    const h = this.sanitizer.header(header);
+  async createSession(header: SessionHeader, started: NewEvent<'session.started'>): Promise<StoredEvent<'session.started'>> {
+    const { header: h, first } = sanitizedSession(this.sanitizer, header, started);
     const genesis = genesisHash(h);
     return this.db.transaction(async (tx) => {
       await tx.insert(schema.sessions).values(newSessionRow(h, genesis));
@@ -82,12 +82,12 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
   private async appendInTx(tx: Tx, sessionId: string, head: Head | null, list: NewEvent[]): Promise<StoredEvent[]> {
     if (!head) {
       const [row] = await tx
-        .select({ seq: schema.sessions.lastSeq, hash: schema.sessions.lastHash })
+        .select({ seq: schema.sessions.lastSeq, hash: schema.sessions.lastHash, endedAt: schema.sessions.endedAt })
         .from(schema.sessions)
         .where(eq(schema.sessions.id, sessionId))
         .for('update');
       if (!row) throw new AuditStoreError(`no session ${sessionId} in the audit log`);
-      head = row;
+      head = { seq: row.seq, hash: row.hash, finished: row.endedAt !== null };
     }
     const c = chainEvents(sessionId, head, list, this.sanitizer);
     await tx.insert(schema.events).values(c.events.map((e, i) => ({ ...e, data: c.json[i] })));

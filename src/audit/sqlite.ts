@@ -5,7 +5,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { sessionStarted, type NewEvent, type StoredEvent } from '../core/events.js';
-import { chainEvents, SanitizingStore, type Head } from './chain.js';
+import { chainEvents, SanitizingStore, sanitizedSession, type Head } from './chain.js';
 import { migrationsDir } from '../paths.js';
 import { genesisHash, type SessionHeader } from './hash.js';
 import * as schema from './schema.js';
@@ -35,7 +35,7 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
   readonly location: string;
   private sqlite: Database.Database;
   private db: Db;
-  private heads = new Map<string, { seq: number; hash: string }>();
+  private heads = new Map<string, Head>();
   private insertEvent: Database.Statement;
   private updateHead;
   private selectHead;
@@ -65,14 +65,14 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
       .where(eq(schema.sessions.id, p('id')))
       .prepare();
     this.selectHead = this.db
-      .select({ seq: schema.sessions.lastSeq, hash: schema.sessions.lastHash })
+      .select({ seq: schema.sessions.lastSeq, hash: schema.sessions.lastHash, endedAt: schema.sessions.endedAt })
       .from(schema.sessions)
       .where(eq(schema.sessions.id, p('id')))
       .prepare();
   }
 
-  async createSession(header: SessionHeader, first: NewEvent<'session.started'>): Promise<StoredEvent<'session.started'>> {
-    const h = this.sanitizer.header(header);
+  async createSession(header: SessionHeader, started: NewEvent<'session.started'>): Promise<StoredEvent<'session.started'>> {
+    const { header: h, first } = sanitizedSession(this.sanitizer, header, started);
     const genesis = genesisHash(h);
     // The row and its first event in one transaction: a crash leaves both or neither.
     const create = this.sqlite.transaction(() => {
@@ -89,7 +89,7 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
     if (!head) {
       const row = this.selectHead.get({ id: sessionId });
       if (!row) throw new AuditStoreError(`no session ${sessionId} in the audit log`);
-      head = { seq: row.seq, hash: row.hash };
+      head = { seq: row.seq, hash: row.hash, finished: row.endedAt !== null };
     }
     const c = chainEvents(sessionId, head, list, this.sanitizer);
     c.events.forEach((e, i) => this.insertEvent.run(e.sessionId, e.seq, e.time, e.type, e.stepId, e.actor, c.json[i], e.prevHash, e.hash));

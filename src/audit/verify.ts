@@ -1,4 +1,6 @@
 import { bundleSha } from '../core/checklist/bundle.js';
+import { canonicalJson } from '../core/canonical.js';
+import type { EventDataMap } from '../core/events.js';
 import { eventHash, genesisHash, type HashedEvent } from './hash.js';
 import { toSessionRow, type RawEventRow, type RawSessionRow } from './rows.js';
 import type { SessionRow, VerifyProblem, VerifyReport } from './store.js';
@@ -10,11 +12,8 @@ import type { SessionRow, VerifyProblem, VerifyReport } from './store.js';
 export function verifySession(session: SessionRow, rows: Iterable<RawEventRow>): { events: number; problem: VerifyProblem | null } {
   const bad = (seq: number | null, message: string) => ({ sessionId: session.id, seq, message });
   let count = 0;
-  if (
-    session.checklistSources[session.checklistId] !== session.checklistText ||
-    bundleSha(session.checklistSources) !== session.checklistSha256
-  ) {
-    return { events: 0, problem: bad(null, 'session row was edited: the stored checklist text does not match its sha256') };
+  if (session.checklistSources[session.checklistId] !== session.checklistText) {
+    return { events: 0, problem: bad(null, 'session row was edited: the stored checklist text does not match its sources') };
   }
   let prev = genesisHash(session);
   let expected = 1;
@@ -60,6 +59,24 @@ export function verifySession(session: SessionRow, rows: Iterable<RawEventRow>):
     if (eventHash(prev, event) !== row.hash) {
       return { events: count, problem: bad(row.seq, `${label} was edited: its hash does not match its contents`) };
     }
+    if (finished && row.type !== 'note.added') {
+      return {
+        events: count,
+        problem: bad(
+          row.seq,
+          `${label} was recorded after the session finished (event #${finished.seq}): a finished session takes only notes`,
+        ),
+      };
+    }
+    if (row.seq === 1) {
+      const edited = headerMismatch(session, row.time, data);
+      if (edited)
+        return { events: count, problem: bad(null, `session row was edited: ${edited} does not match event #1 (session.started)`) };
+      // The stored text hashes to the original's sha256, or (a secret in it redacted) to the one event #1 records.
+      const d = data as { checklist?: { storedSha256?: string } };
+      if (bundleSha(session.checklistSources) !== (d.checklist?.storedSha256 ?? session.checklistSha256))
+        return { events: count, problem: bad(null, 'session row was edited: the stored checklist text does not match its sha256') };
+    }
     if (row.type === 'session.finished')
       finished = { seq: row.seq, time: row.time, outcome: (data as { outcome?: unknown } | null)?.outcome ?? null };
     prev = row.hash;
@@ -99,6 +116,26 @@ export function verifySession(session: SessionRow, rows: Iterable<RawEventRow>):
     return { events: count, problem: bad(finished?.seq ?? null, `session row was edited: its end time does not match ${fin}`) };
   }
   return { events: count, problem: null };
+}
+
+/**
+ * The session row's fields that the genesis hash does not cover, held against the first event's data (which the
+ * chain covers): an edited title, checklist id or hash, parameters, operator, host or start time is found here.
+ */
+function headerMismatch(session: SessionRow, time: number, data: unknown): string | null {
+  const d = data as Partial<EventDataMap['session.started']> | null;
+  if (!d || typeof d !== 'object') return 'its first event';
+  const checks: Array<[string, unknown, unknown]> = [
+    ['its checklist title', session.checklistTitle, d.checklist?.title],
+    ['its checklist id', session.checklistId, d.checklist?.id],
+    ['its checklist sha256', session.checklistSha256, d.checklist?.sha256],
+    ['its parameters', canonicalJson(session.params), canonicalJson(d.params ?? null)],
+    ['its environment', session.environment, d.environment ?? null],
+    ['its operator', session.operator, d.operator],
+    ['its host', session.host, d.host],
+    ['its start time', session.startedAt, time],
+  ];
+  return checks.find(([, row, event]) => row !== event)?.[0] ?? null;
 }
 
 /** What verification reads from a store, whatever its dialect. */

@@ -35,7 +35,11 @@ export type Outcome = 'succeeded' | 'aborted' | 'failed';
 /** Event types and their data. New kinds of event are added here and folded in `reducer.ts`. */
 export interface EventDataMap {
   'session.started': {
-    checklist: { id: string; title: string; sha256: string };
+    /**
+     * `sha256` is the checklist bundle as loaded (a resume compares it with the checklist as it is then).
+     * `storedSha256`, when present, is the bundle as stored: with a secret written into a checklist redacted.
+     */
+    checklist: { id: string; title: string; sha256: string; storedSha256?: string };
     /** Where the checklist came from: a file path, or an id looked up in checklists/ and the defaults. */
     origin: { file: string; byId: boolean };
     params: Record<string, ParamValue>;

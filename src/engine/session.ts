@@ -96,15 +96,23 @@ async function takeLock(deps: EngineDeps, sessionId: string, environment: string
   const res = await deps.store.acquireLock(lock, (held) =>
     held.host === deps.identity.host ? !isProcessAlive(held.pid) : now - held.heartbeat > LOCK_STALE_MS,
   );
-  if (!res.ok) {
-    const h = res.held;
-    throw new EngineError(
-      `${environment ? `environment '${environment}'` : `session ${sessionId}`} is locked by ${h.holder} on ${h.host} (pid ${h.pid}) since ${new Date(h.since).toISOString()}: ${h.reason}` +
-        `\n  session ${h.sessionId}; the lock is released when that run stops (a dead holder's lock is taken over automatically).`,
-      2,
-    );
-  }
+  if (!res.ok) throw new EngineError(heldMessage(res.held, environment), 1);
   return scope;
+}
+
+/**
+ * Who holds a lock, in one sentence a second operator can act on. Built from the lock's own fields (the holder,
+ * host, pid, time and what it is doing: `run release`, `resume release`), which never hold a parameter's value.
+ */
+export function heldMessage(h: LockRow, environment: string | null): string {
+  const since = `${new Date(h.since).toISOString().slice(11, 19)} UTC`;
+  const who = `${h.holder}@${h.host}, pid ${h.pid}, since ${since} (${h.reason})`;
+  return (
+    (environment
+      ? `environment '${environment}' is in use by session ${h.sessionId}, run by ${who}`
+      : `session ${h.sessionId} is being run by ${who}`) +
+    `\n  the lock is released when that run stops; a dead holder's lock is taken over automatically.`
+  );
 }
 
 /** A plan as built from the loaded checklist, with the parameters' real values. */
@@ -186,14 +194,8 @@ export async function startSession(deps: EngineDeps, input: StartInput): Promise
   const environment = typeof params.environment === 'string' ? params.environment : null;
   const root = bundle.root.checklist;
   deps.store.addSecrets(secretValues(bundle, planned.scopes));
-  const scope = await takeLock(
-    deps,
-    id,
-    environment,
-    `${root.id} ${Object.entries(params)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ')}`.trim(),
-  );
+  // The lock's reason is shown to whoever else tries, and stored: it names what runs, never a parameter's value.
+  const scope = await takeLock(deps, id, environment, `run ${root.id}`);
   const { header, first } = newSessionRecord({
     id,
     time: now,
@@ -228,10 +230,31 @@ export interface ResumeInput {
 
 /** Continue a session that stopped: crashed, failed, waiting for a confirmation, or interrupted. */
 export async function resumeSession(deps: EngineDeps, input: ResumeInput): Promise<SessionRunner> {
+  // The lock before the state: two resumes started together must not both read "b is next" and both run it. The
+  // first read only finds which lock to take (a session's, or its environment's); everything is decided on the
+  // state read again once the lock is held.
+  const before = reduceAll(await deps.store.readEvents(input.sessionId));
+  if (!before) throw new EngineError(`session ${input.sessionId} has no events`, 2);
+  if (before.outcome) throw alreadyFinished(before);
+  const scope = await takeLock(deps, before.id, before.environment, `resume ${before.checklist.id}`);
+  try {
+    return await resumeLocked(deps, input, scope);
+  } catch (e) {
+    await deps.store.releaseLock(scope, before.id).catch(ignoreCleanupError('a lock left behind is taken over once its holder is gone'));
+    throw e;
+  }
+}
+
+function alreadyFinished(state: SessionState): EngineError {
+  return new EngineError(`session ${state.id} already finished (${state.outcome}); there is nothing to resume`, 2);
+}
+
+/** The rest of a resume, with the session's lock held: the state as it is now, and the checks on it. */
+async function resumeLocked(deps: EngineDeps, input: ResumeInput, scope: string): Promise<SessionRunner> {
   const events = await deps.store.readEvents(input.sessionId);
   const state = reduceAll(events);
   if (!state) throw new EngineError(`session ${input.sessionId} has no events`, 2);
-  if (state.outcome) throw new EngineError(`session ${input.sessionId} already finished (${state.outcome}); there is nothing to resume`, 2);
+  if (state.outcome) throw alreadyFinished(state);
   const current = input.current(sessionStarted(events).data.origin);
 
   const oldSha = state.checklist.sha256;
@@ -285,7 +308,6 @@ export async function resumeSession(deps: EngineDeps, input: ResumeInput): Promi
     live = { plan: state.plan, scopes };
   }
   input.check?.(plan?.plan ?? state.plan);
-  const scope = await takeLock(deps, state.id, state.environment, `resume ${state.checklist.id}`);
   const runner = new SessionRunner(deps, state, scope, live);
   await runner.emit([
     {
@@ -328,23 +350,25 @@ export async function withStoppedSession(
   reason: string,
   fn: (runner: SessionRunner) => Promise<void>,
 ): Promise<SessionState> {
-  const state = reduceAll(await deps.store.readEvents(sessionId));
-  if (!state) throw new EngineError(`session ${sessionId} has no events`, 2);
-  const scope = await takeLock(deps, state.id, state.environment, reason);
-  const runner = new SessionRunner(deps, state, scope);
+  const before = reduceAll(await deps.store.readEvents(sessionId));
+  if (!before) throw new EngineError(`session ${sessionId} has no events`, 2);
+  const scope = await takeLock(deps, before.id, before.environment, reason);
   try {
+    // Read again under the lock: what was recorded until the lock was taken is what the note or abort follows.
+    const state = reduceAll(await deps.store.readEvents(sessionId))!;
+    const runner = new SessionRunner(deps, state, scope);
     await fn(runner);
     await runner.settled();
     return runner.state;
   } finally {
-    await deps.store.releaseLock(scope, state.id).catch(ignoreCleanupError('a lock left behind is taken over once its holder is gone'));
+    await deps.store.releaseLock(scope, before.id).catch(ignoreCleanupError('a lock left behind is taken over once its holder is gone'));
   }
 }
 
 /** Close a session that will not be resumed: whatever a crashed step left running is stopped first. */
 export async function abortSession(deps: EngineDeps, sessionId: string, reason: string): Promise<SessionState> {
   if (!reason.trim()) throw new EngineError('aborting a session needs a reason (--reason "…")', 2);
-  return withStoppedSession(deps, sessionId, `abort: ${reason}`, async (runner) => {
+  return withStoppedSession(deps, sessionId, 'abort', async (runner) => {
     if (runner.state.outcome) throw new EngineError(`session ${sessionId} already finished (${runner.state.outcome})`, 2);
     await runner.markInterrupted();
     await runner.emit([{ type: 'session.finished', data: { outcome: 'aborted', reason } }]);

@@ -226,6 +226,31 @@ describe('deleted, reordered and inserted events', () => {
     );
   });
 
+  it('an event appended after session.finished, head moved along, is caught: a finished session takes only notes', () => {
+    tamper((db) => {
+      const last = db.prepare('SELECT * FROM events WHERE session_id = ? AND seq = ?').get(s1, PER_SESSION) as EventRow;
+      const e: AuditEvent = {
+        sessionId: s1,
+        seq: PER_SESSION + 1,
+        time: last.time + 1,
+        type: 'step.output',
+        stepId: 'bye',
+        actor: 'cockpit',
+        data: { stream: 'stdout', text: 'forged\n' },
+      };
+      const hash = eventHash(last.hash, e);
+      db.prepare(
+        'INSERT INTO events (session_id, seq, time, type, step_id, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(s1, e.seq, e.time, e.type, e.stepId, e.actor, JSON.stringify(e.data), last.hash, hash);
+      db.prepare('UPDATE sessions SET last_seq = ?, last_hash = ? WHERE id = ?').run(e.seq, hash, s1);
+    });
+    expectOneProblem(
+      verify(),
+      s1,
+      `event #${PER_SESSION + 1}: event #${PER_SESSION + 1} (step.output) was recorded after the session finished (event #${PER_SESSION})`,
+    );
+  });
+
   it('an event copied in from the other session is caught', () => {
     tamper(`
       UPDATE events SET data = (SELECT data FROM events WHERE session_id = '${s2}' AND seq = 4),
@@ -240,14 +265,15 @@ describe('deleted, reordered and inserted events', () => {
   it('an event appended at the end without moving the session head is caught', () => {
     tamper((db) => {
       const last = db.prepare('SELECT * FROM events WHERE session_id = ? AND seq = ?').get(s1, PER_SESSION) as EventRow;
+      // A note: the one kind of event a finished session takes, so only the head can give it away.
       const e: AuditEvent = {
         sessionId: s1,
         seq: PER_SESSION + 1,
         time: last.time + 1,
-        type: 'step.output',
-        stepId: 'bye',
-        actor: 'cockpit',
-        data: { stream: 'stdout', text: 'forged\n' },
+        type: 'note.added',
+        stepId: null,
+        actor: 'mallory',
+        data: { text: 'forged' },
       };
       db.prepare(
         'INSERT INTO events (session_id, seq, time, type, step_id, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -274,7 +300,13 @@ describe('edited or deleted session rows', () => {
     [
       'checklist_text',
       `checklist_text = replace(checklist_text, 'echo bye', 'echo bye; rm -rf /tmp/x')`,
-      'session row was edited: the stored checklist text does not match its sha256',
+      'session row was edited: the stored checklist text does not match its sources',
+    ],
+    // Not in the genesis hash, but held against event #1 (session.started), which the chain covers.
+    [
+      'checklist_title',
+      `checklist_title = 'Harmless'`,
+      'session row was edited: its checklist title does not match event #1 (session.started)',
     ],
     ['params (not JSON)', `params = '{version'`, 'session row was edited: its JSON columns do not parse'],
     [
