@@ -262,6 +262,37 @@ export async function revParse(cwd: string, ref: string): Promise<string | null>
   return code === 0 ? stdout.toString('utf8').trim() || null : null;
 }
 
+/** The text of `file` (relative to the repository's top) in the tree of `ref`; null when the ref or the file is not there. */
+export async function fileAt(cwd: string, ref: string, file: string): Promise<string | null> {
+  if (!ref || optionLike(ref) || !file || file.includes('\0')) return null;
+  const { code, stdout } = await run({ cwd }, ['cat-file', 'blob', `${ref}:${file.replace(/^\.\//, '')}`], [0, 128]);
+  return code === 0 ? stdout.toString('utf8') : null;
+}
+
+/**
+ * Who git would write commits and tags as: `git var` answers as `git commit` would (config, GIT_* variables, the
+ * EMAIL fallback and user.useConfigOnly), so a machine without a usable identity is found before anything is written.
+ */
+export async function identity(cwd: string): Promise<{ ok: true; ident: string } | { ok: false; why: string }> {
+  for (const v of ['GIT_AUTHOR_IDENT', 'GIT_COMMITTER_IDENT']) {
+    const r = await exec({ cwd }, ['var', v]);
+    if (r.code !== 0) {
+      const why =
+        r.stderr.split('\n').find((l) => /identity|email|name/i.test(l)) ?? r.stderr.trim().split('\n')[0] ?? `git var ${v} failed`;
+      return { ok: false, why: why.replace(/^fatal:\s*/, '') };
+    }
+    if (v === 'GIT_COMMITTER_IDENT')
+      return {
+        ok: true,
+        ident: r.stdout
+          .toString('utf8')
+          .replace(/\s+\d+ [+-]\d{4}\s*$/, '')
+          .trim(),
+      };
+  }
+  return { ok: false, why: 'git var gave no identity' };
+}
+
 /** Is there a local branch `name` (refs/heads/<name>)? */
 export async function branchExists(cwd: string, name: string): Promise<boolean> {
   if (!name || optionLike(name)) return false;
@@ -588,6 +619,8 @@ export function gitReader(cwd: string) {
     remoteUrl: (remote: string) => remoteUrl(cwd, remote),
     probeRemote: (remote: string, timeoutMs?: number) => probeRemote(cwd, remote, timeoutMs),
     conflictedFiles: () => conflictedFiles(cwd),
+    fileAt: (ref: string, file: string) => fileAt(cwd, ref, file),
+    identity: () => identity(cwd),
     mergeInProgress: () => mergeInProgress(cwd),
   };
 }

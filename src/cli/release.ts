@@ -18,11 +18,18 @@ export interface ReleasePlan {
   suggestion: Suggestion;
 }
 
-/** What the conventional commits since the last release tag (reachable from develop, else HEAD) say the next version is. */
+/**
+ * What the conventional commits on develop since the last release tag say the next version is. A release is cut
+ * from develop: without it there is nothing to suggest from (HEAD may be anything) and nothing to branch from.
+ */
 export async function planRelease(repoDir: string): Promise<ReleasePlan> {
   const git = gitReader(repoDir);
   if (!(await git.isRepo())) throw new UsageError(`${repoDir} is not a git repository`);
-  const base = (await git.branchExists('develop')) ? 'develop' : 'HEAD';
+  const base = 'develop';
+  if (!(await git.branchExists(base)))
+    throw new UsageError(
+      "no branch 'develop' here: a release is cut from develop, and its version is suggested from develop's commits. Fetch it (git fetch origin develop && git branch develop origin/develop) or create it",
+    );
   const last = await git.lastRelease(base);
   const commits = (await git.commitsBetween(last?.commit ?? null, base)).map(parseCommit).filter((c) => !isReleaseBookkeeping(c));
   return {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { interpolate } from '../core/params.js';
 import {
   defaultVersionFiles,
-  readVersion,
+  surveyVersions,
   versionFileSpecSchema,
   writeVersion,
   type VersionFileSpec,
@@ -21,25 +21,33 @@ function filesOf(ctx: StepContext<unknown, 'release'>, spec: BumpSpec): VersionF
   return spec.files ?? ctx.release.versionFiles ?? defaultVersionFiles();
 }
 
-/** What each version file says now. */
+/** What each version file says in the working tree. */
 function survey(ctx: StepContext<unknown, 'files'>, files: VersionFileSpec[]) {
-  return files.map((f) => {
-    const text = ctx.files.read(f.file);
-    if (text === null) return { spec: f, text: null, version: null, problem: `${f.file}: no such file` };
-    const r = readVersion(text, f);
-    return r.ok ? { spec: f, text, version: r.version, problem: null } : { spec: f, text, version: null, problem: r.message };
-  });
+  return surveyVersions(
+    files,
+    files.map((f) => ctx.files.read(f.file)),
+  );
+}
+
+/** What each version file says in the commit HEAD points at: what a tag or a merge of HEAD would carry. */
+async function surveyHead(ctx: StepContext<unknown, 'git'>, files: VersionFileSpec[]) {
+  return surveyVersions(files, await Promise.all(files.map((f) => ctx.git.fileAt('HEAD', f.file))), ' in HEAD');
 }
 
 /**
  * Write the new version into every version file (package.json, setup.py, and whatever the config names), check
  * that all of them now agree, and commit the change. A file that cannot be read or written stops the step before
  * anything is written; files that disagree afterwards stop it before anything is tagged.
+ *
+ * What it proves (execute and probe alike): HEAD is a commit whose tree has every version file at the new version —
+ * what the merge and the tag after it carry. The working tree saying so is not enough: a commit refused by a
+ * pre-commit hook, or by a machine without a git identity, leaves the files written but nothing committed, and a
+ * retry commits them then.
  */
 export const bumpStep = defineStepKind({
   kind: 'bump',
   fields,
-  needs: ['files', 'release', 'run'],
+  needs: ['files', 'git', 'release', 'run'],
   validate: (step, params) => checkTemplates(step, params, ['version', 'commit']),
   describe({ spec, params }) {
     const files =
@@ -70,22 +78,34 @@ export const bumpStep = defineStepKind({
         `the version files disagree after the bump: ${after.map((a) => `${a.spec.file} says ${a.version ?? a.problem}`).join(', ')}; expected ${version} everywhere`,
       );
     }
-    if (next.length) {
-      const add = failed(await gitRun(ctx, ['add', '--', ...next.map((n) => n.file)]), 'staging the version files');
+    // What HEAD lacks is committed, whether written just now or by an earlier attempt whose commit was refused.
+    const uncommitted = (await surveyHead(ctx, files)).filter((h) => h.version !== version).map((h) => h.spec.file);
+    if (uncommitted.length) {
+      const add = failed(await gitRun(ctx, ['add', '--', ...uncommitted]), 'staging the version files');
       if (add) return add;
       const message = interpolate(spec.commit ?? 'chore(release): ${version}', { ...ctx.params, version });
-      const c = failed(await gitRun(ctx, ['commit', '-m', message, '--', ...next.map((n) => n.file)]), 'committing the version files');
+      const c = failed(
+        await gitRun(ctx, ['commit', '-m', message, '--', ...uncommitted]),
+        'committing the version files (a hook that refused says why above)',
+      );
       if (c) return c;
     }
+    const head = await surveyHead(ctx, files);
+    const behind = head.filter((h) => h.version !== version);
+    if (behind.length)
+      return fail(
+        `after the commit, HEAD still does not say ${version}: ${behind.map((b) => `${b.spec.file} says ${b.version ?? b.problem}`).join(', ')}`,
+      );
     return { status: 'passed', exitCode: 0, via: 'command' };
   },
+  /** Done when HEAD's tree has every version file at the new version (see above); written but not committed is not done. */
   async probe(ctx) {
     const spec = ctx.spec;
     const version = interpolate(spec.version, ctx.params).replace(/^v/, '');
-    const now = survey(ctx, filesOf(ctx, spec));
-    const behind = now.filter((n) => n.version !== version);
+    const head = await surveyHead(ctx, filesOf(ctx, spec));
+    const behind = head.filter((n) => n.version !== version);
     return behind.length
-      ? { result: 'not-done', detail: `not at ${version} yet: ${behind.map((b) => b.spec.file).join(', ')}` }
-      : { result: 'done', detail: `every version file says ${version}` };
+      ? { result: 'not-done', detail: `HEAD is not at ${version} yet: ${behind.map((b) => b.spec.file).join(', ')}` }
+      : { result: 'done', detail: `every version file says ${version} in HEAD` };
   },
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { interpolate } from '../core/params.js';
+import { defaultVersionFiles, surveyVersions } from '../core/release/version-files.js';
 import { checkTemplates, fail, failed, gitRun, refName, templateField } from './git-common.js';
 import { defineStepKind, type SpecOf } from './define.js';
 import type { StepContext } from './types.js';
@@ -10,6 +11,8 @@ const fields = {
   message: templateField.optional(),
   /** A file in the repository whose text is the tag's message (the release notes). */
   messageFile: z.string().min(1).optional(),
+  /** The version the version files (release.versionFiles, else the defaults) must say in the tagged commit. */
+  version: templateField.optional(),
 };
 
 type TagSpec = SpecOf<typeof fields>;
@@ -24,12 +27,27 @@ async function where(ctx: StepContext<unknown, 'git'>, spec: TagSpec) {
   return { name: name.name, at: at.name, target, existing: await ctx.git.tagCommit(name.name) };
 }
 
-/** An annotated tag (vX.Y.Z, its message the release notes). Already there at the same commit: passes; elsewhere: fails. */
+/** Why the commit to be tagged does not carry `version` in its version files (null when it does). */
+async function versionMismatch(ctx: StepContext<unknown, 'git' | 'release'>, spec: TagSpec, target: string): Promise<string | null> {
+  if (!spec.version) return null;
+  const version = interpolate(spec.version, ctx.params).replace(/^v/, '');
+  const files = ctx.release.versionFiles ?? defaultVersionFiles();
+  const seen = surveyVersions(files, await Promise.all(files.map((f) => ctx.git.fileAt(target, f.file))), ` in ${target.slice(0, 10)}`);
+  const wrong = seen.filter((s) => s.version !== version);
+  if (!wrong.length) return null;
+  return `the commit to tag (${target.slice(0, 10)}) does not say ${version}: ${wrong.map((w) => (w.version ? `${w.spec.file} says ${w.version}` : w.problem)).join(', ')}. Bump and merge first; a tag on it would name a version its files do not carry`;
+}
+
+/**
+ * An annotated tag (vX.Y.Z, its message the release notes). Already there at the same commit: passes; elsewhere:
+ * fails. With `version`, a commit whose version files say anything else is refused. The probe proves the tag
+ * exists on the commit `at` names now.
+ */
 export const gitTagStep = defineStepKind({
   kind: 'git.tag',
   fields,
-  needs: ['git', 'files', 'run'],
-  validate: (step, params) => checkTemplates(step, params, ['name', 'at', 'message', 'messageFile']),
+  needs: ['git', 'files', 'release', 'run'],
+  validate: (step, params) => checkTemplates(step, params, ['name', 'at', 'message', 'messageFile', 'version']),
   describe({ spec, params }) {
     return `git tag -a ${interpolate(spec.name, params)} ${interpolate(spec.at ?? 'HEAD', params)}${spec.messageFile ? ` -F ${interpolate(spec.messageFile, params)}` : ''}`;
   },
@@ -43,6 +61,8 @@ export const gitTagStep = defineStepKind({
         `tag ${w.name} already exists, on ${w.existing.slice(0, 10)}, not on ${w.at} (${w.target.slice(0, 10)}): a release cannot reuse a version. Choose the next version, or delete the tag if it was made by mistake and never pushed.`,
       );
     }
+    const mismatch = await versionMismatch(ctx, spec, w.target);
+    if (mismatch) return fail(mismatch);
     // verbatim: the message is the release notes, whose Markdown headings start with '#' (git would strip them as comments).
     const args = ['tag', '-a', '--cleanup=verbatim', w.name, w.target];
     if (spec.messageFile) {

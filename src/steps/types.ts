@@ -25,6 +25,10 @@ export interface GitReader {
   lastRelease(ref?: string): Promise<{ tag: string; version: string; commit: string } | null>;
   commitsBetween(from: string | null, to: string): Promise<RawCommit[]>;
   probeRemote(remote: string): Promise<{ ok: true; refs: Map<string, string> } | { ok: false; why: string }>;
+  /** A file's text in the tree of `ref` (null: no such ref or file). */
+  fileAt(ref: string, file: string): Promise<string | null>;
+  /** Who git would commit as, or why it cannot (no user.email …). */
+  identity(): Promise<{ ok: true; ident: string } | { ok: false; why: string }>;
 }
 
 /** Files of the session's repository, by path relative to it (a path that leaves the repository is refused). */

@@ -196,6 +196,45 @@ describe('git step kinds', () => {
     expect(readFileSync(path.join(work, 'frontend/package.json'), 'utf8')).toContain('"version": "1.3.0"');
   });
 
+  it("a bump commit refused by a pre-commit hook fails with the hook's words; once the hook is fixed, a resume commits it, and the tag is on it", () => {
+    const hook = path.join(work, '.git', 'hooks', 'pre-commit');
+    writeFileSync(hook, '#!/bin/sh\necho "pre-commit: lint failed in frontend/package.json" >&2\nexit 1\n', { mode: 0o755 });
+    const first = run('run', 'rel', '-p', 'version=1.4.0', '--non-interactive', '--yes', 'all');
+    expect(first.code).toBe(1);
+    expect(first.stdout + first.stderr).toContain('pre-commit: lint failed in frontend/package.json');
+    expect(first.stderr).toMatch(/step 'bump' .*failed: committing the version files/);
+    // The files were written, but nothing was committed: HEAD still says 1.3.0, and nothing was tagged or merged.
+    expect(git(work, 'show', 'release/v1.4.0:frontend/package.json')).toContain('"version": "1.3.0"');
+    expect(git(work, 'tag', '--list')).toBe('v1.3.0');
+    writeFileSync(hook, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const resumed = run('resume', '--non-interactive', '--yes', 'all');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(
+      git(work, 'log', '--format=%s', 'main')
+        .split('\n')
+        .filter((s) => s === 'chore(release): 1.4.0'),
+    ).toHaveLength(1);
+    expect(git(work, 'show', 'main:frontend/package.json')).toContain('"version": "1.4.0"');
+    expect(git(work, 'show', 'main:backend/setup.py')).toContain('version="1.4.0"');
+    expect(git(work, 'show', 'v1.4.0:frontend/package.json')).toContain('"version": "1.4.0"');
+  });
+
+  it('a tag on a commit whose version files say another version is refused', () => {
+    const bad = RELEASE.replace('  - id: bump\n    title: Bump the version files\n    kind: bump\n    version: \${version}\n', '').replace(
+      '    message: Release \${version}\n',
+      '    message: Release \${version}\n    version: \${version}\n',
+    );
+    expect(bad).not.toContain('kind: bump');
+    write('checklists/rel.yaml', bad);
+    commit('chore: a release without its bump');
+    const r = run('run', 'rel', '-p', 'version=1.4.0', '--non-interactive', '--yes', 'all');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /the commit to tag \([0-9a-f]{10}\) does not say 1\.4\.0: frontend\/package\.json says 1\.3\.0, backend\/setup\.py says 1\.3\.0/,
+    );
+    expect(git(work, 'tag', '--list')).toBe('v1.3.0');
+  });
+
   it('a parameter that would read as an option (-p version=… into a ref) is refused, never passed to git', () => {
     const bad = `id: bad
 title: Bad
@@ -217,6 +256,35 @@ steps:
 });
 
 describe('cockpit release', () => {
+  it('with no develop branch it refuses at once (exit 2), suggesting nothing from whatever HEAD is', () => {
+    git(work, 'switch', '-q', 'main');
+    git(work, 'branch', '-D', 'develop');
+    for (const args of [[], ['1.4.0']]) {
+      const r = run('release', ...args, '--non-interactive', '--yes', 'all');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/no branch 'develop' here: a release is cut from develop/);
+    }
+    expect(git(work, 'branch', '--list', 'release/*')).toBe('');
+  });
+
+  it('with no git identity it is refused at the pre-flight, before any branch is made', () => {
+    git(work, 'config', 'user.useConfigOnly', 'true');
+    const env = { GIT_CONFIG_GLOBAL: os.devNull, GIT_CONFIG_NOSYSTEM: '1', DATABASE_URL: databaseUrl };
+    const r = cockpit(['--repo', work, 'release', '1.4.0', '--non-interactive', '--yes', 'all'], { cwd: work, env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/step 'remote-ready' .*failed: git cannot write commits here: .*git config user\.name/);
+    expect(git(work, 'branch', '--list', 'release/*')).toBe('');
+  });
+
+  it('with version files elsewhere than the config says, it stops at the pre-flight, before any branch is made', () => {
+    write('cockpit.config.yaml', 'release:\n  versionFiles:\n    - {file: web/package.json, json: version}\n');
+    commit('chore: config');
+    const r = run('release', '1.4.0', '--non-interactive', '--yes', 'all');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the version files the bump will write are not readable: web\/package\.json: no such file/);
+    expect(git(work, 'branch', '--list', 'release/*')).toBe('');
+  });
+
   it('without a version takes the one the commits suggest, says why, and runs the release checklist to the end', () => {
     const r = run('release', '--non-interactive', '--yes', 'all');
     expect(r.stderr).toBe('');

@@ -424,3 +424,21 @@ function locateWhole(text: string, file: string): Located {
     return { ok: false, message: `${file}: expected only the version in the file, found more (${JSON.stringify(version.slice(0, 40))})` };
   return { ok: true, start, end, version };
 }
+
+/** What one version file says: its text and version, or why it has none. */
+export interface VersionSurvey {
+  spec: VersionFileSpec;
+  text: string | null;
+  version: string | null;
+  problem: string | null;
+}
+
+/** What each version file says, given its text (null: no such file) — in the working tree, or in a commit's tree. */
+export function surveyVersions(files: VersionFileSpec[], texts: Array<string | null>, where = ''): VersionSurvey[] {
+  return files.map((f, i) => {
+    const text = texts[i] ?? null;
+    if (text === null) return { spec: f, text: null, version: null, problem: `${f.file}: no such file${where}` };
+    const r = readVersion(text, f);
+    return r.ok ? { spec: f, text, version: r.version, problem: null } : { spec: f, text, version: null, problem: r.message };
+  });
+}
