@@ -407,4 +407,25 @@ describe('lintMigration: rules', () => {
       ),
     ).toEqual([]);
   });
+
+  it('severity overrides: a rule made a warning, or turned off; the rest keep their defaults', () => {
+    const up = splitStatements('ALTER TABLE users ADD COLUMN id2 uuid DEFAULT gen_random_uuid();');
+    const m = { id: '20240101_test', up, down: DOWN, noTransaction: false };
+    expect(lintMigration(m).map((f) => `${f.rule}:${f.severity}`)).toEqual(['no-lock-timeout:error', 'volatile-default:error']);
+    expect(lintMigration(m, { 'volatile-default': 'warning', 'no-lock-timeout': 'off' }).map((f) => `${f.rule}:${f.severity}`)).toEqual([
+      'volatile-default:warning',
+    ]);
+  });
+
+  it('set-not-null: a validated CHECK for another column does not count; one for this column does', () => {
+    const add = `${LT}ALTER TABLE foo ADD CONSTRAINT baz_nn CHECK (baz IS NOT NULL) NOT VALID;\nALTER TABLE foo VALIDATE CONSTRAINT baz_nn;\n`;
+    one(lint(`${add}ALTER TABLE foo ALTER COLUMN bar SET NOT NULL;`, { noTransaction: true }), 'set-not-null');
+    expect(only(lint(`${add}ALTER TABLE foo ALTER COLUMN baz SET NOT NULL;`, { noTransaction: true }), 'set-not-null')).toEqual([]);
+  });
+
+  it('drop-database: an error, IF EXISTS or not', () => {
+    const f = one(lint('DROP DATABASE IF EXISTS "old";'), 'drop-database');
+    expect(f.severity).toBe('error');
+    expect(f.fix).toContain('by hand');
+  });
 });
