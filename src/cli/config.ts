@@ -5,6 +5,7 @@ import { versionFileSpecSchema } from '../core/release/version-files.js';
 import { parseYamlInput } from '../core/yaml-input.js';
 import { watchConfigSchema } from '../core/watch/config.js';
 import { UsageError } from '../core/errors.js';
+import { RULES, type RuleId } from '../core/migrate/lint.js';
 
 /** `cockpit.config.yaml` in the repository: everything optional. */
 export const configSchema = z.strictObject({
@@ -28,10 +29,16 @@ export const configSchema = z.strictObject({
     .optional(),
   /**
    * The application's database, for `cockpit migrate`: its URL (else DATABASE_URL), the migrations folder, and an empty
-   * database for `migrate verify` (else it creates a scratch database on the server of `url`).
+   * database for `migrate verify` (else it creates a scratch database on the server of `url`); `lint`: per lint rule
+   * (src/core/migrate/lint.ts RULES), `error`, `warning` or `off` instead of its default severity.
    */
   database: z
-    .strictObject({ url: z.string().min(1).optional(), migrations: z.string().min(1).optional(), scratchUrl: z.string().min(1).optional() })
+    .strictObject({
+      url: z.string().min(1).optional(),
+      migrations: z.string().min(1).optional(),
+      scratchUrl: z.string().min(1).optional(),
+      lint: z.partialRecord(z.enum(Object.keys(RULES) as [RuleId, ...RuleId[]]), z.enum(['error', 'warning', 'off'])).optional(),
+    })
     .optional(),
   /**
    * The post-deploy watch: Prometheus (url, timeout, headers, auth), query vars, interval/duration/baseline/window,

@@ -66,7 +66,10 @@ export function migrationServices(ws: Workspace, flags: MigrateFlags): Migration
         const base = path.basename(m.file);
         const findings = applied
           ? []
-          : lintMigration({ id: m.id, up: m.up, down: m.down, noTransaction: m.noTransaction, dynamic: m.dynamic }).map((f) => ({
+          : lintMigration(
+              { id: m.id, up: m.up, down: m.down, noTransaction: m.noTransaction, dynamic: m.dynamic },
+              ws.config.database?.lint,
+            ).map((f) => ({
               severity: f.severity,
               rule: f.rule,
               where: f.line > 0 ? `${base}:${f.line}` : base,

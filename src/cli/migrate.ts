@@ -1,12 +1,18 @@
 import path from 'node:path';
 import { currentIdentity } from '../adapters/identity.js';
-import { createMigration, loadMigrations, type Migration, type MigrationFormat } from '../adapters/migrate/files.js';
+import {
+  createMigration,
+  loadMigrations,
+  loadMigrationsTolerant,
+  type Migration,
+  type MigrationFormat,
+} from '../adapters/migrate/files.js';
 import { MigrationRunner, type RunResult } from '../adapters/migrate/runner.js';
 import { formatDuration } from '../core/duration.js';
 import { describeMigrateLine, exitCodeOfResult, findingsText } from '../core/migrate/describe.js';
 import { migrateLineJson, type MigrateLine } from '../core/migrate/events.js';
 import type { Direction } from '../core/migrate/plan.js';
-import { lintMigration } from '../core/migrate/lint.js';
+import { lintMigration, RULES, type Finding, type SeverityOverrides } from '../core/migrate/lint.js';
 import { neutralize } from '../core/sanitize.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
 
@@ -58,7 +64,11 @@ function sink(flags: MigrateFlags): Emit {
   };
 }
 
-function runner(g: GlobalOptions, flags: MigrateFlags, emit: Emit = sink(flags)): { runner: MigrationRunner; url: string; dir: string } {
+function runner(
+  g: GlobalOptions,
+  flags: MigrateFlags,
+  emit: Emit = sink(flags),
+): { runner: MigrationRunner; url: string; dir: string; lint: SeverityOverrides } {
   const { dir, url } = setup(g, flags);
   if (!url)
     throw new UsageError(
@@ -71,11 +81,19 @@ function runner(g: GlobalOptions, flags: MigrateFlags, emit: Emit = sink(flags))
       message:
         '--no-lock: nothing stops a second cockpit migrating this database at the same time (use it only behind a transaction-mode PgBouncer)',
     });
-  return { runner: new MigrationRunner({ connection: url, dir, noLock: flags.lock === false }), url, dir };
+  return { runner: new MigrationRunner({ connection: url, dir, noLock: flags.lock === false }), url, dir, lint: lintLevels(g) };
+}
+
+/** The lint rules' severities set in cockpit.config.yaml (`database.lint`), over the defaults. */
+function lintLevels(g: GlobalOptions): SeverityOverrides {
+  return new Workspace(g).config.database?.lint ?? {};
 }
 
 /** The lint findings of `migrations`, each migration's as one event, with the counts. */
-function lintAll(migrations: Migration[]): {
+function lintAll(
+  migrations: Migration[],
+  levels: SeverityOverrides,
+): {
   errors: number;
   warnings: number;
   events: Array<Extract<MigrateLine, { type: 'lint.findings' }>>;
@@ -84,7 +102,7 @@ function lintAll(migrations: Migration[]): {
   let warnings = 0;
   const events: Array<Extract<MigrateLine, { type: 'lint.findings' }>> = [];
   for (const m of migrations) {
-    const findings = lintMigration({ id: m.id, up: m.up, down: m.down, noTransaction: m.noTransaction, dynamic: m.dynamic });
+    const findings = lintMigration({ id: m.id, up: m.up, down: m.down, noTransaction: m.noTransaction, dynamic: m.dynamic }, levels);
     if (!findings.length) continue;
     events.push({ type: 'lint.findings', id: m.id, name: m.name, file: m.file, findings });
     for (const f of findings) {
@@ -148,19 +166,39 @@ export async function cmdMigrateCreate(g: GlobalOptions, description: string, fl
   return 0;
 }
 
-async function load(dir: string): Promise<Migration[]> {
-  return loadMigrations(dir);
-}
-
 export async function cmdMigrateLint(g: GlobalOptions, ids: string[], flags: MigrateFlags): Promise<number> {
-  const { dir } = setup(g, flags);
-  const all = await load(dir);
+  const { dir, ws } = setup(g, flags);
+  const levels = ws.config.database?.lint ?? {};
+  // A file that cannot be loaded is a finding of its own; the others are still checked.
+  const { migrations: all, unloadable } = await loadMigrationsTolerant(dir);
+  if (!all.length && !unloadable.length) {
+    out(`no migrations in ${path.relative(process.cwd(), dir) || dir}: nothing to check\n`);
+    return 0;
+  }
   const chosen = ids.length ? all.filter((m) => ids.includes(m.id)) : all;
   const unknown = ids.filter((id) => !all.some((m) => m.id === id));
-  if (unknown.length) throw new UsageError(`no migration ${unknown.join(', ')} in ${dir}`);
-  const l = lintAll(chosen);
-  out(l.events.map((e) => findingsText(e, e.findings)).join(''));
-  out(`${chosen.length} migration(s) checked: ${l.errors} error(s), ${l.warnings} warning(s)\n`);
+  if (unknown.length && !unloadable.length) throw new UsageError(`no migration ${unknown.join(', ')} in ${dir}`);
+  const l = lintAll(chosen, levels);
+  const level = levels['unreadable-file'] ?? RULES['unreadable-file'];
+  let text = '';
+  for (const u of unloadable) {
+    if (level === 'off') break;
+    const base = path.basename(u.file);
+    const f: Finding = {
+      rule: 'unreadable-file',
+      severity: level,
+      statement: -1,
+      line: 0,
+      message: `${base} could not be loaded, so nothing in it was checked (and upgrade refuses to run while it stays so): ${u.reason}`,
+      fix: 'fix the file (a name <YYYYMMDDHHMMSS>_<slug>.sql|ts|mts|js|mjs, a -- migrate:up section, a module that loads) or move it out of the migrations folder, then run cockpit migrate lint again',
+    };
+    text += findingsText({ id: base, name: '(not loaded)', file: u.file }, [f]);
+    if (level === 'error') l.errors++;
+    else l.warnings++;
+  }
+  out(text + l.events.map((e) => findingsText(e, e.findings)).join(''));
+  const unloaded = unloadable.length ? `, ${unloadable.length} file(s) not loaded` : '';
+  out(`${chosen.length} migration(s) checked${unloaded}: ${l.errors} error(s), ${l.warnings} warning(s)\n`);
   return l.errors ? 1 : 0;
 }
 
@@ -191,10 +229,10 @@ export async function cmdMigrateStatus(g: GlobalOptions, flags: MigrateFlags): P
 export async function cmdMigrateUpgrade(g: GlobalOptions, flags: MigrateFlags): Promise<number> {
   noSqlWithJson(flags);
   const emit = sink(flags);
-  const { runner: r } = runner(g, flags, emit);
+  const { runner: r, lint } = runner(g, flags, emit);
   const opts = { to: flags.to, acceptChecksum: flags.acceptChecksum, allowOutOfOrder: !!flags.allowOutOfOrder };
   const plan = await r.plan(opts);
-  const l = lintAll(plan.pending);
+  const l = lintAll(plan.pending, lint);
   l.events.forEach(emit);
   if (l.errors) {
     if (!flags.allowUnsafe?.trim()) {
@@ -273,7 +311,7 @@ export async function cmdMigrateVerify(g: GlobalOptions, flags: MigrateFlags & {
       throw new UsageError(`${flag} ${showUrl(u)}: not a valid URL`);
     }
   }
-  const migrations = await load(dir);
+  const migrations = await loadMigrations(dir);
   const shownDir = path.relative(process.cwd(), dir) || dir;
   if (!migrations.length) {
     out(`no migrations in ${shownDir}: nothing to verify\n`);

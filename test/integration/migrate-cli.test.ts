@@ -24,6 +24,57 @@ describe('cockpit migrate without a database', () => {
   });
 });
 
+describe('cockpit migrate lint (no database needed)', () => {
+  let repo: ReturnType<typeof tempRepo>;
+  beforeEach(() => {
+    repo = tempRepo();
+  });
+  afterEach(() => repo.cleanup());
+  const lint = () => cockpit(['--repo', repo.dir, 'migrate', 'lint'], { cwd: repo.dir });
+  const GOOD =
+    "-- migrate:up\nSET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN nick text;\n-- migrate:down\nALTER TABLE users DROP COLUMN nick;\n";
+
+  it('zero migrations is not a pass in disguise: it says there was nothing to check', () => {
+    const r = lint();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('no migrations in migrations: nothing to check\n');
+  });
+
+  it('an unloadable file is an error finding of its own, naming file and reason; the other files are still linted', () => {
+    repo.write('migrations/20240101000000_ok.sql', GOOD);
+    repo.write('migrations/20240102000000_broken.sql', 'ALTER TABLE users DROP COLUMN x;\n');
+    repo.write('migrations/20240103000000_char.sql', GOOD.replace('nick text', 'code char(2)'));
+    const r = lint();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /✖ error unreadable-file \(20240102000000_broken\.sql\): 20240102000000_broken\.sql could not be loaded.*no '-- migrate:up' section/,
+    );
+    expect(r.stdout).toMatch(/▲ warning char-type \(20240103000000_char\.sql:3\): column code of users is char\(2\)/);
+    expect(r.stdout).toContain('2 migration(s) checked, 1 file(s) not loaded: 1 error(s), 1 warning(s)');
+  });
+
+  it("database.lint in cockpit.config.yaml sets a rule's severity or turns it off; a misspelt rule is refused", () => {
+    repo.write(
+      'migrations/20240101000000_drop_idx.sql',
+      "-- migrate:up\nSET lock_timeout = '5s';\nDROP INDEX idx_users_a;\n-- migrate:down\nSELECT 1;\n",
+    );
+    let r = lint();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('✖ error drop-index-not-concurrent');
+    repo.write('cockpit.config.yaml', 'database:\n  lint:\n    drop-index-not-concurrent: warning\n');
+    r = lint();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('▲ warning drop-index-not-concurrent');
+    repo.write('cockpit.config.yaml', 'database:\n  lint:\n    drop-index-not-concurrent: "off"\n');
+    r = lint();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('1 migration(s) checked: 0 error(s), 0 warning(s)');
+    repo.write('cockpit.config.yaml', 'database:\n  lint:\n    drop-index-not-concurent: warning\n');
+    r = lint();
+    expect(r.code).toBe(2);
+  });
+});
+
 describe.skipIf(!pgInfo.url)(`cockpit migrate on PostgreSQL${pgInfo.skipReason}`, () => {
   let repo: ReturnType<typeof tempRepo>;
   let url: string;

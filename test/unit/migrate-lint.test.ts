@@ -153,10 +153,10 @@ describe('lintMigration: whole migration', () => {
     expect(lint('CREATE TABLE t (id int);', { down: 'DROP TABLE users; CREATE INDEX i ON users (a);' })).toEqual([]);
   });
 
-  it('no-lock-timeout: warning when DDL on an existing table comes before SET lock_timeout', () => {
+  it('no-lock-timeout: error (blocks) when DDL on an existing table comes before SET lock_timeout', () => {
     const fs = lint("ALTER TABLE users ADD COLUMN nick text;\nSET lock_timeout = '5s';");
     const f = one(fs, 'no-lock-timeout');
-    expect(f).toMatchObject({ severity: 'warning', statement: -1, line: 1 });
+    expect(f).toMatchObject({ severity: 'error', statement: -1, line: 1 });
     expect(f.message).toContain('ALTER TABLE users');
     expect(f.fix).toContain("SET lock_timeout = '5s';");
     expect(f.fix).toContain('runner');
@@ -251,9 +251,9 @@ describe('lintMigration: rules', () => {
     expect(lint('CREATE TABLE t (a int); ALTER TABLE t ADD COLUMN b int NOT NULL;')).toEqual([]);
   });
 
-  it('volatile-default: warning for gen_random_uuid()/random()/clock_timestamp(), serial; not for constants or now()', () => {
+  it('volatile-default: error (blocks) for gen_random_uuid()/random()/clock_timestamp(), serial; not for constants or now()', () => {
     const f = one(lint(`${LT}ALTER TABLE users ADD COLUMN public_id uuid NOT NULL DEFAULT gen_random_uuid();`), 'volatile-default');
-    expect(f.severity).toBe('warning');
+    expect(f.severity).toBe('error');
     expect(f.message).toContain('users.public_id');
     expect(f.message).toContain('gen_random_uuid()');
     expect(f.fix).toContain('backfill');
@@ -281,9 +281,9 @@ describe('lintMigration: rules', () => {
     expect(lint('CREATE TABLE IF NOT EXISTS events (id bigint, at timestamptz);\nCREATE INDEX events_at ON events (at);')).toEqual([]);
   });
 
-  it('drop-index-not-concurrent: warning; fine with CONCURRENTLY or for an index created in this migration', () => {
+  it('drop-index-not-concurrent: error (blocks); fine with CONCURRENTLY or for an index created in this migration', () => {
     const f = one(lint(`${LT}DROP INDEX idx_users_legacy;`), 'drop-index-not-concurrent');
-    expect(f.severity).toBe('warning');
+    expect(f.severity).toBe('error');
     expect(f.message).toContain('idx_users_legacy');
     expect(f.fix).toContain('DROP INDEX CONCURRENTLY');
     expect(lint(`${LT}DROP INDEX CONCURRENTLY IF EXISTS idx_users_legacy;`, { noTransaction: true })).toEqual([]);
@@ -406,5 +406,26 @@ describe('lintMigration: rules', () => {
         `${LT}INSERT INTO notes (body) VALUES ('DROP TABLE users; ALTER TABLE x DROP COLUMN y');\n-- DROP TABLE users;\n/* UPDATE users */ SELECT 1;`,
       ),
     ).toEqual([]);
+  });
+
+  it('severity overrides: a rule made a warning, or turned off; the rest keep their defaults', () => {
+    const up = splitStatements('ALTER TABLE users ADD COLUMN id2 uuid DEFAULT gen_random_uuid();');
+    const m = { id: '20240101_test', up, down: DOWN, noTransaction: false };
+    expect(lintMigration(m).map((f) => `${f.rule}:${f.severity}`)).toEqual(['no-lock-timeout:error', 'volatile-default:error']);
+    expect(lintMigration(m, { 'volatile-default': 'warning', 'no-lock-timeout': 'off' }).map((f) => `${f.rule}:${f.severity}`)).toEqual([
+      'volatile-default:warning',
+    ]);
+  });
+
+  it('set-not-null: a validated CHECK for another column does not count; one for this column does', () => {
+    const add = `${LT}ALTER TABLE foo ADD CONSTRAINT baz_nn CHECK (baz IS NOT NULL) NOT VALID;\nALTER TABLE foo VALIDATE CONSTRAINT baz_nn;\n`;
+    one(lint(`${add}ALTER TABLE foo ALTER COLUMN bar SET NOT NULL;`, { noTransaction: true }), 'set-not-null');
+    expect(only(lint(`${add}ALTER TABLE foo ALTER COLUMN baz SET NOT NULL;`, { noTransaction: true }), 'set-not-null')).toEqual([]);
+  });
+
+  it('drop-database: an error, IF EXISTS or not', () => {
+    const f = one(lint('DROP DATABASE IF EXISTS "old";'), 'drop-database');
+    expect(f.severity).toBe('error');
+    expect(f.fix).toContain('by hand');
   });
 });

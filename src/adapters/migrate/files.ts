@@ -183,7 +183,30 @@ function section(lines: string[], from: number, to: number): SqlStatement[] {
  * not migrations), sorted by id. A missing folder has none. Bad names and duplicate ids are errors.
  */
 export async function loadMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Promise<Migration[]> {
-  if (!existsSync(dir)) return [];
+  return (await loadFolder(dir, false)).migrations;
+}
+
+/** A migration file that could not be loaded, and why (the MigrationFileError's message). */
+export interface UnloadableFile {
+  file: string;
+  reason: string;
+}
+
+/**
+ * As loadMigrations, but a file that cannot be loaded (bad name, bad section, a module that throws, a duplicate id,
+ * an unreadable file)
+ * does not stop the others: it is returned in `unloadable`. For lint, which should check what it can; upgrade and
+ * downgrade keep the strict loader (they must not run with a migration missing).
+ */
+export async function loadMigrationsTolerant(
+  dir: string = DEFAULT_MIGRATIONS_DIR,
+): Promise<{ migrations: Migration[]; unloadable: UnloadableFile[] }> {
+  return loadFolder(dir, true);
+}
+
+async function loadFolder(dir: string, tolerant: boolean): Promise<{ migrations: Migration[]; unloadable: UnloadableFile[] }> {
+  const unloadable: UnloadableFile[] = [];
+  if (!existsSync(dir)) return { migrations: [], unloadable };
   const names = readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isFile() && isMigrationFile(e.name))
     .map((e) => e.name)
@@ -191,15 +214,25 @@ export async function loadMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Prom
   const byId = new Map<string, Migration>();
   for (const n of names) {
     const file = path.join(dir, n);
-    const mig = await loadMigration(file);
-    const other = byId.get(mig.id);
-    if (other)
-      throw new MigrationFileError(
-        `${file}: duplicate migration id ${mig.id} (also ${other.file}); ids must be unique — rename one of them`,
-      );
-    byId.set(mig.id, mig);
+    try {
+      const mig = await loadMigration(file);
+      const other = byId.get(mig.id);
+      if (other)
+        throw new MigrationFileError(
+          `${file}: duplicate migration id ${mig.id} (also ${other.file}); ids must be unique — rename one of them`,
+        );
+      byId.set(mig.id, mig);
+    } catch (e) {
+      if (!tolerant) throw e;
+      // A MigrationFileError names the file already; anything else (e.g. EACCES from reading it) is named here.
+      unloadable.push({
+        file,
+        reason: e instanceof MigrationFileError ? e.message : `${file}: ${e instanceof Error ? e.message : String(e)}`,
+      });
+    }
   }
-  return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const migrations = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { migrations, unloadable };
 }
 
 /** The text of a new migration file. */
