@@ -220,9 +220,9 @@ describe('git step kinds', () => {
   });
 
   it('a tag on a commit whose version files say another version is refused', () => {
-    const bad = RELEASE.replace('  - id: bump\n    title: Bump the version files\n    kind: bump\n    version: \${version}\n', '').replace(
-      '    message: Release \${version}\n',
-      '    message: Release \${version}\n    version: \${version}\n',
+    const bad = RELEASE.replace('  - id: bump\n    title: Bump the version files\n    kind: bump\n    version: ${version}\n', '').replace(
+      '    message: Release ${version}\n',
+      '    message: Release ${version}\n    version: ${version}\n',
     );
     expect(bad).not.toContain('kind: bump');
     write('checklists/rel.yaml', bad);
