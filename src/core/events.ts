@@ -71,7 +71,13 @@ export interface EventDataMap {
   'step.spawned': { pid: number; command: string; cwd: string; startTime?: number | null };
   'step.output': { stream: 'stdout' | 'stderr'; text: string };
   'step.confirmed': { by: string; via: 'flag' | 'prompt'; note?: string };
-  'step.passed': { durationMs?: number; exitCode?: number; via?: 'probe' | 'confirmation' | 'command' | 'children' };
+  'step.passed': {
+    durationMs?: number;
+    exitCode?: number;
+    via?: 'probe' | 'confirmation' | 'command' | 'children';
+    /** The step had nothing to check, and says why (no release schedule configured): it passed without proving anything. */
+    nothingToCheck?: string;
+  };
   'step.failed': {
     durationMs?: number;
     exitCode: number | null;

@@ -31,6 +31,8 @@ export interface StepState {
   reason?: string;
   skippedBy?: 'condition' | 'operator';
   via?: string;
+  /** Passed with nothing to check, and why (drawn ○, not ✔). */
+  nothingToCheck?: string;
   confirmedBy?: string;
   confirmedVia?: 'flag' | 'prompt';
   pid?: number;
@@ -259,6 +261,7 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
               durationMs: d.durationMs,
               exitCode: d.exitCode,
               via: d.via,
+              nothingToCheck: d.nothingToCheck,
               reason: undefined,
             },
           ],

@@ -624,7 +624,16 @@ export class SessionRunner {
           const events: NewEvent[] = [];
           if (outcome.confirmation)
             events.push({ type: 'step.confirmed', stepId: node.path, actor: outcome.confirmation.by, data: outcome.confirmation });
-          events.push({ type: 'step.passed', stepId: node.path, data: { durationMs, exitCode: outcome.exitCode, via: outcome.via } });
+          events.push({
+            type: 'step.passed',
+            stepId: node.path,
+            data: {
+              durationMs,
+              exitCode: outcome.exitCode,
+              via: outcome.via,
+              ...(outcome.nothingToCheck ? { nothingToCheck: outcome.nothingToCheck } : {}),
+            },
+          });
           await this.emit(events);
           break;
         }

@@ -85,6 +85,7 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
         if (!atLineStart.stdout || !atLineStart.stderr) write('\n');
         atLineStart.stdout = atLineStart.stderr = true;
         if (d.via === 'probe') write(`${pad}${c('green', GLYPH.passed)} ${title}: already done (probe)\n`);
+        else if (d.nothingToCheck) write(`${pad}  ${c('yellow', `${GLYPH.unchecked} nothing to check`)}: ${d.nothingToCheck}\n`);
         else
           write(
             `${pad}  ${c('green', `${GLYPH.passed} passed`)}${d.durationMs !== undefined ? c('gray', ` in ${formatDuration(d.durationMs)}`) : ''}\n`,

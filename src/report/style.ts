@@ -16,4 +16,6 @@ export const GLYPH: Record<string, string> = {
   failed: '✖',
   skipped: '↷',
   interrupted: '⚠',
+  /** Passed, but there was nothing to check. */
+  unchecked: '○',
 };

@@ -107,7 +107,9 @@ export function timeline(events: StoredEvent[]): { state: SessionState | null; e
         const d = e.data;
         add(
           'step',
-          `step ${step} passed${d.exitCode !== undefined ? `, exit ${d.exitCode}` : ''}${d.durationMs !== undefined ? ` (${formatDuration(d.durationMs)})` : ''}${d.via === 'probe' ? ' — already done (probe)' : ''}`,
+          d.nothingToCheck
+            ? `step ${step} had nothing to check: ${d.nothingToCheck}`
+            : `step ${step} passed${d.exitCode !== undefined ? `, exit ${d.exitCode}` : ''}${d.durationMs !== undefined ? ` (${formatDuration(d.durationMs)})` : ''}${d.via === 'probe' ? ' — already done (probe)' : ''}`,
         );
         break;
       }
@@ -161,7 +163,9 @@ export function timeline(events: StoredEvent[]): { state: SessionState | null; e
 function stepRows(state: SessionState) {
   return state.plan.map((node, i) => {
     const s = state.steps[i];
-    const status = node.kind === 'checklist' ? groupStatus(state, node.path) : s.status;
+    const group = node.kind === 'checklist' ? groupStatus(state, node.path) : s.status;
+    // A pass that checked nothing is not shown as one (○ nothing to check, with why).
+    const status = group === 'passed' && s.nothingToCheck ? 'unchecked' : group;
     return {
       n: i + 1,
       path: node.path,
@@ -169,10 +173,15 @@ function stepRows(state: SessionState) {
       depth: node.depth,
       kind: node.kind,
       status,
+      label: status === 'unchecked' ? 'nothing to check' : status,
       duration: s.durationMs !== undefined ? formatDuration(s.durationMs) : '',
       exit: s.exitCode !== undefined && s.exitCode !== null ? String(s.exitCode) : '',
       attempts: s.attempts,
-      detail: [s.reason, s.confirmedBy ? `confirmed by ${s.confirmedBy}${s.confirmedVia === 'flag' ? ' (by flag)' : ''}` : '']
+      detail: [
+        s.reason,
+        s.nothingToCheck && `nothing to check: ${s.nothingToCheck}`,
+        s.confirmedBy ? `confirmed by ${s.confirmedBy}${s.confirmedVia === 'flag' ? ' (by flag)' : ''}` : '',
+      ]
         .filter(Boolean)
         .join('; '),
     };
@@ -220,7 +229,7 @@ export function renderText(events: StoredEvent[]): string {
   out.push('', 'Steps:');
   for (const r of rows) {
     out.push(
-      `  ${GLYPH[r.status] ?? '·'} ${'  '.repeat(r.depth)}${r.title} (${r.path}) — ${r.status}${r.duration ? ` ${r.duration}` : ''}${r.exit ? ` exit ${r.exit}` : ''}${r.detail ? ` — ${r.detail}` : ''}`,
+      `  ${GLYPH[r.status] ?? '·'} ${'  '.repeat(r.depth)}${r.title} (${r.path}) — ${r.label}${r.duration ? ` ${r.duration}` : ''}${r.exit ? ` exit ${r.exit}` : ''}${r.detail ? ` — ${r.detail}` : ''}`,
     );
   }
   out.push('', 'Timeline:');
@@ -252,7 +261,7 @@ export function renderMarkdown(events: StoredEvent[]): string {
   out.push('', '## Steps', '', '| # | Step | Kind | Status | Duration | Exit | Attempts | Detail |', '|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     out.push(
-      `| ${r.n} | ${'&nbsp;&nbsp;'.repeat(r.depth)}${mdCell(r.title)} \`${r.path}\` | ${r.kind} | ${GLYPH[r.status] ?? ''} ${r.status} | ${r.duration} | ${r.exit} | ${r.attempts || ''} | ${mdCell(r.detail)} |`,
+      `| ${r.n} | ${'&nbsp;&nbsp;'.repeat(r.depth)}${mdCell(r.title)} \`${r.path}\` | ${r.kind} | ${GLYPH[r.status] ?? ''} ${r.label} | ${r.duration} | ${r.exit} | ${r.attempts || ''} | ${mdCell(r.detail)} |`,
     );
   }
   const skips = rows.filter((r) => r.status === 'skipped' && !r.detail.startsWith('inside skipped'));

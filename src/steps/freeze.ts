@@ -28,7 +28,11 @@ export const freezeStep = defineStepKind({
       ctx.log(
         'no release.schedule in cockpit.config.yaml: the freeze cannot be checked against a schedule (the code-freeze confirmation stands).',
       );
-      return { status: 'passed', via: 'command' };
+      return {
+        status: 'passed',
+        via: 'command',
+        nothingToCheck: 'no release schedule configured (release.schedule in cockpit.config.yaml)',
+      };
     }
     const now = ctx.clock.now();
     const slot = nextSlot(schedule, now);

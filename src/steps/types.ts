@@ -76,6 +76,8 @@ export type StepOutcome =
       exitCode?: number;
       via?: 'command' | 'confirmation' | 'probe';
       confirmation?: { by: string; via: 'flag' | 'prompt'; note?: string };
+      /** Nothing was there to check, and why: shown apart from a pass that proved something (○, not ✔). */
+      nothingToCheck?: string;
     }
   | { status: 'failed'; exitCode: number | null; signal?: string | null; timedOut?: boolean; reason: string }
   | { status: 'skipped'; reason: string }

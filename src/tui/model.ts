@@ -49,6 +49,7 @@ export function stepDuration(step: StepState, now: number): string {
 export function stepOutcomeLine(step: StepState): string {
   switch (step.status) {
     case 'passed':
+      if (step.nothingToCheck) return `nothing to check: ${step.nothingToCheck}`;
       return `passed${step.via === 'probe' ? ' (already done: found by probe)' : ''}${step.confirmedBy ? ` · confirmed by ${step.confirmedBy}${step.confirmedVia === 'flag' ? ' (--yes)' : ''}` : ''}${step.exitCode !== undefined && step.exitCode !== null ? ` · exit ${step.exitCode}` : ''}`;
     case 'failed':
       return `FAILED${step.exitCode !== undefined && step.exitCode !== null ? ` · exit ${step.exitCode}` : ''}${step.timedOut ? ' · timed out' : ''}${step.signal ? ` · ${step.signal}` : ''}: ${step.reason ?? ''}`;

@@ -20,6 +20,8 @@ export interface Theme {
 
 /** The status glyphs of the plain-text reports, so a step looks the same on screen and in a log. */
 export const GLYPH = REPORT_GLYPH as Record<StepStatus, string>;
+/** A step that passed with nothing to check. */
+export const UNCHECKED = REPORT_GLYPH.unchecked;
 
 const STATUS_COLOR: Record<string, string> = {
   pending: 'gray',

@@ -429,6 +429,23 @@ steps:
     branch: develop
 `;
 
+  it('with no schedule configured it has nothing to check, and says so instead of ✔: on the line, in the JSON and in the report', () => {
+    write('checklists/fr.yaml', FREEZE);
+    commit('chore: freeze checklist');
+    const r = run('run', 'fr', '--non-interactive');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/○ nothing to check: no release schedule configured/);
+    expect(r.stdout).not.toMatch(/✔ passed/);
+    const id = JSON.parse(run('audit', 'list', '--json').stdout)[0].id;
+    const events = JSON.parse(run('audit', 'show', id, '--format', 'json').stdout).events as Array<{
+      type: string;
+      data: Record<string, unknown>;
+    }>;
+    expect(events.find((e) => e.type === 'step.passed')?.data.nothingToCheck).toMatch(/no release schedule configured/);
+    expect(run('audit', 'show', id).stdout).toMatch(/○ Freeze gate \(freeze-gate\) — nothing to check/);
+    expect(run('audit', 'show', id, '--format', 'md').stdout).toMatch(/○ nothing to check/);
+  });
+
   it('lists a commit that landed on develop after the freeze began and stops; a skip with a reason is the override', () => {
     write('checklists/fr.yaml', FREEZE);
     schedule(12);

@@ -12,6 +12,7 @@ import { StepList } from '../../src/tui/components/StepList.js';
 import { Timeline } from '../../src/tui/components/Timeline.js';
 import { barHints, BINDINGS, keyConflicts, resolveKey } from '../../src/tui/keymap.js';
 import { colorTheme, noColorTheme, ThemeContext, themeFor } from '../../src/tui/theme.js';
+import { stepOutcomeLine } from '../../src/tui/model.js';
 
 // Views rendered to text at fixed widths: what the operator sees, character for character.
 
@@ -97,6 +98,24 @@ describe('the step list', () => {
 
       "
     `);
+  });
+
+  it('draws a step that had nothing to check as ○, not ✔, and says why under its title', () => {
+    const events = session().slice(0, 2);
+    const s = reduceAll([
+      ...events,
+      {
+        ...events[1],
+        seq: 3,
+        time: T0 + 2000,
+        type: 'step.passed',
+        data: { via: 'command', nothingToCheck: 'no release schedule configured' },
+      },
+    ] as AuditEvent[])!;
+    const out = text(<StepList state={s} selected={0} focus="freeze" width={48} height={3} now={T0 + 3000} />, 48);
+    expect(out).toMatch(/1 ○ Code freeze on develop/);
+    expect(out).not.toContain('✔ Code freeze');
+    expect(stepOutcomeLine(s.steps[0])).toBe('nothing to check: no release schedule configured');
   });
 
   it('windows a long list around the selection before rendering (only the rows that fit exist)', () => {

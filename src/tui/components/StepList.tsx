@@ -3,7 +3,7 @@ import { memo, useMemo } from 'react';
 import type { SessionState } from '../../core/reducer.js';
 import { displayStatus, leafNumbers, stepDuration } from '../model.js';
 import { screenLine, windowAround } from '../text.js';
-import { GLYPH, useTheme } from '../theme.js';
+import { GLYPH, UNCHECKED, useTheme } from '../theme.js';
 
 export interface StepListProps {
   state: SessionState;
@@ -36,7 +36,13 @@ export const StepList = memo(function StepList({ state, selected, focus, asking,
       <Box key={node.path} height={1} width={width}>
         <Text wrap="truncate-end" inverse={isSel} bold={isFocus}>
           {isSel ? '›' : isFocus ? '▸' : ' '}
-          {num} <Text color={t.status(status)}>{GLYPH[status]}</Text> {'  '.repeat(node.depth)}
+          {num}{' '}
+          {status === 'passed' && step.nothingToCheck ? (
+            <Text color={t.muted}>{UNCHECKED}</Text>
+          ) : (
+            <Text color={t.status(status)}>{GLYPH[status]}</Text>
+          )}{' '}
+          {'  '.repeat(node.depth)}
           {screenLine(node.title)}
           {node.kind === 'checklist' ? ' ▾' : ''}
         </Text>
