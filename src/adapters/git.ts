@@ -217,6 +217,23 @@ export async function git(opts: GitOptions, args: string[]): Promise<string> {
   return (await run(opts, args)).stdout.toString('utf8');
 }
 
+/** git with `input` on its stdin; exit codes in `ok` are returned with the output, anything else throws a GitError. */
+export async function gitIn(
+  opts: GitOptions,
+  args: string[],
+  input: string,
+  ok: number[] = [0],
+): Promise<{ code: number; stdout: string }> {
+  const r = await run(opts, args, ok, input);
+  return { code: r.code, stdout: r.stdout.toString('utf8') };
+}
+
+/** git without throwing: the exit code (null: not run, or timed out), stdout and stderr. */
+export async function gitTry(opts: GitOptions, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = await exec(opts, args);
+  return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr };
+}
+
 /** A ref or revision given as an argument must not be read as an option (`--output=…`). */
 function optionLike(arg: string): boolean {
   return arg.startsWith('-');

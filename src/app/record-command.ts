@@ -16,6 +16,8 @@ import { makeRedactor, sanitizeText, sanitizeValue } from '../core/sanitize.js';
 import type { Clock } from '../adapters/clock.js';
 import { newSessionId, newSessionRecord } from '../engine/session.js';
 import type { AppContext, AppIO } from './context.js';
+import type { AnchorPort } from '../engine/session.js';
+import { anchorPort } from './anchor.js';
 
 const STEP = 'run';
 /** Output is appended in batches: at most this often (and at the end). */
@@ -84,7 +86,9 @@ export async function recordCommand(ctx: AppContext, spec: CommandSpec, body: ()
   const begin = () => store.createSession(header, first);
   // The session is created with its first event: a command refused before doing anything (bad flags, no database)
   // leaves nothing in the log.
-  const rec = new Recorder(store, id, who.operator, begin, ctx.clock, ctx.io);
+  const ws = ctx.workspace();
+  const anchor = anchorPort(ws.repoDir, ws.config.release?.remote ?? 'origin', (line) => void ctx.io.stderr.write(line));
+  const rec = new Recorder(store, id, who.operator, begin, ctx.clock, ctx.io, anchor);
   rec.push({ type: 'step.started', stepId: STEP, data: { attempt: 1, description: commandText } });
   for (const n of spec.notes ?? []) rec.note(n);
   const restore = rec.tee(spec.recordStdout);
@@ -119,9 +123,12 @@ class Recorder {
     private readonly begin: () => Promise<unknown>,
     private readonly clock: Clock,
     private readonly io: AppIO,
+    private readonly anchor?: AnchorPort,
   ) {}
 
   private started = false;
+  /** The chain's head as last appended (anchored in git at the end). */
+  head: { seq: number; hash: string } | null = null;
 
   push(e: NewEvent): void {
     this.queue.push({ actor: this.actor, time: this.clock.now(), ...e });
@@ -142,7 +149,10 @@ class Recorder {
         this.started = true;
         this.chain = this.chain.then(this.begin);
       }
-      this.chain = this.chain.then(() => this.store.append(this.sessionId, batch)).catch((e) => (this.failure ??= e));
+      this.chain = this.chain
+        .then(() => this.store.append(this.sessionId, batch))
+        .then((stored) => (this.head = stored.at(-1) ?? this.head))
+        .catch((e) => (this.failure ??= e));
     }
     return this.chain;
   }
@@ -218,5 +228,9 @@ class Recorder {
     this.push({ type: 'session.finished', data: reason ? { outcome, reason } : { outcome } });
     await this.flush();
     if (this.failure) throw this.failure;
+    if (this.head && this.anchor) {
+      await this.anchor.record(this.sessionId, { seq: this.head.seq, hash: this.head.hash });
+      await this.anchor.publish();
+    }
   }
 }

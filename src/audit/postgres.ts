@@ -168,7 +168,7 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
     return this.db.select().from(schema.locks);
   }
 
-  async verify(sessionId?: string): Promise<VerifyReport> {
+  async verify(sessionId?: string, anchors?: ReadonlyMap<string, ReadonlyArray<{ seq: number; hash: string }>>): Promise<VerifyReport> {
     return verifyStore(
       {
         sessions: async (id) =>
@@ -185,6 +185,7 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
           ).map((r) => r.id),
       },
       sessionId,
+      anchors,
     );
   }
 

@@ -185,7 +185,7 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
     return this.db.select().from(schema.locks).all();
   }
 
-  async verify(sessionId?: string): Promise<VerifyReport> {
+  async verify(sessionId?: string, anchors?: ReadonlyMap<string, ReadonlyArray<{ seq: number; hash: string }>>): Promise<VerifyReport> {
     return verifyStore(
       {
         sessions: async (id) =>
@@ -202,6 +202,7 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
             .map((r) => r.id),
       },
       sessionId,
+      anchors,
     );
   }
 

@@ -21,6 +21,8 @@ export interface VerifyReport {
   sessions: number;
   events: number;
   problems: VerifyProblem[];
+  /** Sessions whose chain matched the head anchored in git. */
+  anchored: number;
 }
 
 /**
@@ -45,7 +47,8 @@ export interface AuditStore {
   heartbeat(scope: string, sessionId: string, at: number): Promise<void>;
   releaseLock(scope: string, sessionId: string): Promise<void>;
   listLocks(): Promise<LockRow[]>;
-  verify(sessionId?: string): Promise<VerifyReport>;
+  /** Check the chains (all sessions, or one), against the heads anchored in git when given. */
+  verify(sessionId?: string, anchors?: ReadonlyMap<string, ReadonlyArray<{ seq: number; hash: string }>>): Promise<VerifyReport>;
   close(): Promise<void>;
 }
 

@@ -9,7 +9,11 @@ import type { SessionRow, VerifyProblem, VerifyReport } from './store.js';
  * Check one session's chain. Stops at the first bad event (everything after it is unverifiable) and names it.
  * Events must come ordered by seq.
  */
-export function verifySession(session: SessionRow, rows: Iterable<RawEventRow>): { events: number; problem: VerifyProblem | null } {
+export function verifySession(
+  session: SessionRow,
+  rows: Iterable<RawEventRow>,
+  anchors: readonly Anchor[] = [],
+): { events: number; problem: VerifyProblem | null } {
   const bad = (seq: number | null, message: string) => ({ sessionId: session.id, seq, message });
   let count = 0;
   if (session.checklistSources[session.checklistId] !== session.checklistText) {
@@ -59,6 +63,16 @@ export function verifySession(session: SessionRow, rows: Iterable<RawEventRow>):
     if (eventHash(prev, event) !== row.hash) {
       return { events: count, problem: bad(row.seq, `${label} was edited: its hash does not match its contents`) };
     }
+    const anchor = anchors.find((a) => a.seq === row.seq && a.hash !== row.hash);
+    if (anchor) {
+      return {
+        events: count,
+        problem: bad(
+          row.seq,
+          `${label} is not the event anchored in git (${ANCHOR_NAME}): the chain was rewritten after it was anchored (anchored hash ${anchor.hash.slice(0, 16)}, now ${row.hash.slice(0, 16)})`,
+        ),
+      };
+    }
     if (finished && row.type !== 'note.added') {
       return {
         events: count,
@@ -83,6 +97,16 @@ export function verifySession(session: SessionRow, rows: Iterable<RawEventRow>):
     expected++;
   }
   const last = expected - 1;
+  const furthest = Math.max(0, ...anchors.map((a) => a.seq));
+  if (last < furthest) {
+    return {
+      events: count,
+      problem: bad(
+        last + 1,
+        `events #${last + 1}–#${furthest} are missing: the log ends at #${last} but #${furthest} was anchored in git (${ANCHOR_NAME})`,
+      ),
+    };
+  }
   if (last < session.lastSeq) {
     return {
       events: count,
@@ -146,9 +170,26 @@ export interface VerifySource {
   orphans(): Promise<string[]>;
 }
 
-export async function verifyStore(src: VerifySource, sessionId?: string): Promise<VerifyReport> {
+/** A session's head as anchored outside the database (git's refs/cockpit/audit). */
+export interface Anchor {
+  seq: number;
+  hash: string;
+}
+
+const ANCHOR_NAME = 'refs/cockpit/audit';
+
+/**
+ * Verify every session's chain (or one), and, given the anchors, that each anchored session is in the store with
+ * its anchored event unchanged and nothing cut before it.
+ */
+export async function verifyStore(
+  src: VerifySource,
+  sessionId?: string,
+  anchors?: ReadonlyMap<string, readonly Anchor[]>,
+): Promise<VerifyReport> {
   const problems: VerifyProblem[] = [];
   let eventsChecked = 0;
+  let anchored = 0;
   let rows: RawSessionRow[] = [];
   try {
     rows = await src.sessions(sessionId);
@@ -160,16 +201,26 @@ export async function verifyStore(src: VerifySource, sessionId?: string): Promis
         problems.push({ sessionId: r.id, seq: null, message: 'session row was edited: its JSON columns do not parse' });
         continue;
       }
-      const res = verifySession(session, await src.events(r.id));
+      const mine = anchors?.get(r.id) ?? [];
+      const res = verifySession(session, await src.events(r.id), mine);
       eventsChecked += res.events;
       if (res.problem) problems.push(res.problem);
+      else if (mine.length) anchored++;
     }
     if (!sessionId) {
       for (const id of await src.orphans())
         problems.push({ sessionId: id, seq: null, message: 'the session row was deleted but its events remain' });
+      const present = new Set(rows.map((r) => r.id));
+      for (const [id, list] of anchors ?? [])
+        if (!present.has(id) && list.length)
+          problems.push({
+            sessionId: id,
+            seq: null,
+            message: `anchored in git (${ANCHOR_NAME}) at event #${Math.max(...list.map((a) => a.seq))}, but the session is missing from the store: it was deleted`,
+          });
     }
   } catch (e) {
     problems.push({ sessionId: sessionId ?? '*', seq: null, message: `the audit database is damaged: ${(e as Error).message}` });
   }
-  return { sessions: rows.length, events: eventsChecked, problems };
+  return { sessions: rows.length, events: eventsChecked, problems, anchored };
 }

@@ -344,13 +344,31 @@ export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, 
     if ('error' in r) throw new UsageError(r.error);
     id = r.id;
   }
-  const report = await store.verify(id);
-  if (flags.json) out(JSON.stringify({ ok: report.problems.length === 0, ...report }, null, 2) + '\n');
+  const witness = await (await import('../app/anchors.js')).readWitness(ws.repoDir, ws.config.release?.remote ?? 'origin');
+  const report = await store.verify(id, witness.anchors);
+  const unanchored = Math.max(0, report.sessions - report.anchored);
+  const proved =
+    `${report.anchored} anchored on refs/cockpit/audit${witness.remote ? ` (${witness.remote})` : ''}, ${unanchored} not anchored` +
+    `${witness.why ? ` (${witness.why})` : ''}; 0 signed`;
+  if (flags.json)
+    out(
+      JSON.stringify(
+        {
+          ok: report.problems.length === 0,
+          ...report,
+          notAnchored: unanchored,
+          witness: { remote: witness.remote, why: witness.why ?? null },
+          signed: 0,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   else {
     const c = makeStyler(process.stdout);
     if (!report.problems.length)
       styled(
-        `${c('green', '✔ audit log intact')}: ${neutralize(`${report.sessions} session(s), ${report.events} event(s) verified in ${store.location}`)}\n`,
+        `${c('green', '✔ audit log intact')}: ${neutralize(`${report.sessions} session(s), ${report.events} event(s) verified in ${store.location}; ${proved}`)}\n`,
       );
     else {
       for (const p of report.problems)

@@ -37,7 +37,26 @@ export interface EngineDeps {
   settings?: ServiceSettings;
   /** Called after each event is durable and folded in: write before show. */
   onEvent?(event: StoredEvent, state: SessionState): void;
+  /** Where the chain's head is anchored outside the store (git's refs/cockpit/audit): at every step's end and at the session's. */
+  anchor?: AnchorPort;
 }
+
+/** Anchors a session's chain head outside the audit store. Never throws: a failure is the port's to report. */
+export interface AnchorPort {
+  record(sessionId: string, head: { seq: number; hash: string }): Promise<void>;
+  /** The session ended: hand the anchors to the team's witness (push them to the remote). */
+  publish(): Promise<void>;
+}
+
+/** The events after which the head is anchored: a step's end, a pause, the session's end. */
+const ANCHOR_AFTER = new Set<string>([
+  'step.passed',
+  'step.failed',
+  'step.skipped',
+  'step.interrupted',
+  'session.paused',
+  'session.finished',
+]);
 
 export type ExitCode = 0 | 1 | 2 | 3;
 
@@ -418,6 +437,11 @@ export class SessionRunner {
       for (const e of stored) {
         this.state = reduce(this.state, e);
         this.deps.onEvent?.(e, this.state);
+      }
+      const last = stored.at(-1);
+      if (last && this.deps.anchor && stored.some((e) => ANCHOR_AFTER.has(e.type))) {
+        await this.deps.anchor.record(this.state.id, { seq: last.seq, hash: last.hash });
+        if (stored.some((e) => e.type === 'session.finished')) await this.deps.anchor.publish();
       }
       return stored;
     });

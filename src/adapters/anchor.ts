@@ -1,0 +1,172 @@
+/**
+ * Audit anchors in the repository's git: the head (seq and hash) of every session's chain, kept outside the audit
+ * database on the ref `refs/cockpit/audit`, one small commit per anchor, so that a log cut short, recomputed after an
+ * edit, or deleted with its database no longer matches what was anchored. Pushed to the team's remote at a session's
+ * end, the remote becomes the witness: rewriting the database and the local ref is not enough.
+ *
+ * The ref's tree has one blob per session, named by the session id, holding `<seq> <hash>\n`: the newest anchored
+ * head. Commits are written with git's plumbing (hash-object, mktree, commit-tree) and moved with a compare-and-swap
+ * `update-ref`, so two sessions anchoring in one repository at once both land. Why a ref and not git notes: notes
+ * hang off commits, and a session's head is not a commit; a ref of its own is pushed, fetched and protected like any
+ * branch (a protected ref on the server refuses a force-push that would drop anchors).
+ */
+import { gitIn, gitTry, type GitOptions } from './git.js';
+
+export const ANCHOR_REF = 'refs/cockpit/audit';
+/** Where the remote's anchors are fetched to, for verification. */
+export const remoteAnchorRef = (remote: string): string => `refs/cockpit/remotes/${remote}/audit`;
+
+export interface AnchorHead {
+  seq: number;
+  hash: string;
+}
+
+/** Anchor commits are the cockpit's bookkeeping, written as it: the operator is in the audit log itself. */
+const ANCHOR_ENV = {
+  GIT_AUTHOR_NAME: 'release-cockpit',
+  GIT_AUTHOR_EMAIL: 'cockpit@localhost',
+  GIT_COMMITTER_NAME: 'release-cockpit',
+  GIT_COMMITTER_EMAIL: 'cockpit@localhost',
+};
+
+const SESSION_NAME = /^[A-Za-z0-9-]+$/;
+
+function opts(cwd: string, timeoutMs = 15_000): GitOptions {
+  return { cwd, timeoutMs, env: ANCHOR_ENV };
+}
+
+/** The commit a ref points at, or null. */
+async function tip(cwd: string, ref: string): Promise<string | null> {
+  const r = await gitTry(opts(cwd), ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  return r.code === 0 ? r.stdout.trim() || null : null;
+}
+
+interface Entry extends AnchorHead {
+  /** The blob holding `<seq> <hash>`. */
+  blob: string;
+}
+
+/** The entries of the anchor tree at `ref` (empty when the ref does not exist). */
+async function readEntries(cwd: string, ref: string): Promise<Map<string, Entry>> {
+  const out = new Map<string, Entry>();
+  const commit = await tip(cwd, ref);
+  if (!commit) return out;
+  const ls = await gitTry(opts(cwd), ['ls-tree', '-z', commit]);
+  if (ls.code !== 0) throw new Error(`cannot read ${ref}: ${ls.stderr.trim()}`);
+  const entries = ls.stdout
+    .split('\0')
+    .filter(Boolean)
+    .map((e) => {
+      const [meta, name] = e.split('\t');
+      return { blob: meta.split(' ')[2], name };
+    })
+    .filter((e) => SESSION_NAME.test(e.name));
+  if (!entries.length) return out;
+  const batch = await gitIn(opts(cwd), ['cat-file', '--batch'], entries.map((e) => e.blob).join('\n') + '\n');
+  // `<sha> blob <size>\n<content>\n` per object, in order.
+  let at = 0;
+  const text = batch.stdout;
+  for (const e of entries) {
+    const nl = text.indexOf('\n', at);
+    const size = Number(text.slice(at, nl).split(' ')[2]);
+    const body = text.slice(nl + 1, nl + 1 + size);
+    at = nl + 1 + size + 1;
+    const m = /^(\d+) ([0-9a-f]{64})\s*$/.exec(body);
+    if (m) out.set(e.name, { blob: e.blob, seq: Number(m[1]), hash: m[2] });
+  }
+  return out;
+}
+
+/** Every session's anchored head on `ref` (empty when the ref does not exist). */
+export async function readAnchors(cwd: string, ref: string = ANCHOR_REF): Promise<Map<string, AnchorHead>> {
+  const out = new Map<string, AnchorHead>();
+  for (const [id, e] of await readEntries(cwd, ref)) out.set(id, { seq: e.seq, hash: e.hash });
+  return out;
+}
+
+/** A tree holding `entries`, one blob per session (only a changed head needs a new blob). */
+async function writeTree(cwd: string, entries: Map<string, Entry>): Promise<string> {
+  const lines = [...entries.keys()].sort().map((name) => `100644 blob ${entries.get(name)!.blob}\t${name}\0`);
+  return (await gitIn(opts(cwd), ['mktree', '-z'], lines.join(''))).stdout.trim();
+}
+
+async function blobOf(cwd: string, head: AnchorHead): Promise<string> {
+  return (await gitIn(opts(cwd), ['hash-object', '-w', '--stdin'], `${head.seq} ${head.hash}\n`)).stdout.trim();
+}
+
+async function commitTree(cwd: string, tree: string, parents: string[], message: string): Promise<string> {
+  return (await gitIn(opts(cwd), ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', '-'], message)).stdout.trim();
+}
+
+/**
+ * Anchor one session's head: a commit on refs/cockpit/audit whose tree says `<seq> <hash>` for it. Two writers at
+ * once: the loser of the compare-and-swap reads the new tip and tries again.
+ */
+export async function writeAnchor(cwd: string, sessionId: string, head: AnchorHead): Promise<void> {
+  if (!SESSION_NAME.test(sessionId)) throw new Error(`'${sessionId}' is not a session id`);
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const old = await tip(cwd, ANCHOR_REF);
+    const entries = await readEntries(cwd, ANCHOR_REF);
+    const had = entries.get(sessionId);
+    if (had && had.seq === head.seq && had.hash === head.hash) return;
+    entries.set(sessionId, { ...head, blob: await blobOf(cwd, head) });
+    const tree = await writeTree(cwd, entries);
+    const commit = await commitTree(cwd, tree, old ? [old] : [], `anchor ${sessionId} #${head.seq} ${head.hash}\n`);
+    const moved = await gitTry(opts(cwd), ['update-ref', ANCHOR_REF, commit, old ?? '0'.repeat(40)]);
+    if (moved.code === 0) return;
+  }
+  throw new Error(`${ANCHOR_REF} kept moving under other writers: gave up after 8 attempts`);
+}
+
+/** The remote's anchors, fetched to refs/cockpit/remotes/<remote>/audit; null with why when it cannot be reached. */
+export async function fetchAnchors(
+  cwd: string,
+  remote: string,
+): Promise<{ ok: true; anchors: Map<string, AnchorHead> } | { ok: false; why: string }> {
+  const r = await gitTry(opts(cwd, 15_000), ['fetch', '--quiet', '--no-tags', remote, `+${ANCHOR_REF}:${remoteAnchorRef(remote)}`]);
+  if (r.code !== 0) {
+    // A remote that has no anchors yet is not an error: it has nothing to witness.
+    if (/couldn't find remote ref/i.test(r.stderr)) return { ok: true, anchors: new Map() };
+    return { ok: false, why: r.stderr.trim().split('\n').pop() || `git fetch exited with ${r.code}` };
+  }
+  return { ok: true, anchors: await readAnchors(cwd, remoteAnchorRef(remote)) };
+}
+
+/**
+ * Push the anchors to `remote`. When the remote moved (another clone anchored its sessions), its anchors are fetched
+ * and merged with ours (per session the longer head) in a merge commit, and the push is tried again.
+ */
+export async function pushAnchors(cwd: string, remote: string): Promise<{ ok: true } | { ok: false; why: string }> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const r = await gitTry(opts(cwd, 20_000), ['push', '--quiet', '--no-verify', remote, `${ANCHOR_REF}:${ANCHOR_REF}`]);
+    if (r.code === 0) return { ok: true };
+    if (!/rejected|non-fast-forward|fetch first/i.test(r.stderr))
+      return { ok: false, why: r.stderr.trim().split('\n').pop() || 'git push failed' };
+    const theirs = await fetchAnchors(cwd, remote);
+    if (!theirs.ok) return theirs;
+    const merged = await readEntries(cwd, ANCHOR_REF);
+    for (const [id, h] of await readEntries(cwd, remoteAnchorRef(remote))) {
+      const m = merged.get(id);
+      if (!m || h.seq > m.seq) merged.set(id, h);
+    }
+    const old = await tip(cwd, ANCHOR_REF);
+    const remoteTip = await tip(cwd, remoteAnchorRef(remote));
+    const tree = await writeTree(cwd, merged);
+    const commit = await commitTree(
+      cwd,
+      tree,
+      [old, remoteTip].filter((x): x is string => !!x),
+      `merge the anchors of ${remote}\n`,
+    );
+    await gitTry(opts(cwd), ['update-ref', ANCHOR_REF, commit, old ?? '0'.repeat(40)]);
+  }
+  return { ok: false, why: `${remote} kept moving: the anchors were not pushed` };
+}
+
+/** Is `cwd` a git work tree (anchoring is possible)? And does it have `remote`? */
+export async function anchorPlace(cwd: string, remote: string): Promise<{ repo: boolean; remote: boolean }> {
+  const inside = await gitTry(opts(cwd, 5_000), ['rev-parse', '--is-inside-work-tree']);
+  if (inside.code !== 0) return { repo: false, remote: false };
+  const url = await gitTry(opts(cwd, 5_000), ['remote', 'get-url', remote]);
+  return { repo: true, remote: url.code === 0 };
+}

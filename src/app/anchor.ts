@@ -1,0 +1,37 @@
+/**
+ * The engine's anchor port (EngineDeps.anchor): each session's chain head written to git's refs/cockpit/audit at
+ * every step's end (adapters/anchor.ts), and pushed to the release remote at the session's end. Anchoring never
+ * stops a release: a failure is said once, on stderr, and `audit verify` then counts the session as not anchored.
+ */
+import { anchorPlace, pushAnchors, writeAnchor } from '../adapters/anchor.js';
+import type { AnchorPort } from '../engine/session.js';
+
+export function anchorPort(repoDir: string, remote: string, warn: (line: string) => void): AnchorPort {
+  let place: ReturnType<typeof anchorPlace> | null = null;
+  let warned = false;
+  const fail = (what: string, why: unknown) => {
+    if (warned) return;
+    warned = true;
+    warn(
+      `warning: ${what}: ${why instanceof Error ? why.message : String(why)}. The audit log itself is intact; audit verify counts this session as not anchored.\n`,
+    );
+  };
+  return {
+    async record(sessionId, head) {
+      place ??= anchorPlace(repoDir, remote);
+      if (!(await place).repo) return;
+      try {
+        await writeAnchor(repoDir, sessionId, head);
+      } catch (e) {
+        fail(`the audit log could not be anchored in git (refs/cockpit/audit in ${repoDir})`, e);
+      }
+    },
+    async publish() {
+      place ??= anchorPlace(repoDir, remote);
+      const p = await place;
+      if (!p.repo || !p.remote) return;
+      const r = await pushAnchors(repoDir, remote);
+      if (!r.ok) fail(`the audit anchors could not be pushed to ${remote}`, r.why);
+    },
+  };
+}

@@ -1,0 +1,213 @@
+import Database from 'better-sqlite3';
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eventHash } from '../../src/audit/hash.js';
+import { cockpit, tempRepo } from '../helpers/cli.js';
+import { freshDatabase, pgTest } from '../helpers/pg.js';
+
+// The audit log proves it is complete, not only consistent: every session's head is anchored on git's
+// refs/cockpit/audit (here and on the remote, the witness), and `audit verify` holds the store to those anchors.
+// Each tamper below leaves a chain that is consistent on its own (the attacker recomputed what the chain covers):
+// only the anchors give it away.
+
+const pgInfo = pgTest();
+
+const CHECKLIST = `id: t
+title: Three steps
+steps:
+  - {id: a, title: A, kind: run, run: echo a}
+  - {id: b, title: B, kind: run, run: echo b}
+  - {id: c, title: C, kind: run, run: echo c}
+`;
+
+interface Row {
+  session_id: string;
+  seq: number;
+  time: number;
+  type: string;
+  step_id: string | null;
+  actor: string;
+  data: string;
+  prev_hash: string;
+  hash: string;
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
+}
+
+/** Re-hash a session's events from `from` on, as an attacker with the database (and the code) can. */
+function rechain(rows: Row[], from: number): Row[] {
+  const out: Row[] = [];
+  let prev = rows.find((r) => r.seq === from)!.prev_hash;
+  for (const r of rows.filter((x) => x.seq >= from)) {
+    const hash = eventHash(prev, {
+      sessionId: r.session_id,
+      seq: r.seq,
+      time: r.time,
+      type: r.type,
+      stepId: r.step_id,
+      actor: r.actor,
+      data: JSON.parse(r.data),
+    });
+    out.push({ ...r, prev_hash: prev, hash });
+    prev = hash;
+  }
+  return out;
+}
+
+describe('audit anchors on refs/cockpit/audit (SQLite store)', () => {
+  let repo: ReturnType<typeof tempRepo>;
+  let origin: string;
+  let ids: string[];
+  const c = (...args: string[]) => cockpit(['--repo', repo.dir, ...args], { cwd: repo.dir });
+  const db = () => new Database(path.join(repo.dir, '.cockpit', 'audit.db'));
+  const verify = () => c('audit', 'verify');
+
+  beforeEach(() => {
+    repo = tempRepo({ t: CHECKLIST });
+    origin = `${repo.dir}-origin.git`;
+    git(repo.dir, 'init', '-q', '--bare', origin);
+    git(repo.dir, 'remote', 'add', 'origin', origin);
+    for (let i = 0; i < 2; i++) expect(c('run', 't', '--non-interactive').code).toBe(0);
+    ids = (JSON.parse(c('audit', 'list', '--json').stdout) as Array<{ id: string }>).map((s) => s.id);
+  });
+  afterEach(() => {
+    repo.cleanup();
+    rmSync(origin, { recursive: true, force: true });
+  });
+
+  it('anchors every session here and on the remote, and verify says what it proved', () => {
+    for (const id of ids) {
+      expect(git(repo.dir, 'cat-file', '-p', `refs/cockpit/audit:${id}`)).toMatch(/^\d+ [0-9a-f]{64}$/);
+      expect(git(origin, 'cat-file', '-p', `refs/cockpit/audit:${id}`)).toBe(git(repo.dir, 'cat-file', '-p', `refs/cockpit/audit:${id}`));
+    }
+    const v = verify();
+    expect(v.code, v.stdout).toBe(0);
+    expect(v.stdout).toMatch(
+      /2 session\(s\), \d+ event\(s\) verified .*; 2 anchored on refs\/cockpit\/audit \(origin\), 0 not anchored; 0 signed/,
+    );
+  });
+
+  it('a deleted audit database is caught: the anchored sessions are missing', () => {
+    rmSync(path.join(repo.dir, '.cockpit'), { recursive: true, force: true });
+    const v = verify();
+    expect(v.code).toBe(1);
+    for (const id of ids)
+      expect(v.stdout).toMatch(new RegExp(`session ${id}: anchored in git .* but the session is missing from the store`));
+  });
+
+  it('an emptied database, and one whole session deleted, are caught', () => {
+    const d = db();
+    d.prepare('DELETE FROM events WHERE session_id = ?').run(ids[0]);
+    d.prepare('DELETE FROM sessions WHERE id = ?').run(ids[0]);
+    d.close();
+    let v = verify();
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(new RegExp(`session ${ids[0]}: anchored in git .* missing from the store: it was deleted`));
+    const e = db();
+    e.exec('DELETE FROM events; DELETE FROM sessions;');
+    e.close();
+    v = verify();
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(new RegExp(`session ${ids[1]}: anchored in git`));
+  });
+
+  it('a tail cut off with the head moved back (a consistent shorter chain) is caught', () => {
+    const d = db();
+    const rows = d.prepare('SELECT * FROM events WHERE session_id = ? ORDER BY seq').all(ids[0]) as Row[];
+    const keep = rows.at(-4)!;
+    d.prepare('DELETE FROM events WHERE session_id = ? AND seq > ?').run(ids[0], keep.seq);
+    d.prepare('UPDATE sessions SET last_seq = ?, last_hash = ?, outcome = NULL, ended_at = NULL WHERE id = ?').run(
+      keep.seq,
+      keep.hash,
+      ids[0],
+    );
+    d.close();
+    const v = verify();
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(
+      new RegExp(`session ${ids[0]}, event #${keep.seq + 1}: events #${keep.seq + 1}–#${rows.at(-1)!.seq} are missing`),
+    );
+  });
+
+  it('an edit with the chain recomputed is caught; rewriting the local anchor too is still caught by the remote', () => {
+    const d = db();
+    const rows = d.prepare('SELECT * FROM events WHERE session_id = ? ORDER BY seq').all(ids[0]) as Row[];
+    const out = rows.find((r) => r.type === 'step.output')!;
+    out.data = JSON.stringify({ stream: 'stdout', text: 'all fine\n' });
+    const redone = rechain(rows, out.seq);
+    const upd = d.prepare('UPDATE events SET data = ?, prev_hash = ?, hash = ? WHERE session_id = ? AND seq = ?');
+    for (const r of redone) upd.run(r.data, r.prev_hash, r.hash, r.session_id, r.seq);
+    d.prepare('UPDATE sessions SET last_hash = ? WHERE id = ?').run(redone.at(-1)!.hash, ids[0]);
+    d.close();
+    let v = verify();
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(/is not the event anchored in git \(refs\/cockpit\/audit\): the chain was rewritten after it was anchored/);
+    // The attacker has the repository too: the local anchor is rewritten to the new head (without the key to
+    // the remote, which keeps its own).
+    const last = redone.at(-1)!;
+    const blob = execFileSync('git', ['hash-object', '-w', '--stdin'], {
+      cwd: repo.dir,
+      input: `${last.seq} ${last.hash}\n`,
+      encoding: 'utf8',
+    }).trim();
+    const entries = git(repo.dir, 'ls-tree', 'refs/cockpit/audit')
+      .split('\n')
+      .map((l) => (l.endsWith(`\t${ids[0]}`) ? `100644 blob ${blob}\t${ids[0]}` : l));
+    const tree = execFileSync('git', ['mktree'], { cwd: repo.dir, input: entries.join('\n') + '\n', encoding: 'utf8' }).trim();
+    const forged = execFileSync('git', ['-c', 'user.name=m', '-c', 'user.email=m@x', 'commit-tree', tree, '-m', 'forged'], {
+      cwd: repo.dir,
+      encoding: 'utf8',
+    }).trim();
+    git(repo.dir, 'update-ref', 'refs/cockpit/audit', forged);
+    v = verify();
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(/is not the event anchored in git/);
+  });
+});
+
+describe.skipIf(!pgInfo.url)(`audit anchors on the PostgreSQL store${pgInfo.skipReason}`, () => {
+  let repo: ReturnType<typeof tempRepo>;
+  let url: string;
+  const c = (...args: string[]) => cockpit(['--repo', repo.dir, '--audit-url', url, ...args], { cwd: repo.dir });
+
+  beforeEach(async () => {
+    url = await freshDatabase('anchors');
+    repo = tempRepo({ t: CHECKLIST });
+    expect(c('run', 't', '--non-interactive').code).toBe(0);
+  });
+  afterEach(() => repo.cleanup());
+
+  it('a deleted session and a cut tail are caught against the anchors (no remote: said so)', async () => {
+    const [{ id }] = JSON.parse(c('audit', 'list', '--json').stdout) as Array<{ id: string }>;
+    let v = c('audit', 'verify');
+    expect(v.code, v.stdout).toBe(0);
+    expect(v.stdout).toMatch(/1 anchored on refs\/cockpit\/audit, 0 not anchored \(no remote 'origin'\); 0 signed/);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const rows = (await client.query<Row>('SELECT * FROM events WHERE session_id = $1 ORDER BY seq', [id])).rows;
+      const keep = rows.at(-3)!;
+      await client.query('DELETE FROM events WHERE session_id = $1 AND seq > $2', [id, keep.seq]);
+      await client.query('UPDATE sessions SET last_seq = $1, last_hash = $2, outcome = NULL, ended_at = NULL WHERE id = $3', [
+        keep.seq,
+        keep.hash,
+        id,
+      ]);
+      v = c('audit', 'verify');
+      expect(v.code).toBe(1);
+      expect(v.stdout).toMatch(/are missing: the log ends at #\d+ but #\d+ was anchored in git/);
+      await client.query('DELETE FROM events WHERE session_id = $1', [id]);
+      await client.query('DELETE FROM sessions WHERE id = $1', [id]);
+      v = c('audit', 'verify');
+      expect(v.code).toBe(1);
+      expect(v.stdout).toMatch(/missing from the store: it was deleted/);
+    } finally {
+      await client.end();
+    }
+  });
+});
