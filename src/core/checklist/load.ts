@@ -2,6 +2,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type
 import type { z } from 'zod';
 import { coerceParam } from '../params.js';
 import { buildChecklistSchema, paramDefSchema, type StepKindSchema } from './schema.js';
+import { yamlToData } from '../yaml-limits.js';
 import type { Checklist, ChecklistSource, Diagnostic, ParamDef, ParamValue } from './types.js';
 
 export type Path = ReadonlyArray<string | number>;
@@ -227,7 +228,9 @@ export function parseChecklist(source: ChecklistSource, kinds: StepKindValidator
       }),
     };
   }
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  const js = yamlToData(doc);
+  if (!js.ok) return { diagnostics: [{ file, line: 1, column: 1, message: js.message }] };
+  const data = js.data;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return { diagnostics: [{ file, line: 1, column: 1, message: 'expected a checklist: a YAML mapping with id, title and steps' }] };
   }
