@@ -350,14 +350,15 @@ export interface BackfillFlags extends MigrateFlags {
 export async function cmdMigrateBackfill(g: GlobalOptions, name: string, flags: BackfillFlags): Promise<number> {
   const bf = await import('../adapters/migrate/backfill.js');
   const { dir, url, source } = setup(g, flags);
-  const num = (v: string | undefined, flag: string, min: number): number | undefined => {
+  // The same bounds as the backfill file's batchSize and pauseMs (a pause is a timer: it must fit in one).
+  const num = (v: string | undefined, flag: string, min: number, max: number): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} ${v}: expected a whole number ≥ ${min}`);
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} ${v}: expected a whole number from ${min} to ${max}`);
     return n;
   };
-  const batchSize = num(flags.batchSize, '--batch-size', 1);
-  const pauseMs = num(flags.pauseMs, '--pause-ms', 0);
+  const batchSize = num(flags.batchSize, '--batch-size', 1, 100_000);
+  const pauseMs = num(flags.pauseMs, '--pause-ms', 0, 600_000);
   const def = bf.loadBackfill(path.join(dir, 'backfills'), name);
   if (!url)
     throw new UsageError(
