@@ -26,8 +26,7 @@ export function sessionDeps(ctx: AppContext, store: AuditStore, yes?: YesList): 
     settings: { release: ws.config.release ?? {}, watch: ws.watchConfig() },
     reload: (origin) => {
       const reloaded = ws.reloadOrigin(origin);
-      if (reloaded && !reloaded.bundle)
-        throw new UsageError(`the checklist no longer loads:\n${formatDiagnostics(reloaded.diagnostics)}`);
+      if (reloaded && !reloaded.bundle) throw new UsageError(`the checklist no longer loads:\n${formatDiagnostics(reloaded.diagnostics)}`);
       return reloaded?.bundle ?? null;
     },
     ...(yes ? { preconfirmed: (node) => preConfirmed(yes, node) } : {}),

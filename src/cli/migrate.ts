@@ -44,14 +44,19 @@ function setup(g: GlobalOptions, flags: MigrateFlags) {
   const dir = path.resolve(ws.repoDir, flags.dir ?? ws.config.database?.migrations ?? 'migrations');
   const url = flags.databaseUrl ?? ws.config.database?.url ?? process.env.DATABASE_URL;
   const source =
-    flags.databaseUrl !== undefined ? '--database-url' : ws.config.database?.url !== undefined ? `database.url in ${ws.configFile}` : 'DATABASE_URL';
+    flags.databaseUrl !== undefined
+      ? '--database-url'
+      : ws.config.database?.url !== undefined
+        ? `database.url in ${ws.configFile}`
+        : 'DATABASE_URL';
   return { ws, dir, url, source };
 }
 
 /** A database URL that pg can use, or bad input naming where it came from (pg would throw a bare "Invalid URL"). */
 function checkDatabaseUrl(url: string, source: string): void {
   if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`${source} ${showUrl(url)}: expected postgres://…`);
-  if (!URL.canParse(url)) throw new UsageError(`${source} ${showUrl(url)} is not a valid PostgreSQL URL: expected postgres://user@host:port/database`);
+  if (!URL.canParse(url))
+    throw new UsageError(`${source} ${showUrl(url)} is not a valid PostgreSQL URL: expected postgres://user@host:port/database`);
 }
 
 /**

@@ -27,6 +27,7 @@ async function where(ctx: StepContext<unknown, 'git'>, spec: TagSpec) {
 /** An annotated tag (vX.Y.Z, its message the release notes). Already there at the same commit: passes; elsewhere: fails. */
 export const gitTagStep = defineStepKind({
   kind: 'git.tag',
+  refs: { name: 'the tag name', at: 'what to tag' },
   fields,
   needs: ['git', 'files', 'run'],
   validate: (step, params) => checkTemplates(step, params, ['name', 'at', 'message', 'messageFile']),
