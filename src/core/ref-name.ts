@@ -8,7 +8,6 @@
 export function refNameProblem(name: string): string | null {
   if (name === '') return 'is empty';
   if (name === '@') return "is '@' alone";
-  // eslint-disable-next-line no-control-regex
   const control = /[\u0000-\u001f\u007f]/.exec(name);
   if (control) return `contains a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})`;
   if (name.includes(' ')) return 'contains a space';

@@ -76,7 +76,7 @@ function split(md: string): { prose: string; fences: string[][] } {
 describe('Markdown report: text from outside is inert', () => {
   it('no HTML, image, link or autolink forms from command output, reasons, notes, titles, params or actors', () => {
     const md = renderMarkdown(session());
-    const { prose, fences } = split(md);
+    const { prose } = split(md);
     expect(prose).not.toMatch(/<script/i);
     expect(prose).not.toMatch(/<img/i);
     expect(prose).not.toMatch(/<http/i);
