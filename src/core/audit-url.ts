@@ -28,8 +28,8 @@ export function parseAuditUrl(url: string, source: string): AuditLocation {
     if (!file) throw bad('names no file: expected sqlite:path/to/audit.db');
     return { kind: 'sqlite', path: file };
   }
-  // A Windows drive (C:\…) is a path; any other scheme is a store the cockpit does not speak.
-  if (scheme && scheme.length > 1) {
+  // Any other scheme://… is a store the cockpit does not speak; `C:\…` or `backup:1.db` is a file name.
+  if (scheme && /^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
     throw bad(`has scheme '${scheme}:', which the cockpit cannot store its audit log in: use a SQLite file path or postgres://…`);
   }
   return { kind: 'sqlite', path: url };
