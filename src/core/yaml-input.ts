@@ -6,7 +6,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { makeLocator } from './checklist/load.js';
 import { formatDiagnostic, limitLines, DIAGNOSTIC_LIMIT } from './checklist/types.js';
-import { yamlToData } from './yaml-limits.js';
+import { yamlSizeProblem, yamlToData } from './yaml-limits.js';
 
 /** The data, or the diagnostics (one per line, the first 20 and how many more). `what` names the whole document in a message about its root. */
 export function parseYamlInput<S extends z.ZodType>(
@@ -15,6 +15,8 @@ export function parseYamlInput<S extends z.ZodType>(
   schema: S,
   what: string,
 ): { ok: true; data: z.infer<S> } | { ok: false; message: string } {
+  const tooLarge = yamlSizeProblem(text);
+  if (tooLarge) return { ok: false, message: `${file} ${tooLarge}` };
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
   if (doc.errors.length) {

@@ -6,6 +6,19 @@
  */
 import type { Document } from 'yaml';
 
+/**
+ * The largest YAML file the cockpit reads (a checklist, cockpit.config.yaml, a backfill definition), in characters.
+ * The largest default checklist is a few kilobytes; parsing takes about a second per megabyte, so a file past this
+ * is refused at once rather than answered slowly.
+ */
+export const MAX_YAML_CHARS = 1024 * 1024;
+
+/** Why `text` is too large to read, or null. */
+export function yamlSizeProblem(text: string): string | null {
+  if (text.length <= MAX_YAML_CHARS) return null;
+  return `is ${(text.length / 1024 / 1024).toFixed(1)} MB: more than the 1 MB a YAML file read by the cockpit may be`;
+}
+
 /** How many alias resolutions one document may make (the `yaml` library's own default, said here once). */
 export const MAX_YAML_ALIASES = 100;
 

@@ -76,23 +76,39 @@ describe('YAML that would exhaust the cockpit', () => {
   });
 
   it('100k YAML errors: the first 20 and how many more', () => {
-    repo.write('checklists/broken.yaml', `id: e\ntitle: E\nsteps:\n${'  - id: a\n\t- [\n'.repeat(34_000)}`);
-    const r = answer(inRepo('checklist', 'validate', 'checklists/broken.yaml'), at(), 2, /^… and \d{5,} more problems$/m);
+    repo.write('checklists/broken.yaml', `id: e\ntitle: E\nsteps:\n${']\n'.repeat(100_000)}`);
+    const r = answer(inRepo('checklist', 'validate', 'checklists/broken.yaml'), at(), 2, /^… and 99980 more problems$/m);
     expect(r.stderr.trim().split('\n')).toHaveLength(21);
-    expect(r.stderr).toMatch(/^checklists\/broken\.yaml:5:1: invalid YAML: /);
+    expect(r.stderr).toMatch(/^checklists\/broken\.yaml:4:1: invalid YAML: /);
   });
 
   it('100k schema problems in a checklist and in the config: the first 20 and how many more', () => {
-    const steps = Array.from({ length: 50_000 }, (_, i) => `  - {id: 'A${i}', title: '', kind: confirm}\n`).join('');
-    repo.write('checklists/wrong.yaml', `id: z\ntitle: Z\nsteps:\n${steps}`);
+    repo.write('checklists/wrong.yaml', `id: z\ntitle: Z\nsteps: [${Array(100_000).fill('1').join(',')}]\n`);
     const r = answer(inRepo('run', 'wrong', '--non-interactive'), at(), 2, /^… and 99980 more problems$/m);
-    expect(r.stderr).toMatch(/^cockpit: checklists\/wrong\.yaml:4:10: step 'A0': id: expected a step id/);
+    expect(r.stderr).toMatch(/^cockpit: checklists\/wrong\.yaml:3:9: step 1: expected a mapping, got number 1/);
     expect(r.stderr.trim().split('\n')).toHaveLength(21);
 
-    repo.write('cockpit.config.yaml', `secrets:\n  env:\n${Array.from({ length: 100_000 }, (_, i) => `    - 'bad ${i}'\n`).join('')}`);
+    repo.write('cockpit.config.yaml', `secrets:\n  env: [${Array(100_000).fill('1').join(',')}]\n`);
     const c = answer(inRepo('checklist', 'list'), at(), 2, /^… and 99980 more problems$/m);
-    expect(c.stderr).toMatch(/cockpit\.config\.yaml:3:7: secrets\.env\.0: expected an environment variable name/);
+    expect(c.stderr).toMatch(/cockpit\.config\.yaml:2:9: secrets\.env\.0: /);
     expect(c.stderr.trim().split('\n')).toHaveLength(21);
+  });
+
+  it('a YAML file over 1 MB is refused before it is parsed', () => {
+    repo.write('checklists/huge.yaml', `${CONFIRM}${'# padding padding padding padding padding\n'.repeat(30_000)}`);
+    answer(
+      inRepo('run', 'huge', '--non-interactive'),
+      at(),
+      2,
+      /^cockpit: checklists\/huge\.yaml:1:1: the file is 1\.2 MB: more than the 1 MB a YAML file read by the cockpit may be$/m,
+    );
+    repo.write('cockpit.config.yaml', `env:\n  X: 1\n${'# padding padding padding padding padding\n'.repeat(30_000)}`);
+    answer(
+      inRepo('checklist', 'list'),
+      at(),
+      2,
+      /^cockpit: .*cockpit\.config\.yaml is 1\.2 MB: more than the 1 MB a YAML file read by the cockpit may be$/m,
+    );
   });
 });
 

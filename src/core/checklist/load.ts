@@ -2,7 +2,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type
 import type { z } from 'zod';
 import { coerceParam } from '../params.js';
 import { buildChecklistSchema, paramDefSchema, type StepKindSchema } from './schema.js';
-import { yamlToData } from '../yaml-limits.js';
+import { yamlSizeProblem, yamlToData } from '../yaml-limits.js';
 import type { Checklist, ChecklistSource, Diagnostic, ParamDef, ParamValue } from './types.js';
 
 export type Path = ReadonlyArray<string | number>;
@@ -216,6 +216,8 @@ function issueToDiagnostics(
 
 /** Parse and validate one checklist file: YAML syntax, schema, and the checks that need only this file. */
 export function parseChecklist(source: ChecklistSource, kinds: StepKindValidator[]): ParseResult {
+  const tooLarge = yamlSizeProblem(source.text);
+  if (tooLarge) return { diagnostics: [{ file: source.file, line: 1, column: 1, message: `the file ${tooLarge}` }] };
   const lc = new LineCounter();
   const doc = parseDocument(source.text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const locate = makeLocator(doc, lc);
@@ -325,6 +327,7 @@ export interface ChecklistSummary {
  */
 export function summarizeChecklist(source: ChecklistSource): ChecklistSummary | null {
   let doc: unknown;
+  if (yamlSizeProblem(source.text)) return null;
   try {
     doc = parseDocument(source.text, { uniqueKeys: false }).toJS();
   } catch {
