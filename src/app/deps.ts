@@ -1,5 +1,5 @@
 import type { AuditStore } from '../audit/store.js';
-import { formatDiagnostic } from '../core/checklist/types.js';
+import { formatDiagnostics } from '../core/checklist/types.js';
 import type { LiveDeps } from '../engine/live.js';
 import { recordingDeps, type BaseDeps, type EngineDeps } from '../engine/session.js';
 import { stepKindMap } from '../steps/index.js';
@@ -28,8 +28,7 @@ export function sessionDeps(ctx: AppContext, store: AuditStore, yes?: YesList): 
     anchor: anchorPort(ws.repoDir, ws.config.release?.remote ?? 'origin', (line) => void ctx.io.stderr.write(line)),
     reload: (origin) => {
       const reloaded = ws.reloadOrigin(origin);
-      if (reloaded && !reloaded.bundle)
-        throw new UsageError(`the checklist no longer loads:\n${reloaded.diagnostics.map(formatDiagnostic).join('\n')}`);
+      if (reloaded && !reloaded.bundle) throw new UsageError(`the checklist no longer loads:\n${formatDiagnostics(reloaded.diagnostics)}`);
       return reloaded?.bundle ?? null;
     },
     ...(yes ? { preconfirmed: (node) => preConfirmed(yes, node) } : {}),

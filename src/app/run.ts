@@ -6,11 +6,12 @@
 import type { ChecklistBundle } from '../core/checklist/bundle.js';
 import type { ParamDef, ParamValue } from '../core/checklist/types.js';
 import type { PlanNode, Scope } from '../core/events.js';
-import { evaluateConditions, resolveParams } from '../core/params.js';
+import { evaluateConditions, interpolate, resolveParams, templateRefs } from '../core/params.js';
 import { buildPlan } from '../core/plan.js';
 import type { LiveDeps } from '../engine/live.js';
 import { resumeSession, startSession, type EngineDeps, type SessionRunner } from '../engine/session.js';
 import { stepKindMap } from '../steps/index.js';
+import { refName } from '../steps/git-common.js';
 import type { AppContext, Origin } from './context.js';
 import { sessionDeps } from './deps.js';
 import { RunRefused, UsageError } from './errors.js';
@@ -45,6 +46,8 @@ export function prepareRun(ctx: AppContext, opts: RunOptions): PreparedRun {
   if (resolved.errors.length) throw new RunRefused(`${root.id}: ${resolved.errors.join('\n  ')}`, resolved.errors);
   const planned = buildPlan(bundle, resolved.values);
   if (planned.errors.length) throw new RunRefused(planned.errors.join('\n'), planned.errors);
+  const badRefs = refusedRefNames(planned.plan, planned.scopes);
+  if (badRefs.length) throw new RunRefused(badRefs.join('\n'), badRefs);
   const yes = parseYes(opts.yes);
   const unknown = unknownYesNames(yes, planned.plan);
   if (unknown.length)
@@ -60,6 +63,35 @@ export function prepareRun(ctx: AppContext, opts: RunOptions): PreparedRun {
     yes,
     secrets: secretParams(root.params, resolved.values),
   };
+}
+
+/**
+ * Branch and tag names that parameters build (`hotfix/v${version}-${issue}`), checked with git's rules before anything
+ * runs: one sentence per name git would refuse, naming the parameters it was built from and the step.
+ */
+export function refusedRefNames(plan: PlanNode[], scopes: Record<string, Scope>): string[] {
+  const problems: string[] = [];
+  const told = new Set<string>(); // a bad name is said once, at its first step (the branch, not each merge and push of it)
+  for (const node of plan) {
+    const refs = stepKindMap.get(node.kind)?.refs;
+    if (!refs) continue;
+    const params = scopes[node.scope]?.params ?? {};
+    if (!evaluateConditions(node.when, node.unless, params).pass) continue;
+    for (const [field, what] of Object.entries(refs)) {
+      const value = node.spec[field];
+      for (const template of Array.isArray(value) ? value : [value]) {
+        if (typeof template !== 'string') continue;
+        const used = templateRefs(template).filter((p) => Object.hasOwn(params, p));
+        if (!used.length) continue; // as written in the checklist: its own checks, and the step's, cover it
+        const r = refName(template, params, what);
+        if (r.ok || told.has(interpolate(template, params).trim())) continue;
+        told.add(interpolate(template, params).trim());
+        const names = used.map((p) => `'${p}' (${JSON.stringify(String(params[p]))})`).join(' and ');
+        problems.push(`parameter${used.length > 1 ? 's' : ''} ${names} of step '${node.path}': ${r.reason}`);
+      }
+    }
+  }
+  return problems;
 }
 
 /** A dry run: the lines that say what each step would do, or why it would be skipped. Nothing runs or is recorded. */

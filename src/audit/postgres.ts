@@ -21,6 +21,7 @@ import {
   type VerifyReport,
 } from './store.js';
 import { verifyStore } from './verify.js';
+import { checkAuditTables } from './health.js';
 import { ignoreCleanupError } from '../core/errors.js';
 
 type Db = NodePgDatabase<typeof schema>;
@@ -57,10 +58,21 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
         } finally {
           await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
         }
+        const tables = await client.query<{ name: string }>(
+          'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()',
+        );
+        checkAuditTables(
+          tables.rows.map((r) => r.name),
+          store.location,
+        );
       } finally {
         client.release();
       }
     } catch (e) {
+      if (e instanceof AuditStoreError) {
+        await store.pool.end().catch(ignoreCleanupError('the store is refused as damaged: that is what is reported'));
+        throw e;
+      }
       await store.pool
         .end()
         .catch(ignoreCleanupError('the pool is being dropped because opening the store failed: that failure is what is reported'));

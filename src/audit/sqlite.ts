@@ -22,6 +22,7 @@ import {
 } from './store.js';
 import { newSessionRow, toSessionRow, toStored, type RawEventRow } from './rows.js';
 import { verifyStore } from './verify.js';
+import { checkAuditTables } from './health.js';
 
 type Db = BetterSQLite3Database<typeof schema>;
 
@@ -54,6 +55,7 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
     } catch (e) {
       throw new AuditStoreError(`cannot open the audit log ${file}: ${(e as Error).message}`);
     }
+    checkAuditTables(this.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[], file);
     // The hot path: a positional better-sqlite3 statement. Drizzle's prepared insert spends ~2.5 µs per row filling
     // placeholders, a third of a bulk append's budget; the columns are those of schema.events.
     this.insertEvent = this.sqlite.prepare(

@@ -13,7 +13,7 @@ import { renderJson, renderMarkdown, renderText } from '../report/timeline.js';
 import { stepKindMap } from '../steps/index.js';
 import { flagInteraction, parseYes, promptInteraction, type YesList } from './interaction.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
-import { formatDiagnostic } from '../core/checklist/types.js';
+import { formatDiagnostics } from '../core/checklist/types.js';
 import { neutralize } from '../core/sanitize.js';
 import type { ChecklistBundle } from '../core/checklist/bundle.js';
 
@@ -272,7 +272,7 @@ export async function cmdChecklistValidate(g: GlobalOptions, files: string[]): P
       out(`ok  ${source.file}: ${r.bundle.root.checklist.id} — ${own} steps${total !== own ? ` (${total} with includes)` : ''}\n`);
     } else {
       bad++;
-      for (const d of r.diagnostics) err(`${formatDiagnostic(d)}\n`);
+      err(`${formatDiagnostics(r.diagnostics)}\n`);
     }
   }
   return bad ? 2 : 0;

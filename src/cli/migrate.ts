@@ -49,7 +49,20 @@ function setup(g: GlobalOptions, flags: MigrateFlags) {
   const ws = new Workspace(g);
   const dir = path.resolve(ws.repoDir, flags.dir ?? ws.config.database?.migrations ?? 'migrations');
   const url = flags.databaseUrl ?? ws.config.database?.url ?? process.env.DATABASE_URL;
-  return { ws, dir, url };
+  const source =
+    flags.databaseUrl !== undefined
+      ? '--database-url'
+      : ws.config.database?.url !== undefined
+        ? `database.url in ${ws.configFile}`
+        : 'DATABASE_URL';
+  return { ws, dir, url, source };
+}
+
+/** A database URL that pg can use, or bad input naming where it came from (pg would throw a bare "Invalid URL"). */
+function checkDatabaseUrl(url: string, source: string): void {
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`${source} ${showUrl(url)}: expected postgres://…`);
+  if (!URL.canParse(url))
+    throw new UsageError(`${source} ${showUrl(url)} is not a valid PostgreSQL URL: expected postgres://user@host:port/database`);
 }
 
 /**
@@ -69,12 +82,12 @@ function runner(
   flags: MigrateFlags,
   emit: Emit = sink(flags),
 ): { runner: MigrationRunner; url: string; dir: string; lint: SeverityOverrides } {
-  const { dir, url } = setup(g, flags);
+  const { dir, url, source } = setup(g, flags);
   if (!url)
     throw new UsageError(
       'no database to migrate: pass --database-url postgres://…, set database.url in cockpit.config.yaml, or DATABASE_URL',
     );
-  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--database-url ${showUrl(url)}: expected postgres://…`);
+  checkDatabaseUrl(url, source);
   if (flags.lock === false)
     emit({
       type: 'warning',
@@ -379,21 +392,22 @@ export interface BackfillFlags extends MigrateFlags {
  */
 export async function cmdMigrateBackfill(g: GlobalOptions, name: string, flags: BackfillFlags): Promise<number> {
   const bf = await import('../adapters/migrate/backfill.js');
-  const { dir, url } = setup(g, flags);
-  const num = (v: string | undefined, flag: string, min: number): number | undefined => {
+  const { dir, url, source } = setup(g, flags);
+  // The same bounds as the backfill file's batchSize and pauseMs (a pause is a timer: it must fit in one).
+  const num = (v: string | undefined, flag: string, min: number, max: number): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} ${v}: expected a whole number ≥ ${min}`);
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} ${v}: expected a whole number from ${min} to ${max}`);
     return n;
   };
-  const batchSize = num(flags.batchSize, '--batch-size', 1);
-  const pauseMs = num(flags.pauseMs, '--pause-ms', 0);
+  const batchSize = num(flags.batchSize, '--batch-size', 1, 100_000);
+  const pauseMs = num(flags.pauseMs, '--pause-ms', 0, 600_000);
   const def = bf.loadBackfill(path.join(dir, 'backfills'), name);
   if (!url)
     throw new UsageError(
       'no database to backfill: pass --database-url postgres://…, set database.url in cockpit.config.yaml, or DATABASE_URL',
     );
-  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--database-url ${showUrl(url)}: expected postgres://…`);
+  checkDatabaseUrl(url, source);
 
   // A terminal (and not --json): the progress redrawn on one line; otherwise every event as it comes.
   const tty = !!process.stdout.isTTY && !flags.json;

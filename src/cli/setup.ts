@@ -4,12 +4,13 @@ import { UsageError } from '../app/errors.js';
 import { SqliteAuditStore } from '../audit/sqlite.js';
 import type { AuditStore } from '../audit/store.js';
 import { loadBundle, type BundleResult, type ChecklistResolver } from '../core/checklist/bundle.js';
-import { formatDiagnostic, type ChecklistSource } from '../core/checklist/types.js';
+import { formatDiagnostics, type ChecklistSource } from '../core/checklist/types.js';
 import { defaultChecklistsDir } from '../paths.js';
 import { STEP_KINDS } from '../steps/index.js';
 import { loadConfig, type CockpitConfig } from './config.js';
 import { trackStore } from './open-stores.js';
 import { COMMAND_LINE_ORIGIN } from '../core/events.js';
+import { parseAuditUrl } from '../core/audit-url.js';
 import { resolveWatchConfig, WatchConfigError, type WatchConfig, type WatchConfigInput } from '../core/watch/config.js';
 
 // Defined with the use cases (app/ imports nothing of cli/); the command modules import it from here.
@@ -78,10 +79,15 @@ export class Workspace {
 
   /** Where the audit log is: a SQLite file (default `.cockpit/audit.db` in the repo) or a PostgreSQL URL. */
   auditLocation(): { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string } {
-    const url = this.opts.auditUrl ?? process.env.COCKPIT_AUDIT_URL ?? this.config.audit?.url;
-    if (!url) return { kind: 'sqlite', file: path.join(this.repoDir, '.cockpit', 'audit.db') };
-    if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url };
-    return { kind: 'sqlite', file: path.resolve(this.repoDir, url.replace(/^sqlite:(\/\/)?/, '')) };
+    const [url, source] =
+      this.opts.auditUrl !== undefined
+        ? [this.opts.auditUrl, '--audit-url']
+        : process.env.COCKPIT_AUDIT_URL
+          ? [process.env.COCKPIT_AUDIT_URL, 'COCKPIT_AUDIT_URL']
+          : [this.config.audit?.url, `audit.url in ${this.configFile}`];
+    if (url === undefined) return { kind: 'sqlite', file: path.join(this.repoDir, '.cockpit', 'audit.db') };
+    const where = parseAuditUrl(url, source);
+    return where.kind === 'postgres' ? where : { kind: 'sqlite', file: path.resolve(this.repoDir, where.path) };
   }
 
   async openStore(): Promise<AuditStore> {
@@ -171,7 +177,7 @@ export class Workspace {
   mustLoad(ref: string) {
     const { source, origin } = this.sourceFor(ref);
     const r = this.loadBundle(source);
-    if (!r.bundle) throw new UsageError(r.diagnostics.map(formatDiagnostic).join('\n'));
+    if (!r.bundle) throw new UsageError(formatDiagnostics(r.diagnostics));
     return { bundle: r.bundle, origin };
   }
 

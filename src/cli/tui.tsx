@@ -79,7 +79,7 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
       const r = ws.loadBundle(ws.sourceFor(id).source);
       const d = r.diagnostics[0];
       if (r.bundle || !d) return null;
-      return `${path.basename(d.file)}:${d.line}:${d.column}: ${d.message}${r.diagnostics.length > 1 ? ` (+${r.diagnostics.length - 1} more)` : ''}; cockpit checklist validate lists all`;
+      return `${path.basename(d.file)}:${d.line}:${d.column}: ${d.message}${r.diagnostics.length > 1 ? ` (+${r.diagnostics.length - 1} more)` : ''}; cockpit checklist validate lists them`;
     },
     events: async (id) => {
       const store = await ws.openStore();

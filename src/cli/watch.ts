@@ -5,7 +5,7 @@
  * at the first breach, 0 after a clean hour. `--backtest FROM..TO` runs the same rules over a past window at full
  * speed on a simulated clock and prints which alerts would have fired, and when.
  */
-import { formatDuration, parseDuration } from '../core/duration.js';
+import { formatDuration, parseDuration, timerDurationProblem } from '../core/duration.js';
 import type { EventBody, WatchEventType } from '../core/events.js';
 import { exhaustive } from '../core/exhaustive.js';
 import { neutralize } from '../core/sanitize.js';
@@ -37,6 +37,8 @@ function checkDuration(flag: string, v: string | undefined, min: number): number
   if (v === undefined) return undefined;
   const ms = parseDuration(v);
   if (ms === null || ms < min) throw new UsageError(`${flag} ${v}: expected a duration of at least ${formatDuration(min)} (e.g. 15s, 1h)`);
+  const tooLong = timerDurationProblem(v, ms);
+  if (tooLong) throw new UsageError(`${flag} ${tooLong}`);
   return ms;
 }
 

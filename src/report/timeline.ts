@@ -243,14 +243,34 @@ export function renderText(events: StoredEvent[]): string {
   return out.join('\n') + '\n';
 }
 
-const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/**
+ * Text from outside the cockpit (command output, commit messages, metric labels, notes, titles) as inert Markdown: it
+ * renders as the same text and never as structure. HTML (`<img>`, `<script>`) and autolinks are escaped as entities;
+ * `[` and `]` too, so no link or image (`![x](http://…)`, `[x](javascript:…)`) can form (CommonMark does not read an
+ * entity as structure); emphasis, code and table characters are backslash-escaped; one line.
+ */
+export function mdText(s: string): string {
+  return s
+    .replace(/\r?\n|\r/g, ' ')
+    .replace(/[&<>[\]]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '[': '&#91;', ']': '&#93;' })[c]!)
+    .replace(/[\\`*_~|]/g, (c) => `\\${c}`);
+}
+
+const mdCell = mdText;
+
+/** A fenced code block around `lines`: its fence longer than any run of backticks inside, so nothing can close it early. */
+export function mdFence(lines: string[], info = 'text'): string[] {
+  const longest = Math.max(0, ...lines.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((run) => run.length))));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return [`${fence}${info}`, ...lines, fence];
+}
 
 /** A postmortem-ready timeline: who, what, when, exit codes, skips with reasons, notes. */
 export function renderMarkdown(events: StoredEvent[]): string {
   const { state, entries } = timeline(events);
   if (!state) return '_empty session_\n';
   const rows = stepRows(state);
-  const out: string[] = [`# ${state.checklist.title}: session ${state.id}`, ''];
+  const out: string[] = [`# ${mdText(state.checklist.title)}: session ${state.id}`, ''];
   out.push('| | |', '|---|---|');
   for (const [k, v] of header(state, events)) out.push(`| ${k} | ${mdCell(v)} |`);
   out.push('', '## Timeline', '', '| Time (UTC) | Elapsed | Who | What |', '|---|---|---|---|');
@@ -276,7 +296,7 @@ export function renderMarkdown(events: StoredEvent[]): string {
   }
   for (const r of rows.filter((r) => r.status === 'failed' || r.status === 'interrupted')) {
     const lines = lastOutput(state, r.path);
-    if (lines.length) out.push('', `## Last output of \`${r.path}\``, '', '```text', ...lines.map((l) => l.replace(/```/g, "'''")), '```');
+    if (lines.length) out.push('', `## Last output of \`${r.path}\``, '', ...mdFence(lines));
   }
   return out.join('\n') + '\n';
 }

@@ -17,6 +17,12 @@ export interface StepKindDefinition<F extends z.ZodRawShape, N extends ServiceNa
   needs: readonly N[];
   /** Manual steps are asked again after an interruption instead of being re-run or probed. */
   manual?: boolean;
+  /**
+   * Its fields that name git refs (a branch or tag to make, a starting point), each with its words ("the branch
+   * name"): when parameters fill them, they are checked with git's rules before the run starts (app/run.ts), so a
+   * parameter git would refuse is bad input naming it, not a step that fails half-way through a release.
+   */
+  refs?: Partial<Record<keyof F & string, string>>;
   /** Static checks beyond the schema, on a step whose fields the schema accepted; paths relative to the step. */
   validate?(spec: SpecOf<F>, params: Record<string, ParamDef>): Array<{ path: Path; message: string }>;
   describe(step: DescribeContext<SpecOf<F>>): string;
@@ -54,6 +60,7 @@ export function defineStepKind<F extends z.ZodRawShape, N extends ServiceName = 
     fields: def.fields,
     needs: def.needs,
     ...(def.manual ? { manual: true } : {}),
+    ...(def.refs ? { refs: def.refs as Readonly<Record<string, string>> } : {}),
     ...(validate
       ? {
           validate: (step: Record<string, unknown>, params: Record<string, ParamDef>) => {

@@ -14,6 +14,7 @@ const utc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0
  */
 export const freezeStep = defineStepKind({
   kind: 'freeze',
+  refs: { branch: 'the frozen branch' },
   fields: { branch: z.string().min(1).optional() },
   needs: ['git', 'release', 'log', 'clock'],
   describe({ spec, params }) {
@@ -25,9 +26,7 @@ export const freezeStep = defineStepKind({
     if (!branch.ok) return fail(branch.reason);
     const schedule = ctx.release.schedule;
     if (!schedule) {
-      ctx.log(
-        'no release.schedule in cockpit.config.yaml: the freeze cannot be checked against a schedule (the code-freeze confirmation stands).',
-      );
+      ctx.log('no commit was compared with a freeze; the code-freeze confirmation stands.');
       return {
         status: 'passed',
         via: 'command',

@@ -25,6 +25,7 @@ async function state(ctx: StepContext<unknown, 'git'>, spec: BranchSpec) {
 /** Create a branch from a ref (release/vX.Y.Z from develop), and check it out. Already there (a resume): passes. */
 export const gitBranchStep = defineStepKind({
   kind: 'git.branch',
+  refs: { name: 'the branch name', from: "the branch's starting point" },
   fields,
   needs: ['git', 'run'],
   validate: (step, params) => checkTemplates(step, params, ['name', 'from']),

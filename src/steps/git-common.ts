@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ParamDef, ParamValue } from '../core/checklist/types.js';
 import { interpolate, templateRefs } from '../core/params.js';
+import { refNameProblem } from '../core/ref-name.js';
 import type { ShellResult } from '../adapters/shell.js';
 import type { StepContext, StepOutcome } from './types.js';
 
@@ -29,7 +30,7 @@ export function checkTemplates(step: Record<string, unknown>, params: Record<str
 /**
  * A ref name from a template, after the parameters are filled in. Arguments go to git as argv (no shell), but a
  * value starting with `-` would still be read as an option (`--force`, `--delete`): refused, as are names git
- * itself would refuse (spaces, `..`, control characters, `~^:?*[\`).
+ * itself would refuse (git-check-ref-format's rules: core/ref-name.ts).
  */
 export function refName(
   template: string,
@@ -38,9 +39,9 @@ export function refName(
 ): { ok: true; name: string } | { ok: false; reason: string } {
   const name = interpolate(template, params).trim();
   if (!name) return { ok: false, reason: `${what} is empty (from '${template}')` };
-  if (name.startsWith('-') || /[\s~^:?*[\\\u0000-\u001f\u007f]|\.\.|@\{|\/\/|\.lock$|\/$|^\/|\.$/.test(name)) {
-    return { ok: false, reason: `${what} '${name}' is not a valid git ref name` };
-  }
+  if (name.startsWith('-')) return { ok: false, reason: `${what} '${name}' is not a valid git ref name: it starts with '-'` };
+  const problem = refNameProblem(name);
+  if (problem) return { ok: false, reason: `${what} '${name}' is not a valid git ref name: it ${problem}` };
   return { ok: true, name };
 }
 

@@ -26,6 +26,7 @@ function names(ctx: StepContext, spec: MergeSpec) {
  */
 export const gitMergeStep = defineStepKind({
   kind: 'git.merge',
+  refs: { from: 'the branch to merge', into: 'the branch to merge into' },
   fields,
   needs: ['git', 'run'],
   validate: (step, params) => checkTemplates(step, params, ['from', 'into', 'message']),

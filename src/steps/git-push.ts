@@ -36,6 +36,7 @@ function remoteOf(ctx: StepContext<unknown, 'release'>, spec: PushSpec) {
 /** Push branches and tags in one atomic push: all of them or none. Already on the remote at the same commits: passes. */
 export const gitPushStep = defineStepKind({
   kind: 'git.push',
+  refs: { refs: 'a ref to push' },
   fields,
   needs: ['git', 'run', 'release'],
   validate: (step, params) => checkTemplates(step, params, ['remote', 'refs']),

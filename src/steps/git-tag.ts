@@ -45,6 +45,7 @@ async function versionMismatch(ctx: StepContext<unknown, 'git' | 'release'>, spe
  */
 export const gitTagStep = defineStepKind({
   kind: 'git.tag',
+  refs: { name: 'the tag name', at: 'what to tag' },
   fields,
   needs: ['git', 'files', 'release', 'run'],
   validate: (step, params) => checkTemplates(step, params, ['name', 'at', 'message', 'messageFile', 'version']),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ParamValue } from '../core/checklist/types.js';
-import { parseDuration } from '../core/duration.js';
+import { parseDuration, timerDurationProblem } from '../core/duration.js';
 import type { AuditEvent } from '../core/events.js';
 import { interpolate } from '../core/params.js';
 import { runWatch } from '../core/watch/run.js';
@@ -64,6 +64,10 @@ export const watchStep = defineStepKind({
       const v = step[key];
       if (typeof v === 'string' && !v.includes('${') && parseDuration(v) === null)
         problems.push({ path: [key], message: `'${v}' is not a duration (e.g. 15s, 1h)` });
+      else if (typeof v === 'string' && !v.includes('${')) {
+        const tooLong = timerDurationProblem(v);
+        if (tooLong) problems.push({ path: [key], message: tooLong });
+      }
     }
     if (typeof step.since === 'string' && step.since && !step.since.includes('${') && parseTime(step.since) === null) {
       problems.push({ path: ['since'], message: `'${step.since}' is not a time (ISO-8601 such as 2026-01-05T12:00:00Z, or unix seconds)` });
@@ -89,6 +93,8 @@ export const watchStep = defineStepKind({
     if (s.durationMs === null || s.durationMs <= 0) return fail(`duration '${s.durationText}' is not a duration (e.g. 1h)`);
     if (s.intervalMs === null || s.intervalMs < 100)
       return fail(`interval '${s.intervalText}' is not a duration of at least 100ms (e.g. 15s)`);
+    const tooLong = timerDurationProblem(s.durationText, s.durationMs) ?? timerDurationProblem(s.intervalText, s.intervalMs);
+    if (tooLong) return fail(tooLong);
 
     // The same hour on a resume: the first run's start and its samples.
     const history: AuditEvent[] = await ctx.history();

@@ -250,8 +250,9 @@ steps:
     write('checklists/bad.yaml', bad);
     commit('chore: bad');
     const r = run('run', 'bad', '-p', 'name=--force', '--non-interactive');
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/the branch name '--force' is not a valid git ref name/);
+    // Refused before the run starts, as bad input naming the parameter (issue 13), not as a step that failed.
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/parameter 'name' \("--force"\) of step 'b': the branch name '--force' is not a valid git ref name/);
   });
 });
 

@@ -38,6 +38,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { z } from 'zod';
 import { parseYamlInput } from '../../core/yaml-input.js';
+import { connectClient, withConnectTimeout } from '../pg-connect.js';
 import { currentIdentity } from '../identity.js';
 import { CockpitError, EXIT, ignoreCleanupError, type ExitCode } from '../../core/errors.js';
 import type { BackfillEvent, BackfillResult } from '../../core/migrate/events.js';
@@ -211,9 +212,9 @@ async function readCheckpoint(c: pg.Client, name: string): Promise<Checkpoint | 
 
 /** The checkpoint of a backfill, or null (none yet, or no checkpoint table). */
 export async function backfillCheckpoint(connection: string | pg.ClientConfig, name: string): Promise<Checkpoint | null> {
-  const c = new pg.Client(typeof connection === 'string' ? { connectionString: connection } : connection);
+  const c = new pg.Client(withConnectTimeout(typeof connection === 'string' ? { connectionString: connection } : connection));
   c.on('error', () => undefined);
-  await c.connect();
+  await connectClient(c);
   try {
     const { rows } = await c.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [BACKFILL_TABLE]);
     return rows[0].t ? await readCheckpoint(c, name) : null;
@@ -275,10 +276,12 @@ export async function runBackfill(def: BackfillDefinition, opts: BackfillOptions
   const maxPasses = opts.maxPasses ?? 5;
   const emit = (e: BackfillEvent) => opts.onEvent?.(e);
   const base: pg.ClientConfig = typeof opts.connection === 'string' ? { connectionString: opts.connection } : { ...opts.connection };
-  const c = new pg.Client({
-    ...base,
-    application_name: `cockpit backfill ${def.name} (${operator}@${host} pid ${process.pid})`.slice(0, 63),
-  });
+  const c = new pg.Client(
+    withConnectTimeout({
+      ...base,
+      application_name: `cockpit backfill ${def.name} (${operator}@${host} pid ${process.pid})`.slice(0, 63),
+    }),
+  );
   c.on('error', () => undefined); // a dropped connection surfaces as the failing query's error
 
   const t0 = performance.now();
@@ -308,7 +311,7 @@ export async function runBackfill(def: BackfillDefinition, opts: BackfillOptions
     return result;
   };
 
-  await c.connect();
+  await connectClient(c);
   try {
     await c.query(`SET lock_timeout = '${(opts.lockTimeout ?? '5s').replace(/'/g, "''")}'`);
     await c.query(`SET statement_timeout = '${(opts.statementTimeout ?? '60s').replace(/'/g, "''")}'`);

@@ -17,6 +17,7 @@ import { loadMigrations, noDownReason, type Migration, type SqlStatement } from 
 import { errorText as codeErrorText, runLive, type Row, type SqlValue } from './modules.js';
 import { ignoreCleanupError } from '../../core/errors.js';
 import type { Done, Failure, MigrateEvent } from '../../core/migrate/events.js';
+import { connectClient, withConnectTimeout } from '../pg-connect.js';
 import {
   computeDowngrade,
   computePlan,
@@ -244,9 +245,9 @@ export class MigrationRunner {
   private async connect(operator: string): Promise<pg.Client> {
     const base: pg.ClientConfig =
       typeof this.opts.connection === 'string' ? { connectionString: this.opts.connection } : { ...this.opts.connection };
-    const client = new pg.Client({ ...base, application_name: this.applicationName(operator) });
+    const client = new pg.Client(withConnectTimeout({ ...base, application_name: this.applicationName(operator) }));
     client.on('error', () => undefined); // a dropped connection surfaces as the failing query's error
-    await client.connect();
+    await connectClient(client);
     return client;
   }
 

@@ -18,6 +18,7 @@ import { currentIdentity } from '../identity.js';
 import { loadMigrations, noDownReason, type Migration } from './files.js';
 import { HISTORY_TABLE, MigrateError, MigrationRunner, type Failure } from './runner.js';
 import { CockpitError, ignoreCleanupError } from '../../core/errors.js';
+import { connectClient, withConnectTimeout } from '../pg-connect.js';
 
 /** Tables of the cockpit's own bookkeeping: not part of the application's schema. */
 export const BOOKKEEPING_TABLES = [HISTORY_TABLE, 'cockpit_backfills'];
@@ -292,9 +293,9 @@ export async function scratchContents(client: Queryable): Promise<string[]> {
 }
 
 async function connect(url: string, appName: string): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: url, application_name: appName });
+  const c = new pg.Client(withConnectTimeout({ connectionString: url, application_name: appName }));
   c.on('error', () => undefined);
-  await c.connect();
+  await connectClient(c);
   return c;
 }
 

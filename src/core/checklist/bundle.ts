@@ -41,7 +41,8 @@ export function loadBundle(rootSource: ChecklistSource, resolver: ChecklistResol
   const visit = (source: ChecklistSource, stack: string[]): ParsedChecklist | undefined => {
     const r = parseChecklist(source, kinds);
     if (!r.parsed) {
-      diagnostics.push(...r.diagnostics);
+      // One at a time: spreading 100k diagnostics as arguments overflows the stack.
+      for (const d of r.diagnostics) diagnostics.push(d);
       return undefined;
     }
     const parsed = r.parsed;

@@ -2,6 +2,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type
 import type { z } from 'zod';
 import { coerceParam } from '../params.js';
 import { buildChecklistSchema, paramDefSchema, type StepKindSchema } from './schema.js';
+import { yamlSizeProblem, yamlToData } from '../yaml-limits.js';
 import type { Checklist, ChecklistSource, Diagnostic, ParamDef, ParamValue } from './types.js';
 
 export type Path = ReadonlyArray<string | number>;
@@ -215,6 +216,8 @@ function issueToDiagnostics(
 
 /** Parse and validate one checklist file: YAML syntax, schema, and the checks that need only this file. */
 export function parseChecklist(source: ChecklistSource, kinds: StepKindValidator[]): ParseResult {
+  const tooLarge = yamlSizeProblem(source.text);
+  if (tooLarge) return { diagnostics: [{ file: source.file, line: 1, column: 1, message: `the file ${tooLarge}` }] };
   const lc = new LineCounter();
   const doc = parseDocument(source.text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const locate = makeLocator(doc, lc);
@@ -227,7 +230,9 @@ export function parseChecklist(source: ChecklistSource, kinds: StepKindValidator
       }),
     };
   }
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  const js = yamlToData(doc);
+  if (!js.ok) return { diagnostics: [{ file, line: 1, column: 1, message: js.message }] };
+  const data = js.data;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return { diagnostics: [{ file, line: 1, column: 1, message: 'expected a checklist: a YAML mapping with id, title and steps' }] };
   }
@@ -322,6 +327,7 @@ export interface ChecklistSummary {
  */
 export function summarizeChecklist(source: ChecklistSource): ChecklistSummary | null {
   let doc: unknown;
+  if (yamlSizeProblem(source.text)) return null;
   try {
     doc = parseDocument(source.text, { uniqueKeys: false }).toJS();
   } catch {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from '../duration.js';
+import { parseDuration, timerDurationProblem } from '../duration.js';
 
 /** What a step kind contributes to the checklist schema: its own fields beside the common ones. */
 export interface StepKindSchema {
@@ -12,8 +12,12 @@ export const PARAM_NAME = /^[a-z][a-z0-9_-]*$/;
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
-export const durationSchema = z.union([z.string(), z.number()]).refine((v) => parseDuration(v) !== null, {
-  message: 'expected a duration like 30s, 5m, 2h or 1h30m',
+/** A duration that becomes a timer: a step's timeout. Longer than a timer can hold is refused (core/duration.ts). */
+export const durationSchema = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
+  const ms = parseDuration(v);
+  const tooLong = timerDurationProblem(v, ms);
+  if (ms === null) ctx.addIssue({ code: 'custom', message: 'expected a duration like 30s, 5m, 2h or 1h30m' });
+  else if (tooLong) ctx.addIssue({ code: 'custom', message: tooLong });
 });
 
 export const commandSchema = z.union([

@@ -52,3 +52,18 @@ export interface Diagnostic {
 export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}:${d.line}:${d.column}: ${d.message}`;
 }
+
+/** How many problems a message lists before it says how many more there are. */
+export const DIAGNOSTIC_LIMIT = 20;
+
+/** Problems one per line, at most `limit` of them and then "… and N more problems": a broken file of any size answers at once. */
+export function formatDiagnostics(ds: readonly Diagnostic[], limit = DIAGNOSTIC_LIMIT): string {
+  return limitLines(ds.slice(0, limit + 1).map(formatDiagnostic), ds.length, limit);
+}
+
+/** The first `limit` of `total` lines, and a last line counting the rest. */
+export function limitLines(lines: readonly string[], total = lines.length, limit = DIAGNOSTIC_LIMIT): string {
+  if (total <= limit) return lines.join('\n');
+  const rest = total - limit;
+  return [...lines.slice(0, limit), `… and ${rest} more problem${rest === 1 ? '' : 's'}`].join('\n');
+}

@@ -1,6 +1,6 @@
 /** The `watch:` input schema (zod), built on first use: start-up does not pay for it. */
 import { z } from 'zod';
-import { parseDuration } from '../duration.js';
+import { parseDuration, timerDurationProblem } from '../duration.js';
 import { VAR_NAME } from './query.js';
 import { UNITS } from './types.js';
 
@@ -13,8 +13,14 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
  * start-up for a section most configurations do not have.
  */
 function makeSchemas() {
+  // Every watch duration becomes a timer (or a wait measured by one): longer than a timer holds is refused.
   const durationInput = (example: string) =>
-    z.union([z.string(), z.number()]).refine((v) => (parseDuration(v) ?? 0) > 0, { message: `expected a duration like ${example}` });
+    z.union([z.string(), z.number()]).superRefine((v, ctx) => {
+      const ms = parseDuration(v);
+      const tooLong = timerDurationProblem(v, ms);
+      if (!ms) ctx.addIssue({ code: 'custom', message: `expected a duration like ${example}` });
+      else if (tooLong) ctx.addIssue({ code: 'custom', message: tooLong });
+    });
   const envRef = z.strictObject({ env: z.string().regex(ENV_NAME, 'expected an environment variable name') });
   const secretInput = z.union([z.string().min(1), envRef], { error: 'expected a value, or {env: NAME} to read it from the environment' });
   const quantity = z.union([z.number(), z.string()], { error: 'expected a number, a percentage (1%) or a duration (25ms)' });
