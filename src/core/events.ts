@@ -15,6 +15,8 @@ export interface PlanNode {
   policy?: string;
   when?: Condition;
   unless?: Condition;
+  /** Safe to run twice: an interrupted run of it is re-run without asking. */
+  idempotent?: boolean;
   /** The include scope whose parameters the step sees ('' for the root checklist). */
   scope: string;
   /** The kind's own fields (run, timeout, use, with, prompt …), as written. */

@@ -3,7 +3,7 @@ import type { Checklist, ParamValue } from './checklist/types.js';
 import type { PlanNode, Scope } from './events.js';
 import { resolveParams } from './params.js';
 
-const COMMON = new Set(['id', 'title', 'kind', 'help', 'policy', 'when', 'unless']);
+const COMMON = new Set(['id', 'title', 'kind', 'help', 'policy', 'when', 'unless', 'idempotent']);
 const WHOLE_REF = /^\$\{([A-Za-z_][A-Za-z0-9_-]*)\}$/;
 const REF = /\$\{([A-Za-z_][A-Za-z0-9_-]*)\}/g;
 
@@ -58,6 +58,7 @@ export function buildPlan(bundle: ChecklistBundle, rootParams: Record<string, Pa
         policy: step.policy,
         when: step.when,
         unless: step.unless,
+        ...(step.idempotent ? { idempotent: true } : {}),
         scope: prefix,
         spec,
       });

@@ -451,6 +451,26 @@ export class SessionRunner {
     return p;
   }
 
+  /** Ask before running an interrupted step again; null to go ahead, else the outcome (skipped, aborted, waiting). */
+  private async askRerun(node: PlanNode, why: string | undefined): Promise<StepOutcome | null> {
+    const prompt = `'${node.title}' was interrupted while it ran${why ? ` (${why})` : ''}: it may already have had its effect. Run it again?`;
+    const d = await this.deps.interaction.confirm(node, prompt, this.state);
+    switch (d.decision) {
+      case 'yes':
+        return null;
+      case 'skip':
+        return { status: 'skipped', reason: d.reason };
+      case 'abort':
+        return { status: 'aborted', reason: d.reason };
+      default:
+        return {
+          status: 'waiting',
+          message: `step '${node.path}' was interrupted and may have run: check its effect, then confirm it may run again`,
+          hint: d.hint,
+        };
+    }
+  }
+
   /** A step that was running when the cockpit died: stop what it left running, record it as interrupted. */
   async markInterrupted(): Promise<void> {
     const path = this.state.current;
@@ -619,8 +639,10 @@ export class SessionRunner {
       });
       const { step, services } = this.context(node, attempt, output);
 
+      let probedNotDone = false;
       if (before.status === 'interrupted' && kind.probe && !kind.manual) {
         const pr = await kind.probe(step, services);
+        probedNotDone = pr?.result === 'not-done';
         if (pr) {
           await this.emit([{ type: 'step.probed', stepId: node.path, actor: 'cockpit', data: pr }]);
           if (pr.result === 'done') {
@@ -630,11 +652,15 @@ export class SessionRunner {
         }
       }
 
+      // Interrupted, and nothing proved it had not had its effect (no probe, or one that could not tell): running it
+      // again could do it twice (a second deploy, a second announcement). Asked first, unless it says it is idempotent.
+      const unproven = before.status === 'interrupted' && !kind.manual && !node.idempotent && !probedNotDone;
       const startedAt = this.deps.clock.now();
       await this.emit([{ type: 'step.started', stepId: node.path, data: { attempt, description: kind.describe(node, step.params) } }]);
       let outcome: StepOutcome;
       try {
-        outcome = await kind.execute(step, services);
+        const again = unproven ? await this.askRerun(node, before.reason) : null;
+        outcome = again ?? (await kind.execute(step, services));
       } catch (e) {
         outcome = { status: 'failed', exitCode: null, reason: `internal error: ${(e as Error).message}` };
       }

@@ -196,6 +196,38 @@ describe('a session killed with SIGKILL resumes at its first unfinished step', (
     expect(text.split('\n').length - 1).toBe(300000);
   });
 
+  it('an interrupted step without a probe is not run again unasked: the resume waits; --yes <step> runs it; idempotent: true re-runs', async () => {
+    repo.write('slow-b', '');
+    const { killed } = await runAndKill(
+      ['run', 'crashy', '--non-interactive', '--yes', 'all', '--json'],
+      (e) => e.type === 'step.output' && e.stepId === 'b',
+    );
+    expect(killed).toBe(true);
+    const id = sessionId();
+    // Without a yes for b: b may have had its effect, so the resume stops and says so, and b is not run again.
+    const waiting = cockpit(['--repo', repo.dir, 'resume', id, '--non-interactive'], { cwd: repo.dir });
+    expect(waiting.code).toBe(1);
+    expect(waiting.stderr + waiting.stdout).toMatch(
+      /step 'b' was interrupted and may have run: check its effect, then confirm it may run again/,
+    );
+    expect(count(ranLog(), 'b-start')).toBe(1);
+    // Named by --yes: run again, to the end.
+    const r = cockpit(['--repo', repo.dir, 'resume', id, '--non-interactive', '--yes', 'b', '--yes', 'c'], { cwd: repo.dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(count(ranLog(), 'b-start')).toBe(2);
+    // The same step declared idempotent: re-run without a question.
+    repo.write('checklists/crashy.yaml', CHECKLIST.replace('    title: Long step b\n', '    title: Long step b\n    idempotent: true\n'));
+    repo.write('slow-b', '');
+    const second = await runAndKill(
+      ['run', 'crashy', '--non-interactive', '--yes', 'all', '--json'],
+      (e) => e.type === 'step.output' && e.stepId === 'b',
+    );
+    expect(second.killed).toBe(true);
+    const again = cockpit(['--repo', repo.dir, 'resume', sessionId(), '--non-interactive', '--yes', 'c'], { cwd: repo.dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(count(ranLog(), 'b-start')).toBe(4);
+  });
+
   it('killed right after the session started: resume runs every step once', async () => {
     const { printed } = await runAndKill(
       ['run', 'crashy', '--non-interactive', '--yes', 'all', '--json'],

@@ -48,6 +48,11 @@ const commonStepFields = {
   policy: z.string().optional(),
   when: conditionSchema.optional(),
   unless: conditionSchema.optional(),
+  /**
+   * Running it twice does no harm: when it was interrupted (the cockpit died while it ran), a resume runs it again
+   * without asking. Without it, a step that has no probe asks first.
+   */
+  idempotent: z.boolean().optional(),
 };
 
 export function buildChecklistSchema(kinds: StepKindSchema[]) {

@@ -22,6 +22,7 @@ export interface StepDef {
   policy?: string;
   when?: Condition;
   unless?: Condition;
+  idempotent?: boolean;
   /** The kind-specific fields (run, timeout, use, with, prompt …). */
   [field: string]: unknown;
 }
