@@ -149,7 +149,10 @@ const PATTERNS: Pattern[] = [
     // the name, then a separator, or a space before a quote or a word with a digit: not "token bucket refilled"
     hint: `(?:${SECRET_WORD})[A-Za-z0-9_.-]*["']?(?:\\s*[:=]|[ \\t]+(?:["']|[^\\s"']*[0-9]))`,
     hold: SECRET_WORD,
-    re: new RegExp(`(${KEY})(["']?)(?:(\\s*[:=]\\s*)(?!\\[REDACTED\\])(${QUOTED}|[^\\s"',;&]+)|([ \\t]+)(${QUOTED}|${TOKEN_LIKE}))`, 'gi'),
+    re: new RegExp(
+      `(${KEY})(["']?)(?:(\\s*(?:=>|[:=])\\s*)(?!\\[REDACTED\\])(${QUOTED}|[^\\s"',;&]+)|([ \\t]+)(${QUOTED}|${TOKEN_LIKE}))`,
+      'gi',
+    ),
     rep: (_m, k, q, sep, v, sp, v2) => (sep !== undefined ? `${k}${q}${sep}${hideValue(v)}` : `${k}${q}${sp}${hideValue(v2)}`),
   },
 ];

@@ -69,5 +69,6 @@ describe('the secret corpus', () => {
     expect(defaultRedactor('mysql -uroot -ps3cr3tpw shop')).toBe(`mysql -uroot -p${REDACTED} shop`);
     expect(defaultRedactor('--password x --verbose')).toBe(`--password ${REDACTED} --verbose`);
     expect(defaultRedactor('Set-Cookie: sid=abc; Path=/; HttpOnly')).toBe(`Set-Cookie: ${REDACTED}`);
+    expect(defaultRedactor(`{ password => 'a b' }`)).toBe(`{ password => '${REDACTED}' }`);
   });
 });
