@@ -303,11 +303,13 @@ export function secretSafeCut(buf: string, cut: number, maxHold = 64 * 1024): nu
   if (cut <= 0 || buf[cut - 1] === '\n') return cut;
   const lineStart = buf.lastIndexOf('\n', cut - 1) + 1;
   if (cut >= buf.length) {
-    const line = buf.slice(lineStart, cut);
-    if (HOLD_LINE.test(line)) return lineStart;
+    // (a progress line redrawn after `\r` is a line of its own: the store turns the `\r` into a newline)
+    const from = Math.max(lineStart, buf.lastIndexOf('\r', cut - 1) + 1);
+    const line = buf.slice(from, cut);
+    if (HOLD_LINE.test(line)) return from;
     if (/\s/.test(line[line.length - 1])) return cut;
-    for (let i = line.length - 1; i >= 0; i--) if (/\s/.test(line[i])) return lineStart + i + 1;
-    return lineStart;
+    for (let i = line.length - 1; i >= 0; i--) if (/\s/.test(line[i])) return from + i + 1;
+    return from;
   }
   // Inside a long line: after whitespace if there is some near, else after any character no token contains.
   let c = cut;

@@ -60,6 +60,20 @@ describe('OutputBuffer: a secret written in two halves with a pause between them
     expect(r.raw()).toBe('downloading 45% done\n');
   });
 
+  it('a progress line redrawn after a carriage return is shown; one that names a secret waits for its end', () => {
+    const r = recorded();
+    r.buf.push('stdout', 'fetching https://example.com/a.tgz\rfetching https://example.com/a.tgz 45% ');
+    vi.advanceTimersByTime(1100);
+    expect(r.raw()).toBe('fetching https://example.com/a.tgz\r');
+    r.buf.push('stdout', '\rTOKEN=ab');
+    vi.advanceTimersByTime(1100);
+    expect(r.raw()).toBe('fetching https://example.com/a.tgz\rfetching https://example.com/a.tgz 45% \r');
+    r.buf.push('stdout', 'cd1234\n');
+    r.buf.flush(true);
+    expect(r.stored()).toContain('TOKEN=[REDACTED]');
+    expect(r.stored()).not.toMatch(/TOKEN=ab|cd1234/);
+  });
+
   it('a private key block is held until its END line, however slowly it is printed', () => {
     const pem = CORPUS.find((e) => e.shape.startsWith('PEM'))!;
     const lines = pem.text.split('\n').map((l) => `${l}\n`);
