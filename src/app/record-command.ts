@@ -14,6 +14,7 @@ import { bundleSha } from '../core/checklist/bundle.js';
 import { COMMAND_LINE_ORIGIN, type NewEvent, type Outcome, type PlanNode } from '../core/events.js';
 import { makeRedactor, sanitizeText, sanitizeValue } from '../core/sanitize.js';
 import type { Clock } from '../adapters/clock.js';
+import { OutputBuffer } from '../engine/output-buffer.js';
 import { newSessionId, newSessionRecord } from '../engine/session.js';
 import type { AppContext, AppIO } from './context.js';
 import type { AnchorPort } from '../engine/session.js';
@@ -100,6 +101,7 @@ export async function recordCommand(ctx: AppContext, spec: CommandSpec, body: ()
     restore();
     const message = e instanceof Error ? e.message : String(e);
     const exitCode = exitCodeOf(e);
+    rec.output.flush(true);
     rec.push({ type: 'step.output', stepId: STEP, data: { stream: 'stderr', text: `error: ${message}\n` } });
     await rec.end(exitCode, ctx.clock.now() - started, message);
     throw e;
@@ -130,6 +132,14 @@ class Recorder {
   /** The chain's head as last appended (anchored in git at the end). */
   head: { seq: number; hash: string } | null = null;
 
+  /**
+   * What the command writes goes through the buffer a checklist step's output goes through: whole lines, and a
+   * secret written in two pieces (a pause, a long line) is handed on whole, so the store can redact it.
+   */
+  readonly output = new OutputBuffer((chunks) => {
+    for (const c of chunks) this.push({ type: 'step.output', stepId: STEP, data: { stream: c.stream, text: c.text } });
+  });
+
   push(e: NewEvent): void {
     this.queue.push({ actor: this.actor, time: this.clock.now(), ...e });
     this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
@@ -157,7 +167,10 @@ class Recorder {
     return this.chain;
   }
 
-  /** Everything written to stdout/stderr while the command runs is also recorded (the store redacts secrets). */
+  /**
+   * Everything written to stdout/stderr while the command runs is also recorded (the store redacts secrets), through
+   * {@link output}: shown at once, recorded as whole lines.
+   */
   tee(recordStdout?: CommandSpec['recordStdout']): () => void {
     const streams = [
       ['stdout', this.io.stdout],
@@ -194,10 +207,11 @@ class Recorder {
       this.lastRedraw = now;
       text = text.replace(/^\r(\x1b\[K)?/, '') + '\n';
     }
-    if (text) this.push({ type: 'step.output', stepId: STEP, data: { stream, text } });
+    if (text) this.output.push(stream, text);
   }
 
   async end(exitCode: number, durationMs: number, error?: string): Promise<void> {
+    this.output.flush(true);
     // Refused at once (bad flags, no database: exit 2 before anything was written): nothing to record.
     if (!this.started && exitCode === 2) {
       if (this.timer) clearTimeout(this.timer);

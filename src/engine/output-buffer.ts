@@ -1,12 +1,19 @@
+import { secretSafeCut } from '../core/sanitize.js';
+
 /**
  * Collects a running command's output and hands it on in chunks: complete lines only (so a secret is never
  * split across two events and escapes redaction), at most every `intervalMs`, or at once past `maxBytes`.
- * An incomplete line is handed on once the command has been quiet for `quietMs` (a prompt must be visible).
- * A single line longer than `maxLineBytes` is cut, keeping an overlap so a literal secret at the cut stays whole.
+ * An incomplete line is handed on once the command has been quiet for `quietMs` (a prompt must be visible),
+ * except what could be the first half of a secret (see {@link secretSafeCut}): a line that names one, its last
+ * word, an unfinished private key block. A single line longer than `maxLineBytes` is cut at least `overlap`
+ * characters before its end, where no token and no key with its value is split.
+ * Each stream of one command (and of one command-line session: app/record-command.ts) has one buffer.
  */
 export class OutputBuffer {
   private pending: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
   private timer: NodeJS.Timeout | null = null;
+  /** The timer waits for the command to go quiet (a partial line is pending), not for the next interval. */
+  private waitingForQuiet = false;
   private lastPush = 0;
 
   constructor(
@@ -21,8 +28,16 @@ export class OutputBuffer {
   push(stream: 'stdout' | 'stderr', text: string): void {
     this.pending[stream] += text;
     this.lastPush = Date.now();
+    // New output after a pause: a line it completes goes out at the next interval, not after another quiet second.
+    if (this.timer && this.waitingForQuiet) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     if (this.pending.stdout.length + this.pending.stderr.length >= this.maxBytes) this.flush(false);
-    else if (!this.timer) this.timer = setTimeout(() => this.flush(false), this.intervalMs);
+    else if (!this.timer) {
+      this.waitingForQuiet = false;
+      this.timer = setTimeout(() => this.flush(false), this.intervalMs);
+    }
   }
 
   /** Hand on what is ready; `final` also hands on incomplete last lines (the command has ended). */
@@ -39,12 +54,15 @@ export class OutputBuffer {
       if (!final && cut === 0 && buf.length > this.maxLineBytes) cut = buf.length - this.overlap;
       // A prompt or progress text without a newline, and the command has gone quiet: show it.
       if (!final && cut === 0 && Date.now() - this.lastPush >= this.quietMs) cut = buf.length;
+      // ... but never the first half of a secret: the rest of it may still come.
+      if (!final) cut = secretSafeCut(buf, cut, this.maxLineBytes);
       if (cut <= 0) continue;
       chunks.push({ stream, text: buf.slice(0, cut) });
       this.pending[stream] = buf.slice(cut);
     }
     if (chunks.length) this.sink(chunks);
     if (!final && (this.pending.stdout || this.pending.stderr) && !this.timer) {
+      this.waitingForQuiet = true;
       this.timer = setTimeout(() => this.flush(false), this.quietMs);
     }
   }
