@@ -154,6 +154,16 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
     return (await this.rawEvents(sessionId, fromSeq)).map(toStored);
   }
 
+  /** Pages of 2,000 events by seq (keyset): a session's events are never all in memory at once. */
+  async *streamEvents(sessionId: string): AsyncIterable<StoredEvent> {
+    for (let from = 1; ;) {
+      const rows = await this.rawEvents(sessionId, from).limit(2000);
+      for (const r of rows) yield toStored(r);
+      if (rows.length < 2000) return;
+      from = rows[rows.length - 1].seq + 1;
+    }
+  }
+
   async acquireLock(lock: LockRow, isStale: (held: LockRow) => boolean): Promise<LockResult> {
     return this.db.transaction(async (tx) => {
       // Serialise competing acquirers of the same scope, whether or not a row exists yet.

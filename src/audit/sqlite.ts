@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import { and, asc, desc, eq, gte, like, notInArray, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { sessionStarted, type NewEvent, type StoredEvent } from '../core/events.js';
 import { chainEvents, SanitizingStore, sanitizedSession, type Head } from './chain.js';
@@ -26,6 +27,27 @@ import { checkAuditTables } from './health.js';
 
 type Db = BetterSQLite3Database<typeof schema>;
 
+/**
+ * A log opened read-only. A WAL database needs its shared-memory file beside it even to be read; when that cannot be
+ * made (a read-only folder, a copy handed over for an investigation), the log is read from a private copy of the
+ * file and its WAL in a temporary folder, removed at exit.
+ */
+function openReadOnly(file: string): Database.Database {
+  try {
+    const d = new Database(file, { readonly: true, fileMustExist: true });
+    d.prepare('SELECT 1 FROM sqlite_master LIMIT 1').get();
+    return d;
+  } catch (e) {
+    if (!/readonly|unable to open/i.test((e as Error).message)) throw e;
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cockpit-audit-ro-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const copy = path.join(dir, 'audit.db');
+  copyFileSync(file, copy);
+  if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, `${copy}-wal`);
+  return new Database(copy, { readonly: true, fileMustExist: true });
+}
+
 const p = (name: string) => sql.placeholder(name);
 
 /**
@@ -37,40 +59,64 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
   private sqlite: Database.Database;
   private db: Db;
   private heads = new Map<string, Head>();
-  private insertEvent: Database.Statement;
-  private updateHead;
-  private selectHead;
+  private statements: ReturnType<SqliteAuditStore['prepare']> | null = null;
 
-  constructor(file: string) {
+  /**
+   * `readOnly`: for the commands that only read (audit list, show, verify, replay). The file is opened read-only, its
+   * schema is not brought up to date and nothing is created, so a read-only file (or a copy taken for an
+   * investigation) can be read; a file that does not exist reads as an empty log.
+   */
+  constructor(file: string, opts: { readOnly?: boolean } = {}) {
     super();
     this.location = file;
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    const readOnly = !!opts.readOnly && file !== ':memory:';
+    if (file !== ':memory:' && !readOnly) mkdirSync(path.dirname(file), { recursive: true });
     try {
-      this.sqlite = new Database(file);
-      this.sqlite.pragma('journal_mode = WAL');
-      this.sqlite.pragma('synchronous = FULL');
-      this.sqlite.pragma('busy_timeout = 5000');
-      this.db = drizzle(this.sqlite, { schema });
-      migrate(this.db, { migrationsFolder: migrationsDir('sqlite') });
+      if (readOnly && !existsSync(file)) {
+        this.sqlite = new Database(':memory:');
+        this.db = drizzle(this.sqlite, { schema });
+        migrate(this.db, { migrationsFolder: migrationsDir('sqlite') });
+      } else if (readOnly) {
+        this.sqlite = openReadOnly(file);
+        this.sqlite.pragma('busy_timeout = 5000');
+        this.db = drizzle(this.sqlite, { schema });
+      } else {
+        this.sqlite = new Database(file);
+        this.sqlite.pragma('journal_mode = WAL');
+        this.sqlite.pragma('synchronous = FULL');
+        this.sqlite.pragma('busy_timeout = 5000');
+        this.db = drizzle(this.sqlite, { schema });
+        migrate(this.db, { migrationsFolder: migrationsDir('sqlite') });
+      }
     } catch (e) {
       throw new AuditStoreError(`cannot open the audit log ${file}: ${(e as Error).message}`);
     }
     checkAuditTables(this.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[], file);
-    // The hot path: a positional better-sqlite3 statement. Drizzle's prepared insert spends ~2.5 µs per row filling
-    // placeholders, a third of a bulk append's budget; the columns are those of schema.events.
-    this.insertEvent = this.sqlite.prepare(
-      'INSERT INTO events (session_id, seq, time, type, step_id, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    this.updateHead = this.db
-      .update(schema.sessions)
-      .set({ lastSeq: sql`${p('seq')}`, lastHash: sql`${p('hash')}` })
-      .where(eq(schema.sessions.id, p('id')))
-      .prepare();
-    this.selectHead = this.db
-      .select({ seq: schema.sessions.lastSeq, hash: schema.sessions.lastHash, endedAt: schema.sessions.endedAt })
-      .from(schema.sessions)
-      .where(eq(schema.sessions.id, p('id')))
-      .prepare();
+  }
+
+  /** The append path's statements, prepared when first used (a read-only store never prepares a write). */
+  private get stmts() {
+    return (this.statements ??= this.prepare());
+  }
+
+  private prepare() {
+    return {
+      // The hot path: a positional better-sqlite3 statement. Drizzle's prepared insert spends ~2.5 µs per row
+      // filling placeholders, a third of a bulk append's budget; the columns are those of schema.events.
+      insertEvent: this.sqlite.prepare(
+        'INSERT INTO events (session_id, seq, time, type, step_id, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      updateHead: this.db
+        .update(schema.sessions)
+        .set({ lastSeq: sql`${p('seq')}`, lastHash: sql`${p('hash')}` })
+        .where(eq(schema.sessions.id, p('id')))
+        .prepare(),
+      selectHead: this.db
+        .select({ seq: schema.sessions.lastSeq, hash: schema.sessions.lastHash, endedAt: schema.sessions.endedAt })
+        .from(schema.sessions)
+        .where(eq(schema.sessions.id, p('id')))
+        .prepare(),
+    };
   }
 
   async createSession(header: SessionHeader, started: NewEvent<'session.started'>): Promise<StoredEvent<'session.started'>> {
@@ -89,13 +135,15 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
   /** Inside a transaction: chain the events after `head`, insert them, move the session's head. */
   private appendInTx(sessionId: string, head: Head | undefined, list: NewEvent[]) {
     if (!head) {
-      const row = this.selectHead.get({ id: sessionId });
+      const row = this.stmts.selectHead.get({ id: sessionId });
       if (!row) throw new AuditStoreError(`no session ${sessionId} in the audit log`);
       head = { seq: row.seq, hash: row.hash, finished: row.endedAt !== null };
     }
     const c = chainEvents(sessionId, head, list, this.sanitizer);
-    c.events.forEach((e, i) => this.insertEvent.run(e.sessionId, e.seq, e.time, e.type, e.stepId, e.actor, c.json[i], e.prevHash, e.hash));
-    this.updateHead.run({ id: sessionId, seq: c.head.seq, hash: c.head.hash });
+    c.events.forEach((e, i) =>
+      this.stmts.insertEvent.run(e.sessionId, e.seq, e.time, e.type, e.stepId, e.actor, c.json[i], e.prevHash, e.hash),
+    );
+    this.stmts.updateHead.run({ id: sessionId, seq: c.head.seq, hash: c.head.hash });
     if (c.finished) {
       this.db
         .update(schema.sessions)
@@ -156,6 +204,15 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
 
   async readEvents(sessionId: string, fromSeq = 1): Promise<StoredEvent[]> {
     return this.rawEvents(sessionId, fromSeq).map(toStored);
+  }
+
+  async *streamEvents(sessionId: string): AsyncIterable<StoredEvent> {
+    const rows = this.sqlite
+      .prepare(
+        'SELECT session_id AS sessionId, seq, time, type, step_id AS stepId, actor, data, prev_hash AS prevHash, hash FROM events WHERE session_id = ? ORDER BY seq',
+      )
+      .iterate(sessionId) as IterableIterator<RawEventRow>;
+    for (const r of rows) yield toStored(r);
   }
 
   async acquireLock(lock: LockRow, isStale: (held: LockRow) => boolean): Promise<LockResult> {

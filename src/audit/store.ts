@@ -43,6 +43,8 @@ export interface AuditStore {
   resolveSessionId(idOrPrefix: string): Promise<{ id: string } | { error: string }>;
   listSessions(limit?: number): Promise<SessionRow[]>;
   readEvents(sessionId: string, fromSeq?: number): Promise<StoredEvent[]>;
+  /** A session's events in order, read as they are consumed (a session with 70 MB of output is never held whole). */
+  streamEvents(sessionId: string): AsyncIterable<StoredEvent>;
   acquireLock(lock: LockRow, isStale: (held: LockRow) => boolean): Promise<LockResult>;
   heartbeat(scope: string, sessionId: string, at: number): Promise<void>;
   releaseLock(scope: string, sessionId: string): Promise<void>;

@@ -9,7 +9,7 @@ import type { LiveDeps } from '../engine/live.js';
 import { type EngineDeps, type RunResult, type SessionRunner } from '../engine/session.js';
 import { jsonPrinter, textPrinter } from '../report/live.js';
 import { makeStyler } from '../report/style.js';
-import { renderJson, renderMarkdown, renderText } from '../report/timeline.js';
+import { renderMarkdown, renderText, storyOf, writeJson } from '../report/timeline.js';
 import { stepKindMap } from '../steps/index.js';
 import { flagInteraction, parseYes, promptInteraction, type YesList } from './interaction.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
@@ -23,6 +23,9 @@ import type { ChecklistBundle } from '../core/checklist/bundle.js';
 const out = (s: string) => process.stdout.write(neutralize(s));
 const err = (s: string) => process.stderr.write(neutralize(s));
 const styled = (s: string) => process.stdout.write(s);
+/** stdout, waiting when the pipe is full (a long report is never piled up in memory). */
+const writeOut = (s: string): Promise<void> =>
+  new Promise((resolve) => (process.stdout.write(neutralize(s)) ? resolve() : process.stdout.once('drain', () => resolve())));
 
 export function globalArgs(g: GlobalOptions): string[] {
   const a: string[] = [];
@@ -296,7 +299,7 @@ function table(head: string[], rows: string[][]): string {
 
 export async function cmdAuditList(g: GlobalOptions, flags: { json?: boolean; limit?: string }): Promise<number> {
   const ws = new Workspace(g);
-  const store = await ws.openStore();
+  const store = await ws.openStore({ readOnly: true });
   const rows = (await sessionRows(store, Number(flags.limit ?? 50), currentIdentity().host)).map((s) => ({
     id: s.id,
     checklist: s.checklist,
@@ -327,17 +330,21 @@ export async function cmdAuditShow(g: GlobalOptions, ref: string, flags: { forma
   const format = flags.format ?? 'text';
   if (!['text', 'json', 'md'].includes(format)) throw new UsageError(`--format ${format}: expected text, json or md`);
   const ws = new Workspace(g);
-  const store = await ws.openStore();
+  const store = await ws.openStore({ readOnly: true });
   const r = await store.resolveSessionId(ref);
   if ('error' in r) throw new UsageError(r.error);
-  const events = await store.readEvents(r.id);
-  out(format === 'json' ? renderJson(events) : format === 'md' ? renderMarkdown(events) : renderText(events));
+  // Streamed: the events are read as they are written out (JSON) or folded (text, md), never held all at once.
+  if (format === 'json') await writeJson(store.streamEvents(r.id), writeOut);
+  else {
+    const story = await storyOf(store.streamEvents(r.id));
+    out(format === 'md' ? renderMarkdown(story) : renderText(story));
+  }
   return 0;
 }
 
 export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, flags: { json?: boolean }): Promise<number> {
   const ws = new Workspace(g);
-  const store = await ws.openStore();
+  const store = await ws.openStore({ readOnly: true });
   let id: string | undefined;
   if (ref) {
     const r = await store.resolveSessionId(ref);

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { cockpitVersion } from '../version.js';
 import { closeStores } from './open-stores.js';
+import { anchorsWritten } from '../engine/pending-anchors.js';
 import { debugCleanupErrors, exitFor } from './exit.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -403,6 +404,8 @@ payment, payment failures over 1%, database CPU over 80%) on prom-client metric 
     }
     throw e;
   } finally {
+    // Anchors of the audit log still being written to git (and pushed) are finished before the process ends.
+    await anchorsWritten();
     await closeStores();
   }
   return code;

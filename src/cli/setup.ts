@@ -90,14 +90,15 @@ export class Workspace {
     return where.kind === 'postgres' ? where : { kind: 'sqlite', file: path.resolve(this.repoDir, where.path) };
   }
 
-  async openStore(): Promise<AuditStore> {
+  /** The audit store; `readOnly` for commands that only read it (they then work on a read-only file too). */
+  async openStore(opts: { readOnly?: boolean } = {}): Promise<AuditStore> {
     if (this.store) return this.store;
     const where = this.auditLocation();
     // pg is loaded only for a team store: at start-up it costs ~30 ms that a SQLite user would pay for nothing.
     this.store =
       where.kind === 'postgres'
         ? await (await import('../audit/postgres.js')).PostgresAuditStore.open(where.url)
-        : new SqliteAuditStore(where.file);
+        : new SqliteAuditStore(where.file, { readOnly: opts.readOnly });
     this.store.addSecrets(this.secretValues());
     trackStore(this.store);
     return this.store;

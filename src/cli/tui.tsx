@@ -200,7 +200,7 @@ export async function tuiMigrate(ws: Workspace, flags: MigrateFlags): Promise<nu
 /** `cockpit replay <session>`. */
 export async function tuiReplay(ws: Workspace, ref: string, speed: number | undefined): Promise<number> {
   requireTerminal('cockpit replay', `Read the session as text instead: cockpit audit show ${ref} [--format md]`);
-  const store = await ws.openStore();
+  const store = await ws.openStore({ readOnly: true });
   const r = await store.resolveSessionId(ref);
   if ('error' in r) throw new UsageError(r.error);
   const events = await store.readEvents(r.id);

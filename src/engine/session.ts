@@ -1,3 +1,4 @@
+import { trackAnchor } from './pending-anchors.js';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../adapters/clock.js';
 import type { Identity } from '../adapters/identity.js';
@@ -397,6 +398,8 @@ export async function abortSession(deps: EngineDeps, sessionId: string, reason: 
 /** Runs a session's remaining steps, one at a time, appending every event before it is shown. */
 export class SessionRunner {
   private chain: Promise<unknown> = Promise.resolve();
+  /** Anchors being written (never rejects: the port reports its own failures). */
+  private anchoring: Promise<void> = Promise.resolve();
   private writeError: Error | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
 
@@ -439,9 +442,15 @@ export class SessionRunner {
         this.deps.onEvent?.(e, this.state);
       }
       const last = stored.at(-1);
-      if (last && this.deps.anchor && stored.some((e) => ANCHOR_AFTER.has(e.type))) {
-        await this.deps.anchor.record(this.state.id, { seq: last.seq, hash: last.hash });
-        if (stored.some((e) => e.type === 'session.finished')) await this.deps.anchor.publish();
+      const anchor = this.deps.anchor;
+      if (last && anchor && stored.some((e) => ANCHOR_AFTER.has(e.type))) {
+        // In the background, in order: a step's end is shown (and the next key works) without waiting for git.
+        const finished = stored.some((e) => e.type === 'session.finished');
+        const id = this.state.id;
+        this.anchoring = this.anchoring
+          .then(() => anchor.record(id, { seq: last.seq, hash: last.hash }))
+          .then(() => (finished ? anchor.publish() : undefined));
+        trackAnchor(this.anchoring);
       }
       return stored;
     });
@@ -457,6 +466,15 @@ export class SessionRunner {
     const d = await this.deps.interaction.confirm(node, prompt, this.state);
     switch (d.decision) {
       case 'yes':
+        // Who said it may run again is part of the record.
+        await this.emit([
+          {
+            type: 'step.confirmed',
+            stepId: node.path,
+            actor: d.by,
+            data: { by: d.by, via: d.via, note: d.note ?? 'run again after an interruption' },
+          },
+        ]);
         return null;
       case 'skip':
         return { status: 'skipped', reason: d.reason };

@@ -1,6 +1,6 @@
 import { formatDuration } from '../core/duration.js';
 import { exhaustive } from '../core/exhaustive.js';
-import { sessionStarted, type StoredEvent } from '../core/events.js';
+import type { StoredEvent } from '../core/events.js';
 import { groupStatus, reduce, type SessionState } from '../core/reducer.js';
 import { GLYPH } from './style.js';
 
@@ -19,10 +19,35 @@ const iso = (t: number) =>
     .replace('T', ' ')
     .replace(/\.\d+Z$/, 'Z');
 
+/** A session folded for a report: its state, the timeline, and what the header needs of the events. */
+export interface Story {
+  state: SessionState | null;
+  entries: TimelineEntry[];
+  count: number;
+  first: StoredEvent<'session.started'> | null;
+  last: StoredEvent | null;
+}
+
 /** The session's events as a story: output chunks are folded into a line count per step attempt. */
-export function timeline(events: StoredEvent[]): { state: SessionState | null; entries: TimelineEntry[] } {
+export function timeline(events: Iterable<StoredEvent>): Story {
+  const b = storyBuilder();
+  for (const e of events) b.add(e);
+  return b.finish();
+}
+
+/** The same, read as the events come (a stream from the store): only the folded state is kept. */
+export async function storyOf(events: AsyncIterable<StoredEvent> | Iterable<StoredEvent>): Promise<Story> {
+  const b = storyBuilder();
+  for await (const e of events) b.add(e);
+  return b.finish();
+}
+
+function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
   const entries: TimelineEntry[] = [];
   let state: SessionState | null = null;
+  let count = 0;
+  let first: StoredEvent<'session.started'> | null = null;
+  let last: StoredEvent | null = null;
   let outLines = 0;
   let outStep: string | null = null;
   let outTime = 0;
@@ -39,15 +64,18 @@ export function timeline(events: StoredEvent[]): { state: SessionState | null; e
     outLines = 0;
     outStep = null;
   };
-  for (const e of events) {
+  const add = (e: StoredEvent) => {
     state = reduce(state, e);
+    count++;
+    last = e;
+    if (e.type === 'session.started') first ??= e;
     if (e.type === 'step.output') {
       if (outStep !== e.stepId) flushOutput();
       outStep = e.stepId;
       outTime = e.time;
       const t = e.data.text;
       outLines += t.split('\n').length - (t.endsWith('\n') ? 1 : 0);
-      continue;
+      return;
     }
     flushOutput();
     const step = e.stepId ? `'${e.stepId}'` : '';
@@ -155,9 +183,14 @@ export function timeline(events: StoredEvent[]): { state: SessionState | null; e
       default:
         exhaustive(e);
     }
-  }
-  flushOutput();
-  return { state, entries };
+  };
+  return {
+    add,
+    finish() {
+      flushOutput();
+      return { state, entries, count, first, last };
+    },
+  };
 }
 
 function stepRows(state: SessionState) {
@@ -188,8 +221,8 @@ function stepRows(state: SessionState) {
   });
 }
 
-function header(state: SessionState, events: StoredEvent[]): Array<[string, string]> {
-  const last = events[events.length - 1];
+function header(state: SessionState, story: Story): Array<[string, string]> {
+  const last = story.last;
   const ended = state.endedAt ?? last?.time ?? state.startedAt;
   return [
     ['Session', state.id],
@@ -203,14 +236,14 @@ function header(state: SessionState, events: StoredEvent[]): Array<[string, stri
     ['Environment', state.environment ?? '—'],
     [
       'Operator',
-      `${sessionStarted(events).data.operator}${state.resumes.length ? `, resumed by ${state.resumes.map((r) => r.operator).join(', ')}` : ''}`,
+      `${story.first?.data.operator ?? state.operator}${state.resumes.length ? `, resumed by ${state.resumes.map((r) => r.operator).join(', ')}` : ''}`,
     ],
     ['Host', state.host],
     ['Started', iso(state.startedAt)],
     ['Ended', state.endedAt ? iso(state.endedAt) : '— (not finished)'],
     ['Duration', formatDuration(ended - state.startedAt)],
     ['Outcome', state.outcome ?? `${state.status} (resumable)`],
-    ['Events', `${events.length} (last #${last?.seq ?? 0}, hash ${last?.hash.slice(0, 16) ?? ''})`],
+    ['Events', `${story.count} (last #${last?.seq ?? 0}, hash ${last?.hash.slice(0, 16) ?? ''})`],
   ];
 }
 
@@ -220,12 +253,16 @@ function lastOutput(state: SessionState, path: string, n = 20): string[] {
   return lines.slice(-n);
 }
 
-export function renderText(events: StoredEvent[]): string {
-  const { state, entries } = timeline(events);
+/** A story, or the events to fold into one. */
+const told = (input: StoredEvent[] | Story): Story => (Array.isArray(input) ? timeline(input) : input);
+
+export function renderText(input: StoredEvent[] | Story): string {
+  const story = told(input);
+  const { state, entries } = story;
   if (!state) return 'empty session\n';
   const rows = stepRows(state);
   const out: string[] = [];
-  for (const [k, v] of header(state, events)) out.push(`${(k + ':').padEnd(13)}${v}`);
+  for (const [k, v] of header(state, story)) out.push(`${(k + ':').padEnd(13)}${v}`);
   out.push('', 'Steps:');
   for (const r of rows) {
     out.push(
@@ -266,13 +303,14 @@ export function mdFence(lines: string[], info = 'text'): string[] {
 }
 
 /** A postmortem-ready timeline: who, what, when, exit codes, skips with reasons, notes. */
-export function renderMarkdown(events: StoredEvent[]): string {
-  const { state, entries } = timeline(events);
+export function renderMarkdown(input: StoredEvent[] | Story): string {
+  const story = told(input);
+  const { state, entries } = story;
   if (!state) return '_empty session_\n';
   const rows = stepRows(state);
   const out: string[] = [`# ${mdText(state.checklist.title)}: session ${state.id}`, ''];
   out.push('| | |', '|---|---|');
-  for (const [k, v] of header(state, events)) out.push(`| ${k} | ${mdCell(v)} |`);
+  for (const [k, v] of header(state, story)) out.push(`| ${k} | ${mdCell(v)} |`);
   out.push('', '## Timeline', '', '| Time (UTC) | Elapsed | Who | What |', '|---|---|---|---|');
   for (const e of entries) {
     const text = e.important ? `**${mdCell(e.text)}**` : mdCell(e.text);
@@ -301,28 +339,41 @@ export function renderMarkdown(events: StoredEvent[]): string {
   return out.join('\n') + '\n';
 }
 
+function sessionSummary(state: SessionState | null) {
+  return (
+    state && {
+      id: state.id,
+      checklist: state.checklist,
+      params: state.params,
+      environment: state.environment,
+      operator: state.operator,
+      startedAt: state.startedAt,
+      endedAt: state.endedAt ?? null,
+      status: state.status,
+      outcome: state.outcome ?? null,
+      steps: stepRows(state),
+      notes: state.notes,
+    }
+  );
+}
+
 export function renderJson(events: StoredEvent[]): string {
   const { state } = timeline(events);
-  return (
-    JSON.stringify(
-      {
-        session: state && {
-          id: state.id,
-          checklist: state.checklist,
-          params: state.params,
-          environment: state.environment,
-          operator: state.operator,
-          startedAt: state.startedAt,
-          endedAt: state.endedAt ?? null,
-          status: state.status,
-          outcome: state.outcome ?? null,
-          steps: stepRows(state),
-          notes: state.notes,
-        },
-        events,
-      },
-      null,
-      2,
-    ) + '\n'
-  );
+  return JSON.stringify({ session: sessionSummary(state), events }, null, 2) + '\n';
+}
+
+/**
+ * The JSON report written as the events are read: `{"events": [...], "session": {...}}`, each event written out as
+ * it comes (the write resolves once the output has taken it), the session's summary once they are all folded.
+ */
+export async function writeJson(events: AsyncIterable<StoredEvent>, write: (text: string) => Promise<void>): Promise<void> {
+  const b = storyBuilder();
+  await write('{\n  "events": [');
+  let n = 0;
+  for await (const e of events) {
+    b.add(e);
+    await write(`${n++ ? ',' : ''}\n    ${JSON.stringify(e)}`);
+  }
+  const { state } = b.finish();
+  await write(`${n ? '\n  ' : ''}],\n  "session": ${JSON.stringify(sessionSummary(state), null, 2).replace(/\n/g, '\n  ')}\n}\n`);
 }

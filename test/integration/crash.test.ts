@@ -184,8 +184,13 @@ describe('a session killed with SIGKILL resumes at its first unfinished step', (
     expect(count(log, 'b-start')).toBe(1);
     expect(count(log, 'd')).toBe(3);
     expect(count(log, 'e')).toBe(1);
-    // c was confirmed once, by flag, and not asked again
-    expect(stored.filter((e) => e.type === 'step.confirmed')).toHaveLength(1);
+    // c was confirmed once, by flag, and not asked again; d, interrupted twice, was confirmed (by --yes all) to run again each time
+    const confirmed = stored.filter((e) => e.type === 'step.confirmed');
+    expect(confirmed.filter((e) => e.stepId === 'c')).toHaveLength(1);
+    expect(confirmed.filter((e) => e.stepId === 'd').map((e) => e.data.note)).toEqual([
+      'run again after an interruption',
+      'run again after an interruption',
+    ]);
     // the last attempt of d has all of its output
     const lastStart = stored.findLastIndex((e) => e.type === 'step.started' && e.stepId === 'd');
     const text = stored
