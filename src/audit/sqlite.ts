@@ -87,11 +87,27 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
         this.sqlite.pragma('busy_timeout = 5000');
         this.db = drizzle(this.sqlite, { schema });
         migrate(this.db, { migrationsFolder: migrationsDir('sqlite') });
+        // A full disk, for real, where a test cannot fill one: the file may not grow past this many pages (SQLITE_FULL).
+        const maxPages = Number(process.env.COCKPIT_AUDIT_MAX_PAGES);
+        if (maxPages > 0) this.sqlite.pragma(`max_page_count = ${Math.floor(maxPages)}`);
       }
     } catch (e) {
       throw new AuditStoreError(`cannot open the audit log ${file}: ${(e as Error).message}`);
     }
     checkAuditTables(this.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[], file);
+  }
+
+  /**
+   * A write, with SQLite's failures in the user's words: a full disk or a read-only file is this log that cannot be
+   * written (exit 1), not an internal error. The store's own refusals pass through as they are.
+   */
+  private writing<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof AuditStoreError || !(e instanceof Error) || !('code' in e) || !String(e.code).startsWith('SQLITE_')) throw e;
+      throw new AuditStoreError(`the audit log ${this.location} could not be written: ${e.message}`);
+    }
   }
 
   /** The append path's statements, prepared when first used (a read-only store never prepares a write). */
@@ -127,7 +143,7 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
       this.db.insert(schema.sessions).values(newSessionRow(h, genesis)).run();
       return this.appendInTx(h.id, { seq: 0, hash: genesis }, [{ ...first, time: first.time ?? h.startedAt }]);
     });
-    const c = create.immediate();
+    const c = this.writing(() => create.immediate());
     this.heads.set(h.id, c.head);
     return sessionStarted(c.events);
   }
@@ -158,7 +174,7 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
     if (!list.length) return [];
     const run = this.sqlite.transaction(() => this.appendInTx(sessionId, this.heads.get(sessionId), list));
     try {
-      const c = run.immediate();
+      const c = this.writing(() => run.immediate());
       this.heads.set(sessionId, c.head);
       return c.events;
     } catch (e) {

@@ -556,8 +556,27 @@ export class SessionRunner {
     };
   }
 
-  private checkWrites(): void {
-    if (this.writeError) throw new EngineError(`the audit log could not be written: ${this.writeError.message}`, 1);
+  /**
+   * Stop when an append failed (a full disk, a store gone): nothing more runs that could not be recorded. After a
+   * step, say what ran and how it ended, since the log cannot: the next resume finds the step interrupted and asks
+   * before it runs it again.
+   */
+  private checkWrites(after?: { node: PlanNode; outcome: StepOutcome }): void {
+    if (!this.writeError) return;
+    const why = /could not be written/.test(this.writeError.message)
+      ? this.writeError.message
+      : `the audit log could not be written (${this.writeError.message})`;
+    if (!after) throw new EngineError(`${why}: stopped, nothing more runs until it can be`, 1);
+    const o = after.outcome;
+    const ended =
+      o.status === 'passed' || o.status === 'failed'
+        ? `${o.status}${'exitCode' in o && o.exitCode !== undefined && o.exitCode !== null ? ` with exit code ${o.exitCode}` : ''}`
+        : o.status;
+    throw new EngineError(
+      `${why} while step '${after.node.path}' (${after.node.title}) ran: it ${ended}, and that is not recorded. ` +
+        `Stopped. Make room, then cockpit resume ${this.id}: the step shows as interrupted and you are asked before it runs again.`,
+      1,
+    );
   }
 
   private hint(): string {
@@ -684,7 +703,7 @@ export class SessionRunner {
       }
       output.flush(true);
       await this.chain;
-      this.checkWrites();
+      this.checkWrites({ node, outcome });
       const durationMs = this.deps.clock.now() - startedAt;
 
       switch (outcome.status) {
