@@ -7,7 +7,7 @@ import { sanitizeText } from '../core/sanitize.js';
 import { migrationsDir } from '../paths.js';
 import { chainEvents, SanitizingStore, sanitizedSession, type Head } from './chain.js';
 import { genesisHash, type SessionHeader } from './hash.js';
-import { newSessionRow, toSessionRow, toStored } from './rows.js';
+import { newSessionRow, toSessionRow, toStored, type RawEventRow } from './rows.js';
 import * as schema from './schema-pg.js';
 import {
   AuditStoreError,
@@ -156,9 +156,13 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
 
   /** Pages of 2,000 events by seq (keyset): a session's events are never all in memory at once. */
   async *streamEvents(sessionId: string): AsyncIterable<StoredEvent> {
-    for (let from = 1; ;) {
+    for await (const r of this.streamRows(sessionId)) yield toStored(r);
+  }
+
+  async *streamRows(sessionId: string): AsyncIterable<RawEventRow> {
+    for (let from = 1; ; ) {
       const rows = await this.rawEvents(sessionId, from).limit(2000);
-      for (const r of rows) yield toStored(r);
+      yield* rows;
       if (rows.length < 2000) return;
       from = rows[rows.length - 1].seq + 1;
     }

@@ -223,12 +223,16 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
   }
 
   async *streamEvents(sessionId: string): AsyncIterable<StoredEvent> {
+    for await (const r of this.streamRows(sessionId)) yield toStored(r);
+  }
+
+  async *streamRows(sessionId: string): AsyncIterable<RawEventRow> {
     const rows = this.sqlite
       .prepare(
         'SELECT session_id AS sessionId, seq, time, type, step_id AS stepId, actor, data, prev_hash AS prevHash, hash FROM events WHERE session_id = ? ORDER BY seq',
       )
       .iterate(sessionId) as IterableIterator<RawEventRow>;
-    for (const r of rows) yield toStored(r);
+    yield* rows;
   }
 
   async acquireLock(lock: LockRow, isStale: (held: LockRow) => boolean): Promise<LockResult> {

@@ -1,5 +1,6 @@
 import type { NewEvent, StoredEvent } from '../core/events.js';
 import type { SessionHeader } from './hash.js';
+import type { RawEventRow } from './rows.js';
 import type * as schema from './schema.js';
 import { FailedError } from '../core/errors.js';
 
@@ -45,6 +46,8 @@ export interface AuditStore {
   readEvents(sessionId: string, fromSeq?: number): Promise<StoredEvent[]>;
   /** A session's events in order, read as they are consumed (a session with 70 MB of output is never held whole). */
   streamEvents(sessionId: string): AsyncIterable<StoredEvent>;
+  /** The same rows as stored, their data still JSON text (a JSON report copies it without parsing it). */
+  streamRows(sessionId: string): AsyncIterable<RawEventRow>;
   acquireLock(lock: LockRow, isStale: (held: LockRow) => boolean): Promise<LockResult>;
   heartbeat(scope: string, sessionId: string, at: number): Promise<void>;
   releaseLock(scope: string, sessionId: string): Promise<void>;

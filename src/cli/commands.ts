@@ -23,9 +23,16 @@ import type { ChecklistBundle } from '../core/checklist/bundle.js';
 const out = (s: string) => process.stdout.write(neutralize(s));
 const err = (s: string) => process.stderr.write(neutralize(s));
 const styled = (s: string) => process.stdout.write(s);
-/** stdout, waiting when the pipe is full (a long report is never piled up in memory). */
+/**
+ * JSON text to stdout, waiting when the pipe is full (a long report is never piled up in memory). JSON already
+ * escapes C0 controls; the C1 ones it leaves raw are escaped here, so a terminal shows the text as text.
+ */
 const writeOut = (s: string): Promise<void> =>
-  new Promise((resolve) => (process.stdout.write(neutralize(s)) ? resolve() : process.stdout.once('drain', () => resolve())));
+  new Promise((resolve) =>
+    process.stdout.write(s.replace(/[\u0080-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`))
+      ? resolve()
+      : process.stdout.once('drain', () => resolve()),
+  );
 
 export function globalArgs(g: GlobalOptions): string[] {
   const a: string[] = [];
@@ -334,7 +341,7 @@ export async function cmdAuditShow(g: GlobalOptions, ref: string, flags: { forma
   const r = await store.resolveSessionId(ref);
   if ('error' in r) throw new UsageError(r.error);
   // Streamed: the events are read as they are written out (JSON) or folded (text, md), never held all at once.
-  if (format === 'json') await writeJson(store.streamEvents(r.id), writeOut);
+  if (format === 'json') await writeJson(store.streamRows(r.id), writeOut);
   else {
     const story = await storyOf(store.streamEvents(r.id));
     out(format === 'md' ? renderMarkdown(story) : renderText(story));

@@ -4,7 +4,7 @@ import { isReleaseBookkeeping, parseCommit } from '../core/release/commits.js';
 import { insertChangelogSection, renderNotes } from '../core/release/notes.js';
 import { checkTemplates, fail, failed, gitRun, refName, templateField } from './git-common.js';
 import { defineStepKind, type SpecOf } from './define.js';
-import type { StepContext } from './types.js';
+import type { StepContext, StepOutcome } from './types.js';
 
 const fields = {
   version: templateField,
@@ -29,6 +29,18 @@ function files(ctx: StepContext, spec: NotesSpec) {
   };
 }
 
+/** Does the changelog in HEAD (what the merge and the tag carry) have the version's section? */
+async function committed(ctx: StepContext<unknown, 'git'>, changelog: string, version: string): Promise<boolean> {
+  return insertChangelogSection((await ctx.git.fileAt('HEAD', changelog)) ?? '', version, '').alreadyThere;
+}
+
+/** Stage and commit the changelog; the outcome of a refusal (a hook says why above), or null once committed. */
+async function commitChangelog(ctx: StepContext<unknown, 'run'>, changelog: string, version: string): Promise<StepOutcome | null> {
+  const add = failed(await gitRun(ctx, ['add', '--', changelog]), `staging ${changelog}`);
+  if (add) return add;
+  return failed(await gitRun(ctx, ['commit', '-m', `docs(changelog): ${version}`, '--', changelog]), `committing ${changelog}`);
+}
+
 /**
  * Release notes from the commits since the last release: grouped (breaking changes first, then features, fixes,
  * others) with scopes, references and authors. The draft is written to a file and shown; the operator reads or
@@ -49,9 +61,14 @@ export const notesStep = defineStepKind({
     const to = refName(spec.to ?? 'HEAD', ctx.params, 'the end of the range');
     if (!to.ok) return fail(to.reason);
     const existing = ctx.files.read(f.changelog) ?? '';
-    if (insertChangelogSection(existing, f.version, '').alreadyThere) {
-      ctx.log(`${f.changelog} already has a section for ${f.version}: nothing to write.`);
+    if (await committed(ctx, f.changelog, f.version)) {
+      ctx.log(`${f.changelog} already has a section for ${f.version} in HEAD: nothing to write.`);
       return { status: 'passed', via: 'probe' };
+    }
+    // Approved and written by an earlier attempt whose commit was refused (a hook, no git identity): commit it now.
+    if (insertChangelogSection(existing, f.version, '').alreadyThere) {
+      ctx.log(`${f.changelog} has the approved notes for ${f.version}, but not in HEAD: committing them.`);
+      return (await commitChangelog(ctx, f.changelog, f.version)) ?? { status: 'passed', exitCode: 0, via: 'command' };
     }
     const last = await ctx.git.lastRelease(to.name);
     // The release's own bookkeeping commits (chore(release): the version bump) are not news.
@@ -72,13 +89,8 @@ export const notesStep = defineStepKind({
     if (approved !== draft) ctx.log(`Approved as edited:\n\n${approved}`);
     const next = insertChangelogSection(existing, f.version, approved.endsWith('\n') ? approved : `${approved}\n`);
     ctx.files.write(f.changelog, next.text);
-    const add = failed(await gitRun(ctx, ['add', '--', f.changelog]), `staging ${f.changelog}`);
-    if (add) return add;
-    const commit = failed(
-      await gitRun(ctx, ['commit', '-m', `docs(changelog): ${f.version}`, '--', f.changelog]),
-      `committing ${f.changelog}`,
-    );
-    if (commit) return commit;
+    const refused = await commitChangelog(ctx, f.changelog, f.version);
+    if (refused) return refused;
     return {
       status: 'passed',
       exitCode: 0,
@@ -86,11 +98,11 @@ export const notesStep = defineStepKind({
       confirmation: { by: d.by, via: d.via, ...(d.note ? { note: d.note } : {}) },
     };
   },
+  /** Done when HEAD's changelog has the version's section: written but not committed is not done (the merge would lack it). */
   async probe(ctx) {
     const f = files(ctx, ctx.spec);
-    const text = ctx.files.read(f.changelog) ?? '';
-    return insertChangelogSection(text, f.version, '').alreadyThere
-      ? { result: 'done', detail: `${f.changelog} has the notes for ${f.version}` }
-      : { result: 'not-done', detail: `${f.changelog} has no section for ${f.version} yet` };
+    return (await committed(ctx, f.changelog, f.version))
+      ? { result: 'done', detail: `${f.changelog} in HEAD has the notes for ${f.version}` }
+      : { result: 'not-done', detail: `${f.changelog} in HEAD has no section for ${f.version} yet` };
   },
 });

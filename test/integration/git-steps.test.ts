@@ -257,6 +257,31 @@ steps:
 });
 
 describe('cockpit release', () => {
+  it('a changelog commit refused by a hook fails the notes step; once fixed, a resume commits the approved notes, and main has them', () => {
+    const hook = path.join(work, '.git', 'hooks', 'commit-msg');
+    writeFileSync(
+      hook,
+      '#!/bin/sh\nif grep -q "^docs(changelog)" "$1"; then echo "commit-msg: changelog commits need a ticket" >&2; exit 1; fi\n',
+      {
+        mode: 0o755,
+      },
+    );
+    const first = pastTheWatch(run('release', '1.4.0', '--non-interactive', '--yes', 'all'));
+    expect(first.code).toBe(1);
+    expect(first.stderr).toMatch(/step 'release-notes' .*failed: committing CHANGELOG\.md/);
+    expect(first.stdout + first.stderr).toContain('commit-msg: changelog commits need a ticket');
+    writeFileSync(hook, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const resumed = pastTheWatch(run('resume', '--non-interactive', '--yes', 'all'));
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(
+      git(work, 'log', '--format=%s', 'main')
+        .split('\n')
+        .filter((s) => s === 'docs(changelog): 1.4.0'),
+    ).toHaveLength(1);
+    expect(git(work, 'show', 'main:CHANGELOG.md')).toMatch(/## 1\.4\.0/);
+    expect(git(origin, 'show', 'v1.4.0:CHANGELOG.md')).toMatch(/## 1\.4\.0/);
+  });
+
   it('with no develop branch it refuses at once (exit 2), suggesting nothing from whatever HEAD is', () => {
     git(work, 'switch', '-q', 'main');
     git(work, 'branch', '-D', 'develop');

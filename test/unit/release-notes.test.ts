@@ -409,6 +409,22 @@ describe('renderNotes', () => {
     `);
   });
 
+  it('is inert: HTML, images and links written in commit messages read as text, with the links the cockpit builds kept', () => {
+    const commits = commitsOf(
+      'fix(ui): escape <img src=x onerror=alert(1)> in titles (#12)',
+      'feat: ![pixel](http://evil.example/track.png) preview',
+      'fix: see [the docs](javascript:alert(1)) and `code` still in a span',
+    );
+    const notes = renderNotes({ version: '1.0.1', previous: '1.0.0', date, commits, repoUrl: 'https://github.com/acme/property' });
+    expect(notes).not.toContain('<img');
+    expect(notes).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(notes).not.toMatch(/(^|[^\\])!\[pixel\]/);
+    expect(notes).not.toMatch(/\[the docs\]\(javascript:/);
+    expect(notes).toContain('`code`');
+    // The cockpit's own links stay links: the commit hash and the #12 reference.
+    expect(notes).toMatch(/\[#12\]\(https:\/\/github\.com\/acme\/property\/issues\/12\)/);
+  });
+
   it('lists the newest commit of a group first, whatever order the commits come in', () => {
     const commits = commitsOf('fix: oldest', 'fix: middle', 'fix: newest');
     for (const list of [commits, [...commits].reverse()]) {

@@ -16,6 +16,7 @@
  *    "Other changes" says less than the commit did.
  *  - Contributors: each author once, in alphabetical order.
  */
+import { inertMarkdown } from '../markdown.js';
 import { oneLine, releaseCommits, type CommitGroup, type ParsedCommit } from './commits.js';
 
 export interface NotesInput {
@@ -91,9 +92,10 @@ function entry(c: ParsedCommit, links: Links | null): string {
     text = c.subject;
   }
   const hash = links ? `[${c.short}](${links.commit(c.hash)})` : c.short;
-  const refs = c.refs.map((r) => (links && /^[\w./-]*#\d+$/.test(r) ? `[${r}](${links.ref(r)})` : r));
+  // The commit's own words are inert (core/markdown.ts); only the links the cockpit builds are links.
+  const refs = c.refs.map((r) => (links && /^[\w./-]*#\d+$/.test(r) ? `[${r}](${links.ref(r)})` : inertMarkdown(r)));
   const extra = c.group === 'revert' && c.revert?.hash ? [`reverts ${c.revert.hash.slice(0, 7)}`] : [];
-  return `- ${label ? `**${label}:** ` : ''}${text} (${[hash, ...refs, ...extra].join(', ')}) — ${c.author}`;
+  return `- ${label ? `**${inertMarkdown(label)}:** ` : ''}${inertMarkdown(text)} (${[hash, ...refs, ...extra].join(', ')}) — ${inertMarkdown(c.author)}`;
 }
 
 /**
@@ -128,7 +130,7 @@ export function renderNotes(input: NotesInput): string {
     out.push(`### ${HEADINGS[g]}`, '', ...list.map((c) => entry(c, links)), '');
   }
   const authors = [...new Set(kept.map((c) => c.author))].sort((a, b) => a.localeCompare(b, 'en'));
-  out.push(`Contributors: ${authors.join(', ')}`, '');
+  out.push(`Contributors: ${authors.map(inertMarkdown).join(', ')}`, '');
   return out.join('\n');
 }
 
