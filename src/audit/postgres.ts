@@ -160,7 +160,7 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
   }
 
   async *streamRows(sessionId: string): AsyncIterable<RawEventRow> {
-    for (let from = 1; ; ) {
+    for (let from = 1; ;) {
       const rows = await this.rawEvents(sessionId, from).limit(2000);
       yield* rows;
       if (rows.length < 2000) return;
