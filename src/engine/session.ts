@@ -691,7 +691,7 @@ export class SessionRunner {
 
       // Interrupted, and nothing proved it had not had its effect (no probe, or one that could not tell): running it
       // again could do it twice (a second deploy, a second announcement). Asked first, unless it says it is idempotent.
-      const unproven = before.status === 'interrupted' && !kind.manual && !node.idempotent && !probedNotDone;
+      const unproven = before.status === 'interrupted' && !kind.manual && !kind.rerunSafe && !node.idempotent && !probedNotDone;
       const startedAt = this.deps.clock.now();
       await this.emit([{ type: 'step.started', stepId: node.path, data: { attempt, description: kind.describe(node, step.params) } }]);
       let outcome: StepOutcome;

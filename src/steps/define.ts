@@ -18,6 +18,11 @@ export interface StepKindDefinition<F extends z.ZodRawShape, N extends ServiceNa
   /** Manual steps are asked again after an interruption instead of being re-run or probed. */
   manual?: boolean;
   /**
+   * Running it again after an interruption does no harm (it only reads, or it continues where it was): a resume runs
+   * it again without asking. A kind with effects says how to find them with a probe instead.
+   */
+  rerunSafe?: boolean;
+  /**
    * Its fields that name git refs (a branch or tag to make, a starting point), each with its words ("the branch
    * name"): when parameters fill them, they are checked with git's rules before the run starts (app/run.ts), so a
    * parameter git would refuse is bad input naming it, not a step that fails half-way through a release.
@@ -60,6 +65,7 @@ export function defineStepKind<F extends z.ZodRawShape, N extends ServiceName = 
     fields: def.fields,
     needs: def.needs,
     ...(def.manual ? { manual: true } : {}),
+    ...(def.rerunSafe ? { rerunSafe: true } : {}),
     ...(def.refs ? { refs: def.refs as Readonly<Record<string, string>> } : {}),
     ...(validate
       ? {

@@ -14,6 +14,7 @@ const utc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0
  */
 export const freezeStep = defineStepKind({
   kind: 'freeze',
+  rerunSafe: true,
   refs: { branch: 'the frozen branch' },
   fields: { branch: z.string().min(1).optional() },
   needs: ['git', 'release', 'log', 'clock'],

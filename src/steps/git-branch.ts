@@ -54,6 +54,7 @@ export const gitBranchStep = defineStepKind({
     }
     return { status: 'passed', exitCode: 0, via: 'command' };
   },
+  /** Done when the branch exists, shares history with where it was to be cut from, and (unless checkout: false) is checked out. */
   async probe(ctx) {
     const s = await state(ctx, ctx.spec);
     if ('error' in s) return { result: 'unknown', detail: s.error! };

@@ -60,6 +60,7 @@ export const gitMergeStep = defineStepKind({
     }
     return failed(r, `merging ${n.from} into ${n.into}`) ?? fail(`merging ${n.from} into ${n.into} failed`);
   },
+  /** Done when `from` is an ancestor of `into`: everything the merge would bring is there. */
   async probe(ctx) {
     const n = names(ctx, ctx.spec);
     if ('error' in n) return { result: 'unknown', detail: n.error! };

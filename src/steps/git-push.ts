@@ -51,6 +51,7 @@ export const gitPushStep = defineStepKind({
     const r = await gitRun(ctx, ['push', '--atomic', '--porcelain', '--', remote, ...l.refs!.map((x) => `${x.ref}:${x.ref}`)]);
     return failed(r, `pushing to ${remote}`) ?? { status: 'passed', exitCode: 0, via: 'command' };
   },
+  /** Done when the remote has every ref at the commit it has here (a ref behind or missing is not done). */
   async probe(ctx) {
     const spec = ctx.spec;
     const remote = remoteOf(ctx, spec);

@@ -17,6 +17,7 @@ import { defineStepKind } from './define.js';
  */
 export const gitRemoteStep = defineStepKind({
   kind: 'git.remote',
+  rerunSafe: true,
   fields: {
     remote: z.string().min(1).optional(),
     /** Branches that must exist on the remote already (main, develop). */

@@ -98,6 +98,7 @@ export const runStep = defineStepKind({
       reason: r.signal ? `killed by ${r.signal}` : `exited with code ${r.exitCode}${why}`,
     };
   },
+  /** What the checklist's own `probe:` command says: exit 0, the effect is there; another code, it is not; no answer, unknown. */
   async probe(ctx) {
     const spec = ctx.spec;
     if (!spec.probe) return null;

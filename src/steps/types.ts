@@ -104,6 +104,8 @@ export interface StepKind extends StepKindValidator {
   probe?(step: StepFacts, services: ServiceProvider): Promise<ProbeResult | null>;
   /** Manual steps are asked again after an interruption instead of being re-run or probed. */
   manual?: boolean;
+  /** Safe to run again after an interruption, without asking (it only reads, or continues where it was). */
+  rerunSafe?: boolean;
   /** Fields naming git refs, with their words: checked with git's rules once the parameters are known. */
   refs?: Readonly<Record<string, string>>;
 }

@@ -56,6 +56,7 @@ function settings(spec: WatchSpec, params: Record<string, ParamValue>, fallback:
  */
 export const watchStep = defineStepKind({
   kind: 'watch',
+  rerunSafe: true,
   fields,
   needs: ['watch', 'history', 'record', 'prometheus', 'sleep', 'log', 'clock'],
   validate: (step, params) => {
