@@ -141,6 +141,11 @@ const factories = {
       sleepingClock.sleep(ms, signal),
   /** The session's clock. */
   clock: (s: ServiceScope): Clock => s.deps.clock,
+  /** Text as the audit log would keep it (secrets redacted, control sequences neutralised), for text a step writes elsewhere. */
+  clean:
+    (s: ServiceScope) =>
+    (text: string): string =>
+      s.deps.store.clean(text),
 };
 
 /** What a step kind can be given, by name: a kind declares the ones it uses (`needs`) and receives only those. */

@@ -49,7 +49,7 @@ async function commitChangelog(ctx: StepContext<unknown, 'run'>, changelog: stri
 export const notesStep = defineStepKind({
   kind: 'notes',
   fields,
-  needs: ['git', 'files', 'run', 'confirm', 'log', 'clock'],
+  needs: ['git', 'files', 'run', 'confirm', 'log', 'clock', 'clean'],
   validate: (step, params) => checkTemplates(step, params, ['version', 'to', 'changelog', 'draft']),
   describe({ spec, params }) {
     const version = interpolate(spec.version, params);
@@ -73,7 +73,8 @@ export const notesStep = defineStepKind({
     const last = await ctx.git.lastRelease(to.name);
     // The release's own bookkeeping commits (chore(release): the version bump) are not news.
     const commits = (await ctx.git.commitsBetween(last?.commit ?? null, to.name)).map(parseCommit).filter((c) => !isReleaseBookkeeping(c));
-    const draft = renderNotes({ version: f.version, previous: last?.version ?? null, date: ctx.clock.now(), commits });
+    // A secret written into a commit message (a token pasted by mistake) does not travel on into the changelog and the tag.
+    const draft = ctx.clean(renderNotes({ version: f.version, previous: last?.version ?? null, date: ctx.clock.now(), commits }));
     ctx.files.write(f.draft, draft);
     ctx.log(
       `Release notes for ${f.version} (${commits.length} commits since ${last?.tag ?? 'the first commit'}), written to ${f.draft}:\n\n${draft}`,

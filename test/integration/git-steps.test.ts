@@ -282,6 +282,19 @@ describe('cockpit release', () => {
     expect(git(origin, 'show', 'v1.4.0:CHANGELOG.md')).toMatch(/## 1\.4\.0/);
   });
 
+  it('a secret pasted into a commit message does not travel into the release notes, the changelog or the tag', () => {
+    const token = `ghp_${'A1b2C3d4E5'.repeat(4)}`;
+    write('frontend/auth.js', 'export const auth = 1;\n');
+    commit(`fix(auth): stop logging the token ${token}`);
+    const r = pastTheWatch(run('release', '1.4.0', '--non-interactive', '--yes', 'all'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(token);
+    expect(git(work, 'show', 'main:CHANGELOG.md')).toMatch(/stop logging the token \[REDACTED\]/);
+    expect(git(work, 'show', 'main:CHANGELOG.md')).not.toContain(token);
+    expect(git(work, 'cat-file', '-p', 'v1.4.0')).not.toContain(token);
+    expect(readFileSync(path.join(work, '.cockpit', 'release-notes', 'v1.4.0.md'), 'utf8')).not.toContain(token);
+  });
+
   it('with no develop branch it refuses at once (exit 2), suggesting nothing from whatever HEAD is', () => {
     git(work, 'switch', '-q', 'main');
     git(work, 'branch', '-D', 'develop');
