@@ -182,6 +182,87 @@ describe.skipIf(!pgInfo.url)(`audit anchors on the PostgreSQL store${pgInfo.skip
   });
   afterEach(() => repo.cleanup());
 
+  it('each tamper class is caught on the team store too: an edit, a reorder, an event after the end, an edited title, a recomputed chain', async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const rowsOf = async (id: string) => (await client.query<Row>('SELECT * FROM events WHERE session_id = $1 ORDER BY seq', [id])).rows;
+    /** A new session, tampered with by `how`, then verify's line for it. */
+    const tampered = async (how: (id: string, rows: Row[]) => Promise<void>) => {
+      expect(c('run', 't', '--non-interactive').code).toBe(0);
+      const [{ id }] = JSON.parse(c('audit', 'list', '--json').stdout) as Array<{ id: string }>;
+      await how(id, await rowsOf(id));
+      const v = c('audit', 'verify');
+      expect(v.code).toBe(1);
+      return v.stdout.split('\n').find((l) => l.includes(`session ${id}`)) ?? '';
+    };
+    try {
+      const output = (rows: Row[]) => rows.find((r) => r.type === 'step.output')!;
+      expect(
+        await tampered(async (id, rows) => {
+          await client.query('UPDATE events SET data = $1 WHERE session_id = $2 AND seq = $3', [
+            '{"stream":"stdout","text":"fine\\n"}',
+            id,
+            output(rows).seq,
+          ]);
+        }),
+      ).toMatch(/was edited: its hash does not match its contents/);
+      expect(
+        await tampered(async (id, rows) => {
+          const [x, y] = rows.filter((r) => r.type === 'step.output').map((r) => r.seq);
+          await client.query('UPDATE events SET seq = -1 WHERE session_id = $1 AND seq = $2', [id, x]);
+          await client.query('UPDATE events SET seq = $1 WHERE session_id = $2 AND seq = $3', [x, id, y]);
+          await client.query('UPDATE events SET seq = $1 WHERE session_id = $2 AND seq = -1', [y, id]);
+        }),
+      ).toMatch(/events were reordered, replaced or inserted/);
+      expect(
+        await tampered(async (id, rows) => {
+          const last = rows.at(-1)!;
+          const e = {
+            sessionId: id,
+            seq: last.seq + 1,
+            time: Number(last.time) + 1,
+            type: 'step.passed',
+            stepId: 'a',
+            actor: 'cockpit',
+            data: { via: 'command' },
+          };
+          const hash = eventHash(last.hash, e);
+          await client.query(
+            'INSERT INTO events (session_id, seq, time, type, step_id, actor, data, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+            [id, e.seq, e.time, e.type, e.stepId, e.actor, JSON.stringify(e.data), last.hash, hash],
+          );
+          await client.query('UPDATE sessions SET last_seq = $1, last_hash = $2 WHERE id = $3', [e.seq, hash, id]);
+        }),
+      ).toMatch(/was recorded after the session finished/);
+      expect(
+        await tampered(async (id) => {
+          await client.query("UPDATE sessions SET checklist_title = 'Harmless' WHERE id = $1", [id]);
+        }),
+      ).toMatch(/its checklist title does not match event #1/);
+      expect(
+        await tampered(async (id, rows) => {
+          const out = output(rows);
+          out.data = JSON.stringify({ stream: 'stdout', text: 'all fine\n' });
+          const redone = rechain(
+            rows.map((r) => ({ ...r, time: Number(r.time) })),
+            out.seq,
+          );
+          for (const r of redone)
+            await client.query('UPDATE events SET data = $1, prev_hash = $2, hash = $3 WHERE session_id = $4 AND seq = $5', [
+              r.data,
+              r.prev_hash,
+              r.hash,
+              id,
+              r.seq,
+            ]);
+          await client.query('UPDATE sessions SET last_hash = $1 WHERE id = $2', [redone.at(-1)!.hash, id]);
+        }),
+      ).toMatch(/is not the event anchored in git/);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('a deleted session and a cut tail are caught against the anchors (no remote: said so)', async () => {
     const [{ id }] = JSON.parse(c('audit', 'list', '--json').stdout) as Array<{ id: string }>;
     let v = c('audit', 'verify');
