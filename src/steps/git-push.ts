@@ -33,12 +33,19 @@ function remoteOf(ctx: StepContext<unknown, 'release'>, spec: PushSpec) {
   return interpolate(spec.remote ?? ctx.release.remote ?? 'origin', ctx.params);
 }
 
-/** Push branches and tags in one atomic push: all of them or none. Already on the remote at the same commits: passes. */
+/** The audit anchors (adapters/anchor.ts), pushed with a release's push so the remote witnesses them even if the session is never finished. */
+const ANCHORS = 'refs/cockpit/audit';
+
+/**
+ * Push branches and tags in one atomic push: all of them or none. Already on the remote at the same commits: passes.
+ * Then the audit anchors, on their own: a remote that refuses them (it moved: another clone anchored) fails nothing,
+ * the session's end pushes them again, merged.
+ */
 export const gitPushStep = defineStepKind({
   kind: 'git.push',
   refs: { refs: 'a ref to push' },
   fields,
-  needs: ['git', 'run', 'release'],
+  needs: ['git', 'run', 'release', 'log'],
   validate: (step, params) => checkTemplates(step, params, ['remote', 'refs']),
   describe({ spec, params }) {
     return `git push --atomic ${interpolate(spec.remote ?? 'origin', params)} ${spec.refs.map((r) => interpolate(r, params)).join(' ')}`;
@@ -49,7 +56,13 @@ export const gitPushStep = defineStepKind({
     const l = await locals(ctx, spec);
     if ('error' in l) return fail(l.error!);
     const r = await gitRun(ctx, ['push', '--atomic', '--porcelain', '--', remote, ...l.refs!.map((x) => `${x.ref}:${x.ref}`)]);
-    return failed(r, `pushing to ${remote}`) ?? { status: 'passed', exitCode: 0, via: 'command' };
+    const refused = failed(r, `pushing to ${remote}`);
+    if (refused) return refused;
+    if (await ctx.git.revParse(ANCHORS)) {
+      const a = await gitRun(ctx, ['push', '--porcelain', '--', remote, `${ANCHORS}:${ANCHORS}`]);
+      if (a.exitCode !== 0) ctx.log(`the audit anchors (${ANCHORS}) were not pushed now; the session's end pushes them again, merged`);
+    }
+    return { status: 'passed', exitCode: 0, via: 'command' };
   },
   /** Done when the remote has every ref at the commit it has here (a ref behind or missing is not done). */
   async probe(ctx) {

@@ -142,6 +142,23 @@ describe('git step kinds', () => {
     expect(git(origin, 'rev-parse', 'v1.4.0^{commit}')).toBe(git(work, 'rev-parse', 'main'));
     const show = run('audit', 'show', JSON.parse(run('audit', 'list', '--json').stdout)[0].id).stdout;
     expect(show).toMatch(/git merge --no-ff/);
+    // The audit anchors went with the release's push (and again, complete, at the session's end).
+    const id = JSON.parse(run('audit', 'list', '--json').stdout)[0].id;
+    const spawned = (
+      JSON.parse(run('audit', 'show', id, '--format', 'json').stdout).events as Array<{
+        type: string;
+        stepId: string;
+        data: { command?: string };
+      }>
+    )
+      .filter((e) => e.type === 'step.spawned' && e.stepId === 'push')
+      .map((e) => e.data.command);
+    expect(spawned).toEqual([
+      expect.stringContaining('push --atomic'),
+      'git push --porcelain -- origin refs/cockpit/audit:refs/cockpit/audit',
+    ]);
+    expect(git(origin, 'rev-parse', 'refs/cockpit/audit')).toBe(git(work, 'rev-parse', 'refs/cockpit/audit'));
+    expect(run('audit', 'verify').stdout).toMatch(/1 anchored on refs\/cockpit\/audit \(origin\), 0 not anchored/);
   });
 
   it('run again after it is all done (a resumed or repeated release): every step finds its effect and nothing is made twice', () => {
