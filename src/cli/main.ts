@@ -252,7 +252,9 @@ Examples:
       .command('lint')
       .description('check migrations for unsafe operations (locks, backward-incompatible changes, missing downgrades); exit 1 on errors')
       .argument('[ids...]', 'migration ids (default: all)'),
-  ).action(act(async (ids: string[], flags, cmd: Command) => (await m()).cmdMigrateLint(globals(cmd), ids, flags)));
+  )
+    .option('--json', 'one JSON line per migration with findings, then the counts (what the migrate step reads)')
+    .action(act(async (ids: string[], flags, cmd: Command) => (await m()).cmdMigrateLint(globals(cmd), ids, flags)));
   db(
     migrate
       .command('upgrade')

@@ -184,8 +184,10 @@ export async function cmdMigrateLint(g: GlobalOptions, ids: string[], flags: Mig
   const levels = ws.config.database?.lint ?? {};
   // A file that cannot be loaded is a finding of its own; the others are still checked.
   const { migrations: all, unloadable } = await loadMigrationsTolerant(dir);
+  const shownDir = path.relative(process.cwd(), dir) || dir;
+  const emit = sink(flags);
   if (!all.length && !unloadable.length) {
-    out(`no migrations in ${path.relative(process.cwd(), dir) || dir}: nothing to check\n`);
+    emit({ type: 'lint.result', dir: shownDir, checked: 0, unloaded: 0, errors: 0, warnings: 0 });
     return 0;
   }
   const chosen = ids.length ? all.filter((m) => ids.includes(m.id)) : all;
@@ -206,12 +208,14 @@ export async function cmdMigrateLint(g: GlobalOptions, ids: string[], flags: Mig
       fix: 'fix the file (a name <YYYYMMDDHHMMSS>_<slug>.sql|ts|mts|js|mjs, a -- migrate:up section, a module that loads) or move it out of the migrations folder, then run cockpit migrate lint again',
     };
     text += findingsText({ id: base, name: '(not loaded)', file: u.file }, [f]);
+    if (flags.json) emit({ type: 'lint.findings', id: base, name: '(not loaded)', file: u.file, findings: [f] });
     if (level === 'error') l.errors++;
     else l.warnings++;
   }
-  out(text + l.events.map((e) => findingsText(e, e.findings)).join(''));
-  const unloaded = unloadable.length ? `, ${unloadable.length} file(s) not loaded` : '';
-  out(`${chosen.length} migration(s) checked${unloaded}: ${l.errors} error(s), ${l.warnings} warning(s)\n`);
+  // Without --json the findings go to stdout (this command's result), not to stderr as before an upgrade.
+  if (flags.json) l.events.forEach(emit);
+  else out(text + l.events.map((e) => findingsText(e, e.findings)).join(''));
+  emit({ type: 'lint.result', dir: shownDir, checked: chosen.length, unloaded: unloadable.length, errors: l.errors, warnings: l.warnings });
   return l.errors ? 1 : 0;
 }
 

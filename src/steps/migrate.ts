@@ -36,7 +36,7 @@ function argv(ctx: StepContext | null, spec: MigrateSpec, params: Record<string,
 }
 
 /** The actions that change the database, whose progress and outcome `--json` tells as typed events. */
-const TELLS_EVENTS = new Set<MigrateSpec['action']>(['upgrade', 'downgrade', 'backfill']);
+const TELLS_EVENTS = new Set<MigrateSpec['action']>(['upgrade', 'downgrade', 'backfill', 'lint']);
 
 /** Why the run failed, from its events: the migration and statement that failed, or how the backfill ended. */
 function failureOf(events: MigrateLine[]): string | null {
@@ -93,7 +93,13 @@ export const migrateStep = defineStepKind({
     if (r.aborted) return { status: 'aborted', reason: 'stopped by the operator' };
     if (r.spawnError) return fail(`could not run cockpit migrate: ${r.spawnError}`);
     if (r.timedOut) return { status: 'failed', exitCode: r.exitCode, timedOut: true, reason: 'cockpit migrate timed out' };
-    if (r.exitCode === 0) return { status: 'passed', exitCode: 0, via: 'command' };
+    if (r.exitCode === 0) {
+      // A lint with no migration to read checked nothing: said so, not shown as a pass.
+      const lint = events.findLast((e) => e.type === 'lint.result');
+      if (lint?.type === 'lint.result' && !lint.checked && !lint.unloaded)
+        return { status: 'passed', exitCode: 0, via: 'command', nothingToCheck: `no migrations in ${lint.dir}` };
+      return { status: 'passed', exitCode: 0, via: 'command' };
+    }
     const why = failureOf(events);
     return {
       status: 'failed',

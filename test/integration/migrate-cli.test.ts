@@ -75,6 +75,26 @@ describe('cockpit migrate lint (no database needed)', () => {
   });
 });
 
+describe('migrate lint with nothing to lint', () => {
+  it('says so: on the command line, as JSON, and as a step that had nothing to check (○, not ✔)', () => {
+    const repo = tempRepo({
+      db: 'id: db\ntitle: Migrate\nsteps:\n  - {id: lint, title: Lint the migrations, kind: migrate, action: lint}\n',
+    });
+    try {
+      const plain = cockpit(['--repo', repo.dir, 'migrate', 'lint'], { cwd: repo.dir });
+      expect(plain.code).toBe(0);
+      expect(plain.stdout).toBe('no migrations in migrations: nothing to check\n');
+      const json = cockpit(['--repo', repo.dir, 'migrate', 'lint', '--json'], { cwd: repo.dir });
+      expect(JSON.parse(json.stdout)).toEqual({ type: 'lint.result', dir: 'migrations', checked: 0, unloaded: 0, errors: 0, warnings: 0 });
+      const step = cockpit(['--repo', repo.dir, 'run', 'db', '--non-interactive'], { cwd: repo.dir });
+      expect(step.code, step.stderr).toBe(0);
+      expect(step.stdout).toMatch(/○ nothing to check: no migrations in migrations/);
+    } finally {
+      repo.cleanup();
+    }
+  });
+});
+
 describe.skipIf(!pgInfo.url)(`cockpit migrate on PostgreSQL${pgInfo.skipReason}`, () => {
   let repo: ReturnType<typeof tempRepo>;
   let url: string;

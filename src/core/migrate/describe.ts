@@ -94,6 +94,11 @@ export function describeMigrateLine(e: MigrateLine): Said[] {
       return err(`lint errors overridden by ${e.by}: ${e.reason}\n`);
     case 'warning':
       return err(`warning: ${e.message}\n`);
+    case 'lint.result':
+      if (!e.checked && !e.unloaded) return out(`no migrations in ${e.dir}: nothing to check\n`);
+      return out(
+        `${e.checked} migration(s) checked${e.unloaded ? `, ${e.unloaded} file(s) not loaded` : ''}: ${e.errors} error(s), ${e.warnings} warning(s)\n`,
+      );
     case 'migrate.result': {
       const verb = e.direction === 'up' ? 'applied' : 'reverted';
       if (e.ok) return out(e.applied.length ? `${e.applied.length} migration(s) ${verb}\n` : `nothing to do: the database is up to date\n`);

@@ -140,6 +140,8 @@ export type CommandEvent =
   /** Lint errors overridden (`--allow-unsafe`), by whom and why. */
   | { type: 'lint.overridden'; by: string; reason: string }
   | { type: 'warning'; message: string }
+  /** What `migrate lint` checked: migrations linted, files that did not load, and the counts (none checked: nothing to check). */
+  | { type: 'lint.result'; dir: string; checked: number; unloaded: number; errors: number; warnings: number }
   /** How an upgrade or downgrade ended (the exit code follows from it: 0 when ok, 1 otherwise). */
   | { type: 'migrate.result'; direction: Direction; ok: boolean; applied: Done[]; reverted: Done[]; revertFailed: Failure | null }
   /** How a backfill ended (exit 0 finished, 3 stopped, 1 failed). */
@@ -174,6 +176,7 @@ const TYPES: Record<MigrateLineType, true> = {
   'lint.refused': true,
   'lint.overridden': true,
   warning: true,
+  'lint.result': true,
   'migrate.result': true,
   'backfill.result': true,
 };
