@@ -94,15 +94,43 @@ async function blobOf(cwd: string, head: AnchorHead): Promise<string> {
   return (await gitIn(opts(cwd), ['hash-object', '-w', '--stdin'], `${head.seq} ${head.hash}\n`)).stdout.trim();
 }
 
-async function commitTree(cwd: string, tree: string, parents: string[], message: string): Promise<string> {
-  return (await gitIn(opts(cwd), ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', '-'], message)).stdout.trim();
+/** A commit of the anchors; signed with `signingKey` (an SSH key: git's `gpg.format=ssh`, ssh-keygen -Y sign) when given. */
+async function commitTree(cwd: string, tree: string, parents: string[], message: string, signingKey?: string): Promise<string> {
+  const sign = signingKey ? ['-c', 'gpg.format=ssh', '-c', `user.signingKey=${signingKey}`] : [];
+  const args = [...sign, 'commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), ...(signingKey ? ['-S'] : []), '-F', '-'];
+  return (await gitIn(opts(cwd), args, message)).stdout.trim();
+}
+
+/**
+ * Whether the newest anchor commit on `ref` is signed by a key of `allowedSigners`: 'good', 'unsigned', or 'bad'
+ * (a signature that does not verify, or by a key not allowed), with git's words.
+ */
+export async function anchorSignature(
+  cwd: string,
+  ref: string,
+  allowedSigners: string,
+): Promise<{ state: 'good' | 'unsigned' | 'bad' | 'none'; detail: string }> {
+  const commit = await tip(cwd, ref);
+  if (!commit) return { state: 'none', detail: `no ${ref}` };
+  const raw = await gitTry(opts(cwd), ['cat-file', 'commit', commit]);
+  if (!/^gpgsig /m.test(raw.stdout)) return { state: 'unsigned', detail: `${ref} (${commit.slice(0, 10)}) is not signed` };
+  const v = await gitTry(opts(cwd), [
+    '-c',
+    'gpg.format=ssh',
+    '-c',
+    `gpg.ssh.allowedSignersFile=${allowedSigners}`,
+    'verify-commit',
+    commit,
+  ]);
+  const words = v.stderr.trim().split('\n').pop() ?? '';
+  return v.code === 0 ? { state: 'good', detail: words } : { state: 'bad', detail: words || `git verify-commit exited ${v.code}` };
 }
 
 /**
  * Anchor one session's head: a commit on refs/cockpit/audit whose tree says `<seq> <hash>` for it. Two writers at
  * once: the loser of the compare-and-swap reads the new tip and tries again.
  */
-export async function writeAnchor(cwd: string, sessionId: string, head: AnchorHead): Promise<void> {
+export async function writeAnchor(cwd: string, sessionId: string, head: AnchorHead, signingKey?: string): Promise<void> {
   if (!SESSION_NAME.test(sessionId)) throw new Error(`'${sessionId}' is not a session id`);
   for (let attempt = 0; attempt < 8; attempt++) {
     const old = await tip(cwd, ANCHOR_REF);
@@ -111,7 +139,7 @@ export async function writeAnchor(cwd: string, sessionId: string, head: AnchorHe
     if (had && had.seq === head.seq && had.hash === head.hash) return;
     entries.set(sessionId, { ...head, blob: await blobOf(cwd, head) });
     const tree = await writeTree(cwd, entries);
-    const commit = await commitTree(cwd, tree, old ? [old] : [], `anchor ${sessionId} #${head.seq} ${head.hash}\n`);
+    const commit = await commitTree(cwd, tree, old ? [old] : [], `anchor ${sessionId} #${head.seq} ${head.hash}\n`, signingKey);
     const moved = await gitTry(opts(cwd), ['update-ref', ANCHOR_REF, commit, old ?? '0'.repeat(40)]);
     if (moved.code === 0) return;
   }
@@ -136,7 +164,7 @@ export async function fetchAnchors(
  * Push the anchors to `remote`. When the remote moved (another clone anchored its sessions), its anchors are fetched
  * and merged with ours (per session the longer head) in a merge commit, and the push is tried again.
  */
-export async function pushAnchors(cwd: string, remote: string): Promise<{ ok: true } | { ok: false; why: string }> {
+export async function pushAnchors(cwd: string, remote: string, signingKey?: string): Promise<{ ok: true } | { ok: false; why: string }> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const r = await gitTry(opts(cwd, 20_000), ['push', '--quiet', '--no-verify', remote, `${ANCHOR_REF}:${ANCHOR_REF}`]);
     if (r.code === 0) return { ok: true };
@@ -157,6 +185,7 @@ export async function pushAnchors(cwd: string, remote: string): Promise<{ ok: tr
       tree,
       [old, remoteTip].filter((x): x is string => !!x),
       `merge the anchors of ${remote}\n`,
+      signingKey,
     );
     await gitTry(opts(cwd), ['update-ref', ANCHOR_REF, commit, old ?? '0'.repeat(40)]);
   }

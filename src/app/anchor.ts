@@ -6,7 +6,7 @@
 import { anchorPlace, pushAnchors, writeAnchor } from '../adapters/anchor.js';
 import type { AnchorPort } from '../engine/session.js';
 
-export function anchorPort(repoDir: string, remote: string, warn: (line: string) => void): AnchorPort {
+export function anchorPort(repoDir: string, remote: string, warn: (line: string) => void, signingKey?: string): AnchorPort {
   let place: ReturnType<typeof anchorPlace> | null = null;
   let warned = false;
   const fail = (what: string, why: unknown) => {
@@ -21,7 +21,7 @@ export function anchorPort(repoDir: string, remote: string, warn: (line: string)
       place ??= anchorPlace(repoDir, remote);
       if (!(await place).repo) return;
       try {
-        await writeAnchor(repoDir, sessionId, head);
+        await writeAnchor(repoDir, sessionId, head, signingKey);
       } catch (e) {
         fail(`the audit log could not be anchored in git (refs/cockpit/audit in ${repoDir})`, e);
       }
@@ -30,7 +30,7 @@ export function anchorPort(repoDir: string, remote: string, warn: (line: string)
       place ??= anchorPlace(repoDir, remote);
       const p = await place;
       if (!p.repo || !p.remote) return;
-      const r = await pushAnchors(repoDir, remote);
+      const r = await pushAnchors(repoDir, remote, signingKey);
       if (!r.ok) fail(`the audit anchors could not be pushed to ${remote}`, r.why);
     },
   };

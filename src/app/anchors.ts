@@ -3,7 +3,15 @@
  * team's witness) when it can be reached. Both are checked: a local ref rewritten to hide a cut or an edit is still
  * caught by the remote's.
  */
-import { anchorPlace, fetchAnchors, readAnchors, type AnchorHead } from '../adapters/anchor.js';
+import {
+  ANCHOR_REF,
+  anchorPlace,
+  anchorSignature,
+  fetchAnchors,
+  readAnchors,
+  remoteAnchorRef,
+  type AnchorHead,
+} from '../adapters/anchor.js';
 
 export interface Witness {
   /** Per session, every head anchored for it (here, and on the remote when they differ). */
@@ -12,19 +20,45 @@ export interface Witness {
   remote: string | null;
   /** Why the anchors are partial: no repository, no remote, the remote unreachable. */
   why?: string;
+  /** With an allowed-signers file: whether the newest anchor commit (here, and on the remote) is signed by an allowed key. */
+  signature: { checked: boolean; good: boolean; problems: string[] };
 }
 
-export async function readWitness(repoDir: string, remote: string): Promise<Witness> {
+/** The anchors' signatures against `allowedSigners`: every tip read must be signed by an allowed key. */
+async function signatures(repoDir: string, refs: string[], allowedSigners: string | undefined): Promise<Witness['signature']> {
+  if (!allowedSigners) return { checked: false, good: false, problems: [] };
+  const problems: string[] = [];
+  for (const ref of refs) {
+    const s = await anchorSignature(repoDir, ref, allowedSigners);
+    if (s.state === 'unsigned')
+      problems.push(`${s.detail}, though audit.allowedSigners is set: the anchors may have been rewritten by someone without the key`);
+    else if (s.state === 'bad')
+      problems.push(`${ref}: the signature of the newest anchor does not verify against ${allowedSigners}: ${s.detail}`);
+  }
+  return { checked: true, good: problems.length === 0, problems };
+}
+
+export async function readWitness(repoDir: string, remote: string, allowedSigners?: string): Promise<Witness> {
   const place = await anchorPlace(repoDir, remote);
-  if (!place.repo) return { anchors: new Map(), remote: null, why: `${repoDir} is not a git repository` };
+  const unsigned = { checked: false, good: false, problems: [] };
+  if (!place.repo) return { anchors: new Map(), remote: null, why: `${repoDir} is not a git repository`, signature: unsigned };
   const anchors = new Map([...(await readAnchors(repoDir))].map(([id, h]) => [id, [h]]));
-  if (!place.remote) return { anchors, remote: null, why: `no remote '${remote}'` };
+  const local = anchors.size ? [ANCHOR_REF] : [];
+  if (!place.remote)
+    return { anchors, remote: null, why: `no remote '${remote}'`, signature: await signatures(repoDir, local, allowedSigners) };
   const theirs = await fetchAnchors(repoDir, remote);
-  if (!theirs.ok) return { anchors, remote: null, why: `${remote} unreachable: ${theirs.why}` };
+  if (!theirs.ok)
+    return {
+      anchors,
+      remote: null,
+      why: `${remote} unreachable: ${theirs.why}`,
+      signature: await signatures(repoDir, local, allowedSigners),
+    };
   // Both are held to the store: a local ref rewritten to match a recomputed chain still disagrees with the remote's.
   for (const [id, h] of theirs.anchors) {
     const mine = anchors.get(id) ?? [];
     if (!mine.some((m) => m.seq === h.seq && m.hash === h.hash)) anchors.set(id, [...mine, h]);
   }
-  return { anchors, remote };
+  const refs = [...local, ...(theirs.anchors.size ? [remoteAnchorRef(remote)] : [])];
+  return { anchors, remote, signature: await signatures(repoDir, refs, allowedSigners) };
 }

@@ -28,6 +28,10 @@ export interface AppWorkspace {
   /** The checklist as it is now, from where a session found it: null if it is gone. */
   reloadOrigin(origin: Origin): BundleResult | null;
   watchConfig(): WatchConfig | undefined;
+  /** The SSH key that signs the audit anchors (audit.signingKey, `~` expanded), when one is set. */
+  auditSigningKey(): string | undefined;
+  /** The allowed-signers file the anchors' signatures are checked against (audit.allowedSigners), when one is set. */
+  auditAllowedSigners(): string | undefined;
 }
 
 export interface AppIO {

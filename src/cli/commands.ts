@@ -358,12 +358,17 @@ export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, 
     if ('error' in r) throw new UsageError(r.error);
     id = r.id;
   }
-  const witness = await (await import('../app/anchors.js')).readWitness(ws.repoDir, ws.config.release?.remote ?? 'origin');
+  const witness = await (
+    await import('../app/anchors.js')
+  ).readWitness(ws.repoDir, ws.config.release?.remote ?? 'origin', ws.auditAllowedSigners());
   const report = await store.verify(id, witness.anchors);
+  // The signature of the newest anchor commit vouches for every anchor in its tree.
+  for (const message of witness.signature.problems) report.problems.push({ sessionId: '(anchors)', seq: null, message });
+  const signed = witness.signature.good ? report.anchored : 0;
   const unanchored = Math.max(0, report.sessions - report.anchored);
   const proved =
     `${report.anchored} anchored on refs/cockpit/audit${witness.remote ? ` (${witness.remote})` : ''}, ${unanchored} not anchored` +
-    `${witness.why ? ` (${witness.why})` : ''}; 0 signed`;
+    `${witness.why ? ` (${witness.why})` : ''}; ${signed} signed${witness.signature.checked ? '' : ' (no audit.allowedSigners)'}`;
   if (flags.json)
     out(
       JSON.stringify(
@@ -372,7 +377,7 @@ export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, 
           ...report,
           notAnchored: unanchored,
           witness: { remote: witness.remote, why: witness.why ?? null },
-          signed: 0,
+          signed,
         },
         null,
         2,

@@ -9,7 +9,15 @@ import { RULES, type RuleId } from '../core/migrate/lint.js';
 
 /** `cockpit.config.yaml` in the repository: everything optional. */
 export const configSchema = z.strictObject({
-  audit: z.strictObject({ url: z.string().min(1).optional() }).optional(),
+  audit: z
+    .strictObject({
+      url: z.string().min(1).optional(),
+      /** An SSH private key (kept outside the repository) that signs every anchor commit on refs/cockpit/audit. */
+      signingKey: z.string().min(1).optional(),
+      /** An allowed-signers file (ssh-keygen's format): audit verify checks the anchors' signature against it. */
+      allowedSigners: z.string().min(1).optional(),
+    })
+    .optional(),
   /** Where the repo's own checklists are (default `checklists`). */
   checklists: z.string().min(1).optional(),
   secrets: z

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../app/errors.js';
 import { SqliteAuditStore } from '../audit/sqlite.js';
@@ -75,6 +76,20 @@ export class Workspace {
   /** Values of the env vars the config marks secret: redacted wherever they appear. */
   secretValues(): string[] {
     return (this.config.secrets?.env ?? []).map((name) => process.env[name]).filter((v): v is string => !!v);
+  }
+
+  /** A path from the config: `~/…` in the home folder, else relative to the repository. */
+  private configPath(p: string | undefined): string | undefined {
+    if (!p) return undefined;
+    return p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : path.resolve(this.repoDir, p);
+  }
+
+  auditSigningKey(): string | undefined {
+    return this.configPath(this.config.audit?.signingKey);
+  }
+
+  auditAllowedSigners(): string | undefined {
+    return this.configPath(this.config.audit?.allowedSigners);
   }
 
   /** Where the audit log is: a SQLite file (default `.cockpit/audit.db` in the repo) or a PostgreSQL URL. */

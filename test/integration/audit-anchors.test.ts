@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -167,6 +167,70 @@ describe('audit anchors on refs/cockpit/audit (SQLite store)', () => {
     v = verify();
     expect(v.code).toBe(1);
     expect(v.stdout).toMatch(/is not the event anchored in git/);
+  });
+});
+
+const sshKeygen = spawnSync('sh', ['-c', 'command -v ssh-keygen'], { encoding: 'utf8' }).stdout.trim();
+const noSsh = sshKeygen ? '' : ' (skipped: no ssh-keygen; .ci/run installs openssh-client)';
+
+describe.skipIf(!sshKeygen)(`signed anchors${noSsh}`, () => {
+  let repo: ReturnType<typeof tempRepo>;
+  const c = (...args: string[]) => cockpit(['--repo', repo.dir, ...args], { cwd: repo.dir });
+  const key = (name: string) => {
+    execFileSync('ssh-keygen', [
+      '-q',
+      '-t',
+      'ed25519',
+      '-N',
+      '',
+      '-f',
+      path.join(repo.dir, '..', `${path.basename(repo.dir)}-${name}`),
+      '-C',
+      name,
+    ]);
+    return path.join(repo.dir, '..', `${path.basename(repo.dir)}-${name}`);
+  };
+  /** Point refs/cockpit/audit at a copy of its newest commit, made by someone else (signed with `signWith`, or not). */
+  const forge = (signWith?: string) => {
+    const tree = git(repo.dir, 'rev-parse', 'refs/cockpit/audit^{tree}');
+    const sign = signWith ? ['-c', 'gpg.format=ssh', '-c', `user.signingKey=${signWith}`] : [];
+    const commit = execFileSync(
+      'git',
+      [...sign, '-c', 'user.name=m', '-c', 'user.email=m@x', 'commit-tree', tree, ...(signWith ? ['-S'] : []), '-m', 'forged'],
+      {
+        cwd: repo.dir,
+        encoding: 'utf8',
+      },
+    ).trim();
+    git(repo.dir, 'update-ref', 'refs/cockpit/audit', commit);
+  };
+
+  beforeEach(() => {
+    repo = tempRepo({ t: CHECKLIST });
+    const signing = key('anchors');
+    writeFileSync(path.join(repo.dir, 'allowed_signers'), `anchors ${readFileSync(`${signing}.pub`, 'utf8')}`);
+    repo.write('cockpit.config.yaml', `audit:\n  signingKey: ${signing}\n  allowedSigners: allowed_signers\n`);
+    expect(c('run', 't', '--non-interactive').code).toBe(0);
+  });
+  afterEach(() => {
+    for (const name of ['anchors', 'other'])
+      for (const ext of ['', '.pub']) rmSync(path.join(repo.dir, '..', `${path.basename(repo.dir)}-${name}${ext}`), { force: true });
+    repo.cleanup();
+  });
+
+  it('signs every anchor with the configured key; verify checks it, and refuses a rewritten ref unsigned or signed by another key', () => {
+    expect(git(repo.dir, 'cat-file', 'commit', 'refs/cockpit/audit')).toMatch(/^gpgsig -----BEGIN SSH SIGNATURE-----/m);
+    let v = c('audit', 'verify');
+    expect(v.code, v.stdout).toBe(0);
+    expect(v.stdout).toMatch(/1 anchored on refs\/cockpit\/audit, 0 not anchored \(no remote 'origin'\); 1 signed/);
+    forge();
+    v = c('audit', 'verify');
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(/refs\/cockpit\/audit \(\w+\) is not signed, though audit\.allowedSigners is set/);
+    forge(key('other'));
+    v = c('audit', 'verify');
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(/the signature of the newest anchor does not verify against/);
   });
 });
 
