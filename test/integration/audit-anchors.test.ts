@@ -5,6 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventHash } from '../../src/audit/hash.js';
+import { type EventRow } from '../helpers/audit-rows.js';
 import { cockpit, tempRepo } from '../helpers/cli.js';
 import { freshDatabase, pgTest } from '../helpers/pg.js';
 
@@ -23,25 +24,13 @@ steps:
   - {id: c, title: C, kind: run, run: echo c}
 `;
 
-interface Row {
-  session_id: string;
-  seq: number;
-  time: number;
-  type: string;
-  step_id: string | null;
-  actor: string;
-  data: string;
-  prev_hash: string;
-  hash: string;
-}
-
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 }
 
 /** Re-hash a session's events from `from` on, as an attacker with the database (and the code) can. */
-function rechain(rows: Row[], from: number): Row[] {
-  const out: Row[] = [];
+function rechain(rows: EventRow[], from: number): EventRow[] {
+  const out: EventRow[] = [];
   let prev = rows.find((r) => r.seq === from)!.prev_hash;
   for (const r of rows.filter((x) => x.seq >= from)) {
     const hash = eventHash(prev, {
@@ -118,7 +107,7 @@ describe('audit anchors on refs/cockpit/audit (SQLite store)', () => {
 
   it('a tail cut off with the head moved back (a consistent shorter chain) is caught', () => {
     const d = db();
-    const rows = d.prepare('SELECT * FROM events WHERE session_id = ? ORDER BY seq').all(ids[0]) as Row[];
+    const rows = d.prepare('SELECT * FROM events WHERE session_id = ? ORDER BY seq').all(ids[0]) as EventRow[];
     const keep = rows.at(-4)!;
     d.prepare('DELETE FROM events WHERE session_id = ? AND seq > ?').run(ids[0], keep.seq);
     d.prepare('UPDATE sessions SET last_seq = ?, last_hash = ?, outcome = NULL, ended_at = NULL WHERE id = ?').run(
@@ -136,7 +125,7 @@ describe('audit anchors on refs/cockpit/audit (SQLite store)', () => {
 
   it('an edit with the chain recomputed is caught; rewriting the local anchor too is still caught by the remote', () => {
     const d = db();
-    const rows = d.prepare('SELECT * FROM events WHERE session_id = ? ORDER BY seq').all(ids[0]) as Row[];
+    const rows = d.prepare('SELECT * FROM events WHERE session_id = ? ORDER BY seq').all(ids[0]) as EventRow[];
     const out = rows.find((r) => r.type === 'step.output')!;
     out.data = JSON.stringify({ stream: 'stdout', text: 'all fine\n' });
     const redone = rechain(rows, out.seq);
@@ -249,9 +238,10 @@ describe.skipIf(!pgInfo.url)(`audit anchors on the PostgreSQL store${pgInfo.skip
   it('each tamper class is caught on the team store too: an edit, a reorder, an event after the end, an edited title, a recomputed chain', async () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    const rowsOf = async (id: string) => (await client.query<Row>('SELECT * FROM events WHERE session_id = $1 ORDER BY seq', [id])).rows;
+    const rowsOf = async (id: string) =>
+      (await client.query<EventRow>('SELECT * FROM events WHERE session_id = $1 ORDER BY seq', [id])).rows;
     /** A new session, tampered with by `how`, then verify's line for it. */
-    const tampered = async (how: (id: string, rows: Row[]) => Promise<void>) => {
+    const tampered = async (how: (id: string, rows: EventRow[]) => Promise<void>) => {
       expect(c('run', 't', '--non-interactive').code).toBe(0);
       const [{ id }] = JSON.parse(c('audit', 'list', '--json').stdout) as Array<{ id: string }>;
       await how(id, await rowsOf(id));
@@ -260,7 +250,7 @@ describe.skipIf(!pgInfo.url)(`audit anchors on the PostgreSQL store${pgInfo.skip
       return v.stdout.split('\n').find((l) => l.includes(`session ${id}`)) ?? '';
     };
     try {
-      const output = (rows: Row[]) => rows.find((r) => r.type === 'step.output')!;
+      const output = (rows: EventRow[]) => rows.find((r) => r.type === 'step.output')!;
       expect(
         await tampered(async (id, rows) => {
           await client.query('UPDATE events SET data = $1 WHERE session_id = $2 AND seq = $3', [
@@ -335,7 +325,7 @@ describe.skipIf(!pgInfo.url)(`audit anchors on the PostgreSQL store${pgInfo.skip
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      const rows = (await client.query<Row>('SELECT * FROM events WHERE session_id = $1 ORDER BY seq', [id])).rows;
+      const rows = (await client.query<EventRow>('SELECT * FROM events WHERE session_id = $1 ORDER BY seq', [id])).rows;
       const keep = rows.at(-3)!;
       await client.query('DELETE FROM events WHERE session_id = $1 AND seq > $2', [id, keep.seq]);
       await client.query('UPDATE sessions SET last_seq = $1, last_hash = $2, outcome = NULL, ended_at = NULL WHERE id = $3', [

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { eventHash, type HashedEvent } from '../../src/audit/hash.js';
 import { bundleSha } from '../../src/core/checklist/bundle.js';
 import type { AuditEvent } from '../../src/core/events.js';
+import { appendForged, type EventRow } from '../helpers/audit-rows.js';
 import { cockpit, tempRepo, type CliResult } from '../helpers/cli.js';
 
 const CHECKLIST = `id: x
@@ -54,18 +55,6 @@ const LAYOUT = [
   'session.finished',
 ];
 const PER_SESSION = LAYOUT.length;
-
-interface EventRow {
-  session_id: string;
-  seq: number;
-  time: number;
-  type: string;
-  step_id: string | null;
-  actor: string;
-  data: string;
-  prev_hash: string;
-  hash: string;
-}
 
 let base: { dir: string; cleanup(): void };
 /** The first and the second session, in the order they ran. */
@@ -248,11 +237,7 @@ describe('deleted, reordered and inserted events', () => {
         actor: 'cockpit',
         data: { stream: 'stdout', text: 'forged\n' },
       };
-      const hash = eventHash(last.hash, e);
-      db.prepare(
-        'INSERT INTO events (session_id, seq, time, type, step_id, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ).run(s1, e.seq, e.time, e.type, e.stepId, e.actor, JSON.stringify(e.data), last.hash, hash);
-      db.prepare('UPDATE sessions SET last_seq = ?, last_hash = ? WHERE id = ?').run(e.seq, hash, s1);
+      appendForged(db, e, true);
     });
     expectOneProblem(
       verify(),
@@ -285,9 +270,7 @@ describe('deleted, reordered and inserted events', () => {
         actor: 'mallory',
         data: { text: 'forged' },
       };
-      db.prepare(
-        'INSERT INTO events (session_id, seq, time, type, step_id, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ).run(s1, e.seq, e.time, e.type, e.stepId, e.actor, JSON.stringify(e.data), last.hash, eventHash(last.hash, e));
+      appendForged(db, e, false);
     });
     expectOneProblem(
       verify(),
