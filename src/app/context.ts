@@ -50,6 +50,11 @@ export interface AppContext<W extends AppWorkspace = AppWorkspace> {
   clock: Clock;
   identity(): Identity;
   version: string;
+  /**
+   * A warning about work in the background (the audit anchors could not be written): on stderr, or, while a screen is
+   * drawn, kept and printed once it is gone (a line on stderr would tear the frame).
+   */
+  warn(line: string): void;
 }
 
 export function processIO(): AppIO {
@@ -65,13 +70,15 @@ export function processIO(): AppIO {
 /** A context over the workspace `load` gives (called once, when first needed); the rest defaults to this process. */
 export function appContext<W extends AppWorkspace>(
   load: () => W,
-  parts: Partial<Pick<AppContext, 'io' | 'clock' | 'version'>> & { identity?: Identity } = {},
+  parts: Partial<Pick<AppContext, 'io' | 'clock' | 'version' | 'warn'>> & { identity?: Identity } = {},
 ): AppContext<W> {
   let ws: W | undefined;
   let who: Identity | undefined = parts.identity;
+  const io = parts.io ?? processIO();
   return {
     workspace: () => (ws ??= load()),
-    io: parts.io ?? processIO(),
+    io,
+    warn: parts.warn ?? ((line) => void io.stderr.write(line)),
     clock: parts.clock ?? systemClock,
     identity: () => (who ??= currentIdentity()),
     version: parts.version ?? cockpitVersion(),

@@ -25,7 +25,7 @@ export function sessionDeps(ctx: AppContext, store: AuditStore, yes?: YesList): 
     env: Object.fromEntries(Object.entries(ws.config.env ?? {}).map(([k, v]) => [k, String(v)])),
     version: ctx.version,
     settings: { release: ws.config.release ?? {}, watch: ws.watchConfig() },
-    anchor: anchorPort(ws.repoDir, ws.config.release?.remote ?? 'origin', (line) => void ctx.io.stderr.write(line), ws.auditSigningKey()),
+    anchor: anchorPort(ws.repoDir, ws.config.release?.remote ?? 'origin', (line) => ctx.warn(line), ws.auditSigningKey()),
     reload: (origin) => {
       const reloaded = ws.reloadOrigin(origin);
       if (reloaded && !reloaded.bundle) throw new UsageError(`the checklist no longer loads:\n${formatDiagnostics(reloaded.diagnostics)}`);

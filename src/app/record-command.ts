@@ -88,12 +88,7 @@ export async function recordCommand(ctx: AppContext, spec: CommandSpec, body: ()
   // The session is created with its first event: a command refused before doing anything (bad flags, no database)
   // leaves nothing in the log.
   const ws = ctx.workspace();
-  const anchor = anchorPort(
-    ws.repoDir,
-    ws.config.release?.remote ?? 'origin',
-    (line) => void ctx.io.stderr.write(line),
-    ws.auditSigningKey(),
-  );
+  const anchor = anchorPort(ws.repoDir, ws.config.release?.remote ?? 'origin', (line) => ctx.warn(line), ws.auditSigningKey());
   const rec = new Recorder(store, id, who.operator, begin, ctx.clock, ctx.io, anchor);
   rec.push({ type: 'step.started', stepId: STEP, data: { attempt: 1, description: commandText } });
   for (const n of spec.notes ?? []) rec.note(n);

@@ -22,9 +22,14 @@ export function requireTerminal(what: string, instead: string): void {
   );
 }
 
+/** Warnings from background work while a screen is drawn: printed when the screen is gone (runTui); after it, at once. */
+const deferredWarnings: string[] = [];
+let screenUp = false;
+const warn = (line: string): void => void (screenUp ? deferredWarnings.push(line) : process.stderr.write(line));
+
 /** The services the screens use, over one workspace: nothing in tui/ touches the store or the adapters itself. */
 export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => void): AppServices {
-  const ctx = appContext(() => ws);
+  const ctx = appContext(() => ws, { warn });
   const identity = ctx.identity();
   // The screens drive their sessions themselves: the session is handed over as it starts.
   const live: SessionDrive<SessionControls> = async (deps, open, secrets) => {
@@ -116,6 +121,7 @@ export async function runTui(
   let code = -1;
   const altScreen = !opts.exitWhenReady;
   if (altScreen) process.stdout.write('\u001b[?1049h\u001b[H');
+  screenUp = true;
   const instance = render(
     <App
       services={services}
@@ -141,6 +147,8 @@ export async function runTui(
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
     if (altScreen) process.stdout.write('\u001b[?1049l');
+    screenUp = false;
+    for (const line of deferredWarnings.splice(0)) process.stderr.write(line);
   }
   const live = current as LiveSession | null;
   if (!live) return code === -1 ? 0 : code;
