@@ -46,33 +46,35 @@ interface Entry extends AnchorHead {
   blob: string;
 }
 
-/** The entries of the anchor tree at `ref` (empty when the ref does not exist). */
-async function readEntries(cwd: string, ref: string): Promise<Map<string, Entry>> {
-  const out = new Map<string, Entry>();
-  const commit = await tip(cwd, ref);
+/** The anchor tree of `commit`: each session's blob, by session id (no contents read). */
+async function treeOf(cwd: string, commit: string | null): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
   if (!commit) return out;
   const ls = await gitTry(opts(cwd), ['ls-tree', '-z', commit]);
-  if (ls.code !== 0) throw new Error(`cannot read ${ref}: ${ls.stderr.trim()}`);
-  const entries = ls.stdout
-    .split('\0')
-    .filter(Boolean)
-    .map((e) => {
-      const [meta, name] = e.split('\t');
-      return { blob: meta.split(' ')[2], name };
-    })
-    .filter((e) => SESSION_NAME.test(e.name));
-  if (!entries.length) return out;
-  const batch = await gitIn(opts(cwd), ['cat-file', '--batch'], entries.map((e) => e.blob).join('\n') + '\n');
+  if (ls.code !== 0) throw new Error(`cannot read the anchors at ${commit}: ${ls.stderr.trim()}`);
+  for (const e of ls.stdout.split('\0').filter(Boolean)) {
+    const [meta, name] = e.split('\t');
+    if (SESSION_NAME.test(name)) out.set(name, meta.split(' ')[2]);
+  }
+  return out;
+}
+
+/** The entries of the anchor tree at `ref`, each blob read (empty when the ref does not exist). */
+async function readEntries(cwd: string, ref: string): Promise<Map<string, Entry>> {
+  const out = new Map<string, Entry>();
+  const blobs = [...(await treeOf(cwd, await tip(cwd, ref)))];
+  if (!blobs.length) return out;
+  const batch = await gitIn(opts(cwd), ['cat-file', '--batch'], blobs.map(([, blob]) => blob).join('\n') + '\n');
   // `<sha> blob <size>\n<content>\n` per object, in order.
   let at = 0;
   const text = batch.stdout;
-  for (const e of entries) {
+  for (const [name, blob] of blobs) {
     const nl = text.indexOf('\n', at);
     const size = Number(text.slice(at, nl).split(' ')[2]);
     const body = text.slice(nl + 1, nl + 1 + size);
     at = nl + 1 + size + 1;
     const m = /^(\d+) ([0-9a-f]{64})\s*$/.exec(body);
-    if (m) out.set(e.name, { blob: e.blob, seq: Number(m[1]), hash: m[2] });
+    if (m) out.set(name, { blob, seq: Number(m[1]), hash: m[2] });
   }
   return out;
 }
@@ -84,9 +86,9 @@ export async function readAnchors(cwd: string, ref: string = ANCHOR_REF): Promis
   return out;
 }
 
-/** A tree holding `entries`, one blob per session (only a changed head needs a new blob). */
-async function writeTree(cwd: string, entries: Map<string, Entry>): Promise<string> {
-  const lines = [...entries.keys()].sort().map((name) => `100644 blob ${entries.get(name)!.blob}\t${name}\0`);
+/** A tree holding each session's blob. */
+async function writeTree(cwd: string, blobs: Map<string, string>): Promise<string> {
+  const lines = [...blobs.keys()].sort().map((name) => `100644 blob ${blobs.get(name)!}\t${name}\0`);
   return (await gitIn(opts(cwd), ['mktree', '-z'], lines.join(''))).stdout.trim();
 }
 
@@ -132,13 +134,14 @@ export async function anchorSignature(
  */
 export async function writeAnchor(cwd: string, sessionId: string, head: AnchorHead, signingKey?: string): Promise<void> {
   if (!SESSION_NAME.test(sessionId)) throw new Error(`'${sessionId}' is not a session id`);
+  // Only the tree's listing is read: the new head's blob is compared by its hash, the other sessions' never opened.
+  const blob = await blobOf(cwd, head);
   for (let attempt = 0; attempt < 8; attempt++) {
     const old = await tip(cwd, ANCHOR_REF);
-    const entries = await readEntries(cwd, ANCHOR_REF);
-    const had = entries.get(sessionId);
-    if (had && had.seq === head.seq && had.hash === head.hash) return;
-    entries.set(sessionId, { ...head, blob: await blobOf(cwd, head) });
-    const tree = await writeTree(cwd, entries);
+    const blobs = await treeOf(cwd, old);
+    if (blobs.get(sessionId) === blob) return;
+    blobs.set(sessionId, blob);
+    const tree = await writeTree(cwd, blobs);
     const commit = await commitTree(cwd, tree, old ? [old] : [], `anchor ${sessionId} #${head.seq} ${head.hash}\n`, signingKey);
     const moved = await gitTry(opts(cwd), ['update-ref', ANCHOR_REF, commit, old ?? '0'.repeat(40)]);
     if (moved.code === 0) return;
@@ -146,18 +149,23 @@ export async function writeAnchor(cwd: string, sessionId: string, head: AnchorHe
   throw new Error(`${ANCHOR_REF} kept moving under other writers: gave up after 8 attempts`);
 }
 
-/** The remote's anchors, fetched to refs/cockpit/remotes/<remote>/audit; null with why when it cannot be reached. */
+/** Fetch the remote's anchors to refs/cockpit/remotes/<remote>/audit; why not, when it cannot be reached. */
+async function fetchRef(cwd: string, remote: string): Promise<{ ok: true } | { ok: false; why: string }> {
+  const r = await gitTry(opts(cwd, 15_000), ['fetch', '--quiet', '--no-tags', remote, `+${ANCHOR_REF}:${remoteAnchorRef(remote)}`]);
+  if (r.code === 0) return { ok: true };
+  // A remote without anchors is not an error: it has nothing (more) to witness. A copy fetched from it earlier is
+  // kept and still read: anchors deleted on the remote are not forgotten here.
+  if (/couldn't find remote ref/i.test(r.stderr)) return { ok: true };
+  return { ok: false, why: r.stderr.trim().split('\n').pop() || `git fetch exited with ${r.code}` };
+}
+
+/** The remote's anchors (fetched to refs/cockpit/remotes/<remote>/audit), or why they cannot be read. */
 export async function fetchAnchors(
   cwd: string,
   remote: string,
 ): Promise<{ ok: true; anchors: Map<string, AnchorHead> } | { ok: false; why: string }> {
-  const r = await gitTry(opts(cwd, 15_000), ['fetch', '--quiet', '--no-tags', remote, `+${ANCHOR_REF}:${remoteAnchorRef(remote)}`]);
-  if (r.code !== 0) {
-    // A remote that has no anchors yet is not an error: it has nothing to witness.
-    if (/couldn't find remote ref/i.test(r.stderr)) return { ok: true, anchors: new Map() };
-    return { ok: false, why: r.stderr.trim().split('\n').pop() || `git fetch exited with ${r.code}` };
-  }
-  return { ok: true, anchors: await readAnchors(cwd, remoteAnchorRef(remote)) };
+  const f = await fetchRef(cwd, remote);
+  return f.ok ? { ok: true, anchors: await readAnchors(cwd, remoteAnchorRef(remote)) } : f;
 }
 
 /**
@@ -170,16 +178,16 @@ export async function pushAnchors(cwd: string, remote: string, signingKey?: stri
     if (r.code === 0) return { ok: true };
     if (!/rejected|non-fast-forward|fetch first/i.test(r.stderr))
       return { ok: false, why: r.stderr.trim().split('\n').pop() || 'git push failed' };
-    const theirs = await fetchAnchors(cwd, remote);
-    if (!theirs.ok) return theirs;
+    const fetched = await fetchRef(cwd, remote);
+    if (!fetched.ok) return fetched;
+    const old = await tip(cwd, ANCHOR_REF);
     const merged = await readEntries(cwd, ANCHOR_REF);
     for (const [id, h] of await readEntries(cwd, remoteAnchorRef(remote))) {
       const m = merged.get(id);
       if (!m || h.seq > m.seq) merged.set(id, h);
     }
-    const old = await tip(cwd, ANCHOR_REF);
     const remoteTip = await tip(cwd, remoteAnchorRef(remote));
-    const tree = await writeTree(cwd, merged);
+    const tree = await writeTree(cwd, new Map([...merged].map(([id, e]) => [id, e.blob])));
     const commit = await commitTree(
       cwd,
       tree,

@@ -5,8 +5,18 @@
  */
 import { anchorPlace, pushAnchors, writeAnchor } from '../adapters/anchor.js';
 import type { AnchorPort } from '../engine/session.js';
+import type { AppContext } from './context.js';
 
-export function anchorPort(repoDir: string, remote: string, warn: (line: string) => void, signingKey?: string): AnchorPort {
+/** The remote the anchors are pushed to and read from: the release remote. */
+export const anchorRemote = (ctx: AppContext): string => ctx.workspace().config.release?.remote ?? 'origin';
+
+/** The anchor port of a context's workspace: its repository, its release remote, its signing key; warnings through ctx.warn. */
+export function anchorPortFor(ctx: AppContext): AnchorPort {
+  const ws = ctx.workspace();
+  return anchorPort(ws.repoDir, anchorRemote(ctx), (line) => ctx.warn(line), ws.auditSigningKey());
+}
+
+function anchorPort(repoDir: string, remote: string, warn: (line: string) => void, signingKey?: string): AnchorPort {
   let place: ReturnType<typeof anchorPlace> | null = null;
   let warned = false;
   const fail = (what: string, why: unknown) => {

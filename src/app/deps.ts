@@ -5,7 +5,7 @@ import { recordingDeps, type BaseDeps, type EngineDeps } from '../engine/session
 import { stepKindMap } from '../steps/index.js';
 import type { AppContext } from './context.js';
 import { UsageError } from './errors.js';
-import { anchorPort } from './anchor.js';
+import { anchorPortFor } from './anchor.js';
 import { preConfirmed, type YesList } from './yes.js';
 
 /**
@@ -25,7 +25,7 @@ export function sessionDeps(ctx: AppContext, store: AuditStore, yes?: YesList): 
     env: Object.fromEntries(Object.entries(ws.config.env ?? {}).map(([k, v]) => [k, String(v)])),
     version: ctx.version,
     settings: { release: ws.config.release ?? {}, watch: ws.watchConfig() },
-    anchor: anchorPort(ws.repoDir, ws.config.release?.remote ?? 'origin', (line) => ctx.warn(line), ws.auditSigningKey()),
+    anchor: anchorPortFor(ctx),
     reload: (origin) => {
       const reloaded = ws.reloadOrigin(origin);
       if (reloaded && !reloaded.bundle) throw new UsageError(`the checklist no longer loads:\n${formatDiagnostics(reloaded.diagnostics)}`);

@@ -18,7 +18,7 @@ import { OutputBuffer } from '../engine/output-buffer.js';
 import { newSessionId, newSessionRecord } from '../engine/session.js';
 import type { AppContext, AppIO } from './context.js';
 import type { AnchorPort } from '../engine/session.js';
-import { anchorPort } from './anchor.js';
+import { anchorPortFor } from './anchor.js';
 
 const STEP = 'run';
 /** Output is appended in batches: at most this often (and at the end). */
@@ -87,8 +87,7 @@ export async function recordCommand(ctx: AppContext, spec: CommandSpec, body: ()
   const begin = () => store.createSession(header, first);
   // The session is created with its first event: a command refused before doing anything (bad flags, no database)
   // leaves nothing in the log.
-  const ws = ctx.workspace();
-  const anchor = anchorPort(ws.repoDir, ws.config.release?.remote ?? 'origin', (line) => ctx.warn(line), ws.auditSigningKey());
+  const anchor = anchorPortFor(ctx);
   const rec = new Recorder(store, id, who.operator, begin, ctx.clock, ctx.io, anchor);
   rec.push({ type: 'step.started', stepId: STEP, data: { attempt: 1, description: commandText } });
   for (const n of spec.notes ?? []) rec.note(n);

@@ -9,6 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadMigrations, MigrationFileError, noDownReason, type Migration } from '../adapters/migrate/files.js';
 import { MigrationRunner, type Status } from '../adapters/migrate/runner.js';
+import { lineSplitter } from '../core/lines.js';
 import { parseMigrateLine } from '../core/migrate/events.js';
 import { lintMigration } from '../core/migrate/lint.js';
 import { packageRoot } from '../paths.js';
@@ -113,17 +114,12 @@ export function migrationServices(ws: Workspace, flags: MigrateFlags): Migration
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
-      let partial = '';
-      const lines = (text: string) => {
-        const pieces = (partial + text).split('\n');
-        partial = pieces.pop() ?? '';
-        for (const l of pieces) {
-          const e = parseMigrateLine(l);
-          if (e) on.event(e);
-          else if (l.trim()) on.text(`${l}\n`);
-        }
-      };
-      child.stdout.setEncoding('utf8').on('data', lines);
+      const lines = lineSplitter((l) => {
+        const e = parseMigrateLine(l);
+        if (e) on.event(e);
+        else if (l.trim()) on.text(`${l}\n`);
+      });
+      child.stdout.setEncoding('utf8').on('data', (text: string) => lines.push(text));
       child.stderr.setEncoding('utf8').on('data', (text: string) => on.text(text));
       const done = new Promise<number>((resolve) => {
         child.on('error', (e) => {
@@ -131,7 +127,7 @@ export function migrationServices(ws: Workspace, flags: MigrateFlags): Migration
           resolve(2);
         });
         child.on('close', (code, signal) => {
-          if (partial) lines('\n');
+          lines.end();
           resolve(code ?? (signal === 'SIGINT' ? 3 : 1));
         });
       });

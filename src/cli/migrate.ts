@@ -126,6 +126,23 @@ function lintAll(
   return { errors, warnings, events };
 }
 
+/** A migration file that could not be loaded, as a lint finding of its own (rule unreadable-file). */
+function unreadableFinding(
+  u: { file: string; reason: string },
+  severity: 'error' | 'warning',
+): Extract<MigrateLine, { type: 'lint.findings' }> {
+  const base = path.basename(u.file);
+  const f: Finding = {
+    rule: 'unreadable-file',
+    severity,
+    statement: -1,
+    line: 0,
+    message: `${base} could not be loaded, so nothing in it was checked (and upgrade refuses to run while it stays so): ${u.reason}`,
+    fix: 'fix the file (a name <YYYYMMDDHHMMSS>_<slug>.sql|ts|mts|js|mjs, a -- migrate:up section, a module that loads) or move it out of the migrations folder, then run cockpit migrate lint again',
+  };
+  return { type: 'lint.findings', id: base, name: '(not loaded)', file: u.file, findings: [f] };
+}
+
 /** A warning for `--sql` when some of `migrations` build their SQL from the database (their SQL is not shown). */
 function dynamicWarning(migrations: Migration[], direction: 'up' | 'down'): void {
   const dyn = migrations.filter((m) => m.dynamic[direction]);
@@ -195,26 +212,14 @@ export async function cmdMigrateLint(g: GlobalOptions, ids: string[], flags: Mig
   if (unknown.length && !unloadable.length) throw new UsageError(`no migration ${unknown.join(', ')} in ${dir}`);
   const l = lintAll(chosen, levels);
   const level = levels['unreadable-file'] ?? RULES['unreadable-file'];
-  let text = '';
-  for (const u of unloadable) {
-    if (level === 'off') break;
-    const base = path.basename(u.file);
-    const f: Finding = {
-      rule: 'unreadable-file',
-      severity: level,
-      statement: -1,
-      line: 0,
-      message: `${base} could not be loaded, so nothing in it was checked (and upgrade refuses to run while it stays so): ${u.reason}`,
-      fix: 'fix the file (a name <YYYYMMDDHHMMSS>_<slug>.sql|ts|mts|js|mjs, a -- migrate:up section, a module that loads) or move it out of the migrations folder, then run cockpit migrate lint again',
-    };
-    text += findingsText({ id: base, name: '(not loaded)', file: u.file }, [f]);
-    if (flags.json) emit({ type: 'lint.findings', id: base, name: '(not loaded)', file: u.file, findings: [f] });
-    if (level === 'error') l.errors++;
-    else l.warnings++;
-  }
+  // Each file that did not load is a finding of its own, told before those of the migrations that did.
+  const unread = level === 'off' ? [] : unloadable.map((u) => unreadableFinding(u, level));
+  if (level === 'error') l.errors += unread.length;
+  else l.warnings += unread.length;
+  const events = [...unread, ...l.events];
   // Without --json the findings go to stdout (this command's result), not to stderr as before an upgrade.
-  if (flags.json) l.events.forEach(emit);
-  else out(text + l.events.map((e) => findingsText(e, e.findings)).join(''));
+  if (flags.json) events.forEach(emit);
+  else out(events.map((e) => findingsText(e, e.findings)).join(''));
   emit({ type: 'lint.result', dir: shownDir, checked: chosen.length, unloaded: unloadable.length, errors: l.errors, warnings: l.warnings });
   return l.errors ? 1 : 0;
 }

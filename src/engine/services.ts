@@ -12,6 +12,7 @@ import type { WatchConfig } from '../core/watch/config.js';
 import type { PrometheusPort } from '../core/watch/run.js';
 import type { Decision, GitReader, ReleaseSettings, RepoFiles } from '../steps/types.js';
 import type { OutputBuffer } from './output-buffer.js';
+import { lineSplitter } from '../core/lines.js';
 import type { EngineDeps } from './session.js';
 
 /** What services are configured with (from cockpit.config.yaml): given to the engine once, read by the services below. */
@@ -66,12 +67,9 @@ const factories = {
       }
       const command = req.argv ? req.argv.join(' ') : (req.script ?? '');
       const { stdoutLine, ...shell } = req;
-      let partial = '';
-      const stdoutLines = (text: string) => {
-        const pieces = (partial + text).split('\n');
-        partial = pieces.pop() ?? '';
-        for (const l of pieces) for (const said of stdoutLine!(l)) s.output.push(said.stream, said.text);
-      };
+      const stdoutLines = lineSplitter((l) => {
+        for (const said of stdoutLine!(l)) s.output.push(said.stream, said.text);
+      });
       const result = await runCommand({
         ...shell,
         signal: s.deps.signal,
@@ -86,9 +84,9 @@ const factories = {
             },
           ]);
         },
-        onOutput: (stream, text) => (stream === 'stdout' && stdoutLine ? stdoutLines(text) : s.output.push(stream, text)),
+        onOutput: (stream, text) => (stream === 'stdout' && stdoutLine ? stdoutLines.push(text) : s.output.push(stream, text)),
       });
-      if (partial) stdoutLines('\n');
+      stdoutLines.end();
       s.output.flush(true);
       await s.drained();
       return result;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../adapters/clock.js';
 import type { Identity } from '../adapters/identity.js';
 import { isProcessAlive, stopOrphan } from '../adapters/shell.js';
-import type { AuditStore, LockRow } from '../audit/store.js';
+import { AuditStoreError, type AuditStore, type LockRow } from '../audit/store.js';
 import type { SessionHeader } from '../audit/hash.js';
 import type { ChecklistBundle } from '../core/checklist/bundle.js';
 import type { ParamValue } from '../core/checklist/types.js';
@@ -563,9 +563,11 @@ export class SessionRunner {
    */
   private checkWrites(after?: { node: PlanNode; outcome: StepOutcome }): void {
     if (!this.writeError) return;
-    const why = /could not be written/.test(this.writeError.message)
-      ? this.writeError.message
-      : `the audit log could not be written (${this.writeError.message})`;
+    // The store says which log and why in its own words; anything else is worded here.
+    const why =
+      this.writeError instanceof AuditStoreError
+        ? this.writeError.message
+        : `the audit log could not be written (${this.writeError.message})`;
     if (!after) throw new EngineError(`${why}: stopped, nothing more runs until it can be`, 1);
     const o = after.outcome;
     const ended =

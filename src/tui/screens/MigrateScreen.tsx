@@ -15,6 +15,13 @@ const KEEP = 200;
 
 export type Progress = { done: number; of: number | null; label: string };
 
+/** A run of migrations: the bar's words follow from the count and the direction. */
+const migrationsDone = (done: number, of: number, direction: 'up' | 'down'): Progress => ({
+  done,
+  of: of || null,
+  label: `${done}${of ? ` of ${of}` : ''} migration(s) ${direction === 'up' ? 'applied' : 'reverted'}`,
+});
+
 type Running = {
   what: string;
   lines: Array<{ text: string; error: boolean }>;
@@ -31,16 +38,10 @@ const rows = (x: number) => Math.round(x).toLocaleString('en-US');
  */
 export function progressAfter(p: Progress | null, e: MigrateLine): Progress | null {
   switch (e.type) {
-    case 'migrate.plan': {
-      const verb = e.direction === 'up' ? 'applied' : 'reverted';
-      const of = e.migrations.length;
-      return { done: 0, of: of || null, label: `0${of ? ` of ${of}` : ''} migration(s) ${verb}` };
-    }
-    case 'migration.finished': {
-      if (e.revert || !p) return p;
-      const done = p.done + 1;
-      return { ...p, done, label: p.label.replace(/^\d+/, String(done)) };
-    }
+    case 'migrate.plan':
+      return migrationsDone(0, e.migrations.length, e.direction);
+    case 'migration.finished':
+      return e.revert || !p ? p : migrationsDone(p.done + 1, p.of ?? 0, e.direction);
     case 'backfill.progress': {
       const pct = e.total ? Math.min(100, Math.floor((e.rowsDone / e.total) * 100)) : null;
       const eta = e.etaSec === undefined ? '?' : formatDuration(e.etaSec * 1000);
