@@ -117,6 +117,7 @@ function numbered<T extends EventType>(
 
 /** Number, sanitise and hash new events after `head`; returns them with their JSON data, and the new head. */
 export function chainEvents(sessionId: string, head: Head, list: NewEvent[], s: Sanitizer, now = Date.now()) {
+  refuseAfterFinish(sessionId, head, list);
   let { seq, hash } = head;
   const events: StoredEvent[] = [];
   const json: string[] = [];
@@ -130,7 +131,6 @@ export function chainEvents(sessionId: string, head: Head, list: NewEvent[], s: 
     hash = event.hash;
   }
   const finished = events.find((e) => e.type === 'session.finished');
-  refuseAfterFinish(sessionId, head, list);
   return { events, json, head: { seq, hash, finished: !!head.finished || !!finished }, finished };
 }
 

@@ -14,6 +14,7 @@ import {
   lockDecision,
   pickSession,
   SESSION_ID_PREFIX,
+  type Anchor,
   type AuditStore,
   type LockResult,
   type LockRow,
@@ -194,7 +195,7 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
     return this.db.select().from(schema.locks);
   }
 
-  async verify(sessionId?: string, anchors?: ReadonlyMap<string, ReadonlyArray<{ seq: number; hash: string }>>): Promise<VerifyReport> {
+  async verify(sessionId?: string, anchors?: ReadonlyMap<string, readonly Anchor[]>): Promise<VerifyReport> {
     return verifyStore(
       {
         sessions: async (id) =>

@@ -15,6 +15,7 @@ import {
   lockDecision,
   pickSession,
   SESSION_ID_PREFIX,
+  type Anchor,
   type AuditStore,
   type LockResult,
   type LockRow,
@@ -264,7 +265,7 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
     return this.db.select().from(schema.locks).all();
   }
 
-  async verify(sessionId?: string, anchors?: ReadonlyMap<string, ReadonlyArray<{ seq: number; hash: string }>>): Promise<VerifyReport> {
+  async verify(sessionId?: string, anchors?: ReadonlyMap<string, readonly Anchor[]>): Promise<VerifyReport> {
     return verifyStore(
       {
         sessions: async (id) =>

@@ -12,6 +12,12 @@ export type LockRow = typeof schema.locks.$inferSelect;
 
 export type LockResult = { ok: true; tookOver?: LockRow } | { ok: false; held: LockRow };
 
+/** A session's head as anchored outside the database (git's refs/cockpit/audit). */
+export interface Anchor {
+  seq: number;
+  hash: string;
+}
+
 export interface VerifyProblem {
   sessionId: string;
   seq: number | null;
@@ -53,7 +59,7 @@ export interface AuditStore {
   releaseLock(scope: string, sessionId: string): Promise<void>;
   listLocks(): Promise<LockRow[]>;
   /** Check the chains (all sessions, or one), against the heads anchored in git when given. */
-  verify(sessionId?: string, anchors?: ReadonlyMap<string, ReadonlyArray<{ seq: number; hash: string }>>): Promise<VerifyReport>;
+  verify(sessionId?: string, anchors?: ReadonlyMap<string, readonly Anchor[]>): Promise<VerifyReport>;
   close(): Promise<void>;
 }
 

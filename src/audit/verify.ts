@@ -3,7 +3,7 @@ import { canonicalJson } from '../core/canonical.js';
 import type { EventDataMap } from '../core/events.js';
 import { eventHash, genesisHash, type HashedEvent } from './hash.js';
 import { toSessionRow, type RawEventRow, type RawSessionRow } from './rows.js';
-import type { SessionRow, VerifyProblem, VerifyReport } from './store.js';
+import type { Anchor, SessionRow, VerifyProblem, VerifyReport } from './store.js';
 
 /**
  * Check one session's chain. Stops at the first bad event (everything after it is unverifiable) and names it.
@@ -168,12 +168,6 @@ export interface VerifySource {
   events(sessionId: string): Promise<RawEventRow[]>;
   /** Session ids that have events but no session row. */
   orphans(): Promise<string[]>;
-}
-
-/** A session's head as anchored outside the database (git's refs/cockpit/audit). */
-export interface Anchor {
-  seq: number;
-  hash: string;
 }
 
 const ANCHOR_NAME = 'refs/cockpit/audit';
