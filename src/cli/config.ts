@@ -45,6 +45,8 @@ export const configSchema = z.strictObject({
       url: z.string().min(1).optional(),
       migrations: z.string().min(1).optional(),
       scratchUrl: z.string().min(1).optional(),
+      /** The oldest PostgreSQL major version the migrations must be safe on, for `migrate lint` (a live database's own version is used otherwise). */
+      postgresVersion: z.number().int().min(11).max(99).optional(),
       lint: z.partialRecord(z.enum(Object.keys(RULES) as [RuleId, ...RuleId[]]), z.enum(['error', 'warning', 'off'])).optional(),
     })
     .optional(),

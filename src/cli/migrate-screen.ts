@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadMigrations, MigrationFileError, noDownReason, type Migration } from '../adapters/migrate/files.js';
-import { MigrationRunner, type Status } from '../adapters/migrate/runner.js';
+import { MigrationRunner, type ServerVersion, type Status } from '../adapters/migrate/runner.js';
 import { lineSplitter } from '../core/lines.js';
 import { parseMigrateLine } from '../core/migrate/events.js';
 import { lintMigration } from '../core/migrate/lint.js';
@@ -48,7 +48,7 @@ export function migrationServices(ws: Workspace, flags: MigrateFlags): Migration
         view.error = e.message;
         return view;
       }
-      let status: Status | null = null;
+      let status: (Status & ServerVersion) | null = null;
       let runner: MigrationRunner | null = null;
       if (!url) view.error = 'no database: pass --database-url, set database.url in cockpit.config.yaml, or DATABASE_URL';
       else {
@@ -70,6 +70,7 @@ export function migrationServices(ws: Workspace, flags: MigrateFlags): Migration
           : lintMigration(
               { id: m.id, up: m.up, down: m.down, noTransaction: m.noTransaction, dynamic: m.dynamic },
               ws.config.database?.lint,
+              { postgresMajor: status?.serverMajor ?? ws.config.database?.postgresVersion },
             ).map((f) => ({
               severity: f.severity,
               rule: f.rule,

@@ -12,7 +12,7 @@ import { formatDuration } from '../core/duration.js';
 import { describeMigrateLine, exitCodeOfResult, findingsText } from '../core/migrate/describe.js';
 import { migrateLineJson, type MigrateLine } from '../core/migrate/events.js';
 import type { Direction } from '../core/migrate/plan.js';
-import { lintMigration, RULES, type Finding, type SeverityOverrides } from '../core/migrate/lint.js';
+import { LINT_DEFAULT_MAJOR, lintMigration, RULES, type Finding, type LintTarget, type SeverityOverrides } from '../core/migrate/lint.js';
 import { neutralize } from '../core/sanitize.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
 
@@ -106,6 +106,7 @@ function lintLevels(g: GlobalOptions): SeverityOverrides {
 function lintAll(
   migrations: Migration[],
   levels: SeverityOverrides,
+  target: LintTarget,
 ): {
   errors: number;
   warnings: number;
@@ -115,7 +116,11 @@ function lintAll(
   let warnings = 0;
   const events: Array<Extract<MigrateLine, { type: 'lint.findings' }>> = [];
   for (const m of migrations) {
-    const findings = lintMigration({ id: m.id, up: m.up, down: m.down, noTransaction: m.noTransaction, dynamic: m.dynamic }, levels);
+    const findings = lintMigration(
+      { id: m.id, up: m.up, down: m.down, noTransaction: m.noTransaction, dynamic: m.dynamic },
+      levels,
+      target,
+    );
     if (!findings.length) continue;
     events.push({ type: 'lint.findings', id: m.id, name: m.name, file: m.file, findings });
     for (const f of findings) {
@@ -210,7 +215,8 @@ export async function cmdMigrateLint(g: GlobalOptions, ids: string[], flags: Mig
   const chosen = ids.length ? all.filter((m) => ids.includes(m.id)) : all;
   const unknown = ids.filter((id) => !all.some((m) => m.id === id));
   if (unknown.length && !unloadable.length) throw new UsageError(`no migration ${unknown.join(', ')} in ${dir}`);
-  const l = lintAll(chosen, levels);
+  const configured = ws.config.database?.postgresVersion;
+  const l = lintAll(chosen, levels, { postgresMajor: configured });
   const level = levels['unreadable-file'] ?? RULES['unreadable-file'];
   // Each file that did not load is a finding of its own, told before those of the migrations that did.
   const unread = level === 'off' ? [] : unloadable.map((u) => unreadableFinding(u, level));
@@ -220,7 +226,16 @@ export async function cmdMigrateLint(g: GlobalOptions, ids: string[], flags: Mig
   // Without --json the findings go to stdout (this command's result), not to stderr as before an upgrade.
   if (flags.json) events.forEach(emit);
   else out(events.map((e) => findingsText(e, e.findings)).join(''));
-  emit({ type: 'lint.result', dir: shownDir, checked: chosen.length, unloaded: unloadable.length, errors: l.errors, warnings: l.warnings });
+  const postgres = { major: configured ?? LINT_DEFAULT_MAJOR, assumed: configured === undefined };
+  emit({
+    type: 'lint.result',
+    dir: shownDir,
+    checked: chosen.length,
+    unloaded: unloadable.length,
+    errors: l.errors,
+    warnings: l.warnings,
+    postgres,
+  });
   return l.errors ? 1 : 0;
 }
 
@@ -254,7 +269,7 @@ export async function cmdMigrateUpgrade(g: GlobalOptions, flags: MigrateFlags): 
   const { runner: r, lint } = runner(g, flags, emit);
   const opts = { to: flags.to, acceptChecksum: flags.acceptChecksum, allowOutOfOrder: !!flags.allowOutOfOrder };
   const plan = await r.plan(opts);
-  const l = lintAll(plan.pending, lint);
+  const l = lintAll(plan.pending, lint, { postgresMajor: plan.serverMajor });
   l.events.forEach(emit);
   if (l.errors) {
     if (!flags.allowUnsafe?.trim()) {

@@ -21,6 +21,8 @@ export interface SquawkCase {
    * each statement commits on its own, as in a cockpit migration declared noTransaction.
    */
   transaction?: boolean;
+  /** The PostgreSQL major version squawk's test sets (pg_version); the cockpit lints for the same. */
+  pgVersion?: number;
   /** Why the cockpit's verdict is the opposite of squawk's. */
   cockpitDiffers?: string;
 }
@@ -75,7 +77,11 @@ export function cockpitFlags(c: SquawkCase): boolean {
   if (!rules) throw new Error(`squawk rule ${c.rule} is not mapped in RULE_MAP`);
   // A cockpit migration cannot hold BEGIN/COMMIT (the loader refuses them; the runner owns the transaction).
   const up = splitStatements(c.sql).filter((s) => !TX_CONTROL.test(s.text));
-  const findings = lintMigration({ id: 'squawk', up, down: splitStatements('SELECT 1;'), noTransaction: !c.transaction });
+  const findings = lintMigration(
+    { id: 'squawk', up, down: splitStatements('SELECT 1;'), noTransaction: !c.transaction },
+    {},
+    { postgresMajor: c.pgVersion },
+  );
   return findings.some((f) => rules.includes(f.rule));
 }
 

@@ -73,6 +73,23 @@ describe('cockpit migrate lint (no database needed)', () => {
     r = lint();
     expect(r.code).toBe(2);
   });
+
+  it('lints for the configured PostgreSQL: SET NOT NULL after a validated CHECK is safe on 12+, a table scan on 11', () => {
+    repo.write(
+      'migrations/20240101000000_email_nn.sql',
+      "-- migrate:up\nSET lock_timeout = '5s';\nALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n-- migrate:down\nALTER TABLE users ALTER COLUMN email DROP NOT NULL;\n",
+    );
+    let r = lint();
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toContain('(for PostgreSQL 12+, assumed: set database.postgresVersion for an older server)');
+    repo.write('cockpit.config.yaml', 'database:\n  postgresVersion: 11\n');
+    r = lint();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✖ error set-not-null .*on PostgreSQL 11, even after a validated CHECK \(email IS NOT NULL\)/);
+    expect(r.stdout).toContain('1 error(s), 0 warning(s) (for PostgreSQL 11)');
+    repo.write('cockpit.config.yaml', 'database:\n  postgresVersion: 10\n');
+    expect(lint().code).toBe(2);
+  });
 });
 
 describe('migrate lint with nothing to lint', () => {

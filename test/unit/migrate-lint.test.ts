@@ -5,13 +5,17 @@ import { lintMigration, RULES, type Finding } from '../../src/core/migrate/lint.
 const DOWN = splitStatements('SELECT 1;');
 const LT = "SET lock_timeout = '5s';\n";
 
-function lint(up: string, opts: { noTransaction?: boolean; down?: string } = {}): Finding[] {
-  return lintMigration({
-    id: '20240101_test',
-    up: splitStatements(up),
-    down: opts.down === undefined ? DOWN : splitStatements(opts.down),
-    noTransaction: opts.noTransaction ?? false,
-  });
+function lint(up: string, opts: { noTransaction?: boolean; down?: string; postgresMajor?: number } = {}): Finding[] {
+  return lintMigration(
+    {
+      id: '20240101_test',
+      up: splitStatements(up),
+      down: opts.down === undefined ? DOWN : splitStatements(opts.down),
+      noTransaction: opts.noTransaction ?? false,
+    },
+    {},
+    { postgresMajor: opts.postgresMajor },
+  );
 }
 const rules = (fs: Finding[]): string[] => fs.map((f) => f.rule);
 const only = (fs: Finding[], rule: string): Finding[] => fs.filter((f) => f.rule === rule);
@@ -239,6 +243,20 @@ describe('lintMigration: rules', () => {
       ),
     ).toEqual([]);
     expect(lint('CREATE TABLE t (a int); ALTER TABLE t ALTER COLUMN a SET NOT NULL;')).toEqual([]);
+  });
+
+  it('set-not-null on PostgreSQL 11: a validated CHECK does not spare the scan there, so it is still an error', () => {
+    const up = `${LT}ALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;`;
+    expect(lint(up, { postgresMajor: 12 })).toEqual([]);
+    expect(lint(up)).toEqual([]);
+    const f = one(lint(up, { postgresMajor: 11 }), 'set-not-null');
+    expect(f.severity).toBe('error');
+    expect(f.message).toContain('PostgreSQL 11');
+    expect(f.fix).toContain('keep the validated CHECK (email IS NOT NULL)');
+    // Proven in the same migration (ADD … CHECK, VALIDATE, SET NOT NULL) is the same on 11.
+    const same = `${LT}ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;`;
+    expect(only(lint(same, { postgresMajor: 11, noTransaction: true }), 'set-not-null')).toHaveLength(1);
+    expect(only(lint(same, { postgresMajor: 15, noTransaction: true }), 'set-not-null')).toHaveLength(0);
   });
 
   it('add-required-column: NOT NULL without DEFAULT on an existing table', () => {

@@ -357,15 +357,22 @@ export class MigrationRunner {
 
   // ── read ──
 
-  async status(): Promise<Status<Migration>> {
-    const history = await this.reading((c) => readHistory(c, true));
-    return computeStatus(await this.migrations(), history);
+  /** What is applied, pending and wrong, with the server's major version (the lint's target). */
+  async status(): Promise<Status<Migration> & ServerVersion> {
+    const { history, serverMajor } = await this.reading(async (c) => ({
+      history: await readHistory(c, true),
+      serverMajor: await readMajor(c),
+    }));
+    return { ...computeStatus(await this.migrations(), history), serverMajor };
   }
 
   /** The migrations `upgrade` would apply, or a MigrateError saying why it would refuse. Writes nothing. */
-  async plan(opts: PlanOptions = {}): Promise<Plan<Migration>> {
-    const history = await this.reading((c) => readHistory(c, true));
-    return computePlan(await this.migrations(), history, opts);
+  async plan(opts: PlanOptions = {}): Promise<Plan<Migration> & ServerVersion> {
+    const { history, serverMajor } = await this.reading(async (c) => ({
+      history: await readHistory(c, true),
+      serverMajor: await readMajor(c),
+    }));
+    return { ...computePlan(await this.migrations(), history, opts), serverMajor };
   }
 
   /** The applied migrations `downgrade` would revert, newest first, or a MigrateError saying why it would refuse. Writes nothing. */
@@ -667,6 +674,16 @@ function emitter(result: RunResult, onEvent?: (e: MigrateEvent) => void): (e: Mi
     result.events.push(e);
     onEvent?.(e);
   };
+}
+
+/** The server's major version (what the lint checks for), e.g. 15 for 15.4. */
+export interface ServerVersion {
+  serverMajor: number;
+}
+
+async function readMajor(c: pg.Client): Promise<number> {
+  const r = await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+  return Math.floor(Number(r.rows[0]?.v) / 10000);
 }
 
 async function ensureHistoryTable(c: pg.Client): Promise<void> {

@@ -97,7 +97,7 @@ export function describeMigrateLine(e: MigrateLine): Said[] {
     case 'lint.result':
       if (!e.checked && !e.unloaded) return out(`no migrations in ${e.dir}: nothing to check\n`);
       return out(
-        `${e.checked} migration(s) checked${e.unloaded ? `, ${e.unloaded} file(s) not loaded` : ''}: ${e.errors} error(s), ${e.warnings} warning(s)\n`,
+        `${e.checked} migration(s) checked${e.unloaded ? `, ${e.unloaded} file(s) not loaded` : ''}: ${e.errors} error(s), ${e.warnings} warning(s)${forPostgres(e.postgres)}\n`,
       );
     case 'migrate.result': {
       const verb = e.direction === 'up' ? 'applied' : 'reverted';
@@ -162,4 +162,12 @@ function backfillResultText(r: Extract<MigrateLine, { type: 'backfill.result' }>
 export function exitCodeOfResult(e: Extract<MigrateLine, { type: 'migrate.result' | 'backfill.result' }>): number {
   if (e.type === 'migrate.result') return e.ok ? 0 : 1;
   return e.state === 'finished' ? 0 : e.state === 'stopped' ? 3 : 1;
+}
+
+/** " (for PostgreSQL 11)", or " (for PostgreSQL 12+, assumed: …)" when no version was configured. */
+function forPostgres(p: { major: number; assumed: boolean } | undefined): string {
+  if (!p) return '';
+  return p.assumed
+    ? ` (for PostgreSQL ${p.major}+, assumed: set database.postgresVersion for an older server)`
+    : ` (for PostgreSQL ${p.major})`;
 }

@@ -141,7 +141,16 @@ export type CommandEvent =
   | { type: 'lint.overridden'; by: string; reason: string }
   | { type: 'warning'; message: string }
   /** What `migrate lint` checked: migrations linted, files that did not load, and the counts (none checked: nothing to check). */
-  | { type: 'lint.result'; dir: string; checked: number; unloaded: number; errors: number; warnings: number }
+  | {
+      type: 'lint.result';
+      dir: string;
+      checked: number;
+      unloaded: number;
+      errors: number;
+      warnings: number;
+      /** The PostgreSQL major version linted for, and whether it was assumed (no database.postgresVersion). */
+      postgres?: { major: number; assumed: boolean };
+    }
   /** How an upgrade or downgrade ended (the exit code follows from it: 0 when ok, 1 otherwise). */
   | { type: 'migrate.result'; direction: Direction; ok: boolean; applied: Done[]; reverted: Done[]; revertFailed: Failure | null }
   /** How a backfill ended (exit 0 finished, 3 stopped, 1 failed). */

@@ -395,6 +395,7 @@ class Linter {
   constructor(
     private readonly m: LintInput,
     private readonly severity: SeverityOverrides = {},
+    private readonly target: LintTarget = {},
   ) {}
 
   run(): Finding[] {
@@ -1042,7 +1043,19 @@ class Linter {
         return;
       }
       if (a.accept('set', 'not', 'null')) {
-        if (!existing || this.provenNotNull.has(`${table.key}.${col.key}`) || this.validatedElsewhere.has(table.key)) return;
+        if (!existing) return;
+        const proven = this.provenNotNull.has(`${table.key}.${col.key}`) || this.validatedElsewhere.has(table.key);
+        // PostgreSQL 12 skips SET NOT NULL's scan when a validated CHECK (col IS NOT NULL) proves it; 11 scans anyway.
+        if (proven && (this.target.postgresMajor ?? LINT_DEFAULT_MAJOR) >= 12) return;
+        if (proven) {
+          this.add(
+            'set-not-null',
+            at,
+            `SET NOT NULL on ${table.display}.${col.display} scans the whole table under ACCESS EXCLUSIVE on PostgreSQL ${this.target.postgresMajor}, even after a validated CHECK (${col.display} IS NOT NULL): only PostgreSQL 12+ uses that constraint to skip the scan`,
+            `on PostgreSQL 11 keep the validated CHECK (${col.display} IS NOT NULL) as the guarantee and leave the column nullable until the server runs 12 or later`,
+          );
+          return;
+        }
         this.add(
           'set-not-null',
           at,
@@ -1182,6 +1195,17 @@ class Linter {
 /** Per rule: its severity instead of the default in RULES, or `off` to drop its findings (config `database.lint`). */
 export type SeverityOverrides = Partial<Record<RuleId, Severity | 'off'>>;
 
-export function lintMigration(m: LintInput, severity: SeverityOverrides = {}): Finding[] {
-  return new Linter(m, severity).run();
+/**
+ * The server the migrations will run on. `postgresMajor` changes what is a hazard (PostgreSQL 11 scans for SET NOT NULL
+ * even after a validated CHECK); unknown (an offline lint with no `database.postgresVersion`) lints for 12+.
+ */
+export interface LintTarget {
+  postgresMajor?: number;
+}
+
+/** The major version an offline lint assumes when none is configured or read from the server. */
+export const LINT_DEFAULT_MAJOR = 12;
+
+export function lintMigration(m: LintInput, severity: SeverityOverrides = {}, target: LintTarget = {}): Finding[] {
+  return new Linter(m, severity, target).run();
 }
