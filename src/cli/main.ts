@@ -344,6 +344,7 @@ Examples:
       '--scratch-url <url>',
       'an existing EMPTY database to verify in (refused when it holds anything), instead of creating one (which needs CREATEDB)',
     )
+    .option('--json', 'the result as one JSON line on stdout (what the migrate step reads); the progress in words on stderr')
     .addHelpText(
       'after',
       `

@@ -350,22 +350,25 @@ export async function cmdMigrateVerify(g: GlobalOptions, flags: MigrateFlags & {
   }
   const migrations = await loadMigrations(dir);
   const shownDir = path.relative(process.cwd(), dir) || dir;
+  const emit = sink(flags);
   if (!migrations.length) {
-    out(`no migrations in ${shownDir}: nothing to verify\n`);
+    emit({ type: 'verify.result', dir: shownDir, checked: 0, held: 0, failed: 0, unchecked: 0 });
     return 0;
   }
+  // With --json, stdout holds only the result event; the progress words go to stderr.
+  const say = flags.json ? err : out;
   const app = url ? v.databaseOf(url) : '';
   const ms = (n: number | undefined) => (n === undefined ? '–' : formatDuration(n));
   const onEvent = (e: import('../adapters/migrate/verify.js').VerifyEvent): void => {
     switch (e.type) {
       case 'scratch.created':
-        return out(
+        return say(
           `verifying ${migrations.length} migration(s) from ${shownDir} on a scratch database ${e.database}, created for this run on ${e.server}` +
             `${app ? ` (the server of ${showUrl(url!)}; the database ${app} itself is not touched)` : ''}\n` +
             `each migration: upgrade, downgrade (the schema must be as before), upgrade again (the schema must be as after the first upgrade)\n`,
         );
       case 'scratch.using':
-        return out(
+        return say(
           `verifying ${migrations.length} migration(s) from ${shownDir} on the empty scratch database ${e.database} (${showUrl(scratch!)})` +
             `${app ? `; the application database ${app} is not touched` : ''}\n` +
             `each migration: upgrade, downgrade (the schema must be as before), upgrade again (the schema must be as after the first upgrade)\n`,
@@ -373,31 +376,32 @@ export async function cmdMigrateVerify(g: GlobalOptions, flags: MigrateFlags & {
       case 'migration.verified': {
         const d = e.verdict;
         if (d.ok)
-          return out(
+          return say(
             `  ✔ ${d.id} ${d.name}  (up ${ms(d.durations.upMs)}, down ${ms(d.durations.downMs)}, up again ${ms(d.durations.reUpMs)})\n`,
           );
-        out(`  ✖ ${d.id} ${d.name}\n`);
-        for (const p of d.problems) out(`      ${p}\n`);
+        say(`  ✖ ${d.id} ${d.name}\n`);
+        for (const p of d.problems) say(`      ${p}\n`);
         return;
       }
       case 'scratch.dropped':
-        return out(`scratch database ${e.database} dropped\n`);
+        return say(`scratch database ${e.database} dropped\n`);
       case 'scratch.drop-failed':
         return err(`could not drop the scratch database ${e.database}: ${e.error} — drop it by hand\n`);
       case 'scratch.kept':
-        return out(`the scratch database ${e.database} now holds every migration verified: empty it before verifying there again\n`);
+        return say(`the scratch database ${e.database} now holds every migration verified: empty it before verifying there again\n`);
       default:
         return;
     }
   };
   const res = await v.verifyMigrations({ adminUrl: url, scratchUrl: scratch, dir, operator: currentIdentity().operator, onEvent });
-  const held = res.verdicts.filter((d) => d.ok).length;
-  const failed = res.verdicts.filter((d) => d.verified && !d.ok).length;
-  const unchecked = res.verdicts.filter((d) => !d.verified).length;
-  out(
-    `${held} of ${res.verdicts.length} migration(s) verified: rollback restores the schema and re-applying gives the same schema` +
-      `${failed ? `; ${failed} failed` : ''}${unchecked ? `; ${unchecked} not verified` : ''}\n`,
-  );
+  emit({
+    type: 'verify.result',
+    dir: shownDir,
+    checked: res.verdicts.length,
+    held: res.verdicts.filter((d) => d.ok).length,
+    failed: res.verdicts.filter((d) => d.verified && !d.ok).length,
+    unchecked: res.verdicts.filter((d) => !d.verified).length,
+  });
   return res.ok ? 0 : 1;
 }
 

@@ -36,13 +36,15 @@ function argv(ctx: StepContext | null, spec: MigrateSpec, params: Record<string,
 }
 
 /** The actions that change the database, whose progress and outcome `--json` tells as typed events. */
-const TELLS_EVENTS = new Set<MigrateSpec['action']>(['upgrade', 'downgrade', 'backfill', 'lint']);
+const TELLS_EVENTS = new Set<MigrateSpec['action']>(['upgrade', 'downgrade', 'backfill', 'lint', 'verify']);
 
 /** Why the run failed, from its events: the migration and statement that failed, or how the backfill ended. */
 function failureOf(events: MigrateLine[]): string | null {
   for (const e of [...events].reverse()) {
     if (e.type === 'migration.failed' && !e.revert) return failureText(e);
     if (e.type === 'lint.refused') return `${e.errors} lint error(s) in the pending migrations: nothing was run`;
+    if (e.type === 'verify.result' && (e.failed || e.unchecked))
+      return `${e.failed} of ${e.checked} migration(s) failed verification${e.unchecked ? `, ${e.unchecked} not verified` : ''} (the lines above say what did not hold)`;
     if (e.type === 'backfill.result' && e.state === 'failed')
       return `backfill ${e.name} failed: ${e.error ?? 'unknown error'} (the checkpoint keeps what was done)`;
   }
@@ -94,10 +96,10 @@ export const migrateStep = defineStepKind({
     if (r.spawnError) return fail(`could not run cockpit migrate: ${r.spawnError}`);
     if (r.timedOut) return { status: 'failed', exitCode: r.exitCode, timedOut: true, reason: 'cockpit migrate timed out' };
     if (r.exitCode === 0) {
-      // A lint with no migration to read checked nothing: said so, not shown as a pass.
-      const lint = events.findLast((e) => e.type === 'lint.result');
-      if (lint?.type === 'lint.result' && !lint.checked && !lint.unloaded)
-        return { status: 'passed', exitCode: 0, via: 'command', nothingToCheck: `no migrations in ${lint.dir}` };
+      // A lint or verify with no migration to read checked nothing: said so, not shown as a pass.
+      const result = events.findLast((e) => e.type === 'lint.result' || e.type === 'verify.result');
+      if ((result?.type === 'lint.result' && !result.checked && !result.unloaded) || (result?.type === 'verify.result' && !result.checked))
+        return { status: 'passed', exitCode: 0, via: 'command', nothingToCheck: `no migrations in ${result.dir}` };
       return { status: 'passed', exitCode: 0, via: 'command' };
     }
     const why = failureOf(events);

@@ -93,9 +93,9 @@ describe('cockpit migrate lint (no database needed)', () => {
 });
 
 describe('migrate lint with nothing to lint', () => {
-  it('says so: on the command line, as JSON, and as a step that had nothing to check (○, not ✔)', () => {
+  it('says so: lint and verify on the command line, as JSON, and as steps that had nothing to check (○, not ✔)', () => {
     const repo = tempRepo({
-      db: 'id: db\ntitle: Migrate\nsteps:\n  - {id: lint, title: Lint the migrations, kind: migrate, action: lint}\n',
+      db: 'id: db\ntitle: Migrate\nsteps:\n  - {id: lint, title: Lint the migrations, kind: migrate, action: lint}\n  - {id: verify, title: Verify the rollbacks, kind: migrate, action: verify}\n',
     });
     try {
       const plain = cockpit(['--repo', repo.dir, 'migrate', 'lint'], { cwd: repo.dir });
@@ -103,9 +103,20 @@ describe('migrate lint with nothing to lint', () => {
       expect(plain.stdout).toBe('no migrations in migrations: nothing to check\n');
       const json = cockpit(['--repo', repo.dir, 'migrate', 'lint', '--json'], { cwd: repo.dir });
       expect(JSON.parse(json.stdout)).toEqual({ type: 'lint.result', dir: 'migrations', checked: 0, unloaded: 0, errors: 0, warnings: 0 });
-      const step = cockpit(['--repo', repo.dir, 'run', 'db', '--non-interactive'], { cwd: repo.dir });
+      const verify = cockpit(['--repo', repo.dir, 'migrate', 'verify', '--json'], {
+        cwd: repo.dir,
+        env: { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/x' },
+      });
+      expect(verify.code, verify.stderr).toBe(0);
+      expect(JSON.parse(verify.stdout)).toEqual({ type: 'verify.result', dir: 'migrations', checked: 0, held: 0, failed: 0, unchecked: 0 });
+      const step = cockpit(['--repo', repo.dir, 'run', 'db', '--non-interactive'], {
+        cwd: repo.dir,
+        env: { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/x' },
+      });
       expect(step.code, step.stderr).toBe(0);
-      expect(step.stdout).toMatch(/○ nothing to check: no migrations in migrations/);
+      // Both the lint and the verify checked nothing: neither is drawn as a pass.
+      expect(step.stdout.match(/○ nothing to check: no migrations in migrations/g)).toHaveLength(2);
+      expect(step.stdout).not.toMatch(/✔/);
     } finally {
       repo.cleanup();
     }

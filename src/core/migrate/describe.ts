@@ -99,6 +99,12 @@ export function describeMigrateLine(e: MigrateLine): Said[] {
       return out(
         `${e.checked} migration(s) checked${e.unloaded ? `, ${e.unloaded} file(s) not loaded` : ''}: ${e.errors} error(s), ${e.warnings} warning(s)${forPostgres(e.postgres)}\n`,
       );
+    case 'verify.result':
+      if (!e.checked) return out(`no migrations in ${e.dir}: nothing to verify\n`);
+      return out(
+        `${e.held} of ${e.checked} migration(s) verified: rollback restores the schema and re-applying gives the same schema` +
+          `${e.failed ? `; ${e.failed} failed` : ''}${e.unchecked ? `; ${e.unchecked} not verified` : ''}\n`,
+      );
     case 'migrate.result': {
       const verb = e.direction === 'up' ? 'applied' : 'reverted';
       if (e.ok) return out(e.applied.length ? `${e.applied.length} migration(s) ${verb}\n` : `nothing to do: the database is up to date\n`);

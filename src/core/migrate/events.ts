@@ -151,6 +151,11 @@ export type CommandEvent =
       /** The PostgreSQL major version linted for, and whether it was assumed (no database.postgresVersion). */
       postgres?: { major: number; assumed: boolean };
     }
+  /**
+   * What `migrate verify` proved: migrations checked (none: nothing to verify), held, failed, not verified (an earlier
+   * one left the scratch database unknown). Its progress is in words on stderr; this is its one event.
+   */
+  | { type: 'verify.result'; dir: string; checked: number; held: number; failed: number; unchecked: number }
   /** How an upgrade or downgrade ended (the exit code follows from it: 0 when ok, 1 otherwise). */
   | { type: 'migrate.result'; direction: Direction; ok: boolean; applied: Done[]; reverted: Done[]; revertFailed: Failure | null }
   /** How a backfill ended (exit 0 finished, 3 stopped, 1 failed). */
@@ -186,6 +191,7 @@ const TYPES: Record<MigrateLineType, true> = {
   'lint.overridden': true,
   warning: true,
   'lint.result': true,
+  'verify.result': true,
   'migrate.result': true,
   'backfill.result': true,
 };
