@@ -4,8 +4,9 @@
  * edit, or deleted with its database no longer matches what was anchored. Pushed to the team's remote at a session's
  * end, the remote becomes the witness: rewriting the database and the local ref is not enough.
  *
- * The ref's tree has one blob per session, named by the session id, holding `<seq> <hash>\n`: the newest anchored
- * head. Commits are written with git's plumbing (hash-object, mktree, commit-tree) and moved with a compare-and-swap
+ * The ref's tree has one blob per session, named by the session id, holding `<seq> <hash> <store>\n`: the newest
+ * anchored head, and which audit store holds the session (`sqlite:.cockpit/audit.db`, `postgres://host:5432/db`; older
+ * anchors have none), so a repository that moved to another store does not count the old store's sessions as deleted. Commits are written with git's plumbing (hash-object, mktree, commit-tree) and moved with a compare-and-swap
  * `update-ref`, so two sessions anchoring in one repository at once both land. Why a ref and not git notes: notes
  * hang off commits, and a session's head is not a commit; a ref of its own is pushed, fetched and protected like any
  * branch (a protected ref on the server refuses a force-push that would drop anchors).
@@ -19,6 +20,8 @@ export const remoteAnchorRef = (remote: string): string => `refs/cockpit/remotes
 export interface AnchorHead {
   seq: number;
   hash: string;
+  /** The store the session is in (no spaces: percent-encoded); absent in anchors written before stores were named. */
+  store?: string;
 }
 
 /** Anchor commits are the cockpit's bookkeeping, written as it: the operator is in the audit log itself. */
@@ -73,8 +76,8 @@ async function readEntries(cwd: string, ref: string): Promise<Map<string, Entry>
     const size = Number(text.slice(at, nl).split(' ')[2]);
     const body = text.slice(nl + 1, nl + 1 + size);
     at = nl + 1 + size + 1;
-    const m = /^(\d+) ([0-9a-f]{64})\s*$/.exec(body);
-    if (m) out.set(name, { blob, seq: Number(m[1]), hash: m[2] });
+    const m = /^(\d+) ([0-9a-f]{64})(?: (\S+))?\s*$/.exec(body);
+    if (m) out.set(name, { blob, seq: Number(m[1]), hash: m[2], ...(m[3] ? { store: m[3] } : {}) });
   }
   return out;
 }
@@ -82,7 +85,7 @@ async function readEntries(cwd: string, ref: string): Promise<Map<string, Entry>
 /** Every session's anchored head on `ref` (empty when the ref does not exist). */
 export async function readAnchors(cwd: string, ref: string = ANCHOR_REF): Promise<Map<string, AnchorHead>> {
   const out = new Map<string, AnchorHead>();
-  for (const [id, e] of await readEntries(cwd, ref)) out.set(id, { seq: e.seq, hash: e.hash });
+  for (const [id, e] of await readEntries(cwd, ref)) out.set(id, { seq: e.seq, hash: e.hash, ...(e.store ? { store: e.store } : {}) });
   return out;
 }
 
@@ -93,7 +96,9 @@ async function writeTree(cwd: string, blobs: Map<string, string>): Promise<strin
 }
 
 async function blobOf(cwd: string, head: AnchorHead): Promise<string> {
-  return (await gitIn(opts(cwd), ['hash-object', '-w', '--stdin'], `${head.seq} ${head.hash}\n`)).stdout.trim();
+  if (head.store !== undefined && !/^\S+$/.test(head.store)) throw new Error(`'${head.store}' is not a store name (no spaces)`);
+  const body = `${head.seq} ${head.hash}${head.store ? ` ${head.store}` : ''}\n`;
+  return (await gitIn(opts(cwd), ['hash-object', '-w', '--stdin'], body)).stdout.trim();
 }
 
 /** A commit of the anchors; signed with `signingKey` (an SSH key: git's `gpg.format=ssh`, ssh-keygen -Y sign) when given. */

@@ -20,6 +20,8 @@ export interface Witness {
   remote: string | null;
   /** Why the anchors are partial: no repository, no remote, the remote unreachable. */
   why?: string;
+  /** Sessions anchored for another audit store (the repository moved stores), by store: not this store's to hold. */
+  elsewhere: Map<string, number>;
   /** With an allowed-signers file: whether the newest anchor commit (here, and on the remote) is signed by an allowed key. */
   signature: { checked: boolean; good: boolean; problems: string[] };
 }
@@ -38,7 +40,26 @@ async function signatures(repoDir: string, refs: string[], allowedSigners: strin
   return { checked: true, good: problems.length === 0, problems };
 }
 
-export async function readWitness(repoDir: string, remote: string, allowedSigners?: string): Promise<Witness> {
+/**
+ * The anchors `store` is held to. An anchor naming another store is set aside (counted in `elsewhere`); one naming
+ * none (written before stores were named) is held to whichever store is verified.
+ */
+export async function readWitness(repoDir: string, remote: string, store: string, allowedSigners?: string): Promise<Witness> {
+  const w = await readAll(repoDir, remote, allowedSigners);
+  const elsewhere = new Map<string, number>();
+  for (const [id, heads] of w.anchors) {
+    const mine = heads.filter((h) => !h.store || h.store === store);
+    const other = heads.find((h) => h.store && h.store !== store);
+    if (mine.length) w.anchors.set(id, mine);
+    else {
+      w.anchors.delete(id);
+      if (other?.store) elsewhere.set(other.store, (elsewhere.get(other.store) ?? 0) + 1);
+    }
+  }
+  return { ...w, elsewhere };
+}
+
+async function readAll(repoDir: string, remote: string, allowedSigners?: string): Promise<Omit<Witness, 'elsewhere'>> {
   const place = await anchorPlace(repoDir, remote);
   const unsigned = { checked: false, good: false, problems: [] };
   if (!place.repo) return { anchors: new Map(), remote: null, why: `${repoDir} is not a git repository`, signature: unsigned };

@@ -32,7 +32,12 @@ export interface AppWorkspace {
   auditSigningKey(): string | undefined;
   /** The allowed-signers file the anchors' signatures are checked against (audit.allowedSigners), when one is set. */
   auditAllowedSigners(): string | undefined;
+  /** Where the audit store is (the anchors name it). */
+  auditLocation(): StoreLocation;
 }
+
+/** Where an audit store is: a SQLite file (absolute path) or a PostgreSQL URL. */
+export type StoreLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
 export interface AppIO {
   stdin: { isTTY?: boolean };

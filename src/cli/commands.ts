@@ -349,6 +349,15 @@ export async function cmdAuditShow(g: GlobalOptions, ref: string, flags: { forma
   return 0;
 }
 
+/** A store's name from an anchor, decoded for reading (as written when it does not decode: anyone can write a ref). */
+function shownStore(name: string): string {
+  try {
+    return decodeURI(name);
+  } catch {
+    return name;
+  }
+}
+
 export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, flags: { json?: boolean }): Promise<number> {
   const ws = new Workspace(g);
   const store = await ws.openStore({ readOnly: true });
@@ -358,9 +367,10 @@ export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, 
     if ('error' in r) throw new UsageError(r.error);
     id = r.id;
   }
+  const { storeName } = await import('../app/anchor.js');
   const witness = await (
     await import('../app/anchors.js')
-  ).readWitness(ws.repoDir, ws.config.release?.remote ?? 'origin', ws.auditAllowedSigners());
+  ).readWitness(ws.repoDir, ws.config.release?.remote ?? 'origin', storeName(ws.repoDir, ws.auditLocation()), ws.auditAllowedSigners());
   const report = await store.verify(id, witness.anchors);
   // The signature of the newest anchor commit vouches for every anchor in its tree.
   for (const message of witness.signature.problems) report.problems.push({ sessionId: '(anchors)', seq: null, message });
@@ -368,7 +378,8 @@ export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, 
   const unanchored = Math.max(0, report.sessions - report.anchored);
   const proved =
     `${report.anchored} anchored on refs/cockpit/audit${witness.remote ? ` (${witness.remote})` : ''}, ${unanchored} not anchored` +
-    `${witness.why ? ` (${witness.why})` : ''}; ${signed} signed${witness.signature.checked ? '' : ' (no audit.allowedSigners)'}`;
+    `${witness.why ? ` (${witness.why})` : ''}; ${signed} signed${witness.signature.checked ? '' : ' (no audit.allowedSigners)'}` +
+    [...witness.elsewhere].map(([other, n]) => `; ${n} anchored for another store (${shownStore(other)}), not checked here`).join('');
   if (flags.json)
     out(
       JSON.stringify(
@@ -376,7 +387,7 @@ export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, 
           ok: report.problems.length === 0,
           ...report,
           notAnchored: unanchored,
-          witness: { remote: witness.remote, why: witness.why ?? null },
+          witness: { remote: witness.remote, why: witness.why ?? null, otherStores: Object.fromEntries(witness.elsewhere) },
           signed,
         },
         null,

@@ -71,7 +71,7 @@ describe('audit anchors on refs/cockpit/audit (SQLite store)', () => {
 
   it('anchors every session here and on the remote, and verify says what it proved', () => {
     for (const id of ids) {
-      expect(git(repo.dir, 'cat-file', '-p', `refs/cockpit/audit:${id}`)).toMatch(/^\d+ [0-9a-f]{64}$/);
+      expect(git(repo.dir, 'cat-file', '-p', `refs/cockpit/audit:${id}`)).toMatch(/^\d+ [0-9a-f]{64} sqlite:\.cockpit\/audit\.db$/);
       expect(git(origin, 'cat-file', '-p', `refs/cockpit/audit:${id}`)).toBe(git(repo.dir, 'cat-file', '-p', `refs/cockpit/audit:${id}`));
     }
     const v = verify();
@@ -79,6 +79,25 @@ describe('audit anchors on refs/cockpit/audit (SQLite store)', () => {
     expect(v.stdout).toMatch(
       /2 session\(s\), \d+ event\(s\) verified .*; 2 anchored on refs\/cockpit\/audit \(origin\), 0 not anchored; 0 signed/,
     );
+  });
+
+  it("moving to another store does not make the old store's sessions 'deleted'; deleting the store in use still does", () => {
+    const other = path.join(repo.dir, 'team audit.db');
+    const moved = (...args: string[]) => cockpit(['--repo', repo.dir, '--audit-url', other, ...args], { cwd: repo.dir });
+    expect(moved('run', 't', '--non-interactive').code).toBe(0);
+    const [newId] = (JSON.parse(moved('audit', 'list', '--json').stdout) as Array<{ id: string }>).map((s) => s.id);
+    expect(git(repo.dir, 'cat-file', '-p', `refs/cockpit/audit:${newId}`)).toMatch(/ sqlite:team%20audit\.db$/);
+    let v = moved('audit', 'verify');
+    expect(v.code, v.stdout).toBe(0);
+    expect(v.stdout).toMatch(
+      /1 session\(s\).*1 anchored on refs\/cockpit\/audit \(origin\).*; 2 anchored for another store \(sqlite:\.cockpit\/audit\.db\), not checked here/,
+    );
+    // The first store is still held to its own anchors, and the new one to its.
+    expect(verify().code).toBe(0);
+    rmSync(other);
+    v = moved('audit', 'verify');
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(new RegExp(`session ${newId}: anchored in git .* missing from the store`));
   });
 
   it('a deleted audit database is caught: the anchored sessions are missing', () => {
