@@ -349,6 +349,8 @@ export async function cmdAuditShow(g: GlobalOptions, ref: string, flags: { forma
   return 0;
 }
 
+const ANCHORS = '(anchors)';
+
 /** A store's name from an anchor, decoded for reading (as written when it does not decode: anyone can write a ref). */
 function shownStore(name: string): string {
   try {
@@ -373,7 +375,8 @@ export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, 
   ).readWitness(ws.repoDir, ws.config.release?.remote ?? 'origin', storeName(ws.repoDir, ws.auditLocation()), ws.auditAllowedSigners());
   const report = await store.verify(id, witness.anchors);
   // The signature of the newest anchor commit vouches for every anchor in its tree.
-  for (const message of witness.signature.problems) report.problems.push({ sessionId: '(anchors)', seq: null, message });
+  // Not any one session's: the anchors themselves (JSON keeps the '(anchors)' marker; the text names the ref).
+  for (const message of witness.signature.problems) report.problems.push({ sessionId: ANCHORS, seq: null, message });
   const signed = witness.signature.good ? report.anchored : 0;
   const unanchored = Math.max(0, report.sessions - report.anchored);
   const proved =
@@ -402,7 +405,9 @@ export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, 
       );
     else {
       for (const p of report.problems)
-        styled(`${c('red', '✖')} ${neutralize(`session ${p.sessionId}${p.seq !== null ? `, event #${p.seq}` : ''}: ${p.message}`)}\n`);
+        styled(
+          `${c('red', '✖')} ${neutralize(`${p.sessionId === ANCHORS ? 'the anchors' : `session ${p.sessionId}`}${p.seq !== null ? `, event #${p.seq}` : ''}: ${p.message}`)}\n`,
+        );
       styled(
         `${c('red', 'audit log verification FAILED')}: ${report.problems.length} session(s) with problems, ${report.sessions} checked\n`,
       );

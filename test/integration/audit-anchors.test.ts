@@ -234,7 +234,7 @@ describe.skipIf(!sshKeygen)(`signed anchors${noSsh}`, () => {
     forge();
     v = c('audit', 'verify');
     expect(v.code).toBe(1);
-    expect(v.stdout).toMatch(/refs\/cockpit\/audit \(\w+\) is not signed, though audit\.allowedSigners is set/);
+    expect(v.stdout).toMatch(/✖ the anchors: refs\/cockpit\/audit \(\w+\) is not signed, though audit\.allowedSigners is set/);
     forge(key('other'));
     v = c('audit', 'verify');
     expect(v.code).toBe(1);
