@@ -45,6 +45,10 @@ export const configSchema = z.strictObject({
       url: z.string().min(1).optional(),
       migrations: z.string().min(1).optional(),
       scratchUrl: z.string().min(1).optional(),
+      /** Where `cockpit db backup` keeps dumps and their manifests (default .cockpit/backups in the repository). */
+      backups: z.string().min(1).optional(),
+      /** Queries that must each return true after a restore (the policy's "verify database integrity"). */
+      verifyQueries: z.array(z.strictObject({ name: z.string().min(1), sql: z.string().min(1) })).optional(),
       /** The oldest PostgreSQL major version the migrations must be safe on, for `migrate lint` (a live database's own version is used otherwise). */
       postgresVersion: z.number().int().min(11).max(99).optional(),
       lint: z.partialRecord(z.enum(Object.keys(RULES) as [RuleId, ...RuleId[]]), z.enum(['error', 'warning', 'off'])).optional(),

@@ -355,6 +355,43 @@ constraints, sequences, views, enum types, functions and triggers (not data).`,
     )
     .action(act(async (flags, cmd: Command) => (await m()).cmdMigrateVerify(globals(cmd), flags)));
 
+  // The application database's backups: pg_dump with a manifest; restore with pg_restore, then integrity checks.
+  const dbc = program.command('db').description("the application database's backups: take, list, restore (with integrity checks)");
+  const d = () => import('./db.js');
+  dbc
+    .command('backup')
+    .description(
+      "pg_dump -Fc of the application database into database.backups (default .cockpit/backups), with a manifest: size, sha256, the migration it was taken at, every table's row count (read in the dumped snapshot)",
+    )
+    .option('--database-url <url>', 'postgres://… of the application database (default: database.url in the config, then DATABASE_URL)')
+    .option('--json', 'one JSON line per event on stdout, the last one the result (what the backup step reads)')
+    .action(
+      act(async (flags, cmd: Command) => recorded(cmd, 'db backup', flags, {}, async () => (await d()).cmdDbBackup(globals(cmd), flags))),
+    );
+  dbc
+    .command('backups')
+    .description('the backups there are, newest first')
+    .option('--json', 'machine-readable')
+    .action(act(async (flags, cmd: Command) => (await d()).cmdDbBackups(globals(cmd), flags)));
+  dbc
+    .command('restore')
+    .description(
+      "restore a backup over the database it was taken of (pg_restore --clean --if-exists --jobs N), then verify: every table's row count against the manifest, pg_amcheck when installed, database.verifyQueries; exit 1 when integrity fails",
+    )
+    .argument('<backup>', 'the backup id (cockpit db backups lists them), or latest')
+    .option('--database-url <url>', 'postgres://… of the application database (default: database.url in the config, then DATABASE_URL)')
+    .option('--jobs <n>', 'parallel pg_restore jobs', '2')
+    .option('--yes', 'do not ask (it destroys the current data): needed without a terminal')
+    .option('--json', 'one JSON line per event on stdout, the last one the result (what the restore step reads)')
+    .action(
+      act(async (id: string, flags, cmd: Command) => {
+        // Checked and confirmed first: a restore the operator declined is not a recorded session.
+        const ready = await (await d()).prepareRestore(globals(cmd), id, flags);
+        if (!ready) return 1;
+        return recorded(cmd, 'db restore', flags, { args: { backup: ready.manifest.id } }, async () => (await d()).runRestore(ready));
+      }),
+    );
+
   const watch = program
     .command('watch')
     .description(

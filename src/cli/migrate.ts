@@ -77,17 +77,23 @@ function sink(flags: MigrateFlags): Emit {
   };
 }
 
+/** The application database's URL (--database-url, database.url, DATABASE_URL), checked; `what` is done to it. */
+export function appDatabase(g: GlobalOptions, flags: MigrateFlags, what = 'migrate'): { ws: Workspace; dir: string; url: string } {
+  const { ws, dir, url, source } = setup(g, flags);
+  if (!url)
+    throw new UsageError(
+      `no database to ${what}: pass --database-url postgres://…, set database.url in cockpit.config.yaml, or DATABASE_URL`,
+    );
+  checkDatabaseUrl(url, source);
+  return { ws, dir, url };
+}
+
 function runner(
   g: GlobalOptions,
   flags: MigrateFlags,
   emit: Emit = sink(flags),
 ): { runner: MigrationRunner; url: string; dir: string; lint: SeverityOverrides } {
-  const { dir, url, source } = setup(g, flags);
-  if (!url)
-    throw new UsageError(
-      'no database to migrate: pass --database-url postgres://…, set database.url in cockpit.config.yaml, or DATABASE_URL',
-    );
-  checkDatabaseUrl(url, source);
+  const { dir, url } = appDatabase(g, flags);
   if (flags.lock === false)
     emit({
       type: 'warning',
