@@ -23,43 +23,12 @@ import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, ren
 import path from 'node:path';
 import pg from 'pg';
 import { FailedError, ignoreCleanupError, UsageError } from '../core/errors.js';
+import type { BackupEvent, BackupManifest, IntegrityCheck } from '../core/backup.js';
 import { HISTORY_TABLE } from '../core/migrate/script.js';
 import { connectClient, withConnectTimeout } from './pg-connect.js';
 import { runCommand, type ShellResult } from './shell.js';
 
-export interface BackupManifest {
-  /** The backup's id: the UTC time it was taken, `YYYYMMDDTHHMMSSZ`. */
-  id: string;
-  takenAt: string;
-  /** The database it was taken of: `host:port/name`. */
-  database: string;
-  serverVersion: string;
-  /** The dump file's name (beside the manifest), its size in bytes and sha256. */
-  file: string;
-  size: number;
-  sha256: string;
-  /** The newest migration applied when it was taken (cockpit's history table), or null. */
-  migration: string | null;
-  /** The dump's table of contents, counted by kind (TABLE, TABLE DATA, SEQUENCE, INDEX, …). */
-  toc: Record<string, number>;
-  /** Every table's row count in the dumped snapshot, by `schema.table`. */
-  tables: Record<string, number>;
-  pgDump: string;
-}
-
-export type BackupEvent =
-  | { type: 'backup.snapshot'; database: string; tables: number; rows: number }
-  | { type: 'backup.dumped'; file: string; size: number; ms: number }
-  | { type: 'restore.checked'; id: string; sha256: string }
-  | { type: 'restore.harmless'; message: string }
-  | { type: 'restore.restored'; ms: number; jobs: number }
-  | { type: 'integrity.check'; name: string; ok: boolean; detail: string };
-
-export interface IntegrityCheck {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
+export type { BackupEvent, BackupManifest, IntegrityCheck };
 
 export interface RestoreResult {
   manifest: BackupManifest;

@@ -4,9 +4,8 @@
  */
 import { createInterface } from 'node:readline/promises';
 import path from 'node:path';
-import { formatDuration } from '../core/duration.js';
 import { neutralize } from '../core/sanitize.js';
-import type { BackupEvent, BackupManifest, IntegrityCheck } from '../adapters/pg-backup.js';
+import { describeBackupLine, type BackupLine, type BackupManifest } from '../core/backup.js';
 import { appDatabase, type MigrateFlags } from './migrate.js';
 import { UsageError, type GlobalOptions, type Workspace } from './setup.js';
 
@@ -15,11 +14,6 @@ export interface DbFlags extends MigrateFlags {
   jobs?: string;
   yes?: boolean;
 }
-
-/** What `--json` writes last: the step kinds read it. */
-export type DbResult =
-  | { type: 'backup.result'; ok: true; manifest: BackupManifest }
-  | { type: 'restore.result'; ok: boolean; id: string; checks: IntegrityCheck[]; harmless: string[]; ms: number };
 
 const out = (s: string): void => void process.stdout.write(neutralize(s));
 const err = (s: string): void => void process.stderr.write(neutralize(s));
@@ -31,30 +25,10 @@ export function backupDir(ws: Workspace): string {
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
-function describe(e: BackupEvent): string {
-  switch (e.type) {
-    case 'backup.snapshot':
-      return `snapshot of ${e.database}: ${e.tables} table(s), ${e.rows} row(s)\n`;
-    case 'backup.dumped':
-      return `dumped to ${e.file} (${mb(e.size)}) in ${formatDuration(e.ms)}\n`;
-    case 'restore.checked':
-      return `backup ${e.id}: the dump matches its manifest (sha256 ${e.sha256.slice(0, 16)}…)\n`;
-    case 'restore.harmless':
-      return `  tolerated (harmless): ${e.message}\n`;
-    case 'restore.restored':
-      return `pg_restore --jobs ${e.jobs} finished in ${formatDuration(e.ms)}; checking integrity\n`;
-    case 'integrity.check':
-      return `  ${e.ok ? '✔' : '✖'} ${e.name}: ${e.detail}\n`;
-  }
-}
-
-function emitter(flags: DbFlags): (e: BackupEvent | DbResult) => void {
+/** With --json, each event and the result as a JSON line; else in words on stdout. */
+function emitter(flags: DbFlags): (e: BackupLine) => void {
   if (flags.json) return (e) => void process.stdout.write(`${JSON.stringify(e)}\n`);
-  return (e) => {
-    // In words; the result line is for --json (the command says its result in a sentence of its own).
-    if (e.type === 'backup.result' || e.type === 'restore.result') return;
-    out(describe(e));
-  };
+  return (e) => out(`${describeBackupLine(e)}\n`);
 }
 
 export async function cmdDbBackup(g: GlobalOptions, flags: DbFlags): Promise<number> {
@@ -63,11 +37,6 @@ export async function cmdDbBackup(g: GlobalOptions, flags: DbFlags): Promise<num
   const emit = emitter(flags);
   const manifest = await takeBackup({ url, dir: backupDir(ws), onEvent: emit });
   emit({ type: 'backup.result', ok: true, manifest });
-  if (!flags.json)
-    out(
-      `backup ${manifest.id} taken: ${Object.keys(manifest.tables).length} table(s), migration ${manifest.migration ?? '(none)'}, ` +
-        `sha256 ${manifest.sha256.slice(0, 16)}…; restore it with: cockpit db restore ${manifest.id}\n`,
-    );
   return 0;
 }
 
@@ -141,7 +110,6 @@ export async function prepareRestore(g: GlobalOptions, id: string, flags: DbFlag
 export async function runRestore(p: PreparedRestore): Promise<number> {
   const b = await import('../adapters/pg-backup.js');
   const emit = emitter(p.flags);
-  const target = b.databaseIdentity(p.url);
   const r = await b.restoreBackup({
     url: p.url,
     dir: p.dir,
@@ -151,14 +119,5 @@ export async function runRestore(p: PreparedRestore): Promise<number> {
     onEvent: emit,
   });
   emit({ type: 'restore.result', ok: r.ok, id: p.manifest.id, checks: r.checks, harmless: r.harmless, ms: r.ms });
-  if (!p.flags.json)
-    out(
-      r.ok
-        ? `restored backup ${p.manifest.id} over ${target} in ${formatDuration(r.ms)}: integrity verified\n`
-        : `restored backup ${p.manifest.id} over ${target}, but integrity FAILED: ${r.checks
-            .filter((c) => !c.ok)
-            .map((c) => c.name)
-            .join(', ')}\n`,
-    );
   return r.ok ? 0 : 1;
 }

@@ -11,6 +11,7 @@ import { notesStep } from './notes.js';
 import { freezeStep } from './freeze.js';
 import { migrateStep } from './migrate.js';
 import { watchStep } from './watch.js';
+import { backupStep, restoreStep } from './backup.js';
 import type { StepKind } from './types.js';
 
 /** Every step kind the cockpit knows. Later issues add notes, migrate, smoke, deploy, watch … here. */
@@ -28,6 +29,8 @@ export const STEP_KINDS: StepKind[] = [
   freezeStep,
   migrateStep,
   watchStep,
+  backupStep,
+  restoreStep,
 ];
 
 export const stepKindMap = new Map(STEP_KINDS.map((k) => [k.kind, k]));

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyRestoreErrors, type BackupManifest } from '../../src/adapters/pg-backup.js';
 import { cockpit, tempRepo } from '../helpers/cli.js';
 import { freshDatabase, pgTest } from '../helpers/pg.js';
+import { findPostgresBinDir } from '../helpers/postgres.js';
 
 // `cockpit db backup | backups | restore` as a user runs them: real child processes, a real PostgreSQL, the real
 // pg_dump and pg_restore.
@@ -77,7 +78,7 @@ describe.skipIf(!pgInfo.url)(`cockpit db backup and restore on PostgreSQL${pgInf
     expect(r.stdout).toContain(`backup ${m.id}: the dump matches its manifest`);
     expect(r.stdout).toMatch(/✔ row counts: 2 table\(s\) as in the backup/);
     expect(r.stdout).toContain('✔ pg_amcheck: tables and B-tree indexes consistent');
-    expect(r.stdout).toMatch(/restored backup \S+ over \S+ in .*: integrity verified/);
+    expect(r.stdout).toMatch(/restored backup \S+ in .*: integrity verified/);
     expect(await everything(url)).toEqual(before);
 
     // Both were recorded as command-line sessions.
@@ -88,6 +89,25 @@ describe.skipIf(!pgInfo.url)(`cockpit db backup and restore on PostgreSQL${pgInf
     expect(list.filter((s) => s.status === 'succeeded').map((s) => s.checklist)).toEqual(
       expect.arrayContaining(['cockpit-db-backup', 'cockpit-db-restore']),
     );
+  }, 120_000);
+
+  it('as checklist steps: a backup, the damage, a restore of it, recorded; the data comes back', async () => {
+    // The server's own psql (the machine may have no psql on PATH).
+    const psql = path.join(findPostgresBinDir()!, 'psql');
+    repo.write(
+      'checklists/dr.yaml',
+      'id: dr\ntitle: Drill\nsteps:\n  - {id: backup, title: Back up, kind: backup}\n' +
+        `  - {id: damage, title: Damage, kind: run, run: "${psql} \\"$DATABASE_URL\\" -qc 'DELETE FROM orders'"}\n` +
+        '  - {id: restore, title: Restore the latest backup, kind: restore, backup: latest, jobs: 2}\n',
+    );
+    const before = await everything(url);
+    const r = cockpit(['--repo', repo.dir, 'run', 'dr', '--non-interactive'], { cwd: repo.dir, env: { DATABASE_URL: url } });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/backup \d{8}T\d{6}Z taken: 2 table\(s\)/);
+    expect(r.stdout).toContain('✔ row counts: 2 table(s) as in the backup');
+    expect(await everything(url)).toEqual(before);
+    const plan = cockpit(['--repo', repo.dir, 'run', 'dr', '--dry-run'], { cwd: repo.dir, env: { DATABASE_URL: url } });
+    expect(plan.stdout).toContain('cockpit db restore latest --jobs 2 (replaces the database');
   }, 120_000);
 
   it('a manifest whose counts the restored data does not match fails integrity (exit 1), naming the table', async () => {
