@@ -269,9 +269,27 @@ export async function cmdMigrateStatus(g: GlobalOptions, flags: MigrateFlags): P
   return s.problems.length ? 1 : 0;
 }
 
+/**
+ * A repository with no migration files and no database configured has nothing to migrate: said so (and the step
+ * shows ○), rather than failing for want of a database it does not have. With a database, the run goes on: its
+ * history may name migrations whose files are gone.
+ */
+async function nothingToMigrate(g: GlobalOptions, flags: MigrateFlags): Promise<string | null> {
+  const { dir, url } = setup(g, flags);
+  if (url) return null;
+  const { migrations, unloadable } = await loadMigrationsTolerant(dir);
+  if (migrations.length || unloadable.length) return null;
+  return `no migrations in ${path.relative(process.cwd(), dir) || dir} and no database configured`;
+}
+
 export async function cmdMigrateUpgrade(g: GlobalOptions, flags: MigrateFlags): Promise<number> {
   noSqlWithJson(flags);
   const emit = sink(flags);
+  const nothing = await nothingToMigrate(g, flags);
+  if (nothing) {
+    emit({ type: 'migrate.result', direction: 'up', ok: true, applied: [], reverted: [], revertFailed: null, nothingToCheck: nothing });
+    return 0;
+  }
   const { runner: r, lint } = runner(g, flags, emit);
   const opts = { to: flags.to, acceptChecksum: flags.acceptChecksum, allowOutOfOrder: !!flags.allowOutOfOrder };
   const plan = await r.plan(opts);
@@ -337,6 +355,14 @@ export async function cmdMigrateVerify(g: GlobalOptions, flags: MigrateFlags & {
   const v = await import('../adapters/migrate/verify.js');
   const { ws, dir, url } = setup(g, flags);
   const scratch = flags.scratchUrl ?? ws.config.database?.scratchUrl;
+  // No migrations: nothing to verify, with or without a server to verify on.
+  const migrations = await loadMigrations(dir);
+  const shownDir = path.relative(process.cwd(), dir) || dir;
+  const emit = sink(flags);
+  if (!migrations.length) {
+    emit({ type: 'verify.result', dir: shownDir, checked: 0, held: 0, failed: 0, unchecked: 0 });
+    return 0;
+  }
   if (!url && !scratch) {
     throw new UsageError(
       'no server to verify on: pass --database-url postgres://… (only its server is used; that database is not touched), set database.url in cockpit.config.yaml or DATABASE_URL, or pass --scratch-url (or set database.scratchUrl) of an empty database',
@@ -353,13 +379,6 @@ export async function cmdMigrateVerify(g: GlobalOptions, flags: MigrateFlags & {
     } catch {
       throw new UsageError(`${flag} ${showUrl(u)}: not a valid URL`);
     }
-  }
-  const migrations = await loadMigrations(dir);
-  const shownDir = path.relative(process.cwd(), dir) || dir;
-  const emit = sink(flags);
-  if (!migrations.length) {
-    emit({ type: 'verify.result', dir: shownDir, checked: 0, held: 0, failed: 0, unchecked: 0 });
-    return 0;
   }
   // With --json, stdout holds only the result event; the progress words go to stderr.
   const say = flags.json ? err : out;

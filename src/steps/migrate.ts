@@ -97,7 +97,9 @@ export const migrateStep = defineStepKind({
     if (r.timedOut) return { status: 'failed', exitCode: r.exitCode, timedOut: true, reason: 'cockpit migrate timed out' };
     if (r.exitCode === 0) {
       // A lint or verify with no migration to read checked nothing: said so, not shown as a pass.
-      const result = events.findLast((e) => e.type === 'lint.result' || e.type === 'verify.result');
+      const result = events.findLast((e) => e.type === 'lint.result' || e.type === 'verify.result' || e.type === 'migrate.result');
+      if (result?.type === 'migrate.result' && result.nothingToCheck)
+        return { status: 'passed', exitCode: 0, via: 'command', nothingToCheck: result.nothingToCheck };
       if ((result?.type === 'lint.result' && !result.checked && !result.unloaded) || (result?.type === 'verify.result' && !result.checked))
         return { status: 'passed', exitCode: 0, via: 'command', nothingToCheck: `no migrations in ${result.dir}` };
       return { status: 'passed', exitCode: 0, via: 'command' };

@@ -107,6 +107,7 @@ export function describeMigrateLine(e: MigrateLine): Said[] {
       );
     case 'migrate.result': {
       const verb = e.direction === 'up' ? 'applied' : 'reverted';
+      if (e.nothingToCheck) return out(`${e.nothingToCheck}: nothing to do\n`);
       if (e.ok) return out(e.applied.length ? `${e.applied.length} migration(s) ${verb}\n` : `nothing to do: the database is up to date\n`);
       return [
         ...(e.reverted.length

@@ -157,7 +157,16 @@ export type CommandEvent =
    */
   | { type: 'verify.result'; dir: string; checked: number; held: number; failed: number; unchecked: number }
   /** How an upgrade or downgrade ended (the exit code follows from it: 0 when ok, 1 otherwise). */
-  | { type: 'migrate.result'; direction: Direction; ok: boolean; applied: Done[]; reverted: Done[]; revertFailed: Failure | null }
+  | {
+      type: 'migrate.result';
+      direction: Direction;
+      ok: boolean;
+      applied: Done[];
+      reverted: Done[];
+      revertFailed: Failure | null;
+      /** Set when nothing could be checked: no migration files and no database configured (why, in words). */
+      nothingToCheck?: string;
+    }
   /** How a backfill ended (exit 0 finished, 3 stopped, 1 failed). */
   | ({ type: 'backfill.result' } & BackfillResult);
 
