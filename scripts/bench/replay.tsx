@@ -238,13 +238,23 @@ async function main(): Promise<void> {
     if (coldEndState.seq !== full.seq || coldEndState.status !== full.status)
       throw new Error('the cold seek to the end is not the full fold');
     gc?.();
-    const heap0 = process.memoryUsage().heapUsed;
+    // The heap and the typed arrays' memory outside it (the times and fold costs per event).
+    const held = () => {
+      const m = process.memoryUsage();
+      return { heap: m.heapUsed, buffers: m.arrayBuffers };
+    };
+    const mem0 = held();
     const r = new Replay(events);
+    gc?.();
+    const ctorMem = held();
     const p0 = performance.now();
     while (!r.precompute(5000));
     const precomputeMs = performance.now() - p0;
     gc?.();
-    const checkpointMb = (process.memoryUsage().heapUsed - heap0) / (1024 * 1024);
+    const mem1 = held();
+    const MB = 1024 * 1024;
+    const indexMb = (ctorMem.heap - mem0.heap + ctorMem.buffers - mem0.buffers) / MB;
+    const checkpointMb = (mem1.heap - ctorMem.heap + mem1.buffers - ctorMem.buffers) / MB;
     const w0 = performance.now();
     const warmState = r.stateAt(mid);
     const warmMid = performance.now() - w0;
@@ -282,7 +292,7 @@ async function main(): Promise<void> {
     console.log(`  cold seek to the end (nothing precomputed)      ${ms(coldEndMs, 1)}   (folds ${n.toLocaleString('en-US')} events)`);
     console.log(`  precompute, all of it (checkpoints every ${r.checkpointEvery})  ${ms(precomputeMs, 1)}`);
     console.log(
-      `  memory of the precomputed Replay                ${checkpointMb.toFixed(1).padStart(6)} MB   (${Math.ceil(n / r.checkpointEvery)} checkpoints and the position index, after GC${gc ? '' : ': run with --expose-gc'})`,
+      `  memory: new Replay ${indexMb.toFixed(1)} MB (times, fold costs, markers); its ${Math.ceil(n / r.checkpointEvery)} checkpoints ${checkpointMb.toFixed(1)} MB (${((checkpointMb * 1024) / Math.ceil(n / r.checkpointEvery)).toFixed(1)} KB each), after GC${gc ? '' : ': run with --expose-gc'}`,
     );
     console.log(`  seek to the middle after precompute             ${ms(warmMid, 3)}   (a checkpoint: folds nothing)`);
     console.log(
