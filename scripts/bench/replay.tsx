@@ -11,9 +11,10 @@
  *       on the route {name:'replay'} into a fake 100x30 TTY (Ink, as in keypress.tsx) until the first frame that
  *       shows "REPLAY" is written. Budget ≤ 1 s.
  *   (b) seeks on the model (src/core/replay.ts), the way the screen uses it:
- *       - a cold seek to the middle: a fresh Replay, stateAt(length/2) before anything was precomputed;
+ *       - cold seeks to the middle and to the end: a fresh Replay each, stateAt(length/2) or stateAt(length) before
+ *         anything was precomputed (budget ≤ 50 ms for both);
  *       - the background precompute (the screen folds slices of 2,000 events on setImmediate; here in one go);
- *       - after it, stateAt(length/2) and stateAt(random positions). Budget ≤ 50 ms for the middle.
+ *       - after it, stateAt(length/2) and stateAt(random positions), and the heap the precomputed Replay holds.
  *   (c) seeks end to end through the real App: 'G' (to the end) and 'g' (to the start) to the frame that shows the
  *       new position; once right after the first frame (the precompute has only begun) and then, after the screen's
  *       own background precompute has finished, alternately 40 times.
@@ -230,10 +231,30 @@ async function main(): Promise<void> {
     const s0 = performance.now();
     const coldState = cold.stateAt(mid);
     const coldMid = performance.now() - s0;
+    const coldEndReplay = new Replay(events);
+    const e0 = performance.now();
+    const coldEndState = coldEndReplay.stateAt(n);
+    const coldEndMs = performance.now() - e0;
+    if (coldEndState.seq !== full.seq || coldEndState.status !== full.status)
+      throw new Error('the cold seek to the end is not the full fold');
+    gc?.();
+    // The heap and the typed arrays' memory outside it (the times and fold costs per event).
+    const held = () => {
+      const m = process.memoryUsage();
+      return { heap: m.heapUsed, buffers: m.arrayBuffers };
+    };
+    const mem0 = held();
     const r = new Replay(events);
+    gc?.();
+    const ctorMem = held();
     const p0 = performance.now();
     while (!r.precompute(5000));
     const precomputeMs = performance.now() - p0;
+    gc?.();
+    const mem1 = held();
+    const MB = 1024 * 1024;
+    const indexMb = (ctorMem.heap - mem0.heap + ctorMem.buffers - mem0.buffers) / MB;
+    const checkpointMb = (mem1.heap - ctorMem.heap + mem1.buffers - ctorMem.buffers) / MB;
     const w0 = performance.now();
     const warmState = r.stateAt(mid);
     const warmMid = performance.now() - w0;
@@ -268,7 +289,11 @@ async function main(): Promise<void> {
     console.log('(b) seeks on the model (src/core/replay.ts)');
     console.log(`  new Replay(events)                              ${ms(ctor, 1)}`);
     console.log(`  cold seek to the middle (nothing precomputed)   ${ms(coldMid, 1)}   (folds ${mid.toLocaleString('en-US')} events)`);
+    console.log(`  cold seek to the end (nothing precomputed)      ${ms(coldEndMs, 1)}   (folds ${n.toLocaleString('en-US')} events)`);
     console.log(`  precompute, all of it (checkpoints every ${r.checkpointEvery})  ${ms(precomputeMs, 1)}`);
+    console.log(
+      `  memory: new Replay ${indexMb.toFixed(1)} MB (times, fold costs, markers); its ${Math.ceil(n / r.checkpointEvery)} checkpoints ${checkpointMb.toFixed(1)} MB (${((checkpointMb * 1024) / Math.ceil(n / r.checkpointEvery)).toFixed(1)} KB each), after GC${gc ? '' : ': run with --expose-gc'}`,
+    );
     console.log(`  seek to the middle after precompute             ${ms(warmMid, 3)}   (a checkpoint: folds nothing)`);
     console.log(
       `  seek to the middle + ${r.checkpointEvery - 1} after precompute       ${ms(warmFar, 3)}   (the most a seek folds: ${r.checkpointEvery - 1} events)`,
@@ -300,6 +325,7 @@ async function main(): Promise<void> {
     console.log(`  reduceAll(events), one full fold                ${ms(foldMs, 1)}`);
     console.log(`  first frame / full fold                         ${(openTotal / foldMs).toFixed(2)}x`);
     console.log(`  cold mid seek / full fold                       ${(coldMid / foldMs).toFixed(2)}x`);
+    console.log(`  cold end seek / full fold                       ${(coldEndMs / foldMs).toFixed(2)}x`);
     console.log('');
     console.log('budgets');
     console.log(`  [${verdict(openTotal <= BUDGET_OPEN_MS)}] open to first frame ${openTotal.toFixed(0)} ms ≤ ${BUDGET_OPEN_MS} ms`);
@@ -311,6 +337,9 @@ async function main(): Promise<void> {
     );
     console.log(
       `  [${verdict(coldMid <= BUDGET_SEEK_MS)}] seek to the middle (model, cold: before any precompute) ${coldMid.toFixed(1)} ms ≤ ${BUDGET_SEEK_MS} ms`,
+    );
+    console.log(
+      `  [${verdict(coldEndMs <= BUDGET_SEEK_MS)}] seek to the end (model, cold: before any precompute) ${coldEndMs.toFixed(1)} ms ≤ ${BUDGET_SEEK_MS} ms`,
     );
     console.log(
       `  [${verdict(se.p95 <= BUDGET_SEEK_MS)}] 'G' key → frame after precompute, p95 ${se.p95.toFixed(1)} ms ≤ ${BUDGET_SEEK_MS} ms`,

@@ -320,6 +320,87 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
   }
 }
 
+/**
+ * appendOutput over the texts of events[from..to) (all step.output): the same result, without splitting every text.
+ * Lines and bytes are counted; only the lines that end up in the tail (and the partial line) are cut out.
+ */
+function appendOutputRun(out: OutputState, events: readonly AuditEvent[], from: number, to: number): OutputState {
+  const text = (p: number) => (events[p] as AuditEvent<'step.output'>).data.text;
+  let bytes = out.bytes;
+  let newLines = 0;
+  for (let p = from; p < to; p++) {
+    const t = text(p);
+    bytes += t.length;
+    for (let k = t.indexOf('\n'); k >= 0; k = t.indexOf('\n', k + 1)) newLines++;
+  }
+  if (newLines === 0) {
+    let partial = out.partial;
+    for (let p = from; p < to; p++) partial += text(p);
+    return { lines: out.lines, bytes, tail: out.tail, partial };
+  }
+  // Back from the end to the event holding the (TAIL_LINES + 1)-th last newline: the kept lines all begin after it.
+  let first = to;
+  let seen = 0;
+  while (first > from && seen <= TAIL_LINES) {
+    first--;
+    const t = text(first);
+    for (let k = t.indexOf('\n'); k >= 0; k = t.indexOf('\n', k + 1)) seen++;
+  }
+  // Cut the lines from there on; a line that began before `first` is only whole when `first` is the run's start.
+  let partial = first === from ? out.partial : '';
+  let whole = first === from;
+  const fresh: string[] = [];
+  for (let p = first; p < to; p++) {
+    const t = text(p);
+    let at = 0;
+    for (let k = t.indexOf('\n'); k >= 0; k = t.indexOf('\n', at)) {
+      if (whole) fresh.push(partial + t.slice(at, k));
+      whole = true;
+      partial = '';
+      at = k + 1;
+    }
+    partial += at === 0 ? t : t.slice(at);
+  }
+  let tail = fresh.length >= TAIL_LINES ? fresh.slice(-TAIL_LINES) : out.tail.concat(fresh);
+  if (tail.length > TAIL_LINES) tail = tail.slice(tail.length - TAIL_LINES);
+  return { lines: out.lines + newLines, bytes, tail, partial };
+}
+
+/**
+ * Fold events[from..to) into `state`: exactly the state that reduce() gives one event at a time, faster. A run of
+ * output lines of one step (most of a long session) is folded at once: one copy of the steps for the run, not one
+ * per line. Replay folds with this (src/core/replay.ts).
+ */
+export function reduceRange(state: SessionState, events: readonly AuditEvent[], from: number, to: number): SessionState {
+  let s = state;
+  let p = from;
+  while (p < to) {
+    const e = events[p];
+    if (e.type === 'step.output' && e.stepId != null) {
+      let q = p + 1;
+      while (q < to && events[q].type === 'step.output' && events[q].stepId === e.stepId) q++;
+      const i = s.index[e.stepId];
+      const step = typeof i === 'number' ? s.steps[i] : undefined;
+      if (q - p > 1 && step) {
+        const last = events[q - 1];
+        s = update(s, [[i, { ...step, output: appendOutputRun(step.output, events, p, q) }]], { seq: last.seq, lastTime: last.time });
+        p = q;
+        continue;
+      }
+    }
+    s = reduce(s, e);
+    p++;
+  }
+  return s;
+}
+
+/** True when reduceRange folds events[p] with the run before it (an output line of the same step as the last event). */
+export function isRunContinuation(events: readonly AuditEvent[], p: number): boolean {
+  const e = events[p];
+  const prev = p > 0 ? events[p - 1] : undefined;
+  return e.type === 'step.output' && e.stepId != null && prev !== undefined && prev.type === 'step.output' && prev.stepId === e.stepId;
+}
+
 export function reduceAll(events: Iterable<AuditEvent>): SessionState | null {
   let s: SessionState | null = null;
   for (const e of events) s = reduce(s, e);

@@ -1,12 +1,13 @@
 import { planNode } from '../helpers/plan.js';
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent, EventDataMap, EventType, PlanNode } from '../../src/core/events.js';
-import { reduceAll, type SessionState } from '../../src/core/reducer.js';
+import { reduce, reduceAll, reduceRange, TAIL_LINES, type SessionState } from '../../src/core/reducer.js';
 import {
   advance,
   changeSpeed,
   IDLE_GAP_MS,
   Replay,
+  RUN_LINE_COST,
   seek,
   SPEEDS,
   startPlayback,
@@ -174,14 +175,25 @@ describe('Replay: state at a position', () => {
   it('foldCost says how much a seek would fold now, so a screen can avoid folding a long way inside a key press', () => {
     const events = bigSession(20, 30);
     const r = new Replay(events, { checkpointEvery: 50 });
+    // Folding events[from..to): an output line that continues its step's run costs RUN_LINE_COST, any other event 1.
+    const cost = (from: number, to: number) => {
+      let c = 0;
+      for (let p = from; p < to; p++) {
+        const e = events[p];
+        const prev = events[p - 1];
+        c += e.type === 'step.output' && prev.type === 'step.output' && prev.stepId === e.stepId ? RUN_LINE_COST : 1;
+      }
+      return c;
+    };
     expect(r.frontier).toBe(1);
-    expect(r.foldCost(400)).toBe(399);
+    expect(r.foldCost(400)).toBe(cost(1, 400));
+    expect(r.foldCost(400)).toBeLessThan(399 / 4); // mostly runs of output lines
     r.precompute(300);
     expect(r.frontier).toBe(301);
-    expect(r.foldCost(400)).toBe(99);
-    expect(r.foldCost(120)).toBe(20); // from the checkpoint at 100
+    expect(r.foldCost(400)).toBe(cost(301, 400));
+    expect(r.foldCost(120)).toBe(cost(100, 120)); // from the checkpoint at 100
     r.stateAt(400);
-    expect(r.foldCost(401)).toBe(1);
+    expect(r.foldCost(401)).toBe(cost(400, 401));
     while (!r.precompute(100));
     expect(r.frontier).toBe(events.length);
     expect(r.foldCost(events.length - 1)).toBeLessThan(50);
@@ -206,6 +218,113 @@ describe('Replay: state at a position', () => {
     expect(got.steps[i].output.lines).toBeGreaterThan(0);
     expect(got.steps[i].output.tail.at(-1)).toBe(want.steps[i].output.tail.at(-1));
     expect(r.stateAt(r.length).steps.every((s) => s.status === 'passed')).toBe(true);
+  });
+});
+
+/**
+ * A long session as real runs write it, from a seeded generator: output in chunks of any shape (several lines, a
+ * line finished by the next chunk, more lines at once than the tail keeps, nothing at all, stderr between stdout),
+ * notes between the lines, output of a step the plan does not have, failures with a resume, steps run again.
+ */
+function choppySession(length: number, seed = 7) {
+  const plan = [node('build'), node('inc', 'checklist'), node('inc/deploy'), node('inc/smoke'), node('docs')];
+  const { events, add } = recorder(plan);
+  let x = seed;
+  const rnd = (k: number) => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return (x >>> 12) % k;
+  };
+  const steps = ['build', 'inc/deploy', 'inc/smoke', 'docs'];
+  let step = 'build';
+  let line = 0;
+  add('step.started', step, { attempt: 1 });
+  while (events.length < length) {
+    const r = rnd(100);
+    if (r < 85) {
+      const shape = rnd(8);
+      const lines = shape === 0 ? 0 : shape === 1 ? TAIL_LINES + rnd(60) : 1 + rnd(3);
+      let text = '';
+      for (let k = 0; k < lines; k++) text += `${step} line ${line++}\n`;
+      if (rnd(3) === 0) text += `unfinished ${line} `;
+      add('step.output', step, { stream: rnd(6) === 0 ? 'stderr' : 'stdout', text });
+    } else if (r < 88) add('note.added', step, { text: `note at ${events.length}` }, { actor: 'bob' });
+    else if (r < 90) add('step.output', ['nope', 'constructor', null][rnd(3)], { stream: 'stdout', text: 'not a step of the plan\n' });
+    else if (r < 97) {
+      add('step.passed', step, { exitCode: 0, durationMs: 10 });
+      step = steps[rnd(steps.length)];
+      add('step.started', step, { attempt: 1 + rnd(3) });
+    } else {
+      add('step.failed', step, { exitCode: 1, reason: 'exited with code 1', durationMs: 10 });
+      add('session.paused', step, { reason: 'step-failed', message: 'failed' });
+      add('session.resumed', null, { operator: 'bob', host: 'h2', pid: 2 }, { after: 60_000, actor: 'bob' });
+      add('step.started', step, { attempt: 2 });
+    }
+  }
+  return events.slice(0, length);
+}
+
+/** The state at each of `positions`, from one fold of reduce() over the events, one event at a time. */
+function statesAt(events: AuditEvent[], positions: number[]): Map<number, SessionState> {
+  const want = new Set(positions);
+  const out = new Map<number, SessionState>();
+  let s: SessionState | null = null;
+  for (let p = 1; p <= events.length; p++) {
+    s = reduce(s, events[p - 1]);
+    if (want.has(p)) out.set(p, s);
+  }
+  return out;
+}
+
+describe('Replay: cold seeks fold from checkpoints with reduceRange, exactly as reduce() one event at a time', () => {
+  it('reduceRange gives the state reduce() gives, from any position to any other', () => {
+    const events = choppySession(3000);
+    const all = statesAt(
+      events,
+      events.map((_, i) => i + 1),
+    );
+    expect(events.filter((e) => e.type === 'step.output').length).toBeGreaterThan(2000);
+    let x = 3;
+    for (let k = 0; k < 300; k++) {
+      x = (x * 69069 + 1) % 4294967296;
+      const from = 1 + (x % events.length);
+      const to = Math.min(events.length, from + ((x >>> 8) % 400));
+      expect(reduceRange(all.get(from)!, events, from, to), `${from}..${to}`).toEqual(all.get(to));
+    }
+    expect(reduceRange(all.get(1)!, events, 1, events.length)).toEqual(all.get(events.length));
+  });
+
+  it('every position, asked in any order before and after precompute, is the state a full fold gives', () => {
+    const events = choppySession(4000, 11);
+    const every = 50;
+    const positions = events.map((_, i) => i + 1);
+    const want = statesAt(events, positions);
+    const r = new Replay(events, { checkpointEvery: every });
+    // checkpoint boundaries and their neighbours first, far apart, then backwards, then all of them after precompute
+    const edges = [
+      events.length,
+      1,
+      ...Array.from({ length: events.length / every }, (_, k) => (k + 1) * every).flatMap((b) => [b + 1, b, b - 1]),
+    ];
+    for (const pos of edges.filter((p) => p >= 1 && p <= events.length)) expect(r.stateAt(pos), `pos ${pos}`).toEqual(want.get(pos));
+    for (let pos = events.length; pos >= 1; pos -= 7) expect(r.stateAt(pos), `pos ${pos}`).toEqual(want.get(pos));
+    while (!r.precompute(333));
+    for (const pos of positions) expect(r.stateAt(pos), `pos ${pos}`).toEqual(want.get(pos));
+  });
+
+  it('a 100k-event session: a cold seek (a fresh Replay, nothing folded yet) to the middle, the end and checkpoint edges equals the full fold', () => {
+    const events = choppySession(100_000, 5);
+    const r0 = new Replay(events);
+    const every = r0.checkpointEvery;
+    const positions = [1, 2, every - 1, every, every + 1, 50_000 - 1, 50_000, 50_000 + 1, 77_777, 99_000, events.length - 1, events.length];
+    const want = statesAt(events, positions);
+    for (const pos of positions) expect(new Replay(events).stateAt(pos), `cold seek to ${pos}`).toEqual(want.get(pos));
+    // and one Replay seeking about: each seek folds from the nearest checkpoint or the furthest state folded
+    for (const pos of [...positions].reverse()) expect(r0.stateAt(pos), `seek to ${pos}`).toEqual(want.get(pos));
+    // the session has what makes folding hard: full tails, unfinished lines, notes
+    const states = [...want.values()];
+    expect(states.some((st) => st.steps.some((s) => s.output.tail.length === TAIL_LINES))).toBe(true);
+    expect(states.some((st) => st.steps.some((s) => s.output.partial !== ''))).toBe(true);
+    expect(want.get(events.length)!.notes.length).toBeGreaterThan(100);
   });
 });
 

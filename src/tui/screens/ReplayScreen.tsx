@@ -11,8 +11,11 @@ import { applyMove, useStepSelection } from '../selection.js';
 
 /** Replay advances at most this often (the data layer throttles, not only Ink). */
 export const REPLAY_TICK_MS = 50;
-/** A seek that would fold more events than this in one frame shows where the fold has got to meanwhile. */
-export const MAX_FOLD_PER_FRAME = 3000;
+/**
+ * A seek that would cost more than this (Replay.foldCost: events folded one by one, about 3 µs each with 500 steps,
+ * so some 30 ms) in one frame shows where the fold has got to meanwhile.
+ */
+export const MAX_FOLD_PER_FRAME = 10_000;
 
 function describe(e: AuditEvent): string {
   const at = new Date(e.time).toISOString().slice(11, 19);
