@@ -27,7 +27,7 @@ export function splitCells(text: string, width: number): [string, string] {
 export function fitCells(text: string, width: number): string {
   if (width <= 0) return '';
   if (stringWidth(text) <= width) return text;
-  return splitCells(text, width - 1)[0] + '…';
+  return splitCells(text, width - 1)[0].trimEnd() + '…';
 }
 
 /** `text` cut to `width` cells and padded with spaces to exactly that many (right-aligned with `right`). */

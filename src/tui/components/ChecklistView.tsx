@@ -57,14 +57,15 @@ export function checklistLayout(width: number, height: number, footerRows = 0, c
   if (detailText) {
     const step = content!.state.steps[content!.selected];
     const outputWant = (step ? outputLines(step).length : 0) + 1;
-    const outputMin = Math.min(outputWant, Math.max(2, Math.floor(body * 0.4)));
+    // The output pane is two rows at least: its title and one line.
+    const outputMin = Math.max(2, Math.min(outputWant, Math.floor(body * 0.4)));
     const needed = detailText.lines.length;
     detail = Math.min(needed, body - outputMin);
     // The essential lines always get their rows (and one for "… more lines" when the rest is cut).
     const essential = detailText.essential + (needed > detailText.essential ? 1 : 0);
-    detail = Math.max(detail, Math.min(essential, body - 1), 1);
+    detail = Math.max(detail, Math.min(essential, body - 2), 1);
   }
-  const output = Math.max(1, body - detail);
+  const output = Math.max(2, body - detail);
   return { listWidth, rightWidth, body, detail, output, detailText };
 }
 
