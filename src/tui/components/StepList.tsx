@@ -29,14 +29,20 @@ function prefixCells(numWidth: number, depth: number): number {
   return 1 + numWidth + 1 + 1 + 1 + 2 * depth;
 }
 
+/** The plan does not change during a session: its titles are measured once (a key press re-lays out the screen). */
+const measured = new WeakMap<SessionState['plan'], number>();
+
 /** Cells the step list needs to show every title whole with its duration (the layout gives it this when it can). */
 export function stepListWant(state: SessionState): number {
+  const known = measured.get(state.plan);
+  if (known !== undefined) return known;
   const numWidth = numberWidth(leafNumbers(state.plan));
   let want = 0;
   for (const node of state.plan) {
     const title = cellWidth(screenLine(node.title)) + (node.kind === 'checklist' ? 2 : 0);
     want = Math.max(want, prefixCells(numWidth, node.depth) + title + (node.kind === 'checklist' ? 0 : DURATION_CELLS));
   }
+  measured.set(state.plan, want);
   return want;
 }
 

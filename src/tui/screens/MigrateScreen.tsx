@@ -316,7 +316,7 @@ export function MigrateScreen() {
     const room = Math.max(1, body - detail.length);
     const maxScroll = Math.max(0, sql.length - room);
     const from = Math.min(scroll, maxScroll);
-    for (const l of sql.slice(from, from + room)) detail.push({ text: screenLine(l).slice(0, rightW) || ' ', color: t.muted });
+    for (const l of sql.slice(from, from + room)) detail.push({ text: fitCells(screenLine(l), rightW) || ' ', color: t.muted });
   }
 
   // The running command: progress bar, then its last lines.
@@ -335,7 +335,7 @@ export function MigrateScreen() {
       bold: true,
     });
     const tail = [...running.lines, ...(running.partial ? [{ text: running.partial, error: true }] : [])].slice(-(runRows - 1));
-    for (const l of tail) runLines.push({ text: screenLine(l.text).slice(0, width) || ' ', color: l.error ? t.danger : undefined });
+    for (const l of tail) runLines.push({ text: fitCells(screenLine(l.text), width) || ' ', color: l.error ? t.danger : undefined });
   }
 
   return (
