@@ -310,7 +310,7 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
       return (
         <Box key={c.id} height={1} width={width}>
           <Text wrap="truncate-end" inverse={selected}>
-            {selected ? '›' : ' '} {padCells(screenLine(c.id), idW)}{' '}
+            {selected ? '›' : ' '} {padCells(screenLine(c.id), idW + 1)}{' '}
             {(c.broken ?? broken[c.id]) ? <Text color={t.danger}>✖ does not load </Text> : null}
             {screenLine(c.title)}
             <Text color={t.muted}>
