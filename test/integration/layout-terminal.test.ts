@@ -35,8 +35,10 @@ const TITLE = 'Check the replicated database snapshot on every standby region';
 const SINCE = 'the deploy of version 1.4.0 to the European production cluster, right after the database failover drill on Tuesday';
 const ERROR = `since '${SINCE}' is not a time (ISO-8601 such as 2026-01-05T12:00:00Z, or unix seconds)`;
 
+const ABOUT = 'A release whose names are long on purpose: every screen must show its title, its state and its error whole, from 80x24 up.';
 const CHECKLIST = `id: layout
 title: Layout of a release with long names
+description: "${ABOUT}"
 params:
   since: {type: string, description: "When the deploy happened"}
 steps:
@@ -158,6 +160,8 @@ describe.skipIf(!tmuxOk.ok)(`the screens at 80x24, 100x30 and 160x50 (tmux)${tmu
       for (const [w, h] of SIZES) {
         const s = await at(w, h, (x) => x.includes('Start Layout of a release with long names [layout]'), 'the parameter form');
         expect(s).toMatch(/^› since\s/m);
+        // The description, wrapped to the width: whole once its rows are joined.
+        expect(rows(s).slice(1, 3).join(' ').replace(/\s+/g, ' '), s).toContain(ABOUT);
       }
     },
   );

@@ -4,6 +4,7 @@ import type { ParamDef } from '../../core/checklist/types.js';
 import { coerceParam } from '../../core/params.js';
 import { useUi, type ScreenKeys } from '../context.js';
 import { ScreenFrame } from '../frame.js';
+import { cellWidth, fitCells } from '../cells.js';
 import { clamp, screenLine, windowAround, wrap } from '../text.js';
 import { useTheme } from '../theme.js';
 import type { ChecklistEntry } from '../types.js';
@@ -118,20 +119,23 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
   const width = ui.width;
   const labelWidth = Math.min(24, Math.max(8, ...names.map((n) => n.length + 2)));
   const rowsPer = 2;
-  const room = Math.max(1, Math.floor((ui.height - 4) / rowsPer));
+  // The description in two rows at most (wrapped; a longer one ends with … on the second).
+  const about = checklist.description
+    ? wrap(screenLine(checklist.description), width)
+    : [names.length ? 'Its parameters (defaults filled in):' : 'This checklist takes no parameters: ↵ starts it.'];
+  const aboutRows = about.length > 2 ? [about[0], fitCells(`${about[1]} ${about[2]}`, width)] : about;
+  const room = Math.max(1, Math.floor((ui.height - 3 - aboutRows.length) / rowsPer));
   const w = windowAround(names.length, field, room);
   return (
     <ScreenFrame keys={keys}>
       <Text bold wrap="truncate-end">
         Start {screenLine(checklist.title)} <Text color={t.muted}>[{screenLine(checklist.id)}]</Text>
       </Text>
-      <Text color={t.muted} wrap="truncate-end">
-        {checklist.description
-          ? wrap(screenLine(checklist.description), width)[0]
-          : names.length
-            ? 'Its parameters (defaults filled in):'
-            : 'This checklist takes no parameters: ↵ starts it.'}
-      </Text>
+      {aboutRows.map((l, i) => (
+        <Text key={`about${i}`} color={t.muted} wrap="truncate-end">
+          {l}
+        </Text>
+      ))}
       <Text> </Text>
       {names.slice(w.start, w.end).map((n, k) => {
         const i = w.start + k;
@@ -164,7 +168,8 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
               </Text>
             </Text>
             <Text wrap="truncate-end" color={err ? t.danger : t.muted}>
-              {' '.repeat(labelWidth + 3)}
+              {/* A complaint wider than the room under the value starts further left, so it is read whole. */}
+              {' '.repeat(err ? Math.max(2, Math.min(labelWidth + 3, width - cellWidth(`✖ ${screenLine(err)}`))) : labelWidth + 3)}
               {err ? `✖ ${screenLine(err)}` : screenLine(d.description ?? '')}
             </Text>
           </Box>
