@@ -36,11 +36,14 @@ const SINCE = 'the deploy of version 1.4.0 to the European production cluster, r
 const ERROR = `since '${SINCE}' is not a time (ISO-8601 such as 2026-01-05T12:00:00Z, or unix seconds)`;
 
 const ABOUT = 'A release whose names are long on purpose: every screen must show its title, its state and its error whole, from 80x24 up.';
+// As long as the reason `cockpit release` gives for the version it suggests (the form shows it under the field).
+const SINCE_ABOUT =
+  'suggested from 14 commit(s) since v1.3.0: a minor version, because feat(search) adds saved searches and no commit says BREAKING CHANGE';
 const CHECKLIST = `id: layout
 title: Layout of a release with long names
 description: "${ABOUT}"
 params:
-  since: {type: string, description: "When the deploy happened"}
+  since: {type: string, description: "${SINCE_ABOUT}"}
 steps:
   - id: notes
     title: 准备发布说明 and notes
@@ -160,6 +163,15 @@ describe.skipIf(!tmuxOk.ok)(`the screens at 80x24, 100x30 and 160x50 (tmux)${tmu
       for (const [w, h] of SIZES) {
         const s = await at(w, h, (x) => x.includes('Start Layout of a release with long names [layout]'), 'the parameter form');
         expect(s).toMatch(/^› since\s/m);
+        // The field's description (the suggested version's reason), wrapped under it: whole once its rows are joined.
+        const field = rows(s).findIndex((l) => /^› since\s/.test(l));
+        expect(
+          rows(s)
+            .slice(field + 1, field + 5)
+            .join(' ')
+            .replace(/\s+/g, ' '),
+          s,
+        ).toContain(SINCE_ABOUT);
         // The description, wrapped to the width: whole once its rows are joined.
         expect(rows(s).slice(1, 3).join(' ').replace(/\s+/g, ' '), s).toContain(ABOUT);
       }

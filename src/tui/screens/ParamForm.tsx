@@ -124,7 +124,12 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
     ? wrap(screenLine(checklist.description), width)
     : [names.length ? 'Its parameters (defaults filled in):' : 'This checklist takes no parameters: ↵ starts it.'];
   const aboutRows = about.length > 2 ? [about[0], fitCells(`${about[1]} ${about[2]}`, width)] : about;
-  const room = Math.max(1, Math.floor((ui.height - 3 - aboutRows.length) / rowsPer));
+  // The field being filled in shows its whole description (a suggested version's reason), wrapped in up to 4 rows;
+  // the others one row each.
+  const indent = labelWidth + 3;
+  const activeDef = name ? checklist.params[name] : undefined;
+  const activeAbout = activeDef?.description ? wrap(screenLine(activeDef.description), width - indent).slice(0, 4) : [''];
+  const room = Math.max(1, Math.floor((ui.height - 3 - aboutRows.length - (activeAbout.length - 1)) / rowsPer));
   const w = windowAround(names.length, field, room);
   return (
     <ScreenFrame keys={keys}>
@@ -153,7 +158,7 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
                 : d.type;
         const err = errors[n];
         return (
-          <Box key={n} flexDirection="column" height={2} width={width}>
+          <Box key={n} flexDirection="column" height={1 + (active && !err ? activeAbout.length : 1)} width={width}>
             <Text wrap="truncate-end">
               <Text bold={active} inverse={active}>
                 {(active ? '› ' : '  ') + n.padEnd(labelWidth)}
@@ -167,11 +172,20 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
                 {d.secret ? ' · secret (never stored)' : ''}
               </Text>
             </Text>
-            <Text wrap="truncate-end" color={err ? t.danger : t.muted}>
-              {/* A complaint wider than the room under the value starts further left, so it is read whole. */}
-              {' '.repeat(err ? Math.max(2, Math.min(labelWidth + 3, width - cellWidth(`✖ ${screenLine(err)}`))) : labelWidth + 3)}
-              {err ? `✖ ${screenLine(err)}` : screenLine(d.description ?? '')}
-            </Text>
+            {active && !err ? (
+              activeAbout.map((l, r) => (
+                <Text key={r} wrap="truncate-end" color={t.muted}>
+                  {' '.repeat(indent)}
+                  {l}
+                </Text>
+              ))
+            ) : (
+              <Text wrap="truncate-end" color={err ? t.danger : t.muted}>
+                {/* A complaint wider than the room under the value starts further left, so it is read whole. */}
+                {' '.repeat(err ? Math.max(2, Math.min(indent, width - cellWidth(`✖ ${screenLine(err)}`))) : indent)}
+                {err ? `✖ ${screenLine(err)}` : screenLine(d.description ?? '')}
+              </Text>
+            )}
           </Box>
         );
       })}
