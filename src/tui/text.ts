@@ -1,4 +1,5 @@
 import { neutralize } from '../core/sanitize.js';
+import { cellWidth, splitCells } from './cells.js';
 
 /**
  * One line as the screen shows it: control sequences from outside made visible (the log is sanitised when it is
@@ -18,26 +19,28 @@ export function screenLines(text: string | undefined): string[] {
   return neutralize(text).trimEnd().split('\n').map(screenLine);
 }
 
-/** Word-wrap plain text to a width (the detail pane wraps itself, so its height is known before render). */
+/** Word-wrap plain text to a width in cells (the detail pane wraps itself, so its height is known before render). */
 export function wrap(text: string, width: number): string[] {
   const w = Math.max(1, width);
   const out: string[] = [];
   for (const para of text.split('\n')) {
-    if (para.length <= w) {
+    if (cellWidth(para) <= w) {
       out.push(para);
       continue;
     }
     let line = '';
     for (const word of para.split(/(\s+)/)) {
-      if ((line + word).length <= w) {
+      if (cellWidth(line + word) <= w) {
         line += word;
         continue;
       }
       if (line.trim()) out.push(line.trimEnd());
       line = word.trimStart();
-      while (line.length > w) {
-        out.push(line.slice(0, w));
-        line = line.slice(w);
+      while (cellWidth(line) > w) {
+        // A word wider than the line is broken between characters (a wide one is never split in half).
+        const [head, rest] = splitCells(line, w);
+        out.push(head || [...line][0]);
+        line = head ? rest : line.slice([...line][0].length);
       }
     }
     if (line.trim() || !out.length) out.push(line.trimEnd());

@@ -113,7 +113,7 @@ describe.skipIf(!tmuxOk.ok || !prom.ok)(`cockpit watch in a real terminal (tmux 
       expect(s).toContain(`● Prometheus up · ${server.url}`);
       expect(s).toMatch(/^\s+Rule\s+Value\s+Baseline\s+Change\s+Alert when\s+Recent\s+Now$/m);
       expect(s).toMatch(/^✔ Any failed payment\s+0\s.*> 0\s.*ok$/m);
-      expect(s).toMatch(/^✔ Payment failures over 1… 0%\s.*> 1%\s.*ok$/m);
+      expect(s).toMatch(/^✔ Payment failures over 1% of transac… 0%\s.*> 1%\s.*ok$/m);
       expect(s).toMatch(/^✔ Database CPU over 80%\s+3\d(\.\d+)?%\s.*> 80%\s.*ok$/m);
       expect(s).toContain('Breaches and recoveries: none');
       expect(s).toMatch(/RUNNING\s+n note\s+R rollback\s+a abort\s+\? help\s+q quit/);
@@ -124,7 +124,7 @@ describe.skipIf(!tmuxOk.ok || !prom.ok)(`cockpit watch in a real terminal (tmux 
       expect(s).toMatch(/^✖ Database CPU over 80%\s+\d+(\.\d+)?%\s.*BREACHED$/m);
       expect(s).toMatch(/^\d\d:\d\d:\d\dZ ✖ ALERT Database CPU over 80%: database CPU \d+(\.\d+)?% is over the limit 80%/m);
       expect(s).toContain('Breaches and recoveries (1 breach; newest last)');
-      expect(s).toMatch(/^✔ Payment failures over 1… /m); // the others stay green
+      expect(s).toMatch(/^✔ Payment failures over 1% of transac… /m); // the others stay green
       expect(s).toMatch(/^\[RUNNING\]/m); // without --headless the watch goes on after a breach
 
       // R asks first; y stops the watch and opens the rollback checklist's parameter form.

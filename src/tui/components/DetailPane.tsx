@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import type { SessionState } from '../../core/reducer.js';
+import { cellWidth } from '../cells.js';
 import { paramsText, stepAction, stepOutcomeLine } from '../model.js';
 import { screenLine, screenLines, wrap } from '../text.js';
 import { useTheme } from '../theme.js';
@@ -11,13 +12,23 @@ export interface DetailPaneProps {
   height: number;
   /** The question the engine asks about this step, if it asks now. */
   asking: string | null;
+  /** The lines, when the layout has worked them out already. */
+  detail?: DetailLines;
 }
 
 type Line = { text: string; style?: 'title' | 'label' | 'danger' | 'warn' | 'muted' | 'ok' };
 
-/** The selected step: its state, what it does, the policy's words, the operator's help, its parameters and notes. */
-export function DetailPane({ state, index, width, height, asking }: DetailPaneProps) {
-  const t = useTheme();
+export interface DetailLines {
+  lines: Line[];
+  /** The first lines that are never cut: the title, the state (a failure's whole error), the question, what next. */
+  essential: number;
+}
+
+/**
+ * The selected step's detail, wrapped to `width` cells: its state, what it does, the policy's words, the operator's
+ * help, its parameters and notes. Worked out before render, so the layout can give it the rows it needs.
+ */
+export function detailLines(state: SessionState, index: number, width: number, asking: string | null): DetailLines {
   const node = state.plan[index];
   const step = state.steps[index];
   const w = Math.max(10, width);
@@ -25,7 +36,7 @@ export function DetailPane({ state, index, width, height, asking }: DetailPanePr
   const push = (text: string, style?: Line['style'], indent = '') => {
     for (const l of wrap(text, w - indent.length)) lines.push({ text: indent + l, style });
   };
-  if (!node || !step) return <Box height={height} />;
+  if (!node || !step) return { lines, essential: 0 };
   push(`${screenLine(node.title)}  [${node.path}] (${node.kind})`, 'title');
   const outcome = asking ? 'waiting for your answer' : screenLine(stepOutcomeLine(step));
   push(
@@ -45,6 +56,7 @@ export function DetailPane({ state, index, width, height, asking }: DetailPanePr
     push('What next: fix the cause, then r retry · s skip with a reason · a abort · q quit (resume later)', 'warn');
   if (step.status === 'interrupted' || (state.pause && state.pause.stepId === node.path && state.status !== 'failed'))
     push('↵ continues the session from here', 'warn');
+  const essential = lines.length;
   push(screenLine(step.description ?? stepAction(node)));
   const params = state.scopes[node.scope]?.params;
   if (params && Object.keys(params).length) push(`with ${screenLine(paramsText(params))}`, 'muted');
@@ -71,13 +83,25 @@ export function DetailPane({ state, index, width, height, asking }: DetailPanePr
     'Session notes',
     state.notes.filter((n) => n.stepId === null),
   );
+  return { lines, essential };
+}
+
+const more = (n: number, width: number) => {
+  const long = `… ${n} more lines (a taller terminal shows them)`;
+  return cellWidth(long) <= width ? long : `… ${n} more lines`;
+};
+
+/** The selected step's detail in `height` rows: the essential lines first and whole, what does not fit counted. */
+export function DetailPane({ state, index, width, height, asking, detail }: DetailPaneProps) {
+  const t = useTheme();
+  const { lines, essential } = detail ?? detailLines(state, index, width, asking);
+  if (!lines.length) return <Box height={height} />;
   const room = Math.max(1, height);
+  // The rows run out: the essential lines stay (the layout gives them the rows), the rest is counted on the last row.
+  const keep = Math.max(room - 1, Math.min(essential, room));
   const shown =
     lines.length > room
-      ? [
-          ...lines.slice(0, room - 1),
-          { text: `… ${lines.length - room + 1} more lines (a taller terminal shows them)`, style: 'muted' as const },
-        ]
+      ? [...lines.slice(0, keep), ...(keep < room ? [{ text: more(lines.length - keep, width), style: 'muted' as const }] : [])]
       : lines;
   const color = (s?: Line['style']) =>
     s === 'danger' ? t.danger : s === 'warn' ? t.warn : s === 'muted' ? t.muted : s === 'ok' ? t.ok : s === 'label' ? t.accent : undefined;

@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import { formatDuration } from '../../core/duration.js';
 import { progress, type SessionState } from '../../core/reducer.js';
 import { paramsText, sessionLabel } from '../model.js';
+import { fitParts } from '../cells.js';
 import { screenLine } from '../text.js';
 import { useTheme } from '../theme.js';
 
@@ -48,12 +49,22 @@ export function Header({ state, phase, width, now, replay }: HeaderProps) {
         <Text bold>{screenLine(state.checklist.title)}</Text>
         <Text color={t.muted}> [{screenLine(state.checklist.id)}]</Text> {screenLine(paramsText(state.params))}
       </Text>
-      <Text wrap="truncate-end" color={t.muted}>
-        {replay ? `${utc(state.lastTime)} (event ${replay.pos}/${replay.length}) · ` : ''}session {state.id} · operator{' '}
-        {screenLine(state.operator)}
-        {state.environment ? ` · env ${screenLine(state.environment)}` : ''} · elapsed {elapsed} · {p.done}/{p.total} done
-        {p.failed ? ` · ${p.failed} failed` : ''}
-        {state.resumes.length ? ` · resumed ${state.resumes.length}×${state.resumes.some((r) => r.forced) ? ' (FORCED)' : ''}` : ''}
+      <Text color={t.muted}>
+        {fitParts(
+          [
+            { text: replay ? `${utc(state.lastTime)} (event ${replay.pos}/${replay.length})` : '', priority: 1 },
+            { text: `session ${state.id}`, priority: 3 },
+            { text: `operator ${screenLine(state.operator)}`, priority: 5 },
+            { text: state.environment ? `env ${screenLine(state.environment)}` : '', priority: 4 },
+            { text: `elapsed ${elapsed}`, priority: 6 },
+            { text: `${p.done}/${p.total} done${p.failed ? ` · ${p.failed} failed` : ''}`, priority: 0 },
+            {
+              text: state.resumes.length ? `resumed ${state.resumes.length}×${state.resumes.some((r) => r.forced) ? ' (FORCED)' : ''}` : '',
+              priority: 2,
+            },
+          ],
+          width,
+        )}
       </Text>
     </Box>
   );

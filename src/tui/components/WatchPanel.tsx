@@ -5,6 +5,7 @@ import type { WatchVerdict } from '../../core/events.js';
 import type { Unit } from '../../core/watch/config.js';
 import { formatDelta, formatValue, sparkline } from '../../core/watch/format.js';
 import type { PanelLogLine, PanelRule, WatchPanel as Panel } from '../../core/watch/panel.js';
+import { allocateColumns, cellWidth, padCells } from '../cells.js';
 import { screenLine } from '../text.js';
 import { useTheme, type Theme } from '../theme.js';
 
@@ -28,9 +29,40 @@ const LOG_MARK: Record<PanelLogLine['kind'], string> = {
 
 const utcTime = (ms: number) => new Date(ms).toISOString().slice(11, 19) + 'Z';
 
-function pad(text: string, width: number): string {
-  const s = text.length > width ? text.slice(0, Math.max(0, width - 1)) + '…' : text;
-  return s + ' '.repeat(Math.max(0, width - s.length));
+/**
+ * The rule table's column widths in `width` cells, by priority: the rule's whole name (measured in cells, so CJK and
+ * emoji names keep the columns aligned), its value and verdict, the baseline, the change, the threshold; the recent
+ * samples' sparkline takes what is left, and a column that does not fit is left out rather than cut.
+ */
+export function watchColumns(rules: readonly PanelRule[], width: number) {
+  const name = Math.max(4, ...rules.map((r) => cellWidth(screenLine(r.title))));
+  const threshold = Math.max(10, ...rules.map((r) => cellWidth(screenLine(r.threshold))));
+  const NUM = 9;
+  // Each column with the space after it; the glyph and its space (2) come first, the verdict word (8) last.
+  const [n, value, word, baseline, change, thr, spark] = allocateColumns(
+    [
+      // A very long name is cut at 36% of the width, a long threshold at 20%: the other columns come after them.
+      { want: Math.min(name, Math.max(12, Math.floor(width * 0.36))) + 1, min: Math.min(name, 12) + 1 },
+      { want: NUM + 1 },
+      { want: 8 },
+      { want: NUM + 1 },
+      { want: NUM + 1 },
+      { want: Math.min(threshold, Math.max(10, Math.floor(width * 0.2))) + 1, min: 9 },
+      { want: 25, min: 10, grow: true },
+    ],
+    width - 2,
+    0,
+  );
+  const less = (w: number) => Math.max(0, w - 1);
+  return {
+    name: less(n),
+    value: less(value),
+    word,
+    threshold: less(thr),
+    change: less(change),
+    baseline: less(baseline),
+    spark: less(spark),
+  };
 }
 
 /**
@@ -92,13 +124,9 @@ export function WatchPanel({ panel, width, height, now, live }: WatchPanelProps)
       : `at ${utcTime(clockNow)} of ${formatDuration(total)}`;
   const head = `Watch since ${utcTime(panel.since)} · ${state} [${panel.finished ? '█'.repeat(barWidth) : bar}] · every ${formatDuration(panel.intervalMs)} · ${panel.samples.toLocaleString('en-US')} samples`;
 
-  // Columns: glyph+name, value, baseline, change, threshold, sparkline (what is left), verdict word.
-  const nameW = Math.max(14, Math.min(26, Math.floor(width * 0.24)));
-  const numW = 9;
-  const thrW = Math.max(10, Math.min(22, Math.floor(width * 0.2)));
-  const wordW = 8;
-  const sparkW = Math.max(0, width - (2 + nameW + numW * 3 + thrW + wordW + 6));
-  const header = `  ${pad('Rule', nameW)} ${pad('Value', numW)} ${pad('Baseline', numW)} ${pad('Change', numW)} ${pad('Alert when', thrW)} ${sparkW ? pad('Recent', sparkW) + ' ' : ''}${pad('Now', wordW)}`;
+  const c = watchColumns(panel.rules, width);
+  const cell = (text: string, w: number) => (w ? padCells(text, w) + ' ' : '');
+  const header = `  ${cell('Rule', c.name)}${cell('Value', c.value)}${cell('Baseline', c.baseline)}${cell('Change', c.change)}${cell('Alert when', c.threshold)}${cell('Recent', c.spark)}${padCells('Now', c.word)}`;
 
   const adviceLines = panel.finished?.advice.length
     ? panel.finished.advice
@@ -124,8 +152,8 @@ export function WatchPanel({ panel, width, height, now, live }: WatchPanelProps)
       const unit = r.unit as Unit;
       const glyph = r.breached ? '✖' : r.verdict ? VERDICT_GLYPH[r.verdict] : '·';
       const word = r.breached ? 'BREACHED' : r.verdict ? VERDICT_WORD[r.verdict] : 'waiting';
-      const spark = sparkW ? pad(sparkline(r.history, sparkW, sparkScale(r.history.slice(-sparkW))), sparkW) + ' ' : '';
-      const line = `${glyph} ${pad(r.title, nameW)} ${pad(formatValue(r.value, unit), numW)} ${pad(formatValue(r.baseline, unit), numW)} ${pad(delta(r), numW)} ${pad(r.threshold, thrW)} ${spark}${word}`;
+      const spark = c.spark ? sparkline(r.history, c.spark, sparkScale(r.history.slice(-c.spark))) : '';
+      const line = `${glyph} ${cell(screenLine(r.title), c.name)}${cell(formatValue(r.value, unit), c.value)}${cell(formatValue(r.baseline, unit), c.baseline)}${cell(delta(r), c.change)}${cell(screenLine(r.threshold), c.threshold)}${cell(spark, c.spark)}${word}`;
       return (
         <Text key={r.id} wrap="truncate-end" color={verdictColor(t, r.verdict, r.breached)} bold={r.breached}>
           {screenLine(line)}

@@ -4,6 +4,7 @@ import { formatDuration } from '../../core/duration.js';
 import { useUi, type ScreenKeys } from '../context.js';
 import { ScreenFrame } from '../frame.js';
 import { applyMove } from '../selection.js';
+import { allocateColumns, cellWidth, padCells } from '../cells.js';
 import { ago, clamp, screenLine, windowAround } from '../text.js';
 import { useTheme } from '../theme.js';
 import type { HomeData, SessionEntry } from '../types.js';
@@ -17,6 +18,53 @@ function statusGlyph(s: SessionEntry): string {
   if (s.running) return '▶';
   if (s.resumable) return s.status.startsWith('failed') ? '✖' : s.status.startsWith('crashed') ? '⚠' : '?';
   return s.status === 'succeeded' ? '✔' : s.status === 'aborted' ? '■' : '·';
+}
+
+const GAP = '  ';
+
+type SessionColumn = 'id' | 'checklist' | 'status' | 'ago' | 'took' | 'operator' | 'params';
+
+/** A session's row as text, column by column (made safe for the screen). */
+function sessionCells(s: SessionEntry, now: number): Record<SessionColumn, string> {
+  return {
+    id: s.id,
+    checklist: screenLine(s.checklist),
+    status: screenLine(s.status),
+    ago: ago(now - s.startedAt),
+    took: s.endedAt ? formatDuration(s.endedAt - s.startedAt) : s.running ? 'running' : '',
+    operator: screenLine(s.operator),
+    params: screenLine(s.params),
+  };
+}
+
+/**
+ * The session list's column widths in `width` cells (the mark and glyph take 3), by priority: the state, the
+ * checklist, the session's id, when it started, who ran it, how long it took, then its parameters in what is left.
+ * Each column is as wide as its widest value (in cells), cut with `…` only below that, or left out when even its
+ * least width does not fit: columns stay aligned whatever the names.
+ */
+export function sessionColumnWidths(sessions: readonly SessionEntry[], now: number, width: number): Record<SessionColumn, number> {
+  const order: Array<{ c: SessionColumn; min?: number; grow?: boolean }> = [
+    { c: 'status', min: 8 },
+    { c: 'checklist', min: 8 },
+    { c: 'id' },
+    { c: 'ago' },
+    { c: 'operator', min: 6 },
+    { c: 'took' },
+    { c: 'params', min: 8, grow: true },
+  ];
+  const want = Object.fromEntries(order.map((o) => [o.c, 0])) as Record<SessionColumn, number>;
+  for (const s of sessions) {
+    const cells = sessionCells(s, now);
+    for (const o of order) want[o.c] = Math.max(want[o.c], cellWidth(cells[o.c]));
+  }
+  // Two cells after every shown column (the last one's are the row's end).
+  const got = allocateColumns(
+    order.map((o) => ({ want: want[o.c] && want[o.c] + GAP.length, min: o.min && Math.min(o.min, want[o.c]) + GAP.length, grow: o.grow })),
+    width - 3,
+    0,
+  );
+  return Object.fromEntries(order.map((o, i) => [o.c, Math.max(0, got[i] - GAP.length)])) as Record<SessionColumn, number>;
 }
 
 /** `cockpit`: the checklists here, and recent sessions (resumable ones first). */
@@ -224,18 +272,24 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   else if (!sessions.length) sessionsView = <Text color={t.muted}>no session matches '{screenLine(filter)}' (esc shows all)</Text>;
   else {
     const w = windowAround(sessions.length, focus === 'sessions' ? index : 0, sessionRows);
+    const widths = sessionColumnWidths(sessions, now, width);
     sessionsView = sessions.slice(w.start, w.end).map((s, k) => {
       const i = w.start + k;
       const selected = focus === 'sessions' && i === index;
-      const took = s.endedAt ? formatDuration(s.endedAt - s.startedAt) : s.running ? 'running' : '';
+      const cells = sessionCells(s, now);
       const color = s.resumable ? t.warn : s.status === 'succeeded' ? t.ok : s.status === 'aborted' ? t.danger : undefined;
+      const col = (c: SessionColumn) => (widths[c] ? `${padCells(cells[c], widths[c])}${GAP}` : '');
       return (
         <Box key={s.id} height={1} width={width}>
           <Text wrap="truncate-end" inverse={selected}>
             {selected ? '›' : ' '}
-            <Text color={color}>{statusGlyph(s)}</Text> {s.id.padEnd(21)} {screenLine(s.checklist).padEnd(16)}{' '}
-            <Text color={color}>{screenLine(s.status).padEnd(19)}</Text> {ago(now - s.startedAt).padEnd(8)} {took.padEnd(7)}{' '}
-            {screenLine(s.operator).padEnd(8)} <Text color={t.muted}>{screenLine(s.params)}</Text>
+            <Text color={color}>{statusGlyph(s)}</Text> {col('id')}
+            {col('checklist')}
+            <Text color={color}>{col('status')}</Text>
+            {col('ago')}
+            {col('took')}
+            {col('operator')}
+            <Text color={t.muted}>{widths.params ? padCells(cells.params, widths.params) : ''}</Text>
           </Text>
         </Box>
       );
@@ -247,6 +301,8 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   else if (!checklists.length) checklistsView = <Text color={t.muted}>no checklist matches '{screenLine(filter)}' (esc shows all)</Text>;
   else {
     const w = windowAround(checklists.length, focus === 'checklists' ? index : 0, checklistRows);
+    // The id column as wide as the longest id (measured in cells: a CJK or emoji id keeps the titles aligned).
+    const idW = Math.min(Math.max(8, ...checklists.map((c) => cellWidth(screenLine(c.id)))), Math.max(8, Math.floor(width * 0.3)));
     checklistsView = checklists.slice(w.start, w.end).map((c, k) => {
       const i = w.start + k;
       const selected = focus === 'checklists' && i === index;
@@ -254,7 +310,7 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
       return (
         <Box key={c.id} height={1} width={width}>
           <Text wrap="truncate-end" inverse={selected}>
-            {selected ? '›' : ' '} {screenLine(c.id).padEnd(20)}{' '}
+            {selected ? '›' : ' '} {padCells(screenLine(c.id), idW + 1)}{' '}
             {(c.broken ?? broken[c.id]) ? <Text color={t.danger}>✖ does not load </Text> : null}
             {screenLine(c.title)}
             <Text color={t.muted}>

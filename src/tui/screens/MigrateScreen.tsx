@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { useUi, type ScreenKeys } from '../context.js';
 import { ScreenFrame } from '../frame.js';
 import { applyMove } from '../selection.js';
+import { cellWidth, fitCells } from '../cells.js';
 import { clamp, screenLine, windowAround, wrap } from '../text.js';
 import { useTheme } from '../theme.js';
 import type { MigrationRow, MigrationView } from '../types.js';
@@ -62,6 +63,14 @@ function glyph(r: MigrationRow): string {
   if (r.state === 'applied') return r.problems.length ? '⚠' : '✔';
   if (r.state === 'failed') return '✖';
   return '·';
+}
+
+/** A migration's row in the list: its name (with what it is told about) and its lint badge, made safe for the screen. */
+function listRow(r: MigrationRow): { name: string; badge: string } {
+  return {
+    name: screenLine(`${r.id} ${r.name}${r.noTransaction ? ' (no tx)' : ''}${r.dynamic ? ' (reads db)' : ''}`),
+    badge: lintBadge(r),
+  };
 }
 
 function lintBadge(r: MigrationRow): string {
@@ -240,7 +249,10 @@ export function MigrateScreen() {
 
   const width = ui.width;
   const height = ui.height;
-  const listW = Math.max(28, Math.min(48, Math.floor(width * 0.4)));
+  // The list as wide as its rows need while the detail keeps 45% of the width (its lines wrap; the list's are cut).
+  const rowParts = rows.map((r) => ({ r, ...listRow(r) }));
+  const listWant = Math.max(0, ...rowParts.map((p) => cellWidth(p.name) + cellWidth(p.badge) + 4));
+  const listW = Math.max(28, Math.min(listWant, width - 2 - Math.max(34, Math.ceil(width * 0.45))));
   const rightW = Math.max(10, width - listW - 2);
   const runRows = running ? Math.max(4, Math.floor(height * 0.35)) : 0;
   const body = Math.max(3, height - 1 - runRows);
@@ -252,9 +264,10 @@ export function MigrateScreen() {
 
   // The list, windowed around the selection.
   const win = windowAround(rows.length, sel, body);
-  const listLines = rows.slice(win.start, win.end).map((r, i) => {
+  const listLines = rowParts.slice(win.start, win.end).map(({ r, name, badge }, i) => {
     const at = win.start + i === sel;
-    const text = `${at ? '›' : ' '} ${glyph(r)} ${r.id} ${r.name}${r.noTransaction ? ' (no tx)' : ''}${r.dynamic ? ' (reads db)' : ''}${lintBadge(r)}`;
+    // The lint badge is never cut: the name gives way to it.
+    const text = `${at ? '›' : ' '} ${glyph(r)} ${fitCells(name, listW - 4 - cellWidth(badge))}${badge}`;
     const color =
       r.state === 'failed' || r.findings.some((f) => f.severity === 'error')
         ? t.danger
@@ -267,7 +280,7 @@ export function MigrateScreen() {
   });
   if (!rows.length)
     listLines.push({
-      text: view ? `no migrations in ${view.folder}: cockpit migrate create "what it does"` : 'reading…',
+      text: view ? screenLine(`no migrations in ${view.folder}: cockpit migrate create "what it does"`) : 'reading…',
       color: t.muted,
       bold: false,
     });
@@ -303,7 +316,7 @@ export function MigrateScreen() {
     const room = Math.max(1, body - detail.length);
     const maxScroll = Math.max(0, sql.length - room);
     const from = Math.min(scroll, maxScroll);
-    for (const l of sql.slice(from, from + room)) detail.push({ text: screenLine(l).slice(0, rightW) || ' ', color: t.muted });
+    for (const l of sql.slice(from, from + room)) detail.push({ text: fitCells(screenLine(l), rightW) || ' ', color: t.muted });
   }
 
   // The running command: progress bar, then its last lines.
@@ -322,7 +335,7 @@ export function MigrateScreen() {
       bold: true,
     });
     const tail = [...running.lines, ...(running.partial ? [{ text: running.partial, error: true }] : [])].slice(-(runRows - 1));
-    for (const l of tail) runLines.push({ text: screenLine(l.text).slice(0, width) || ' ', color: l.error ? t.danger : undefined });
+    for (const l of tail) runLines.push({ text: fitCells(screenLine(l.text), width) || ' ', color: l.error ? t.danger : undefined });
   }
 
   return (
@@ -335,7 +348,7 @@ export function MigrateScreen() {
           <Box flexDirection="column" width={listW} height={body}>
             {listLines.slice(0, body).map((l, i) => (
               <Text key={i} wrap="truncate-end" color={l.color} bold={l.bold}>
-                {screenLine(l.text)}
+                {l.text}
               </Text>
             ))}
           </Box>

@@ -4,6 +4,7 @@ import type { ParamDef } from '../../core/checklist/types.js';
 import { coerceParam } from '../../core/params.js';
 import { useUi, type ScreenKeys } from '../context.js';
 import { ScreenFrame } from '../frame.js';
+import { cellWidth, fitCells } from '../cells.js';
 import { clamp, screenLine, windowAround, wrap } from '../text.js';
 import { useTheme } from '../theme.js';
 import type { ChecklistEntry } from '../types.js';
@@ -118,20 +119,28 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
   const width = ui.width;
   const labelWidth = Math.min(24, Math.max(8, ...names.map((n) => n.length + 2)));
   const rowsPer = 2;
-  const room = Math.max(1, Math.floor((ui.height - 4) / rowsPer));
+  // The description in two rows at most (wrapped; a longer one ends with … on the second).
+  const about = checklist.description
+    ? wrap(screenLine(checklist.description), width)
+    : [names.length ? 'Its parameters (defaults filled in):' : 'This checklist takes no parameters: ↵ starts it.'];
+  const aboutRows = about.length > 2 ? [about[0], fitCells(`${about[1]} ${about[2]}`, width)] : about;
+  // The field being filled in shows its whole description (a suggested version's reason), wrapped in up to 4 rows;
+  // the others one row each.
+  const indent = labelWidth + 3;
+  const activeDef = name ? checklist.params[name] : undefined;
+  const activeAbout = activeDef?.description ? wrap(screenLine(activeDef.description), width - indent).slice(0, 4) : [''];
+  const room = Math.max(1, Math.floor((ui.height - 3 - aboutRows.length - (activeAbout.length - 1)) / rowsPer));
   const w = windowAround(names.length, field, room);
   return (
     <ScreenFrame keys={keys}>
       <Text bold wrap="truncate-end">
         Start {screenLine(checklist.title)} <Text color={t.muted}>[{screenLine(checklist.id)}]</Text>
       </Text>
-      <Text color={t.muted} wrap="truncate-end">
-        {checklist.description
-          ? wrap(screenLine(checklist.description), width)[0]
-          : names.length
-            ? 'Its parameters (defaults filled in):'
-            : 'This checklist takes no parameters: ↵ starts it.'}
-      </Text>
+      {aboutRows.map((l, i) => (
+        <Text key={`about${i}`} color={t.muted} wrap="truncate-end">
+          {l}
+        </Text>
+      ))}
       <Text> </Text>
       {names.slice(w.start, w.end).map((n, k) => {
         const i = w.start + k;
@@ -149,7 +158,7 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
                 : d.type;
         const err = errors[n];
         return (
-          <Box key={n} flexDirection="column" height={2} width={width}>
+          <Box key={n} flexDirection="column" height={1 + (active && !err ? activeAbout.length : 1)} width={width}>
             <Text wrap="truncate-end">
               <Text bold={active} inverse={active}>
                 {(active ? '› ' : '  ') + n.padEnd(labelWidth)}
@@ -163,10 +172,20 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
                 {d.secret ? ' · secret (never stored)' : ''}
               </Text>
             </Text>
-            <Text wrap="truncate-end" color={err ? t.danger : t.muted}>
-              {' '.repeat(labelWidth + 3)}
-              {err ? `✖ ${screenLine(err)}` : screenLine(d.description ?? '')}
-            </Text>
+            {active && !err ? (
+              activeAbout.map((l, r) => (
+                <Text key={r} wrap="truncate-end" color={t.muted}>
+                  {' '.repeat(indent)}
+                  {l}
+                </Text>
+              ))
+            ) : (
+              <Text wrap="truncate-end" color={err ? t.danger : t.muted}>
+                {/* A complaint wider than the room under the value starts further left, so it is read whole. */}
+                {' '.repeat(err ? Math.max(2, Math.min(indent, width - cellWidth(`✖ ${screenLine(err)}`))) : indent)}
+                {err ? `✖ ${screenLine(err)}` : screenLine(d.description ?? '')}
+              </Text>
+            )}
           </Box>
         );
       })}

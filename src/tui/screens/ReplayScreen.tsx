@@ -73,7 +73,7 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
   const focus = focusPath(state, null);
   const focusIndex = focus ? (state.index[focus] ?? 0) : 0;
   const { selected, outputScroll, moveBy, moveTo, scrollBy } = useStepSelection(state.plan.length, focus, focusIndex);
-  const layout = checklistLayout(ui.width, ui.height, 2);
+  const layout = checklistLayout(ui.width, ui.height, 2, { state, selected, asking: null });
 
   useEffect(() => ui.ready(), [ui]);
 

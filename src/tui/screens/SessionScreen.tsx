@@ -24,7 +24,11 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
   const stopped = phase === 'paused';
   const failed = stopped && state.status === 'failed';
   const node = state.plan[selected];
-  const layout = checklistLayout(ui.width, ui.height);
+  const layout = checklistLayout(ui.width, ui.height, 0, {
+    state,
+    selected,
+    asking: asking && node && asking.path === node.path ? asking.prompt : null,
+  });
 
   const target = asking?.path ?? state.pause?.stepId ?? focus;
 
