@@ -17,6 +17,7 @@ import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import zlib from 'node:zlib';
+import { FailedError } from '../core/errors.js';
 import type { PrometheusPort, QueryOutcome } from '../core/watch/run.js';
 
 export interface PrometheusOptions {
@@ -83,7 +84,8 @@ function readText(res: http.IncomingMessage, chunks: Buffer[]): string {
   }
 }
 
-class Timeout extends Error {}
+/** The client's own wait ran out (told apart from the server's timeout); caught below and said as unreachable. */
+class Timeout extends FailedError {}
 
 export function prometheusClient(opts: PrometheusOptions): PrometheusClient {
   const base = opts.url.replace(/\/+$/, '');
@@ -123,7 +125,7 @@ export function prometheusClient(opts: PrometheusOptions): PrometheusClient {
         },
       );
       // The whole exchange, answer included, within waitMs.
-      const timer = setTimeout(() => req.destroy(new Timeout()), waitMs);
+      const timer = setTimeout(() => req.destroy(new Timeout("the client's wait ran out")), waitMs);
       req.on('close', () => clearTimeout(timer));
       req.on('error', (e) => {
         clearTimeout(timer);
