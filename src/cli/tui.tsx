@@ -3,12 +3,13 @@ import path from 'node:path';
 import { appContext } from '../app/context.js';
 import { RunRefused } from '../app/errors.js';
 import { prepareRun, resumeRun, startRun, type SessionDrive } from '../app/run.js';
+import { suggestParams } from '../app/suggest.js';
 import { neutralize } from '../core/sanitize.js';
 import { nextSlot } from '../core/release/schedule.js';
 import { LiveSession } from '../engine/live.js';
 import { App, type Route } from '../tui/App.js';
 import { themeFor } from '../tui/theme.js';
-import type { AppServices, MigrationServices, SessionControls } from '../tui/types.js';
+import type { AppServices, ChecklistEntry, MigrationServices, SessionControls } from '../tui/types.js';
 import type { MigrateFlags } from './migrate.js';
 import { sessionRows } from './sessions.js';
 import { cachedSummaries } from './summary-cache.js';
@@ -80,6 +81,10 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
       return startRun(ctx, run, { mode: 'interactive' }, live);
     },
     resume: async (id, secrets) => resumeRun(ctx, { session: id, params: secrets ?? {} }, live),
+    suggest: async (id) => {
+      const root = ws.mustLoad(id).bundle.root.checklist;
+      return suggestParams(ws.repoDir, root.id, root.params);
+    },
     check: async (id) => {
       const r = ws.loadBundle(ws.sourceFor(id).source);
       const d = r.diagnostics[0];
@@ -176,6 +181,25 @@ export const NO_TERMINAL_HINT =
 export async function tuiHome(ws: Workspace, opts: TuiOptions = {}): Promise<number> {
   requireTerminal('the cockpit', NO_TERMINAL_HINT);
   return runTui(ws, async (services) => ({ name: 'home', data: await services.home() }), opts);
+}
+
+/**
+ * `cockpit run <checklist>`, `release`, `hotfix` in a terminal without every parameter: the parameter form, what
+ * `-p` gave filled in and the rest suggested where the cockpit can; enter starts the run on this screen.
+ */
+export async function tuiForm(ws: Workspace, ref: string, given: Record<string, string>): Promise<number> {
+  requireTerminal('the parameter form', NO_TERMINAL_HINT);
+  const { bundle, origin } = ws.mustLoad(ref);
+  const cl = bundle.root.checklist;
+  const entry: ChecklistEntry = {
+    id: ref,
+    title: cl.title,
+    ...(cl.description ? { description: cl.description } : {}),
+    origin: origin.byId ? 'by id' : 'file',
+    params: cl.params,
+    given,
+  };
+  return runTui(ws, () => ({ name: 'form', checklist: entry }));
 }
 
 /** The migration screen's services, loaded when first used: pg and the migration code stay out of start-up. */

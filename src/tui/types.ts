@@ -1,4 +1,5 @@
 import type { ParamDef } from '../core/checklist/types.js';
+import type { ParamSuggestion } from '../core/params.js';
 import type { AuditEvent } from '../core/events.js';
 import type { MigrateLine } from '../core/migrate/events.js';
 
@@ -32,6 +33,8 @@ export interface ChecklistEntry {
   params: Record<string, ParamDef>;
   /** Why it cannot be started (it does not load). */
   broken?: string;
+  /** Values already given (`-p` on the command line): the form starts with them. */
+  given?: Record<string, string>;
 }
 
 export interface SessionEntry {
@@ -69,6 +72,8 @@ export interface AppServices {
   /** Resume a stopped session; `secrets` are its secret parameters, asked again (the log never held them). */
   resume(sessionId: string, secrets?: Record<string, string>): Promise<SessionControls>;
   events(sessionId: string): Promise<AuditEvent[]>;
+  /** What the parameter form offers for a checklist's parameters (versions from git), each with its reason. */
+  suggest?(checklistId: string): Promise<Record<string, ParamSuggestion>>;
   /** Full validation of one checklist (steps, includes): null when it loads, else why not. */
   check(checklistId: string): Promise<string | null>;
   /** Ring the terminal bell (a watch breach). */

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ParamDef } from '../../core/checklist/types.js';
-import { coerceParam } from '../../core/params.js';
+import { coerceParam, type ParamSuggestion } from '../../core/params.js';
 import { useUi, type ScreenKeys } from '../context.js';
 import { ScreenFrame } from '../frame.js';
 import { clamp, screenLine, windowAround, wrap } from '../text.js';
@@ -35,8 +35,9 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
   const t = useTheme();
   const names = Object.keys(checklist.params);
   const [values, setValues] = useState<Record<string, string>>(() =>
-    Object.fromEntries(names.map((n) => [n, initial(checklist.params[n])])),
+    Object.fromEntries(names.map((n) => [n, checklist.given?.[n] ?? initial(checklist.params[n])])),
   );
+  const [suggested, setSuggested] = useState<Record<string, ParamSuggestion>>({});
   const [errors, setErrors] = useState<Record<string, string | null>>({});
   const [field, setField] = useState(0);
   const [starting, setStarting] = useState(false);
@@ -56,6 +57,27 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
     // A complaint goes away as soon as the value is good; it only appears on leaving the field or submitting.
     if (errors[name]) setErrors((e) => ({ ...e, [name]: checkField(name, def, value) }));
   };
+
+  // Suggestions (versions read from git) arrive after the first frame; each fills its field if it is still empty.
+  const services = ui.services;
+  const id = checklist.id;
+  useEffect(() => {
+    let live = true;
+    services.suggest?.(id).then(
+      (got) => {
+        if (!live) return;
+        setSuggested(got);
+        const fill = Object.entries(got).filter(([n, g]) => g.value !== null && (valuesRef.current[n] ?? '') === '');
+        if (!fill.length) return;
+        valuesRef.current = { ...valuesRef.current, ...Object.fromEntries(fill.map(([n, g]) => [n, g.value!])) };
+        setValues(valuesRef.current);
+      },
+      () => undefined, // no suggestion: the fields stay as they are
+    );
+    return () => {
+      live = false;
+    };
+  }, [services, id]);
 
   const leave = (to: number) => {
     if (name && def) setErrors((e) => ({ ...e, [name]: checkField(name, def, values[name]) }));
@@ -148,6 +170,12 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
                 ? 'a version like 2.4.0'
                 : d.type;
         const err = errors[n];
+        const sug = suggested[n];
+        // Under the field: its problem, else why the value shown is suggested (or why none could be), else what it is.
+        const note =
+          sug && (sug.value === null ? v === '' : v === sug.value)
+            ? `${sug.value === null ? 'nothing to suggest' : 'suggested'}: ${sug.reason}`
+            : (d.description ?? '');
         return (
           <Box key={n} flexDirection="column" height={2} width={width}>
             <Text wrap="truncate-end">
@@ -165,7 +193,7 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
             </Text>
             <Text wrap="truncate-end" color={err ? t.danger : t.muted}>
               {' '.repeat(labelWidth + 3)}
-              {err ? `✖ ${screenLine(err)}` : screenLine(d.description ?? '')}
+              {err ? `✖ ${screenLine(err)}` : screenLine(note)}
             </Text>
           </Box>
         );
