@@ -3,7 +3,9 @@ import path from 'node:path';
 import { appContext } from '../app/context.js';
 import { RunRefused } from '../app/errors.js';
 import { prepareRun, resumeRun, startRun, type SessionDrive } from '../app/run.js';
+import { abortStopped } from '../app/stopped.js';
 import { suggestParams } from '../app/suggest.js';
+import { supersededSessions } from '../app/superseded.js';
 import { neutralize } from '../core/sanitize.js';
 import { nextSlot } from '../core/release/schedule.js';
 import { LiveSession } from '../engine/live.js';
@@ -58,7 +60,7 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
           ...(sum ? {} : { broken: `it does not parse; cockpit checklist validate ${c.file}` }),
         };
       });
-      const sessions = await sessionRows(store, 50, identity.host);
+      const sessions = await sessionRows(store, 50, identity.host, ws.repoDir);
       const schedule = ws.config.release?.schedule;
       return {
         repoDir: ws.repoDir,
@@ -68,7 +70,14 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
         ...(schedule ? { schedule: nextSlot(schedule, ctx.clock.now()) } : {}),
       };
     },
-    sessions: async () => sessionRows(await ws.openStore(), 50, identity.host),
+    sessions: async () => sessionRows(await ws.openStore(), 50, identity.host, ws.repoDir),
+    abort: async (id, reason) => void (await abortStopped(ctx, { session: id, reason })),
+    superseded: async (id) => {
+      const store = await ws.openStore();
+      const all = await store.listSessions(200);
+      const row = all.find((s) => s.id === id);
+      return (row && (await supersededSessions(store, [row], all, ws.repoDir)).get(id)) ?? null;
+    },
     start: async (id, given) => {
       let run;
       try {

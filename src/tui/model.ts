@@ -2,6 +2,8 @@ import { formatDuration } from '../core/duration.js';
 import type { ParamValue } from '../core/checklist/types.js';
 import type { PlanNode } from '../core/events.js';
 import { interpolate } from '../core/params.js';
+import { ago } from './text.js';
+import type { SupersededBy } from './types.js';
 import { groupStatus, nextStep, type SessionState, type StepState, type StepStatus } from '../core/reducer.js';
 
 /** Pure helpers the checklist screens share (unit-tested without Ink). */
@@ -90,4 +92,11 @@ export function paramsText(params: Record<string, unknown>): string {
 /** Output lines of a step as kept in the state: the tail plus the line still being written. */
 export function outputLines(step: StepState): string[] {
   return step.output.partial ? [...step.output.tail, step.output.partial] : step.output.tail;
+}
+
+/** Why a stopped release session is overtaken: "superseded by 20261206-0906-ab12 (v1.2.3 released 2h ago)". */
+export function supersededWords(s: SupersededBy, now: number): string {
+  return s.by
+    ? `superseded by ${s.by.id} (${s.tag} released ${ago(now - s.by.endedAt)} by ${s.by.operator})`
+    : `superseded: ${s.tag} was tagged outside the cockpit`;
 }

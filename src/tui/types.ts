@@ -50,6 +50,15 @@ export interface SessionEntry {
   endedAt?: number;
   /** Secret parameters a resume must be told again. */
   secrets: string[];
+  /** A release left open while another session released its version: which, and when (see app/superseded.ts). */
+  superseded?: SupersededBy;
+}
+
+/** The version a stopped release session was to make, released since: by which session (null: outside the cockpit). */
+export interface SupersededBy {
+  version: string;
+  tag: string;
+  by: { id: string; operator: string; endedAt: number } | null;
 }
 
 export interface HomeData {
@@ -74,6 +83,10 @@ export interface AppServices {
   events(sessionId: string): Promise<AuditEvent[]>;
   /** What the parameter form offers for a checklist's parameters (versions from git), each with its reason. */
   suggest?(checklistId: string): Promise<Record<string, ParamSuggestion>>;
+  /** Close a stopped session as aborted, with the reason (recorded); it cannot be resumed afterwards. */
+  abort?(sessionId: string, reason: string): Promise<void>;
+  /** Whether this session was overtaken (its version released by another session since), and by which. */
+  superseded?(sessionId: string): Promise<SupersededBy | null>;
   /** Full validation of one checklist (steps, includes): null when it loads, else why not. */
   check(checklistId: string): Promise<string | null>;
   /** Ring the terminal bell (a watch breach). */
