@@ -54,11 +54,12 @@ describe.skipIf(!tmuxOk.ok)(`the parameter form in a real terminal (tmux)${tmuxO
     const next = semver.inc(main.version, 'patch')!;
     open('hotfix');
     let s = await until((x) => x.includes('[hotfix]') && x.includes('suggested:'), 'the hotfix form with its suggestion');
-    expect(s).toMatch(new RegExp(`^› version\\s+${reEscape(next)}█`, 'm'));
+    // The version is suggested, so the cursor waits on the issue, the one field left to type.
+    expect(s).toMatch(new RegExp(`^\\s+version\\s+${reEscape(next)}\\s+required`, 'm'));
     expect(s).toContain(`suggested: the next patch of ${main.tag}, the release on main`);
-    expect(s).toMatch(/^\s+issue\s+required/m);
+    expect(s).toMatch(/^› issue\s+█\s+required/m);
     term!.send('Enter');
-    s = await until((x) => x.includes('issue is required'), 'the form asking for the issue');
+    s = await until((x) => x.includes('issue is required'), 'the form refusing to start without the issue');
     term!.type('PROP-42');
     term!.send('Enter');
     s = await until((x) => x.includes('Is this a critical production issue'), 'the hotfix session asking its first question');

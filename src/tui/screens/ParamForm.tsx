@@ -49,8 +49,11 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
   // value the one before it made.
   const valuesRef = useRef(values);
   valuesRef.current = values;
+  // Whether the operator has typed or moved yet: a suggestion arriving later then leaves the cursor where it is.
+  const touched = useRef(false);
   const set = (change: (old: string) => string) => {
     if (!name || !def) return;
+    touched.current = true;
     const value = change(valuesRef.current[name] ?? '');
     valuesRef.current = { ...valuesRef.current, [name]: value };
     setValues(valuesRef.current);
@@ -71,6 +74,9 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
         if (!fill.length) return;
         valuesRef.current = { ...valuesRef.current, ...Object.fromEntries(fill.map(([n, g]) => [n, g.value!])) };
         setValues(valuesRef.current);
+        // The cursor goes to the first field still to be typed (a hotfix's issue, its version suggested).
+        const empty = names.findIndex((n) => checklist.params[n].required && (valuesRef.current[n] ?? '') === '');
+        if (empty >= 0 && !touched.current) setField(empty);
       },
       () => undefined, // no suggestion: the fields stay as they are
     );
@@ -80,6 +86,7 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
   }, [services, id]);
 
   const leave = (to: number) => {
+    touched.current = true;
     if (name && def) setErrors((e) => ({ ...e, [name]: checkField(name, def, values[name]) }));
     setField(clamp(to, 0, Math.max(0, names.length - 1)));
   };
