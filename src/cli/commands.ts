@@ -78,9 +78,9 @@ export function wantsForm(flags: RunFlags): boolean {
  * The parameter form of a checklist in the full-screen cockpit: what `-p` gave filled in, the rest suggested where
  * the cockpit can (the versions), each checked as it is typed; enter starts the run on the screen.
  */
-export async function paramForm(ws: Workspace, ref: string, given: Record<string, string>): Promise<number> {
+export async function paramForm(ws: Workspace, ref: string, given: Record<string, string>, yes?: string[]): Promise<number> {
   const { tuiForm } = await (await import('./load-tui.js')).loadTui();
-  return tuiForm(ws, ref, given);
+  return tuiForm(ws, ref, given, yes);
 }
 
 function isTerminal(): boolean {
@@ -195,7 +195,7 @@ export async function runChecklist(ctx: AppContext<Workspace>, g: GlobalOptions,
   if (wantsForm(flags)) {
     const defs = ctx.workspace().mustLoad(opts.checklist).bundle.root.checklist.params;
     const unknown = Object.keys(opts.params).some((k) => !Object.hasOwn(defs, k)); // refused below, by name
-    if (!unknown && missingParams(defs, opts.params).length) return paramForm(ctx.workspace(), opts.checklist, opts.params);
+    if (!unknown && missingParams(defs, opts.params).length) return paramForm(ctx.workspace(), opts.checklist, opts.params, opts.yes);
   }
   const run = prepareRun(ctx, opts);
   if (flags.dryRun) {

@@ -28,7 +28,7 @@ export async function cmdRelease(g: GlobalOptions, choice: string | undefined, f
     // The form offers the suggestion with its reason; the operator accepts it with enter or types another version.
     const given = parseParams(flags.param);
     delete given.version;
-    return paramForm(ws, 'release', given);
+    return paramForm(ws, 'release', given, flags.yes);
   }
   if (!version) {
     if (!plan.suggestion.version)
@@ -66,7 +66,7 @@ export async function cmdHotfix(g: GlobalOptions, issue: string | undefined, cho
       throw new UsageError(
         'cockpit hotfix needs the issue id of the production problem: cockpit hotfix <issue> [X.Y.Z], e.g. cockpit hotfix PROP-123',
       );
-    return paramForm(ws, 'hotfix', parseParams(flags.param));
+    return paramForm(ws, 'hotfix', parseParams(flags.param), flags.yes);
   }
   if (!flags.json) process.stdout.write(neutralize(`hotfix ${c.version} for ${issue}, on top of ${last.tag} (the release on main)\n`));
   const params = Object.assign(parseParams(flags.param), { version: c.version, issue });

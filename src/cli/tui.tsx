@@ -78,10 +78,10 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
       const row = all.find((s) => s.id === id);
       return (row && (await supersededSessions(store, [row], all, ws.repoDir)).get(id)) ?? null;
     },
-    start: async (id, given) => {
+    start: async (id, given, yes) => {
       let run;
       try {
-        run = prepareRun(ctx, { checklist: id, params: given });
+        run = prepareRun(ctx, { checklist: id, params: given, yes });
       } catch (e) {
         // The form shows the problems on one line.
         if (e instanceof RunRefused) throw new UsageError(e.problems.join('; '));
@@ -196,7 +196,7 @@ export async function tuiHome(ws: Workspace, opts: TuiOptions = {}): Promise<num
  * `cockpit run <checklist>`, `release`, `hotfix` in a terminal without every parameter: the parameter form, what
  * `-p` gave filled in and the rest suggested where the cockpit can; enter starts the run on this screen.
  */
-export async function tuiForm(ws: Workspace, ref: string, given: Record<string, string>): Promise<number> {
+export async function tuiForm(ws: Workspace, ref: string, given: Record<string, string>, yes?: string[]): Promise<number> {
   requireTerminal('the parameter form', NO_TERMINAL_HINT);
   const { bundle, origin } = ws.mustLoad(ref);
   const cl = bundle.root.checklist;
@@ -207,6 +207,7 @@ export async function tuiForm(ws: Workspace, ref: string, given: Record<string, 
     origin: origin.byId ? 'by id' : 'file',
     params: cl.params,
     given,
+    ...(yes?.length ? { yes } : {}),
   };
   return runTui(ws, () => ({ name: 'form', checklist: entry }));
 }

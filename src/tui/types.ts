@@ -35,6 +35,8 @@ export interface ChecklistEntry {
   broken?: string;
   /** Values already given (`-p` on the command line): the form starts with them. */
   given?: Record<string, string>;
+  /** `--yes` of the command that opened the form: the run starts with it. */
+  yes?: string[];
 }
 
 export interface SessionEntry {
@@ -77,7 +79,8 @@ export interface AppServices {
   home(): Promise<HomeData>;
   /** The sessions alone, read again (the home screen's periodic refresh: the checklists do not change under it). */
   sessions(): Promise<SessionEntry[]>;
-  start(checklistId: string, params: Record<string, string>): Promise<SessionControls>;
+  /** `yes`: steps confirmed in advance (`--yes` of the command that opened the form). */
+  start(checklistId: string, params: Record<string, string>, yes?: string[]): Promise<SessionControls>;
   /** Resume a stopped session; `secrets` are its secret parameters, asked again (the log never held them). */
   resume(sessionId: string, secrets?: Record<string, string>): Promise<SessionControls>;
   events(sessionId: string): Promise<AuditEvent[]>;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import semver from 'semver';
@@ -61,6 +61,7 @@ describe.skipIf(!tmuxOk.ok)(`the parameter form in a real terminal (tmux)${tmuxO
     term!.send('Enter');
     s = await until((x) => x.includes('issue is required'), 'the form refusing to start without the issue');
     term!.type('PROP-42');
+    await until((x) => /^› issue\s+PROP-42█/m.test(x), 'the issue typed');
     term!.send('Enter');
     s = await until((x) => x.includes('Is this a critical production issue'), 'the hotfix session asking its first question');
     expect(s).toContain(`version=${next}`);
@@ -103,6 +104,25 @@ describe.skipIf(!tmuxOk.ok)(`the parameter form in a real terminal (tmux)${tmuxO
     s = await until((x) => x.includes('[release]') && x.includes('suggested:'), 'the release form with its suggestion');
     expect(s).toMatch(new RegExp(`^› version\\s+${reEscape(plan.suggestion.version!)}█`, 'm'));
     expect(s).toContain(`suggested: from ${plan.commits} commit(s) since ${plan.last!.tag}:`);
+  });
+
+  it('the form keeps what the command line gave: the other -p values filled in, --yes confirming its steps', async () => {
+    writeFileSync(
+      path.join(dir, 'checklists', 'ask.yaml'),
+      'id: ask\ntitle: Ask twice\nparams:\n  version: {type: semver, required: true}\n  note: {type: string}\nsteps:\n' +
+        '  - {id: approve, title: Approve, kind: confirm, prompt: "Approve v${version}?"}\n' +
+        '  - {id: check, title: Check, kind: confirm, prompt: "Checked v${version}?"}\n',
+    );
+    open('run ask -p note=from-the-flag --yes approve');
+    let s = await until((x) => x.includes('[ask]'), 'the form of ask');
+    expect(s).toMatch(/^\s+note\s+from-the-flag/m);
+    term!.type('2.0.1');
+    await until((x) => /^› version\s+2\.0\.1█/m.test(x), 'the version typed');
+    term!.send('Enter');
+    // approve is confirmed by the flag; check asks.
+    s = await until((x) => x.includes('Checked v2.0.1?'), 'the second question, the first confirmed by --yes');
+    expect(s).toMatch(/1 ✔ Approve/);
+    expect(s).toContain('note=from-the-flag');
   });
 
   it('`cockpit run deploy-production --non-interactive` in a terminal still exits 2, naming the missing parameter', async () => {
