@@ -1,5 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { closeStores } from '../../src/cli/open-stores.js';
+import { Workspace } from '../../src/cli/setup.js';
+import { workspaceServices } from '../../src/cli/tui.js';
+import { supersededWords } from '../../src/tui/model.js';
 import { BIN, cockpit, tempRepo } from '../helpers/cli.js';
 import { frameProblem, Tmux } from '../helpers/tmux.js';
 
@@ -132,5 +136,45 @@ describe.skipIf(!tmuxOk.ok)(`a superseded release session in a real terminal (tm
     const shown = run('audit', 'show', waiting);
     expect(shown.stdout).toContain(`superseded: v1.2.3 was released by session ${released}`);
     expect(run('audit', 'verify').code).toBe(0);
+  });
+});
+
+describe('what counts as superseded', () => {
+  // The home screen's list (the same service it reads), on a repository of its own.
+  const PUSHED = `${RELEASE}  - id: push
+    title: Push the release
+    kind: git.push
+    remote: nowhere
+    refs: ["v\${version}"]
+`;
+  let own: ReturnType<typeof tempRepo>;
+  beforeAll(() => {
+    own = tempRepo({ release: PUSHED });
+    own.write('.gitignore', '.cockpit/\n');
+    own.write('README', 'app\n');
+    const git = (...args: string[]) => expect(spawnSync('git', args, { cwd: own.dir, env: { ...process.env, ...GIT_ENV } }).status).toBe(0);
+    git('add', '-A');
+    git('commit', '-qm', 'feat: first');
+    const runHere = (...args: string[]) => cockpit(['--repo', own.dir, ...args], { env: GIT_ENV });
+    // 3.0.0 tags itself, then fails to push (there is no remote 'nowhere'): its tag is its own, not another's.
+    expect(runHere('run', 'release', '-p', 'version=3.0.0', '--non-interactive', '--yes', 'all').code).toBe(1);
+    expect(spawnSync('git', ['rev-parse', '-q', '--verify', 'refs/tags/v3.0.0'], { cwd: own.dir }).status).toBe(0);
+    // 4.0.0 waits; someone tags v4.0.0 by hand, outside the cockpit.
+    expect(runHere('run', 'release', '-p', 'version=4.0.0', '--non-interactive').code).toBe(1);
+    git('tag', '-a', 'v4.0.0', '-m', 'by hand');
+  });
+  afterAll(async () => {
+    await closeStores();
+    own.cleanup();
+  });
+
+  it('a release whose own tag step made the tag is not superseded; one whose version was tagged by hand is, by no session', async () => {
+    const services = workspaceServices(new Workspace({ repo: own.dir }), () => undefined);
+    const rows = await services.sessions();
+    const byVersion = (v: string) => rows.find((r) => r.params === `version=${v}`)!;
+    expect(byVersion('3.0.0').status).toMatch(/failed/);
+    expect(byVersion('3.0.0').superseded).toBeUndefined();
+    expect(byVersion('4.0.0').superseded).toEqual({ version: '4.0.0', tag: 'v4.0.0', by: null });
+    expect(supersededWords(byVersion('4.0.0').superseded!, Date.now())).toBe('superseded: v4.0.0 was tagged outside the cockpit');
   });
 });
