@@ -11,6 +11,7 @@ import { buildPlan } from '../core/plan.js';
 import type { LiveDeps } from '../engine/live.js';
 import { resumeSession, startSession, type EngineDeps, type SessionRunner } from '../engine/session.js';
 import { stepKindMap } from '../steps/index.js';
+import type { DescribeSettings } from '../steps/types.js';
 import { refName } from '../steps/git-common.js';
 import type { AppContext, Origin } from './context.js';
 import { sessionDeps } from './deps.js';
@@ -36,6 +37,8 @@ export interface PreparedRun {
   yes: YesList;
   /** The secret parameters' values: kept in memory for the resumes of a live session, never stored. */
   secrets: Record<string, string>;
+  /** The configuration a description reads (the version files a bump writes). */
+  settings: DescribeSettings;
 }
 
 /** Load the checklist, resolve its parameters, build the plan, check the `--yes` names: refused with a UsageError. */
@@ -62,6 +65,7 @@ export function prepareRun(ctx: AppContext, opts: RunOptions): PreparedRun {
     scopes: planned.scopes,
     yes,
     secrets: secretParams(root.params, resolved.values),
+    settings: { release: ctx.workspace().config.release ?? {} },
   };
 }
 
@@ -102,7 +106,7 @@ export function describeDryRun(run: PreparedRun): string[] {
     const params = run.scopes[node.scope]?.params ?? {};
     const c = evaluateConditions(node.when, node.unless, params);
     const kind = stepKindMap.get(node.kind);
-    const what = kind ? kind.describe(node, params) : `unknown kind ${node.kind}`;
+    const what = kind ? kind.describe(node, params, run.settings) : `unknown kind ${node.kind}`;
     lines.push(`${'  '.repeat(node.depth)}${c.pass ? '•' : '↷'} ${node.path}: ${node.title} — ${c.pass ? what : `skipped (${c.reason})`}`);
   }
   return lines;

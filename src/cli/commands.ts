@@ -4,6 +4,7 @@ import { describeDryRun, prepareRun, resumeRun, startRun, type ResumeOptions, ty
 import { abortStopped, addNote } from '../app/stopped.js';
 import { sessionRows } from './sessions.js';
 import { formatDuration } from '../core/duration.js';
+import { missingParams } from '../core/params.js';
 import { buildPlan } from '../core/plan.js';
 import type { LiveDeps } from '../engine/live.js';
 import { type EngineDeps, type RunResult, type SessionRunner } from '../engine/session.js';
@@ -66,6 +67,20 @@ export interface RunFlags {
 /** The full-screen cockpit drives the session when a person is at a terminal and did not ask for line mode. */
 function wantsScreen(flags: RunFlags): boolean {
   return !flags.nonInteractive && !flags.json && !flags.plain && isTerminal();
+}
+
+/** The parameter form may be opened: the screen is wanted, and this is not a dry run (which starts nothing). */
+export function wantsForm(flags: RunFlags): boolean {
+  return wantsScreen(flags) && !flags.dryRun;
+}
+
+/**
+ * The parameter form of a checklist in the full-screen cockpit: what `-p` gave filled in, the rest suggested where
+ * the cockpit can (the versions), each checked as it is typed; enter starts the run on the screen.
+ */
+export async function paramForm(ws: Workspace, ref: string, given: Record<string, string>, yes?: string[]): Promise<number> {
+  const { tuiForm } = await (await import('./load-tui.js')).loadTui();
+  return tuiForm(ws, ref, given, yes);
 }
 
 function isTerminal(): boolean {
@@ -176,6 +191,12 @@ function driveFor(ctx: AppContext<Workspace>, g: GlobalOptions, flags: RunFlags)
 
 /** Run a checklist (`cockpit run`, and `release`, `hotfix`, `watch` with the parameters they decided). */
 export async function runChecklist(ctx: AppContext<Workspace>, g: GlobalOptions, opts: RunOptions, flags: RunFlags): Promise<number> {
+  // A person at a terminal is asked for what `-p` did not give; without one, prepareRun refuses (exit 2) naming it.
+  if (wantsForm(flags)) {
+    const defs = ctx.workspace().mustLoad(opts.checklist).bundle.root.checklist.params;
+    const unknown = Object.keys(opts.params).some((k) => !Object.hasOwn(defs, k)); // refused below, by name
+    if (!unknown && missingParams(defs, opts.params).length) return paramForm(ctx.workspace(), opts.checklist, opts.params, opts.yes);
+  }
   const run = prepareRun(ctx, opts);
   if (flags.dryRun) {
     for (const line of describeDryRun(run)) out(`${line}\n`);
@@ -256,7 +277,7 @@ export async function cmdChecklistShow(g: GlobalOptions, ref: string): Promise<n
     if (kind && node.kind !== 'confirm')
       out(
         `${pad}   ${kind
-          .describe(node, planned.scopes[node.scope]?.params ?? {})
+          .describe(node, planned.scopes[node.scope]?.params ?? {}, { release: ws.config.release ?? {} })
           .trimEnd()
           .replace(/\n/g, `\n${pad}   `)}\n`,
       );

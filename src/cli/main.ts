@@ -109,13 +109,13 @@ Examples:
     .description(
       'the hotfix checklist with its git work done: hotfix/vX.Y.Z-<issue> from main, patch bump, merge to main, tag, backport to develop, push',
     )
-    .argument('<issue>', 'the issue id of the production problem, e.g. PROP-123')
+    .argument('[issue]', 'the issue id of the production problem, e.g. PROP-123 (in a terminal, asked in the form when not given)')
     .argument('[version]', 'X.Y.Z, a patch of the release on main (default: the next patch)')
     .option('-p, --param <key=value>', 'another parameter of the hotfix checklist (repeatable)', collect);
   sessionOptions(hotfix)
     .option('--dry-run', 'show every step and the git commands it would run; change nothing')
     .action(
-      act(async (issue: string, choice: string | undefined, flags, cmd: Command) =>
+      act(async (issue: string | undefined, choice: string | undefined, flags, cmd: Command) =>
         (await import('./release.js')).cmdHotfix(globals(cmd), issue, choice, flags),
       ),
     );

@@ -2,6 +2,7 @@ import { isProcessAlive } from '../adapters/shell.js';
 import type { AuditStore, LockRow, SessionRow } from '../audit/store.js';
 import type { SessionEntry } from '../tui/types.js';
 import { redactedParams } from '../core/sanitize.js';
+import { supersededSessions } from '../app/superseded.js';
 
 /** A row of `audit list`, and of the home screen's sessions. */
 export type SessionListRow = SessionEntry;
@@ -23,8 +24,11 @@ export async function sessionStatus(store: AuditStore, s: SessionRow, locks: Loc
   return alive ? 'running' : 'crashed (resumable)';
 }
 
-/** Recent sessions with what each is doing now, resumable ones first: what `audit list` and the home screen show. */
-export async function sessionRows(store: AuditStore, limit: number, host: string): Promise<SessionListRow[]> {
+/**
+ * Recent sessions with what each is doing now, resumable ones first: what `audit list` and the home screen show.
+ * With the repository, a resumable release whose version another session released since is marked superseded.
+ */
+export async function sessionRows(store: AuditStore, limit: number, host: string, repoDir?: string): Promise<SessionListRow[]> {
   const sessions = await store.listSessions(limit);
   const locks = await store.listLocks();
   const rows = await Promise.all(
@@ -47,6 +51,14 @@ export async function sessionRows(store: AuditStore, limit: number, host: string
       };
     }),
   );
+  if (repoDir) {
+    const open = sessions.filter((_, i) => rows[i].resumable && !rows[i].running);
+    const overtaken = open.length ? await supersededSessions(store, open, sessions, repoDir) : new Map();
+    for (const row of rows) {
+      const s = overtaken.get(row.id);
+      if (s) row.superseded = s;
+    }
+  }
   // Resumable sessions first: they are what an on-call engineer is looking for.
   return rows.sort((a, b) => Number(b.resumable) - Number(a.resumable));
 }

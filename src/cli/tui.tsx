@@ -3,12 +3,15 @@ import path from 'node:path';
 import { appContext } from '../app/context.js';
 import { RunRefused } from '../app/errors.js';
 import { prepareRun, resumeRun, startRun, type SessionDrive } from '../app/run.js';
+import { abortStopped } from '../app/stopped.js';
+import { suggestParams } from '../app/suggest.js';
+import { supersededSessions } from '../app/superseded.js';
 import { neutralize } from '../core/sanitize.js';
 import { nextSlot } from '../core/release/schedule.js';
 import { LiveSession } from '../engine/live.js';
 import { App, type Route } from '../tui/App.js';
 import { themeFor } from '../tui/theme.js';
-import type { AppServices, MigrationServices, SessionControls } from '../tui/types.js';
+import type { AppServices, ChecklistEntry, MigrationServices, SessionControls } from '../tui/types.js';
 import type { MigrateFlags } from './migrate.js';
 import { sessionRows } from './sessions.js';
 import { cachedSummaries } from './summary-cache.js';
@@ -57,7 +60,7 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
           ...(sum ? {} : { broken: `it does not parse; cockpit checklist validate ${c.file}` }),
         };
       });
-      const sessions = await sessionRows(store, 50, identity.host);
+      const sessions = await sessionRows(store, 50, identity.host, ws.repoDir);
       const schedule = ws.config.release?.schedule;
       return {
         repoDir: ws.repoDir,
@@ -67,11 +70,18 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
         ...(schedule ? { schedule: nextSlot(schedule, ctx.clock.now()) } : {}),
       };
     },
-    sessions: async () => sessionRows(await ws.openStore(), 50, identity.host),
-    start: async (id, given) => {
+    sessions: async () => sessionRows(await ws.openStore(), 50, identity.host, ws.repoDir),
+    abort: async (id, reason) => void (await abortStopped(ctx, { session: id, reason })),
+    superseded: async (id) => {
+      const store = await ws.openStore();
+      const all = await store.listSessions(200);
+      const row = all.find((s) => s.id === id);
+      return (row && (await supersededSessions(store, [row], all, ws.repoDir)).get(id)) ?? null;
+    },
+    start: async (id, given, yes) => {
       let run;
       try {
-        run = prepareRun(ctx, { checklist: id, params: given });
+        run = prepareRun(ctx, { checklist: id, params: given, yes });
       } catch (e) {
         // The form shows the problems on one line.
         if (e instanceof RunRefused) throw new UsageError(e.problems.join('; '));
@@ -80,6 +90,10 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
       return startRun(ctx, run, { mode: 'interactive' }, live);
     },
     resume: async (id, secrets) => resumeRun(ctx, { session: id, params: secrets ?? {} }, live),
+    suggest: async (id) => {
+      const root = ws.mustLoad(id).bundle.root.checklist;
+      return suggestParams(ws.repoDir, root.id, root.params);
+    },
     check: async (id) => {
       const r = ws.loadBundle(ws.sourceFor(id).source);
       const d = r.diagnostics[0];
@@ -176,6 +190,26 @@ export const NO_TERMINAL_HINT =
 export async function tuiHome(ws: Workspace, opts: TuiOptions = {}): Promise<number> {
   requireTerminal('the cockpit', NO_TERMINAL_HINT);
   return runTui(ws, async (services) => ({ name: 'home', data: await services.home() }), opts);
+}
+
+/**
+ * `cockpit run <checklist>`, `release`, `hotfix` in a terminal without every parameter: the parameter form, what
+ * `-p` gave filled in and the rest suggested where the cockpit can; enter starts the run on this screen.
+ */
+export async function tuiForm(ws: Workspace, ref: string, given: Record<string, string>, yes?: string[]): Promise<number> {
+  requireTerminal('the parameter form', NO_TERMINAL_HINT);
+  const { bundle, origin } = ws.mustLoad(ref);
+  const cl = bundle.root.checklist;
+  const entry: ChecklistEntry = {
+    id: ref,
+    title: cl.title,
+    ...(cl.description ? { description: cl.description } : {}),
+    origin: origin.byId ? 'by id' : 'file',
+    params: cl.params,
+    given,
+    ...(yes?.length ? { yes } : {}),
+  };
+  return runTui(ws, () => ({ name: 'form', checklist: entry }));
 }
 
 /** The migration screen's services, loaded when first used: pg and the migration code stay out of start-up. */

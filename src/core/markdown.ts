@@ -11,3 +11,59 @@ export function inertMarkdown(text: string): string {
     .replace(/!\[/g, '!\\[')
     .replace(/\]\(/g, '\\](');
 }
+
+/** A piece of a line of Markdown as a screen draws it: its text without the markers, and how it is styled. */
+export interface MarkdownRun {
+  text: string;
+  strong?: boolean;
+  code?: boolean;
+}
+
+/**
+ * One line of the policy's Markdown (or a step's help) as styled runs: `**strong**` and `__strong__` lose their
+ * markers and are drawn bold, `` `code` `` loses its backticks. Nothing else is interpreted: a lone `*` (a glob, a
+ * footnote) stays as written. A marker that is never closed is text.
+ */
+export function markdownRuns(line: string): MarkdownRun[] {
+  const runs: MarkdownRun[] = [];
+  const push = (run: MarkdownRun) => {
+    if (!run.text) return;
+    const last = runs[runs.length - 1];
+    if (last && !!last.strong === !!run.strong && !!last.code === !!run.code) last.text += run.text;
+    else runs.push(run);
+  };
+  let open: string | null = null; // the marker that opened the bold run
+  let strong = false;
+  let i = 0;
+  let text = '';
+  const flush = () => {
+    push({ text, ...(strong ? { strong: true } : {}) });
+    text = '';
+  };
+  while (i < line.length) {
+    if (line[i] === '`') {
+      const end = line.indexOf('`', i + 1);
+      if (end > i + 1) {
+        flush();
+        push({ text: line.slice(i + 1, end), code: true, ...(strong ? { strong: true } : {}) });
+        i = end + 1;
+        continue;
+      }
+    }
+    const two = line.slice(i, i + 2);
+    if (two === '**' || two === '__') {
+      // Opens only when it closes later on the line; closes what it opened.
+      if (open === two || (!open && line.indexOf(two, i + 2) > i + 2)) {
+        flush();
+        strong = !strong;
+        open = strong ? two : null;
+        i += 2;
+        continue;
+      }
+    }
+    text += line[i];
+    i++;
+  }
+  flush();
+  return runs;
+}

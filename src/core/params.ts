@@ -56,6 +56,19 @@ export function coerceParam(name: string, def: ParamDef, raw: unknown): Coerced 
   return { ok: true, value };
 }
 
+/** A value offered for a parameter before the operator types (the form fills it in), and why; null when none can be. */
+export interface ParamSuggestion {
+  value: string | null;
+  reason: string;
+}
+
+/** The required parameters that neither `given` nor a default fills: what a form must ask for. */
+export function missingParams(defs: Record<string, ParamDef>, given: Record<string, unknown>): string[] {
+  return Object.entries(defs)
+    .filter(([name, def]) => def.required && given[name] === undefined && def.default === undefined)
+    .map(([name]) => name);
+}
+
 export interface ResolvedParams {
   values: Record<string, ParamValue>;
   errors: string[];

@@ -134,9 +134,22 @@ echo "5 passed, 0 failed"
 
 const DEPLOY_SH = `#!/bin/sh
 # Usage: scripts/deploy.sh <environment> <version>
-echo "deploying Property v$2 to $1"
+#        scripts/deploy.sh rollback v<version>   (production back to that version: the policy's manual rollback)
+if [ "$1" = rollback ]; then
+  echo "rolling Property in production back to $2"
+else
+  echo "deploying Property v$2 to $1"
+fi
 sleep 0.5
 echo "health check: 200 OK"
+`;
+
+const RESTORE_DB_SH = `#!/bin/sh
+# Usage: scripts/restore_db.sh <backup_timestamp>   (the policy's restore from backup; a stand-in in the demo)
+[ -n "$1" ] || { echo "usage: scripts/restore_db.sh <backup_timestamp>" >&2; exit 2; }
+echo "restoring the Property database from the backup of $1"
+sleep 0.5
+echo "restore finished"
 `;
 
 const VERSIONS_SH = `#!/bin/sh
@@ -265,10 +278,11 @@ def refund(gateway, payment, amount_cents):
       t.write('cockpit.config.yaml', '# cockpit settings (see the cockpit README)\nsecrets:\n  env: [DEPLOY_TOKEN]\n');
       t.write('scripts/deploy.sh', DEPLOY_SH);
       t.write('scripts/versions.sh', VERSIONS_SH);
+      t.write('scripts/restore_db.sh', RESTORE_DB_SH);
       t.append('.gitignore', '.cockpit/\n.sandbox/\n');
       t.append(
         'README.md',
-        '- `scripts/deploy.sh <environment> <version>`: deploys\n- `checklists/demo.yaml`: the release checklist (`cockpit run demo`)\n',
+        '- `scripts/deploy.sh <environment> <version>`: deploys (`rollback v<version>`: rolls production back)\n- `scripts/restore_db.sh <backup_timestamp>`: restores the database from a backup\n- `checklists/demo.yaml`: the release checklist (`cockpit run demo`)\n',
       );
     },
   },

@@ -695,7 +695,9 @@ export class SessionRunner {
       // again could do it twice (a second deploy, a second announcement). Asked first, unless it says it is idempotent.
       const unproven = before.status === 'interrupted' && !kind.manual && !kind.rerunSafe && !node.idempotent && !probedNotDone;
       const startedAt = this.deps.clock.now();
-      await this.emit([{ type: 'step.started', stepId: node.path, data: { attempt, description: kind.describe(node, step.params) } }]);
+      await this.emit([
+        { type: 'step.started', stepId: node.path, data: { attempt, description: kind.describe(node, step.params, this.deps.settings) } },
+      ]);
       let outcome: StepOutcome;
       try {
         const again = unproven ? await this.askRerun(node, before.reason) : null;

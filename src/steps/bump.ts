@@ -35,7 +35,7 @@ async function surveyHead(ctx: StepContext<unknown, 'git'>, files: VersionFileSp
 }
 
 /**
- * Write the new version into every version file (package.json, setup.py, and whatever the config names), check
+ * Write the new version into every version file (the config's list, else package.json and setup.py), check
  * that all of them now agree, and commit the change. A file that cannot be read or written stops the step before
  * anything is written; files that disagree afterwards stop it before anything is tagged.
  *
@@ -49,9 +49,14 @@ export const bumpStep = defineStepKind({
   fields,
   needs: ['files', 'git', 'release', 'run'],
   validate: (step, params) => checkTemplates(step, params, ['version', 'commit']),
-  describe({ spec, params }) {
-    const files =
-      spec.files?.map((f) => f.file).join(', ') ?? 'the configured version files (default frontend/package.json, backend/setup.py)';
+  describe({ spec, params, settings }) {
+    // The files it would write, as execute picks them: the step's own, the config's, or the defaults (said so).
+    const configured = spec.files ?? settings?.release?.versionFiles;
+    const files = configured
+      ? configured.map((f) => f.file).join(', ')
+      : `the default version files (${defaultVersionFiles()
+          .map((f) => f.file)
+          .join(', ')}; release.versionFiles in cockpit.config.yaml names others)`;
     return `write version ${interpolate(spec.version, params)} into ${files}; check they agree; git commit -m "${interpolate(spec.commit ?? 'chore(release): ${version}', params)}"`;
   },
   async execute(ctx) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { interpolate } from '../core/params.js';
 import { defineStepKind } from './define.js';
 
 /** A manual step: instructions (help) and a question the operator answers. */
@@ -7,11 +8,12 @@ export const confirmStep = defineStepKind({
   manual: true,
   fields: { prompt: z.string().min(1).optional() },
   needs: ['confirm'],
-  describe({ spec, node }) {
-    return `ask: ${spec.prompt ?? `Done: ${node.title}?`}`;
+  describe({ spec, node, params }) {
+    return `ask: ${interpolate(spec.prompt ?? `Done: ${node.title}?`, params)}`;
   },
   async execute(ctx) {
-    const prompt = ctx.spec.prompt ?? `Done: ${ctx.node.title}?`;
+    // The question names the run's values (`Is release v${version} approved…?` asks about v2.4.0).
+    const prompt = interpolate(ctx.spec.prompt ?? `Done: ${ctx.node.title}?`, ctx.params);
     const d = await ctx.confirm(prompt);
     switch (d.decision) {
       case 'yes':

@@ -76,7 +76,7 @@ export function defineStepKind<F extends z.ZodRawShape, N extends ServiceName = 
           },
         }
       : {}),
-    describe: (node, params) => def.describe({ spec: specOf(node), node, params }),
+    describe: (node, params, settings) => def.describe({ spec: specOf(node), node, params, ...(settings ? { settings } : {}) }),
     execute: (step, services) => execute({ ...step, spec: specOf(step.node), ...services(def.needs) }),
     ...(probe ? { probe: (step, services) => probe({ ...step, spec: specOf(step.node), ...services(def.needs) }) } : {}),
   };

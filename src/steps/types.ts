@@ -59,6 +59,13 @@ export interface DescribeContext<Spec = unknown> {
   spec: Spec;
   node: PlanNode;
   params: Record<string, ParamValue>;
+  /** The settings the run would use (the config's `release:`), so a description names what is configured. */
+  settings?: DescribeSettings;
+}
+
+/** What a description may read of the configuration: nothing runs, so only settings, never services. */
+export interface DescribeSettings {
+  release?: ReleaseSettings;
 }
 
 /** The services a kind declared, built by the engine for one step. */
@@ -98,7 +105,7 @@ export interface ProbeResult {
 export interface StepKind extends StepKindValidator {
   /** The services the kind uses: the engine builds these, and only these, for its steps. */
   readonly needs: readonly ServiceName[];
-  describe(node: PlanNode, params: Record<string, ParamValue>): string;
+  describe(node: PlanNode, params: Record<string, ParamValue>, settings?: DescribeSettings): string;
   execute(step: StepFacts, services: ServiceProvider): Promise<StepOutcome>;
   /** Present when the kind can tell whether its effect already happened. */
   probe?(step: StepFacts, services: ServiceProvider): Promise<ProbeResult | null>;

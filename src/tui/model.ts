@@ -1,5 +1,9 @@
 import { formatDuration } from '../core/duration.js';
+import type { ParamValue } from '../core/checklist/types.js';
 import type { PlanNode } from '../core/events.js';
+import { interpolate } from '../core/params.js';
+import { ago } from './text.js';
+import type { SupersededBy } from './types.js';
 import { groupStatus, nextStep, type SessionState, type StepState, type StepStatus } from '../core/reducer.js';
 
 /** Pure helpers the checklist screens share (unit-tested without Ink). */
@@ -19,19 +23,20 @@ export function displayStatus(state: SessionState, i: number): StepStatus {
   return state.plan[i].kind === 'checklist' ? groupStatus(state, state.plan[i].path) : state.steps[i].status;
 }
 
-/** What a step does, from its spec as written (the same words `checklist show` uses). */
-export function stepAction(node: PlanNode): string {
+/** What a step does, from its spec with the run's parameters filled in (the same words `checklist show` uses). */
+export function stepAction(node: PlanNode, params: Record<string, ParamValue> = {}): string {
   const s = node.spec;
   switch (node.kind) {
     case 'run': {
-      const cmd = Array.isArray(s.run) ? (s.run as unknown[]).map(String).join(' ') : String(s.run ?? '');
+      // An argv's elements are filled from the parameters (a shell script is not: it reads $COCKPIT_PARAM_…).
+      const cmd = Array.isArray(s.run) ? (s.run as unknown[]).map((a) => interpolate(String(a), params)).join(' ') : String(s.run ?? '');
       const bits = [`runs: ${cmd}`];
       if (s.cwd) bits.push(`in ${String(s.cwd)}`);
       if (s.timeout) bits.push(`timeout ${String(s.timeout)}`);
       return bits.join('  ');
     }
     case 'confirm':
-      return `asks: ${String(s.prompt ?? `Done: ${node.title}?`)}`;
+      return `asks: ${interpolate(String(s.prompt ?? `Done: ${node.title}?`), params)}`;
     case 'checklist':
       return `includes checklist '${String(s.use ?? '')}'`;
     default:
@@ -87,4 +92,11 @@ export function paramsText(params: Record<string, unknown>): string {
 /** Output lines of a step as kept in the state: the tail plus the line still being written. */
 export function outputLines(step: StepState): string[] {
   return step.output.partial ? [...step.output.tail, step.output.partial] : step.output.tail;
+}
+
+/** Why a stopped release session is overtaken: "superseded by 20261206-0906-ab12 (v1.2.3 released 2h ago)". */
+export function supersededWords(s: SupersededBy, now: number): string {
+  return s.by
+    ? `superseded by ${s.by.id} (${s.tag} released ${ago(now - s.by.endedAt)} by ${s.by.operator})`
+    : `superseded: ${s.tag} was tagged outside the cockpit`;
 }

@@ -1,4 +1,5 @@
 import type { ParamDef } from '../core/checklist/types.js';
+import type { ParamSuggestion } from '../core/params.js';
 import type { AuditEvent } from '../core/events.js';
 import type { MigrateLine } from '../core/migrate/events.js';
 
@@ -32,6 +33,10 @@ export interface ChecklistEntry {
   params: Record<string, ParamDef>;
   /** Why it cannot be started (it does not load). */
   broken?: string;
+  /** Values already given (`-p` on the command line): the form starts with them. */
+  given?: Record<string, string>;
+  /** `--yes` of the command that opened the form: the run starts with it. */
+  yes?: string[];
 }
 
 export interface SessionEntry {
@@ -47,6 +52,15 @@ export interface SessionEntry {
   endedAt?: number;
   /** Secret parameters a resume must be told again. */
   secrets: string[];
+  /** A release left open while another session released its version: which, and when (see app/superseded.ts). */
+  superseded?: SupersededBy;
+}
+
+/** The version a stopped release session was to make, released since: by which session (null: outside the cockpit). */
+export interface SupersededBy {
+  version: string;
+  tag: string;
+  by: { id: string; operator: string; endedAt: number } | null;
 }
 
 export interface HomeData {
@@ -65,10 +79,17 @@ export interface AppServices {
   home(): Promise<HomeData>;
   /** The sessions alone, read again (the home screen's periodic refresh: the checklists do not change under it). */
   sessions(): Promise<SessionEntry[]>;
-  start(checklistId: string, params: Record<string, string>): Promise<SessionControls>;
+  /** `yes`: steps confirmed in advance (`--yes` of the command that opened the form). */
+  start(checklistId: string, params: Record<string, string>, yes?: string[]): Promise<SessionControls>;
   /** Resume a stopped session; `secrets` are its secret parameters, asked again (the log never held them). */
   resume(sessionId: string, secrets?: Record<string, string>): Promise<SessionControls>;
   events(sessionId: string): Promise<AuditEvent[]>;
+  /** What the parameter form offers for a checklist's parameters (versions from git), each with its reason. */
+  suggest?(checklistId: string): Promise<Record<string, ParamSuggestion>>;
+  /** Close a stopped session as aborted, with the reason (recorded); it cannot be resumed afterwards. */
+  abort?(sessionId: string, reason: string): Promise<void>;
+  /** Whether this session was overtaken (its version released by another session since), and by which. */
+  superseded?(sessionId: string): Promise<SupersededBy | null>;
   /** Full validation of one checklist (steps, includes): null when it loads, else why not. */
   check(checklistId: string): Promise<string | null>;
   /** Ring the terminal bell (a watch breach). */

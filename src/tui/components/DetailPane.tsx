@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import type { SessionState } from '../../core/reducer.js';
+import { markdownRuns, type MarkdownRun } from '../../core/markdown.js';
 import { cellWidth } from '../cells.js';
 import { paramsText, stepAction, stepOutcomeLine } from '../model.js';
 import { screenLine, screenLines, wrap } from '../text.js';
@@ -16,7 +17,7 @@ export interface DetailPaneProps {
   detail?: DetailLines;
 }
 
-type Line = { text: string; style?: 'title' | 'label' | 'danger' | 'warn' | 'muted' | 'ok' };
+type Line = { text: string; style?: 'title' | 'label' | 'danger' | 'warn' | 'muted' | 'ok'; runs?: MarkdownRun[] };
 
 export interface DetailLines {
   lines: Line[];
@@ -35,6 +36,17 @@ export function detailLines(state: SessionState, index: number, width: number, a
   const lines: Line[] = [];
   const push = (text: string, style?: Line['style'], indent = '') => {
     for (const l of wrap(text, w - indent.length)) lines.push({ text: indent + l, style });
+  };
+  // A line of Markdown (the policy's words, the help): wrapped as its text, each piece keeping its style.
+  const pushMarkdown = (line: string, indent: string) => {
+    const runs = markdownRuns(line);
+    const plain = runs.map((r) => r.text).join('');
+    let at = 0;
+    for (const l of wrap(plain, w - indent.length)) {
+      const start = Math.max(at, plain.indexOf(l, at));
+      at = start + l.length;
+      lines.push({ text: indent + l, runs: [{ text: indent }, ...sliceRuns(runs, start, at)] });
+    }
   };
   if (!node || !step) return { lines, essential: 0 };
   push(`${screenLine(node.title)}  [${node.path}] (${node.kind})`, 'title');
@@ -57,16 +69,16 @@ export function detailLines(state: SessionState, index: number, width: number, a
   if (step.status === 'interrupted' || (state.pause && state.pause.stepId === node.path && state.status !== 'failed'))
     push('↵ continues the session from here', 'warn');
   const essential = lines.length;
-  push(screenLine(step.description ?? stepAction(node)));
   const params = state.scopes[node.scope]?.params;
+  push(screenLine(step.description ?? stepAction(node, params)));
   if (params && Object.keys(params).length) push(`with ${screenLine(paramsText(params))}`, 'muted');
   if (node.policy) {
-    lines.push({ text: 'Policy', style: 'label' });
-    for (const l of screenLines(node.policy)) push(l, undefined, '  ');
+    lines.push({ text: 'Policy (quoted)', style: 'label' });
+    for (const l of screenLines(node.policy)) pushMarkdown(l, '  ');
   }
   if (node.help) {
     lines.push({ text: 'How', style: 'label' });
-    for (const l of screenLines(node.help)) push(l, undefined, '  ');
+    for (const l of screenLines(node.help)) pushMarkdown(l, '  ');
   }
   const noteLines = (title: string, notes: typeof state.notes) => {
     if (!notes.length) return;
@@ -110,9 +122,28 @@ export function DetailPane({ state, index, width, height, asking, detail }: Deta
     <Box flexDirection="column" width={width} height={room}>
       {shown.map((l, i) => (
         <Text key={i} wrap="truncate-end" bold={l.style === 'title' || l.style === 'label' || l.style === 'danger'} color={color(l.style)}>
-          {l.text || ' '}
+          {l.runs
+            ? l.runs.map((r, k) => (
+                <Text key={k} bold={r.strong} color={r.code ? t.accent : undefined}>
+                  {r.text}
+                </Text>
+              ))
+            : l.text || ' '}
         </Text>
       ))}
     </Box>
   );
+}
+
+/** The runs covering characters [start, end) of their joined text. */
+function sliceRuns(runs: MarkdownRun[], start: number, end: number): MarkdownRun[] {
+  const out: MarkdownRun[] = [];
+  let at = 0;
+  for (const r of runs) {
+    const from = Math.max(start, at);
+    const to = Math.min(end, at + r.text.length);
+    if (to > from) out.push({ ...r, text: r.text.slice(from - at, to - at) });
+    at += r.text.length;
+  }
+  return out;
 }

@@ -8,6 +8,7 @@ import { allocateColumns, cellWidth, padCells } from '../cells.js';
 import { ago, clamp, screenLine, windowAround } from '../text.js';
 import { useTheme } from '../theme.js';
 import type { HomeData, SessionEntry } from '../types.js';
+import { supersededWords } from '../model.js';
 
 type Focus = 'sessions' | 'checklists';
 
@@ -29,11 +30,12 @@ function sessionCells(s: SessionEntry, now: number): Record<SessionColumn, strin
   return {
     id: s.id,
     checklist: screenLine(s.checklist),
-    status: screenLine(s.status),
+    status: s.superseded ? 'superseded' : screenLine(s.status),
     ago: ago(now - s.startedAt),
     took: s.endedAt ? formatDuration(s.endedAt - s.startedAt) : s.running ? 'running' : '',
     operator: screenLine(s.operator),
-    params: screenLine(s.params),
+    // A superseded row has room for the start only: the whole sentence is on the message line when it is selected.
+    params: screenLine(s.superseded ? `by ${s.superseded.by?.id ?? 'a tag made outside the cockpit'} · ${s.params}` : s.params),
   };
 }
 
@@ -203,6 +205,42 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
     );
   };
 
+  // A stopped session closed for good: a superseded one with the reason said for the operator, any other with theirs.
+  const abort = () => {
+    const abortWith = ui.services.abort;
+    if (!session || busy || !abortWith) return;
+    if (session.running || !session.resumable)
+      return ui.flash(`session ${session.id} is ${session.running ? 'running' : 'finished'}: there is nothing to abort`, 'error');
+    const id = session.id;
+    const done = (reason: string) => {
+      setBusy(true);
+      abortWith(id, reason).then(
+        async () => {
+          setBusy(false);
+          ui.flash(`session ${id} closed as aborted: ${reason}`);
+          const sessions = await ui.services.sessions().catch(() => null);
+          if (sessions) setData((d) => d && { ...d, sessions });
+        },
+        (e: Error) => {
+          setBusy(false);
+          ui.flash(e.message, 'error');
+        },
+      );
+    };
+    const over = session.superseded;
+    if (over)
+      return ui.ask(`Abort session ${id}? It is ${supersededWords(over, ui.services.now())}; it cannot be resumed afterwards.`, () =>
+        done(
+          over.by
+            ? `superseded: ${over.tag} was released by session ${over.by.id}`
+            : `superseded: ${over.tag} was tagged outside the cockpit`,
+        ),
+      );
+    return ui.ask(`Abort session ${id} for good? It cannot be resumed afterwards.`, () =>
+      ui.prompt('Why abort? (required, recorded)', done, 'an abort needs a reason: type why, then ↵ (esc cancels)'),
+    );
+  };
+
   const replay = () => {
     if (!session || busy) return;
     setBusy(true);
@@ -220,6 +258,7 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
     mode: filter ? `HOME /${filter}` : 'HOME',
     available: (c) => {
       if (c === 'home.replay') return !!session;
+      if (c === 'home.abort') return !!(session?.resumable && !session.running && ui.services.abort);
       if (c === 'home.switch') return !!data;
       if (c === 'home.open') return !!(session || checklist);
       if (c === 'home.clear-filter') return !!filter;
@@ -235,6 +274,8 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
           return open();
         case 'home.replay':
           return replay();
+        case 'home.abort':
+          return abort();
         case 'home.migrations':
           return ui.go({ name: 'migrate' });
         case 'home.filter':
@@ -258,6 +299,11 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   const checklistRows = Math.max(2, body - 2 - sessionRows - (data?.schedule ? 1 : 0));
   const now = ui.services.now();
 
+  // The selected session overtaken: the whole sentence on the message line (the row has room for its start only).
+  const overtaken = session?.superseded
+    ? { text: `${supersededWords(session.superseded, now)}: a aborts it`, tone: 'error' as const }
+    : null;
+
   const section = (title: string, active: boolean) => (
     <Text bold inverse={active} color={active ? undefined : t.muted} wrap="truncate-end">
       {` ${title} `}
@@ -277,7 +323,15 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
       const i = w.start + k;
       const selected = focus === 'sessions' && i === index;
       const cells = sessionCells(s, now);
-      const color = s.resumable ? t.warn : s.status === 'succeeded' ? t.ok : s.status === 'aborted' ? t.danger : undefined;
+      const color = s.superseded
+        ? t.muted
+        : s.resumable
+          ? t.warn
+          : s.status === 'succeeded'
+            ? t.ok
+            : s.status === 'aborted'
+              ? t.danger
+              : undefined;
       const col = (c: SessionColumn) => (widths[c] ? `${padCells(cells[c], widths[c])}${GAP}` : '');
       return (
         <Box key={s.id} height={1} width={width}>
@@ -323,7 +377,7 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   }
 
   return (
-    <ScreenFrame keys={keys}>
+    <ScreenFrame keys={keys} status={overtaken}>
       <Text wrap="truncate-end" bold>
         release-cockpit {ui.services.version}
         <Text color={t.muted} bold={false}>

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ParamDef } from '../../core/checklist/types.js';
-import { coerceParam } from '../../core/params.js';
+import { coerceParam, type ParamSuggestion } from '../../core/params.js';
 import { useUi, type ScreenKeys } from '../context.js';
 import { ScreenFrame } from '../frame.js';
 import { cellWidth, fitCells } from '../cells.js';
@@ -36,8 +36,9 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
   const t = useTheme();
   const names = Object.keys(checklist.params);
   const [values, setValues] = useState<Record<string, string>>(() =>
-    Object.fromEntries(names.map((n) => [n, initial(checklist.params[n])])),
+    Object.fromEntries(names.map((n) => [n, checklist.given?.[n] ?? initial(checklist.params[n])])),
   );
+  const [suggested, setSuggested] = useState<Record<string, ParamSuggestion>>({});
   const [errors, setErrors] = useState<Record<string, string | null>>({});
   const [field, setField] = useState(0);
   const [starting, setStarting] = useState(false);
@@ -49,8 +50,11 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
   // value the one before it made.
   const valuesRef = useRef(values);
   valuesRef.current = values;
+  // Whether the operator has typed or moved yet: a suggestion arriving later then leaves the cursor where it is.
+  const touched = useRef(false);
   const set = (change: (old: string) => string) => {
     if (!name || !def) return;
+    touched.current = true;
     const value = change(valuesRef.current[name] ?? '');
     valuesRef.current = { ...valuesRef.current, [name]: value };
     setValues(valuesRef.current);
@@ -58,7 +62,32 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
     if (errors[name]) setErrors((e) => ({ ...e, [name]: checkField(name, def, value) }));
   };
 
+  // Suggestions (versions read from git) arrive after the first frame; each fills its field if it is still empty.
+  const services = ui.services;
+  const id = checklist.id;
+  useEffect(() => {
+    let live = true;
+    services.suggest?.(id).then(
+      (got) => {
+        if (!live) return;
+        setSuggested(got);
+        const fill = Object.entries(got).filter(([n, g]) => g.value !== null && (valuesRef.current[n] ?? '') === '');
+        if (!fill.length) return;
+        valuesRef.current = { ...valuesRef.current, ...Object.fromEntries(fill.map(([n, g]) => [n, g.value!])) };
+        setValues(valuesRef.current);
+        // The cursor goes to the first field still to be typed (a hotfix's issue, its version suggested).
+        const empty = names.findIndex((n) => checklist.params[n].required && (valuesRef.current[n] ?? '') === '');
+        if (empty >= 0 && !touched.current) setField(empty);
+      },
+      () => undefined, // no suggestion: the fields stay as they are
+    );
+    return () => {
+      live = false;
+    };
+  }, [services, id]);
+
   const leave = (to: number) => {
+    touched.current = true;
     if (name && def) setErrors((e) => ({ ...e, [name]: checkField(name, def, values[name]) }));
     setField(clamp(to, 0, Math.max(0, names.length - 1)));
   };
@@ -75,7 +104,7 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
     setStarting(true);
     ui.flash(`starting ${checklist.id}…`);
     const given = Object.fromEntries(names.filter((n) => values[n].trim() !== '').map((n) => [n, values[n].trim()]));
-    ui.services.start(checklist.id, given).then(
+    ui.services.start(checklist.id, given, checklist.yes).then(
       (controls) => ui.go({ name: 'session', controls }),
       (e: Error) => {
         setStarting(false);
@@ -127,8 +156,16 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
   // The field being filled in shows its whole description (a suggested version's reason), wrapped in up to 4 rows;
   // the others one row each.
   const indent = labelWidth + 3;
-  const activeDef = name ? checklist.params[name] : undefined;
-  const activeAbout = activeDef?.description ? wrap(screenLine(activeDef.description), width - indent).slice(0, 4) : [''];
+  // Under a field: why the value shown is suggested (or why none could be), else what it is (its problem comes first).
+  const noteOf = (n: string): string => {
+    const sug = suggested[n];
+    const v = values[n] ?? '';
+    return sug && (sug.value === null ? v === '' : v === sug.value)
+      ? `${sug.value === null ? 'nothing to suggest' : 'suggested'}: ${sug.reason}`
+      : (checklist.params[n]?.description ?? '');
+  };
+  const activeNote = name ? noteOf(name) : '';
+  const activeAbout = activeNote ? wrap(screenLine(activeNote), width - indent).slice(0, 4) : [''];
   const room = Math.max(1, Math.floor((ui.height - 3 - aboutRows.length - (activeAbout.length - 1)) / rowsPer));
   const w = windowAround(names.length, field, room);
   return (
@@ -157,6 +194,7 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
                 ? 'a version like 2.4.0'
                 : d.type;
         const err = errors[n];
+        const note = noteOf(n);
         return (
           <Box key={n} flexDirection="column" height={1 + (active && !err ? activeAbout.length : 1)} width={width}>
             <Text wrap="truncate-end">
@@ -183,7 +221,7 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
               <Text wrap="truncate-end" color={err ? t.danger : t.muted}>
                 {/* A complaint wider than the room under the value starts further left, so it is read whole. */}
                 {' '.repeat(err ? Math.max(2, Math.min(indent, width - cellWidth(`✖ ${screenLine(err)}`))) : indent)}
-                {err ? `✖ ${screenLine(err)}` : screenLine(d.description ?? '')}
+                {err ? `✖ ${screenLine(err)}` : screenLine(note)}
               </Text>
             )}
           </Box>

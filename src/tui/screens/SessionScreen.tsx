@@ -1,12 +1,12 @@
-import { useEffect, useRef, useSyncExternalStore } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { useUi, type ScreenKeys } from '../context.js';
 import { ScreenFrame } from '../frame.js';
 import { ChecklistView, checklistLayout } from '../components/ChecklistView.js';
 import { pageOf } from '../components/OutputPane.js';
-import { focusPath } from '../model.js';
+import { focusPath, supersededWords } from '../model.js';
 import { applyMove, useStepSelection } from '../selection.js';
 import { useTicker } from '../ticker.js';
-import type { SessionControls } from '../types.js';
+import type { SessionControls, SupersededBy } from '../types.js';
 
 /** The checklist the rollback key opens (the policy's code rollback: the fastest way back). */
 const ROLLBACK = 'rollback-code';
@@ -33,6 +33,23 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
   const target = asking?.path ?? state.pause?.stepId ?? focus;
 
   useEffect(() => ui.ready(), [ui]);
+
+  // A release resumed after another session released its version: said on the message line until something else is.
+  const [superseded, setSuperseded] = useState<SupersededBy | null>(null);
+  const sessionId = state.id;
+  const services = ui.services;
+  useEffect(() => {
+    let live = true;
+    services.superseded?.(sessionId).then(
+      (s) => live && setSuperseded(s),
+      () => undefined, // nothing to say when it cannot be told
+    );
+    return () => {
+      live = false;
+    };
+  }, [services, sessionId]);
+  const overtaken =
+    superseded && !state.outcome ? { text: `${supersededWords(superseded, now)}: a aborts it`, tone: 'error' as const } : null;
 
   // A breach rings the terminal bell (once per breach; the panel shows the policy's advice).
   const breaches = state.watch?.breaches ?? 0;
@@ -138,7 +155,7 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
   };
 
   return (
-    <ScreenFrame keys={keys} status={view.message}>
+    <ScreenFrame keys={keys} status={view.message ?? overtaken}>
       <ChecklistView
         state={state}
         phase={phase}
