@@ -30,6 +30,12 @@ export function cacheDir(): string {
 
 const ALT_SCREEN_ON = '\u001b[?1049h\u001b[H';
 const BSU = '\u001b[?2026h';
+/**
+ * What Ink writes for a frame: text, newlines, and CSI sequences for style, cursor movement, erasing, the cursor's
+ * visibility and synchronized output. A kept frame holding anything else (a title, a hyperlink, a device query: not
+ * Ink's) is not written, whoever put it there.
+ */
+const INK_FRAME = /^(?:[^\u0000-\u001f\u007f-\u009f]|\r|\n|\u001b\[[0-9;?]*[mhlABCDEFGHJK])*$/u;
 /** Frames kept (one per folder, command line, terminal size…): the oldest goes first. */
 const KEEP = 8;
 /**
@@ -101,6 +107,7 @@ export function drawFirstFrame(argv: string[], altScreen: boolean): FirstFrame |
   const now = Date.now();
   if (!entry || !(now >= entry.from && now < entry.until)) return frame;
   if (!entry.inputs.every(([file, sig]) => fileSignature(file) === sig)) return frame;
+  if (typeof entry.bytes !== 'string' || !INK_FRAME.test(entry.bytes)) return frame;
   // Raw before the frame: a key typed from now on is neither echoed over it nor held for a line; Ink reads it.
   process.stdin.setRawMode(true);
   process.stdout.write((altScreen ? ALT_SCREEN_ON : '') + entry.bytes);

@@ -95,17 +95,33 @@ describe.skipIf(!tmuxOk.ok)(`the first frame before Ink, in a real terminal (tmu
   it('a drawn frame that differs from what Ink draws is wiped: no character of it stays', async () => {
     const normal = await start(false);
     await quit(normal.term);
-    // The kept frame, altered as if it were drawn from something else (same files, so it is drawn): a longer title.
+    // The kept frame, altered as if it were drawn from something else (same files, so it is drawn): a longer title,
+    // whose end Ink's row would not cover if it were only written over it.
     const cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as { entries: Record<string, { bytes: string }> };
     const [entry] = Object.values(cache.entries);
     expect(entry.bytes).toContain('Alpha checklist');
-    entry.bytes = entry.bytes.replace('Alpha checklist', 'STALE STALE STALE STALE STALE STALE STALE STALE');
+    entry.bytes = entry.bytes.replace('Alpha checklist', 'Alpha checklist STALE STALE');
     writeFileSync(cacheFile, JSON.stringify(cache));
 
     const again = await start(false);
     expect(again.log()).toContain('STALE STALE');
-    // Until Ink is up the drawn frame is on the screen; then Ink's, whole.
+    // Until Ink is up the drawn frame is on the screen; then Ink's, whole. (What the operator sees is asserted: here
+    // Ink's frame written below the drawn one would scroll it out too, as the frame is rows-1 tall and ends with a
+    // newline; the wipe is what keeps Ink's idea of the cursor right whatever the geometry.)
     again.screen = await again.term.settled(await again.term.waitFor((s) => !s.includes('STALE'), 'Ink to take the screen over'));
+    expect(again.screen).toBe(normal.screen);
+    await quit(again.term);
+  });
+
+  it('a kept frame holding a sequence Ink never writes (a window title) is not written to the terminal', async () => {
+    const normal = await start(false);
+    await quit(normal.term);
+    const cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as { entries: Record<string, { bytes: string }> };
+    const [entry] = Object.values(cache.entries);
+    entry.bytes = `\u001b]0;PLANTED TITLE\u0007${entry.bytes}`;
+    writeFileSync(cacheFile, JSON.stringify(cache));
+    const again = await start(false);
+    expect(again.log()).not.toContain('PLANTED TITLE');
     expect(again.screen).toBe(normal.screen);
     await quit(again.term);
   });
