@@ -137,7 +137,8 @@ export async function runTui(
   if (first) first.drawn = null;
   if (altScreen && !endHandOver) process.stdout.write('\u001b[?1049h\u001b[H');
   screenUp = true;
-  const keep = first && route.name === 'home' && route.data ? keepFrame(first, route.data, services.now) : null;
+  const keep =
+    first && route.name === 'home' && route.data ? keepFrame(first, route.data, services.now, ws.config.release?.schedule) : null;
   const instance = render(
     <App
       services={services}
@@ -234,7 +235,7 @@ function homeInputs(ws: Workspace): Inputs | null {
  * how long its times ("5m ago", the release calendar) read the same. Not kept while a session runs: whether it still
  * runs is not in any file.
  */
-function keepFrame(first: FirstFrame, data: HomeData, now: () => number): () => void {
+function keepFrame(first: FirstFrame, data: HomeData, now: () => number, schedule: Parameters<typeof nextSlot>[0] | undefined): () => void {
   const inputs = homeFrameInputs.get(data);
   const stop = recordStdout();
   const from = now();
@@ -245,8 +246,14 @@ function keepFrame(first: FirstFrame, data: HomeData, now: () => number): () => 
     const times = (t: number) =>
       JSON.stringify([
         data.sessions.map((s) => ago(t - s.startedAt)),
-        data.schedule
-          ? [when(data.schedule.release, t, true), when(data.schedule.freezeStart, t), when(data.schedule.announceBy, t)]
+        // The release calendar's slot is the next one at `t`, and its times as they read at `t`.
+        schedule && data.schedule
+          ? [
+              nextSlot(schedule, t),
+              when(data.schedule.release, t, true),
+              when(data.schedule.freezeStart, t),
+              when(data.schedule.announceBy, t),
+            ]
           : null,
       ]);
     // Drawn at some time between `from` and `at`: the same texts at both ends, so at that time too.
