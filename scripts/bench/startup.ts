@@ -168,9 +168,10 @@ async function main(): Promise<void> {
       const a = timeSync(['-e', '0']);
       const b = timeSync([bin, '--version']);
       const c = await underPty(baseCmd, null);
+      // Again: the frame kept by the previous round's last home start; then a change, and the normal path.
+      const d = await underPty(homeCmd, MARKER, readyEnv);
       touch();
       const e = await underPty(homeCmd, MARKER, readyEnv);
-      const d = await underPty(homeCmd, MARKER, readyEnv);
       const f = await underPty(runCmd, STEPS, readyEnv, stopped);
       if (Number.isNaN(d.content) || Number.isNaN(e.content)) throw new Error(`run ${i}: the home screen did not show '${MARKER}'`);
       if (Number.isNaN(f.content)) throw new Error(`run ${i}: the checklist screen did not show '${STEPS}'\n${f.output.slice(-2000)}`);
