@@ -426,9 +426,19 @@ payment, payment failures over 1%, database CPU over 80%) on prom-client metric 
 
   program.action(
     act(async (_flags, cmd: Command) => {
-      const { Workspace } = await import('./setup.js');
-      const ws = new Workspace(globals(cmd));
-      return (await (await import('./load-tui.js')).loadTui()).tuiHome(ws, { exitWhenReady: process.env.COCKPIT_EXIT_WHEN_READY === '1' });
+      const exitWhenReady = process.env.COCKPIT_EXIT_WHEN_READY === '1';
+      // The home screen as it was last drawn, at once, when nothing it shows has changed since (first-frame.ts);
+      // Ink takes the screen over once loaded.
+      const ff = await import('./first-frame.js');
+      const firstFrame = ff.drawFirstFrame(argv, !exitWhenReady);
+      try {
+        const { Workspace } = await import('./setup.js');
+        const ws = new Workspace(globals(cmd));
+        return await (await (await import('./load-tui.js')).loadTui()).tuiHome(ws, { exitWhenReady, firstFrame });
+      } finally {
+        // Still drawn: the cockpit stopped before Ink took the screen (an error is printed next).
+        if (firstFrame) ff.undraw(firstFrame);
+      }
     }),
   );
 

@@ -1,15 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { summarizeChecklist, type ChecklistSummary } from '../core/checklist/load.js';
 import type { ChecklistSource } from '../core/checklist/types.js';
 import { cockpitVersion } from '../version.js';
-
-/** Where the cockpit keeps what it can always make again: $XDG_CACHE_HOME/release-cockpit, else ~/.cache/release-cockpit. */
-export function cacheDir(): string {
-  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'release-cockpit');
-}
+import { cacheDir } from './first-frame.js';
 
 type Entry = { sha1: string; summary: ChecklistSummary | null };
 type CacheFile = { version: string; entries: Record<string, Entry> };

@@ -1,4 +1,5 @@
 import { render } from 'ink';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { appContext } from '../app/context.js';
 import { RunRefused } from '../app/errors.js';
@@ -10,6 +11,11 @@ import { neutralize } from '../core/sanitize.js';
 import { nextSlot } from '../core/release/schedule.js';
 import { LiveSession } from '../engine/live.js';
 import { App, type Route } from '../tui/App.js';
+import { when } from '../tui/screens/HomeScreen.js';
+import { ago } from '../tui/text.js';
+import type { HomeData } from '../tui/types.js';
+import { defaultChecklistsDir } from '../paths.js';
+import { handOver, keepFirstFrame, recordStdout, sameUntil, signatures, type FirstFrame, type Inputs } from './first-frame.js';
 import { themeFor } from '../tui/theme.js';
 import type { AppServices, ChecklistEntry, MigrationServices, SessionControls } from '../tui/types.js';
 import type { MigrateFlags } from './migrate.js';
@@ -117,6 +123,8 @@ export interface TuiOptions {
   command?: string;
   /** The migration screen's database and folder (`cockpit migrate --database-url … --dir …`). */
   migrations?: AppServices['migrations'];
+  /** The home screen's first frame, drawn before Ink loaded (or not), and where Ink's is kept for the next start. */
+  firstFrame?: FirstFrame | null;
 }
 
 /**
@@ -133,16 +141,29 @@ export async function runTui(
   const route = await initial(services);
   if (route.name === 'session') current = route.controls as unknown as LiveSession;
   let code = -1;
-  const altScreen = !opts.exitWhenReady;
-  if (altScreen) process.stdout.write('\u001b[?1049h\u001b[H');
+  // COCKPIT_EXIT_WHEN_READY=1: the start-up benchmark times any screen to its first frame with content.
+  const exitWhenReady = opts.exitWhenReady ?? process.env.COCKPIT_EXIT_WHEN_READY === '1';
+  const altScreen = !exitWhenReady;
+  const first = opts.firstFrame;
+  // A first frame already on the screen (first-frame.ts) is in the alternate screen already: entering it again
+  // would clear it. Ink's writes that repeat it are dropped.
+  const endHandOver = first?.drawn ? handOver(first.drawn, first.altScreen) : null;
+  if (first) first.drawn = null;
+  if (altScreen && !endHandOver) process.stdout.write('\u001b[?1049h\u001b[H');
   screenUp = true;
+  const keep =
+    first && route.name === 'home' && route.data ? keepFrame(first, route.data, services.now, ws.config.release?.schedule) : null;
   const instance = render(
     <App
       services={services}
       initial={route}
       theme={themeFor(process.env)}
       onExit={(c) => (code = c)}
-      onReady={opts.exitWhenReady ? () => setImmediate(() => instance.unmount()) : undefined}
+      onReady={() => {
+        keep?.();
+        endHandOver?.();
+        if (exitWhenReady) setImmediate(() => onSignal());
+      }}
     />,
     { exitOnCtrlC: false, patchConsole: false, incrementalRendering: false, maxFps: 30 },
   );
@@ -160,6 +181,7 @@ export async function runTui(
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
+    endHandOver?.();
     if (altScreen) process.stdout.write('\u001b[?1049l');
     screenUp = false;
     for (const line of deferredWarnings.splice(0)) process.stderr.write(line);
@@ -189,7 +211,69 @@ export const NO_TERMINAL_HINT =
 /** `cockpit`: the home screen. */
 export async function tuiHome(ws: Workspace, opts: TuiOptions = {}): Promise<number> {
   requireTerminal('the cockpit', NO_TERMINAL_HINT);
-  return runTui(ws, async (services) => ({ name: 'home', data: await services.home() }), opts);
+  return runTui(
+    ws,
+    async (services) => {
+      // The signatures of what the home screen reads, taken before it reads them: a change meanwhile shows as one.
+      const inputs = opts.firstFrame ? homeInputs(ws) : null;
+      const data = await services.home();
+      if (opts.firstFrame) homeFrameInputs.set(data, inputs);
+      return { name: 'home', data };
+    },
+    opts,
+  );
+}
+
+const homeFrameInputs = new WeakMap<HomeData, Inputs | null>();
+
+/**
+ * Every file the home screen's content comes from; null when it is not only files (a PostgreSQL audit log). The
+ * `.git` markers are the ones that chose the repository (walking up from here), when --repo did not name it.
+ */
+function homeInputs(ws: Workspace): Inputs | null {
+  const where = ws.auditLocation();
+  if (where.kind !== 'sqlite') return null;
+  const files = [ws.configFile, where.file, `${where.file}-wal`, `${where.file}-journal`, ws.repoChecklistsDir, defaultChecklistsDir()];
+  for (const c of ws.listChecklists()) files.push(c.file);
+  if (!ws.opts.repo)
+    for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
+      const marker = path.join(dir, '.git');
+      files.push(marker);
+      if (dir === path.dirname(dir) || (dir === ws.repoDir && existsSync(marker))) break;
+    }
+  return signatures(files);
+}
+
+/**
+ * Record Ink's first frame of the home screen (from now to the screen's ready()) and keep it for the next start, with
+ * how long its times ("5m ago", the release calendar) read the same. Not kept while a session runs: whether it still
+ * runs is not in any file.
+ */
+function keepFrame(first: FirstFrame, data: HomeData, now: () => number, schedule: Parameters<typeof nextSlot>[0] | undefined): () => void {
+  const inputs = homeFrameInputs.get(data);
+  const stop = recordStdout();
+  const from = now();
+  return () => {
+    const bytes = stop();
+    const at = now();
+    if (!inputs || data.sessions.some((s) => s.running)) return;
+    const times = (t: number) =>
+      JSON.stringify([
+        data.sessions.map((s) => ago(t - s.startedAt)),
+        // The release calendar's slot is the next one at `t`, and its times as they read at `t`.
+        schedule && data.schedule
+          ? [
+              nextSlot(schedule, t),
+              when(data.schedule.release, t, true),
+              when(data.schedule.freezeStart, t),
+              when(data.schedule.announceBy, t),
+            ]
+          : null,
+      ]);
+    // Drawn at some time between `from` and `at`: the same texts at both ends, so at that time too.
+    if (times(from) !== times(at)) return;
+    keepFirstFrame(first.key, { inputs, from, until: sameUntil(times, at), bytes });
+  };
 }
 
 /**

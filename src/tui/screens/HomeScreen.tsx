@@ -405,7 +405,7 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   );
 }
 
-function when(ms: number, now: number, full = false): string {
+export function when(ms: number, now: number, full = false): string {
   const d = new Date(ms);
   const day = d.toLocaleDateString('en-GB', { weekday: 'short', timeZone: 'UTC' });
   const date = d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
