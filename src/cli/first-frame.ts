@@ -122,9 +122,10 @@ export function keepFirstFrame(key: string, entry: Omit<Entry, 'used'>): void {
   const keys = Object.keys(cache.entries).sort((a, b) => cache.entries[b].used - cache.entries[a].used);
   for (const k of keys.slice(KEEP)) delete cache.entries[k];
   try {
-    mkdirSync(cacheDir(), { recursive: true });
+    // The operator's own: what the home screen shows (sessions, operators, parameters) is not for other users.
+    mkdirSync(cacheDir(), { recursive: true, mode: 0o700 });
     const tmp = `${cacheFile()}.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(cache));
+    writeFileSync(tmp, JSON.stringify(cache), { mode: 0o600 });
     renameSync(tmp, cacheFile());
   } catch {
     // A read-only home.
