@@ -153,7 +153,7 @@ describe('audit verify on an untouched log', () => {
       problems: [],
       anchored: 0,
       notAnchored: 2,
-      witness: { remote: null, why: "no remote 'origin'" },
+      witness: { remote: null, why: "no remote 'origin'", otherStores: {} },
       signed: 0,
     });
   });
