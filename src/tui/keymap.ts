@@ -41,11 +41,25 @@ export interface Binding {
   bar?: boolean;
   /** The keys as the status bar shows them, when a pair of bindings shares one hint ("←/→"). */
   barKey?: string;
+  /** A command of the same layer that is never available at the same time: the two may share a key. */
+  exclusiveWith?: string;
+  /** What a global command does on one screen, when it differs there (the help overlay says this instead). */
+  on?: Partial<Record<Layer, string>>;
 }
 
 const TABLE = [
   // Overlays and bars: they take keys before the screen does.
   { command: 'help.close', layer: 'help', keys: ['esc', '?', 'q'], hint: 'close', description: 'close this help', bar: true },
+  {
+    command: 'help.down',
+    layer: 'help',
+    keys: ['down', 'j', 'pgdn'],
+    hint: 'scroll',
+    description: 'scroll the keys down (when they do not fit)',
+    bar: true,
+    barKey: '↓/↑',
+  },
+  { command: 'help.up', layer: 'help', keys: ['up', 'k', 'pgup'], hint: 'back', description: 'scroll the keys back up' },
   { command: 'dialog.yes', layer: 'dialog', keys: ['y'], hint: 'yes', description: 'answer yes', bar: true },
   { command: 'dialog.no', layer: 'dialog', keys: ['n', 'esc'], hint: 'no', description: 'answer no (the default)', bar: true },
   { command: 'prompt.submit', layer: 'prompt', keys: ['enter'], hint: 'done', description: 'submit what you typed', bar: true },
@@ -133,22 +147,39 @@ const TABLE = [
 
   // The checklist screen of a live session.
   {
-    command: 'session.do',
+    command: 'session.confirm',
     layer: 'session',
     keys: ['enter'],
-    hint: 'do/confirm',
-    description: 'confirm the step that asks, or continue a stopped session',
+    hint: 'confirm',
+    description: 'answer yes to the step that asks (recorded with your name)',
     bar: true,
+    exclusiveWith: 'session.continue',
+  },
+  {
+    command: 'session.continue',
+    layer: 'session',
+    keys: ['enter'],
+    hint: 'continue',
+    description: 'continue the stopped session from the step it stopped at (not after a failure: r retries that)',
+    bar: true,
+    exclusiveWith: 'session.confirm',
   },
   {
     command: 'session.skip',
     layer: 'session',
     keys: ['s'],
     hint: 'skip',
-    description: 'skip the current step (a reason is required and recorded)',
+    description: 'skip the step that asks, failed or stopped (a reason is required and recorded)',
     bar: true,
   },
-  { command: 'session.retry', layer: 'session', keys: ['r'], hint: 'retry', description: 'run the failed step again', bar: true },
+  {
+    command: 'session.retry',
+    layer: 'session',
+    keys: ['r'],
+    hint: 'retry',
+    description: 'run the failed step again (the message line says what it runs)',
+    bar: true,
+  },
   {
     command: 'session.note',
     layer: 'session',
@@ -185,7 +216,7 @@ const TABLE = [
     hint: 'scroll output',
     description: 'scroll the output forward a page (the end follows new lines)',
   },
-  { command: 'back', layer: 'session', keys: ['esc'], hint: 'back', description: 'back to the home screen (when no step is running)' },
+  { command: 'back', layer: 'session', keys: ['esc'], hint: 'back', description: 'back to the home screen (while a step runs: says so)' },
 
   // Replay: the checklist screen, read-only, driven by stored events.
   { command: 'replay.toggle', layer: 'replay', keys: ['space'], hint: 'play/pause', description: 'play or pause', bar: true },
@@ -245,7 +276,7 @@ const TABLE = [
     layer: 'migrate',
     keys: ['d'],
     hint: 'downgrade',
-    description: 'revert the newest applied migration (asks first)',
+    description: 'revert the newest applied migration, whichever is selected (asks first; the preview says which)',
     bar: true,
   },
   {
@@ -269,8 +300,8 @@ const TABLE = [
   { command: 'move.up', layer: 'migrate', keys: ['up', 'k'], hint: 'up', description: 'select the previous migration' },
   { command: 'move.first', layer: 'migrate', keys: ['g', 'home'], hint: 'first', description: 'select the first migration' },
   { command: 'move.last', layer: 'migrate', keys: ['G', 'end'], hint: 'last', description: 'select the last migration' },
-  { command: 'output.up', layer: 'migrate', keys: ['pgup'], hint: 'scroll SQL', description: 'scroll the SQL preview down' },
-  { command: 'output.down', layer: 'migrate', keys: ['pgdn'], hint: 'scroll SQL', description: 'scroll the SQL preview back up' },
+  { command: 'output.up', layer: 'migrate', keys: ['pgup'], hint: 'scroll SQL', description: 'scroll the SQL preview back up' },
+  { command: 'output.down', layer: 'migrate', keys: ['pgdn'], hint: 'scroll SQL', description: 'scroll the SQL preview down' },
   { command: 'back', layer: 'migrate', keys: ['esc'], hint: 'home', description: 'to the home screen (not while a command runs)' },
 
   // Everywhere.
@@ -280,8 +311,15 @@ const TABLE = [
     layer: 'global',
     keys: ['q', 'ctrl+c'],
     hint: 'quit',
-    description: 'quit (asks while a step runs; a quit session stays resumable)',
+    description: 'quit the cockpit',
     bar: true,
+    on: {
+      session: 'quit (asks while a step runs; the next step waits for the answer)',
+      migrate: 'quit (asks while a migration command runs)',
+      form: 'quit (nothing has started)',
+      home: 'quit (nothing runs here)',
+      replay: 'quit (the replay only reads the log)',
+    },
   },
 ] as const satisfies readonly Binding[];
 
@@ -364,10 +402,46 @@ export function keyLabel(name: string): string {
   return KEY_LABEL[name] ?? name;
 }
 
-/** Status-bar hints for the active layers: the first key of each `bar` binding that is available now. */
+/** A key name that a text field takes as a character (a letter, `?`, `/`), not as a command. */
+export function isTypedKey(name: string): boolean {
+  return [...name].length === 1;
+}
+
+/** Does this key press type a character (no control, escape, enter, tab or erase key)? */
+export function typesText(k: KeyPress): boolean {
+  return (
+    !!k.input && !k.ctrl && !k.meta && !k.escape && !k.return && !k.tab && !k.backspace && !k.delete && k.input !== '\n' && k.input !== '\r'
+  );
+}
+
+/**
+ * The key presses in one input event. Ink 6.8 (build/input-parser.js) splits what the terminal sends at escape
+ * sequences only: a burst of typed keys or a paste between two of them reaches `useInput` as one string (`jjjj`),
+ * which would otherwise be one unknown key. `raw` is the event as Ink's parser emitted it: text that starts with no
+ * escape and is longer than one character is split into its characters, each read as Ink's parse-keypress.js reads
+ * a lone one (CR is enter, tab, backspace, DEL, control letters, capitals with shift).
+ */
+export function keyPresses(raw: string | null, single: KeyPress): KeyPress[] {
+  if (raw === null || raw !== single.input || raw.startsWith('\u001b') || [...raw].length < 2) return [single];
+  return [...raw].map((ch): KeyPress => {
+    if (ch === '\r') return { input: '\r', return: true };
+    if (ch === '\t') return { input: '\t', tab: true };
+    if (ch === '\b') return { input: '', backspace: true };
+    if (ch === '\u007f') return { input: '', delete: true };
+    if (ch !== '\n' && ch <= '\u001a') return { input: String.fromCharCode(ch.charCodeAt(0) + 96), ctrl: true };
+    return { input: ch, shift: /^[A-Z]$/.test(ch) };
+  });
+}
+
+/**
+ * Status-bar hints for the active layers: the first key of each `bar` binding that is available now. While the
+ * operator types in a text field (`typing`), a character key types: a binding is shown by a key that is not one
+ * (quit as ctrl-c), or not at all.
+ */
 export function barHints(
   layers: readonly Layer[],
   available: (command: Command) => boolean = () => true,
+  typing = false,
 ): Array<{ key: string; hint: string }> {
   const seen = new Set<string>();
   const out: Array<{ key: string; hint: string }> = [];
@@ -376,22 +450,35 @@ export function barHints(
       if (b.layer !== layer || !b.bar || seen.has(b.command) || !available(b.command)) continue;
       // Inside the help overlay, `?` closes it: no second hint for opening it.
       if (b.command === 'help.open' && seen.has('help.close')) continue;
+      const keys = typing ? b.keys.filter((k) => !isTypedKey(k)) : b.keys;
+      if (!keys.length) continue;
       seen.add(b.command);
-      out.push({ key: b.barKey ?? keyLabel(b.keys[0]), hint: b.hint });
+      out.push({ key: b.barKey && keys.length === b.keys.length ? b.barKey : keyLabel(keys[0]), hint: b.hint });
     }
   }
   return out;
 }
 
-/** Help overlay rows: every binding of the given layers, keys joined ("j/↓"), one row per command. */
-export function helpRows(layers: readonly Layer[]): Array<{ layer: Layer; keys: string; description: string }> {
+/**
+ * Help overlay rows: the bindings of the given layers that act now, keys joined ("j/↓"), one row per command; a
+ * global command says what it does on `screen`.
+ */
+export function helpRows(
+  layers: readonly Layer[],
+  available: (command: Command) => boolean = () => true,
+  screen?: Layer,
+  typing = false,
+): Array<{ layer: Layer; keys: string; description: string }> {
   const seen = new Set<string>();
   const out: Array<{ layer: Layer; keys: string; description: string }> = [];
   for (const layer of layers) {
     for (const b of BINDINGS) {
-      if (b.layer !== layer || seen.has(`${layer}:${b.command}`)) continue;
+      if (b.layer !== layer || seen.has(`${layer}:${b.command}`) || !available(b.command)) continue;
+      const keys = typing ? b.keys.filter((k) => !isTypedKey(k)) : b.keys;
+      if (!keys.length) continue;
       seen.add(`${layer}:${b.command}`);
-      out.push({ layer, keys: b.keys.map(keyLabel).join('/'), description: b.description });
+      const description = (screen && b.on?.[screen]) ?? b.description;
+      out.push({ layer, keys: keys.map(keyLabel).join('/'), description });
     }
   }
   return out;
@@ -402,12 +489,14 @@ export function keyConflicts(): string[] {
   const problems: string[] = [];
   const layers = [...new Set(BINDINGS.map((b) => b.layer))];
   for (const layer of layers) {
-    const owner = new Map<string, string>();
+    const owner = new Map<string, Binding>();
     for (const b of BINDINGS.filter((x) => x.layer === layer)) {
       for (const key of b.keys) {
         const prev = owner.get(key);
-        if (prev && prev !== b.command) problems.push(`${layer}: '${key}' is bound to both ${prev} and ${b.command}`);
-        owner.set(key, b.command);
+        const exclusive = prev && (prev.exclusiveWith === b.command || b.exclusiveWith === prev.command);
+        if (prev && prev.command !== b.command && !exclusive)
+          problems.push(`${layer}: '${key}' is bound to both ${prev.command} and ${b.command}`);
+        owner.set(key, b);
       }
     }
   }

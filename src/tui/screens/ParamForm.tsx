@@ -86,6 +86,8 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
   const keys: ScreenKeys = {
     layer: 'form',
     mode: 'FORM',
+    // A text field takes every character typed (q, ?, j are text there); ctrl-c quits.
+    typing: !!def && !choiceField,
     available: (c) =>
       c === 'form.choice-next' || c === 'form.choice-prev' ? !!choiceField : c === 'form.erase' ? !!def && !choiceField : true,
     onCommand: (c) => {

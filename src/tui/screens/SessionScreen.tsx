@@ -1,9 +1,9 @@
-import { useEffect, useRef, useSyncExternalStore } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { useUi, type ScreenKeys } from '../context.js';
 import { ScreenFrame } from '../frame.js';
 import { ChecklistView, checklistLayout } from '../components/ChecklistView.js';
 import { pageOf } from '../components/OutputPane.js';
-import { focusPath } from '../model.js';
+import { focusPath, stepAction } from '../model.js';
 import { applyMove, useStepSelection } from '../selection.js';
 import { useTicker } from '../ticker.js';
 import type { SessionControls } from '../types.js';
@@ -27,6 +27,13 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
   const layout = checklistLayout(ui.width, ui.height);
 
   const target = asking?.path ?? state.pause?.stepId ?? focus;
+  // What r runs again, said while it runs (until the session has its own word: a result, an error).
+  const [retrying, setRetrying] = useState<{ path: string; text: string } | null>(null);
+  const said =
+    view.message ??
+    (retrying && retrying.path === focus && (phase === 'starting' || phase === 'running')
+      ? { text: retrying.text, tone: 'info' as const }
+      : null);
 
   useEffect(() => ui.ready(), [ui]);
 
@@ -52,8 +59,11 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
             : phase.toUpperCase(),
     available: (c) => {
       switch (c) {
-        case 'session.do':
-          return phase === 'asking' || stopped;
+        case 'session.confirm':
+          return phase === 'asking';
+        // After a failure enter does nothing: r retries, s skips, a aborts (each says what it does).
+        case 'session.continue':
+          return stopped && !failed;
         case 'session.retry':
           return failed;
         case 'session.skip':
@@ -75,10 +85,14 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
           return scrollBy(pageOf(layout.output));
         case 'output.down':
           return scrollBy(-pageOf(layout.output));
-        case 'session.do':
+        case 'session.confirm':
+        case 'session.continue':
           return controls.proceed();
-        case 'session.retry':
+        case 'session.retry': {
+          const failedNode = target ? state.plan[state.index[target]] : undefined;
+          if (failedNode) setRetrying({ path: failedNode.path, text: `retrying '${failedNode.path}': ${stepAction(failedNode)}` });
           return controls.proceed();
+        }
         case 'session.skip':
           return ui.prompt(
             `Skip '${target}': why? (required, recorded)`,
@@ -126,15 +140,21 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
     },
     quit: () => {
       if (phase === 'running' || phase === 'starting' || phase === 'stopping')
-        return { question: 'A step is running. Stop it and quit? The session stays resumable.', then: () => controls.stop() };
+        return {
+          question: 'A step is running (the next waits until you answer). Stop it and quit? The session stays resumable.',
+          then: () => controls.stop(),
+          hold: () => controls.hold(),
+          release: () => controls.release(),
+        };
       if (phase === 'asking')
         return { question: `Quit with '${asking?.path}' unanswered? The session stays resumable.`, then: () => controls.stop() };
       return null;
     },
+    exitCode: () => controls.exitCode(),
   };
 
   return (
-    <ScreenFrame keys={keys} status={view.message}>
+    <ScreenFrame keys={keys} status={said}>
       <ChecklistView
         state={state}
         phase={phase}
