@@ -26,7 +26,8 @@ export function ScreenFrame({
   const avail = (c: Command) =>
     c.startsWith('help.') || c.startsWith('dialog.') || c.startsWith('prompt.') || c === 'quit' || keys.available(c);
   const layers: Layer[] = help ? ['help'] : bar ? [bar.kind] : [keys.layer];
-  const typing = !help && !bar && !!keys.typing;
+  // Character keys are typed into a prompt or a focused text field: the bar offers commands by their other keys.
+  const typing = !help && (bar?.kind === 'prompt' || (!bar && !!keys.typing));
   const room = rows - 2;
   // The help's scroll keys are offered only when the keys do not fit.
   const helpCount = helpLines([keys.layer], avail, typing).length;

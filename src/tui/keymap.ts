@@ -39,7 +39,10 @@ export interface Binding {
   description: string;
   /** Shown in the status bar when available (others only in help). */
   bar?: boolean;
-  /** The keys as the status bar shows them, when a pair of bindings shares one hint ("←/→"). */
+  /**
+   * The keys as the status bar shows them when a pair of bindings shares one hint ("←/→"): both carry it, the first
+   * (with `bar`) gives the hint, shown while either acts, by the key of the one that acts if only one does.
+   */
   barKey?: string;
   /** A command of the same layer that is never available at the same time: the two may share a key. */
   exclusiveWith?: string;
@@ -59,7 +62,7 @@ const TABLE = [
     bar: true,
     barKey: '↓/↑',
   },
-  { command: 'help.up', layer: 'help', keys: ['up', 'k', 'pgup'], hint: 'back', description: 'scroll the keys back up' },
+  { command: 'help.up', layer: 'help', keys: ['up', 'k', 'pgup'], hint: 'back', description: 'scroll the keys back up', barKey: '↓/↑' },
   { command: 'dialog.yes', layer: 'dialog', keys: ['y'], hint: 'yes', description: 'answer yes', bar: true },
   { command: 'dialog.no', layer: 'dialog', keys: ['n', 'esc'], hint: 'no', description: 'answer no (the default)', bar: true },
   { command: 'prompt.submit', layer: 'prompt', keys: ['enter'], hint: 'done', description: 'submit what you typed', bar: true },
@@ -229,9 +232,16 @@ const TABLE = [
     bar: true,
     barKey: '←/→',
   },
-  { command: 'replay.forward', layer: 'replay', keys: ['right'], hint: 'one event forward', description: 'one event forward (pauses)' },
+  {
+    command: 'replay.forward',
+    layer: 'replay',
+    keys: ['right'],
+    hint: 'one event forward',
+    description: 'one event forward (pauses)',
+    barKey: '←/→',
+  },
   { command: 'replay.faster', layer: 'replay', keys: ['+', '='], hint: 'speed', description: 'faster', bar: true, barKey: '+/-' },
-  { command: 'replay.slower', layer: 'replay', keys: ['-'], hint: 'slower', description: 'slower' },
+  { command: 'replay.slower', layer: 'replay', keys: ['-'], hint: 'slower', description: 'slower', barKey: '+/-' },
   {
     command: 'replay.start',
     layer: 'replay',
@@ -241,7 +251,7 @@ const TABLE = [
     bar: true,
     barKey: 'g/G',
   },
-  { command: 'replay.end', layer: 'replay', keys: ['G', 'end'], hint: 'end', description: 'jump to the end' },
+  { command: 'replay.end', layer: 'replay', keys: ['G', 'end'], hint: 'end', description: 'jump to the end', barKey: 'g/G' },
   {
     command: 'replay.next-marker',
     layer: 'replay',
@@ -444,17 +454,25 @@ export function barHints(
   typing = false,
 ): Array<{ key: string; hint: string }> {
   const seen = new Set<string>();
+  // Keys an upper layer takes (help's q closes it): a lower binding is shown by its other keys, or not at all.
+  const taken = new Set<string>();
   const out: Array<{ key: string; hint: string }> = [];
   for (const layer of layers) {
+    const mine = new Set<string>();
     for (const b of BINDINGS) {
-      if (b.layer !== layer || !b.bar || seen.has(b.command) || !available(b.command)) continue;
-      // Inside the help overlay, `?` closes it: no second hint for opening it.
-      if (b.command === 'help.open' && seen.has('help.close')) continue;
-      const keys = typing ? b.keys.filter((k) => !isTypedKey(k)) : b.keys;
+      if (b.layer !== layer) continue;
+      if (available(b.command)) for (const k of b.keys) mine.add(k);
+      if (!b.bar || seen.has(b.command)) continue;
+      // A pair sharing one hint: shown while either acts, by the keys of those that do.
+      const group = b.barKey ? BINDINGS.filter((x) => x.layer === layer && x.barKey === b.barKey) : [b];
+      const acting = group.filter((x) => available(x.command));
+      const keys = acting.map((x) => x.keys.filter((k) => !taken.has(k) && !(typing && isTypedKey(k)))).filter((k) => k.length);
       if (!keys.length) continue;
       seen.add(b.command);
-      out.push({ key: b.barKey && keys.length === b.keys.length ? b.barKey : keyLabel(keys[0]), hint: b.hint });
+      const whole = keys.length === group.length && keys.every((k, i) => k.length === acting[i].keys.length);
+      out.push({ key: b.barKey && whole ? b.barKey : keyLabel(keys[0][0]), hint: b.hint });
     }
+    for (const k of mine) taken.add(k);
   }
   return out;
 }

@@ -78,12 +78,27 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
   const keys: ScreenKeys = {
     layer: 'replay',
     mode: 'REPLAY',
-    available: (c) =>
-      c === 'replay.next-marker'
-        ? replay.nextMarker(play.pos) !== null
-        : c === 'replay.prev-marker'
-          ? replay.prevMarker(play.pos) !== null
-          : true,
+    // A key that would not move anything from here is not offered (and does nothing).
+    available: (c) => {
+      switch (c) {
+        case 'replay.next-marker':
+          return replay.nextMarker(play.pos) !== null;
+        case 'replay.prev-marker':
+          return replay.prevMarker(play.pos) !== null;
+        case 'replay.back':
+        case 'replay.start':
+          return play.pos > 1;
+        case 'replay.forward':
+        case 'replay.end':
+          return play.pos < replay.length;
+        case 'replay.faster':
+          return changeSpeed(play, 1) !== play;
+        case 'replay.slower':
+          return changeSpeed(play, -1) !== play;
+        default:
+          return true;
+      }
+    },
     onCommand: (c) => {
       if (applyMove(c, state.plan.length, moveBy, moveTo)) return;
       switch (c) {

@@ -141,7 +141,7 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
     quit: () => {
       if (phase === 'running' || phase === 'starting' || phase === 'stopping')
         return {
-          question: 'A step is running (the next waits until you answer). Stop it and quit? The session stays resumable.',
+          question: 'A step is running. Stop it and quit? The session stays resumable; no next step starts until you answer.',
           then: () => controls.stop(),
           hold: () => controls.hold(),
           release: () => controls.release(),

@@ -1,0 +1,484 @@
+import { render } from 'ink-testing-library';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { closeStores } from '../../src/cli/open-stores.js';
+import { Workspace } from '../../src/cli/setup.js';
+import { workspaceServices } from '../../src/cli/tui.js';
+import type { AuditEvent } from '../../src/core/events.js';
+import type { LiveSession } from '../../src/engine/live.js';
+import { anchorsWritten } from '../../src/engine/pending-anchors.js';
+import { App, type Route } from '../../src/tui/App.js';
+import { BINDINGS, keyLabel, type Layer } from '../../src/tui/keymap.js';
+import { noColorTheme } from '../../src/tui/theme.js';
+import { cockpit, cockpitAsync, jsonLines, tempRepo } from '../helpers/cli.js';
+import { frame, KEY, press, type, until, waitFor, type Rendered } from '../helpers/ink.js';
+
+// Every screen in every step state, over the real engine (git repository, SQLite audit log, child processes): the
+// status bar's words are the keymap's, and every key it offers changes something on screen (or ends the program).
+
+const STATES = `id: states
+title: Every step state
+params:
+  env: {type: enum, choices: [staging, production], default: staging}
+steps:
+  - id: built
+    title: Built
+    kind: run
+    run: echo built
+  - id: frozen
+    title: Freeze gate
+    kind: freeze
+  - id: prod-only
+    title: Only in production
+    kind: run
+    run: echo never
+    when: {env: [production]}
+  - id: approval
+    title: Approval
+    kind: confirm
+    prompt: Approved?
+  - id: broken
+    title: Broken
+    kind: run
+    run: echo "it broke"; exit 3
+  - id: last
+    title: Last
+    kind: run
+    run: echo last
+`;
+
+const LONG = `id: long
+title: Long step
+steps:
+  - id: first
+    title: First
+    kind: run
+    run: echo one
+  - id: wait
+    title: Waits
+    kind: run
+    run: echo waiting; sleep 30
+  - id: after
+    title: After
+    kind: run
+    run: echo after
+`;
+
+const OK = `id: ok
+title: All pass
+steps:
+  - id: one
+    title: One
+    kind: run
+    run: echo one
+  - id: two
+    title: Two
+    kind: run
+    run: echo two
+  - id: three
+    title: Three
+    kind: run
+    run: echo three
+`;
+
+const FORM = `id: form
+title: With parameters
+params:
+  version: {type: semver, required: true, description: Version to release}
+  environment: {type: enum, choices: [staging, production], default: staging}
+steps:
+  - id: show
+    title: Show
+    kind: run
+    run: ["echo", "releasing \${version} to \${environment}"]
+`;
+
+let repo: ReturnType<typeof tempRepo>;
+let apps: Rendered[] = [];
+let sessions: LiveSession[] = [];
+let exitCode: number | null = null;
+
+function servicesHere() {
+  return workspaceServices(new Workspace({ repo: repo.dir }), (s) => sessions.push(s));
+}
+
+function open(initial: Route = { name: 'home' }, services = servicesHere()): Rendered {
+  exitCode = null;
+  const app = render(<App services={services} initial={initial} theme={noColorTheme} onExit={(c) => (exitCode = c)} />);
+  apps.push(app);
+  return app;
+}
+
+/** From the home screen, open the parameter form of checklist `id`. */
+async function toForm(a: Rendered, id: string): Promise<string> {
+  // With sessions listed, the home screen opens on them: tab to the checklists.
+  if (!(await waitFor(a, /no sessions yet|Sessions \(\d+, resumable first\)/)).includes('no sessions yet')) await press(a, KEY.tab);
+  for (let i = 0; i < 20 && !new RegExp(`› ${id}\\b`).test(frame(a)); i++) await press(a, 'j');
+  await press(a, KEY.enter);
+  return waitFor(a, 'FORM');
+}
+
+async function startFromHome(a: Rendered, id: string): Promise<void> {
+  await toForm(a, id);
+  await press(a, KEY.enter);
+}
+
+/** Start checklist `id` (as the form does) on its screen. */
+async function openSession(id: string): Promise<Rendered> {
+  const services = servicesHere();
+  return open({ name: 'session', controls: await services.start(id, {}) }, services);
+}
+
+async function lastSessionEvents(): Promise<{ id: string; events: AuditEvent[] }> {
+  const store = await new Workspace({ repo: repo.dir }).openStore();
+  const [s] = await store.listSessions(1);
+  return { id: s.id, events: await store.readEvents(s.id) };
+}
+
+/** The status bar (the frame's last line): its mode and its hints, each a key and its words. */
+function bar(f: string): { mode: string; hints: Array<{ key: string; word: string }> } {
+  const [mode, ...rest] = f
+    .split('\n')
+    .at(-1)!
+    .trim()
+    .split(/\s{2,}/);
+  return {
+    mode,
+    hints: rest.map((h) => {
+      const at = h.indexOf(' ');
+      return { key: h.slice(0, at), word: h.slice(at + 1) };
+    }),
+  };
+}
+
+/** A hint is a binding of the screen's layer (or a global one) with exactly these keys and words. */
+function assertWordsFromKeymap(f: string, layers: Layer[]): void {
+  const { hints } = bar(f);
+  expect(hints.length, f).toBeGreaterThan(0);
+  for (const h of hints) {
+    const b = BINDINGS.find(
+      (x) =>
+        layers.includes(x.layer) &&
+        x.bar &&
+        x.hint === h.word &&
+        (x.barKey === h.key ||
+          x.keys.map(keyLabel).includes(h.key) ||
+          BINDINGS.some((y) => y.layer === x.layer && y.barKey && y.barKey === x.barKey && y.keys.map(keyLabel).includes(h.key))),
+    );
+    expect(b, `'${h.key} ${h.word}' is not a binding of ${layers.join('/')}:\n${f}`).toBeDefined();
+  }
+}
+
+const SEQ: Record<string, string> = {
+  '↵': KEY.enter,
+  esc: KEY.esc,
+  space: ' ',
+  tab: KEY.tab,
+  '↓': KEY.down,
+  '↑': KEY.up,
+  '←': KEY.left,
+  '→': KEY.right,
+  'ctrl-c': KEY.ctrlC,
+  '⌫': KEY.backspace,
+  PgUp: KEY.pgup,
+  PgDn: KEY.pgdn,
+};
+
+/** The keys a hint offers ("←/→" is two); what a terminal sends for each. */
+function offered(f: string): Array<{ label: string; seq: string }> {
+  return bar(f).hints.flatMap((h) =>
+    (h.key.length > 1 && h.key.includes('/') ? h.key.split('/') : [h.key]).map((k) => ({ label: `${k} (${h.word})`, seq: SEQ[k] ?? k })),
+  );
+}
+
+/** Elapsed times tick on a live screen: they do not count as a change. */
+const still = (f: string, live: boolean) => (live ? f.replace(/\d+(\.\d+)?(ms|s|m|h)\b/g, '#') : f);
+
+interface Scenario {
+  name: string;
+  layers: Layer[];
+  live: boolean;
+  /** Reach the state (a fresh App each time); the frame it shows. */
+  reach(): Promise<{ app: Rendered; frame: string }>;
+  /** The bar the state must show (as a check that the state was reached). */
+  expect: RegExp;
+}
+
+const lastLine = (f: string) => f.split('\n').at(-1)!;
+
+/**
+ * Each offered key, from the state: the frame changes, or the program ends. A question, a prompt or the help that a
+ * key opened is closed again (n, esc) and the next key is tried from there; after any other key the state is
+ * reached anew (a fresh App over a fresh session).
+ */
+async function walk(sc: Scenario): Promise<string[]> {
+  let at: { app: Rendered; frame: string } | null = await sc.reach();
+  const first = at.frame;
+  expect(lastLine(first).trim(), sc.name).toMatch(sc.expect);
+  assertWordsFromKeymap(first, sc.layers);
+  const done: string[] = [];
+  for (const k of offered(first)) {
+    at ??= await sc.reach();
+    const { app, frame: before } = at;
+    app.stdin.write(k.seq);
+    let after: string;
+    try {
+      after = await waitFor(app, (f) => exitCode !== null || still(f, sc.live) !== still(before, sc.live), 3000);
+    } catch {
+      throw new Error(`${sc.name}: ${k.label} is offered but changed nothing; the frame stayed:\n${frame(app)}`);
+    }
+    done.push(k.label);
+    const mode = bar(after).mode;
+    if (exitCode === null && (mode === 'ASK' || mode === 'TYPE' || mode === 'HELP')) {
+      app.stdin.write(mode === 'ASK' ? 'n' : KEY.esc);
+      try {
+        await waitFor(app, (f) => lastLine(f) === lastLine(first), 2000);
+        continue;
+      } catch {
+        // Not back where it was (a question that led on): reach the state anew.
+      }
+    }
+    app.unmount();
+    at = null;
+    // The next try starts the checklist again: the session of this one must not hold its lock.
+    for (const s of sessions.splice(0)) await s.stop();
+    await anchorsWritten();
+  }
+  at?.app.unmount();
+  for (const s of sessions.splice(0)) await s.stop();
+  return done;
+}
+
+beforeEach(() => {
+  process.env.COCKPIT_OPERATOR = 'alice';
+  repo = tempRepo({ states: STATES, long: LONG, ok: OK, form: FORM });
+  apps = [];
+  sessions = [];
+});
+
+afterEach(async () => {
+  for (const s of sessions) await s.stop();
+  for (const a of apps) a.unmount();
+  await anchorsWritten();
+  await closeStores();
+  repo.cleanup();
+});
+
+describe('every screen and step state: each hint is the keymap, each offered key does something', () => {
+  it('the checklist screen, live: running, waiting for a confirmation (a passed, ○ and skipped step selected), failed, done, interrupted', async () => {
+    const live = (name: string, expect: RegExp, reach: () => Promise<{ app: Rendered; frame: string }>): Scenario => ({
+      name,
+      layers: ['session', 'global'],
+      live: true,
+      reach,
+      expect,
+    });
+    const atApproval = async (select: string | null) => {
+      const app = await openSession('states');
+      let f = await waitFor(app, 'WAITING FOR YOU');
+      if (select) {
+        for (let i = 0; i < 6 && !new RegExp(`› \\d+ . ${select}`).test(f); i++) {
+          await press(app, 'k');
+          f = frame(app);
+        }
+        f = await waitFor(app, new RegExp(`› \\d+ . ${select}`));
+      }
+      return { app, frame: f };
+    };
+    const failed = async () => {
+      const { app } = await atApproval(null);
+      await press(app, KEY.enter);
+      return { app, frame: await waitFor(app, /FAILED\s+s skip/) };
+    };
+    const scenarios: Scenario[] = [
+      live('running', /^RUNNING\s+n note\s+a abort\s+\? help\s+q quit$/, async () => {
+        const app = await openSession('long');
+        return { app, frame: await waitFor(app, (f) => f.includes('│ waiting') && /^ RUNNING /m.test(f.split('\n').at(-1)!)) };
+      }),
+      live('waiting for a confirmation', /^CONFIRM\s+↵ confirm\s+s skip\s+n note\s+a abort/, () => atApproval(null)),
+      live('waiting, a passed step selected', /^CONFIRM\s+↵ confirm/, () => atApproval('Built')),
+      live('waiting, a ○ nothing-to-check step selected', /^CONFIRM\s+↵ confirm/, async () => {
+        const r = await atApproval('Freeze gate');
+        expect(r.frame).toContain('nothing to check');
+        return r;
+      }),
+      live('waiting, a skipped step selected', /^CONFIRM\s+↵ confirm/, async () => {
+        const r = await atApproval('Only in production');
+        expect(r.frame).toMatch(/skipped \(condition\)/);
+        return r;
+      }),
+      // Failed: enter is not offered (r retries, s skips, a aborts).
+      live('failed', /^FAILED\s+s skip\s+r retry\s+n note\s+a abort\s+\? help\s+q quit$/, failed),
+      live('failed, a pending step selected', /^FAILED\s+s skip\s+r retry/, async () => {
+        const { app } = await failed();
+        await press(app, 'j');
+        return { app, frame: await waitFor(app, /› 6 · Last/) };
+      }),
+      live('done', /^DONE\s+n note\s+\? help\s+q quit$/, async () => {
+        const app = await openSession('ok');
+        return { app, frame: await waitFor(app, '[DONE]') };
+      }),
+    ];
+    const walked: Record<string, string[]> = {};
+    for (const sc of scenarios) walked[sc.name] = await walk(sc);
+    expect(walked['failed']).toEqual(['s (skip)', 'r (retry)', 'n (note)', 'a (abort)', '? (help)', 'q (quit)']);
+    expect(walked['running']).toEqual(['n (note)', 'a (abort)', '? (help)', 'q (quit)']);
+  }, 180_000);
+
+  it('the checklist screen after a crash: the interrupted step asks before it runs again; the keys offered act', async () => {
+    const child = cockpitAsync(['--repo', repo.dir, 'run', 'long', '--non-interactive', '--json'], {
+      cwd: repo.dir,
+      env: { COCKPIT_OPERATOR: 'alice' },
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    await until(() => jsonLines(out).some((e) => e.type === 'step.output' && e.stepId === 'wait'), 'the long step to print', 15_000);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    const sc: Scenario = {
+      name: 'interrupted',
+      layers: ['session', 'global'],
+      live: true,
+      expect: /^CONFIRM\s+↵ confirm\s+s skip/,
+      reach: async () => {
+        const app = open();
+        await waitFor(app, /›[⚠?] \S+\s+long\s+(crashed|stopped)/);
+        await press(app, KEY.enter);
+        return { app, frame: await waitFor(app, 'Run it again?') };
+      },
+    };
+    expect(await walk(sc)).toContain('↵ (confirm)');
+  }, 120_000);
+
+  it('replay: at the start, at a running step, at a waiting confirmation, at a failure, at the end', async () => {
+    expect(cockpit(['--repo', repo.dir, 'run', 'states', '--non-interactive', '--yes', 'approval']).code).toBe(1);
+    const { id, events } = await lastSessionEvents();
+    const n = events.length;
+    const at = (pos: number) => async () => {
+      const app = open({ name: 'replay', sessionId: id, events, speed: 1 });
+      await waitFor(app, 'REPLAY ▶');
+      await press(app, ' ');
+      await waitFor(app, 'REPLAY ❚❚');
+      await press(app, 'G');
+      await waitFor(app, `(event ${n}/${n})`);
+      for (let i = n; i > pos; i--) await press(app, KEY.left);
+      return { app, frame: await waitFor(app, `(event ${pos}/${n})`) };
+    };
+    const position = (type: string, step?: string) => events.findIndex((e) => e.type === type && (!step || e.stepId === step)) + 1;
+    const replay = (name: string, pos: number, expect: RegExp): Scenario => ({
+      name,
+      layers: ['replay', 'global'],
+      live: false,
+      reach: at(pos),
+      expect,
+    });
+    const scenarios = [
+      // At the start nothing is before: ← and g are not offered.
+      replay('start', 1, /^REPLAY\s+space play\/pause\s+→ step\s+\+\/- speed\s+G start\/end\s+\? help\s+q quit$/),
+      replay(
+        'a step running',
+        position('step.started', 'built'),
+        /^REPLAY\s+space play\/pause\s+←\/→ step\s+\+\/- speed\s+g\/G start\/end/,
+      ),
+      replay('a confirmation waiting', position('step.started', 'approval'), /^REPLAY\s+space play\/pause\s+←\/→ step/),
+      replay('a failure', position('step.failed', 'broken'), /^REPLAY\s+space play\/pause\s+←\/→ step/),
+      // At the end nothing is after: → and G are not offered.
+      replay('end', n, /^REPLAY\s+space play\/pause\s+← step\s+\+\/- speed\s+g start\/end\s+\? help\s+q quit$/),
+    ];
+    const waiting = await scenarios[2].reach();
+    // The confirmation was open at that moment: drawn waiting, not running.
+    expect(waiting.frame).toMatch(/› 4 \? Approval/);
+    expect(waiting.frame).toContain('[WAITING]');
+    waiting.app.unmount();
+    for (const sc of scenarios) await walk(sc);
+    // G from anywhere leaves the last step that ran selected, not step 1 (a session that finished: no step is at work).
+    expect(cockpit(['--repo', repo.dir, 'run', 'ok', '--non-interactive']).code).toBe(0);
+    const done = await lastSessionEvents();
+    const app = open({ name: 'replay', sessionId: done.id, events: done.events, speed: 1 });
+    await waitFor(app, 'REPLAY ▶');
+    await press(app, ' ');
+    await press(app, 'G');
+    expect(await waitFor(app, `(event ${done.events.length}/${done.events.length})`)).toMatch(/› 3 ✔ Three/);
+  }, 180_000);
+
+  it('home (no session, sessions, a filter) and the parameter form (a text field, a choice field)', async () => {
+    const home = (name: string, expect: RegExp, reach: () => Promise<{ app: Rendered; frame: string }>): Scenario => ({
+      name,
+      layers: ['home', 'global'],
+      live: false,
+      reach,
+      expect,
+    });
+    await walk(
+      home('no session', /^HOME\s+↵ start\/resume\s+tab switch list\s+\/ filter\s+\? help\s+q quit$/, async () => {
+        const app = open();
+        return { app, frame: await waitFor(app, 'no sessions yet') };
+      }),
+    );
+    expect(cockpit(['--repo', repo.dir, 'run', 'states', '--non-interactive', '--yes', 'approval']).code).toBe(1);
+    await walk(
+      home('a session', /^HOME\s+↵ start\/resume\s+r replay\s+tab switch list\s+\/ filter\s+\? help\s+q quit$/, async () => {
+        const app = open();
+        return { app, frame: await waitFor(app, /›\S \S+\s+states/) };
+      }),
+    );
+    await walk(
+      home('a filter', /^HOME \/sta\s+↵ start\/resume\s+r replay\s+tab switch list\s+\/ filter\s+esc clear filter/, async () => {
+        const app = open();
+        await waitFor(app, /›\S \S+\s+states/);
+        await press(app, '/');
+        await type(app, 'sta');
+        await press(app, KEY.enter);
+        return { app, frame: await waitFor(app, (f) => f.includes('HOME /sta') && !f.includes('Filter as you type')) };
+      }),
+    );
+    const form = (name: string, expect: RegExp, choice: boolean): Scenario => ({
+      name,
+      layers: ['form', 'global'],
+      live: false,
+      expect,
+      reach: async () => {
+        const app = open();
+        let f = await toForm(app, 'form');
+        if (choice) {
+          await press(app, KEY.tab);
+          f = await waitFor(app, '› environment');
+        }
+        return { app, frame: f };
+      },
+    });
+    // In a text field q and ? are typed: quit is ctrl-c there, and help is not offered.
+    const text = await walk(form('a text field', /^FORM\s+↵ start\s+↓ next field\s+esc cancel\s+ctrl-c quit$/, false));
+    expect(text).toEqual(['↵ (start)', '↓ (next field)', 'esc (cancel)', 'ctrl-c (quit)']);
+    await walk(form('a choice field (the last)', /^FORM\s+↵ start\s+esc cancel\s+\? help\s+q quit$/, true));
+  }, 180_000);
+
+  it('the help overlay lists only the keys that act in the state shown, and says what quit does on that screen', async () => {
+    expect(cockpit(['--repo', repo.dir, 'run', 'states', '--non-interactive', '--yes', 'approval']).code).toBe(1);
+    const { id, events } = await lastSessionEvents();
+    const a = open({ name: 'replay', sessionId: id, events, speed: 1 });
+    await waitFor(a, 'REPLAY ▶');
+    await press(a, ' ', 'G');
+    await press(a, '?');
+    let f = await waitFor(a, 'Keys');
+    expect(f).toContain('quit (the replay only reads the log)');
+    expect(f).not.toContain('asks while a step runs');
+    expect(f).not.toContain('jump to the end'); // at the end already
+    expect(f).toContain('jump to the start');
+    expect(f.split('\n').at(-1)).toMatch(/HELP\s+esc close\s+ctrl-c quit$/); // q closes the help here
+    assertWordsFromKeymap(f, ['help', 'global']);
+    await press(a, KEY.esc);
+    f = await waitFor(a, (x) => !x.includes('Keys'));
+    a.unmount();
+
+    const b = open();
+    await startFromHome(b, 'states');
+    await waitFor(b, 'WAITING FOR YOU');
+    await press(b, KEY.enter);
+    await waitFor(b, /FAILED\s+s skip/);
+    await press(b, '?');
+    f = await waitFor(b, 'Keys');
+    expect(f).toContain('run the failed step again');
+    expect(f).not.toContain('answer yes to the step that asks');
+    expect(f).not.toContain('continue the stopped session');
+  }, 120_000);
+});
