@@ -482,3 +482,108 @@ describe('every screen and step state: each hint is the keymap, each offered key
     expect(f).not.toContain('continue the stopped session');
   }, 120_000);
 });
+
+const HOLD = `id: hold
+title: Two steps
+steps:
+  - id: first
+    title: First
+    kind: run
+    run: echo first-start; sleep 1.5; echo first-end
+  - id: second
+    title: Second
+    kind: run
+    run: echo second-ran; sleep 30
+`;
+
+describe('the quit question holds the run', () => {
+  async function askedDuringFirst(): Promise<Rendered> {
+    repo.write('checklists/hold.yaml', HOLD);
+    const a = await openSession('hold');
+    await waitFor(a, 'first-start');
+    await press(a, 'q');
+    expect(await waitFor(a, 'Stop it and quit?')).toContain('The session stays resumable; the next step waits. [y/N]');
+    return a;
+  }
+  const started = (ev: AuditEvent[], step: string) => ev.some((e) => e.type === 'step.started' && e.stepId === step);
+
+  it('asked while step 1 runs: step 1 ends and is recorded, step 2 waits for the answer; no lets step 2 start', async () => {
+    const a = await askedDuringFirst();
+    // Step 1 goes on to its end (its output keeps being recorded) while the question is open.
+    let ev: AuditEvent[] = [];
+    await until(
+      () => (void lastSessionEvents().then((r) => (ev = r.events)), ev.some((e) => e.type === 'step.passed' && e.stepId === 'first')),
+      'step 1 to pass',
+      10_000,
+    );
+    expect(ev.some((e) => e.type === 'step.output' && String((e.data as { text: string }).text).includes('first-end'))).toBe(true);
+    // Well past step 1's end: step 2 has not started, the question is still open.
+    await new Promise((r) => setTimeout(r, 1000));
+    ev = (await lastSessionEvents()).events;
+    expect(started(ev, 'second')).toBe(false);
+    let f = frame(a);
+    expect(f).toContain('Stop it and quit?');
+    expect(f).toMatch(/✔ First/);
+    expect(f).toMatch(/· Second/);
+    await press(a, 'n');
+    f = await waitFor(a, 'second-ran');
+    expect(f).toMatch(/▶ Second/);
+    expect(started((await lastSessionEvents()).events, 'second')).toBe(true);
+    // Quit for real: the running step is stopped, exit 3, resumable.
+    await press(a, 'q');
+    await waitFor(a, 'Stop it and quit?');
+    await press(a, 'y');
+    await until(() => exitCode !== null, 'the cockpit to quit');
+    expect(exitCode).toBe(3);
+  }, 60_000);
+
+  it('yes after step 1 ended: step 2 never starts; the session stops, resumable, exit 3', async () => {
+    const a = await askedDuringFirst();
+    let ev: AuditEvent[] = [];
+    await until(
+      () => (void lastSessionEvents().then((r) => (ev = r.events)), ev.some((e) => e.type === 'step.passed' && e.stepId === 'first')),
+      'step 1 to pass',
+      10_000,
+    );
+    await press(a, 'y');
+    await until(() => exitCode !== null, 'the cockpit to quit');
+    expect(exitCode).toBe(3);
+    ev = (await lastSessionEvents()).events;
+    expect(started(ev, 'second')).toBe(false);
+    expect(ev.at(-1)).toMatchObject({ type: 'session.paused', data: { reason: 'operator' } });
+  }, 60_000);
+
+  it('quitting with nothing running exits 0 (home, replay, a session left for home); a failed session quit on its screen exits 1', async () => {
+    let a = open();
+    await waitFor(a, 'no sessions yet');
+    await press(a, 'q');
+    await until(() => exitCode !== null, 'the cockpit to quit');
+    expect(exitCode).toBe(0);
+    a.unmount();
+    a = await openSession('states');
+    await waitFor(a, 'WAITING FOR YOU');
+    await press(a, KEY.enter);
+    await waitFor(a, /FAILED\s+s skip/);
+    await press(a, 'q');
+    await until(() => exitCode !== null, 'the cockpit to quit');
+    expect(exitCode).toBe(1);
+    a.unmount();
+    a = await openSession('states');
+    await waitFor(a, 'WAITING FOR YOU');
+    await press(a, KEY.enter);
+    await waitFor(a, /FAILED\s+s skip/);
+    await press(a, KEY.esc);
+    await waitFor(a, 'Checklists');
+    // Back home, nothing runs: 0, though the session it left failed.
+    await press(a, 'q');
+    await until(() => exitCode !== null, 'the cockpit to quit');
+    expect(exitCode).toBe(0);
+    a.unmount();
+    const { id, events } = await lastSessionEvents();
+    a = open({ name: 'replay', sessionId: id, events });
+    await waitFor(a, 'REPLAY');
+    await press(a, 'q');
+    await until(() => exitCode !== null, 'the cockpit to quit');
+    expect(exitCode).toBe(0);
+  }, 60_000);
+});

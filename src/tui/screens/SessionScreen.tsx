@@ -141,7 +141,7 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
     quit: () => {
       if (phase === 'running' || phase === 'starting' || phase === 'stopping')
         return {
-          question: 'A step is running. Stop it and quit? The session stays resumable; no next step starts until you answer.',
+          question: 'A step is running. Stop it and quit? The session stays resumable; the next step waits.',
           then: () => controls.stop(),
           hold: () => controls.hold(),
           release: () => controls.release(),
