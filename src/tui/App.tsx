@@ -8,7 +8,7 @@ import { MigrateScreen } from './screens/MigrateScreen.js';
 import { SessionScreen } from './screens/SessionScreen.js';
 import { MIN_COLUMNS, MIN_ROWS, useTerminalSize } from './size.js';
 import { ThemeContext, type Theme } from './theme.js';
-import { FrameContext, KeysContext, UiContext, type Bar, type Route, type ScreenKeys, type Ui } from './context.js';
+import { CommitContext, FrameContext, KeysContext, UiContext, type Bar, type Route, type ScreenKeys, type Ui } from './context.js';
 
 import type { AppServices } from './types.js';
 
@@ -191,20 +191,17 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
   // sees what the key before it did: `/` then a filter text, tab then a value, `jjjj` in one burst.
   const queue = useRef<KeyPress[]>([]);
   const draining = useRef(false);
-  const drain = useCallback(() => {
+  /** An empty input event the handler sent itself: the turn of the next key waiting. */
+  const turn = useRef(false);
+  const afterCommit = useRef<(() => void) | null>(null);
+  const committed = useCallback(() => afterCommit.current?.(), []);
+  const next = useCallback(() => {
     const k = queue.current.shift();
-    if (!k) {
-      draining.current = false;
-      return;
-    }
-    draining.current = true;
+    if (!k) return;
     // Text for a prompt or a text field goes in whole: a paste is one change, not one render per character.
     if (typesText(k) && (barRef.current?.kind === 'prompt' || keysRef.current?.typing) && !helpRef.current)
-      while (queue.current[0] && typesText(queue.current[0]) && !/^[\r\n]$/.test(queue.current[0].input))
-        k.input += queue.current.shift()!.input;
+      while (queue.current[0] && typesText(queue.current[0])) k.input += queue.current.shift()!.input;
     onKey(k);
-    if (queue.current.length) setImmediate(drain);
-    else draining.current = false;
   }, [onKey]);
 
   // What Ink's input parser emitted, before useInput reads it into one key: a text run holds several keys.
@@ -223,12 +220,39 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
 
   const onInput = useCallback(
     (input: string, key: Key) => {
-      const presses = keyPresses(raw.current, toKeyPress(input, key));
-      raw.current = null;
-      queue.current.push(...presses);
-      if (!draining.current) drain();
+      if (turn.current) next();
+      else {
+        queue.current.push(...keyPresses(raw.current, toKeyPress(input, key)));
+        raw.current = null;
+        // Keys are being handed on one by one: these wait their turn behind them.
+        if (draining.current) return;
+        next();
+      }
+      // No event emitter to hand keys back through (not Ink 6.8): the rest of the burst now, in order.
+      if (!inputEvents) while (queue.current.length) next();
+      draining.current = queue.current.length > 0;
+      if (!draining.current) return;
+      // The next key waits for this one's frame (a key that changed nothing draws none: then a moment), and comes
+      // back through Ink's input events, as typed keys do.
+      let handed = false;
+      const hand = () => {
+        if (handed) return;
+        handed = true;
+        clearTimeout(fallback);
+        afterCommit.current = null;
+        setImmediate(() => {
+          turn.current = true;
+          try {
+            inputEvents?.emit('input', '');
+          } finally {
+            turn.current = false;
+          }
+        });
+      };
+      const fallback = setTimeout(hand, 50);
+      afterCommit.current = hand;
     },
-    [drain],
+    [next, inputEvents],
   );
 
   // One input handler for the whole app; off when there is no terminal to read keys from.
@@ -277,7 +301,9 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
     <ThemeContext.Provider value={theme}>
       <UiContext.Provider value={ui}>
         <KeysContext.Provider value={keysRef}>
-          <FrameContext.Provider value={{ help, helpScroll, helpMax, bar, message, rows: height }}>{body}</FrameContext.Provider>
+          <CommitContext.Provider value={committed}>
+            <FrameContext.Provider value={{ help, helpScroll, helpMax, bar, message, rows: height }}>{body}</FrameContext.Provider>
+          </CommitContext.Provider>
         </KeysContext.Provider>
       </UiContext.Provider>
     </ThemeContext.Provider>

@@ -1,4 +1,4 @@
-import { createContext, useContext } from 'react';
+import { createContext, useContext, useLayoutEffect } from 'react';
 import type { AuditEvent } from '../core/events.js';
 import type { Command, Layer } from './keymap.js';
 import type { AppServices, ChecklistEntry, HomeData, SessionControls } from './types.js';
@@ -70,6 +70,8 @@ export interface Ui {
 
 export const UiContext = createContext<Ui | null>(null);
 export const KeysContext = createContext<{ current: ScreenKeys | null } | null>(null);
+/** Told after every commit of a screen's frame: a key waiting behind another is handled once that one is drawn. */
+export const CommitContext = createContext<(() => void) | null>(null);
 
 export function useUi(): Ui {
   const ui = useContext(UiContext);
@@ -81,6 +83,8 @@ export function useUi(): Ui {
 export function useScreenKeys(keys: ScreenKeys): void {
   const ref = useContext(KeysContext);
   if (ref) ref.current = keys;
+  const committed = useContext(CommitContext);
+  useLayoutEffect(() => committed?.());
 }
 
 /** What the frame draws around a screen: the help overlay, the question or prompt bar, the message line. */
