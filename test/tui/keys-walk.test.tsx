@@ -7,7 +7,7 @@ import type { AuditEvent } from '../../src/core/events.js';
 import type { LiveSession } from '../../src/engine/live.js';
 import { anchorsWritten } from '../../src/engine/pending-anchors.js';
 import { App, type Route } from '../../src/tui/App.js';
-import { BINDINGS, keyLabel, type Layer } from '../../src/tui/keymap.js';
+import { assertWordsFromKeymap, walk as walkKeys, type Scenario, type WalkHooks } from '../helpers/keys.js';
 import { noColorTheme } from '../../src/tui/theme.js';
 import { cockpit, cockpitAsync, jsonLines, tempRepo } from '../helpers/cli.js';
 import { frame, KEY, press, type, until, waitFor, type Rendered } from '../helpers/ink.js';
@@ -134,119 +134,15 @@ async function lastSessionEvents(): Promise<{ id: string; events: AuditEvent[] }
   return { id: s.id, events: await store.readEvents(s.id) };
 }
 
-/** The status bar (the frame's last line): its mode and its hints, each a key and its words. */
-function bar(f: string): { mode: string; hints: Array<{ key: string; word: string }> } {
-  const [mode, ...rest] = f
-    .split('\n')
-    .at(-1)!
-    .trim()
-    .split(/\s{2,}/);
-  return {
-    mode,
-    hints: rest.map((h) => {
-      const at = h.indexOf(' ');
-      return { key: h.slice(0, at), word: h.slice(at + 1) };
-    }),
-  };
-}
-
-/** A hint is a binding of the screen's layer (or a global one) with exactly these keys and words. */
-function assertWordsFromKeymap(f: string, layers: Layer[]): void {
-  const { hints } = bar(f);
-  expect(hints.length, f).toBeGreaterThan(0);
-  for (const h of hints) {
-    const b = BINDINGS.find(
-      (x) =>
-        layers.includes(x.layer) &&
-        x.bar &&
-        x.hint === h.word &&
-        (x.barKey === h.key ||
-          x.keys.map(keyLabel).includes(h.key) ||
-          BINDINGS.some((y) => y.layer === x.layer && y.barKey && y.barKey === x.barKey && y.keys.map(keyLabel).includes(h.key))),
-    );
-    expect(b, `'${h.key} ${h.word}' is not a binding of ${layers.join('/')}:\n${f}`).toBeDefined();
-  }
-}
-
-const SEQ: Record<string, string> = {
-  '↵': KEY.enter,
-  esc: KEY.esc,
-  space: ' ',
-  tab: KEY.tab,
-  '↓': KEY.down,
-  '↑': KEY.up,
-  '←': KEY.left,
-  '→': KEY.right,
-  'ctrl-c': KEY.ctrlC,
-  '⌫': KEY.backspace,
-  PgUp: KEY.pgup,
-  PgDn: KEY.pgdn,
-};
-
-/** The keys a hint offers ("←/→" is two); what a terminal sends for each. */
-function offered(f: string): Array<{ label: string; seq: string }> {
-  return bar(f).hints.flatMap((h) =>
-    (h.key.length > 1 && h.key.includes('/') ? h.key.split('/') : [h.key]).map((k) => ({ label: `${k} (${h.word})`, seq: SEQ[k] ?? k })),
-  );
-}
-
-/** Elapsed times tick on a live screen: they do not count as a change. */
-const still = (f: string, live: boolean) => (live ? f.replace(/\d+(\.\d+)?(ms|s|m|h)\b/g, '#') : f);
-
-interface Scenario {
-  name: string;
-  layers: Layer[];
-  live: boolean;
-  /** Reach the state (a fresh App each time); the frame it shows. */
-  reach(): Promise<{ app: Rendered; frame: string }>;
-  /** The bar the state must show (as a check that the state was reached). */
-  expect: RegExp;
-}
-
-const lastLine = (f: string) => f.split('\n').at(-1)!;
-
-/**
- * Each offered key, from the state: the frame changes, or the program ends. A question, a prompt or the help that a
- * key opened is closed again (n, esc) and the next key is tried from there; after any other key the state is
- * reached anew (a fresh App over a fresh session).
- */
-async function walk(sc: Scenario): Promise<string[]> {
-  let at: { app: Rendered; frame: string } | null = await sc.reach();
-  const first = at.frame;
-  expect(lastLine(first).trim(), sc.name).toMatch(sc.expect);
-  assertWordsFromKeymap(first, sc.layers);
-  const done: string[] = [];
-  for (const k of offered(first)) {
-    at ??= await sc.reach();
-    const { app, frame: before } = at;
-    app.stdin.write(k.seq);
-    let after: string;
-    try {
-      after = await waitFor(app, (f) => exitCode !== null || still(f, sc.live) !== still(before, sc.live), 3000);
-    } catch {
-      throw new Error(`${sc.name}: ${k.label} is offered but changed nothing; the frame stayed:\n${frame(app)}`);
-    }
-    done.push(k.label);
-    const mode = bar(after).mode;
-    if (exitCode === null && (mode === 'ASK' || mode === 'TYPE' || mode === 'HELP')) {
-      app.stdin.write(mode === 'ASK' ? 'n' : KEY.esc);
-      try {
-        await waitFor(app, (f) => lastLine(f) === lastLine(first), 2000);
-        continue;
-      } catch {
-        // Not back where it was (a question that led on): reach the state anew.
-      }
-    }
-    app.unmount();
-    at = null;
+const hooks: WalkHooks = {
+  exited: () => exitCode !== null,
+  reset: async () => {
     // The next try starts the checklist again: the session of this one must not hold its lock.
     for (const s of sessions.splice(0)) await s.stop();
     await anchorsWritten();
-  }
-  at?.app.unmount();
-  for (const s of sessions.splice(0)) await s.stop();
-  return done;
-}
+  },
+};
+const walk = (sc: Scenario) => walkKeys(sc, hooks);
 
 beforeEach(() => {
   process.env.COCKPIT_OPERATOR = 'alice';

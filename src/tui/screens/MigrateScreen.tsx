@@ -314,16 +314,15 @@ export function MigrateScreen() {
     }
     // `d` reverts the newest applied migration: the preview says whether that is the one shown.
     const newest = applied[applied.length - 1];
-    detail.push({
-      text:
-        row.state !== 'applied'
-          ? 'SQL an upgrade would send'
-          : row === newest
-            ? 'SQL d (downgrade) sends now: this is the newest applied'
-            : `SQL of its downgrade: d reverts the newest applied (${newest.id} ${newest.name}) first, not this one`,
-      color: t.accent,
-      bold: true,
-    });
+    push(
+      row.state !== 'applied'
+        ? 'SQL an upgrade would send'
+        : row === newest
+          ? 'SQL d (downgrade) sends now: this is the newest applied'
+          : `SQL of its downgrade: d reverts the newest applied (${newest.id} ${newest.name}) first, not this one`,
+      t.accent,
+      true,
+    );
     const sql = row.sql ? row.sql.trimEnd().split('\n') : ['(the database is needed to show it)'];
     const room = Math.max(1, body - detail.length);
     const maxScroll = Math.max(0, sql.length - room);
