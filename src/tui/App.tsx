@@ -112,7 +112,7 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
     if (!q) return go(async () => undefined);
     // While the operator is asked, the run holds: the step that runs goes on (and is recorded), the next waits.
     q.hold?.();
-    setBarNow({ kind: 'dialog', question: q.question, onYes: () => go(q.then), onNo: () => q.release?.() });
+    setBarNow({ kind: 'dialog', question: q.question, onYes: () => go(q.then), onNo: () => q.release?.(), quit: true });
   }, [finish, setBarNow]);
 
   /** One key press, with the bar, the help and the screen's keys as the key before it left them. */
@@ -143,6 +143,8 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
       if (command === 'help.down') return setHelpScroll((s) => Math.min(helpMax.current, s + 1));
       if (command === 'help.up') return setHelpScroll((s) => Math.max(0, s - 1));
       if (command === 'quit') {
+        // Asked already: the question stays (closing and asking again would let a held step start in between).
+        if (b?.kind === 'dialog' && b.quit) return;
         setBarNow(null);
         return quit();
       }

@@ -46,7 +46,15 @@ export type Bar =
       onChange?(value: string): void;
       onCancel?(): void;
     }
-  | { kind: 'dialog'; question: string; onYes(): void; /** The question closed without a yes. */ onNo?(): void };
+  | {
+      kind: 'dialog';
+      question: string;
+      onYes(): void;
+      /** The question closed without a yes. */
+      onNo?(): void;
+      /** It is the quit question: quit again would only ask it again, so it is not offered. */
+      quit?: boolean;
+    };
 
 export interface Ui {
   /** Ask a yes/no question in the message line (no is the default). */

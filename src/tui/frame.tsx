@@ -24,7 +24,9 @@ export function ScreenFrame({
   const { help, helpScroll, helpMax, bar, message, rows } = useContext(FrameContext);
   const { width } = useUi();
   const avail = (c: Command) =>
-    c.startsWith('help.') || c.startsWith('dialog.') || c.startsWith('prompt.') || c === 'quit' || keys.available(c);
+    c === 'quit'
+      ? !(bar?.kind === 'dialog' && bar.quit)
+      : c.startsWith('help.') || c.startsWith('dialog.') || c.startsWith('prompt.') || keys.available(c);
   const layers: Layer[] = help ? ['help'] : bar ? [bar.kind] : [keys.layer];
   // Character keys are typed into a prompt or a focused text field: the bar offers commands by their other keys.
   const typing = !help && (bar?.kind === 'prompt' || (!bar && !!keys.typing));

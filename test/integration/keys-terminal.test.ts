@@ -114,6 +114,24 @@ describe.skipIf(!tmuxOk.ok)(`keys in a real terminal (tmux)${tmuxOk.ok ? '' : ` 
       expect(s).toMatch(/HELP\s+esc close\s+ctrl-c quit/);
       t.send('Escape');
       await t.waitFor((x) => !x.includes('Everywhere'), 'the help to close');
+      // In the smallest terminal the keys do not fit: the help says which lines it shows and scrolls with ↓/↑.
+      t.resize(60, 16);
+      await t.waitFor((x) => x.includes('? Is develop frozen?'), 'the frame at 60x16');
+      t.type('?');
+      let small = await t.settled(await t.waitFor((x) => /Keys \(lines 1-\d+ of \d+; ↓\/↑ scroll\)/.test(x), 'the help, scrollable'));
+      expect(small).toMatch(/HELP\s+esc close\s+↓\/↑ scroll\s+ctrl-c quit/);
+      const [, shown, total] = /lines 1-(\d+) of (\d+)/.exec(small)!;
+      t.type('jjj');
+      small = await t.waitFor((x) => x.includes(`lines 4-${Number(shown) + 3} of ${total}`), 'the help to scroll three lines');
+      t.send('Escape');
+      t.resize(160, 50);
+      await t.waitFor((x) => !x.includes('Keys') && x.includes('? Is develop frozen?'), 'the help to close');
+      // The quit question does not offer quit again (it would only ask again).
+      t.type('q');
+      small = await t.settled(await t.waitForText("Quit with 'freeze' unanswered?"));
+      expect(small).toMatch(/ASK\s+y yes\s+n no\s+\? help$/m);
+      t.type('n');
+      await t.waitFor((x) => !x.includes('unanswered?'), 'the question to close');
       // Abort the session (nothing runs then), go home, quit: 0.
       t.type('a');
       await t.waitForText('Abort session');
