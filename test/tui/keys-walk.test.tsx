@@ -483,3 +483,28 @@ describe('the quit question holds the run', () => {
     expect(exitCode).toBe(0);
   }, 60_000);
 });
+
+describe('a failed step', () => {
+  it('enter does not retry it; r retries and says what it runs again, while it runs', async () => {
+    repo.write(
+      'checklists/slowfail.yaml',
+      'id: slowfail\ntitle: Slow failure\nsteps:\n  - id: check\n    title: Check the flag\n    kind: run\n    run: sleep 1; test -f flag.txt || { echo no flag; exit 3; }\n',
+    );
+    const a = await openSession('slowfail');
+    let f = await waitFor(a, /FAILED\s+s skip\s+r retry/);
+    expect(f.split('\n').at(-1)).not.toContain('↵');
+    await press(a, KEY.enter);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(frame(a)).toContain('[FAILED]');
+    await press(a, 'r');
+    // Said from the key press until the step has its result, as it runs again.
+    await waitFor(
+      a,
+      (x) => x.includes("retrying 'check': runs: sleep 1; test -f flag.txt || { echo no flag; exit 3; }") && /▶ Check the flag/.test(x),
+    );
+    f = await waitFor(a, /FAILED\s+s skip\s+r retry/);
+    expect(f).not.toContain('retrying');
+    const started = (await lastSessionEvents()).events.filter((e) => e.type === 'step.started');
+    expect(started.map((e) => (e.data as { attempt: number }).attempt)).toEqual([1, 2]);
+  }, 30_000);
+});
