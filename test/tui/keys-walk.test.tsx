@@ -508,3 +508,27 @@ describe('a failed step', () => {
     expect(started.map((e) => (e.data as { attempt: number }).attempt)).toEqual([1, 2]);
   }, 30_000);
 });
+
+describe('a burst of keys', () => {
+  it('is handled key by key, each after the one before it: / then text filters; jjjj moves four rows; text, tab, then → land in order in the form', async () => {
+    let a = open();
+    await waitFor(a, 'no sessions yet');
+    // The repository's four checklists come first, then the built-in ones: the fifth row.
+    a.stdin.write('jjjj');
+    await waitFor(a, /› communication\s/);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(frame(a)).toMatch(/› communication\s/);
+    a.stdin.write('/roll');
+    let f = await waitFor(a, "Checklists (2 of 14 matching 'roll')");
+    expect(f).toContain('Filter as you type (↵ keeps it, esc puts back the one before): roll█');
+    a.unmount();
+
+    a = open();
+    await toForm(a, 'form');
+    // Text, then tab, then → on the choice field the tab led to: each lands where the key before it left the focus.
+    a.stdin.write('2.0.0\t');
+    a.stdin.write('\u001b[C');
+    f = await waitFor(a, /› environment\s+production/);
+    expect(f).toMatch(/version\s+2\.0\.0/);
+  }, 30_000);
+});

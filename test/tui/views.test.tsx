@@ -10,7 +10,7 @@ import { HelpOverlay } from '../../src/tui/components/HelpOverlay.js';
 import { StatusBar } from '../../src/tui/components/StatusBar.js';
 import { StepList } from '../../src/tui/components/StepList.js';
 import { Timeline } from '../../src/tui/components/Timeline.js';
-import { barHints, BINDINGS, keyConflicts, resolveKey } from '../../src/tui/keymap.js';
+import { barHints, BINDINGS, keyConflicts, keyPresses, resolveKey } from '../../src/tui/keymap.js';
 import { colorTheme, noColorTheme, ThemeContext, themeFor } from '../../src/tui/theme.js';
 import { stepOutcomeLine } from '../../src/tui/model.js';
 
@@ -222,6 +222,23 @@ describe('keys and themes', () => {
     // Backspace arrives from most terminals as DEL, which Ink 6 reports as `delete`.
     expect(resolveKey(['prompt'], { input: '', delete: true })).toBe('prompt.erase');
     expect(resolveKey(['session', 'global'], { input: 'c', ctrl: true })).toBe('quit');
+  });
+
+  it('splits a text run Ink hands over as one input into the keys it is, read as Ink reads a lone one', () => {
+    const one = (input: string) => ({ input });
+    expect(keyPresses('jjjj', one('jjjj')).map((k) => k.input)).toEqual(['j', 'j', 'j', 'j']);
+    expect(keyPresses('a\rB\t\u007f\u0003', one('a\rB\t\u007f\u0003'))).toEqual([
+      { input: 'a', shift: false },
+      { input: '\r', return: true },
+      { input: 'B', shift: true },
+      { input: '\t', tab: true },
+      { input: '', delete: true },
+      { input: 'c', ctrl: true },
+    ]);
+    // One key, or an escape sequence Ink already parsed (its input is not the raw text): as given.
+    expect(keyPresses('j', one('j'))).toEqual([one('j')]);
+    expect(keyPresses('\u001b[6~', { input: '', pageDown: true })).toEqual([{ input: '', pageDown: true }]);
+    expect(keyPresses('\u001b[I', one('[I'))).toEqual([one('[I')]);
   });
 
   it('NO_COLOR (any non-empty value) and TERM=dumb give the colourless theme; glyphs carry the meaning', () => {
