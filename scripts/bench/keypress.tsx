@@ -89,6 +89,8 @@ async function scenario(ui: Awaited<ReturnType<typeof loadUi>>, label: string, s
     note: () => undefined,
     stop: async () => undefined,
     exitCode: () => 1,
+    hold: () => undefined,
+    release: () => undefined,
   };
   const route: Route = { name: 'session', controls };
   const term = new Terminal();

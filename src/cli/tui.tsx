@@ -187,9 +187,11 @@ export async function runTui(
     for (const line of deferredWarnings.splice(0)) process.stderr.write(line);
   }
   const live = current as LiveSession | null;
+  // The screen the operator quit from says the code (README, "Exit codes"): a session's on its screen, 3 when the
+  // quit stopped something, else 0. A signal (no quit from a screen): the session's, if one was opened.
   if (!live) return code === -1 ? 0 : code;
   const s = live.view().state;
-  const exit = live.exitCode();
+  const exit = code === -1 ? live.exitCode() : code;
   const c = opts.command ?? 'cockpit';
   const what =
     s.outcome === 'succeeded'

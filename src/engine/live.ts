@@ -55,6 +55,8 @@ export class LiveSession {
   private secrets: Record<string, string> = {};
   /** The operator quit: whatever the engine says, the session was stopped on purpose (exit 3, resumable). */
   private quit = false;
+  /** Held while the operator is asked whether to quit: the engine waits here before its next step. */
+  private held: { until: Promise<void>; go(): void } | null = null;
 
   private constructor(
     private readonly deps: LiveDeps,
@@ -90,6 +92,7 @@ export class LiveSession {
       signal: abort.signal,
       interaction: { confirm: (node, prompt) => live()?.ask(node, prompt) ?? Promise.resolve({ decision: 'unavailable', hint: '' }) },
       onEvent: (_e, state) => live()?.update(state),
+      gate: async () => live()?.held?.until,
     };
   }
 
@@ -242,9 +245,29 @@ export class LiveSession {
     });
   };
 
+  /** The operator is asked whether to quit: the step that runs goes on and is recorded; the next one waits. */
+  hold = (): void => {
+    if (this.held) return;
+    let go = () => {};
+    const until = new Promise<void>((r) => (go = r));
+    this.held = { until, go };
+  };
+
+  /** The operator said no: the run goes on. */
+  release = (): void => {
+    const h = this.held;
+    this.held = null;
+    h?.go();
+  };
+
   /** Quit: stop the running step, or leave the question open; the session stays resumable. */
   stop = async (): Promise<void> => {
     this.quit = true;
+    // A run held between two steps sees the stop first, then leaves its wait (the next step never starts).
+    if (this.held) {
+      this.abortController.abort();
+      this.release();
+    }
     // A resume that is starting ends in a running loop, stopped just below; a note or abort being written lands first.
     await this.acting;
     if (this.pending) {

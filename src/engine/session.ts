@@ -38,6 +38,8 @@ export interface EngineDeps {
   settings?: ServiceSettings;
   /** Called after each event is durable and folded in: write before show. */
   onEvent?(event: StoredEvent, state: SessionState): void;
+  /** Awaited before each step starts: the cockpit holds the run here while its operator is asked whether to quit. */
+  gate?(): Promise<void>;
   /** Where the chain's head is anchored outside the store (git's refs/cockpit/audit): at every step's end and at the session's. */
   anchor?: AnchorPort;
 }
@@ -621,6 +623,7 @@ export class SessionRunner {
     const { kinds } = this.deps;
     for (;;) {
       this.checkWrites();
+      if (this.deps.gate) await this.deps.gate();
       if (this.deps.signal.aborted) return this.stopForOperator(null);
       const next = nextStep(this.state);
       const node = next && this.real(next);

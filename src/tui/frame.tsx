@@ -1,6 +1,6 @@
 import { Box } from 'ink';
 import { useContext, type ReactNode } from 'react';
-import { HelpOverlay } from './components/HelpOverlay.js';
+import { HelpOverlay, helpLines, helpRoom } from './components/HelpOverlay.js';
 import { MessageLine, StatusBar } from './components/StatusBar.js';
 import { FrameContext, useScreenKeys, useUi, type ScreenKeys } from './context.js';
 import { barHints, type Command, type Layer } from './keymap.js';
@@ -21,12 +21,21 @@ export function ScreenFrame({
   status?: { text: string; tone: 'info' | 'error' } | null;
 }) {
   useScreenKeys(keys);
-  const { help, bar, message, rows } = useContext(FrameContext);
+  const { help, helpScroll, helpMax, bar, message, rows } = useContext(FrameContext);
   const { width } = useUi();
   const avail = (c: Command) =>
-    c.startsWith('help.') || c.startsWith('dialog.') || c.startsWith('prompt.') || c === 'quit' || keys.available(c);
+    c === 'quit'
+      ? !(bar?.kind === 'dialog' && bar.quit)
+      : c.startsWith('help.') || c.startsWith('dialog.') || c.startsWith('prompt.') || keys.available(c);
   const layers: Layer[] = help ? ['help'] : bar ? [bar.kind] : [keys.layer];
-  const hints = barHints([...layers, 'global'], avail);
+  // Character keys are typed into a prompt or a focused text field: the bar offers commands by their other keys.
+  const typing = !help && (bar?.kind === 'prompt' || (!bar && !!keys.typing));
+  const room = rows - 2;
+  // The help's scroll keys are offered only when the keys do not fit.
+  const helpCount = helpLines([keys.layer], avail, typing).length;
+  helpMax.current = Math.max(0, helpCount - helpRoom(room));
+  const helpFits = helpMax.current === 0;
+  const hints = barHints([...layers, 'global'], (c) => (c === 'help.down' || c === 'help.up' ? !helpFits : avail(c)), typing);
   const mode = help ? 'HELP' : bar?.kind === 'prompt' ? 'TYPE' : bar?.kind === 'dialog' ? 'ASK' : keys.mode;
   const line =
     bar?.kind === 'prompt'
@@ -52,7 +61,9 @@ export function ScreenFrame({
       <Box flexDirection="column" height={rows - 2} display={help ? 'none' : 'flex'}>
         {children}
       </Box>
-      {help ? <HelpOverlay layers={[keys.layer]} width={width} height={rows - 2} /> : null}
+      {help ? (
+        <HelpOverlay layers={[keys.layer]} available={avail} typing={typing} scroll={helpScroll} width={width} height={room} />
+      ) : null}
       <MessageLine width={width} text={line.text} tone={line.tone} keep={line.from} />
       <StatusBar width={width} mode={mode} hints={hints} />
     </Box>

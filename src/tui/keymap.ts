@@ -39,13 +39,30 @@ export interface Binding {
   description: string;
   /** Shown in the status bar when available (others only in help). */
   bar?: boolean;
-  /** The keys as the status bar shows them, when a pair of bindings shares one hint ("←/→"). */
+  /**
+   * The keys as the status bar shows them when a pair of bindings shares one hint ("←/→"): both carry it, the first
+   * (with `bar`) gives the hint, shown while either acts, by the key of the one that acts if only one does.
+   */
   barKey?: string;
+  /** A command of the same layer that is never available at the same time: the two may share a key. */
+  exclusiveWith?: string;
+  /** What a global command does on one screen, when it differs there (the help overlay says this instead). */
+  on?: Partial<Record<Layer, string>>;
 }
 
 const TABLE = [
   // Overlays and bars: they take keys before the screen does.
   { command: 'help.close', layer: 'help', keys: ['esc', '?', 'q'], hint: 'close', description: 'close this help', bar: true },
+  {
+    command: 'help.down',
+    layer: 'help',
+    keys: ['down', 'j', 'pgdn'],
+    hint: 'scroll',
+    description: 'scroll the keys down (when they do not fit)',
+    bar: true,
+    barKey: '↓/↑',
+  },
+  { command: 'help.up', layer: 'help', keys: ['up', 'k', 'pgup'], hint: 'back', description: 'scroll the keys back up', barKey: '↓/↑' },
   { command: 'dialog.yes', layer: 'dialog', keys: ['y'], hint: 'yes', description: 'answer yes', bar: true },
   { command: 'dialog.no', layer: 'dialog', keys: ['n', 'esc'], hint: 'no', description: 'answer no (the default)', bar: true },
   { command: 'prompt.submit', layer: 'prompt', keys: ['enter'], hint: 'done', description: 'submit what you typed', bar: true },
@@ -141,22 +158,39 @@ const TABLE = [
 
   // The checklist screen of a live session.
   {
-    command: 'session.do',
+    command: 'session.confirm',
     layer: 'session',
     keys: ['enter'],
-    hint: 'do/confirm',
-    description: 'confirm the step that asks, or continue a stopped session',
+    hint: 'confirm',
+    description: 'answer yes to the step that asks (recorded with your name)',
     bar: true,
+    exclusiveWith: 'session.continue',
+  },
+  {
+    command: 'session.continue',
+    layer: 'session',
+    keys: ['enter'],
+    hint: 'continue',
+    description: 'continue the stopped session from the step it stopped at (not after a failure: r retries that)',
+    bar: true,
+    exclusiveWith: 'session.confirm',
   },
   {
     command: 'session.skip',
     layer: 'session',
     keys: ['s'],
     hint: 'skip',
-    description: 'skip the current step (a reason is required and recorded)',
+    description: 'skip the step that asks, failed or stopped (a reason is required and recorded)',
     bar: true,
   },
-  { command: 'session.retry', layer: 'session', keys: ['r'], hint: 'retry', description: 'run the failed step again', bar: true },
+  {
+    command: 'session.retry',
+    layer: 'session',
+    keys: ['r'],
+    hint: 'retry',
+    description: 'run the failed step again (the message line says what it runs)',
+    bar: true,
+  },
   {
     command: 'session.note',
     layer: 'session',
@@ -193,7 +227,7 @@ const TABLE = [
     hint: 'scroll output',
     description: 'scroll the output forward a page (the end follows new lines)',
   },
-  { command: 'back', layer: 'session', keys: ['esc'], hint: 'back', description: 'back to the home screen (when no step is running)' },
+  { command: 'back', layer: 'session', keys: ['esc'], hint: 'back', description: 'back to the home screen (while a step runs: says so)' },
 
   // Replay: the checklist screen, read-only, driven by stored events.
   { command: 'replay.toggle', layer: 'replay', keys: ['space'], hint: 'play/pause', description: 'play or pause', bar: true },
@@ -206,9 +240,16 @@ const TABLE = [
     bar: true,
     barKey: '←/→',
   },
-  { command: 'replay.forward', layer: 'replay', keys: ['right'], hint: 'one event forward', description: 'one event forward (pauses)' },
+  {
+    command: 'replay.forward',
+    layer: 'replay',
+    keys: ['right'],
+    hint: 'one event forward',
+    description: 'one event forward (pauses)',
+    barKey: '←/→',
+  },
   { command: 'replay.faster', layer: 'replay', keys: ['+', '='], hint: 'speed', description: 'faster', bar: true, barKey: '+/-' },
-  { command: 'replay.slower', layer: 'replay', keys: ['-'], hint: 'slower', description: 'slower' },
+  { command: 'replay.slower', layer: 'replay', keys: ['-'], hint: 'slower', description: 'slower', barKey: '+/-' },
   {
     command: 'replay.start',
     layer: 'replay',
@@ -218,7 +259,7 @@ const TABLE = [
     bar: true,
     barKey: 'g/G',
   },
-  { command: 'replay.end', layer: 'replay', keys: ['G', 'end'], hint: 'end', description: 'jump to the end' },
+  { command: 'replay.end', layer: 'replay', keys: ['G', 'end'], hint: 'end', description: 'jump to the end', barKey: 'g/G' },
   {
     command: 'replay.next-marker',
     layer: 'replay',
@@ -253,7 +294,7 @@ const TABLE = [
     layer: 'migrate',
     keys: ['d'],
     hint: 'downgrade',
-    description: 'revert the newest applied migration (asks first)',
+    description: 'revert the newest applied migration, whichever is selected (asks first; the preview says which)',
     bar: true,
   },
   {
@@ -277,8 +318,8 @@ const TABLE = [
   { command: 'move.up', layer: 'migrate', keys: ['up', 'k'], hint: 'up', description: 'select the previous migration' },
   { command: 'move.first', layer: 'migrate', keys: ['g', 'home'], hint: 'first', description: 'select the first migration' },
   { command: 'move.last', layer: 'migrate', keys: ['G', 'end'], hint: 'last', description: 'select the last migration' },
-  { command: 'output.up', layer: 'migrate', keys: ['pgup'], hint: 'scroll SQL', description: 'scroll the SQL preview down' },
-  { command: 'output.down', layer: 'migrate', keys: ['pgdn'], hint: 'scroll SQL', description: 'scroll the SQL preview back up' },
+  { command: 'output.up', layer: 'migrate', keys: ['pgup'], hint: 'scroll SQL', description: 'scroll the SQL preview back up' },
+  { command: 'output.down', layer: 'migrate', keys: ['pgdn'], hint: 'scroll SQL', description: 'scroll the SQL preview down' },
   { command: 'back', layer: 'migrate', keys: ['esc'], hint: 'home', description: 'to the home screen (not while a command runs)' },
 
   // Everywhere.
@@ -288,8 +329,15 @@ const TABLE = [
     layer: 'global',
     keys: ['q', 'ctrl+c'],
     hint: 'quit',
-    description: 'quit (asks while a step runs; a quit session stays resumable)',
+    description: 'quit the cockpit',
     bar: true,
+    on: {
+      session: 'quit (asks while a step runs; the next step waits for the answer)',
+      migrate: 'quit (asks while a migration command runs)',
+      form: 'quit (nothing has started)',
+      home: 'quit (nothing runs here)',
+      replay: 'quit (the replay only reads the log)',
+    },
   },
 ] as const satisfies readonly Binding[];
 
@@ -372,34 +420,91 @@ export function keyLabel(name: string): string {
   return KEY_LABEL[name] ?? name;
 }
 
-/** Status-bar hints for the active layers: the first key of each `bar` binding that is available now. */
+/** A key name that a text field takes as a character (a letter, `?`, `/`), not as a command. */
+export function isTypedKey(name: string): boolean {
+  return [...name].length === 1;
+}
+
+/** Does this key press type a character (no control, escape, enter, tab or erase key)? */
+export function typesText(k: KeyPress): boolean {
+  return (
+    !!k.input && !k.ctrl && !k.meta && !k.escape && !k.return && !k.tab && !k.backspace && !k.delete && k.input !== '\n' && k.input !== '\r'
+  );
+}
+
+/**
+ * The key presses in one input event. Ink 6.8 (build/input-parser.js) splits what the terminal sends at escape
+ * sequences only: a burst of typed keys or a paste between two of them reaches `useInput` as one string (`jjjj`),
+ * which would otherwise be one unknown key. `raw` is the event as Ink's parser emitted it: text that starts with no
+ * escape and is longer than one character is split into its characters, each read as Ink's parse-keypress.js reads
+ * a lone one (CR is enter, tab, backspace, DEL, control letters, capitals with shift).
+ */
+export function keyPresses(raw: string | null, single: KeyPress): KeyPress[] {
+  if (raw === null || raw !== single.input || raw.startsWith('\u001b') || [...raw].length < 2) return [single];
+  return [...raw].map((ch): KeyPress => {
+    if (ch === '\r') return { input: '\r', return: true };
+    if (ch === '\t') return { input: '\t', tab: true };
+    if (ch === '\b') return { input: '', backspace: true };
+    if (ch === '\u007f') return { input: '', delete: true };
+    if (ch !== '\n' && ch <= '\u001a') return { input: String.fromCharCode(ch.charCodeAt(0) + 96), ctrl: true };
+    return { input: ch, shift: /^[A-Z]$/.test(ch) };
+  });
+}
+
+/**
+ * Status-bar hints for the active layers: the first key of each `bar` binding that is available now. While the
+ * operator types in a text field (`typing`), a character key types: a binding is shown by a key that is not one
+ * (quit as ctrl-c), or not at all.
+ */
 export function barHints(
   layers: readonly Layer[],
   available: (command: Command) => boolean = () => true,
+  typing = false,
 ): Array<{ key: string; hint: string }> {
   const seen = new Set<string>();
+  // Keys an upper layer takes (help's q closes it): a lower binding is shown by its other keys, or not at all.
+  const taken = new Set<string>();
   const out: Array<{ key: string; hint: string }> = [];
   for (const layer of layers) {
+    const mine = new Set<string>();
     for (const b of BINDINGS) {
-      if (b.layer !== layer || !b.bar || seen.has(b.command) || !available(b.command)) continue;
-      // Inside the help overlay, `?` closes it: no second hint for opening it.
-      if (b.command === 'help.open' && seen.has('help.close')) continue;
+      if (b.layer !== layer) continue;
+      if (available(b.command)) for (const k of b.keys) mine.add(k);
+      if (!b.bar || seen.has(b.command)) continue;
+      // A pair sharing one hint: shown while either acts, by the keys of those that do.
+      const group = b.barKey ? BINDINGS.filter((x) => x.layer === layer && x.barKey === b.barKey) : [b];
+      const acting = group.filter((x) => available(x.command));
+      const keys = acting.map((x) => x.keys.filter((k) => !taken.has(k) && !(typing && isTypedKey(k)))).filter((k) => k.length);
+      if (!keys.length) continue;
       seen.add(b.command);
-      out.push({ key: b.barKey ?? keyLabel(b.keys[0]), hint: b.hint });
+      const whole = keys.length === group.length && keys.every((k, i) => k.length === acting[i].keys.length);
+      out.push({ key: b.barKey && whole ? b.barKey : keyLabel(keys[0][0]), hint: b.hint });
     }
+    for (const k of mine) taken.add(k);
   }
   return out;
 }
 
-/** Help overlay rows: every binding of the given layers, keys joined ("j/↓"), one row per command. */
-export function helpRows(layers: readonly Layer[]): Array<{ layer: Layer; keys: string; description: string }> {
+/**
+ * Help overlay rows: the bindings of the given layers that act now, keys joined ("j/↓"), one row per command; a
+ * global command says what it does on `screen`.
+ */
+export function helpRows(
+  layers: readonly Layer[],
+  available: (command: Command) => boolean = () => true,
+  screen?: Layer,
+  typing = false,
+): Array<{ layer: Layer; keys: string; description: string }> {
   const seen = new Set<string>();
   const out: Array<{ layer: Layer; keys: string; description: string }> = [];
   for (const layer of layers) {
     for (const b of BINDINGS) {
-      if (b.layer !== layer || seen.has(`${layer}:${b.command}`)) continue;
+      if (b.layer !== layer || seen.has(`${layer}:${b.command}`) || !available(b.command)) continue;
+      const keys = typing ? b.keys.filter((k) => !isTypedKey(k)) : b.keys;
+      if (!keys.length) continue;
       seen.add(`${layer}:${b.command}`);
-      out.push({ layer, keys: b.keys.map(keyLabel).join('/'), description: b.description });
+      const description = (screen && b.on?.[screen]) ?? b.description;
+      out.push({ layer, keys: keys.map(keyLabel).join('/'), description });
     }
   }
   return out;
@@ -410,12 +515,14 @@ export function keyConflicts(): string[] {
   const problems: string[] = [];
   const layers = [...new Set(BINDINGS.map((b) => b.layer))];
   for (const layer of layers) {
-    const owner = new Map<string, string>();
+    const owner = new Map<string, Binding>();
     for (const b of BINDINGS.filter((x) => x.layer === layer)) {
       for (const key of b.keys) {
         const prev = owner.get(key);
-        if (prev && prev !== b.command) problems.push(`${layer}: '${key}' is bound to both ${prev} and ${b.command}`);
-        owner.set(key, b.command);
+        const exclusive = prev && (prev.exclusiveWith === b.command || b.exclusiveWith === prev.command);
+        if (prev && prev.command !== b.command && !exclusive)
+          problems.push(`${layer}: '${key}' is bound to both ${prev.command} and ${b.command}`);
+        owner.set(key, b);
       }
     }
   }

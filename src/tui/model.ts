@@ -100,3 +100,23 @@ export function supersededWords(s: SupersededBy, now: number): string {
     ? `superseded by ${s.by.id} (${s.tag} released ${ago(now - s.by.endedAt)} by ${s.by.operator})`
     : `superseded: ${s.tag} was tagged outside the cockpit`;
 }
+
+/**
+ * A replayed moment as it was on the operator's screen: the log has a confirmation's step running until it is
+ * answered, but the operator saw it waiting for them, so a confirm step that runs is drawn waiting (its question
+ * as the reason).
+ */
+export function asShownLive(state: SessionState): SessionState {
+  const i = state.current ? state.index[state.current] : undefined;
+  const node = i === undefined ? undefined : state.plan[i];
+  if (i === undefined || node?.kind !== 'confirm' || state.steps[i].status !== 'running') return state;
+  const prompt = String(node.spec.prompt ?? `Done: ${node.title}?`);
+  const steps = state.steps.map((s, k) => (k === i ? { ...s, status: 'waiting' as const, reason: prompt } : s));
+  return { ...state, steps, status: 'waiting' };
+}
+
+/** The step a finished moment leaves selected: the last one that started (not the first). */
+export function lastStarted(state: SessionState): number {
+  for (let i = state.steps.length - 1; i >= 0; i--) if (state.steps[i].status !== 'pending') return i;
+  return 0;
+}

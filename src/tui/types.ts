@@ -23,6 +23,10 @@ export interface SessionControls {
   stop(): Promise<void>;
   /** The process exit code this session stands for now (README, "Exit codes"). */
   exitCode(): number;
+  /** Hold the run while the operator is asked whether to quit: the running step goes on, the next does not start. */
+  hold(): void;
+  /** Let the held run go on (the operator answered no). */
+  release(): void;
 }
 
 export interface ChecklistEntry {

@@ -139,6 +139,8 @@ export function frameProblem(
   if (last > height - 2) return `row ${last + 1} of ${height} is drawn (the frame is ${height - 1} rows at most)`;
   const wide = lines.find((l) => columns(l) > width);
   if (wide !== undefined) return `a row is ${columns(wide)} columns wide in a ${width}-column pane: ${JSON.stringify(wide)}`;
-  if (opts.statusBar && !lines[last].includes('? help')) return `the last row is not the status bar: ${JSON.stringify(lines[last])}`;
+  // The status bar ends with help and quit (in a text field, where ? is typed: ctrl-c quit).
+  if (opts.statusBar && !/\? help|ctrl-c quit/.test(lines[last]))
+    return `the last row is not the status bar: ${JSON.stringify(lines[last])}`;
   return null;
 }

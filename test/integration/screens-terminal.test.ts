@@ -102,7 +102,7 @@ describe.skipIf(!tmuxOk.ok)(`the full-screen cockpit in a real terminal (tmux)${
       // The detail pane: the question and what the keys do.
       expect(s).toContain('Code freeze on develop  [freeze] (confirm)');
       expect(s).toContain('waiting for your answer');
-      expect(s).toMatch(/CONFIRM\s+↵ do\/confirm\s+s skip\s+n note\s+a abort\s+\? help\s+q quit/);
+      expect(s).toMatch(/CONFIRM\s+↵ confirm\s+s skip\s+n note\s+a abort\s+\? help\s+q quit/);
 
       // ↑ selects step 1: its detail (the whole title, passed) and its output; ↓ back to the question.
       term!.send('Up');
@@ -189,7 +189,7 @@ describe.skipIf(!tmuxOk.ok)(`the full-screen cockpit in a real terminal (tmux)${
       expect(rows(s).every((l) => columns(l) <= 70)).toBe(true);
       expect(rows(s)[0]).toMatch(/^\[WAITING FOR YOU\] Demo release of the Property app .*…$/); // cut to the width
       expect(s).toContain('? Is develop frozen?');
-      expect(s).toMatch(/CONFIRM\s+↵ do\/confirm/);
+      expect(s).toMatch(/CONFIRM\s+↵ confirm/);
 
       term!.resize(50, 12);
       s = await term!.waitForText('terminal too small: 50x12');

@@ -120,7 +120,7 @@ describe('the checklist screen, live', () => {
     // The policy's words, whole (wrapped in the detail pane when it is narrower than they are).
     expect(f).toMatch(/A senior developer must approve every production(\s+│)?\s+release\./);
     expect(f).toMatch(/› 2 \? Approval from a senior/);
-    expect(f).toContain('↵ do/confirm');
+    expect(f).toContain('↵ confirm');
     // Keys faster than renders all count: two downs, then three ups reach the first step and its output.
     for (const k of ['j', 'j']) a.stdin.write(k);
     await waitFor(a, /› 4 · Needs the flag file/);
@@ -152,7 +152,13 @@ describe('the checklist screen, live', () => {
     expect(f).toContain('missing flag.txt');
     expect(f).toContain('r retry');
     expect(f).toMatch(/What next: fix the cause, then r retry/);
+    // Enter does not retry a failed step (nor is it offered): the failure stays as it was.
+    expect(f.split('\n').at(-1)).not.toContain('↵');
     writeFileSync(path.join(repo.dir, 'flag.txt'), 'ok\n');
+    await press(a, KEY.enter);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(frame(a)).toContain('[FAILED]');
+    expect((await events()).filter((e) => e.type === 'step.started' && e.stepId === 'flaky')).toHaveLength(1);
     await press(a, 'r');
     const done = await waitFor(a, '[DONE]');
     expect(done).toMatch(/✔ Needs the flag file/);
@@ -347,10 +353,15 @@ describe('the home screen', () => {
     let f = await waitFor(a, /broken\s+✖ does not load Broken one/);
     expect(f).toMatch(/Checklists \(14\)/);
     await press(a, '/');
-    await waitFor(a, 'Filter sessions and checklists');
-    await type(a, 'WALK');
-    await press(a, KEY.enter);
+    await waitFor(a, 'Filter as you type');
+    // The lists follow each key typed, before enter.
+    await type(a, 'WA');
+    f = await waitFor(a, "matching 'WA'");
+    expect(f).toContain('Filter as you type (↵ keeps it, esc puts back the one before): WA█');
+    await type(a, 'LK');
     f = await waitFor(a, "Checklists (1 of 14 matching 'WALK')");
+    await press(a, KEY.enter);
+    f = await waitFor(a, (x) => x.includes("Checklists (1 of 14 matching 'WALK')") && !x.includes('Filter as you type'));
     expect(f).toMatch(/› walk\s+Walk through/);
     expect(f).not.toContain('Broken one');
     expect(f).toContain('HOME /WALK');

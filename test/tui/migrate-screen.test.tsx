@@ -9,7 +9,8 @@ import { progressAfter } from '../../src/tui/screens/MigrateScreen.js';
 import { App } from '../../src/tui/App.js';
 import { noColorTheme } from '../../src/tui/theme.js';
 import { cockpit, tempRepo } from '../helpers/cli.js';
-import { KEY, press, type, waitFor, type Rendered } from '../helpers/ink.js';
+import { frame, KEY, press, type, waitFor, type Rendered } from '../helpers/ink.js';
+import { walk } from '../helpers/keys.js';
 import { freshDatabase, pgTest } from '../helpers/pg.js';
 
 // The migration screen over a real PostgreSQL; upgrade, downgrade and the backfill run as real `cockpit migrate`
@@ -87,18 +88,70 @@ describe.skipIf(!pgInfo.url)(`the migration screen${pgInfo.skipReason}`, () => {
     repo.cleanup();
   });
 
+  let exited = false;
   function open(): Rendered {
     const ws = new Workspace({ repo: repo.dir });
+    exited = false;
     app = render(
       <App
         services={{ ...workspaceServices(ws, () => undefined), migrations: migrationServices(ws, {}) }}
         initial={{ name: 'migrate' }}
         theme={noColorTheme}
-        onExit={() => undefined}
+        onExit={() => (exited = true)}
       />,
     );
     return app;
   }
+
+  it('its keys: each hint is the keymap, each offered key acts (all pending; one applied); PgDn scrolls the SQL down, PgUp back up', async () => {
+    const hooks = { exited: () => exited, reset: async () => undefined };
+    const pending = await walk(
+      {
+        name: 'all pending',
+        layers: ['migrate', 'global'],
+        live: false,
+        expect: /^MIGRATE\s+u upgrade\s+b backfill\s+\? help\s+q quit$/,
+        reach: async () => {
+          const a = open();
+          return { app: a, frame: await waitFor(a, /2 pending/) };
+        },
+      },
+      hooks,
+    );
+    expect(pending).toEqual(['u (upgrade)', 'b (backfill)', '? (help)', 'q (quit)']);
+    expect(cockpit(['--repo', repo.dir, 'migrate', 'upgrade', '--allow-unsafe', 'test'], { cwd: repo.dir }).code).toBe(0);
+    expect(cockpit(['--repo', repo.dir, 'migrate', 'downgrade', '--steps', '1'], { cwd: repo.dir }).code).toBe(0);
+    await walk(
+      {
+        name: 'one applied, one pending',
+        layers: ['migrate', 'global'],
+        live: false,
+        expect: /^MIGRATE\s+u upgrade\s+d downgrade\s+b backfill\s+\? help\s+q quit$/,
+        reach: async () => {
+          const a = open();
+          return { app: a, frame: await waitFor(a, /1 applied · 1 pending/) };
+        },
+      },
+      hooks,
+    );
+    // The SQL preview of a long pending migration: PgDn moves it down (its first lines go), PgUp brings them back.
+    const selects = Array.from({ length: 40 }, (_, i) => `SELECT ${101 + i};`).join('\n');
+    repo.write('migrations/20260101000200_many.sql', `-- migrate:up\n${selects}\n-- migrate:down\nSELECT 1;\n`);
+    const a = open();
+    await waitFor(a, /1 applied · 2 pending/);
+    await press(a, 'G');
+    let f = await waitFor(a, /› · 20260101000200 many/);
+    expect(f).toContain('│ -- cockpit migrate upgrade');
+    expect(f).not.toContain('SELECT 140;');
+    await press(a, KEY.pgdn);
+    f = await waitFor(a, (x) => !x.includes('│ -- cockpit migrate upgrade'));
+    await press(a, KEY.pgdn, KEY.pgdn, KEY.pgdn, KEY.pgdn, KEY.pgdn, KEY.pgdn, KEY.pgdn);
+    f = await waitFor(a, 'SELECT 140;');
+    expect(f).not.toContain('SELECT 101;');
+    // At the end PgDn stops; one PgUp per page brings the start back.
+    for (let i = 0; i < 8 && !frame(a).includes('│ -- cockpit migrate upgrade'); i++) await press(a, KEY.pgup);
+    expect(frame(a)).toContain('│ -- cockpit migrate upgrade');
+  });
 
   it('shows pending migrations with their lint verdicts and SQL; an upgrade with a lint error needs a reason; progress; the result recorded', async () => {
     const a = open();
@@ -124,7 +177,18 @@ describe.skipIf(!pgInfo.url)(`the migration screen${pgInfo.skipReason}`, () => {
     expect(f).toMatch(/2 of 2 migration\(s\) applied/);
     f = await waitFor(a, /2 applied · 0 pending/);
     expect(f).toMatch(/✔ 20260101000100 city_index/);
-    expect(f).toMatch(/SQL a downgrade would send/);
+    // What is previewed and what d does agree: the newest applied is the one d reverts; another says so.
+    expect(f).toMatch(/› ✔ 20260101000100 city_index/);
+    expect(f).toContain('SQL d (downgrade) sends now: this is the newest applied');
+    expect(f).toMatch(/DROP INDEX listings_city_idx/);
+    await press(a, 'k');
+    f = await waitFor(a, /› ✔ 20260101000000 listings/);
+    expect(f.replace(/\s*│\s*/g, ' ')).toMatch(
+      /SQL of its downgrade: d reverts the newest applied \(20260101000100 city_index\) first,\s+not this one/,
+    );
+    await press(a, 'd');
+    await waitFor(a, /Downgrade 20260101000100 city_index \(the newest applied\)\?/);
+    await press(a, 'n');
 
     // Recorded as a command-line session, with the reason.
     const list = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json'], { cwd: repo.dir }).stdout) as Array<{

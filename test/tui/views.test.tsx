@@ -10,7 +10,7 @@ import { HelpOverlay } from '../../src/tui/components/HelpOverlay.js';
 import { StatusBar } from '../../src/tui/components/StatusBar.js';
 import { StepList } from '../../src/tui/components/StepList.js';
 import { Timeline } from '../../src/tui/components/Timeline.js';
-import { barHints, BINDINGS, keyConflicts, resolveKey } from '../../src/tui/keymap.js';
+import { barHints, BINDINGS, keyConflicts, keyPresses, resolveKey } from '../../src/tui/keymap.js';
 import { colorTheme, noColorTheme, ThemeContext, themeFor } from '../../src/tui/theme.js';
 import { stepOutcomeLine } from '../../src/tui/model.js';
 
@@ -136,11 +136,12 @@ describe('the step list', () => {
 
 describe('the status bar', () => {
   it('shows the mode and the keys that act now, from the keymap, cut to the width', () => {
-    const all = barHints(['session', 'global']);
-    expect(text(<StatusBar mode="CONFIRM" hints={all} width={100} />, 100)).toMatchInlineSnapshot(
-      `" CONFIRM   ↵ do/confirm  s skip  r retry  n note  R rollback  a abort  ? help  q quit"`,
+    const asking = barHints(['session', 'global'], (c) => c !== 'session.continue' && c !== 'session.retry');
+    expect(text(<StatusBar mode="CONFIRM" hints={asking} width={100} />, 100)).toMatchInlineSnapshot(
+      `" CONFIRM   ↵ confirm  s skip  n note  R rollback  a abort  ? help  q quit"`,
     );
-    const failed = barHints(['session', 'global'], (c) => c !== 'session.do');
+    // A failed step: enter does nothing there, so it is not offered; r retries.
+    const failed = barHints(['session', 'global'], (c) => c !== 'session.confirm' && c !== 'session.continue');
     expect(text(<StatusBar mode="FAILED" hints={failed} width={60} />, 60)).toMatchInlineSnapshot(
       `" FAILED   s skip  r retry  n note  R rollback  a abort  ? h…"`,
     );
@@ -163,13 +164,13 @@ describe('the replay timeline', () => {
 
 describe('the help overlay', () => {
   it('lists every key of the screen and the global ones, generated from the keymap', () => {
-    expect(text(<HelpOverlay layers={['session']} width={80} height={24} />, 80)).toMatchInlineSnapshot(`
+    const asking = (c: string) => c !== 'session.continue' && c !== 'session.retry';
+    expect(text(<HelpOverlay layers={['session']} available={asking} scroll={0} width={80} height={24} />, 80)).toMatchInlineSnapshot(`
       "╭──────────────────────────────────────────────────────────────────────────────╮
       │ Keys                                                                         │
       │ Checklist                                                                    │
-      │ ↵         confirm the step that asks, or continue a stopped session          │
-      │ s         skip the current step (a reason is required and recorded)          │
-      │ r         run the failed step again                                          │
+      │ ↵         answer yes to the step that asks (recorded with your name)         │
+      │ s         skip the step that asks, failed or stopped (a reason is required … │
       │ n         add a note to the selected step (recorded with who and when)       │
       │ R         during a watch: start the rollback checklist (the watch stops; it… │
       │ a         abort the session for good (asks first; a reason is recorded)      │
@@ -179,10 +180,11 @@ describe('the help overlay', () => {
       │ G/end     select the last step                                               │
       │ PgUp      scroll the output back a page                                      │
       │ PgDn      scroll the output forward a page (the end follows new lines)       │
-      │ esc       back to the home screen (when no step is running)                  │
+      │ esc       back to the home screen (while a step runs: says so)               │
       │ Everywhere                                                                   │
       │ ?         show every key of this screen                                      │
-      │ q/ctrl-c  quit (asks while a step runs; a quit session stays resumable)      │
+      │ q/ctrl-c  quit (asks while a step runs; the next step waits for the answer)  │
+      │                                                                              │
       │                                                                              │
       │                                                                              │
       │                                                                              │
@@ -191,10 +193,14 @@ describe('the help overlay', () => {
     `);
   });
 
-  it('says so when the terminal is too short to list every key', () => {
-    const out = text(<HelpOverlay layers={['replay']} width={60} height={8} />, 60);
-    expect(out).toMatch(/Keys \(5 of 18 lines; a taller terminal shows all\)/);
-    expect(out.split('\n')).toHaveLength(8);
+  it('scrolls when the terminal is too short to list every key, and says which lines it shows', () => {
+    const all = () => true;
+    const top = text(<HelpOverlay layers={['replay']} available={all} scroll={0} width={60} height={8} />, 60);
+    expect(top).toMatch(/Keys \(lines 1-5 of 18; ↓\/↑ scroll\)/);
+    expect(top.split('\n')).toHaveLength(8);
+    const end = text(<HelpOverlay layers={['replay']} available={all} scroll={99} width={60} height={8} />, 60);
+    expect(end).toMatch(/Keys \(lines 14-18 of 18; ↓\/↑ scroll\)/);
+    expect(end).toContain('quit (the replay only reads the log)');
   });
 });
 
@@ -208,12 +214,31 @@ describe('keys and themes', () => {
     expect(resolveKey(['help', 'session', 'global'], { input: '?' })).toBe('help.close');
     expect(resolveKey(['session', 'global'], { input: '?' })).toBe('help.open');
     expect(resolveKey(['session', 'global'], { input: 'r' }, (c) => c !== 'session.retry')).toBeNull();
-    expect(resolveKey(['session', 'global'], { input: '', return: true })).toBe('session.do');
+    expect(resolveKey(['session', 'global'], { input: '', return: true }, (c) => c !== 'session.continue')).toBe('session.confirm');
+    expect(resolveKey(['session', 'global'], { input: '', return: true }, (c) => c !== 'session.confirm')).toBe('session.continue');
+    expect(resolveKey(['session', 'global'], { input: '', return: true }, (c) => c === 'session.retry')).toBeNull();
     // Enter typed before raw mode is on arrives as a line feed.
     expect(resolveKey(['home', 'global'], { input: '\n' })).toBe('home.open');
     // Backspace arrives from most terminals as DEL, which Ink 6 reports as `delete`.
     expect(resolveKey(['prompt'], { input: '', delete: true })).toBe('prompt.erase');
     expect(resolveKey(['session', 'global'], { input: 'c', ctrl: true })).toBe('quit');
+  });
+
+  it('splits a text run Ink hands over as one input into the keys it is, read as Ink reads a lone one', () => {
+    const one = (input: string) => ({ input });
+    expect(keyPresses('jjjj', one('jjjj')).map((k) => k.input)).toEqual(['j', 'j', 'j', 'j']);
+    expect(keyPresses('a\rB\t\u007f\u0003', one('a\rB\t\u007f\u0003'))).toEqual([
+      { input: 'a', shift: false },
+      { input: '\r', return: true },
+      { input: 'B', shift: true },
+      { input: '\t', tab: true },
+      { input: '', delete: true },
+      { input: 'c', ctrl: true },
+    ]);
+    // One key, or an escape sequence Ink already parsed (its input is not the raw text): as given.
+    expect(keyPresses('j', one('j'))).toEqual([one('j')]);
+    expect(keyPresses('\u001b[6~', { input: '', pageDown: true })).toEqual([{ input: '', pageDown: true }]);
+    expect(keyPresses('\u001b[I', one('[I'))).toEqual([one('[I')]);
   });
 
   it('NO_COLOR (any non-empty value) and TERM=dumb give the colourless theme; glyphs carry the meaning', () => {

@@ -278,11 +278,19 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
           return abort();
         case 'home.migrations':
           return ui.go({ name: 'migrate' });
-        case 'home.filter':
-          return ui.prompt('Filter sessions and checklists (↵ applies, empty shows all)', (v) => {
+        case 'home.filter': {
+          // The lists follow as the operator types; ↵ keeps the filter, esc puts back the one before.
+          const before = filter;
+          const apply = (v: string) => {
             setFilter(v);
             setSel({ sessions: 0, checklists: 0 });
+          };
+          return ui.prompt('Filter as you type (↵ keeps it, esc puts back the one before)', apply, undefined, {
+            value: filter,
+            onChange: apply,
+            onCancel: () => apply(before),
           });
+        }
         case 'home.clear-filter':
           setFilter('');
           return setSel({ sessions: 0, checklists: 0 });

@@ -95,6 +95,11 @@ export function MigrateScreen() {
   const [scroll, setScroll] = useState(0);
   const [running, setRunning] = useState<Running | null>(null);
   const stopRef = useRef<(() => void) | null>(null);
+  // The running command's end (a quit waits for it once it is told to stop) and whether a quit stopped one.
+  const doneRef = useRef<Promise<unknown>>(Promise.resolve());
+  const quitStopped = useRef(false);
+  /** How far the SQL preview scrolls (set as it is drawn): PgDn stops at its end. */
+  const maxScrollRef = useRef(0);
 
   const reload = useCallback(() => {
     services.load().then(
@@ -142,6 +147,7 @@ export function MigrateScreen() {
         }),
     });
     stopRef.current = handle.stop;
+    doneRef.current = handle.done.catch(() => undefined);
     void handle.done.then((code) => {
       stopRef.current = null;
       setRunning((r) => r && { ...r, code });
@@ -206,9 +212,9 @@ export function MigrateScreen() {
         return;
       switch (c) {
         case 'output.up':
-          return setScroll((s) => s + 5);
-        case 'output.down':
           return setScroll((s) => Math.max(0, s - 5));
+        case 'output.down':
+          return setScroll((s) => Math.min(maxScrollRef.current, s + 5));
         case 'migrate.upgrade':
           return upgrade();
         case 'migrate.downgrade': {
@@ -244,7 +250,19 @@ export function MigrateScreen() {
           break;
       }
     },
-    quit: () => (active ? { question: 'A migration command is running. Stop it and quit?', then: async () => stopRef.current?.() } : null),
+    quit: () =>
+      active
+        ? {
+            question: 'A migration command is running. Stop it and quit?',
+            then: async () => {
+              quitStopped.current = true;
+              stopRef.current?.();
+              await doneRef.current;
+            },
+          }
+        : null,
+    // Stopped by this quit: 3 (README, "Exit codes"); nothing running: 0.
+    exitCode: () => (quitStopped.current ? 3 : 0),
   };
 
   const width = ui.width;
@@ -307,14 +325,21 @@ export function MigrateScreen() {
         push(`safer: ${f.fix}`, undefined, false, '    ');
       }
     }
-    detail.push({
-      text: row.state === 'applied' ? 'SQL a downgrade would send' : 'SQL an upgrade would send',
-      color: t.accent,
-      bold: true,
-    });
+    // `d` reverts the newest applied migration: the preview says whether that is the one shown.
+    const newest = applied[applied.length - 1];
+    push(
+      row.state !== 'applied'
+        ? 'SQL an upgrade would send'
+        : row === newest
+          ? 'SQL d (downgrade) sends now: this is the newest applied'
+          : `SQL of its downgrade: d reverts the newest applied (${newest.id} ${newest.name}) first, not this one`,
+      t.accent,
+      true,
+    );
     const sql = row.sql ? row.sql.trimEnd().split('\n') : ['(the database is needed to show it)'];
     const room = Math.max(1, body - detail.length);
     const maxScroll = Math.max(0, sql.length - room);
+    maxScrollRef.current = maxScroll;
     const from = Math.min(scroll, maxScroll);
     for (const l of sql.slice(from, from + room)) detail.push({ text: fitCells(screenLine(l), rightW) || ' ', color: t.muted });
   }

@@ -116,8 +116,24 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
   const keys: ScreenKeys = {
     layer: 'form',
     mode: 'FORM',
-    available: (c) =>
-      c === 'form.choice-next' || c === 'form.choice-prev' ? !!choiceField : c === 'form.erase' ? !!def && !choiceField : true,
+    // A text field takes every character typed (q, ?, j are text there); ctrl-c quits.
+    typing: !!def && !choiceField,
+    available: (c) => {
+      switch (c) {
+        case 'form.choice-next':
+        case 'form.choice-prev':
+          return !!choiceField;
+        case 'form.erase':
+          return !!def && !choiceField && (values[name] ?? '') !== '';
+        // There is no field after the last or before the first.
+        case 'form.next':
+          return field < names.length - 1;
+        case 'form.prev':
+          return field > 0;
+        default:
+          return true;
+      }
+    },
     onCommand: (c) => {
       switch (c) {
         case 'form.next':

@@ -6,7 +6,7 @@ import { ScreenFrame } from '../frame.js';
 import { ChecklistView, checklistLayout } from '../components/ChecklistView.js';
 import { pageOf } from '../components/OutputPane.js';
 import { Timeline } from '../components/Timeline.js';
-import { focusPath } from '../model.js';
+import { asShownLive, focusPath, lastStarted } from '../model.js';
 import { applyMove, useStepSelection } from '../selection.js';
 
 /** Replay advances at most this often (the data layer throttles, not only Ink). */
@@ -35,7 +35,7 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
   seekingRef.current.seeking = seeking;
   seekingRef.current.pos = play.pos;
   const shownPos = seeking ? Math.min(play.pos, replay.frontier) : play.pos;
-  const state = useMemo(() => replay.stateAt(shownPos), [replay, shownPos, folded]);
+  const state = useMemo(() => asShownLive(replay.stateAt(shownPos)), [replay, shownPos, folded]);
   const last = useRef(ui.services.now());
 
   // Checkpoints are folded in small slices after the first frame, so a seek later folds at most one slice.
@@ -71,7 +71,8 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
   }, [play.playing, replay, ui.services]);
 
   const focus = focusPath(state, null);
-  const focusIndex = focus ? (state.index[focus] ?? 0) : 0;
+  // At the end (or the start) no step is at work: the last one that started stays selected, as G leaves it.
+  const focusIndex = focus ? (state.index[focus] ?? 0) : lastStarted(state);
   const { selected, outputScroll, moveBy, moveTo, scrollBy } = useStepSelection(state.plan.length, focus, focusIndex);
   const layout = checklistLayout(ui.width, ui.height, 2, { state, selected, asking: null });
 
@@ -80,12 +81,27 @@ export function ReplayScreen({ events, speed }: { sessionId: string; events: Aud
   const keys: ScreenKeys = {
     layer: 'replay',
     mode: 'REPLAY',
-    available: (c) =>
-      c === 'replay.next-marker'
-        ? replay.nextMarker(play.pos) !== null
-        : c === 'replay.prev-marker'
-          ? replay.prevMarker(play.pos) !== null
-          : true,
+    // A key that would not move anything from here is not offered (and does nothing).
+    available: (c) => {
+      switch (c) {
+        case 'replay.next-marker':
+          return replay.nextMarker(play.pos) !== null;
+        case 'replay.prev-marker':
+          return replay.prevMarker(play.pos) !== null;
+        case 'replay.back':
+        case 'replay.start':
+          return play.pos > 1;
+        case 'replay.forward':
+        case 'replay.end':
+          return play.pos < replay.length;
+        case 'replay.faster':
+          return changeSpeed(play, 1) !== play;
+        case 'replay.slower':
+          return changeSpeed(play, -1) !== play;
+        default:
+          return true;
+      }
+    },
     onCommand: (c) => {
       if (applyMove(c, state.plan.length, moveBy, moveTo)) return;
       switch (c) {

@@ -3,7 +3,7 @@ import { useUi, type ScreenKeys } from '../context.js';
 import { ScreenFrame } from '../frame.js';
 import { ChecklistView, checklistLayout } from '../components/ChecklistView.js';
 import { pageOf } from '../components/OutputPane.js';
-import { focusPath, supersededWords } from '../model.js';
+import { focusPath, stepAction, supersededWords } from '../model.js';
 import { applyMove, useStepSelection } from '../selection.js';
 import { useTicker } from '../ticker.js';
 import type { SessionControls, SupersededBy } from '../types.js';
@@ -31,6 +31,13 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
   });
 
   const target = asking?.path ?? state.pause?.stepId ?? focus;
+  // What r runs again, said while it runs (until the session has its own word: a result, an error).
+  const [retrying, setRetrying] = useState<{ path: string; text: string } | null>(null);
+  const said =
+    view.message ??
+    (retrying && retrying.path === focus && (phase === 'starting' || phase === 'running')
+      ? { text: retrying.text, tone: 'info' as const }
+      : null);
 
   useEffect(() => ui.ready(), [ui]);
 
@@ -73,8 +80,11 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
             : phase.toUpperCase(),
     available: (c) => {
       switch (c) {
-        case 'session.do':
-          return phase === 'asking' || stopped;
+        case 'session.confirm':
+          return phase === 'asking';
+        // After a failure enter does nothing: r retries, s skips, a aborts (each says what it does).
+        case 'session.continue':
+          return stopped && !failed;
         case 'session.retry':
           return failed;
         case 'session.skip':
@@ -96,10 +106,14 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
           return scrollBy(pageOf(layout.output));
         case 'output.down':
           return scrollBy(-pageOf(layout.output));
-        case 'session.do':
+        case 'session.confirm':
+        case 'session.continue':
           return controls.proceed();
-        case 'session.retry':
+        case 'session.retry': {
+          const failedNode = target ? state.plan[state.index[target]] : undefined;
+          if (failedNode) setRetrying({ path: failedNode.path, text: `retrying '${failedNode.path}': ${stepAction(failedNode)}` });
           return controls.proceed();
+        }
         case 'session.skip':
           return ui.prompt(
             `Skip '${target}': why? (required, recorded)`,
@@ -147,15 +161,21 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
     },
     quit: () => {
       if (phase === 'running' || phase === 'starting' || phase === 'stopping')
-        return { question: 'A step is running. Stop it and quit? The session stays resumable.', then: () => controls.stop() };
+        return {
+          question: 'A step is running. Stop it and quit? The session stays resumable; the next step waits.',
+          then: () => controls.stop(),
+          hold: () => controls.hold(),
+          release: () => controls.release(),
+        };
       if (phase === 'asking')
         return { question: `Quit with '${asking?.path}' unanswered? The session stays resumable.`, then: () => controls.stop() };
       return null;
     },
+    exitCode: () => controls.exitCode(),
   };
 
   return (
-    <ScreenFrame keys={keys} status={view.message ?? overtaken}>
+    <ScreenFrame keys={keys} status={said ?? overtaken}>
       <ChecklistView
         state={state}
         phase={phase}
