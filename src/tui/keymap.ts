@@ -135,6 +135,7 @@ const TABLE = [
     description: 'show only sessions and checklists matching a text (id, checklist, parameters, operator, status, title)',
     bar: true,
   },
+  { command: 'home.clear-filter', layer: 'home', keys: ['esc'], hint: 'clear filter', description: 'show everything again', bar: true },
   {
     command: 'home.abort',
     layer: 'home',
@@ -143,7 +144,6 @@ const TABLE = [
     description: 'close the selected stopped session as aborted, for good (recorded with the reason; a superseded one says by whom)',
     bar: true,
   },
-  { command: 'home.clear-filter', layer: 'home', keys: ['esc'], hint: 'clear filter', description: 'show everything again', bar: true },
   {
     command: 'home.migrations',
     layer: 'home',

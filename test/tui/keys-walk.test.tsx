@@ -312,20 +312,24 @@ describe('every screen and step state: each hint is the keymap, each offered key
     );
     expect(cockpit(['--repo', repo.dir, 'run', 'states', '--non-interactive', '--yes', 'approval']).code).toBe(1);
     await walk(
-      home('a session', /^HOME\s+↵ start\/resume\s+r replay\s+tab switch list\s+\/ filter\s+\? help\s+q quit$/, async () => {
+      home('a session', /^HOME\s+↵ start\/resume\s+r replay\s+tab switch list\s+\/ filter\s+a abort\s+\? help\s+q quit$/, async () => {
         const app = open();
         return { app, frame: await waitFor(app, /›\S \S+\s+states/) };
       }),
     );
     await walk(
-      home('a filter', /^HOME \/sta\s+↵ start\/resume\s+r replay\s+tab switch list\s+\/ filter\s+esc clear filter/, async () => {
-        const app = open();
-        await waitFor(app, /›\S \S+\s+states/);
-        await press(app, '/');
-        await type(app, 'sta');
-        await press(app, KEY.enter);
-        return { app, frame: await waitFor(app, (f) => f.includes('HOME /sta') && !f.includes('Filter as you type')) };
-      }),
+      home(
+        'a filter',
+        /^HOME \/sta\s+↵ start\/resume\s+r replay\s+tab switch list\s+\/ filter\s+esc clear filter\s+(a abort\s+)?\? help\s+q quit$/,
+        async () => {
+          const app = open();
+          await waitFor(app, /›\S \S+\s+states/);
+          await press(app, '/');
+          await type(app, 'sta');
+          await press(app, KEY.enter);
+          return { app, frame: await waitFor(app, (f) => f.includes('HOME /sta') && !f.includes('Filter as you type')) };
+        },
+      ),
     );
     const form = (name: string, expect: RegExp, choice: boolean): Scenario => ({
       name,
