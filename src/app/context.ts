@@ -32,6 +32,8 @@ export interface AppWorkspace {
   auditSigningKey(): string | undefined;
   /** The allowed-signers file the anchors' signatures are checked against (audit.allowedSigners), when one is set. */
   auditAllowedSigners(): string | undefined;
+  /** A cockpit command as the operator runs it from here (`--repo` when elsewhere): what hints print. */
+  command?(args: string[]): string;
 }
 
 export interface AppIO {

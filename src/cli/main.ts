@@ -171,9 +171,12 @@ Examples:
     .action(act(async (flags, cmd: Command) => (await cmds()).cmdAuditList(globals(cmd), flags)));
   audit
     .command('show')
-    .description('one session: header, steps, timeline; --format md gives a postmortem-ready timeline')
+    .description(
+      "one session: header, parameters (secrets masked), steps with durations, timeline, notes, skips with reasons, each step's output (a long one cut to its first and last lines); --format md gives a postmortem-ready report",
+    )
     .argument('<session>', 'session id or unique prefix')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'md']).default('text'))
+    .option('--step <step>', "print all of this step's output instead (id or path; every attempt), in the chosen format")
     .action(act(async (ref: string, flags, cmd: Command) => (await cmds()).cmdAuditShow(globals(cmd), ref, flags)));
   audit
     .command('verify')

@@ -99,8 +99,6 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
 export interface TuiOptions {
   /** Exit as soon as the first screen has its content (the start-up benchmark). */
   exitWhenReady?: boolean;
-  /** How the operator calls the cockpit for this repository, in the hints printed after (the demo's has --repo). */
-  command?: string;
   /** The migration screen's database and folder (`cockpit migrate --database-url … --dir …`). */
   migrations?: AppServices['migrations'];
 }
@@ -154,16 +152,16 @@ export async function runTui(
   if (!live) return code === -1 ? 0 : code;
   const s = live.view().state;
   const exit = live.exitCode();
-  const c = opts.command ?? 'cockpit';
+  const c = (...args: string[]) => ws.command(args);
   const what =
     s.outcome === 'succeeded'
       ? 'finished'
       : s.outcome === 'aborted'
         ? 'aborted'
-        : `stopped (${s.status}); continue it with: ${c} resume ${s.id}`;
+        : `stopped (${s.status}); continue it with: ${c('resume', s.id)}`;
   process.stdout.write(
     neutralize(
-      `session ${s.id} (${s.checklist.title}) ${what}\n  what happened: ${c} audit show ${s.id}   ·   replay it: ${c} replay ${s.id}\n`,
+      `session ${s.id} (${s.checklist.title}) ${what}\n  what happened: ${c('audit', 'show', s.id)}   ·   replay it: ${c('replay', s.id)}\n`,
     ),
   );
   return exit;
@@ -207,7 +205,7 @@ export async function tuiMigrate(ws: Workspace, flags: MigrateFlags): Promise<nu
 
 /** `cockpit replay <session>`. */
 export async function tuiReplay(ws: Workspace, ref: string, speed: number | undefined): Promise<number> {
-  requireTerminal('cockpit replay', `Read the session as text instead: cockpit audit show ${ref} [--format md]`);
+  requireTerminal('cockpit replay', `Read the session as text instead: ${ws.command(['audit', 'show', ref])} [--format md]`);
   const store = await ws.openStore({ readOnly: true });
   const r = await store.resolveSessionId(ref);
   if ('error' in r) throw new UsageError(r.error);
