@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventDataMap, EventType, StoredEvent } from '../../src/core/events.js';
 import { mdFence, mdText, renderMarkdown } from '../../src/report/timeline.js';
 import { planNode } from '../helpers/plan.js';
+import { splitFences as split } from '../helpers/markdown.js';
 
 // What command output, commit messages, metric labels or a note could carry into a report.
 const ATTACKS = [
@@ -53,24 +54,6 @@ function session(): StoredEvent[] {
     ev('note.added', 'notes', { text: `see ${ATTACK}` }),
     ev('step.skipped', 'skipme', { reason: `because ${ATTACK}`, by: 'operator' }),
   ];
-}
-
-/** The report with its fenced blocks taken out (they hold output verbatim, where Markdown is not read), and those blocks. */
-function split(md: string): { prose: string; fences: string[][] } {
-  const prose: string[] = [];
-  const fences: string[][] = [];
-  const lines = md.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^(`{3,})/.exec(lines[i]);
-    if (!open) {
-      prose.push(lines[i]);
-      continue;
-    }
-    const body: string[] = [];
-    for (i++; i < lines.length && !(lines[i].startsWith(open[1]) && /^`+\s*$/.test(lines[i])); i++) body.push(lines[i]);
-    fences.push(body);
-  }
-  return { prose: prose.join('\n'), fences };
 }
 
 describe('Markdown report: text from outside is inert', () => {
