@@ -52,7 +52,10 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('cockpit')
     .description('A terminal cockpit for checklist-driven releases, deploys, migrations and rollbacks, with a tamper-evident audit log.')
     .version(cockpitVersion(), '-V, --version')
-    .option('--repo <dir>', 'the repository the cockpit works on (default: the git repository around the current directory)')
+    .option(
+      '--repo <dir>',
+      'the repository the cockpit works on (default: the git repository around the current directory; outside one, commands that would create the audit log refuse without --repo)',
+    )
     .option('--config <file>', 'config file (default: cockpit.config.yaml in the repository)')
     .option(
       '--audit-url <url>',
@@ -74,6 +77,7 @@ Examples:
   cockpit run ./my-checklist.yaml --non-interactive --json
   cockpit resume <session> --non-interactive --yes approval
   cockpit audit show <session> --format md > postmortem.md
+  cockpit audit show <session> --step deploy > deploy.log    (all of one step's output)
   cockpit audit verify`,
     );
 

@@ -93,6 +93,7 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
     migrations: lazyMigrations(ws, {}),
     // BEL moves no cursor: Ink's frame is not disturbed.
     bell: () => void process.stdout.write('\x07'),
+    command: (args) => ws.command(args),
   };
 }
 

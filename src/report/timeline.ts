@@ -5,6 +5,7 @@ import { groupStatus, reduce, type SessionState } from '../core/reducer.js';
 import { GLYPH } from './style.js';
 import { cockpitCommand, type CommandLine } from '../core/command-line.js';
 import { lineSplitter } from '../core/lines.js';
+import { inertMarkdown } from '../core/markdown.js';
 
 export interface TimelineEntry {
   time: number;
@@ -357,18 +358,8 @@ export function renderText(input: StoredEvent[] | Story, opts: ReportOptions = {
   return out.join('\n') + '\n';
 }
 
-/**
- * Text from outside the cockpit (command output, commit messages, metric labels, notes, titles) as inert Markdown: it
- * renders as the same text and never as structure. HTML (`<img>`, `<script>`) and autolinks are escaped as entities;
- * `[` and `]` too, so no link or image (`![x](http://…)`, `[x](javascript:…)`) can form (CommonMark does not read an
- * entity as structure); emphasis, code and table characters are backslash-escaped; one line.
- */
-export function mdText(s: string): string {
-  return s
-    .replace(/\r?\n|\r/g, ' ')
-    .replace(/[&<>[\]]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '[': '&#91;', ']': '&#93;' })[c]!)
-    .replace(/[\\`*_~|]/g, (c) => `\\${c}`);
-}
+/** Text from outside in a report's Markdown (a cell, a heading, a list item): literal, one line (core/markdown.ts). */
+const mdText = (s: string): string => inertMarkdown(s, 'literal');
 
 const mdCell = mdText;
 

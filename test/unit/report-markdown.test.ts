@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EventDataMap, EventType, StoredEvent } from '../../src/core/events.js';
-import { mdFence, mdText, renderMarkdown } from '../../src/report/timeline.js';
+import { inertMarkdown } from '../../src/core/markdown.js';
+import { mdFence, renderMarkdown } from '../../src/report/timeline.js';
 import { planNode } from '../helpers/plan.js';
 import { splitFences as split } from '../helpers/markdown.js';
 
@@ -80,8 +81,8 @@ describe('Markdown report: text from outside is inert', () => {
     expect(fences[0]).toEqual([...ATTACKS, `feat: ${ATTACKS[1]}`]);
   });
 
-  it('mdText and mdFence', () => {
-    expect(mdText('a\nb *c* _d_ `e` ~f~ & <g>')).toBe('a b \\*c\\* \\_d\\_ \\`e\\` \\~f\\~ &amp; &lt;g&gt;');
+  it('literal inert Markdown and mdFence', () => {
+    expect(inertMarkdown('a\nb *c* _d_ `e` ~f~ & <g>', 'literal')).toBe('a b \\*c\\* \\_d\\_ \\`e\\` \\~f\\~ &amp; &lt;g&gt;');
     expect(mdFence(['x ````` y'])).toEqual(['``````text', 'x ````` y', '``````']);
     expect(mdFence(['plain'])).toEqual(['```text', 'plain', '```']);
   });
