@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../app/errors.js';
@@ -39,6 +39,20 @@ function findRepoRoot(start: string): string | null {
 export const NO_REPO_REFUSAL =
   'not inside a git repository, so there is no repository to keep the audit log in. Run the cockpit inside your repository, or pass --repo <dir> (the repository to work on)';
 
+const real = (p: string) => {
+  try {
+    return realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+};
+
+/** Whether `dir` is `root` or inside it (symbolic links resolved: /tmp and /private/tmp are one place). */
+export function isInside(dir: string, root: string): boolean {
+  const rel = path.relative(real(root), real(dir));
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
 function withoutPassword(url: string): string {
   try {
     const u = new URL(url);
@@ -56,6 +70,8 @@ export class Workspace {
   /** The repository was named (--repo) or found around the current directory: not just the current directory. */
   readonly inRepo: boolean;
   private store?: AuditStore;
+  /** This process runs outside the repository: the commands it prints need --repo. */
+  private elsewhere?: boolean;
 
   constructor(
     readonly opts: GlobalOptions,
@@ -146,6 +162,7 @@ export class Workspace {
     return cockpitCommand(args, {
       program: this.program,
       repoDir: this.repoDir,
+      elsewhere: (this.elsewhere ??= !isInside(process.cwd(), this.repoDir)),
       ...(this.opts.config ? { config: this.configFile } : {}),
       // A password is never printed: without it the client falls back to PGPASSWORD or ~/.pgpass.
       ...(where ? { auditUrl: where.kind === 'sqlite' ? path.resolve(this.repoDir, where.path) : withoutPassword(where.url) } : {}),

@@ -1,6 +1,3 @@
-import { realpathSync } from 'node:fs';
-import path from 'node:path';
-
 /**
  * Every command the cockpit prints for the operator to run (resume, replay, note, abort, audit show …) is built here,
  * so that it runs as printed wherever it is pasted: `--repo <its absolute path>` is added when the current directory
@@ -12,12 +9,12 @@ export interface CockpitInvocation {
   program?: string;
   /** The repository the command is about (absolute). */
   repoDir: string;
+  /** The command is printed outside that repository (cli/setup.ts's isInside): it needs --repo. */
+  elsewhere: boolean;
   /** A config file given with --config (absolute), to be given again. */
   config?: string;
   /** An audit log given with --audit-url, to be given again (a SQLite path absolute; a URL without its password). */
   auditUrl?: string;
-  /** The directory the command is printed in (default: this process's). */
-  cwd?: string;
 }
 
 /** One argument for a POSIX shell: as it is when it holds only safe characters, else in single quotes. */
@@ -26,24 +23,10 @@ export function shellQuote(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-const real = (p: string) => {
-  try {
-    return realpathSync(p);
-  } catch {
-    return path.resolve(p);
-  }
-};
-
-/** Whether `dir` is `root` or inside it (symbolic links resolved: /tmp and /private/tmp are one place). */
-export function isInside(dir: string, root: string): boolean {
-  const rel = path.relative(real(root), real(dir));
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
-/** `cockpit [--repo …] [--config …] [--audit-url …] <args>`, quoted, runnable from `where.cwd`. */
+/** `cockpit [--repo …] [--config …] [--audit-url …] <args>`, quoted, runnable where it is printed. */
 export function cockpitCommand(args: string[], where?: CockpitInvocation): string {
   const global: string[] = [];
-  if (where && !isInside(where.cwd ?? process.cwd(), where.repoDir)) global.push('--repo', where.repoDir);
+  if (where?.elsewhere) global.push('--repo', where.repoDir);
   if (where?.config) global.push('--config', where.config);
   if (where?.auditUrl) global.push('--audit-url', where.auditUrl);
   return [where?.program ?? 'cockpit', ...[...global, ...args].map(shellQuote)].join(' ');

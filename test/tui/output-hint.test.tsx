@@ -46,7 +46,7 @@ describe('the output pane names the command that prints all of a long output', (
   });
 
   it('with --repo, quoted, when the cockpit was started outside the repository', () => {
-    const services = { command: (args: string[]) => cockpitCommand(args, { repoDir: "/srv/the team's repo", cwd: '/tmp' }) };
+    const services = { command: (args: string[]) => cockpitCommand(args, { repoDir: "/srv/the team's repo", elsewhere: true }) };
     expect(title({ services } as unknown as Partial<Ui>)).toContain(
       `all of it: cockpit --repo '/srv/the team'\\''s repo' audit show 20261206-101500-ab12 --step build/bundle)`,
     );
