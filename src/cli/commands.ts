@@ -333,7 +333,7 @@ export async function cmdAuditShow(g: GlobalOptions, ref: string, flags: { forma
   if (format !== 'text' && format !== 'json' && format !== 'md') throw new UsageError(`--format ${format}: expected text, json or md`);
   const ws = new Workspace(g);
   const store = await ws.openStore({ readOnly: true });
-  const r = await store.resolveSessionId(ref);
+  const r = await store.resolveSessionId(ref, ws.command(['audit', 'list']));
   if ('error' in r) throw new UsageError(r.error);
   const id = r.id;
   if (flags.step !== undefined) {
@@ -372,7 +372,7 @@ export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, 
   const store = await ws.openStore({ readOnly: true });
   let id: string | undefined;
   if (ref) {
-    const r = await store.resolveSessionId(ref);
+    const r = await store.resolveSessionId(ref, ws.command(['audit', 'list']));
     if ('error' in r) throw new UsageError(r.error);
     id = r.id;
   }

@@ -208,7 +208,7 @@ export async function tuiMigrate(ws: Workspace, flags: MigrateFlags): Promise<nu
 export async function tuiReplay(ws: Workspace, ref: string, speed: number | undefined): Promise<number> {
   requireTerminal('cockpit replay', `Read the session as text instead: ${ws.command(['audit', 'show', ref])} [--format md]`);
   const store = await ws.openStore({ readOnly: true });
-  const r = await store.resolveSessionId(ref);
+  const r = await store.resolveSessionId(ref, ws.command(['audit', 'list']));
   if ('error' in r) throw new UsageError(r.error);
   const events = await store.readEvents(r.id);
   return runTui(ws, () => ({ name: 'replay', sessionId: r.id, events, speed }));

@@ -220,5 +220,12 @@ describe('audit show has everything', () => {
     const r = cockpit(['--repo', repoDir, 'audit', 'show', id, '--step', 'nope']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('its steps: long, hostile, never, gate, fails');
+    // A session that is not there: the listing it points at runs as printed from where it was said.
+    const other = dir('other');
+    const missing = cockpit(['--repo', repoDir, 'audit', 'show', 'nope'], { cwd: other });
+    expect(missing.code).toBe(2);
+    const list = paste(printed(missing.stderr, '(see: ').replace(/\)$/, ''), other);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain(id);
   });
 });
