@@ -4,7 +4,6 @@ import type { StoredEvent } from '../core/events.js';
 import { groupStatus, reduce, type SessionState } from '../core/reducer.js';
 import { GLYPH } from './style.js';
 import { cockpitCommand, type CommandLine } from '../core/command-line.js';
-import { lineSplitter } from '../core/lines.js';
 import { inertMarkdown } from '../core/markdown.js';
 
 export interface TimelineEntry {
@@ -64,6 +63,66 @@ export async function storyOf(events: AsyncIterable<StoredEvent> | Iterable<Stor
   return b.finish();
 }
 
+/** How many line feeds `text` holds, counted without cutting it into lines. */
+function newlines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/**
+ * One attempt's output read into its excerpt as it streams: the first lines whole, then only a count and the text
+ * of the last lines (trimmed now and then at a line feed), so 70 MB pass through without being cut into lines.
+ */
+class ExcerptReader {
+  private partial = '';
+  private tail = '';
+  private tailFeeds = 0;
+  constructor(readonly excerpt: OutputExcerpt) {}
+
+  /** `feeds`: the line feeds in `text`, counted once by the caller. */
+  push(text: string, feeds: number): void {
+    const head = this.excerpt.head;
+    let rest = text;
+    if (head.length >= OUTPUT_HEAD) {
+      this.tailFeeds += feeds;
+      return this.keep(rest);
+    }
+    while (head.length < OUTPUT_HEAD) {
+      const nl = rest.indexOf('\n');
+      if (nl < 0) {
+        this.partial += rest;
+        return;
+      }
+      head.push(this.partial + rest.slice(0, nl));
+      this.partial = '';
+      rest = rest.slice(nl + 1);
+    }
+    this.tailFeeds += newlines(rest);
+    this.keep(rest);
+  }
+
+  private keep(rest: string): void {
+    this.tail += rest;
+    if (this.tail.length > 64 * 1024) {
+      // Keep from after the (TAIL + 1)th line feed from the end: the last lines, and the one being written.
+      let at = this.tail.length;
+      for (let k = 0; k <= OUTPUT_TAIL && at > 0; k++) at = this.tail.lastIndexOf('\n', at - 1);
+      if (at > 0) this.tail = this.tail.slice(at + 1);
+    }
+  }
+
+  end(): void {
+    const ex = this.excerpt;
+    if (this.partial) ex.head.push(this.partial);
+    this.partial = '';
+    const lines = this.tail.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    ex.tail = lines.slice(-OUTPUT_TAIL);
+    ex.lines = ex.head.length + this.tailFeeds + (this.tail && !this.tail.endsWith('\n') ? 1 : 0);
+  }
+}
+
 function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
   const entries: TimelineEntry[] = [];
   let state: SessionState | null = null;
@@ -75,20 +134,12 @@ function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
   let outTime = 0;
   // Each attempt's output, head and tail kept as it streams by (a 70 MB output is never held).
   const outputs: OutputExcerpt[] = [];
-  const reading = new Map<string, { excerpt: OutputExcerpt; lines: ReturnType<typeof lineSplitter> }>();
+  const reading = new Map<string, ExcerptReader>();
   const excerptFor = (path: string, attempt: number) => {
-    const excerpt: OutputExcerpt = { path, attempt, lines: 0, head: [], tail: [] };
-    const lines = lineSplitter((line) => {
-      excerpt.lines++;
-      if (excerpt.head.length < OUTPUT_HEAD) excerpt.head.push(line);
-      else {
-        excerpt.tail.push(line);
-        if (excerpt.tail.length > OUTPUT_TAIL) excerpt.tail.shift();
-      }
-    });
-    reading.get(path)?.lines.end();
-    const r = { excerpt, lines };
+    reading.get(path)?.end();
+    const r = new ExcerptReader({ path, attempt, lines: 0, head: [], tail: [] });
     reading.set(path, r);
+    outputs.push(r.excerpt);
     return r;
   };
   const flushOutput = () => {
@@ -111,16 +162,13 @@ function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
     if (e.type === 'session.started') first ??= e;
     if (e.type === 'step.started' && e.stepId) excerptFor(e.stepId, e.data.attempt);
     if (e.type === 'step.output') {
-      if (e.stepId) {
-        const r = reading.get(e.stepId) ?? excerptFor(e.stepId, 1);
-        if (!r.excerpt.lines && !outputs.includes(r.excerpt)) outputs.push(r.excerpt);
-        r.lines.push(e.data.text);
-      }
+      const t = e.data.text;
+      const feeds = newlines(t);
+      if (e.stepId) (reading.get(e.stepId) ?? excerptFor(e.stepId, 1)).push(t, feeds);
       if (outStep !== e.stepId) flushOutput();
       outStep = e.stepId;
       outTime = e.time;
-      const t = e.data.text;
-      outLines += t.split('\n').length - (t.endsWith('\n') ? 1 : 0);
+      outLines += feeds + (t.endsWith('\n') ? 0 : 1);
       return;
     }
     flushOutput();
@@ -234,7 +282,7 @@ function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
     add,
     finish() {
       flushOutput();
-      for (const r of reading.values()) r.lines.end();
+      for (const r of reading.values()) r.end();
       return { state, entries, outputs: outputs.filter((o) => o.lines > 0), count, first, last };
     },
   };
