@@ -168,12 +168,13 @@ export async function runTui(
   return exit;
 }
 
-export const NO_TERMINAL_HINT =
-  'Run non-interactively instead: cockpit run <checklist> --non-interactive [--yes all|step,step] [--json]; read the log: cockpit audit list, cockpit audit show <session>';
+/** How to work without a terminal, in commands that run where they are printed (with --repo when elsewhere). */
+const noTerminalHint = (ws: Workspace) =>
+  `Run non-interactively instead: ${ws.command(['run'])} <checklist> --non-interactive [--yes all|step,step] [--json]; read the log: ${ws.command(['audit', 'list'])}, ${ws.command(['audit', 'show'])} <session>`;
 
 /** `cockpit`: the home screen. */
 export async function tuiHome(ws: Workspace, opts: TuiOptions = {}): Promise<number> {
-  requireTerminal('the cockpit', NO_TERMINAL_HINT);
+  requireTerminal('the cockpit', noTerminalHint(ws));
   return runTui(ws, async (services) => ({ name: 'home', data: await services.home() }), opts);
 }
 

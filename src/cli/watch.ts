@@ -69,7 +69,12 @@ export async function cmdWatch(g: GlobalOptions, flags: WatchFlags): Promise<num
     if (since + durationMs <= Date.now()) {
       const end = utc(since + durationMs);
       throw new UsageError(
-        `--since ${flags.since}: that watch would have ended at ${end}. For a past window: cockpit watch --backtest ${utc(since).replace(' ', 'T')}..${end.replace(' ', 'T')}`,
+        `--since ${flags.since}: that watch would have ended at ${end}. For a past window: ${ws.command([
+          'watch',
+          '--backtest',
+          `${utc(since).replace(' ', 'T')}..${end.replace(' ', 'T')}`,
+          ...(flags.prometheus ? ['--prometheus', flags.prometheus] : []),
+        ])}`,
       );
     }
     if (since > Date.now() + 60_000)

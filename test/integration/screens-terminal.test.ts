@@ -225,7 +225,7 @@ describe('without a terminal', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^cockpit: the cockpit needs a terminal \(stdin and stdout must be a TTY; here stdin is not\)/);
     expect(r.stderr).toContain('--non-interactive');
-    expect(r.stderr).toContain('cockpit audit show <session>');
+    expect(r.stderr).toContain(`cockpit --repo ${repo.dir} audit show <session>`);
   });
 
   it('`cockpit replay x` exits 2, pointing at audit show', () => {
