@@ -272,7 +272,7 @@ export class Workspace {
   reloadOrigin(origin: { file: string; byId: boolean }): BundleResult | null {
     if (origin.file === COMMAND_LINE_ORIGIN) {
       throw new UsageError(
-        'that session recorded a command run from the command line (cockpit migrate …), not a checklist: it cannot be resumed. Run the command again; cockpit abort <session> --reason "…" closes the session',
+        `that session recorded a command run from the command line (cockpit migrate …), not a checklist: it cannot be resumed. Run the command again; ${this.command(['abort'])} <session> --reason "…" closes the session`,
       );
     }
     const source = origin.byId ? this.resolver().find(origin.file) : this.readChecklistFile(origin.file);
