@@ -34,6 +34,8 @@ export interface AppWorkspace {
   auditAllowedSigners(): string | undefined;
   /** Where the audit store is (the anchors name it). */
   auditLocation(): StoreLocation;
+  /** A cockpit command as the operator runs it from here (`--repo` when elsewhere): what hints print. */
+  command?(args: string[]): string;
 }
 
 /** Where an audit store is: a SQLite file (absolute path) or a PostgreSQL URL. */

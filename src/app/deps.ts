@@ -26,6 +26,7 @@ export function sessionDeps(ctx: AppContext, store: AuditStore, yes?: YesList): 
     version: ctx.version,
     settings: { release: ws.config.release ?? {}, watch: ws.watchConfig() },
     anchor: anchorPortFor(ctx),
+    ...(ws.command ? { command: (args: string[]) => ws.command!(args) } : {}),
     reload: (origin) => {
       const reloaded = ws.reloadOrigin(origin);
       if (reloaded && !reloaded.bundle) throw new UsageError(`the checklist no longer loads:\n${formatDiagnostics(reloaded.diagnostics)}`);

@@ -156,7 +156,7 @@ export async function resumeRun<R>(ctx: AppContext, opts: ResumeOptions, drive: 
   const store = await ctx.workspace().openStore();
   let sessionId: string;
   if (opts.session) {
-    const r = await store.resolveSessionId(opts.session);
+    const r = await store.resolveSessionId(opts.session, ctx.workspace().command?.(['audit', 'list']));
     if ('error' in r) throw new UsageError(r.error);
     sessionId = r.id;
   } else {

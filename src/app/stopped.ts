@@ -6,8 +6,8 @@ import type { AppContext } from './context.js';
 import { stoppedDeps } from './deps.js';
 import { UsageError } from './errors.js';
 
-async function resolveId(store: AuditStore, ref: string): Promise<string> {
-  const r = await store.resolveSessionId(ref);
+async function resolveId(ctx: AppContext, store: AuditStore, ref: string): Promise<string> {
+  const r = await store.resolveSessionId(ref, ctx.workspace().command?.(['audit', 'list']));
   if ('error' in r) throw new UsageError(r.error);
   return r.id;
 }
@@ -24,7 +24,7 @@ export interface NoteOptions {
 export async function addNote(ctx: AppContext, opts: NoteOptions): Promise<{ sessionId: string; state: SessionState }> {
   if (!opts.text.trim()) throw new UsageError('the note is empty');
   const store = await ctx.workspace().openStore();
-  const sessionId = await resolveId(store, opts.session);
+  const sessionId = await resolveId(ctx, store, opts.session);
   const state = await withStoppedSession(stoppedDeps(ctx, store), sessionId, 'note', async (runner) => {
     let stepId: string | null = null;
     if (opts.step) {
@@ -45,7 +45,7 @@ export interface AbortOptions {
 /** Close a stopped session as aborted, with the reason: it cannot be resumed afterwards. */
 export async function abortStopped(ctx: AppContext, opts: AbortOptions): Promise<{ sessionId: string; state: SessionState }> {
   const store = await ctx.workspace().openStore();
-  const sessionId = await resolveId(store, opts.session);
+  const sessionId = await resolveId(ctx, store, opts.session);
   const state = await abortSession(stoppedDeps(ctx, store), sessionId, opts.reason);
   return { sessionId, state };
 }

@@ -120,7 +120,7 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
     return this.db.transaction((tx) => this.appendInTx(tx, sessionId, null, list));
   }
 
-  async resolveSessionId(idOrPrefix: string): Promise<{ id: string } | { error: string }> {
+  async resolveSessionId(idOrPrefix: string, listCommand?: string): Promise<{ id: string } | { error: string }> {
     if (!SESSION_ID_PREFIX.test(idOrPrefix)) return { error: `'${idOrPrefix}' is not a session id` };
     const rows = await this.db
       .select({ id: schema.sessions.id })
@@ -131,6 +131,7 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
       idOrPrefix,
       rows.map((r) => r.id),
       this.location,
+      listCommand,
     );
   }
 

@@ -185,7 +185,7 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
     }
   }
 
-  async resolveSessionId(idOrPrefix: string): Promise<{ id: string } | { error: string }> {
+  async resolveSessionId(idOrPrefix: string, listCommand?: string): Promise<{ id: string } | { error: string }> {
     if (!SESSION_ID_PREFIX.test(idOrPrefix)) return { error: `'${idOrPrefix}' is not a session id` };
     const rows = this.db
       .select({ id: schema.sessions.id })
@@ -197,6 +197,7 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
       idOrPrefix,
       rows.map((r) => r.id),
       this.location,
+      listCommand,
     );
   }
 

@@ -46,8 +46,8 @@ export interface AuditStore {
   createSession(header: SessionHeader, first: NewEvent<'session.started'>): Promise<StoredEvent<'session.started'>>;
   /** Append events to a session in one durable transaction; returns them as stored (seq, hashes). */
   append(sessionId: string, events: NewEvent[]): Promise<StoredEvent[]>;
-  /** A full id, or a unique prefix of one. */
-  resolveSessionId(idOrPrefix: string): Promise<{ id: string } | { error: string }>;
+  /** A full id, or a unique prefix of one; `listCommand` is how the reader lists the sessions, said when none matches. */
+  resolveSessionId(idOrPrefix: string, listCommand?: string): Promise<{ id: string } | { error: string }>;
   listSessions(limit?: number): Promise<SessionRow[]>;
   readEvents(sessionId: string, fromSeq?: number): Promise<StoredEvent[]>;
   /** A session's events in order, read as they are consumed (a session with 70 MB of output is never held whole). */
@@ -77,9 +77,14 @@ export function lockDecision(held: LockRow | null | undefined, lock: LockRow, is
 export const SESSION_ID_PREFIX = /^[A-Za-z0-9-]+$/;
 
 /** The session a user meant by an id or a unique prefix, from the (at most a few) ids that start with it. */
-export function pickSession(idOrPrefix: string, candidates: string[], location: string): { id: string } | { error: string } {
+export function pickSession(
+  idOrPrefix: string,
+  candidates: string[],
+  location: string,
+  listCommand = 'cockpit audit list',
+): { id: string } | { error: string } {
   if (candidates.includes(idOrPrefix)) return { id: idOrPrefix };
   if (candidates.length === 1) return { id: candidates[0] };
-  if (!candidates.length) return { error: `no session '${idOrPrefix}' in ${location} (see: cockpit audit list)` };
+  if (!candidates.length) return { error: `no session '${idOrPrefix}' in ${location} (see: ${listCommand})` };
   return { error: `'${idOrPrefix}' matches several sessions: ${candidates.join(', ')}` };
 }

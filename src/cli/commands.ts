@@ -7,10 +7,12 @@ import { formatDuration } from '../core/duration.js';
 import { missingParams } from '../core/params.js';
 import { buildPlan } from '../core/plan.js';
 import type { LiveDeps } from '../engine/live.js';
-import { type EngineDeps, type RunResult, type SessionRunner } from '../engine/session.js';
+import { commandOf, type EngineDeps, type RunResult, type SessionRunner } from '../engine/session.js';
 import { jsonPrinter, textPrinter } from '../report/live.js';
 import { makeStyler } from '../report/style.js';
-import { renderMarkdown, renderText, storyOf, writeJson } from '../report/timeline.js';
+import { renderMarkdown, renderText, storyOf, writeJson, writeStepOutput } from '../report/timeline.js';
+import type { AuditStore } from '../audit/store.js';
+import type { PlanNode } from '../core/events.js';
 import { stepKindMap } from '../steps/index.js';
 import { flagInteraction, parseYes, promptInteraction, type YesList } from './interaction.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
@@ -24,24 +26,17 @@ import type { ChecklistBundle } from '../core/checklist/bundle.js';
 const out = (s: string) => process.stdout.write(neutralize(s));
 const err = (s: string) => process.stderr.write(neutralize(s));
 const styled = (s: string) => process.stdout.write(s);
+/** Text to stdout, waiting when the pipe is full. */
+const drained = (s: string): Promise<void> =>
+  new Promise((resolve) => (process.stdout.write(s) ? resolve() : process.stdout.once('drain', () => resolve())));
 /**
  * JSON text to stdout, waiting when the pipe is full (a long report is never piled up in memory). JSON already
  * escapes C0 controls; the C1 ones it leaves raw are escaped here, so a terminal shows the text as text.
  */
 const writeOut = (s: string): Promise<void> =>
-  new Promise((resolve) =>
-    process.stdout.write(s.replace(/[\u0080-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`))
-      ? resolve()
-      : process.stdout.once('drain', () => resolve()),
-  );
-
-export function globalArgs(g: GlobalOptions): string[] {
-  const a: string[] = [];
-  if (g.repo) a.push('--repo', g.repo);
-  if (g.config) a.push('--config', g.config);
-  if (g.auditUrl) a.push('--audit-url', g.auditUrl);
-  return a;
-}
+  drained(s.replace(/[\u0080-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`));
+/** Text from the log to stdout, neutralised, waiting when the pipe is full (a step's 70 MB of output streams through). */
+const writeText = (s: string): Promise<void> => drained(neutralize(s));
 
 export function parseParams(list: string[] | undefined): Record<string, string> {
   // No prototype: `-p __proto__=x` must be an unknown parameter, not a way into the object's prototype.
@@ -99,7 +94,7 @@ interface Driver {
   detach(): void;
 }
 
-function makeDriver(base: LiveDeps, g: GlobalOptions, flags: RunFlags): Driver {
+function makeDriver(base: LiveDeps, flags: RunFlags): Driver {
   const identity = base.identity;
   const interactive = !flags.nonInteractive && !flags.json;
   if (interactive && !isTerminal()) {
@@ -128,7 +123,7 @@ function makeDriver(base: LiveDeps, g: GlobalOptions, flags: RunFlags): Driver {
     ...base,
     interaction: interactive
       ? promptInteraction(yes, identity.operator, () => abort.abort())
-      : flagInteraction(yes, identity.operator, globalArgs(g)),
+      : flagInteraction(yes, identity.operator, commandOf(base)),
     signal: abort.signal,
     onEvent: (e, state) => printer(e, state),
   };
@@ -161,9 +156,9 @@ async function drive(runner: SessionRunner, driver: Driver, json: boolean): Prom
 }
 
 /** The line (prompts, or `--yes` when non-interactive; text or `--json` lines): the session runs in this process until it stops. */
-function lineDrive(g: GlobalOptions, flags: RunFlags): SessionDrive<number> {
+function lineDrive(flags: RunFlags): SessionDrive<number> {
   return async (deps, open) => {
-    const driver = makeDriver(deps, g, flags);
+    const driver = makeDriver(deps, flags);
     let runner: SessionRunner;
     try {
       runner = await open(driver.deps);
@@ -185,12 +180,12 @@ function screenDrive(ws: Workspace): SessionDrive<number> {
 }
 
 /** How this command's session is driven: the screen when a person is at a terminal and did not ask for the line. */
-function driveFor(ctx: AppContext<Workspace>, g: GlobalOptions, flags: RunFlags): SessionDrive<number> {
-  return wantsScreen(flags) ? screenDrive(ctx.workspace()) : lineDrive(g, flags);
+function driveFor(ctx: AppContext<Workspace>, flags: RunFlags): SessionDrive<number> {
+  return wantsScreen(flags) ? screenDrive(ctx.workspace()) : lineDrive(flags);
 }
 
 /** Run a checklist (`cockpit run`, and `release`, `hotfix`, `watch` with the parameters they decided). */
-export async function runChecklist(ctx: AppContext<Workspace>, g: GlobalOptions, opts: RunOptions, flags: RunFlags): Promise<number> {
+export async function runChecklist(ctx: AppContext<Workspace>, opts: RunOptions, flags: RunFlags): Promise<number> {
   // A person at a terminal is asked for what `-p` did not give; without one, prepareRun refuses (exit 2) naming it.
   if (wantsForm(flags)) {
     const defs = ctx.workspace().mustLoad(opts.checklist).bundle.root.checklist.params;
@@ -203,28 +198,28 @@ export async function runChecklist(ctx: AppContext<Workspace>, g: GlobalOptions,
     return 0;
   }
   const mode = flags.nonInteractive || flags.json ? 'non-interactive' : 'interactive';
-  return startRun(ctx, run, { mode }, driveFor(ctx, g, flags));
+  return startRun(ctx, run, { mode }, driveFor(ctx, flags));
 }
 
 export async function cmdRun(g: GlobalOptions, ref: string, flags: RunFlags): Promise<number> {
   const ctx = cliContext(g);
   ctx.workspace(); // the config is read (and its errors told) before the flags are
-  return runChecklist(ctx, g, { checklist: ref, params: parseParams(flags.param), yes: flags.yes }, flags);
+  return runChecklist(ctx, { checklist: ref, params: parseParams(flags.param), yes: flags.yes }, flags);
 }
 
 /** `cockpit resume`'s flags: the run flags and the resume options as they are (a new option needs no mapping here). */
 export type ResumeFlags = RunFlags & Omit<ResumeOptions, 'session' | 'params'>;
 
 /** Resume a stopped session (`cockpit resume`, and `watch` continuing the hour's watch). */
-export async function resumeChecklist(ctx: AppContext<Workspace>, g: GlobalOptions, opts: ResumeOptions, flags: RunFlags): Promise<number> {
-  return resumeRun(ctx, opts, driveFor(ctx, g, flags));
+export async function resumeChecklist(ctx: AppContext<Workspace>, opts: ResumeOptions, flags: RunFlags): Promise<number> {
+  return resumeRun(ctx, opts, driveFor(ctx, flags));
 }
 
 export async function cmdResume(g: GlobalOptions, sessionRef: string | undefined, flags: ResumeFlags): Promise<number> {
   const ctx = cliContext(g);
   ctx.workspace(); // the config is read (and its errors told) before the flags are
   const opts: ResumeOptions = { ...flags, session: sessionRef, params: parseParams(flags.param) };
-  return resumeChecklist(ctx, g, opts, flags);
+  return resumeChecklist(ctx, opts, flags);
 }
 
 export async function cmdChecklistList(g: GlobalOptions): Promise<number> {
@@ -354,18 +349,25 @@ export async function cmdAuditList(g: GlobalOptions, flags: { json?: boolean; li
   return 0;
 }
 
-export async function cmdAuditShow(g: GlobalOptions, ref: string, flags: { format?: string }): Promise<number> {
+export async function cmdAuditShow(g: GlobalOptions, ref: string, flags: { format?: string; step?: string }): Promise<number> {
   const format = flags.format ?? 'text';
-  if (!['text', 'json', 'md'].includes(format)) throw new UsageError(`--format ${format}: expected text, json or md`);
+  if (format !== 'text' && format !== 'json' && format !== 'md') throw new UsageError(`--format ${format}: expected text, json or md`);
   const ws = new Workspace(g);
   const store = await ws.openStore({ readOnly: true });
-  const r = await store.resolveSessionId(ref);
+  const r = await store.resolveSessionId(ref, ws.command(['audit', 'list']));
   if ('error' in r) throw new UsageError(r.error);
+  const id = r.id;
+  if (flags.step !== undefined) {
+    const path = await stepPath(store, id, flags.step);
+    await writeStepOutput(() => store.streamEvents(id), id, path, format, format === 'json' ? writeOut : writeText);
+    return 0;
+  }
   // Streamed: the events are read as they are written out (JSON) or folded (text, md), never held all at once.
-  if (format === 'json') await writeJson(store.streamRows(r.id), writeOut);
+  if (format === 'json') await writeJson(store.streamRows(id), writeOut);
   else {
-    const story = await storyOf(store.streamEvents(r.id));
-    out(format === 'md' ? renderMarkdown(story) : renderText(story));
+    const story = await storyOf(store.streamEvents(id));
+    const opts = { command: (args: string[]) => ws.command(args) };
+    out(format === 'md' ? renderMarkdown(story, opts) : renderText(story, opts));
   }
   return 0;
 }
@@ -381,12 +383,28 @@ function shownStore(name: string): string {
   }
 }
 
+/** `--step`: a step of the session by its path, or by its id when one step has it (from the plan the session began with). */
+async function stepPath(store: AuditStore, sessionId: string, ref: string): Promise<string> {
+  let plan: PlanNode[] = [];
+  for await (const e of store.streamEvents(sessionId)) {
+    if (e.type === 'session.started') plan = e.data.plan;
+    break;
+  }
+  const byId = plan.filter((n) => n.id === ref);
+  const node = plan.find((n) => n.path === ref) ?? (byId.length === 1 ? byId[0] : undefined);
+  if (node) return node.path;
+  const steps = plan.filter((n) => n.kind !== 'checklist').map((n) => n.path);
+  throw new UsageError(
+    `--step ${ref}: ${byId.length > 1 ? `${byId.length} steps have that id; give the path: ${byId.map((n) => n.path).join(', ')}` : `no such step in session ${sessionId}; its steps: ${steps.join(', ')}`}`,
+  );
+}
+
 export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, flags: { json?: boolean }): Promise<number> {
   const ws = new Workspace(g);
   const store = await ws.openStore({ readOnly: true });
   let id: string | undefined;
   if (ref) {
-    const r = await store.resolveSessionId(ref);
+    const r = await store.resolveSessionId(ref, ws.command(['audit', 'list']));
     if ('error' in r) throw new UsageError(r.error);
     id = r.id;
   }

@@ -11,10 +11,12 @@ export async function cmdDemo(flags: { reset?: boolean; dir?: string; nonInterac
   const made = ensureSandbox(dir, !!flags.reset);
   const interactive = !flags.nonInteractive && !!process.stdin.isTTY && !!process.stdout.isTTY;
   const where = `${made ? 'Made' : 'Using'} the demo sandbox in ${dir}${made ? '' : ' (cockpit demo --reset makes it anew)'}`;
-  const after = `See what was recorded (from the cockpit folder):\n  npx cockpit --repo ${dir} audit list\n  npx cockpit --repo ${dir} audit show <session> --format md\n  npx cockpit --repo ${dir} audit verify\n`;
+  // The commands printed say `npx cockpit` (the demo is run from the cockpit folder) and --repo the sandbox.
+  const ws = new Workspace({ repo: dir }, 'npx cockpit');
+  const after = `See what was recorded (from the cockpit folder):\n  ${ws.command(['audit', 'list'])}\n  ${ws.command(['audit', 'show'])} <session> --format md\n  ${ws.command(['audit', 'verify'])}\n`;
   if (interactive) {
     const { tuiHome } = await (await import('./load-tui.js')).loadTui();
-    const code = await tuiHome(new Workspace({ repo: dir }), { command: `npx cockpit --repo ${dir}` });
+    const code = await tuiHome(ws);
     process.stdout.write(`${where}\n${after}`);
     return code;
   }

@@ -4,17 +4,18 @@ import type { SessionState } from '../core/reducer.js';
 import type { Interaction } from '../engine/session.js';
 import type { Decision } from '../steps/types.js';
 import { preConfirmed, type YesList } from '../app/yes.js';
+import type { CommandLine } from '../core/command-line.js';
 
 export { parseYes, preConfirmed, unknownYesNames, type YesList } from '../app/yes.js';
 
 /** Non-interactive: a confirmation passes only when `--yes` names the step (or `all`); otherwise the session waits. */
-export function flagInteraction(yes: YesList, operator: string, command: string[]): Interaction {
+export function flagInteraction(yes: YesList, operator: string, command: CommandLine): Interaction {
   return {
     async confirm(node: PlanNode, _prompt: string, state: SessionState): Promise<Decision> {
       if (preConfirmed(yes, node)) return { decision: 'yes', by: operator, via: 'flag' };
       return {
         decision: 'unavailable',
-        hint: `to confirm it and continue: cockpit ${[...command, 'resume', state.id, '--non-interactive', '--yes', node.path].join(' ')}`,
+        hint: `to confirm it and continue: ${command(['resume', state.id, '--non-interactive', '--yes', node.path])}`,
       };
     },
   };

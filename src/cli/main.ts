@@ -52,7 +52,10 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('cockpit')
     .description('A terminal cockpit for checklist-driven releases, deploys, migrations and rollbacks, with a tamper-evident audit log.')
     .version(cockpitVersion(), '-V, --version')
-    .option('--repo <dir>', 'the repository the cockpit works on (default: the git repository around the current directory)')
+    .option(
+      '--repo <dir>',
+      'the repository the cockpit works on (default: the git repository around the current directory; outside one, commands that would create the audit log refuse without --repo)',
+    )
     .option('--config <file>', 'config file (default: cockpit.config.yaml in the repository)')
     .option(
       '--audit-url <url>',
@@ -74,6 +77,7 @@ Examples:
   cockpit run ./my-checklist.yaml --non-interactive --json
   cockpit resume <session> --non-interactive --yes approval
   cockpit audit show <session> --format md > postmortem.md
+  cockpit audit show <session> --step deploy > deploy.log    (all of one step's output)
   cockpit audit verify`,
     );
 
@@ -171,9 +175,12 @@ Examples:
     .action(act(async (flags, cmd: Command) => (await cmds()).cmdAuditList(globals(cmd), flags)));
   audit
     .command('show')
-    .description('one session: header, steps, timeline; --format md gives a postmortem-ready timeline')
+    .description(
+      "one session: header, parameters (secrets masked), steps with durations, timeline, notes, skips with reasons, each step's output (a long one cut to its first and last lines); --format md gives a postmortem-ready report",
+    )
     .argument('<session>', 'session id or unique prefix')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'md']).default('text'))
+    .option('--step <step>', "print all of this step's output instead (id or path; every attempt), in the chosen format")
     .action(act(async (ref: string, flags, cmd: Command) => (await cmds()).cmdAuditShow(globals(cmd), ref, flags)));
   audit
     .command('verify')

@@ -43,7 +43,7 @@ export async function cmdRelease(g: GlobalOptions, choice: string | undefined, f
     );
   // The chosen version is a value: a `-p version=…` given too is overridden by it.
   const params = Object.assign(parseParams(flags.param), { version });
-  return runChecklist(cliContext(ws), g, { checklist: 'release', params, yes: flags.yes }, flags);
+  return runChecklist(cliContext(ws), { checklist: 'release', params, yes: flags.yes }, flags);
 }
 
 /**
@@ -70,5 +70,5 @@ export async function cmdHotfix(g: GlobalOptions, issue: string | undefined, cho
   }
   if (!flags.json) process.stdout.write(neutralize(`hotfix ${c.version} for ${issue}, on top of ${last.tag} (the release on main)\n`));
   const params = Object.assign(parseParams(flags.param), { version: c.version, issue });
-  return runChecklist(cliContext(ws), g, { checklist: 'hotfix', params, yes: flags.yes }, flags);
+  return runChecklist(cliContext(ws), { checklist: 'hotfix', params, yes: flags.yes }, flags);
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../app/errors.js';
@@ -12,6 +12,7 @@ import { loadConfig, type CockpitConfig } from './config.js';
 import { trackStore } from './open-stores.js';
 import { COMMAND_LINE_ORIGIN } from '../core/events.js';
 import { parseAuditUrl } from '../core/audit-url.js';
+import { cockpitCommand } from '../core/command-line.js';
 import { resolveWatchConfig, WatchConfigError, type WatchConfig, type WatchConfigInput } from '../core/watch/config.js';
 
 // Defined with the use cases (app/ imports nothing of cli/); the command modules import it from here.
@@ -23,13 +24,42 @@ export interface GlobalOptions {
   auditUrl?: string;
 }
 
-function findRepoRoot(start: string): string {
+/** The git repository around `start` (the folder holding .git), or null outside one. */
+function findRepoRoot(start: string): string | null {
   let dir = start;
   for (;;) {
     if (existsSync(path.join(dir, '.git'))) return dir;
     const up = path.dirname(dir);
-    if (up === dir) return start;
+    if (up === dir) return null;
     dir = up;
+  }
+}
+
+/** What a command that would write the audit log says outside a git repository (without --repo). */
+export const NO_REPO_REFUSAL =
+  'not inside a git repository, so there is no repository to keep the audit log in. Run the cockpit inside your repository, or pass --repo <dir> (the repository to work on)';
+
+const real = (p: string) => {
+  try {
+    return realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+};
+
+/** Whether `dir` is `root` or inside it (symbolic links resolved: /tmp and /private/tmp are one place). */
+export function isInside(dir: string, root: string): boolean {
+  const rel = path.relative(real(root), real(dir));
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url;
   }
 }
 
@@ -37,14 +67,27 @@ export class Workspace {
   readonly repoDir: string;
   readonly configFile: string;
   readonly config: CockpitConfig;
+  /** The repository was named (--repo) or found around the current directory: not just the current directory. */
+  readonly inRepo: boolean;
   private store?: AuditStore;
+  /** This process runs outside the repository: the commands it prints need --repo. */
+  private elsewhere?: boolean;
 
-  constructor(readonly opts: GlobalOptions) {
+  constructor(
+    readonly opts: GlobalOptions,
+    /** How the operator calls the cockpit, in the commands it prints (the demo's `npx cockpit`). */
+    private readonly program = 'cockpit',
+  ) {
     if (opts.repo) {
       const dir = path.resolve(opts.repo);
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--repo ${opts.repo}: no such directory`);
       this.repoDir = dir;
-    } else this.repoDir = findRepoRoot(process.cwd());
+      this.inRepo = true;
+    } else {
+      const found = findRepoRoot(process.cwd());
+      this.repoDir = found ?? process.cwd();
+      this.inRepo = found !== null;
+    }
     this.configFile = opts.config ? path.resolve(opts.config) : path.join(this.repoDir, 'cockpit.config.yaml');
     this.config = loadConfig(this.configFile, !!opts.config);
   }
@@ -92,6 +135,10 @@ export class Workspace {
     return this.configPath(this.config.audit?.allowedSigners);
   }
 
+  private defaultAuditFile(): string {
+    return path.join(this.repoDir, '.cockpit', 'audit.db');
+  }
+
   /** Where the audit log is: a SQLite file (default `.cockpit/audit.db` in the repo) or a PostgreSQL URL. */
   auditLocation(): { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string } {
     const [url, source] =
@@ -100,15 +147,39 @@ export class Workspace {
         : process.env.COCKPIT_AUDIT_URL
           ? [process.env.COCKPIT_AUDIT_URL, 'COCKPIT_AUDIT_URL']
           : [this.config.audit?.url, `audit.url in ${this.configFile}`];
-    if (url === undefined) return { kind: 'sqlite', file: path.join(this.repoDir, '.cockpit', 'audit.db') };
+    if (url === undefined) return { kind: 'sqlite', file: this.defaultAuditFile() };
     const where = parseAuditUrl(url, source);
     return where.kind === 'postgres' ? where : { kind: 'sqlite', file: path.resolve(this.repoDir, where.path) };
   }
 
-  /** The audit store; `readOnly` for commands that only read it (they then work on a read-only file too). */
+  /**
+   * A command for the operator to run later, runnable as printed from anywhere: `--repo` when the current directory
+   * is not inside this repository, and the --config and --audit-url this command was given (core/command-line.ts).
+   */
+  command(args: string[]): string {
+    const url = this.opts.auditUrl;
+    const where = url === undefined ? undefined : parseAuditUrl(url, '--audit-url');
+    return cockpitCommand(args, {
+      program: this.program,
+      repoDir: this.repoDir,
+      elsewhere: (this.elsewhere ??= !isInside(process.cwd(), this.repoDir)),
+      ...(this.opts.config ? { config: this.configFile } : {}),
+      // A password is never printed: without it the client falls back to PGPASSWORD or ~/.pgpass.
+      ...(where ? { auditUrl: where.kind === 'sqlite' ? path.resolve(this.repoDir, where.path) : withoutPassword(where.url) } : {}),
+    });
+  }
+
+  /**
+   * The audit store; `readOnly` for commands that only read it (they then work on a read-only file too, and create
+   * nothing). A command that would create the default store outside a git repository, with no --repo, is refused:
+   * it would make a new, empty log in whatever folder it was run in.
+   */
   async openStore(opts: { readOnly?: boolean } = {}): Promise<AuditStore> {
     if (this.store) return this.store;
     const where = this.auditLocation();
+    // (An audit log named with --audit-url, COCKPIT_AUDIT_URL or audit.url is where the operator said.)
+    if (!opts.readOnly && !this.inRepo && where.kind === 'sqlite' && where.file === this.defaultAuditFile() && !existsSync(where.file))
+      throw new UsageError(NO_REPO_REFUSAL);
     // pg is loaded only for a team store: at start-up it costs ~30 ms that a SQLite user would pay for nothing.
     this.store =
       where.kind === 'postgres'
@@ -201,7 +272,7 @@ export class Workspace {
   reloadOrigin(origin: { file: string; byId: boolean }): BundleResult | null {
     if (origin.file === COMMAND_LINE_ORIGIN) {
       throw new UsageError(
-        'that session recorded a command run from the command line (cockpit migrate …), not a checklist: it cannot be resumed. Run the command again; cockpit abort <session> --reason "…" closes the session',
+        `that session recorded a command run from the command line (cockpit migrate …), not a checklist: it cannot be resumed. Run the command again; ${this.command(['abort'])} <session> --reason "…" closes the session`,
       );
     }
     const source = origin.byId ? this.resolver().find(origin.file) : this.readChecklistFile(origin.file);

@@ -113,14 +113,13 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
     migrations: lazyMigrations(ws, {}),
     // BEL moves no cursor: Ink's frame is not disturbed.
     bell: () => void process.stdout.write('\x07'),
+    command: (args) => ws.command(args),
   };
 }
 
 export interface TuiOptions {
   /** Exit as soon as the first screen has its content (the start-up benchmark). */
   exitWhenReady?: boolean;
-  /** How the operator calls the cockpit for this repository, in the hints printed after (the demo's has --repo). */
-  command?: string;
   /** The migration screen's database and folder (`cockpit migrate --database-url … --dir …`). */
   migrations?: AppServices['migrations'];
   /** The home screen's first frame, drawn before Ink loaded (or not), and where Ink's is kept for the next start. */
@@ -192,27 +191,28 @@ export async function runTui(
   if (!live) return code === -1 ? 0 : code;
   const s = live.view().state;
   const exit = code === -1 ? live.exitCode() : code;
-  const c = opts.command ?? 'cockpit';
+  const c = (...args: string[]) => ws.command(args);
   const what =
     s.outcome === 'succeeded'
       ? 'finished'
       : s.outcome === 'aborted'
         ? 'aborted'
-        : `stopped (${s.status}); continue it with: ${c} resume ${s.id}`;
+        : `stopped (${s.status}); continue it with: ${c('resume', s.id)}`;
   process.stdout.write(
     neutralize(
-      `session ${s.id} (${s.checklist.title}) ${what}\n  what happened: ${c} audit show ${s.id}   ·   replay it: ${c} replay ${s.id}\n`,
+      `session ${s.id} (${s.checklist.title}) ${what}\n  what happened: ${c('audit', 'show', s.id)}   ·   replay it: ${c('replay', s.id)}\n`,
     ),
   );
   return exit;
 }
 
-export const NO_TERMINAL_HINT =
-  'Run non-interactively instead: cockpit run <checklist> --non-interactive [--yes all|step,step] [--json]; read the log: cockpit audit list, cockpit audit show <session>';
+/** How to work without a terminal, in commands that run where they are printed (with --repo when elsewhere). */
+const noTerminalHint = (ws: Workspace) =>
+  `Run non-interactively instead: ${ws.command(['run'])} <checklist> --non-interactive [--yes all|step,step] [--json]; read the log: ${ws.command(['audit', 'list'])}, ${ws.command(['audit', 'show'])} <session>`;
 
 /** `cockpit`: the home screen. */
 export async function tuiHome(ws: Workspace, opts: TuiOptions = {}): Promise<number> {
-  requireTerminal('the cockpit', NO_TERMINAL_HINT);
+  requireTerminal('the cockpit', noTerminalHint(ws));
   return runTui(
     ws,
     async (services) => {
@@ -283,7 +283,7 @@ function keepFrame(first: FirstFrame, data: HomeData, now: () => number, schedul
  * `-p` gave filled in and the rest suggested where the cockpit can; enter starts the run on this screen.
  */
 export async function tuiForm(ws: Workspace, ref: string, given: Record<string, string>, yes?: string[]): Promise<number> {
-  requireTerminal('the parameter form', NO_TERMINAL_HINT);
+  requireTerminal('the parameter form', noTerminalHint(ws));
   const { bundle, origin } = ws.mustLoad(ref);
   const cl = bundle.root.checklist;
   const entry: ChecklistEntry = {
@@ -327,9 +327,9 @@ export async function tuiMigrate(ws: Workspace, flags: MigrateFlags): Promise<nu
 
 /** `cockpit replay <session>`. */
 export async function tuiReplay(ws: Workspace, ref: string, speed: number | undefined): Promise<number> {
-  requireTerminal('cockpit replay', `Read the session as text instead: cockpit audit show ${ref} [--format md]`);
+  requireTerminal('cockpit replay', `Read the session as text instead: ${ws.command(['audit', 'show', ref])} [--format md]`);
   const store = await ws.openStore({ readOnly: true });
-  const r = await store.resolveSessionId(ref);
+  const r = await store.resolveSessionId(ref, ws.command(['audit', 'list']));
   if ('error' in r) throw new UsageError(r.error);
   const events = await store.readEvents(r.id);
   return runTui(ws, () => ({ name: 'replay', sessionId: r.id, events, speed }));

@@ -69,7 +69,12 @@ export async function cmdWatch(g: GlobalOptions, flags: WatchFlags): Promise<num
     if (since + durationMs <= Date.now()) {
       const end = utc(since + durationMs);
       throw new UsageError(
-        `--since ${flags.since}: that watch would have ended at ${end}. For a past window: cockpit watch --backtest ${utc(since).replace(' ', 'T')}..${end.replace(' ', 'T')}`,
+        `--since ${flags.since}: that watch would have ended at ${end}. For a past window: ${ws.command([
+          'watch',
+          '--backtest',
+          `${utc(since).replace(' ', 'T')}..${end.replace(' ', 'T')}`,
+          ...(flags.prometheus ? ['--prometheus', flags.prometheus] : []),
+        ])}`,
       );
     }
     if (since > Date.now() + 60_000)
@@ -116,10 +121,10 @@ export async function cmdWatch(g: GlobalOptions, flags: WatchFlags): Promise<num
         `continuing the watch started ${utc(open.startedAt)} (session ${open.id}, ${open.status}): its hour is not over. --new starts another\n`,
       );
       // The session keeps the parameters it started with (a resume takes only secret ones): not the flags' again.
-      return resumeChecklist(ctx, g, { session: open.id, params: parseParams(flags.param), yes: runFlags.yes }, runFlags);
+      return resumeChecklist(ctx, { session: open.id, params: parseParams(flags.param), yes: runFlags.yes }, runFlags);
     }
   }
-  return runChecklist(ctx, g, { checklist: 'watch', params, yes: runFlags.yes }, runFlags);
+  return runChecklist(ctx, { checklist: 'watch', params, yes: runFlags.yes }, runFlags);
 }
 
 /** `FROM..TO`: the rules over a past window at full speed. */

@@ -4,6 +4,7 @@ import { nextStep, type SessionState } from '../core/reducer.js';
 import type { Decision } from '../steps/types.js';
 import {
   abortSession,
+  commandOf,
   recordingDeps,
   resumeSession,
   withStoppedSession,
@@ -150,7 +151,9 @@ export class LiveSession {
           this.abortReason = null;
           return this.abortStopped(reason);
         }
-        const text = this.quit ? `stopped; the session can be resumed: cockpit resume ${result.state.id}` : result.message;
+        const text = this.quit
+          ? `stopped; the session can be resumed: ${commandOf(this.deps)(['resume', result.state.id])}`
+          : result.message;
         this.settle(result.state, { text, tone: result.exitCode === 1 && !this.quit ? 'error' : 'info' });
       },
       (e: Error) => {
@@ -272,7 +275,7 @@ export class LiveSession {
     await this.acting;
     if (this.pending) {
       this.abortController.abort();
-      this.answer({ decision: 'unavailable', hint: `cockpit resume ${this.snapshot.state.id}` });
+      this.answer({ decision: 'unavailable', hint: commandOf(this.deps)(['resume', this.snapshot.state.id]) });
     } else if (this.runner) {
       this.set({ phase: 'stopping' }, true);
       this.abortController.abort();

@@ -17,6 +17,7 @@ import type { Decision, ServiceProvider, StepFacts, StepKind, StepOutcome } from
 import { OutputBuffer } from './output-buffer.js';
 import { provideServices, type ServiceScope, type ServiceSettings } from './services.js';
 import { CockpitError, ignoreCleanupError } from '../core/errors.js';
+import { cockpitCommand, type CommandLine } from '../core/command-line.js';
 
 /** How the session asks its operator: a prompt in a terminal, or `--yes` flags when non-interactive. */
 export interface Interaction {
@@ -42,7 +43,15 @@ export interface EngineDeps {
   gate?(): Promise<void>;
   /** Where the chain's head is anchored outside the store (git's refs/cockpit/audit): at every step's end and at the session's. */
   anchor?: AnchorPort;
+  /**
+   * The cockpit command for `args`, as the operator runs it from where they are (`--repo` when elsewhere; see
+   * core/command-line.ts): what the hints print. Default: `cockpit <args>`.
+   */
+  command?: CommandLine;
 }
+
+/** The command line `deps` print for the operator (`cockpit resume …`). */
+export const commandOf = (deps: Pick<EngineDeps, 'command'>): CommandLine => deps.command ?? ((args) => cockpitCommand(args));
 
 /** Anchors a session's chain head outside the audit store. Never throws: a failure is the port's to report. */
 export interface AnchorPort {
@@ -578,13 +587,13 @@ export class SessionRunner {
         : o.status;
     throw new EngineError(
       `${why} while step '${after.node.path}' (${after.node.title}) ran: it ${ended}, and that is not recorded. ` +
-        `Stopped. Make room, then cockpit resume ${this.id}: the step shows as interrupted and you are asked before it runs again.`,
+        `Stopped. Make room, then ${this.hint()}: the step shows as interrupted and you are asked before it runs again.`,
       1,
     );
   }
 
-  private hint(): string {
-    return `cockpit resume ${this.id}`;
+  private hint(...more: string[]): string {
+    return commandOf(this.deps)(['resume', this.id, ...more]);
   }
 
   async run(): Promise<RunResult> {
@@ -753,7 +762,7 @@ export class SessionRunner {
               data: {
                 reason: 'step-failed',
                 message: `step '${node.path}' failed: ${outcome.reason}`,
-                hint: `fix the cause, then retry with: ${this.hint()}   (or skip it: ${this.hint()} --skip ${node.path} --reason "…")`,
+                hint: `fix the cause, then retry with: ${this.hint()}   (or skip it: ${this.hint('--skip', node.path, '--reason', '…')})`,
               },
             },
           ]);

@@ -3,6 +3,8 @@ import { exhaustive } from '../core/exhaustive.js';
 import type { StoredEvent } from '../core/events.js';
 import { groupStatus, reduce, type SessionState } from '../core/reducer.js';
 import { GLYPH } from './style.js';
+import { cockpitCommand, type CommandLine } from '../core/command-line.js';
+import { inertMarkdown } from '../core/markdown.js';
 
 export interface TimelineEntry {
   time: number;
@@ -19,13 +21,32 @@ const iso = (t: number) =>
     .replace('T', ' ')
     .replace(/\.\d+Z$/, 'Z');
 
-/** A session folded for a report: its state, the timeline, and what the header needs of the events. */
+/** A report shows a step's output whole up to this many lines; a longer one by its first and last lines. */
+export const OUTPUT_HEAD = 10;
+export const OUTPUT_TAIL = 20;
+
+/** One attempt's output as a report shows it: every line when it is short, else its head and tail (the rest counted). */
+export interface OutputExcerpt {
+  path: string;
+  attempt: number;
+  lines: number;
+  head: string[];
+  tail: string[];
+}
+
+/** A session folded for a report: its state, the timeline, each step's output, and what the header needs of the events. */
 export interface Story {
   state: SessionState | null;
   entries: TimelineEntry[];
+  outputs: OutputExcerpt[];
   count: number;
   first: StoredEvent<'session.started'> | null;
   last: StoredEvent | null;
+}
+
+/** How the report's commands are written (`--repo` when the reader is elsewhere: core/command-line.ts). */
+export interface ReportOptions {
+  command?: CommandLine;
 }
 
 /** The session's events as a story: output chunks are folded into a line count per step attempt. */
@@ -42,6 +63,66 @@ export async function storyOf(events: AsyncIterable<StoredEvent> | Iterable<Stor
   return b.finish();
 }
 
+/** How many line feeds `text` holds, counted without cutting it into lines. */
+function newlines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/**
+ * One attempt's output read into its excerpt as it streams: the first lines whole, then only a count and the text
+ * of the last lines (trimmed now and then at a line feed), so 70 MB pass through without being cut into lines.
+ */
+class ExcerptReader {
+  private partial = '';
+  private tail = '';
+  private tailFeeds = 0;
+  constructor(readonly excerpt: OutputExcerpt) {}
+
+  /** `feeds`: the line feeds in `text`, counted once by the caller. */
+  push(text: string, feeds: number): void {
+    const head = this.excerpt.head;
+    let rest = text;
+    if (head.length >= OUTPUT_HEAD) {
+      this.tailFeeds += feeds;
+      return this.keep(rest);
+    }
+    while (head.length < OUTPUT_HEAD) {
+      const nl = rest.indexOf('\n');
+      if (nl < 0) {
+        this.partial += rest;
+        return;
+      }
+      head.push(this.partial + rest.slice(0, nl));
+      this.partial = '';
+      rest = rest.slice(nl + 1);
+    }
+    this.tailFeeds += newlines(rest);
+    this.keep(rest);
+  }
+
+  private keep(rest: string): void {
+    this.tail += rest;
+    if (this.tail.length > 64 * 1024) {
+      // Keep from after the (TAIL + 1)th line feed from the end: the last lines, and the one being written.
+      let at = this.tail.length;
+      for (let k = 0; k <= OUTPUT_TAIL && at > 0; k++) at = this.tail.lastIndexOf('\n', at - 1);
+      if (at > 0) this.tail = this.tail.slice(at + 1);
+    }
+  }
+
+  end(): void {
+    const ex = this.excerpt;
+    if (this.partial) ex.head.push(this.partial);
+    this.partial = '';
+    const lines = this.tail.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    ex.tail = lines.slice(-OUTPUT_TAIL);
+    ex.lines = ex.head.length + this.tailFeeds + (this.tail && !this.tail.endsWith('\n') ? 1 : 0);
+  }
+}
+
 function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
   const entries: TimelineEntry[] = [];
   let state: SessionState | null = null;
@@ -51,6 +132,16 @@ function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
   let outLines = 0;
   let outStep: string | null = null;
   let outTime = 0;
+  // Each attempt's output, head and tail kept as it streams by (a 70 MB output is never held).
+  const outputs: OutputExcerpt[] = [];
+  const reading = new Map<string, ExcerptReader>();
+  const excerptFor = (path: string, attempt: number) => {
+    reading.get(path)?.end();
+    const r = new ExcerptReader({ path, attempt, lines: 0, head: [], tail: [] });
+    reading.set(path, r);
+    outputs.push(r.excerpt);
+    return r;
+  };
   const flushOutput = () => {
     if (outStep && outLines)
       entries.push({
@@ -69,12 +160,15 @@ function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
     count++;
     last = e;
     if (e.type === 'session.started') first ??= e;
+    if (e.type === 'step.started' && e.stepId) excerptFor(e.stepId, e.data.attempt);
     if (e.type === 'step.output') {
+      const t = e.data.text;
+      const feeds = newlines(t);
+      if (e.stepId) (reading.get(e.stepId) ?? excerptFor(e.stepId, 1)).push(t, feeds);
       if (outStep !== e.stepId) flushOutput();
       outStep = e.stepId;
       outTime = e.time;
-      const t = e.data.text;
-      outLines += t.split('\n').length - (t.endsWith('\n') ? 1 : 0);
+      outLines += feeds + (t.endsWith('\n') ? 0 : 1);
       return;
     }
     flushOutput();
@@ -188,7 +282,8 @@ function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
     add,
     finish() {
       flushOutput();
-      return { state, entries, count, first, last };
+      for (const r of reading.values()) r.end();
+      return { state, entries, outputs: outputs.filter((o) => o.lines > 0), count, first, last };
     },
   };
 }
@@ -247,16 +342,41 @@ function header(state: SessionState, story: Story): Array<[string, string]> {
   ];
 }
 
-function lastOutput(state: SessionState, path: string, n = 20): string[] {
-  const s = state.steps[state.index[path]];
-  const lines = [...s.output.tail, ...(s.output.partial ? [s.output.partial] : [])];
-  return lines.slice(-n);
-}
-
 /** A story, or the events to fold into one. */
 const told = (input: StoredEvent[] | Story): Story => (Array.isArray(input) ? timeline(input) : input);
 
-export function renderText(input: StoredEvent[] | Story): string {
+const commandFor = (opts: ReportOptions): CommandLine => opts.command ?? ((args) => cockpitCommand(args));
+
+/** An attempt's output as the report shows it: head, the omission with the command that prints all of it, tail. */
+function excerptParts(story: Story, o: OutputExcerpt, opts: ReportOptions) {
+  const omitted = o.lines - o.head.length - o.tail.length;
+  const title = `${o.lines.toLocaleString('en-US')} line${o.lines === 1 ? '' : 's'}`;
+  const attempts = story.outputs.filter((x) => x.path === o.path).length > 1 || o.attempt > 1;
+  return {
+    heading: `Output of '${o.path}'${attempts ? ` (attempt ${o.attempt})` : ''}: ${title}`,
+    head: omitted > 0 ? o.head : [...o.head, ...o.tail],
+    omission:
+      omitted > 0
+        ? `… ${omitted.toLocaleString('en-US')} line${omitted === 1 ? '' : 's'} omitted; all of it: ${commandFor(opts)(['audit', 'show', story.state!.id, '--step', o.path])}`
+        : null,
+    tail: omitted > 0 ? o.tail : [],
+  };
+}
+
+/** How to go on with a session that stopped: what each command does, and the command, runnable where the reader is. */
+function toContinue(state: SessionState, opts: ReportOptions): Array<[string, string]> {
+  if (state.outcome || !state.pause) return [];
+  const cmd = commandFor(opts);
+  const step = state.pause.stepId;
+  const ways: Array<[string, string]> = [['To continue', cmd(['resume', state.id])]];
+  if (step && state.pause.reason === 'confirmation-required')
+    ways.push([`or confirm '${step}' by flag`, cmd(['resume', state.id, '--non-interactive', '--yes', step])]);
+  if (step && state.pause.reason === 'step-failed')
+    ways.push([`or skip '${step}'`, cmd(['resume', state.id, '--skip', step, '--reason', '…'])]);
+  return ways;
+}
+
+export function renderText(input: StoredEvent[] | Story, opts: ReportOptions = {}): string {
   const story = told(input);
   const { state, entries } = story;
   if (!state) return 'empty session\n';
@@ -272,26 +392,22 @@ export function renderText(input: StoredEvent[] | Story): string {
   out.push('', 'Timeline:');
   for (const e of entries)
     out.push(`  ${iso(e.time)}  +${formatDuration(e.time - state.startedAt).padEnd(7)} ${e.actor.padEnd(12)} ${e.text}`);
-  for (const r of rows.filter((r) => r.status === 'failed' || r.status === 'interrupted')) {
-    const lines = lastOutput(state, r.path);
-    if (lines.length) out.push('', `Last output of '${r.path}':`, ...lines.map((l) => `  │ ${l}`));
+  if (state.notes.length) {
+    out.push('', 'Notes:');
+    for (const n of state.notes) out.push(`  ${iso(n.time)}  ${n.actor}${n.stepId ? ` on '${n.stepId}'` : ''}: ${n.text}`);
   }
-  if (state.pause?.hint) out.push('', `To continue: ${state.pause.hint}`);
+  for (const o of story.outputs) {
+    const p = excerptParts(story, o, opts);
+    out.push('', `${p.heading}`, ...p.head.map((l) => `  │ ${l}`));
+    if (p.omission) out.push(`  ${p.omission}`, ...p.tail.map((l) => `  │ ${l}`));
+  }
+  const ways = toContinue(state, opts);
+  if (ways.length) out.push('', ...ways.map(([what, command], i) => `${i ? '  ' : ''}${what}: ${command}`));
   return out.join('\n') + '\n';
 }
 
-/**
- * Text from outside the cockpit (command output, commit messages, metric labels, notes, titles) as inert Markdown: it
- * renders as the same text and never as structure. HTML (`<img>`, `<script>`) and autolinks are escaped as entities;
- * `[` and `]` too, so no link or image (`![x](http://…)`, `[x](javascript:…)`) can form (CommonMark does not read an
- * entity as structure); emphasis, code and table characters are backslash-escaped; one line.
- */
-export function mdText(s: string): string {
-  return s
-    .replace(/\r?\n|\r/g, ' ')
-    .replace(/[&<>[\]]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '[': '&#91;', ']': '&#93;' })[c]!)
-    .replace(/[\\`*_~|]/g, (c) => `\\${c}`);
-}
+/** Text from outside in a report's Markdown (a cell, a heading, a list item): literal, one line (core/markdown.ts). */
+const mdText = (s: string): string => inertMarkdown(s, 'literal');
 
 const mdCell = mdText;
 
@@ -303,7 +419,7 @@ export function mdFence(lines: string[], info = 'text'): string[] {
 }
 
 /** A postmortem-ready timeline: who, what, when, exit codes, skips with reasons, notes. */
-export function renderMarkdown(input: StoredEvent[] | Story): string {
+export function renderMarkdown(input: StoredEvent[] | Story, opts: ReportOptions = {}): string {
   const story = told(input);
   const { state, entries } = story;
   if (!state) return '_empty session_\n';
@@ -332,11 +448,84 @@ export function renderMarkdown(input: StoredEvent[] | Story): string {
     for (const n of state.notes)
       out.push(`- ${iso(n.time)} **${mdCell(n.actor)}**${n.stepId ? ` on \`${n.stepId}\`` : ''}: ${mdCell(n.text)}`);
   }
-  for (const r of rows.filter((r) => r.status === 'failed' || r.status === 'interrupted')) {
-    const lines = lastOutput(state, r.path);
-    if (lines.length) out.push('', `## Last output of \`${r.path}\``, '', ...mdFence(lines));
+  if (story.outputs.length) out.push('', '## Output');
+  for (const o of story.outputs) {
+    const p = excerptParts(story, o, opts);
+    out.push('', `### ${mdText(p.heading)}`, '', ...mdFence(p.head));
+    if (p.omission) out.push('', mdCode(p.omission), '', ...mdFence(p.tail));
   }
+  const ways = toContinue(state, opts);
+  if (ways.length) out.push('', '## To continue', '', ...ways.map(([what, command]) => `- ${mdText(what)}: ${mdCode(command)}`));
   return out.join('\n') + '\n';
+}
+
+/** A code span around `text` (one line): its backtick run longer than any inside, so it shows exactly that text. */
+export function mdCode(text: string): string {
+  const one = text.replace(/\r?\n|\r/g, ' ');
+  const ticks = '`'.repeat(Math.max(0, ...(one.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+  const pad = /^`|`$|^ .* $/.test(one) ? ' ' : '';
+  return `${ticks}${pad}${one}${pad}${ticks}`;
+}
+
+/** How `audit show --step` prints a step's output: text as it was printed, Markdown in one fence, JSON chunks. */
+export type StepOutputFormat = 'text' | 'md' | 'json';
+
+/**
+ * `audit show <session> --step <path>`: every line one step printed, every attempt, as the events stream from the
+ * store (`events` is called once, or twice for Markdown: first to size the fence so nothing inside can close it).
+ */
+export async function writeStepOutput(
+  events: () => AsyncIterable<StoredEvent>,
+  sessionId: string,
+  path: string,
+  format: StepOutputFormat,
+  write: (text: string) => Promise<void>,
+): Promise<void> {
+  let fence = '```';
+  if (format === 'md') {
+    // The longest run of backticks in the output, runs that cross a chunk's end included.
+    let longest = 0;
+    let run = 0;
+    for await (const e of events())
+      if (e.type === 'step.output' && e.stepId === path)
+        for (const ch of e.data.text) {
+          run = ch === '`' ? run + 1 : 0;
+          if (run > longest) longest = run;
+        }
+    fence = '`'.repeat(Math.max(3, longest + 1));
+    await write(`# Output of ${mdCode(path)}, session ${mdText(sessionId)}\n`);
+  }
+  if (format === 'json') await write(`{"session":${JSON.stringify(sessionId)},"step":${JSON.stringify(path)},"output":[`);
+  let attempt = 1;
+  // The attempt whose block is open (0: none yet); a new attempt's output starts a block of its own.
+  let shown = 0;
+  let n = 0;
+  let endsLine = true;
+  const close = () => write(`${endsLine ? '' : '\n'}${fence}\n`);
+  for await (const e of events()) {
+    if (e.stepId !== path) continue;
+    if (e.type === 'step.started') attempt = e.data.attempt;
+    if (e.type !== 'step.output') continue;
+    const text = e.data.text;
+    if (format === 'json') {
+      await write(
+        `${n++ ? ',' : ''}\n  {"attempt":${attempt},"stream":${JSON.stringify(e.data.stream)},"time":${e.time},"text":${JSON.stringify(text)}}`,
+      );
+      continue;
+    }
+    if (shown !== attempt) {
+      if (format === 'md') {
+        if (shown) await close();
+        await write(`\n## Attempt ${attempt}\n\n${fence}text\n`);
+      } else if (shown || attempt > 1) await write(`${endsLine ? '' : '\n'}── attempt ${attempt} ──\n`);
+      shown = attempt;
+      endsLine = true;
+    }
+    await write(text);
+    endsLine = text.endsWith('\n');
+  }
+  if (format === 'json') await write(`${n ? '\n' : ''}]}\n`);
+  else if (format === 'md' && shown) await close();
 }
 
 function sessionSummary(state: SessionState | null) {

@@ -100,6 +100,8 @@ export interface AppServices {
   bell?(): void;
   /** The application database's migrations (`cockpit migrate` in a terminal). */
   migrations?: MigrationServices;
+  /** A cockpit command as the operator runs it (`--repo` when started outside the repository): what hints print. */
+  command?(args: string[]): string;
 }
 
 export interface MigrationFinding {

@@ -227,7 +227,7 @@ describe('without a terminal', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^cockpit: the cockpit needs a terminal \(stdin and stdout must be a TTY; here stdin is not\)/);
     expect(r.stderr).toContain('--non-interactive');
-    expect(r.stderr).toContain('cockpit audit show <session>');
+    expect(r.stderr).toContain(`cockpit --repo ${repo.dir} audit show <session>`);
   });
 
   it('`cockpit replay x` exits 2, pointing at audit show', () => {
@@ -235,6 +235,7 @@ describe('without a terminal', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^cockpit: cockpit replay needs a terminal \(stdin and stdout must be a TTY; here stdin is not\)/);
-    expect(r.stderr).toContain('cockpit audit show x');
+    // Runnable where it is printed: the cockpit runs outside that repository, so the command names it.
+    expect(r.stderr).toContain(`cockpit --repo ${repo.dir} audit show x`);
   });
 });

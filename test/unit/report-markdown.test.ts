@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { EventDataMap, EventType, StoredEvent } from '../../src/core/events.js';
-import { mdFence, mdText, renderMarkdown } from '../../src/report/timeline.js';
+import { inertMarkdown } from '../../src/core/markdown.js';
+import { mdFence, renderMarkdown } from '../../src/report/timeline.js';
 import { planNode } from '../helpers/plan.js';
+import { splitFences as split } from '../helpers/markdown.js';
 
 // What command output, commit messages, metric labels or a note could carry into a report.
 const ATTACKS = [
@@ -55,24 +57,6 @@ function session(): StoredEvent[] {
   ];
 }
 
-/** The report with its fenced blocks taken out (they hold output verbatim, where Markdown is not read), and those blocks. */
-function split(md: string): { prose: string; fences: string[][] } {
-  const prose: string[] = [];
-  const fences: string[][] = [];
-  const lines = md.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^(`{3,})/.exec(lines[i]);
-    if (!open) {
-      prose.push(lines[i]);
-      continue;
-    }
-    const body: string[] = [];
-    for (i++; i < lines.length && !(lines[i].startsWith(open[1]) && /^`+\s*$/.test(lines[i])); i++) body.push(lines[i]);
-    fences.push(body);
-  }
-  return { prose: prose.join('\n'), fences };
-}
-
 describe('Markdown report: text from outside is inert', () => {
   it('no HTML, image, link or autolink forms from command output, reasons, notes, titles, params or actors', () => {
     const md = renderMarkdown(session());
@@ -97,8 +81,8 @@ describe('Markdown report: text from outside is inert', () => {
     expect(fences[0]).toEqual([...ATTACKS, `feat: ${ATTACKS[1]}`]);
   });
 
-  it('mdText and mdFence', () => {
-    expect(mdText('a\nb *c* _d_ `e` ~f~ & <g>')).toBe('a b \\*c\\* \\_d\\_ \\`e\\` \\~f\\~ &amp; &lt;g&gt;');
+  it('literal inert Markdown and mdFence', () => {
+    expect(inertMarkdown('a\nb *c* _d_ `e` ~f~ & <g>', 'literal')).toBe('a b \\*c\\* \\_d\\_ \\`e\\` \\~f\\~ &amp; &lt;g&gt;');
     expect(mdFence(['x ````` y'])).toEqual(['``````text', 'x ````` y', '``````']);
     expect(mdFence(['plain'])).toEqual(['```text', 'plain', '```']);
   });

@@ -130,7 +130,7 @@ export function renderNotes(input: NotesInput): string {
     out.push(`### ${HEADINGS[g]}`, '', ...list.map((c) => entry(c, links)), '');
   }
   const authors = [...new Set(kept.map((c) => c.author))].sort((a, b) => a.localeCompare(b, 'en'));
-  out.push(`Contributors: ${authors.map(inertMarkdown).join(', ')}`, '');
+  out.push(`Contributors: ${authors.map((a) => inertMarkdown(a)).join(', ')}`, '');
   return out.join('\n');
 }
 

@@ -111,7 +111,13 @@ export function ChecklistView(p: ChecklistViewProps) {
           paddingLeft={1}
         >
           <DetailPane state={p.state} index={p.selected} width={l.rightWidth} height={l.detail} asking={asking} detail={l.detailText} />
-          <OutputPane step={p.state.steps[p.selected]} width={l.rightWidth} height={l.output} scroll={p.outputScroll} />
+          <OutputPane
+            step={p.state.steps[p.selected]}
+            width={l.rightWidth}
+            height={l.output}
+            scroll={p.outputScroll}
+            sessionId={p.state.id}
+          />
         </Box>
       </Box>
       {p.footer}

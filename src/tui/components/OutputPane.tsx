@@ -1,4 +1,7 @@
 import { Box, Text } from 'ink';
+import { useContext } from 'react';
+import { cockpitCommand } from '../../core/command-line.js';
+import { UiContext } from '../context.js';
 import type { StepState } from '../../core/reducer.js';
 import { outputLines } from '../model.js';
 import { screenLine } from '../text.js';
@@ -10,11 +13,16 @@ export interface OutputPaneProps {
   height: number;
   /** Lines scrolled back from the end (0 follows the tail). */
   scroll: number;
+  /** The session, for the command that prints all of the output. */
+  sessionId?: string;
 }
 
 /** The live output of the selected step: the tail follows new lines; PgUp/PgDn scroll back through what is kept. */
-export function OutputPane({ step, width, height, scroll }: OutputPaneProps) {
+export function OutputPane({ step, width, height, scroll, sessionId }: OutputPaneProps) {
   const t = useTheme();
+  // The command that prints all of it, as the operator runs it from where the cockpit was started (core/command-line.ts).
+  const command = useContext(UiContext)?.services.command ?? ((args: string[]) => cockpitCommand(args));
+  const whole = () => (step && sessionId ? command(['audit', 'show', sessionId, '--step', step.path]) : command(['audit', 'show']));
   const room = Math.max(1, height - 1);
   const all = step ? outputLines(step) : [];
   const back = Math.min(scroll, Math.max(0, all.length - room));
@@ -25,7 +33,7 @@ export function OutputPane({ step, width, height, scroll }: OutputPaneProps) {
   const title =
     !step || (total === 0 && !step.output.partial)
       ? 'Output: none yet'
-      : `Output: ${total.toLocaleString('en-US')} line${total === 1 ? '' : 's'}${total > kept ? ` (last ${kept} here; all of it: cockpit audit show)` : ''}${back ? ` · ${back} back from the end (PgDn to follow)` : ''}`;
+      : `Output: ${total.toLocaleString('en-US')} line${total === 1 ? '' : 's'}${total > kept ? ` (last ${kept} here; all of it: ${whole()})` : ''}${back ? ` · ${back} back from the end (PgDn to follow)` : ''}`;
   return (
     <Box flexDirection="column" width={width} height={room + 1}>
       <Text wrap="truncate-end" color={t.muted} underline>
