@@ -44,6 +44,7 @@ runBenchmark(async () => {
     spawnSync('git', ['init', '-q', repo]);
     const url = await server.createDatabase('bench_restore');
     const c = new pg.Client({ connectionString: url });
+    c.on('error', (e) => console.error(`the benchmark's PostgreSQL connection failed: ${e.message}`));
     await c.connect();
     const t0 = performance.now();
     await c.query('CREATE EXTENSION amcheck');

@@ -37,6 +37,7 @@ export async function cmdDbBackup(g: GlobalOptions, flags: DbFlags): Promise<num
   const emit = emitter(flags);
   const manifest = await takeBackup({ url, dir: backupDir(ws), onEvent: emit });
   emit({ type: 'backup.result', ok: true, manifest });
+  if (!flags.json) out(`restore it with: ${ws.command(['db', 'restore', manifest.id])}\n`);
   return 0;
 }
 

@@ -87,7 +87,7 @@ export function describeBackupLine(e: BackupLine): string {
     case 'backup.result':
       return (
         `backup ${e.manifest.id} taken: ${Object.keys(e.manifest.tables).length} table(s), migration ${e.manifest.migration ?? '(none)'}, ` +
-        `sha256 ${e.manifest.sha256.slice(0, 16)}…; restore it with: cockpit db restore ${e.manifest.id}`
+        `sha256 ${e.manifest.sha256.slice(0, 16)}…`
       );
     case 'restore.result':
       return e.ok

@@ -58,6 +58,7 @@ describe.skipIf(!pgInfo.url)(`cockpit db backup and restore on PostgreSQL${pgInf
     expect(b.code, b.stderr).toBe(0);
     expect(b.stdout).toMatch(/snapshot of 127\.0\.0\.1:\d+\/\S+: 2 table\(s\), 700 row\(s\)/);
     expect(b.stdout).toMatch(/backup (\d{8}T\d{6}Z) taken: 2 table\(s\), migration \(none\)/);
+    expect(b.stdout).toMatch(/restore it with: cockpit db restore \d{8}T\d{6}Z\n/);
     const [m] = manifests();
     expect(m.tables).toEqual({ 'public.orders': 500, 'public.users': 200 });
     expect(m.toc['TABLE']).toBe(2);
