@@ -83,7 +83,7 @@ export function migrationServices(ws: Workspace, flags: MigrateFlags): Migration
           state === 'applied'
             ? `applied ${when(row!.appliedAt)} by ${row!.appliedBy}${m.hasDown ? '' : ` · cannot be downgraded: ${noDownReason(m)}`}`
             : state === 'failed'
-              ? `FAILED at statement ${row!.failedStatement ?? '?'}: ${row!.error ?? ''} — settle it: cockpit migrate resolve ${m.id} --applied|--rolled-back`
+              ? `FAILED at statement ${row!.failedStatement ?? '?'}: ${row!.error ?? ''} — settle it: ${ws.command(['migrate', 'resolve', m.id])} --applied|--rolled-back`
               : status
                 ? 'pending'
                 : 'not compared with the database';
