@@ -53,7 +53,7 @@ runBenchmark(async () => {
         `CREATE TABLE ${t} (id bigint PRIMARY KEY, owner bigint NOT NULL, amount numeric(12,2), state text, body text, at timestamptz NOT NULL)`,
       );
       await c.query(
-        `INSERT INTO ${t} SELECT i, i % 50000, (i * 7919 % 1000000) / 100.0, 'state ' || (i % 7), md5(i::text) || md5((i * 3)::text) || repeat('x', 100 + i % 50), now() - (i || ' seconds')::interval FROM generate_series(1, ${ROWS}) i`,
+        `INSERT INTO ${t} SELECT i, i % 50000, (i::bigint * 7919 % 1000000) / 100.0, 'state ' || (i % 7), md5(i::text) || md5((i * 3)::text) || repeat('x', 100 + i % 50), now() - (i || ' seconds')::interval FROM generate_series(1, ${ROWS}) i`,
       );
       await c.query(`CREATE INDEX ${t}_owner ON ${t} (owner)`);
     }
