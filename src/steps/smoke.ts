@@ -89,7 +89,7 @@ export function jsonField(value: unknown, path: string): { found: true; value: u
     .replace(/\[(\d+)\]/g, '.$1')
     .split('.')
     .filter(Boolean)) {
-    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, key)) return { found: false };
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, key) || (Array.isArray(v) && !/^\d+$/.test(key))) return { found: false };
     v = (v as Record<string, unknown>)[key];
   }
   return { found: true, value: v };
@@ -202,6 +202,7 @@ async function runCheck(ctx: Ctx, check: Check, base: string, s: ReturnType<type
     if (judged.verdict === 'pass' || !judged.retry || attempts > s.retries || ctx.signal.aborted || waitLeft <= wait)
       return { attempts, judged, answer };
     await ctx.sleep(wait, ctx.signal);
+    if (ctx.signal.aborted) return { attempts, judged, answer };
     wait *= 2;
   }
 }
