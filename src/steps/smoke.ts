@@ -284,7 +284,8 @@ export const smokeStep = defineStepKind({
       ]);
       const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
       const word = judged.verdict === 'inconclusive' ? 'inconclusive: ' : '';
-      ctx.log(`${GLYPH[judged.verdict]} ${check.name.padEnd(width)}  ${check.method} ${url}  ${word}${judged.reason}${tries}`);
+      // What was found first: a narrow pane cuts the end of the line, the URL.
+      ctx.log(`${GLYPH[judged.verdict]} ${check.name.padEnd(width)}  ${word}${judged.reason}${tries} · ${check.method} ${url}`);
       if (excerpt) ctx.log(`    body: ${excerpt}`);
       results.push({ name: check.name, verdict: judged.verdict, reason: judged.reason });
     }

@@ -3,7 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cockpit, cockpitAsync, tempRepo, type CliResult } from '../helpers/cli.js';
+import { BIN, cockpit, cockpitAsync, tempRepo, type CliResult } from '../helpers/cli.js';
+import { frameProblem, Tmux } from '../helpers/tmux.js';
 
 /**
  * The `smoke` step against real HTTP servers on loopback (free ports), run through `cockpit run … --non-interactive`
@@ -135,8 +136,8 @@ checks:
 `);
     const r = await run(['run', f, '-p', 'version=1.2.3', '-p', `url=${green.url}`, '--non-interactive']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`✔ up\\s+GET ${green.url}/up  HTTP 200 in \\d+ms`));
-    expect(r.stdout).toMatch(new RegExp(`✔ version\\s+GET ${green.url}/version  HTTP 200 in \\d+ms`));
+    expect(r.stdout).toMatch(new RegExp(`✔ up\\s+HTTP 200 in \\d+ms · GET ${green.url}/up`));
+    expect(r.stdout).toMatch(new RegExp(`✔ version\\s+HTTP 200 in \\d+ms · GET ${green.url}/version`));
     expect(switched()).toBe(true);
     const recorded = checks(await auditEvents(sessionOf(r.stdout)));
     expect(recorded.map((c) => [c.name, c.verdict, c.status, c.url, c.attempts])).toEqual([
@@ -157,7 +158,7 @@ checks:
 `);
     const r = await run(['run', f, '-p', 'version=1.2.3', '-p', `url=${flaky.url}`, '--non-interactive']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/✔ up\s+GET \S+\/up {2}HTTP 200 in \d+ms \(3 attempts\)/);
+    expect(r.stdout).toMatch(/✔ up\s+HTTP 200 in \d+ms \(3 attempts\) · GET \S+\/up/);
     expect(flaky.hits['/up']).toBe(3);
     expect(checks(await auditEvents(sessionOf(r.stdout)))).toMatchObject([{ name: 'up', verdict: 'pass', attempts: 3 }]);
 
@@ -188,7 +189,7 @@ checks:
 `);
     const r = await run(['run', f, '-p', 'version=1.2.3', '-p', `url=${slow.url}`, '--non-interactive']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/✖ up\s+GET \S+ {2}answered in \d+ms, over the limit of 200ms \(2 attempts\)/);
+    expect(r.stdout).toMatch(/✖ up\s+answered in \d+ms, over the limit of 200ms \(2 attempts\) · GET \S+\/up/);
     expect(r.stdout).toContain('smoke failed: 1 of 1 check(s) failed');
     expect(r.stdout).not.toContain('Switch traffic (run)');
     expect(switched()).toBe(false);
@@ -211,8 +212,8 @@ checks:
     const r = await run(['run', f, '-p', 'version=1.2.3', '-p', `url=${hang.url}`, '--non-interactive']);
     expect(r.code).toBe(1);
     expect(r.ms).toBeLessThan(10_000);
-    expect(r.stdout).toMatch(/\? up\s+GET \S+ {2}inconclusive: no answer within 1\.5s: the overall timeout \(1\.5s\) ran out/);
-    expect(r.stdout).toMatch(/\? version\s+GET \S+ {2}inconclusive: not judged: the overall timeout \(1\.5s\) ran out/);
+    expect(r.stdout).toMatch(/\? up\s+inconclusive: no answer within 1\.5s: the overall timeout \(1\.5s\) ran out · GET /);
+    expect(r.stdout).toMatch(/\? version\s+inconclusive: not judged: the overall timeout \(1\.5s\) ran out · GET /);
     expect(r.stdout).toContain('smoke inconclusive: 2 of 2 check(s) could not be judged');
     expect(r.stdout).toContain('Inconclusive is not a pass: no promotion');
     expect(switched()).toBe(false);
@@ -241,7 +242,7 @@ checks:
     servers = servers.filter((s) => s !== gone);
     const r2 = await run(['run', f, '-p', 'version=1.2.3', '-p', `url=${url}`, '--non-interactive']);
     expect(r2.code).toBe(1);
-    expect(r2.stdout).toMatch(/✖ orders\s+GET \S+ {2}connection refused: nothing listens there/);
+    expect(r2.stdout).toMatch(/✖ orders\s+connection refused: nothing listens there · GET /);
     expect(r2.stdout).toContain('smoke failed');
   });
 
@@ -297,6 +298,50 @@ checks:
     expect(readFileSync(path.join(repo.dir, '.cockpit', 'audit.db')).includes(TOKEN)).toBe(false);
     // The basic auth reached the server: credentials are used, only never recorded.
     expect(leaky.hits['/up']).toBe(1);
+  });
+});
+
+const tmuxOk = Tmux.available();
+if (!tmuxOk.ok && process.env.CI === 'true') throw new Error(`CI needs a real terminal for these tests: ${tmuxOk.why}`);
+
+describe.skipIf(!tmuxOk.ok)('the smoke step in a real terminal (tmux 110x30)', () => {
+  let term: Tmux | null = null;
+  afterEach(() => term?.kill());
+
+  it('the detail pane lists each check; after the service is fixed, r runs the checks again and the switch follows', async () => {
+    let version = '1.2.2';
+    const green = await start((req, res) => app(version)(req, res));
+    const f = checklist(`
+retries: 0
+checks:
+  - {name: up, path: /up}
+  - name: version
+    path: /version
+    json: {path: data.version, equals: '\${version}'}
+`);
+    term = new Tmux(`${process.execPath} ${BIN} --repo ${repo.dir} run ${f} -p version=1.2.3 -p url=${green.url}`, {
+      cwd: repo.dir,
+      env: { COCKPIT_OPERATOR: 'tester', NO_COLOR: '1' },
+      width: 110,
+      height: 30,
+    });
+    let screen = await term.settled(await term.waitForText('body: {"data":{"version":"1.2.2"}'));
+    expect(frameProblem(screen, 110, 30)).toBeNull();
+    expect(screen).toMatch(/✔ up\s+HTTP 200 in \d+ms · GET http:\/\/127\.0\.0\.1:\d+\/up/);
+    expect(screen).toMatch(/✖ version\s+data\.version is "1\.2\.2", expected "1\.2\.3" · GET /);
+    expect(screen).toContain('FAILED: smoke failed: 1 of 2 check(s) failed');
+    expect(switched()).toBe(false);
+
+    version = '1.2.3';
+    term.send('r');
+    screen = await term.settled(await term.waitForText('[DONE]'));
+    expect(frameProblem(screen, 110, 30)).toBeNull();
+    expect(screen).toMatch(/1 ✔ Smoke the new colour/);
+    expect(screen).toMatch(/2 ✔ Switch traffic/);
+    term.send('q');
+    expect(await term.waitForExit()).toBe(0);
+    expect(switched()).toBe(true);
+    expect(green.hits['/version']).toBe(2);
   });
 });
 
