@@ -246,6 +246,40 @@ checks:
     expect(r2.stdout).toContain('smoke failed');
   });
 
+  it('a stop during a check that hangs ends at once; the resume runs the checks again without asking (they only read)', async () => {
+    let fixed = false;
+    const green = await start((req, res) => {
+      if (fixed) app('1.2.3')(req, res);
+    });
+    const f = checklist(`
+timeout: 30s
+checks:
+  - {name: up, path: /up}
+`);
+    const t0 = Date.now();
+    const child = cockpitAsync(['--repo', repo.dir, 'run', f, '-p', 'version=1.2.3', '-p', `url=${green.url}`, '--non-interactive'], {
+      cwd: repo.dir,
+    });
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    while (!green.hits['/up'] && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 25));
+    expect(green.hits['/up']).toBe(1);
+    const stopAt = Date.now();
+    child.kill('SIGINT');
+    expect(await closed).toBe(3);
+    expect(Date.now() - stopAt).toBeLessThan(3000);
+    expect(out).toContain('interrupted: stopped by the operator');
+    expect(switched()).toBe(false);
+
+    fixed = true;
+    const r = await run(['resume', sessionOf(out), '--non-interactive']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/✔ up\s+HTTP 200 in \d+ms · GET /);
+    expect(switched()).toBe(true);
+    expect(checks(await auditEvents(sessionOf(out))).map((c) => c.verdict)).toEqual(['pass']);
+  });
+
   it('the wrong version fails the JSON check, saying what it found', async () => {
     const blue = await start(app('1.2.2'));
     const f = checklist(`
