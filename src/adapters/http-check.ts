@@ -4,7 +4,8 @@
  *
  * - node:http(s) directly, like the Prometheus adapter: a smoke check makes a handful of requests, so the client's CPU
  *   matters less than there, but it loads nothing (axios would be imported for a few requests, `fetch` loads undici on
- *   its first call) and it keeps a URL's `user:password@` as basic auth, where `fetch` refuses such a URL.
+ *   its first call: about 320 ms and 130 ms on the shared 2-core test machine, against nothing for node:http), and
+ *   it keeps a URL's `user:password@` as basic auth, where `fetch` refuses such a URL.
  * - A fresh connection per request (no keep-alive): a check sees what a new client sees, and a connection the
  *   previous colour left open cannot answer for the new one.
  * - Redirects are not followed (a 301 is a status to expect or not); the body is read up to `MAX_BODY` bytes.
