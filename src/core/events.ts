@@ -91,6 +91,18 @@ export interface EventDataMap {
   'step.interrupted': { reason: string; stoppedPid?: number };
   'step.probed': { result: 'done' | 'not-done' | 'unknown'; detail: string };
   'note.added': { text: string };
+  /** One smoke check's result (src/steps/smoke.ts): the URL without credentials, and on failure a redacted excerpt of the body. */
+  'smoke.check': {
+    name: string;
+    method: string;
+    url: string;
+    verdict: 'pass' | 'fail' | 'inconclusive';
+    status: number | null;
+    latencyMs: number | null;
+    attempts: number;
+    reason: string;
+    excerpt?: string;
+  };
   // ── the post-deploy watch (run by core/watch/run.ts from the `watch` step, src/steps/watch.ts; folded into SessionState.watch by core/watch/panel.ts) ──
   'watch.started': {
     /** The deploy time the hour counts from (epoch ms), and when the watch ends. */

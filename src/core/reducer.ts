@@ -190,6 +190,9 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
     case 'watch.connection':
     case 'watch.finished':
       return { ...state, ...base, watch: foldWatch(state.watch, event) };
+    // A smoke check's result: the step's output says it, and its failure reason sums them up.
+    case 'smoke.check':
+      return { ...state, ...base };
     case 'note.added': {
       const d = event.data;
       return { ...state, ...base, notes: [...state.notes, { time: event.time, actor: event.actor, stepId: event.stepId, text: d.text }] };

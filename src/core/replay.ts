@@ -69,6 +69,7 @@ function markerOf(e: AuditEvent): { kind: MarkerKind; label: string } | null {
     case 'step.passed':
     case 'step.interrupted':
     case 'step.probed':
+    case 'smoke.check':
     case 'watch.started':
     case 'watch.preflight':
     case 'watch.baseline':

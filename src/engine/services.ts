@@ -10,6 +10,7 @@ import type { EventBody, NewEvent, PlanNode, StoredEvent } from '../core/events.
 import type { SessionState } from '../core/reducer.js';
 import type { WatchConfig } from '../core/watch/config.js';
 import type { PrometheusPort } from '../core/watch/run.js';
+import type { HttpCheckAnswer, HttpCheckRequest } from '../adapters/http-check.js';
 import type { Decision, GitReader, ReleaseSettings, RepoFiles } from '../steps/types.js';
 import type { OutputBuffer } from './output-buffer.js';
 import { lineSplitter } from '../core/lines.js';
@@ -132,6 +133,11 @@ const factories = {
     // Loaded when a watch runs: axios costs start-up time every other command would pay for nothing.
     async (config: WatchConfig): Promise<{ client: PrometheusPort & { close(): void } } | { error: string }> =>
       (await import('./prometheus.js')).openPrometheus(config, s.deps.store),
+  /** One HTTP request of a smoke check: status, latency and body, or why no answer came (loaded when a smoke step runs). */
+  http:
+    () =>
+    async (req: HttpCheckRequest): Promise<HttpCheckAnswer> =>
+      (await import('../adapters/http-check.js')).httpCheck(req),
   /** Wait (cut short by a stop). */
   sleep:
     () =>

@@ -185,8 +185,9 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
         );
         break;
       }
-      // No line of their own.
+      // No line of their own (a smoke check's line is its step's output).
       case 'step.spawned':
+      case 'smoke.check':
       case 'watch.baseline':
       case 'watch.finished':
         break;

@@ -264,6 +264,13 @@ function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
         add('note', `note${step ? ` on ${step}` : ''}: ${d.text}`, true);
         break;
       }
+      case 'smoke.check': {
+        const d = e.data;
+        const verdict = d.verdict === 'pass' ? 'passed' : d.verdict === 'fail' ? 'failed' : 'inconclusive';
+        const tries = d.attempts > 1 ? ` after ${d.attempts} attempts` : '';
+        add('step', `step ${step}: smoke check ${d.name} ${verdict}${tries}: ${d.method} ${d.url} — ${d.reason}`, d.verdict !== 'pass');
+        break;
+      }
       // The watch's events are not in the timeline: it tells the session and its steps.
       case 'watch.started':
       case 'watch.preflight':

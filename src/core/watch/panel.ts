@@ -179,6 +179,7 @@ export function foldWatch(panel: WatchPanel | undefined, event: AuditEvent): Wat
     case 'step.interrupted':
     case 'step.probed':
     case 'note.added':
+    case 'smoke.check':
       return panel;
     default:
       exhaustive(event);

@@ -1,0 +1,308 @@
+import { z } from 'zod';
+import type { HttpCheckAnswer } from '../adapters/http-check.js';
+import type { ParamValue } from '../core/checklist/types.js';
+import { durationSchema } from '../core/checklist/schema.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import type { EventDataMap } from '../core/events.js';
+import { interpolate } from '../core/params.js';
+import { checkTemplates, fail } from './git-common.js';
+import { defineStepKind, type SpecOf } from './define.js';
+import type { StepContext } from './types.js';
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+const checkSchema = z
+  .object({
+    name: z.string().min(1),
+    method: z.enum(METHODS).default('GET'),
+    /** Appended to the step's `url` (`/up`, `/api/version?full=1`). */
+    path: z.string().regex(/^\//, "expected a path starting with '/'").default('/'),
+    /** The status expected (default 200). */
+    status: z.number().int().min(100).max(599).default(200),
+    /** Text the body must contain (a template). */
+    contains: z.string().min(1).optional(),
+    /** A field of the JSON body (`data.version`, `items.0.id`) and the value it must have (a template). */
+    json: z
+      .object({ path: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean(), z.null()]) })
+      .strict()
+      .optional(),
+    /** The slowest answer that passes. */
+    maxLatency: durationSchema.optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    body: z.string().optional(),
+  })
+  .strict();
+
+const fields = {
+  /** The base URL the checks' paths are appended to: a colour's URL or the live one (a template: `${url}`). */
+  url: z.string().min(1),
+  checks: z.array(checkSchema).min(1, 'expected at least one check'),
+  /** How many times a check is tried again after a transient failure (no answer, a 5xx, too slow). */
+  retries: z.number().int().min(0).max(20).optional(),
+  /** The wait before the first retry, doubled for each one after it. */
+  backoff: durationSchema.optional(),
+  /** All the checks, retries and waits included, within this; a check not judged by then is inconclusive. */
+  timeout: durationSchema.optional(),
+  /** One request's longest wait (default 10s, never past the overall timeout). */
+  requestTimeout: durationSchema.optional(),
+};
+
+type SmokeSpec = SpecOf<typeof fields>;
+type Check = SmokeSpec['checks'][number];
+type Verdict = EventDataMap['smoke.check']['verdict'];
+
+const DEFAULTS = { retries: 2, backoffMs: 500, timeoutMs: 60_000, requestTimeoutMs: 10_000 };
+/** How much of a failing body the event and the output keep (redacted before it is cut). */
+const EXCERPT_CHARS = 300;
+
+const ms = (v: string | number | undefined, fallback: number) => (v === undefined ? fallback : (parseDuration(v) ?? fallback));
+
+function settings(spec: SmokeSpec) {
+  return {
+    retries: spec.retries ?? DEFAULTS.retries,
+    backoffMs: ms(spec.backoff, DEFAULTS.backoffMs),
+    timeoutMs: ms(spec.timeout, DEFAULTS.timeoutMs),
+    requestTimeoutMs: ms(spec.requestTimeout, DEFAULTS.requestTimeoutMs),
+  };
+}
+
+/** The URL as recorded and shown: a `user:password@` in it is replaced (the store's redaction then covers the query). */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = '***';
+      u.password = '';
+    }
+    const text = u.toString();
+    // `new URL` adds a '/' to a bare origin: shown as written.
+    return u.pathname === '/' && !u.search && !u.hash && !url.endsWith('/') ? text.replace(/\/$/, '') : text;
+  } catch {
+    return url.replace(/\/\/[^/@\s]*@/, '//***@');
+  }
+}
+
+/** A field of a JSON value by a dotted path (`data.version`, `items.0.id`, `items[0].id`); `found: false` when absent. */
+export function jsonField(value: unknown, path: string): { found: true; value: unknown } | { found: false } {
+  let v = value;
+  for (const key of path
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter(Boolean)) {
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, key) || (Array.isArray(v) && !/^\d+$/.test(key))) return { found: false };
+    v = (v as Record<string, unknown>)[key];
+  }
+  return { found: true, value: v };
+}
+
+interface Judged {
+  verdict: Verdict;
+  reason: string;
+  /** Worth another try: no answer, a 5xx, too slow (a colour still warming up); a wrong answer is not. */
+  retry: boolean;
+}
+
+/**
+ * How an answer is judged. Pass: every condition holds. Fail: the service answered, and wrongly (another status, a
+ * 500, a body without the text, a field with another value, too slow), or nothing listens (connection refused: the
+ * colour is down). Inconclusive: nothing could be judged: no answer in time, a reset connection, a host not found,
+ * or 502/503/504 (a proxy or a dependency of the service could not answer: the service itself was not seen).
+ */
+export function judge(check: Check, answer: HttpCheckAnswer, params: Record<string, ParamValue>): Judged {
+  if (!answer.ok) {
+    if (answer.kind === 'refused') return { verdict: 'fail', reason: answer.error, retry: true };
+    return { verdict: 'inconclusive', reason: answer.error, retry: answer.kind !== 'aborted' };
+  }
+  const { status } = answer;
+  if (status !== check.status) {
+    if (status === 502 || status === 503 || status === 504)
+      return {
+        verdict: 'inconclusive',
+        reason: `HTTP ${status}, expected ${check.status}: a proxy or a dependency could not answer, so the service itself was not judged`,
+        retry: true,
+      };
+    return { verdict: 'fail', reason: `HTTP ${status}, expected ${check.status}`, retry: status >= 500 };
+  }
+  if (check.contains !== undefined) {
+    const text = interpolate(check.contains, params);
+    if (!answer.body.includes(text)) return { verdict: 'fail', reason: `the body does not contain ${JSON.stringify(text)}`, retry: false };
+  }
+  if (check.json) {
+    let body: unknown;
+    try {
+      body = JSON.parse(answer.body);
+    } catch {
+      return { verdict: 'fail', reason: `the body is not JSON (${check.json.path} cannot be read)`, retry: false };
+    }
+    const field = jsonField(body, check.json.path);
+    const want = typeof check.json.equals === 'string' ? interpolate(check.json.equals, params) : check.json.equals;
+    if (!field.found) return { verdict: 'fail', reason: `the JSON has no ${check.json.path}`, retry: false };
+    const same =
+      typeof want === 'string' && (typeof field.value === 'number' || typeof field.value === 'boolean')
+        ? String(field.value) === want
+        : field.value === want;
+    if (!same)
+      return {
+        verdict: 'fail',
+        reason: `${check.json.path} is ${JSON.stringify(field.value)}, expected ${JSON.stringify(want)}`,
+        retry: false,
+      };
+  }
+  const limit = check.maxLatency === undefined ? null : parseDuration(check.maxLatency);
+  if (limit !== null && answer.latencyMs > limit)
+    return {
+      verdict: 'fail',
+      reason: `answered in ${formatDuration(answer.latencyMs)}, over the limit of ${formatDuration(limit)}`,
+      retry: true,
+    };
+  return { verdict: 'pass', reason: `HTTP ${status} in ${formatDuration(answer.latencyMs)}`, retry: false };
+}
+
+function expectation(check: Check, params: Record<string, ParamValue>): string {
+  const parts = [`${check.status}`];
+  if (check.contains !== undefined) parts.push(`contains ${JSON.stringify(interpolate(check.contains, params))}`);
+  if (check.json)
+    parts.push(
+      `${check.json.path} = ${JSON.stringify(typeof check.json.equals === 'string' ? interpolate(check.json.equals, params) : check.json.equals)}`,
+    );
+  if (check.maxLatency !== undefined) parts.push(`within ${check.maxLatency}`);
+  return parts.join(', ');
+}
+
+const GLYPH: Record<Verdict, string> = { pass: '✔', fail: '✖', inconclusive: '?' };
+
+type Ctx = StepContext<SmokeSpec, 'http' | 'record' | 'log' | 'sleep' | 'clean'>;
+
+/** One check, tried again with a doubling wait while its failure is transient and time is left. */
+async function runCheck(ctx: Ctx, check: Check, base: string, s: ReturnType<typeof settings>, deadline: number) {
+  const url = `${base}${interpolate(check.path, ctx.params)}`;
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(check.headers ?? {})) headers[k] = interpolate(v, ctx.params);
+  let attempts = 0;
+  let wait = s.backoffMs;
+  for (;;) {
+    const left = deadline - performance.now();
+    if (left <= 0) {
+      const reason = `not judged: the overall timeout (${formatDuration(s.timeoutMs)}) ran out`;
+      return { attempts, judged: { verdict: 'inconclusive' as Verdict, reason, retry: false }, answer: null };
+    }
+    attempts++;
+    const answer = await ctx.http({
+      method: check.method,
+      url,
+      headers,
+      ...(check.body !== undefined ? { body: interpolate(check.body, ctx.params) } : {}),
+      timeoutMs: Math.max(1, Math.min(s.requestTimeoutMs, Math.floor(left))),
+      signal: ctx.signal,
+    });
+    let judged = judge(check, answer, ctx.params);
+    if (!answer.ok && answer.kind === 'timeout' && deadline - performance.now() <= 0)
+      judged = { ...judged, reason: `${judged.reason}: the overall timeout (${formatDuration(s.timeoutMs)}) ran out` };
+    const waitLeft = deadline - performance.now();
+    if (judged.verdict === 'pass' || !judged.retry || attempts > s.retries || ctx.signal.aborted || waitLeft <= wait)
+      return { attempts, judged, answer };
+    await ctx.sleep(wait, ctx.signal);
+    if (ctx.signal.aborted) return { attempts, judged, answer };
+    wait *= 2;
+  }
+}
+
+/**
+ * HTTP smoke checks against a colour's URL or the live one: each check's status, body text, JSON field and latency,
+ * with retries and backoff for transient failures, all within an overall timeout. Three outcomes per check (see
+ * `judge`); the step passes only when every check passed, and an inconclusive one fails it too, saying so: a check
+ * that could not be judged never lets a deploy go on to the switch. Every check's result is a `smoke.check` event.
+ */
+export const smokeStep = defineStepKind({
+  kind: 'smoke',
+  // It only reads: a resume runs the checks again.
+  rerunSafe: true,
+  fields,
+  needs: ['http', 'record', 'log', 'sleep', 'clean'],
+  validate(step, params) {
+    const problems = checkTemplates(step, params, ['url']);
+    step.checks.forEach((c, i) => {
+      for (const p of checkTemplates(c, params, ['name', 'path', 'contains', 'body']))
+        problems.push({ path: ['checks', i, ...p.path], message: p.message });
+      if (c.json)
+        for (const p of checkTemplates(c.json, params, ['equals']))
+          problems.push({ path: ['checks', i, 'json', ...p.path], message: p.message });
+      for (const p of checkTemplates(c.headers ?? {}, params, Object.keys(c.headers ?? {})))
+        problems.push({ path: ['checks', i, 'headers', ...p.path], message: p.message });
+      if (step.checks.findIndex((o) => o.name === c.name) !== i)
+        problems.push({ path: ['checks', i, 'name'], message: `another check is already named '${c.name}'` });
+    });
+    if (!step.url.includes('${') && !/^https?:\/\/[^/]/.test(step.url))
+      problems.push({ path: ['url'], message: `'${step.url}' is not an http:// or https:// URL` });
+    return problems;
+  },
+  describe({ spec, params }) {
+    const s = settings(spec);
+    const url = shownUrl(interpolate(spec.url, params).replace(/\/+$/, ''));
+    const checks = spec.checks.map((c) => `${c.name}: ${c.method} ${interpolate(c.path, params)} → ${expectation(c, params)}`);
+    return (
+      `smoke checks against ${url || spec.url}: ${checks.join('; ')} ` +
+      `(retries ${s.retries}, backoff ${formatDuration(s.backoffMs)}, overall timeout ${formatDuration(s.timeoutMs)})`
+    );
+  },
+  async execute(ctx) {
+    const spec = ctx.spec;
+    const s = settings(spec);
+    const base = interpolate(spec.url, ctx.params).trim().replace(/\/+$/, '');
+    if (!/^https?:\/\/[^/]/.test(base)) return fail(`url '${ctx.clean(base || spec.url)}' is not an http:// or https:// URL`);
+    const deadline = performance.now() + s.timeoutMs;
+    const results: Array<{ name: string; verdict: Verdict; reason: string }> = [];
+    const width = Math.max(...spec.checks.map((c) => c.name.length));
+    for (const check of spec.checks) {
+      const { attempts, judged, answer } = await runCheck(ctx, check, base, s, deadline);
+      if (ctx.signal.aborted) return { status: 'aborted', reason: 'stopped by the operator (the checks run again on a resume)' };
+      const url = shownUrl(`${base}${interpolate(check.path, ctx.params)}`);
+      // Redacted whole, then cut: a secret is never kept in part.
+      const excerpt =
+        judged.verdict !== 'pass' && answer?.ok && answer.body
+          ? ctx
+              .clean(answer.body.slice(0, 8 * EXCERPT_CHARS))
+              .replace(/\s+/g, ' ')
+              .trim()
+              .slice(0, EXCERPT_CHARS)
+          : undefined;
+      await ctx.record([
+        {
+          type: 'smoke.check',
+          data: {
+            name: check.name,
+            method: check.method,
+            url,
+            verdict: judged.verdict,
+            status: answer?.ok ? answer.status : null,
+            latencyMs: answer ? answer.latencyMs : null,
+            attempts,
+            reason: judged.reason,
+            ...(excerpt ? { excerpt } : {}),
+          },
+        },
+      ]);
+      const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
+      const word = judged.verdict === 'inconclusive' ? 'inconclusive: ' : '';
+      // What was found first: a narrow pane cuts the end of the line, the URL.
+      ctx.log(`${GLYPH[judged.verdict]} ${check.name.padEnd(width)}  ${word}${judged.reason}${tries} · ${check.method} ${url}`);
+      if (excerpt) ctx.log(`    body: ${excerpt}`);
+      results.push({ name: check.name, verdict: judged.verdict, reason: judged.reason });
+    }
+    const failed = results.filter((r) => r.verdict === 'fail');
+    const unknown = results.filter((r) => r.verdict === 'inconclusive');
+    const list = (rs: typeof results) => rs.map((r) => `${r.name}: ${r.reason}`).join('; ');
+    if (failed.length)
+      return fail(
+        `smoke failed: ${failed.length} of ${results.length} check(s) failed (${list(failed)})` +
+          `${unknown.length ? `, ${unknown.length} inconclusive (${list(unknown)})` : ''}. ` +
+          'Nothing after this step ran (no switch): fix the service and retry the step, or skip it with a reason',
+      );
+    if (unknown.length)
+      return fail(
+        `smoke inconclusive: ${unknown.length} of ${results.length} check(s) could not be judged (${list(unknown)}). ` +
+          'Inconclusive is not a pass: no promotion. Check the service and retry the step, or skip it with a reason',
+      );
+    return { status: 'passed' };
+  },
+});
