@@ -13,6 +13,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { formatDuration } from '../core/duration.js';
+import { FailedError } from '../core/errors.js';
 
 /** The most of a body kept for the checks (contains, JSON field): a smoke endpoint answers small. */
 export const MAX_BODY = 1024 * 1024;
@@ -31,7 +32,8 @@ export type HttpCheckAnswer =
   | { ok: true; status: number; latencyMs: number; body: string; contentType: string }
   | { ok: false; kind: 'refused' | 'timeout' | 'reset' | 'dns' | 'aborted' | 'error'; error: string; latencyMs: number };
 
-class Timeout extends Error {}
+/** The check's own wait ran out (caught below and said as a timeout). */
+class Timeout extends FailedError {}
 
 export function httpCheck(req: HttpCheckRequest): Promise<HttpCheckAnswer> {
   const started = performance.now();
@@ -71,7 +73,7 @@ export function httpCheck(req: HttpCheckRequest): Promise<HttpCheckAnswer> {
         }),
       );
     });
-    const timer = setTimeout(() => r.destroy(new Timeout()), req.timeoutMs);
+    const timer = setTimeout(() => r.destroy(new Timeout('the check waited its whole timeout')), req.timeoutMs);
     r.on('error', (e) => settle(failure(e, req, took())));
     r.end(req.body);
   });
