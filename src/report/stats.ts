@@ -60,7 +60,7 @@ function environmentText(e: EnvironmentStats, s: Stats): string[] {
   } else lines.push(`${pad('lead time for changes')}unknown: no deploy's release recorded its first commit`);
   if (lt.missing.length)
     lines.push(
-      `${' '.repeat(25)}${plural(lt.missing.length, 'deploy')} without a recorded first commit (a hotfix, or a release recorded before the cockpit kept it): ${someSessions(lt.missing.map((m) => m.session))}`,
+      `${' '.repeat(25)}${plural(lt.missing.length, 'deploy')} without a recorded first commit (a hotfix, or a version no release session recorded it for): ${someSessions(lt.missing.map((m) => m.session))}`,
     );
   const cf = e.changeFailure;
   lines.push(
