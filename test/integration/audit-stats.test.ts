@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cockpit, jsonLines, tempRepo } from '../helpers/cli.js';
+import { freshDatabase, pgTest } from '../helpers/pg.js';
 
 // Real sessions recorded by `cockpit run … --non-interactive --yes all` with small checklists that carry the default
 // checklists' ids (release, deploy-production, rollback-code, hotfix), then `cockpit audit stats` over what they recorded.
@@ -185,5 +186,33 @@ describe('cockpit audit stats over recorded sessions', () => {
     expect(r.stderr.trim().split('\n')).toEqual([
       'cockpit: --since last-quarter: expected a span back from now (90d, 12w, 36h) or a date (2026-09-01)',
     ]);
+  });
+});
+
+const pgInfo = pgTest();
+
+describe.skipIf(!pgInfo.url)(`cockpit audit stats on the shared PostgreSQL store${pgInfo.skipReason}`, () => {
+  it('reads the team store the same way: a deploy, then a rollback, is one failed deploy with its restore', async () => {
+    const url = await freshDatabase('stats');
+    const team = tempRepo({ 'deploy-production': DEPLOY, 'rollback-code': ROLLBACK });
+    try {
+      const c = (...args: string[]) => cockpit(['--repo', team.dir, '--audit-url', url, ...args], { cwd: team.dir });
+      const d = c('run', 'deploy-production', '-p', 'version=3.0.0', '--yes', 'all', '--json');
+      expect(d.code, d.stderr).toBe(0);
+      const r = c('run', 'rollback-code', '-p', 'version=2.9.0', '--yes', 'all', '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const s = c('audit', 'stats', '--json');
+      expect(s.code, s.stderr).toBe(0);
+      const p = JSON.parse(s.stdout).environments[0];
+      expect(p.environment).toBe('production');
+      expect(p.deploys.sessions).toEqual([jsonLines(d.stdout)[0].sessionId]);
+      expect(p.changeFailure).toMatchObject({ failed: 1, of: 1, rate: 1 });
+      expect(p.restore.items[0].from.kind).toBe('rollback-started');
+      expect(p.restore.items[0].to).toMatchObject({ kind: 'rollback-finished', session: jsonLines(r.stdout)[0].sessionId });
+      // Nothing went to a local SQLite log.
+      expect(cockpit(['--repo', team.dir, 'audit', 'stats']).stdout).toContain('no production deploys since');
+    } finally {
+      team.cleanup();
+    }
   });
 });
