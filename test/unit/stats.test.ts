@@ -270,6 +270,31 @@ describe('the four keys from recorded events', () => {
     expect(p.changeFailure).toMatchObject({ failed: 0, of: 1 });
   });
 
+  it('a breach seen by a separate watch session starts the restore of the deploy before it; a failure fixed before the switch is no failure', () => {
+    const { plan, scopes } = deployPlan('', '2.3.0');
+    const t = NOW - 3 * D;
+    // Failed at the idle colour, fixed and resumed: it reached production at its switch, and nothing rolled it back.
+    const retried = new Session('d1', 'deploy-production', plan, scopes, t - H)
+      .fail('deploy-new-env', t - 50 * M)
+      .pass('deploy-new-env', t - 10 * M)
+      .pass('switch-traffic', t)
+      .finish(t + H);
+    const watch = new Session(
+      'w1',
+      'watch',
+      [node('watch', 'watch', 'watch', '')],
+      { '': { checklist: 'watch', params: {} } },
+      NOW - 2 * D,
+    ).breach('watch', NOW - 2 * D + 5 * M);
+    const p1 = env(stats(retried));
+    expect(p1.deploys.items[0]).toMatchObject({ session: 'd1', timeFrom: 'switch' });
+    expect(p1.changeFailure).toMatchObject({ failed: 0, of: 1 });
+    const p2 = env(stats(retried, watch, rollback('r1', NOW - 2 * D + 9 * M, 6 * M)));
+    expect(p2.restore.items[0].from).toMatchObject({ kind: 'breach', session: 'w1', at: NOW - 2 * D + 5 * M });
+    expect(p2.restore.items[0].ms).toBe(10 * M);
+    expect(p2.restore.sessions).toEqual(['d1', 'w1', 'r1']);
+  });
+
   it('--env keeps one environment, and the JSON lists every session with ISO times and the definitions', () => {
     const many = Array.from({ length: 5 }, (_, i) => deploy(`d${i}`, NOW - (i + 1) * D));
     const s = statsFromEvents(
