@@ -18,6 +18,7 @@ import {
   type AuditStore,
   type LockResult,
   type LockRow,
+  type SessionIndexRow,
   type SessionRow,
   type VerifyReport,
 } from './store.js';
@@ -142,6 +143,13 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
       .orderBy(desc(schema.sessions.startedAt), desc(schema.sessions.id))
       .limit(limit);
     return rows.map(toSessionRow);
+  }
+
+  async sessionIndex(): Promise<SessionIndexRow[]> {
+    return this.db
+      .select({ id: schema.sessions.id, startedAt: schema.sessions.startedAt, endedAt: schema.sessions.endedAt })
+      .from(schema.sessions)
+      .orderBy(asc(schema.sessions.startedAt), asc(schema.sessions.id));
   }
 
   private rawEvents(sessionId: string, fromSeq = 1) {

@@ -19,6 +19,7 @@ import {
   type AuditStore,
   type LockResult,
   type LockRow,
+  type SessionIndexRow,
   type SessionRow,
   type VerifyReport,
 } from './store.js';
@@ -209,6 +210,14 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
       .limit(limit)
       .all()
       .map(toSessionRow);
+  }
+
+  async sessionIndex(): Promise<SessionIndexRow[]> {
+    return this.db
+      .select({ id: schema.sessions.id, startedAt: schema.sessions.startedAt, endedAt: schema.sessions.endedAt })
+      .from(schema.sessions)
+      .orderBy(asc(schema.sessions.startedAt), asc(schema.sessions.id))
+      .all();
   }
 
   private rawEvents(sessionId: string, fromSeq = 1): RawEventRow[] {

@@ -7,6 +7,9 @@ import { FailedError } from '../core/errors.js';
 /** A row of the sessions table with its JSON columns parsed: the header the session began with, and its chain's head. */
 export interface SessionRow extends Omit<typeof schema.sessions.$inferSelect, 'checklistSources' | 'params'>, SessionHeader {}
 
+/** A session as `sessionIndex` lists it. */
+export type SessionIndexRow = Pick<SessionRow, 'id' | 'startedAt' | 'endedAt'>;
+
 /** Who holds a scope (a deploy environment, or a session): a row of the locks table. */
 export type LockRow = typeof schema.locks.$inferSelect;
 
@@ -49,6 +52,8 @@ export interface AuditStore {
   /** A full id, or a unique prefix of one; `listCommand` is how the reader lists the sessions, said when none matches. */
   resolveSessionId(idOrPrefix: string, listCommand?: string): Promise<{ id: string } | { error: string }>;
   listSessions(limit?: number): Promise<SessionRow[]>;
+  /** Every session's id, start and end, oldest first: a light index (no checklist text, no parameters) for a scan of the whole log. */
+  sessionIndex(): Promise<SessionIndexRow[]>;
   readEvents(sessionId: string, fromSeq?: number): Promise<StoredEvent[]>;
   /** A session's events in order, read as they are consumed (a session with 70 MB of output is never held whole). */
   streamEvents(sessionId: string): AsyncIterable<StoredEvent>;

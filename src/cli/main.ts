@@ -78,7 +78,8 @@ Examples:
   cockpit resume <session> --non-interactive --yes approval
   cockpit audit show <session> --format md > postmortem.md
   cockpit audit show <session> --step deploy > deploy.log    (all of one step's output)
-  cockpit audit verify`,
+  cockpit audit verify
+  cockpit audit stats --since 90d`,
     );
 
   const run = program
@@ -188,6 +189,16 @@ Examples:
     .argument('[session]', 'one session (default: all)')
     .option('--json', 'machine-readable')
     .action(act(async (ref: string | undefined, flags, cmd: Command) => (await cmds()).cmdAuditVerify(globals(cmd), ref, flags)));
+
+  audit
+    .command('stats')
+    .description(
+      'the four keys from the audit log: deployment frequency, lead time for changes, change failure rate and time to restore, per environment, each with the sessions it came from',
+    )
+    .option('--since <when>', 'a span back from now (90d, 12w, 36h) or a date (2026-09-01)', '90d')
+    .option('--env <environment>', 'only this environment (production, staging)')
+    .option('--json', 'machine-readable: every figure with all its sessions and its definition')
+    .action(act(async (flags, cmd: Command) => (await import('./stats.js')).cmdAuditStats(globals(cmd), flags)));
 
   program
     .command('replay')

@@ -79,6 +79,8 @@ export interface EventDataMap {
     via?: 'probe' | 'confirmation' | 'command' | 'children';
     /** The step had nothing to check, and says why (no release schedule configured): it passed without proving anything. */
     nothingToCheck?: string;
+    /** A release's notes step: the commits the notes describe (the lead time of `cockpit audit stats` starts at the first). */
+    release?: ReleaseCommits;
   };
   'step.failed': {
     durationMs?: number;
@@ -134,6 +136,18 @@ export interface EventDataMap {
   'watch.recovery': { rule: string; t: number; reason: string };
   'watch.connection': { t: number; state: 'up' | 'down'; error?: string };
   'watch.finished': { verdict: 'pass' | 'fail' | 'inconclusive'; text: string; advice: string[] };
+}
+
+/** What a release recorded about its commits (absent from releases recorded before the cockpit recorded it). */
+export interface ReleaseCommits {
+  version: string;
+  /** How many commits the notes describe (the release's own bookkeeping commits left out). */
+  commits: number;
+  /** The oldest and newest author dates among them (epoch ms); null when there were none. */
+  firstCommitAt: number | null;
+  lastCommitAt: number | null;
+  /** The release tag they follow, or null for a first release. */
+  previousTag: string | null;
 }
 
 export type WatchVerdict = 'pass' | 'fail' | 'inconclusive' | 'error';

@@ -735,6 +735,7 @@ export class SessionRunner {
               exitCode: outcome.exitCode,
               via: outcome.via,
               ...(outcome.nothingToCheck ? { nothingToCheck: outcome.nothingToCheck } : {}),
+              ...(outcome.release ? { release: outcome.release } : {}),
             },
           });
           await this.emit(events);

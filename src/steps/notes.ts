@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { interpolate } from '../core/params.js';
-import { isReleaseBookkeeping, parseCommit } from '../core/release/commits.js';
+import type { ReleaseCommits } from '../core/events.js';
+import { isReleaseBookkeeping, parseCommit, type ParsedCommit } from '../core/release/commits.js';
 import { insertChangelogSection, renderNotes } from '../core/release/notes.js';
 import { checkTemplates, fail, failed, gitRun, refName, templateField } from './git-common.js';
 import { defineStepKind, type SpecOf } from './define.js';
@@ -41,6 +42,25 @@ async function commitChangelog(ctx: StepContext<unknown, 'run'>, changelog: stri
   return failed(await gitRun(ctx, ['commit', '-m', `docs(changelog): ${version}`, '--', changelog]), `committing ${changelog}`);
 }
 
+/** The commits the notes describe, as the pass records them (the first one starts the release's lead time). */
+function releaseCommits(version: string, previousTag: string | null, commits: ParsedCommit[]): ReleaseCommits {
+  const dates = commits.map((c) => c.date);
+  return {
+    version,
+    commits: commits.length,
+    firstCommitAt: dates.length ? Math.min(...dates) : null,
+    lastCommitAt: dates.length ? Math.max(...dates) : null,
+    previousTag,
+  };
+}
+
+/** The commits since the last release up to `to`, without the release's own bookkeeping (the version bump). */
+async function commitsSinceRelease(ctx: StepContext<unknown, 'git'>, to: string) {
+  const last = await ctx.git.lastRelease(to);
+  const commits = (await ctx.git.commitsBetween(last?.commit ?? null, to)).map(parseCommit).filter((c) => !isReleaseBookkeeping(c));
+  return { last, commits };
+}
+
 /**
  * Release notes from the commits since the last release: grouped (breaking changes first, then features, fixes,
  * others) with scopes, references and authors. The draft is written to a file and shown; the operator reads or
@@ -61,18 +81,18 @@ export const notesStep = defineStepKind({
     const to = refName(spec.to ?? 'HEAD', ctx.params, 'the end of the range');
     if (!to.ok) return fail(to.reason);
     const existing = ctx.files.read(f.changelog) ?? '';
+    // The release's own bookkeeping commits (chore(release): the version bump) are not news.
+    const { last, commits } = await commitsSinceRelease(ctx, to.name);
+    const release = releaseCommits(f.version, last?.tag ?? null, commits);
     if (await committed(ctx, f.changelog, f.version)) {
       ctx.log(`${f.changelog} already has a section for ${f.version} in HEAD: nothing to write.`);
-      return { status: 'passed', via: 'probe' };
+      return { status: 'passed', via: 'probe', release };
     }
     // Approved and written by an earlier attempt whose commit was refused (a hook, no git identity): commit it now.
     if (insertChangelogSection(existing, f.version, '').alreadyThere) {
       ctx.log(`${f.changelog} has the approved notes for ${f.version}, but not in HEAD: committing them.`);
-      return (await commitChangelog(ctx, f.changelog, f.version)) ?? { status: 'passed', exitCode: 0, via: 'command' };
+      return (await commitChangelog(ctx, f.changelog, f.version)) ?? { status: 'passed', exitCode: 0, via: 'command', release };
     }
-    const last = await ctx.git.lastRelease(to.name);
-    // The release's own bookkeeping commits (chore(release): the version bump) are not news.
-    const commits = (await ctx.git.commitsBetween(last?.commit ?? null, to.name)).map(parseCommit).filter((c) => !isReleaseBookkeeping(c));
     // A secret written into a commit message (a token pasted by mistake) does not travel on into the changelog and the tag.
     const draft = ctx.clean(renderNotes({ version: f.version, previous: last?.version ?? null, date: ctx.clock.now(), commits }));
     ctx.files.write(f.draft, draft);
@@ -97,6 +117,7 @@ export const notesStep = defineStepKind({
       exitCode: 0,
       via: 'confirmation',
       confirmation: { by: d.by, via: d.via, ...(d.note ? { note: d.note } : {}) },
+      release,
     };
   },
   /** Done when HEAD's changelog has the version's section: written but not committed is not done (the merge would lack it). */

@@ -1,6 +1,6 @@
 import type { ParamValue } from '../core/checklist/types.js';
 import type { StepKindValidator } from '../core/checklist/load.js';
-import type { PlanNode } from '../core/events.js';
+import type { PlanNode, ReleaseCommits } from '../core/events.js';
 import type { RawCommit } from '../core/release/commits.js';
 import type { Schedule } from '../core/release/schedule.js';
 import type { VersionFileSpec } from '../core/release/version-files.js';
@@ -85,6 +85,8 @@ export type StepOutcome =
       confirmation?: { by: string; via: 'flag' | 'prompt'; note?: string };
       /** Nothing was there to check, and why: shown apart from a pass that proved something (○, not ✔). */
       nothingToCheck?: string;
+      /** A release's commits, recorded with the pass (the notes step). */
+      release?: ReleaseCommits;
     }
   | { status: 'failed'; exitCode: number | null; signal?: string | null; timedOut?: boolean; reason: string }
   | { status: 'skipped'; reason: string }
