@@ -271,6 +271,7 @@ const NOT_COMMITTED: Record<Exclude<CommitState, 'committed'>, Pick<CheckFinding
  * file in the folder (applied or pending: which are pending needs a database, and an uncommitted or hand-edited
  * applied one is as wrong): each is committed in the commit checked out (git), has an upgrade and a downgrade, and
  * was made by `cockpit migrate create` (its timestamped name, which the loader checks, and the header it writes).
+ * Migrations older than database.legacyBefore predate the tool: committed is all that is asked of them.
  * Reads only: no database, nothing written. Exit 1 when anything was found, each finding naming its file.
  */
 export async function cmdMigrateCheck(g: GlobalOptions, flags: MigrateFlags): Promise<number> {
@@ -324,7 +325,12 @@ export async function cmdMigrateCheck(g: GlobalOptions, flags: MigrateFlags): Pr
     });
   const fn = (m: { kind: 'sql' | 'module' }, dir: 'up' | 'down') =>
     m.kind === 'module' ? `${dir === 'up' ? 'upgrade' : 'downgrade'}()` : `-- migrate:${dir} section`;
+  // Migrations from before the tool was adopted cannot be given its header or a downgrade (an applied migration is
+  // never edited): with database.legacyBefore they are held to being committed only.
+  const legacyBefore = ws.config.database?.legacyBefore;
+  const legacy = legacyBefore ? migrations.filter((m) => m.id < legacyBefore) : [];
   for (const m of migrations) {
+    if (legacy.includes(m)) continue;
     // An upgrade and a downgrade, each doing something (a module that reads the database builds its SQL as it runs).
     if (!m.up.length && !m.dynamic.up)
       add(m.file, {
@@ -360,7 +366,14 @@ export async function cmdMigrateCheck(g: GlobalOptions, flags: MigrateFlags): Pr
     count += list.length;
     for (const f of list) emit({ type: 'check.finding', ...f });
   }
-  emit({ type: 'check.result', dir: shownDir, checked: files.length, failed, findings: count });
+  emit({
+    type: 'check.result',
+    dir: shownDir,
+    checked: files.length,
+    failed,
+    findings: count,
+    ...(legacy.length ? { legacy: legacy.length } : {}),
+  });
   return count ? 1 : 0;
 }
 

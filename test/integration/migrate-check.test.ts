@@ -149,6 +149,34 @@ describe('cockpit migrate check', () => {
     );
   });
 
+  it('migrations older than database.legacyBefore (written by hand before the tool) are asked only to be committed', () => {
+    const old = 'migrations/20190101000000_listings.sql';
+    repo.write(old, '-- migrate:up\nCREATE TABLE listings (id int);\n');
+    const newer = 'migrations/20300101000000_add_listing_city.sql';
+    repo.write(newer, '-- migrate:up\nALTER TABLE listings ADD COLUMN city text;\n');
+    git('add', '-A');
+    git('commit', '-qm', 'migrations');
+    let r = check(true);
+    expect(findings(r.stdout)).toEqual([`no-downgrade ${newer}`, `no-downgrade ${old}`, `no-header ${newer}`, `no-header ${old}`].sort());
+    repo.write('cockpit.config.yaml', 'database:\n  legacyBefore: "20200101000000"\n');
+    git('add', '-A');
+    git('commit', '-qm', 'config');
+    r = check(true);
+    // The newer one is still held to every rule.
+    expect(findings(r.stdout)).toEqual([`no-downgrade ${newer}`, `no-header ${newer}`]);
+    expect(jsonLines(r.stdout).at(-1)).toMatchObject({ checked: 2, failed: 1, legacy: 1 });
+    // A legacy file is still checked for git.
+    writeFileSync(path.join(repo.dir, old), readFileSync(path.join(repo.dir, old), 'utf8') + '-- edited\n');
+    r = check();
+    expect(r.stdout).toContain(`✖ modified (${old})`);
+    expect(r.stdout).toMatch(/0 of 2 migration file\(s\) .* \(1 older than database\.legacyBefore: committed only\); 2 not/);
+    // A value that is not an id is refused where it is written.
+    repo.write('cockpit.config.yaml', 'database:\n  legacyBefore: 2020\n');
+    r = check();
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cockpit\.config\.yaml:2:\d+/);
+  });
+
   it('outside a git repository it cannot say a file is committed, and says so', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cockpit-nogit-'));
     try {

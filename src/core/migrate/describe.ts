@@ -111,6 +111,7 @@ export function describeMigrateLine(e: MigrateLine): Said[] {
       if (!e.checked) return out(`no migrations in ${e.dir}: nothing to check\n`);
       return out(
         `${e.checked - e.failed} of ${e.checked} migration file(s) committed, with an upgrade and a downgrade, made by cockpit migrate create` +
+          `${e.legacy ? ` (${e.legacy} older than database.legacyBefore: committed only)` : ''}` +
           `${e.failed ? `; ${e.failed} not (${e.findings} finding(s) above)` : ''}\n`,
       );
     case 'migrate.result': {

@@ -187,7 +187,15 @@ export type CommandEvent =
    * What `migrate check` looked at: every migration file in `dir` (none: nothing to check), how many had a finding,
    * and the findings' count (exit 1 when any).
    */
-  | { type: 'check.result'; dir: string; checked: number; failed: number; findings: number }
+  | {
+      type: 'check.result';
+      dir: string;
+      checked: number;
+      failed: number;
+      findings: number;
+      /** Of those checked, how many predate database.legacyBefore: checked for git only. */
+      legacy?: number;
+    }
   /** How an upgrade or downgrade ended (the exit code follows from it: 0 when ok, 1 otherwise). */
   | {
       type: 'migrate.result';
