@@ -376,7 +376,9 @@ export type CommitState = 'committed' | 'modified' | 'staged-only' | 'untracked'
 export async function commitStates(cwd: string, files: string[]): Promise<Map<string, CommitState>> {
   const states = new Map<string, CommitState>();
   if (!files.length) return states;
-  const spec = ['--', ...files.map((f) => `:(literal)${f}`)];
+  // Asked by folder (a migrations folder may hold thousands of files: too many for one command line), then looked up.
+  const folders = [...new Set(files.map((f) => (f.includes('/') ? f.slice(0, f.lastIndexOf('/')) : '.')))];
+  const spec = ['--', ...folders.map((d) => (d === '.' ? ':(top)' : `:(literal)${d}`))];
   const list = async (args: string[], ok = [0]) => {
     const r = await run({ cwd }, [...args, ...spec], ok);
     return r.code === 0 ? new Set(nulFields(r.stdout)) : new Set<string>();
