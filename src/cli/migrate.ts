@@ -320,7 +320,15 @@ export async function cmdMigrateCheck(g: GlobalOptions, flags: MigrateFlags): Pr
   for (const u of unloadable)
     add(u.file, {
       rule: 'unreadable',
-      message: `could not be loaded, so its sections and header were not checked: ${u.reason}`,
+      // The reason starts with the file's full path (and line), which the finding names already.
+      message: `could not be loaded, so its sections and header were not checked: ${
+        u.reason.startsWith(`${u.file}:`)
+          ? u.reason
+              .slice(u.file.length + 1)
+              .replace(/^(\d+):\s*/, 'line $1: ')
+              .trimStart()
+          : u.reason
+      }`,
       fix: 'fix the file (a name <YYYYMMDDHHMMSS>_<slug>.sql|ts|mts|js|mjs as cockpit migrate create writes it, a -- migrate:up section, a module that loads)',
     });
   const fn = (m: { kind: 'sql' | 'module' }, dir: 'up' | 'down') =>

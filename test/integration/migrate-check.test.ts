@@ -177,6 +177,22 @@ describe('cockpit migrate check', () => {
     expect(r.stderr).toMatch(/cockpit\.config\.yaml:2:\d+/);
   });
 
+  it("a file whose name is not the tool's timestamped id is named, and the others are still checked", () => {
+    const bad = 'migrations/V1__add_listings.sql';
+    repo.write(bad, '-- add listings\n-- migrate:up\nCREATE TABLE listings (id int);\n-- migrate:down\nDROP TABLE listings;\n');
+    const hand = 'migrations/20200101000000_add_listing_city.sql';
+    repo.write(hand, '-- migrate:up\nALTER TABLE listings ADD COLUMN city text;\n-- migrate:down\nSELECT 1;\n');
+    git('add', '-A');
+    git('commit', '-qm', 'migrations');
+    const r = check();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      `✖ unreadable (${bad}): could not be loaded, so its sections and header were not checked: bad migration file name 'V1__add_listings.sql': expected <YYYYMMDDHHMMSS>_<slug>`,
+    );
+    expect(r.stdout).toContain(`✖ no-header (${hand})`);
+    expect(r.stdout).toMatch(/^0 of 2 migration file\(s\) .*; 2 not \(2 finding\(s\) above\)$/m);
+  });
+
   it('outside a git repository it cannot say a file is committed, and says so', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cockpit-nogit-'));
     try {
