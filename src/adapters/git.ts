@@ -365,6 +365,33 @@ export async function statusFiles(cwd: string): Promise<{ tracked: string[]; unt
   return { tracked, untracked };
 }
 
+/** Where a file stands against the commit checked out: in it unchanged, changed since, only staged, or unknown to git. */
+export type CommitState = 'committed' | 'modified' | 'staged-only' | 'untracked';
+
+/**
+ * The commit state of each of `files` (paths relative to the repository's top, `cwd`): `committed` when HEAD has
+ * it and neither the index nor the work tree differ; `modified` when HEAD has it but it changed since (staged or
+ * not); `staged-only` when it is added but in no commit; `untracked` when git does not know it (also when ignored).
+ */
+export async function commitStates(cwd: string, files: string[]): Promise<Map<string, CommitState>> {
+  const states = new Map<string, CommitState>();
+  if (!files.length) return states;
+  // Asked by folder (a migrations folder may hold thousands of files: too many for one command line), then looked up.
+  const folders = [...new Set(files.map((f) => (f.includes('/') ? f.slice(0, f.lastIndexOf('/')) : '.')))];
+  const spec = ['--', ...folders.map((d) => (d === '.' ? ':(top)' : `:(literal)${d}`))];
+  const list = async (args: string[], ok = [0]) => {
+    const r = await run({ cwd }, [...args, ...spec], ok);
+    return r.code === 0 ? new Set(nulFields(r.stdout)) : new Set<string>();
+  };
+  // An unborn HEAD (no commit yet) has nothing committed: ls-tree exits 128 for it.
+  const inHead = await list(['ls-tree', '-r', '-z', '--name-only', '--full-tree', 'HEAD'], [0, 128]);
+  const known = await list(['ls-files', '-z', '--full-name']);
+  const changed = inHead.size ? await list(['diff', '--name-only', '-z', 'HEAD']) : new Set<string>();
+  for (const f of files)
+    states.set(f, inHead.has(f) ? (changed.has(f) ? 'modified' : 'committed') : known.has(f) ? 'staged-only' : 'untracked');
+  return states;
+}
+
 /** Files with unresolved conflicts (after a merge, rebase or cherry-pick that stopped). */
 export async function conflictedFiles(cwd: string): Promise<string[]> {
   const { stdout } = await run({ cwd }, ['diff', '--name-only', '--diff-filter=U', '-z']);

@@ -51,6 +51,14 @@ export const configSchema = z.strictObject({
       verifyQueries: z.array(z.strictObject({ name: z.string().min(1), sql: z.string().min(1) })).optional(),
       /** The oldest PostgreSQL major version the migrations must be safe on, for `migrate lint` (a live database's own version is used otherwise). */
       postgresVersion: z.number().int().min(11).max(99).optional(),
+      /**
+       * Migrations with an id before this one predate `cockpit migrate create` (written by hand, already applied, so
+       * never to be edited): `migrate check` asks them only to be committed, not for the tool's header or a downgrade.
+       */
+      legacyBefore: z
+        .string()
+        .regex(/^\d{14}$/, 'expected a migration id: YYYYMMDDHHMMSS (quote it in YAML)')
+        .optional(),
       lint: z.partialRecord(z.enum(Object.keys(RULES) as [RuleId, ...RuleId[]]), z.enum(['error', 'warning', 'off'])).optional(),
     })
     .optional(),

@@ -275,6 +275,15 @@ Examples:
     .action(act(async (ids: string[], flags, cmd: Command) => (await m()).cmdMigrateLint(globals(cmd), ids, flags)));
   db(
     migrate
+      .command('check')
+      .description(
+        'check every migration file is committed, has an upgrade and a downgrade, and was made by cockpit migrate create; reads only, exit 1 on findings',
+      ),
+  )
+    .option('--json', 'one JSON line per finding, then the counts (what the migrate step reads)')
+    .action(act(async (flags, cmd: Command) => (await m()).cmdMigrateCheck(globals(cmd), flags)));
+  db(
+    migrate
       .command('upgrade')
       .description(
         'apply the pending migrations (linted first; errors block unless --allow-unsafe), each in its own transaction unless it declares otherwise',

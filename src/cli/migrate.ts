@@ -1,16 +1,20 @@
+import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { commitStates, git, isRepo, type CommitState } from '../adapters/git.js';
 import { currentIdentity } from '../adapters/identity.js';
 import {
   createMigration,
   loadMigrations,
   loadMigrationsTolerant,
+  noDownReason,
+  toolHeaderProblem,
   type Migration,
   type MigrationFormat,
 } from '../adapters/migrate/files.js';
 import { MigrationRunner, type RunResult } from '../adapters/migrate/runner.js';
 import { formatDuration } from '../core/duration.js';
 import { describeMigrateLine, exitCodeOfResult, findingsText } from '../core/migrate/describe.js';
-import { migrateLineJson, type MigrateLine } from '../core/migrate/events.js';
+import { migrateLineJson, type CheckFinding, type MigrateLine } from '../core/migrate/events.js';
 import type { Direction } from '../core/migrate/plan.js';
 import { LINT_DEFAULT_MAJOR, lintMigration, RULES, type Finding, type LintTarget, type SeverityOverrides } from '../core/migrate/lint.js';
 import { neutralize } from '../core/sanitize.js';
@@ -243,6 +247,142 @@ export async function cmdMigrateLint(g: GlobalOptions, ids: string[], flags: Mig
     postgres,
   });
   return l.errors ? 1 : 0;
+}
+
+// ───────────────────────────── check ─────────────────────────────
+
+const NOT_COMMITTED: Record<Exclude<CommitState, 'committed'>, Pick<CheckFinding, 'message' | 'fix'>> = {
+  untracked: {
+    message: 'not in git (untracked or ignored): the commit being deployed does not have it',
+    fix: 'git add it and commit it with the change it belongs to (or remove it if it is not meant to ship)',
+  },
+  'staged-only': {
+    message: 'added to the index but in no commit: the commit being deployed does not have it',
+    fix: 'commit it',
+  },
+  modified: {
+    message: 'changed since the last commit: what would be applied is not what was committed',
+    fix: 'commit the change (or git restore the file); an applied migration is never edited: write a new one instead',
+  },
+};
+
+/**
+ * `cockpit migrate check`: what a machine can tell of the migration policy from the files alone, for every migration
+ * file in the folder (applied or pending: which are pending needs a database, and an uncommitted or hand-edited
+ * applied one is as wrong): each is committed in the commit checked out (git), has an upgrade and a downgrade, and
+ * was made by `cockpit migrate create` (its timestamped name, which the loader checks, and the header it writes).
+ * Migrations older than database.legacyBefore predate the tool: committed is all that is asked of them.
+ * Reads only: no database, nothing written. Exit 1 when anything was found, each finding naming its file.
+ */
+export async function cmdMigrateCheck(g: GlobalOptions, flags: MigrateFlags): Promise<number> {
+  const { dir, ws } = setup(g, flags);
+  const { migrations, unloadable } = await loadMigrationsTolerant(dir);
+  const shownDir = path.relative(process.cwd(), dir) || dir;
+  const emit = sink(flags);
+  const files = [...migrations.map((m) => m.file), ...unloadable.map((u) => u.file)];
+  if (!files.length) {
+    emit({ type: 'check.result', dir: shownDir, checked: 0, failed: 0, findings: 0 });
+    return 0;
+  }
+  const findings = new Map<string, CheckFinding[]>(files.map((f) => [f, []]));
+  const top = (await isRepo(ws.repoDir))
+    ? realpathSync(path.resolve(ws.repoDir, (await git({ cwd: ws.repoDir }, ['rev-parse', '--show-toplevel'])).trim()))
+    : null;
+  const rel = (file: string): string | null => {
+    if (!top) return null;
+    const r = path.relative(top, realpathSync(file)).split(path.sep).join('/');
+    return r.startsWith('../') || path.isAbsolute(r) ? null : r;
+  };
+  const shown = (file: string) => rel(file) ?? (path.relative(process.cwd(), file) || file);
+  const add = (file: string, f: Omit<CheckFinding, 'file'>) => findings.get(file)!.push({ file: shown(file), ...f });
+
+  // Committed: every file in the commit checked out, unchanged.
+  const inRepo = files.filter((f) => rel(f) !== null);
+  const states = top
+    ? await commitStates(
+        top,
+        inRepo.map((f) => rel(f)!),
+      )
+    : new Map<string, CommitState>();
+  for (const f of files) {
+    const r = rel(f);
+    const state = r === null ? null : states.get(r);
+    if (state === null || state === undefined)
+      add(f, {
+        rule: 'no-repository',
+        message: top
+          ? `outside the git repository ${top}: git cannot say it is committed`
+          : `${ws.repoDir} is not a git repository: git cannot say it is committed`,
+        fix: "keep the migrations in the application's git repository, committed with the code they belong to",
+      });
+    else if (state !== 'committed') add(f, { rule: state, ...NOT_COMMITTED[state] });
+  }
+  for (const u of unloadable)
+    add(u.file, {
+      rule: 'unreadable',
+      // The reason starts with the file's full path (and line), which the finding names already.
+      message: `could not be loaded, so its sections and header were not checked: ${
+        u.reason.startsWith(`${u.file}:`)
+          ? u.reason
+              .slice(u.file.length + 1)
+              .replace(/^(\d+):\s*/, 'line $1: ')
+              .trimStart()
+          : u.reason
+      }`,
+      fix: 'fix the file (a name <YYYYMMDDHHMMSS>_<slug>.sql|ts|mts|js|mjs as cockpit migrate create writes it, a -- migrate:up section, a module that loads)',
+    });
+  const fn = (m: { kind: 'sql' | 'module' }, dir: 'up' | 'down') =>
+    m.kind === 'module' ? `${dir === 'up' ? 'upgrade' : 'downgrade'}()` : `-- migrate:${dir} section`;
+  // Migrations from before the tool was adopted cannot be given its header or a downgrade (an applied migration is
+  // never edited): with database.legacyBefore they are held to being committed only.
+  const legacyBefore = ws.config.database?.legacyBefore;
+  const legacy = legacyBefore ? migrations.filter((m) => m.id < legacyBefore) : [];
+  for (const m of migrations) {
+    if (legacy.includes(m)) continue;
+    // An upgrade and a downgrade, each doing something (a module that reads the database builds its SQL as it runs).
+    if (!m.up.length && !m.dynamic.up)
+      add(m.file, {
+        rule: 'no-upgrade',
+        message: `its ${fn(m, 'up')} has no statement: applying it changes nothing`,
+        fix: `write the schema change in its ${fn(m, 'up')}, or remove the file`,
+      });
+    if (!m.hasDown)
+      add(m.file, {
+        rule: 'no-downgrade',
+        message: `it cannot be rolled back: ${noDownReason(m)}; the policy requires a rollback implementation for every migration`,
+        fix: `add a ${fn(m, 'down')} that undoes the upgrade, in reverse order; cockpit migrate verify proves it restores the schema`,
+      });
+    else if (!m.down.length && !m.dynamic.down)
+      add(m.file, {
+        rule: 'empty-downgrade',
+        message: `its ${fn(m, 'down')} has no statement: a rollback would leave the upgrade's changes in place`,
+        fix: `write the statements that undo the upgrade in its ${fn(m, 'down')}; cockpit migrate verify proves it restores the schema`,
+      });
+    // Made by the tool: the loader already refused a name that is not <YYYYMMDDHHMMSS>_<slug>; the header is checked here.
+    const header = toolHeaderProblem(m, readFileSync(m.file, 'utf8'));
+    if (header)
+      add(m.file, {
+        rule: header.rule,
+        message: `not made by cockpit migrate create: ${header.message}`,
+        fix: 'make migrations with cockpit migrate create "<description>" (it numbers them by time and writes the header) and move the SQL into the new file',
+      });
+  }
+  let failed = 0;
+  let count = 0;
+  for (const list of findings.values()) {
+    if (list.length) failed++;
+    count += list.length;
+    for (const f of list) emit({ type: 'check.finding', ...f });
+  }
+  emit({
+    type: 'check.result',
+    dir: shownDir,
+    checked: files.length,
+    failed,
+    findings: count,
+    ...(legacy.length ? { legacy: legacy.length } : {}),
+  });
+  return count ? 1 : 0;
 }
 
 export async function cmdMigrateStatus(g: GlobalOptions, flags: MigrateFlags): Promise<number> {

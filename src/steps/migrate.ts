@@ -8,7 +8,7 @@ import { defineStepKind, type SpecOf } from './define.js';
 import type { StepContext } from './types.js';
 
 const fields = {
-  action: z.enum(['upgrade', 'downgrade', 'status', 'lint', 'backfill', 'verify']),
+  action: z.enum(['upgrade', 'downgrade', 'status', 'lint', 'backfill', 'verify', 'check']),
   /** The backfill to run (migrations/backfills/<name>.yaml), for action backfill. */
   name: z.string().min(1).optional(),
   to: z.string().min(1).optional(),
@@ -36,7 +36,7 @@ function argv(ctx: StepContext | null, spec: MigrateSpec, params: Record<string,
 }
 
 /** The actions that change the database, whose progress and outcome `--json` tells as typed events. */
-const TELLS_EVENTS = new Set<MigrateSpec['action']>(['upgrade', 'downgrade', 'backfill', 'lint', 'verify']);
+const TELLS_EVENTS = new Set<MigrateSpec['action']>(['upgrade', 'downgrade', 'backfill', 'lint', 'verify', 'check']);
 
 /** Why the run failed, from its events: the migration and statement that failed, or how the backfill ended. */
 function failureOf(events: MigrateLine[]): string | null {
@@ -45,6 +45,8 @@ function failureOf(events: MigrateLine[]): string | null {
     if (e.type === 'lint.refused') return `${e.errors} lint error(s) in the pending migrations: nothing was run`;
     if (e.type === 'verify.result' && (e.failed || e.unchecked))
       return `${e.failed} of ${e.checked} migration(s) failed verification${e.unchecked ? `, ${e.unchecked} not verified` : ''} (the lines above say what did not hold)`;
+    if (e.type === 'check.result' && e.findings)
+      return `${e.failed} of ${e.checked} migration file(s) not committed, without an upgrade or downgrade, or not made by cockpit migrate create (the lines above name each file)`;
     if (e.type === 'backfill.result' && e.state === 'failed')
       return `backfill ${e.name} failed: ${e.error ?? 'unknown error'} (the checkpoint keeps what was done)`;
   }
@@ -96,11 +98,16 @@ export const migrateStep = defineStepKind({
     if (r.spawnError) return fail(`could not run cockpit migrate: ${r.spawnError}`);
     if (r.timedOut) return { status: 'failed', exitCode: r.exitCode, timedOut: true, reason: 'cockpit migrate timed out' };
     if (r.exitCode === 0) {
-      // A lint or verify with no migration to read checked nothing: said so, not shown as a pass.
-      const result = events.findLast((e) => e.type === 'lint.result' || e.type === 'verify.result' || e.type === 'migrate.result');
+      // A lint, verify or check with no migration to read checked nothing: said so, not shown as a pass.
+      const result = events.findLast(
+        (e) => e.type === 'lint.result' || e.type === 'verify.result' || e.type === 'check.result' || e.type === 'migrate.result',
+      );
       if (result?.type === 'migrate.result' && result.nothingToCheck)
         return { status: 'passed', exitCode: 0, via: 'command', nothingToCheck: result.nothingToCheck };
-      if ((result?.type === 'lint.result' && !result.checked && !result.unloaded) || (result?.type === 'verify.result' && !result.checked))
+      if (
+        (result?.type === 'lint.result' && !result.checked && !result.unloaded) ||
+        ((result?.type === 'verify.result' || result?.type === 'check.result') && !result.checked)
+      )
         return { status: 'passed', exitCode: 0, via: 'command', nothingToCheck: `no migrations in ${result.dir}` };
       return { status: 'passed', exitCode: 0, via: 'command' };
     }

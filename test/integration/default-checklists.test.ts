@@ -39,10 +39,11 @@ beforeAll(async () => {
   if (watchConfig) repo.write('cockpit.config.yaml', watchConfig);
   repo.write('frontend/package.json', '{\n  "name": "property-frontend",\n  "version": "1.3.0"\n}\n');
   repo.write('backend/setup.py', 'from setuptools import setup\n\nsetup(name="property-backend", version="1.3.0")\n');
-  // One migration: the deploys apply it, rollback-db rolls it back.
+  // One migration, as `cockpit migrate create "listings"` starts it (its description first): the deploys apply it,
+  // rollback-db rolls it back.
   repo.write(
     'migrations/20260101000000_listings.sql',
-    '-- migrate:up\nCREATE TABLE listings (id bigint primary key);\n-- migrate:down\nDROP TABLE listings;\n',
+    '-- listings\n-- migrate:up\nCREATE TABLE listings (id bigint primary key);\n-- migrate:down\nDROP TABLE listings;\n',
   );
   const git = (...args: string[]) => expect(spawnSync('git', args, { cwd: repo.dir, env: { ...process.env, ...GIT_ENV } }).status).toBe(0);
   git('add', '-A');

@@ -235,6 +235,34 @@ async function loadFolder(dir: string, tolerant: boolean): Promise<{ migrations:
   return { migrations, unloadable };
 }
 
+/**
+ * Why `text`, the file of migration `m`, does not look made by `cockpit migrate create`, or null when it does: the
+ * tool writes the description as the file's first comment line (after a `-- migrate:no-transaction` directive),
+ * and the file's name is that description's slug after the timestamped id. A file written by hand has no such line;
+ * a file renamed or copied after it was made has one whose slug is not its name.
+ */
+export function toolHeaderProblem(
+  m: Pick<MigrationDef, 'id' | 'name' | 'kind'>,
+  text: string,
+): { rule: 'no-header' | 'header-mismatch'; message: string } | null {
+  const marker = m.kind === 'sql' ? '--' : '//';
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const first = lines[0]?.trim() ?? '';
+  const header = m.kind === 'sql' && NO_TX_RE.test(first) ? (lines[1]?.trim() ?? '') : first;
+  const said = header.startsWith(marker) ? header.slice(marker.length).trim() : '';
+  if (!said || DIRECTIVE_RE.test(header))
+    return {
+      rule: 'no-header',
+      message: `no header: its first line is ${header ? `'${header.slice(0, 60)}'` : 'empty'}, where cockpit migrate create writes the description (${marker} <description>)`,
+    };
+  if (slugify(said) !== m.name)
+    return {
+      rule: 'header-mismatch',
+      message: `its header says '${said.slice(0, 80)}', which cockpit migrate create would name ${m.id}_${slugify(said) || '?'}, not ${m.id}_${m.name}: renamed or copied after it was made`,
+    };
+  return null;
+}
+
 /** The text of a new migration file. */
 export function migrationTemplate(description: string, noTransaction = false): string {
   return [

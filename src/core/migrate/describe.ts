@@ -105,6 +105,15 @@ export function describeMigrateLine(e: MigrateLine): Said[] {
         `${e.held} of ${e.checked} migration(s) verified: rollback restores the schema and re-applying gives the same schema` +
           `${e.failed ? `; ${e.failed} failed` : ''}${e.unchecked ? `; ${e.unchecked} not verified` : ''}\n`,
       );
+    case 'check.finding':
+      return out(`  ✖ ${e.rule} (${e.file}): ${e.message}\n      fix: ${e.fix}\n`);
+    case 'check.result':
+      if (!e.checked) return out(`no migrations in ${e.dir}: nothing to check\n`);
+      return out(
+        `${e.checked - e.failed} of ${e.checked} migration file(s) committed, with an upgrade and a downgrade, made by cockpit migrate create` +
+          `${e.legacy ? ` (${e.legacy} older than database.legacyBefore: committed only)` : ''}` +
+          `${e.failed ? `; ${e.failed} not (${e.findings} finding(s) above)` : ''}\n`,
+      );
     case 'migrate.result': {
       const verb = e.direction === 'up' ? 'applied' : 'reverted';
       if (e.nothingToCheck) return out(`${e.nothingToCheck}: nothing to do\n`);

@@ -122,6 +122,31 @@ export interface BackfillResult {
   code?: string;
 }
 
+/**
+ * What `migrate check` can find wrong with a migration file: not in the commit checked out (untracked, only staged,
+ * changed since), not loadable, no upgrade, no downgrade (or an empty one), not made by `cockpit migrate create`
+ * (no header, or a header whose slug is not the file's name); `no-repository` when git cannot answer at all.
+ */
+export type CheckRule =
+  | 'untracked'
+  | 'staged-only'
+  | 'modified'
+  | 'no-repository'
+  | 'unreadable'
+  | 'no-upgrade'
+  | 'no-downgrade'
+  | 'empty-downgrade'
+  | 'no-header'
+  | 'header-mismatch';
+
+export interface CheckFinding {
+  rule: CheckRule;
+  /** The file, relative to the repository's top. */
+  file: string;
+  message: string;
+  fix: string;
+}
+
 /** A migration as the command's plan names it. */
 export interface PlannedMigration {
   id: string;
@@ -156,6 +181,21 @@ export type CommandEvent =
    * one left the scratch database unknown). Its progress is in words on stderr; this is its one event.
    */
   | { type: 'verify.result'; dir: string; checked: number; held: number; failed: number; unchecked: number }
+  /** One thing `migrate check` found wrong with one migration file. */
+  | ({ type: 'check.finding' } & CheckFinding)
+  /**
+   * What `migrate check` looked at: every migration file in `dir` (none: nothing to check), how many had a finding,
+   * and the findings' count (exit 1 when any).
+   */
+  | {
+      type: 'check.result';
+      dir: string;
+      checked: number;
+      failed: number;
+      findings: number;
+      /** Of those checked, how many predate database.legacyBefore: checked for git only. */
+      legacy?: number;
+    }
   /** How an upgrade or downgrade ended (the exit code follows from it: 0 when ok, 1 otherwise). */
   | {
       type: 'migrate.result';
@@ -201,6 +241,8 @@ const TYPES: Record<MigrateLineType, true> = {
   warning: true,
   'lint.result': true,
   'verify.result': true,
+  'check.finding': true,
+  'check.result': true,
   'migrate.result': true,
   'backfill.result': true,
 };
