@@ -104,7 +104,7 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
     setStarting(true);
     ui.flash(`starting ${checklist.id}…`);
     const given = Object.fromEntries(names.filter((n) => values[n].trim() !== '').map((n) => [n, values[n].trim()]));
-    ui.services.start(checklist.id, given, checklist.yes).then(
+    ui.services.start(checklist.id, given, checklist.yes, checklist.recoverySince).then(
       (controls) => ui.go({ name: 'session', controls }),
       (e: Error) => {
         setStarting(false);
