@@ -2,7 +2,7 @@ import { render } from 'ink';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { appContext } from '../app/context.js';
-import { steadyNow } from '../adapters/clock.js';
+import { steadyNow, type Clock } from '../adapters/clock.js';
 import { RunRefused } from '../app/errors.js';
 import { prepareRun, resumeRun, startRun, type SessionDrive } from '../app/run.js';
 import { abortStopped } from '../app/stopped.js';
@@ -38,8 +38,8 @@ let screenUp = false;
 const warn = (line: string): void => void (screenUp ? deferredWarnings.push(line) : process.stderr.write(line));
 
 /** The services the screens use, over one workspace: nothing in tui/ touches the store or the adapters itself. */
-export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => void): AppServices {
-  const ctx = appContext(() => ws, { warn });
+export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => void, parts: { clock?: Clock } = {}): AppServices {
+  const ctx = appContext(() => ws, { warn, ...parts });
   const identity = ctx.identity();
   // The screens drive their sessions themselves: the session is handed over as it starts.
   const live: SessionDrive<SessionControls> = async (deps, open, secrets) => {
