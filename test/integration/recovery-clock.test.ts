@@ -1,11 +1,21 @@
 import { spawnSync } from 'node:child_process';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { appContext, processIO, type AppIO } from '../../src/app/context.js';
 import { runChecklist } from '../../src/cli/commands.js';
 import { closeStores } from '../../src/cli/open-stores.js';
 import { Workspace } from '../../src/cli/setup.js';
 import { renderText } from '../../src/report/timeline.js';
 import { cockpit, cockpitAsync, tempRepo } from '../helpers/cli.js';
+import {
+  cleanupPrometheusHarness,
+  pollUntil,
+  prometheusTest,
+  promValue,
+  startMetricsService,
+  startPrometheus,
+  type MetricsService,
+  type PromServer,
+} from '../helpers/prometheus.js';
 
 // The recovery clock of a rollback session, as the operator reads it afterwards: `audit show` in text, Markdown and
 // JSON, after a run of the policy's rollback-code checklist, after a SIGKILL and a resume, and with the system's
@@ -44,8 +54,12 @@ function show(id: string, format: 'text' | 'md' | 'json'): string {
   return r.stdout;
 }
 
-function newest(): string {
-  return JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json']).stdout)[0].id;
+/** The newest session of a checklist (audit list puts resumable sessions first). */
+function newest(checklist?: string): string {
+  const rows: Array<{ id: string; checklist: string; startedAt: number }> = JSON.parse(
+    cockpit(['--repo', repo.dir, 'audit', 'list', '--json']).stdout,
+  );
+  return rows.filter((s) => !checklist || s.checklist === checklist).sort((a, b) => b.startedAt - a.startedAt)[0].id;
 }
 
 describe('the recovery clock of a rollback session', () => {
@@ -147,4 +161,100 @@ describe('the recovery clock of a rollback session', () => {
     expect(m![1]).toMatch(/^\d+s$/); // seconds, not the hour the wall clock jumped
     await ws.close();
   });
+});
+
+const info = prometheusTest();
+
+describe.skipIf(!info.ok)(`a rollback started from a watch's breach${info.skipReason}`, () => {
+  let failing: MetricsService;
+  let prom: PromServer;
+
+  beforeAll(async () => {
+    failing = await startMetricsService({ rps: 50, paymentsPerSec: 10 });
+    prom = await startPrometheus({
+      scrape: [
+        { job: 'app', target: failing.target },
+        { job: 'db', target: failing.target, path: '/db-metrics' },
+      ],
+    });
+    await pollUntil(
+      () => promValue(prom.url, 'sum(increase(payments_total{job="app"}[10s]))'),
+      (v) => v !== null && v >= 30,
+      { what: 'payments in the 10 s window', timeoutMs: 20_000 },
+    );
+  }, 60_000);
+  afterAll(cleanupPrometheusHarness);
+
+  it(
+    "run rollback-code --recovery-since <watch session>: the clock counts from the watch's breach, and the log says which and why",
+    { timeout: 60_000 },
+    async () => {
+      repo.write(
+        'cockpit.config.yaml',
+        [
+          'watch:',
+          '  prometheus:',
+          `    url: ${prom.url}`,
+          '  window: 10s',
+          '  disable: [error_rate_increase, latency_p95_increase, failed_payments_any]',
+          '',
+        ].join('\n'),
+      );
+      await failing.set({ paymentFailureRatio: 0.05 });
+      try {
+        const watch = cockpit(['--repo', repo.dir, 'watch', '--headless', '--duration', '60s', '--interval', '1s'], { cwd: repo.dir });
+        expect(watch.code, watch.stderr).toBe(1);
+      } finally {
+        await failing.set({ paymentFailureRatio: 0 });
+      }
+      const watchId = newest('watch');
+      const breach = JSON.parse(show(watchId, 'json')).events.find((e: Ev) => e.type === 'watch.breach');
+      expect(breach.data.advice).toBe('rollback');
+
+      // A checklist with no objective has no clock to start.
+      const refused = cockpit(['--repo', repo.dir, 'run', 'watch', '--recovery-since', watchId, '--non-interactive'], { cwd: repo.dir });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain("--recovery-since: 'watch' has no recovery objective");
+
+      await new Promise((r) => setTimeout(r, 1000));
+      const r = cockpit(
+        [
+          '--repo',
+          repo.dir,
+          'run',
+          'rollback-code',
+          '-p',
+          'version=1.0.0',
+          '--recovery-since',
+          watchId.slice(0, 17),
+          '--non-interactive',
+          '--yes',
+          'all',
+        ],
+        { cwd: repo.dir },
+      );
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      const id = newest('rollback-code');
+      const json = JSON.parse(show(id, 'json'));
+      const rec = json.session.recovery;
+      expect(rec).toMatchObject({
+        from: 'breach',
+        since: breach.data.t,
+        breach: { session: watchId, rule: 'payment_failure_ratio_high', t: breach.data.t },
+        state: 'recovered',
+        met: true,
+      });
+      // Counted from the breach: longer than the rollback session itself.
+      expect(rec.elapsedMs).toBeGreaterThan(json.session.endedAt - json.session.startedAt + 900);
+      const text = show(id, 'text');
+      const at = new Date(breach.data.t)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
+      expect(text).toContain(
+        `Clock from:  ${at}: counted from the breach of 'payment_failure_ratio_high' in the watch of session ${watchId}`,
+      );
+      expect(text).toContain(`Recovery:    recovered in ${Math.floor(rec.elapsedMs / 1000)}s (objective 15m: met)`);
+    },
+  );
 });
