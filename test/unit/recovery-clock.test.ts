@@ -15,6 +15,9 @@ import {
   type RecoveryStart,
 } from '../../src/core/recovery.js';
 import { reduceAll } from '../../src/core/reducer.js';
+import { parseChecklist } from '../../src/core/checklist/load.js';
+import { formatDiagnostic } from '../../src/core/checklist/types.js';
+import { STEP_KINDS } from '../../src/steps/index.js';
 import { planNode } from '../helpers/plan.js';
 import { ROOT } from '../helpers/cli.js';
 
@@ -38,6 +41,38 @@ describe('the objective', () => {
     expect(objectiveFor(db, { strategy: 'restore' })).toMatchObject({ objectiveMs: 120 * MIN, name: 'full database restore' });
     expect(objectiveFor(undefined, {})).toBeNull();
     expect(objectiveFor(db, { strategy: 'other' })).toBeNull();
+  });
+});
+
+describe('the objective as a checklist writes it', () => {
+  const parse = (...lines: string[]) => {
+    const text = [
+      'id: a',
+      'title: A',
+      'params:',
+      '  strategy: {type: enum, choices: [fast, slow]}',
+      ...lines,
+      'steps:',
+      '  - {id: s, title: S, kind: confirm}',
+      '',
+    ].join('\n');
+    return parseChecklist({ id: 'a', file: 'a.yaml', text }, STEP_KINDS);
+  };
+
+  it('is read, one or one per parameter value', () => {
+    expect(parse('objective: {recovery: 15m}').parsed?.checklist.objective).toEqual({ recovery: '15m' });
+    const per = parse('objective:', '  - {recovery: 30m, when: {strategy: fast}}', '  - {recovery: 2h, when: {strategy: slow}}').parsed!;
+    expect(objectiveFor(per.checklist.objective, { strategy: 'slow' })?.objectiveMs).toBe(7_200_000);
+  });
+
+  it('is refused at file:line:column: not a duration, an unknown field, a when on an unknown parameter', () => {
+    expect(parse('objective: {recovery: soon}').diagnostics.map(formatDiagnostic)).toEqual([
+      'a.yaml:5:23: objective.recovery: expected a duration like 30s, 5m, 2h or 1h30m',
+    ]);
+    expect(parse('objective: {recovery: 15m, budget: 1}').diagnostics.map(formatDiagnostic).join('\n')).toMatch(/^a\.yaml:5:\d+: .*budget/);
+    expect(parse('objective:', '  - {recovery: 30m, when: {strategi: fast}}').diagnostics.map(formatDiagnostic)).toEqual([
+      "a.yaml:6:28: objective: when refers to unknown parameter 'strategi'",
+    ]);
   });
 });
 
