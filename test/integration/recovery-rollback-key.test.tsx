@@ -101,7 +101,7 @@ describe.skipIf(!info.ok)(`R on a breached watch${info.skipReason}`, () => {
     await press(app, 'R');
     await waitFor(app, 'Start the rollback checklist (rollback-code)?');
     await press(app, 'y');
-    await waitFor(app, 'FORM');
+    await waitFor(app, `Its recovery clock counts from the breach in the watch of session ${watchRow.id}.`);
     // The version is suggested from git once the form is up; typed when it is not.
     await new Promise((r) => setTimeout(r, 500));
     if (!/1\.0\.0/.test(frame(app))) await type(app, '1.0.0');
