@@ -5,9 +5,11 @@
  */
 import type { ChecklistBundle } from '../core/checklist/bundle.js';
 import type { ParamDef, ParamValue } from '../core/checklist/types.js';
-import type { PlanNode, Scope } from '../core/events.js';
+import type { AuditEvent, PlanNode, Scope } from '../core/events.js';
 import { evaluateConditions, interpolate, resolveParams, templateRefs } from '../core/params.js';
 import { buildPlan } from '../core/plan.js';
+import { adviceBreach, objectiveFor, type RecoveryBreach } from '../core/recovery.js';
+import type { AuditStore } from '../audit/store.js';
 import type { LiveDeps } from '../engine/live.js';
 import { resumeSession, startSession, type EngineDeps, type SessionRunner } from '../engine/session.js';
 import { stepKindMap } from '../steps/index.js';
@@ -25,6 +27,11 @@ export interface RunOptions {
   params: Record<string, string>;
   /** `--yes`: steps confirmed in advance (`all`, or ids/paths, comma-separated). */
   yes?: string[];
+  /**
+   * `--recovery-since <session>` (and `R` on a watch): the session whose watch advised this rollback; its breach,
+   * read from the audit log, starts the recovery clock (core/recovery.ts).
+   */
+  recoverySince?: string;
 }
 
 /** A run checked and planned, nothing recorded yet. */
@@ -39,6 +46,8 @@ export interface PreparedRun {
   secrets: Record<string, string>;
   /** The configuration a description reads (the version files a bump writes). */
   settings: DescribeSettings;
+  /** The session (id or prefix) whose watch breach starts the recovery clock. */
+  recoverySince?: string;
 }
 
 /** Load the checklist, resolve its parameters, build the plan, check the `--yes` names: refused with a UsageError. */
@@ -51,6 +60,8 @@ export function prepareRun(ctx: AppContext, opts: RunOptions): PreparedRun {
   if (planned.errors.length) throw new RunRefused(planned.errors.join('\n'), planned.errors);
   const badRefs = refusedRefNames(planned.plan, planned.scopes);
   if (badRefs.length) throw new RunRefused(badRefs.join('\n'), badRefs);
+  if (opts.recoverySince && !objectiveFor(root.objective, resolved.values))
+    throw new UsageError(`--recovery-since: '${root.id}' has no recovery objective (objective: in the checklist) to time`);
   const yes = parseYes(opts.yes);
   const unknown = unknownYesNames(yes, planned.plan);
   if (unknown.length)
@@ -66,6 +77,7 @@ export function prepareRun(ctx: AppContext, opts: RunOptions): PreparedRun {
     yes,
     secrets: secretParams(root.params, resolved.values),
     settings: { release: ctx.workspace().config.release ?? {} },
+    ...(opts.recoverySince ? { recoverySince: opts.recoverySince } : {}),
   };
 }
 
@@ -131,11 +143,32 @@ export interface StartOptions {
 /** Create the session of a prepared run (durable before anything runs) and hand it to its driver. */
 export async function startRun<R>(ctx: AppContext, run: PreparedRun, opts: StartOptions, drive: SessionDrive<R>): Promise<R> {
   const store = await ctx.workspace().openStore();
+  const recoveryFrom = run.recoverySince ? await watchBreach(ctx, store, run.recoverySince) : undefined;
   return drive(
     sessionDeps(ctx, store, run.yes),
-    (engine) => startSession(engine, { bundle: run.bundle, params: run.params, origin: run.origin, mode: opts.mode }),
+    (engine) =>
+      startSession(engine, {
+        bundle: run.bundle,
+        params: run.params,
+        origin: run.origin,
+        mode: opts.mode,
+        ...(recoveryFrom ? { recoveryFrom } : {}),
+      }),
     run.secrets,
   );
+}
+
+/** The breach that advised a rollback in this session's watch, read from the audit log (null: none). */
+async function watchBreach(
+  ctx: AppContext,
+  store: AuditStore,
+  ref: string,
+): Promise<{ watchSession: string; breach: RecoveryBreach | null }> {
+  const r = await store.resolveSessionId(ref, ctx.workspace().command?.(['audit', 'list']));
+  if ('error' in r) throw new UsageError(`--recovery-since: ${r.error}`);
+  const seen: AuditEvent[] = []; // only the watch's breaches and recoveries are kept of a session of any size
+  for await (const e of store.streamEvents(r.id)) if (e.type === 'watch.breach' || e.type === 'watch.recovery') seen.push(e);
+  return { watchSession: r.id, breach: adviceBreach(r.id, seen) };
 }
 
 export interface ResumeOptions {

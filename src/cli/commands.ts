@@ -67,6 +67,8 @@ export interface RunFlags {
   dryRun?: boolean;
   /** Ask on the line instead of the full-screen cockpit. */
   plain?: boolean;
+  /** `run --recovery-since <session>`: that session's watch breach starts the recovery clock. */
+  recoverySince?: string;
 }
 
 /** The full-screen cockpit drives the session when a person is at a terminal and did not ask for line mode. */
@@ -83,9 +85,15 @@ export function wantsForm(flags: RunFlags): boolean {
  * The parameter form of a checklist in the full-screen cockpit: what `-p` gave filled in, the rest suggested where
  * the cockpit can (the versions), each checked as it is typed; enter starts the run on the screen.
  */
-export async function paramForm(ws: Workspace, ref: string, given: Record<string, string>, yes?: string[]): Promise<number> {
+export async function paramForm(
+  ws: Workspace,
+  ref: string,
+  given: Record<string, string>,
+  yes?: string[],
+  recoverySince?: string,
+): Promise<number> {
   const { tuiForm } = await (await import('./load-tui.js')).loadTui();
-  return tuiForm(ws, ref, given, yes);
+  return tuiForm(ws, ref, given, yes, recoverySince);
 }
 
 function isTerminal(): boolean {
@@ -200,7 +208,8 @@ export async function runChecklist(ctx: AppContext<Workspace>, opts: RunOptions,
   if (wantsForm(flags)) {
     const defs = ctx.workspace().mustLoad(opts.checklist).bundle.root.checklist.params;
     const unknown = Object.keys(opts.params).some((k) => !Object.hasOwn(defs, k)); // refused below, by name
-    if (!unknown && missingParams(defs, opts.params).length) return paramForm(ctx.workspace(), opts.checklist, opts.params, opts.yes);
+    if (!unknown && missingParams(defs, opts.params).length)
+      return paramForm(ctx.workspace(), opts.checklist, opts.params, opts.yes, opts.recoverySince);
   }
   const run = prepareRun(ctx, opts);
   if (flags.dryRun) {
@@ -214,7 +223,8 @@ export async function runChecklist(ctx: AppContext<Workspace>, opts: RunOptions,
 export async function cmdRun(g: GlobalOptions, ref: string, flags: RunFlags): Promise<number> {
   const ctx = cliContext(g);
   ctx.workspace(); // the config is read (and its errors told) before the flags are
-  return runChecklist(ctx, { checklist: ref, params: parseParams(flags.param), yes: flags.yes }, flags);
+  const since = flags.recoverySince ? { recoverySince: flags.recoverySince } : {};
+  return runChecklist(ctx, { checklist: ref, params: parseParams(flags.param), yes: flags.yes, ...since }, flags);
 }
 
 /** `cockpit resume`'s flags: the run flags and the resume options as they are (a new option needs no mapping here). */

@@ -86,7 +86,8 @@ Examples:
     .command('run')
     .description("run a checklist: an id (the repo's checklists/, then the defaults) or a path to a YAML file")
     .argument('<checklist>', 'checklist id or file')
-    .option('-p, --param <key=value>', 'a checklist parameter (repeatable)', collect);
+    .option('-p, --param <key=value>', 'a checklist parameter (repeatable)', collect)
+    .option('--recovery-since <session>', "start the recovery clock at the breach that session's watch recorded (a rollback)");
   sessionOptions(run)
     .option('--dry-run', 'show every step and what it would do; run and record nothing')
     .action(act(async (ref: string, flags, cmd: Command) => (await cmds()).cmdRun(globals(cmd), ref, flags)));

@@ -2,6 +2,7 @@ import { render } from 'ink';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { appContext } from '../app/context.js';
+import { steadyNow, type Clock } from '../adapters/clock.js';
 import { RunRefused } from '../app/errors.js';
 import { prepareRun, resumeRun, startRun, type SessionDrive } from '../app/run.js';
 import { abortStopped } from '../app/stopped.js';
@@ -37,8 +38,8 @@ let screenUp = false;
 const warn = (line: string): void => void (screenUp ? deferredWarnings.push(line) : process.stderr.write(line));
 
 /** The services the screens use, over one workspace: nothing in tui/ touches the store or the adapters itself. */
-export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => void): AppServices {
-  const ctx = appContext(() => ws, { warn });
+export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => void, parts: { clock?: Clock } = {}): AppServices {
+  const ctx = appContext(() => ws, { warn, ...parts });
   const identity = ctx.identity();
   // The screens drive their sessions themselves: the session is handed over as it starts.
   const live: SessionDrive<SessionControls> = async (deps, open, secrets) => {
@@ -49,7 +50,8 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
   return {
     version: ctx.version,
     operator: identity.operator,
-    now: () => ctx.clock.now(),
+    // Durations on screen (elapsed, the recovery clock) do not jump when the system's time is set (adapters/clock.ts).
+    now: steadyNow(ctx.clock),
     home: async () => {
       const store = await ws.openStore();
       // Titles and parameters only: full validation (steps, includes) runs after the first frame, in `check`.
@@ -84,10 +86,10 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
       const row = all.find((s) => s.id === id);
       return (row && (await supersededSessions(store, [row], all, ws.repoDir)).get(id)) ?? null;
     },
-    start: async (id, given, yes) => {
+    start: async (id, given, yes, recoverySince) => {
       let run;
       try {
-        run = prepareRun(ctx, { checklist: id, params: given, yes });
+        run = prepareRun(ctx, { checklist: id, params: given, yes, ...(recoverySince ? { recoverySince } : {}) });
       } catch (e) {
         // The form shows the problems on one line.
         if (e instanceof RunRefused) throw new UsageError(e.problems.join('; '));
@@ -282,7 +284,13 @@ function keepFrame(first: FirstFrame, data: HomeData, now: () => number, schedul
  * `cockpit run <checklist>`, `release`, `hotfix` in a terminal without every parameter: the parameter form, what
  * `-p` gave filled in and the rest suggested where the cockpit can; enter starts the run on this screen.
  */
-export async function tuiForm(ws: Workspace, ref: string, given: Record<string, string>, yes?: string[]): Promise<number> {
+export async function tuiForm(
+  ws: Workspace,
+  ref: string,
+  given: Record<string, string>,
+  yes?: string[],
+  recoverySince?: string,
+): Promise<number> {
   requireTerminal('the parameter form', noTerminalHint(ws));
   const { bundle, origin } = ws.mustLoad(ref);
   const cl = bundle.root.checklist;
@@ -294,6 +302,7 @@ export async function tuiForm(ws: Workspace, ref: string, given: Record<string, 
     params: cl.params,
     given,
     ...(yes?.length ? { yes } : {}),
+    ...(recoverySince ? { recoverySince } : {}),
   };
   return runTui(ws, () => ({ name: 'form', checklist: entry }));
 }

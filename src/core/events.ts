@@ -1,4 +1,5 @@
 import type { Condition, ParamValue } from './checklist/types.js';
+import type { RecoveryStart } from './recovery.js';
 
 /** One step of a session's plan: a checklist's steps with includes expanded in place. */
 export interface PlanNode {
@@ -53,6 +54,8 @@ export interface EventDataMap {
     version: string;
     plan: PlanNode[];
     scopes: Record<string, Scope>;
+    /** The recovery clock: its objective, and the moment it counts from and why (core/recovery.ts). */
+    recovery?: RecoveryStart;
   };
   'session.resumed': {
     operator: string;
@@ -68,7 +71,12 @@ export interface EventDataMap {
     message: string;
     hint?: string;
   };
-  'session.finished': { outcome: Outcome; reason?: string };
+  'session.finished': {
+    outcome: Outcome;
+    reason?: string;
+    /** A recovery session's clock at its end, measured on the finishing process's monotonic clock (core/recovery.ts). */
+    recoveredMs?: number;
+  };
   'step.started': { attempt: number; description?: string };
   'step.spawned': { pid: number; command: string; cwd: string; startTime?: number | null };
   'step.output': { stream: 'stdout' | 'stderr'; text: string };

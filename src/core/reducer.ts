@@ -1,5 +1,6 @@
 import type { ParamValue } from './checklist/types.js';
 import type { AuditEvent, Outcome, PlanNode, Scope } from './events.js';
+import type { RecoveryStart } from './recovery.js';
 import { exhaustive } from './exhaustive.js';
 import { foldWatch, type WatchPanel } from './watch/panel.js';
 
@@ -75,6 +76,10 @@ export interface SessionState {
   resumes: Array<{ time: number; operator: string; forced: boolean }>;
   /** The post-deploy watch's panel, when a watch step has run (the latest one). */
   watch?: WatchPanel;
+  /** A recovery session's clock start (core/recovery.ts: readRecovery reads it). */
+  recovery?: RecoveryStart;
+  /** The recovery time the finishing process measured. */
+  recoveredMs?: number;
 }
 
 const EMPTY_OUTPUT: OutputState = { lines: 0, bytes: 0, tail: [], partial: '' };
@@ -129,6 +134,7 @@ export function initialState(event: AuditEvent<'session.started'>): SessionState
     current: null,
     notes: [],
     resumes: [],
+    ...(d.recovery ? { recovery: d.recovery } : {}),
   };
 }
 
@@ -179,7 +185,16 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
     }
     case 'session.finished': {
       const d = event.data;
-      return { ...state, ...base, status: d.outcome, outcome: d.outcome, endedAt: event.time, current: null, pause: undefined };
+      return {
+        ...state,
+        ...base,
+        status: d.outcome,
+        outcome: d.outcome,
+        endedAt: event.time,
+        current: null,
+        pause: undefined,
+        ...(d.recoveredMs !== undefined ? { recoveredMs: d.recoveredMs } : {}),
+      };
     }
     case 'watch.started':
     case 'watch.preflight':

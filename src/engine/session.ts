@@ -18,6 +18,7 @@ import { OutputBuffer } from './output-buffer.js';
 import { provideServices, type ServiceScope, type ServiceSettings } from './services.js';
 import { CockpitError, ignoreCleanupError } from '../core/errors.js';
 import { cockpitCommand, type CommandLine } from '../core/command-line.js';
+import { objectiveFor, recoveryStart, type RecoveryBreach, type RecoveryStart } from '../core/recovery.js';
 
 /** How the session asks its operator: a prompt in a terminal, or `--yes` flags when non-interactive. */
 export interface Interaction {
@@ -157,6 +158,11 @@ export interface StartInput {
   params: Record<string, ParamValue>;
   origin: { file: string; byId: boolean };
   mode: 'interactive' | 'non-interactive';
+  /**
+   * The rollback was started from a watch (`R`, `--recovery-since`): its breach, read from the audit log, starts the
+   * recovery clock (null: that watch had none). Without it the clock counts from the session's start.
+   */
+  recoveryFrom?: { watchSession: string; breach: RecoveryBreach | null };
 }
 
 export interface NewSessionInput {
@@ -172,6 +178,7 @@ export interface NewSessionInput {
   mode: 'interactive' | 'non-interactive';
   plan: PlanNode[];
   scopes: Record<string, Scope>;
+  recovery?: RecoveryStart;
 }
 
 /**
@@ -210,6 +217,7 @@ export function newSessionRecord(input: NewSessionInput): { header: SessionHeade
         version: input.version,
         plan: input.plan,
         scopes: input.scopes,
+        ...(input.recovery ? { recovery: input.recovery } : {}),
       },
     },
   };
@@ -221,12 +229,16 @@ export async function startSession(deps: EngineDeps, input: StartInput): Promise
   const planned = buildPlan(bundle, params);
   if (planned.errors.length) throw new EngineError(planned.errors.join('\n'), 2);
   const now = deps.clock.now();
+  const mono = deps.clock.monotonic?.();
   const id = newSessionId(now);
   const environment = typeof params.environment === 'string' ? params.environment : null;
   const root = bundle.root.checklist;
   deps.store.addSecrets(secretValues(bundle, planned.scopes));
   // The lock's reason is shown to whoever else tries, and stored: it names what runs, never a parameter's value.
   const scope = await takeLock(deps, id, environment, `run ${root.id}`);
+  const objective = objectiveFor(root.objective, params);
+  const from = input.recoveryFrom;
+  const recovery = objective ? recoveryStart(objective, now, from?.breach ?? null, from?.watchSession) : undefined;
   const { header, first } = newSessionRecord({
     id,
     time: now,
@@ -239,12 +251,15 @@ export async function startSession(deps: EngineDeps, input: StartInput): Promise
     mode: input.mode,
     plan: planned.plan,
     scopes: planned.scopes,
+    recovery,
   });
   const stored = await deps.store.createSession(header, first);
   const state = reduce(null, stored);
   deps.onEvent?.(stored, state);
   // Steps run from the plan as loaded: the log (and so the state) has secrets redacted, in parameters and commands.
-  return new SessionRunner(deps, state, scope, planned);
+  const runner = new SessionRunner(deps, state, scope, planned);
+  if (mono !== undefined) runner.steady = { wall: now, mono };
+  return runner;
 }
 
 export interface ResumeInput {
@@ -413,6 +428,12 @@ export class SessionRunner {
   private anchoring: Promise<void> = Promise.resolve();
   private writeError: Error | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  /**
+   * A recorded wall time (this process's session.started or session.resumed) and the monotonic reading taken with
+   * it: the recovery clock's duration at the end is measured from there, so setting the system's time meanwhile does
+   * not change it.
+   */
+  steady: { wall: number; mono: number } | null = null;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -444,11 +465,13 @@ export class SessionRunner {
   /** Append events (serialised with every other append of this session), then fold and show them. */
   emit(list: NewEvent[]): Promise<StoredEvent[]> {
     const p = this.chain.then(async () => {
+      const mono = this.deps.clock.monotonic?.();
       const stored = await this.deps.store.append(
         this.state.id,
         list.map((e) => ({ actor: this.deps.identity.operator, ...e, time: e.time ?? this.deps.clock.now() })),
       );
       for (const e of stored) {
+        if (e.type === 'session.resumed' && mono !== undefined) this.steady = { wall: e.time, mono };
         this.state = reduce(this.state, e);
         this.deps.onEvent?.(e, this.state);
       }
@@ -616,6 +639,14 @@ export class SessionRunner {
     }
   }
 
+  /** A recovery session's clock now, measured on the monotonic clock from this process's anchor (none without both). */
+  private recoveredMs(): { recoveredMs?: number } {
+    const rec = this.state.recovery;
+    const mono = this.deps.clock.monotonic?.();
+    if (!rec || !this.steady || mono === undefined) return {};
+    return { recoveredMs: Math.max(0, Math.round(this.steady.wall - rec.since + (mono - this.steady.mono))) };
+  }
+
   private async stopForOperator(path: string | null): Promise<RunResult> {
     const events: NewEvent[] = [];
     if (path) events.push({ type: 'step.interrupted', stepId: path, data: { reason: 'stopped by the operator' } });
@@ -637,7 +668,7 @@ export class SessionRunner {
       const next = nextStep(this.state);
       const node = next && this.real(next);
       if (!node) {
-        await this.emit([{ type: 'session.finished', data: { outcome: 'succeeded' } }]);
+        await this.emit([{ type: 'session.finished', data: { outcome: 'succeeded', ...this.recoveredMs() } }]);
         const took = formatDuration(this.state.lastTime - this.state.startedAt);
         return { exitCode: 0, state: this.state, message: `all steps done in ${took} (${this.state.checklist.title})` };
       }

@@ -2,6 +2,7 @@ import type { StoredEvent } from '../core/events.js';
 import { exhaustive } from '../core/exhaustive.js';
 import { formatDuration } from '../core/duration.js';
 import type { SessionState } from '../core/reducer.js';
+import { readRecovery, recoveryText } from '../core/recovery.js';
 import { GLYPH, makeStyler } from './style.js';
 
 type Write = (text: string) => void;
@@ -38,6 +39,7 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
           .join(' ');
         write(`${c('bold', `● ${d.checklist.title}`)} ${c('gray', `[${d.checklist.id}]`)}${params ? ` ${params}` : ''}\n`);
         write(c('gray', `  session ${e.sessionId} · ${d.operator}@${d.host} · audit log ${auditLocation}\n`));
+        if (d.recovery) write(c('gray', `  recovery clock: objective ${d.recovery.objective}; ${d.recovery.reason}\n`));
         break;
       }
       case 'session.resumed': {
@@ -183,6 +185,8 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
             ? c('green', `● done: ${state.checklist.title} in ${took}\n`)
             : c('red', `● ${d.outcome}: ${d.reason ?? ''}\n`),
         );
+        const r = readRecovery(state, e.time);
+        if (r) write(c(r.met ? 'green' : 'red', `  ${recoveryText(r)}\n`));
         break;
       }
       // No line of their own (a smoke check's line is its step's output).

@@ -5,6 +5,7 @@ import { groupStatus, reduce, type SessionState } from '../core/reducer.js';
 import { GLYPH } from './style.js';
 import { cockpitCommand, type CommandLine } from '../core/command-line.js';
 import { inertMarkdown } from '../core/markdown.js';
+import { readRecovery, recoveryJson, recoveryText } from '../core/recovery.js';
 
 export interface TimelineEntry {
   time: number;
@@ -185,6 +186,7 @@ function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
             .join(' ')} (${d.mode}, cockpit ${d.version}, pid ${d.pid} on ${d.host})`.replace(/\s+\(/, ' ('),
           true,
         );
+        if (d.recovery) add('session', `recovery clock started: objective ${d.recovery.objective}; ${d.recovery.reason}`, true);
         break;
       }
       case 'session.resumed': {
@@ -345,7 +347,19 @@ function header(state: SessionState, story: Story): Array<[string, string]> {
     ['Ended', state.endedAt ? iso(state.endedAt) : '— (not finished)'],
     ['Duration', formatDuration(ended - state.startedAt)],
     ['Outcome', state.outcome ?? `${state.status} (resumable)`],
+    ...recoveryRows(state, last?.time ?? state.startedAt),
     ['Events', `${story.count} (last #${last?.seq ?? 0}, hash ${last?.hash.slice(0, 16) ?? ''})`],
+  ];
+}
+
+/** The recovery clock's rows: at its end, or (not finished) as of the last event; and where it counted from. */
+function recoveryRows(state: SessionState, lastTime: number): Array<[string, string]> {
+  const r = readRecovery(state, lastTime);
+  if (!r) return [];
+  const text = recoveryText(r) + (r.state === 'running' ? ' — not recovered yet, as of the last event' : '');
+  return [
+    ['Recovery', text],
+    ['Clock from', `${iso(r.start.since)}: ${r.start.reason}`],
   ];
 }
 
@@ -535,6 +549,12 @@ export async function writeStepOutput(
   else if (format === 'md' && shown) await close();
 }
 
+/** The recovery clock in the JSON summary (the definition with the reading; as of the last event when not finished). */
+function recoverySummary(state: SessionState) {
+  const r = readRecovery(state, state.lastTime);
+  return r ? { recovery: recoveryJson(r) } : {};
+}
+
 function sessionSummary(state: SessionState | null) {
   return (
     state && {
@@ -549,6 +569,7 @@ function sessionSummary(state: SessionState | null) {
       outcome: state.outcome ?? null,
       steps: stepRows(state),
       notes: state.notes,
+      ...recoverySummary(state),
     }
   );
 }

@@ -41,6 +41,8 @@ export interface ChecklistEntry {
   given?: Record<string, string>;
   /** `--yes` of the command that opened the form: the run starts with it. */
   yes?: string[];
+  /** The session whose watch breach starts the recovery clock (`R` on a watch, `run --recovery-since`). */
+  recoverySince?: string;
 }
 
 export interface SessionEntry {
@@ -83,8 +85,11 @@ export interface AppServices {
   home(): Promise<HomeData>;
   /** The sessions alone, read again (the home screen's periodic refresh: the checklists do not change under it). */
   sessions(): Promise<SessionEntry[]>;
-  /** `yes`: steps confirmed in advance (`--yes` of the command that opened the form). */
-  start(checklistId: string, params: Record<string, string>, yes?: string[]): Promise<SessionControls>;
+  /**
+   * `yes`: steps confirmed in advance (`--yes` of the command that opened the form); `recoverySince`: the session
+   * whose watch breach starts the recovery clock.
+   */
+  start(checklistId: string, params: Record<string, string>, yes?: string[], recoverySince?: string): Promise<SessionControls>;
   /** Resume a stopped session; `secrets` are its secret parameters, asked again (the log never held them). */
   resume(sessionId: string, secrets?: Record<string, string>): Promise<SessionControls>;
   events(sessionId: string): Promise<AuditEvent[]>;

@@ -295,6 +295,19 @@ export function parseChecklist(source: ChecklistSource, kinds: StepKindValidator
     }
   });
 
+  // A recovery objective's `when` names parameters like a step's: one that names none would never apply.
+  const objectives =
+    checklist.objective === undefined ? [] : Array.isArray(checklist.objective) ? checklist.objective : [checklist.objective];
+  objectives.forEach((o, i) => {
+    for (const name of Object.keys(o.when ?? {}))
+      if (!Object.hasOwn(checklist.params, name))
+        at(
+          ['objective', ...(Array.isArray(checklist.objective) ? [i] : []), 'when', name],
+          `objective: when refers to unknown parameter '${name}'`,
+          'key',
+        );
+  });
+
   if (diagnostics.length) return { diagnostics: sortDiagnostics(diagnostics) };
   return { parsed: { source, checklist, locate }, diagnostics: [] };
 }

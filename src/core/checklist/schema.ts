@@ -55,6 +55,14 @@ const commonStepFields = {
   idempotent: z.boolean().optional(),
 };
 
+/** A recovery time objective (core/recovery.ts): the first whose `when` matches the parameters is the session's. */
+const objectiveSchema = z.strictObject({
+  recovery: durationSchema,
+  name: z.string().min(1).optional(),
+  policy: z.string().optional(),
+  when: conditionSchema.optional(),
+});
+
 export function buildChecklistSchema(kinds: StepKindSchema[]) {
   const [first, ...rest] = kinds.map((k) => z.strictObject({ ...commonStepFields, kind: z.literal(k.kind), ...k.fields }));
   const step = rest.length === 0 ? first : z.discriminatedUnion('kind', [first, ...rest]);
@@ -64,6 +72,7 @@ export function buildChecklistSchema(kinds: StepKindSchema[]) {
     description: z.string().optional(),
     policy: z.string().optional(),
     params: z.record(z.string().regex(PARAM_NAME, 'expected a parameter name like version or issue_id'), paramDefSchema).default({}),
+    objective: z.union([objectiveSchema, z.array(objectiveSchema).min(1)]).optional(),
     steps: z.array(step).min(1, 'expected at least one step'),
   });
 }

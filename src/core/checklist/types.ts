@@ -1,3 +1,4 @@
+import type { ObjectiveDef } from '../recovery.js';
 export type ParamType = 'string' | 'semver' | 'boolean' | 'integer' | 'enum';
 export type ParamValue = string | number | boolean;
 
@@ -33,6 +34,8 @@ export interface Checklist {
   description?: string;
   policy?: string;
   params: Record<string, ParamDef>;
+  /** The recovery time objective a session of it is timed against (core/recovery.ts). */
+  objective?: ObjectiveDef | ObjectiveDef[];
   steps: StepDef[];
 }
 

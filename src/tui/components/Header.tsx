@@ -2,7 +2,8 @@ import { Box, Text } from 'ink';
 import { formatDuration } from '../../core/duration.js';
 import { progress, type SessionState } from '../../core/reducer.js';
 import { paramsText, sessionLabel } from '../model.js';
-import { fitParts } from '../cells.js';
+import { readRecovery, recoveryText } from '../../core/recovery.js';
+import { cellWidth, fitCells, fitParts } from '../cells.js';
 import { screenLine } from '../text.js';
 import { useTheme } from '../theme.js';
 
@@ -34,6 +35,19 @@ export function Header({ state, phase, width, now, replay }: HeaderProps) {
   const p = progress(state);
   const end = replay ? state.lastTime : (state.endedAt ?? now);
   const elapsed = formatDuration(Math.max(0, end - state.startedAt));
+  // The recovery clock (a rollback): first on the second line, amber from 75% of its objective, red from 100%.
+  const recovery = readRecovery(state, replay ? state.lastTime : now);
+  const clock = recovery ? fitCells(recoveryText(recovery), width) : '';
+  const clockTone = !recovery
+    ? undefined
+    : recovery.state === 'recovered' && recovery.met
+      ? t.ok
+      : recovery.state !== 'running' || recovery.level === 'red'
+        ? t.danger
+        : recovery.level === 'amber'
+          ? t.warn
+          : t.accent;
+  const rest = clock ? width - cellWidth(clock) - 3 : width;
   return (
     <Box flexDirection="column" width={width} height={2}>
       <Text wrap="truncate-end">
@@ -50,21 +64,30 @@ export function Header({ state, phase, width, now, replay }: HeaderProps) {
         <Text color={t.muted}> [{screenLine(state.checklist.id)}]</Text> {screenLine(paramsText(state.params))}
       </Text>
       <Text color={t.muted}>
-        {fitParts(
-          [
-            { text: replay ? `${utc(state.lastTime)} (event ${replay.pos}/${replay.length})` : '', priority: 1 },
-            { text: `session ${state.id}`, priority: 3 },
-            { text: `operator ${screenLine(state.operator)}`, priority: 5 },
-            { text: state.environment ? `env ${screenLine(state.environment)}` : '', priority: 4 },
-            { text: `elapsed ${elapsed}`, priority: 6 },
-            { text: `${p.done}/${p.total} done${p.failed ? ` · ${p.failed} failed` : ''}`, priority: 0 },
-            {
-              text: state.resumes.length ? `resumed ${state.resumes.length}×${state.resumes.some((r) => r.forced) ? ' (FORCED)' : ''}` : '',
-              priority: 2,
-            },
-          ],
-          width,
-        )}
+        {clock ? (
+          <Text bold color={clockTone}>
+            {clock}
+          </Text>
+        ) : null}
+        {clock && rest >= 10 ? ' · ' : ''}
+        {rest >= 10 &&
+          fitParts(
+            [
+              { text: replay ? `${utc(state.lastTime)} (event ${replay.pos}/${replay.length})` : '', priority: 1 },
+              { text: `session ${state.id}`, priority: 3 },
+              { text: `operator ${screenLine(state.operator)}`, priority: 5 },
+              { text: state.environment ? `env ${screenLine(state.environment)}` : '', priority: 4 },
+              { text: `elapsed ${elapsed}`, priority: 6 },
+              { text: `${p.done}/${p.total} done${p.failed ? ` · ${p.failed} failed` : ''}`, priority: 0 },
+              {
+                text: state.resumes.length
+                  ? `resumed ${state.resumes.length}×${state.resumes.some((r) => r.forced) ? ' (FORCED)' : ''}`
+                  : '',
+                priority: 2,
+              },
+            ],
+            rest,
+          )}
       </Text>
     </Box>
   );

@@ -104,7 +104,7 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
     setStarting(true);
     ui.flash(`starting ${checklist.id}…`);
     const given = Object.fromEntries(names.filter((n) => values[n].trim() !== '').map((n) => [n, values[n].trim()]));
-    ui.services.start(checklist.id, given, checklist.yes).then(
+    ui.services.start(checklist.id, given, checklist.yes, checklist.recoverySince).then(
       (controls) => ui.go({ name: 'session', controls }),
       (e: Error) => {
         setStarting(false);
@@ -168,7 +168,13 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
   const about = checklist.description
     ? wrap(screenLine(checklist.description), width)
     : [names.length ? 'Its parameters (defaults filled in):' : 'This checklist takes no parameters: ↵ starts it.'];
-  const aboutRows = about.length > 2 ? [about[0], fitCells(`${about[1]} ${about[2]}`, width)] : about;
+  const aboutRows = [
+    ...(about.length > 2 ? [about[0], fitCells(`${about[1]} ${about[2]}`, width)] : about),
+    // Started with R from a watch: say where its recovery clock will count from.
+    ...(checklist.recoverySince
+      ? [fitCells(`Its recovery clock counts from the breach in the watch of session ${checklist.recoverySince}.`, width)]
+      : []),
+  ];
   // The field being filled in shows its whole description (a suggested version's reason), wrapped in up to 4 rows;
   // the others one row each.
   const indent = labelWidth + 3;

@@ -19,7 +19,9 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
   const focus = focusPath(state, asking);
   const focusIndex = focus ? (state.index[focus] ?? 0) : Math.max(0, state.plan.length - 1);
   const { selected, outputScroll, moveBy, moveTo, scrollBy } = useStepSelection(state.plan.length, focus, focusIndex);
-  const now = useTicker(phase === 'running' || phase === 'asking' || phase === 'starting', ui.services.now);
+  // A recovery clock runs until the session ends, also while it waits after a failure.
+  const ticking = phase === 'running' || phase === 'asking' || phase === 'starting' || (!!state.recovery && !state.outcome);
+  const now = useTicker(ticking, ui.services.now);
   const active = phase === 'running' || phase === 'asking' || phase === 'stopping' || phase === 'starting';
   const stopped = phase === 'paused';
   const failed = stopped && state.status === 'failed';
@@ -134,7 +136,8 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
               const home = await ui.services.home();
               const rollback = home.checklists.find((c) => c.id === ROLLBACK);
               if (!rollback) return ui.flash(`no checklist '${ROLLBACK}' here: start the rollback from home`, 'error');
-              ui.go({ name: 'form', checklist: rollback });
+              // Its recovery clock counts from this watch's breach (read from the audit log when it starts).
+              ui.go({ name: 'form', checklist: { ...rollback, recoverySince: state.id } });
             },
           );
         case 'session.abort':
