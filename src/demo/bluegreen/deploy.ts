@@ -153,8 +153,12 @@ async function health(port: number): Promise<{ healthy: boolean; version: string
   }
 }
 
-const APP = 'demo-app.js';
-const appScript = () => path.join(path.dirname(fileURLToPath(import.meta.url)), APP);
+/** What the app's command line holds (to know a pid is ours), and its file beside this one (.js in dist/, .mjs in a sandbox). */
+const APP = 'demo-app';
+const appScript = () => {
+  const self = fileURLToPath(import.meta.url);
+  return path.join(path.dirname(self), `${APP}${path.extname(self)}`);
+};
 
 // ---------------------------------------------------------------------------------------------------------------
 // The lock
