@@ -267,6 +267,45 @@ describe.skipIf(!haveHaproxy)(`the demo's blue/green target (HAProxy)${skipReaso
     expect(() => JSON.parse(readFileSync(path.join(dir, '.cockpit', 'bluegreen', 'production', 'state.json'), 'utf8'))).not.toThrow();
   });
 
+  it('a stopped colour drains: a request in flight when it gets SIGTERM is answered, then the process exits', async () => {
+    const st = await status();
+    const idle = st.live === 'blue' ? 'green' : 'blue';
+    const { pid, url } = st.colours[idle];
+    const started = Date.now();
+    const slow = new Promise<{ status: number; version: string }>((resolve, reject) =>
+      http
+        .get(`${url}/api/listings?delay_ms=800`, { agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode!, version: String(res.headers['x-app-version']) }));
+        })
+        .on('error', reject),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    process.kill(pid!, 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(alive(pid!)).toBe(true); // still answering the slow request
+    expect(await slow).toEqual({ status: 200, version: st.colours[idle].version });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+    await expect.poll(() => alive(pid!), { timeout: 5000 }).toBe(false);
+    expect((await status()).colours[idle]).toMatchObject({ running: false, healthy: false });
+  });
+
+  it('a killed HAProxy comes back on the colour that was live (the map file), not the other one', async () => {
+    let st = await status();
+    const live = st.live!;
+    const version = st.colours[live].version;
+    process.kill(st.proxy.pid!, 'SIGKILL');
+    await expect.poll(async () => (await status()).proxy.running, { timeout: 5000 }).toBe(false);
+    st = await status();
+    expect(st.live).toBe(live); // from the map file HAProxy will start with
+    const again = await ok('switch', live, '--env', 'production');
+    expect(again).toMatch(/haproxy started \(pid \d+\)/);
+    st = await status();
+    expect(st).toMatchObject({ live, proxy: { running: true } });
+    expect(await versionAt(st.url)).toBe(version);
+    pids.push(st.proxy.pid!);
+  });
+
   it('refuses to deploy over the live colour, and says so', async () => {
     const st = await status();
     const r = await script('deploy', '9.9.9', '--env', 'production', '--colour', st.live!);

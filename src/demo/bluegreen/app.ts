@@ -77,7 +77,9 @@ function startApp(opts: Options): { server: http.Server; drain: () => Promise<vo
       });
     } else if (req.method === 'GET' && url.pathname === '/api/listings') {
       const max = Number(url.searchParams.get('max_price') ?? Infinity);
-      json(res, 200, { listings: LISTINGS.filter((l) => l.price <= max) });
+      // `delay_ms` (at most 5 s): a slow query, to see latency in the watch and a drain wait for it.
+      const delay = Math.min(Math.max(Number(url.searchParams.get('delay_ms')) || 0, 0), 5000);
+      setTimeout(() => json(res, 200, { listings: LISTINGS.filter((l) => l.price <= max) }), delay);
     } else if (req.method === 'POST' && url.pathname === '/api/payments') {
       let body = '';
       req.setEncoding('utf8');

@@ -349,11 +349,12 @@ async function doSwitch(ctx: Ctx, colour: Colour): Promise<void> {
     writeState(ctx, s);
     // The switch itself: one runtime command; each new request is routed by the map from here on.
     await runtimeOk(ctx.paths.socket, `set map ${ctx.paths.map} live be_${colour}`);
-    // Then the file HAProxy would start from, so a restart does not send traffic back to the old colour.
-    writeFileAtomic(ctx.paths.map, `live be_${colour}\n`);
   }
   const readBack = await liveFromRuntime(ctx.paths);
   if (readBack !== colour) throw new Failure(`haproxy says ${readBack ?? 'no colour'} is live after switching to ${colour}`);
+  // Then the file HAProxy would start from, so a restart does not send traffic back to the old colour. Also when
+  // the colour was live already: a run killed between the runtime command and this line left the file behind.
+  writeFileAtomic(ctx.paths.map, `live be_${colour}\n`);
   const url = `http://127.0.0.1:${s.proxy!.port}/version`;
   for (let i = 0; i < 3; i++) {
     const r = await get(url);
