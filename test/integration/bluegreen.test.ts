@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
+import { loadLoop } from '../helpers/load.js';
 
 const DEPLOY = path.join(ROOT, 'dist', 'demo-deploy.js');
 const haveHaproxy = spawnSync('haproxy', ['-v']).status === 0;
@@ -59,56 +60,6 @@ function versionAt(url: string): Promise<string | undefined> {
       })
       .on('error', reject);
   });
-}
-
-/**
- * `clients` keep-alive clients sending GET /api/listings and POST /api/payments to `url` until stopped (at most
- * `max` requests or 60 s: bounded whatever happens). Counts what was sent, what failed, and the versions served.
- */
-function loadLoop(url: string, clients = 8, max = 50_000) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-  let stop = false;
-  const tally = { sent: 0, failed: 0, versions: new Map<string, number>(), errors: [] as string[] };
-  const one = () =>
-    new Promise<void>((resolve) => {
-      const post = tally.sent % 4 === 3;
-      tally.sent++;
-      const req = http.request(
-        `${url}/api/${post ? 'payments' : 'listings'}`,
-        { agent, method: post ? 'POST' : 'GET', headers: post ? { 'content-type': 'application/json' } : {} },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            const v = String(res.headers['x-app-version']);
-            tally.versions.set(v, (tally.versions.get(v) ?? 0) + 1);
-            if (res.statusCode! < 200 || res.statusCode! >= 300) {
-              tally.failed++;
-              tally.errors.push(`status ${res.statusCode}`);
-            }
-            resolve();
-          });
-        },
-      );
-      req.on('error', (e) => {
-        tally.failed++;
-        tally.errors.push(e.message);
-        resolve();
-      });
-      req.end(post ? JSON.stringify({ amount_cents: 1200 }) : undefined);
-    });
-  const until = Date.now() + 60_000;
-  const workers = Array.from({ length: clients }, async () => {
-    while (!stop && tally.sent < max && Date.now() < until) await one();
-  });
-  return {
-    tally,
-    async finish() {
-      stop = true;
-      await Promise.all(workers);
-      agent.destroy();
-      return tally;
-    },
-  };
 }
 
 /** Runs `args` while the load loop runs (load for 300 ms before and after too); the loop's tally. */
