@@ -3,7 +3,7 @@
 // during a switch and a rollback comes from a bounded load loop of keep-alive clients on the loopback; every failed
 // request (an error or a status other than 2xx) is counted, and the count must be 0.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -255,6 +255,35 @@ describe.skipIf(!haveHaproxy)(`the demo's blue/green target (HAProxy)${skipReaso
     expect(st).toMatchObject({ live, proxy: { running: true } });
     expect(await versionAt(st.url)).toBe(version);
     pids.push(st.proxy.pid!);
+  });
+
+  it('deploying a version the idle colour already runs healthy starts nothing (a resumed deploy is not done twice)', async () => {
+    let st = await status();
+    const idle = st.live === 'blue' ? 'green' : 'blue';
+    if (!st.colours[idle].running) {
+      await ok('deploy', '2.0.0', '--env', 'production');
+      st = await status();
+    }
+    const { pid, version } = st.colours[idle];
+    const again = await ok('deploy', version!, '--env', 'production');
+    expect(again).toContain(`${idle} already runs ${version} and is healthy on production: nothing to deploy`);
+    expect(again).not.toContain('starting Property');
+    expect((await status()).colours[idle]).toMatchObject({ pid, version, healthy: true });
+    pids.push(pid!);
+  });
+
+  it("one run at a time: a live holder of the lock is named, a dead one's lock is taken over", async () => {
+    const lockFile = path.join(dir, '.cockpit', 'bluegreen', 'production', 'lock');
+    writeFileSync(lockFile, `${process.pid}\n`); // this test process: alive
+    const refused = await script('switch', (await status()).live!, '--env', 'production');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`another deploy script (pid ${process.pid}) is working on production`);
+    // A pid that has exited: the lock of a killed run.
+    const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(lockFile, `${gone}\n`);
+    const taken = await ok('switch', (await status()).live!, '--env', 'production');
+    expect(taken).toContain(`a previous run (pid ${gone}) was stopped half-way; taking its lock over`);
+    expect(existsSync(lockFile)).toBe(false);
   });
 
   it('refuses to deploy over the live colour, and says so', async () => {
