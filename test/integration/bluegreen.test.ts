@@ -286,6 +286,29 @@ describe.skipIf(!haveHaproxy)(`the demo's blue/green target (HAProxy)${skipReaso
     expect(existsSync(lockFile)).toBe(false);
   });
 
+  it('a deploy script SIGKILLed mid-deploy leaves its app recorded: the next deploy finds it, one process, not two', async () => {
+    const stateFile = path.join(dir, '.cockpit', 'bluegreen', 'production', 'state.json');
+    const run = script('deploy', '3.0.0', '--env', 'production');
+    const until = Date.now() + 10_000;
+    // Killed once the new app's pid is recorded (it is starting; the health wait is next).
+    while (!readFileSync(stateFile, 'utf8').includes('"3.0.0"') && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
+    process.kill(run.pid, 'SIGKILL');
+    const killed = await run;
+    expect(killed.stdout).not.toContain('health check:');
+    const again = await ok('deploy', '3.0.0', '--env', 'production');
+    const apps = () =>
+      spawnSync('ps', ['-e', '-o', 'pid=,args='], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((l) => l.includes('demo-app') && l.includes('--version 3.0.0'));
+    const st = await status();
+    const idle = st.live === 'blue' ? 'green' : 'blue';
+    expect(st.colours[idle]).toMatchObject({ version: '3.0.0', healthy: true, running: true });
+    // Either the killed run's app became healthy and was kept, or it was replaced: one app at 3.0.0 either way.
+    expect(again).toMatch(/already runs 3\.0\.0|starting Property 3\.0\.0/);
+    expect(apps().length, apps().join('\n')).toBe(1);
+    pids.push(st.colours[idle].pid!);
+  });
+
   it('refuses to deploy over the live colour, and says so', async () => {
     const st = await status();
     const r = await script('deploy', '9.9.9', '--env', 'production', '--colour', st.live!);
