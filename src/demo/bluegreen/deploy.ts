@@ -459,7 +459,9 @@ const USAGE = `usage: deploy.sh deploy <version> --env E [--colour blue|green]
        deploy.sh switch <colour> --env E
        deploy.sh rollback <version> --env E
        deploy.sh status --env E [--json]
-       deploy.sh stop --env E`;
+       deploy.sh stop --env E
+options: --dir D (the state is in D/.cockpit/bluegreen/<env>; default: the current directory),
+         --timeout S (seconds to wait for a new app's health; default 30)`;
 
 function parse(argv: string[]) {
   const pos: string[] = [];
@@ -469,6 +471,7 @@ function parse(argv: string[]) {
     if (a === '--json') flags.json = true;
     else if (a.startsWith('--')) {
       const [k, v] = a.includes('=') ? [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a.slice(2), argv[++i]];
+      if (!['env', 'colour', 'dir', 'timeout'].includes(k)) throw new Failure(`unknown option --${k}\n${USAGE}`);
       if (v === undefined) throw new Failure(`--${k} needs a value\n${USAGE}`);
       flags[k] = v;
     } else pos.push(a);
@@ -500,6 +503,7 @@ export async function main(argv: string[]): Promise<number> {
     const paths = proxyPaths(dir);
     if (paths.socket.length > 100) throw new Failure(`the state directory's path is too long for a unix socket: ${dir}`);
     const timeout = typeof flags.timeout === 'string' ? Number(flags.timeout) : 30;
+    if (!(timeout > 0)) throw new Failure(`--timeout is a number of seconds, not ${JSON.stringify(flags.timeout)}`);
     const ctx: Ctx = { env, dir, paths, statePath: path.join(dir, 'state.json'), timeoutMs: timeout * 1000 };
     if (cmd === 'status') {
       const st = await status(ctx);
