@@ -20,6 +20,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isProcessAlive } from '../../adapters/shell.js';
 import {
   COLOURS,
   type Colour,
@@ -87,12 +88,7 @@ function writeFileAtomic(file: string, text: string): void {
 
 /** The pid runs and is the program we started (its command line names it): a reused pid is not ours. */
 function ours(pid: number | undefined, name: string): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
+  if (!pid || !isProcessAlive(pid)) return false;
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(name);
   } catch {
@@ -174,14 +170,9 @@ function lock(ctx: Ctx): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = Number(readFileSync(file, 'utf8').trim());
-      let alive = false;
-      try {
-        process.kill(holder, 0);
-        alive = holder !== process.pid;
-      } catch {
-        /* dead: a killed run's lock */
-      }
-      if (alive) throw new Failure(`another deploy script (pid ${holder}) is working on ${ctx.env}; wait for it, or stop it`);
+      // A dead holder is a killed run's lock.
+      if (holder !== process.pid && isProcessAlive(holder))
+        throw new Failure(`another deploy script (pid ${holder}) is working on ${ctx.env}; wait for it, or stop it`);
       out(`a previous run (pid ${holder}) was stopped half-way; taking its lock over`);
       rmSync(file, { force: true });
     }
