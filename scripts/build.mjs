@@ -36,6 +36,21 @@ await build({
   logLevel: 'warning',
 });
 
+// The demo's blue/green target (src/demo/bluegreen): the Property app (with prom-client bundled in) and the deploy
+// script that drives it behind HAProxy. Each is one self-contained file the demo sandbox's scripts/deploy.sh runs.
+await build({
+  entryPoints: { 'demo-app': 'src/demo/bluegreen/app.ts', 'demo-deploy': 'src/demo/bluegreen/deploy.ts' },
+  outdir: next,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  banner: { js: "import { createRequire as __cockpitRequire } from 'node:module'; const require = __cockpitRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+
 if (existsSync(dist)) renameSync(dist, old);
 renameSync(next, dist);
 rmSync(old, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import { scheduleSchema } from '../core/release/schedule.js';
 import { versionFileSpecSchema } from '../core/release/version-files.js';
 import { parseYamlInput } from '../core/yaml-input.js';
 import { watchConfigSchema } from '../core/watch/config.js';
+import { deployConfigSchema } from '../core/deploy/config.js';
 import { UsageError } from '../core/errors.js';
 import { RULES, type RuleId } from '../core/migrate/lint.js';
 
@@ -68,6 +69,8 @@ export const configSchema = z.strictObject({
    */
   // Lazy: the watch's schemas are built only for a config that has a `watch:` section.
   watch: z.lazy(() => watchConfigSchema()).optional(),
+  /** Per environment: the deploy script, strategy, URLs, build command and smoke checks (src/core/deploy/config.ts). */
+  deploy: deployConfigSchema.optional(),
   /** Extra environment for every command a step runs. */
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });

@@ -114,8 +114,11 @@ steps:
   - id: deploy
     title: Deploy
     kind: run
-    run: ["./scripts/deploy.sh", "\${environment}", "\${version}"]
-    help: Deploys by running the repository's deploy script (parameters are passed as arguments, never as shell text).
+    run: ["./scripts/deploy.sh", "deploy", "\${version}", "--env", "\${environment}"]
+    help: >-
+      Deploys by running the repository's deploy script (parameters are passed as arguments, never as shell text):
+      the Property app at this version on the idle colour of a blue/green pair behind HAProxy on this machine
+      (the first deploy of an environment goes live; see it with ./scripts/deploy.sh status --env <environment>).
   - id: announce
     title: Announce the release
     kind: confirm
@@ -133,15 +136,20 @@ echo "5 passed, 0 failed"
 `;
 
 const DEPLOY_SH = `#!/bin/sh
-# Usage: scripts/deploy.sh <environment> <version>
-#        scripts/deploy.sh rollback v<version>   (production back to that version: the policy's manual rollback)
-if [ "$1" = rollback ]; then
-  echo "rolling Property in production back to $2"
-else
-  echo "deploying Property v$2 to $1"
+# The Property deploy script, on the cockpit's deploy contract:
+#   scripts/deploy.sh deploy <version> --env E [--colour blue|green]   to the idle colour; the live one keeps serving
+#   scripts/deploy.sh switch <colour> --env E                          traffic to that colour, verified
+#   scripts/deploy.sh rollback <version> --env E                       back to a version (switch back, or redeploy)
+#   scripts/deploy.sh status --env E [--json]                          the live colour, each colour's version and health
+#   scripts/deploy.sh stop --env E                                     stop the environment's processes
+# Each environment is a blue/green pair of Property app processes behind HAProxy, on loopback ports of this machine;
+# the state is in .cockpit/bluegreen/<env>/. The app and its driver are in .sandbox/bluegreen/ (cockpit demo puts them there).
+cd "$(dirname "$0")/.." || exit 1
+if [ ! -f .sandbox/bluegreen/demo-deploy.mjs ]; then
+  echo "deploy.sh: .sandbox/bluegreen/demo-deploy.mjs is missing: make the sandbox anew with cockpit demo --reset" >&2
+  exit 1
 fi
-sleep 0.5
-echo "health check: 200 OK"
+exec node .sandbox/bluegreen/demo-deploy.mjs "$@"
 `;
 
 const RESTORE_DB_SH = `#!/bin/sh
@@ -282,7 +290,7 @@ def refund(gateway, payment, amount_cents):
       t.append('.gitignore', '.cockpit/\n.sandbox/\n');
       t.append(
         'README.md',
-        '- `scripts/deploy.sh <environment> <version>`: deploys (`rollback v<version>`: rolls production back)\n- `scripts/restore_db.sh <backup_timestamp>`: restores the database from a backup\n- `checklists/demo.yaml`: the release checklist (`cockpit run demo`)\n',
+        '- `scripts/deploy.sh deploy <version> --env <environment>`: deploys to the idle colour (`switch`, `rollback <version>`, `status --json`: see the script)\n- `scripts/restore_db.sh <backup_timestamp>`: restores the database from a backup\n- `checklists/demo.yaml`: the release checklist (`cockpit run demo`)\n',
       );
     },
   },

@@ -4,11 +4,12 @@
 //
 // It is made in one go from a `git fast-import` stream (five git processes in all), with fixed authors, dates
 // anchored to the current UTC day, and without reading the user's git configuration.
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FailedError, UsageError } from '../core/errors.js';
+import { packageRoot } from '../paths.js';
 import { ANA, DEVELOP, HISTORY, RELEASED, Tree } from './history.js';
 
 export function demoDir(explicit?: string): string {
@@ -19,12 +20,36 @@ export function demoDir(explicit?: string): string {
 export const ORIGIN_DIR = path.join('.sandbox', 'origin.git');
 
 /**
+ * Where the sandbox's blue/green target lives (src/demo/bluegreen, bundled as dist/demo-app.js and
+ * dist/demo-deploy.js, copied as .mjs): scripts/deploy.sh runs the driver from here. Ignored by git, like the origin.
+ */
+export const BLUEGREEN_DIR = path.join('.sandbox', 'bluegreen');
+const BLUEGREEN_FILES = ['demo-app.js', 'demo-deploy.js'];
+
+/**
+ * Stops what the sandbox's deploy script started (the apps and HAProxy of each environment it deployed), by the
+ * pids in its state. Done before `--reset` removes the sandbox, so no process is left behind without its state.
+ */
+export function stopSandboxTargets(dir: string): void {
+  const driver = path.join(dir, BLUEGREEN_DIR, 'demo-deploy.mjs');
+  const states = path.join(dir, '.cockpit', 'bluegreen');
+  if (!existsSync(driver) || !existsSync(states)) return;
+  for (const env of readdirSync(states)) {
+    if (!existsSync(path.join(states, env, 'state.json'))) continue;
+    spawnSync(process.execPath, [driver, 'stop', '--env', env], { cwd: dir, stdio: 'ignore', timeout: 60_000 });
+  }
+}
+
+/**
  * Make the sandbox repository if it is not there (or anew with `reset`). True when it was made now.
  * It is built beside `dir` and renamed into place, so a sandbox that exists is a whole one.
  */
 export function ensureSandbox(dir: string, reset: boolean): boolean {
   dir = path.resolve(dir);
-  if (reset) rmSync(dir, { recursive: true, force: true });
+  if (reset) {
+    stopSandboxTargets(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
   if (existsSync(path.join(dir, '.git'))) return false;
   if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) {
     throw new UsageError(`${dir} exists and is not a demo sandbox: choose another --dir, or remove it`);
@@ -103,6 +128,15 @@ function buildSandbox(at: string, finalDir: string): void {
   mkdirSync(path.join(at, '.git', 'refs', 'remotes', 'origin'), { recursive: true });
   writeFileSync(path.join(at, '.git', 'refs', 'remotes', 'origin', 'HEAD'), 'ref: refs/remotes/origin/main\n');
   git(at, ['reset', '-q', '--hard']); // HEAD is main: fills the index and the work tree
+  // The blue/green target scripts/deploy.sh drives: the bundles from the cockpit's dist/.
+  const dist = path.join(packageRoot(), 'dist');
+  const target = path.join(at, BLUEGREEN_DIR);
+  mkdirSync(target, { recursive: true });
+  for (const f of BLUEGREEN_FILES) {
+    if (!existsSync(path.join(dist, f))) throw new FailedError(`the cockpit's ${f} is missing from ${dist}: build it with npm run build`);
+    // As .mjs: ES modules, and the sandbox has no package.json saying so.
+    copyFileSync(path.join(dist, f), path.join(target, f.replace(/\.js$/, '.mjs')));
+  }
 }
 
 /**

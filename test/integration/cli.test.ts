@@ -353,12 +353,30 @@ describe('what the checklist says is shown safely', () => {
 });
 
 describe('demo', () => {
+  // The demo's deploy step starts real processes (the app and HAProxy): stopped by the sandbox's own script.
+  afterEach(() => {
+    const dir = `${repo.dir}/sandbox`;
+    if (existsSync(path.join(dir, 'scripts', 'deploy.sh')))
+      spawnSync(path.join(dir, 'scripts', 'deploy.sh'), ['stop', '--env', 'staging'], { cwd: dir });
+  });
+
   it('makes its sandbox, runs the demo checklist to the end, reuses the sandbox, and --reset makes it anew', () => {
     const dir = `${repo.dir}/sandbox`;
     const first = cockpit(['demo', '--dir', dir]);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain(`Made the demo sandbox in ${dir}`);
     expect(first.stdout).toMatch(/● done: Demo release of the Property app/);
+    // The deploy step deployed for real: the sandbox's script says staging serves the version, and so does its URL.
+    const st = JSON.parse(
+      spawnSync(path.join(dir, 'scripts', 'deploy.sh'), ['status', '--env', 'staging', '--json'], { cwd: dir, encoding: 'utf8' }).stdout,
+    );
+    expect(st).toMatchObject({ live: 'blue', colours: { blue: { version: '1.4.0', healthy: true } } });
+    const served = spawnSync(
+      process.execPath,
+      ['-e', `fetch(${JSON.stringify(st.url + '/version')}).then((r) => console.log(r.headers.get('x-app-version')))`],
+      { encoding: 'utf8' },
+    );
+    expect(served.stdout.trim()).toBe('1.4.0');
     const second = cockpit(['demo', '--dir', dir]);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('Using the demo sandbox');

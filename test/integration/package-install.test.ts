@@ -112,6 +112,9 @@ describe.skipIf(!CI)(`the packed package installs and runs from anywhere${CI ? '
     for (const f of [
       'package/bin/cockpit.js',
       'package/dist/cockpit.js',
+      // The demo's blue/green target, which the demo sandbox's scripts/deploy.sh runs.
+      'package/dist/demo-app.js',
+      'package/dist/demo-deploy.js',
       'package/checklists/release.yaml',
       'package/drizzle/sqlite/0000_init.sql',
     ])

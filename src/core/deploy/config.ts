@@ -1,0 +1,85 @@
+/**
+ * The `deploy:` section of cockpit.config.yaml: per environment, how the cockpit deploys there. It never guesses the
+ * infrastructure: it runs the environment's deploy script (the contract: `deploy <version> --env E [--colour C]`,
+ * `switch <colour> --env E`, `rollback <version> --env E`, `status --env E --json`) and checks what the script
+ * claims with `status` and the smoke checks.
+ *
+ *   deploy:
+ *     production:
+ *       strategy: blue-green             # in-place (the default, and staging's) | blue-green (production's default)
+ *       command: ./scripts/deploy.sh     # the default
+ *       url: https://property.example    # the live URL
+ *       colours: {blue: https://blue.property.internal, green: https://green.property.internal}
+ *       keepPrevious: 30m                # how long the old colour keeps running after a switch, for a switch back
+ *       build: [make, image]             # the build command (given the version as its last argument)
+ *       smoke:
+ *         - {name: health, path: /health, status: 200, latency: 500ms}
+ *         - {name: listings, path: /api/listings, json: {"listings.0.id": 1}, retries: 3}
+ */
+import { z } from 'zod';
+import { commandSchema, durationSchema } from '../checklist/schema.js';
+
+const httpUrl = z.string().regex(/^https?:\/\/\S+$/, 'expected an http:// or https:// URL');
+
+/** One HTTP check against the live URL, or a colour's (the new colour before the switch). */
+export const smokeCheckSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  /** `colour`: the colour being deployed (before the switch); `live`: the live URL (after it). Default: both. */
+  target: z.enum(['colour', 'live', 'both']).default('both'),
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
+  path: z.string().regex(/^\//, 'expected a path starting with /'),
+  body: z.string().optional(),
+  status: z.number().int().min(100).max(599).default(200),
+  bodyContains: z.string().min(1).optional(),
+  /** JSON fields (dotted paths) and the value each must equal. */
+  json: z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+  /** The slowest answer that passes. */
+  latency: durationSchema.optional(),
+  retries: z.number().int().min(0).max(20).default(3),
+  /** The first wait between tries; doubled each time. */
+  backoff: durationSchema.default('1s'),
+  /** All tries of this check together. */
+  timeout: durationSchema.default('30s'),
+});
+
+export const deployEnvironmentSchema = z
+  .strictObject({
+    strategy: z.enum(['in-place', 'blue-green']).optional(),
+    command: commandSchema.default('./scripts/deploy.sh'),
+    url: httpUrl.optional(),
+    colours: z.strictObject({ blue: httpUrl, green: httpUrl }).optional(),
+    keepPrevious: durationSchema.optional(),
+    build: commandSchema.optional(),
+    smoke: z.array(smokeCheckSchema).default([]),
+  })
+  .superRefine((env, ctx) => {
+    if (env.strategy === 'in-place' && env.colours) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['colours'],
+        message: 'colours apply to the blue-green strategy only (this environment is in-place)',
+      });
+    }
+  });
+
+export const deployConfigSchema = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'expected an environment name (letters, digits, - and _)'),
+    deployEnvironmentSchema,
+  )
+  .superRefine((envs, ctx) => {
+    for (const [name, env] of Object.entries(envs)) {
+      if (strategyOf(name, env) === 'in-place' && env.keepPrevious !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [name, 'keepPrevious'], message: 'keepPrevious applies to the blue-green strategy only' });
+      }
+    }
+  });
+
+export type DeployConfig = z.infer<typeof deployConfigSchema>;
+export type DeployEnvironment = z.infer<typeof deployEnvironmentSchema>;
+export type SmokeCheck = z.infer<typeof smokeCheckSchema>;
+
+/** The strategy of an environment: as written, else blue-green for production (the policy's) and in-place elsewhere. */
+export function strategyOf(name: string, env: Pick<DeployEnvironment, 'strategy'> | undefined): 'in-place' | 'blue-green' {
+  return env?.strategy ?? (name === 'production' ? 'blue-green' : 'in-place');
+}
