@@ -183,7 +183,13 @@ export async function takeBackup(opts: {
 }): Promise<BackupManifest> {
   const say = opts.onEvent ?? (() => undefined);
   mkdirSync(opts.dir, { recursive: true });
-  const id = backupId(opts.now ?? new Date());
+  let taken = opts.now ?? new Date();
+  // Ids are to the second: a second backup within the same second waits for the next one (a given time is kept).
+  if (!opts.now && existsSync(path.join(opts.dir, `${backupId(taken)}.dump`))) {
+    await new Promise((r) => setTimeout(r, 1000 - taken.getMilliseconds()));
+    taken = new Date();
+  }
+  const id = backupId(taken);
   const final = path.join(opts.dir, `${id}.dump`);
   if (existsSync(final)) throw new UsageError(`a backup ${id} already exists in ${opts.dir}`);
   const partial = path.join(opts.dir, `.${id}.dump.partial`);
@@ -213,7 +219,7 @@ export async function takeBackup(opts: {
     say({ type: 'backup.dumped', file: final, size, ms: Date.now() - t0 });
     const manifest: BackupManifest = {
       id,
-      takenAt: (opts.now ?? new Date()).toISOString(),
+      takenAt: taken.toISOString(),
       database,
       serverVersion,
       file: path.basename(final),

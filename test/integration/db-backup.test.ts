@@ -111,6 +111,16 @@ describe.skipIf(!pgInfo.url)(`cockpit db backup and restore on PostgreSQL${pgInf
     expect(plan.stdout).toContain('cockpit db restore latest --jobs 2 (replaces the database');
   }, 120_000);
 
+  it('two backups in the same second are two backups (the second waits for the next second)', () => {
+    const before = manifests().length;
+    const [a, b] = [db(['backup', '--json']), db(['backup', '--json'])];
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    const ids = manifests().map((m) => m.id);
+    expect(ids.length).toBe(before + 2);
+    expect(new Set(ids).size).toBe(ids.length);
+  }, 120_000);
+
   it('a manifest whose counts the restored data does not match fails integrity (exit 1), naming the table', async () => {
     expect(db(['backup']).code).toBe(0);
     const [m] = manifests();

@@ -21,6 +21,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isProcessAlive } from '../../adapters/shell.js';
+import { FailedError } from '../../core/errors.js';
 import {
   COLOURS,
   type Colour,
@@ -35,7 +36,8 @@ import {
   serverState,
 } from './haproxy.js';
 
-class Failure extends Error {}
+/** What the deploy script says on stderr before exiting 1. */
+class Failure extends FailedError {}
 
 interface ColourState {
   pid: number;
