@@ -59,7 +59,6 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
   readonly location: string;
   private sqlite: Database.Database;
   private db: Db;
-  private heads = new Map<string, Head>();
   private statements: ReturnType<SqliteAuditStore['prepare']> | null = null;
 
   /**
@@ -145,7 +144,6 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
       return this.appendInTx(h.id, { seq: 0, hash: genesis }, [{ ...first, time: first.time ?? h.startedAt }]);
     });
     const c = this.writing(() => create.immediate());
-    this.heads.set(h.id, c.head);
     return sessionStarted(c.events);
   }
 
@@ -173,16 +171,11 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
 
   async append(sessionId: string, list: NewEvent[]): Promise<StoredEvent[]> {
     if (!list.length) return [];
-    const run = this.sqlite.transaction(() => this.appendInTx(sessionId, this.heads.get(sessionId), list));
-    try {
-      const c = this.writing(() => run.immediate());
-      this.heads.set(sessionId, c.head);
-      return c.events;
-    } catch (e) {
-      // Another writer may have appended (or the write failed): forget the cached head so the next try re-reads it.
-      this.heads.delete(sessionId);
-      throw e;
-    }
+    // The head is read inside the write transaction, never taken from a cache: another process may have appended
+    // meanwhile (`cockpit approve` adds an approver's decision to a session that a run is holding), and the chain
+    // must continue from the row's head (a compare-and-append: BEGIN IMMEDIATE serialises the writers).
+    const run = this.sqlite.transaction(() => this.appendInTx(sessionId, undefined, list));
+    return this.writing(() => run.immediate()).events;
   }
 
   async resolveSessionId(idOrPrefix: string, listCommand?: string): Promise<{ id: string } | { error: string }> {
