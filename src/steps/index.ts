@@ -12,6 +12,7 @@ import { freezeStep } from './freeze.js';
 import { migrateStep } from './migrate.js';
 import { watchStep } from './watch.js';
 import { backupStep, restoreStep } from './backup.js';
+import { approveStep } from './approve.js';
 import type { StepKind } from './types.js';
 
 /** Every step kind the cockpit knows. Later issues add notes, migrate, smoke, deploy, watch … here. */
@@ -31,6 +32,7 @@ export const STEP_KINDS: StepKind[] = [
   watchStep,
   backupStep,
   restoreStep,
+  approveStep,
 ];
 
 export const stepKindMap = new Map(STEP_KINDS.map((k) => [k.kind, k]));
