@@ -65,7 +65,8 @@ export function stepOutcomeLine(step: StepState): string {
     case 'waiting':
       return `waiting for confirmation`;
     case 'running':
-      return `running${step.attempts > 1 ? ` (attempt ${step.attempts})` : ''}${step.pid ? ` · pid ${step.pid}` : ''}`;
+      // A running step that waits for someone (an approval) says for whom: its reason.
+      return `running${step.attempts > 1 ? ` (attempt ${step.attempts})` : ''}${step.pid ? ` · pid ${step.pid}` : ''}${step.reason ? ` · ${step.reason}` : ''}`;
     default:
       return 'not started';
   }
