@@ -40,6 +40,8 @@ export interface StepState {
   pidStart?: number | null;
   command?: string;
   probe?: { result: string; detail: string };
+  /** An approve step's verdict in words (approved by whom, rejected, expired), once it has one. */
+  approval?: string;
   /** What the step does, as its kind described it when it started (the commands, the files). */
   description?: string;
   output: OutputState;
@@ -197,8 +199,11 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
     }
     // An approval: the step says whom it waits for, then what was decided (the decisions themselves are in the log).
     case 'approval.requested':
-    case 'approval.resolved':
       return step && i !== undefined ? update(state, [[i, { ...step, reason: approvalWords(event) }]], base) : { ...state, ...base };
+    case 'approval.resolved':
+      return step && i !== undefined
+        ? update(state, [[i, { ...step, reason: undefined, approval: approvalWords(event) }]], base)
+        : { ...state, ...base };
     case 'approval.granted':
     case 'approval.rejected':
     case 'approval.ignored':

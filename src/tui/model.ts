@@ -55,7 +55,8 @@ export function stepOutcomeLine(step: StepState): string {
   switch (step.status) {
     case 'passed':
       if (step.nothingToCheck) return `nothing to check: ${step.nothingToCheck}`;
-      return `passed${step.via === 'probe' ? ' (already done: found by probe)' : ''}${step.confirmedBy ? ` · confirmed by ${step.confirmedBy}${step.confirmedVia === 'flag' ? ' (--yes)' : ''}` : ''}${step.exitCode !== undefined && step.exitCode !== null ? ` · exit ${step.exitCode}` : ''}`;
+      // A passed approval says who approved.
+      return `passed${step.via === 'probe' ? ' (already done: found by probe)' : ''}${step.confirmedBy ? ` · confirmed by ${step.confirmedBy}${step.confirmedVia === 'flag' ? ' (--yes)' : ''}` : ''}${step.exitCode !== undefined && step.exitCode !== null ? ` · exit ${step.exitCode}` : ''}${step.approval ? ` · ${step.approval}` : ''}`;
     case 'failed':
       return `FAILED${step.exitCode !== undefined && step.exitCode !== null ? ` · exit ${step.exitCode}` : ''}${step.timedOut ? ' · timed out' : ''}${step.signal ? ` · ${step.signal}` : ''}: ${step.reason ?? ''}`;
     case 'skipped':

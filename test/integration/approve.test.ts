@@ -4,7 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventHash } from '../../src/audit/hash.js';
-import { cockpit, cockpitAsync, jsonLines, tempRepo } from '../helpers/cli.js';
+import { BIN, cockpit, cockpitAsync, jsonLines, tempRepo } from '../helpers/cli.js';
+import { Tmux } from '../helpers/tmux.js';
 import type { EventRow } from '../helpers/audit-rows.js';
 
 /**
@@ -267,5 +268,29 @@ describe.skipIf(!sshKeygen && process.env.CI !== 'true')(`approve with approvers
     const bad = cockpit(['--repo', repo.dir, 'audit', 'verify', id]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(new RegExp(`event #${rows[at].seq}: the approval signature of alice@example.com does not verify`));
+  }, 60_000);
+});
+
+const tmuxOk = Tmux.available();
+
+describe.skipIf(!tmuxOk.ok && process.env.CI !== 'true')(`approve on the screen${tmuxOk.ok ? '' : ' (skipped: no tmux)'}`, () => {
+  let term: Tmux | undefined;
+  afterEach(() => term?.kill());
+
+  it('the operator sees whom the session waits for; an approval from another shell lets it go on', async () => {
+    term = new Tmux(`${process.execPath} ${BIN} --repo ${repo.dir} run ship -p version=1.4.0`, {
+      cwd: repo.dir,
+      env: { NO_COLOR: '1', ...OPERATOR() },
+      width: 200,
+      height: 30,
+    });
+    await term.waitForText("waiting for a senior developer's approval (alice, bob, Carol+ops)");
+    const id = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json']).stdout)[0].id;
+    const alice = approveAs(person('alice@example.com'), id);
+    expect(alice.code, alice.stderr).toBe(0);
+    await term.waitForText('2/2 done');
+    expect(deployed()).toBe('deployed\n');
+    term.type('k');
+    await term.waitForText('passed · approved by alice@example.com (senior, identity claimed, unsigned)');
   }, 60_000);
 });
