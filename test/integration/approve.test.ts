@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventHash } from '../../src/audit/hash.js';
 import { BIN, cockpit, cockpitAsync, jsonLines, tempRepo } from '../helpers/cli.js';
 import { Tmux } from '../helpers/tmux.js';
+import { freshDatabase, pgTest } from '../helpers/pg.js';
 import type { EventRow } from '../helpers/audit-rows.js';
 
 /**
@@ -50,8 +51,8 @@ beforeEach(() => {
 afterEach(() => repo.cleanup());
 
 /** Starts the run; resolves `waiting` once the request is recorded, `done` with its exit code and events. */
-function startRun(env: Record<string, string> = OPERATOR()) {
-  const child = cockpitAsync(['--repo', repo.dir, 'run', 'ship', '-p', 'version=1.4.0', '--non-interactive', '--json'], {
+function startRun(env: Record<string, string> = OPERATOR(), global: string[] = []) {
+  const child = cockpitAsync(['--repo', repo.dir, ...global, 'run', 'ship', '-p', 'version=1.4.0', '--non-interactive', '--json'], {
     cwd: repo.dir,
     env,
   });
@@ -87,6 +88,16 @@ const storedEvents = (id: string): Ev[] => JSON.parse(cockpit(['--repo', repo.di
 const deployed = () => (existsSync(path.join(repo.dir, 'deployed.log')) ? readFileSync(path.join(repo.dir, 'deployed.log'), 'utf8') : '');
 
 describe('approve: a role approves from another process', () => {
+  it('refuses a bad approvers: section at its line and column', () => {
+    repo.write('cockpit.config.yaml', 'approvers:\n  senior: [alice@example.com, bob]\n  timeout: forever\n');
+    const r = approveAs(person('alice@example.com'), '2026');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('cockpit.config.yaml:2:31: approvers.senior.1: expected an e-mail address');
+    expect(r.stderr).toContain('cockpit.config.yaml:3:12: approvers.timeout: expected a duration');
+    repo.write('cockpit.config.yaml', 'approvers:\n  senior: [alice@example.com]\n  signing: ssh\n');
+    expect(approveAs(person('alice@example.com'), '2026').stderr).toContain('signing: ssh needs allowedSigners');
+  });
+
   it('refuses self-approval (another letter case and a +alias) and a non-senior; a second identity approves, and the deploy runs', async () => {
     const run = startRun();
     const req = await run.waiting;
@@ -292,5 +303,38 @@ describe.skipIf(!tmuxOk.ok && process.env.CI !== 'true')(`approve on the screen$
     expect(deployed()).toBe('deployed\n');
     term.type('k');
     await term.waitForText('passed · approved by alice@example.com (senior, identity claimed, unsigned)');
+  }, 60_000);
+});
+
+const pgInfo = pgTest();
+
+describe.skipIf(!pgInfo.url)(`approve on the shared PostgreSQL store${pgInfo.skipReason}`, () => {
+  it('the approver, in their own clone, approves a session that runs elsewhere', async () => {
+    const url = await freshDatabase('approve');
+    const theirs = tempRepo();
+    try {
+      theirs.write('cockpit.config.yaml', readFileSync(path.join(repo.dir, 'cockpit.config.yaml'), 'utf8'));
+      const run = startRun(OPERATOR(), ['--audit-url', url]);
+      const req = await run.waiting;
+      const self = cockpit(['--repo', theirs.dir, '--audit-url', url, 'approve', req.sessionId], {
+        cwd: theirs.dir,
+        env: person('carol@example.com'),
+      });
+      expect(self.code).toBe(1);
+      expect(self.stderr).toContain('self-approval');
+      const bob = cockpit(['--repo', theirs.dir, '--audit-url', url, 'approve', req.sessionId, '--note', 'from my clone'], {
+        cwd: theirs.dir,
+        env: person('bob@example.com'),
+      });
+      expect(bob.code, bob.stderr).toBe(0);
+      const end = await run.done;
+      expect(end.code, end.stderr).toBe(0);
+      expect(end.printed.find((e) => e.type === 'approval.resolved')?.data).toMatchObject({ outcome: 'approved', by: 'bob@example.com' });
+      expect(deployed()).toBe('deployed\n');
+      const v = cockpit(['--repo', repo.dir, '--audit-url', url, 'audit', 'verify', req.sessionId], { cwd: repo.dir });
+      expect(v.code, v.stdout + v.stderr).toBe(0);
+    } finally {
+      theirs.cleanup();
+    }
   }, 60_000);
 });
