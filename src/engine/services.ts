@@ -16,6 +16,7 @@ import { lineSplitter } from '../core/lines.js';
 import { APPROVAL_NAMESPACE, type ApproversSettings } from '../core/approval.js';
 import { sshVerify } from '../adapters/ssh-sign.js';
 import type { EngineDeps } from './session.js';
+import { cockpitCommand } from '../core/command-line.js';
 
 /** What services are configured with (from cockpit.config.yaml): given to the engine once, read by the services below. */
 export interface ServiceSettings {
@@ -148,6 +149,8 @@ const factories = {
   approvals: (s: ServiceScope) => ({
     settings: s.deps.settings?.approvers,
     operator: s.deps.identity.operator,
+    /** `cockpit approve <session>` as the approver runs it (built like every printed command). */
+    approveCommand: () => (s.deps.command ?? cockpitCommand)(['approve', s.sessionId]),
     /** What is approved: this session, its checklist as loaded, who started it. */
     subject: () => {
       const state = s.state();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { approvalPayload, decisionOf, decisionProblem, requestOf, waitingText } from '../core/approval.js';
+import { approvalPayload, decisionOf, decisionProblem, requestOf, roleWords, waitingText } from '../core/approval.js';
 import { formatDuration, parseDuration, timerDurationProblem } from '../core/duration.js';
 import type { StoredEvent } from '../core/events.js';
 import { defineStepKind } from './define.js';
@@ -32,7 +32,8 @@ export const approveStep = defineStepKind({
   needs: ['approvals', 'history', 'record', 'log', 'clock', 'sleep', 'git'],
   describe({ spec, params }) {
     const version = typeof params.version === 'string' ? ` of ${params.version}` : '';
-    return `wait for the approval${version} by a ${spec.role ?? 'senior'} of approvers: (cockpit approve <session>)`;
+    const words = roleWords(spec.role ?? 'senior');
+    return `wait for ${/^[aeiou]/i.test(words) ? 'an' : 'a'} ${words}'s approval${version} (approvers: ${spec.role ?? 'senior'}; they run cockpit approve <session>)`;
   },
   async execute(ctx) {
     const fail = (reason: string, timedOut = false) => ({
@@ -79,7 +80,7 @@ export const approveStep = defineStepKind({
     }
     const req = request.event;
     ctx.log(
-      `${waitingText(req.data.role, req.data.approvers)}: ask them to run \`cockpit approve ${ctx.approvals.subject().session}\` (${formatDuration(Math.max(0, req.data.deadline - ctx.clock.now()))} left)`,
+      `${waitingText(req.data.role, req.data.approvers)}: ask them to run ${ctx.approvals.approveCommand()} (${formatDuration(Math.max(0, req.data.deadline - ctx.clock.now()))} left)`,
     );
 
     const judged = new Set<number>();
