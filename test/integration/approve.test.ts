@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventHash } from '../../src/audit/hash.js';
+import { SqliteAuditStore } from '../../src/audit/sqlite.js';
 import { BIN, cockpit, cockpitAsync, jsonLines, tempRepo } from '../helpers/cli.js';
 import { Tmux } from '../helpers/tmux.js';
 import { freshDatabase, pgTest } from '../helpers/pg.js';
@@ -153,6 +154,45 @@ describe('approve: a role approves from another process', () => {
     const late = approveAs(person('bob@example.com'), id);
     expect(late.code).not.toBe(0);
     expect(late.stderr).toMatch(/finished|no approval is waiting/);
+  }, 60_000);
+
+  it('the step checks again where it acts: a self-approval written straight into the store is not counted', async () => {
+    const run = startRun();
+    const req = await run.waiting;
+    const id = req.sessionId;
+    // Past the command's checks (someone with the code and the store): the waiting step judges it itself.
+    const store = new SqliteAuditStore(path.join(repo.dir, '.cockpit', 'audit.db'));
+    await store.append(id, [
+      {
+        type: 'approval.granted',
+        stepId: 'approval',
+        actor: 'carol@example.com',
+        data: {
+          session: id,
+          step: 'approval',
+          request: req.seq,
+          version: '1.4.0',
+          checklistSha256: req.data.checklistSha256,
+          approver: 'Carol@Example.com',
+          role: 'senior',
+          at: new Date().toISOString(),
+          identity: 'claimed',
+          source: 'git config user.email',
+        },
+      },
+    ]);
+    await store.close();
+    const deadline = Date.now() + 10_000;
+    while (!storedEvents(id).some((e) => e.type === 'approval.ignored') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    const ignored = storedEvents(id).find((e) => e.type === 'approval.ignored');
+    expect(ignored?.data.reason).toContain('self-approval');
+    expect(deployed()).toBe('');
+
+    expect(approveAs(person('bob@example.com'), id).code).toBe(0);
+    const end = await run.done;
+    expect(end.code, end.stderr).toBe(0);
+    expect(end.printed.find((e) => e.type === 'approval.resolved')?.data).toMatchObject({ by: 'bob@example.com' });
   }, 60_000);
 
   it('a rejection with a reason stops the deploy', async () => {
