@@ -5,7 +5,8 @@
  * Why an append and not the session lock: the run holds the lock while it waits, and it must go on holding it (a
  * second operator must not resume the session meanwhile). The decision is one event appended to the store in its own
  * write transaction, which reads the chain's head inside it (SQLite BEGIN IMMEDIATE, PostgreSQL SELECT … FOR UPDATE):
- * a compare-and-append, so it and the run's own appends serialise and the chain stays whole. The waiting step reads
+ * a compare-and-append, so it and the run's own appends serialise and the chain stays whole (the run's SQLite store,
+ * whose cached head is then stale, collides on the key and appends again from the row's head). The waiting step reads
  * the log every second, checks the decision again itself and records which one counted. A finished session refuses
  * it inside the same transaction (`refuseAfterFinish`): an approval that arrives after an abort is refused.
  */

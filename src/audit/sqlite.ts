@@ -59,6 +59,7 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
   readonly location: string;
   private sqlite: Database.Database;
   private db: Db;
+  private heads = new Map<string, Head>();
   private statements: ReturnType<SqliteAuditStore['prepare']> | null = null;
 
   /**
@@ -144,6 +145,7 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
       return this.appendInTx(h.id, { seq: 0, hash: genesis }, [{ ...first, time: first.time ?? h.startedAt }]);
     });
     const c = this.writing(() => create.immediate());
+    this.heads.set(h.id, c.head);
     return sessionStarted(c.events);
   }
 
@@ -171,11 +173,28 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
 
   async append(sessionId: string, list: NewEvent[]): Promise<StoredEvent[]> {
     if (!list.length) return [];
-    // The head is read inside the write transaction, never taken from a cache: another process may have appended
-    // meanwhile (`cockpit approve` adds an approver's decision to a session that a run is holding), and the chain
-    // must continue from the row's head (a compare-and-append: BEGIN IMMEDIATE serialises the writers).
-    const run = this.sqlite.transaction(() => this.appendInTx(sessionId, undefined, list));
-    return this.writing(() => run.immediate()).events;
+    const run = (head: Head | undefined) => this.sqlite.transaction(() => this.appendInTx(sessionId, head, list)).immediate();
+    const cached = this.heads.get(sessionId);
+    let c: ReturnType<typeof run>;
+    try {
+      c = this.writing(() => {
+        try {
+          return run(cached);
+        } catch (e) {
+          // Another process appended since this one cached the head (`cockpit approve` adds an approver's decision to
+          // a session a run holds): the chain continues from the row's head, read inside a new write transaction
+          // (BEGIN IMMEDIATE serialises the writers: a compare-and-append). Seqs are contiguous, so a stale head
+          // always collides on the key.
+          if (!cached || !(e instanceof Error) || !String((e as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT')) throw e;
+          return run(undefined);
+        }
+      });
+    } catch (e) {
+      this.heads.delete(sessionId);
+      throw e;
+    }
+    this.heads.set(sessionId, c.head);
+    return c.events;
   }
 
   async resolveSessionId(idOrPrefix: string, listCommand?: string): Promise<{ id: string } | { error: string }> {
