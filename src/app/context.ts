@@ -9,6 +9,7 @@ import { currentIdentity, type Identity } from '../adapters/identity.js';
 import type { AuditStore } from '../audit/store.js';
 import type { BundleResult, ChecklistBundle } from '../core/checklist/bundle.js';
 import type { WatchConfig } from '../core/watch/config.js';
+import type { ApproversSettings } from '../core/approval.js';
 import type { ReleaseSettings } from '../steps/types.js';
 import { cockpitVersion } from '../version.js';
 
@@ -28,6 +29,8 @@ export interface AppWorkspace {
   /** The checklist as it is now, from where a session found it: null if it is gone. */
   reloadOrigin(origin: Origin): BundleResult | null;
   watchConfig(): WatchConfig | undefined;
+  /** The config's `approvers:` (roles, signing, timeout), when there is one. */
+  approvers?(): ApproversSettings | undefined;
   /** The SSH key that signs the audit anchors (audit.signingKey, `~` expanded), when one is set. */
   auditSigningKey(): string | undefined;
   /** The allowed-signers file the anchors' signatures are checked against (audit.allowedSigners), when one is set. */

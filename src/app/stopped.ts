@@ -6,7 +6,7 @@ import type { AppContext } from './context.js';
 import { stoppedDeps } from './deps.js';
 import { UsageError } from './errors.js';
 
-async function resolveId(ctx: AppContext, store: AuditStore, ref: string): Promise<string> {
+export async function resolveId(ctx: AppContext, store: AuditStore, ref: string): Promise<string> {
   const r = await store.resolveSessionId(ref, ctx.workspace().command?.(['audit', 'list']));
   if ('error' in r) throw new UsageError(r.error);
   return r.id;

@@ -174,16 +174,28 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
 
   async append(sessionId: string, list: NewEvent[]): Promise<StoredEvent[]> {
     if (!list.length) return [];
-    const run = this.sqlite.transaction(() => this.appendInTx(sessionId, this.heads.get(sessionId), list));
+    const run = (head: Head | undefined) => this.sqlite.transaction(() => this.appendInTx(sessionId, head, list)).immediate();
+    const cached = this.heads.get(sessionId);
+    let c: ReturnType<typeof run>;
     try {
-      const c = this.writing(() => run.immediate());
-      this.heads.set(sessionId, c.head);
-      return c.events;
+      c = this.writing(() => {
+        try {
+          return run(cached);
+        } catch (e) {
+          // Another process appended since this one cached the head (`cockpit approve` adds an approver's decision to
+          // a session a run holds): the chain continues from the row's head, read inside a new write transaction
+          // (BEGIN IMMEDIATE serialises the writers: a compare-and-append). Seqs are contiguous, so a stale head
+          // always collides on the key.
+          if (!cached || !(e instanceof Error) || !String((e as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT')) throw e;
+          return run(undefined);
+        }
+      });
     } catch (e) {
-      // Another writer may have appended (or the write failed): forget the cached head so the next try re-reads it.
       this.heads.delete(sessionId);
       throw e;
     }
+    this.heads.set(sessionId, c.head);
+    return c.events;
   }
 
   async resolveSessionId(idOrPrefix: string, listCommand?: string): Promise<{ id: string } | { error: string }> {

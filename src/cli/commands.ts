@@ -436,12 +436,20 @@ export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, 
   // The signature of the newest anchor commit vouches for every anchor in its tree.
   // Not any one session's: the anchors themselves (JSON keeps the '(anchors)' marker; the text names the ref).
   for (const message of witness.signature.problems) report.problems.push({ sessionId: ANCHORS, seq: null, message });
+  // Approvals recorded as signed: each signature verified again, for its approver, over the decision as recorded.
+  const approvals = await (
+    await import('../app/approve.js')
+  ).verifyApprovalSignatures(store, id ? [id] : undefined, ws.approvers()?.allowedSigners);
+  report.problems.push(...approvals.problems);
   const signed = witness.signature.good ? report.anchored : 0;
   const unanchored = Math.max(0, report.sessions - report.anchored);
   const proved =
     `${report.anchored} anchored on refs/cockpit/audit${witness.remote ? ` (${witness.remote})` : ''}, ${unanchored} not anchored` +
     `${witness.why ? ` (${witness.why})` : ''}; ${signed} signed${witness.signature.checked ? '' : ' (no audit.allowedSigners)'}` +
-    [...witness.elsewhere].map(([other, n]) => `; ${n} anchored for another store (${shownStore(other)}), not checked here`).join('');
+    [...witness.elsewhere].map(([other, n]) => `; ${n} anchored for another store (${shownStore(other)}), not checked here`).join('') +
+    (approvals.signed
+      ? `; ${approvals.checked} of ${approvals.signed} signed approval(s) checked${approvals.checked < approvals.signed ? ' (no approvers.allowedSigners)' : ''}`
+      : '');
   if (flags.json)
     out(
       JSON.stringify(
@@ -451,6 +459,7 @@ export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, 
           notAnchored: unanchored,
           witness: { remote: witness.remote, why: witness.why ?? null, otherStores: Object.fromEntries(witness.elsewhere) },
           signed,
+          ...(approvals.signed ? { approvals: { signed: approvals.signed, checked: approvals.checked } } : {}),
         },
         null,
         2,
@@ -473,6 +482,19 @@ export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, 
     }
   }
   return report.problems.length ? 1 : 0;
+}
+
+export async function cmdApprove(
+  g: GlobalOptions,
+  ref: string,
+  flags: { step?: string; note?: string; reject?: string; key?: string },
+): Promise<number> {
+  const { approve } = await import('../app/approve.js');
+  const r = await approve(cliContext(g), { session: ref, ...flags });
+  out(
+    `${r.decision === 'approve' ? 'approved' : 'rejected'}: session ${r.sessionId}, step ${r.step}, as ${neutralize(r.approver)} (${r.role}, ${r.identity === 'ssh' ? 'signed' : 'identity claimed, unsigned'})\n`,
+  );
+  return 0;
 }
 
 export async function cmdNote(g: GlobalOptions, ref: string, text: string, flags: { step?: string }): Promise<number> {

@@ -6,6 +6,7 @@ import { parseYamlInput } from '../core/yaml-input.js';
 import { watchConfigSchema } from '../core/watch/config.js';
 import { deployConfigSchema } from '../core/deploy/config.js';
 import { UsageError } from '../core/errors.js';
+import { parseDuration, timerDurationProblem } from '../core/duration.js';
 import { RULES, type RuleId } from '../core/migrate/lint.js';
 
 /** `cockpit.config.yaml` in the repository: everything optional. */
@@ -71,6 +72,25 @@ export const configSchema = z.strictObject({
   watch: z.lazy(() => watchConfigSchema()).optional(),
   /** Per environment: the deploy script, strategy, URLs, build command and smoke checks (src/core/deploy/config.ts). */
   deploy: deployConfigSchema.optional(),
+  /**
+   * Who approves (the `approve` step, `cockpit approve`): every key but the three below is a role, listing the e-mail
+   * addresses (git user.email) that hold it (`senior: [alice@example.com]`). `signing: ssh` counts only approvals
+   * signed with `ssh-keygen -Y sign` by a key `allowedSigners` lists for the approver; `timeout` (default 4h).
+   */
+  approvers: z
+    .object({
+      signing: z.literal('ssh').optional(),
+      allowedSigners: z.string().min(1).optional(),
+      timeout: z
+        .union([z.string(), z.number()])
+        .refine((v) => parseDuration(v) !== null && timerDurationProblem(v) === null, {
+          message: 'expected a duration such as 4h or 30m (at most 24 days)',
+        })
+        .optional(),
+    })
+    .catchall(z.array(z.string().regex(/^[^@\s]+@[^@\s]+$/, 'expected an e-mail address')).min(1))
+    .refine((a) => !a.signing || !!a.allowedSigners, { message: 'signing: ssh needs allowedSigners (an allowed-signers file)' })
+    .optional(),
   /** Extra environment for every command a step runs. */
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });

@@ -146,6 +146,18 @@ Examples:
     .action(act(async (ref: string, text: string, flags, cmd: Command) => (await cmds()).cmdNote(globals(cmd), ref, text, flags)));
 
   program
+    .command('approve')
+    .description(
+      'approve (or reject) a session waiting in an approve step, as yourself (git user.email); signed with your SSH key when approvers.signing is ssh',
+    )
+    .argument('<session>', 'session id or unique prefix')
+    .option('--step <step>', 'the approve step (id or path), when more than one waits')
+    .option('--note <text>', 'a note with the approval (recorded, and signed with it)')
+    .option('--reject <reason>', 'reject instead, with the reason: the deploy stops')
+    .option('--key <file>', "the SSH key to sign with (default: git's user.signingkey)")
+    .action(act(async (ref: string, flags, cmd: Command) => (await cmds()).cmdApprove(globals(cmd), ref, flags)));
+
+  program
     .command('abort')
     .description('close a session that will not be resumed (recorded as aborted, with the reason)')
     .argument('<session>', 'session id or unique prefix')

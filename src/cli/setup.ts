@@ -14,6 +14,8 @@ import { COMMAND_LINE_ORIGIN } from '../core/events.js';
 import { parseAuditUrl } from '../core/audit-url.js';
 import { cockpitCommand } from '../core/command-line.js';
 import { resolveWatchConfig, WatchConfigError, type WatchConfig, type WatchConfigInput } from '../core/watch/config.js';
+import { DEFAULT_APPROVAL_TIMEOUT, type ApproversSettings } from '../core/approval.js';
+import { parseDuration } from '../core/duration.js';
 
 // Defined with the use cases (app/ imports nothing of cli/); the command modules import it from here.
 export { UsageError };
@@ -129,6 +131,19 @@ export class Workspace {
 
   auditSigningKey(): string | undefined {
     return this.configPath(this.config.audit?.signingKey);
+  }
+
+  /** The `approvers:` section as the approve step and `cockpit approve` use it (roles, signing, paths resolved), if any. */
+  approvers(): ApproversSettings | undefined {
+    const a = this.config.approvers;
+    if (!a) return undefined;
+    const { signing, allowedSigners, timeout, ...roles } = a;
+    return {
+      roles: roles as Record<string, string[]>,
+      ...(signing ? { signing } : {}),
+      ...(allowedSigners ? { allowedSigners: this.configPath(allowedSigners) } : {}),
+      timeoutMs: parseDuration(timeout ?? DEFAULT_APPROVAL_TIMEOUT)!,
+    };
   }
 
   auditAllowedSigners(): string | undefined {

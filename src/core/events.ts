@@ -113,6 +113,33 @@ export interface EventDataMap {
     reason: string;
     excerpt?: string;
   };
+  // ── approvals (the `approve` step, src/steps/approve.ts; decisions appended by `cockpit approve`, src/app/approve.ts) ──
+  /** The step asks a role for approval: who may give it, who may not (the operator), until when, for what. */
+  'approval.requested': {
+    role: string;
+    approvers: string[];
+    /** The operator's identities (login or COCKPIT_OPERATOR, git e-mail): none of them may approve. */
+    operators: string[];
+    version: string | null;
+    checklistSha256: string;
+    deadline: number;
+    timeoutMs: number;
+    signing: 'ssh' | null;
+  };
+  /** An approver's decision, appended by their own process; `request` is the seq of the request it answers. */
+  'approval.granted': ApprovalDecisionData;
+  'approval.rejected': ApprovalDecisionData;
+  /** The step's verdict on the request: what counted (or that it expired). */
+  'approval.resolved': {
+    request: number;
+    outcome: 'approved' | 'rejected' | 'expired';
+    decision?: number;
+    by?: string;
+    proof?: 'ssh' | 'claimed';
+    detail: string;
+  };
+  /** A decision the step did not count, and why (not in the role, the operator, unsigned, a bad signature …). */
+  'approval.ignored': { request: number; decision: number; by: string; reason: string };
   // ── the post-deploy watch (run by core/watch/run.ts from the `watch` step, src/steps/watch.ts; folded into SessionState.watch by core/watch/panel.ts) ──
   'watch.started': {
     /** The deploy time the hour counts from (epoch ms), and when the watch ends. */
@@ -156,6 +183,28 @@ export interface ReleaseCommits {
   lastCommitAt: number | null;
   /** The release tag they follow, or null for a first release. */
   previousTag: string | null;
+}
+
+/**
+ * What an approver decided, as they signed it (core/approval.ts approvalPayload): the subject (session, step, request,
+ * version, checklist sha256), who, in which role, when, and the note or the rejection's reason. `identity` says how
+ * the address is known: `claimed` (git's user.email, nothing proves it) or `ssh` (the signature verifies for it).
+ */
+export interface ApprovalDecisionData {
+  session: string;
+  step: string;
+  request: number;
+  version: string | null;
+  checklistSha256: string;
+  approver: string;
+  role: string;
+  at: string;
+  note?: string;
+  identity: 'claimed' | 'ssh';
+  /** Where the address came from (`git config user.email`). */
+  source: string;
+  /** The armoured `ssh-keygen -Y sign -n cockpit-approval` signature of the payload. */
+  signature?: string;
 }
 
 export type WatchVerdict = 'pass' | 'fail' | 'inconclusive' | 'error';

@@ -2,6 +2,7 @@ import type { ParamValue } from './checklist/types.js';
 import type { AuditEvent, Outcome, PlanNode, Scope } from './events.js';
 import type { RecoveryStart } from './recovery.js';
 import { exhaustive } from './exhaustive.js';
+import { approvalWords } from './approval.js';
 import { foldWatch, type WatchPanel } from './watch/panel.js';
 
 export type StepStatus = 'pending' | 'running' | 'waiting' | 'passed' | 'failed' | 'skipped' | 'interrupted';
@@ -40,6 +41,8 @@ export interface StepState {
   pidStart?: number | null;
   command?: string;
   probe?: { result: string; detail: string };
+  /** An approve step's verdict in words (approved by whom, rejected, expired), once it has one. */
+  approval?: string;
   /** What the step does, as its kind described it when it started (the commands, the files). */
   description?: string;
   output: OutputState;
@@ -212,6 +215,17 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
       const d = event.data;
       return { ...state, ...base, notes: [...state.notes, { time: event.time, actor: event.actor, stepId: event.stepId, text: d.text }] };
     }
+    // An approval: the step says whom it waits for, then what was decided (the decisions themselves are in the log).
+    case 'approval.requested':
+      return step && i !== undefined ? update(state, [[i, { ...step, reason: approvalWords(event) }]], base) : { ...state, ...base };
+    case 'approval.resolved':
+      return step && i !== undefined
+        ? update(state, [[i, { ...step, reason: undefined, approval: approvalWords(event) }]], base)
+        : { ...state, ...base };
+    case 'approval.granted':
+    case 'approval.rejected':
+    case 'approval.ignored':
+      return { ...state, ...base };
     // A step's events, folded below.
     case 'step.started':
     case 'step.spawned':

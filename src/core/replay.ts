@@ -1,5 +1,6 @@
 import type { AuditEvent } from './events.js';
 import { exhaustive } from './exhaustive.js';
+import { approvalWords } from './approval.js';
 import { isRunContinuation, reduce, reduceRange, type SessionState } from './reducer.js';
 import { neutralize } from './sanitize.js';
 
@@ -60,9 +61,16 @@ function markerOf(e: AuditEvent): { kind: MarkerKind; label: string } | null {
       const d = e.data;
       return { kind: 'finish', label: oneLine(`■ ${d.outcome}${d.reason ? `: ${d.reason}` : ''}`) };
     }
+    case 'approval.granted':
+    case 'approval.rejected':
+    case 'approval.resolved':
+      return { kind: 'approval', label: oneLine(`✓ ${step}: ${approvalWords(e)}`) };
+    case 'approval.ignored':
+      return { kind: 'failure', label: oneLine(`✗ ${step}: ${approvalWords(e)}`) };
     // No marker: the run's progress, its output and the watch's events.
     case 'session.started':
     case 'session.paused':
+    case 'approval.requested':
     case 'step.started':
     case 'step.spawned':
     case 'step.output':

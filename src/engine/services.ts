@@ -14,7 +14,10 @@ import type { HttpCheckAnswer, HttpCheckRequest } from '../adapters/http-check.j
 import type { Decision, GitReader, ReleaseSettings, RepoFiles } from '../steps/types.js';
 import type { OutputBuffer } from './output-buffer.js';
 import { lineSplitter } from '../core/lines.js';
+import { APPROVAL_NAMESPACE, type ApproversSettings } from '../core/approval.js';
+import { sshVerify } from '../adapters/ssh-sign.js';
 import type { EngineDeps } from './session.js';
+import { cockpitCommand } from '../core/command-line.js';
 
 /** What services are configured with (from cockpit.config.yaml): given to the engine once, read by the services below. */
 export interface ServiceSettings {
@@ -22,6 +25,8 @@ export interface ServiceSettings {
   release?: ReleaseSettings;
   /** The `watch:` settings (resolved), for the watch step kind. */
   watch?: WatchConfig;
+  /** The `approvers:` settings, for the approve step kind. */
+  approvers?: ApproversSettings;
 }
 
 /** What the services of one step are built from: the session (its deps, its log) and the step that runs. */
@@ -143,6 +148,23 @@ const factories = {
     () =>
     (ms: number, signal: AbortSignal): Promise<void> =>
       sleepingClock.sleep(ms, signal),
+  /**
+   * Approvals: the config's `approvers:` (undefined without one), who runs the session (none of them may approve),
+   * and the check of an approval's SSH signature against the allowed-signers file.
+   */
+  approvals: (s: ServiceScope) => ({
+    settings: s.deps.settings?.approvers,
+    operator: s.deps.identity.operator,
+    /** `cockpit approve <session>` as the approver runs it (built like every printed command). */
+    approveCommand: () => (s.deps.command ?? cockpitCommand)(['approve', s.sessionId]),
+    /** What is approved: this session, its checklist as loaded, who started it. */
+    subject: () => {
+      const state = s.state();
+      return { session: s.sessionId, checklistSha256: state.checklist.sha256, operator: state.operator };
+    },
+    verify: (allowedSigners: string, principal: string, text: string, signature: string) =>
+      sshVerify(allowedSigners, principal, APPROVAL_NAMESPACE, text, signature),
+  }),
   /** The session's clock. */
   clock: (s: ServiceScope): Clock => s.deps.clock,
   /** Text as the audit log would keep it (secrets redacted, control sequences neutralised), for text a step writes elsewhere. */

@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../core/events.js';
 import { exhaustive } from '../core/exhaustive.js';
+import { approvalWords } from '../core/approval.js';
 import { formatDuration } from '../core/duration.js';
 import type { SessionState } from '../core/reducer.js';
 import { readRecovery, recoveryText } from '../core/recovery.js';
@@ -123,6 +124,15 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
         write(`${pad}  ${c('magenta', '✎ note')} (${e.actor}): ${d.text}\n`);
         break;
       }
+      case 'approval.requested':
+      case 'approval.granted':
+      case 'approval.rejected':
+      case 'approval.resolved':
+      case 'approval.ignored':
+        write(
+          `${pad}  ${c(e.type === 'approval.ignored' || e.type === 'approval.rejected' ? 'red' : 'cyan', '⚑ approval')}: ${approvalWords(e)}\n`,
+        );
+        break;
       case 'session.paused': {
         const d = e.data;
         write(`${c('yellow', '‖ paused')}: ${d.message}\n`);

@@ -1,5 +1,6 @@
 import { formatDuration } from '../core/duration.js';
 import { exhaustive } from '../core/exhaustive.js';
+import { approvalWords } from '../core/approval.js';
 import type { StoredEvent } from '../core/events.js';
 import { groupStatus, reduce, type SessionState } from '../core/reducer.js';
 import { GLYPH } from './style.js';
@@ -273,6 +274,13 @@ function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
         add('step', `step ${step}: smoke check ${d.name} ${verdict}${tries}: ${d.method} ${d.url} — ${d.reason}`, d.verdict !== 'pass');
         break;
       }
+      case 'approval.requested':
+      case 'approval.granted':
+      case 'approval.rejected':
+      case 'approval.resolved':
+      case 'approval.ignored':
+        add('step', `step ${step} ${approvalWords(e)}`, e.type !== 'approval.requested');
+        break;
       // The watch's events are not in the timeline: it tells the session and its steps.
       case 'watch.started':
       case 'watch.preflight':

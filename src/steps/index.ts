@@ -13,6 +13,7 @@ import { migrateStep } from './migrate.js';
 import { watchStep } from './watch.js';
 import { backupStep, restoreStep } from './backup.js';
 import { smokeStep } from './smoke.js';
+import { approveStep } from './approve.js';
 import type { StepKind } from './types.js';
 
 /** Every step kind the cockpit knows. Later issues add notes, migrate, smoke, deploy, watch … here. */
@@ -33,6 +34,7 @@ export const STEP_KINDS: StepKind[] = [
   backupStep,
   restoreStep,
   smokeStep,
+  approveStep,
 ];
 
 export const stepKindMap = new Map(STEP_KINDS.map((k) => [k.kind, k]));

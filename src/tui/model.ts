@@ -55,7 +55,8 @@ export function stepOutcomeLine(step: StepState): string {
   switch (step.status) {
     case 'passed':
       if (step.nothingToCheck) return `nothing to check: ${step.nothingToCheck}`;
-      return `passed${step.via === 'probe' ? ' (already done: found by probe)' : ''}${step.confirmedBy ? ` · confirmed by ${step.confirmedBy}${step.confirmedVia === 'flag' ? ' (--yes)' : ''}` : ''}${step.exitCode !== undefined && step.exitCode !== null ? ` · exit ${step.exitCode}` : ''}`;
+      // A passed approval says who approved.
+      return `passed${step.via === 'probe' ? ' (already done: found by probe)' : ''}${step.confirmedBy ? ` · confirmed by ${step.confirmedBy}${step.confirmedVia === 'flag' ? ' (--yes)' : ''}` : ''}${step.exitCode !== undefined && step.exitCode !== null ? ` · exit ${step.exitCode}` : ''}${step.approval ? ` · ${step.approval}` : ''}`;
     case 'failed':
       return `FAILED${step.exitCode !== undefined && step.exitCode !== null ? ` · exit ${step.exitCode}` : ''}${step.timedOut ? ' · timed out' : ''}${step.signal ? ` · ${step.signal}` : ''}: ${step.reason ?? ''}`;
     case 'skipped':
@@ -65,7 +66,8 @@ export function stepOutcomeLine(step: StepState): string {
     case 'waiting':
       return `waiting for confirmation`;
     case 'running':
-      return `running${step.attempts > 1 ? ` (attempt ${step.attempts})` : ''}${step.pid ? ` · pid ${step.pid}` : ''}`;
+      // A running step that waits for someone (an approval) says for whom: its reason.
+      return `running${step.attempts > 1 ? ` (attempt ${step.attempts})` : ''}${step.pid ? ` · pid ${step.pid}` : ''}${step.reason ? ` · ${step.reason}` : ''}`;
     default:
       return 'not started';
   }

@@ -180,6 +180,11 @@ export function foldWatch(panel: WatchPanel | undefined, event: AuditEvent): Wat
     case 'step.probed':
     case 'note.added':
     case 'smoke.check':
+    case 'approval.requested':
+    case 'approval.granted':
+    case 'approval.rejected':
+    case 'approval.resolved':
+    case 'approval.ignored':
       return panel;
     default:
       exhaustive(event);
