@@ -37,6 +37,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import axios, { type AxiosInstance } from 'axios';
 import { BASELINE, type Settings } from './metrics-scenarios.js';
+import { cockpit } from './cli.js';
 import { freePort } from './postgres.js';
 
 export type { Settings } from './metrics-scenarios.js';
@@ -783,5 +784,51 @@ export async function pollUntil<T>(
       throw new Error(`timed out after ${opts.timeoutMs ?? 20_000} ms waiting for ${opts.what ?? 'a condition'}; ${seen}`);
     }
     await sleep(opts.intervalMs ?? 250);
+  }
+}
+
+/** A metrics service and a Prometheus scraping it as the watch's two jobs: `app`, and `db` on /db-metrics. */
+export async function startWatchedService(settings: Partial<Settings> = {}): Promise<{ svc: MetricsService; prom: PromServer }> {
+  const svc = await startMetricsService({ rps: 50, paymentsPerSec: 10, ...settings });
+  const prom = await startPrometheus({
+    scrape: [
+      { job: 'app', target: svc.target },
+      { job: 'db', target: svc.target, path: '/db-metrics' },
+    ],
+  });
+  return { svc, prom };
+}
+
+/** Until the `app` job's payments fill a 10 s window: the payment rules have traffic to judge. */
+export async function paymentsFlowing(prom: PromServer): Promise<void> {
+  await pollUntil(
+    () => promValue(prom.url, 'sum(increase(payments_total{job="app"}[10s]))'),
+    (v) => v !== null && v >= 30,
+    { what: 'payments in the 10 s window', timeoutMs: 20_000 },
+  );
+}
+
+/**
+ * A watch of `repoDir` that breaches on failed payments (5% of them, for its minute), run headless as a user would:
+ * only the payment-ratio rule on, whose advice is a rollback. The service is healthy again afterwards.
+ */
+export async function runBreachedWatch(repoDir: string, prom: PromServer, svc: MetricsService): Promise<void> {
+  writeFileSync(
+    path.join(repoDir, 'cockpit.config.yaml'),
+    [
+      'watch:',
+      '  prometheus:',
+      `    url: ${prom.url}`,
+      '  window: 10s',
+      '  disable: [error_rate_increase, latency_p95_increase, failed_payments_any]',
+      '',
+    ].join('\n'),
+  );
+  await svc.set({ paymentFailureRatio: 0.05 });
+  try {
+    const watch = cockpit(['--repo', repoDir, 'watch', '--headless', '--duration', '60s', '--interval', '1s'], { cwd: repoDir });
+    if (watch.code !== 1) throw new Error(`the watch was to breach (exit 1), it exited ${watch.code}: ${watch.stderr}`);
+  } finally {
+    await svc.set({ paymentFailureRatio: 0 });
   }
 }

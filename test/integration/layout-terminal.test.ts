@@ -8,8 +8,7 @@ import { freshDatabase, pgTest } from '../helpers/pg.js';
 import {
   cleanupPrometheusHarness,
   prometheusTest,
-  startMetricsService,
-  startPrometheus,
+  startWatchedService,
   type MetricsService,
   type PromServer,
 } from '../helpers/prometheus.js';
@@ -222,13 +221,7 @@ describe.skipIf(!tmuxOk.ok)(`the screens at 80x24, 100x30 and 160x50 (tmux)${tmu
     let svc: MetricsService;
     let server: PromServer;
     beforeAll(async () => {
-      svc = await startMetricsService({ rps: 50, paymentsPerSec: 10, dbCpuPercent: 35 });
-      server = await startPrometheus({
-        scrape: [
-          { job: 'app', target: svc.target },
-          { job: 'db', target: svc.target, path: '/db-metrics' },
-        ],
-      });
+      ({ svc: svc, prom: server } = await startWatchedService({ dbCpuPercent: 35 }));
     }, 60_000);
     afterAll(async () => {
       await svc?.stop();

@@ -8,11 +8,10 @@ import { renderText } from '../../src/report/timeline.js';
 import { cockpit, cockpitAsync, tempRepo } from '../helpers/cli.js';
 import {
   cleanupPrometheusHarness,
-  pollUntil,
+  paymentsFlowing,
   prometheusTest,
-  promValue,
-  startMetricsService,
-  startPrometheus,
+  runBreachedWatch,
+  startWatchedService,
   type MetricsService,
   type PromServer,
 } from '../helpers/prometheus.js';
@@ -170,18 +169,8 @@ describe.skipIf(!info.ok)(`a rollback started from a watch's breach${info.skipRe
   let prom: PromServer;
 
   beforeAll(async () => {
-    failing = await startMetricsService({ rps: 50, paymentsPerSec: 10 });
-    prom = await startPrometheus({
-      scrape: [
-        { job: 'app', target: failing.target },
-        { job: 'db', target: failing.target, path: '/db-metrics' },
-      ],
-    });
-    await pollUntil(
-      () => promValue(prom.url, 'sum(increase(payments_total{job="app"}[10s]))'),
-      (v) => v !== null && v >= 30,
-      { what: 'payments in the 10 s window', timeoutMs: 20_000 },
-    );
+    ({ svc: failing, prom: prom } = await startWatchedService());
+    await paymentsFlowing(prom);
   }, 60_000);
   afterAll(cleanupPrometheusHarness);
 
@@ -189,24 +178,7 @@ describe.skipIf(!info.ok)(`a rollback started from a watch's breach${info.skipRe
     "run rollback-code --recovery-since <watch session>: the clock counts from the watch's breach, and the log says which and why",
     { timeout: 60_000 },
     async () => {
-      repo.write(
-        'cockpit.config.yaml',
-        [
-          'watch:',
-          '  prometheus:',
-          `    url: ${prom.url}`,
-          '  window: 10s',
-          '  disable: [error_rate_increase, latency_p95_increase, failed_payments_any]',
-          '',
-        ].join('\n'),
-      );
-      await failing.set({ paymentFailureRatio: 0.05 });
-      try {
-        const watch = cockpit(['--repo', repo.dir, 'watch', '--headless', '--duration', '60s', '--interval', '1s'], { cwd: repo.dir });
-        expect(watch.code, watch.stderr).toBe(1);
-      } finally {
-        await failing.set({ paymentFailureRatio: 0 });
-      }
+      await runBreachedWatch(repo.dir, prom, failing);
       const watchId = newest('watch');
       const breach = JSON.parse(show(watchId, 'json')).events.find((e: Ev) => e.type === 'watch.breach');
       expect(breach.data.advice).toBe('rollback');

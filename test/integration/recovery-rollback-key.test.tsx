@@ -12,11 +12,10 @@ import { cockpit, tempRepo } from '../helpers/cli.js';
 import { frame, KEY, press, type, waitFor, type Rendered } from '../helpers/ink.js';
 import {
   cleanupPrometheusHarness,
-  pollUntil,
+  paymentsFlowing,
   prometheusTest,
-  promValue,
-  startMetricsService,
-  startPrometheus,
+  runBreachedWatch,
+  startWatchedService,
   type MetricsService,
   type PromServer,
 } from '../helpers/prometheus.js';
@@ -37,18 +36,8 @@ describe.skipIf(!info.ok)(`R on a breached watch${info.skipReason}`, () => {
   const sessions: LiveSession[] = [];
 
   beforeAll(async () => {
-    failing = await startMetricsService({ rps: 50, paymentsPerSec: 10 });
-    prom = await startPrometheus({
-      scrape: [
-        { job: 'app', target: failing.target },
-        { job: 'db', target: failing.target, path: '/db-metrics' },
-      ],
-    });
-    await pollUntil(
-      () => promValue(prom.url, 'sum(increase(payments_total{job="app"}[10s]))'),
-      (v) => v !== null && v >= 30,
-      { what: 'payments in the 10 s window', timeoutMs: 20_000 },
-    );
+    ({ svc: failing, prom: prom } = await startWatchedService());
+    await paymentsFlowing(prom);
   }, 60_000);
   afterAll(cleanupPrometheusHarness);
 
@@ -70,24 +59,7 @@ describe.skipIf(!info.ok)(`R on a breached watch${info.skipReason}`, () => {
   });
 
   it("opens rollback-code with the watch's breach as the clock's start, recorded with why", { timeout: 90_000 }, async () => {
-    repo.write(
-      'cockpit.config.yaml',
-      [
-        'watch:',
-        '  prometheus:',
-        `    url: ${prom.url}`,
-        '  window: 10s',
-        '  disable: [error_rate_increase, latency_p95_increase, failed_payments_any]',
-        '',
-      ].join('\n'),
-    );
-    await failing.set({ paymentFailureRatio: 0.05 });
-    try {
-      const watch = cockpit(['--repo', repo.dir, 'watch', '--headless', '--duration', '60s', '--interval', '1s'], { cwd: repo.dir });
-      expect(watch.code, watch.stderr).toBe(1);
-    } finally {
-      await failing.set({ paymentFailureRatio: 0 });
-    }
+    await runBreachedWatch(repo.dir, prom, failing);
     const [watchRow] = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'list', '--json']).stdout);
     const watchEvents: Ev[] = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'show', watchRow.id, '--format', 'json']).stdout).events;
     const breach = watchEvents.find((e) => e.type === 'watch.breach')!;

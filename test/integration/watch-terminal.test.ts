@@ -8,8 +8,7 @@ import {
   pollUntil,
   prometheusTest,
   promValue,
-  startMetricsService,
-  startPrometheus,
+  startWatchedService,
   type MetricsService,
   type PromServer,
 } from '../helpers/prometheus.js';
@@ -35,13 +34,7 @@ describe.skipIf(!tmuxOk.ok || !prom.ok)(`cockpit watch in a real terminal (tmux 
   const problems: string[] = [];
 
   beforeAll(async () => {
-    svc = await startMetricsService({ rps: 50, paymentsPerSec: 10, dbCpuPercent: 35 });
-    server = await startPrometheus({
-      scrape: [
-        { job: 'app', target: svc.target },
-        { job: 'db', target: svc.target, path: '/db-metrics' },
-      ],
-    });
+    ({ svc: svc, prom: server } = await startWatchedService({ dbCpuPercent: 35 }));
     // The 5 s window full of scrapes: the database CPU reads its 35 % (a young Prometheus reads it higher).
     await pollUntil(
       () => promValue(server.url, '100 * (1 - avg(rate(node_cpu_seconds_total{job="db",mode="idle"}[5s])))'),
