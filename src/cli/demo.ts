@@ -1,5 +1,5 @@
 import { cmdRun } from './commands.js';
-import { demoDir, ensureSandbox } from '../demo/sandbox.js';
+import { demoDir, deployedEnvironments, ensureSandbox } from '../demo/sandbox.js';
 import { Workspace } from './setup.js';
 
 /**
@@ -13,15 +13,24 @@ export async function cmdDemo(flags: { reset?: boolean; dir?: string; nonInterac
   const where = `${made ? 'Made' : 'Using'} the demo sandbox in ${dir}${made ? '' : ' (cockpit demo --reset makes it anew)'}`;
   // The commands printed say `npx cockpit` (the demo is run from the cockpit folder) and --repo the sandbox.
   const ws = new Workspace({ repo: dir }, 'npx cockpit');
-  const after = `See what was recorded (from the cockpit folder):\n  ${ws.command(['audit', 'list'])}\n  ${ws.command(['audit', 'show'])} <session> --format md\n  ${ws.command(['audit', 'verify'])}\n`;
+  const recorded = `See what was recorded (from the cockpit folder):\n  ${ws.command(['audit', 'list'])}\n  ${ws.command(['audit', 'show'])} <session> --format md\n  ${ws.command(['audit', 'verify'])}\n`;
+  // A deploy leaves the Property app and HAProxy serving (to look at, switch, roll back): said, with how to stop them.
+  const serving = () =>
+    deployedEnvironments(dir)
+      .map(
+        (env) =>
+          `The demo's Property app keeps serving ${env}: see it with ./scripts/deploy.sh status --env ${env}, stop it with ./scripts/deploy.sh stop --env ${env} (in ${dir}), or cockpit demo --reset\n`,
+      )
+      .join('');
+  const after = () => recorded + serving();
   if (interactive) {
     const { tuiHome } = await (await import('./load-tui.js')).loadTui();
     const code = await tuiHome(ws);
-    process.stdout.write(`${where}\n${after}`);
+    process.stdout.write(`${where}\n${after()}`);
     return code;
   }
   process.stdout.write(`${where}\n\n`);
   const code = await cmdRun({ repo: dir }, 'demo', { nonInteractive: true, yes: ['all'] });
-  process.stdout.write(`\n${after}`);
+  process.stdout.write(`\n${after()}`);
   return code;
 }

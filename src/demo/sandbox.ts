@@ -32,12 +32,16 @@ const BLUEGREEN_FILES = ['demo-app.js', 'demo-deploy.js'];
  */
 export function stopSandboxTargets(dir: string): void {
   const driver = path.join(dir, BLUEGREEN_DIR, 'demo-deploy.mjs');
-  const states = path.join(dir, '.cockpit', 'bluegreen');
-  if (!existsSync(driver) || !existsSync(states)) return;
-  for (const env of readdirSync(states)) {
-    if (!existsSync(path.join(states, env, 'state.json'))) continue;
+  if (!existsSync(driver)) return;
+  for (const env of deployedEnvironments(dir))
     spawnSync(process.execPath, [driver, 'stop', '--env', env], { cwd: dir, stdio: 'ignore', timeout: 60_000 });
-  }
+}
+
+/** The environments the sandbox's deploy script has deployed to (they have its state; their processes may run). */
+export function deployedEnvironments(dir: string): string[] {
+  const states = path.join(dir, '.cockpit', 'bluegreen');
+  if (!existsSync(states)) return [];
+  return readdirSync(states).filter((env) => existsSync(path.join(states, env, 'state.json')));
 }
 
 /**

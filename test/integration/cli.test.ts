@@ -366,6 +366,10 @@ describe('demo', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain(`Made the demo sandbox in ${dir}`);
     expect(first.stdout).toMatch(/● done: Demo release of the Property app/);
+    // What it leaves running is said, with how to stop it.
+    expect(first.stdout).toContain(
+      `The demo's Property app keeps serving staging: see it with ./scripts/deploy.sh status --env staging, stop it with ./scripts/deploy.sh stop --env staging (in ${dir})`,
+    );
     // The deploy step deployed for real: the sandbox's script says staging serves the version, and so does its URL.
     const st = JSON.parse(
       spawnSync(path.join(dir, 'scripts', 'deploy.sh'), ['status', '--env', 'staging', '--json'], { cwd: dir, encoding: 'utf8' }).stdout,
