@@ -5,7 +5,7 @@ import type { AuditEvent } from '../../src/core/events.js';
 import { reduceAll } from '../../src/core/reducer.js';
 import { OutputPane } from '../../src/tui/components/OutputPane.js';
 import { UiContext, type Ui } from '../../src/tui/context.js';
-import { planNode } from '../helpers/plan.js';
+import { planNode, startedData } from '../helpers/plan.js';
 
 // The output pane keeps the last lines of a long output; its title names the command that prints all of it, for
 // this session and step, runnable from where the cockpit was started (with --repo when that is elsewhere).
@@ -14,19 +14,7 @@ function longOutput(): AuditEvent[] {
   const ev = (seq: number, type: AuditEvent['type'], stepId: string | null, data: unknown) =>
     ({ sessionId: '20261206-101500-ab12', seq, time: seq, type, stepId, actor: 'alice', data }) as AuditEvent;
   return [
-    ev(1, 'session.started', null, {
-      checklist: { id: 'deploy', title: 'Deploy', sha256: 'x' },
-      origin: { file: 'deploy', byId: true },
-      params: {},
-      environment: null,
-      operator: 'alice',
-      host: 'h',
-      pid: 1,
-      mode: 'interactive',
-      version: '0.1.0',
-      plan: [planNode('build/bundle', 'run', { title: 'Bundle', scope: '' })],
-      scopes: { '': { checklist: 'deploy', params: {} } },
-    }),
+    ev(1, 'session.started', null, startedData('deploy', [planNode('build/bundle', 'run', { title: 'Bundle', scope: '' })])),
     ev(2, 'step.started', 'build/bundle', { attempt: 1 }),
     ev(3, 'step.output', 'build/bundle', { stream: 'stdout', text: Array.from({ length: 1000 }, (_, i) => `line ${i}\n`).join('') }),
   ];

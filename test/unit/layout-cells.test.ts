@@ -9,7 +9,7 @@ import { stepListWant, stepRow } from '../../src/tui/components/StepList.js';
 import { sessionColumnWidths } from '../../src/tui/screens/HomeScreen.js';
 import { wrap } from '../../src/tui/text.js';
 import type { SessionEntry } from '../../src/tui/types.js';
-import { planNode } from '../helpers/plan.js';
+import { planNode, startedData } from '../helpers/plan.js';
 
 // The layout's arithmetic, without Ink: widths in terminal cells (CJK and emoji take two), columns by priority,
 // the checklist screen's panes sized so the title, the state and the whole error are never cut.
@@ -91,24 +91,7 @@ function failedSession() {
   });
   const output = Array.from({ length: 40 }, (_, i) => `line ${i + 1} of the check`).join('\n') + '\n';
   const events: AuditEvent[] = [
-    ev(
-      'session.started',
-      null,
-      {
-        checklist: { id: 'layout', title: 'Layout', sha256: 'x' },
-        origin: { file: 'layout', byId: true },
-        params: {},
-        environment: null,
-        operator: 'alice',
-        host: 'h',
-        pid: 1,
-        mode: 'interactive',
-        version: '0.1.0',
-        plan,
-        scopes: { '': { checklist: 'layout', params: {} } },
-      },
-      0,
-    ),
+    ev('session.started', null, startedData('layout', plan), 0),
     ev('step.started', 'notes', { attempt: 1 }, 10),
     ev('step.passed', 'notes', { durationMs: 50, exitCode: 0 }, 60),
     ev('step.started', 'rocket', { attempt: 1 }, 70),

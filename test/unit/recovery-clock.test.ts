@@ -18,7 +18,7 @@ import { reduceAll } from '../../src/core/reducer.js';
 import { parseChecklist } from '../../src/core/checklist/load.js';
 import { formatDiagnostic } from '../../src/core/checklist/types.js';
 import { STEP_KINDS } from '../../src/steps/index.js';
-import { planNode } from '../helpers/plan.js';
+import { planNode, startedData } from '../helpers/plan.js';
 import { ROOT } from '../helpers/cli.js';
 
 // The recovery clock as pure functions: which start, which level at which moment, which verdict at the end, and the
@@ -184,24 +184,7 @@ describe('from recorded events', () => {
     let seq = 0;
     const ev = <T extends EventType>(type: T, data: EventDataMap[T], time: number, stepId: string | null = null): AuditEvent =>
       ({ sessionId: 'r1', seq: ++seq, time, type, stepId, actor: 'alice', data }) as AuditEvent;
-    const started = ev(
-      'session.started',
-      {
-        checklist: { id: 'rollback-code', title: 'Code rollback', sha256: 'x' },
-        origin: { file: 'rollback-code', byId: true },
-        params: {},
-        environment: null,
-        operator: 'alice',
-        host: 'h',
-        pid: 1,
-        mode: 'interactive',
-        version: '0',
-        plan: [planNode('a', 'confirm')],
-        scopes: { '': { checklist: 'rollback-code', params: {} } },
-        recovery,
-      },
-      T0,
-    );
+    const started = ev('session.started', startedData('rollback-code', [planNode('a', 'confirm')], { recovery }), T0);
     const events = [started, ev('session.paused', { reason: 'interrupted', message: 'killed' }, T0 + MIN)];
     const now = T0 + 10 * MIN;
     const first = readRecovery(reduceAll(events)!, now)!;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEvent, EventDataMap, EventType, PlanNode, Scope } from '../../src/core/events.js';
 import { median, parseSince, statsFromEvents, type EnvironmentStats } from '../../src/core/stats.js';
 import { renderStatsJson, renderStatsText } from '../../src/report/stats.js';
-import { planNode } from '../helpers/plan.js';
+import { planNode, startedData } from '../helpers/plan.js';
 
 const M = 60_000;
 const H = 60 * M;
@@ -22,19 +22,12 @@ class Session {
     scopes: Record<string, Scope>,
     readonly at: number,
   ) {
-    this.ev('session.started', null, at, {
-      checklist: { id: checklist, title: checklist, sha256: 'x' },
-      origin: { file: checklist, byId: true },
-      params: scopes['']?.params ?? {},
-      environment: null,
-      operator: 'alice',
-      host: 'h',
-      pid: 1,
-      mode: 'non-interactive',
-      version: '0.0.0',
-      plan,
-      scopes,
-    });
+    this.ev(
+      'session.started',
+      null,
+      at,
+      startedData(checklist, plan, { params: scopes['']?.params ?? {}, mode: 'non-interactive', scopes }),
+    );
   }
   ev<T extends EventType>(type: T, stepId: string | null, time: number, data: EventDataMap[T]): this {
     this.events.push({ sessionId: this.id, seq: ++this.seq, time, type, stepId, actor: 'alice', data } as AuditEvent);
