@@ -17,7 +17,7 @@ import { stepKindMap } from '../steps/index.js';
 import { flagInteraction, parseYes, promptInteraction, type YesList } from './interaction.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
 import { formatDiagnostics } from '../core/checklist/types.js';
-import { neutralize } from '../core/sanitize.js';
+import { escapeC1, neutralize } from '../core/sanitize.js';
 import type { ChecklistBundle } from '../core/checklist/bundle.js';
 
 // What these commands print comes partly from files and databases (checklist titles, session ids, messages):
@@ -37,7 +37,7 @@ const writeOut = (s: string): Promise<void> => {
   // Encoded once (the write would encode it anyway); a C1 character is 0xC2 0x80–0x9F in UTF-8, so the common case
   // (none) is one memchr over the bytes instead of a regular expression over the text.
   const bytes = Buffer.from(s, 'utf8');
-  return drained(hasC1(bytes) ? s.replace(/[\u0080-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`) : bytes);
+  return drained(hasC1(bytes) ? escapeC1(s) : bytes);
 };
 
 /** Whether UTF-8 `b` holds a C1 control character (U+0080–U+009F). */

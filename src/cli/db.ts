@@ -4,7 +4,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import path from 'node:path';
-import { neutralize } from '../core/sanitize.js';
+import { escapeC1, neutralize } from '../core/sanitize.js';
 import { describeBackupLine, type BackupLine, type BackupManifest } from '../core/backup.js';
 import { appDatabase, type MigrateFlags } from './migrate.js';
 import { UsageError, type GlobalOptions, type Workspace } from './setup.js';
@@ -27,7 +27,7 @@ const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
 /** With --json, each event and the result as a JSON line; else in words on stdout. */
 function emitter(flags: DbFlags): (e: BackupLine) => void {
-  if (flags.json) return (e) => void process.stdout.write(`${JSON.stringify(e)}\n`);
+  if (flags.json) return (e) => void process.stdout.write(`${escapeC1(JSON.stringify(e))}\n`);
   return (e) => out(`${describeBackupLine(e)}\n`);
 }
 

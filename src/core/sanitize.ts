@@ -33,6 +33,16 @@ export function neutralize(text: string): string {
   return CONTROL_RE.test(t) ? t.replace(CONTROL_RE, visible) : t;
 }
 
+const C1_RE = /[\u0080-\u009f]/g;
+
+/**
+ * JSON text with its C1 control characters (U+0080–U+009F) escaped as `\u00XX`. JSON escapes C0 controls but leaves
+ * C1 raw, and some terminals read U+009B as CSI: every JSON the cockpit prints goes through this. Same value parsed.
+ */
+export function escapeC1(json: string): string {
+  return json.replace(C1_RE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** SGR (colour/style) sequences, 7-bit and 8-bit forms. */
 const SGR_RE = /(?:\u001b\[|\u009b)[0-9;:]*m/g;
 

@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../core/events.js';
 import { exhaustive } from '../core/exhaustive.js';
+import { escapeC1 } from '../core/sanitize.js';
 import { approvalWords } from '../core/approval.js';
 import { formatDuration } from '../core/duration.js';
 import type { SessionState } from '../core/reducer.js';
@@ -10,7 +11,7 @@ type Write = (text: string) => void;
 
 /** One JSON object per event, as soon as it is durable. */
 export function jsonPrinter(write: Write) {
-  return (e: StoredEvent) => write(JSON.stringify(e) + '\n');
+  return (e: StoredEvent) => write(escapeC1(JSON.stringify(e)) + '\n');
 }
 
 function leafPosition(state: SessionState, path: string): string {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { defaultRedactor, makeRedactor, neutralize, REDACTED, sanitizeText, sanitizeValue } from '../../src/core/sanitize.js';
+import { defaultRedactor, escapeC1, makeRedactor, neutralize, REDACTED, sanitizeText, sanitizeValue } from '../../src/core/sanitize.js';
 
 const ESC = '\x1b';
 /** Any raw C0/C1 control other than newline and tab, or a bidi control. */
@@ -316,5 +316,16 @@ describe('sanitizeValue', () => {
     expect(sanitizeValue(true)).toBe(true);
     expect(sanitizeValue(null)).toBe(null);
     expect(sanitizeValue(undefined)).toBe(undefined);
+  });
+});
+
+describe('escapeC1', () => {
+  it('escapes the C1 controls JSON leaves raw, and the JSON still parses to the same value', () => {
+    const value = { text: 'csi \u009b31m red, nel \u0085 end, é and ü stay' };
+    const json = escapeC1(JSON.stringify(value));
+    expect(json).not.toMatch(/[\u0080-\u009f]/);
+    expect(json).toContain('\\u009b31m');
+    expect(json).toContain('é and ü stay');
+    expect(JSON.parse(json)).toEqual(value);
   });
 });

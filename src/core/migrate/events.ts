@@ -7,6 +7,7 @@
  */
 import type { Finding } from './lint.js';
 import type { Direction } from './plan.js';
+import { escapeC1 } from '../sanitize.js';
 
 export interface Failure {
   id: string;
@@ -249,7 +250,7 @@ const TYPES: Record<MigrateLineType, true> = {
 
 /** A MigrateLine as one line of JSON. C1 control characters are escaped too (JSON leaves them raw), so a terminal shows the line as text. */
 export function migrateLineJson(e: MigrateLine): string {
-  return `${JSON.stringify(e).replace(/[\u0080-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+  return `${escapeC1(JSON.stringify(e))}\n`;
 }
 
 /**
