@@ -105,11 +105,14 @@ describe.skipIf(!tmuxOk.ok)(`the first frame before Ink, in a real terminal (tmu
 
     const again = await start(false);
     expect(again.log()).toContain('STALE STALE');
-    // Until Ink is up the drawn frame is on the screen; then Ink's, whole. (What the operator sees is asserted: here
-    // Ink's frame written below the drawn one would scroll it out too, as the frame is rows-1 tall and ends with a
-    // newline; the wipe is what keeps Ink's idea of the cursor right whatever the geometry.)
+    // The wipe itself, after the drawn frame and before Ink's: back to the frame's top, erase to the end.
+    const wipeAt = () => again.log().indexOf('\u001b[H\u001b[J', again.log().indexOf('STALE STALE'));
+    // Until Ink is up the drawn frame is on the screen; then Ink's, whole. (Here Ink's frame written below the drawn
+    // one would scroll it out too, as the frame is rows-1 tall and ends with a newline; so the wipe is asserted in the
+    // bytes as well: it keeps Ink's idea of the cursor right whatever the geometry.)
     again.screen = await again.term.settled(await again.term.waitFor((s) => !s.includes('STALE'), 'Ink to take the screen over'));
     expect(again.screen).toBe(normal.screen);
+    expect(wipeAt()).toBeGreaterThan(-1);
     await quit(again.term);
   });
 
