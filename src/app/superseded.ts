@@ -5,7 +5,7 @@
  */
 import { tagCommit } from '../adapters/git.js';
 import type { AuditStore, SessionRow } from '../audit/store.js';
-import { reduceAll } from '../core/reducer.js';
+import type { PlanNode } from '../core/events.js';
 
 export interface Superseded {
   version: string;
@@ -39,11 +39,8 @@ export async function supersededSessions(
     const winner = all
       .filter((o) => o.id !== s.id && RELEASING.has(o.checklistId) && o.params.version === version && o.outcome === 'succeeded')
       .sort((a, b) => (b.endedAt ?? 0) - (a.endedAt ?? 0))[0];
-    if (!winner) {
-      // No other session released it: the tag may be this session's own (tagged, then the push failed).
-      const state = reduceAll(await store.readEvents(s.id));
-      if (!state || state.plan.some((n, i) => n.kind === 'git.tag' && state.steps[i]?.status === 'passed')) continue;
-    }
+    // No other session released it: the tag may be this session's own (tagged, then the push failed).
+    if (!winner && (await taggedItself(store, s.id))) continue;
     found.set(s.id, {
       version,
       tag,
@@ -51,4 +48,18 @@ export async function supersededSessions(
     });
   }
   return found;
+}
+
+/**
+ * Whether a git.tag step of the session passed. Read from the raw rows (the home screen asks every few seconds): only
+ * the plan is parsed, never a step's output, which may be tens of megabytes.
+ */
+async function taggedItself(store: AuditStore, sessionId: string): Promise<boolean> {
+  let tagSteps = new Set<string>();
+  for await (const r of store.streamRows(sessionId)) {
+    if (r.type === 'session.started')
+      tagSteps = new Set((JSON.parse(r.data) as { plan: PlanNode[] }).plan.filter((n) => n.kind === 'git.tag').map((n) => n.path));
+    else if (r.type === 'step.passed' && r.stepId !== null && tagSteps.has(r.stepId)) return true;
+  }
+  return false;
 }
