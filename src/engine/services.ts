@@ -126,10 +126,13 @@ const factories = {
       await s.emit(events.map((e) => ({ ...e, stepId: s.node.path, actor: 'cockpit' }) satisfies NewEvent));
     },
   /** This step's events so far in the session, earlier attempts included (a resumed watch continues its hour). */
-  history: (s: ServiceScope) => async (): Promise<StoredEvent[]> => {
-    await s.drained();
-    return (await s.deps.store.readEvents(s.sessionId)).filter((e) => e.stepId === s.node.path);
-  },
+  /** This step's recorded events (from `fromSeq` on: a step that polls reads only what is new). */
+  history:
+    (s: ServiceScope) =>
+    async (fromSeq = 1): Promise<StoredEvent[]> => {
+      await s.drained();
+      return (await s.deps.store.readEvents(s.sessionId, fromSeq)).filter((e) => e.stepId === s.node.path);
+    },
   /** The `watch:` part of cockpit.config.yaml (resolved: defaults from the policy), when it loads. */
   watch: (s: ServiceScope): WatchConfig | undefined => s.deps.settings?.watch,
   /** A Prometheus client for the watch (its secrets resolved from the environment), or why there is none. */

@@ -48,8 +48,10 @@ export const approveStep = defineStepKind({
     const members = settings.roles[role];
     if (!members?.length) return fail(`approvers: has no role '${role}' (roles: ${Object.keys(settings.roles).join(', ') || 'none'})`);
 
-    const history = async (): Promise<StoredEvent[]> => ctx.history();
-    let events = await history();
+    // Polled every second for hours: after the first read, only the events appended since are read.
+    let events: StoredEvent[] = [];
+    const history = async (): Promise<StoredEvent[]> => [...events, ...(await ctx.history((events.at(-1)?.seq ?? 0) + 1))];
+    events = await history();
     let request = openRequest(events);
     if (request && 'outcome' in request) return outcomeOf(request.outcome);
     if (!request) {
