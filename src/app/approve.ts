@@ -27,7 +27,6 @@ import {
 import { FailedError } from '../core/errors.js';
 import type { ApprovalDecisionData, StoredEvent } from '../core/events.js';
 import { reduceAll } from '../core/reducer.js';
-import type { AuditStore } from '../audit/store.js';
 import type { AppContext } from './context.js';
 import { UsageError } from './errors.js';
 import { resolveId } from './stopped.js';
@@ -162,37 +161,30 @@ export async function approve(ctx: AppContext, opts: ApproveOptions): Promise<Ap
  * that verifies, for its approver, over the decision as recorded (a changed version, step, note or signature fails).
  * Without an allowed-signers file nothing can be checked, and the count says so.
  */
-export async function verifyApprovalSignatures(
-  store: Pick<AuditStore, 'readEvents' | 'listSessions'>,
-  sessionIds: string[] | undefined,
+export function verifyApprovalSignatures(
+  decisions: Array<{ sessionId: string; event: StoredEvent }>,
   allowedSigners: string | undefined,
-): Promise<{ checked: number; signed: number; problems: Array<{ sessionId: string; seq: number; message: string }> }> {
+): { checked: number; signed: number; problems: Array<{ sessionId: string; seq: number; message: string }> } {
   const problems: Array<{ sessionId: string; seq: number; message: string }> = [];
   let signed = 0;
   let checked = 0;
-  // A row or an event edited so that it no longer parses is the chain check's finding (verify fails on it already):
-  // what cannot be read here is left to it.
-  const readable = async <T>(read: () => Promise<T>, none: T): Promise<T> => read().catch(() => none);
-  const ids = sessionIds ?? (await readable(() => store.listSessions(1_000_000_000), [])).map((s) => s.id);
-  for (const id of ids) {
-    for (const e of await readable(() => store.readEvents(id), [])) {
-      if (e.type !== 'approval.granted' && e.type !== 'approval.rejected') continue;
-      if (e.data.identity !== 'ssh') continue;
-      signed++;
-      if (!e.data.signature) {
-        problems.push({
-          sessionId: id,
-          seq: e.seq,
-          message: `the approval by ${e.data.approver} is recorded as signed but has no signature`,
-        });
-        continue;
-      }
-      if (!allowedSigners) continue;
-      checked++;
-      const v = sshVerify(allowedSigners, e.data.approver, APPROVAL_NAMESPACE, approvalPayload(decisionOf(e)), e.data.signature);
-      if (!v.ok)
-        problems.push({ sessionId: id, seq: e.seq, message: `the approval signature of ${e.data.approver} does not verify: ${v.detail}` });
+  for (const { sessionId: id, event: e } of decisions) {
+    if (e.type !== 'approval.granted' && e.type !== 'approval.rejected') continue;
+    if (e.data.identity !== 'ssh') continue;
+    signed++;
+    if (!e.data.signature) {
+      problems.push({
+        sessionId: id,
+        seq: e.seq,
+        message: `the approval by ${e.data.approver} is recorded as signed but has no signature`,
+      });
+      continue;
     }
+    if (!allowedSigners) continue;
+    checked++;
+    const v = sshVerify(allowedSigners, e.data.approver, APPROVAL_NAMESPACE, approvalPayload(decisionOf(e)), e.data.signature);
+    if (!v.ok)
+      problems.push({ sessionId: id, seq: e.seq, message: `the approval signature of ${e.data.approver} does not verify: ${v.detail}` });
   }
   return { checked, signed, problems };
 }

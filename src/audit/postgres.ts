@@ -22,7 +22,7 @@ import {
   type SessionRow,
   type VerifyReport,
 } from './store.js';
-import { verifyStore } from './verify.js';
+import { verifyStore, type RowVisitor } from './verify.js';
 import { checkAuditTables } from './health.js';
 import { ignoreCleanupError } from '../core/errors.js';
 
@@ -204,7 +204,7 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
     return this.db.select().from(schema.locks);
   }
 
-  async verify(sessionId?: string, anchors?: ReadonlyMap<string, readonly Anchor[]>): Promise<VerifyReport> {
+  async verify(sessionId?: string, anchors?: ReadonlyMap<string, readonly Anchor[]>, visit?: RowVisitor): Promise<VerifyReport> {
     return verifyStore(
       {
         sessions: async (id) =>
@@ -222,6 +222,7 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
       },
       sessionId,
       anchors,
+      visit,
     );
   }
 

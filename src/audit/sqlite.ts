@@ -24,7 +24,7 @@ import {
   type VerifyReport,
 } from './store.js';
 import { newSessionRow, toSessionRow, toStored, type RawEventRow } from './rows.js';
-import { verifyStore } from './verify.js';
+import { verifyStore, type RowVisitor } from './verify.js';
 import { checkAuditTables } from './health.js';
 
 type Db = BetterSQLite3Database<typeof schema>;
@@ -287,7 +287,7 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
     return this.db.select().from(schema.locks).all();
   }
 
-  async verify(sessionId?: string, anchors?: ReadonlyMap<string, readonly Anchor[]>): Promise<VerifyReport> {
+  async verify(sessionId?: string, anchors?: ReadonlyMap<string, readonly Anchor[]>, visit?: RowVisitor): Promise<VerifyReport> {
     return verifyStore(
       {
         sessions: async (id) =>
@@ -305,6 +305,7 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
       },
       sessionId,
       anchors,
+      visit,
     );
   }
 

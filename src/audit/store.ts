@@ -1,3 +1,4 @@
+import type { RowVisitor } from './verify.js';
 import type { NewEvent, StoredEvent } from '../core/events.js';
 import type { SessionHeader } from './hash.js';
 import type { RawEventRow } from './rows.js';
@@ -64,7 +65,8 @@ export interface AuditStore {
   releaseLock(scope: string, sessionId: string): Promise<void>;
   listLocks(): Promise<LockRow[]>;
   /** Check the chains (all sessions, or one), against the heads anchored in git when given. */
-  verify(sessionId?: string, anchors?: ReadonlyMap<string, readonly Anchor[]>): Promise<VerifyReport>;
+  /** `visit` sees every event row verify reads, in the same pass. */
+  verify(sessionId?: string, anchors?: ReadonlyMap<string, readonly Anchor[]>, visit?: RowVisitor): Promise<VerifyReport>;
   close(): Promise<void>;
 }
 

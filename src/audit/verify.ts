@@ -163,6 +163,9 @@ function headerMismatch(session: SessionRow, time: number, data: unknown): strin
 }
 
 /** What verification reads from a store, whatever its dialect. */
+/** Sees every event row verify reads, in the same pass (a caller's own checks need no second read of the log). */
+export type RowVisitor = (sessionId: string, row: RawEventRow) => void;
+
 export interface VerifySource {
   sessions(id?: string): Promise<RawSessionRow[]>;
   events(sessionId: string): Promise<RawEventRow[]>;
@@ -180,6 +183,7 @@ export async function verifyStore(
   src: VerifySource,
   sessionId?: string,
   anchors?: ReadonlyMap<string, readonly Anchor[]>,
+  visit?: RowVisitor,
 ): Promise<VerifyReport> {
   const problems: VerifyProblem[] = [];
   let eventsChecked = 0;
@@ -196,7 +200,9 @@ export async function verifyStore(
         continue;
       }
       const mine = anchors?.get(r.id) ?? [];
-      const res = verifySession(session, await src.events(r.id), mine);
+      const rows = await src.events(r.id);
+      if (visit) for (const row of rows) visit(r.id, row);
+      const res = verifySession(session, rows, mine);
       eventsChecked += res.events;
       if (res.problem) problems.push(res.problem);
       else if (mine.length) anchored++;

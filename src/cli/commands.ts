@@ -12,7 +12,8 @@ import { jsonPrinter, textPrinter } from '../report/live.js';
 import { makeStyler } from '../report/style.js';
 import { renderMarkdown, renderText, storyOf, writeJson, writeStepOutput } from '../report/timeline.js';
 import type { AuditStore } from '../audit/store.js';
-import type { PlanNode } from '../core/events.js';
+import type { PlanNode, StoredEvent } from '../core/events.js';
+import { toStored } from '../audit/rows.js';
 import { stepKindMap } from '../steps/index.js';
 import { flagInteraction, parseYes, promptInteraction, type YesList } from './interaction.js';
 import { UsageError, Workspace, type GlobalOptions } from './setup.js';
@@ -432,14 +433,22 @@ export async function cmdAuditVerify(g: GlobalOptions, ref: string | undefined, 
   const witness = await (
     await import('../app/anchors.js')
   ).readWitness(ws.repoDir, ws.config.release?.remote ?? 'origin', storeName(ws.repoDir, ws.auditLocation()), ws.auditAllowedSigners());
-  const report = await store.verify(id, witness.anchors);
+  // Approval decisions are picked out as verify reads the rows (one pass over the log), their signatures checked below.
+  const decisions: Array<{ sessionId: string; event: StoredEvent }> = [];
+  const report = await store.verify(id, witness.anchors, (sessionId, row) => {
+    if (row.type !== 'approval.granted' && row.type !== 'approval.rejected') return;
+    // A row edited so that it no longer parses is the chain check's finding (verify fails on it already).
+    try {
+      decisions.push({ sessionId, event: toStored(row) });
+    } catch {
+      return;
+    }
+  });
   // The signature of the newest anchor commit vouches for every anchor in its tree.
   // Not any one session's: the anchors themselves (JSON keeps the '(anchors)' marker; the text names the ref).
   for (const message of witness.signature.problems) report.problems.push({ sessionId: ANCHORS, seq: null, message });
   // Approvals recorded as signed: each signature verified again, for its approver, over the decision as recorded.
-  const approvals = await (
-    await import('../app/approve.js')
-  ).verifyApprovalSignatures(store, id ? [id] : undefined, ws.approvers()?.allowedSigners);
+  const approvals = (await import('../app/approve.js')).verifyApprovalSignatures(decisions, ws.approvers()?.allowedSigners);
   report.problems.push(...approvals.problems);
   const signed = witness.signature.good ? report.anchored : 0;
   const unanchored = Math.max(0, report.sessions - report.anchored);
