@@ -14,7 +14,7 @@
  * Everything is built in a fresh temp directory, removed at the end (KEEP=1 keeps it and prints its path, to
  * profile by hand). A report, not a test: budget misses exit 0.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { SqliteAuditStore } from '../../src/audit/sqlite.js';
 import { newSessionRecord } from '../../src/engine/session.js';
 import type { NewEvent } from '../../src/core/events.js';
-import { runBenchmark } from './run.js';
+import { measureChild, runBenchmark, type MeasuredChild } from './run.js';
 
 const QUICK = process.argv.includes('--quick');
 const SHOW_MB = QUICK ? 7 : 72;
@@ -32,7 +32,6 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const BIN = path.join(ROOT, 'bin', 'cockpit.js');
 
 /** Prints the process's peak RSS (KiB) on stderr as it exits: loaded with --import into each measured process. */
-const RSS_HOOK = `process.on('exit', () => process.stderr.write('\\nMAXRSS ' + process.resourceUsage().maxRSS + '\\n'));`;
 
 function record(id: string, time: number) {
   const text = 'id: bench\ntitle: Bench\nsteps:\n  - {id: out, title: Output, kind: run, run: cat big.log}\n';
@@ -57,23 +56,10 @@ function chunk(i: number, bytes: number): string {
   return line.repeat(Math.ceil(bytes / line.length)).slice(0, bytes);
 }
 
-interface Measured {
-  ms: number;
-  rssMb: number;
-  bytes: number;
-}
+type Measured = MeasuredChild;
 
-function measure(args: string[], cwd: string): Measured {
-  const hook = path.join(cwd, 'rss-hook.mjs');
-  writeFileSync(hook, RSS_HOOK);
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', hook, ...args], { cwd, encoding: 'buffer', maxBuffer: 1024 * 1024 * 1024 });
-  const ms = performance.now() - t0;
-  const stderr = r.stderr.toString();
-  if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} exited ${r.status}: ${stderr.slice(0, 500)}`);
-  const rss = Number(/MAXRSS (\d+)/.exec(stderr)?.[1] ?? 0) / 1024;
-  return { ms, rssMb: rss, bytes: r.stdout.length };
-}
+/** `cockpit audit verify` exits 1 when it finds a problem: still a measurement of the work. */
+const measure = (args: string[], cwd: string): Measured => measureChild(args, cwd, [0, 1]);
 
 /** The baseline reader: every row of the session(s), in order, its JSON parsed; nothing written. */
 function rawReader(dir: string, sessionId: string | null): string {
@@ -127,7 +113,7 @@ runBenchmark(async () => {
     const [raw, json, text] = [median(runs.raw), median(runs.json), median(runs.text)];
     console.log(`  raw read (baseline):      ${fmt(raw)}`);
     console.log(
-      `  audit show --format json: ${fmt(json)}  → ${(json.ms / raw.ms).toFixed(2)}x the raw read, ${(json.bytes / 1e6).toFixed(0)} MB written`,
+      `  audit show --format json: ${fmt(json)}  → ${(json.ms / raw.ms).toFixed(2)}x the raw read, ${(json.stdout.length / 1e6).toFixed(0)} MB written`,
     );
     console.log(`  audit show (text):        ${fmt(text)}  → ${(text.ms / raw.ms).toFixed(2)}x the raw read`);
     for (const [name, m] of [

@@ -11,7 +11,6 @@
  * that reads every row with better-sqlite3 and parses its JSON. Budget: no more time than the raw read, RSS under
  * 150 MB (the stats skip output and samples unparsed and hold a few facts per session). A report, not a test.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,13 +19,12 @@ import { execFileSync } from 'node:child_process';
 import { SqliteAuditStore } from '../../src/audit/sqlite.js';
 import { newSessionRecord } from '../../src/engine/session.js';
 import type { NewEvent, PlanNode, Scope } from '../../src/core/events.js';
-import { runBenchmark } from './run.js';
+import { measureChild, runBenchmark, type MeasuredChild } from './run.js';
 
 const QUICK = process.argv.includes('--quick');
 const DEPLOYS = QUICK ? 40 : 300;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin', 'cockpit.js');
-const RSS_HOOK = `process.on('exit', () => process.stderr.write('\\nMAXRSS ' + process.resourceUsage().maxRSS + '\\n'));`;
 const M = 60_000;
 
 const node = (path: string, kind: string, checklist: string, scope: string): PlanNode => ({
@@ -63,21 +61,7 @@ const pass = (stepId: string, time: number, extra: object = {}): NewEvent[] => [
   { type: 'step.passed', stepId, actor: 'bench', time, data: { via: 'confirmation', ...extra } },
 ];
 
-interface Measured {
-  ms: number;
-  rssMb: number;
-  out: string;
-}
-
-function measure(args: string[], cwd: string): Measured {
-  const hook = path.join(cwd, 'rss-hook.mjs');
-  writeFileSync(hook, RSS_HOOK);
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', hook, ...args], { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr.slice(0, 500)}`);
-  return { ms, rssMb: Number(/MAXRSS (\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024, out: r.stdout };
-}
+const measure = (args: string[], cwd: string) => measureChild(args, cwd);
 
 runBenchmark(async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cockpit-bench-stats-'));
@@ -195,14 +179,14 @@ for (const r of db.prepare('SELECT * FROM events ORDER BY session_id, seq').iter
 process.stdout.write(n + ' rows\\n');
 `,
     );
-    const runs: Record<'raw' | 'stats', Measured[]> = { raw: [], stats: [] };
+    const runs: Record<'raw' | 'stats', MeasuredChild[]> = { raw: [], stats: [] };
     for (let i = 0; i < 3; i++) {
       runs.raw.push(measure([raw], dir));
       runs.stats.push(measure([BIN, '--repo', dir, 'audit', 'stats', '--json'], dir));
     }
-    const median = (ms: Measured[]) => [...ms].sort((a, b) => a.ms - b.ms)[1];
+    const median = (ms: MeasuredChild[]) => [...ms].sort((a, b) => a.ms - b.ms)[1];
     const [r, s] = [median(runs.raw), median(runs.stats)];
-    const p = JSON.parse(s.out).environments[0];
+    const p = JSON.parse(s.stdout.toString()).environments[0];
     console.log(`  raw read of every row (baseline): ${(r.ms / 1000).toFixed(2)} s, peak RSS ${r.rssMb.toFixed(0)} MB`);
     console.log(
       `  audit stats --json:               ${(s.ms / 1000).toFixed(2)} s, peak RSS ${s.rssMb.toFixed(0)} MB  → ${(s.ms / r.ms).toFixed(2)}x the raw read`,
