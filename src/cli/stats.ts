@@ -11,9 +11,12 @@ export async function cmdAuditStats(g: GlobalOptions, flags: { since?: string; e
   if (flags.env !== undefined && !/^[A-Za-z0-9._-]+$/.test(flags.env))
     throw new UsageError(`--env ${flags.env}: expected an environment name such as production or staging`);
   const store = await new Workspace(g).openStore({ readOnly: true });
-  const stats = computeStats(await collectFacts(store, since.at), { since: since.at, now, environment: flags.env });
-  // The same answer the rollback step gets (the deploy history service): over the whole log, not the window.
-  for (const e of stats.environments) e.lastStable = await lastStable(store, e.environment);
+  const facts = await collectFacts(store, since.at);
+  const stats = computeStats(facts, { since: since.at, now, environment: flags.env });
+  // The same answer the rollback step gets (the deploy history service), over the whole log, not the window: the
+  // sessions just read are not read again.
+  const known = new Map(facts.map((f) => [f.id, f]));
+  for (const e of stats.environments) e.lastStable = await lastStable(store, e.environment, known);
   process.stdout.write(flags.json ? renderStatsJson(stats, store.location) : neutralize(renderStatsText(stats, store.location)));
   return 0;
 }

@@ -42,13 +42,17 @@ export async function collectFacts(store: AuditStore, since: number): Promise<Se
  * The last stable version of `env` from the audit log (core/deploy/history.ts says what counts), or null when the log
  * has none. Sessions are read newest first, and only those that deploy or roll back somewhere; the reading stops at
  * the first session whose deploy answers (every session started after it has been read by then, and so every
- * rollback that could have rolled it back).
+ * rollback that could have rolled it back). `known`: facts already read by `collectFacts` (audit stats), by session
+ * id: those sessions are not read again.
  */
-export async function lastStable(store: AuditStore, env: string): Promise<StableVersion | null> {
+export async function lastStable(store: AuditStore, env: string, known?: ReadonlyMap<string, SessionFacts>): Promise<StableVersion | null> {
   const facts: SessionFacts[] = [];
   const index = await store.sessionIndex();
   for (let i = index.length - 1; i >= 0; i--) {
-    const f = await sessionFacts(store, index[i], (fold) => fold.deploysOrRollsBack);
+    // Which environments a session deploys to or rolls back is in its plan: known at its first event.
+    const f =
+      known?.get(index[i].id) ??
+      (await sessionFacts(store, index[i], (fold) => fold.deploysOrRollsBack && touchesEnvironment(fold.result(), env)));
     if (!f || !touchesEnvironment(f, env)) continue;
     facts.push(f);
     if (!f.scopes.some((s) => s.role === 'deploy' && s.environment === env && s.watch?.verdict === 'pass')) continue;

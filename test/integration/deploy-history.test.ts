@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Workspace } from '../../src/cli/setup.js';
 import { lastStable } from '../../src/engine/deploy-history.js';
+import { provideServices, type ServiceScope } from '../../src/engine/services.js';
 import { cockpit, jsonLines, tempRepo } from '../helpers/cli.js';
 import {
   cleanupPrometheusHarness,
@@ -132,13 +133,16 @@ describe.skipIf(!info.ok)(`the last stable version from recorded deploys${info.s
     expect(staging.stdout).toContain('last stable: none in the audit log (no deploy to staging reached it');
   });
 
-  it('the deploy history service reads the same answer from the store (one source of truth)', async () => {
+  it('the deploy history service reads the same answer from the store, read newest first (one source of truth)', async () => {
     const ws = new Workspace({ repo: repo.dir });
     try {
       const store = await ws.openStore({ readOnly: true });
       const stats = JSON.parse(cockpit(['--repo', repo.dir, 'audit', 'stats', '--json'], { cwd: repo.dir }).stdout);
       expect(await lastStable(store, 'production')).toEqual(stats.environments[0].lastStable);
       expect(await lastStable(store, 'staging')).toBeNull();
+      // As a step kind that declares it gets it (the rollback step: needs ['deployHistory']), over the session's store.
+      const { deployHistory } = provideServices({ deps: { store } } as unknown as ServiceScope, ['deployHistory']);
+      expect(await deployHistory.lastStable('production')).toEqual(stats.environments[0].lastStable);
     } finally {
       await ws.close();
     }

@@ -141,6 +141,16 @@ describe('the last stable version from the audit log', () => {
     );
   });
 
+  it('names the three newest rollbacks since, and how many more', () => {
+    const back = [1, 2, 3, 4].flatMap((k) => [deploy(`N${k}`, T0 + k * D, `1.4.${k}`), rollback(`R${k}`, T0 + k * D + 2 * H, '1.3.0')]);
+    const r = stable(deploy('S1', T0, '1.3.0'), ...back);
+    expect(r?.version).toBe('1.3.0');
+    expect(r?.why).toContain(
+      'no rollback away from it since (session R4 went back to 1.3.0; session R3 went back to 1.3.0; session R2 went back to 1.3.0 and 1 more)',
+    );
+    expect(r?.why).toMatch(/newer deploys passed over: 1\.4\.4 was rolled back by session R4 \(to 1\.3\.0\);.* and 1 more$/);
+  });
+
   it('an aborted rollback (no criterion held) rolls nothing back; a later deploy after a rollback is stable again', () => {
     expect(
       stable(deploy('S1', T0, '1.3.0'), deploy('S2', T0 + D, '1.4.0'), rollback('R1', T0 + D + 2 * H, '1.3.0', 'aborted'))?.version,

@@ -123,7 +123,11 @@ export function lastStableFrom(sessions: readonly SessionFacts[], env: string): 
     }
     const later = rollbacks.filter((r) => r.at > d.at);
     const since = later.length
-      ? `no rollback away from it since (${later.map((r) => `session ${r.session} went back to ${r.version ?? 'an unnamed version'}`).join('; ')})`
+      ? `no rollback away from it since (${later
+          .slice(-3)
+          .reverse()
+          .map((r) => `session ${r.session} went back to ${r.version ?? 'an unnamed version'}`)
+          .join('; ')}${later.length > 3 ? ` and ${later.length - 3} more` : ''})`
       : 'no rollback since';
     const newer = skipped.length
       ? `; newer deploys passed over: ${skipped
