@@ -144,7 +144,7 @@ export interface RecoveryFacts extends MitigationFacts {
 
 /** What the mitigation needs of a session (a SessionState has it): its plan's kinds, and its steps' ends. */
 export interface MitigationFacts {
-  plan?: ReadonlyArray<{ path: string; kind: string }>;
+  plan?: ReadonlyArray<{ path: string; kind: string; id?: string }>;
   steps?: ReadonlyArray<{ path: string; status: string; endedAt?: number }>;
 }
 
@@ -163,22 +163,25 @@ export interface Mitigation {
   after: string;
 }
 
-/** Kinds whose pass puts traffic back on the previous version (h-deploy's rollback and switch). */
+/** Kinds whose pass puts traffic back on the previous version (the deploy kinds' rollback and switch). */
 const MITIGATING_KINDS = new Set(['rollback', 'switch']);
+/** Steps that do it, by id, whatever their kind (rollback-code's `trigger-rollback`, a confirmation today). */
+const MITIGATING_IDS = new Set(['rollback', 'trigger-rollback', 'switch-back']);
 
 /**
  * The moment a recovery session mitigated, from its recorded steps: the first `smoke` step that passed after a
- * `rollback` (or `switch`) step passed; null when none has. This is the one place to point at a recorded "traffic is
+ * `rollback` (or `switch`) step passed, or a step with the id `rollback`, `trigger-rollback` or `switch-back`; null
+ * when none has. This is the one place to point at a recorded "traffic is
  * back on <version>" event (the switch back of the rollback step) once the deploy kinds record one.
  */
 export function readMitigation(facts: MitigationFacts, since: number): Mitigation | null {
   if (!facts.plan || !facts.steps) return null;
-  const kinds = new Map(facts.plan.map((n) => [n.path, n.kind]));
+  const nodes = new Map(facts.plan.map((n) => [n.path, n]));
   const passed = facts.steps
     .filter((s) => s.status === 'passed' && s.endedAt !== undefined)
-    .map((s) => ({ path: s.path, kind: kinds.get(s.path), at: s.endedAt! }))
+    .map((s) => ({ path: s.path, node: nodes.get(s.path), kind: nodes.get(s.path)?.kind, at: s.endedAt! }))
     .sort((a, b) => a.at - b.at);
-  const back = passed.find((s) => s.kind !== undefined && MITIGATING_KINDS.has(s.kind));
+  const back = passed.find((s) => s.node && (MITIGATING_KINDS.has(s.node.kind) || MITIGATING_IDS.has(s.node.id ?? '')));
   if (!back) return null;
   const smoke = passed.find((s) => s.kind === 'smoke' && s.at >= back.at);
   if (!smoke) return null;

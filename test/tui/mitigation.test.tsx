@@ -20,7 +20,7 @@ const code = objectiveFor({ recovery: '15m', name: 'code rollback' }, {})!;
 const plan: PlanNode[] = [
   planNode('criteria', 'confirm'),
   planNode('smoke-before', 'smoke'),
-  planNode('rollback', 'rollback'),
+  planNode('roll-back', 'rollback'),
   planNode('smoke-live', 'smoke'),
   planNode('notify', 'confirm'),
 ];
@@ -42,7 +42,7 @@ const full = () =>
     [
       ['criteria', 20],
       ['smoke-before', 30],
-      ['rollback', 100],
+      ['roll-back', 100],
       ['smoke-live', 130],
       ['notify', 372],
     ],
@@ -52,14 +52,14 @@ const full = () =>
 describe('the mitigation of a recovery session', () => {
   it('is the first smoke step that passed after the rollback step passed (a smoke before it does not count)', () => {
     const state = reduceAll(full())!;
-    expect(readMitigation(state, T0)).toEqual({ at: T0 + 130 * S, afterMs: 130 * S, step: 'smoke-live', after: 'rollback' });
+    expect(readMitigation(state, T0)).toEqual({ at: T0 + 130 * S, afterMs: 130 * S, step: 'smoke-live', after: 'roll-back' });
     // No smoke after the rollback yet, or no rollback at all: not mitigated.
     expect(
       readMitigation(
         reduceAll(
           session([
             ['smoke-before', 30],
-            ['rollback', 100],
+            ['roll-back', 100],
           ]),
         )!,
         T0,
@@ -79,13 +79,19 @@ describe('the mitigation of a recovery session', () => {
     // A switch back is a way back too; a step of another kind is not.
     const back = reduceAll(
       session([
-        ['rollback', 50],
+        ['roll-back', 50],
         ['smoke-live', 60],
       ]),
     )!;
-    const as = (kind: string) => ({ ...back, plan: back.plan.map((n) => (n.path === 'rollback' ? { ...n, kind } : n)) });
-    expect(readMitigation(as('switch'), T0)).toMatchObject({ afterMs: 60 * S, after: 'rollback' });
+    const as = (kind: string) => ({ ...back, plan: back.plan.map((n) => (n.path === 'roll-back' ? { ...n, kind } : n)) });
+    expect(readMitigation(as('switch'), T0)).toMatchObject({ afterMs: 60 * S, after: 'roll-back' });
     expect(readMitigation(as('confirm'), T0)).toBeNull();
+    // rollback-code's own step (a confirmation today) by its id.
+    const trigger = {
+      ...back,
+      plan: back.plan.map((n) => (n.path === 'roll-back' ? { ...n, kind: 'confirm', id: 'trigger-rollback' } : n)),
+    };
+    expect(readMitigation(trigger, T0)).toMatchObject({ afterMs: 60 * S, step: 'smoke-live' });
   });
 
   it('is said beside the clock: "recovered in 6m12s (objective 15m: met), mitigated after 2m10s"', () => {
@@ -102,11 +108,11 @@ describe('the mitigation of a recovery session', () => {
     const text = renderText(events);
     expect(text).toContain('Recovery:    recovered in 6m12s (objective 15m: met), mitigated after 2m10s');
     expect(text).toMatch(
-      /Mitigated: +2026-12-06 14:02:10(\.000)?Z, 2m10s after the clock's start: step smoke-live passed after rollback \(traffic back on a healthy version\)/,
+      /Mitigated: +2026-12-06 14:02:10(\.000)?Z, 2m10s after the clock's start: step smoke-live passed after roll-back \(traffic back on a healthy version\)/,
     );
     expect(renderMarkdown(events)).toContain('| Recovery | recovered in 6m12s (objective 15m: met), mitigated after 2m10s |');
     const json = JSON.parse(renderJson(events));
-    expect(json.session.recovery.mitigated).toEqual({ at: T0 + 130 * S, afterMs: 130 * S, step: 'smoke-live', after: 'rollback' });
+    expect(json.session.recovery.mitigated).toEqual({ at: T0 + 130 * S, afterMs: 130 * S, step: 'smoke-live', after: 'roll-back' });
     expect(json.session.recovery.text).toBe('recovered in 6m12s (objective 15m: met), mitigated after 2m10s');
   });
 
