@@ -72,10 +72,16 @@ function deploy(id: string, at: number, version: string, watch: Verdict | null =
   return watch === 'pass' ? s.pass('post-deploy-watch', at + H).finish(at + H) : s;
 }
 
-function rollback(id: string, at: number, version: string | null, outcome: 'succeeded' | 'aborted' = 'succeeded'): Session {
-  const plan = [n('criteria', 'confirm', 'rollback-code'), n('trigger-rollback', 'confirm', 'rollback-code')];
+function rollback(
+  id: string,
+  at: number,
+  version: string | null,
+  outcome: 'succeeded' | 'aborted' = 'succeeded',
+  checklist = 'rollback-code',
+): Session {
+  const plan = [n('criteria', 'confirm', checklist), n('trigger-rollback', 'confirm', checklist)];
   const params: Record<string, string> = version ? { version } : {};
-  return new Session(id, 'rollback-code', plan, { '': { checklist: 'rollback-code', params } }, at)
+  return new Session(id, checklist, plan, { '': { checklist, params } }, at)
     .pass('criteria', at + M)
     .pass('trigger-rollback', at + 5 * M)
     .finish(at + 6 * M, outcome);
@@ -151,10 +157,13 @@ describe('the last stable version from the audit log', () => {
     expect(r?.why).toMatch(/newer deploys passed over: 1\.4\.4 was rolled back by session R4 \(to 1\.3\.0\);.* and 1 more$/);
   });
 
-  it('an aborted rollback (no criterion held) rolls nothing back; a later deploy after a rollback is stable again', () => {
+  it('an aborted rollback (no criterion held) or a database rollback rolls no code back; a later deploy after a rollback is stable again', () => {
     expect(
       stable(deploy('S1', T0, '1.3.0'), deploy('S2', T0 + D, '1.4.0'), rollback('R1', T0 + D + 2 * H, '1.3.0', 'aborted'))?.version,
     ).toBe('1.4.0');
+    // A database rollback leaves the code as it is.
+    const db = rollback('D1', T0 + D + 2 * H, null, 'succeeded', 'rollback-db');
+    expect(stable(deploy('S1', T0, '1.3.0'), deploy('S2', T0 + D, '1.4.0'), db)?.version).toBe('1.4.0');
     const r = stable(
       deploy('S1', T0, '1.3.0'),
       deploy('S2', T0 + D, '1.4.0'),

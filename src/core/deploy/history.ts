@@ -6,8 +6,8 @@
  *
  * A version is stable in an environment when a deploy of it reached the environment (its switch step, else its
  * deploy step, else its successful end: core/stats.ts `reachedAt`), the post-deploy watch inside that deploy passed
- * (its last `watch.finished` says `pass`), and no rollback since rolled it back. A rollback (checklist `rollback-code`
- * or `rollback-db`, not aborted) to version Y rolls back every deploy before it that came after the last deploy of Y
+ * (its last `watch.finished` says `pass`), and no rollback since rolled it back. A rollback (checklist `rollback-code`,
+ * not aborted; `rollback-db` leaves the code as it is) to version Y rolls back every deploy before it that came after the last deploy of Y
  * (those were live when it went back to Y); when Y was never deployed in the log, every deploy before it of a version
  * above Y; a rollback without a version (or to a version no earlier deploy is above), the newest deploy before it.
  */
@@ -55,9 +55,11 @@ export function deployRecord(session: SessionFacts, scope: ScopeFacts, env: stri
   return { session: session.id, operator: session.operator, version: scope.version, at: reached.at, watch: scope.watch };
 }
 
-/** The rollback a scope stands for in `env`, or null (not a rollback, another environment, an aborted session). */
+/** The code rollback a scope stands for in `env`, or null (not one, another environment, an aborted session). */
 export function rollbackRecord(session: SessionFacts, scope: ScopeFacts, env: string): RollbackRecord | null {
-  if (scope.role !== 'rollback' || scope.environment !== env || session.outcome === 'aborted') return null;
+  // A database rollback (rollback-db) leaves the code where it is: only a code rollback goes back from a version.
+  if (scope.role !== 'rollback' || scope.checklist !== 'rollback-code' || scope.environment !== env || session.outcome === 'aborted')
+    return null;
   const at = scope.scope === '' ? session.startedAt : (scope.firstAt ?? session.startedAt);
   return { session: session.id, checklist: scope.checklist, version: scope.version, at };
 }
