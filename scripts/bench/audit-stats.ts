@@ -7,7 +7,8 @@
  * The log: production deploys (the default deploy-production plan: confirmations, the switch, the post-deploy
  * watch) each with 2,000 lines of deploy output and 1,000 watch samples; a release before every fifth deploy (its
  * notes step recording the first commit); a rollback after every tenth; and as many unrelated sessions of 1,000
- * output lines each. `audit stats --json` (wall time and peak RSS of the cockpit process) is set beside a node process
+ * output lines each. Also the rollback step's read of the last stable version (the deploy history, newest first).
+ * `audit stats --json` (wall time and peak RSS of the cockpit process) is set beside a node process
  * that reads every row with better-sqlite3 and parses its JSON. Budget: no more time than the raw read, RSS under
  * 150 MB (the stats skip output and samples unparsed and hold a few facts per session). A report, not a test.
  */
@@ -18,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { SqliteAuditStore } from '../../src/audit/sqlite.js';
 import { newSessionRecord } from '../../src/engine/session.js';
+import { lastStable } from '../../src/engine/deploy-history.js';
 import type { NewEvent, PlanNode, Scope } from '../../src/core/events.js';
 import { measureChild, runBenchmark, type MeasuredChild } from './run.js';
 
@@ -139,13 +141,24 @@ runBenchmark(async () => {
           time: t + 30 * M,
           data: { rule: 'error-rate', t: t + 30 * M, reason: 'up', advice: 'rollback', policy: 'p' },
         });
+      // The watch's verdict, as a real watch records it at its end (the deploy history reads it).
+      const verdict = d % 10 === 9 ? 'fail' : 'pass';
+      list.push({
+        type: 'watch.finished',
+        stepId: 'post-deploy-watch/watch',
+        actor: 'cockpit',
+        time: t + 62 * M,
+        data: { verdict, text: verdict, advice: [] },
+      });
       list.push(...pass('post-deploy-watch/watch', t + 62 * M), ...pass('post-deploy-watch', t + 62 * M));
       list.push({ type: 'session.finished', actor: 'bench', time: t + 62 * M, data: { outcome: 'succeeded' } });
       await append(id, list);
       if (d % 10 === 9) {
         const rid = `rb-${d}`;
         const rplan = [node('trigger-rollback', 'run', 'rollback-code', '')];
-        const rr = record(rid, t + 35 * M, 'rollback-code', rplan, { '': { checklist: 'rollback-code', params: { version: '2.0.0' } } });
+        // Back to the version deployed before.
+        const back = { version: `2.${d - 1}.0` };
+        const rr = record(rid, t + 35 * M, 'rollback-code', rplan, { '': { checklist: 'rollback-code', params: back } });
         await store.createSession(rr.header, rr.first);
         await append(rid, [
           ...pass('trigger-rollback', t + 44 * M),
@@ -197,6 +210,17 @@ process.stdout.write(n + ' rows\\n');
     console.log(
       `  time ${s.ms <= r.ms ? 'PASS' : 'FAIL'} (budget 1x the raw read), RSS ${s.rssMb < 150 ? 'PASS' : 'FAIL'} (budget 150 MB)`,
     );
+    // The rollback step's read (the deploy history service), in this process: newest first, stopping at the answer.
+    const reader = new SqliteAuditStore(path.join(dir, '.cockpit', 'audit.db'), { readOnly: true });
+    try {
+      const t0 = performance.now();
+      const found = await lastStable(reader, 'production');
+      const ms = performance.now() - t0;
+      console.log(`  last stable (deploy history):     ${(ms / 1000).toFixed(2)} s → ${found ? found.why : 'none'}`);
+      console.log(`  audit stats says:                 ${p.lastStable ? p.lastStable.version : 'none'}`);
+    } finally {
+      await reader.close();
+    }
   } finally {
     if (process.env.KEEP) console.log(`kept: ${dir}`);
     else rmSync(dir, { recursive: true, force: true });

@@ -1,8 +1,8 @@
-import { and, asc, desc, eq, gte, like, notInArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, like, notInArray, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import { sessionStarted, type NewEvent, type StoredEvent } from '../core/events.js';
+import { sessionStarted, type EventType, type NewEvent, type StoredEvent } from '../core/events.js';
 import { sanitizeText } from '../core/sanitize.js';
 import { migrationsDir } from '../paths.js';
 import { chainEvents, SanitizingStore, sanitizedSession, type Head } from './chain.js';
@@ -158,6 +158,16 @@ export class PostgresAuditStore extends SanitizingStore implements AuditStore {
       .from(schema.events)
       .where(and(eq(schema.events.sessionId, sessionId), gte(schema.events.seq, fromSeq)))
       .orderBy(asc(schema.events.seq));
+  }
+
+  async lastOfTypes(sessionId: string, types: readonly EventType[]): Promise<StoredEvent | null> {
+    const [row] = await this.db
+      .select()
+      .from(schema.events)
+      .where(and(eq(schema.events.sessionId, sessionId), inArray(schema.events.type, [...types])))
+      .orderBy(desc(schema.events.seq))
+      .limit(1);
+    return row ? toStored(row) : null;
   }
 
   async readEvents(sessionId: string, fromSeq = 1): Promise<StoredEvent[]> {

@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3';
-import { and, asc, desc, eq, gte, like, notInArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, like, notInArray, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sessionStarted, type NewEvent, type StoredEvent } from '../core/events.js';
+import { sessionStarted, type EventType, type NewEvent, type StoredEvent } from '../core/events.js';
 import { chainEvents, SanitizingStore, sanitizedSession, type Head } from './chain.js';
 import { migrationsDir } from '../paths.js';
 import { genesisHash, type SessionHeader } from './hash.js';
@@ -239,6 +239,17 @@ export class SqliteAuditStore extends SanitizingStore implements AuditStore {
       .where(and(eq(schema.events.sessionId, sessionId), gte(schema.events.seq, fromSeq)))
       .orderBy(asc(schema.events.seq))
       .all();
+  }
+
+  async lastOfTypes(sessionId: string, types: readonly EventType[]): Promise<StoredEvent | null> {
+    const row = this.db
+      .select()
+      .from(schema.events)
+      .where(and(eq(schema.events.sessionId, sessionId), inArray(schema.events.type, [...types])))
+      .orderBy(desc(schema.events.seq))
+      .limit(1)
+      .get();
+    return row ? toStored(row) : null;
   }
 
   async readEvents(sessionId: string, fromSeq = 1): Promise<StoredEvent[]> {

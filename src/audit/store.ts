@@ -1,5 +1,5 @@
 import type { RowVisitor } from './verify.js';
-import type { NewEvent, StoredEvent } from '../core/events.js';
+import type { EventType, NewEvent, StoredEvent } from '../core/events.js';
 import type { SessionHeader } from './hash.js';
 import type { RawEventRow } from './rows.js';
 import type * as schema from './schema.js';
@@ -56,6 +56,8 @@ export interface AuditStore {
   /** Every session's id, start and end, oldest first: a light index (no checklist text, no parameters) for a scan of the whole log. */
   sessionIndex(): Promise<SessionIndexRow[]>;
   readEvents(sessionId: string, fromSeq?: number): Promise<StoredEvent[]>;
+  /** A session's newest event of one of these types, or null (read from the end: cheap when it is near the end). */
+  lastOfTypes(sessionId: string, types: readonly EventType[]): Promise<StoredEvent | null>;
   /** A session's events in order, read as they are consumed (a session with 70 MB of output is never held whole). */
   streamEvents(sessionId: string): AsyncIterable<StoredEvent>;
   /** The same rows as stored, their data still JSON text (a JSON report copies it without parsing it). */

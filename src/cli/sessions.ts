@@ -3,6 +3,16 @@ import type { AuditStore, LockRow, SessionRow } from '../audit/store.js';
 import type { SessionEntry } from '../tui/types.js';
 import { redactedParams } from '../core/sanitize.js';
 import { supersededSessions } from '../app/superseded.js';
+import { waitingText } from '../core/approval.js';
+
+/**
+ * Whom a session not finished waits for, in the approve step's own words ("waiting for a senior developer's approval
+ * (alice, bob)"): its newest approval request still without a verdict, else null. One read from the log's end.
+ */
+export async function waitingFor(store: AuditStore, sessionId: string): Promise<string | null> {
+  const last = await store.lastOfTypes(sessionId, ['approval.requested', 'approval.resolved']);
+  return last?.type === 'approval.requested' ? waitingText(last.data.role, last.data.approvers) : null;
+}
 
 /** A row of `audit list`, and of the home screen's sessions. */
 export type SessionListRow = SessionEntry;
@@ -33,7 +43,10 @@ export async function sessionRows(store: AuditStore, limit: number, host: string
   const locks = await store.listLocks();
   const rows = await Promise.all(
     sessions.map(async (s): Promise<SessionListRow> => {
-      const status = await sessionStatus(store, s, locks, host);
+      const now = await sessionStatus(store, s, locks, host);
+      // A running session at an approve step: whom it waits for is what the operator looks for.
+      const waiting = now === 'running' ? await waitingFor(store, s.id) : null;
+      const status = waiting ?? now;
       return {
         id: s.id,
         checklist: s.checklistId,
@@ -43,7 +56,7 @@ export async function sessionRows(store: AuditStore, limit: number, host: string
         operator: s.operator,
         status,
         resumable: status.includes('resumable'),
-        running: status === 'running',
+        running: now === 'running',
         finished: !!s.outcome,
         startedAt: s.startedAt,
         secrets: redactedParams(s.params),

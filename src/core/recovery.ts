@@ -129,15 +129,63 @@ export interface RecoveryReading {
   met: boolean | null;
   /** How the session ended when not recovered. */
   outcome?: string;
+  /** When traffic was back on a healthy version (readMitigation), once it was. */
+  mitigated?: Mitigation;
 }
 
 /** What the clock needs of a session: its recorded start and how it ended. */
-export interface RecoveryFacts {
+export interface RecoveryFacts extends MitigationFacts {
   recovery?: RecoveryStart;
   outcome?: string;
   endedAt?: number;
   /** The duration the finishing process measured on its monotonic clock (session.finished). */
   recoveredMs?: number;
+}
+
+/** What the mitigation needs of a session (a SessionState has it): its plan's kinds, and its steps' ends. */
+export interface MitigationFacts {
+  plan?: ReadonlyArray<{ path: string; kind: string; id?: string }>;
+  steps?: ReadonlyArray<{ path: string; status: string; endedAt?: number }>;
+}
+
+/**
+ * When traffic was back on a healthy version, before the whole recovery was done (the team told, the checklist
+ * closed): "mitigated after 2m10s" beside "recovered in 6m12s".
+ */
+export interface Mitigation {
+  /** Epoch ms. */
+  at: number;
+  /** From the clock's start. */
+  afterMs: number;
+  /** The step whose pass says so (a smoke check after the rollback). */
+  step: string;
+  /** The rollback (or switch back) it confirms. */
+  after: string;
+}
+
+/** Kinds whose pass puts traffic back on the previous version (the deploy kinds' rollback and switch). */
+const MITIGATING_KINDS = new Set(['rollback', 'switch']);
+/** Steps that do it, by id, whatever their kind (rollback-code's `trigger-rollback`, a confirmation today). */
+const MITIGATING_IDS = new Set(['rollback', 'trigger-rollback', 'switch-back']);
+
+/**
+ * The moment a recovery session mitigated, from its recorded steps: the first `smoke` step that passed after a
+ * `rollback` (or `switch`) step passed, or a step with the id `rollback`, `trigger-rollback` or `switch-back`; null
+ * when none has. This is the one place to point at a recorded "traffic is
+ * back on <version>" event (the switch back of the rollback step) once the deploy kinds record one.
+ */
+export function readMitigation(facts: MitigationFacts, since: number): Mitigation | null {
+  if (!facts.plan || !facts.steps) return null;
+  const nodes = new Map(facts.plan.map((n) => [n.path, n]));
+  const passed = facts.steps
+    .filter((s) => s.status === 'passed' && s.endedAt !== undefined)
+    .map((s) => ({ path: s.path, node: nodes.get(s.path), kind: nodes.get(s.path)?.kind, at: s.endedAt! }))
+    .sort((a, b) => a.at - b.at);
+  const back = passed.find((s) => s.node && (MITIGATING_KINDS.has(s.node.kind) || MITIGATING_IDS.has(s.node.id ?? '')));
+  if (!back) return null;
+  const smoke = passed.find((s) => s.kind === 'smoke' && s.at >= back.at);
+  if (!smoke) return null;
+  return { at: smoke.at, afterMs: Math.max(0, smoke.at - since), step: smoke.path, after: back.path };
 }
 
 /** The level at `elapsed` of `objective`, by integer arithmetic: 74.9% is ok, 75% amber, 100% red. */
@@ -160,7 +208,9 @@ export function readRecovery(facts: RecoveryFacts, now: number): RecoveryReading
   const elapsedMs = Math.max(0, raw);
   const level = recoveryLevel(elapsedMs, start.objectiveMs);
   const recovered = ended && facts.outcome === 'succeeded';
+  const mitigated = readMitigation(facts, start.since);
   return {
+    ...(mitigated ? { mitigated } : {}),
     start,
     elapsedMs,
     leftMs: start.objectiveMs - elapsedMs,
@@ -184,8 +234,15 @@ export function clockText(ms: number): string {
   return `${h ? `${h}h` : ''}${m || (h && s) ? `${m}m` : ''}${s ? `${s}s` : ''}`;
 }
 
-/** The clock in one line: "recovery 6m12s / 15m (8m48s left)", "recovered in 6m12s (objective 15m: met)". */
+/**
+ * The clock in one line: "recovery 6m12s / 15m (8m48s left)", "recovered in 6m12s (objective 15m: met)"; once
+ * traffic was back on a healthy version, ", mitigated after 2m10s" after it.
+ */
 export function recoveryText(r: RecoveryReading): string {
+  return clockWords(r) + (r.mitigated ? `, mitigated after ${clockText(r.mitigated.afterMs)}` : '');
+}
+
+function clockWords(r: RecoveryReading): string {
   const objective = clockText(r.start.objectiveMs);
   const elapsed = clockText(r.elapsedMs);
   switch (r.state) {
@@ -214,6 +271,7 @@ export function recoveryJson(r: RecoveryReading) {
     state: r.state,
     met: r.met,
     level: r.level,
+    ...(r.mitigated ? { mitigated: r.mitigated } : {}),
     text: recoveryText(r),
   };
 }

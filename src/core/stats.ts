@@ -23,6 +23,8 @@
  */
 import type { ParamValue } from './checklist/types.js';
 import type { AuditEvent, Outcome, PlanNode, Scope } from './events.js';
+import { interpolate } from './params.js';
+import type { StableVersion } from './deploy/history.js';
 
 /** Checklists whose scope is a deploy, and the environment they deploy to. */
 export const DEPLOY_CHECKLISTS: Readonly<Record<string, string>> = { 'deploy-production': 'production', 'deploy-staging': 'staging' };
@@ -38,6 +40,7 @@ export const STATS_EVENT_TYPES: ReadonlySet<string> = new Set([
   'step.passed',
   'step.failed',
   'watch.breach',
+  'watch.finished',
 ]);
 
 const DAY = 86_400_000;
@@ -76,6 +79,8 @@ export interface ScopeFacts {
   doneAt?: number;
   /** Steps of the scope that failed, in order (each a first failure of its step). */
   failures: Array<StepMark & { reason: string }>;
+  /** The last verdict of a post-deploy watch inside the scope (`watch.finished`), when one finished. */
+  watch?: StepMark & { verdict: 'pass' | 'fail' | 'inconclusive' };
 }
 
 export interface BreachFacts {
@@ -97,6 +102,8 @@ export interface ReleaseFacts {
 export interface SessionFacts {
   id: string;
   checklist: string;
+  /** Who started it (session.started). */
+  operator: string;
   startedAt: number;
   outcome?: Outcome;
   endedAt?: number;
@@ -134,7 +141,15 @@ export class SessionFold {
   constructor(first: AuditEvent<'session.started'>) {
     const d = first.data;
     this.rootEnv = d.environment ?? envOf(d.params);
-    this.facts = { id: first.sessionId, checklist: d.checklist.id, startedAt: first.time, scopes: [], breaches: [], releases: [] };
+    this.facts = {
+      id: first.sessionId,
+      checklist: d.checklist.id,
+      operator: d.operator,
+      startedAt: first.time,
+      scopes: [],
+      breaches: [],
+      releases: [],
+    };
     this.setPlan(d.plan, d.scopes);
   }
 
@@ -158,11 +173,28 @@ export class SessionFold {
       const version = typeof sc.params.version === 'string' ? sc.params.version : null;
       this.facts.scopes.push({ scope: prefix, role, checklist: sc.checklist, environment, version, failures: [] });
     }
+    // A checklist of another name that deploys with a `deploy` step naming its environment (`env:`) is a deploy too.
+    for (const n of plan) {
+      if (n.kind !== 'deploy' || typeof n.spec.env !== 'string') continue;
+      if (this.facts.scopes.some((s) => s.role === 'deploy' && within(s.scope, n.path))) continue;
+      const params = scopes[n.scope]?.params ?? {};
+      const environment = interpolate(n.spec.env, params).trim();
+      if (!environment) continue;
+      const written = typeof n.spec.version === 'string' ? interpolate(n.spec.version, params).trim() : '';
+      const version = written || (typeof params.version === 'string' ? params.version : null);
+      const checklist = scopes[n.scope]?.checklist ?? n.checklist;
+      this.facts.scopes.push({ scope: n.scope, role: 'deploy', checklist, environment, version, failures: [] });
+    }
   }
 
   /** Whether the session matters to the stats at all (deploys, rollbacks, hotfixes, watches, release notes). */
   get relevant(): boolean {
     return this.facts.scopes.length > 0 || this.recordsReleases || [...this.nodes.values()].some((n) => n.kind === 'watch');
+  }
+
+  /** Whether the session deploys or rolls back anywhere (the deploy history reads only those). */
+  get deploysOrRollsBack(): boolean {
+    return this.facts.scopes.some((s) => s.role === 'deploy' || s.role === 'rollback');
   }
 
   /** Whether the session may record a release's commits (it has a notes step). */
@@ -237,6 +269,12 @@ export class SessionFold {
         this.facts.breaches.push({ time: e.time, environment: env, rule: e.data.rule, step: path });
         return;
       }
+      case 'watch.finished': {
+        const path = e.stepId;
+        if (path == null) return;
+        for (const s of this.scopesOf(path)) if (s.role === 'deploy') s.watch = { time: e.time, step: path, verdict: e.data.verdict };
+        return;
+      }
       default:
         return;
     }
@@ -289,6 +327,11 @@ export interface RestoreItem {
 
 export interface EnvironmentStats {
   environment: string;
+  /**
+   * The last stable version over the whole log (not the window), as the rollback step finds it
+   * (engine/deploy-history.ts `lastStable`); null when the log has none; absent when not asked for.
+   */
+  lastStable?: StableVersion | null;
   deploys: {
     count: number;
     perWeek: number;
@@ -353,7 +396,8 @@ interface Marker {
   recovered: { at: number; kind: RestoreEnd } | null;
 }
 
-function reachedAt(session: SessionFacts, s: ScopeFacts): DeployItem | null {
+/** When a deploy scope reached its environment (its switch, else its deploy step, else its successful end), or null. */
+export function reachedAt(session: SessionFacts, s: ScopeFacts): DeployItem | null {
   const base = { session: session.id, scope: s.scope, version: s.version };
   if (s.switched) return { ...base, at: s.switched.time, timeFrom: 'switch', step: s.switched.step };
   if (s.deployed) return { ...base, at: s.deployed.time, timeFrom: 'deploy-step', step: s.deployed.step };

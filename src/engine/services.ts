@@ -18,6 +18,7 @@ import { APPROVAL_NAMESPACE, type ApproversSettings } from '../core/approval.js'
 import { sshVerify } from '../adapters/ssh-sign.js';
 import type { EngineDeps } from './session.js';
 import { cockpitCommand } from '../core/command-line.js';
+import { lastStable } from './deploy-history.js';
 
 /** What services are configured with (from cockpit.config.yaml): given to the engine once, read by the services below. */
 export interface ServiceSettings {
@@ -167,6 +168,14 @@ const factories = {
     },
     verify: (allowedSigners: string, principal: string, text: string, signature: string) =>
       sshVerify(allowedSigners, principal, APPROVAL_NAMESPACE, text, signature),
+  }),
+  /**
+   * The deploy history of the audit log (engine/deploy-history.ts): the last stable version of an environment and why
+   * (the newest deploy there whose post-deploy watch passed and that no rollback went back from), or null when the log
+   * has none (the rollback step then takes the previous release tag, and says so).
+   */
+  deployHistory: (s: ServiceScope) => ({
+    lastStable: (env: string) => lastStable(s.deps.store, env),
   }),
   /** The session's clock. */
   clock: (s: ServiceScope): Clock => s.deps.clock,

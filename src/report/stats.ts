@@ -1,4 +1,5 @@
 import { formatDuration } from '../core/duration.js';
+import type { StableVersion } from '../core/deploy/history.js';
 import { DEPLOY_TIME_WORDS, type DeployTimeSource, type EnvironmentStats, type Stats } from '../core/stats.js';
 
 /** What each figure measures, in words: printed under the figures and carried in the JSON. */
@@ -10,6 +11,8 @@ export const STATS_DEFINITIONS = {
     "from the first commit of the release (the oldest author date among the commits its notes describe, as the release's notes step recorded it) to the deploy reaching the environment",
   changeFailureRate:
     'deploys followed by a rollback (rollback-code, rollback-db) or a hotfix before the next deploy; a deploy counts once however many follow it',
+  lastStable:
+    'the newest deploy (over the whole log) that reached the environment, whose post-deploy watch passed, and that no rollback since went back from; what the rollback step goes back to',
   timeToRestore:
     'per failed deploy: from the first watch breach or failed step after it (else the start of the rollback or hotfix) to the first recovery: a rollback that finished successfully, or the hotfix reaching the environment',
 } as const;
@@ -34,10 +37,19 @@ export function someSessions(ids: readonly string[], shown = 3): string {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
+/** "last stable: 1.4.0 (deployed to production by alice in session … on 2026-12-01, watch passed, no rollback since)". */
+export function lastStableText(env: string, s: StableVersion | null): string {
+  if (!s)
+    return `last stable: none in the audit log (no deploy to ${env} reached it with a passed post-deploy watch and stayed; a rollback takes the previous release tag)`;
+  const why = s.why.startsWith(`${s.version}: `) ? s.why.slice(s.version.length + 2) : s.why;
+  return `last stable: ${s.version} (${why})`;
+}
+
 function environmentText(e: EnvironmentStats, s: Stats): string[] {
   const pad = (label: string) => `  ${label.padEnd(23)}`;
   const from = (ids: readonly string[]) => `${' '.repeat(25)}from ${someSessions(ids)}`;
   const lines = [e.environment];
+  if (e.lastStable !== undefined) lines.push(`  ${lastStableText(e.environment, e.lastStable)}`);
   const notReached = e.deploys.notReached.length
     ? [
         `${pad('not reached')}${plural(e.deploys.notReached.length, 'deploy attempt')} stopped, failed or still running before ${e.environment}: ${someSessions(e.deploys.notReached)}`,

@@ -6,7 +6,7 @@ import { groupStatus, reduce, type SessionState } from '../core/reducer.js';
 import { GLYPH } from './style.js';
 import { cockpitCommand, type CommandLine } from '../core/command-line.js';
 import { inertMarkdown } from '../core/markdown.js';
-import { readRecovery, recoveryJson, recoveryText } from '../core/recovery.js';
+import { clockText, readRecovery, recoveryJson, recoveryText } from '../core/recovery.js';
 
 export interface TimelineEntry {
   time: number;
@@ -365,9 +365,18 @@ function recoveryRows(state: SessionState, lastTime: number): Array<[string, str
   const r = readRecovery(state, lastTime);
   if (!r) return [];
   const text = recoveryText(r) + (r.state === 'running' ? ' — not recovered yet, as of the last event' : '');
+  const m = r.mitigated;
   return [
     ['Recovery', text],
     ['Clock from', `${iso(r.start.since)}: ${r.start.reason}`],
+    ...(m
+      ? ([
+          [
+            'Mitigated',
+            `${iso(m.at)}, ${clockText(m.afterMs)} after the clock's start: step ${m.step} passed after ${m.after} (traffic back on a healthy version)`,
+          ],
+        ] as Array<[string, string]>)
+      : []),
   ];
 }
 
