@@ -200,7 +200,7 @@ async function deployTarget(
       return {
         outcome: fail(`no deploy step of this session deployed to ${e.name}: no colour to check before the switch (target: colour)`),
       };
-    what = `${colour} of ${e.name} (deployed by this session, not live yet)`;
+    what = `${colour} of ${e.name} (deployed by this session)`;
     url = e.config.colours?.[colour];
     if (!url) {
       const r = await status();
