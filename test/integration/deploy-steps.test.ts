@@ -77,7 +77,7 @@ const ROLLBACK = `id: rb
 title: Roll production back
 steps:
   - {id: rollback, title: Roll back, kind: rollback, env: production}
-  - {id: smoke-live, title: Smoke the live URL, kind: smoke, env: production, target: live, checks: [{name: health, path: /health}]}
+  - {id: smoke-live, title: Smoke the live URL, kind: smoke, env: production, target: live}
 `;
 const STAGING = `id: stage
 title: Staging deploy
@@ -281,6 +281,8 @@ describe.skipIf(!haveHaproxy)(`the deploy step kinds on the demo's blue/green ta
       liveBefore: 'green',
     });
     expect(ofType(events, 'deploy.rollback')[0].data.why).toContain('v1.3.0');
+    // deploy.production.smoke's `${version}` is the version rolled back to (the checklist has no version parameter).
+    expect(ofType(events, 'smoke.check').find((e) => e.data.name === 'version')?.data).toMatchObject({ verdict: 'pass' });
     expect(actions().filter((a) => a.action === 'start')).toHaveLength(starts); // nothing was deployed
     const st = status();
     expect(st).toMatchObject({ live: 'blue', colours: { blue: { version: '1.3.0' }, green: { version: '1.4.0', healthy: true } } });
