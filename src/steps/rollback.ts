@@ -71,7 +71,7 @@ async function choose(
 export const rollbackStep = defineStepKind({
   kind: 'rollback',
   fields: { env: envField, version: versionField.optional() },
-  needs: ['deploy', 'record', 'log', 'git', 'clock'],
+  needs: ['deploy', 'record', 'log', 'git'],
   validate: (step, params) => checkDeployFields(step, params, ['env', 'version']),
   describe({ spec, params, settings }) {
     const name = shown(spec.env, params);
