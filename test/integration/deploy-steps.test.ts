@@ -194,6 +194,15 @@ describe.skipIf(!haveHaproxy)(`the deploy step kinds on the demo's blue/green ta
     expect(smoked.filter((e) => e.stepId === 'smoke-new').every((e) => e.data.url.startsWith(st.colours.green.url))).toBe(true);
     expect(smoked.filter((e) => e.stepId === 'smoke-live').every((e) => e.data.url.startsWith(st.url))).toBe(true);
     expect(smoked.every((e) => e.data.verdict === 'pass')).toBe(true);
+    // audit show tells it in words.
+    const shown = await ok(repo, ['audit', 'show', sessionOf(run.out)]);
+    expect(shown).toContain(
+      `step 'build': built 1.1.0 for production: artifact .cockpit/artifacts/property-1.1.0.tar.gz (sha256 ${built.sha256})`,
+    );
+    expect(shown).toContain("step 'deploy': deployed 1.1.0 to production green; blue at 1.0.0 stays live");
+    expect(shown).toMatch(
+      /step 'switch': switched production from blue to green \(1\.1\.0\); blue kept until \d{4}-\d\d-\d\dT[\d:.]+Z for a switch back/,
+    );
   });
 
   it('a smoke check failing before the switch stops the deploy: the live colour is untouched, still the old version', async () => {
