@@ -135,14 +135,19 @@ describe.skipIf(!haveHaproxy)(`the deploy step kinds on the demo's blue/green ta
   afterAll(() => {
     if (!repo) return;
     const pids: number[] = [];
+    const stopped: Array<number | null> = [];
     for (const env of ['production', 'staging']) {
       if (!existsSync(path.join(state(env), 'state.json'))) continue;
       const st = status(env);
       pids.push(...[st.proxy.pid, st.colours.blue.pid, st.colours.green.pid].filter((p): p is number => !!p));
-      expect(script('stop', '--env', env).status).toBe(0);
+      stopped.push(script('stop', '--env', env).status);
     }
-    for (const pid of pids) expect(existsSync(`/proc/${pid}`) && !/ Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))).toBe(false);
+    const running = pids.filter((pid) => existsSync(`/proc/${pid}`) && !/ Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')));
+    // Whatever the script's stop did, nothing this test started is left behind.
+    for (const pid of running) process.kill(pid, 'SIGKILL');
     rmSync(root, { recursive: true, force: true });
+    expect(stopped.every((c) => c === 0)).toBe(true);
+    expect(running, 'still running after the script stopped them').toEqual([]);
   });
 
   it('a dry run names the configured script and what only the run can know', async () => {
