@@ -14,6 +14,10 @@ import { watchStep } from './watch.js';
 import { backupStep, restoreStep } from './backup.js';
 import { smokeStep } from './smoke.js';
 import { approveStep } from './approve.js';
+import { buildStep } from './build.js';
+import { deployStep } from './deploy.js';
+import { switchStep } from './switch.js';
+import { rollbackStep } from './rollback.js';
 import type { StepKind } from './types.js';
 
 /** Every step kind the cockpit knows. Later issues add notes, migrate, smoke, deploy, watch … here. */
@@ -35,6 +39,10 @@ export const STEP_KINDS: StepKind[] = [
   restoreStep,
   smokeStep,
   approveStep,
+  buildStep,
+  deployStep,
+  switchStep,
+  rollbackStep,
 ];
 
 export const stepKindMap = new Map(STEP_KINDS.map((k) => [k.kind, k]));

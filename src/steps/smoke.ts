@@ -2,41 +2,26 @@ import { z } from 'zod';
 import type { HttpCheckAnswer } from '../adapters/http-check.js';
 import type { ParamValue } from '../core/checklist/types.js';
 import { durationSchema } from '../core/checklist/schema.js';
+import { smokeCheckSchema, type SmokeCheck } from '../core/deploy/smoke-check.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import type { EventDataMap } from '../core/events.js';
 import { interpolate } from '../core/params.js';
 import { checkTemplates, fail } from './git-common.js';
+import { environment, scriptFailed } from './deploy-common.js';
+import { environmentOf } from '../core/deploy/command.js';
+import { strategyOf } from '../core/deploy/config.js';
+import type { DeployStatus } from '../core/deploy/status.js';
 import { defineStepKind, type SpecOf } from './define.js';
-import type { StepContext } from './types.js';
-
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-
-const checkSchema = z
-  .object({
-    name: z.string().min(1),
-    method: z.enum(METHODS).default('GET'),
-    /** Appended to the step's `url` (`/up`, `/api/version?full=1`). */
-    path: z.string().regex(/^\//, "expected a path starting with '/'").default('/'),
-    /** The status expected (default 200). */
-    status: z.number().int().min(100).max(599).default(200),
-    /** Text the body must contain (a template). */
-    contains: z.string().min(1).optional(),
-    /** A field of the JSON body (`data.version`, `items.0.id`) and the value it must have (a template). */
-    json: z
-      .object({ path: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean(), z.null()]) })
-      .strict()
-      .optional(),
-    /** The slowest answer that passes. */
-    maxLatency: durationSchema.optional(),
-    headers: z.record(z.string(), z.string()).optional(),
-    body: z.string().optional(),
-  })
-  .strict();
+import type { StepContext, StepOutcome } from './types.js';
 
 const fields = {
   /** The base URL the checks' paths are appended to: a colour's URL or the live one (a template: `${url}`). */
-  url: z.string().min(1),
-  checks: z.array(checkSchema).min(1, 'expected at least one check'),
+  url: z.string().min(1).optional(),
+  /** An environment of `deploy:` (a template): the URL is its live one or the colour's (`target`), the checks its `smoke:` when none are given. */
+  env: z.string().min(1).optional(),
+  /** With `env`: `colour`, the colour this session deployed to (before the switch), or `live`, the environment's URL (default). */
+  target: z.enum(['colour', 'live']).optional(),
+  checks: z.array(smokeCheckSchema).min(1, 'expected at least one check').optional(),
   /** How many times a check is tried again after a transient failure (no answer, a 5xx, too slow). */
   retries: z.number().int().min(0).max(20).optional(),
   /** The wait before the first retry, doubled for each one after it. */
@@ -48,7 +33,7 @@ const fields = {
 };
 
 type SmokeSpec = SpecOf<typeof fields>;
-type Check = SmokeSpec['checks'][number];
+type Check = SmokeCheck;
 type Verdict = EventDataMap['smoke.check']['verdict'];
 
 const DEFAULTS = { retries: 2, backoffMs: 500, timeoutMs: 60_000, requestTimeoutMs: 10_000 };
@@ -57,7 +42,7 @@ const EXCERPT_CHARS = 300;
 
 const ms = (v: string | number | undefined, fallback: number) => (v === undefined ? fallback : (parseDuration(v) ?? fallback));
 
-function settings(spec: SmokeSpec) {
+function limitsOf(spec: SmokeSpec) {
   return {
     retries: spec.retries ?? DEFAULTS.retries,
     backoffMs: ms(spec.backoff, DEFAULTS.backoffMs),
@@ -169,12 +154,78 @@ function expectation(check: Check, params: Record<string, ParamValue>): string {
   return parts.join(', ');
 }
 
+/** The checks a smoke step of a deploy runs: a check marked for the other target is left out. */
+function forTarget(checks: readonly Check[], target: 'colour' | 'live'): Check[] {
+  return checks.filter((c) => c.target === undefined || c.target === 'both' || c.target === target);
+}
+
+/**
+ * A smoke step of a deploy (`env`, `target`): the URL and the checks. `live`: the environment's URL (the config's,
+ * else the one status reports). `colour`: the colour this session's deploy step deployed to (the config's URL for
+ * it, else status's); an in-place environment has no colour, its live URL is checked. The checks are the step's,
+ * else deploy.<env>.smoke.
+ */
+async function deployTarget(
+  ctx: Ctx,
+  template: string,
+  target: 'colour' | 'live',
+  own: Check[] | undefined,
+): Promise<{ base: string; checks: Check[]; version?: string } | { outcome: StepOutcome }> {
+  const e = environment(ctx, template);
+  if (!e.ok) return { outcome: e.outcome };
+  const checks = forTarget(own ?? e.config.smoke, target);
+  if (!checks.length)
+    return {
+      outcome: fail(
+        `no smoke checks for ${e.name}${own ? '' : ` (deploy.${e.name}.smoke in cockpit.config.yaml has none${e.config.smoke.length ? ` for target ${target}` : ''})`}: a deploy is not checked by nothing`,
+      ),
+    };
+  let url: string | null | undefined;
+  let what: string;
+  const status = async (): Promise<{ status: DeployStatus } | { outcome: StepOutcome }> => {
+    const r = await e.script.status();
+    return r.ok ? { status: r.status } : { outcome: scriptFailed(r) };
+  };
+  if (target === 'live' || e.script.strategy === 'in-place') {
+    what = `${e.name}'s live URL${target === 'colour' ? ` (${e.name} is in-place: no colour, the version is live)` : ''}`;
+    url = e.config.url;
+    if (!url) {
+      const r = await status();
+      if ('outcome' in r) return { outcome: r.outcome };
+      url = r.status.url;
+    }
+  } else {
+    const colour = ctx.deploy.facts(e.name).deployed?.colour;
+    if (!colour)
+      return {
+        outcome: fail(`no deploy step of this session deployed to ${e.name}: no colour to check before the switch (target: colour)`),
+      };
+    what = `${colour} of ${e.name} (deployed by this session)`;
+    url = e.config.colours?.[colour];
+    if (!url) {
+      const r = await status();
+      if ('outcome' in r) return { outcome: r.outcome };
+      url = r.status.strategy === 'blue-green' ? r.status.colours[colour].url : null;
+    }
+  }
+  if (!url)
+    return {
+      outcome: fail(
+        `no URL for ${what}: neither cockpit.config.yaml (deploy.${e.name}.${target === 'live' ? 'url' : 'colours'}) nor ${e.script.label} status --json gives one`,
+      ),
+    };
+  ctx.log(`checking ${what} at ${shownUrl(url)}`);
+  const facts = ctx.deploy.facts(e.name);
+  const version = target === 'colour' && e.script.strategy === 'blue-green' ? facts.deployed?.version : facts.live?.version;
+  return { base: url.trim().replace(/\/+$/, ''), checks, ...(version !== undefined ? { version } : {}) };
+}
+
 const GLYPH: Record<Verdict, string> = { pass: '✔', fail: '✖', inconclusive: '?' };
 
-type Ctx = StepContext<SmokeSpec, 'http' | 'record' | 'log' | 'sleep' | 'clean'>;
+type Ctx = StepContext<SmokeSpec, 'http' | 'record' | 'log' | 'sleep' | 'clean' | 'deploy'>;
 
 /** One check, tried again with a doubling wait while its failure is transient and time is left. */
-async function runCheck(ctx: Ctx, check: Check, base: string, s: ReturnType<typeof settings>, deadline: number) {
+async function runCheck(ctx: Ctx, check: Check, base: string, s: ReturnType<typeof limitsOf>, deadline: number) {
   const url = `${base}${interpolate(check.path, ctx.params)}`;
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(check.headers ?? {})) headers[k] = interpolate(v, ctx.params);
@@ -218,10 +269,18 @@ export const smokeStep = defineStepKind({
   // It only reads: a resume runs the checks again.
   rerunSafe: true,
   fields,
-  needs: ['http', 'record', 'log', 'sleep', 'clean'],
+  needs: ['http', 'record', 'log', 'sleep', 'clean', 'deploy'],
   validate(step, params) {
-    const problems = checkTemplates(step, params, ['url']);
-    step.checks.forEach((c, i) => {
+    const problems = checkTemplates(step, params, ['url', 'env']);
+    if (step.url === undefined && step.env === undefined)
+      problems.push({ path: ['url'], message: 'expected a url, or an env of deploy: whose URL the checks use' });
+    if (step.url !== undefined && step.env !== undefined) problems.push({ path: ['env'], message: 'expected a url or an env, not both' });
+    if (step.target !== undefined && step.env === undefined)
+      problems.push({ path: ['target'], message: 'target applies to a smoke step with an env' });
+    if (step.checks === undefined && step.env === undefined)
+      problems.push({ path: ['checks'], message: 'expected checks (or an env, whose deploy.<env>.smoke are used)' });
+    const checks = step.checks ?? [];
+    checks.forEach((c, i) => {
       for (const p of checkTemplates(c, params, ['name', 'path', 'contains', 'body']))
         problems.push({ path: ['checks', i, ...p.path], message: p.message });
       if (c.json)
@@ -229,31 +288,60 @@ export const smokeStep = defineStepKind({
           problems.push({ path: ['checks', i, 'json', ...p.path], message: p.message });
       for (const p of checkTemplates(c.headers ?? {}, params, Object.keys(c.headers ?? {})))
         problems.push({ path: ['checks', i, 'headers', ...p.path], message: p.message });
-      if (step.checks.findIndex((o) => o.name === c.name) !== i)
+      if (checks.findIndex((o) => o.name === c.name) !== i)
         problems.push({ path: ['checks', i, 'name'], message: `another check is already named '${c.name}'` });
     });
-    if (!step.url.includes('${') && !/^https?:\/\/[^/]/.test(step.url))
+    if (step.url !== undefined && !step.url.includes('${') && !/^https?:\/\/[^/]/.test(step.url))
       problems.push({ path: ['url'], message: `'${step.url}' is not an http:// or https:// URL` });
     return problems;
   },
-  describe({ spec, params }) {
-    const s = settings(spec);
-    const url = shownUrl(interpolate(spec.url, params).replace(/\/+$/, ''));
-    const checks = spec.checks.map((c) => `${c.name}: ${c.method} ${interpolate(c.path, params)} → ${expectation(c, params)}`);
+  describe({ spec, params, settings }) {
+    const s = limitsOf(spec);
+    let where: string;
+    let list: Check[];
+    if (spec.env !== undefined) {
+      const name = interpolate(spec.env, params);
+      const env = environmentOf(settings?.deploy, name);
+      const target = spec.target ?? 'live';
+      list = forTarget(spec.checks ?? env.smoke, target);
+      where =
+        target === 'colour' && strategyOf(name, env) === 'blue-green'
+          ? `the colour this session deployed to on ${name} (${env.colours ? `${shownUrl(env.colours.blue)} or ${shownUrl(env.colours.green)}` : 'its URL as status --json reports it'})`
+          : `${name}'s live URL (${env.url ? shownUrl(env.url) : 'as status --json reports it'})`;
+      if (!list.length) return `smoke checks against ${where}: none configured (deploy.${name}.smoke), so the step fails`;
+    } else {
+      where = shownUrl(interpolate(spec.url ?? '', params).replace(/\/+$/, '')) || (spec.url ?? '');
+      list = spec.checks ?? [];
+    }
+    const checks = list.map((c) => `${c.name}: ${c.method} ${interpolate(c.path, params)} → ${expectation(c, params)}`);
     return (
-      `smoke checks against ${url || spec.url}: ${checks.join('; ')} ` +
+      `smoke checks against ${where}: ${checks.join('; ')} ` +
       `(retries ${s.retries}, backoff ${formatDuration(s.backoffMs)}, overall timeout ${formatDuration(s.timeoutMs)})`
     );
   },
-  async execute(ctx) {
+  async execute(outer) {
+    let ctx = outer;
     const spec = ctx.spec;
-    const s = settings(spec);
-    const base = interpolate(spec.url, ctx.params).trim().replace(/\/+$/, '');
-    if (!/^https?:\/\/[^/]/.test(base)) return fail(`url '${ctx.clean(base || spec.url)}' is not an http:// or https:// URL`);
+    const s = limitsOf(spec);
+    let base: string;
+    let checks: Check[];
+    if (spec.env !== undefined) {
+      const t = await deployTarget(ctx, spec.env, spec.target ?? 'live', spec.checks);
+      if ('outcome' in t) return t.outcome;
+      ({ base, checks } = t);
+      // deploy.<env>.smoke is written once for every checklist: its `${version}` is what this session put there.
+      if (t.version !== undefined && spec.checks === undefined) ctx = { ...ctx, params: { ...ctx.params, version: t.version } };
+    } else {
+      base = interpolate(spec.url ?? '', ctx.params)
+        .trim()
+        .replace(/\/+$/, '');
+      checks = spec.checks ?? [];
+    }
+    if (!/^https?:\/\/[^/]/.test(base)) return fail(`url '${ctx.clean(base || (spec.url ?? ''))}' is not an http:// or https:// URL`);
     const deadline = performance.now() + s.timeoutMs;
     const results: Array<{ name: string; verdict: Verdict; reason: string }> = [];
-    const width = Math.max(...spec.checks.map((c) => c.name.length));
-    for (const check of spec.checks) {
+    const width = Math.max(...checks.map((c) => c.name.length));
+    for (const check of checks) {
       const { attempts, judged, answer } = await runCheck(ctx, check, base, s, deadline);
       if (ctx.signal.aborted) return { status: 'aborted', reason: 'stopped by the operator (the checks run again on a resume)' };
       const url = shownUrl(`${base}${interpolate(check.path, ctx.params)}`);

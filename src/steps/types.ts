@@ -1,4 +1,5 @@
 import type { ParamValue } from '../core/checklist/types.js';
+import type { DeployConfig } from '../core/deploy/config.js';
 import type { StepKindValidator } from '../core/checklist/load.js';
 import type { PlanNode, ReleaseCommits } from '../core/events.js';
 import type { RawCommit } from '../core/release/commits.js';
@@ -66,6 +67,8 @@ export interface DescribeContext<Spec = unknown> {
 /** What a description may read of the configuration: nothing runs, so only settings, never services. */
 export interface DescribeSettings {
   release?: ReleaseSettings;
+  /** The `deploy:` settings: a dry run names each environment's script and URLs. */
+  deploy?: DeployConfig;
 }
 
 /** The services a kind declared, built by the engine for one step. */

@@ -95,7 +95,7 @@ describe('parseChecklist refuses, at the right place, with what was expected', (
     expectOnly(
       diags,
       'a.yaml:4:5',
-      /step 'x': missing required field 'kind' \(one of: confirm, run, checklist, git\.branch, git\.merge, git\.tag, git\.push, git\.remote, bump, notes, freeze, migrate, watch, backup, restore, smoke, approve\)/,
+      /step 'x': missing required field 'kind' \(one of: confirm, run, checklist, git\.branch, git\.merge, git\.tag, git\.push, git\.remote, bump, notes, freeze, migrate, watch, backup, restore, smoke, approve, build, deploy, switch, rollback\)/,
     );
   });
 
@@ -537,7 +537,7 @@ describe('loadBundle: includes', () => {
   it('the root file is refused on its own errors with its own name', () => {
     const r = loadBundle(source('a', oneStep('deploy-magic'), 'repo/checklists/a.yaml'), memoryResolver({}), STEP_KINDS);
     expect(r.diagnostics.map(formatDiagnostic)).toEqual([
-      "repo/checklists/a.yaml:6:11: step 'only': unknown step kind 'deploy-magic'; expected one of: confirm, run, checklist, git.branch, git.merge, git.tag, git.push, git.remote, bump, notes, freeze, migrate, watch, backup, restore, smoke, approve",
+      "repo/checklists/a.yaml:6:11: step 'only': unknown step kind 'deploy-magic'; expected one of: confirm, run, checklist, git.branch, git.merge, git.tag, git.push, git.remote, bump, notes, freeze, migrate, watch, backup, restore, smoke, approve, build, deploy, switch, rollback",
     ]);
   });
 });
@@ -1005,5 +1005,41 @@ describe('names that Object.prototype already has', () => {
     const text = 'id: a\ntitle: A\nsteps:\n  - id: x\n    title: X\n    kind: confirm\n    when: {constructor: yes}\n';
     const r = parseChecklist({ id: 'a', file: 'a.yaml', text }, STEP_KINDS);
     expect(r.diagnostics.map(formatDiagnostic)).toEqual(["a.yaml:7:12: step 'x': when refers to unknown parameter 'constructor'"]);
+  });
+});
+
+describe('the deploy step kinds as written', () => {
+  it('loads them with templates, and says where a written-out environment, version or colour is wrong', () => {
+    const good = yaml(
+      'id: a',
+      'title: A',
+      'params:',
+      '  version: {type: semver, required: true}',
+      '  environment: {type: enum, choices: [staging, production]}',
+      'steps:',
+      '  - {id: build, title: Build, kind: build, env: "${environment}", version: "${version}"}',
+      '  - {id: deploy, title: Deploy, kind: deploy, env: production, version: "${version}", colour: green}',
+      '  - {id: smoke-new, title: Smoke, kind: smoke, env: production, target: colour}',
+      '  - {id: switch, title: Switch, kind: switch, env: production}',
+      '  - {id: rollback, title: Roll back, kind: rollback, env: production}',
+    );
+    expect(parseChecklist(source('a', good), STEP_KINDS).diagnostics).toEqual([]);
+    expectOnly(
+      refused(oneStep('deploy', '    env: prod uction', '    version: 1.5.0')),
+      'a.yaml:7:10',
+      /'prod uction' is not an environment name/,
+    );
+    expectOnly(refused(oneStep('deploy', '    env: production', '    version: "1.5"')), 'a.yaml:8:14', /'1.5' is not a semantic version/);
+    expectOnly(
+      refused(oneStep('switch', '    env: production', '    colour: purple')),
+      'a.yaml:8:13',
+      /'purple' is not a colour \(expected blue, green\)/,
+    );
+    expectOnly(refused(oneStep('rollback', '    env: production', '    version: "${v}"')), 'a.yaml:8:14', /'\$\{v\}' names no parameter/);
+    expect(refused(oneStep('smoke', '    target: live'))).toEqual([
+      "a.yaml:4:5: step 'only': expected a url, or an env of deploy: whose URL the checks use",
+      "a.yaml:4:5: step 'only': expected checks (or an env, whose deploy.<env>.smoke are used)",
+      "a.yaml:7:13: step 'only': target applies to a smoke step with an env",
+    ]);
   });
 });
