@@ -344,14 +344,20 @@ function table(head: string[], rows: string[][]): string {
 export async function cmdAuditList(g: GlobalOptions, flags: { json?: boolean; limit?: string }): Promise<number> {
   const ws = new Workspace(g);
   const store = await ws.openStore({ readOnly: true });
-  const rows = (await sessionRows(store, Number(flags.limit ?? 50), currentIdentity().host)).map((s) => ({
+  // With the repository, as home does: a stopped release whose version was released since is superseded, not resumable.
+  const rows = (await sessionRows(store, Number(flags.limit ?? 50), currentIdentity().host, ws.repoDir)).map((s) => ({
     id: s.id,
     checklist: s.checklist,
     params: s.params,
     operator: s.operator,
-    status: s.status,
+    status: s.superseded
+      ? s.superseded.by
+        ? `superseded by ${s.superseded.by.id} (${s.superseded.tag})`
+        : `superseded (${s.superseded.tag} tagged outside the cockpit)`
+      : s.status,
     started: new Date(s.startedAt).toISOString().replace('T', ' ').slice(0, 19),
     took: s.endedAt ? formatDuration(s.endedAt - s.startedAt) : '',
+    ...(s.superseded ? { superseded: s.superseded } : {}),
   }));
   if (flags.json) {
     out(JSON.stringify(rows, null, 2) + '\n');
