@@ -346,11 +346,35 @@ describe('every screen and step state: each hint is the keymap, each offered key
         return { app, frame: f };
       },
     });
-    // In a text field q and ? are typed: quit is ctrl-c there, and help is not offered.
-    const text = await walk(form('a text field', /^FORM\s+↵ start\s+↓ next field\s+esc cancel\s+ctrl-c quit$/, false));
-    expect(text).toEqual(['↵ (start)', '↓ (next field)', 'esc (cancel)', 'ctrl-c (quit)']);
+    // In a text field q and ? are typed: quit is ctrl-c there, and help is F1.
+    const text = await walk(form('a text field', /^FORM\s+↵ start\s+↓ next field\s+esc cancel\s+F1 help\s+ctrl-c quit$/, false));
+    expect(text).toEqual(['↵ (start)', '↓ (next field)', 'esc (cancel)', 'F1 (help)', 'ctrl-c (quit)']);
     await walk(form('a choice field (the last)', /^FORM\s+↵ start\s+esc cancel\s+\? help\s+q quit$/, true));
   }, 180_000);
+
+  it('help opens from a text field: F1 always, ? while the field is empty; otherwise ? is typed into it', async () => {
+    const a = open();
+    await toForm(a, 'form');
+    await press(a, KEY.f1);
+    let f = await waitFor(a, 'Keys');
+    expect(f).toContain('next field');
+    expect(f.split('\n').at(-1)).toMatch(/^\s*HELP\s/);
+    await press(a, KEY.esc);
+    await waitFor(a, (x) => !x.includes('Keys') && /^\s*FORM\s.*F1 help/m.test(x));
+    await press(a, '?');
+    await waitFor(a, 'Keys');
+    await press(a, KEY.esc);
+    await waitFor(a, (x) => !x.includes('Keys'));
+    // Once something is typed, ? is text (a value may hold one); F1 still opens the help.
+    await type(a, '1.0?');
+    f = await waitFor(a, '1.0?');
+    expect(f).not.toContain('Keys');
+    await press(a, KEY.f1);
+    f = await waitFor(a, 'Keys');
+    await press(a, KEY.esc);
+    f = await waitFor(a, (x) => !x.includes('Keys'));
+    expect(f).toContain('1.0?');
+  }, 60_000);
 
   it('the help overlay lists only the keys that act in the state shown, and says what quit does on that screen', async () => {
     expect(cockpit(['--repo', repo.dir, 'run', 'states', '--non-interactive', '--yes', 'approval']).code).toBe(1);

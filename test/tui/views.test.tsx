@@ -182,7 +182,7 @@ describe('the help overlay', () => {
       │ PgDn      scroll the output forward a page (the end follows new lines)       │
       │ esc       back to the home screen (while a step runs: says so)               │
       │ Everywhere                                                                   │
-      │ ?         show every key of this screen                                      │
+      │ ?/F1      show every key of this screen                                      │
       │ q/ctrl-c  quit (asks while a step runs; the next step waits for the answer)  │
       │                                                                              │
       │                                                                              │
