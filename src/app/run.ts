@@ -76,7 +76,10 @@ export function prepareRun(ctx: AppContext, opts: RunOptions): PreparedRun {
     scopes: planned.scopes,
     yes,
     secrets: secretParams(root.params, resolved.values),
-    settings: { release: ctx.workspace().config.release ?? {} },
+    settings: {
+      release: ctx.workspace().config.release ?? {},
+      ...(ctx.workspace().command ? { command: (args) => ctx.workspace().command!(args) } : {}),
+    },
     ...(opts.recoverySince ? { recoverySince: opts.recoverySince } : {}),
   };
 }

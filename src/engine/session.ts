@@ -264,8 +264,8 @@ export async function startSession(deps: EngineDeps, input: StartInput): Promise
 
 export interface ResumeInput {
   sessionId: string;
-  /** The checklist as it is now, from where the session found it (null when it can no longer be found). */
-  current(origin: { file: string; byId: boolean }): ChecklistBundle | null;
+  /** The checklist as it is now, from where session `sessionId` found it (null when it can no longer be found). */
+  current(origin: { file: string; byId: boolean }, sessionId: string): ChecklistBundle | null;
   force: boolean;
   skip?: { step: string; reason: string };
   /** Checks against the plan the session will run (e.g. that --yes names its steps), before anything is recorded. */
@@ -301,7 +301,7 @@ async function resumeLocked(deps: EngineDeps, input: ResumeInput, scope: string)
   const state = reduceAll(events);
   if (!state) throw new EngineError(`session ${input.sessionId} has no events`, 2);
   if (state.outcome) throw alreadyFinished(state);
-  const current = input.current(sessionStarted(events).data.origin);
+  const current = input.current(sessionStarted(events).data.origin, state.id);
 
   const oldSha = state.checklist.sha256;
   const changed = !current || current.sha256 !== oldSha;
@@ -741,7 +741,7 @@ export class SessionRunner {
         ? `'${node.title}' was interrupted while it ran${before.reason ? ` (${before.reason})` : ''}: it may already have had its effect. Run it again?`
         : null;
       const startedAt = this.deps.clock.now();
-      const description = kind.describe(node, step.params, this.deps.settings);
+      const description = kind.describe(node, step.params, { ...this.deps.settings, command: commandOf(this.deps), session: this.id });
       await this.emit([{ type: 'step.started', stepId: node.path, data: { attempt, description, ...(asks ? { asks } : {}) } }]);
       let outcome: StepOutcome;
       try {

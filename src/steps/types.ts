@@ -1,4 +1,5 @@
 import type { ParamValue } from '../core/checklist/types.js';
+import type { CommandLine } from '../core/command-line.js';
 import type { StepKindValidator } from '../core/checklist/load.js';
 import type { PlanNode, ReleaseCommits } from '../core/events.js';
 import type { RawCommit } from '../core/release/commits.js';
@@ -66,6 +67,10 @@ export interface DescribeContext<Spec = unknown> {
 /** What a description may read of the configuration: nothing runs, so only settings, never services. */
 export interface DescribeSettings {
   release?: ReleaseSettings;
+  /** How a command the description names is printed (`--repo` when elsewhere; core/command-line.ts). */
+  command?: CommandLine;
+  /** The session the step runs in (none in a dry run or a listing). */
+  session?: string;
 }
 
 /** The services a kind declared, built by the engine for one step. */
