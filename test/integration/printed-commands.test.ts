@@ -247,6 +247,25 @@ describe.skipIf(!pg.url)(`migrate advice runs as printed${pg.skipReason}`, () =>
     expect(after.stdout + after.stderr).not.toContain('resolve 20240101000000');
   });
 
+  it("a checklist's migrate step that fails the same way names the status command as the operator runs it, from elsewhere", async () => {
+    const url = await freshDatabase('printed_step');
+    writeFileSync(path.join(repoDir, 'cockpit.config.yaml'), `database:\n  url: ${url}\n  migrations: db/migrations\n`);
+    migration(
+      '20240101000000_boom.sql',
+      '-- migrate:no-transaction\n-- migrate:up\nCREATE TABLE a (id int);\nSELECT 1/0;\n-- migrate:down\nDROP TABLE IF EXISTS a;\n',
+    );
+    writeFileSync(
+      path.join(repoDir, 'checklists', 'migrating.yaml'),
+      'id: migrating\ntitle: Migrating\nsteps:\n  - {id: up, title: Upgrade, kind: migrate, action: upgrade, onFailure: stop}\n',
+    );
+    const r = cockpit(['--repo', repoDir, 'run', 'migrating', '--non-interactive'], { cwd: dir('other') });
+    expect(r.code, r.stderr).toBe(1);
+    const status = /recorded as failed; see (.*?), then resolve/.exec(r.stdout + r.stderr)?.[1];
+    expect(status).toBe(`cockpit ${quotedRepo()} migrate status`);
+    const st = paste(status!, dir('third'));
+    expect(st.stdout + st.stderr).toContain(`\`cockpit ${quotedRepo()} migrate resolve 20240101000000 --applied\``);
+  });
+
   it('lint of a file that does not load says to lint again with a command that lints the same folder from anywhere', () => {
     migration('20240102000000_bad.sql', 'CREATE TABLE b (id int);\n'); // no -- migrate:up section
     const r = cockpit(['--repo', repoDir, 'migrate', 'lint', '--dir', 'db/migrations'], { cwd: dir('other') });
