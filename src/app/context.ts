@@ -27,8 +27,8 @@ export interface AppWorkspace {
   openStore(): Promise<AuditStore>;
   /** A checklist by id or path, with its includes; throws a UsageError listing every problem. */
   mustLoad(ref: string): { bundle: ChecklistBundle; origin: Origin };
-  /** The checklist as it is now, from where a session found it: null if it is gone. */
-  reloadOrigin(origin: Origin): BundleResult | null;
+  /** The checklist as it is now, from where session `sessionId` found it: null if it is gone. */
+  reloadOrigin(origin: Origin, sessionId?: string): BundleResult | null;
   watchConfig(): WatchConfig | undefined;
   /** The config's `approvers:` (roles, signing, timeout), when there is one. */
   approvers?(): ApproversSettings | undefined;

@@ -32,8 +32,8 @@ export function sessionDeps(ctx: AppContext, store: AuditStore, yes?: YesList): 
     },
     anchor: anchorPortFor(ctx),
     ...(ws.command ? { command: (args: string[]) => ws.command!(args) } : {}),
-    reload: (origin) => {
-      const reloaded = ws.reloadOrigin(origin);
+    reload: (origin, sessionId) => {
+      const reloaded = ws.reloadOrigin(origin, sessionId);
       if (reloaded && !reloaded.bundle) throw new UsageError(`the checklist no longer loads:\n${formatDiagnostics(reloaded.diagnostics)}`);
       return reloaded?.bundle ?? null;
     },

@@ -79,6 +79,7 @@ export function prepareRun(ctx: AppContext, opts: RunOptions): PreparedRun {
     settings: {
       release: ctx.workspace().config.release ?? {},
       ...(ctx.workspace().config.deploy ? { deploy: ctx.workspace().config.deploy } : {}),
+      ...(ctx.workspace().command ? { command: (args) => ctx.workspace().command!(args) } : {}),
     },
     ...(opts.recoverySince ? { recoverySince: opts.recoverySince } : {}),
   };

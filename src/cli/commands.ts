@@ -113,13 +113,13 @@ interface Driver {
   detach(): void;
 }
 
-function makeDriver(base: LiveDeps, flags: RunFlags): Driver {
+function makeDriver(base: LiveDeps, flags: RunFlags, again: string[]): Driver {
   const identity = base.identity;
   const interactive = !flags.nonInteractive && !flags.json;
   if (interactive && !isTerminal()) {
     throw new UsageError(
       'no terminal here (stdin or stdout is not a TTY), so the cockpit cannot ask for confirmations.\n' +
-        '  Run non-interactively: cockpit run <checklist> --non-interactive [--yes all|step,step] [--json]',
+        `  Run non-interactively: ${commandOf(base)([...again, '--non-interactive'])} [--yes all|step,step] [--json]`,
     );
   }
   const yes = parseYes(flags.yes);
@@ -174,10 +174,13 @@ async function drive(runner: SessionRunner, driver: Driver, json: boolean): Prom
   }
 }
 
-/** The line (prompts, or `--yes` when non-interactive; text or `--json` lines): the session runs in this process until it stops. */
-function lineDrive(flags: RunFlags): SessionDrive<number> {
+/**
+ * The line (prompts, or `--yes` when non-interactive; text or `--json` lines): the session runs in this process until
+ * it stops. `again`: this command's arguments, for the one it says to run instead when it cannot ask.
+ */
+function lineDrive(flags: RunFlags, again: string[]): SessionDrive<number> {
   return async (deps, open) => {
-    const driver = makeDriver(deps, flags);
+    const driver = makeDriver(deps, flags, again);
     let runner: SessionRunner;
     try {
       runner = await open(driver.deps);
@@ -199,8 +202,8 @@ function screenDrive(ws: Workspace): SessionDrive<number> {
 }
 
 /** How this command's session is driven: the screen when a person is at a terminal and did not ask for the line. */
-function driveFor(ctx: AppContext<Workspace>, flags: RunFlags): SessionDrive<number> {
-  return wantsScreen(flags) ? screenDrive(ctx.workspace()) : lineDrive(flags);
+function driveFor(ctx: AppContext<Workspace>, flags: RunFlags, again: string[]): SessionDrive<number> {
+  return wantsScreen(flags) ? screenDrive(ctx.workspace()) : lineDrive(flags, again);
 }
 
 /** Run a checklist (`cockpit run`, and `release`, `hotfix`, `watch` with the parameters they decided). */
@@ -218,7 +221,16 @@ export async function runChecklist(ctx: AppContext<Workspace>, opts: RunOptions,
     return 0;
   }
   const mode = flags.nonInteractive || flags.json ? 'non-interactive' : 'interactive';
-  return startRun(ctx, run, { mode }, driveFor(ctx, flags));
+  // This run again, as typed but for the secret parameters (never printed: the run then asks for them, or refuses).
+  const again = [
+    'run',
+    opts.checklist,
+    ...Object.entries(opts.params)
+      .filter(([k]) => !Object.hasOwn(run.secrets, k))
+      .flatMap(([k, v]) => ['-p', `${k}=${String(v)}`]),
+    ...(opts.recoverySince ? ['--recovery-since', opts.recoverySince] : []),
+  ];
+  return startRun(ctx, run, { mode }, driveFor(ctx, flags, again));
 }
 
 export async function cmdRun(g: GlobalOptions, ref: string, flags: RunFlags): Promise<number> {
@@ -233,7 +245,7 @@ export type ResumeFlags = RunFlags & Omit<ResumeOptions, 'session' | 'params'>;
 
 /** Resume a stopped session (`cockpit resume`, and `watch` continuing the hour's watch). */
 export async function resumeChecklist(ctx: AppContext<Workspace>, opts: ResumeOptions, flags: RunFlags): Promise<number> {
-  return resumeRun(ctx, opts, driveFor(ctx, flags));
+  return resumeRun(ctx, opts, driveFor(ctx, flags, ['resume', ...(opts.session ? [opts.session] : [])]));
 }
 
 export async function cmdResume(g: GlobalOptions, sessionRef: string | undefined, flags: ResumeFlags): Promise<number> {
@@ -293,7 +305,10 @@ export async function cmdChecklistShow(g: GlobalOptions, ref: string): Promise<n
     if (kind && node.kind !== 'confirm')
       out(
         `${pad}   ${kind
-          .describe(node, planned.scopes[node.scope]?.params ?? {}, { release: ws.config.release ?? {} })
+          .describe(node, planned.scopes[node.scope]?.params ?? {}, {
+            release: ws.config.release ?? {},
+            command: (args) => ws.command(args),
+          })
           .trimEnd()
           .replace(/\n/g, `\n${pad}   `)}\n`,
       );
@@ -344,14 +359,20 @@ function table(head: string[], rows: string[][]): string {
 export async function cmdAuditList(g: GlobalOptions, flags: { json?: boolean; limit?: string }): Promise<number> {
   const ws = new Workspace(g);
   const store = await ws.openStore({ readOnly: true });
-  const rows = (await sessionRows(store, Number(flags.limit ?? 50), currentIdentity().host)).map((s) => ({
+  // With the repository, as home does: a stopped release whose version was released since is superseded, not resumable.
+  const rows = (await sessionRows(store, Number(flags.limit ?? 50), currentIdentity().host, ws.repoDir)).map((s) => ({
     id: s.id,
     checklist: s.checklist,
     params: s.params,
     operator: s.operator,
-    status: s.status,
+    status: s.superseded
+      ? s.superseded.by
+        ? `superseded by ${s.superseded.by.id} (${s.superseded.tag})`
+        : `superseded (${s.superseded.tag} tagged outside the cockpit)`
+      : s.status,
     started: new Date(s.startedAt).toISOString().replace('T', ' ').slice(0, 19),
     took: s.endedAt ? formatDuration(s.endedAt - s.startedAt) : '',
+    ...(s.superseded ? { superseded: s.superseded } : {}),
   }));
   if (flags.json) {
     out(JSON.stringify(rows, null, 2) + '\n');

@@ -14,7 +14,7 @@ import { parseMigrateLine } from '../core/migrate/events.js';
 import { lintMigration } from '../core/migrate/lint.js';
 import { packageRoot } from '../paths.js';
 import type { MigrationRow, MigrationServices, MigrationView } from '../tui/types.js';
-import { showUrl, type MigrateFlags } from './migrate.js';
+import { migrateCommandLine, showUrl, type MigrateFlags } from './migrate.js';
 import type { Workspace } from './setup.js';
 
 const when = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16) + 'Z';
@@ -52,7 +52,7 @@ export function migrationServices(ws: Workspace, flags: MigrateFlags): Migration
       let runner: MigrationRunner | null = null;
       if (!url) view.error = 'no database: pass --database-url, set database.url in cockpit.config.yaml, or DATABASE_URL';
       else {
-        runner = new MigrationRunner({ connection: url, dir: folder });
+        runner = new MigrationRunner({ connection: url, dir: folder, command: migrateCommandLine(ws, flags, folder) });
         try {
           status = await runner.status();
         } catch (e) {

@@ -12,13 +12,14 @@ import {
   type MigrationFormat,
 } from '../adapters/migrate/files.js';
 import { MigrationRunner, type RunResult } from '../adapters/migrate/runner.js';
+import type { CommandLine } from '../core/command-line.js';
 import { formatDuration } from '../core/duration.js';
 import { describeMigrateLine, exitCodeOfResult, findingsText } from '../core/migrate/describe.js';
 import { migrateLineJson, type CheckFinding, type MigrateLine } from '../core/migrate/events.js';
 import type { Direction } from '../core/migrate/plan.js';
 import { LINT_DEFAULT_MAJOR, lintMigration, RULES, type Finding, type LintTarget, type SeverityOverrides } from '../core/migrate/lint.js';
 import { neutralize } from '../core/sanitize.js';
-import { UsageError, Workspace, type GlobalOptions } from './setup.js';
+import { UsageError, withoutPassword, Workspace, type GlobalOptions } from './setup.js';
 
 export interface MigrateFlags {
   databaseUrl?: string;
@@ -59,7 +60,20 @@ function setup(g: GlobalOptions, flags: MigrateFlags) {
       : ws.config.database?.url !== undefined
         ? `database.url in ${ws.configFile}`
         : 'DATABASE_URL';
-  return { ws, dir, url, source };
+  return { ws, dir, url, source, command: migrateCommandLine(ws, flags, dir) };
+}
+
+/**
+ * How `cockpit migrate …` advice is printed: the folder and database this command was given, given again (the
+ * folder absolute; the URL without its password, which the client then takes from PGPASSWORD or ~/.pgpass), and
+ * `--repo` when elsewhere, so it runs as printed.
+ */
+export function migrateCommandLine(ws: Workspace, flags: MigrateFlags, dir: string): CommandLine {
+  const again = [
+    ...(flags.dir ? ['--dir', dir] : []),
+    ...(flags.databaseUrl ? ['--database-url', withoutPassword(flags.databaseUrl)] : []),
+  ];
+  return (args) => ws.command([...args, ...again]);
 }
 
 /** A database URL that pg can use, or bad input naming where it came from (pg would throw a bare "Invalid URL"). */
@@ -82,14 +96,18 @@ function sink(flags: MigrateFlags): Emit {
 }
 
 /** The application database's URL (--database-url, database.url, DATABASE_URL), checked; `what` is done to it. */
-export function appDatabase(g: GlobalOptions, flags: MigrateFlags, what = 'migrate'): { ws: Workspace; dir: string; url: string } {
-  const { ws, dir, url, source } = setup(g, flags);
+export function appDatabase(
+  g: GlobalOptions,
+  flags: MigrateFlags,
+  what = 'migrate',
+): { ws: Workspace; dir: string; url: string; command: CommandLine } {
+  const { ws, dir, url, source, command } = setup(g, flags);
   if (!url)
     throw new UsageError(
       `no database to ${what}: pass --database-url postgres://…, set database.url in cockpit.config.yaml, or DATABASE_URL`,
     );
   checkDatabaseUrl(url, source);
-  return { ws, dir, url };
+  return { ws, dir, url, command };
 }
 
 function runner(
@@ -97,14 +115,14 @@ function runner(
   flags: MigrateFlags,
   emit: Emit = sink(flags),
 ): { runner: MigrationRunner; url: string; dir: string; lint: SeverityOverrides } {
-  const { dir, url } = appDatabase(g, flags);
+  const { dir, url, command } = appDatabase(g, flags);
   if (flags.lock === false)
     emit({
       type: 'warning',
       message:
         '--no-lock: nothing stops a second cockpit migrating this database at the same time (use it only behind a transaction-mode PgBouncer)',
     });
-  return { runner: new MigrationRunner({ connection: url, dir, noLock: flags.lock === false }), url, dir, lint: lintLevels(g) };
+  return { runner: new MigrationRunner({ connection: url, dir, noLock: flags.lock === false, command }), url, dir, lint: lintLevels(g) };
 }
 
 /** The lint rules' severities set in cockpit.config.yaml (`database.lint`), over the defaults. */
@@ -145,6 +163,7 @@ function lintAll(
 function unreadableFinding(
   u: { file: string; reason: string },
   severity: 'error' | 'warning',
+  command: CommandLine,
 ): Extract<MigrateLine, { type: 'lint.findings' }> {
   const base = path.basename(u.file);
   const f: Finding = {
@@ -153,7 +172,7 @@ function unreadableFinding(
     statement: -1,
     line: 0,
     message: `${base} could not be loaded, so nothing in it was checked (and upgrade refuses to run while it stays so): ${u.reason}`,
-    fix: 'fix the file (a name <YYYYMMDDHHMMSS>_<slug>.sql|ts|mts|js|mjs, a -- migrate:up section, a module that loads) or move it out of the migrations folder, then run cockpit migrate lint again',
+    fix: `fix the file (a name <YYYYMMDDHHMMSS>_<slug>.sql|ts|mts|js|mjs, a -- migrate:up section, a module that loads) or move it out of the migrations folder, then run ${command(['migrate', 'lint'])} again`,
   };
   return { type: 'lint.findings', id: base, name: '(not loaded)', file: u.file, findings: [f] };
 }
@@ -212,7 +231,7 @@ export async function cmdMigrateCreate(g: GlobalOptions, description: string, fl
 }
 
 export async function cmdMigrateLint(g: GlobalOptions, ids: string[], flags: MigrateFlags): Promise<number> {
-  const { dir, ws } = setup(g, flags);
+  const { dir, ws, command } = setup(g, flags);
   const levels = ws.config.database?.lint ?? {};
   // A file that cannot be loaded is a finding of its own; the others are still checked.
   const { migrations: all, unloadable } = await loadMigrationsTolerant(dir);
@@ -229,7 +248,7 @@ export async function cmdMigrateLint(g: GlobalOptions, ids: string[], flags: Mig
   const l = lintAll(chosen, levels, { postgresMajor: configured });
   const level = levels['unreadable-file'] ?? RULES['unreadable-file'];
   // Each file that did not load is a finding of its own, told before those of the migrations that did.
-  const unread = level === 'off' ? [] : unloadable.map((u) => unreadableFinding(u, level));
+  const unread = level === 'off' ? [] : unloadable.map((u) => unreadableFinding(u, level, command));
   if (level === 'error') l.errors += unread.length;
   else l.warnings += unread.length;
   const events = [...unread, ...l.events];

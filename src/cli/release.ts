@@ -64,7 +64,7 @@ export async function cmdHotfix(g: GlobalOptions, issue: string | undefined, cho
   if (!issue) {
     if (!wantsForm(flags))
       throw new UsageError(
-        'cockpit hotfix needs the issue id of the production problem: cockpit hotfix <issue> [X.Y.Z], e.g. cockpit hotfix PROP-123',
+        `a hotfix needs the issue id of the production problem: ${ws.command(['hotfix'])} <issue> [X.Y.Z], e.g. ${ws.command(['hotfix', 'PROP-123'])}`,
       );
     return paramForm(ws, 'hotfix', parseParams(flags.param), flags.yes);
   }

@@ -55,7 +55,8 @@ export function isInside(dir: string, root: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
-function withoutPassword(url: string): string {
+/** A URL as it may be printed in a command: its password left out (the client takes it from its own settings). */
+export function withoutPassword(url: string): string {
   try {
     const u = new URL(url);
     u.password = '';
@@ -283,11 +284,12 @@ export class Workspace {
     return { bundle: r.bundle, origin };
   }
 
-  /** The checklist as it is now, from where a session found it: null if it is gone; diagnostics if it is broken. */
-  reloadOrigin(origin: { file: string; byId: boolean }): BundleResult | null {
+  /** The checklist as it is now, from where session `sessionId` found it: null if it is gone; diagnostics if it is broken. */
+  reloadOrigin(origin: { file: string; byId: boolean }, sessionId?: string): BundleResult | null {
     if (origin.file === COMMAND_LINE_ORIGIN) {
+      const abort = sessionId ? this.command(['abort', sessionId]) : `${this.command(['abort'])} <session>`;
       throw new UsageError(
-        `that session recorded a command run from the command line (cockpit migrate …), not a checklist: it cannot be resumed. Run the command again; ${this.command(['abort'])} <session> --reason "…" closes the session`,
+        `that session recorded a command run from the command line (cockpit migrate …), not a checklist: it cannot be resumed. Run the command again; ${abort} --reason "…" closes the session`,
       );
     }
     const source = origin.byId ? this.resolver().find(origin.file) : this.readChecklistFile(origin.file);

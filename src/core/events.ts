@@ -77,7 +77,15 @@ export interface EventDataMap {
     /** A recovery session's clock at its end, measured on the finishing process's monotonic clock (core/recovery.ts). */
     recoveredMs?: number;
   };
-  'step.started': { attempt: number; description?: string };
+  'step.started': {
+    attempt: number;
+    description?: string;
+    /**
+     * The question asked before it runs (it was interrupted and may have had its effect): until it is answered (a
+     * `step.confirmed`), the step waits for the operator rather than runs.
+     */
+    asks?: string;
+  };
   'step.spawned': { pid: number; command: string; cwd: string; startTime?: number | null };
   'step.output': { stream: 'stdout' | 'stderr'; text: string };
   'step.confirmed': { by: string; via: 'flag' | 'prompt'; note?: string };

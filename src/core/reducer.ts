@@ -323,7 +323,9 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
             i,
             {
               ...freshStep(step.path),
-              status: 'running',
+              // Asked first whether it may run again: it waits for the answer (step.confirmed) until then.
+              status: d.asks ? 'waiting' : 'running',
+              ...(d.asks ? { reason: d.asks } : {}),
               attempts: d.attempt,
               startedAt: event.time,
               output: EMPTY_OUTPUT,
@@ -332,7 +334,7 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
             },
           ],
         ],
-        { ...base, current: step.path, status: 'running', pause: undefined },
+        { ...base, current: step.path, status: d.asks ? 'waiting' : 'running', pause: undefined },
       );
     }
     case 'step.spawned': {
@@ -345,6 +347,12 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
     }
     case 'step.confirmed': {
       const d = event.data;
+      // The answer to the question a step was started with (step.started's asks): now it runs.
+      if (step.status === 'waiting' && state.current === step.path)
+        return update(state, [[i, { ...step, status: 'running', reason: undefined, confirmedBy: d.by, confirmedVia: d.via }]], {
+          ...base,
+          status: 'running',
+        });
       return update(state, [[i, { ...step, confirmedBy: d.by, confirmedVia: d.via }]], base);
     }
     case 'step.passed': {

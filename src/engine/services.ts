@@ -195,6 +195,11 @@ const factories = {
   }),
   /** The session's clock. */
   clock: (s: ServiceScope): Clock => s.deps.clock,
+  /**
+   * Commands a step's advice names, as the operator runs them (built like every printed command: `--repo` when
+   * elsewhere, quoted), and the session they are about.
+   */
+  commands: (s: ServiceScope) => ({ session: s.sessionId, line: (args: string[]): string => (s.deps.command ?? cockpitCommand)(args) }),
   /** Text as the audit log would keep it (secrets redacted, control sequences neutralised), for text a step writes elsewhere. */
   clean:
     (s: ServiceScope) =>

@@ -264,8 +264,8 @@ export async function startSession(deps: EngineDeps, input: StartInput): Promise
 
 export interface ResumeInput {
   sessionId: string;
-  /** The checklist as it is now, from where the session found it (null when it can no longer be found). */
-  current(origin: { file: string; byId: boolean }): ChecklistBundle | null;
+  /** The checklist as it is now, from where session `sessionId` found it (null when it can no longer be found). */
+  current(origin: { file: string; byId: boolean }, sessionId: string): ChecklistBundle | null;
   force: boolean;
   skip?: { step: string; reason: string };
   /** Checks against the plan the session will run (e.g. that --yes names its steps), before anything is recorded. */
@@ -301,7 +301,7 @@ async function resumeLocked(deps: EngineDeps, input: ResumeInput, scope: string)
   const state = reduceAll(events);
   if (!state) throw new EngineError(`session ${input.sessionId} has no events`, 2);
   if (state.outcome) throw alreadyFinished(state);
-  const current = input.current(sessionStarted(events).data.origin);
+  const current = input.current(sessionStarted(events).data.origin, state.id);
 
   const oldSha = state.checklist.sha256;
   const changed = !current || current.sha256 !== oldSha;
@@ -495,8 +495,7 @@ export class SessionRunner {
   }
 
   /** Ask before running an interrupted step again; null to go ahead, else the outcome (skipped, aborted, waiting). */
-  private async askRerun(node: PlanNode, why: string | undefined): Promise<StepOutcome | null> {
-    const prompt = `'${node.title}' was interrupted while it ran${why ? ` (${why})` : ''}: it may already have had its effect. Run it again?`;
+  private async askRerun(node: PlanNode, prompt: string): Promise<StepOutcome | null> {
     const d = await this.deps.interaction.confirm(node, prompt, this.state);
     switch (d.decision) {
       case 'yes':
@@ -737,13 +736,16 @@ export class SessionRunner {
       // Interrupted, and nothing proved it had not had its effect (no probe, or one that could not tell): running it
       // again could do it twice (a second deploy, a second announcement). Asked first, unless it says it is idempotent.
       const unproven = before.status === 'interrupted' && !kind.manual && !kind.rerunSafe && !node.idempotent && !probedNotDone;
+      // Recorded with the start: a replay draws the step waiting for the answer, as the operator saw it.
+      const asks = unproven
+        ? `'${node.title}' was interrupted while it ran${before.reason ? ` (${before.reason})` : ''}: it may already have had its effect. Run it again?`
+        : null;
       const startedAt = this.deps.clock.now();
-      await this.emit([
-        { type: 'step.started', stepId: node.path, data: { attempt, description: kind.describe(node, step.params, this.deps.settings) } },
-      ]);
+      const description = kind.describe(node, step.params, { ...this.deps.settings, command: commandOf(this.deps), session: this.id });
+      await this.emit([{ type: 'step.started', stepId: node.path, data: { attempt, description, ...(asks ? { asks } : {}) } }]);
       let outcome: StepOutcome;
       try {
-        const again = unproven ? await this.askRerun(node, before.reason) : null;
+        const again = asks ? await this.askRerun(node, asks) : null;
         outcome = again ?? (await kind.execute(step, services));
       } catch (e) {
         outcome = { status: 'failed', exitCode: null, reason: `internal error: ${(e as Error).message}` };

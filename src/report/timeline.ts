@@ -213,6 +213,7 @@ function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
       case 'step.started': {
         const d = e.data;
         add('step', `step ${step} started${d.attempt > 1 ? ` (attempt ${d.attempt})` : ''}${d.description ? `: ${d.description}` : ''}`);
+        if (d.asks) add('step', `step ${step} waits for the operator: ${d.asks}`);
         break;
       }
       case 'step.spawned': {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { approvalPayload, decisionOf, decisionProblem, requestOf, roleWords, waitingText } from '../core/approval.js';
+import { cockpitCommand } from '../core/command-line.js';
 import { formatDuration, parseDuration, timerDurationProblem } from '../core/duration.js';
 import type { StoredEvent } from '../core/events.js';
 import { defineStepKind } from './define.js';
@@ -30,10 +31,13 @@ export const approveStep = defineStepKind({
       .optional(),
   },
   needs: ['approvals', 'history', 'record', 'log', 'clock', 'sleep', 'git'],
-  describe({ spec, params }) {
+  describe({ spec, params, settings }) {
     const version = typeof params.version === 'string' ? ` of ${params.version}` : '';
     const words = roleWords(spec.role ?? 'senior');
-    return `wait for ${/^[aeiou]/i.test(words) ? 'an' : 'a'} ${words}'s approval${version} (approvers: ${spec.role ?? 'senior'}; they run cockpit approve <session>)`;
+    const command = settings?.command ?? cockpitCommand;
+    // The session once it runs; a dry run has none yet.
+    const approve = settings?.session ? command(['approve', settings.session]) : `${command(['approve'])} <session>`;
+    return `wait for ${/^[aeiou]/i.test(words) ? 'an' : 'a'} ${words}'s approval${version} (approvers: ${spec.role ?? 'senior'}; they run ${approve})`;
   },
   async execute(ctx) {
     const fail = (reason: string, timedOut = false) => ({

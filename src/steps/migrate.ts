@@ -62,7 +62,7 @@ function failureOf(events: MigrateLine[]): string | null {
 export const migrateStep = defineStepKind({
   kind: 'migrate',
   fields,
-  needs: ['run', 'self'],
+  needs: ['run', 'self', 'commands'],
   validate: (step, params) => [
     ...checkTemplates(step, params, ['to', 'allowUnsafe', 'name', 'steps']),
     ...(step.action === 'backfill' && !step.name
@@ -86,8 +86,11 @@ export const migrateStep = defineStepKind({
       ...(json
         ? {
             stdoutLine: (line: string) => {
-              const e = parseMigrateLine(line);
-              if (!e) return line.trim() ? [{ stream: 'stdout' as const, text: `${line}\n` }] : [];
+              const read = parseMigrateLine(line);
+              if (!read) return line.trim() ? [{ stream: 'stdout' as const, text: `${line}\n` }] : [];
+              // The child runs in the repository: what it says to run next is said as the operator runs it.
+              const e =
+                read.type === 'migration.failed' && read.recorded ? { ...read, status: ctx.commands.line(['migrate', 'status']) } : read;
               events.push(e);
               return describeMigrateLine(e);
             },

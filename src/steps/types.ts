@@ -1,5 +1,6 @@
 import type { ParamValue } from '../core/checklist/types.js';
 import type { DeployConfig } from '../core/deploy/config.js';
+import type { CommandLine } from '../core/command-line.js';
 import type { StepKindValidator } from '../core/checklist/load.js';
 import type { PlanNode, ReleaseCommits } from '../core/events.js';
 import type { RawCommit } from '../core/release/commits.js';
@@ -69,6 +70,10 @@ export interface DescribeSettings {
   release?: ReleaseSettings;
   /** The `deploy:` settings: a dry run names each environment's script and URLs. */
   deploy?: DeployConfig;
+  /** How a command the description names is printed (`--repo` when elsewhere; core/command-line.ts). */
+  command?: CommandLine;
+  /** The session the step runs in (none in a dry run or a listing). */
+  session?: string;
 }
 
 /** The services a kind declared, built by the engine for one step. */

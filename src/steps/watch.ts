@@ -58,7 +58,7 @@ export const watchStep = defineStepKind({
   kind: 'watch',
   rerunSafe: true,
   fields,
-  needs: ['watch', 'history', 'record', 'prometheus', 'sleep', 'log', 'clock'],
+  needs: ['watch', 'history', 'record', 'prometheus', 'sleep', 'log', 'clock', 'commands'],
   validate: (step, params) => {
     const problems = checkTemplates(step, params, ['since', 'duration', 'interval', 'stopOnBreach']);
     for (const key of ['duration', 'interval'] as const) {
@@ -137,10 +137,12 @@ export const watchStep = defineStepKind({
         };
       }
       const advice = r.advice.length ? ` ${r.advice.join(' ')}` : '';
+      // The rollback names this session: its recovery clock then counts from this breach (core/recovery.ts).
+      const rollback = ctx.commands.line(['run', 'rollback-code', '--recovery-since', ctx.commands.session]);
       return {
         status: 'failed',
         exitCode: null,
-        reason: `${r.text}.${advice} Decide: roll back (cockpit run rollback-code), or skip this step with the reason the breach is acceptable`,
+        reason: `${r.text}.${advice} Decide: roll back (${rollback}), or skip this step with the reason the breach is acceptable`,
       };
     } finally {
       opened.client.close();

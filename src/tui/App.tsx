@@ -126,8 +126,10 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
       if (help) layers.push('help');
       else if (b) layers.push(b.kind);
       if (screen && !help && !b) layers.push(screen.layer);
-      // A text field with the focus takes character keys (q, ?) as text: only ctrl-c quits from there.
-      if (!(screen?.typing && !help && !b && typesText(k))) layers.push('global');
+      // A text field with the focus takes character keys (q, ?) as text: only ctrl-c quits from there (F1 and, in an
+      // empty field, `?` open the help).
+      const typed = screen?.typing && !help && !b && typesText(k) && !(screen.empty && k.input === '?');
+      if (!typed) layers.push('global');
       const ctrlC = !!k.ctrl && input === 'c';
       // Ctrl-C always means quit; while a bar is open, typed letters are text, not commands.
       const command = resolveKey(b?.kind === 'prompt' && !ctrlC ? ['prompt'] : layers, k, (c) =>

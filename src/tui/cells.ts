@@ -71,16 +71,58 @@ export function allocateColumns(columns: readonly ColumnNeed[], width: number, g
 }
 
 /**
- * Parts of one line, joined with `sep` in the order given, that fit `width` cells: the parts with the highest
- * `priority` number are left out first; what matters most is never cut for what matters less. When the most
- * important part alone is too wide, it is cut with `…`.
+ * Widths for columns in order of priority that share `width` cells, when showing more columns matters more than
+ * showing each whole: every column that fits at its least width is shown (in order of priority, the first matters
+ * most; one that does not fit is left out, 0), then the cells left widen them towards their widest value, again in
+ * order of priority, and a `grow` column takes what is left after that. A column that matters less is left out
+ * before one that matters more is, but one that matters more may be cut (to no less than its least) while it is shown.
+ */
+export function allocateLeastFirst(columns: readonly ColumnNeed[], width: number, gap = 1): number[] {
+  let left = width;
+  let shown = 0;
+  const least = columns.map((c) => Math.max(1, Math.min(c.min ?? c.want, c.want)));
+  const widths = columns.map((c, i) => {
+    const room = left - (shown ? gap : 0);
+    if (c.want <= 0 || least[i] > room) return 0;
+    left = room - least[i];
+    shown++;
+    return least[i];
+  });
+  for (let i = 0; i < columns.length && left > 0; i++) {
+    if (!widths[i]) continue;
+    const more = Math.min(left, columns[i].want - widths[i]);
+    widths[i] += more;
+    left -= more;
+  }
+  const grow = columns.findIndex((c, i) => c.grow && widths[i] > 0);
+  if (grow >= 0) widths[grow] += left;
+  return widths;
+}
+
+/**
+ * Parts of one line, joined with `sep` in the order given, that fit `width` cells, space given by priority: the
+ * parts are taken from the lowest `priority` number up, each kept when it still fits beside those kept before it
+ * (so a short part that matters less may be shown where a long one that matters more is not); what matters most is
+ * never left out for what matters less. When the most important part alone is too wide, it is cut with `…`.
  */
 export function fitParts(parts: ReadonlyArray<{ text: string; priority: number }>, width: number, sep = ' · '): string {
-  const shown = parts.filter((p) => p.text);
-  const join = () => shown.map((p) => p.text).join(sep);
-  while (shown.length > 1 && cellWidth(join()) > width) {
-    const least = shown.reduce((a, b) => (b.priority >= a.priority ? b : a));
-    shown.splice(shown.indexOf(least), 1);
+  const given = parts.filter((p) => p.text);
+  if (!given.length) return '';
+  const byPriority = [...given].sort((a, b) => a.priority - b.priority);
+  const kept = new Set([byPriority[0]]);
+  let used = cellWidth(byPriority[0].text);
+  const gap = cellWidth(sep);
+  for (const p of byPriority.slice(1)) {
+    const w = cellWidth(p.text) + gap;
+    if (used + w > width) continue;
+    kept.add(p);
+    used += w;
   }
-  return fitCells(join(), width);
+  return fitCells(
+    given
+      .filter((p) => kept.has(p))
+      .map((p) => p.text)
+      .join(sep),
+    width,
+  );
 }

@@ -23,6 +23,8 @@ export interface ScreenKeys {
   onText?(text: string): void;
   /** A text field has the focus: character keys (q, ?, j) are typed into it, not commands; ctrl-c still quits. */
   typing?: boolean;
+  /** That text field is empty: `?` opens the help there (nothing typed to lose; F1 opens it from any field). */
+  empty?: boolean;
   /**
    * A question to ask before quitting (something runs), what to do once the operator says yes, and the run held
    * while the question is open (`hold`: the step that runs goes on, the next does not start; `release` on no).

@@ -26,6 +26,8 @@ export interface KeyPress {
   meta?: boolean;
   backspace?: boolean;
   delete?: boolean;
+  /** F1: Ink reports function keys with no flag and no text; read from the raw sequence (`keyPresses`). */
+  f1?: boolean;
 }
 
 export interface Binding {
@@ -52,7 +54,7 @@ export interface Binding {
 
 const TABLE = [
   // Overlays and bars: they take keys before the screen does.
-  { command: 'help.close', layer: 'help', keys: ['esc', '?', 'q'], hint: 'close', description: 'close this help', bar: true },
+  { command: 'help.close', layer: 'help', keys: ['esc', '?', 'q', 'f1'], hint: 'close', description: 'close this help', bar: true },
   {
     command: 'help.down',
     layer: 'help',
@@ -323,7 +325,8 @@ const TABLE = [
   { command: 'back', layer: 'migrate', keys: ['esc'], hint: 'home', description: 'to the home screen (not while a command runs)' },
 
   // Everywhere.
-  { command: 'help.open', layer: 'global', keys: ['?'], hint: 'help', description: 'show every key of this screen', bar: true },
+  // F1 also from a text field, where `?` is typed (there `?` opens help only while the field is empty).
+  { command: 'help.open', layer: 'global', keys: ['?', 'f1'], hint: 'help', description: 'show every key of this screen', bar: true },
   {
     command: 'quit',
     layer: 'global',
@@ -382,6 +385,8 @@ export function matches(name: string, k: KeyPress): boolean {
       return !!k.backspace || !!k.delete;
     case 'ctrl+c':
       return !!k.ctrl && k.input === 'c';
+    case 'f1':
+      return !!k.f1;
     default:
       if (k.ctrl || k.meta || k.escape || k.return || k.tab) return false;
       return k.input === name;
@@ -414,6 +419,7 @@ const KEY_LABEL: Record<string, string> = {
   backspace: '⌫',
   'ctrl+c': 'ctrl-c',
   'shift+tab': 'shift-tab',
+  f1: 'F1',
 };
 
 export function keyLabel(name: string): string {
@@ -432,6 +438,9 @@ export function typesText(k: KeyPress): boolean {
   );
 }
 
+/** What terminals send for F1 (xterm and tmux, the VT220 family, the Linux console). */
+const F1 = new Set(['\u001bOP', '\u001b[11~', '\u001b[[A', '\u001b[P']);
+
 /**
  * The key presses in one input event. Ink 6.8 (build/input-parser.js) splits what the terminal sends at escape
  * sequences only: a burst of typed keys or a paste between two of them reaches `useInput` as one string (`jjjj`),
@@ -440,6 +449,7 @@ export function typesText(k: KeyPress): boolean {
  * a lone one (CR is enter, tab, backspace, DEL, control letters, capitals with shift).
  */
 export function keyPresses(raw: string | null, single: KeyPress): KeyPress[] {
+  if (raw !== null && F1.has(raw)) return [{ input: '', f1: true }];
   if (raw === null || raw !== single.input || raw.startsWith('\u001b') || [...raw].length < 2) return [single];
   return [...raw].map((ch): KeyPress => {
     if (ch === '\r') return { input: '\r', return: true };

@@ -17,6 +17,8 @@ export const KEY = {
   tab: '\t',
   backspace: '\u007f',
   ctrlC: '\u0003',
+  /** F1 as xterm (and tmux) send it. */
+  f1: '\u001bOP',
 } as const;
 
 /** One macrotask and one more: React 19 flushes its effects (re-subscribing input handlers), Ink flushes a lone Esc. */

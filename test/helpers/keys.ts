@@ -51,6 +51,7 @@ const SEQ: Record<string, string> = {
   '⌫': KEY.backspace,
   PgUp: KEY.pgup,
   PgDn: KEY.pgdn,
+  F1: KEY.f1,
 };
 
 /** The keys a hint offers ("←/→" is two); what a terminal sends for each. */

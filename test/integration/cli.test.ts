@@ -386,6 +386,9 @@ describe('demo', () => {
     expect(second.stdout).toContain('Using the demo sandbox');
     const list = JSON.parse(cockpit(['--repo', dir, 'audit', 'list', '--json']).stdout);
     expect(list.map((s: { status: string }) => s.status)).toEqual(['succeeded', 'succeeded']);
+    // The commands it prints name the session it ran and the sandbox it reuses (no <session> to fill in).
+    expect(second.stdout).toContain(`npx cockpit --repo ${dir} audit show ${list[0].id} --format md`);
+    expect(second.stdout).toContain(`(npx cockpit demo --reset --dir ${dir} makes it anew)`);
     expect(cockpit(['--repo', dir, 'audit', 'verify']).code).toBe(0);
     const reset = cockpit(['demo', '--dir', dir, '--reset']);
     expect(reset.stdout).toContain('Made the demo sandbox');

@@ -144,6 +144,7 @@ describe('without a terminal', () => {
   it('`cockpit hotfix` without the issue exits 2 saying how to give it', () => {
     const r = cockpit(['--repo', dir, 'hotfix']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('cockpit hotfix needs the issue id of the production problem: cockpit hotfix <issue> [X.Y.Z]');
+    // (Printed from elsewhere: the commands carry --repo.)
+    expect(r.stderr).toContain(`a hotfix needs the issue id of the production problem: cockpit --repo ${dir} hotfix <issue> [X.Y.Z]`);
   });
 });

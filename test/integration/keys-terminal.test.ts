@@ -69,11 +69,19 @@ describe.skipIf(!tmuxOk.ok)(`keys in a real terminal (tmux)${tmuxOk.ok ? '' : ` 
       await t.waitFor((x) => /^› version\s+█/m.test(x), 'the version field to be empty');
       t.type('2.0.0-rc.1');
       s = await t.settled(await t.waitFor((x) => /^› version\s+2\.0\.0-rc\.1█/m.test(x), 'the pasted version'));
-      // In a text field q and ? are typed, not quit and help: the bar says ctrl-c quits.
+      // In a text field q and ? are typed, not quit and help: the bar says ctrl-c quits and F1 opens the help.
       t.type('q?');
       s = await t.settled(await t.waitFor((x) => /^› version\s+2\.0\.0-rc\.1q\?█/m.test(x), 'q? typed into the field'));
-      expect(s).toMatch(/FORM\s+↵ start\s+↓ next field\s+esc cancel\s+ctrl-c quit/);
+      expect(s).toMatch(/FORM\s+↵ start\s+↓ next field\s+esc cancel\s+F1 help\s+ctrl-c quit/);
       expect(t.exitStatus()).toBeNull();
+      t.send('F1');
+      s = await t.settled(await t.waitForText('Everywhere'));
+      expect(s).toMatch(/F1\s+show every key of this screen/);
+      t.send('Escape');
+      await t.waitFor(
+        (x) => !x.includes('Everywhere') && /^› version\s+2\.0\.0-rc\.1q\?█/m.test(x),
+        'the help closed, the field as it was',
+      );
       t.send('BSpace', 'BSpace');
       await t.waitFor((x) => /^› version\s+2\.0\.0-rc\.1█/m.test(x), 'q? erased');
       t.send('Enter');

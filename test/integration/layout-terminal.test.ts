@@ -250,8 +250,11 @@ describe.skipIf(!tmuxOk.ok)(`the screens at 80x24, 100x30 and 160x50 (tmux)${tmu
           const s = await at(
             w,
             h,
-            (x) => /数据库 CPU 超过 80%\s+\d/.test(x) && /💳 Payment failures over 1%\s+\d/.test(x) && /Any failed payment\s+\d/.test(x),
-            'the panel with values',
+            (x) =>
+              /数据库 CPU 超过 80%\s+\d.*[▁▂▃▄▅▆▇█]{3}/.test(x) &&
+              /💳 Payment failures over 1%\s+\d.*[▁▂▃▄▅▆▇█]{3}/.test(x) &&
+              /Any failed payment\s+\d/.test(x),
+            'the panel with values and a few samples',
           );
           const head = rows(s).find((l) => /^\s+Rule\s+Value/.test(l))!;
           const names = ['数据库 CPU 超过 80%', '💳 Payment failures over 1%', 'Any failed payment'];
@@ -263,9 +266,14 @@ describe.skipIf(!tmuxOk.ok)(`the screens at 80x24, 100x30 and 160x50 (tmux)${tmu
             const gap = row.slice(end).length - row.slice(end).trimStart().length;
             expect(gap, `${row} at ${w}x${h}`).toBeGreaterThanOrEqual(1);
             expect(cells(row.slice(0, end)) + gap, `${row} at ${w}x${h}:\n${s}`).toBe(value);
-            // The verdict word is shown on every row.
+            // The verdict word is shown on every row, and the recent samples' sparkline before it.
             expect(row, s).toMatch(/\b(ok|BREACHED|FAIL|no data|waiting)$/);
+            expect(row, `the sparkline at ${w}x${h}:\n${s}`).toMatch(/[▁▂▃▄▅▆▇█·]{3,}\s+\S+$/);
           }
+          expect(head, s).toContain('Recent');
+          // The header's second line keeps the session's id and the operator at every width.
+          expect(rows(s)[1], s).toMatch(/session \d{8}-\d{6}-[0-9a-f]{4}\b/);
+          expect(rows(s)[1], s).toContain('operator alice');
         }
         term!.send('q');
         await term!.waitForText('Stop it and quit?');

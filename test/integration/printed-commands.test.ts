@@ -8,9 +8,19 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, cockpit } from '../helpers/cli.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BIN, cockpit, jsonLines } from '../helpers/cli.js';
+import { shellQuote } from '../../src/core/command-line.js';
 import { splitFences } from '../helpers/markdown.js';
+import { freshDatabase, pgTest } from '../helpers/pg.js';
+import {
+  cleanupPrometheusHarness,
+  paymentsFlowing,
+  prometheusTest,
+  startWatchedService,
+  type MetricsService,
+  type PromServer,
+} from '../helpers/prometheus.js';
 
 const GATED = `id: gated
 title: Gated
@@ -68,6 +78,17 @@ function printed(text: string, label: string): string {
     .split('\n')[0]
     .split('   ')[0]
     .trim();
+}
+
+/** `repoDir` as a printed command quotes it. */
+const quotedRepo = () => `--repo ${shellQuote(repoDir)}`;
+
+/** A commit tagged v1.0.0 on main: a release to hotfix and to roll back to. */
+function released(): void {
+  const git = (...args: string[]) =>
+    expect(spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repoDir }).status).toBe(0);
+  git('commit', '-q', '--allow-empty', '-m', 'feat: first release');
+  git('tag', '-a', 'v1.0.0', '-m', 'v1.0.0');
 }
 
 const ids = () => JSON.parse(cockpit(['--repo', repoDir, 'audit', 'list', '--json']).stdout).map((s: { id: string }) => s.id) as string[];
@@ -144,6 +165,159 @@ describe('printed commands run as printed', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(path.join(plain, '.cockpit'))).toBe(false);
   });
+});
+
+describe('hints that name the command to run instead', () => {
+  it('no terminal: the run again, its checklist and parameters (not the secret one) in it, runnable from anywhere', () => {
+    const other = dir('other');
+    const r = cockpit(['--repo', repoDir, 'run', 'report', '-p', 'api_key=k3y-s3cret-value', '-p', 'target=qa env'], { cwd: other });
+    expect(r.code).toBe(2);
+    const hint = printed(r.stderr, 'Run non-interactively: ').replace(/ \[--yes all\|step,step\] \[--json\]$/, '');
+    expect(hint).toBe(`cockpit ${quotedRepo()} run report -p 'target=qa env' --non-interactive`);
+    expect(r.stderr).not.toContain('k3y-s3cret-value');
+    // Pasted elsewhere with the secret again and --yes: it runs (to the step that fails, as the checklist says).
+    const ran = paste(`${hint} -p api_key=k3y-s3cret-value --yes all`, dir('third'));
+    expect(ran.stderr).toContain("step 'fails' (Fails) failed");
+    expect(JSON.parse(cockpit(['--repo', repoDir, 'audit', 'list', '--json']).stdout)[0].params).toContain('target=qa env');
+    // A resume says resume, with the session.
+    const id = ids()[0];
+    const resume = cockpit(['--repo', repoDir, 'resume', id], { cwd: other });
+    expect(resume.code).toBe(2);
+    expect(printed(resume.stderr, 'Run non-interactively: ')).toBe(
+      `cockpit ${quotedRepo()} resume ${id} --non-interactive [--yes all|step,step] [--json]`,
+    );
+  });
+
+  it('hotfix without its issue: the usage and the example carry --repo', () => {
+    released();
+    const r = cockpit(['--repo', repoDir, 'hotfix', '--non-interactive'], { cwd: dir('other') });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`e.g. cockpit ${quotedRepo()} hotfix PROP-123`);
+    const dry = paste(`${printed(r.stderr, 'e.g. ')} --dry-run`, dir('third'));
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('dry run');
+  });
+
+  it("the approve step names the session's own approve command once it runs (a dry run, which has none, says <session>)", () => {
+    writeFileSync(
+      path.join(repoDir, 'checklists', 'approved.yaml'),
+      'id: approved\ntitle: Approved\nsteps:\n  - {id: ok, title: Senior approval, kind: approve}\n',
+    );
+    const other = dir('other');
+    const dry = cockpit(['--repo', repoDir, 'run', 'approved', '--dry-run'], { cwd: other });
+    expect(dry.stdout).toContain(`they run cockpit ${quotedRepo()} approve <session>)`);
+    // No approvers: configured, so it fails at once; what it said it waits for is in the log.
+    cockpit(['--repo', repoDir, 'run', 'approved', '--non-interactive'], { cwd: other });
+    const id = ids()[0];
+    const json = JSON.parse(cockpit(['--repo', repoDir, 'audit', 'show', id, '--format', 'json']).stdout);
+    const started = json.events.find((e: { type: string }) => e.type === 'step.started');
+    expect(started.data.description).toContain(`they run cockpit ${quotedRepo()} approve ${id})`);
+  });
+});
+
+const pg = pgTest();
+
+describe.skipIf(!pg.url)(`migrate advice runs as printed${pg.skipReason}`, () => {
+  const migration = (rel: string, text: string) => {
+    mkdirSync(path.join(repoDir, 'db', 'migrations'), { recursive: true });
+    writeFileSync(path.join(repoDir, 'db', 'migrations', rel), text);
+  };
+
+  it('a failed no-transaction migration: status, then resolve, each printed with --repo, --dir and --database-url', async () => {
+    const url = await freshDatabase('printed');
+    migration(
+      '20240101000000_boom.sql',
+      '-- migrate:no-transaction\n-- migrate:up\nCREATE TABLE a (id int);\nSELECT 1/0;\n-- migrate:down\nDROP TABLE IF EXISTS a;\n',
+    );
+    const other = dir('other');
+    const up = cockpit(['--repo', repoDir, 'migrate', 'upgrade', '--dir', 'db/migrations', '--database-url', url], { cwd: other });
+    expect(up.code, up.stderr).toBe(1);
+    const where = `--dir ${shellQuote(path.join(repoDir, 'db', 'migrations'))} --database-url ${url}`;
+    const status = /recorded as failed; see (.*), then resolve/.exec(up.stdout + up.stderr)?.[1];
+    expect(status).toBe(`cockpit ${quotedRepo()} migrate status ${where}`);
+    const third = dir('third');
+    const st = paste(status!, third);
+    expect(st.stdout + st.stderr).toContain('20240101000000');
+    const resolve = /`(cockpit [^`]* migrate resolve 20240101000000 --rolled-back[^`]*)`/.exec(st.stdout + st.stderr)?.[1];
+    expect(resolve).toBe(`cockpit ${quotedRepo()} migrate resolve 20240101000000 --rolled-back ${where}`);
+    expect(st.stdout + st.stderr).toContain(`\`cockpit ${quotedRepo()} migrate resolve 20240101000000 --applied ${where}\``);
+    const done = paste(resolve!, third);
+    expect(done.code, done.stderr).toBe(0);
+    const after = paste(status!, third);
+    expect(after.stdout + after.stderr).not.toContain('resolve 20240101000000');
+  });
+
+  it("a checklist's migrate step that fails the same way names the status command as the operator runs it, from elsewhere", async () => {
+    const url = await freshDatabase('printed_step');
+    writeFileSync(path.join(repoDir, 'cockpit.config.yaml'), `database:\n  url: ${url}\n  migrations: db/migrations\n`);
+    migration(
+      '20240101000000_boom.sql',
+      '-- migrate:no-transaction\n-- migrate:up\nCREATE TABLE a (id int);\nSELECT 1/0;\n-- migrate:down\nDROP TABLE IF EXISTS a;\n',
+    );
+    writeFileSync(
+      path.join(repoDir, 'checklists', 'migrating.yaml'),
+      'id: migrating\ntitle: Migrating\nsteps:\n  - {id: up, title: Upgrade, kind: migrate, action: upgrade, onFailure: stop}\n',
+    );
+    const r = cockpit(['--repo', repoDir, 'run', 'migrating', '--non-interactive'], { cwd: dir('other') });
+    expect(r.code, r.stderr).toBe(1);
+    const status = /recorded as failed; see (.*?), then resolve/.exec(r.stdout + r.stderr)?.[1];
+    expect(status).toBe(`cockpit ${quotedRepo()} migrate status`);
+    const st = paste(status!, dir('third'));
+    expect(st.stdout + st.stderr).toContain(`\`cockpit ${quotedRepo()} migrate resolve 20240101000000 --applied\``);
+  });
+
+  it('lint of a file that does not load says to lint again with a command that lints the same folder from anywhere', () => {
+    migration('20240102000000_bad.sql', 'CREATE TABLE b (id int);\n'); // no -- migrate:up section
+    const r = cockpit(['--repo', repoDir, 'migrate', 'lint', '--dir', 'db/migrations'], { cwd: dir('other') });
+    const again = /then run (.*) again/.exec(r.stdout)?.[1];
+    expect(again).toContain(`cockpit ${quotedRepo()} migrate lint --dir `);
+    const pasted = paste(again!, dir('third'));
+    expect(pasted.stdout).toContain('20240102000000_bad.sql could not be loaded');
+  });
+});
+
+const prom = prometheusTest();
+
+describe.skipIf(!prom.ok)(`the watch's rollback advice runs as printed${prom.skipReason}`, () => {
+  let svc: MetricsService;
+  let server: PromServer;
+  beforeAll(async () => {
+    ({ svc, prom: server } = await startWatchedService());
+    await paymentsFlowing(server);
+  }, 60_000);
+  afterAll(cleanupPrometheusHarness);
+
+  it(
+    'a breach says roll back with run rollback-code --recovery-since <this session>; pasted elsewhere, its clock counts from the breach',
+    { timeout: 90_000 },
+    async () => {
+      released();
+      writeFileSync(
+        path.join(repoDir, 'cockpit.config.yaml'),
+        `watch:\n  prometheus:\n    url: ${server.url}\n  window: 10s\n  disable: [error_rate_increase, latency_p95_increase, failed_payments_any]\n`,
+      );
+      await svc.set({ paymentFailureRatio: 0.05 });
+      let watch;
+      try {
+        watch = cockpit(['--repo', repoDir, 'watch', '--headless', '--duration', '60s', '--interval', '1s'], { cwd: dir('other') });
+      } finally {
+        await svc.set({ paymentFailureRatio: 0 });
+      }
+      expect(watch.code, watch.stderr).toBe(1);
+      const watchId = ids()[0];
+      // Headless, the watch writes its events as JSON lines: the step's failure says what to decide.
+      const failed = jsonLines(watch.stdout).find((e) => e.type === 'step.failed');
+      const advice = /Decide: roll back \((.*?)\), or skip/.exec(String(failed?.data.reason))?.[1];
+      expect(advice).toBe(`cockpit ${quotedRepo()} run rollback-code --recovery-since ${watchId}`);
+      const r = paste(`${advice} -p version=1.0.0 --non-interactive --yes all`, dir('third'));
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      const rollback = JSON.parse(cockpit(['--repo', repoDir, 'audit', 'list', '--json']).stdout).find(
+        (s: { checklist: string }) => s.checklist === 'rollback-code',
+      ).id;
+      const json = JSON.parse(cockpit(['--repo', repoDir, 'audit', 'show', rollback, '--format', 'json']).stdout);
+      expect(json.session.recovery).toMatchObject({ from: 'breach', breach: { session: watchId } });
+    },
+  );
 });
 
 describe('audit show has everything', () => {

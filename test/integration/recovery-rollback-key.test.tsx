@@ -71,7 +71,7 @@ describe.skipIf(!info.ok)(`R on a breached watch${info.skipReason}`, () => {
     app = render(<App services={services} initial={{ name: 'session', controls }} theme={noColorTheme} onExit={() => undefined} />);
     await waitFor(app, 'R rollback');
     await press(app, 'R');
-    await waitFor(app, 'Start the rollback checklist (rollback-code)?');
+    await waitFor(app, 'Start the rollback (rollback-code)? This watch stops; it stays resumable.');
     await press(app, 'y');
     await waitFor(app, `Its recovery clock counts from the breach in the watch of session ${watchRow.id}.`);
     // The version is suggested from git once the form is up; typed when it is not.

@@ -57,6 +57,25 @@ beforeAll(() => {
 });
 afterAll(() => repo.cleanup());
 
+// Before the screen tests below: the last of them aborts the waiting session.
+describe('audit list', () => {
+  it('marks the waiting release superseded by the session that released its version, in text and JSON, as home does', () => {
+    const text = run('audit', 'list');
+    expect(text.code, text.stderr).toBe(0);
+    const line = (id: string) => text.stdout.split('\n').find((l) => l.startsWith(id)) ?? '';
+    expect(line(waiting)).toContain(`superseded by ${released} (v1.2.3)`);
+    expect(line(waiting)).not.toContain('resumable');
+    expect(line(other)).toContain('waiting (resumable)');
+    expect(line(released)).toContain('succeeded');
+    const json = JSON.parse(run('audit', 'list', '--json').stdout) as Array<{ id: string; status: string; superseded?: unknown }>;
+    expect(json.find((x) => x.id === waiting)).toMatchObject({
+      status: `superseded by ${released} (v1.2.3)`,
+      superseded: { version: '1.2.3', tag: 'v1.2.3', by: { id: released, operator: 'tester' } },
+    });
+    expect(json.find((x) => x.id === other)?.superseded).toBeUndefined();
+  });
+});
+
 describe.skipIf(!tmuxOk.ok)(`a superseded release session in a real terminal (tmux)${tmuxOk.ok ? '' : ` (skipped: ${tmuxOk.why})`}`, () => {
   let term: Tmux | undefined;
   afterEach(() => {
@@ -176,5 +195,9 @@ describe('what counts as superseded', () => {
     expect(byVersion('3.0.0').superseded).toBeUndefined();
     expect(byVersion('4.0.0').superseded).toEqual({ version: '4.0.0', tag: 'v4.0.0', by: null });
     expect(supersededWords(byVersion('4.0.0').superseded!, Date.now())).toBe('superseded: v4.0.0 was tagged outside the cockpit');
+    // audit list says the same.
+    const listed = cockpit(['--repo', own.dir, 'audit', 'list'], { env: GIT_ENV }).stdout.split('\n');
+    expect(listed.find((l) => l.includes('version=4.0.0'))).toContain('superseded (v4.0.0 tagged outside the cockpit)');
+    expect(listed.find((l) => l.includes('version=3.0.0'))).toContain('failed (resumable)');
   });
 });

@@ -122,7 +122,10 @@ describe.skipIf(!tmuxOk.ok || !prom.ok)(`cockpit watch in a real terminal (tmux 
 
       // R asks first; y stops the watch and opens the rollback checklist's parameter form.
       term.send('R');
-      s = await until((x) => x.includes('Start the rollback checklist (rollback-code)?'), 'the rollback question');
+      s = await until(
+        (x) => x.includes('Start the rollback (rollback-code)? This watch stops; it stays resumable.'),
+        'the rollback question',
+      );
       expect(s).toMatch(/ASK\s+y yes\s+n no/);
       term.send('y');
       s = await until((x) => x.includes('Start Code rollback [rollback-code]'), 'the rollback form');

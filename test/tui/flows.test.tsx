@@ -332,6 +332,25 @@ describe('after a crash', () => {
     expect(ev.find((e) => e.type === 'step.interrupted')?.data).toMatchObject({
       reason: expect.stringContaining('was still running and was stopped'),
     });
+    a.unmount();
+
+    // Replayed at the moment the question was open (after the second start, before the answer): drawn waiting for
+    // the answer with the question, as it was live, not running; after the answer, running.
+    const asked = ev.findIndex((e) => e.type === 'step.started' && e.stepId === 'long' && e.data.attempt === 2) + 1;
+    const r = open({ name: 'replay', sessionId: ev[0].sessionId, events: ev, speed: 1 });
+    await waitFor(r, 'REPLAY ▶');
+    await press(r, ' ');
+    await waitFor(r, 'REPLAY ❚❚');
+    for (let i = 1; i < asked; i++) await press(r, KEY.right);
+    f = await waitFor(r, `(event ${asked}/${ev.length})`);
+    expect(f).toMatch(/› 2 \? Long step/);
+    expect(f).toContain('[WAITING]');
+    expect(f).toContain("'Long step' was interrupted while it ran");
+    await press(r, KEY.right);
+    f = await waitFor(r, `(event ${asked + 1}/${ev.length})`);
+    expect(f).toMatch(/› 2 ▶ Long step/);
+    expect(f).not.toMatch(/› 2 \? Long step/);
+    expect(f).not.toContain('[WAITING]');
   });
 });
 

@@ -1,5 +1,5 @@
 import { render } from 'ink-testing-library';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { closeStores } from '../../src/cli/open-stores.js';
 import { Workspace } from '../../src/cli/setup.js';
 import { workspaceServices } from '../../src/cli/tui.js';
@@ -11,6 +11,14 @@ import { assertWordsFromKeymap, walk as walkKeys, type Scenario, type WalkHooks 
 import { noColorTheme } from '../../src/tui/theme.js';
 import { cockpit, cockpitAsync, jsonLines, tempRepo } from '../helpers/cli.js';
 import { frame, KEY, press, type, until, waitFor, type Rendered } from '../helpers/ink.js';
+import {
+  cleanupPrometheusHarness,
+  paymentsFlowing,
+  prometheusTest,
+  startWatchedService,
+  type MetricsService,
+  type PromServer,
+} from '../helpers/prometheus.js';
 
 // Every screen in every step state, over the real engine (git repository, SQLite audit log, child processes): the
 // status bar's words are the keymap's, and every key it offers changes something on screen (or ends the program).
@@ -220,6 +228,29 @@ describe('every screen and step state: each hint is the keymap, each offered key
     expect(walked['running']).toEqual(['n (note)', 'a (abort)', '? (help)', 'q (quit)']);
   }, 180_000);
 
+  it('the checklist screen stopped, not failed (the running step stopped: R does this before the rollback form): ↵ continues it', async () => {
+    const sc: Scenario = {
+      name: 'stopped',
+      layers: ['session', 'global'],
+      live: false,
+      expect: /^STOPPED\s+↵ continue\s+s skip\s+n note\s+a abort\s+\? help\s+q quit$/,
+      reach: async () => {
+        const app = await openSession('long');
+        await waitFor(app, (f) => f.includes('│ waiting') && /^ RUNNING /m.test(f.split('\n').at(-1)!));
+        await sessions.at(-1)!.stop();
+        return { app, frame: await waitFor(app, (f) => /^ STOPPED /m.test(f.split('\n').at(-1)!)) };
+      },
+    };
+    const walked = await walk(sc);
+    expect(walked).toEqual(['↵ (continue)', 's (skip)', 'n (note)', 'a (abort)', '? (help)', 'q (quit)']);
+    // ↵ continues: the stopped step runs again (it only reads: a run step that was stopped is asked first).
+    const { app } = await sc.reach();
+    await press(app, KEY.enter);
+    const f = await waitFor(app, (x) => /^ (RUNNING|CONFIRM) /m.test(x.split('\n').at(-1)!));
+    expect(f).not.toMatch(/^ STOPPED /m);
+    app.unmount();
+  }, 120_000);
+
   it('the checklist screen after a crash: the interrupted step asks before it runs again; the keys offered act', async () => {
     const child = cockpitAsync(['--repo', repo.dir, 'run', 'long', '--non-interactive', '--json'], {
       cwd: repo.dir,
@@ -346,11 +377,35 @@ describe('every screen and step state: each hint is the keymap, each offered key
         return { app, frame: f };
       },
     });
-    // In a text field q and ? are typed: quit is ctrl-c there, and help is not offered.
-    const text = await walk(form('a text field', /^FORM\s+↵ start\s+↓ next field\s+esc cancel\s+ctrl-c quit$/, false));
-    expect(text).toEqual(['↵ (start)', '↓ (next field)', 'esc (cancel)', 'ctrl-c (quit)']);
+    // In a text field q and ? are typed: quit is ctrl-c there, and help is F1.
+    const text = await walk(form('a text field', /^FORM\s+↵ start\s+↓ next field\s+esc cancel\s+F1 help\s+ctrl-c quit$/, false));
+    expect(text).toEqual(['↵ (start)', '↓ (next field)', 'esc (cancel)', 'F1 (help)', 'ctrl-c (quit)']);
     await walk(form('a choice field (the last)', /^FORM\s+↵ start\s+esc cancel\s+\? help\s+q quit$/, true));
   }, 180_000);
+
+  it('help opens from a text field: F1 always, ? while the field is empty; otherwise ? is typed into it', async () => {
+    const a = open();
+    await toForm(a, 'form');
+    await press(a, KEY.f1);
+    let f = await waitFor(a, 'Keys');
+    expect(f).toContain('next field');
+    expect(f.split('\n').at(-1)).toMatch(/^\s*HELP\s/);
+    await press(a, KEY.esc);
+    await waitFor(a, (x) => !x.includes('Keys') && /^\s*FORM\s.*F1 help/m.test(x));
+    await press(a, '?');
+    await waitFor(a, 'Keys');
+    await press(a, KEY.esc);
+    await waitFor(a, (x) => !x.includes('Keys'));
+    // Once something is typed, ? is text (a value may hold one); F1 still opens the help.
+    await type(a, '1.0?');
+    f = await waitFor(a, '1.0?');
+    expect(f).not.toContain('Keys');
+    await press(a, KEY.f1);
+    f = await waitFor(a, 'Keys');
+    await press(a, KEY.esc);
+    f = await waitFor(a, (x) => !x.includes('Keys'));
+    expect(f).toContain('1.0?');
+  }, 60_000);
 
   it('the help overlay lists only the keys that act in the state shown, and says what quit does on that screen', async () => {
     expect(cockpit(['--repo', repo.dir, 'run', 'states', '--non-interactive', '--yes', 'approval']).code).toBe(1);
@@ -535,4 +590,70 @@ describe('a burst of keys', () => {
     f = await waitFor(a, /› environment\s+production/);
     expect(f).toMatch(/version\s+2\.0\.0/);
   }, 30_000);
+});
+
+const prom = prometheusTest();
+
+describe.skipIf(!prom.ok)(`the watch panel's keys, R among them${prom.skipReason}`, () => {
+  let svc: MetricsService;
+  let server: PromServer;
+  beforeAll(async () => {
+    ({ svc, prom: server } = await startWatchedService());
+    await paymentsFlowing(server);
+  }, 60_000);
+  afterAll(cleanupPrometheusHarness);
+
+  const WATCHING = `id: watching
+title: Watch after the deploy
+steps:
+  - id: watch
+    title: Watch the deploy
+    kind: watch
+    duration: 10m
+    interval: 1s
+`;
+
+  it('a watch running, then one that breached: R (rollback) is offered and asks; every offered key acts', async () => {
+    repo.write('checklists/watching.yaml', WATCHING);
+    repo.write(
+      'cockpit.config.yaml',
+      `watch:\n  prometheus:\n    url: ${server.url}\n  window: 10s\n  disable: [error_rate_increase, latency_p95_increase, failed_payments_any]\n`,
+    );
+    const watching = (name: string, expect: RegExp, until: (f: string) => boolean): Scenario => ({
+      name,
+      layers: ['session', 'global'],
+      live: true,
+      expect,
+      reach: async () => {
+        const app = await openSession('watching');
+        return { app, frame: await waitFor(app, (f) => /^ RUNNING .*R rollback/m.test(f.split('\n').at(-1)!) && until(f), 30_000) };
+      },
+    });
+    const bar = /^RUNNING\s+n note\s+R rollback\s+a abort\s+\? help\s+q quit$/;
+    expect(await walk(watching('a watch running', bar, (f) => / ok$/m.test(f)))).toEqual([
+      'n (note)',
+      'R (rollback)',
+      'a (abort)',
+      '? (help)',
+      'q (quit)',
+    ]);
+
+    await svc.set({ paymentFailureRatio: 0.05 });
+    try {
+      const breached = watching('a watch that breached', bar, (f) => /BREACHED/.test(f));
+      expect(await walk(breached)).toContain('R (rollback)');
+      // R asks; yes stops the watch (resumable) and opens the rollback's form, its clock from this watch's breach.
+      const { app } = await breached.reach();
+      const watchId = sessions.at(-1)!.view().state.id;
+      await press(app, 'R');
+      // The whole question on the 80-column message line, not cut short.
+      expect(await waitFor(app, 'Start the rollback (rollback-code)? This watch stops; it stays resumable.')).not.toMatch(/resumable…/);
+      await press(app, 'y');
+      const f = await waitFor(app, /^ FORM /m, 20_000);
+      expect(f).toContain('rollback-code');
+      expect(f).toContain(`the watch of session ${watchId}`);
+    } finally {
+      await svc.set({ paymentFailureRatio: 0 });
+    }
+  }, 180_000);
 });

@@ -6,6 +6,7 @@ import { planNode } from '../helpers/plan.js';
 import { sessionStarted, type AuditEvent, type EventDataMap, type EventType, type PlanNode } from '../../src/core/events.js';
 import { reduceAll, type SessionState } from '../../src/core/reducer.js';
 import { Replay, timelineCells } from '../../src/core/replay.js';
+import { Header } from '../../src/tui/components/Header.js';
 import { HelpOverlay } from '../../src/tui/components/HelpOverlay.js';
 import { StatusBar } from '../../src/tui/components/StatusBar.js';
 import { StepList } from '../../src/tui/components/StepList.js';
@@ -81,6 +82,30 @@ const state = (): SessionState => reduceAll(session())!;
 function text(el: ReactElement, columns: number, theme = noColorTheme): string {
   return stripVTControlCharacters(renderToString(<ThemeContext.Provider value={theme}>{el}</ThemeContext.Provider>, { columns }));
 }
+
+describe('the header at 80 columns', () => {
+  it("keeps the session's id on line 2 whatever else is there (a long environment, resumes, a replay), and the operator when live", () => {
+    const events = session().map((e) => ({ ...e, sessionId: '20261206-055017-1caa' }));
+    const started = events[0] as AuditEvent<'session.started'>;
+    const long: AuditEvent[] = [
+      { ...started, data: { ...started.data, environment: 'production-eu-west-1-blue', operator: 'alice.on-call' } },
+      ...events.slice(1),
+      { ...events[1], seq: 99, time: T0 + 90_000, type: 'session.resumed', stepId: null, data: { operator: 'bob', host: 'h2', pid: 2 } },
+    ];
+    const s = reduceAll(long)!;
+    const line2 = (replay?: { speed: string; playing: boolean; pos: number; length: number }) =>
+      text(<Header state={s} phase="running" width={80} now={T0 + 754_000} replay={replay} />, 80).split('\n')[1];
+    const live = line2();
+    expect(live).toContain('session 20261206-055017-1caa');
+    expect(live).toContain('operator bob'); // who resumed it runs it now
+    expect(live).toContain('4/6 done');
+    expect(live.length).toBeLessThanOrEqual(80);
+    const replayed = line2({ speed: '1×', playing: false, pos: 5, length: 15 });
+    expect(replayed).toContain('session 20261206-055017-1caa');
+    expect(replayed).toContain('(event 5/15)');
+    expect(replayed.length).toBeLessThanOrEqual(80);
+  });
+});
 
 describe('the step list', () => {
   it('numbers leaf steps, shows each status as a glyph, indents includes, marks the selection and the current step, and truncates to its width', () => {
@@ -182,7 +207,7 @@ describe('the help overlay', () => {
       │ PgDn      scroll the output forward a page (the end follows new lines)       │
       │ esc       back to the home screen (while a step runs: says so)               │
       │ Everywhere                                                                   │
-      │ ?         show every key of this screen                                      │
+      │ ?/F1      show every key of this screen                                      │
       │ q/ctrl-c  quit (asks while a step runs; the next step waits for the answer)  │
       │                                                                              │
       │                                                                              │

@@ -148,7 +148,7 @@ const story: Script = (signal, tick) => {
 };
 
 describe('the monitor panel, from the watch loop’s own events', () => {
-  it('the story: every verdict, a breach and its recovery, a breach with rollback advice, the connection down and up — at 100 and 60 columns', async () => {
+  it('the story: every verdict, a breach and its recovery, a breach with rollback advice, the connection down and up — at 100, 80 and 60 columns', async () => {
     const events = await watchEvents(story, 12);
     const types = events.map((e) => e.type);
     expect(types.filter((t) => t === 'watch.baseline')).toHaveLength(config.rules.length - 1); // failed payments ($elapsed) has none
@@ -212,13 +212,20 @@ describe('the monitor panel, from the watch loop’s own events', () => {
     // The first answer of the watch is not news: no "answering again" before anything went down.
     expect(d.text.match(/answering again/g)).toHaveLength(1);
 
-    // 60 columns (the smallest terminal): the same rows; the columns that matter least (change, threshold, recent
-    // samples) are left out whole rather than cut, and the name, value and verdict stay.
+    // 80 columns: the recent samples' sparkline is shown; the baseline (which the change measures against) gives way.
+    d = draw(panel, 80, 20);
+    expectFits(d, 80, 20);
+    expect(d.lines.find((l) => /^\s+Rule\s/.test(l))).toMatch(/^\s+Rule\s+Value\s+Change\s+Alert when\s+Recent\s+Now$/);
+    expect(row(d.lines, 'Payment failu')).toMatch(/^✖ Payment failures over 1% of… 5%\s+\+5 points\s+> 1%\s+[▁▂▃▄▅▆▇█·]{7}\s+BREACHED$/);
+    expect(row(d.lines, 'Database CPU')).toMatch(/^✔ Database CPU over 80%\s+40%\s+\+5 points\s+> 80%\s+[▁▂▃▄▅▆▇█·]{7}\s+ok$/);
+
+    // 60 columns (the smallest terminal): the same rows; the columns that matter least (the baseline, the recent
+    // samples, the change) are left out whole rather than cut, and the name, value, threshold and verdict stay.
     d = draw(panel, 60, 20);
     expectFits(d, 60, 20);
     expect(d.lines[0]).toMatch(/^Watch since 09:00:00Z · .*…$/);
-    expect(row(d.lines, 'Payment failu')).toMatch(/^✖ Payment failures ove… 5%\s+0%\s+.*BREACHED$/);
-    expect(row(d.lines, 'Database CPU')).toMatch(/^✔ Database CPU over 80%\s+40%\s+35%\s+.*ok$/);
+    expect(row(d.lines, 'Payment failu')).toMatch(/^✖ Payment failures ove… 5%\s+> 1%\s+BREACHED$/);
+    expect(row(d.lines, 'Database CPU')).toMatch(/^✔ Database CPU over 80%\s+40%\s+> 80%\s+ok$/);
     expect(d.text).toMatch(/^Consider a rollback \(R starts it\): Payment failures over 1%…$/m);
     expect(d.text).toContain('✖ ALERT Database CPU');
     expect(d.text).toContain('✔ recovered Database CPU');

@@ -2,7 +2,7 @@ import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import { type AuditEvent, type EventDataMap, type EventType, type PlanNode } from '../../src/core/events.js';
 import { reduceAll } from '../../src/core/reducer.js';
-import { allocateColumns, cellWidth, fitCells, fitParts, padCells, splitCells } from '../../src/tui/cells.js';
+import { allocateColumns, allocateLeastFirst, cellWidth, fitCells, fitParts, padCells, splitCells } from '../../src/tui/cells.js';
 import { checklistLayout } from '../../src/tui/components/ChecklistView.js';
 import { detailLines } from '../../src/tui/components/DetailPane.js';
 import { stepListWant, stepRow } from '../../src/tui/components/StepList.js';
@@ -52,6 +52,20 @@ describe('cells', () => {
     expect(allocateColumns([{ want: 10 }, { want: 8 }, { want: 3 }], 16, 1)).toEqual([10, 0, 3]);
     // The first column alone wider than the line: cut to the line (its least permitting).
     expect(allocateColumns([{ want: 50, min: 5 }, { want: 3 }], 20, 1)).toEqual([20, 0]);
+  });
+
+  it('least first: every column that fits at its least is shown, then widened in order of priority', () => {
+    const cols = [{ want: 30, min: 13 }, { want: 10 }, { want: 25, min: 9, grow: true }, { want: 10 }];
+    // Everything fits whole: the growing column takes the rest.
+    expect(allocateLeastFirst(cols, 90, 0)).toEqual([30, 10, 40, 10]);
+    // 78 cells: all at their least (13+10+9+10 = 42), then the first widened to its widest, then the growing one.
+    expect(allocateLeastFirst(cols, 78, 0)).toEqual([30, 10, 28, 10]);
+    // 40 cells: the last, which matters least, is left out; the first is cut so the third is shown.
+    expect(allocateLeastFirst(cols, 40, 0)).toEqual([21, 10, 9, 0]);
+    // Where allocateColumns leaves the growing column out for the first one's width, this shows it.
+    expect(allocateColumns(cols, 40, 0)).toEqual([30, 10, 0, 0]);
+    // The gap counts between shown columns.
+    expect(allocateLeastFirst([{ want: 5 }, { want: 5 }], 10, 1)).toEqual([5, 0]);
   });
 
   it('fits the parts of a line by priority, in their own order', () => {

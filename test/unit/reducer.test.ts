@@ -43,6 +43,27 @@ describe('reduce', () => {
     ).toThrow(/first event/);
   });
 
+  it('a step started with the re-run question waits for the answer (its question the reason); the yes makes it run', () => {
+    const q = "'A' was interrupted while it ran: it may already have had its effect. Run it again?";
+    const base = [
+      started(),
+      ev('step.started', 'a', { attempt: 1 }),
+      ev('step.interrupted', 'a', { reason: 'the cockpit stopped' }),
+      ev('step.started', 'a', { attempt: 2, asks: q }),
+    ];
+    const asking = run(base);
+    expect(asking.steps[asking.index.a]).toMatchObject({ status: 'waiting', reason: q, attempts: 2 });
+    expect(asking.status).toBe('waiting');
+    expect(asking.current).toBe('a');
+    const yes = run([...base, ev('step.confirmed', 'a', { by: 'alice', via: 'prompt', note: 'run again after an interruption' })]);
+    expect(yes.steps[yes.index.a]).toMatchObject({ status: 'running', confirmedBy: 'alice' });
+    expect(yes.steps[yes.index.a].reason).toBeUndefined();
+    expect(yes.status).toBe('running');
+    // A confirm step's own confirmation (it is running while it asks) changes nothing but who confirmed.
+    const c = run([started(), ev('step.started', 'inc/c', { attempt: 1 }), ev('step.confirmed', 'inc/c', { by: 'bob', via: 'prompt' })]);
+    expect(c.steps[c.index['inc/c']]).toMatchObject({ status: 'running', confirmedBy: 'bob' });
+  });
+
   it('walks a step through started → output → passed, and nextStep moves on', () => {
     const s0 = run([started()]);
     expect(nextStep(s0)?.path).toBe('a');

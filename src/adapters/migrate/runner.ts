@@ -17,6 +17,7 @@ import { loadMigrations, noDownReason, type Migration, type SqlStatement } from 
 import { errorText as codeErrorText, runLive, type Row, type SqlValue } from './modules.js';
 import { ignoreCleanupError } from '../../core/errors.js';
 import type { Done, Failure, MigrateEvent } from '../../core/migrate/events.js';
+import type { CommandLine } from '../../core/command-line.js';
 import { connectClient, withConnectTimeout } from '../pg-connect.js';
 import {
   computeDowngrade,
@@ -96,6 +97,11 @@ export interface RunnerOptions {
   lockPollMs?: number;
   /** Skip the advisory lock (e.g. behind PgBouncer in transaction mode); the caller warns. */
   noLock?: boolean;
+  /**
+   * Builds the `cockpit migrate …` commands its advice prints (resolve, status), as the operator runs them: with the
+   * folder and database given, `--repo` when elsewhere (core/command-line.ts). Default: `cockpit …`.
+   */
+  command?: CommandLine;
   /** Session `lock_timeout` for migration statements (default '5s'). */
   lockTimeout?: string;
   /** Session `statement_timeout` (default '1h'). */
@@ -363,7 +369,7 @@ export class MigrationRunner {
       history: await readHistory(c, true),
       serverMajor: await readMajor(c),
     }));
-    return { ...computeStatus(await this.migrations(), history), serverMajor };
+    return { ...computeStatus(await this.migrations(), history, this.opts.command), serverMajor };
   }
 
   /** The migrations `upgrade` would apply, or a MigrateError saying why it would refuse. Writes nothing. */
@@ -372,24 +378,24 @@ export class MigrationRunner {
       history: await readHistory(c, true),
       serverMajor: await readMajor(c),
     }));
-    return { ...computePlan(await this.migrations(), history, opts), serverMajor };
+    return { ...computePlan(await this.migrations(), history, opts, this.opts.command), serverMajor };
   }
 
   /** The applied migrations `downgrade` would revert, newest first, or a MigrateError saying why it would refuse. Writes nothing. */
   async downgradePlan(opts: DowngradeSelection): Promise<{ migrations: Migration[]; checksumUpdates: ChecksumUpdate[] }> {
     const history = await this.reading((c) => readHistory(c, true));
-    return computeDowngrade(await this.migrations(), history, opts);
+    return computeDowngrade(await this.migrations(), history, opts, this.opts.command);
   }
 
   // ── write ──
 
   async upgrade(opts: UpgradeOptions): Promise<RunResult> {
     const result = emptyResult(this.opts.noLock);
-    const emit = emitter(result, opts.onEvent);
+    const emit = emitter(result, opts.onEvent, this.opts.command);
     const operator = opts.operator;
     await this.session(operator, emit, result.executed, async (c) => {
       const migrations = await this.migrations();
-      const p = computePlan(migrations, await readHistory(c, false), opts);
+      const p = computePlan(migrations, await readHistory(c, false), opts, this.opts.command);
       await acceptChecksums(c, p.checksumUpdates, result.executed, emit);
       result.failed = await this.applyAll(c, p.pending, 'up', operator, result.executed, emit, false, result.applied);
       if (result.failed && (opts.onFailure ?? 'stop') === 'revert-run') {
@@ -404,12 +410,12 @@ export class MigrationRunner {
 
   async downgrade(opts: DowngradeOptions = {}): Promise<RunResult> {
     const result = emptyResult(this.opts.noLock);
-    const emit = emitter(result, opts.onEvent);
+    const emit = emitter(result, opts.onEvent, this.opts.command);
     const operator = opts.operator ?? this.identity.operator;
     await this.session(operator, emit, result.executed, async (c) => {
       const migrations = await this.migrations();
       const history = await readHistory(c, false);
-      const targets = computeDowngrade(migrations, history, opts);
+      const targets = computeDowngrade(migrations, history, opts, this.opts.command);
       await acceptChecksums(c, targets.checksumUpdates, result.executed, emit);
       result.failed = await this.applyAll(c, targets.migrations, 'down', operator, result.executed, emit, false, result.applied);
     });
@@ -424,7 +430,7 @@ export class MigrationRunner {
     opts: { operator?: string; onEvent?: (e: MigrateEvent) => void } = {},
   ): Promise<RunResult> {
     const result = emptyResult(this.opts.noLock);
-    const emit = emitter(result, opts.onEvent);
+    const emit = emitter(result, opts.onEvent, this.opts.command);
     const operator = opts.operator ?? this.identity.operator;
     await this.session(operator, emit, result.executed, async (c) => {
       const row = (await readHistory(c, false)).find((r) => r.id === id);
@@ -669,8 +675,10 @@ function emptyResult(noLock: boolean | undefined): RunResult {
   };
 }
 
-function emitter(result: RunResult, onEvent?: (e: MigrateEvent) => void): (e: MigrateEvent) => void {
-  return (e) => {
+function emitter(result: RunResult, onEvent?: (e: MigrateEvent) => void, command?: CommandLine): (e: MigrateEvent) => void {
+  return (event) => {
+    // A failure the history now records names the command that says how to resolve it, runnable where it is read.
+    const e = event.type === 'migration.failed' && event.recorded && command ? { ...event, status: command(['migrate', 'status']) } : event;
     result.events.push(e);
     onEvent?.(e);
   };

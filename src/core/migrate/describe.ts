@@ -46,7 +46,7 @@ export function failureText(f: Failure): string {
     f.dynamic && f.sql
       ? `; ${f.statement ? 'the statement' : 'the read'}, built as it ran: ${f.sql.length > 500 ? `${f.sql.slice(0, 500)}…` : f.sql}`
       : '';
-  return `${f.id} ${f.name}: ${what} (${where}) failed: ${f.error}${f.code ? ` [${f.code}]` : ''}${text}${f.recorded ? ' — recorded as failed; see cockpit migrate status, then resolve' : ' — rolled back, nothing of it applied'}`;
+  return `${f.id} ${f.name}: ${what} (${where}) failed: ${f.error}${f.code ? ` [${f.code}]` : ''}${text}${f.recorded ? ` — recorded as failed; see ${f.status ?? 'cockpit migrate status'}, then resolve` : ' — rolled back, nothing of it applied'}`;
 }
 
 /** A backfill's progress as one line (for a log; a terminal redraws its own bar). */

@@ -31,6 +31,8 @@ export interface Failure {
   code?: string;
   /** True for a no-transaction migration: a 'failed' row now records it. False: it was rolled back, nothing recorded. */
   recorded: boolean;
+  /** A recorded failure: `cockpit migrate status` as the operator runs it here (it says how to resolve it). */
+  status?: string;
 }
 
 export type MigrateEvent =

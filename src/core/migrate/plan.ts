@@ -3,6 +3,7 @@
  * and wrong (computeStatus), what an upgrade applies (computePlan) and what a downgrade reverts (computeDowngrade),
  * or a MigrateError saying why it refuses. The runner (adapters/migrate/runner.ts) reads the history and sends the SQL.
  */
+import { cockpitCommand, type CommandLine } from '../command-line.js';
 import { FailedError } from '../errors.js';
 import type { SqlStatement } from './sql.js';
 
@@ -113,7 +114,7 @@ export interface DowngradeSelection {
 const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const short = (sha: string) => sha.slice(0, 12);
 
-function failedAdvice(row: HistoryRow, m: MigrationDef | undefined): string {
+function failedAdvice(row: HistoryRow, m: MigrationDef | undefined, command: CommandLine): string {
   const where = m ? m.file : 'its file is missing';
   const down = row.error?.startsWith('downgrade: ') ?? false;
   const error = down ? row.error!.slice('downgrade: '.length) : (row.error ?? 'unknown error');
@@ -126,18 +127,27 @@ function failedAdvice(row: HistoryRow, m: MigrationDef | undefined): string {
   return (
     `migration ${row.id}_${row.name} (${where}) failed during ${down ? 'downgrade' : 'upgrade'} at ${at}: ${error}; ${done}. ` +
     `It ran without a transaction, so the database may be half-changed: finish or undo it by hand, then run ` +
-    `\`cockpit migrate resolve ${row.id} --applied\` (the change is complete) or \`--rolled-back\` (the change is undone; it will run again).`
+    `\`${command(['migrate', 'resolve', row.id, '--applied'])}\` (the change is complete) or ` +
+    `\`${command(['migrate', 'resolve', row.id, '--rolled-back'])}\` (the change is undone; it will run again).`
   );
 }
 
-export function computeStatus<M extends MigrationDef>(migrations: M[], history: HistoryRow[]): Status<M> {
+/**
+ * What is applied, pending and wrong. `command` builds the `cockpit migrate …` commands the advice names, as the
+ * operator runs them (the caller's folder, database and `--repo`; see core/command-line.ts).
+ */
+export function computeStatus<M extends MigrationDef>(
+  migrations: M[],
+  history: HistoryRow[],
+  command: CommandLine = cockpitCommand,
+): Status<M> {
   const files = new Map(migrations.map((m) => [m.id, m]));
   const rows = new Map(history.map((r) => [r.id, r]));
   const problems: Problem[] = [];
   const applied = history.filter((r) => r.state === 'applied').sort(byId);
   for (const r of [...history].sort(byId)) {
     const m = files.get(r.id);
-    if (r.state === 'failed') problems.push({ id: r.id, kind: 'failed', message: failedAdvice(r, m) });
+    if (r.state === 'failed') problems.push({ id: r.id, kind: 'failed', message: failedAdvice(r, m, command) });
     if (!m) {
       problems.push({
         id: r.id,
@@ -170,8 +180,13 @@ export function computeStatus<M extends MigrationDef>(migrations: M[], history: 
   return { applied, history: [...history].sort(byId), pending, problems };
 }
 
-export function computePlan<M extends MigrationDef>(migrations: M[], history: HistoryRow[], opts: PlanOptions = {}): Plan<M> {
-  const st = computeStatus(migrations, history);
+export function computePlan<M extends MigrationDef>(
+  migrations: M[],
+  history: HistoryRow[],
+  opts: PlanOptions = {},
+  command: CommandLine = cockpitCommand,
+): Plan<M> {
+  const st = computeStatus(migrations, history, command);
   const accept = new Set(opts.acceptChecksum ?? []);
   const failed = st.problems.find((p) => p.kind === 'failed');
   if (failed) throw new MigrateError(`cannot upgrade: ${failed.message}`);
@@ -202,8 +217,9 @@ export function computeDowngrade<M extends MigrationDef>(
   migrations: M[],
   history: HistoryRow[],
   opts: DowngradeSelection,
+  command: CommandLine = cockpitCommand,
 ): { migrations: M[]; checksumUpdates: ChecksumUpdate[] } {
-  const st = computeStatus(migrations, history);
+  const st = computeStatus(migrations, history, command);
   const failed = st.problems.find((p) => p.kind === 'failed');
   if (failed) throw new MigrateError(`cannot downgrade: ${failed.message}`);
   const applied = [...st.applied].reverse();

@@ -64,6 +64,8 @@ export function detailLines(state: SessionState, index: number, width: number, a
             : 'muted',
   );
   if (asking) push(`? ${screenLine(asking)}   ↵ confirm · s skip (reason) · a abort`, 'warn');
+  // A question open at this moment with no one to answer it here (a replay): the question, as it was asked.
+  else if (step.status === 'waiting' && state.current === node.path && step.reason) push(`? ${screenLine(step.reason)}`, 'warn');
   if (step.status === 'failed')
     push('What next: fix the cause, then r retry · s skip with a reason · a abort · q quit (resume later)', 'warn');
   if (step.status === 'interrupted' || (state.pause && state.pause.stepId === node.path && state.status !== 'failed'))

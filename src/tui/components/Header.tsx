@@ -73,17 +73,19 @@ export function Header({ state, phase, width, now, replay }: HeaderProps) {
         {rest >= 10 &&
           fitParts(
             [
+              // By priority (0 first; cells.ts's fitParts): the session's id always (cut only when nothing else
+              // fits), the replayed moment, the progress, who runs it; the environment is also on line 1, a parameter.
               { text: replay ? `${utc(state.lastTime)} (event ${replay.pos}/${replay.length})` : '', priority: 1 },
-              { text: `session ${state.id}`, priority: 3 },
-              { text: `operator ${screenLine(state.operator)}`, priority: 5 },
-              { text: state.environment ? `env ${screenLine(state.environment)}` : '', priority: 4 },
+              { text: `session ${state.id}`, priority: 0 },
+              { text: `operator ${screenLine(state.operator)}`, priority: 3 },
+              { text: state.environment ? `env ${screenLine(state.environment)}` : '', priority: 5 },
               { text: `elapsed ${elapsed}`, priority: 6 },
-              { text: `${p.done}/${p.total} done${p.failed ? ` · ${p.failed} failed` : ''}`, priority: 0 },
+              { text: `${p.done}/${p.total} done${p.failed ? ` · ${p.failed} failed` : ''}`, priority: 2 },
               {
                 text: state.resumes.length
                   ? `resumed ${state.resumes.length}×${state.resumes.some((r) => r.forced) ? ' (FORCED)' : ''}`
                   : '',
-                priority: 2,
+                priority: 4,
               },
             ],
             rest,

@@ -5,7 +5,7 @@ import type { WatchVerdict } from '../../core/events.js';
 import type { Unit } from '../../core/watch/config.js';
 import { formatDelta, formatValue, sparkline } from '../../core/watch/format.js';
 import type { PanelLogLine, PanelRule, WatchPanel as Panel } from '../../core/watch/panel.js';
-import { allocateColumns, cellWidth, padCells } from '../cells.js';
+import { allocateLeastFirst, cellWidth, padCells } from '../cells.js';
 import { screenLine } from '../text.js';
 import { useTheme, type Theme } from '../theme.js';
 
@@ -30,25 +30,29 @@ const LOG_MARK: Record<PanelLogLine['kind'], string> = {
 const utcTime = (ms: number) => new Date(ms).toISOString().slice(11, 19) + 'Z';
 
 /**
- * The rule table's column widths in `width` cells, by priority: the rule's whole name (measured in cells, so CJK and
- * emoji names keep the columns aligned), its value and verdict, the baseline, the change, the threshold; the recent
- * samples' sparkline takes what is left, and a column that does not fit is left out rather than cut.
+ * The rule table's column widths in `width` cells, by priority (cells.ts's allocateLeastFirst): the rule's name
+ * (measured in cells, so CJK and emoji names keep the columns aligned; whole up to 24 cells at the least), its value
+ * and verdict, the threshold, the change, the recent samples' sparkline, and the baseline, which the change already
+ * measures against: at 80 columns the baseline gives way, not the sparkline. Each is shown at its least width first,
+ * then widened in that order; the sparkline takes what is left.
  */
 export function watchColumns(rules: readonly PanelRule[], width: number) {
   const name = Math.max(4, ...rules.map((r) => cellWidth(screenLine(r.title))));
   const threshold = Math.max(10, ...rules.map((r) => cellWidth(screenLine(r.threshold))));
   const NUM = 9;
   // Each column with the space after it; the glyph and its space (2) come first, the verdict word (8) last.
-  const [n, value, word, baseline, change, thr, spark] = allocateColumns(
+  const [n, value, word, thr, change, spark, baseline] = allocateLeastFirst(
     [
       // A very long name is cut at 36% of the width, a long threshold at 20%: the other columns come after them.
-      { want: Math.min(name, Math.max(12, Math.floor(width * 0.36))) + 1, min: Math.min(name, 12) + 1 },
+      { want: Math.min(name, Math.max(12, Math.floor(width * 0.36))) + 1, min: Math.min(name, 24) + 1 },
       { want: NUM + 1 },
       { want: 8 },
+      // At least its heading, "Alert when".
+      { want: Math.min(threshold, Math.max(10, Math.floor(width * 0.2))) + 1, min: 11 },
+      // "+2.08 points": whole when there is room.
+      { want: NUM + 4, min: NUM + 1 },
+      { want: 25, min: 8, grow: true },
       { want: NUM + 1 },
-      { want: NUM + 1 },
-      { want: Math.min(threshold, Math.max(10, Math.floor(width * 0.2))) + 1, min: 9 },
-      { want: 25, min: 10, grow: true },
     ],
     width - 2,
     0,

@@ -118,6 +118,7 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
     mode: 'FORM',
     // A text field takes every character typed (q, ?, j are text there); ctrl-c quits.
     typing: !!def && !choiceField,
+    empty: (values[name] ?? '') === '',
     available: (c) => {
       switch (c) {
         case 'form.choice-next':

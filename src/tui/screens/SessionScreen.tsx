@@ -130,7 +130,8 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
           );
         case 'session.rollback':
           return ui.ask(
-            `Start the rollback checklist (${ROLLBACK})? The watch stops here; session ${state.id} stays resumable.`,
+            // One line at 80 columns (the session's id is in the header): a question cut short is not asked.
+            `Start the rollback (${ROLLBACK})? This watch stops; it stays resumable.`,
             async () => {
               await controls.stop();
               const home = await ui.services.home();
