@@ -472,8 +472,8 @@ payment, payment failures over 1%, database CPU over 80%) on prom-client metric 
       const ff = await import('./first-frame.js');
       const firstFrame = ff.drawFirstFrame(argv, !exitWhenReady);
       try {
-        const { Workspace } = await import('./setup.js');
-        const ws = new Workspace(globals(cmd));
+        // The light workspace (cli/workspace.ts): the full one, with zod and the step kinds, loads when first needed.
+        const ws = await (await import('./workspace.js')).homeWorkspace(globals(cmd));
         return await (await (await import('./load-tui.js')).loadTui()).tuiHome(ws, { exitWhenReady, firstFrame });
       } finally {
         // Still drawn: the cockpit stopped before Ink took the screen (an error is printed next).

@@ -2,7 +2,6 @@ import { isProcessAlive } from '../adapters/shell.js';
 import type { AuditStore, LockRow, SessionRow } from '../audit/store.js';
 import type { SessionEntry } from '../tui/types.js';
 import { redactedParams } from '../core/sanitize.js';
-import { supersededSessions } from '../app/superseded.js';
 
 /** A row of `audit list`, and of the home screen's sessions. */
 export type SessionListRow = SessionEntry;
@@ -53,7 +52,10 @@ export async function sessionRows(store: AuditStore, limit: number, host: string
   );
   if (repoDir) {
     const open = sessions.filter((_, i) => rows[i].resumable && !rows[i].running);
-    const overtaken = open.length ? await supersededSessions(store, open, sessions, repoDir) : new Map();
+    // Loaded only when there is a session to check: git and semver stay out of the home screen's start-up otherwise.
+    const overtaken = open.length
+      ? await (await import('../app/superseded.js')).supersededSessions(store, open, sessions, repoDir)
+      : new Map();
     for (const row of rows) {
       const s = overtaken.get(row.id);
       if (s) row.superseded = s;
