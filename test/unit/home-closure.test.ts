@@ -93,6 +93,21 @@ describe("the home screen's start-up", () => {
     expect(found, 'statically imported on the home route (import it where it is first used instead)').toEqual([]);
   });
 
+  it(
+    'opens the SQLite audit log for its data (drizzle) without the schemas, YAML or the checklist loader',
+    { timeout: 60_000 },
+    async () => {
+      const meta = await metafile();
+      // Home's data is read before the first frame: the store it imports when it opens the log is loaded then too.
+      const closure = staticClosure(meta, [...HOME_ROUTE, 'src/audit/sqlite.ts']);
+      const found = NOT_AT_START.filter((n) => !['drizzle-orm', 'the audit stores'].includes(n.what)).flatMap(({ what, test }) => {
+        const hit = [...closure.keys()].find(test);
+        return hit ? [`${what}: ${chain(closure, hit)}`] : [];
+      });
+      expect(found, 'loaded with the audit store at start-up').toEqual([]);
+    },
+  );
+
   it('still loads them where they are used: a run, the config and the checklists', { timeout: 60_000 }, async () => {
     const meta = await metafile();
     // The guard's walk finds a heavy import when there is one: the full workspace reaches zod, YAML and the steps.
