@@ -5,7 +5,7 @@
  * (src/cli/main.ts's default action): the schemas (zod), the YAML parser, drizzle, pg, the engine and the step kinds
  * must not be among them. They load when first used (a run starts, a form opens), or on a cache miss.
  */
-import { build, type Metafile } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -37,7 +37,10 @@ let built: Promise<Metafile> | undefined;
 const metafile = () => (built ??= buildMetafile());
 
 async function buildMetafile(): Promise<Metafile> {
+  // The bundle's own plugins (string-width's fast path), as scripts/build.mjs uses them.
+  const plugins = (await import(path.join(root, 'scripts/esbuild-plugins.mjs'))) as { fastStringWidth: Plugin };
   const r = await build({
+    plugins: [plugins.fastStringWidth],
     absWorkingDir: root,
     entryPoints: HOME_ROUTE,
     bundle: true,
@@ -86,6 +89,11 @@ describe("the home screen's start-up", () => {
     // The guard sees what it guards: Ink and the home screen are in the closure.
     expect([...closure.keys()].some((f) => /node_modules\/ink\//.test(f))).toBe(true);
     expect(closure.has('src/tui/screens/HomeScreen.tsx')).toBe(true);
+    // Ink measures with the fast string width (src/tui/fast-width.ts), which is where the real one is imported from.
+    const ink = [...closure.keys()].find((f) => /node_modules\/ink\/build\/output\.js$/.test(f))!;
+    expect(meta.inputs[ink].imports.map((i) => i.path)).toContain('src/tui/fast-width.ts');
+    const realWidth = meta.inputs['src/tui/fast-width.ts'].imports.map((i) => i.path);
+    expect(realWidth.some((p) => /node_modules\/string-width\/index\.js$/.test(p))).toBe(true);
     const found = NOT_AT_START.flatMap(({ what, test }) => {
       const hit = [...closure.keys()].find(test);
       return hit ? [`${what}: ${chain(closure, hit)}`] : [];
