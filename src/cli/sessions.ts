@@ -1,5 +1,6 @@
 import { isProcessAlive } from '../adapters/shell.js';
-import type { AuditStore, LockRow, SessionRow } from '../audit/store.js';
+import type { LockRow, SessionRow } from '../audit/store.js';
+import type { AuditReader } from '../audit/sqlite-reader.js';
 import type { SessionEntry } from '../tui/types.js';
 import { redactedParams } from '../core/sanitize.js';
 
@@ -7,7 +8,7 @@ import { redactedParams } from '../core/sanitize.js';
 export type SessionListRow = SessionEntry;
 
 /** What a session is doing now, from its last event and its lock (the locks read once for the whole list). */
-export async function sessionStatus(store: AuditStore, s: SessionRow, locks: LockRow[], host: string): Promise<string> {
+export async function sessionStatus(store: AuditReader, s: SessionRow, locks: LockRow[], host: string): Promise<string> {
   if (s.outcome) return s.outcome;
   const [last] = await store.readEvents(s.id, s.lastSeq);
   if (last?.type === 'session.paused') {
@@ -27,7 +28,7 @@ export async function sessionStatus(store: AuditStore, s: SessionRow, locks: Loc
  * Recent sessions with what each is doing now, resumable ones first: what `audit list` and the home screen show.
  * With the repository, a resumable release whose version another session released since is marked superseded.
  */
-export async function sessionRows(store: AuditStore, limit: number, host: string, repoDir?: string): Promise<SessionListRow[]> {
+export async function sessionRows(store: AuditReader, limit: number, host: string, repoDir?: string): Promise<SessionListRow[]> {
   const sessions = await store.listSessions(limit);
   const locks = await store.listLocks();
   const rows = await Promise.all(

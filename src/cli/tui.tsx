@@ -66,7 +66,7 @@ export function workspaceServices(ws: BaseWorkspace, onSession: (s: LiveSession)
     // Durations on screen (elapsed, the recovery clock) do not jump when the system's time is set (adapters/clock.ts).
     now: steadyNow(ctx.clock),
     home: async () => {
-      const store = await ws.openStore();
+      const store = await ws.openReader();
       // Titles and parameters only: full validation (steps, includes) runs after the first frame, in `check`.
       const listed = ws.listChecklists();
       const summaries = await cachedSummaries(listed.map((c) => ws.sourceFor(c.file).source));
@@ -91,14 +91,14 @@ export function workspaceServices(ws: BaseWorkspace, onSession: (s: LiveSession)
         ...(schedule ? { schedule: nextSlot(schedule, ctx.clock.now()) } : {}),
       };
     },
-    sessions: async () => sessionRows(await ws.openStore(), 50, identity.host, ws.repoDir),
+    sessions: async () => sessionRows(await ws.openReader(), 50, identity.host, ws.repoDir),
     abort: async (id, reason) => {
       await withFull();
       const { abortStopped } = await import('../app/stopped.js');
       await abortStopped(ctx, { session: id, reason });
     },
     superseded: async (id) => {
-      const store = await ws.openStore();
+      const store = await ws.openReader();
       const all = await store.listSessions(200);
       const row = all.find((s) => s.id === id);
       if (!row) return null;

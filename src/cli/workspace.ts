@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../app/errors.js';
 import type { AuditStore } from '../audit/store.js';
+import type { AuditReader } from '../audit/sqlite-reader.js';
 import type { ChecklistResolver } from '../core/checklist/bundle.js';
 import type { ChecklistSource } from '../core/checklist/types.js';
 import { defaultChecklistsDir } from '../paths.js';
@@ -107,7 +108,7 @@ export class BaseWorkspace {
   /** The repository was named (--repo) or found around the current directory: not just the current directory. */
   readonly inRepo: boolean;
   /** The audit store, shared with the full workspace this one is made into (`full()`). */
-  protected shared: { store?: AuditStore } = {};
+  protected shared: { store?: AuditStore; reader?: AuditReader } = {};
   private upgrade?: Promise<Workspace>;
   /** This process runs outside the repository: the commands it prints need --repo. */
   private elsewhere?: boolean;
@@ -222,6 +223,25 @@ export class BaseWorkspace {
     store.addSecrets(this.secretValues());
     trackStore(store);
     return (this.shared.store = store);
+  }
+
+  /**
+   * What the home screen reads the audit log with: the store when it is open already (a run opened it), else, for a
+   * SQLite log that exists and needs no migration, a plain reader without drizzle (audit/sqlite-reader.ts), else the
+   * store. Read-only use: everything that writes opens the store.
+   */
+  async openReader(): Promise<AuditReader> {
+    if (this.shared.store) return this.shared.store;
+    if (this.shared.reader) return this.shared.reader;
+    const where = this.auditLocation();
+    if (where.kind === 'sqlite') {
+      const reader = (await import('../audit/sqlite-reader.js')).SqliteAuditReader.open(where.file);
+      if (reader) {
+        trackStore(reader);
+        return (this.shared.reader = reader);
+      }
+    }
+    return this.openStore();
   }
 
   async close(): Promise<void> {
