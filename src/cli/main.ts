@@ -79,8 +79,14 @@ export async function main(argv: string[]): Promise<number> {
     const firstFrame = ff.drawFirstFrame(argv, !exitWhenReady);
     try {
       // The light workspace (cli/workspace.ts): the full one, with zod and the step kinds, loads when first needed.
-      const ws = await (await import('./workspace.js')).homeWorkspace(g);
-      return await (await (await import('./load-tui.js')).loadTui()).tuiHome(ws, { exitWhenReady, firstFrame });
+      const w = await import('./workspace.js');
+      const ws = await w.homeWorkspace(g);
+      const tui = (await import('./load-tui.js')).loadTui();
+      // The signatures of the files home shows first (opening the log may make its WAL file), then, while Ink loads
+      // (node waits for its files and yoga's WebAssembly), the audit log is opened for reading.
+      const inputs = firstFrame ? w.homeInputs(ws) : null;
+      if (process.stdin.isTTY && process.stdout.isTTY) ws.prefetchReader();
+      return await (await tui).tuiHome(ws, { exitWhenReady, firstFrame, inputs });
     } finally {
       // Still drawn: the cockpit stopped before Ink took the screen (an error is printed next).
       if (firstFrame) ff.undraw(firstFrame);

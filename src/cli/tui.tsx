@@ -1,5 +1,4 @@
 import { render } from 'ink';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { appContext } from '../app/context.js';
 import { steadyNow, type Clock } from '../adapters/clock.js';
@@ -12,15 +11,14 @@ import { App, type Route } from '../tui/App.js';
 import { when } from '../tui/screens/HomeScreen.js';
 import { ago } from '../tui/text.js';
 import type { HomeData } from '../tui/types.js';
-import { defaultChecklistsDir } from '../paths.js';
-import { handOver, keepFirstFrame, recordStdout, sameUntil, signatures, type FirstFrame, type Inputs } from './first-frame.js';
+import { handOver, keepFirstFrame, recordStdout, sameUntil, type FirstFrame, type Inputs } from './first-frame.js';
 import { themeFor } from '../tui/theme.js';
 import type { AppServices, ChecklistEntry, MigrationServices, SessionControls } from '../tui/types.js';
 import type { MigrateFlags } from './migrate.js';
 import { sessionRows } from './sessions.js';
 import { cachedSummaries } from './summary-cache.js';
 import type { Workspace } from './setup.js';
-import type { BaseWorkspace } from './workspace.js';
+import { homeInputs, type BaseWorkspace } from './workspace.js';
 
 /** Both ends must be a terminal: Ink needs raw mode on stdin, and a frame on a pipe is noise. */
 export function requireTerminal(what: string, instead: string): void {
@@ -152,6 +150,8 @@ export interface TuiOptions {
   migrations?: AppServices['migrations'];
   /** The home screen's first frame, drawn before Ink loaded (or not), and where Ink's is kept for the next start. */
   firstFrame?: FirstFrame | null;
+  /** The signatures of the home screen's files, when taken already (workspace.ts's homeInputs). */
+  inputs?: Inputs | null;
 }
 
 /**
@@ -244,8 +244,9 @@ export async function tuiHome(ws: BaseWorkspace, opts: TuiOptions = {}): Promise
   return runTui(
     ws,
     async (services) => {
-      // The signatures of what the home screen reads, taken before it reads them: a change meanwhile shows as one.
-      const inputs = opts.firstFrame ? homeInputs(ws) : null;
+      // The signatures of what the home screen reads, taken before it reads them (or opens them: main.ts takes them
+      // before it opens the audit log ahead): a change meanwhile shows as one.
+      const inputs = opts.firstFrame ? (opts.inputs !== undefined ? opts.inputs : homeInputs(ws)) : null;
       const data = await services.home();
       if (opts.firstFrame) homeFrameInputs.set(data, inputs);
       return { name: 'home', data };
@@ -255,24 +256,6 @@ export async function tuiHome(ws: BaseWorkspace, opts: TuiOptions = {}): Promise
 }
 
 const homeFrameInputs = new WeakMap<HomeData, Inputs | null>();
-
-/**
- * Every file the home screen's content comes from; null when it is not only files (a PostgreSQL audit log). The
- * `.git` markers are the ones that chose the repository (walking up from here), when --repo did not name it.
- */
-function homeInputs(ws: BaseWorkspace): Inputs | null {
-  const where = ws.auditLocation();
-  if (where.kind !== 'sqlite') return null;
-  const files = [ws.configFile, where.file, `${where.file}-wal`, `${where.file}-journal`, ws.repoChecklistsDir, defaultChecklistsDir()];
-  for (const c of ws.listChecklists()) files.push(c.file);
-  if (!ws.opts.repo)
-    for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
-      const marker = path.join(dir, '.git');
-      files.push(marker);
-      if (dir === path.dirname(dir) || (dir === ws.repoDir && existsSync(marker))) break;
-    }
-  return signatures(files);
-}
 
 /**
  * Record Ink's first frame of the home screen (from now to the screen's ready()) and keep it for the next start, with

@@ -19,6 +19,7 @@ import { parseAuditUrl } from '../core/audit-url.js';
 import { cockpitCommand } from '../core/command-line.js';
 import { cachedHomeConfig, keepHomeConfig, readConfigText } from './config-cache.js';
 import type { Workspace } from './setup.js';
+import { signatures, type Inputs } from './first-frame.js';
 
 export interface GlobalOptions {
   repo?: string;
@@ -108,7 +109,7 @@ export class BaseWorkspace {
   /** The repository was named (--repo) or found around the current directory: not just the current directory. */
   readonly inRepo: boolean;
   /** The audit store, shared with the full workspace this one is made into (`full()`). */
-  protected shared: { store?: AuditStore; reader?: AuditReader } = {};
+  protected shared: { store?: AuditStore; reader?: Promise<AuditReader | null> } = {};
   private upgrade?: Promise<Workspace>;
   /** This process runs outside the repository: the commands it prints need --repo. */
   private elsewhere?: boolean;
@@ -232,16 +233,30 @@ export class BaseWorkspace {
    */
   async openReader(): Promise<AuditReader> {
     if (this.shared.store) return this.shared.store;
-    if (this.shared.reader) return this.shared.reader;
-    const where = this.auditLocation();
-    if (where.kind === 'sqlite') {
-      const reader = (await import('../audit/sqlite-reader.js')).SqliteAuditReader.open(where.file);
-      if (reader) {
-        trackStore(reader);
-        return (this.shared.reader = reader);
+    return (await this.lightReader()) ?? this.openStore();
+  }
+
+  /**
+   * Open the plain reader now, ahead of the first read: the home screen does it while Ink loads (node waits for
+   * files and yoga's WebAssembly then). It creates and changes nothing; a log it cannot read is left to the store.
+   */
+  prefetchReader(): void {
+    void this.lightReader();
+  }
+
+  private lightReader(): Promise<AuditReader | null> {
+    return (this.shared.reader ??= (async () => {
+      try {
+        const where = this.auditLocation();
+        if (where.kind !== 'sqlite') return null;
+        const reader = (await import('../audit/sqlite-reader.js')).SqliteAuditReader.open(where.file);
+        if (reader) trackStore(reader);
+        return reader;
+      } catch {
+        // A bad audit URL, say: the store says so when it is opened.
+        return null;
       }
-    }
-    return this.openStore();
+    })());
   }
 
   async close(): Promise<void> {
@@ -309,4 +324,22 @@ export class BaseWorkspace {
     }
     return { source: { ...src, file: path.relative(process.cwd(), src.file) || src.file }, origin: { file: src.id, byId: true } };
   }
+}
+
+/**
+ * Every file the home screen's content comes from; null when it is not only files (a PostgreSQL audit log). The
+ * `.git` markers are the ones that chose the repository (walking up from here), when --repo did not name it.
+ */
+export function homeInputs(ws: BaseWorkspace): Inputs | null {
+  const where = ws.auditLocation();
+  if (where.kind !== 'sqlite') return null;
+  const files = [ws.configFile, where.file, `${where.file}-wal`, `${where.file}-journal`, ws.repoChecklistsDir, defaultChecklistsDir()];
+  for (const c of ws.listChecklists()) files.push(c.file);
+  if (!ws.opts.repo)
+    for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
+      const marker = path.join(dir, '.git');
+      files.push(marker);
+      if (dir === path.dirname(dir) || (dir === ws.repoDir && existsSync(marker))) break;
+    }
+  return signatures(files);
 }
