@@ -4,6 +4,7 @@
 import { build } from 'esbuild';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { fastStringWidth } from './esbuild-plugins.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -33,6 +34,7 @@ await build({
   external: ['better-sqlite3', 'pg-native', 'react-devtools-core', 'esbuild'],
   define: { __COCKPIT_VERSION__: JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"' },
   banner: { js: "import { createRequire as __cockpitRequire } from 'node:module'; const require = __cockpitRequire(import.meta.url);" },
+  plugins: [fastStringWidth],
   logLevel: 'warning',
 });
 

@@ -121,11 +121,11 @@ function makeRepo(session: boolean): string {
   return dir;
 }
 
-/** A private install folder: bin/, package.json and build.mjs copied, the rest linked; dist/ built there. */
+/** A private install folder: bin/, package.json and the build scripts copied, the rest linked; dist/ built there. */
 function privateBuild(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cockpit-bench-install-'));
   for (const d of ['src', 'drizzle', 'checklists', 'node_modules']) symlinkSync(path.join(root, d), path.join(dir, d));
-  for (const file of ['package.json', 'bin/cockpit.js', 'scripts/build.mjs']) {
+  for (const file of ['package.json', 'bin/cockpit.js', 'scripts/build.mjs', 'scripts/esbuild-plugins.mjs']) {
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     copyFileSync(path.join(root, file), path.join(dir, file));
   }

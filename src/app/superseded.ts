@@ -24,7 +24,7 @@ const RELEASING = new Set(['release', 'hotfix']);
  * by someone outside the cockpit, unless this session's own tag step made the tag.
  */
 export async function supersededSessions(
-  store: AuditStore,
+  store: Pick<AuditStore, 'streamRows'>,
   open: SessionRow[],
   all: SessionRow[],
   repoDir: string,
@@ -54,7 +54,7 @@ export async function supersededSessions(
  * Whether a git.tag step of the session passed. Read from the raw rows (the home screen asks every few seconds): only
  * the plan is parsed, never a step's output, which may be tens of megabytes.
  */
-async function taggedItself(store: AuditStore, sessionId: string): Promise<boolean> {
+async function taggedItself(store: Pick<AuditStore, 'streamRows'>, sessionId: string): Promise<boolean> {
   let tagSteps = new Set<string>();
   for await (const r of store.streamRows(sessionId)) {
     if (r.type === 'session.started')

@@ -1,5 +1,5 @@
 import type { EventType, NewEvent, StoredEvent } from '../core/events.js';
-import { bundleSha } from '../core/checklist/bundle.js';
+import { bundleSha } from '../core/checklist/sha.js';
 import { makeRedactor, mapStrings, sanitizeText, type Redactor } from '../core/sanitize.js';
 import { eventHash, type SessionHeader } from './hash.js';
 import { AuditStoreError } from './store.js';

@@ -1,4 +1,4 @@
-import { bundleSha } from '../core/checklist/bundle.js';
+import { bundleSha } from '../core/checklist/sha.js';
 import { canonicalJson } from '../core/canonical.js';
 import type { EventDataMap } from '../core/events.js';
 import { eventHash, genesisHash, type HashedEvent } from './hash.js';

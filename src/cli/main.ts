@@ -3,6 +3,7 @@ import { cockpitVersion } from '../version.js';
 import { closeStores } from './open-stores.js';
 import { anchorsWritten } from '../engine/pending-anchors.js';
 import { debugCleanupErrors, exitFor } from './exit.js';
+import type { GlobalOptions } from './workspace.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -33,6 +34,26 @@ function ignoreClosedPipes(): void {
   process.stderr.on('error', ignore);
 }
 
+/**
+ * The global options when `argv` holds nothing else (`cockpit`, `cockpit --repo ../app`): the home screen, which then
+ * starts without building the parser of all the commands (a few ms of its start-up, docs/architecture.md §6).
+ * Null for anything else, which commander parses (and reports) as always: a command, a flag, a value that is empty
+ * or looks like a flag, an option without its value.
+ */
+export function onlyGlobalOptions(argv: string[]): GlobalOptions | null {
+  const names: Record<string, keyof GlobalOptions> = { '--repo': 'repo', '--config': 'config', '--audit-url': 'auditUrl' };
+  const out: GlobalOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const eq = argv[i].indexOf('=');
+    const name = eq > 0 ? argv[i].slice(0, eq) : argv[i];
+    if (!Object.hasOwn(names, name)) return null;
+    const value = eq > 0 ? argv[i].slice(eq + 1) : argv[++i];
+    if (!value || value.startsWith('-')) return null;
+    out[names[name]] = value;
+  }
+  return out;
+}
+
 export async function main(argv: string[]): Promise<number> {
   debugCleanupErrors();
   ignoreClosedPipes();
@@ -48,6 +69,40 @@ export async function main(argv: string[]): Promise<number> {
         code = exitFor(e);
       }
     };
+
+  /** `cockpit`: the home screen. */
+  const home = async (g: GlobalOptions): Promise<number> => {
+    const exitWhenReady = process.env.COCKPIT_EXIT_WHEN_READY === '1';
+    // The home screen as it was last drawn, at once, when nothing it shows has changed since (first-frame.ts);
+    // Ink takes the screen over once loaded.
+    const ff = await import('./first-frame.js');
+    const firstFrame = ff.drawFirstFrame(argv, !exitWhenReady);
+    try {
+      // The light workspace (cli/workspace.ts): the full one, with zod and the step kinds, loads when first needed.
+      const w = await import('./workspace.js');
+      const ws = await w.homeWorkspace(g);
+      const tui = (await import('./load-tui.js')).loadTui();
+      // The signatures of the files home shows first (opening the log may make its WAL file), then, while Ink loads
+      // (node waits for its files and yoga's WebAssembly), the audit log is opened for reading.
+      const inputs = firstFrame ? w.homeInputs(ws) : null;
+      if (process.stdin.isTTY && process.stdout.isTTY) ws.prefetchReader();
+      return await (await tui).tuiHome(ws, { exitWhenReady, firstFrame, inputs });
+    } finally {
+      // Still drawn: the cockpit stopped before Ink took the screen (an error is printed next).
+      if (firstFrame) ff.undraw(firstFrame);
+    }
+  };
+  // No command, only the global options: the home screen, without building the parser of every command.
+  const homeOptions = onlyGlobalOptions(argv);
+  if (homeOptions) {
+    try {
+      await act(home)(homeOptions);
+    } finally {
+      await anchorsWritten();
+      await closeStores();
+    }
+    return code;
+  }
 
   const program = new Command('cockpit')
     .description('A terminal cockpit for checklist-driven releases, deploys, migrations and rollbacks, with a tamper-evident audit log.')
@@ -464,23 +519,7 @@ payment, payment failures over 1%, database CPU over 80%) on prom-client metric 
     .option('--non-interactive', 'no screen: run the demo checklist, confirming every step by flag')
     .action(act(async (flags) => (await import('./demo.js')).cmdDemo(flags)));
 
-  program.action(
-    act(async (_flags, cmd: Command) => {
-      const exitWhenReady = process.env.COCKPIT_EXIT_WHEN_READY === '1';
-      // The home screen as it was last drawn, at once, when nothing it shows has changed since (first-frame.ts);
-      // Ink takes the screen over once loaded.
-      const ff = await import('./first-frame.js');
-      const firstFrame = ff.drawFirstFrame(argv, !exitWhenReady);
-      try {
-        const { Workspace } = await import('./setup.js');
-        const ws = new Workspace(globals(cmd));
-        return await (await (await import('./load-tui.js')).loadTui()).tuiHome(ws, { exitWhenReady, firstFrame });
-      } finally {
-        // Still drawn: the cockpit stopped before Ink took the screen (an error is printed next).
-        if (firstFrame) ff.undraw(firstFrame);
-      }
-    }),
-  );
+  program.action(act(async (_flags, cmd: Command) => home(globals(cmd))));
 
   // `migrate downgrade -2` (the policy's spelling) is `--steps 2`.
   const i = argv.indexOf('downgrade');

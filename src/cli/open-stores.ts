@@ -1,10 +1,9 @@
-import type { AuditStore } from '../audit/store.js';
 import { ignoreCleanupError } from '../core/errors.js';
 
 /** Stores the commands opened; a module of its own so the entry can close them without loading any store code. */
-const open = new Set<AuditStore>();
+const open = new Set<{ close(): Promise<void> }>();
 
-export function trackStore(store: AuditStore): void {
+export function trackStore(store: { close(): Promise<void> }): void {
   open.add(store);
 }
 

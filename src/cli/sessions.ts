@@ -1,15 +1,15 @@
 import { isProcessAlive } from '../adapters/shell.js';
-import type { AuditStore, LockRow, SessionRow } from '../audit/store.js';
+import type { LockRow, SessionRow } from '../audit/store.js';
+import type { AuditReader } from '../audit/sqlite-reader.js';
 import type { SessionEntry } from '../tui/types.js';
 import { redactedParams } from '../core/sanitize.js';
-import { supersededSessions } from '../app/superseded.js';
 import { waitingText } from '../core/approval.js';
 
 /**
  * Whom a session not finished waits for, in the approve step's own words ("waiting for a senior developer's approval
  * (alice, bob)"): its newest approval request still without a verdict, else null. One read from the log's end.
  */
-export async function waitingFor(store: AuditStore, sessionId: string): Promise<string | null> {
+export async function waitingFor(store: AuditReader, sessionId: string): Promise<string | null> {
   const last = await store.lastOfTypes(sessionId, ['approval.requested', 'approval.resolved']);
   return last?.type === 'approval.requested' ? waitingText(last.data.role, last.data.approvers) : null;
 }
@@ -18,7 +18,7 @@ export async function waitingFor(store: AuditStore, sessionId: string): Promise<
 export type SessionListRow = SessionEntry;
 
 /** What a session is doing now, from its last event and its lock (the locks read once for the whole list). */
-export async function sessionStatus(store: AuditStore, s: SessionRow, locks: LockRow[], host: string): Promise<string> {
+export async function sessionStatus(store: AuditReader, s: SessionRow, locks: LockRow[], host: string): Promise<string> {
   if (s.outcome) return s.outcome;
   const [last] = await store.readEvents(s.id, s.lastSeq);
   if (last?.type === 'session.paused') {
@@ -38,7 +38,7 @@ export async function sessionStatus(store: AuditStore, s: SessionRow, locks: Loc
  * Recent sessions with what each is doing now, resumable ones first: what `audit list` and the home screen show.
  * With the repository, a resumable release whose version another session released since is marked superseded.
  */
-export async function sessionRows(store: AuditStore, limit: number, host: string, repoDir?: string): Promise<SessionListRow[]> {
+export async function sessionRows(store: AuditReader, limit: number, host: string, repoDir?: string): Promise<SessionListRow[]> {
   const sessions = await store.listSessions(limit);
   const locks = await store.listLocks();
   const rows = await Promise.all(
@@ -66,7 +66,10 @@ export async function sessionRows(store: AuditStore, limit: number, host: string
   );
   if (repoDir) {
     const open = sessions.filter((_, i) => rows[i].resumable && !rows[i].running);
-    const overtaken = open.length ? await supersededSessions(store, open, sessions, repoDir) : new Map();
+    // Loaded only when there is a session to check: git and semver stay out of the home screen's start-up otherwise.
+    const overtaken = open.length
+      ? await (await import('../app/superseded.js')).supersededSessions(store, open, sessions, repoDir)
+      : new Map();
     for (const row of rows) {
       const s = overtaken.get(row.id);
       if (s) row.superseded = s;

@@ -1,98 +1,32 @@
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+/**
+ * The full workspace: the light one (cli/workspace.ts: repository, paths, audit store, checklist files) with the whole
+ * config read with its schema, checklists loaded with their step kinds, the watch and approvers settings. Every
+ * command but the home screen starts from this one; the home screen's services make it when first needed.
+ */
 import { UsageError } from '../app/errors.js';
-import { SqliteAuditStore } from '../audit/sqlite.js';
-import type { AuditStore } from '../audit/store.js';
-import { loadBundle, type BundleResult, type ChecklistResolver } from '../core/checklist/bundle.js';
+import { loadBundle, type BundleResult } from '../core/checklist/bundle.js';
 import { formatDiagnostics, type ChecklistSource } from '../core/checklist/types.js';
-import { defaultChecklistsDir } from '../paths.js';
 import { STEP_KINDS } from '../steps/index.js';
 import { loadConfig, type CockpitConfig } from './config.js';
-import { trackStore } from './open-stores.js';
 import { COMMAND_LINE_ORIGIN } from '../core/events.js';
-import { parseAuditUrl } from '../core/audit-url.js';
-import { cockpitCommand } from '../core/command-line.js';
 import { resolveWatchConfig, WatchConfigError, type WatchConfig, type WatchConfigInput } from '../core/watch/config.js';
 import { DEFAULT_APPROVAL_TIMEOUT, type ApproversSettings } from '../core/approval.js';
 import { parseDuration } from '../core/duration.js';
+import { BaseWorkspace, type GlobalOptions } from './workspace.js';
 
 // Defined with the use cases (app/ imports nothing of cli/); the command modules import it from here.
 export { UsageError };
+export { BaseWorkspace, isInside, NO_REPO_REFUSAL, withoutPassword, type GlobalOptions } from './workspace.js';
 
-export interface GlobalOptions {
-  repo?: string;
-  config?: string;
-  auditUrl?: string;
-}
+export class Workspace extends BaseWorkspace {
+  declare readonly config: CockpitConfig;
 
-/** The git repository around `start` (the folder holding .git), or null outside one. */
-function findRepoRoot(start: string): string | null {
-  let dir = start;
-  for (;;) {
-    if (existsSync(path.join(dir, '.git'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return null;
-    dir = up;
+  constructor(opts: GlobalOptions, program = 'cockpit') {
+    super(opts, program, loadConfig);
   }
-}
 
-/** What a command that would write the audit log says outside a git repository (without --repo). */
-export const NO_REPO_REFUSAL =
-  'not inside a git repository, so there is no repository to keep the audit log in. Run the cockpit inside your repository, or pass --repo <dir> (the repository to work on)';
-
-const real = (p: string) => {
-  try {
-    return realpathSync(p);
-  } catch {
-    return path.resolve(p);
-  }
-};
-
-/** Whether `dir` is `root` or inside it (symbolic links resolved: /tmp and /private/tmp are one place). */
-export function isInside(dir: string, root: string): boolean {
-  const rel = path.relative(real(root), real(dir));
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
-/** A URL as it may be printed in a command: its password left out (the client takes it from its own settings). */
-export function withoutPassword(url: string): string {
-  try {
-    const u = new URL(url);
-    u.password = '';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
-
-export class Workspace {
-  readonly repoDir: string;
-  readonly configFile: string;
-  readonly config: CockpitConfig;
-  /** The repository was named (--repo) or found around the current directory: not just the current directory. */
-  readonly inRepo: boolean;
-  private store?: AuditStore;
-  /** This process runs outside the repository: the commands it prints need --repo. */
-  private elsewhere?: boolean;
-
-  constructor(
-    readonly opts: GlobalOptions,
-    /** How the operator calls the cockpit, in the commands it prints (the demo's `npx cockpit`). */
-    private readonly program = 'cockpit',
-  ) {
-    if (opts.repo) {
-      const dir = path.resolve(opts.repo);
-      if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--repo ${opts.repo}: no such directory`);
-      this.repoDir = dir;
-      this.inRepo = true;
-    } else {
-      const found = findRepoRoot(process.cwd());
-      this.repoDir = found ?? process.cwd();
-      this.inRepo = found !== null;
-    }
-    this.configFile = opts.config ? path.resolve(opts.config) : path.join(this.repoDir, 'cockpit.config.yaml');
-    this.config = loadConfig(this.configFile, !!opts.config);
+  override full(): Promise<Workspace> {
+    return Promise.resolve(this);
   }
 
   /**
@@ -115,25 +49,6 @@ export class Workspace {
     }
   }
 
-  get repoChecklistsDir(): string {
-    return path.resolve(this.repoDir, this.config.checklists ?? 'checklists');
-  }
-
-  /** Values of the env vars the config marks secret: redacted wherever they appear. */
-  secretValues(): string[] {
-    return (this.config.secrets?.env ?? []).map((name) => process.env[name]).filter((v): v is string => !!v);
-  }
-
-  /** A path from the config: `~/…` in the home folder, else relative to the repository. */
-  private configPath(p: string | undefined): string | undefined {
-    if (!p) return undefined;
-    return p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : path.resolve(this.repoDir, p);
-  }
-
-  auditSigningKey(): string | undefined {
-    return this.configPath(this.config.audit?.signingKey);
-  }
-
   /** The `approvers:` section as the approve step and `cockpit approve` use it (roles, signing, paths resolved), if any. */
   approvers(): ApproversSettings | undefined {
     const a = this.config.approvers;
@@ -145,131 +60,6 @@ export class Workspace {
       ...(allowedSigners ? { allowedSigners: this.configPath(allowedSigners) } : {}),
       timeoutMs: parseDuration(timeout ?? DEFAULT_APPROVAL_TIMEOUT)!,
     };
-  }
-
-  auditAllowedSigners(): string | undefined {
-    return this.configPath(this.config.audit?.allowedSigners);
-  }
-
-  private defaultAuditFile(): string {
-    return path.join(this.repoDir, '.cockpit', 'audit.db');
-  }
-
-  /** Where the audit log is: a SQLite file (default `.cockpit/audit.db` in the repo) or a PostgreSQL URL. */
-  auditLocation(): { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string } {
-    const [url, source] =
-      this.opts.auditUrl !== undefined
-        ? [this.opts.auditUrl, '--audit-url']
-        : process.env.COCKPIT_AUDIT_URL
-          ? [process.env.COCKPIT_AUDIT_URL, 'COCKPIT_AUDIT_URL']
-          : [this.config.audit?.url, `audit.url in ${this.configFile}`];
-    if (url === undefined) return { kind: 'sqlite', file: this.defaultAuditFile() };
-    const where = parseAuditUrl(url, source);
-    return where.kind === 'postgres' ? where : { kind: 'sqlite', file: path.resolve(this.repoDir, where.path) };
-  }
-
-  /**
-   * A command for the operator to run later, runnable as printed from anywhere: `--repo` when the current directory
-   * is not inside this repository, and the --config and --audit-url this command was given (core/command-line.ts).
-   */
-  command(args: string[]): string {
-    const url = this.opts.auditUrl;
-    const where = url === undefined ? undefined : parseAuditUrl(url, '--audit-url');
-    return cockpitCommand(args, {
-      program: this.program,
-      repoDir: this.repoDir,
-      elsewhere: (this.elsewhere ??= !isInside(process.cwd(), this.repoDir)),
-      ...(this.opts.config ? { config: this.configFile } : {}),
-      // A password is never printed: without it the client falls back to PGPASSWORD or ~/.pgpass.
-      ...(where ? { auditUrl: where.kind === 'sqlite' ? path.resolve(this.repoDir, where.path) : withoutPassword(where.url) } : {}),
-    });
-  }
-
-  /**
-   * The audit store; `readOnly` for commands that only read it (they then work on a read-only file too, and create
-   * nothing). A command that would create the default store outside a git repository, with no --repo, is refused:
-   * it would make a new, empty log in whatever folder it was run in.
-   */
-  async openStore(opts: { readOnly?: boolean } = {}): Promise<AuditStore> {
-    if (this.store) return this.store;
-    const where = this.auditLocation();
-    // (An audit log named with --audit-url, COCKPIT_AUDIT_URL or audit.url is where the operator said.)
-    if (!opts.readOnly && !this.inRepo && where.kind === 'sqlite' && where.file === this.defaultAuditFile() && !existsSync(where.file))
-      throw new UsageError(NO_REPO_REFUSAL);
-    // pg is loaded only for a team store: at start-up it costs ~30 ms that a SQLite user would pay for nothing.
-    this.store =
-      where.kind === 'postgres'
-        ? await (await import('../audit/postgres.js')).PostgresAuditStore.open(where.url)
-        : new SqliteAuditStore(where.file, { readOnly: opts.readOnly });
-    this.store.addSecrets(this.secretValues());
-    trackStore(this.store);
-    return this.store;
-  }
-
-  async close(): Promise<void> {
-    await this.store?.close();
-  }
-
-  resolver(): ChecklistResolver {
-    const dirs = [this.repoChecklistsDir, defaultChecklistsDir()].filter((d, i, all) => all.indexOf(d) === i);
-    return {
-      find: (id) => {
-        for (const dir of dirs) {
-          for (const ext of ['.yaml', '.yml']) {
-            const file = path.join(dir, id + ext);
-            if (existsSync(file)) return { id, file, text: readFileSync(file, 'utf8') };
-          }
-        }
-        return null;
-      },
-      describe: () => dirs.map((d) => path.relative(process.cwd(), d) || '.').join(', then '),
-    };
-  }
-
-  /** Every checklist id visible here: the repo's first, then the defaults it does not override. */
-  listChecklists(): Array<{ id: string; file: string; origin: 'repo' | 'default'; overrides: boolean }> {
-    const out: Array<{ id: string; file: string; origin: 'repo' | 'default'; overrides: boolean }> = [];
-    const scan = (dir: string) =>
-      existsSync(dir)
-        ? readdirSync(dir)
-            .filter((f) => /\.ya?ml$/.test(f))
-            .sort()
-            .map((f) => ({ id: f.replace(/\.ya?ml$/, ''), file: path.join(dir, f) }))
-        : [];
-    const repo = this.repoChecklistsDir === defaultChecklistsDir() ? [] : scan(this.repoChecklistsDir);
-    const defaults = scan(defaultChecklistsDir());
-    const defaultIds = new Set(defaults.map((d) => d.id));
-    for (const r of repo) out.push({ ...r, origin: 'repo', overrides: defaultIds.has(r.id) });
-    const repoIds = new Set(repo.map((r) => r.id));
-    for (const d of defaults) if (!repoIds.has(d.id)) out.push({ ...d, origin: 'default', overrides: false });
-    return out;
-  }
-
-  /** A checklist file, read as given; its id for messages is the file's name. Null when there is no such file. */
-  readChecklistFile(file: string): ChecklistSource | null {
-    const abs = path.resolve(file);
-    if (!existsSync(abs) || !statSync(abs).isFile()) return null;
-    return {
-      id: path.basename(abs).replace(/\.ya?ml$/, ''),
-      file: path.relative(process.cwd(), abs) || abs,
-      text: readFileSync(abs, 'utf8'),
-    };
-  }
-
-  /** `<checklist>` on the command line: a path to a YAML file, or an id. */
-  sourceFor(ref: string): { source: ChecklistSource; origin: { file: string; byId: boolean } } {
-    const looksLikePath = ref.includes('/') || /\.ya?ml$/.test(ref);
-    if (looksLikePath || (existsSync(ref) && statSync(ref).isFile())) {
-      const source = this.readChecklistFile(ref);
-      if (!source) throw new UsageError(`checklist file ${ref} does not exist`);
-      return { source, origin: { file: path.resolve(ref), byId: false } };
-    }
-    const src = this.resolver().find(ref);
-    if (!src) {
-      const known = this.listChecklists().map((c) => c.id);
-      throw new UsageError(`no checklist '${ref}' (looked in ${this.resolver().describe()}); known: ${known.join(', ')}`);
-    }
-    return { source: { ...src, file: path.relative(process.cwd(), src.file) || src.file }, origin: { file: src.id, byId: true } };
   }
 
   loadBundle(source: ChecklistSource): BundleResult {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { summarizeChecklist, type ChecklistSummary } from '../core/checklist/load.js';
+import type { ChecklistSummary } from '../core/checklist/load.js';
 import type { ChecklistSource } from '../core/checklist/types.js';
 import { cockpitVersion } from '../version.js';
 import { cacheDir } from './first-frame.js';
@@ -13,11 +13,12 @@ type CacheFile = { version: string; entries: Record<string, Entry> };
  * Checklist summaries for the home screen, remembered by content hash. Parsing the YAML of the default checklists
  * (long policy texts) was the largest part of the home screen's start-up; hashing the same text is ~100x cheaper.
  * The cache is only ever a shortcut: an unreadable or stale one is ignored and rewritten, a failed write is ignored.
+ * The loader (YAML and zod, a third of the home screen's code) is imported only on a miss (docs/architecture.md §6).
  */
-export function cachedSummaries(
+export async function cachedSummaries(
   sources: ChecklistSource[],
   file = path.join(cacheDir(), 'checklist-summaries.json'),
-): Array<ChecklistSummary | null> {
+): Promise<Array<ChecklistSummary | null>> {
   let cache: CacheFile = { version: cockpitVersion(), entries: {} };
   try {
     const read = JSON.parse(readFileSync(file, 'utf8')) as CacheFile;
@@ -26,16 +27,22 @@ export function cachedSummaries(
     // No cache yet, or a broken one: made anew below.
   }
   let changed = false;
-  const out = sources.map((src) => {
+  let summarize: typeof import('../core/checklist/load.js').summarizeChecklist | undefined;
+  const out: Array<ChecklistSummary | null> = [];
+  for (const src of sources) {
     const sha1 = createHash('sha1').update(src.text).digest('hex');
     const key = path.resolve(src.file);
     const hit = Object.hasOwn(cache.entries, key) ? cache.entries[key] : undefined;
-    if (hit && hit.sha1 === sha1) return hit.summary;
-    const summary = summarizeChecklist(src);
+    if (hit && hit.sha1 === sha1) {
+      out.push(hit.summary);
+      continue;
+    }
+    summarize ??= (await import('../core/checklist/load.js')).summarizeChecklist;
+    const summary = summarize(src);
     cache.entries[key] = { sha1, summary };
     changed = true;
-    return summary;
-  });
+    out.push(summary);
+  }
   if (changed) {
     try {
       mkdirSync(path.dirname(file), { recursive: true });

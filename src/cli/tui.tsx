@@ -1,28 +1,24 @@
 import { render } from 'ink';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { appContext } from '../app/context.js';
 import { steadyNow, type Clock } from '../adapters/clock.js';
-import { RunRefused } from '../app/errors.js';
-import { prepareRun, resumeRun, startRun, type SessionDrive } from '../app/run.js';
-import { abortStopped } from '../app/stopped.js';
-import { suggestParams } from '../app/suggest.js';
-import { supersededSessions } from '../app/superseded.js';
+import { RunRefused, UsageError } from '../app/errors.js';
+import type { SessionDrive } from '../app/run.js';
 import { neutralize } from '../core/sanitize.js';
-import { nextSlot } from '../core/release/schedule.js';
-import { LiveSession } from '../engine/live.js';
+import { nextSlot, type ScheduleTimes } from '../core/release/slot.js';
+import type { LiveSession } from '../engine/live.js';
 import { App, type Route } from '../tui/App.js';
 import { when } from '../tui/screens/HomeScreen.js';
 import { ago } from '../tui/text.js';
 import type { HomeData } from '../tui/types.js';
-import { defaultChecklistsDir } from '../paths.js';
-import { handOver, keepFirstFrame, recordStdout, sameUntil, signatures, type FirstFrame, type Inputs } from './first-frame.js';
+import { handOver, keepFirstFrame, recordStdout, sameUntil, type FirstFrame, type Inputs } from './first-frame.js';
 import { themeFor } from '../tui/theme.js';
 import type { AppServices, ChecklistEntry, MigrationServices, SessionControls } from '../tui/types.js';
 import type { MigrateFlags } from './migrate.js';
 import { sessionRows } from './sessions.js';
 import { cachedSummaries } from './summary-cache.js';
-import { UsageError, Workspace } from './setup.js';
+import type { Workspace } from './setup.js';
+import { homeInputs, type BaseWorkspace } from './workspace.js';
 
 /** Both ends must be a terminal: Ink needs raw mode on stdin, and a frame on a pipe is noise. */
 export function requireTerminal(what: string, instead: string): void {
@@ -37,12 +33,27 @@ const deferredWarnings: string[] = [];
 let screenUp = false;
 const warn = (line: string): void => void (screenUp ? deferredWarnings.push(line) : process.stderr.write(line));
 
-/** The services the screens use, over one workspace: nothing in tui/ touches the store or the adapters itself. */
-export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => void, parts: { clock?: Clock } = {}): AppServices {
-  const ctx = appContext(() => ws, { warn, ...parts });
+/**
+ * The services the screens use, over one workspace: nothing in tui/ touches the store or the adapters itself. The
+ * home screen's is the light workspace (cli/workspace.ts); what needs the full one (a run, a form, a checklist's
+ * check) makes it first, and loads the use cases then: the engine, the step kinds and zod are not in the home
+ * screen's start-up (docs/architecture.md §6).
+ */
+export function workspaceServices(ws: BaseWorkspace, onSession: (s: LiveSession) => void, parts: { clock?: Clock } = {}): AppServices {
+  let full: Workspace | undefined;
+  // The use cases' workspace is the full one, made (by `withFull`) before any of them runs.
+  const ctx = appContext(
+    () => {
+      if (!full) throw new Error('the full workspace is made before a use case runs');
+      return full;
+    },
+    { warn, ...parts },
+  );
+  const withFull = async () => (full ??= await ws.full());
   const identity = ctx.identity();
   // The screens drive their sessions themselves: the session is handed over as it starts.
   const live: SessionDrive<SessionControls> = async (deps, open, secrets) => {
+    const { LiveSession } = await import('../engine/live.js');
     const session = await LiveSession.start(deps, open, secrets);
     onSession(session);
     return session as SessionControls;
@@ -53,10 +64,10 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
     // Durations on screen (elapsed, the recovery clock) do not jump when the system's time is set (adapters/clock.ts).
     now: steadyNow(ctx.clock),
     home: async () => {
-      const store = await ws.openStore();
+      const store = await ws.openReader();
       // Titles and parameters only: full validation (steps, includes) runs after the first frame, in `check`.
       const listed = ws.listChecklists();
-      const summaries = cachedSummaries(listed.map((c) => ws.sourceFor(c.file).source));
+      const summaries = await cachedSummaries(listed.map((c) => ws.sourceFor(c.file).source));
       const checklists = listed.map((c, i) => {
         const sum = summaries[i];
         return {
@@ -78,15 +89,23 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
         ...(schedule ? { schedule: nextSlot(schedule, ctx.clock.now()) } : {}),
       };
     },
-    sessions: async () => sessionRows(await ws.openStore(), 50, identity.host, ws.repoDir),
-    abort: async (id, reason) => void (await abortStopped(ctx, { session: id, reason })),
+    sessions: async () => sessionRows(await ws.openReader(), 50, identity.host, ws.repoDir),
+    abort: async (id, reason) => {
+      await withFull();
+      const { abortStopped } = await import('../app/stopped.js');
+      await abortStopped(ctx, { session: id, reason });
+    },
     superseded: async (id) => {
-      const store = await ws.openStore();
+      const store = await ws.openReader();
       const all = await store.listSessions(200);
       const row = all.find((s) => s.id === id);
-      return (row && (await supersededSessions(store, [row], all, ws.repoDir)).get(id)) ?? null;
+      if (!row) return null;
+      const { supersededSessions } = await import('../app/superseded.js');
+      return (await supersededSessions(store, [row], all, ws.repoDir)).get(id) ?? null;
     },
     start: async (id, given, yes, recoverySince) => {
+      await withFull();
+      const { prepareRun, startRun } = await import('../app/run.js');
       let run;
       try {
         run = prepareRun(ctx, { checklist: id, params: given, yes, ...(recoverySince ? { recoverySince } : {}) });
@@ -97,13 +116,18 @@ export function workspaceServices(ws: Workspace, onSession: (s: LiveSession) => 
       }
       return startRun(ctx, run, { mode: 'interactive' }, live);
     },
-    resume: async (id, secrets) => resumeRun(ctx, { session: id, params: secrets ?? {} }, live),
+    resume: async (id, secrets) => {
+      await withFull();
+      const { resumeRun } = await import('../app/run.js');
+      return resumeRun(ctx, { session: id, params: secrets ?? {} }, live);
+    },
     suggest: async (id) => {
-      const root = ws.mustLoad(id).bundle.root.checklist;
+      const root = (await withFull()).mustLoad(id).bundle.root.checklist;
+      const { suggestParams } = await import('../app/suggest.js');
       return suggestParams(ws.repoDir, root.id, root.params);
     },
     check: async (id) => {
-      const r = ws.loadBundle(ws.sourceFor(id).source);
+      const r = (await withFull()).loadBundle(ws.sourceFor(id).source);
       const d = r.diagnostics[0];
       if (r.bundle || !d) return null;
       return `${path.basename(d.file)}:${d.line}:${d.column}: ${d.message}${r.diagnostics.length > 1 ? ` (+${r.diagnostics.length - 1} more)` : ''}; cockpit checklist validate lists them`;
@@ -126,6 +150,8 @@ export interface TuiOptions {
   migrations?: AppServices['migrations'];
   /** The home screen's first frame, drawn before Ink loaded (or not), and where Ink's is kept for the next start. */
   firstFrame?: FirstFrame | null;
+  /** The signatures of the home screen's files, when taken already (workspace.ts's homeInputs). */
+  inputs?: Inputs | null;
 }
 
 /**
@@ -133,7 +159,7 @@ export interface TuiOptions {
  * was; what happened is printed after, in plain words, and is in the audit log.
  */
 export async function runTui(
-  ws: Workspace,
+  ws: BaseWorkspace,
   initial: (services: AppServices) => Promise<Route> | Route,
   opts: TuiOptions = {},
 ): Promise<number> {
@@ -209,17 +235,18 @@ export async function runTui(
 }
 
 /** How to work without a terminal, in commands that run where they are printed (with --repo when elsewhere). */
-const noTerminalHint = (ws: Workspace) =>
+const noTerminalHint = (ws: BaseWorkspace) =>
   `Run non-interactively instead: ${ws.command(['run'])} <checklist> --non-interactive [--yes all|step,step] [--json]; read the log: ${ws.command(['audit', 'list'])}, ${ws.command(['audit', 'show'])} <session>`;
 
 /** `cockpit`: the home screen. */
-export async function tuiHome(ws: Workspace, opts: TuiOptions = {}): Promise<number> {
+export async function tuiHome(ws: BaseWorkspace, opts: TuiOptions = {}): Promise<number> {
   requireTerminal('the cockpit', noTerminalHint(ws));
   return runTui(
     ws,
     async (services) => {
-      // The signatures of what the home screen reads, taken before it reads them: a change meanwhile shows as one.
-      const inputs = opts.firstFrame ? homeInputs(ws) : null;
+      // The signatures of what the home screen reads, taken before it reads them (or opens them: main.ts takes them
+      // before it opens the audit log ahead): a change meanwhile shows as one.
+      const inputs = opts.firstFrame ? (opts.inputs !== undefined ? opts.inputs : homeInputs(ws)) : null;
       const data = await services.home();
       if (opts.firstFrame) homeFrameInputs.set(data, inputs);
       return { name: 'home', data };
@@ -231,29 +258,11 @@ export async function tuiHome(ws: Workspace, opts: TuiOptions = {}): Promise<num
 const homeFrameInputs = new WeakMap<HomeData, Inputs | null>();
 
 /**
- * Every file the home screen's content comes from; null when it is not only files (a PostgreSQL audit log). The
- * `.git` markers are the ones that chose the repository (walking up from here), when --repo did not name it.
- */
-function homeInputs(ws: Workspace): Inputs | null {
-  const where = ws.auditLocation();
-  if (where.kind !== 'sqlite') return null;
-  const files = [ws.configFile, where.file, `${where.file}-wal`, `${where.file}-journal`, ws.repoChecklistsDir, defaultChecklistsDir()];
-  for (const c of ws.listChecklists()) files.push(c.file);
-  if (!ws.opts.repo)
-    for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
-      const marker = path.join(dir, '.git');
-      files.push(marker);
-      if (dir === path.dirname(dir) || (dir === ws.repoDir && existsSync(marker))) break;
-    }
-  return signatures(files);
-}
-
-/**
  * Record Ink's first frame of the home screen (from now to the screen's ready()) and keep it for the next start, with
  * how long its times ("5m ago", the release calendar) read the same. Not kept while a session runs: whether it still
  * runs is not in any file.
  */
-function keepFrame(first: FirstFrame, data: HomeData, now: () => number, schedule: Parameters<typeof nextSlot>[0] | undefined): () => void {
+function keepFrame(first: FirstFrame, data: HomeData, now: () => number, schedule: ScheduleTimes | undefined): () => void {
   const inputs = homeFrameInputs.get(data);
   const stop = recordStdout();
   const from = now();
@@ -308,9 +317,10 @@ export async function tuiForm(
 }
 
 /** The migration screen's services, loaded when first used: pg and the migration code stay out of start-up. */
-function lazyMigrations(ws: Workspace, flags: MigrateFlags): MigrationServices {
+function lazyMigrations(ws: BaseWorkspace, flags: MigrateFlags): MigrationServices {
   let loaded: Promise<MigrationServices> | null = null;
-  const get = () => (loaded ??= import('./migrate-screen.js').then((m) => m.migrationServices(ws, flags)));
+  const get = () =>
+    (loaded ??= Promise.all([ws.full(), import('./migrate-screen.js')]).then(([full, m]) => m.migrationServices(full, flags)));
   return {
     load: async () => (await get()).load(),
     run: (args, onOutput) => {

@@ -87,7 +87,8 @@ async function events(): Promise<AuditEvent[]> {
 
 /** From the home screen, start a checklist that takes no parameters. */
 async function start(a: Rendered, id: string): Promise<void> {
-  await waitFor(a, 'Checklists');
+  // The list itself, not the frame that says it is being read (the first read loads the checklist loader).
+  await waitFor(a, 'Checklists (');
   // The home screen opens on the checklists when there are no sessions; walk to the one wanted.
   for (let i = 0; i < 20 && !new RegExp(`› ${id}\\b`).test(frame(a)); i++) await press(a, 'j');
   await press(a, KEY.enter);
@@ -251,7 +252,7 @@ describe('the checklist screen, live', () => {
 describe('secret parameters', () => {
   it('are typed as dots, reach the commands, are asked again to resume from home, and are known to a retry; never on screen or in the log', async () => {
     let a = open();
-    await waitFor(a, 'Checklists');
+    await waitFor(a, 'Checklists (');
     for (let i = 0; i < 20 && !/› secret\b/.test(frame(a)); i++) await press(a, 'j');
     await press(a, KEY.enter);
     await waitFor(a, 'Start Uses a token');
@@ -397,7 +398,7 @@ describe('the home screen', () => {
 describe('the help overlay', () => {
   it('? opens every key of the screen (from the keymap), esc closes it and the screen is as it was', async () => {
     const a = open();
-    await waitFor(a, 'Checklists');
+    await waitFor(a, 'Checklists (');
     await press(a, 'j', 'j');
     const before = frame(a);
     await press(a, '?');
@@ -415,7 +416,7 @@ describe('the help overlay', () => {
 describe('the parameter form', () => {
   it('refuses a bad value with the reason and starts nothing until it is fixed', async () => {
     const a = open();
-    await waitFor(a, 'Checklists');
+    await waitFor(a, 'Checklists (');
     for (let i = 0; i < 20 && !/› form\b/.test(frame(a)); i++) await press(a, 'j');
     await press(a, KEY.enter);
     let f = await waitFor(a, 'Start With parameters');

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { bundleSha } from './sha.js';
 import { coerceParam, templateRefs } from '../params.js';
 import { dedupe, parseChecklist, type ParsedChecklist, type StepKindValidator } from './load.js';
 import type { ChecklistSource, Diagnostic } from './types.js';
@@ -26,11 +26,7 @@ export interface BundleResult {
 
 const WHOLE_REF = /^\$\{([A-Za-z_][A-Za-z0-9_-]*)\}$/;
 
-export function bundleSha(sources: Record<string, string>): string {
-  const h = createHash('sha256');
-  for (const id of Object.keys(sources).sort()) h.update(id).update('\0').update(sources[id]).update('\0');
-  return h.digest('hex');
-}
+export { bundleSha };
 
 /** Parse a checklist and, depth first, everything it includes: `use:` that resolves, no cycles, `with:` that fits. */
 export function loadBundle(rootSource: ChecklistSource, resolver: ChecklistResolver, kinds: StepKindValidator[]): BundleResult {

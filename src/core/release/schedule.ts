@@ -17,23 +17,5 @@ export const scheduleSchema = z.strictObject({
 
 export type Schedule = z.infer<typeof scheduleSchema>;
 
-export interface ReleaseSlot {
-  /** When the release is due. */
-  release: number;
-  /** When the code freeze on develop begins (release − freeze). */
-  freezeStart: number;
-  /** When the release announcement is due (release − announce). */
-  announceBy: number;
-}
-
-/**
- * The release slot a moment belongs to: the first scheduled release at or after `now`. (Between a freeze's start
- * and its release, that is the release being frozen for.)
- */
-export function nextSlot(schedule: Schedule, now: number): ReleaseSlot {
-  const every = parseDuration(schedule.every)!;
-  const anchor = Date.parse(schedule.anchor);
-  const n = Math.ceil((now - anchor) / every);
-  const release = anchor + Math.max(n, 0) * every;
-  return { release, freezeStart: release - parseDuration(schedule.freeze)!, announceBy: release - parseDuration(schedule.announce)! };
-}
+// The slot arithmetic is in slot.ts, without zod: the home screen shows the next slot at start-up (docs/architecture.md §6).
+export { nextSlot, type ReleaseSlot } from './slot.js';

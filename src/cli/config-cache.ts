@@ -1,0 +1,84 @@
+/**
+ * What the home screen needs of cockpit.config.yaml (the checklists folder, the audit log, the secret variables, the
+ * release calendar), remembered by the file's content hash: reading the config means YAML and zod, which are a third
+ * of the home screen's code, and the file rarely changes (docs/architecture.md §6). Like the checklist summaries'
+ * cache (summary-cache.ts), only ever a shortcut: only a config that read without a problem is kept (a broken one is
+ * read, and reported, the normal way each time), an unreadable or stale cache is ignored, a failed write is ignored.
+ * A config whose audit log is a PostgreSQL URL is not kept: the URL may hold a password, and that start loads pg anyway.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseAuditUrl } from '../core/audit-url.js';
+import { cockpitVersion } from '../version.js';
+import { cacheDir } from './first-frame.js';
+import type { HomeConfig } from './workspace.js';
+
+type CacheFile = { version: string; entries: Record<string, { sha1: string; config: HomeConfig }> };
+
+const cacheFile = () => path.join(cacheDir(), 'home-config.json');
+
+const sha1Of = (text: string) => createHash('sha1').update(text).digest('hex');
+
+export function readConfigText(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function readCache(): CacheFile {
+  try {
+    const c = JSON.parse(readFileSync(cacheFile(), 'utf8')) as CacheFile;
+    if (c.version === cockpitVersion() && c.entries && typeof c.entries === 'object') return c;
+  } catch {
+    // None yet, or unreadable.
+  }
+  return { version: cockpitVersion(), entries: {} };
+}
+
+/** The home part of the config in `file`, whose content is `text`, when the same content was read before; else null. */
+export function cachedHomeConfig(file: string, text: string): HomeConfig | null {
+  const key = path.resolve(file);
+  const entries = readCache().entries;
+  const hit = Object.hasOwn(entries, key) ? entries[key] : undefined;
+  return hit && hit.sha1 === sha1Of(text) && hit.config && typeof hit.config === 'object' ? hit.config : null;
+}
+
+/** The sections of a config the home screen reads (and only those: the rest of the file is not copied anywhere). */
+export function homePart(config: HomeConfig): HomeConfig {
+  return {
+    ...(config.checklists !== undefined ? { checklists: config.checklists } : {}),
+    ...(config.audit ? { audit: config.audit } : {}),
+    ...(config.secrets ? { secrets: config.secrets } : {}),
+    ...(config.release?.schedule ? { release: { schedule: config.release.schedule } } : {}),
+  };
+}
+
+function isPostgres(url: string | undefined): boolean {
+  if (url === undefined) return false;
+  try {
+    return parseAuditUrl(url, 'audit.url').kind === 'postgres';
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Keep the home part of `config`, read from `file` whose content was `text` (the file is read again: when it changed
+ * meanwhile, nothing is kept).
+ */
+export function keepHomeConfig(file: string, text: string, config: HomeConfig): void {
+  if (isPostgres(config.audit?.url) || readConfigText(file) !== text) return;
+  const cache = readCache();
+  cache.entries[path.resolve(file)] = { sha1: sha1Of(text), config: homePart(config) };
+  try {
+    mkdirSync(cacheDir(), { recursive: true, mode: 0o700 });
+    const tmp = `${cacheFile()}.${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(cache), { mode: 0o600 });
+    renameSync(tmp, cacheFile());
+  } catch {
+    // A read-only home: the next start reads the config again, that is all.
+  }
+}
