@@ -76,7 +76,7 @@ export function prepareRun(ctx: AppContext, opts: RunOptions): PreparedRun {
     scopes: planned.scopes,
     yes,
     secrets: secretParams(root.params, resolved.values),
-    settings: { release: ctx.workspace().config.release ?? {} },
+    settings: { release: ctx.workspace().config.release ?? {}, verify: ctx.workspace().config.verify },
     ...(opts.recoverySince ? { recoverySince: opts.recoverySince } : {}),
   };
 }

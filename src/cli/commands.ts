@@ -293,7 +293,7 @@ export async function cmdChecklistShow(g: GlobalOptions, ref: string): Promise<n
     if (kind && node.kind !== 'confirm')
       out(
         `${pad}   ${kind
-          .describe(node, planned.scopes[node.scope]?.params ?? {}, { release: ws.config.release ?? {} })
+          .describe(node, planned.scopes[node.scope]?.params ?? {}, { release: ws.config.release ?? {}, verify: ws.config.verify })
           .trimEnd()
           .replace(/\n/g, `\n${pad}   `)}\n`,
       );

@@ -18,6 +18,7 @@ import { APPROVAL_NAMESPACE, type ApproversSettings } from '../core/approval.js'
 import { sshVerify } from '../adapters/ssh-sign.js';
 import type { EngineDeps } from './session.js';
 import { cockpitCommand } from '../core/command-line.js';
+import type { VerifyConfig } from '../core/verify.js';
 
 /** What services are configured with (from cockpit.config.yaml): given to the engine once, read by the services below. */
 export interface ServiceSettings {
@@ -27,6 +28,8 @@ export interface ServiceSettings {
   watch?: WatchConfig;
   /** The `approvers:` settings, for the approve step kind. */
   approvers?: ApproversSettings;
+  /** The `verify:` settings (test command, Day-2 scripts), for the verify step kind. */
+  verify?: VerifyConfig;
 }
 
 /** What the services of one step are built from: the session (its deps, its log) and the step that runs. */
@@ -118,6 +121,8 @@ const factories = {
       s.output.push('stdout', text.endsWith('\n') ? text : `${text}\n`),
   /** The `release:` part of cockpit.config.yaml (version files, remote, branches), when there is one. */
   release: (s: ServiceScope): ReleaseSettings => s.deps.settings?.release ?? {},
+  /** The `verify:` part of cockpit.config.yaml (the test command, the Day-2 scripts), when there is one. */
+  verify: (s: ServiceScope): VerifyConfig | undefined => s.deps.settings?.verify,
   /** Record events of this step (durable before the promise settles, shown live like any event). */
   record:
     (s: ServiceScope) =>
