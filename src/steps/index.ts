@@ -14,6 +14,10 @@ import { watchStep } from './watch.js';
 import { backupStep, restoreStep } from './backup.js';
 import { smokeStep } from './smoke.js';
 import { approveStep } from './approve.js';
+import { buildStep } from './build.js';
+import { deployStep } from './deploy.js';
+import { switchStep } from './switch.js';
+import { rollbackStep } from './rollback.js';
 import { verifyStep } from './verify.js';
 import type { StepKind } from './types.js';
 
@@ -36,6 +40,10 @@ export const STEP_KINDS: StepKind[] = [
   restoreStep,
   smokeStep,
   approveStep,
+  buildStep,
+  deployStep,
+  switchStep,
+  rollbackStep,
   verifyStep,
 ];
 

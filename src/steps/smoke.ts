@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { HttpCheckAnswer } from '../adapters/http-check.js';
 import type { ParamValue } from '../core/checklist/types.js';
 import { durationSchema } from '../core/checklist/schema.js';
+import { smokeCheckSchema, type SmokeCheck } from '../core/deploy/smoke-check.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import type { EventDataMap } from '../core/events.js';
 import { interpolate } from '../core/params.js';
@@ -9,34 +10,14 @@ import { checkTemplates, fail } from './git-common.js';
 import { defineStepKind, type SpecOf } from './define.js';
 import type { StepContext } from './types.js';
 
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-
-const checkSchema = z
-  .object({
-    name: z.string().min(1),
-    method: z.enum(METHODS).default('GET'),
-    /** Appended to the step's `url` (`/up`, `/api/version?full=1`). */
-    path: z.string().regex(/^\//, "expected a path starting with '/'").default('/'),
-    /** The status expected (default 200). */
-    status: z.number().int().min(100).max(599).default(200),
-    /** Text the body must contain (a template). */
-    contains: z.string().min(1).optional(),
-    /** A field of the JSON body (`data.version`, `items.0.id`) and the value it must have (a template). */
-    json: z
-      .object({ path: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean(), z.null()]) })
-      .strict()
-      .optional(),
-    /** The slowest answer that passes. */
-    maxLatency: durationSchema.optional(),
-    headers: z.record(z.string(), z.string()).optional(),
-    body: z.string().optional(),
-  })
-  .strict();
-
 const fields = {
   /** The base URL the checks' paths are appended to: a colour's URL or the live one (a template: `${url}`). */
-  url: z.string().min(1),
-  checks: z.array(checkSchema).min(1, 'expected at least one check'),
+  url: z.string().min(1).optional(),
+  /** An environment of `deploy:` (a template): the URL is its live one or the colour's (`target`), the checks its `smoke:` when none are given. */
+  env: z.string().min(1).optional(),
+  /** With `env`: `colour`, the colour this session deployed to (before the switch), or `live`, the environment's URL (default). */
+  target: z.enum(['colour', 'live']).optional(),
+  checks: z.array(smokeCheckSchema).min(1, 'expected at least one check').optional(),
   /** How many times a check is tried again after a transient failure (no answer, a 5xx, too slow). */
   retries: z.number().int().min(0).max(20).optional(),
   /** The wait before the first retry, doubled for each one after it. */
@@ -48,7 +29,7 @@ const fields = {
 };
 
 type SmokeSpec = SpecOf<typeof fields>;
-type Check = SmokeSpec['checks'][number];
+type Check = SmokeCheck;
 type Verdict = EventDataMap['smoke.check']['verdict'];
 
 const DEFAULTS = { retries: 2, backoffMs: 500, timeoutMs: 60_000, requestTimeoutMs: 10_000 };
@@ -220,8 +201,16 @@ export const smokeStep = defineStepKind({
   fields,
   needs: ['http', 'record', 'log', 'sleep', 'clean'],
   validate(step, params) {
-    const problems = checkTemplates(step, params, ['url']);
-    step.checks.forEach((c, i) => {
+    const problems = checkTemplates(step, params, ['url', 'env']);
+    if (step.url === undefined && step.env === undefined)
+      problems.push({ path: ['url'], message: 'expected a url, or an env of deploy: whose URL the checks use' });
+    if (step.url !== undefined && step.env !== undefined) problems.push({ path: ['env'], message: 'expected a url or an env, not both' });
+    if (step.target !== undefined && step.env === undefined)
+      problems.push({ path: ['target'], message: 'target applies to a smoke step with an env' });
+    if (step.checks === undefined && step.env === undefined)
+      problems.push({ path: ['checks'], message: 'expected checks (or an env, whose deploy.<env>.smoke are used)' });
+    const checks = step.checks ?? [];
+    checks.forEach((c, i) => {
       for (const p of checkTemplates(c, params, ['name', 'path', 'contains', 'body']))
         problems.push({ path: ['checks', i, ...p.path], message: p.message });
       if (c.json)
@@ -229,15 +218,17 @@ export const smokeStep = defineStepKind({
           problems.push({ path: ['checks', i, 'json', ...p.path], message: p.message });
       for (const p of checkTemplates(c.headers ?? {}, params, Object.keys(c.headers ?? {})))
         problems.push({ path: ['checks', i, 'headers', ...p.path], message: p.message });
-      if (step.checks.findIndex((o) => o.name === c.name) !== i)
+      if (checks.findIndex((o) => o.name === c.name) !== i)
         problems.push({ path: ['checks', i, 'name'], message: `another check is already named '${c.name}'` });
     });
-    if (!step.url.includes('${') && !/^https?:\/\/[^/]/.test(step.url))
+    if (step.url !== undefined && !step.url.includes('${') && !/^https?:\/\/[^/]/.test(step.url))
       problems.push({ path: ['url'], message: `'${step.url}' is not an http:// or https:// URL` });
     return problems;
   },
   describe({ spec, params }) {
     const s = settings(spec);
+    if (spec.url === undefined || spec.checks === undefined)
+      return `smoke checks against ${spec.env ?? ''} ${spec.target ?? 'live'} (deploy.${spec.env ?? ''}.smoke)`;
     const url = shownUrl(interpolate(spec.url, params).replace(/\/+$/, ''));
     const checks = spec.checks.map((c) => `${c.name}: ${c.method} ${interpolate(c.path, params)} → ${expectation(c, params)}`);
     return (
@@ -248,6 +239,7 @@ export const smokeStep = defineStepKind({
   async execute(ctx) {
     const spec = ctx.spec;
     const s = settings(spec);
+    if (spec.url === undefined || spec.checks === undefined) return fail('smoke checks of a deploy environment are not built yet');
     const base = interpolate(spec.url, ctx.params).trim().replace(/\/+$/, '');
     if (!/^https?:\/\/[^/]/.test(base)) return fail(`url '${ctx.clean(base || spec.url)}' is not an http:// or https:// URL`);
     const deadline = performance.now() + s.timeoutMs;

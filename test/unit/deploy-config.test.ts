@@ -25,34 +25,38 @@ function errorsOf(yaml: string): string[] {
 }
 
 describe('the deploy: section of cockpit.config.yaml', () => {
-  it("fills the defaults: the policy's ./scripts/deploy.sh, blue-green for production and in-place elsewhere, smoke retries", () => {
+  it("fills the defaults: the policy's ./scripts/deploy.sh, blue-green for production and in-place elsewhere, a smoke check's", () => {
     const c = load(
       [
         'deploy:',
         '  staging:',
         '    url: http://127.0.0.1:8080',
         '    smoke:',
-        '      - {path: /health}',
+        '      - {name: health, path: /health}',
         '  production:',
         '    url: https://property.example',
         '    colours: {blue: http://blue.internal, green: http://green.internal}',
         '    keepPrevious: 30m',
         '    build: [make, image]',
         '    smoke:',
-        '      - {name: listings, target: colour, path: /api/listings, json: {"listings.0.id": 1}, latency: 500ms}',
+        '      - {name: listings, target: colour, path: /api/listings, json: {path: listings.0.id, equals: 1}, maxLatency: 500ms}',
         '',
       ].join('\n'),
     );
     expect(c.deploy!.staging).toMatchObject({
       command: './scripts/deploy.sh',
-      smoke: [{ method: 'GET', path: '/health', status: 200, retries: 3, target: 'both' }],
+      smoke: [{ name: 'health', method: 'GET', path: '/health', status: 200 }],
     });
     expect(c.deploy!.production).toMatchObject({
       command: './scripts/deploy.sh',
       build: ['make', 'image'],
       colours: { blue: 'http://blue.internal' },
     });
-    expect(c.deploy!.production.smoke[0]).toMatchObject({ target: 'colour', json: { 'listings.0.id': 1 }, latency: '500ms' });
+    expect(c.deploy!.production.smoke[0]).toMatchObject({
+      target: 'colour',
+      json: { path: 'listings.0.id', equals: 1 },
+      maxLatency: '500ms',
+    });
     expect(strategyOf('production', c.deploy!.production)).toBe('blue-green');
     expect(strategyOf('staging', c.deploy!.staging)).toBe('in-place');
     expect(strategyOf('staging', { strategy: 'blue-green' })).toBe('blue-green');
@@ -65,7 +69,7 @@ describe('the deploy: section of cockpit.config.yaml', () => {
       '    strategy: rolling',
       '    url: property.example',
       '    smoke:',
-      '      - {path: health, status: 2000, latency: soon}',
+      '      - {name: h, path: health, status: 2000, maxLatency: soon}',
       '  production:',
       '    strategy: in-place',
       '    colours: {blue: http://b, green: http://g}',
@@ -77,9 +81,9 @@ describe('the deploy: section of cockpit.config.yaml', () => {
       expect.arrayContaining([
         expect.stringMatching(/^cockpit\.config\.yaml:3:\d+: deploy\.staging\.strategy: /),
         expect.stringMatching(/^cockpit\.config\.yaml:4:\d+: deploy\.staging\.url: expected an http:\/\/ or https:\/\/ URL$/),
-        expect.stringMatching(/^cockpit\.config\.yaml:6:\d+: deploy\.staging\.smoke\.0\.path: expected a path starting with \/$/),
+        expect.stringMatching(/^cockpit\.config\.yaml:6:\d+: deploy\.staging\.smoke\.0\.path: expected a path starting with '\/'$/),
         expect.stringMatching(/^cockpit\.config\.yaml:6:\d+: deploy\.staging\.smoke\.0\.status: /),
-        expect.stringMatching(/^cockpit\.config\.yaml:6:\d+: deploy\.staging\.smoke\.0\.latency: expected a duration/),
+        expect.stringMatching(/^cockpit\.config\.yaml:6:\d+: deploy\.staging\.smoke\.0\.maxLatency: expected a duration/),
       ]),
     );
     // The in-place production: colours and keepPrevious do not apply (each said where it is written).

@@ -12,35 +12,17 @@
  *       colours: {blue: https://blue.property.internal, green: https://green.property.internal}
  *       keepPrevious: 30m                # how long the old colour keeps running after a switch, for a switch back
  *       build: [make, image]             # the build command (given the version as its last argument)
- *       smoke:
- *         - {name: health, path: /health, status: 200, latency: 500ms}
- *         - {name: listings, path: /api/listings, json: {"listings.0.id": 1}, retries: 3}
+ *       smoke:                           # checks as a smoke step's (core/deploy/smoke-check.ts)
+ *         - {name: health, path: /health, maxLatency: 500ms}
+ *         - {name: version, path: /version, json: {path: version, equals: '${version}'}, target: colour}
  */
 import { z } from 'zod';
 import { commandSchema, durationSchema } from '../checklist/schema.js';
+import { smokeCheckSchema } from './smoke-check.js';
 
 const httpUrl = z.string().regex(/^https?:\/\/\S+$/, 'expected an http:// or https:// URL');
 
-/** One HTTP check against the live URL, or a colour's (the new colour before the switch). */
-export const smokeCheckSchema = z.strictObject({
-  name: z.string().min(1).optional(),
-  /** `colour`: the colour being deployed (before the switch); `live`: the live URL (after it). Default: both. */
-  target: z.enum(['colour', 'live', 'both']).default('both'),
-  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
-  path: z.string().regex(/^\//, 'expected a path starting with /'),
-  body: z.string().optional(),
-  status: z.number().int().min(100).max(599).default(200),
-  bodyContains: z.string().min(1).optional(),
-  /** JSON fields (dotted paths) and the value each must equal. */
-  json: z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
-  /** The slowest answer that passes. */
-  latency: durationSchema.optional(),
-  retries: z.number().int().min(0).max(20).default(3),
-  /** The first wait between tries; doubled each time. */
-  backoff: durationSchema.default('1s'),
-  /** All tries of this check together. */
-  timeout: durationSchema.default('30s'),
-});
+export { smokeCheckSchema, type SmokeCheck } from './smoke-check.js';
 
 export const deployEnvironmentSchema = z
   .strictObject({
@@ -77,7 +59,6 @@ export const deployConfigSchema = z
 
 export type DeployConfig = z.infer<typeof deployConfigSchema>;
 export type DeployEnvironment = z.infer<typeof deployEnvironmentSchema>;
-export type SmokeCheck = z.infer<typeof smokeCheckSchema>;
 
 /** The strategy of an environment: as written, else blue-green for production (the policy's) and in-place elsewhere. */
 export function strategyOf(name: string, env: Pick<DeployEnvironment, 'strategy'> | undefined): 'in-place' | 'blue-green' {
