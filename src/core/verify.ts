@@ -40,7 +40,7 @@ export function verifyScripts(config: VerifyConfig | undefined, which: 'tests' |
 export function howToConfigure(which: 'tests' | 'day2', env: string): string {
   return which === 'tests'
     ? 'no test command configured: add verify.tests to cockpit.config.yaml (e.g. tests: [npm, test])'
-    : `no Day-2 verification scripts configured for ${env}: add them under verify.day2.${env} in cockpit.config.yaml (e.g. - {name: jobs, run: [./scripts/day2/jobs.sh]})`;
+    : `no Day-2 verification scripts configured for ${env}: add them under verify.day2.${env} in cockpit.config.yaml (a name and the command to run, e.g. - {name: jobs, run: [make, day2-jobs]})`;
 }
 
 /** A command as shown: an argv list shell-quoted where needed, a shell line as written. */
