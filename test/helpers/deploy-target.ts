@@ -91,7 +91,10 @@ export async function startDeployTarget(repoDir: string, write: (rel: string, te
   const [blue, green, live] = await Promise.all([serve(handler('blue')), serve(handler('green')), serve(handler('live'))]);
   const strategies: Record<string, string> = {};
   const writeUrls = () =>
-    write(`${TARGET_DIR}/urls.json`, JSON.stringify({ live: live.url, colours: { blue: blue.url, green: green.url }, strategy: strategies }));
+    write(
+      `${TARGET_DIR}/urls.json`,
+      JSON.stringify({ live: live.url, colours: { blue: blue.url, green: green.url }, strategy: strategies }),
+    );
   write('scripts/deploy-target.mjs', DEPLOY_MJS);
   write('scripts/deploy.sh', '#!/bin/sh\nexec node "$(dirname "$0")/deploy-target.mjs" "$@"\n');
   chmodSync(path.join(repoDir, 'scripts', 'deploy.sh'), 0o755);

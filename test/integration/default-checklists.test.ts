@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cockpit, jsonLines, tempRepo } from '../helpers/cli.js';
+import { cockpit, cockpitAsync, jsonLines, tempRepo } from '../helpers/cli.js';
+import { startDeployTarget, type DeployTarget } from '../helpers/deploy-target.js';
 import { freshDatabase, pgTest } from '../helpers/pg.js';
 import { cleanupPrometheusHarness, prometheusTest, startMetricsService, startPrometheus } from '../helpers/prometheus.js';
 
@@ -16,6 +19,38 @@ const NEEDS_DB = new Set(['migration', 'deploy-production', 'hotfix', 'rollback-
 const promInfo = prometheusTest();
 const NEEDS_PROM = new Set(['post-deploy-watch', 'deploy-production', 'hotfix']);
 const run = (args: string[]) => cockpit(args, { cwd: repo.dir, env: { ...GIT_ENV, DATABASE_URL: databaseUrl } });
+// The deploys drive a real deploy script (a blue/green production, an in-place staging) whose colours and live URL
+// are HTTP servers on free ports; the production deploys wait for a senior developer, who approves from their own
+// process with their own git identity.
+let target: DeployTarget;
+const SENIOR = 'senior@example.com';
+const NEEDS_APPROVAL = new Set(['deploy-production', 'hotfix']);
+
+/** A run whose approve step a senior developer approves (or rejects) from another process, once it asks. */
+function runApproved(args: string[], decision: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const gitconfig = path.join(path.dirname(repo.dir), `${path.basename(repo.dir)}-senior.gitconfig`);
+  writeFileSync(gitconfig, `[user]\n\temail = ${SENIOR}\n\tname = senior\n`);
+  const child = cockpitAsync(args, { cwd: repo.dir, env: { ...GIT_ENV, DATABASE_URL: databaseUrl } });
+  let stdout = '';
+  let stderr = '';
+  let seen = 0;
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    const lines = stdout.split('\n');
+    for (; seen < lines.length - 1; seen++) {
+      if (!lines[seen].startsWith('{')) continue;
+      const e = JSON.parse(lines[seen]);
+      if (e.type !== 'approval.requested') continue;
+      const a = cockpit(['--repo', repo.dir, 'approve', e.sessionId, ...decision], {
+        cwd: repo.dir,
+        env: { GIT_CONFIG_GLOBAL: gitconfig, GIT_CONFIG_NOSYSTEM: '1' },
+      });
+      if (a.code !== 0) stderr += `approve: ${a.stderr}`;
+    }
+  });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
 
 let repo: ReturnType<typeof tempRepo>;
 let watchConfig = '';
@@ -34,9 +69,21 @@ beforeAll(async () => {
   }
   // A repository as the release checklist expects one: main and develop, the two version files, an origin.
   repo = tempRepo();
-  repo.write('.gitignore', '.cockpit/\n.sandbox/\n');
+  target = await startDeployTarget(repo.dir, repo.write);
+  repo.write('.gitignore', '.cockpit/\n.sandbox/\n.target/\n');
   repo.write('README', 'property app\n');
-  if (watchConfig) repo.write('cockpit.config.yaml', watchConfig);
+  repo.write(
+    'cockpit.config.yaml',
+    [
+      watchConfig,
+      'deploy:',
+      target.config({ production: 'blue-green', staging: 'in-place' }),
+      'verify:',
+      '  tests: [git, rev-parse, --verify, HEAD]',
+      `approvers:\n  senior: [${SENIOR}]\n  timeout: 2m`,
+      '',
+    ].join('\n'),
+  );
   repo.write('frontend/package.json', '{\n  "name": "property-frontend",\n  "version": "1.3.0"\n}\n');
   repo.write('backend/setup.py', 'from setuptools import setup\n\nsetup(name="property-backend", version="1.3.0")\n');
   // One migration, as `cockpit migrate create "listings"` starts it (its description first): the deploys apply it,
@@ -59,6 +106,7 @@ beforeAll(async () => {
   git('commit', '-qm', 'feat(search): search listings');
 });
 afterAll(async () => {
+  await target?.close();
   repo.cleanup();
   await cleanupPrometheusHarness();
 });
@@ -79,8 +127,9 @@ describe('default checklists', () => {
   for (const [id, params] of Object.entries(PARAMS)) {
     const skip = (NEEDS_DB.has(id) && !pgInfo.url) || (NEEDS_PROM.has(id) && !promInfo.ok);
     const why = `${NEEDS_DB.has(id) ? pgInfo.skipReason : ''}${NEEDS_PROM.has(id) ? promInfo.skipReason : ''}`;
-    it.skipIf(skip)(`${id} runs to the end with every confirmation given by flag${why}`, () => {
-      const r = run(['--repo', repo.dir, 'run', id, ...params, '--non-interactive', '--yes', 'all', '--json']);
+    it.skipIf(skip)(`${id} runs to the end with every confirmation given by flag${why}`, { timeout: 180_000 }, async () => {
+      const args = ['--repo', repo.dir, 'run', id, ...params, '--non-interactive', '--yes', 'all', '--json'];
+      const r = NEEDS_APPROVAL.has(id) ? await runApproved(args) : run(args);
       expect(
         r.code,
         `${r.stderr}\n${jsonLines(r.stdout)
@@ -143,9 +192,31 @@ describe('default checklists', () => {
     expect(jsonLines(r.stdout).find((e) => e.type === 'step.failed')).toBeTruthy();
   });
 
-  it('a production deploy without --yes stops first at the senior developer approval', () => {
-    const r = run(['--repo', repo.dir, 'run', 'deploy-production', '-p', 'version=1.4.0', '--non-interactive', '--yes', 'trigger']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/step 'approval' needs confirmation/);
-  });
+  it.skipIf(!pgInfo.url || !promInfo.ok)(
+    `the deploys drove the deploy script: staging in place, production to the idle colour then the switch, the rollback${pgInfo.skipReason}${promInfo.skipReason}`,
+    () => {
+      const calls = target.calls().filter((c) => !c.startsWith('status'));
+      expect(calls).toContain('deploy 1.4.0 --env staging');
+      expect(calls).toEqual(expect.arrayContaining([expect.stringMatching(/^deploy 1\.4\.0 --env production --colour (blue|green)$/)]));
+      expect(calls).toEqual(expect.arrayContaining([expect.stringMatching(/^switch (blue|green) --env production$/)]));
+      expect(calls.some((c) => /^(rollback 1\.3\.0 --env production|switch (blue|green) --env production)$/.test(c))).toBe(true);
+    },
+  );
+
+  it(
+    'a production deploy the senior developer rejects stops at the approval: nothing is built, deployed or switched',
+    { timeout: 120_000 },
+    async () => {
+      const before = target.calls().length;
+      const r = await runApproved(
+        ['--repo', repo.dir, 'run', 'deploy-production', '-p', 'version=1.4.0', '--non-interactive', '--yes', 'all', '--json'],
+        ['--reject', 'not during the sale'],
+      );
+      expect(r.code, r.stderr).toBe(1);
+      const failed = jsonLines(r.stdout).find((e) => e.type === 'step.failed');
+      expect(failed?.stepId).toBe('approval');
+      expect(failed?.data.reason).toContain('not during the sale');
+      expect(target.calls().slice(before)).toEqual([]);
+    },
+  );
 });

@@ -103,6 +103,23 @@ describe('cockpit deploy', () => {
     expect(target.calls()).toEqual([]);
   });
 
+  it('failing tests stop the deploy at its first step: the deploy script is never called', () => {
+    const config = repo.write(
+      '.target/failing-tests.yaml',
+      [
+        'deploy:',
+        target.config({ production: 'blue-green', staging: 'in-place' }),
+        'verify:',
+        '  tests: [node, -e, "process.exit(3)"]',
+        '',
+      ].join('\n'),
+    );
+    const r = run('--config', config, 'deploy', 'staging', '1.5.0', '--non-interactive', '--yes', 'all');
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/the tests failed \(exited with code 3\)/);
+    expect(target.calls()).toEqual([]);
+  });
+
   it('--help says what it does', () => {
     const r = run('deploy', '--help');
     expect(r.code).toBe(0);
