@@ -283,7 +283,11 @@ def refund(gateway, payment, amount_cents):
     body: 'Releases are run with the cockpit: checklists/demo.yaml.',
     change(t) {
       t.write('checklists/demo.yaml', DEMO_CHECKLIST);
-      t.write('cockpit.config.yaml', '# cockpit settings (see the cockpit README)\nsecrets:\n  env: [DEPLOY_TOKEN]\n');
+      t.write(
+        'cockpit.config.yaml',
+        '# cockpit settings (see the cockpit README)\nsecrets:\n  env: [DEPLOY_TOKEN]\n' +
+          '# the test suite the deploy checklists run ("Run tests")\nverify:\n  tests: [./scripts/test.sh]\n',
+      );
       t.write('scripts/deploy.sh', DEPLOY_SH);
       t.write('scripts/versions.sh', VERSIONS_SH);
       t.write('scripts/restore_db.sh', RESTORE_DB_SH);
