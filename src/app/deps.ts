@@ -24,7 +24,13 @@ export function sessionDeps(ctx: AppContext, store: AuditStore, yes?: YesList): 
     repoDir: ws.repoDir,
     env: Object.fromEntries(Object.entries(ws.config.env ?? {}).map(([k, v]) => [k, String(v)])),
     version: ctx.version,
-    settings: { release: ws.config.release ?? {}, watch: ws.watchConfig(), approvers: ws.approvers?.(), verify: ws.config.verify },
+    settings: {
+      release: ws.config.release ?? {},
+      watch: ws.watchConfig(),
+      approvers: ws.approvers?.(),
+      ...(ws.config.deploy ? { deploy: ws.config.deploy } : {}),
+      ...(ws.config.verify ? { verify: ws.config.verify } : {}),
+    },
     anchor: anchorPortFor(ctx),
     ...(ws.command ? { command: (args: string[]) => ws.command!(args) } : {}),
     reload: (origin) => {

@@ -76,7 +76,11 @@ export function prepareRun(ctx: AppContext, opts: RunOptions): PreparedRun {
     scopes: planned.scopes,
     yes,
     secrets: secretParams(root.params, resolved.values),
-    settings: { release: ctx.workspace().config.release ?? {}, verify: ctx.workspace().config.verify },
+    settings: {
+      release: ctx.workspace().config.release ?? {},
+      ...(ctx.workspace().config.deploy ? { deploy: ctx.workspace().config.deploy } : {}),
+      ...(ctx.workspace().config.verify ? { verify: ctx.workspace().config.verify } : {}),
+    },
     ...(opts.recoverySince ? { recoverySince: opts.recoverySince } : {}),
   };
 }

@@ -113,6 +113,52 @@ export interface EventDataMap {
     reason: string;
     excerpt?: string;
   };
+  // ── deploys (the build, deploy, switch and rollback steps, src/steps/; in words: core/deploy/words.ts) ──
+  /** What a build produced: an image (tag, digest) or an artifact (path, its sha256 as the cockpit computed it). */
+  'deploy.built': {
+    env: string;
+    version: string;
+    /** The build command as run (argv joined). */
+    command: string;
+    image?: string;
+    digest?: string;
+    artifact?: string;
+    sha256?: string;
+  };
+  /** A version deployed, and where: the colour (null in-place), what was live before and at which version. */
+  'deploy.deployed': {
+    env: string;
+    version: string;
+    strategy: 'in-place' | 'blue-green';
+    colour: DeployColour | null;
+    liveBefore: DeployColour | null;
+    versionBefore: string | null;
+    /** `probe`: found done after an interruption (status said so), not deployed again. */
+    via: 'script' | 'probe';
+  };
+  /** Traffic switched: from which colour to which, and until when the old one is kept for a switch back. */
+  'deploy.switched': {
+    env: string;
+    from: DeployColour | null;
+    to: DeployColour;
+    version: string | null;
+    /** `keepPrevious` of the environment (a duration as written), and the moment it ends (epoch ms). */
+    keepPrevious: string | null;
+    keepPreviousUntil: number | null;
+    via: 'script' | 'probe';
+  };
+  /** What a rollback chose and why, and how it goes back (recorded before the script runs). */
+  'deploy.rollback': {
+    env: string;
+    version: string;
+    /** Where the version came from: the step's `version`, the audit log's deploy history, the previous release tag. */
+    source: 'step' | 'history' | 'tag';
+    why: string;
+    how: 'switch-back' | 'redeploy';
+    /** The colour it goes back to (null in-place). */
+    colour: DeployColour | null;
+    liveBefore: DeployColour | null;
+  };
   // ── approvals (the `approve` step, src/steps/approve.ts; decisions appended by `cockpit approve`, src/app/approve.ts) ──
   /** The step asks a role for approval: who may give it, who may not (the operator), until when, for what. */
   'approval.requested': {
@@ -206,6 +252,12 @@ export interface ApprovalDecisionData {
   /** The armoured `ssh-keygen -Y sign -n cockpit-approval` signature of the payload. */
   signature?: string;
 }
+
+/** A colour of a blue-green environment. */
+export type DeployColour = 'blue' | 'green';
+
+/** The deploy steps' events. */
+export type DeployEventType = Extract<EventType, `deploy.${string}`>;
 
 export type WatchVerdict = 'pass' | 'fail' | 'inconclusive' | 'error';
 

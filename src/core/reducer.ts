@@ -1,5 +1,5 @@
 import type { ParamValue } from './checklist/types.js';
-import type { AuditEvent, Outcome, PlanNode, Scope } from './events.js';
+import type { AuditEvent, DeployColour, Outcome, PlanNode, Scope } from './events.js';
 import type { RecoveryStart } from './recovery.js';
 import { exhaustive } from './exhaustive.js';
 import { approvalWords } from './approval.js';
@@ -83,6 +83,22 @@ export interface SessionState {
   recovery?: RecoveryStart;
   /** The recovery time the finishing process measured. */
   recoveredMs?: number;
+  /** Per environment, what this session's deploy steps did there (the switch step switches to the colour deployed). */
+  deploys?: Record<string, DeployFacts>;
+}
+
+/** What the session deployed to an environment, switched there, and rolled back to (the latest of each). */
+export interface DeployFacts {
+  built?: { version: string; image?: string; digest?: string; artifact?: string; sha256?: string };
+  deployed?: {
+    version: string;
+    colour: DeployColour | null;
+    liveBefore: DeployColour | null;
+    versionBefore: string | null;
+    step: string | null;
+  };
+  switched?: { from: DeployColour | null; to: DeployColour; version: string | null; keepPreviousUntil: number | null };
+  rollback?: { version: string; how: 'switch-back' | 'redeploy'; colour: DeployColour | null };
 }
 
 const EMPTY_OUTPUT: OutputState = { lines: 0, bytes: 0, tail: [], partial: '' };
@@ -114,6 +130,44 @@ function update(state: SessionState, changes: Array<[number, StepState]>, extra:
   const steps = state.steps.slice();
   for (const [i, s] of changes) steps[i] = s;
   return { ...state, ...extra, steps };
+}
+
+function foldDeploy(
+  deploys: Record<string, DeployFacts>,
+  e: Extract<AuditEvent, { type: 'deploy.built' | 'deploy.deployed' | 'deploy.switched' | 'deploy.rollback' }>,
+): Record<string, DeployFacts> {
+  const d = e.data;
+  const facts = deploys[d.env] ?? {};
+  let next: DeployFacts;
+  switch (e.type) {
+    case 'deploy.built': {
+      const b = e.data;
+      next = { ...facts, built: { version: b.version, image: b.image, digest: b.digest, artifact: b.artifact, sha256: b.sha256 } };
+      break;
+    }
+    case 'deploy.deployed': {
+      const x = e.data;
+      next = {
+        ...facts,
+        deployed: { version: x.version, colour: x.colour, liveBefore: x.liveBefore, versionBefore: x.versionBefore, step: e.stepId },
+      };
+      break;
+    }
+    case 'deploy.switched': {
+      const x = e.data;
+      next = { ...facts, switched: { from: x.from, to: x.to, version: x.version, keepPreviousUntil: x.keepPreviousUntil } };
+      break;
+    }
+    case 'deploy.rollback': {
+      const x = e.data;
+      next = { ...facts, rollback: { version: x.version, how: x.how, colour: x.colour } };
+      break;
+    }
+    default:
+      exhaustive(e);
+      return deploys;
+  }
+  return { ...deploys, [d.env]: next };
 }
 
 export function initialState(event: AuditEvent<'session.started'>): SessionState {
@@ -211,6 +265,11 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
     // A smoke check's result: the step's output says it, and its failure reason sums them up.
     case 'smoke.check':
       return { ...state, ...base };
+    case 'deploy.built':
+    case 'deploy.deployed':
+    case 'deploy.switched':
+    case 'deploy.rollback':
+      return { ...state, ...base, deploys: foldDeploy(state.deploys ?? {}, event) };
     case 'note.added': {
       const d = event.data;
       return { ...state, ...base, notes: [...state.notes, { time: event.time, actor: event.actor, stepId: event.stepId, text: d.text }] };

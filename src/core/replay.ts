@@ -1,6 +1,7 @@
 import type { AuditEvent } from './events.js';
 import { exhaustive } from './exhaustive.js';
 import { approvalWords } from './approval.js';
+import { deployWords } from './deploy/words.js';
 import { isRunContinuation, reduce, reduceRange, type SessionState } from './reducer.js';
 import { neutralize } from './sanitize.js';
 
@@ -12,7 +13,7 @@ import { neutralize } from './sanitize.js';
  * Positions count events: `pos` is the moment after the first `pos` events (1 = just started, length = the end).
  */
 
-export type MarkerKind = 'failure' | 'skip' | 'note' | 'approval' | 'resume' | 'finish';
+export type MarkerKind = 'failure' | 'skip' | 'note' | 'approval' | 'deploy' | 'resume' | 'finish';
 
 export interface Marker {
   /** The position that shows the event (its index + 1). */
@@ -65,6 +66,11 @@ function markerOf(e: AuditEvent): { kind: MarkerKind; label: string } | null {
     case 'approval.rejected':
     case 'approval.resolved':
       return { kind: 'approval', label: oneLine(`✓ ${step}: ${approvalWords(e)}`) };
+    // What reached an environment: a deploy, a switch, a rollback's choice (a build changes no environment).
+    case 'deploy.deployed':
+    case 'deploy.switched':
+    case 'deploy.rollback':
+      return { kind: 'deploy', label: oneLine(`⇄ ${step}: ${deployWords(e)}`) };
     case 'approval.ignored':
       return { kind: 'failure', label: oneLine(`✗ ${step}: ${approvalWords(e)}`) };
     // No marker: the run's progress, its output and the watch's events.
@@ -78,6 +84,7 @@ function markerOf(e: AuditEvent): { kind: MarkerKind; label: string } | null {
     case 'step.interrupted':
     case 'step.probed':
     case 'smoke.check':
+    case 'deploy.built':
     case 'watch.started':
     case 'watch.preflight':
     case 'watch.baseline':
@@ -388,7 +395,7 @@ export function speedLabel(speed: number): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Timeline bar.
 
-const SEVERITY: Record<MarkerKind, number> = { failure: 6, skip: 5, approval: 4, note: 3, resume: 2, finish: 1 };
+const SEVERITY: Record<MarkerKind, number> = { failure: 7, skip: 6, approval: 5, deploy: 4, note: 3, resume: 2, finish: 1 };
 
 /** The cell of a bar `width` cells wide that time `t` falls in (equal slices of startTime..endTime). */
 export function timelineCell(replay: Replay, width: number, t: number): number {

@@ -142,6 +142,7 @@ const DEPLOY_SH = `#!/bin/sh
 #   scripts/deploy.sh rollback <version> --env E                       back to a version (switch back, or redeploy)
 #   scripts/deploy.sh status --env E [--json]                          the live colour, each colour's version and health
 #   scripts/deploy.sh stop --env E                                     stop the environment's processes
+# production is blue-green; every other environment (staging) is in-place: its deploy makes the version live (no switch).
 # Each environment is a blue/green pair of Property app processes behind HAProxy, on loopback ports of this machine;
 # the state is in .cockpit/bluegreen/<env>/. The app and its driver are in .sandbox/bluegreen/ (cockpit demo puts them there).
 cd "$(dirname "$0")/.." || exit 1
@@ -150,6 +151,52 @@ if [ ! -f .sandbox/bluegreen/demo-deploy.mjs ]; then
   exit 1
 fi
 exec node .sandbox/bluegreen/demo-deploy.mjs "$@"
+`;
+
+/**
+ * The sandbox's cockpit settings: the deploy: section drives the demo's real target (scripts/deploy.sh: staging
+ * in-place, production blue-green, as that script has it). Its URLs are loopback ports chosen when the target starts,
+ * so none is written here: the cockpit takes them from `./scripts/deploy.sh status --env E --json`.
+ */
+const DEMO_SMOKE = `    smoke:
+      - {name: health, path: /health, json: {path: status, equals: ok}, maxLatency: 2s}
+      - {name: version, path: /version, json: {path: version, equals: "\${version}"}}
+      - {name: listings, path: /api/listings, contains: '"listings"'}
+`;
+
+export const COCKPIT_CONFIG = `# cockpit settings (see the cockpit README)
+secrets:
+  env: [DEPLOY_TOKEN]
+# How the cockpit deploys (the build, deploy, switch, rollback and smoke steps). scripts/deploy.sh runs the demo's
+# target on this machine; the URLs are what its status --json reports (loopback ports chosen when it starts).
+deploy:
+  staging:
+    strategy: in-place
+    command: ./scripts/deploy.sh
+    build: [./scripts/build.sh]
+${DEMO_SMOKE}  production:
+    strategy: blue-green
+    command: ./scripts/deploy.sh
+    keepPrevious: 30m
+    build: [./scripts/build.sh]
+${DEMO_SMOKE}# The test suite the deploy checklists run first ("Run tests").
+verify:
+  tests: [./scripts/test.sh]
+`;
+
+const BUILD_SH = `#!/bin/sh
+# Builds the Property release artifact, no Docker needed: a tarball of the app at <version> (its tag v<version> when
+# there is one, else HEAD) in .cockpit/artifacts/. The last line names it; the cockpit records it with its sha256.
+set -e
+[ -n "$1" ] || { echo "usage: scripts/build.sh <version>" >&2; exit 2; }
+cd "$(dirname "$0")/.."
+ref=HEAD
+if git rev-parse -q --verify "refs/tags/v$1" >/dev/null; then ref="v$1"; fi
+mkdir -p .cockpit/artifacts
+out=".cockpit/artifacts/property-$1.tar.gz"
+git archive --format=tar.gz --prefix="property-$1/" -o "$out" "$ref"
+echo "built Property $1 from $ref ($(git rev-parse --short "$ref"))"
+echo "artifact: $out"
 `;
 
 const RESTORE_DB_SH = `#!/bin/sh
@@ -283,18 +330,15 @@ def refund(gateway, payment, amount_cents):
     body: 'Releases are run with the cockpit: checklists/demo.yaml.',
     change(t) {
       t.write('checklists/demo.yaml', DEMO_CHECKLIST);
-      t.write(
-        'cockpit.config.yaml',
-        '# cockpit settings (see the cockpit README)\nsecrets:\n  env: [DEPLOY_TOKEN]\n' +
-          '# the test suite the deploy checklists run ("Run tests")\nverify:\n  tests: [./scripts/test.sh]\n',
-      );
+      t.write('cockpit.config.yaml', COCKPIT_CONFIG);
       t.write('scripts/deploy.sh', DEPLOY_SH);
+      t.write('scripts/build.sh', BUILD_SH);
       t.write('scripts/versions.sh', VERSIONS_SH);
       t.write('scripts/restore_db.sh', RESTORE_DB_SH);
       t.append('.gitignore', '.cockpit/\n.sandbox/\n');
       t.append(
         'README.md',
-        '- `scripts/deploy.sh deploy <version> --env <environment>`: deploys to the idle colour (`switch`, `rollback <version>`, `status --json`: see the script)\n- `scripts/restore_db.sh <backup_timestamp>`: restores the database from a backup\n- `checklists/demo.yaml`: the release checklist (`cockpit run demo`)\n',
+        '- `scripts/deploy.sh deploy <version> --env <environment>`: deploys to the idle colour (`switch`, `rollback <version>`, `status --json`: see the script)\n- `scripts/build.sh <version>`: builds the release artifact (a tarball, no Docker needed)\n- `scripts/restore_db.sh <backup_timestamp>`: restores the database from a backup\n- `checklists/demo.yaml`: the release checklist (`cockpit run demo`)\n',
       );
     },
   },

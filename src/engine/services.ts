@@ -19,6 +19,10 @@ import { sshVerify } from '../adapters/ssh-sign.js';
 import type { EngineDeps } from './session.js';
 import { cockpitCommand } from '../core/command-line.js';
 import type { VerifyConfig } from '../core/verify.js';
+import type { DeployConfig } from '../core/deploy/config.js';
+import { environmentOf } from '../core/deploy/command.js';
+import { DeployScript } from '../adapters/deploy-script.js';
+import type { DeployFacts } from '../core/reducer.js';
 
 /** What services are configured with (from cockpit.config.yaml): given to the engine once, read by the services below. */
 export interface ServiceSettings {
@@ -30,6 +34,8 @@ export interface ServiceSettings {
   approvers?: ApproversSettings;
   /** The `verify:` settings (test command, Day-2 scripts), for the verify step kind. */
   verify?: VerifyConfig;
+  /** The `deploy:` settings (each environment's script, strategy, URLs, build, smoke checks), for the deploy step kinds. */
+  deploy?: DeployConfig;
 }
 
 /** What the services of one step are built from: the session (its deps, its log) and the step that runs. */
@@ -172,6 +178,16 @@ const factories = {
     },
     verify: (allowedSigners: string, principal: string, text: string, signature: string) =>
       sshVerify(allowedSigners, principal, APPROVAL_NAMESPACE, text, signature),
+  }),
+  /**
+   * Deploys: the config's `deploy:`, an environment's deploy script (its commands recorded as this step's, like
+   * `run`'s), and what this session's steps did there so far (the switch goes to the colour the deploy step used).
+   */
+  deploy: (s: ServiceScope) => ({
+    settings: s.deps.settings?.deploy,
+    script: (name: string, env: Record<string, string>): DeployScript =>
+      new DeployScript({ run: factories.run(s), repoDir: s.deps.repoDir, env, name, config: environmentOf(s.deps.settings?.deploy, name) }),
+    facts: (name: string): DeployFacts => s.state().deploys?.[name] ?? {},
   }),
   /** The session's clock. */
   clock: (s: ServiceScope): Clock => s.deps.clock,

@@ -200,9 +200,13 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
         if (r) write(c(r.met ? 'green' : 'red', `  ${recoveryText(r)}\n`));
         break;
       }
-      // No line of their own (a smoke check's line is its step's output).
+      // No line of their own (a smoke check's line, and a deploy step's, is its step's output).
       case 'step.spawned':
       case 'smoke.check':
+      case 'deploy.built':
+      case 'deploy.deployed':
+      case 'deploy.switched':
+      case 'deploy.rollback':
       case 'watch.baseline':
       case 'watch.finished':
         break;

@@ -1,6 +1,7 @@
 import { formatDuration } from '../core/duration.js';
 import { exhaustive } from '../core/exhaustive.js';
 import { approvalWords } from '../core/approval.js';
+import { deployWords } from '../core/deploy/words.js';
 import type { StoredEvent } from '../core/events.js';
 import { groupStatus, reduce, type SessionState } from '../core/reducer.js';
 import { GLYPH } from './style.js';
@@ -274,6 +275,12 @@ function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
         add('step', `step ${step}: smoke check ${d.name} ${verdict}${tries}: ${d.method} ${d.url} — ${d.reason}`, d.verdict !== 'pass');
         break;
       }
+      case 'deploy.built':
+      case 'deploy.deployed':
+      case 'deploy.switched':
+      case 'deploy.rollback':
+        add('step', `step ${step}: ${deployWords(e)}`, true);
+        break;
       case 'approval.requested':
       case 'approval.granted':
       case 'approval.rejected':

@@ -1,7 +1,14 @@
 import { z } from 'zod';
-import type { ParamDef } from '../core/checklist/types.js';
-import { templateRefs } from '../core/params.js';
-import { checkTemplates } from './git-common.js';
+import type { DeployScript, ScriptResult } from '../adapters/deploy-script.js';
+import type { ParamDef, ParamValue } from '../core/checklist/types.js';
+import { environmentOf, versionProblem } from '../core/deploy/command.js';
+import type { DeployEnvironment } from '../core/deploy/config.js';
+import type { Colour } from '../core/deploy/status.js';
+import { interpolate, templateRefs } from '../core/params.js';
+import { checkTemplates, fail } from './git-common.js';
+import type { StepContext, StepOutcome } from './types.js';
+
+const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 /** The environment a deploy kind acts on: a name under `deploy:` in cockpit.config.yaml (a template: `${env}`). */
 export const envField = z.string().min(1);
@@ -25,3 +32,52 @@ export function checkDeployFields(
     problems.push({ path: ['colour'], message: `'${colour}' is not a colour (expected ${colours.join(', ')})` });
   return problems;
 }
+
+type Failure = Extract<ScriptResult, { ok: false }>;
+
+/** A script call that did not succeed, as the step's outcome. */
+export function scriptFailed(r: Failure): StepOutcome {
+  if (r.aborted) return { status: 'aborted', reason: 'stopped by the operator' };
+  return {
+    status: 'failed',
+    exitCode: r.exitCode,
+    ...(r.signal ? { signal: r.signal } : {}),
+    ...(r.timedOut ? { timedOut: true } : {}),
+    reason: r.reason,
+  };
+}
+
+export type DeployCtx = StepContext<unknown, 'deploy'>;
+
+/** The environment named by a step (its template filled in), and its script; or why there is none. */
+export function environment(
+  ctx: DeployCtx,
+  template: string,
+): { ok: true; name: string; script: DeployScript; config: DeployEnvironment } | { ok: false; outcome: StepOutcome } {
+  const name = interpolate(template, ctx.params).trim();
+  if (!ENV_NAME.test(name))
+    return { ok: false, outcome: fail(`'${name}' (from '${template}') is not an environment name (letters, digits, - and _)`) };
+  return { ok: true, name, script: ctx.deploy.script(name, ctx.env), config: environmentOf(ctx.deploy.settings, name) };
+}
+
+/** A version from a template, checked as semver (it reaches the script's argv). */
+export function versionOf(
+  template: string,
+  params: Record<string, ParamValue>,
+): { ok: true; version: string } | { ok: false; outcome: StepOutcome } {
+  const version = interpolate(template, params).trim();
+  const problem = versionProblem(version);
+  return problem ? { ok: false, outcome: fail(`version ${problem} (from '${template}')`) } : { ok: true, version };
+}
+
+/** A colour from a template: blue or green (`idle` where the step allows it). */
+export function colourOf(template: string, params: Record<string, ParamValue>): Colour | 'idle' | { problem: string } {
+  const c = interpolate(template, params).trim();
+  return c === 'blue' || c === 'green' || c === 'idle' ? c : { problem: `'${c}' (from '${template}') is not a colour (blue or green)` };
+}
+
+/** What a dry run says in place of what only the run knows. */
+export const AT_RUN_TIME = (what: string) => `<${what}, asked at run time>`;
+
+/** The template filled in where the parameters are known, as written where they are not. */
+export const shown = (template: string, params: Record<string, ParamValue>) => interpolate(template, params);

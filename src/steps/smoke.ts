@@ -7,8 +7,12 @@ import { formatDuration, parseDuration } from '../core/duration.js';
 import type { EventDataMap } from '../core/events.js';
 import { interpolate } from '../core/params.js';
 import { checkTemplates, fail } from './git-common.js';
+import { environment, scriptFailed } from './deploy-common.js';
+import { environmentOf } from '../core/deploy/command.js';
+import { strategyOf } from '../core/deploy/config.js';
+import type { DeployStatus } from '../core/deploy/status.js';
 import { defineStepKind, type SpecOf } from './define.js';
-import type { StepContext } from './types.js';
+import type { StepContext, StepOutcome } from './types.js';
 
 const fields = {
   /** The base URL the checks' paths are appended to: a colour's URL or the live one (a template: `${url}`). */
@@ -38,7 +42,7 @@ const EXCERPT_CHARS = 300;
 
 const ms = (v: string | number | undefined, fallback: number) => (v === undefined ? fallback : (parseDuration(v) ?? fallback));
 
-function settings(spec: SmokeSpec) {
+function settings_(spec: SmokeSpec) {
   return {
     retries: spec.retries ?? DEFAULTS.retries,
     backoffMs: ms(spec.backoff, DEFAULTS.backoffMs),
@@ -150,12 +154,76 @@ function expectation(check: Check, params: Record<string, ParamValue>): string {
   return parts.join(', ');
 }
 
+/** The checks a smoke step of a deploy runs: a check marked for the other target is left out. */
+function forTarget(checks: readonly Check[], target: 'colour' | 'live'): Check[] {
+  return checks.filter((c) => c.target === undefined || c.target === 'both' || c.target === target);
+}
+
+/**
+ * A smoke step of a deploy (`env`, `target`): the URL and the checks. `live`: the environment's URL (the config's,
+ * else the one status reports). `colour`: the colour this session's deploy step deployed to (the config's URL for
+ * it, else status's); an in-place environment has no colour, its live URL is checked. The checks are the step's,
+ * else deploy.<env>.smoke.
+ */
+async function deployTarget(
+  ctx: Ctx,
+  template: string,
+  target: 'colour' | 'live',
+  own: Check[] | undefined,
+): Promise<{ base: string; checks: Check[] } | { outcome: StepOutcome }> {
+  const e = environment(ctx, template);
+  if (!e.ok) return { outcome: e.outcome };
+  const checks = forTarget(own ?? e.config.smoke, target);
+  if (!checks.length)
+    return {
+      outcome: fail(
+        `no smoke checks for ${e.name}${own ? '' : ` (deploy.${e.name}.smoke in cockpit.config.yaml has none${e.config.smoke.length ? ` for target ${target}` : ''})`}: a deploy is not checked by nothing`,
+      ),
+    };
+  let url: string | null | undefined;
+  let what: string;
+  const status = async (): Promise<{ status: DeployStatus } | { outcome: StepOutcome }> => {
+    const r = await e.script.status();
+    return r.ok ? { status: r.status } : { outcome: scriptFailed(r) };
+  };
+  if (target === 'live' || e.script.strategy === 'in-place') {
+    what = `${e.name}'s live URL${target === 'colour' ? ` (${e.name} is in-place: no colour, the version is live)` : ''}`;
+    url = e.config.url;
+    if (!url) {
+      const r = await status();
+      if ('outcome' in r) return { outcome: r.outcome };
+      url = r.status.url;
+    }
+  } else {
+    const colour = ctx.deploy.facts(e.name).deployed?.colour;
+    if (!colour)
+      return {
+        outcome: fail(`no deploy step of this session deployed to ${e.name}: no colour to check before the switch (target: colour)`),
+      };
+    what = `${colour} of ${e.name} (deployed by this session)`;
+    url = e.config.colours?.[colour];
+    if (!url) {
+      const r = await status();
+      if ('outcome' in r) return { outcome: r.outcome };
+      url = r.status.strategy === 'blue-green' ? r.status.colours[colour].url : null;
+    }
+  }
+  if (!url)
+    return {
+      outcome: fail(
+        `no URL for ${what}: neither cockpit.config.yaml (deploy.${e.name}.${target === 'live' ? 'url' : 'colours'}) nor ${e.script.label} status --json gives one`,
+      ),
+    };
+  ctx.log(`checking ${what} at ${shownUrl(url)}`);
+  return { base: url.trim().replace(/\/+$/, ''), checks };
+}
+
 const GLYPH: Record<Verdict, string> = { pass: '✔', fail: '✖', inconclusive: '?' };
 
-type Ctx = StepContext<SmokeSpec, 'http' | 'record' | 'log' | 'sleep' | 'clean'>;
+type Ctx = StepContext<SmokeSpec, 'http' | 'record' | 'log' | 'sleep' | 'clean' | 'deploy'>;
 
 /** One check, tried again with a doubling wait while its failure is transient and time is left. */
-async function runCheck(ctx: Ctx, check: Check, base: string, s: ReturnType<typeof settings>, deadline: number) {
+async function runCheck(ctx: Ctx, check: Check, base: string, s: ReturnType<typeof settings_>, deadline: number) {
   const url = `${base}${interpolate(check.path, ctx.params)}`;
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(check.headers ?? {})) headers[k] = interpolate(v, ctx.params);
@@ -199,7 +267,7 @@ export const smokeStep = defineStepKind({
   // It only reads: a resume runs the checks again.
   rerunSafe: true,
   fields,
-  needs: ['http', 'record', 'log', 'sleep', 'clean'],
+  needs: ['http', 'record', 'log', 'sleep', 'clean', 'deploy'],
   validate(step, params) {
     const problems = checkTemplates(step, params, ['url', 'env']);
     if (step.url === undefined && step.env === undefined)
@@ -225,27 +293,51 @@ export const smokeStep = defineStepKind({
       problems.push({ path: ['url'], message: `'${step.url}' is not an http:// or https:// URL` });
     return problems;
   },
-  describe({ spec, params }) {
-    const s = settings(spec);
-    if (spec.url === undefined || spec.checks === undefined)
-      return `smoke checks against ${spec.env ?? ''} ${spec.target ?? 'live'} (deploy.${spec.env ?? ''}.smoke)`;
-    const url = shownUrl(interpolate(spec.url, params).replace(/\/+$/, ''));
-    const checks = spec.checks.map((c) => `${c.name}: ${c.method} ${interpolate(c.path, params)} → ${expectation(c, params)}`);
+  describe({ spec, params, settings }) {
+    const s = settings_(spec);
+    let where: string;
+    let list: Check[];
+    if (spec.env !== undefined) {
+      const name = interpolate(spec.env, params);
+      const env = environmentOf(settings?.deploy, name);
+      const target = spec.target ?? 'live';
+      list = forTarget(spec.checks ?? env.smoke, target);
+      const url = target === 'live' || strategyOf(name, env) === 'in-place' ? env.url : undefined;
+      where =
+        target === 'colour' && strategyOf(name, env) === 'blue-green'
+          ? `the colour this session deployed to on ${name} (${env.colours ? `${shownUrl(env.colours.blue)} or ${shownUrl(env.colours.green)}` : 'its URL as status --json reports it'})`
+          : `${name}'s live URL (${url ? shownUrl(url) : 'as status --json reports it'})`;
+      if (!list.length) return `smoke checks against ${where}: none configured (deploy.${name}.smoke), so the step fails`;
+    } else {
+      where = shownUrl(interpolate(spec.url ?? '', params).replace(/\/+$/, '')) || (spec.url ?? '');
+      list = spec.checks ?? [];
+    }
+    const checks = list.map((c) => `${c.name}: ${c.method} ${interpolate(c.path, params)} → ${expectation(c, params)}`);
     return (
-      `smoke checks against ${url || spec.url}: ${checks.join('; ')} ` +
+      `smoke checks against ${where}: ${checks.join('; ')} ` +
       `(retries ${s.retries}, backoff ${formatDuration(s.backoffMs)}, overall timeout ${formatDuration(s.timeoutMs)})`
     );
   },
   async execute(ctx) {
     const spec = ctx.spec;
-    const s = settings(spec);
-    if (spec.url === undefined || spec.checks === undefined) return fail('smoke checks of a deploy environment are not built yet');
-    const base = interpolate(spec.url, ctx.params).trim().replace(/\/+$/, '');
-    if (!/^https?:\/\/[^/]/.test(base)) return fail(`url '${ctx.clean(base || spec.url)}' is not an http:// or https:// URL`);
+    const s = settings_(spec);
+    let base: string;
+    let checks: Check[];
+    if (spec.env !== undefined) {
+      const t = await deployTarget(ctx, spec.env, spec.target ?? 'live', spec.checks);
+      if ('outcome' in t) return t.outcome;
+      ({ base, checks } = t);
+    } else {
+      base = interpolate(spec.url ?? '', ctx.params)
+        .trim()
+        .replace(/\/+$/, '');
+      checks = spec.checks ?? [];
+    }
+    if (!/^https?:\/\/[^/]/.test(base)) return fail(`url '${ctx.clean(base || (spec.url ?? ''))}' is not an http:// or https:// URL`);
     const deadline = performance.now() + s.timeoutMs;
     const results: Array<{ name: string; verdict: Verdict; reason: string }> = [];
-    const width = Math.max(...spec.checks.map((c) => c.name.length));
-    for (const check of spec.checks) {
+    const width = Math.max(...checks.map((c) => c.name.length));
+    for (const check of checks) {
       const { attempts, judged, answer } = await runCheck(ctx, check, base, s, deadline);
       if (ctx.signal.aborted) return { status: 'aborted', reason: 'stopped by the operator (the checks run again on a resume)' };
       const url = shownUrl(`${base}${interpolate(check.path, ctx.params)}`);

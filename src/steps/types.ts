@@ -1,4 +1,5 @@
 import type { ParamValue } from '../core/checklist/types.js';
+import type { DeployConfig } from '../core/deploy/config.js';
 import type { StepKindValidator } from '../core/checklist/load.js';
 import type { PlanNode, ReleaseCommits } from '../core/events.js';
 import type { RawCommit } from '../core/release/commits.js';
@@ -69,6 +70,8 @@ export interface DescribeSettings {
   release?: ReleaseSettings;
   /** The `verify:` section: the test command and the Day-2 scripts. */
   verify?: VerifyConfig;
+  /** The `deploy:` settings: a dry run names each environment's script and URLs. */
+  deploy?: DeployConfig;
 }
 
 /** The services a kind declared, built by the engine for one step. */

@@ -180,6 +180,10 @@ export function foldWatch(panel: WatchPanel | undefined, event: AuditEvent): Wat
     case 'step.probed':
     case 'note.added':
     case 'smoke.check':
+    case 'deploy.built':
+    case 'deploy.deployed':
+    case 'deploy.switched':
+    case 'deploy.rollback':
     case 'approval.requested':
     case 'approval.granted':
     case 'approval.rejected':

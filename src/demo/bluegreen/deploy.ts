@@ -2,20 +2,29 @@
 // blue/green target on this machine, following the cockpit's deploy script contract.
 //
 //   deploy <version> --env E [--colour C]   start the Property app at <version> on the idle colour (or C), wait for
-//                                            /health; the live colour keeps serving (the first deploy goes live)
+//                                            /health; the live colour keeps serving (the first deploy goes live).
+//                                            In-place environments: the new colour then goes live at once (the
+//                                            version is live when deploy exits 0); --colour is refused there
 //   switch <colour> --env E                  send traffic to <colour>: one HAProxy runtime command, read back, then
-//                                            verified on the public URL by the X-App-Version header
+//                                            verified on the public URL by the X-App-Version header (blue-green only)
 //   rollback <version> --env E               switch back when the idle colour runs <version>, else deploy it there
 //                                            and switch
 //   status --env E [--json]                  which colour is live (as HAProxy says now), each colour's version and
-//                                            health (as the app answers now), and the URLs
+//                                            health (as the app answers now), and the URLs; `version` and `healthy`
+//                                            are the live colour's (what the contract asks of an in-place status)
 //   stop --env E                             stop the apps and the proxy of the environment
 //
+// Which environments are in-place: every one but `production`, which is blue-green (the cockpit's own default for
+// deploy.<env>.strategy, so a sandbox config that leaves strategy out agrees with it). Underneath, an in-place
+// environment is the same blue/green pair: its deploy starts the new version beside the old one and switches at
+// once, so it too changes versions without a failed request.
+//
 // State lives in .cockpit/bluegreen/<env>/ under the current directory (or --dir): state.json (pids, ports,
-// versions), the HAProxy configuration, its admin socket, pid file and live.map, and each app's log. Every process
+// versions), the HAProxy configuration, its admin socket, pid file and live.map, each app's log, and actions.log:
+// one JSON line per effect (an app started, traffic switched), the script's own record of what it did. Every process
 // is started on a free loopback port and stopped by its pid. A lock file keeps two runs on one environment apart.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -64,6 +73,8 @@ interface Ctx {
 }
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
+/** The demo's rule: production is blue-green, every other environment in-place (see the top of this file). */
+const inPlace = (env: string): boolean => env !== 'production';
 const other = (c: Colour): Colour => (c === 'blue' ? 'green' : 'blue');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -80,6 +91,11 @@ function writeState(ctx: Ctx, s: State): void {
   const tmp = `${ctx.statePath}.${process.pid}`;
   writeFileSync(tmp, JSON.stringify(s, null, 2) + '\n');
   renameSync(tmp, ctx.statePath);
+}
+
+/** The script's own record of its effects: one JSON line per app started and per switch of traffic. */
+function recordAction(ctx: Ctx, action: Record<string, unknown>): void {
+  appendFileSync(path.join(ctx.dir, 'actions.log'), `${JSON.stringify({ at: new Date().toISOString(), pid: process.pid, ...action })}\n`);
 }
 
 function writeFileAtomic(file: string, text: string): void {
@@ -253,15 +269,26 @@ async function deploy(ctx: Ctx, version: string, colourFlag: Colour | undefined)
   const s = readState(ctx);
   await ensureProxy(ctx, s);
   const live = await liveNow(ctx);
+  if (colourFlag && inPlace(ctx.env))
+    throw new Failure(`${ctx.env} is in-place: deploy makes the version live, there is no colour to choose (--colour)`);
   const colour = colourFlag ?? (live ? other(live) : 'blue');
   if (colour === live) throw new Failure(`${colour} is live on ${ctx.env}: deploy to the idle colour (${other(colour)}), then switch`);
   const current = s.colours[colour];
   if (current && ours(current.pid, APP)) {
-    const h = await health(current.port);
+    let h = await health(current.port);
+    // A run killed during its health wait left this app starting: it is waited for, not started a second time.
+    if (!h.healthy && current.version === version) {
+      out(`${colour} is starting ${version} (pid ${current.pid}, left by an interrupted run): waiting for its health`);
+      const until = Date.now() + ctx.timeoutMs;
+      while (!h.healthy && ours(current.pid, APP) && Date.now() < until) {
+        await sleep(100);
+        h = await health(current.port);
+      }
+    }
     if (h.healthy && h.version === version) {
       out(`${colour} already runs ${version} and is healthy on ${ctx.env}: nothing to deploy`);
       await pointProxy(ctx, colour, current.port);
-      if (!live) await doSwitch(ctx, colour);
+      if (!live || inPlace(ctx.env)) await doSwitch(ctx, colour);
       return;
     }
     out(`stopping ${colour} (${current.version}, pid ${current.pid})`);
@@ -284,6 +311,7 @@ async function deploy(ctx: Ctx, version: string, colourFlag: Colour | undefined)
   // Recorded before the wait: a run killed now still leaves a process `stop` and the next deploy can find.
   s.colours[colour] = { pid: child.pid, port, version, startedAt: new Date().toISOString() };
   writeState(ctx, s);
+  recordAction(ctx, { action: 'start', env: ctx.env, version, colour, app: child.pid });
   out(`starting Property ${version} on ${colour} (pid ${child.pid}, http://127.0.0.1:${port})`);
 
   const until = Date.now() + ctx.timeoutMs;
@@ -310,6 +338,9 @@ async function deploy(ctx: Ctx, version: string, colourFlag: Colour | undefined)
   await pointProxy(ctx, colour, port);
   if (!live) {
     out(`no colour was live on ${ctx.env}: ${colour} goes live`);
+    await doSwitch(ctx, colour);
+  } else if (inPlace(ctx.env)) {
+    out(`${ctx.env} is in-place: ${colour} goes live`);
     await doSwitch(ctx, colour);
   } else {
     out(`${live} stays live; switch with: switch ${colour} --env ${ctx.env}`);
@@ -342,6 +373,7 @@ async function doSwitch(ctx: Ctx, colour: Colour): Promise<void> {
     writeState(ctx, s);
     // The switch itself: one runtime command; each new request is routed by the map from here on.
     await runtimeOk(ctx.paths.socket, `set map ${ctx.paths.map} live be_${colour}`);
+    recordAction(ctx, { action: 'switch', env: ctx.env, from: before, to: colour, version: target.version });
   }
   const readBack = await liveFromRuntime(ctx.paths);
   if (readBack !== colour) throw new Failure(`haproxy says ${readBack ?? 'no colour'} is live after switching to ${colour}`);
@@ -389,7 +421,11 @@ async function rollback(ctx: Ctx, version: string): Promise<void> {
 
 interface StatusOut {
   env: string;
+  strategy: 'in-place' | 'blue-green';
   live: Colour | null;
+  /** The live colour's version and health: the fields of an in-place status. */
+  version: string | null;
+  healthy: boolean;
   url: string | null;
   proxy: { running: boolean; pid: number | null };
   switching?: State['switching'];
@@ -413,9 +449,13 @@ async function status(ctx: Ctx): Promise<StatusOut> {
       running: alive,
     };
   }
+  const live = await liveNow(ctx);
   const st: StatusOut = {
     env: ctx.env,
-    live: await liveNow(ctx),
+    strategy: inPlace(ctx.env) ? 'in-place' : 'blue-green',
+    live,
+    version: live ? colours[live].version : null,
+    healthy: live ? colours[live].healthy : false,
     url: s.proxy ? `http://127.0.0.1:${s.proxy.port}` : null,
     proxy: { running, pid: running ? s.proxy!.pid : null },
     colours,
@@ -449,7 +489,7 @@ async function stopAll(ctx: Ctx): Promise<void> {
 // Arguments
 
 const USAGE = `usage: deploy.sh deploy <version> --env E [--colour blue|green]
-       deploy.sh switch <colour> --env E
+       deploy.sh switch <colour> --env E   (production: blue-green; every other environment is in-place)
        deploy.sh rollback <version> --env E
        deploy.sh status --env E [--json]
        deploy.sh stop --env E
@@ -515,8 +555,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     unlock = lock(ctx);
     if (cmd === 'deploy') await deploy(ctx, versionArg(arg), typeof flags.colour === 'string' ? colourArg(flags.colour) : undefined);
-    else if (cmd === 'switch') await doSwitch(ctx, colourArg(arg));
-    else if (cmd === 'rollback') await rollback(ctx, versionArg(arg));
+    else if (cmd === 'switch') {
+      if (inPlace(env)) throw new Failure(`${env} is in-place: deploy makes a version live, there is no switch`);
+      await doSwitch(ctx, colourArg(arg));
+    } else if (cmd === 'rollback') await rollback(ctx, versionArg(arg));
     else if (cmd === 'stop') await stopAll(ctx);
     else throw new Failure(`unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
     return 0;

@@ -9,6 +9,7 @@ export const MARK_GLYPH: Record<MarkerKind, string> = {
   note: '✎',
   resume: '↻',
   finish: '■',
+  deploy: '⇄',
 };
 
 function markColor(t: Theme, kind: MarkerKind): string | undefined {
@@ -18,7 +19,7 @@ function markColor(t: Theme, kind: MarkerKind): string | undefined {
       ? t.status('skipped')
       : kind === 'approval' || kind === 'finish'
         ? t.ok
-        : kind === 'note'
+        : kind === 'note' || kind === 'deploy'
           ? t.accent
           : t.warn;
 }
