@@ -293,7 +293,11 @@ export async function cmdChecklistShow(g: GlobalOptions, ref: string): Promise<n
     if (kind && node.kind !== 'confirm')
       out(
         `${pad}   ${kind
-          .describe(node, planned.scopes[node.scope]?.params ?? {}, { release: ws.config.release ?? {}, verify: ws.config.verify })
+          .describe(node, planned.scopes[node.scope]?.params ?? {}, {
+            release: ws.config.release ?? {},
+            verify: ws.config.verify,
+            deploy: ws.config.deploy,
+          })
           .trimEnd()
           .replace(/\n/g, `\n${pad}   `)}\n`,
       );
