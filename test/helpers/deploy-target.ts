@@ -1,11 +1,13 @@
 // A small deploy target for the checklist tests: a real deploy script (`scripts/deploy.sh`, a node program on the
 // cockpit's deploy script contract) that keeps its environments in a state file, and real HTTP servers, one per
 // colour and one for the live URL (of every environment), on free loopback ports, that answer with what the state
-// says runs there. Every call of the script is appended to a log, so a test can tell what ran and what did not.
+// says runs there. The servers run in a child process of their own (a test that runs the cockpit with spawnSync
+// blocks its own event loop), stopped by its pid. Every call of the script is appended to a log, so a test can tell
+// what ran and what did not.
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 
 const TARGET_DIR = '.target';
 
@@ -50,6 +52,32 @@ switch (cmd) {
 }
 `;
 
+/** The servers: blue, green and live, each answering with the newest version the state puts there (503: none). */
+const SERVE_MJS = `import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+const statePath = new URL('./state.json', import.meta.url).pathname;
+const state = () => (existsSync(statePath) ? JSON.parse(readFileSync(statePath, 'utf8')) : {});
+const versionOn = (which) => {
+  for (const env of Object.values(state())) {
+    const colour = which === 'live' ? env.live : which;
+    if (colour && env.colours[colour]) return env.colours[colour];
+  }
+  return null;
+};
+const serve = (which) =>
+  new Promise((resolve) => {
+    const server = http.createServer((req, res) => {
+      const version = versionOn(which);
+      if (!version) return void res.writeHead(503).end('nothing deployed here');
+      res.writeHead(200, { 'content-type': 'application/json', 'x-app-version': version });
+      res.end(JSON.stringify({ status: 'ok', version, path: req.url }));
+    });
+    server.listen(0, '127.0.0.1', () => resolve('http://127.0.0.1:' + server.address().port));
+  });
+const [blue, green, live] = await Promise.all([serve('blue'), serve('green'), serve('live')]);
+console.log(JSON.stringify({ blue, green, live }));
+`;
+
 export interface DeployTarget {
   live: string;
   colours: { blue: string; green: string };
@@ -60,48 +88,25 @@ export interface DeployTarget {
   close(): Promise<void>;
 }
 
-function serve(handler: http.RequestListener): Promise<{ url: string; server: http.Server }> {
-  const server = http.createServer(handler);
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server })),
-  );
-}
-
 /** Writes the script into the repository (`write` as tempRepo's) and starts the servers; `close` stops them. */
 export async function startDeployTarget(repoDir: string, write: (rel: string, text: string) => string): Promise<DeployTarget> {
-  const stateFile = path.join(repoDir, TARGET_DIR, 'state.json');
-  type Env = { live: 'blue' | 'green' | null; colours: Record<'blue' | 'green', string | null> };
-  const state = (): Record<string, Env> => (existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {});
-  // One server answers for every environment (the tests deploy one at a time): the newest version on that colour.
-  const versionOn = (which: 'blue' | 'green' | 'live'): string | null => {
-    for (const env of Object.values(state())) {
-      const colour = which === 'live' ? env.live : which;
-      if (colour && env.colours[colour]) return env.colours[colour];
-    }
-    return null;
-  };
-  const handler =
-    (which: 'blue' | 'green' | 'live'): http.RequestListener =>
-    (req, res) => {
-      const version = versionOn(which);
-      if (!version) return void res.writeHead(503).end('nothing deployed here');
-      res.writeHead(200, { 'content-type': 'application/json', 'x-app-version': version });
-      res.end(JSON.stringify({ status: 'ok', version, path: req.url }));
-    };
-  const [blue, green, live] = await Promise.all([serve(handler('blue')), serve(handler('green')), serve(handler('live'))]);
+  write(`${TARGET_DIR}/serve.mjs`, SERVE_MJS);
+  const child = spawn(process.execPath, [path.join(repoDir, TARGET_DIR, 'serve.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const first = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`the deploy target's servers exited (${code}) before they listened`)));
+  });
+  const { blue, green, live } = JSON.parse(first) as { blue: string; green: string; live: string };
   const strategies: Record<string, string> = {};
-  const writeUrls = () =>
-    write(
-      `${TARGET_DIR}/urls.json`,
-      JSON.stringify({ live: live.url, colours: { blue: blue.url, green: green.url }, strategy: strategies }),
-    );
+  const writeUrls = () => write(`${TARGET_DIR}/urls.json`, JSON.stringify({ live, colours: { blue, green }, strategy: strategies }));
   write('scripts/deploy-target.mjs', DEPLOY_MJS);
   write('scripts/deploy.sh', '#!/bin/sh\nexec node "$(dirname "$0")/deploy-target.mjs" "$@"\n');
   chmodSync(path.join(repoDir, 'scripts', 'deploy.sh'), 0o755);
   writeUrls();
   return {
-    live: live.url,
-    colours: { blue: blue.url, green: green.url },
+    live,
+    colours: { blue, green },
     config(envs) {
       Object.assign(strategies, envs);
       writeUrls();
@@ -110,8 +115,8 @@ export async function startDeployTarget(repoDir: string, write: (rel: string, te
           [
             `  ${env}:`,
             `    strategy: ${strategy}`,
-            `    url: ${live.url}`,
-            ...(strategy === 'blue-green' ? [`    colours: {blue: ${blue.url}, green: ${green.url}}`] : []),
+            `    url: ${live}`,
+            ...(strategy === 'blue-green' ? [`    colours: {blue: ${blue}, green: ${green}}`] : []),
             `    smoke:`,
             `      - {name: health, path: /health, json: {path: status, equals: ok}}`,
           ].join('\n'),
@@ -122,7 +127,9 @@ export async function startDeployTarget(repoDir: string, write: (rel: string, te
       const log = path.join(repoDir, TARGET_DIR, 'calls.log');
       return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
     },
-    close: () =>
-      Promise.all([blue, green, live].map((s) => new Promise<void>((resolve) => s.server.close(() => resolve())))).then(() => undefined),
+    async close() {
+      if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGTERM');
+      await exited;
+    },
   };
 }
