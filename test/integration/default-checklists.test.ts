@@ -207,6 +207,18 @@ describe('default checklists', () => {
     },
   );
 
+  it.skipIf(!pgInfo.url || !promInfo.ok)(
+    `rollback-code without a version finds the version to go back to itself, and says which and why${pgInfo.skipReason}${promInfo.skipReason}`,
+    () => {
+      const r = run(['--repo', repo.dir, 'run', 'rollback-code', '--non-interactive', '--yes', 'all', '--json']);
+      const events = jsonLines(r.stdout);
+      expect(r.code, `${r.stderr}\n${JSON.stringify(events.filter((e) => e.type === 'step.failed'))}`).toBe(0);
+      const chosen = events.find((e) => e.type === 'deploy.rollback');
+      expect(chosen?.data).toMatchObject({ env: 'production', version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+      expect(chosen?.data.why).toMatch(/\S/);
+    },
+  );
+
   it(
     'a production deploy the senior developer rejects stops at the approval: nothing is built, deployed or switched',
     { timeout: 120_000 },
