@@ -77,6 +77,8 @@ async function sha256File(file: string): Promise<string> {
 }
 
 const CONTAINER_TOOLS = new Set(['docker', 'podman', 'buildah', 'nerdctl']);
+/** Tools that build through a daemon: installed is not enough, the daemon must answer. */
+const DAEMON_TOOLS = new Set(['docker', 'nerdctl']);
 
 export class DeployScript {
   readonly strategy: 'in-place' | 'blue-green';
@@ -174,6 +176,22 @@ export class DeployScript {
         exitCode: null,
         reason: `the build command needs ${tool} (${argv.join(' ')}), and ${tool} is not installed on this machine: build the image where it is, or configure a build that does not need it`,
       };
+    if (DAEMON_TOOLS.has(tool)) {
+      // Asked first, recorded like the build: a CLI without its daemon would fail the build half-way, less clearly.
+      const v = await this.o.run({
+        argv: [argv[0], 'version', '--format', '{{.Server.Version}}'],
+        cwd: this.o.repoDir,
+        env: this.o.env,
+        timeoutMs: 60_000,
+      });
+      if (v.aborted) return { ok: false, exitCode: null, aborted: true, reason: `${tool} version: stopped by the operator` };
+      if (v.exitCode !== 0)
+        return {
+          ok: false,
+          exitCode: v.exitCode,
+          reason: `the build command needs ${tool} (${argv.join(' ')}), and no ${tool} daemon answers on this machine (${tool} version failed: its output above says why)`,
+        };
+    }
     const said: BuildProduct = {};
     let daemonDown = false;
     const r = await this.o.run({

@@ -99,6 +99,8 @@ export interface DeployFacts {
   };
   switched?: { from: DeployColour | null; to: DeployColour; version: string | null; keepPreviousUntil: number | null };
   rollback?: { version: string; how: 'switch-back' | 'redeploy'; colour: DeployColour | null };
+  /** The version this session made live there: by a switch, an in-place or first deploy, a rollback. */
+  live?: { version: string };
 }
 
 const EMPTY_OUTPUT: OutputState = { lines: 0, bytes: 0, tail: [], partial: '' };
@@ -150,17 +152,24 @@ function foldDeploy(
       next = {
         ...facts,
         deployed: { version: x.version, colour: x.colour, liveBefore: x.liveBefore, versionBefore: x.versionBefore, step: e.stepId },
+        // In place, or the first deploy (nothing was live): the version deployed is live.
+        ...(x.colour === null || x.liveBefore === null ? { live: { version: x.version } } : {}),
       };
       break;
     }
     case 'deploy.switched': {
       const x = e.data;
-      next = { ...facts, switched: { from: x.from, to: x.to, version: x.version, keepPreviousUntil: x.keepPreviousUntil } };
+      next = {
+        ...facts,
+        switched: { from: x.from, to: x.to, version: x.version, keepPreviousUntil: x.keepPreviousUntil },
+        ...(x.version !== null ? { live: { version: x.version } } : {}),
+      };
       break;
     }
     case 'deploy.rollback': {
       const x = e.data;
-      next = { ...facts, rollback: { version: x.version, how: x.how, colour: x.colour } };
+      // Recorded before the script runs: a failed rollback fails its step, and the smoke after it does not run.
+      next = { ...facts, rollback: { version: x.version, how: x.how, colour: x.colour }, live: { version: x.version } };
       break;
     }
     default:

@@ -170,7 +170,7 @@ async function deployTarget(
   template: string,
   target: 'colour' | 'live',
   own: Check[] | undefined,
-): Promise<{ base: string; checks: Check[] } | { outcome: StepOutcome }> {
+): Promise<{ base: string; checks: Check[]; version?: string } | { outcome: StepOutcome }> {
   const e = environment(ctx, template);
   if (!e.ok) return { outcome: e.outcome };
   const checks = forTarget(own ?? e.config.smoke, target);
@@ -215,7 +215,9 @@ async function deployTarget(
       ),
     };
   ctx.log(`checking ${what} at ${shownUrl(url)}`);
-  return { base: url.trim().replace(/\/+$/, ''), checks };
+  const facts = ctx.deploy.facts(e.name);
+  const version = target === 'colour' && e.script.strategy === 'blue-green' ? facts.deployed?.version : facts.live?.version;
+  return { base: url.trim().replace(/\/+$/, ''), checks, ...(version !== undefined ? { version } : {}) };
 }
 
 const GLYPH: Record<Verdict, string> = { pass: '✔', fail: '✖', inconclusive: '?' };
@@ -318,7 +320,8 @@ export const smokeStep = defineStepKind({
       `(retries ${s.retries}, backoff ${formatDuration(s.backoffMs)}, overall timeout ${formatDuration(s.timeoutMs)})`
     );
   },
-  async execute(ctx) {
+  async execute(outer) {
+    let ctx = outer;
     const spec = ctx.spec;
     const s = settings_(spec);
     let base: string;
@@ -327,6 +330,8 @@ export const smokeStep = defineStepKind({
       const t = await deployTarget(ctx, spec.env, spec.target ?? 'live', spec.checks);
       if ('outcome' in t) return t.outcome;
       ({ base, checks } = t);
+      // deploy.<env>.smoke is written once for every checklist: its `${version}` is what this session put there.
+      if (t.version !== undefined && spec.checks === undefined) ctx = { ...ctx, params: { ...ctx.params, version: t.version } };
     } else {
       base = interpolate(spec.url ?? '', ctx.params)
         .trim()

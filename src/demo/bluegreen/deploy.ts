@@ -104,6 +104,20 @@ function writeFileAtomic(file: string, text: string): void {
   renameSync(tmp, file);
 }
 
+/**
+ * The pid runs: not gone, and not a zombie (a run killed while its parent died is reparented to PID 1, which in some
+ * containers never reaps it: it answers signal 0 but runs nothing).
+ */
+function running(pid: number): boolean {
+  if (!isProcessAlive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true; // no /proc: the pid answering is all we can know
+  }
+}
+
 /** The pid runs and is the program we started (its command line names it): a reused pid is not ours. */
 function ours(pid: number | undefined, name: string): boolean {
   if (!pid || !isProcessAlive(pid)) return false;
@@ -189,7 +203,7 @@ function lock(ctx: Ctx): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = Number(readFileSync(file, 'utf8').trim());
       // A dead holder is a killed run's lock.
-      if (holder !== process.pid && isProcessAlive(holder))
+      if (holder !== process.pid && running(holder))
         throw new Failure(`another deploy script (pid ${holder}) is working on ${ctx.env}; wait for it, or stop it`);
       out(`a previous run (pid ${holder}) was stopped half-way; taking its lock over`);
       rmSync(file, { force: true });
