@@ -190,6 +190,22 @@ describe('default checklists', () => {
     expect(failed?.stepId).toBe('tag-free');
   });
 
+  it('deploy-production refuses a version that is not a release on main, before asking anyone or deploying anything', () => {
+    const before = target.calls().length;
+    const r = run(['--repo', repo.dir, 'run', 'deploy-production', '-p', 'version=9.9.9', '--non-interactive', '--yes', 'all', '--json']);
+    expect(r.code).toBe(1);
+    const events = jsonLines(r.stdout);
+    expect(events.find((e) => e.type === 'step.failed')?.stepId).toBe('on-main');
+    expect(
+      events
+        .filter((e) => e.type === 'step.output')
+        .map((e) => e.data.text)
+        .join(''),
+    ).toContain('no tag v9.9.9 here');
+    expect(events.some((e) => e.type === 'approval.requested')).toBe(false);
+    expect(target.calls().slice(before)).toEqual([]);
+  });
+
   it('rollback-code refuses a version that was never released', () => {
     const r = run(['--repo', repo.dir, 'run', 'rollback-code', '-p', 'version=0.9.0', '--non-interactive', '--yes', 'all', '--json']);
     expect(r.code).toBe(1);
