@@ -120,6 +120,40 @@ describe('cockpit deploy', () => {
     expect(target.calls()).toEqual([]);
   });
 
+  it('staging runs its Day-2 scripts after the deploy and the smoke checks, and fails naming each one that failed', () => {
+    const config = repo.write(
+      '.target/day2.yaml',
+      [
+        'deploy:',
+        target.config({ production: 'blue-green', staging: 'in-place' }),
+        'verify:',
+        '  tests: [node, -e, "process.exit(0)"]',
+        '  day2:',
+        '    staging:',
+        '      - {name: jobs, run: [node, -e, "console.log(42)"]}',
+        '      - {name: emails, run: [node, -e, "process.exit(4)"]}',
+        '',
+      ].join('\n'),
+    );
+    const r = run('--config', config, 'deploy', 'staging', '1.5.0', '--non-interactive', '--yes', 'all', '--json');
+    expect(r.code).toBe(1);
+    const events = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
+    const failed = events.find((e) => e.type === 'step.failed');
+    expect(failed?.stepId).toBe('day2');
+    expect(failed?.data.reason).toContain('1 of 2 Day-2 script(s) failed (emails: exited with code 4)');
+    const out = events
+      .filter((e) => e.type === 'step.output' && e.stepId === 'day2')
+      .map((e) => e.data.text)
+      .join('');
+    expect(out).toMatch(/✔ jobs/);
+    expect(out).toMatch(/✖ emails: exited with code 4/);
+    // It ran after the deploy: staging runs the version.
+    expect(target.calls()).toContain('deploy 1.5.0 --env staging');
+  });
+
   it('--help says what it does', () => {
     const r = run('deploy', '--help');
     expect(r.code).toBe(0);
