@@ -183,6 +183,24 @@ describe('default checklists', () => {
     expect(run(['--repo', repo.dir, 'audit', 'show', id, '--format', 'json']).stdout).toMatch(/20260101000000 reverted/);
   });
 
+  it.skipIf(!pgInfo.url || !promInfo.ok)(
+    `rollback-db with strategy restore restores the latest backup (the production deploy's) and checks its integrity${pgInfo.skipReason}${promInfo.skipReason}`,
+    () => {
+      const r = run(['--repo', repo.dir, 'run', 'rollback-db', '-p', 'strategy=restore', '--non-interactive', '--yes', 'all', '--json']);
+      const events = jsonLines(r.stdout);
+      expect(r.code, `${r.stderr}\n${JSON.stringify(events.filter((e) => e.type === 'step.failed'))}`).toBe(0);
+      expect(events.find((e) => e.type === 'step.passed' && e.stepId === 'restore')).toBeTruthy();
+      const out = events
+        .filter((e) => e.type === 'step.output' && e.stepId === 'restore')
+        .map((e) => e.data.text)
+        .join('');
+      expect(out).toMatch(/restored backup \S+ in .*: integrity verified/);
+      // The backup was taken with the migration applied: restored, it is applied again.
+      const status = JSON.parse(run(['--repo', repo.dir, 'migrate', 'status', '--json']).stdout);
+      expect(status.applied.map((m: { id: string }) => m.id)).toEqual(['20260101000000']);
+    },
+  );
+
   it('release stops at its tag check when the version is already tagged', () => {
     const r = run(['--repo', repo.dir, 'run', 'release', '-p', 'version=1.3.0', '--non-interactive', '--yes', 'all', '--json']);
     expect(r.code).toBe(1);
