@@ -98,7 +98,7 @@ export interface DeployFacts {
     step: string | null;
   };
   switched?: { from: DeployColour | null; to: DeployColour; version: string | null; keepPreviousUntil: number | null };
-  rollback?: { version: string; how: 'switch-back' | 'redeploy'; colour: DeployColour | null };
+  rollback?: { version: string; source: 'step' | 'history' | 'tag'; how: 'switch-back' | 'redeploy'; colour: DeployColour | null };
   /** The version this session made live there: by a switch, an in-place or first deploy, a rollback. */
   live?: { version: string };
 }
@@ -169,7 +169,7 @@ function foldDeploy(
     case 'deploy.rollback': {
       const x = e.data;
       // Recorded before the script runs: a failed rollback fails its step, and the smoke after it does not run.
-      next = { ...facts, rollback: { version: x.version, how: x.how, colour: x.colour }, live: { version: x.version } };
+      next = { ...facts, rollback: { version: x.version, source: x.source, how: x.how, colour: x.colour }, live: { version: x.version } };
       break;
     }
     default:

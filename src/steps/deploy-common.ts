@@ -27,6 +27,14 @@ export function checkDeployFields(
   colours: readonly string[] = COLOURS,
 ) {
   const problems = checkTemplates(step, params, keys);
+  const written = (key: string) =>
+    keys.includes(key) && typeof step[key] === 'string' && !templateRefs(step[key]).length ? step[key] : null;
+  const env = written('env');
+  if (env !== null && !ENV_NAME.test(env))
+    problems.push({ path: ['env'], message: `'${env}' is not an environment name (letters, digits, - and _)` });
+  const version = written('version');
+  const bad = version === null ? null : versionProblem(version);
+  if (bad) problems.push({ path: ['version'], message: bad });
   const colour = step.colour;
   if (typeof colour === 'string' && templateRefs(colour).length === 0 && !colours.includes(colour))
     problems.push({ path: ['colour'], message: `'${colour}' is not a colour (expected ${colours.join(', ')})` });

@@ -52,7 +52,12 @@ async function choose(
     return { version: v.version, source: 'step', why: `the step names it (version: ${ctx.spec.version})` };
   }
   const chosen = ctx.deploy.facts(env).rollback;
-  if (chosen) return { version: chosen.version, source: 'step', why: 'chosen before the interruption (its deploy.rollback event)' };
+  if (chosen)
+    return {
+      version: chosen.version,
+      source: chosen.source,
+      why: `chosen before the interruption (its deploy.rollback event, from the ${chosen.source})`,
+    };
   return (
     (await lastStableVersion(ctx.git, env, live)) ?? {
       problem: `no version to roll ${env} back to: no release tag before ${live ?? 'the live version'}, and the step names none (version:)`,
@@ -71,7 +76,7 @@ async function choose(
 export const rollbackStep = defineStepKind({
   kind: 'rollback',
   fields: { env: envField, version: versionField.optional() },
-  needs: ['deploy', 'record', 'log', 'git', 'clock'],
+  needs: ['deploy', 'record', 'log', 'git'],
   validate: (step, params) => checkDeployFields(step, params, ['env', 'version']),
   describe({ spec, params, settings }) {
     const name = shown(spec.env, params);
@@ -108,10 +113,14 @@ export const rollbackStep = defineStepKind({
       const idle = st.colours[colour];
       if (idle.version === version && idle.healthy) how = 'switch-back';
     }
-    const reason =
-      how === 'switch-back'
-        ? `${chosen.why}; ${colour} still runs it, healthy`
-        : `${chosen.why}; ${colour ? `the idle colour ${colour} runs ${st.strategy === 'blue-green' ? (st.colours[colour].version ?? 'nothing') : '?'}${st.strategy === 'blue-green' && !st.colours[colour].healthy ? ' (not healthy)' : ''}, so it is deployed again` : 'in-place: deployed again'}`;
+    let reason = `${chosen.why}; in-place: deployed again`;
+    if (st.strategy === 'blue-green' && colour) {
+      const idle = st.colours[colour];
+      reason =
+        how === 'switch-back'
+          ? `${chosen.why}; ${colour} still runs it, healthy`
+          : `${chosen.why}; the idle colour ${colour} runs ${idle.version ?? 'nothing'}${idle.healthy ? '' : ' (not healthy)'}, so it is deployed again`;
+    }
     await ctx.record([
       { type: 'deploy.rollback', data: { env: e.name, version, source: chosen.source, why: reason, how, colour, liveBefore } },
     ]);

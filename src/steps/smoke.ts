@@ -42,7 +42,7 @@ const EXCERPT_CHARS = 300;
 
 const ms = (v: string | number | undefined, fallback: number) => (v === undefined ? fallback : (parseDuration(v) ?? fallback));
 
-function settings_(spec: SmokeSpec) {
+function limitsOf(spec: SmokeSpec) {
   return {
     retries: spec.retries ?? DEFAULTS.retries,
     backoffMs: ms(spec.backoff, DEFAULTS.backoffMs),
@@ -225,7 +225,7 @@ const GLYPH: Record<Verdict, string> = { pass: '✔', fail: '✖', inconclusive:
 type Ctx = StepContext<SmokeSpec, 'http' | 'record' | 'log' | 'sleep' | 'clean' | 'deploy'>;
 
 /** One check, tried again with a doubling wait while its failure is transient and time is left. */
-async function runCheck(ctx: Ctx, check: Check, base: string, s: ReturnType<typeof settings_>, deadline: number) {
+async function runCheck(ctx: Ctx, check: Check, base: string, s: ReturnType<typeof limitsOf>, deadline: number) {
   const url = `${base}${interpolate(check.path, ctx.params)}`;
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(check.headers ?? {})) headers[k] = interpolate(v, ctx.params);
@@ -296,7 +296,7 @@ export const smokeStep = defineStepKind({
     return problems;
   },
   describe({ spec, params, settings }) {
-    const s = settings_(spec);
+    const s = limitsOf(spec);
     let where: string;
     let list: Check[];
     if (spec.env !== undefined) {
@@ -304,11 +304,10 @@ export const smokeStep = defineStepKind({
       const env = environmentOf(settings?.deploy, name);
       const target = spec.target ?? 'live';
       list = forTarget(spec.checks ?? env.smoke, target);
-      const url = target === 'live' || strategyOf(name, env) === 'in-place' ? env.url : undefined;
       where =
         target === 'colour' && strategyOf(name, env) === 'blue-green'
           ? `the colour this session deployed to on ${name} (${env.colours ? `${shownUrl(env.colours.blue)} or ${shownUrl(env.colours.green)}` : 'its URL as status --json reports it'})`
-          : `${name}'s live URL (${url ? shownUrl(url) : 'as status --json reports it'})`;
+          : `${name}'s live URL (${env.url ? shownUrl(env.url) : 'as status --json reports it'})`;
       if (!list.length) return `smoke checks against ${where}: none configured (deploy.${name}.smoke), so the step fails`;
     } else {
       where = shownUrl(interpolate(spec.url ?? '', params).replace(/\/+$/, '')) || (spec.url ?? '');
@@ -323,7 +322,7 @@ export const smokeStep = defineStepKind({
   async execute(outer) {
     let ctx = outer;
     const spec = ctx.spec;
-    const s = settings_(spec);
+    const s = limitsOf(spec);
     let base: string;
     let checks: Check[];
     if (spec.env !== undefined) {

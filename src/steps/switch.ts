@@ -79,7 +79,9 @@ export const switchStep = defineStepKind({
     if (!after.ok) return scriptFailed(after);
     if ((after.status as BlueGreen).live !== want.colour)
       return fail(`${e.script.label} switch exited 0, but its status says ${statusWords(e.name, after.status)}: not taken as switched`);
-    await record(ctx, e.name, e.config.keepPrevious, st.live, want.colour, target.version, 'script');
+    // Already live: the deploy made it so (an environment's first deploy); what was live before is the deploy's record.
+    const from = st.live === want.colour ? (ctx.deploy.facts(e.name).deployed?.liveBefore ?? null) : st.live;
+    await record(ctx, e.name, e.config.keepPrevious, from, want.colour, target.version, 'script');
     ctx.log(
       st.live === want.colour
         ? `${want.colour} (${target.version ?? '?'}) was live on ${e.name} already`

@@ -135,14 +135,19 @@ describe.skipIf(!haveHaproxy)(`the deploy step kinds on the demo's blue/green ta
   afterAll(() => {
     if (!repo) return;
     const pids: number[] = [];
+    const stopped: Array<number | null> = [];
     for (const env of ['production', 'staging']) {
       if (!existsSync(path.join(state(env), 'state.json'))) continue;
       const st = status(env);
       pids.push(...[st.proxy.pid, st.colours.blue.pid, st.colours.green.pid].filter((p): p is number => !!p));
-      expect(script('stop', '--env', env).status).toBe(0);
+      stopped.push(script('stop', '--env', env).status);
     }
-    for (const pid of pids) expect(existsSync(`/proc/${pid}`) && !/ Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))).toBe(false);
+    const running = pids.filter((pid) => existsSync(`/proc/${pid}`) && !/ Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')));
+    // Whatever the script's stop did, nothing this test started is left behind.
+    for (const pid of running) process.kill(pid, 'SIGKILL');
     rmSync(root, { recursive: true, force: true });
+    expect(stopped.every((c) => c === 0)).toBe(true);
+    expect(running, 'still running after the script stopped them').toEqual([]);
   });
 
   it('a dry run names the configured script and what only the run can know', async () => {
@@ -194,6 +199,15 @@ describe.skipIf(!haveHaproxy)(`the deploy step kinds on the demo's blue/green ta
     expect(smoked.filter((e) => e.stepId === 'smoke-new').every((e) => e.data.url.startsWith(st.colours.green.url))).toBe(true);
     expect(smoked.filter((e) => e.stepId === 'smoke-live').every((e) => e.data.url.startsWith(st.url))).toBe(true);
     expect(smoked.every((e) => e.data.verdict === 'pass')).toBe(true);
+    // audit show tells it in words.
+    const shown = await ok(repo, ['audit', 'show', sessionOf(run.out)]);
+    expect(shown).toContain(
+      `step 'build': built 1.1.0 for production: artifact .cockpit/artifacts/property-1.1.0.tar.gz (sha256 ${built.sha256})`,
+    );
+    expect(shown).toContain("step 'deploy': deployed 1.1.0 to production green; blue at 1.0.0 stays live");
+    expect(shown).toMatch(
+      /step 'switch': switched production from blue to green \(1\.1\.0\); blue kept until \d{4}-\d\d-\d\dT[\d:.]+Z for a switch back/,
+    );
   });
 
   it('a smoke check failing before the switch stops the deploy: the live colour is untouched, still the old version', async () => {

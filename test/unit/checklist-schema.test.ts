@@ -1007,3 +1007,39 @@ describe('names that Object.prototype already has', () => {
     expect(r.diagnostics.map(formatDiagnostic)).toEqual(["a.yaml:7:12: step 'x': when refers to unknown parameter 'constructor'"]);
   });
 });
+
+describe('the deploy step kinds as written', () => {
+  it('loads them with templates, and says where a written-out environment, version or colour is wrong', () => {
+    const good = yaml(
+      'id: a',
+      'title: A',
+      'params:',
+      '  version: {type: semver, required: true}',
+      '  environment: {type: enum, choices: [staging, production]}',
+      'steps:',
+      '  - {id: build, title: Build, kind: build, env: "${environment}", version: "${version}"}',
+      '  - {id: deploy, title: Deploy, kind: deploy, env: production, version: "${version}", colour: green}',
+      '  - {id: smoke-new, title: Smoke, kind: smoke, env: production, target: colour}',
+      '  - {id: switch, title: Switch, kind: switch, env: production}',
+      '  - {id: rollback, title: Roll back, kind: rollback, env: production}',
+    );
+    expect(parseChecklist(source('a', good), STEP_KINDS).diagnostics).toEqual([]);
+    expectOnly(
+      refused(oneStep('deploy', '    env: prod uction', '    version: 1.5.0')),
+      'a.yaml:7:10',
+      /'prod uction' is not an environment name/,
+    );
+    expectOnly(refused(oneStep('deploy', '    env: production', '    version: "1.5"')), 'a.yaml:8:14', /'1.5' is not a semantic version/);
+    expectOnly(
+      refused(oneStep('switch', '    env: production', '    colour: purple')),
+      'a.yaml:8:13',
+      /'purple' is not a colour \(expected blue, green\)/,
+    );
+    expectOnly(refused(oneStep('rollback', '    env: production', '    version: "${v}"')), 'a.yaml:8:14', /'\$\{v\}' names no parameter/);
+    expect(refused(oneStep('smoke', '    target: live'))).toEqual([
+      "a.yaml:4:5: step 'only': expected a url, or an env of deploy: whose URL the checks use",
+      "a.yaml:4:5: step 'only': expected checks (or an env, whose deploy.<env>.smoke are used)",
+      "a.yaml:7:13: step 'only': target applies to a smoke step with an env",
+    ]);
+  });
+});

@@ -364,6 +364,49 @@ describe('Replay: markers and times', () => {
     expect(m.label.endsWith('…')).toBe(true);
   });
 
+  it('marks what reached an environment (a deploy, a switch, a rollback), not a build; the state keeps what the session did there', () => {
+    const { events, add } = recorder(PLAN);
+    add('deploy.built', 'build', {
+      env: 'production',
+      version: '1.5.0',
+      command: './scripts/build.sh 1.5.0',
+      artifact: 'a.tgz',
+      sha256: 'ab',
+    });
+    const deployed = add('deploy.deployed', 'inc/deploy', {
+      env: 'production',
+      version: '1.5.0',
+      strategy: 'blue-green',
+      colour: 'green',
+      liveBefore: 'blue',
+      versionBefore: '1.4.0',
+      via: 'script',
+    });
+    const switched = add('deploy.switched', 'inc/smoke', {
+      env: 'production',
+      from: 'blue',
+      to: 'green',
+      version: '1.5.0',
+      keepPrevious: '30m',
+      keepPreviousUntil: T0 + 30 * 60_000,
+      via: 'probe',
+    });
+    const r = new Replay(events);
+    // Cut to one short line: what happened where comes first.
+    expect(r.markers.map((m) => [m.kind, m.pos, m.label])).toEqual([
+      ['deploy', deployed, '⇄ inc/deploy: deployed 1.5.0 to production green; blue at 1.4.0 stays l…'],
+      ['deploy', switched, '⇄ inc/smoke: switched production from blue to green (1.5.0); blue kept…'],
+    ]);
+    expect(r.stateAt(r.length).deploys).toEqual({
+      production: {
+        built: { version: '1.5.0', artifact: 'a.tgz', sha256: 'ab', image: undefined, digest: undefined },
+        deployed: { version: '1.5.0', colour: 'green', liveBefore: 'blue', versionBefore: '1.4.0', step: 'inc/deploy' },
+        switched: { from: 'blue', to: 'green', version: '1.5.0', keepPreviousUntil: T0 + 30 * 60_000 },
+        live: { version: '1.5.0' },
+      },
+    });
+  });
+
   it('jumps to the next and previous marker', () => {
     const { events, at } = story();
     const r = new Replay(events);
