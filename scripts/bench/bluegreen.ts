@@ -26,8 +26,9 @@ const DEPLOY = path.join(ROOT, 'dist', 'demo-deploy.js');
 const ROUNDS = 5;
 
 let dir = '';
+// production: the demo target's blue-green environment (every other one is in-place: its deploy switches at once).
 function script(...args: string[]): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, [DEPLOY, ...args, '--env', 'bench'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [DEPLOY, ...args, '--env', 'production'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -25,6 +25,11 @@ describe("a deploy script's status --json, parsed into one type", () => {
     if (r.ok) expect(statusWords('production', r.status)).toBe('production: blue is live · blue 1.4.0 healthy · green (none) unhealthy');
   });
 
+  it('reads JSON printed over several lines (jq prints it so)', () => {
+    const pretty = JSON.stringify({ live: 'green', colours: { blue: colour('1.4.0'), green: colour('1.5.0') } }, null, 2);
+    expect(parseStatus(`checking…\n${pretty}\n`, 'blue-green')).toMatchObject({ ok: true, status: { live: 'green' } });
+  });
+
   it('reads an in-place status (version and health), with or without a URL', () => {
     expect(parseStatus('{"version":"1.5.0","healthy":true}', 'in-place')).toEqual({
       ok: true,

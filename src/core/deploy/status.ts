@@ -47,14 +47,23 @@ export type DeployStatus =
 
 export type StatusParse = { ok: true; status: DeployStatus } | { ok: false; problem: string };
 
-/** The last non-empty line of the output that starts with `{` (a script may say something before its JSON). */
-function jsonLine(stdout: string): string | null {
-  const lines = stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  for (let i = lines.length - 1; i >= 0; i--) if (lines[i].startsWith('{')) return lines[i];
-  return null;
+/**
+ * The JSON object in the output: from a line that starts with `{` to the end (a script may say something before its
+ * JSON; jq prints it over several lines). The first such start whose rest parses; else the last one, to say why.
+ */
+function jsonText(stdout: string): { text: string; value: unknown } | { text: string; error: string } | null {
+  const lines = stdout.split('\n');
+  const starts = lines.flatMap((l, i) => (l.trimStart().startsWith('{') ? [i] : []));
+  let last: { text: string; error: string } | null = null;
+  for (const i of starts) {
+    const text = lines.slice(i).join('\n').trim();
+    try {
+      return { text, value: JSON.parse(text) as unknown };
+    } catch (e) {
+      last = { text, error: (e as Error).message };
+    }
+  }
+  return last;
 }
 
 function zodProblem(e: z.ZodError): string {
@@ -64,14 +73,10 @@ function zodProblem(e: z.ZodError): string {
 
 /** The status of an environment of the given strategy, from the script's stdout, or what is wrong with it. */
 export function parseStatus(stdout: string, strategy: 'in-place' | 'blue-green'): StatusParse {
-  const line = jsonLine(stdout);
-  if (line === null) return { ok: false, problem: 'it printed no JSON object' };
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch (e) {
-    return { ok: false, problem: `its JSON does not parse (${(e as Error).message})` };
-  }
+  const found = jsonText(stdout);
+  if (found === null) return { ok: false, problem: 'it printed no JSON object' };
+  if ('error' in found) return { ok: false, problem: `its JSON does not parse (${found.error})` };
+  const value = found.value;
   if (strategy === 'in-place') {
     const r = inPlaceStatus.safeParse(value);
     if (!r.success) return { ok: false, problem: `not an in-place status (${zodProblem(r.error)})` };
