@@ -9,6 +9,7 @@ import { currentIdentity, type Identity } from '../adapters/identity.js';
 import type { AuditStore } from '../audit/store.js';
 import type { BundleResult, ChecklistBundle } from '../core/checklist/bundle.js';
 import type { WatchConfig } from '../core/watch/config.js';
+import type { VerifyConfig } from '../core/verify.js';
 import type { ApproversSettings } from '../core/approval.js';
 import type { ReleaseSettings } from '../steps/types.js';
 import type { DeployConfig } from '../core/deploy/config.js';
@@ -23,7 +24,12 @@ export interface Origin {
 /** The repository the cockpit works in, as the use cases need it (cli/setup.ts's Workspace is one). */
 export interface AppWorkspace {
   readonly repoDir: string;
-  readonly config: { env?: Record<string, string | number | boolean>; release?: ReleaseSettings; deploy?: DeployConfig };
+  readonly config: {
+    env?: Record<string, string | number | boolean>;
+    release?: ReleaseSettings;
+    deploy?: DeployConfig;
+    verify?: VerifyConfig;
+  };
   openStore(): Promise<AuditStore>;
   /** A checklist by id or path, with its includes; throws a UsageError listing every problem. */
   mustLoad(ref: string): { bundle: ChecklistBundle; origin: Origin };

@@ -29,6 +29,7 @@ export function sessionDeps(ctx: AppContext, store: AuditStore, yes?: YesList): 
       watch: ws.watchConfig(),
       approvers: ws.approvers?.(),
       ...(ws.config.deploy ? { deploy: ws.config.deploy } : {}),
+      ...(ws.config.verify ? { verify: ws.config.verify } : {}),
     },
     anchor: anchorPortFor(ctx),
     ...(ws.command ? { command: (args: string[]) => ws.command!(args) } : {}),

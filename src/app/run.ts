@@ -80,6 +80,7 @@ export function prepareRun(ctx: AppContext, opts: RunOptions): PreparedRun {
       release: ctx.workspace().config.release ?? {},
       ...(ctx.workspace().config.deploy ? { deploy: ctx.workspace().config.deploy } : {}),
       ...(ctx.workspace().command ? { command: (args) => ctx.workspace().command!(args) } : {}),
+      ...(ctx.workspace().config.verify ? { verify: ctx.workspace().config.verify } : {}),
     },
     ...(opts.recoverySince ? { recoverySince: opts.recoverySince } : {}),
   };

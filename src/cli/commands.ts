@@ -308,6 +308,8 @@ export async function cmdChecklistShow(g: GlobalOptions, ref: string): Promise<n
           .describe(node, planned.scopes[node.scope]?.params ?? {}, {
             release: ws.config.release ?? {},
             command: (args) => ws.command(args),
+            verify: ws.config.verify,
+            deploy: ws.config.deploy,
           })
           .trimEnd()
           .replace(/\n/g, `\n${pad}   `)}\n`,

@@ -5,6 +5,7 @@ import { versionFileSpecSchema } from '../core/release/version-files.js';
 import { parseYamlInput } from '../core/yaml-input.js';
 import { watchConfigSchema } from '../core/watch/config.js';
 import { deployConfigSchema } from '../core/deploy/config.js';
+import { verifyConfigSchema } from '../core/verify.js';
 import { UsageError } from '../core/errors.js';
 import { parseDuration, timerDurationProblem } from '../core/duration.js';
 import { RULES, type RuleId } from '../core/migrate/lint.js';
@@ -72,6 +73,8 @@ export const configSchema = z.strictObject({
   watch: z.lazy(() => watchConfigSchema()).optional(),
   /** Per environment: the deploy script, strategy, URLs, build command and smoke checks (src/core/deploy/config.ts). */
   deploy: deployConfigSchema.optional(),
+  /** The application's own checks the deploys run: the test command, the Day-2 verification scripts per environment (src/core/verify.ts). */
+  verify: verifyConfigSchema.optional(),
   /**
    * Who approves (the `approve` step, `cockpit approve`): every key but the three below is a role, listing the e-mail
    * addresses (git user.email) that hold it (`senior: [alice@example.com]`). `signing: ssh` counts only approvals

@@ -128,7 +128,8 @@ Examples:
   cockpit release                       (the version the commits suggest, offered to accept or change)
   cockpit release minor --dry-run
   cockpit hotfix PROP-123 --non-interactive --yes all
-  cockpit run deploy-staging -p version=2.4.0 --non-interactive --yes all
+  cockpit deploy staging 2.4.0 --non-interactive --yes all
+  cockpit deploy production --dry-run      (the newest release tag on main, each step with its script command)
   cockpit run ./my-checklist.yaml --non-interactive --json
   cockpit resume <session> --non-interactive --yes approval
   cockpit audit show <session> --format md > postmortem.md
@@ -178,6 +179,25 @@ Examples:
     .action(
       act(async (issue: string | undefined, choice: string | undefined, flags, cmd: Command) =>
         (await import('./release.js')).cmdHotfix(globals(cmd), issue, choice, flags),
+      ),
+    );
+
+  const deploy = program
+    .command('deploy')
+    .description(
+      'deploy a version to an environment: runs the deploy-<env> checklist (tests, build, migrations, the deploy script, smoke checks; production: approval, backup, blue/green switch, the watch)',
+    )
+    .argument('<env>', 'the environment: a deploy: entry in cockpit.config.yaml with a deploy-<env> checklist (production, staging)')
+    .argument(
+      '[version]',
+      'X.Y.Z (default for production: the newest release tag on main, said with why; elsewhere it must be given; in a terminal the form opens with the suggestion)',
+    )
+    .option('-p, --param <key=value>', 'another parameter of the deploy checklist (repeatable)', collect);
+  sessionOptions(deploy)
+    .option('--dry-run', 'show every step and the deploy script command it would run; run and record nothing')
+    .action(
+      act(async (env: string, version: string | undefined, flags, cmd: Command) =>
+        (await import('./deploy.js')).cmdDeploy(globals(cmd), env, version, flags),
       ),
     );
 

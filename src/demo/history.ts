@@ -179,7 +179,10 @@ ${DEMO_SMOKE}  production:
     command: ./scripts/deploy.sh
     keepPrevious: 30m
     build: [./scripts/build.sh]
-${DEMO_SMOKE}`;
+${DEMO_SMOKE}# The test suite the deploy checklists run first ("Run tests").
+verify:
+  tests: [./scripts/test.sh]
+`;
 
 const BUILD_SH = `#!/bin/sh
 # Builds the Property release artifact, no Docker needed: a tarball of the app at <version> (its tag v<version> when

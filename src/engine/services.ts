@@ -19,6 +19,7 @@ import { sshVerify } from '../adapters/ssh-sign.js';
 import type { EngineDeps } from './session.js';
 import { cockpitCommand } from '../core/command-line.js';
 import { lastStable } from './deploy-history.js';
+import type { VerifyConfig } from '../core/verify.js';
 import type { DeployConfig } from '../core/deploy/config.js';
 import { environmentOf } from '../core/deploy/command.js';
 import { DeployScript } from '../adapters/deploy-script.js';
@@ -32,6 +33,8 @@ export interface ServiceSettings {
   watch?: WatchConfig;
   /** The `approvers:` settings, for the approve step kind. */
   approvers?: ApproversSettings;
+  /** The `verify:` settings (test command, Day-2 scripts), for the verify step kind. */
+  verify?: VerifyConfig;
   /** The `deploy:` settings (each environment's script, strategy, URLs, build, smoke checks), for the deploy step kinds. */
   deploy?: DeployConfig;
 }
@@ -125,6 +128,8 @@ const factories = {
       s.output.push('stdout', text.endsWith('\n') ? text : `${text}\n`),
   /** The `release:` part of cockpit.config.yaml (version files, remote, branches), when there is one. */
   release: (s: ServiceScope): ReleaseSettings => s.deps.settings?.release ?? {},
+  /** The `verify:` part of cockpit.config.yaml (the test command, the Day-2 scripts), when there is one. */
+  verify: (s: ServiceScope): VerifyConfig | undefined => s.deps.settings?.verify,
   /** Record events of this step (durable before the promise settles, shown live like any event). */
   record:
     (s: ServiceScope) =>

@@ -18,6 +18,7 @@ import { buildStep } from './build.js';
 import { deployStep } from './deploy.js';
 import { switchStep } from './switch.js';
 import { rollbackStep } from './rollback.js';
+import { verifyStep } from './verify.js';
 import type { StepKind } from './types.js';
 
 /** Every step kind the cockpit knows. Later issues add notes, migrate, smoke, deploy, watch … here. */
@@ -43,6 +44,7 @@ export const STEP_KINDS: StepKind[] = [
   deployStep,
   switchStep,
   rollbackStep,
+  verifyStep,
 ];
 
 export const stepKindMap = new Map(STEP_KINDS.map((k) => [k.kind, k]));

@@ -1,4 +1,6 @@
+import type { ParamValue } from '../core/checklist/types.js';
 import { scriptLine } from '../core/deploy/command.js';
+import { interpolate } from '../core/params.js';
 import { strategyOf } from '../core/deploy/config.js';
 import { otherColour, statusWords, type Colour, type DeployStatus } from '../core/deploy/status.js';
 import { defineStepKind } from './define.js';
@@ -24,7 +26,12 @@ export interface DeployHistory {
  * there whose post-deploy watch passed and that no rollback went back from: `deployHistory`), else the previous
  * release tag (the newest release tag older than the version live now), saying which and why.
  */
-export async function lastStableVersion(git: GitReader, history: DeployHistory, env: string, live: string | null): Promise<StableChoice | null> {
+export async function lastStableVersion(
+  git: GitReader,
+  history: DeployHistory,
+  env: string,
+  live: string | null,
+): Promise<StableChoice | null> {
   const recorded = await history.lastStable(env);
   if (recorded && recorded.version !== live) return { version: recorded.version, source: 'history', why: recorded.why };
   const none = recorded
@@ -48,6 +55,14 @@ export async function lastStableVersion(git: GitReader, history: DeployHistory, 
   };
 }
 
+/**
+ * The version the step names, as a template (`version: "\${version}"`), or undefined when it names none or its template
+ * fills to nothing (an optional parameter left empty): then the rollback finds the last stable version itself.
+ */
+function namedVersion(template: string | undefined, params: Record<string, ParamValue>): string | undefined {
+  return template !== undefined && interpolate(template, params).trim() !== '' ? template : undefined;
+}
+
 type Ctx = StepContext<{ env: string; version?: string }, 'deploy' | 'git' | 'deployHistory'>;
 
 /** The version to go back to and why: the step's, the one recorded before an interruption, else the last stable one. */
@@ -56,10 +71,11 @@ async function choose(
   env: string,
   live: string | null,
 ): Promise<({ source: 'step' } & Omit<StableChoice, 'source'>) | StableChoice | { problem: string }> {
-  if (ctx.spec.version !== undefined) {
-    const v = versionOf(ctx.spec.version, ctx.params);
+  const named = namedVersion(ctx.spec.version, ctx.params);
+  if (named !== undefined) {
+    const v = versionOf(named, ctx.params);
     if (!v.ok) return { problem: v.outcome.status === 'failed' ? v.outcome.reason : 'bad version' };
-    return { version: v.version, source: 'step', why: `the step names it (version: ${ctx.spec.version})` };
+    return { version: v.version, source: 'step', why: `the step names it (version: ${named})` };
   }
   const chosen = ctx.deploy.facts(env).rollback;
   if (chosen)
@@ -90,7 +106,8 @@ export const rollbackStep = defineStepKind({
   validate: (step, params) => checkDeployFields(step, params, ['env', 'version']),
   describe({ spec, params, settings }) {
     const name = shown(spec.env, params);
-    const version = spec.version !== undefined ? shown(spec.version, params) : AT_RUN_TIME('the last stable version');
+    const named = namedVersion(spec.version, params);
+    const version = named !== undefined ? shown(named, params) : AT_RUN_TIME('the last stable version');
     if (strategyOf(name, settings?.deploy?.[name]) === 'in-place')
       return `${scriptLine(settings?.deploy, name, ['rollback', version, '--env', name])} (in-place; then status --json must say ${name} runs it, healthy)`;
     return (
@@ -159,7 +176,8 @@ export const rollbackStep = defineStepKind({
     const e = environment(ctx, ctx.spec.env);
     if (!e.ok) return { result: 'not-done', detail: 'the step cannot run as written' };
     const chosen = ctx.deploy.facts(e.name).rollback;
-    const named = ctx.spec.version !== undefined ? versionOf(ctx.spec.version, ctx.params) : null;
+    const template = namedVersion(ctx.spec.version, ctx.params);
+    const named = template !== undefined ? versionOf(template, ctx.params) : null;
     const version = named?.ok ? named.version : chosen?.version;
     // Nothing chosen yet: the script was not run (the choice is recorded first).
     if (!version) return { result: 'not-done', detail: 'no version was chosen before the interruption' };

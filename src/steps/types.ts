@@ -6,6 +6,7 @@ import type { PlanNode, ReleaseCommits } from '../core/events.js';
 import type { RawCommit } from '../core/release/commits.js';
 import type { Schedule } from '../core/release/schedule.js';
 import type { VersionFileSpec } from '../core/release/version-files.js';
+import type { VerifyConfig } from '../core/verify.js';
 import type { ServiceName, Services } from '../engine/services.js';
 
 export type Decision =
@@ -68,6 +69,8 @@ export interface DescribeContext<Spec = unknown> {
 /** What a description may read of the configuration: nothing runs, so only settings, never services. */
 export interface DescribeSettings {
   release?: ReleaseSettings;
+  /** The `verify:` section: the test command and the Day-2 scripts. */
+  verify?: VerifyConfig;
   /** The `deploy:` settings: a dry run names each environment's script and URLs. */
   deploy?: DeployConfig;
   /** How a command the description names is printed (`--repo` when elsewhere; core/command-line.ts). */

@@ -84,6 +84,17 @@ describe.skipIf(!tmuxOk.ok)(`the parameter form in a real terminal (tmux)${tmuxO
     expect(await term!.waitForExit()).toBe(0);
   });
 
+  it('`cockpit deploy staging` without the version opens the deploy-staging form with its suggestion, as run does', async () => {
+    const main = (await lastRelease(dir, 'main'))!;
+    open('deploy staging');
+    const s = await until((x) => x.includes('[deploy-staging]') && x.includes('suggested:'), 'the staging deploy form');
+    expect(s).toMatch(new RegExp(`^› version\\s+${reEscape(main.version)}█`, 'm'));
+    term!.send('Escape');
+    await until((x) => x.includes(' Checklists ('), 'the home screen');
+    term!.send('q');
+    expect(await term!.waitForExit()).toBe(0);
+  });
+
   it('`release` picked on the home screen offers the version the commits suggest, with its reason', async () => {
     const plan = await planRelease(dir);
     expect(plan.suggestion.version).not.toBeNull();

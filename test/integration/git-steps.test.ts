@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, cockpit, jsonLines } from '../helpers/cli.js';
 import { freshDatabase, pgTest } from '../helpers/pg.js';
+import { startDeployTarget, type DeployTarget } from '../helpers/deploy-target.js';
 
 // The git step kinds on real repositories with a bare origin: branch, bump, merge, tag, push, as a release does them.
 
@@ -56,6 +57,9 @@ steps:
 let dir: string;
 let work: string;
 let origin: string;
+// The release includes the staging deploy and the hotfix the production one: they drive a real deploy script, with
+// its colours and live URL on free ports (test/helpers/deploy-target.ts).
+let target: DeployTarget;
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, env: { ...process.env, ...ENV }, encoding: 'utf8' }).trim();
@@ -72,7 +76,7 @@ function commit(msg: string) {
   git(work, 'commit', '-q', '-m', msg);
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'cockpit-git-'));
   work = path.join(dir, 'work');
   origin = path.join(dir, 'origin.git');
@@ -81,8 +85,10 @@ beforeEach(() => {
   git(work, 'init', '-q', '-b', 'main');
   write('frontend/package.json', '{\n  "name": "property-frontend",\n  "version": "1.3.0",\n  "engines": { "version": "9.9.9" }\n}\n');
   write('backend/setup.py', 'from setuptools import setup\n\nsetup(\n    name="property-backend",\n    version="1.3.0",\n)\n');
-  write('.gitignore', '.cockpit/\n');
+  write('.gitignore', '.cockpit/\n.target/\n');
   write('checklists/rel.yaml', RELEASE);
+  target = await startDeployTarget(work, (rel, text) => (write(rel, text), path.join(work, rel)));
+  write('cockpit.config.yaml', `deploy:\n${target.config({ production: 'blue-green', staging: 'in-place' })}\n`);
   commit('chore: start');
   git(work, 'tag', '-a', 'v1.3.0', '-m', 'v1.3.0');
   git(work, 'branch', 'develop');
@@ -93,7 +99,10 @@ beforeEach(() => {
   git(work, 'push', '-q', 'origin', 'main', 'develop', 'v1.3.0');
 });
 
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  await target.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 // A hotfix ends with the production deploy, which applies the database migrations: a real, empty database.
 const pgInfo = pgTest();
@@ -104,21 +113,21 @@ beforeAll(async () => {
 
 const run = (...args: string[]) => cockpit(['--repo', work, ...args], { cwd: work, env: { ...ENV, DATABASE_URL: databaseUrl } });
 /**
- * A hotfix deploys, and its deploy ends with the post-deploy watch, which needs a Prometheus these git tests do not
- * have: it fails saying so, and the operator skips it with a reason, as one would (watch-*.test.ts test the watch).
+ * Past the deploy's two gates these git tests have no service for, as an operator without them would go: the
+ * production deploy's approval (no approvers: configured here; approve.test.ts tests approvals) and the post-deploy
+ * watch (no Prometheus; watch-*.test.ts test the watch). Each fails saying so, and is skipped with a reason.
  */
+const GATES: Array<[RegExp, string]> = [
+  [/step '([^']*approval)' .* failed: no approvers: section/, 'no approver in the git tests'],
+  [/step '([^']*post-deploy-watch\/watch)' .* failed: no watch configured/, 'no Prometheus in the git tests'],
+];
 const pastTheWatch = (r: ReturnType<typeof run>) => {
-  if (r.code !== 1 || !/post-deploy-watch\/watch' .* failed: no watch configured/.test(r.stderr)) return r;
-  return run(
-    'resume',
-    '--non-interactive',
-    '--yes',
-    'all',
-    '--skip',
-    'deploy-production/post-deploy-watch/watch',
-    '--reason',
-    'no Prometheus in the git tests',
-  );
+  for (let i = 0; i < GATES.length && r.code === 1; i++) {
+    const gate = GATES.map(([re, why]) => ({ m: re.exec(r.stderr), why })).find((g) => g.m);
+    if (!gate) return r;
+    r = run('resume', '--non-interactive', '--yes', 'all', '--skip', gate.m![1], '--reason', gate.why);
+  }
+  return r;
 };
 
 describe('git step kinds', () => {

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { appContext, processIO, type AppIO } from '../../src/app/context.js';
 import { runChecklist } from '../../src/cli/commands.js';
@@ -6,6 +8,7 @@ import { closeStores } from '../../src/cli/open-stores.js';
 import { Workspace } from '../../src/cli/setup.js';
 import { renderText } from '../../src/report/timeline.js';
 import { cockpit, cockpitAsync, tempRepo } from '../helpers/cli.js';
+import { startDeployTarget, type DeployTarget } from '../helpers/deploy-target.js';
 import {
   cleanupPrometheusHarness,
   paymentsFlowing,
@@ -23,14 +26,21 @@ import {
 type Ev = Record<string, any>;
 
 let repo: ReturnType<typeof tempRepo>;
-beforeEach(() => {
+// rollback-code drives the production deploy script: a real one, with its colours and live URL on free ports.
+let target: DeployTarget;
+let deployConfig = '';
+beforeEach(async () => {
   repo = tempRepo({ timed: TIMED });
+  target = await startDeployTarget(repo.dir, repo.write);
+  deployConfig = `deploy:\n${target.config({ production: 'blue-green' })}\n`;
+  repo.write('cockpit.config.yaml', deployConfig);
   const git = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo.dir });
   git('commit', '-q', '--allow-empty', '-m', 'first release');
   git('tag', '-a', 'v1.0.0', '-m', 'v1.0.0');
 });
 afterEach(async () => {
   await closeStores();
+  await target.close();
   repo.cleanup();
 });
 
@@ -179,6 +189,8 @@ describe.skipIf(!info.ok)(`a rollback started from a watch's breach${info.skipRe
     { timeout: 60_000 },
     async () => {
       await runBreachedWatch(repo.dir, prom, failing);
+      // (The watch wrote its own config: the deploy section again, for the rollback.)
+      appendFileSync(path.join(repo.dir, 'cockpit.config.yaml'), deployConfig);
       const watchId = newest('watch');
       const breach = JSON.parse(show(watchId, 'json')).events.find((e: Ev) => e.type === 'watch.breach');
       expect(breach.data.advice).toBe('rollback');

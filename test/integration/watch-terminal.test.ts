@@ -129,7 +129,8 @@ describe.skipIf(!tmuxOk.ok || !prom.ok)(`cockpit watch in a real terminal (tmux 
       expect(s).toMatch(/ASK\s+y yes\s+n no/);
       term.send('y');
       s = await until((x) => x.includes('Start Code rollback [rollback-code]'), 'the rollback form');
-      expect(s).toMatch(/^› version\s+█\s+required · a version like/m);
+      // The version is optional: left empty, the rollback finds the last stable version itself.
+      expect(s).toMatch(/^› version\s+█\s+a version like/m);
       expect(s).toMatch(/FORM\s+↵ start/);
 
       // Esc leaves the form for home, where the stopped watch is listed as resumable; q quits. Nothing runs any
