@@ -11,6 +11,7 @@ import type { BundleResult, ChecklistBundle } from '../core/checklist/bundle.js'
 import type { WatchConfig } from '../core/watch/config.js';
 import type { ApproversSettings } from '../core/approval.js';
 import type { ReleaseSettings } from '../steps/types.js';
+import type { NotifyConfigInput } from '../core/notify/config.js';
 import { cockpitVersion } from '../version.js';
 
 /** Where a checklist was found: a file path, or an id looked up in checklists/ and the defaults. */
@@ -22,7 +23,7 @@ export interface Origin {
 /** The repository the cockpit works in, as the use cases need it (cli/setup.ts's Workspace is one). */
 export interface AppWorkspace {
   readonly repoDir: string;
-  readonly config: { env?: Record<string, string | number | boolean>; release?: ReleaseSettings };
+  readonly config: { env?: Record<string, string | number | boolean>; release?: ReleaseSettings; notify?: NotifyConfigInput };
   openStore(): Promise<AuditStore>;
   /** A checklist by id or path, with its includes; throws a UsageError listing every problem. */
   mustLoad(ref: string): { bundle: ChecklistBundle; origin: Origin };

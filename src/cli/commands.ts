@@ -20,6 +20,7 @@ import { UsageError, Workspace, type GlobalOptions } from './setup.js';
 import { formatDiagnostics } from '../core/checklist/types.js';
 import { escapeC1, neutralize } from '../core/sanitize.js';
 import type { ChecklistBundle } from '../core/checklist/bundle.js';
+import { notifySettings } from '../core/notify/config.js';
 
 // What these commands print comes partly from files and databases (checklist titles, session ids, messages):
 // neutralised, so a crafted checklist or a tampered log cannot drive the terminal. `styled` is for lines whose
@@ -293,7 +294,10 @@ export async function cmdChecklistShow(g: GlobalOptions, ref: string): Promise<n
     if (kind && node.kind !== 'confirm')
       out(
         `${pad}   ${kind
-          .describe(node, planned.scopes[node.scope]?.params ?? {}, { release: ws.config.release ?? {} })
+          .describe(node, planned.scopes[node.scope]?.params ?? {}, {
+            release: ws.config.release ?? {},
+            notify: notifySettings(ws.config.notify),
+          })
           .trimEnd()
           .replace(/\n/g, `\n${pad}   `)}\n`,
       );

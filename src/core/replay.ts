@@ -78,6 +78,10 @@ function markerOf(e: AuditEvent): { kind: MarkerKind; label: string } | null {
     case 'step.interrupted':
     case 'step.probed':
     case 'smoke.check':
+    case 'notify.sending':
+    case 'notify.retrying':
+    case 'notify.delivered':
+    case 'notify.failed':
     case 'watch.started':
     case 'watch.preflight':
     case 'watch.baseline':

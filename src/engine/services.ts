@@ -18,6 +18,10 @@ import { APPROVAL_NAMESPACE, type ApproversSettings } from '../core/approval.js'
 import { sshVerify } from '../adapters/ssh-sign.js';
 import type { EngineDeps } from './session.js';
 import { cockpitCommand } from '../core/command-line.js';
+import type { NotifySettings } from '../core/notify/config.js';
+import type { NotifyHttpAnswer, NotifyHttpRequest } from '../core/notify/delivery.js';
+import { sessionFacts } from '../core/notify/facts.js';
+import type { ParamValue } from '../core/checklist/types.js';
 
 /** What services are configured with (from cockpit.config.yaml): given to the engine once, read by the services below. */
 export interface ServiceSettings {
@@ -27,6 +31,8 @@ export interface ServiceSettings {
   watch?: WatchConfig;
   /** The `approvers:` settings, for the approve step kind. */
   approvers?: ApproversSettings;
+  /** The `notify:` channels (resolved), for the notify step kind. */
+  notify?: NotifySettings;
 }
 
 /** What the services of one step are built from: the session (its deps, its log) and the step that runs. */
@@ -167,6 +173,18 @@ const factories = {
     },
     verify: (allowedSigners: string, principal: string, text: string, signature: string) =>
       sshVerify(allowedSigners, principal, APPROVAL_NAMESPACE, text, signature),
+  }),
+  /**
+   * Notifications: the config's `notify:` channels (undefined without one), what the session knows for its messages,
+   * the delivery's key, the environment the channels' secrets come from, and one HTTP request (loaded when used).
+   */
+  notify: (s: ServiceScope) => ({
+    settings: s.deps.settings?.notify,
+    facts: (params: Record<string, ParamValue>) => sessionFacts(s.state(), params, s.deps.clock.now()),
+    key: (channel: string) => `${s.sessionId}/${s.node.path}/${channel}`,
+    env: process.env as Readonly<Record<string, string | undefined>>,
+    request: async (req: NotifyHttpRequest): Promise<NotifyHttpAnswer> =>
+      (await import('../adapters/notify.js')).notifyRequest(req, s.deps.signal),
   }),
   /** The session's clock. */
   clock: (s: ServiceScope): Clock => s.deps.clock,

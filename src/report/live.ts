@@ -203,6 +203,10 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
       // No line of their own (a smoke check's line is its step's output).
       case 'step.spawned':
       case 'smoke.check':
+      case 'notify.sending':
+      case 'notify.retrying':
+      case 'notify.delivered':
+      case 'notify.failed':
       case 'watch.baseline':
       case 'watch.finished':
         break;

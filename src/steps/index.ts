@@ -14,6 +14,7 @@ import { watchStep } from './watch.js';
 import { backupStep, restoreStep } from './backup.js';
 import { smokeStep } from './smoke.js';
 import { approveStep } from './approve.js';
+import { notifyStep } from './notify.js';
 import type { StepKind } from './types.js';
 
 /** Every step kind the cockpit knows. Later issues add notes, migrate, smoke, deploy, watch … here. */
@@ -35,6 +36,7 @@ export const STEP_KINDS: StepKind[] = [
   restoreStep,
   smokeStep,
   approveStep,
+  notifyStep,
 ];
 
 export const stepKindMap = new Map(STEP_KINDS.map((k) => [k.kind, k]));

@@ -5,6 +5,7 @@ import type { RawCommit } from '../core/release/commits.js';
 import type { Schedule } from '../core/release/schedule.js';
 import type { VersionFileSpec } from '../core/release/version-files.js';
 import type { ServiceName, Services } from '../engine/services.js';
+import type { NotifySettings } from '../core/notify/config.js';
 
 export type Decision =
   | { decision: 'yes'; by: string; via: 'flag' | 'prompt'; note?: string }
@@ -66,6 +67,8 @@ export interface DescribeContext<Spec = unknown> {
 /** What a description may read of the configuration: nothing runs, so only settings, never services. */
 export interface DescribeSettings {
   release?: ReleaseSettings;
+  /** The config's `notify:` channels: a notify step describes each message as it would be sent, with its endpoint. */
+  notify?: NotifySettings;
 }
 
 /** The services a kind declared, built by the engine for one step. */

@@ -95,7 +95,7 @@ describe('parseChecklist refuses, at the right place, with what was expected', (
     expectOnly(
       diags,
       'a.yaml:4:5',
-      /step 'x': missing required field 'kind' \(one of: confirm, run, checklist, git\.branch, git\.merge, git\.tag, git\.push, git\.remote, bump, notes, freeze, migrate, watch, backup, restore, smoke, approve\)/,
+      /step 'x': missing required field 'kind' \(one of: confirm, run, checklist, git\.branch, git\.merge, git\.tag, git\.push, git\.remote, bump, notes, freeze, migrate, watch, backup, restore, smoke, approve, notify\)/,
     );
   });
 

@@ -180,6 +180,10 @@ export function foldWatch(panel: WatchPanel | undefined, event: AuditEvent): Wat
     case 'step.probed':
     case 'note.added':
     case 'smoke.check':
+    case 'notify.sending':
+    case 'notify.retrying':
+    case 'notify.delivered':
+    case 'notify.failed':
     case 'approval.requested':
     case 'approval.granted':
     case 'approval.rejected':
