@@ -9,8 +9,11 @@ export function sessionFacts(state: SessionState, params: Record<string, ParamVa
   const failed = [...state.steps].reverse().find((s) => s.status === 'failed');
   const node = failed ? state.plan[state.index[failed.path]] : undefined;
   const r = readRecovery(state, now);
+  // A step in an included checklist sees its own scope's parameters: the session's own version counts too.
+  const rootVersion = typeof state.params.version === 'string' && state.params.version ? state.params.version : null;
   return {
     ...facts,
+    version: facts.version ?? rootVersion,
     environment: state.environment ?? facts.environment,
     operator: state.operator,
     failingStep: failed && node ? { title: node.title, reason: failed.reason ?? null } : null,
