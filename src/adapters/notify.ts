@@ -11,6 +11,27 @@ import type { NotifyHttpAnswer, NotifyHttpRequest } from '../core/notify/deliver
 
 const MAX_BODY = 64 * 1024;
 
+/** Slack allows about one message a second per webhook, Statuspage one request a second per API key. */
+export const MIN_SPACING_MS = 1000;
+const lastStart = new Map<string, number>();
+
+/**
+ * A request no sooner than {@link MIN_SPACING_MS} after the previous one to the same webhook or with the same API
+ * key (in this process): a burst of messages is spaced instead of being answered 429.
+ */
+export async function spacedNotifyRequest(req: NotifyHttpRequest, signal: AbortSignal): Promise<NotifyHttpAnswer> {
+  const key = req.headers.authorization ?? req.url;
+  const wait = (lastStart.get(key) ?? -Infinity) + MIN_SPACING_MS - performance.now();
+  if (wait > 0)
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, wait);
+      signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    });
+  if (signal.aborted) return { ok: false, kind: 'aborted', error: 'stopped' };
+  lastStart.set(key, performance.now());
+  return notifyRequest(req, signal);
+}
+
 export function notifyRequest(req: NotifyHttpRequest, signal: AbortSignal): Promise<NotifyHttpAnswer> {
   let url: URL;
   try {

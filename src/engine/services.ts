@@ -184,7 +184,7 @@ const factories = {
     key: (channel: string) => `${s.sessionId}/${s.node.path}/${channel}`,
     env: process.env as Readonly<Record<string, string | undefined>>,
     request: async (req: NotifyHttpRequest): Promise<NotifyHttpAnswer> =>
-      (await import('../adapters/notify.js')).notifyRequest(req, s.deps.signal),
+      (await import('../adapters/notify.js')).spacedNotifyRequest(req, s.deps.signal),
   }),
   /** The session's clock. */
   clock: (s: ServiceScope): Clock => s.deps.clock,

@@ -322,6 +322,9 @@ describe('notify: the communication checklist against real receivers', () => {
       'Deployment complete: v1.4.0 to production',
     ]);
     expect(slack.received[1].body.text).toContain('starts 2026-12-08T22:00Z, expected to last 2h');
+    // At most one request a second per webhook and per Statuspage key (their documented limits): spaced, not throttled.
+    for (const r of [slack, sp])
+      for (let i = 1; i < r.received.length; i++) expect(r.received[i].at - r.received[i - 1].at).toBeGreaterThanOrEqual(950);
 
     // The status page: the maintenance scheduled (read first), started, then completed; components under maintenance, then operational.
     expect(sp.received.map((q) => `${q.method} ${q.path.replace(`/v1/pages/${PAGE}`, '')}`)).toEqual([
