@@ -120,7 +120,8 @@ const INCIDENT_STATUSES = new Set([
 const COMPONENT_STATUSES = new Set(['operational', 'under_maintenance', 'degraded_performance', 'partial_outage', 'major_outage']);
 
 /** The Statuspage manage API (v1) for one page: incidents (realtime and scheduled) and components, in memory. */
-async function statuspageReceiver(): Promise<StatusPage> {
+async function statuspageReceiver(opts: { holdFirstCreateMs?: number } = {}): Promise<StatusPage> {
+  let creates = 0;
   const components: Record<string, string[]> = { cmpA: ['operational'], cmpB: ['operational'] };
   const incidents: StatusPage['incidents'] = [];
   const json = (res: http.ServerResponse, status: number, body: unknown) =>
@@ -175,6 +176,9 @@ async function statuspageReceiver(): Promise<StatusPage> {
         metadata: inc.metadata ?? null,
       };
       incidents.push(created);
+      // Made, but the answer comes too late: the cockpit cannot know it was made.
+      if (++creates === 1 && opts.holdFirstCreateMs)
+        return void setTimeout(() => !res.destroyed && json(res, 201, created), opts.holdFirstCreateMs);
       return json(res, 201, created);
     }
     const patchIncident = /^\/incidents\/([\w-]+)$/.exec(rest);
@@ -459,6 +463,36 @@ describe('notify: retries and failures', () => {
     const skipped = await run(['resume', id, '--skip', 'tell', '--reason', 'channel archived', '--non-interactive'], slackEnv(slack));
     expect(skipped.code, skipped.stderr).toBe(0);
     expect(slack.received).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('notify: the status page reads before it creates', () => {
+  it('a create whose answer was lost is not sent again: the page is read, the incident found and updated', async () => {
+    const sp = await track(statuspageReceiver({ holdFirstCreateMs: 2500 }));
+    config(
+      `statuspage:\n  type: statuspage\n  url: ${sp.url}/v1\n  page: ${PAGE}\n  apiKey: {env: TEST_SP_KEY}\n  components: [cmpA]\n  timeout: 1s`,
+    );
+    const f = checklist({ issue: 'message: issue-or-delay\nchannels: [statuspage]\nstatus: degraded_performance' });
+    const r = await run(['run', f, '-p', 'version=5.0.1', '-p', 'target=production', '--non-interactive', '--json'], {
+      TEST_SP_KEY: API_KEY,
+    });
+    expect(r.code, r.stderr + r.stdout.slice(-2000)).toBe(0);
+    expect(sp.violations).toEqual([]);
+    expect(sp.received.map((q) => `${q.method} ${q.path.replace(`/v1/pages/${PAGE}`, '')}`)).toEqual([
+      'GET /incidents/unresolved',
+      'GET /incidents/scheduled',
+      'POST /incidents',
+      'GET /incidents/unresolved',
+      'PATCH /incidents/inc1',
+    ]);
+    expect(sp.incidents).toHaveLength(1);
+    expect(sp.components.cmpA).toEqual(['operational', 'degraded_performance', 'degraded_performance']);
+    const evs = jsonLines(r.stdout);
+    expect(of(evs, 'notify.retrying').map((d) => d.reason)).toEqual([
+      'no answer within 1.0s; it may have been created, so the page is read again first',
+    ]);
+    expect(of(evs, 'notify.delivered')).toMatchObject([{ channel: 'statuspage', status: 200, messageId: 'inc1', attempts: 2 }]);
+    expect(r.stdout).not.toContain(API_KEY);
   }, 60_000);
 });
 

@@ -148,25 +148,41 @@ export function missingSecrets(c: NotifyChannel, env: Readonly<Record<string, st
   return refs.flatMap((r) => ('env' in r && !secretValue(r, env) ? [`$${r.env}`] : []));
 }
 
-/** One request, tried until it is answered with a final status or the channel's attempts run out. */
+type Tried =
+  { ok: true; status: number; body: string } | { ok: false; status: number | null; reason: string; answer?: string; stopped?: true };
+/** A create whose answer was lost (a timeout, a reset, a 5xx): it may have been made, so the next try reads first. */
+type Reread = { ok: false; reread: true; attempt: number; status: number | null; reason: string; waitMs: number };
+
+/**
+ * One request, tried until it is answered with a final status or the channel's attempts run out. A `create` is not
+ * sent again after an answer that may hide its success (only after 429/420, which say it was refused): the
+ * caller reads again first.
+ */
+async function withRetries(d: Delivery, ports: NotifyPorts, req: NotifyHttpRequest, tries: { count: number }): Promise<Tried>;
 async function withRetries(
   d: Delivery,
   ports: NotifyPorts,
   req: NotifyHttpRequest,
   tries: { count: number },
-): Promise<
-  { ok: true; status: number; body: string } | { ok: false; status: number | null; reason: string; answer?: string; stopped?: true }
-> {
-  for (;;) {
-    tries.count++;
+  create: true,
+): Promise<Tried | Reread>;
+async function withRetries(
+  d: Delivery,
+  ports: NotifyPorts,
+  req: NotifyHttpRequest,
+  tries: { count: number },
+  create = false,
+): Promise<Tried | Reread> {
+  // `n` counts this request's tries (the channel's attempts bound them); `tries.count` the delivery's, all requests together.
+  for (let n = 1; ; n++) {
     const a = await ports.request(req);
     if (ports.stopped() || (!a.ok && a.kind === 'aborted')) return { ok: false, status: null, reason: 'stopped', stopped: true };
     if (a.ok && a.status >= 200 && a.status < 300) return { ok: true, status: a.status, body: a.body };
     const transient = a.ok ? transientStatus(a.status) : true;
     const reason = a.ok ? `HTTP ${a.status}${a.body.trim() ? `: ${answerExcerpt(a.body)}` : ''}` : a.error;
     const status = a.ok ? a.status : null;
-    if (!transient || tries.count >= d.channel.attempts) {
-      const tried = tries.count > 1 ? ` (after ${tries.count} attempts)` : '';
+    if (!transient || n >= d.channel.attempts) {
+      const tried = n > 1 ? ` (after ${n} attempts)` : '';
       return {
         ok: false,
         status,
@@ -174,8 +190,11 @@ async function withRetries(
         ...(a.ok && a.body.trim() ? { answer: answerExcerpt(a.body) } : {}),
       };
     }
-    const wait = backoffMs(tries.count, a.ok ? retryAfterMs(a.retryAfter, ports.now()) : null);
+    const wait = backoffMs(n, a.ok ? retryAfterMs(a.retryAfter, ports.now()) : null);
+    if (create && !(a.ok && (a.status === 429 || a.status === 420)))
+      return { ok: false, reread: true, attempt: tries.count, status, reason, waitMs: wait };
     await ports.retrying({ attempt: tries.count, status, reason, waitMs: wait });
+    tries.count++;
     await ports.sleep(wait);
     if (ports.stopped()) return { ok: false, status: null, reason: 'stopped', stopped: true };
   }
@@ -185,7 +204,7 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', accept
 
 /** Delivers one message to one channel, with retries; the status page reads before it creates. */
 export async function deliver(d: Delivery, ports: NotifyPorts): Promise<DeliveryResult> {
-  const tries = { count: 0 };
+  const tries = { count: 1 };
   const c = d.channel;
   const missing = missingSecrets(c, d.env);
   if (missing.length)
@@ -195,7 +214,7 @@ export async function deliver(d: Delivery, ports: NotifyPorts): Promise<Delivery
       attempts: 0,
       reason: `channel '${c.name}' reads ${missing.join(', ')}, which is not set: nothing was sent`,
     };
-  const done = (r: Awaited<ReturnType<typeof withRetries>>, messageId: (body: string) => string | null, detail: string): DeliveryResult => {
+  const done = (r: Tried, messageId: (body: string) => string | null, detail: string): DeliveryResult => {
     if (!r.ok) return r.stopped ? { ok: false, stopped: true, attempts: tries.count } : { ...r, attempts: tries.count };
     return { ok: true, status: r.status, messageId: messageId(r.body), attempts: tries.count, detail };
   };
@@ -301,22 +320,46 @@ export function statuspagePlan(
   }
 }
 
+/** The status page's read and write, again from the read when a create's answer was lost. */
 async function statuspage(
   d: Delivery,
   c: Extract<NotifyChannel, { type: 'statuspage' }>,
   ports: NotifyPorts,
   tries: { count: number },
-  done: (r: Awaited<ReturnType<typeof withRetries>>, id: (b: string) => string | null, detail: string) => DeliveryResult,
+  done: (r: Tried, id: (b: string) => string | null, detail: string) => DeliveryResult,
 ): Promise<DeliveryResult> {
+  for (let rereads = 1; ; rereads++) {
+    const r = await statuspageOnce(d, c, ports, tries, done);
+    if (!('reread' in r)) return r;
+    if (rereads >= d.channel.attempts)
+      return { ok: false, status: r.status, attempts: tries.count, reason: `${r.reason} (after ${rereads} attempts to create it)` };
+    const { reread: _r, ok: _o, ...info } = r;
+    await ports.retrying({ ...info, reason: `${r.reason}; it may have been created, so the page is read again first` });
+    tries.count++;
+    await ports.sleep(r.waitMs);
+    if (ports.stopped()) return { ok: false, stopped: true, attempts: tries.count };
+  }
+}
+
+async function statuspageOnce(
+  d: Delivery,
+  c: Extract<NotifyChannel, { type: 'statuspage' }>,
+  ports: NotifyPorts,
+  tries: { count: number },
+  done: (r: Tried, id: (b: string) => string | null, detail: string) => DeliveryResult,
+): Promise<DeliveryResult | Reread> {
   const base = `${c.url}/pages/${encodeURIComponent(c.page)}`;
   const headers = { ...JSON_HEADERS, authorization: `OAuth ${secretValue(c.apiKey, d.env)!}` };
+  const request = (method: NotifyHttpRequest['method'], path: string, body?: unknown): NotifyHttpRequest => ({
+    method,
+    url: `${base}${path}`,
+    headers,
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    timeoutMs: c.timeoutMs,
+  });
   const call = (method: NotifyHttpRequest['method'], path: string, body?: unknown) =>
-    withRetries(
-      d,
-      ports,
-      { method, url: `${base}${path}`, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), timeoutMs: c.timeoutMs },
-      tries,
-    );
+    withRetries(d, ports, request(method, path, body), tries);
+  const create = (body: unknown) => withRetries(d, ports, request('POST', '/incidents', body), tries, true);
   const tag = releaseTag(d.facts);
   const name = incidentName(d.facts);
   const body = d.message.text;
@@ -350,10 +393,10 @@ async function statuspage(
       if ('error' in w) return { ok: false, status: null, attempts: tries.count, reason: `cannot schedule the maintenance: ${w.error}` };
       const incident = { name, body, scheduled_for: w.from, scheduled_until: w.until, component_ids: c.components };
       if (found) return done(await call('PATCH', `/incidents/${found.id}`, { incident }), idOf, `maintenance ${found.id} rescheduled`);
-      const r = await call('POST', '/incidents', {
+      const r = await create({
         incident: { ...incident, status: 'scheduled', scheduled_remind_prior: true, metadata: { cockpit: { release: tag } } },
       });
-      return done(r, idOf, 'maintenance scheduled');
+      return 'reread' in r ? r : done(r, idOf, 'maintenance scheduled');
     }
     case 'under_maintenance':
     case 'degraded_performance': {
@@ -368,7 +411,7 @@ async function statuspage(
         );
       const w = windowTimes({ ...d.facts, window: { start: null, length: d.facts.window?.length ?? null } }, ports.now());
       const times = d.status === 'under_maintenance' && !('error' in w) ? { scheduled_for: w.from, scheduled_until: w.until } : {};
-      const r = await call('POST', '/incidents', {
+      const r = await create({
         incident: {
           name,
           status,
@@ -379,7 +422,7 @@ async function statuspage(
           metadata: { cockpit: { release: tag } },
         },
       });
-      return done(r, idOf, `incident created (${status})`);
+      return 'reread' in r ? r : done(r, idOf, `incident created (${status})`);
     }
     case 'operational': {
       if (found) {
