@@ -370,6 +370,11 @@ describe('notify: the communication checklist against real receivers', () => {
 
     // No secret anywhere: the store's bytes, the terminal, --json, the report.
     const shown = await run(['audit', 'show', id]);
+    expect(shown.stdout).toContain(
+      "step 'status-page-start': sending deployment-started to statuspage (statuspage under_maintenance, http://127.0.0.1:",
+    );
+    expect(shown.stdout).toContain("step 'status-page-start': delivered to statuspage: HTTP 200, id inc1 (incident inc1 → in_progress)");
+    expect(shown.stdout).toContain("step 'deployment-confirmation': delivered to chat: HTTP 200 (posted)");
     for (const text of [auditBytes(), r.stdout, r.stderr, JSON.stringify(evs), shown.stdout]) {
       expect(text).not.toContain(SLACK_TOKEN);
       expect(text).not.toContain(API_KEY);
