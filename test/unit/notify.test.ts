@@ -17,6 +17,10 @@ import {
   type NotifyHttpRequest,
 } from '../../src/core/notify/delivery.js';
 import { factsFromParams, MESSAGE_NAMES, NO_FACTS, renderMessage, type MessageFacts } from '../../src/core/notify/templates.js';
+import type { AuditEvent, PlanNode } from '../../src/core/events.js';
+import { reduceAll } from '../../src/core/reducer.js';
+import { notifyStep } from '../../src/steps/notify.js';
+import { detailLines } from '../../src/tui/components/DetailPane.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'notify-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -201,5 +205,48 @@ describe('the notify: section of cockpit.config.yaml', () => {
     }
     expect(message).toMatch(/cockpit\.config\.yaml:3:11: .*expected type: slack, webhook or statuspage/);
     expect(message).toMatch(/cockpit\.config\.yaml:6:5: .*apiKey/);
+  });
+});
+
+describe('the screen before a message is sent', () => {
+  it("the detail pane shows the channels before the step starts, then each channel's endpoint and the message as it is sent", () => {
+    const node: PlanNode = {
+      path: 'tell',
+      id: 'tell',
+      title: 'Tell',
+      kind: 'notify',
+      depth: 0,
+      parent: null,
+      checklist: 'c',
+      scope: '',
+      spec: { message: 'deployment-started', channels: ['chat'] },
+    };
+    const params = { version: '1.4.0', target: 'production' };
+    let seq = 0;
+    const ev = (type: string, stepId: string | null, data: unknown) =>
+      ({ sessionId: 's1', seq: ++seq, time: 1000 * seq, type, stepId, actor: 'ana', data }) as AuditEvent;
+    const started = ev('session.started', null, {
+      checklist: { id: 'c', title: 'C', sha256: 'x' },
+      origin: { file: 'c', byId: true },
+      params,
+      environment: null,
+      operator: 'ana',
+      host: 'h',
+      pid: 1,
+      mode: 'interactive',
+      version: '0.1.0',
+      plan: [node],
+      scopes: { '': { checklist: 'c', params } },
+    });
+    const text = (events: AuditEvent[]) => detailLines(reduceAll(events)!, 0, 400, null).lines.map((l) => l.text);
+    expect(text([started])).toContain("sends 'deployment-started' to chat; the message as sent is shown when it starts");
+    const settings = { notify: notifySettings({ chat: { type: 'slack', url: { env: 'SLACK_WEBHOOK_URL' } } }, 'ana') };
+    const description = notifyStep.describe(node, params, settings);
+    const shown = text([started, ev('step.started', 'tell', { attempt: 1, description })]);
+    expect(shown).toContain("send 'deployment-started' to chat: Deployment started: v1.4.0 to production");
+    expect(shown).toContain('  → chat (slack): POST $SLACK_WEBHOOK_URL [timeout 10s, 4 attempts]');
+    expect(shown.find((l) => l.includes('"blocks"'))).toContain(
+      '"text":"Deployment started: v1.4.0 to production\\nDeployment of release v1.4.0 to production has started. Operator: ana."',
+    );
   });
 });
