@@ -97,7 +97,7 @@ export const configSchema = z.strictObject({
    * Mattermost, Rocket.Chat), `type: webhook` (any JSON webhook, with a template) or `type: statuspage` (Atlassian
    * Statuspage). URLs and API keys are secrets: `{env: NAME}` or literals, sent and never recorded (src/core/notify/config.ts).
    */
-  notify: z.lazy(() => notifyConfigSchema).optional(),
+  notify: z.lazy(() => notifyConfigSchema()).optional(),
   /** Extra environment for every command a step runs. */
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });

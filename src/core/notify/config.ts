@@ -22,67 +22,72 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
-const envRef = z.strictObject({ env: z.string().regex(ENV_NAME, 'expected an environment variable name') });
-const secretInput = z.union([z.string().min(1), envRef], { error: 'expected a value, or {env: NAME} to read it from the environment' });
-const urlInput = z.union(
-  [
-    z
-      .string()
-      .min(1)
-      .refine((u) => /^https?:\/\/[^/\s]+/.test(u), { message: 'expected an http(s) URL' }),
-    envRef,
-  ],
-  { error: 'expected an http(s) URL, or {env: NAME} to read it from the environment' },
-);
-const duration = z.union([z.string(), z.number()]).refine((v) => parseDuration(v) !== null && timerDurationProblem(v) === null, {
-  message: 'expected a duration such as 10s or 1m',
-});
-/** How hard a channel tries: each request's timeout, and how many attempts a transient failure gets. */
-const delivery = {
-  timeout: duration.optional(),
-  attempts: z.number().int().min(1).max(10).optional(),
-};
-
-const jsonValue: z.ZodType<unknown> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
-);
-
-const channelSchema = z.discriminatedUnion(
-  'type',
-  [
-    z.strictObject({ type: z.literal('slack'), url: urlInput, ...delivery }),
-    z.strictObject({
-      type: z.literal('webhook'),
-      url: urlInput,
-      method: z.enum(['POST', 'PUT']).optional(),
-      headers: z.record(z.string().regex(HEADER_NAME, 'expected an HTTP header name'), secretInput).optional(),
-      /** The JSON body: strings may hold ${text}, ${title}, ${message}, ${version}, ${environment}, ${operator}, ${status}, ${key}. */
-      template: jsonValue.optional(),
-      ...delivery,
-    }),
-    z.strictObject({
-      type: z.literal('statuspage'),
-      /** The manage API's base (default https://api.statuspage.io/v1). */
-      url: z
+/** The `notify:` input schema, built on first use: start-up does not pay for a section most configurations lack. */
+function makeSchema() {
+  const envRef = z.strictObject({ env: z.string().regex(ENV_NAME, 'expected an environment variable name') });
+  const secretInput = z.union([z.string().min(1), envRef], { error: 'expected a value, or {env: NAME} to read it from the environment' });
+  const urlInput = z.union(
+    [
+      z
         .string()
-        .refine((u) => /^https?:\/\/[^/\s]+/.test(u), { message: 'expected an http(s) URL' })
-        .optional(),
-      page: z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected a Statuspage page id'),
-      apiKey: secretInput,
-      /** The component ids the deployment affects: set to the step's status. */
-      components: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected a Statuspage component id')).default([]),
-      ...delivery,
-    }),
-  ],
-  { error: 'expected type: slack, webhook or statuspage' },
-);
+        .min(1)
+        .refine((u) => /^https?:\/\/[^/\s]+/.test(u), { message: 'expected an http(s) URL' }),
+      envRef,
+    ],
+    { error: 'expected an http(s) URL, or {env: NAME} to read it from the environment' },
+  );
+  const duration = z.union([z.string(), z.number()]).refine((v) => parseDuration(v) !== null && timerDurationProblem(v) === null, {
+    message: 'expected a duration such as 10s or 1m',
+  });
+  /** How hard a channel tries: each request's timeout, and how many attempts a transient failure gets. */
+  const delivery = {
+    timeout: duration.optional(),
+    attempts: z.number().int().min(1).max(10).optional(),
+  };
 
+  const jsonValue: z.ZodType<unknown> = z.lazy(() =>
+    z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+  );
+
+  const channelSchema = z.discriminatedUnion(
+    'type',
+    [
+      z.strictObject({ type: z.literal('slack'), url: urlInput, ...delivery }),
+      z.strictObject({
+        type: z.literal('webhook'),
+        url: urlInput,
+        method: z.enum(['POST', 'PUT']).optional(),
+        headers: z.record(z.string().regex(HEADER_NAME, 'expected an HTTP header name'), secretInput).optional(),
+        /** The JSON body: strings may hold ${text}, ${title}, ${message}, ${version}, ${environment}, ${operator}, ${status}, ${key}. */
+        template: jsonValue.optional(),
+        ...delivery,
+      }),
+      z.strictObject({
+        type: z.literal('statuspage'),
+        /** The manage API's base (default https://api.statuspage.io/v1). */
+        url: z
+          .string()
+          .refine((u) => /^https?:\/\/[^/\s]+/.test(u), { message: 'expected an http(s) URL' })
+          .optional(),
+        page: z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected a Statuspage page id'),
+        apiKey: secretInput,
+        /** The component ids the deployment affects: set to the step's status. */
+        components: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected a Statuspage component id')).default([]),
+        ...delivery,
+      }),
+    ],
+    { error: 'expected type: slack, webhook or statuspage' },
+  );
+
+  return z.record(z.string().regex(CHANNEL_NAME, 'expected a channel name (letters, digits, - and _)'), channelSchema);
+}
+
+let built: ReturnType<typeof makeSchema> | undefined;
 /** `notify:` as written: channel name → channel. */
-export const notifyConfigSchema = z.record(
-  z.string().regex(CHANNEL_NAME, 'expected a channel name (letters, digits, - and _)'),
-  channelSchema,
-);
-export type NotifyConfigInput = z.infer<typeof notifyConfigSchema>;
+export function notifyConfigSchema(): ReturnType<typeof makeSchema> {
+  return (built ??= makeSchema());
+}
+export type NotifyConfigInput = z.infer<ReturnType<typeof makeSchema>>;
 
 interface ChannelBase {
   name: string;
