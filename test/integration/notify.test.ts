@@ -3,7 +3,8 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cockpitAsync, jsonLines, tempRepo } from '../helpers/cli.js';
+import { BIN, cockpitAsync, jsonLines, tempRepo } from '../helpers/cli.js';
+import { Tmux } from '../helpers/tmux.js';
 
 /**
  * The `notify` step against real HTTP receivers on loopback (free ports, closed after each test), one per provider,
@@ -550,4 +551,54 @@ describe('notify: a crash between sending and recording', () => {
     ]);
     expect(yes.stdout).toContain('chat: already delivered');
   }, 60_000);
+});
+
+const tmuxOk = Tmux.available();
+if (!tmuxOk.ok && process.env.CI === 'true') throw new Error(`CI needs a real terminal for these tests: ${tmuxOk.why}`);
+
+describe.skipIf(!tmuxOk.ok)('notify: a possibly delivered message on the screen (tmux 160x30)', () => {
+  let term: Tmux | null = null;
+  afterEach(() => term?.kill());
+
+  it('the resumed session asks on screen before sending again, and Enter sends it once', async () => {
+    const hook = await track(
+      listen((_req, res) => {
+        if (hook.received.length === 1) hook.held.push(res);
+        else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      }),
+    );
+    config(`hook:\n  type: webhook\n  url: ${hook.url}/hook`);
+    const f = checklist({ tell: 'message: rollback-notice\nchannels: [hook]' });
+    const first = start(['run', f, '-p', 'version=3.1.0', '--non-interactive', '--json']);
+    await until(() => hook.received.length === 1);
+    first.child.kill('SIGKILL');
+    const id = sessionOf((await first.done).stdout);
+
+    term = new Tmux(`${process.execPath} ${BIN} --repo ${repo.dir} resume ${id}`, {
+      cwd: repo.dir,
+      env: { COCKPIT_OPERATOR: 'tester', NO_COLOR: '1' },
+      width: 160,
+      height: 30,
+    });
+    // The detail pane's text, its wrapped rows joined (the question is longer than a row).
+    const pane = (screen: string) =>
+      screen
+        .split('\n')
+        .map((row) => row.slice(row.indexOf('│') + 1))
+        .join(' ')
+        .replace(/\s+/g, ' ');
+    // The resume runs on at once; the step asks before anything is sent.
+    const screen = pane(await term.waitFor((s) => pane(s).includes('may have been delivered'), 'the question', 30_000));
+    expect(screen).toContain("'Rollback: v3.1.0' to hook was being sent when the cockpit stopped");
+    expect(screen).toContain('it may have been delivered. Send it again?');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(hook.received).toHaveLength(1);
+    term.send('Enter');
+    await term.waitForText('[DONE]', 30_000);
+    expect(hook.received).toHaveLength(2);
+    term.send('q');
+    expect(await term.waitForExit()).toBe(0);
+    const evs = await events(id);
+    expect(of(evs, 'step.confirmed').at(-1)).toMatchObject({ by: 'tester', via: 'prompt' });
+  }, 90_000);
 });
