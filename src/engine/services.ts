@@ -127,9 +127,10 @@ const factories = {
   /** Record events of this step (durable before the promise settles, shown live like any event). */
   record:
     (s: ServiceScope) =>
-    async (events: Array<EventBody & { time?: number }>): Promise<void> => {
+    async (events: Array<EventBody & { time?: number; actor?: string }>): Promise<void> => {
       s.output.flush(true);
-      await s.emit(events.map((e) => ({ ...e, stepId: s.node.path, actor: 'cockpit' }) satisfies NewEvent));
+      // The cockpit by default; a person for what they decided (a notify step's "send it again").
+      await s.emit(events.map((e) => ({ ...e, stepId: s.node.path, actor: e.actor ?? 'cockpit' }) satisfies NewEvent));
     },
   /** This step's events so far in the session, earlier attempts included (a resumed watch continues its hour). */
   /** This step's recorded events (from `fromSeq` on: a step that polls reads only what is new). */

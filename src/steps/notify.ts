@@ -148,6 +148,7 @@ export const notifyStep = defineStepKind({
         await ctx.record([
           {
             type: 'step.confirmed',
+            actor: d.by,
             data: { by: d.by, via: d.via, note: d.note ?? `send '${spec.message}' to ${c.name} again, although possibly delivered` },
           },
         ]);

@@ -599,6 +599,6 @@ describe.skipIf(!tmuxOk.ok)('notify: a possibly delivered message on the screen 
     term.send('q');
     expect(await term.waitForExit()).toBe(0);
     const evs = await events(id);
-    expect(of(evs, 'step.confirmed').at(-1)).toMatchObject({ by: 'tester', via: 'prompt' });
+    expect(evs.filter((e) => e.type === 'step.confirmed').at(-1)).toMatchObject({ actor: 'tester', data: { by: 'tester', via: 'prompt' } });
   }, 90_000);
 });
