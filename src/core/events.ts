@@ -131,7 +131,14 @@ export interface EventDataMap {
   /** The provider accepted it: its HTTP status, its id for the message where it gives one, how many tries it took. */
   'notify.delivered': { channel: string; status: number; messageId: string | null; attempts: number; detail: string };
   /** It was not delivered: the provider's answer (neutralised, cut) or why no answer came. */
-  'notify.failed': { channel: string; status: number | null; attempts: number; reason: string };
+  'notify.failed': {
+    channel: string;
+    status: number | null;
+    attempts: number;
+    reason: string;
+    /** The last try got no answer (a timeout, a reset): the message may have been posted; a resume asks before sending again. */
+    uncertain?: boolean;
+  };
   // ── approvals (the `approve` step, src/steps/approve.ts; decisions appended by `cockpit approve`, src/app/approve.ts) ──
   /** The step asks a role for approval: who may give it, who may not (the operator), until when, for what. */
   'approval.requested': {

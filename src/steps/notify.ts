@@ -65,15 +65,22 @@ function wire(c: NotifyChannel, m: RenderedMessage, facts: MessageFacts, status:
   }
 }
 
-type Mark = { state: 'delivered' | 'possibly-delivered' | 'failed'; seq: number };
+type Mark = { state: 'delivered' | 'possibly-delivered' | 'failed'; seq: number; why?: string };
 
 /** Where each channel's delivery stands in this step's recorded events (earlier attempts included). */
 function marks(events: StoredEvent[]): Map<string, Mark> {
   const out = new Map<string, Mark>();
   for (const e of events) {
-    if (e.type === 'notify.sending') out.set(e.data.channel, { state: 'possibly-delivered', seq: e.seq });
+    if (e.type === 'notify.sending')
+      out.set(e.data.channel, { state: 'possibly-delivered', seq: e.seq, why: 'was being sent when the cockpit stopped' });
     else if (e.type === 'notify.delivered') out.set(e.data.channel, { state: 'delivered', seq: e.seq });
-    else if (e.type === 'notify.failed') out.set(e.data.channel, { state: 'failed', seq: e.seq });
+    else if (e.type === 'notify.failed')
+      out.set(
+        e.data.channel,
+        e.data.uncertain
+          ? { state: 'possibly-delivered', seq: e.seq, why: `was sent, then: ${e.data.reason}` }
+          : { state: 'failed', seq: e.seq },
+      );
   }
   return out;
 }
@@ -135,14 +142,14 @@ export const notifyStep = defineStepKind({
       }
       if (mark?.state === 'possibly-delivered') {
         const d = await ctx.confirm(
-          `'${m.title}' to ${c.name} was being sent when the cockpit stopped (event #${mark.seq}, no answer recorded): it may have been delivered. Send it again?`,
+          `'${m.title}' to ${c.name} ${mark.why} (event #${mark.seq}): it may have been delivered. Send it again?`,
         );
         if (d.decision === 'skip') return { status: 'skipped', reason: d.reason };
         if (d.decision === 'abort') return { status: 'aborted', reason: d.reason };
         if (d.decision === 'unavailable')
           return {
             status: 'waiting',
-            message: `step '${ctx.node.path}': '${spec.message}' to ${c.name} is possibly delivered (the cockpit stopped while sending it); check the channel, then say whether to send it again`,
+            message: `step '${ctx.node.path}': '${spec.message}' to ${c.name} is possibly delivered (it ${mark.why}); check the channel, then say whether to send it again`,
             hint: d.hint,
           };
         await ctx.record([
@@ -193,9 +200,21 @@ export const notifyStep = defineStepKind({
           `✔ ${c.name}: delivered, HTTP ${r.status}${r.messageId ? `, id ${r.messageId}` : ''}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''} (${r.detail})`,
         );
       } else {
-        await ctx.record([{ type: 'notify.failed', data: { channel: c.name, status: r.status, attempts: r.attempts, reason: r.reason } }]);
-        ctx.log(`✘ ${c.name}: not delivered: ${r.reason}`);
-        failures.push(`${c.name}: ${r.reason}`);
+        await ctx.record([
+          {
+            type: 'notify.failed',
+            data: {
+              channel: c.name,
+              status: r.status,
+              attempts: r.attempts,
+              reason: r.reason,
+              ...(r.uncertain ? { uncertain: true } : {}),
+            },
+          },
+        ]);
+        const what = r.uncertain ? 'no answer, so perhaps delivered (a retry asks first)' : 'not delivered';
+        ctx.log(`✘ ${c.name}: ${what}: ${r.reason}`);
+        failures.push(`${c.name}${r.uncertain ? ' (no answer: perhaps delivered)' : ''}: ${r.reason}`);
       }
     }
     if (failures.length)

@@ -472,6 +472,32 @@ describe('notify: retries and failures', () => {
   }, 60_000);
 });
 
+describe('notify: no answer is not a failure to deliver', () => {
+  it('a post whose every try got no answer fails the step as perhaps delivered; the retry asks before sending again', async () => {
+    // The webhook takes the message and answers too late (after the channel's 1s timeout).
+    const slack = await track(slackReceiver({ 1: (_q, res) => setTimeout(() => !res.destroyed && res.end('ok'), 2500) }));
+    config(slackChannel('chat', 'timeout: 1s\nattempts: 1'));
+    const f = checklist({ tell: 'message: deployment-confirmation\nchannels: [chat]' });
+    const r = await run(['run', f, '--non-interactive', '--json'], slackEnv(slack));
+    expect(r.code).toBe(1);
+    const id = sessionOf(r.stdout);
+    expect(of(jsonLines(r.stdout), 'notify.failed')).toEqual([
+      { channel: 'chat', status: null, attempts: 1, reason: 'no answer within 1.0s', uncertain: true },
+    ]);
+    expect(r.stdout).toContain('✘ chat: no answer, so perhaps delivered (a retry asks first): no answer within 1.0s');
+
+    const retry = await run(['resume', id, '--non-interactive'], slackEnv(slack));
+    expect(retry.code).toBe(1);
+    expect(retry.stdout + retry.stderr).toContain(
+      "'deployment-confirmation' to chat is possibly delivered (it was sent, then: no answer within 1.0s)",
+    );
+    expect(slack.received).toHaveLength(1);
+    const yes = await run(['resume', id, '--non-interactive', '--yes', 'tell'], slackEnv(slack));
+    expect(yes.code, yes.stderr).toBe(0);
+    expect(slack.received).toHaveLength(2);
+  }, 60_000);
+});
+
 describe('notify: the status page reads before it creates', () => {
   it('a create whose answer was lost is not sent again: the page is read, the incident found and updated', async () => {
     const sp = await track(statuspageReceiver({ holdFirstCreateMs: 2500 }));

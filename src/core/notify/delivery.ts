@@ -43,7 +43,8 @@ export interface Delivery {
 
 export type DeliveryResult =
   | { ok: true; status: number; messageId: string | null; attempts: number; detail: string }
-  | { ok: false; status: number | null; attempts: number; reason: string; answer?: string }
+  /** `uncertain`: the last try got no answer (a timeout, a reset), so a chat message may have been posted all the same. */
+  | { ok: false; status: number | null; attempts: number; reason: string; answer?: string; uncertain?: true }
   | { ok: false; stopped: true; attempts: number };
 
 /** The longest wait a `Retry-After` gets (a longer one is waited this long, then tried). */
@@ -149,7 +150,8 @@ export function missingSecrets(c: NotifyChannel, env: Readonly<Record<string, st
 }
 
 type Tried =
-  { ok: true; status: number; body: string } | { ok: false; status: number | null; reason: string; answer?: string; stopped?: true };
+  | { ok: true; status: number; body: string }
+  | { ok: false; status: number | null; reason: string; answer?: string; stopped?: true; noAnswer?: true };
 /** A create whose answer was lost (a timeout, a reset, a 5xx): it may have been made, so the next try reads first. */
 type Reread = { ok: false; reread: true; attempt: number; status: number | null; reason: string; waitMs: number };
 
@@ -188,6 +190,7 @@ async function withRetries(
         status,
         reason: `${transient ? '' : 'refused: '}${reason}${tried}`,
         ...(a.ok && a.body.trim() ? { answer: answerExcerpt(a.body) } : {}),
+        ...(!a.ok && (a.kind === 'timeout' || a.kind === 'reset' || a.kind === 'error') ? { noAnswer: true as const } : {}),
       };
     }
     const wait = backoffMs(n, a.ok ? retryAfterMs(a.retryAfter, ports.now()) : null);
@@ -215,7 +218,12 @@ export async function deliver(d: Delivery, ports: NotifyPorts): Promise<Delivery
       reason: `channel '${c.name}' reads ${missing.join(', ')}, which is not set: nothing was sent`,
     };
   const done = (r: Tried, messageId: (body: string) => string | null, detail: string): DeliveryResult => {
-    if (!r.ok) return r.stopped ? { ok: false, stopped: true, attempts: tries.count } : { ...r, attempts: tries.count };
+    if (!r.ok) {
+      if (r.stopped) return { ok: false, stopped: true, attempts: tries.count };
+      const { noAnswer, stopped: _s, ...failed } = r;
+      // A status page is read before it is written, so only a chat or webhook post can be there without our knowing.
+      return { ...failed, attempts: tries.count, ...(noAnswer && c.type !== 'statuspage' ? { uncertain: true as const } : {}) };
+    }
     return { ok: true, status: r.status, messageId: messageId(r.body), attempts: tries.count, detail };
   };
   switch (c.type) {
