@@ -13,6 +13,7 @@ import type { VerifyConfig } from '../core/verify.js';
 import type { ApproversSettings } from '../core/approval.js';
 import type { ReleaseSettings } from '../steps/types.js';
 import type { DeployConfig } from '../core/deploy/config.js';
+import type { NotifyConfigInput } from '../core/notify/config.js';
 import { cockpitVersion } from '../version.js';
 
 /** Where a checklist was found: a file path, or an id looked up in checklists/ and the defaults. */
@@ -29,6 +30,7 @@ export interface AppWorkspace {
     release?: ReleaseSettings;
     deploy?: DeployConfig;
     verify?: VerifyConfig;
+    notify?: NotifyConfigInput;
   };
   openStore(): Promise<AuditStore>;
   /** A checklist by id or path, with its includes; throws a UsageError listing every problem. */

@@ -7,6 +7,7 @@ import type { AppContext } from './context.js';
 import { UsageError } from './errors.js';
 import { anchorPortFor } from './anchor.js';
 import { preConfirmed, type YesList } from './yes.js';
+import { notifySecretValues, notifySettings } from '../core/notify/config.js';
 
 /**
  * What the engine gets for any session, however it is driven: the store, the step kinds, who and when, where, the
@@ -16,6 +17,9 @@ import { preConfirmed, type YesList } from './yes.js';
  */
 export function sessionDeps(ctx: AppContext, store: AuditStore, yes?: YesList): LiveDeps {
   const ws = ctx.workspace();
+  const notify = notifySettings(ws.config.notify, ctx.identity().operator);
+  // The channels' URLs and keys are redacted from everything the store writes, before any step can send.
+  if (notify) store.addSecrets(notifySecretValues(notify.channels, process.env));
   return {
     store,
     kinds: stepKindMap,
@@ -28,6 +32,7 @@ export function sessionDeps(ctx: AppContext, store: AuditStore, yes?: YesList): 
       release: ws.config.release ?? {},
       watch: ws.watchConfig(),
       approvers: ws.approvers?.(),
+      notify,
       ...(ws.config.deploy ? { deploy: ws.config.deploy } : {}),
       ...(ws.config.verify ? { verify: ws.config.verify } : {}),
     },

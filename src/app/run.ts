@@ -14,6 +14,7 @@ import type { LiveDeps } from '../engine/live.js';
 import { resumeSession, startSession, type EngineDeps, type SessionRunner } from '../engine/session.js';
 import { stepKindMap } from '../steps/index.js';
 import type { DescribeSettings } from '../steps/types.js';
+import { notifySettings } from '../core/notify/config.js';
 import { refName } from '../steps/git-common.js';
 import type { AppContext, Origin } from './context.js';
 import { sessionDeps } from './deps.js';
@@ -81,6 +82,7 @@ export function prepareRun(ctx: AppContext, opts: RunOptions): PreparedRun {
       ...(ctx.workspace().config.deploy ? { deploy: ctx.workspace().config.deploy } : {}),
       ...(ctx.workspace().command ? { command: (args) => ctx.workspace().command!(args) } : {}),
       ...(ctx.workspace().config.verify ? { verify: ctx.workspace().config.verify } : {}),
+      notify: notifySettings(ctx.workspace().config.notify, ctx.identity().operator),
     },
     ...(opts.recoverySince ? { recoverySince: opts.recoverySince } : {}),
   };
@@ -124,7 +126,9 @@ export function describeDryRun(run: PreparedRun): string[] {
     const c = evaluateConditions(node.when, node.unless, params);
     const kind = stepKindMap.get(node.kind);
     const what = kind ? kind.describe(node, params, run.settings) : `unknown kind ${node.kind}`;
-    lines.push(`${'  '.repeat(node.depth)}${c.pass ? '•' : '↷'} ${node.path}: ${node.title} — ${c.pass ? what : `skipped (${c.reason})`}`);
+    // A description of several lines (a notify step's messages) keeps its lines under its step.
+    const said = (c.pass ? what : `skipped (${c.reason})`).replace(/\n/g, `\n${'  '.repeat(node.depth)}  `);
+    lines.push(`${'  '.repeat(node.depth)}${c.pass ? '•' : '↷'} ${node.path}: ${node.title} — ${said}`);
   }
   return lines;
 }

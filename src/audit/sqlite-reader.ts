@@ -16,7 +16,10 @@ import { toSessionRow, toStored, type RawEventRow, type RawSessionRow } from './
 import type { AuditStore, LockRow, SessionRow } from './store.js';
 
 /** What the home screen reads of an audit store: the full stores have all of it. */
-export type AuditReader = Pick<AuditStore, 'location' | 'listSessions' | 'listLocks' | 'readEvents' | 'lastOfTypes' | 'streamRows' | 'close'>;
+export type AuditReader = Pick<
+  AuditStore,
+  'location' | 'listSessions' | 'listLocks' | 'readEvents' | 'lastOfTypes' | 'streamRows' | 'close'
+>;
 
 const SESSION_COLUMNS =
   'id, checklist_id AS checklistId, checklist_title AS checklistTitle, checklist_text AS checklistText, checklist_sources AS checklistSources, checklist_sha256 AS checklistSha256, params, environment, operator, host, started_at AS startedAt, ended_at AS endedAt, outcome, last_seq AS lastSeq, last_hash AS lastHash';

@@ -20,6 +20,7 @@ import { UsageError, Workspace, type GlobalOptions } from './setup.js';
 import { formatDiagnostics } from '../core/checklist/types.js';
 import { escapeC1, neutralize } from '../core/sanitize.js';
 import type { ChecklistBundle } from '../core/checklist/bundle.js';
+import { notifySettings } from '../core/notify/config.js';
 
 // What these commands print comes partly from files and databases (checklist titles, session ids, messages):
 // neutralised, so a crafted checklist or a tampered log cannot drive the terminal. `styled` is for lines whose
@@ -310,6 +311,7 @@ export async function cmdChecklistShow(g: GlobalOptions, ref: string): Promise<n
             command: (args) => ws.command(args),
             verify: ws.config.verify,
             deploy: ws.config.deploy,
+            notify: notifySettings(ws.config.notify),
           })
           .trimEnd()
           .replace(/\n/g, `\n${pad}   `)}\n`,

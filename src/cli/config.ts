@@ -9,6 +9,7 @@ import { verifyConfigSchema } from '../core/verify.js';
 import { UsageError } from '../core/errors.js';
 import { parseDuration, timerDurationProblem } from '../core/duration.js';
 import { RULES, type RuleId } from '../core/migrate/lint.js';
+import { notifyConfigSchema } from '../core/notify/config.js';
 
 /** `cockpit.config.yaml` in the repository: everything optional. */
 export const configSchema = z.strictObject({
@@ -94,6 +95,12 @@ export const configSchema = z.strictObject({
     .catchall(z.array(z.string().regex(/^[^@\s]+@[^@\s]+$/, 'expected an e-mail address')).min(1))
     .refine((a) => !a.signing || !!a.allowedSigners, { message: 'signing: ssh needs allowedSigners (an allowed-signers file)' })
     .optional(),
+  /**
+   * Where the `notify` step sends messages: channel name → `type: slack` (a Slack-compatible incoming webhook: Slack,
+   * Mattermost, Rocket.Chat), `type: webhook` (any JSON webhook, with a template) or `type: statuspage` (Atlassian
+   * Statuspage). URLs and API keys are secrets: `{env: NAME}` or literals, sent and never recorded (src/core/notify/config.ts).
+   */
+  notify: z.lazy(() => notifyConfigSchema()).optional(),
   /** Extra environment for every command a step runs. */
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });

@@ -167,6 +167,32 @@ export interface EventDataMap {
     colour: DeployColour | null;
     liveBefore: DeployColour | null;
   };
+  // ── notifications (the `notify` step, src/steps/notify.ts; the requests in core/notify/delivery.ts) ──
+  /**
+   * About to send `message` to `channel`: recorded before the first request, so a crash after it leaves the delivery
+   * "possibly delivered" (a resume asks before sending again). `endpoint` has the secrets masked.
+   */
+  'notify.sending': {
+    channel: string;
+    provider: 'slack' | 'webhook' | 'statuspage';
+    message: string;
+    endpoint: string;
+    key: string;
+    status?: 'under_maintenance' | 'degraded_performance' | 'operational';
+  };
+  /** A try failed with a transient answer (timeout, 429/420, 5xx): another follows after `waitMs`. */
+  'notify.retrying': { channel: string; attempt: number; status: number | null; reason: string; waitMs: number };
+  /** The provider accepted it: its HTTP status, its id for the message where it gives one, how many tries it took. */
+  'notify.delivered': { channel: string; status: number; messageId: string | null; attempts: number; detail: string };
+  /** It was not delivered: the provider's answer (neutralised, cut) or why no answer came. */
+  'notify.failed': {
+    channel: string;
+    status: number | null;
+    attempts: number;
+    reason: string;
+    /** The last try got no answer (a timeout, a reset): the message may have been posted; a resume asks before sending again. */
+    uncertain?: boolean;
+  };
   // ── approvals (the `approve` step, src/steps/approve.ts; decisions appended by `cockpit approve`, src/app/approve.ts) ──
   /** The step asks a role for approval: who may give it, who may not (the operator), until when, for what. */
   'approval.requested': {

@@ -294,6 +294,12 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
     case 'approval.rejected':
     case 'approval.ignored':
       return { ...state, ...base };
+    // A notification's delivery: the step's output says it as it happens, its failure reason sums it up.
+    case 'notify.sending':
+    case 'notify.retrying':
+    case 'notify.delivered':
+    case 'notify.failed':
+      return { ...state, ...base };
     // A step's events, folded below.
     case 'step.started':
     case 'step.spawned':

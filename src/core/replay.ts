@@ -85,6 +85,10 @@ function markerOf(e: AuditEvent): { kind: MarkerKind; label: string } | null {
     case 'step.probed':
     case 'smoke.check':
     case 'deploy.built':
+    case 'notify.sending':
+    case 'notify.retrying':
+    case 'notify.delivered':
+    case 'notify.failed':
     case 'watch.started':
     case 'watch.preflight':
     case 'watch.baseline':

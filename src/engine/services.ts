@@ -24,6 +24,10 @@ import type { DeployConfig } from '../core/deploy/config.js';
 import { environmentOf } from '../core/deploy/command.js';
 import { DeployScript } from '../adapters/deploy-script.js';
 import type { DeployFacts } from '../core/reducer.js';
+import type { NotifySettings } from '../core/notify/config.js';
+import type { NotifyHttpAnswer, NotifyHttpRequest } from '../core/notify/delivery.js';
+import { sessionFacts } from '../core/notify/facts.js';
+import type { ParamValue } from '../core/checklist/types.js';
 
 /** What services are configured with (from cockpit.config.yaml): given to the engine once, read by the services below. */
 export interface ServiceSettings {
@@ -37,6 +41,8 @@ export interface ServiceSettings {
   verify?: VerifyConfig;
   /** The `deploy:` settings (each environment's script, strategy, URLs, build, smoke checks), for the deploy step kinds. */
   deploy?: DeployConfig;
+  /** The `notify:` channels (resolved), for the notify step kind. */
+  notify?: NotifySettings;
 }
 
 /** What the services of one step are built from: the session (its deps, its log) and the step that runs. */
@@ -133,9 +139,10 @@ const factories = {
   /** Record events of this step (durable before the promise settles, shown live like any event). */
   record:
     (s: ServiceScope) =>
-    async (events: Array<EventBody & { time?: number }>): Promise<void> => {
+    async (events: Array<EventBody & { time?: number; actor?: string }>): Promise<void> => {
       s.output.flush(true);
-      await s.emit(events.map((e) => ({ ...e, stepId: s.node.path, actor: 'cockpit' }) satisfies NewEvent));
+      // The cockpit by default; a person for what they decided (a notify step's "send it again").
+      await s.emit(events.map((e) => ({ ...e, stepId: s.node.path, actor: e.actor ?? 'cockpit' }) satisfies NewEvent));
     },
   /** This step's events so far in the session, earlier attempts included (a resumed watch continues its hour). */
   /** This step's recorded events (from `fromSeq` on: a step that polls reads only what is new). */
@@ -197,6 +204,18 @@ const factories = {
     script: (name: string, env: Record<string, string>): DeployScript =>
       new DeployScript({ run: factories.run(s), repoDir: s.deps.repoDir, env, name, config: environmentOf(s.deps.settings?.deploy, name) }),
     facts: (name: string): DeployFacts => s.state().deploys?.[name] ?? {},
+  }),
+  /**
+   * Notifications: the config's `notify:` channels (undefined without one), what the session knows for its messages,
+   * the delivery's key, the environment the channels' secrets come from, and one HTTP request (loaded when used).
+   */
+  notify: (s: ServiceScope) => ({
+    settings: s.deps.settings?.notify,
+    facts: (params: Record<string, ParamValue>) => sessionFacts(s.state(), params, s.deps.clock.now()),
+    key: (channel: string) => `${s.sessionId}/${s.node.path}/${channel}`,
+    env: process.env as Readonly<Record<string, string | undefined>>,
+    request: async (req: NotifyHttpRequest): Promise<NotifyHttpAnswer> =>
+      (await import('../adapters/notify.js')).spacedNotifyRequest(req, s.deps.signal),
   }),
   /** The session's clock. */
   clock: (s: ServiceScope): Clock => s.deps.clock,

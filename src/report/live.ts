@@ -207,6 +207,10 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
       case 'deploy.deployed':
       case 'deploy.switched':
       case 'deploy.rollback':
+      case 'notify.sending':
+      case 'notify.retrying':
+      case 'notify.delivered':
+      case 'notify.failed':
       case 'watch.baseline':
       case 'watch.finished':
         break;

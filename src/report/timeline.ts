@@ -282,6 +282,30 @@ function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
       case 'deploy.rollback':
         add('step', `step ${step}: ${deployWords(e)}`, true);
         break;
+      case 'notify.sending': {
+        const d = e.data;
+        add('step', `step ${step}: sending ${d.message} to ${d.channel} (${d.provider}${d.status ? ` ${d.status}` : ''}, ${d.endpoint})`);
+        break;
+      }
+      case 'notify.retrying': {
+        const d = e.data;
+        add('step', `step ${step}: ${d.channel} try ${d.attempt} failed (${d.reason}); again in ${formatDuration(d.waitMs)}`);
+        break;
+      }
+      case 'notify.delivered': {
+        const d = e.data;
+        const tries = d.attempts > 1 ? ` after ${d.attempts} attempts` : '';
+        add(
+          'step',
+          `step ${step}: delivered to ${d.channel}${tries}: HTTP ${d.status}${d.messageId ? `, id ${d.messageId}` : ''} (${d.detail})`,
+        );
+        break;
+      }
+      case 'notify.failed': {
+        const d = e.data;
+        add('step', `step ${step}: not delivered to ${d.channel}: ${d.reason}`, true);
+        break;
+      }
       case 'approval.requested':
       case 'approval.granted':
       case 'approval.rejected':

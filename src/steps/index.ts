@@ -19,6 +19,7 @@ import { deployStep } from './deploy.js';
 import { switchStep } from './switch.js';
 import { rollbackStep } from './rollback.js';
 import { verifyStep } from './verify.js';
+import { notifyStep } from './notify.js';
 import type { StepKind } from './types.js';
 
 /** Every step kind the cockpit knows. Later issues add notes, migrate, smoke, deploy, watch … here. */
@@ -45,6 +46,7 @@ export const STEP_KINDS: StepKind[] = [
   switchStep,
   rollbackStep,
   verifyStep,
+  notifyStep,
 ];
 
 export const stepKindMap = new Map(STEP_KINDS.map((k) => [k.kind, k]));

@@ -8,6 +8,7 @@ import type { Schedule } from '../core/release/schedule.js';
 import type { VersionFileSpec } from '../core/release/version-files.js';
 import type { VerifyConfig } from '../core/verify.js';
 import type { ServiceName, Services } from '../engine/services.js';
+import type { NotifySettings } from '../core/notify/config.js';
 
 export type Decision =
   | { decision: 'yes'; by: string; via: 'flag' | 'prompt'; note?: string }
@@ -77,6 +78,8 @@ export interface DescribeSettings {
   command?: CommandLine;
   /** The session the step runs in (none in a dry run or a listing). */
   session?: string;
+  /** The config's `notify:` channels: a notify step describes each message as it would be sent, with its endpoint. */
+  notify?: NotifySettings;
 }
 
 /** The services a kind declared, built by the engine for one step. */

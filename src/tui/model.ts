@@ -39,6 +39,10 @@ export function stepAction(node: PlanNode, params: Record<string, ParamValue> = 
       return `asks: ${interpolate(String(s.prompt ?? `Done: ${node.title}?`), params)}`;
     case 'checklist':
       return `includes checklist '${String(s.use ?? '')}'`;
+    case 'notify': {
+      const channels = Array.isArray(s.channels) ? (s.channels as unknown[]).map(String).join(', ') : '';
+      return `sends '${String(s.message ?? '')}' to ${channels}${s.status ? ` (status page: ${String(s.status)})` : ''}; the message as sent is shown when it starts`;
+    }
     default:
       return `${node.kind} step (what it does is shown once it starts; cockpit checklist show lists it)`;
   }

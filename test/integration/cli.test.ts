@@ -75,7 +75,7 @@ describe('checklist commands', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Production deployment (blue/green) [deploy-production]');
     expect(r.stdout).toMatch(/version \(semver, required/);
-    expect(r.stdout).toMatch(/^ {4}\d+\. .*\[comms-during\/status-page-start\] \(confirm\) — when/m); // an included step, by its path, one level deeper
+    expect(r.stdout).toMatch(/^ {4}\d+\. .*\[comms-during\/status-page-start\] \(notify\) — when/m); // an included step, by its path, one level deeper
   });
 
   it('validate exits 0 for good files and 2 with file:line:column for bad ones, all of them', () => {

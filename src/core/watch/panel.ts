@@ -184,6 +184,10 @@ export function foldWatch(panel: WatchPanel | undefined, event: AuditEvent): Wat
     case 'deploy.deployed':
     case 'deploy.switched':
     case 'deploy.rollback':
+    case 'notify.sending':
+    case 'notify.retrying':
+    case 'notify.delivered':
+    case 'notify.failed':
     case 'approval.requested':
     case 'approval.granted':
     case 'approval.rejected':

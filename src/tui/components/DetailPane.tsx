@@ -72,7 +72,8 @@ export function detailLines(state: SessionState, index: number, width: number, a
     push('↵ continues the session from here', 'warn');
   const essential = lines.length;
   const params = state.scopes[node.scope]?.params;
-  push(screenLine(step.description ?? stepAction(node, params)));
+  // A description of several lines (a notify step: each channel, then the message as it is sent) keeps its lines.
+  for (const l of screenLines(step.description ?? stepAction(node, params))) push(l);
   if (params && Object.keys(params).length) push(`with ${screenLine(paramsText(params))}`, 'muted');
   if (node.policy) {
     lines.push({ text: 'Policy (quoted)', style: 'label' });

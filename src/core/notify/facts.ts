@@ -1,0 +1,22 @@
+/** What a session knows that its messages may say: its parameters, who runs it, the step that failed, its recovery clock. */
+import type { ParamValue } from '../checklist/types.js';
+import type { SessionState } from '../reducer.js';
+import { clockText, readRecovery } from '../recovery.js';
+import { factsFromParams, type MessageFacts } from './templates.js';
+
+export function sessionFacts(state: SessionState, params: Record<string, ParamValue>, now: number): MessageFacts {
+  const facts = factsFromParams(params);
+  const failed = [...state.steps].reverse().find((s) => s.status === 'failed');
+  const node = failed ? state.plan[state.index[failed.path]] : undefined;
+  const r = readRecovery(state, now);
+  // A step in an included checklist sees its own scope's parameters: the session's own version counts too.
+  const rootVersion = typeof state.params.version === 'string' && state.params.version ? state.params.version : null;
+  return {
+    ...facts,
+    version: facts.version ?? rootVersion,
+    environment: state.environment ?? facts.environment,
+    operator: state.operator,
+    failingStep: failed && node ? { title: node.title, reason: failed.reason ?? null } : null,
+    recovery: r ? `${clockText(r.elapsedMs)} of the ${clockText(r.start.objectiveMs)} objective` : null,
+  };
+}

@@ -1,0 +1,224 @@
+import { z } from 'zod';
+import { interpolate } from '../core/params.js';
+import type { StoredEvent } from '../core/events.js';
+import {
+  describeSecret,
+  STATUSPAGE_STATUSES,
+  type NotifyChannel,
+  type NotifySettings,
+  type StatuspageStatus,
+} from '../core/notify/config.js';
+import {
+  deliver,
+  endpointWords,
+  retryWords,
+  slackPayload,
+  statuspagePlan,
+  webhookPayload,
+  type DeliveryResult,
+} from '../core/notify/delivery.js';
+import { factsFromParams, MESSAGE_NAMES, renderMessage, type MessageFacts, type RenderedMessage } from '../core/notify/templates.js';
+import { formatDuration } from '../core/duration.js';
+import { checkTemplates } from './git-common.js';
+import { defineStepKind } from './define.js';
+import type { StepOutcome } from './types.js';
+
+const fields = {
+  /** The message template (core/notify/templates.ts). */
+  message: z.enum(MESSAGE_NAMES),
+  /** Channel names from the config's `notify:`. */
+  channels: z.array(z.string().min(1)).min(1),
+  /** For status page channels: the components' status to set (without it, a maintenance is scheduled from window_start). */
+  status: z.enum(STATUSPAGE_STATUSES).optional(),
+  /** The message's text instead of the template's (its `${param}`s filled); the title stays the template's. */
+  text: z.string().min(1).optional(),
+};
+
+const HOW_TO_CONFIGURE =
+  'add channels under notify: in cockpit.config.yaml (type: slack with url: {env: NAME}, type: statuspage with page, apiKey and components, or type: webhook; README "Notifications")';
+
+/** The step's channels that the config has, and those it does not. */
+function split(names: string[], settings: NotifySettings | undefined): { configured: NotifyChannel[]; missing: string[] } {
+  const channels = settings?.channels ?? {};
+  return {
+    configured: names.flatMap((n) => (Object.hasOwn(channels, n) ? [channels[n]] : [])),
+    missing: names.filter((n) => !Object.hasOwn(channels, n)),
+  };
+}
+
+/** What would go out on `c`: the method and endpoint (secrets masked), then the body as it would be sent. */
+function wire(c: NotifyChannel, m: RenderedMessage, facts: MessageFacts, status: StatuspageStatus | null, key: string): [string, string] {
+  const tries = `[${retryWords(c)}]`;
+  switch (c.type) {
+    case 'slack':
+      return [`${c.name} (slack): ${endpointWords(c)} ${tries}`, JSON.stringify(slackPayload(m))];
+    case 'webhook':
+      return [
+        `${c.name} (webhook): ${endpointWords(c)} ${tries}`,
+        JSON.stringify(webhookPayload({ channel: c, message: m, facts, status, key, env: {} }, c.template)),
+      ];
+    case 'statuspage':
+      return [
+        `${c.name} (statuspage${status ? ` ${status}` : ''}): ${statuspagePlan(c, status, facts)}; Authorization: OAuth ${describeSecret(c.apiKey)} ${tries}`,
+        `body: ${m.text}`,
+      ];
+  }
+}
+
+type Mark = { state: 'delivered' | 'possibly-delivered' | 'failed'; seq: number; why?: string };
+
+/** Where each channel's delivery stands in this step's recorded events (earlier attempts included). */
+function marks(events: StoredEvent[]): Map<string, Mark> {
+  const out = new Map<string, Mark>();
+  for (const e of events) {
+    if (e.type === 'notify.sending')
+      out.set(e.data.channel, { state: 'possibly-delivered', seq: e.seq, why: 'was being sent when the cockpit stopped' });
+    else if (e.type === 'notify.delivered') out.set(e.data.channel, { state: 'delivered', seq: e.seq });
+    else if (e.type === 'notify.failed')
+      out.set(
+        e.data.channel,
+        e.data.uncertain
+          ? { state: 'possibly-delivered', seq: e.seq, why: `was sent, then: ${e.data.reason}` }
+          : { state: 'failed', seq: e.seq },
+      );
+  }
+  return out;
+}
+
+/**
+ * Sends one of the policy's messages to named channels (chat webhooks, a generic webhook, the status page). Each
+ * delivery is recorded before its first request (`notify.sending`) and after its answer, so a resume never sends
+ * what was delivered, and asks before sending what a crash may have delivered. Without a `notify:` config it has
+ * nothing to do (○), so the default checklists run anywhere.
+ */
+export const notifyStep = defineStepKind({
+  kind: 'notify',
+  fields,
+  needs: ['notify', 'history', 'record', 'log', 'confirm', 'sleep', 'clock'],
+  // It reads its own record first: what was delivered is not sent again, what may have been is asked about.
+  rerunSafe: true,
+  validate: (spec, params) => checkTemplates(spec, params, ['text']),
+  describe({ spec, params, settings }) {
+    const facts = { ...factsFromParams(params), operator: settings?.notify?.operator ?? null };
+    const m = renderMessage(spec.message, facts, spec.text && interpolate(spec.text, params));
+    const { configured, missing } = split(spec.channels, settings?.notify);
+    const head = `send '${spec.message}' to ${spec.channels.join(', ')}`;
+    const lines = [`${head}: ${m.title}`];
+    if (!configured.length) {
+      lines.push(`  no channel of these is configured, so nothing would be sent: ${HOW_TO_CONFIGURE}`, `  text: ${m.text}`);
+      return lines.join('\n');
+    }
+    for (const c of configured) {
+      const [head, body] = wire(c, m, facts, spec.status ?? null, `<session>/<step>/${c.name}`);
+      lines.push(`  → ${head}`, `      ${body}`);
+    }
+    for (const n of missing) lines.push(`  → ${n}: not configured under notify:, not sent`);
+    return lines.join('\n');
+  },
+  async execute(ctx) {
+    const { spec } = ctx;
+    const settings = ctx.notify.settings;
+    const { configured, missing } = split(spec.channels, settings);
+    if (!configured.length)
+      return {
+        status: 'passed',
+        nothingToCheck:
+          settings?.channels && Object.keys(settings.channels).length
+            ? `none of ${spec.channels.join(', ')} is a channel under notify: in cockpit.config.yaml (it has ${Object.keys(settings.channels).join(', ')}), so '${spec.message}' was not sent`
+            : `no notify: channels are configured, so '${spec.message}' was not sent; to send it, ${HOW_TO_CONFIGURE}`,
+      };
+    const facts = ctx.notify.facts(ctx.params);
+    const m = renderMessage(spec.message, facts, spec.text && interpolate(spec.text, ctx.params));
+    ctx.log(`${m.title}\n${m.text}`);
+    for (const n of missing) ctx.log(`${n}: not configured under notify: in cockpit.config.yaml, not sent`);
+
+    const before = marks(await ctx.history());
+    const failures: string[] = [];
+    for (const c of configured) {
+      const mark = before.get(c.name);
+      if (mark?.state === 'delivered') {
+        ctx.log(`${c.name}: already delivered (event #${mark.seq}), not sent again`);
+        continue;
+      }
+      if (mark?.state === 'possibly-delivered') {
+        const d = await ctx.confirm(
+          `'${m.title}' to ${c.name} ${mark.why} (event #${mark.seq}): it may have been delivered. Send it again?`,
+        );
+        if (d.decision === 'skip') return { status: 'skipped', reason: d.reason };
+        if (d.decision === 'abort') return { status: 'aborted', reason: d.reason };
+        if (d.decision === 'unavailable')
+          return {
+            status: 'waiting',
+            message: `step '${ctx.node.path}': '${spec.message}' to ${c.name} is possibly delivered (it ${mark.why}); check the channel, then say whether to send it again`,
+            hint: d.hint,
+          };
+        await ctx.record([
+          {
+            type: 'step.confirmed',
+            actor: d.by,
+            data: { by: d.by, via: d.via, note: d.note ?? `send '${spec.message}' to ${c.name} again, although possibly delivered` },
+          },
+        ]);
+      }
+      const key = ctx.notify.key(c.name);
+      const status = c.type === 'statuspage' ? (spec.status ?? null) : null;
+      await ctx.record([
+        {
+          type: 'notify.sending',
+          data: {
+            channel: c.name,
+            provider: c.type,
+            message: spec.message,
+            endpoint: endpointWords(c),
+            key,
+            ...(status ? { status } : {}),
+          },
+        },
+      ]);
+      const r: DeliveryResult = await deliver(
+        { channel: c, message: m, facts, status, key, env: ctx.notify.env },
+        {
+          request: ctx.notify.request,
+          sleep: (ms) => ctx.sleep(ms, ctx.signal),
+          stopped: () => ctx.signal.aborted,
+          now: () => ctx.clock.now(),
+          retrying: async (info) => {
+            ctx.log(`${c.name}: try ${info.attempt} failed (${info.reason}); trying again in ${formatDuration(info.waitMs)}`);
+            await ctx.record([{ type: 'notify.retrying', data: { channel: c.name, ...info } }]);
+          },
+        },
+      );
+      if ('stopped' in r) return { status: 'aborted', reason: 'stopped while sending' };
+      if (r.ok) {
+        await ctx.record([
+          {
+            type: 'notify.delivered',
+            data: { channel: c.name, status: r.status, messageId: r.messageId, attempts: r.attempts, detail: r.detail },
+          },
+        ]);
+        ctx.log(
+          `✔ ${c.name}: delivered, HTTP ${r.status}${r.messageId ? `, id ${r.messageId}` : ''}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''} (${r.detail})`,
+        );
+      } else {
+        await ctx.record([
+          {
+            type: 'notify.failed',
+            data: {
+              channel: c.name,
+              status: r.status,
+              attempts: r.attempts,
+              reason: r.reason,
+              ...(r.uncertain ? { uncertain: true } : {}),
+            },
+          },
+        ]);
+        const what = r.uncertain ? 'no answer, so perhaps delivered (a retry asks first)' : 'not delivered';
+        ctx.log(`✘ ${c.name}: ${what}: ${r.reason}`);
+        failures.push(`${c.name}${r.uncertain ? ' (no answer: perhaps delivered)' : ''}: ${r.reason}`);
+      }
+    }
+    if (failures.length)
+      return { status: 'failed', exitCode: null, reason: `not delivered to ${failures.join('; ')}` } satisfies StepOutcome;
+    return { status: 'passed' };
+  },
+});

@@ -1,0 +1,630 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BIN, cockpitAsync, jsonLines, tempRepo } from '../helpers/cli.js';
+import { Tmux } from '../helpers/tmux.js';
+
+/**
+ * The `notify` step against real HTTP receivers on loopback (free ports, closed after each test), one per provider,
+ * each checking every request against the provider's documented format and recording it: a Slack-compatible incoming
+ * webhook (`text` + `blocks`, answers `ok`) and the Atlassian Statuspage manage API (paths under
+ * /v1/pages/<page>/, `Authorization: OAuth <key>`, JSON bodies wrapped in `incident` / `component`). The real
+ * cockpit bin runs on a real git repository with a config and a checklist, as an async child (the receivers
+ * answer from this process).
+ */
+
+const SLACK_TOKEN = 'Xq7hooktoken' + 'Zr4'.repeat(6);
+const API_KEY = 'sp-key-' + 'Kd9'.repeat(8);
+const PAGE = 'pg7x';
+
+interface Received {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: any;
+  at: number;
+}
+
+interface Receiver {
+  url: string;
+  received: Received[];
+  /** Requests that broke the provider's documented format (each with why): must stay empty. */
+  violations: string[];
+  /** Requests held without an answer (the SIGKILL test). */
+  held: http.ServerResponse[];
+  close(): Promise<void>;
+}
+
+type Answer = (req: Received, res: http.ServerResponse) => void;
+
+async function listen(handle: (req: Received, res: http.ServerResponse) => void): Promise<Receiver> {
+  const sockets = new Set<Socket>();
+  const r: Receiver = { url: '', received: [], violations: [], held: [], close: async () => {} };
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (raw += c));
+    req.on('end', () => {
+      let body: any = raw;
+      if (raw) {
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          r.violations.push(`${req.method} ${req.url}: body is not JSON`);
+        }
+      }
+      const got: Received = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, at: Date.now() };
+      r.received.push(got);
+      handle(got, res);
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  r.close = () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
+  return r;
+}
+
+/**
+ * A Slack incoming webhook: POST to /services/T…/B…/<token>, JSON with a non-empty `text` (the notification
+ * fallback) and `blocks` (typed blocks); answers `ok` as text/plain. `script` answers the n-th request otherwise.
+ */
+async function slackReceiver(script: Record<number, Answer> = {}): Promise<Receiver> {
+  let n = 0;
+  const r = await listen((req, res) => {
+    n++;
+    const problems: string[] = [];
+    if (req.method !== 'POST') problems.push(`method ${req.method}`);
+    if (req.path !== `/services/T0001/B0001/${SLACK_TOKEN}`) problems.push(`path ${req.path}`);
+    if (!String(req.headers['content-type']).startsWith('application/json')) problems.push(`content-type ${req.headers['content-type']}`);
+    if (typeof req.body?.text !== 'string' || !req.body.text.trim()) problems.push('no text fallback');
+    if (!Array.isArray(req.body?.blocks) || !req.body.blocks.every((b: any) => typeof b.type === 'string')) problems.push('blocks');
+    for (const b of req.body?.blocks ?? [])
+      if (b.type === 'header' && (b.text?.type !== 'plain_text' || b.text.text.length > 150)) problems.push('header block');
+    if (problems.length) {
+      r.violations.push(`slack: ${problems.join(', ')}`);
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('invalid_payload');
+      return;
+    }
+    const scripted = script[n];
+    if (scripted) return scripted(req, res);
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+  });
+  return r;
+}
+
+interface StatusPage extends Receiver {
+  components: Record<string, string[]>;
+  incidents: Array<{ id: string; name: string; status: string; scheduled_for: string | null; metadata: unknown }>;
+}
+
+const RESOLVED = new Set(['resolved', 'completed', 'postmortem']);
+const INCIDENT_STATUSES = new Set([
+  'investigating',
+  'identified',
+  'monitoring',
+  'resolved',
+  'scheduled',
+  'in_progress',
+  'verifying',
+  'completed',
+]);
+const COMPONENT_STATUSES = new Set(['operational', 'under_maintenance', 'degraded_performance', 'partial_outage', 'major_outage']);
+
+/** The Statuspage manage API (v1) for one page: incidents (realtime and scheduled) and components, in memory. */
+async function statuspageReceiver(opts: { holdFirstCreateMs?: number } = {}): Promise<StatusPage> {
+  let creates = 0;
+  const components: Record<string, string[]> = { cmpA: ['operational'], cmpB: ['operational'] };
+  const incidents: StatusPage['incidents'] = [];
+  const json = (res: http.ServerResponse, status: number, body: unknown) =>
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const base = `/v1/pages/${PAGE}`;
+  const applyComponents = (v: unknown, problems: string[]) => {
+    if (v === undefined) return;
+    for (const [id, st] of Object.entries(v as Record<string, string>)) {
+      if (!components[id]) problems.push(`unknown component ${id}`);
+      else if (!COMPONENT_STATUSES.has(st)) problems.push(`component status ${st}`);
+      else components[id].push(st);
+    }
+  };
+  const r = (await listen((req, res) => {
+    const problems: string[] = [];
+    if (req.headers.authorization !== `OAuth ${API_KEY}`) problems.push(`authorization ${req.headers.authorization}`);
+    if (!req.path.startsWith(`${base}/`)) problems.push(`path ${req.path}`);
+    if (req.method !== 'GET' && !String(req.headers['content-type']).startsWith('application/json')) problems.push('content-type');
+    const done = () => {
+      if (problems.length) {
+        r.violations.push(`statuspage ${req.method} ${req.path}: ${problems.join(', ')}`);
+        json(res, 400, { error: problems.join(', ') });
+        return true;
+      }
+      return false;
+    };
+    if (done()) return;
+    const rest = req.path.slice(base.length);
+    if (req.method === 'GET' && rest === '/incidents/unresolved')
+      return json(
+        res,
+        200,
+        incidents.filter((i) => !RESOLVED.has(i.status) && i.status !== 'scheduled'),
+      );
+    if (req.method === 'GET' && rest === '/incidents/scheduled')
+      return json(
+        res,
+        200,
+        incidents.filter((i) => i.status === 'scheduled'),
+      );
+    if (req.method === 'POST' && rest === '/incidents') {
+      const inc = req.body?.incident;
+      if (!inc || typeof inc.name !== 'string' || !INCIDENT_STATUSES.has(inc.status)) problems.push('incident name/status');
+      if (inc?.status === 'scheduled' && (!inc.scheduled_for || !inc.scheduled_until)) problems.push('scheduled without times');
+      applyComponents(inc?.components, problems);
+      if (done()) return;
+      const created = {
+        id: `inc${incidents.length + 1}`,
+        name: inc.name,
+        status: inc.status,
+        scheduled_for: inc.scheduled_for ?? null,
+        metadata: inc.metadata ?? null,
+      };
+      incidents.push(created);
+      // Made, but the answer comes too late: the cockpit cannot know it was made.
+      if (++creates === 1 && opts.holdFirstCreateMs)
+        return void setTimeout(() => !res.destroyed && json(res, 201, created), opts.holdFirstCreateMs);
+      return json(res, 201, created);
+    }
+    const patchIncident = /^\/incidents\/([\w-]+)$/.exec(rest);
+    if (req.method === 'PATCH' && patchIncident) {
+      const found = incidents.find((i) => i.id === patchIncident[1]);
+      const inc = req.body?.incident;
+      if (!found) problems.push('no such incident');
+      if (!inc || (inc.status !== undefined && !INCIDENT_STATUSES.has(inc.status))) problems.push('incident status');
+      applyComponents(inc?.components, problems);
+      if (done()) return;
+      if (inc.status) found!.status = inc.status;
+      return json(res, 200, found);
+    }
+    const patchComponent = /^\/components\/([\w-]+)$/.exec(rest);
+    if (req.method === 'PATCH' && patchComponent) {
+      const st = req.body?.component?.status;
+      applyComponents({ [patchComponent[1]]: st }, problems);
+      if (done()) return;
+      return json(res, 200, { id: patchComponent[1], status: st });
+    }
+    r.violations.push(`statuspage: no such endpoint ${req.method} ${req.path}`);
+    json(res, 404, { error: 'not found' });
+  })) as StatusPage;
+  r.components = components;
+  r.incidents = incidents;
+  return r;
+}
+
+let repo: ReturnType<typeof tempRepo>;
+let receivers: Receiver[] = [];
+beforeEach(() => {
+  repo = tempRepo();
+});
+afterEach(async () => {
+  for (const r of receivers) for (const res of r.held) res.destroy();
+  await Promise.all(receivers.map((r) => r.close()));
+  receivers = [];
+  repo.cleanup();
+});
+
+async function track<R extends Receiver>(r: Promise<R>): Promise<R> {
+  const got = await r;
+  receivers.push(got);
+  return got;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: string[], env: Record<string, string> = {}) {
+  const child = cockpitAsync(['--repo', repo.dir, ...args], { cwd: repo.dir, env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { child, done };
+}
+
+const run = (args: string[], env: Record<string, string> = {}) => start(args, env).done;
+
+function config(channels: string): void {
+  repo.write('cockpit.config.yaml', `notify:\n${channels.replace(/^/gm, '  ')}\n`);
+}
+
+const slackChannel = (name: string, extra = '') =>
+  `${name}:\n  type: slack\n  url: {env: TEST_SLACK_URL}\n${extra ? extra.replace(/^/gm, '  ') + '\n' : ''}`;
+const slackEnv = (r: Receiver) => ({ TEST_SLACK_URL: `${r.url}/services/T0001/B0001/${SLACK_TOKEN}` });
+
+/** A checklist of notify steps (each `id: fields`), then an optional last step. */
+function checklist(steps: Record<string, string>): string {
+  const body = Object.entries(steps)
+    .map(([id, fields]) => `  - id: ${id}\n    title: ${id}\n    kind: notify\n${fields.replace(/^/gm, '    ')}`)
+    .join('\n');
+  return repo.write(
+    'checklists/tell.yaml',
+    `id: tell\ntitle: Tell\nparams:\n  version: {type: string}\n  target: {type: string}\nsteps:\n${body}\n`,
+  );
+}
+
+const sessionOf = (stdout: string) => jsonLines(stdout).find((e) => e.type === 'session.started')?.sessionId as string;
+
+async function events(id: string): Promise<Array<Record<string, any>>> {
+  const r = await run(['audit', 'show', id, '--format', 'json']);
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { events: Array<Record<string, any>> }).events;
+}
+
+const of = (evs: Array<Record<string, any>>, type: string) => evs.filter((e) => e.type === type).map((e) => e.data);
+
+async function until(cond: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Every byte of the audit store on disk (the database, its WAL and journal). */
+function auditBytes(): string {
+  const dir = path.join(repo.dir, '.cockpit');
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('audit.db'))
+    .map((f) => readFileSync(path.join(dir, f)).toString('latin1'))
+    .join('');
+}
+
+describe('notify: the communication checklist against real receivers', () => {
+  it('sends every message in order, schedules then starts and closes the maintenance, and no secret is recorded or shown', async () => {
+    const slack = await track(slackReceiver());
+    const sp = await track(statuspageReceiver());
+    config(
+      `${slackChannel('chat')}statuspage:\n  type: statuspage\n  url: ${sp.url}/v1\n  page: ${PAGE}\n  apiKey: ${API_KEY}\n  components: [cmpA, cmpB]`,
+    );
+    const r = await run(
+      [
+        'run',
+        'communication',
+        '-p',
+        'version=1.4.0',
+        '-p',
+        'target=production',
+        '-p',
+        'window_start=2026-12-08T22:00Z',
+        '-p',
+        'window_length=2h',
+        '--non-interactive',
+        '--yes',
+        'all',
+        '--json',
+      ],
+      slackEnv(slack),
+    );
+    expect(r.code, r.stderr + r.stdout.slice(-3000)).toBe(0);
+    expect([...slack.violations, ...sp.violations]).toEqual([]);
+
+    // The chat got the four messages, in the policy's order, each with its plain-text fallback.
+    expect(slack.received.map((q) => q.body.blocks[0].text.text)).toEqual([
+      'Release announcement: v1.4.0 to production',
+      'Maintenance window: v1.4.0 on production',
+      'Deployment started: v1.4.0 to production',
+      'Deployment complete: v1.4.0 to production',
+    ]);
+    expect(slack.received[1].body.text).toContain('starts 2026-12-08T22:00Z, expected to last 2h');
+    // At most one request a second per webhook and per Statuspage key (their documented limits): spaced, not throttled.
+    for (const r of [slack, sp])
+      for (let i = 1; i < r.received.length; i++) expect(r.received[i].at - r.received[i - 1].at).toBeGreaterThanOrEqual(950);
+
+    // The status page: the maintenance scheduled (read first), started, then completed; components under maintenance, then operational.
+    expect(sp.received.map((q) => `${q.method} ${q.path.replace(`/v1/pages/${PAGE}`, '')}`)).toEqual([
+      'GET /incidents/scheduled',
+      'POST /incidents',
+      'GET /incidents/unresolved',
+      'GET /incidents/scheduled',
+      'PATCH /incidents/inc1',
+      'GET /incidents/unresolved',
+      'PATCH /incidents/inc1',
+    ]);
+    expect(sp.received[1].body.incident).toMatchObject({
+      name: 'Deployment of v1.4.0 to production',
+      status: 'scheduled',
+      scheduled_for: '2026-12-08T22:00:00.000Z',
+      scheduled_until: '2026-12-09T00:00:00.000Z',
+      component_ids: ['cmpA', 'cmpB'],
+    });
+    expect(sp.components).toEqual({
+      cmpA: ['operational', 'under_maintenance', 'operational'],
+      cmpB: ['operational', 'under_maintenance', 'operational'],
+    });
+    expect(sp.incidents).toMatchObject([{ id: 'inc1', status: 'completed' }]);
+
+    // Recorded: each delivery before and after, with its HTTP status and the incident's id.
+    const id = sessionOf(r.stdout);
+    const evs = await events(id);
+    expect(of(evs, 'notify.delivered').map((d) => [d.channel, d.status, d.messageId])).toEqual([
+      ['chat', 200, null],
+      ['chat', 200, null],
+      ['statuspage', 201, 'inc1'],
+      ['statuspage', 200, 'inc1'],
+      ['chat', 200, null],
+      ['chat', 200, null],
+      ['statuspage', 200, 'inc1'],
+    ]);
+    expect(of(evs, 'notify.sending')).toHaveLength(7);
+    expect(of(evs, 'notify.sending')[0]).toMatchObject({ channel: 'chat', provider: 'slack', endpoint: 'POST $TEST_SLACK_URL' });
+
+    // No secret anywhere: the store's bytes, the terminal, --json, the report.
+    const shown = await run(['audit', 'show', id]);
+    expect(shown.stdout).toContain(
+      "step 'status-page-start': sending deployment-started to statuspage (statuspage under_maintenance, http://127.0.0.1:",
+    );
+    expect(shown.stdout).toContain("step 'status-page-start': delivered to statuspage: HTTP 200, id inc1 (incident inc1 → in_progress)");
+    expect(shown.stdout).toContain("step 'deployment-confirmation': delivered to chat: HTTP 200 (posted)");
+    for (const text of [auditBytes(), r.stdout, r.stderr, JSON.stringify(evs), shown.stdout]) {
+      expect(text).not.toContain(SLACK_TOKEN);
+      expect(text).not.toContain(API_KEY);
+    }
+    // …though the webhook was called with the token and the status page with the key.
+    expect(slack.received[0].path).toContain(SLACK_TOKEN);
+    expect(sp.received[0].headers.authorization).toBe(`OAuth ${API_KEY}`);
+  }, 90_000);
+
+  it('the dry run prints each message as it would be sent, with its endpoint and the secrets masked', async () => {
+    config(`${slackChannel('chat')}statuspage:\n  type: statuspage\n  page: ${PAGE}\n  apiKey: ${API_KEY}\n  components: [cmpA]`);
+    const r = await run(['run', 'communication', '-p', 'phase=during', '-p', 'version=1.4.0', '-p', 'target=production', '--dry-run'], {
+      TEST_SLACK_URL: `https://hooks.slack.com/services/T0001/B0001/${SLACK_TOKEN}`,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('→ chat (slack): POST $TEST_SLACK_URL');
+    expect(r.stdout).toContain(
+      '"text":"Deployment started: v1.4.0 to production\\nDeployment of release v1.4.0 to production has started.',
+    );
+    expect(r.stdout).toMatch(
+      /→ statuspage \(statuspage under_maintenance\): GET https:\/\/api\.statuspage\.io\/v1\/pages\/pg7x\/incidents\/unresolved/,
+    );
+    expect(r.stdout).toContain('Authorization: OAuth [secret]');
+    expect(r.stdout).not.toContain(API_KEY);
+    expect(r.stdout).not.toContain(SLACK_TOKEN);
+  });
+
+  it('without notify: in the config, the sending steps have nothing to do and say how to configure a channel', async () => {
+    const r = await run(['run', 'communication', '--non-interactive', '--yes', 'all', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const passed = jsonLines(r.stdout).filter((e) => e.type === 'step.passed' && e.data.nothingToCheck);
+    expect(passed.map((e) => e.stepId)).toEqual([
+      'release-announcement',
+      'maintenance-window',
+      'status-page-start',
+      'deployment-confirmation',
+      'status-page-operational',
+    ]);
+    expect(passed[0].data.nothingToCheck).toMatch(
+      /no notify: channels are configured.*add channels under notify: in cockpit\.config\.yaml/,
+    );
+  });
+});
+
+describe('notify: retries and failures', () => {
+  it('retries a 500, honours a 429 Retry-After, retries after a timeout, and records the attempts', async () => {
+    const slack = await track(
+      slackReceiver({
+        1: (_q, res) => res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error'),
+        3: (_q, res) => res.writeHead(429, { 'retry-after': '2', 'content-type': 'text/plain' }).end('rate_limited'),
+        // Held past the channel's timeout (1s), then answered: the cockpit has given up on it and tried again.
+        5: (_q, res) => setTimeout(() => !res.destroyed && res.end('ok'), 2500),
+      }),
+    );
+    config(slackChannel('chat', 'timeout: 1s\nattempts: 3'));
+    const f = checklist({
+      one: 'message: deployment-started\nchannels: [chat]',
+      two: 'message: issue-or-delay\nchannels: [chat]',
+      three: 'message: deployment-confirmation\nchannels: [chat]',
+    });
+    const r = await run(['run', f, '-p', 'version=2.0.0', '--non-interactive', '--json'], slackEnv(slack));
+    expect(r.code, r.stderr + r.stdout.slice(-2000)).toBe(0);
+    expect(slack.violations).toEqual([]);
+    expect(slack.received).toHaveLength(6);
+    // The 429's Retry-After: 2 was waited (not the 1s back-off).
+    expect(slack.received[3].at - slack.received[2].at).toBeGreaterThanOrEqual(1900);
+    const evs = jsonLines(r.stdout);
+    expect(of(evs, 'notify.retrying').map((d) => [d.status, d.waitMs, d.reason])).toEqual([
+      [500, 1000, 'HTTP 500: internal error'],
+      [429, 2000, 'HTTP 429: rate_limited'],
+      [null, 1000, 'no answer within 1.0s'],
+    ]);
+    expect(of(evs, 'notify.delivered').map((d) => d.attempts)).toEqual([2, 2, 2]);
+    expect(r.stdout).toContain('try 1 failed (HTTP 429: rate_limited); trying again in 2.0s');
+  }, 60_000);
+
+  it('a permanent 404 fails the step with the provider answer, tries once, and the session resumes past a skip', async () => {
+    const slack = await track(
+      slackReceiver({ 1: (_q, res) => res.writeHead(404, { 'content-type': 'text/plain' }).end('no_service\u001b[31m') }),
+    );
+    config(slackChannel('chat'));
+    const f = checklist({ tell: 'message: deployment-confirmation\nchannels: [chat]' });
+    const r = await run(['run', f, '--non-interactive'], slackEnv(slack));
+    expect(r.code).toBe(1);
+    expect(slack.received).toHaveLength(1);
+    expect(r.stdout + r.stderr).toContain('not delivered to chat: refused: HTTP 404: no_service␛[31m');
+    expect(r.stdout + r.stderr).not.toContain('\u001b[31m');
+    const id = /session (\d{8}-\d{6}-[0-9a-f]{4})/.exec(r.stdout + r.stderr)?.[1] ?? '';
+    const evs = await events(id);
+    expect(of(evs, 'notify.failed')).toEqual([{ channel: 'chat', status: 404, attempts: 1, reason: 'refused: HTTP 404: no_service␛[31m' }]);
+    const skipped = await run(['resume', id, '--skip', 'tell', '--reason', 'channel archived', '--non-interactive'], slackEnv(slack));
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(slack.received).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('notify: no answer is not a failure to deliver', () => {
+  it('a post whose every try got no answer fails the step as perhaps delivered; the retry asks before sending again', async () => {
+    // The webhook takes the message and answers too late (after the channel's 1s timeout).
+    const slack = await track(slackReceiver({ 1: (_q, res) => setTimeout(() => !res.destroyed && res.end('ok'), 2500) }));
+    config(slackChannel('chat', 'timeout: 1s\nattempts: 1'));
+    const f = checklist({ tell: 'message: deployment-confirmation\nchannels: [chat]' });
+    const r = await run(['run', f, '--non-interactive', '--json'], slackEnv(slack));
+    expect(r.code).toBe(1);
+    const id = sessionOf(r.stdout);
+    expect(of(jsonLines(r.stdout), 'notify.failed')).toEqual([
+      { channel: 'chat', status: null, attempts: 1, reason: 'no answer within 1.0s', uncertain: true },
+    ]);
+    expect(r.stdout).toContain('✘ chat: no answer, so perhaps delivered (a retry asks first): no answer within 1.0s');
+
+    const retry = await run(['resume', id, '--non-interactive'], slackEnv(slack));
+    expect(retry.code).toBe(1);
+    expect(retry.stdout + retry.stderr).toContain(
+      "'deployment-confirmation' to chat is possibly delivered (it was sent, then: no answer within 1.0s)",
+    );
+    expect(slack.received).toHaveLength(1);
+    const yes = await run(['resume', id, '--non-interactive', '--yes', 'tell'], slackEnv(slack));
+    expect(yes.code, yes.stderr).toBe(0);
+    expect(slack.received).toHaveLength(2);
+  }, 60_000);
+});
+
+describe('notify: the status page reads before it creates', () => {
+  it('a create whose answer was lost is not sent again: the page is read, the incident found and updated', async () => {
+    const sp = await track(statuspageReceiver({ holdFirstCreateMs: 2500 }));
+    config(
+      `statuspage:\n  type: statuspage\n  url: ${sp.url}/v1\n  page: ${PAGE}\n  apiKey: {env: TEST_SP_KEY}\n  components: [cmpA]\n  timeout: 1s`,
+    );
+    const f = checklist({ issue: 'message: issue-or-delay\nchannels: [statuspage]\nstatus: degraded_performance' });
+    const r = await run(['run', f, '-p', 'version=5.0.1', '-p', 'target=production', '--non-interactive', '--json'], {
+      TEST_SP_KEY: API_KEY,
+    });
+    expect(r.code, r.stderr + r.stdout.slice(-2000)).toBe(0);
+    expect(sp.violations).toEqual([]);
+    expect(sp.received.map((q) => `${q.method} ${q.path.replace(`/v1/pages/${PAGE}`, '')}`)).toEqual([
+      'GET /incidents/unresolved',
+      'GET /incidents/scheduled',
+      'POST /incidents',
+      'GET /incidents/unresolved',
+      'PATCH /incidents/inc1',
+    ]);
+    expect(sp.incidents).toHaveLength(1);
+    expect(sp.components.cmpA).toEqual(['operational', 'degraded_performance', 'degraded_performance']);
+    const evs = jsonLines(r.stdout);
+    expect(of(evs, 'notify.retrying').map((d) => d.reason)).toEqual([
+      'no answer within 1.0s; it may have been created, so the page is read again first',
+    ]);
+    expect(of(evs, 'notify.delivered')).toMatchObject([{ channel: 'statuspage', status: 200, messageId: 'inc1', attempts: 2 }]);
+    expect(r.stdout).not.toContain(API_KEY);
+  }, 60_000);
+});
+
+describe('notify: a crash between sending and recording', () => {
+  it('resume asks before sending a possibly delivered message again, and never re-sends a delivered one', async () => {
+    const slack = await track(slackReceiver());
+    // The second channel holds its answer: the cockpit is killed while it waits.
+    const hook = await track(
+      listen((req, res) => {
+        if (hook.received.length === 1) hook.held.push(res);
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'msg-2' }));
+      }),
+    );
+    config(
+      `${slackChannel('chat')}hook:\n  type: webhook\n  url: ${hook.url}/hook\n  template: {summary: '\${title}', body: '\${text}', release: '\${version}'}`,
+    );
+    const f = checklist({ tell: 'message: deployment-started\nchannels: [chat, hook]' });
+    const first = start(['run', f, '-p', 'version=3.1.0', '--non-interactive', '--json'], slackEnv(slack));
+    await until(() => hook.received.length === 1);
+    first.child.kill('SIGKILL');
+    const killed = await first.done;
+    expect(killed.code).toBe(null);
+    const id = sessionOf(killed.stdout);
+    expect(slack.received).toHaveLength(1);
+    expect(hook.received[0].body).toEqual({
+      summary: 'Deployment started: v3.1.0',
+      body: expect.stringContaining('Deployment of release v3.1.0 has started.'),
+      release: '3.1.0',
+    });
+    expect(hook.received[0].headers['idempotency-key']).toBe(`${id}/tell/hook`);
+
+    // Non-interactive, without a yes: it waits, and says how to answer.
+    const waiting = await run(['resume', id, '--non-interactive'], slackEnv(slack));
+    expect(waiting.code).toBe(1);
+    expect(waiting.stdout + waiting.stderr).toContain("'deployment-started' to hook is possibly delivered");
+    expect(waiting.stdout + waiting.stderr).toContain(`resume ${id} --non-interactive --yes tell`);
+    expect(hook.received).toHaveLength(1);
+    expect(slack.received).toHaveLength(1);
+
+    // Told yes: the hook is sent once more, the chat (recorded as delivered) is not.
+    const yes = await run(['resume', id, '--non-interactive', '--yes', 'tell', '--json'], slackEnv(slack));
+    expect(yes.code, yes.stderr + yes.stdout.slice(-2000)).toBe(0);
+    expect(hook.received).toHaveLength(2);
+    expect(slack.received).toHaveLength(1);
+    const evs = await events(id);
+    expect(of(evs, 'step.confirmed').at(-1)).toMatchObject({ via: 'flag', note: expect.stringContaining('possibly delivered') });
+    expect(of(evs, 'notify.delivered').map((d) => [d.channel, d.messageId])).toEqual([
+      ['chat', null],
+      ['hook', 'msg-2'],
+    ]);
+    expect(yes.stdout).toContain('chat: already delivered');
+  }, 60_000);
+});
+
+const tmuxOk = Tmux.available();
+if (!tmuxOk.ok && process.env.CI === 'true') throw new Error(`CI needs a real terminal for these tests: ${tmuxOk.why}`);
+
+describe.skipIf(!tmuxOk.ok)('notify: a possibly delivered message on the screen (tmux 160x30)', () => {
+  let term: Tmux | null = null;
+  afterEach(() => term?.kill());
+
+  it('the resumed session asks on screen before sending again, and Enter sends it once', async () => {
+    const hook = await track(
+      listen((_req, res) => {
+        if (hook.received.length === 1) hook.held.push(res);
+        else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      }),
+    );
+    config(`hook:\n  type: webhook\n  url: ${hook.url}/hook`);
+    const f = checklist({ tell: 'message: rollback-notice\nchannels: [hook]' });
+    const first = start(['run', f, '-p', 'version=3.1.0', '--non-interactive', '--json']);
+    await until(() => hook.received.length === 1);
+    first.child.kill('SIGKILL');
+    const id = sessionOf((await first.done).stdout);
+
+    term = new Tmux(`${process.execPath} ${BIN} --repo ${repo.dir} resume ${id}`, {
+      cwd: repo.dir,
+      env: { COCKPIT_OPERATOR: 'tester', NO_COLOR: '1' },
+      width: 160,
+      height: 30,
+    });
+    // The detail pane's text, its wrapped rows joined (the question is longer than a row).
+    const pane = (screen: string) =>
+      screen
+        .split('\n')
+        .map((row) => row.slice(row.indexOf('│') + 1))
+        .join(' ')
+        .replace(/\s+/g, ' ');
+    // The resume runs on at once; the step asks before anything is sent.
+    const screen = pane(await term.waitFor((s) => pane(s).includes('may have been delivered'), 'the question', 30_000));
+    expect(screen).toContain("'Rollback: v3.1.0' to hook was being sent when the cockpit stopped");
+    expect(screen).toContain('it may have been delivered. Send it again?');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(hook.received).toHaveLength(1);
+    term.send('Enter');
+    await term.waitForText('[DONE]', 30_000);
+    expect(hook.received).toHaveLength(2);
+    term.send('q');
+    expect(await term.waitForExit()).toBe(0);
+    const evs = await events(id);
+    expect(evs.filter((e) => e.type === 'step.confirmed').at(-1)).toMatchObject({ actor: 'tester', data: { by: 'tester', via: 'prompt' } });
+  }, 90_000);
+});
