@@ -5,14 +5,16 @@
  *   - switch under load: 8 keep-alive clients on the loopback; requests served during the switch, failed requests
  *     (budget 0), p99 latency during the switch against the p99 of the 2 s before it;
  *   - rollback by switching back: time from `rollback <previous version>` starting to the live URL serving it, beside
- *     the time of one bare `switch` call (budget: at most 1.5x, and under 5 s). Median of 5 rounds each.
+ *     the time of one bare `switch` call (budget: at most 1.5x, and under 5 s). Median of 5 rounds each. Measured
+ *     twice: the script's own `rollback`, and the cockpit's `rollback` step (`cockpit run` of a one-step checklist,
+ *     from its spawn: the cockpit starting, asking `status`, recording, then `switch`), which is what an operator runs.
  *
  *   node --import tsx scripts/bench/bluegreen.ts        (needs haproxy; builds dist/ when the bundles are missing)
  *
  * A report, not a test.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +25,7 @@ import { runBenchmark } from './run.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEPLOY = path.join(ROOT, 'dist', 'demo-deploy.js');
+const BIN = path.join(ROOT, 'bin', 'cockpit.js');
 const ROUNDS = 5;
 
 let dir = '';
@@ -57,8 +60,37 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
-/** Runs the script while polling the live URL every 5 ms: [ms until it serves `version`, ms until the script exits]. */
-async function timeUntilServed(url: string, version: string, ...args: string[]): Promise<[number, number]> {
+/** The cockpit's rollback step, run as an operator runs it: `cockpit run rollback-bench` (one `rollback` step). */
+async function cockpitRollback(): Promise<string> {
+  const child = spawn(process.execPath, [BIN, '--repo', dir, 'run', 'rollback-bench', '--non-interactive', '--yes', 'all'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, COCKPIT_OPERATOR: 'bench' },
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`cockpit run rollback-bench exited ${code}:\n${out}`);
+  return out;
+}
+
+/** A git repository in the bench folder with a one-step rollback checklist and the deploy script as production's. */
+function cockpitRepo(): void {
+  spawnSync('git', ['init', '-q', '-b', 'main'], { cwd: dir });
+  mkdirSync(path.join(dir, 'checklists'), { recursive: true });
+  writeFileSync(
+    path.join(dir, 'checklists', 'rollback-bench.yaml'),
+    'id: rollback-bench\ntitle: Roll production back (bench)\nsteps:\n  - {id: rollback, title: Roll back, kind: rollback, env: production, version: "1.0.0"}\n',
+  );
+  writeFileSync(
+    path.join(dir, 'cockpit.config.yaml'),
+    `deploy:\n  production:\n    strategy: blue-green\n    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(DEPLOY)}]\n`,
+  );
+}
+
+/** Runs `act` while polling the live URL every 5 ms: [ms until it serves `version`, ms until `act` is done]. */
+async function timeUntil(url: string, version: string, act: () => Promise<unknown>): Promise<[number, number]> {
   const t0 = performance.now();
   let served = NaN;
   let done = false;
@@ -72,12 +104,15 @@ async function timeUntilServed(url: string, version: string, ...args: string[]):
       await sleep(5);
     }
   })();
-  await ok(...args);
+  await act();
   const exited = performance.now() - t0;
   done = true;
   await poll;
   return [served, exited];
 }
+
+/** Runs the script while polling the live URL: [ms until it serves `version`, ms until the script exits]. */
+const timeUntilServed = (url: string, version: string, ...args: string[]) => timeUntil(url, version, () => ok(...args));
 
 runBenchmark(async () => {
   if (spawnSync('haproxy', ['-v']).status !== 0) throw new Error('haproxy is not installed (apt-get install haproxy)');
@@ -110,12 +145,19 @@ runBenchmark(async () => {
     const bare: number[] = [];
     const rbServed: number[] = [];
     const rbExited: number[] = [];
+    const ckServed: number[] = [];
+    const ckExited: number[] = [];
+    cockpitRepo();
     for (let i = 0; i < ROUNDS; i++) {
       bare.push((await timeUntilServed(url, '1.0.0', 'switch', 'blue'))[1]);
       await ok('switch', 'green');
       const [served, exited] = await timeUntilServed(url, '1.0.0', 'rollback', '1.0.0');
       rbServed.push(served);
       rbExited.push(exited);
+      await ok('switch', 'green');
+      const [cServed, cExited] = await timeUntil(url, '1.0.0', cockpitRollback);
+      ckServed.push(cServed);
+      ckExited.push(cExited);
       await ok('switch', 'green');
     }
     const ratio = median(rbServed) / median(bare);
@@ -124,6 +166,13 @@ runBenchmark(async () => {
     console.log(`  one bare switch call: ${ms(median(bare))}`);
     console.log(
       `  ratio ${ratio.toFixed(2)}x (budget ≤ 1.5x: ${ratio <= 1.5 ? 'met' : 'MISSED'}); under 5 s: ${median(rbServed) < 5000 ? 'met' : 'MISSED'}`,
+    );
+    const ckRatio = median(ckServed) / median(bare);
+    console.log(
+      `  the cockpit's rollback step (cockpit run, from spawn) → live URL serves 1.0.0: ${ms(median(ckServed))} (exits at ${ms(median(ckExited))})`,
+    );
+    console.log(
+      `  ratio ${ckRatio.toFixed(2)}x (budget ≤ 1.5x: ${ckRatio <= 1.5 ? 'met' : 'MISSED'}); under 5 s: ${median(ckServed) < 5000 ? 'met' : 'MISSED'}`,
     );
   } finally {
     await script('stop');

@@ -13,7 +13,8 @@ const TARGET_DIR = '.target';
 
 /** The script: deploy / switch / rollback / status, on `.target/state.json`; every call logged to `.target/calls.log`. */
 const DEPLOY_MJS = `import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-const dir = new URL('../${TARGET_DIR}/', import.meta.url).pathname;
+import { fileURLToPath } from 'node:url';
+const dir = fileURLToPath(new URL('../${TARGET_DIR}/', import.meta.url));
 mkdirSync(dir, { recursive: true });
 const [cmd, arg, ...rest] = process.argv.slice(2);
 appendFileSync(dir + 'calls.log', process.argv.slice(2).join(' ') + '\\n');
@@ -55,7 +56,8 @@ switch (cmd) {
 /** The servers: blue, green and live, each answering with the newest version the state puts there (503: none). */
 const SERVE_MJS = `import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-const statePath = new URL('./state.json', import.meta.url).pathname;
+import { fileURLToPath } from 'node:url';
+const statePath = fileURLToPath(new URL('./state.json', import.meta.url));
 const state = () => (existsSync(statePath) ? JSON.parse(readFileSync(statePath, 'utf8')) : {});
 const versionOn = (which) => {
   for (const env of Object.values(state())) {

@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { startDeployTarget } from '../helpers/deploy-target.js';
 import { BIN, cockpit, jsonLines } from '../helpers/cli.js';
 import { shellQuote } from '../../src/core/command-line.js';
 import { splitFences } from '../helpers/markdown.js';
@@ -292,9 +293,18 @@ describe.skipIf(!prom.ok)(`the watch's rollback advice runs as printed${prom.ski
     { timeout: 90_000 },
     async () => {
       released();
+      // rollback-code drives the production deploy script: a real one, its colours and live URL on free ports.
+      const target = await startDeployTarget(repoDir, (rel, text) => {
+        const file = path.join(repoDir, rel);
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, text, { mode: 0o755 });
+        return file;
+      });
+      onTestFinished(() => target.close());
       writeFileSync(
         path.join(repoDir, 'cockpit.config.yaml'),
-        `watch:\n  prometheus:\n    url: ${server.url}\n  window: 10s\n  disable: [error_rate_increase, latency_p95_increase, failed_payments_any]\n`,
+        `watch:\n  prometheus:\n    url: ${server.url}\n  window: 10s\n  disable: [error_rate_increase, latency_p95_increase, failed_payments_any]\n` +
+          `deploy:\n${target.config({ production: 'blue-green' })}\n`,
       );
       await svc.set({ paymentFailureRatio: 0.05 });
       let watch;
