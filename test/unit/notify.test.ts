@@ -61,6 +61,19 @@ describe('message templates', () => {
     expect(texts['status-operational'].title).toBe('Operational: v1.4.0 to production');
   });
 
+  it('a rollback notice after the session rolled back names the version it went back to, not the one withdrawn', () => {
+    const m = renderMessage('rollback-notice', {
+      ...FULL,
+      version: '1.3.0',
+      failingStep: null,
+      rolledBack: { env: 'production', to: '1.3.0', how: 'switch-back' },
+    });
+    expect(m.title).toBe('Rollback: production back on 1.3.0');
+    expect(m.text).toBe(
+      'Production was rolled back to 1.3.0 (traffic switched back to the colour still running it). Recovery: 6m12s of the 15m objective. The next update follows. Operator: alice.',
+    );
+  });
+
   it('says what it does not know without inventing it', () => {
     expect(renderMessage('maintenance-window', NO_FACTS).text).toBe(
       'Maintenance window for the release: start to be confirmed. Expect short interruptions while it runs; status updates follow here and on the status page.',

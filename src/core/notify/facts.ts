@@ -10,6 +10,7 @@ export function sessionFacts(state: SessionState, params: Record<string, ParamVa
   const node = failed ? state.plan[state.index[failed.path]] : undefined;
   const r = readRecovery(state, now);
   // A step in an included checklist sees its own scope's parameters: the session's own version counts too.
+  const rolled = Object.entries(state.deploys ?? {}).find(([, d]) => d.rollback);
   const rootVersion = typeof state.params.version === 'string' && state.params.version ? state.params.version : null;
   return {
     ...facts,
@@ -18,5 +19,6 @@ export function sessionFacts(state: SessionState, params: Record<string, ParamVa
     operator: state.operator,
     failingStep: failed && node ? { title: node.title, reason: failed.reason ?? null } : null,
     recovery: r ? `${clockText(r.elapsedMs)} of the ${clockText(r.start.objectiveMs)} objective` : null,
+    rolledBack: rolled ? { env: rolled[0], to: rolled[1].rollback!.version, how: rolled[1].rollback!.how } : null,
   };
 }

@@ -29,6 +29,8 @@ export interface MessageFacts {
   recovery: string | null;
   /** The release notes' address, from the `notes_url` parameter. */
   notesUrl: string | null;
+  /** What a rollback step of the session did (the version it went back to, and how), when one ran. */
+  rolledBack?: { env: string; to: string; how: 'switch-back' | 'redeploy' } | null;
 }
 
 export const NO_FACTS: MessageFacts = {
@@ -138,7 +140,18 @@ export function renderMessage(name: MessageName, facts: MessageFacts, override?:
         `${facts.notesUrl ? ` Release notes: ${facts.notesUrl}` : ''}` +
         ` Please report anything unusual in the deployment channel.${by}`;
       break;
-    case 'rollback-notice':
+    case 'rollback-notice': {
+      const rb = facts.rolledBack;
+      if (rb) {
+        // The session's own rollback: its `version` is where it went back to, not what was withdrawn.
+        title = `Rollback: ${rb.env} back on ${rb.to}`;
+        text =
+          `${capital(rb.env)} was rolled back to ${rb.to} (${rb.how === 'switch-back' ? 'traffic switched back to the colour still running it' : 'redeployed'})` +
+          `${facts.failingStep ? ` after step '${facts.failingStep.title}' failed${facts.failingStep.reason ? ` (${facts.failingStep.reason})` : ''}` : ''}.` +
+          `${facts.recovery ? ` Recovery: ${facts.recovery}.` : ''}` +
+          ` The next update follows.${by}`;
+        break;
+      }
       title = `Rollback: ${short(facts, 'on')}`;
       text =
         `${capital(rel)}${where(facts).replace(' to ', ' on ')} is being rolled back` +
@@ -146,6 +159,7 @@ export function renderMessage(name: MessageName, facts: MessageFacts, override?:
         `${facts.recovery ? ` Recovery: ${facts.recovery}.` : ''}` +
         ` The previous version stays in service; the next update follows.${by}`;
       break;
+    }
     case 'status-operational':
       title = `Operational: ${short(facts)}`;
       text = `All systems are operational again after the deployment of ${rel}${where(facts)}.`;
