@@ -7,11 +7,11 @@
  * A config whose audit log is a PostgreSQL URL is not kept: the URL may hold a password, and that start loads pg anyway.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAuditUrl } from '../core/audit-url.js';
 import { cockpitVersion } from '../version.js';
-import { cacheDir } from './first-frame.js';
+import { cacheDir, writeCacheFile } from './first-frame.js';
 import type { HomeConfig } from './workspace.js';
 
 type CacheFile = { version: string; entries: Record<string, { sha1: string; config: HomeConfig }> };
@@ -73,12 +73,5 @@ export function keepHomeConfig(file: string, text: string, config: HomeConfig): 
   if (isPostgres(config.audit?.url) || readConfigText(file) !== text) return;
   const cache = readCache();
   cache.entries[path.resolve(file)] = { sha1: sha1Of(text), config: homePart(config) };
-  try {
-    mkdirSync(cacheDir(), { recursive: true, mode: 0o700 });
-    const tmp = `${cacheFile()}.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(cache), { mode: 0o600 });
-    renameSync(tmp, cacheFile());
-  } catch {
-    // A read-only home: the next start reads the config again, that is all.
-  }
+  writeCacheFile(cacheFile(), cache);
 }

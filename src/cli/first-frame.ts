@@ -115,21 +115,29 @@ export function drawFirstFrame(argv: string[], altScreen: boolean): FirstFrame |
   return frame;
 }
 
-/** Remember Ink's first frame for the next start (a failed write is ignored: the next start is slower, that is all). */
+/**
+ * Write one of the cockpit's cache files whole (beside it, then renamed: a reader finds the old one or the new one),
+ * the operator's own (0600 in a 0700 folder: what the home screen shows — sessions, operators, parameters — is not
+ * for other users). A failed write is ignored: a cache is only a shortcut, the next start is slower, that is all.
+ */
+export function writeCacheFile(file: string, value: unknown): void {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(value), { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch {
+    // A read-only home.
+  }
+}
+
+/** Remember Ink's first frame for the next start. */
 export function keepFirstFrame(key: string, entry: Omit<Entry, 'used'>): void {
   const cache = readCache();
   cache.entries[key] = { ...entry, used: Date.now() };
   const keys = Object.keys(cache.entries).sort((a, b) => cache.entries[b].used - cache.entries[a].used);
   for (const k of keys.slice(KEEP)) delete cache.entries[k];
-  try {
-    // The operator's own: what the home screen shows (sessions, operators, parameters) is not for other users.
-    mkdirSync(cacheDir(), { recursive: true, mode: 0o700 });
-    const tmp = `${cacheFile()}.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(cache), { mode: 0o600 });
-    renameSync(tmp, cacheFile());
-  } catch {
-    // A read-only home.
-  }
+  writeCacheFile(cacheFile(), cache);
 }
 
 type Write = (...a: unknown[]) => boolean;

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChecklistSummary } from '../core/checklist/load.js';
 import type { ChecklistSource } from '../core/checklist/types.js';
 import { cockpitVersion } from '../version.js';
-import { cacheDir } from './first-frame.js';
+import { cacheDir, writeCacheFile } from './first-frame.js';
 
 type Entry = { sha1: string; summary: ChecklistSummary | null };
 type CacheFile = { version: string; entries: Record<string, Entry> };
@@ -43,15 +43,6 @@ export async function cachedSummaries(
     changed = true;
     out.push(summary);
   }
-  if (changed) {
-    try {
-      mkdirSync(path.dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}`;
-      writeFileSync(tmp, JSON.stringify(cache));
-      renameSync(tmp, file);
-    } catch {
-      // A read-only home: the next start parses again, that is all.
-    }
-  }
+  if (changed) writeCacheFile(file, cache);
   return out;
 }
