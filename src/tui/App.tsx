@@ -283,22 +283,23 @@ export function App({ services, initial, theme, onExit, onReady }: AppProps) {
       </Box>
     );
   }
-  const screenProps = { key: routeKey(route) };
+  // Each route its own screen (state starts fresh): the key is given directly, as React wants it.
+  const key = routeKey(route);
   switch (route.name) {
     case 'home':
-      body = <HomeScreen {...screenProps} initial={route.data} />;
+      body = <HomeScreen key={key} initial={route.data} />;
       break;
     case 'form':
-      body = <ParamForm {...screenProps} checklist={route.checklist} />;
+      body = <ParamForm key={key} checklist={route.checklist} />;
       break;
     case 'session':
-      body = <SessionScreen {...screenProps} controls={route.controls} />;
+      body = <SessionScreen key={key} controls={route.controls} />;
       break;
     case 'migrate':
-      body = <MigrateScreen {...screenProps} />;
+      body = <MigrateScreen key={key} />;
       break;
     case 'replay':
-      body = <ReplayScreen {...screenProps} sessionId={route.sessionId} events={route.events} speed={route.speed} />;
+      body = <ReplayScreen key={key} sessionId={route.sessionId} events={route.events} speed={route.speed} />;
       break;
   }
   return (
