@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dueMessages, dueSince, dueText, type RecordedDelivery } from '../../src/core/notify/due.js';
+import { dueLine, dueMessages, dueSince, dueText, overdue, type RecordedDelivery } from '../../src/core/notify/due.js';
 
 const H = 3_600_000;
 const D = 24 * H;
@@ -79,5 +79,19 @@ describe('due times of the pre-release messages', () => {
     expect(w.state).toBe('sent');
     expect(a.state).toBe('overdue');
     expect(dueText(a, now)).toBe('announcement for the next release due Mon 10:00 UTC, 26 h ago, not sent (overdue)');
+  });
+
+  it("the home screen's line: the first not sent in full, a later one by its due time, a sent one by when it was sent", () => {
+    const now = announceDue - 3 * H;
+    expect(dueLine(dueMessages(schedule, now, '1.5.0', []), now)).toBe(
+      'announcement for v1.5.0 due Mon 10:00 UTC, in 3 h, not sent · maintenance window due Tue 10:00',
+    );
+    expect(dueLine(dueMessages(schedule, now, null, []), now)).toMatch(/^announcement due Mon 10:00 UTC, in 3 h, not sent · /);
+    const sent = dueMessages(schedule, windowDue + H, '1.5.0', [delivered('release-announcement', announceDue - 2 * H)]);
+    expect(dueLine(sent, windowDue + H)).toBe(
+      'announcement sent Mon 08:00 UTC · maintenance window for v1.5.0 due Tue 10:00 UTC, 1 h ago, not sent (overdue)',
+    );
+    expect(overdue(sent, windowDue + H)).toBe(true);
+    expect(overdue(sent, windowDue - H)).toBe(false);
   });
 });

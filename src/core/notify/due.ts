@@ -101,10 +101,31 @@ export function dayTime(ms: number): string {
  * One message's line, as the home screen and `cockpit comms` say it: "announcement for v1.5.0 due Wed 17:03 UTC, in
  * 3 h, not sent"; "… due Mon 10:00 UTC, 5 h ago, not sent (overdue)"; "… due …, sent Tue 09:12 UTC".
  */
-export function dueText(d: DueMessage, now: number): string {
-  const what = `${d.label} for ${d.version ? tagOf(d.version) : 'the next release'}`;
+export function dueText(d: DueMessage, now: number, unnamed: string | null = 'the next release'): string {
+  const named = d.version ? tagOf(d.version) : unnamed;
+  const what = named ? `${d.label} for ${named}` : d.label;
   const until = d.due - now;
   const when = Math.abs(until) < 60_000 ? 'now' : until > 0 ? `in ${spanText(until)}` : `${spanText(until)} ago`;
   const state = d.sent ? `sent ${dayTime(d.sent.at)}` : until <= -60_000 ? 'not sent (overdue)' : 'not sent';
   return `${what} due ${dayTime(d.due)}, ${when}, ${state}`;
 }
+
+/**
+ * The home screen's due line, short enough for a 100-column screen: the first message not sent in full ("announcement
+ * for v1.5.0 due Wed 17:03 UTC, in 3 h, not sent"; without a version, no "for"), a later one not sent by its due time
+ * only ("maintenance window due Thu 17:03"), a sent one by when ("announcement sent Tue 09:12 UTC").
+ */
+export function dueLine(due: readonly DueMessage[], now: number): string {
+  let first = true;
+  return due
+    .map((d) => {
+      if (d.sent) return `${d.label} sent ${dayTime(d.sent.at)}`;
+      if (!first) return `${d.label} due ${dayTime(d.due).slice(0, -4)}`;
+      first = false;
+      return dueText(d, now, null);
+    })
+    .join(' · ');
+}
+
+/** Whether a message is past its due time and not sent (the home screen shows the line as a warning). */
+export const overdue = (due: readonly DueMessage[], now: number): boolean => due.some((d) => !d.sent && d.due - now <= -60_000);

@@ -1,0 +1,107 @@
+import { renderToString } from 'ink';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { stripVTControlCharacters } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeStores } from '../../src/cli/open-stores.js';
+import { Workspace } from '../../src/cli/setup.js';
+import { workspaceServices } from '../../src/cli/tui.js';
+import { App } from '../../src/tui/App.js';
+import { noColorTheme } from '../../src/tui/theme.js';
+import { cockpit, cockpitAsync, tempRepo } from '../helpers/cli.js';
+
+// The pre-release messages' due times, as a user meets them: `cockpit comms` and the home screen's due line, before
+// and after the communication checklist's pre-release phase posts them to a real Slack-style receiver on loopback.
+
+const H = 3_600_000;
+const D = 24 * H;
+let repo: ReturnType<typeof tempRepo>;
+let server: http.Server;
+let posts: Array<{ text: string }> = [];
+let url = '';
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      posts.push(JSON.parse(raw) as { text: string });
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T0001/B0001/hooktokenZr4Zr4Zr4`;
+  repo = tempRepo();
+  // The next release in 60 h: the announcement is due in 12 h, the maintenance window in 36 h.
+  const anchor = new Date(Date.now() + 60 * H - 14 * D).toISOString();
+  repo.write(
+    'cockpit.config.yaml',
+    `release:\n  schedule: {every: 14d, anchor: "${anchor}"}\nnotify:\n  chat:\n    type: slack\n    url: {env: TEST_SLACK_URL}\n`,
+  );
+});
+
+afterAll(async () => {
+  await closeStores();
+  await new Promise<void>((r) => server.close(() => r()));
+  repo.cleanup();
+});
+
+async function homeScreen(): Promise<string> {
+  const ws = new Workspace({ repo: repo.dir });
+  const services = workspaceServices(ws, () => undefined);
+  const data = await services.home();
+  const f = stripVTControlCharacters(
+    renderToString(<App services={services} initial={{ name: 'home', data }} theme={noColorTheme} onExit={() => undefined} />, {
+      columns: 200,
+    }),
+  );
+  await closeStores();
+  return f;
+}
+
+describe('due times of the pre-release messages', () => {
+  it('before anything is sent: comms and the home screen say when each is due, not sent, and how to send them', async () => {
+    const r = cockpit(['--repo', repo.dir, 'comms'], { cwd: repo.dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}○ announcement for the next release due \w{3} \d{2}:\d{2} UTC, in 12 h, not sent$/m);
+    expect(r.stdout).toMatch(/^ {2}○ maintenance window for the next release due \w{3} \d{2}:\d{2} UTC, in 36 h, not sent$/m);
+    expect(r.stdout).toContain(`Send them: cockpit run communication -p phase=pre-release`);
+    const json = JSON.parse(cockpit(['--repo', repo.dir, 'comms', '--json'], { cwd: repo.dir }).stdout);
+    expect(json.messages.map((m: { message: string; state: string }) => [m.message, m.state])).toEqual([
+      ['release-announcement', 'upcoming'],
+      ['maintenance-window', 'upcoming'],
+    ]);
+    expect(json.command).toBe('cockpit run communication -p phase=pre-release');
+
+    const f = await homeScreen();
+    expect(f).toMatch(/^Release \w{3} \d{1,2} \w{3} \d{2}:\d{2} UTC \(in 2d 12h\) · freeze \w{3} \d{2}:\d{2} \(in 36h\)$/m);
+    expect(f).toMatch(
+      /^announcement due \w{3} \d{2}:\d{2} UTC, in 12 h, not sent · maintenance window due \w{3} \d{2}:\d{2}$/m,
+    );
+  });
+
+  it('after the pre-release phase posted them: sent, for the version it named, on both', async () => {
+    const child = cockpitAsync(
+      ['--repo', repo.dir, 'run', 'communication', '-p', 'phase=pre-release', '-p', 'version=1.5.0', '--non-interactive', '--yes', 'all'],
+      { cwd: repo.dir, env: { TEST_SLACK_URL: url } },
+    );
+    let err = '';
+    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code, err).toBe(0);
+    expect(posts.map((p) => p.text).join('\n')).toMatch(/1\.5\.0/);
+    expect(posts).toHaveLength(2);
+
+    const r = cockpit(['--repo', repo.dir, 'comms'], { cwd: repo.dir });
+    expect(r.stdout).toMatch(/^Next release v1\.5\.0 /m);
+    expect(r.stdout).toMatch(/^ {2}✔ announcement for v1\.5\.0 due \w{3} \d{2}:\d{2} UTC, in 12 h, sent \w{3} \d{2}:\d{2} UTC$/m);
+    expect(r.stdout).toMatch(/^ {2}✔ maintenance window for v1\.5\.0 due .*, sent \w{3} \d{2}:\d{2} UTC$/m);
+    expect(r.stdout).not.toContain('Send them');
+    const json = JSON.parse(cockpit(['--repo', repo.dir, 'comms', '--json'], { cwd: repo.dir }).stdout);
+    expect(json).toMatchObject({ version: '1.5.0', messages: [{ state: 'sent' }, { state: 'sent' }] });
+    expect(json.command).toBeUndefined();
+
+    const f = await homeScreen();
+    expect(f).toMatch(/^announcement sent \w{3} \d{2}:\d{2} UTC · maintenance window sent \w{3} \d{2}:\d{2} UTC$/m);
+  });
+});
