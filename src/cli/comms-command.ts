@@ -41,7 +41,8 @@ export async function cmdComms(g: GlobalOptions, flags: { json?: boolean }): Pro
   for (const d of due) lines.push(`  ${d.sent ? '✔' : d.state === 'overdue' ? '!' : '○'} ${dueText(d, now)}`);
   if (unsent) {
     lines.push('', `Send them: ${send}`);
-    if (!version) lines.push('  (name the version with -p version=X.Y.Z: no release or communication session since the last release names it)');
+    if (!version)
+      lines.push('  (name the version with -p version=X.Y.Z: no release or communication session since the last release names it)');
   }
   process.stdout.write(neutralize(lines.join('\n')) + '\n');
   return 0;

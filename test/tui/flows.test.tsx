@@ -364,7 +364,9 @@ describe('the home screen', () => {
     const a = open();
     const f = await waitFor(a, 'Release ');
     expect(f).toMatch(/^Release \w{3} \d{1,2} \w{3} \d{2}:\d{2} UTC \(in 12h\) · freeze \w{3} \d{2}:\d{2} \(12h ago\)$/m);
-    expect(f).toMatch(/^announcement due \w{3} \d{2}:\d{2} UTC, 36 h ago, not sent \(overdue\) · maintenance window due \w{3} \d{2}:\d{2}$/m);
+    expect(f).toMatch(
+      /^announcement due \w{3} \d{2}:\d{2} UTC, 36 h ago, not sent \(overdue\) · maintenance window due \w{3} \d{2}:\d{2}$/m,
+    );
   });
 
   it('/ filters both lists, esc shows all again; a checklist that does not load is marked and cannot be started', async () => {

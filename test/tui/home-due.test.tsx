@@ -17,7 +17,7 @@ const H = 3_600_000;
 const D = 24 * H;
 let repo: ReturnType<typeof tempRepo>;
 let server: http.Server;
-let posts: Array<{ text: string }> = [];
+const posts: Array<{ text: string }> = [];
 let url = '';
 
 beforeAll(async () => {
@@ -75,9 +75,7 @@ describe('due times of the pre-release messages', () => {
 
     const f = await homeScreen();
     expect(f).toMatch(/^Release \w{3} \d{1,2} \w{3} \d{2}:\d{2} UTC \(in 2d 12h\) · freeze \w{3} \d{2}:\d{2} \(in 36h\)$/m);
-    expect(f).toMatch(
-      /^announcement due \w{3} \d{2}:\d{2} UTC, in 12 h, not sent · maintenance window due \w{3} \d{2}:\d{2}$/m,
-    );
+    expect(f).toMatch(/^announcement due \w{3} \d{2}:\d{2} UTC, in 12 h, not sent · maintenance window due \w{3} \d{2}:\d{2}$/m);
   });
 
   it('after the pre-release phase posted them: sent, for the version it named, on both', async () => {

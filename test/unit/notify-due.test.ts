@@ -33,7 +33,9 @@ describe('due times of the pre-release messages', () => {
 
   it('days ahead, the span is in days and hours', () => {
     const now = announceDue - 3 * D - 5 * H;
-    expect(dueText(dueMessages(schedule, now, '1.5.0', [])[0], now)).toBe('announcement for v1.5.0 due Mon 10:00 UTC, in 3 d 5 h, not sent');
+    expect(dueText(dueMessages(schedule, now, '1.5.0', [])[0], now)).toBe(
+      'announcement for v1.5.0 due Mon 10:00 UTC, in 3 d 5 h, not sent',
+    );
   });
 
   it('at the due time, it is due now', () => {
