@@ -31,6 +31,7 @@ export async function recordedDeliveries(store: AuditReader, sessions: readonly 
     // Which message a delivery is of is in its `notify.sending` (same step, same channel), recorded just before.
     const sending = new Map<string, string>();
     for await (const row of store.streamRows(s.id)) {
+      if (row.seq > last.seq) break; // nothing after the newest delivery can be one
       if (row.type === 'notify.sending') {
         const d = JSON.parse(row.data) as { channel: string; message: string };
         sending.set(`${row.stepId} ${d.channel}`, d.message);

@@ -243,7 +243,7 @@ Examples:
   program
     .command('comms')
     .description(
-      'the pre-release messages of the next scheduled release (release.schedule): the announcement due 48 h and the maintenance window 24 h before it, when each is due, whether it was sent, and the command that sends them',
+      'the pre-release messages of the next scheduled release (release.schedule): the announcement (due `announce` before it, 48 h by default) and the maintenance window (24 h before), when each is due, whether it was sent, and the command that sends them',
     )
     .option('--json', 'machine-readable')
     .action(act(async (flags, cmd: Command) => (await import('./comms-command.js')).cmdComms(globals(cmd), flags)));

@@ -46,8 +46,8 @@ afterAll(async () => {
   repo.cleanup();
 });
 
-async function homeScreen(): Promise<string> {
-  const ws = new Workspace({ repo: repo.dir });
+async function homeScreen(dir = repo.dir): Promise<string> {
+  const ws = new Workspace({ repo: dir });
   const services = workspaceServices(ws, () => undefined);
   const data = await services.home();
   const f = stripVTControlCharacters(
@@ -65,7 +65,7 @@ describe('due times of the pre-release messages', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ {2}○ announcement for the next release due \w{3} \d{2}:\d{2} UTC, in 12 h, not sent$/m);
     expect(r.stdout).toMatch(/^ {2}○ maintenance window for the next release due \w{3} \d{2}:\d{2} UTC, in 36 h, not sent$/m);
-    expect(r.stdout).toContain(`Send them: cockpit run communication -p phase=pre-release`);
+    expect(r.stdout).toContain(`Send them: cockpit run communication -p phase=pre-release\n  (name the version with -p version=X.Y.Z`);
     const json = JSON.parse(cockpit(['--repo', repo.dir, 'comms', '--json'], { cwd: repo.dir }).stdout);
     expect(json.messages.map((m: { message: string; state: string }) => [m.message, m.state])).toEqual([
       ['release-announcement', 'upcoming'],
@@ -101,5 +101,24 @@ describe('due times of the pre-release messages', () => {
 
     const f = await homeScreen();
     expect(f).toMatch(/^announcement sent \w{3} \d{2}:\d{2} UTC · maintenance window sent \w{3} \d{2}:\d{2} UTC$/m);
+  });
+
+  it('without release.schedule nothing is due: comms says so and how to set one, and the home screen has no calendar', async () => {
+    const bare = tempRepo();
+    try {
+      const r = cockpit(['--repo', bare.dir, 'comms'], { cwd: bare.dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^no release\.schedule in .*cockpit\.config\.yaml: no message is due on a schedule\.$/m);
+      expect(JSON.parse(cockpit(['--repo', bare.dir, 'comms', '--json'], { cwd: bare.dir }).stdout)).toEqual({
+        schedule: null,
+        version: null,
+        messages: [],
+      });
+      const f = await homeScreen(bare.dir);
+      expect(f).toContain('Checklists (');
+      expect(f).not.toMatch(/^Release |due \w{3} \d{2}:\d{2}/m);
+    } finally {
+      bare.cleanup();
+    }
   });
 });
