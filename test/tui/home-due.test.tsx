@@ -9,6 +9,7 @@ import { workspaceServices } from '../../src/cli/tui.js';
 import { App } from '../../src/tui/App.js';
 import { noColorTheme } from '../../src/tui/theme.js';
 import { cockpit, cockpitAsync, tempRepo } from '../helpers/cli.js';
+import { freshDatabase, pgTest } from '../helpers/pg.js';
 
 // The pre-release messages' due times, as a user meets them: `cockpit comms` and the home screen's due line, before
 // and after the communication checklist's pre-release phase posts them to a real Slack-style receiver on loopback.
@@ -46,6 +47,31 @@ afterAll(async () => {
   repo.cleanup();
 });
 
+/** The communication checklist's pre-release phase, run by the real bin in its own process (the receiver answers here). */
+async function sendPreRelease(version: string, global: string[] = []): Promise<void> {
+  const child = cockpitAsync(
+    [
+      '--repo',
+      repo.dir,
+      ...global,
+      'run',
+      'communication',
+      '-p',
+      'phase=pre-release',
+      '-p',
+      `version=${version}`,
+      '--non-interactive',
+      '--yes',
+      'all',
+    ],
+    { cwd: repo.dir, env: { TEST_SLACK_URL: url } },
+  );
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  expect(code, err).toBe(0);
+}
+
 async function homeScreen(dir = repo.dir): Promise<string> {
   const ws = new Workspace({ repo: dir });
   const services = workspaceServices(ws, () => undefined);
@@ -79,14 +105,7 @@ describe('due times of the pre-release messages', () => {
   });
 
   it('after the pre-release phase posted them: sent, for the version it named, on both', async () => {
-    const child = cockpitAsync(
-      ['--repo', repo.dir, 'run', 'communication', '-p', 'phase=pre-release', '-p', 'version=1.5.0', '--non-interactive', '--yes', 'all'],
-      { cwd: repo.dir, env: { TEST_SLACK_URL: url } },
-    );
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const code = await new Promise<number | null>((r) => child.on('close', r));
-    expect(code, err).toBe(0);
+    await sendPreRelease('1.5.0');
     expect(posts.map((p) => p.text).join('\n')).toMatch(/1\.5\.0/);
     expect(posts).toHaveLength(2);
 
@@ -121,4 +140,17 @@ describe('due times of the pre-release messages', () => {
       bare.cleanup();
     }
   });
+});
+
+const pgInfo = pgTest();
+
+describe.skipIf(!pgInfo.url)(`due times over the team's PostgreSQL store${pgInfo.skipReason}`, () => {
+  it('comms --audit-url reads the deliveries recorded there', async () => {
+    const db = await freshDatabase('comms');
+    const before = JSON.parse(cockpit(['--repo', repo.dir, '--audit-url', db, 'comms', '--json'], { cwd: repo.dir }).stdout);
+    expect(before).toMatchObject({ version: null, messages: [{ state: 'upcoming' }, { state: 'upcoming' }] });
+    await sendPreRelease('1.6.0', ['--audit-url', db]);
+    const after = JSON.parse(cockpit(['--repo', repo.dir, '--audit-url', db, 'comms', '--json'], { cwd: repo.dir }).stdout);
+    expect(after).toMatchObject({ version: '1.6.0', messages: [{ state: 'sent' }, { state: 'sent' }] });
+  }, 60_000);
 });
