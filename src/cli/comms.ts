@@ -52,16 +52,20 @@ export function nextReleaseVersion(sessions: readonly SessionRow[], since: numbe
   return named[0] ? versionOf(named[0]) : null;
 }
 
-/** The pre-release messages due for the next release at `now`, and whether each was sent (none without a schedule). */
+/**
+ * The pre-release messages due for the next release at `now`, and whether each was sent (none without a schedule).
+ * `listed`: sessions the caller read already (the home screen's newest `limit`, read for its list): used as they are
+ * when they reach back to the previous release, else the newest RECENT_SESSIONS are read.
+ */
 export async function readDue(
   store: AuditReader,
   schedule: ScheduleTimes | undefined,
   now: number,
-  version?: string,
+  listed?: { sessions: readonly SessionRow[]; limit: number },
 ): Promise<DueMessage[]> {
   if (!schedule) return [];
   const since = dueSince(schedule, now);
-  const sessions = await store.listSessions(RECENT_SESSIONS);
-  const v = version ?? nextReleaseVersion(sessions, since);
-  return dueMessages(schedule, now, v, await recordedDeliveries(store, sessions, since));
+  const enough = listed && (listed.sessions.length < listed.limit || listed.sessions.some((s) => s.startedAt < since));
+  const sessions = enough ? listed.sessions : await store.listSessions(RECENT_SESSIONS);
+  return dueMessages(schedule, now, nextReleaseVersion(sessions, since), await recordedDeliveries(store, sessions, since));
 }

@@ -81,7 +81,9 @@ export function workspaceServices(ws: BaseWorkspace, onSession: (s: LiveSession)
           ...(sum ? {} : { broken: `it does not parse; cockpit checklist validate ${c.file}` }),
         };
       });
-      const sessions = await sessionRows(store, 50, identity.host, ws.repoDir);
+      // Read once: the list shows them, and the due line looks for deliveries among them.
+      const recent = await store.listSessions(50);
+      const sessions = await sessionRows(store, 50, identity.host, ws.repoDir, recent);
       const schedule = ws.config.release?.schedule;
       const now = ctx.clock.now();
       return {
@@ -89,7 +91,9 @@ export function workspaceServices(ws: BaseWorkspace, onSession: (s: LiveSession)
         auditLocation: store.location,
         checklists,
         sessions,
-        ...(schedule ? { schedule: { ...nextSlot(schedule, now), due: await readDue(store, schedule, now) } } : {}),
+        ...(schedule
+          ? { schedule: { ...nextSlot(schedule, now), due: await readDue(store, schedule, now, { sessions: recent, limit: 50 }) } }
+          : {}),
       };
     },
     sessions: async () => sessionRows(await ws.openReader(), 50, identity.host, ws.repoDir),
