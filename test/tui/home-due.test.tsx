@@ -1,8 +1,13 @@
 import { renderToString } from 'ink';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { SqliteAuditReader } from '../../src/audit/sqlite-reader.js';
+import { readDue } from '../../src/cli/comms.js';
 import { closeStores } from '../../src/cli/open-stores.js';
 import { Workspace } from '../../src/cli/setup.js';
 import { workspaceServices } from '../../src/cli/tui.js';
@@ -117,6 +122,20 @@ describe('due times of the pre-release messages', () => {
     const json = JSON.parse(cockpit(['--repo', repo.dir, 'comms', '--json'], { cwd: repo.dir }).stdout);
     expect(json).toMatchObject({ version: '1.5.0', messages: [{ state: 'sent' }, { state: 'sent' }] });
     expect(json.command).toBeUndefined();
+
+    // The home screen hands over the sessions its list read: used when they reach back to the previous release (or
+    // are all there is), else the newest sessions are read.
+    const reader = SqliteAuditReader.open(path.join(repo.dir, '.cockpit', 'audit.db'))!;
+    const config = parse(readFileSync(path.join(repo.dir, 'cockpit.config.yaml'), 'utf8')) as {
+      release: { schedule: { every: string; anchor: string } };
+    };
+    const schedule = { freeze: '24h', announce: '48h', ...config.release.schedule };
+    expect((await readDue(reader, schedule, Date.now(), { sessions: [], limit: 50 })).map((d) => d.state)).toEqual([
+      'upcoming',
+      'upcoming',
+    ]);
+    expect((await readDue(reader, schedule, Date.now(), { sessions: [], limit: 0 })).map((d) => d.state)).toEqual(['sent', 'sent']);
+    await reader.close();
 
     const f = await homeScreen();
     expect(f).toMatch(/^announcement sent \w{3} \d{2}:\d{2} UTC · maintenance window sent \w{3} \d{2}:\d{2} UTC$/m);
