@@ -431,7 +431,7 @@ export function when(ms: number, now: number, full = false): string {
  * The release calendar: when the next release is due and when its freeze starts; under it, its pre-release messages
  * (the announcement, the maintenance window): when each is due and whether it was sent (`cockpit comms` lists them).
  */
-export function ScheduleLine({ schedule, now }: { schedule: NonNullable<HomeData['schedule']>; now: number }) {
+function ScheduleLine({ schedule, now }: { schedule: NonNullable<HomeData['schedule']>; now: number }) {
   const t = useTheme();
   const due = schedule.due ?? [];
   return (
