@@ -135,7 +135,8 @@ Examples:
   cockpit audit show <session> --format md > postmortem.md
   cockpit audit show <session> --step deploy > deploy.log    (all of one step's output)
   cockpit audit verify
-  cockpit audit stats --since 90d`,
+  cockpit audit stats --since 90d
+  cockpit comms                         (the announcement and maintenance window: when due, whether sent)`,
     );
 
   const run = program
@@ -238,6 +239,14 @@ Examples:
     .argument('<session>', 'session id or unique prefix')
     .requiredOption('--reason <text>', 'why (recorded)')
     .action(act(async (ref: string, flags, cmd: Command) => (await cmds()).cmdAbort(globals(cmd), ref, flags)));
+
+  program
+    .command('comms')
+    .description(
+      'the pre-release messages of the next scheduled release (release.schedule): the announcement (due `announce` before it, 48 h by default) and the maintenance window (24 h before), when each is due, whether it was sent, and the command that sends them',
+    )
+    .option('--json', 'machine-readable')
+    .action(act(async (flags, cmd: Command) => (await import('./comms-command.js')).cmdComms(globals(cmd), flags)));
 
   const checklist = program.command('checklist').description('list, show and validate checklists');
   checklist

@@ -38,8 +38,14 @@ export async function sessionStatus(store: AuditReader, s: SessionRow, locks: Lo
  * Recent sessions with what each is doing now, resumable ones first: what `audit list` and the home screen show.
  * With the repository, a resumable release whose version another session released since is marked superseded.
  */
-export async function sessionRows(store: AuditReader, limit: number, host: string, repoDir?: string): Promise<SessionListRow[]> {
-  const sessions = await store.listSessions(limit);
+export async function sessionRows(
+  store: AuditReader,
+  limit: number,
+  host: string,
+  repoDir?: string,
+  listed?: SessionRow[],
+): Promise<SessionListRow[]> {
+  const sessions = listed ?? (await store.listSessions(limit));
   const locks = await store.listLocks();
   const rows = await Promise.all(
     sessions.map(async (s): Promise<SessionListRow> => {

@@ -5,6 +5,7 @@ import { steadyNow, type Clock } from '../adapters/clock.js';
 import { RunRefused, UsageError } from '../app/errors.js';
 import type { SessionDrive } from '../app/run.js';
 import { neutralize } from '../core/sanitize.js';
+import { dueLine, overdue } from '../core/notify/due.js';
 import { nextSlot, type ScheduleTimes } from '../core/release/slot.js';
 import type { LiveSession } from '../engine/live.js';
 import { App, type Route } from '../tui/App.js';
@@ -17,6 +18,7 @@ import type { AppServices, ChecklistEntry, MigrationServices, SessionControls } 
 import type { MigrateFlags } from './migrate.js';
 import { sessionRows } from './sessions.js';
 import { cachedSummaries } from './summary-cache.js';
+import { readDue } from './comms.js';
 import type { Workspace } from './setup.js';
 import { homeInputs, type BaseWorkspace } from './workspace.js';
 
@@ -79,14 +81,19 @@ export function workspaceServices(ws: BaseWorkspace, onSession: (s: LiveSession)
           ...(sum ? {} : { broken: `it does not parse; cockpit checklist validate ${c.file}` }),
         };
       });
-      const sessions = await sessionRows(store, 50, identity.host, ws.repoDir);
+      // Read once: the list shows them, and the due line looks for deliveries among them.
+      const recent = await store.listSessions(50);
+      const sessions = await sessionRows(store, 50, identity.host, ws.repoDir, recent);
       const schedule = ws.config.release?.schedule;
+      const now = ctx.clock.now();
       return {
         repoDir: ws.repoDir,
         auditLocation: store.location,
         checklists,
         sessions,
-        ...(schedule ? { schedule: nextSlot(schedule, ctx.clock.now()) } : {}),
+        ...(schedule
+          ? { schedule: { ...nextSlot(schedule, now), due: await readDue(store, schedule, now, { sessions: recent, limit: 50 }) } }
+          : {}),
       };
     },
     sessions: async () => sessionRows(await ws.openReader(), 50, identity.host, ws.repoDir),
@@ -280,6 +287,7 @@ function keepFrame(first: FirstFrame, data: HomeData, now: () => number, schedul
               when(data.schedule.release, t, true),
               when(data.schedule.freezeStart, t),
               when(data.schedule.announceBy, t),
+              data.schedule.due ? [dueLine(data.schedule.due, t), overdue(data.schedule.due, t)] : null,
             ]
           : null,
       ]);

@@ -10,6 +10,7 @@ import type { MigrateLine } from '../core/migrate/events.js';
 
 /** What a session screen shows (the state, the phase of the run, the open question, the last message) is the engine's LiveView. */
 import type { LiveView } from '../engine/live.js';
+import type { DueMessage } from '../core/notify/due.js';
 
 export interface SessionControls {
   subscribe(listener: () => void): () => void;
@@ -71,7 +72,13 @@ export interface SupersededBy {
 
 export interface HomeData {
   /** The next scheduled release (release.schedule in the config), when there is a schedule. */
-  schedule?: { release: number; freezeStart: number; announceBy: number };
+  schedule?: {
+    release: number;
+    freezeStart: number;
+    announceBy: number;
+    /** The pre-release messages of that release: when each is due and whether it was sent (core/notify/due.ts). */
+    due?: DueMessage[];
+  };
   repoDir: string;
   auditLocation: string;
   checklists: ChecklistEntry[];

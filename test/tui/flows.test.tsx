@@ -356,14 +356,16 @@ describe('after a crash', () => {
 });
 
 describe('the home screen', () => {
-  it('shows the release calendar from the config: the next release, when its freeze starts, when the announcement is due', async () => {
-    // The next release in 12 h: its 24 h freeze began 12 h ago; the announcement was due 36 h ago.
+  it('shows the release calendar from the config: the next release, when its freeze starts, the messages due before it', async () => {
+    // The next release in 12 h: its 24 h freeze began 12 h ago; the announcement was due 36 h ago and the maintenance
+    // window 12 h ago, neither sent (test/tui/home-due.test.tsx: sent).
     const anchor = new Date(Date.now() + 12 * 3_600_000 - 14 * 24 * 3_600_000).toISOString();
     repo.write('cockpit.config.yaml', `release:\n  schedule: {every: 14d, anchor: "${anchor}"}\n`);
     const a = open();
     const f = await waitFor(a, 'Release ');
+    expect(f).toMatch(/^Release \w{3} \d{1,2} \w{3} \d{2}:\d{2} UTC \(in 12h\) · freeze \w{3} \d{2}:\d{2} \(12h ago\)$/m);
     expect(f).toMatch(
-      /^Release \w{3} \d{1,2} \w{3} \d{2}:\d{2} UTC \(in 12h\) · freeze \w{3} \d{2}:\d{2} \(12h ago\) · announce \w{3} \d{2}:\d{2} \(36h ago\)$/m,
+      /^announcement due \w{3} \d{2}:\d{2} UTC, 36 h ago, not sent \(overdue\) · maintenance window due \w{3} \d{2}:\d{2}$/m,
     );
   });
 

@@ -9,6 +9,7 @@ import { ago, clamp, screenLine, windowAround } from '../text.js';
 import { useTheme } from '../theme.js';
 import type { HomeData, SessionEntry } from '../types.js';
 import { supersededWords } from '../model.js';
+import { dueLine, overdue } from '../../core/notify/due.js';
 
 type Focus = 'sessions' | 'checklists';
 
@@ -304,7 +305,7 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   const width = ui.width;
   const body = ui.height - 1;
   const sessionRows = data ? clamp(sessions.length + 1, 2, Math.floor((body - 2) / 2)) : 2;
-  const checklistRows = Math.max(2, body - 2 - sessionRows - (data?.schedule ? 1 : 0));
+  const checklistRows = Math.max(2, body - 2 - sessionRows - (data?.schedule ? (data.schedule.due?.length ? 2 : 1) : 0));
   const now = ui.services.now();
 
   // The selected session overtaken: the whole sentence on the message line (the row has room for its start only).
@@ -426,16 +427,28 @@ export function when(ms: number, now: number, full = false): string {
   return diff > 0 ? `${at} (in ${rel})` : `${at} (${rel} ago)`;
 }
 
-/** The release calendar: when the next release is due, when its freeze starts and its announcement is due. */
+/**
+ * The release calendar: when the next release is due and when its freeze starts; under it, its pre-release messages
+ * (the announcement, the maintenance window): when each is due and whether it was sent (`cockpit comms` lists them).
+ */
 function ScheduleLine({ schedule, now }: { schedule: NonNullable<HomeData['schedule']>; now: number }) {
   const t = useTheme();
+  const due = schedule.due ?? [];
   return (
-    <Text wrap="truncate-end" color={t.muted}>
-      Release{' '}
-      <Text bold color={t.accent}>
-        {when(schedule.release, now, true)}
-      </Text>{' '}
-      · freeze {when(schedule.freezeStart, now)} · announce {when(schedule.announceBy, now)}
-    </Text>
+    <>
+      <Text wrap="truncate-end" color={t.muted}>
+        Release{' '}
+        <Text bold color={t.accent}>
+          {when(schedule.release, now, true)}
+        </Text>{' '}
+        · freeze {when(schedule.freezeStart, now)}
+        {due.length ? '' : ` · announce ${when(schedule.announceBy, now)}`}
+      </Text>
+      {due.length ? (
+        <Text wrap="truncate-end" color={overdue(due, now) ? t.warn : t.muted}>
+          {dueLine(due, now)}
+        </Text>
+      ) : null}
+    </>
   );
 }
