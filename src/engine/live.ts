@@ -1,5 +1,6 @@
 import { CockpitError } from '../core/errors.js';
-import type { PlanNode } from '../core/events.js';
+import type { NewEvent, PlanNode } from '../core/events.js';
+import type { IssueUpdateOffer } from '../core/notify/issue-update.js';
 import { nextStep, type SessionState } from '../core/reducer.js';
 import type { Decision } from '../steps/types.js';
 import {
@@ -31,6 +32,18 @@ export interface LiveDeps extends BaseDeps {
   preconfirmed?(node: PlanNode): boolean;
   /** How often the screen may be told about new events (the data layer throttles, not only Ink). */
   notifyMs?: number;
+  /** The operator's "issue or delay" update (app/issue-update.ts): only with `notify:` channels. */
+  updates?: IssueUpdates;
+}
+
+/** The "issue or delay" update a session screen offers (`u`): what would be sent now, and sending it (recorded through `emit`). */
+export interface IssueUpdates {
+  offer(state: SessionState, now: number): IssueUpdateOffer | null;
+  send(
+    offer: IssueUpdateOffer,
+    text: string,
+    emit: (events: NewEvent[]) => Promise<unknown>,
+  ): Promise<{ text: string; tone: 'info' | 'error' }>;
 }
 
 /**
@@ -246,6 +259,32 @@ export class LiveSession {
       const state = await withStoppedSession(this.engineBase(), this.snapshot.state.id, 'note', (r) => r.addNote(text, stepId));
       this.set({ state, message: { text: 'note recorded', tone: 'info' } }, true);
     });
+  };
+
+  /** The "issue or delay" update this session may send now (null: nothing failed or breached, or no `notify:` channels). */
+  issueUpdate = (): IssueUpdateOffer | null => this.deps.updates?.offer(this.snapshot.state, this.deps.clock.now()) ?? null;
+
+  /**
+   * Send the update with `text` (as rendered, or as the operator edited it): recorded in the running session, or on
+   * the stopped one under its lock; what it did is said on the message line.
+   */
+  sendIssueUpdate = (offer: IssueUpdateOffer, text: string): Promise<void> => {
+    const updates = this.deps.updates;
+    if (!updates || !text.trim()) return Promise.resolve();
+    this.set(
+      { message: { text: `sending '${offer.message.title}' to ${offer.channels.map((c) => c.name).join(', ')}…`, tone: 'info' } },
+      true,
+    );
+    const said = (m: { text: string; tone: 'info' | 'error' }) => this.set({ message: m }, true);
+    const runner = this.runner;
+    const done = runner
+      ? updates.send(offer, text, (events) => runner.emit(events)).then(said)
+      : withStoppedSession(this.engineBase(), this.snapshot.state.id, 'issue update', async (r) => {
+          said(await updates.send(offer, text, (events) => r.emit(events)));
+        }).then((state) => this.set({ state }, true));
+    return done.catch((e: Error) =>
+      this.set({ message: { text: e instanceof CockpitError ? e.message : `internal error: ${e.message}`, tone: 'error' } }, true),
+    );
   };
 
   /** The operator is asked whether to quit: the step that runs goes on and is recorded; the next one waits. */
