@@ -35,7 +35,8 @@ export const ISSUE_STATUS: StatuspageStatus = 'degraded_performance';
 export function issueUpdateOffer(state: SessionState, settings: NotifySettings | undefined, now: number): IssueUpdateOffer | null {
   const channels = Object.values(settings?.channels ?? {});
   if (!channels.length || state.outcome) return null;
-  const failed = state.status === 'failed' ? [...state.steps].reverse().find((s) => s.status === 'failed') : undefined;
+  // A step that failed and is still failed (not retried or skipped since).
+  const failed = [...state.steps].reverse().find((s) => s.status === 'failed');
   const breached = (state.watch?.breaches ?? 0) > 0;
   if (!failed && !breached) return null;
   const facts = sessionFacts(state, state.params, now);

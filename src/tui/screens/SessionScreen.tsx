@@ -34,7 +34,7 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
   // The "issue or delay" update being confirmed (`u`): its message shown above the prompt that edits its text.
   const [update, setUpdate] = useState<{ offer: IssueUpdateOffer; text: string } | null>(null);
   const offer = update ? null : (controls.issueUpdate?.() ?? null);
-  const updateLines = update ? updatePanelLines(update.offer, update.text, ui.width) : [];
+  const updateLines = update ? updatePanelLines(update.offer, update.text, ui.width, Math.floor(ui.height / 2) - 1) : [];
   const layout = checklistLayout(ui.width, ui.height, updateLines.length, {
     state,
     selected,
@@ -226,7 +226,7 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
 }
 
 /** The update as it will be sent: why, to which channels, its title and text (wrapped to the screen, each line fitted). */
-export function updatePanelLines(offer: IssueUpdateOffer, text: string, width: number): string[] {
+export function updatePanelLines(offer: IssueUpdateOffer, text: string, width: number, maxRows = Infinity): string[] {
   const w = Math.max(20, width);
   const edited = text.trim() !== offer.message.text;
   const to = offer.channels.map((c) => `${c.name} (${c.provider}${c.status ? ` → ${c.status}` : ''})`).join(', ');
@@ -236,7 +236,10 @@ export function updatePanelLines(offer: IssueUpdateOffer, text: string, width: n
     offer.message.title,
     ...wrap(screenLine(text.trim() || '(empty)'), w - 2).map((l) => `  ${l}`),
   ];
-  return lines.map((l, i) => fitCells(i === 0 ? l.padEnd(w, '─') : l, w));
+  // On a short terminal the text's tail gives way (the prompt below holds all of it): the checklist keeps its rows.
+  const rows = Math.max(4, maxRows);
+  const shown = lines.length > rows ? [...lines.slice(0, rows - 1), `  … ${lines.length - rows + 1} more lines`] : lines;
+  return shown.map((l, i) => fitCells(i === 0 ? l.padEnd(w, '─') : l, w));
 }
 
 function UpdatePanel({ lines }: { lines: string[] }) {
