@@ -14,28 +14,33 @@ import type { IssueUpdates } from '../engine/live.js';
 
 export interface IssueUpdatePorts {
   request(req: NotifyHttpRequest): Promise<NotifyHttpAnswer>;
+  /** Wait; resolves early once `stopped()`. */
   sleep(ms: number): Promise<void>;
+  /** The operator quit: no further try. */
+  stopped(): boolean;
   now(): number;
   env: Readonly<Record<string, string | undefined>>;
 }
 
-const realPorts = (now: () => number): IssueUpdatePorts => {
-  const signal = new AbortController().signal;
-  return {
-    // Loaded when an update is sent: start-up does not pay for node:http.
-    request: async (req) => (await import('../adapters/notify.js')).spacedNotifyRequest(req, signal),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    now,
-    env: process.env,
-  };
-};
+const realPorts = (now: () => number, signal: AbortSignal): IssueUpdatePorts => ({
+  // Loaded when an update is sent: start-up does not pay for node:http.
+  request: async (req) => (await import('../adapters/notify.js')).spacedNotifyRequest(req, signal),
+  sleep: (ms) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    }),
+  stopped: () => signal.aborted,
+  now,
+  env: process.env,
+});
 
 /** The update for a session of this configuration: none without `notify:` channels (the key is then not offered). */
 export function issueUpdates(settings: NotifySettings | undefined, now: () => number, ports?: IssueUpdatePorts): IssueUpdates | undefined {
   if (!settings || !Object.keys(settings.channels).length) return undefined;
   return {
     offer: (state, at) => issueUpdateOffer(state, settings, at),
-    send: (offer, text, emit) => sendIssueUpdate(settings, offer, text, emit, ports ?? realPorts(now)),
+    send: (offer, text, emit, signal) => sendIssueUpdate(settings, offer, text, emit, ports ?? realPorts(now, signal)),
   };
 }
 
@@ -53,9 +58,10 @@ export async function sendIssueUpdate(
   const at = ports.now();
   const delivered: string[] = [];
   const failed: string[] = [];
+  let stopped = false;
   for (const ch of offer.channels) {
     const c = settings.channels[ch.name];
-    if (!c) continue;
+    if (!c || ports.stopped()) continue;
     // Each update is its own delivery: a webhook's Idempotency-Key differs from the last update's.
     const key = `issue-update/${at}/${c.name}`;
     await emit([
@@ -80,14 +86,31 @@ export async function sendIssueUpdate(
       {
         request: ports.request,
         sleep: ports.sleep,
-        stopped: () => false,
+        stopped: ports.stopped,
         now: ports.now,
         retrying: async (info) => {
           await emit([{ type: 'notify.retrying', stepId: null, data: { channel: c.name, ...info } }]);
         },
       },
     );
-    if ('stopped' in r) continue;
+    if ('stopped' in r) {
+      // The operator quit mid-delivery: what was sent may have arrived.
+      await emit([
+        {
+          type: 'notify.failed',
+          stepId: null,
+          data: {
+            channel: c.name,
+            status: null,
+            attempts: r.attempts,
+            reason: 'stopped while sending (the cockpit quit)',
+            uncertain: true,
+          },
+        },
+      ]);
+      stopped = true;
+      continue;
+    }
     if (r.ok) {
       await emit([
         {
@@ -109,6 +132,8 @@ export async function sendIssueUpdate(
     }
   }
   const took = formatDuration(Math.max(0, ports.now() - at));
+  if (stopped || ports.stopped())
+    return { text: `update stopped while sending${delivered.length ? `; delivered to ${delivered.join(', ')}` : ''}`, tone: 'error' };
   if (failed.length)
     return {
       text: `update${edited ? ' (edited)' : ''} not delivered to ${failed.join('; ')}${delivered.length ? `; delivered to ${delivered.join(', ')}` : ''}`,

@@ -39,10 +39,12 @@ export interface LiveDeps extends BaseDeps {
 /** The "issue or delay" update a session screen offers (`u`): what would be sent now, and sending it (recorded through `emit`). */
 export interface IssueUpdates {
   offer(state: SessionState, now: number): IssueUpdateOffer | null;
+  /** `signal`: the operator quit; a delivery stops between tries (what was recorded stays: a sending without an outcome). */
   send(
     offer: IssueUpdateOffer,
     text: string,
     emit: (events: NewEvent[]) => Promise<unknown>,
+    signal: AbortSignal,
   ): Promise<{ text: string; tone: 'info' | 'error' }>;
 }
 
@@ -69,6 +71,9 @@ export class LiveSession {
   private secrets: Record<string, string> = {};
   /** The operator quit: whatever the engine says, the session was stopped on purpose (exit 3, resumable). */
   private quit = false;
+  /** Issue updates being sent (`sendIssueUpdate`), and their stop on quit. */
+  private sending: Promise<void> = Promise.resolve();
+  private updateStop = new AbortController();
   /** Held while the operator is asked whether to quit: the engine waits here before its next step. */
   private held: { until: Promise<void>; go(): void } | null = null;
 
@@ -277,14 +282,18 @@ export class LiveSession {
     );
     const said = (m: { text: string; tone: 'info' | 'error' }) => this.set({ message: m }, true);
     const runner = this.runner;
+    const signal = this.updateStop.signal;
     const done = runner
-      ? updates.send(offer, text, (events) => runner.emit(events)).then(said)
+      ? updates.send(offer, text, (events) => runner.emit(events), signal).then(said)
       : withStoppedSession(this.engineBase(), this.snapshot.state.id, 'issue update', async (r) => {
-          said(await updates.send(offer, text, (events) => r.emit(events)));
+          said(await updates.send(offer, text, (events) => r.emit(events), signal));
         }).then((state) => this.set({ state }, true));
-    return done.catch((e: Error) =>
+    const sent = done.catch((e: Error) =>
       this.set({ message: { text: e instanceof CockpitError ? e.message : `internal error: ${e.message}`, tone: 'error' } }, true),
     );
+    // A quit waits for it: the delivery stops between tries, and what it did is recorded before the process ends.
+    this.sending = this.sending.then(() => sent);
+    return sent;
   };
 
   /** The operator is asked whether to quit: the step that runs goes on and is recorded; the next one waits. */
@@ -312,6 +321,8 @@ export class LiveSession {
     }
     // A resume that is starting ends in a running loop, stopped just below; a note or abort being written lands first.
     await this.acting;
+    this.updateStop.abort();
+    await this.sending;
     if (this.pending) {
       this.abortController.abort();
       this.answer({ decision: 'unavailable', hint: commandOf(this.deps)(['resume', this.snapshot.state.id]) });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeStores } from '../../src/cli/open-stores.js';
 import { Workspace } from '../../src/cli/setup.js';
-import { BIN, tempRepo } from '../helpers/cli.js';
+import { BIN, cockpit, tempRepo } from '../helpers/cli.js';
 import {
   API_KEY,
   PAGE,
@@ -108,6 +108,13 @@ describe.skipIf(!tmuxOk.ok)("the 'issue or delay' update key in a terminal (tmux
       ['tester', 'chat'],
       ['tester', 'status'],
     ]);
+    // `audit show` says whose update it was, what it was about and the words as sent.
+    const shown = cockpit(['--repo', repo.dir, 'audit', 'show', session.id]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(
+      /tester's update about 'deploy': sending issue-or-delay to chat \(slack, POST \$TEST_SLACK_URL\); edited: ".*Next update at 18:30 UTC\."/,
+    );
+    expect(shown.stdout).toContain("tester's update: delivered to status");
     expect(JSON.stringify(events)).not.toContain(SLACK_TOKEN);
     expect(JSON.stringify(events)).not.toContain(API_KEY);
   }, 90_000);

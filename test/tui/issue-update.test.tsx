@@ -10,7 +10,7 @@ import { App } from '../../src/tui/App.js';
 import { noColorTheme } from '../../src/tui/theme.js';
 import { tempRepo } from '../helpers/cli.js';
 import { frame, frameProblem, KEY, press, type, until, waitFor, type Rendered } from '../helpers/ink.js';
-import { SLACK_TOKEN, slackReceiver, type Receiver } from '../helpers/notify-receivers.js';
+import { listen, SLACK_TOKEN, slackReceiver, type Receiver } from '../helpers/notify-receivers.js';
 
 // The `u` key of a session screen after a failed step: the rendered 'issue or delay' update and its channels are
 // shown, the operator edits the text in place and sends it (a real loopback Slack receiver gets it; the session
@@ -113,6 +113,32 @@ describe("the 'issue or delay' update key", () => {
     expect(JSON.stringify(ev)).not.toContain(SLACK_TOKEN);
     expect(frame(app)).not.toContain(SLACK_TOKEN);
   }, 60_000);
+
+  it('a quit while the update waits for its answer stops it and records it as perhaps delivered', async () => {
+    const silent = await listen((_q, res) => silent.held.push(res));
+    try {
+      process.env.TEST_UPDATE_SLACK_URL = `${silent.url}/services/T0001/B0001/${SLACK_TOKEN}`;
+      repo.write('cockpit.config.yaml', 'notify:\n  chat:\n    type: slack\n    url: {env: TEST_UPDATE_SLACK_URL}\n    timeout: 30s\n');
+      const { app, id } = await failedSession();
+      await press(app, 'u');
+      await waitFor(app, "'issue or delay' update");
+      await press(app, KEY.enter);
+      await until(() => silent.received.length === 1, 'the request to arrive');
+      const t0 = Date.now();
+      await sessions.at(-1)!.stop();
+      // Not the 30 s timeout: the quit ends the wait.
+      expect(Date.now() - t0).toBeLessThan(5000);
+      const ev = await events(id);
+      expect(ev.filter((e) => e.type.startsWith('notify.')).map((e) => e.type)).toEqual(['notify.sending', 'notify.failed']);
+      expect(ev.find((e) => e.type === 'notify.failed')!.data).toMatchObject({
+        uncertain: true,
+        reason: 'stopped while sending (the cockpit quit)',
+      });
+    } finally {
+      for (const res of silent.held) res.destroy();
+      await silent.close();
+    }
+  }, 30_000);
 
   it('is not offered without notify: channels (u does nothing, no hint says it)', async () => {
     const { app } = await failedSession();
