@@ -8,6 +8,7 @@ import { UsageError } from './errors.js';
 import { anchorPortFor } from './anchor.js';
 import { preConfirmed, type YesList } from './yes.js';
 import { notifySecretValues, notifySettings } from '../core/notify/config.js';
+import { issueUpdates } from './issue-update.js';
 
 /**
  * What the engine gets for any session, however it is driven: the store, the step kinds, who and when, where, the
@@ -44,6 +45,8 @@ export function sessionDeps(ctx: AppContext, store: AuditStore, yes?: YesList): 
       return reloaded?.bundle ?? null;
     },
     ...(yes ? { preconfirmed: (node) => preConfirmed(yes, node) } : {}),
+    // The operator's "issue or delay" update (`u` after a failure or a breach): only with `notify:` channels.
+    ...(notify ? { updates: issueUpdates(notify, () => ctx.clock.now()) } : {}),
   };
 }
 

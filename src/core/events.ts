@@ -179,6 +179,13 @@ export interface EventDataMap {
     endpoint: string;
     key: string;
     status?: 'under_maintenance' | 'degraded_performance' | 'operational';
+    // ── the operator's "issue or delay" update (the `u` key, src/app/issue-update.ts), recorded with the operator as actor ──
+    /** The text sent, as the operator confirmed it (only an operator's update records it: a step's text is its template's). */
+    text?: string;
+    /** The operator changed the rendered text before sending. */
+    edited?: boolean;
+    /** The step the update is about (the failed step, the watch); the events themselves belong to no step. */
+    about?: string | null;
   };
   /** A try failed with a transient answer (timeout, 429/420, 5xx): another follows after `waitMs`. */
   'notify.retrying': { channel: string; attempt: number; status: number | null; reason: string; waitMs: number };

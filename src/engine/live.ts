@@ -1,5 +1,6 @@
 import { CockpitError } from '../core/errors.js';
-import type { PlanNode } from '../core/events.js';
+import type { NewEvent, PlanNode } from '../core/events.js';
+import type { IssueUpdateOffer } from '../core/notify/issue-update.js';
 import { nextStep, type SessionState } from '../core/reducer.js';
 import type { Decision } from '../steps/types.js';
 import {
@@ -31,6 +32,20 @@ export interface LiveDeps extends BaseDeps {
   preconfirmed?(node: PlanNode): boolean;
   /** How often the screen may be told about new events (the data layer throttles, not only Ink). */
   notifyMs?: number;
+  /** The operator's "issue or delay" update (app/issue-update.ts): only with `notify:` channels. */
+  updates?: IssueUpdates;
+}
+
+/** The "issue or delay" update a session screen offers (`u`): what would be sent now, and sending it (recorded through `emit`). */
+export interface IssueUpdates {
+  offer(state: SessionState, now: number): IssueUpdateOffer | null;
+  /** `signal`: the operator quit; a delivery stops between tries (what was recorded stays: a sending without an outcome). */
+  send(
+    offer: IssueUpdateOffer,
+    text: string,
+    emit: (events: NewEvent[]) => Promise<unknown>,
+    signal: AbortSignal,
+  ): Promise<{ text: string; tone: 'info' | 'error' }>;
 }
 
 /**
@@ -56,6 +71,9 @@ export class LiveSession {
   private secrets: Record<string, string> = {};
   /** The operator quit: whatever the engine says, the session was stopped on purpose (exit 3, resumable). */
   private quit = false;
+  /** Issue updates being sent (`sendIssueUpdate`), and their stop on quit. */
+  private sending: Promise<void> = Promise.resolve();
+  private updateStop = new AbortController();
   /** Held while the operator is asked whether to quit: the engine waits here before its next step. */
   private held: { until: Promise<void>; go(): void } | null = null;
 
@@ -248,6 +266,36 @@ export class LiveSession {
     });
   };
 
+  /** The "issue or delay" update this session may send now (null: nothing failed or breached, or no `notify:` channels). */
+  issueUpdate = (): IssueUpdateOffer | null => this.deps.updates?.offer(this.snapshot.state, this.deps.clock.now()) ?? null;
+
+  /**
+   * Send the update with `text` (as rendered, or as the operator edited it): recorded in the running session, or on
+   * the stopped one under its lock; what it did is said on the message line.
+   */
+  sendIssueUpdate = (offer: IssueUpdateOffer, text: string): Promise<void> => {
+    const updates = this.deps.updates;
+    if (!updates || !text.trim()) return Promise.resolve();
+    this.set(
+      { message: { text: `sending '${offer.message.title}' to ${offer.channels.map((c) => c.name).join(', ')}…`, tone: 'info' } },
+      true,
+    );
+    const said = (m: { text: string; tone: 'info' | 'error' }) => this.set({ message: m }, true);
+    const runner = this.runner;
+    const signal = this.updateStop.signal;
+    const done = runner
+      ? updates.send(offer, text, (events) => runner.emit(events), signal).then(said)
+      : withStoppedSession(this.engineBase(), this.snapshot.state.id, 'issue update', async (r) => {
+          said(await updates.send(offer, text, (events) => r.emit(events), signal));
+        }).then((state) => this.set({ state }, true));
+    const sent = done.catch((e: Error) =>
+      this.set({ message: { text: e instanceof CockpitError ? e.message : `internal error: ${e.message}`, tone: 'error' } }, true),
+    );
+    // A quit waits for it: the delivery stops between tries, and what it did is recorded before the process ends.
+    this.sending = this.sending.then(() => sent);
+    return sent;
+  };
+
   /** The operator is asked whether to quit: the step that runs goes on and is recorded; the next one waits. */
   hold = (): void => {
     if (this.held) return;
@@ -273,6 +321,8 @@ export class LiveSession {
     }
     // A resume that is starting ends in a running loop, stopped just below; a note or abort being written lands first.
     await this.acting;
+    this.updateStop.abort();
+    await this.sending;
     if (this.pending) {
       this.abortController.abort();
       this.answer({ decision: 'unavailable', hint: commandOf(this.deps)(['resume', this.snapshot.state.id]) });

@@ -176,6 +176,10 @@ function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
     }
     flushOutput();
     const step = e.stepId ? `'${e.stepId}'` : '';
+    // A notification without a step is the operator's issue update (the `u` key), about the step it names.
+    const by = e.stepId
+      ? `step ${step}`
+      : `${e.actor}'s update${e.type === 'notify.sending' && e.data.about ? ` about '${e.data.about}'` : ''}`;
     const add = (kind: TimelineEntry['kind'], text: string, important = false) =>
       entries.push({ time: e.time, actor: e.actor, stepId: e.stepId, kind, text, important });
     switch (e.type) {
@@ -284,26 +288,25 @@ function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
         break;
       case 'notify.sending': {
         const d = e.data;
-        add('step', `step ${step}: sending ${d.message} to ${d.channel} (${d.provider}${d.status ? ` ${d.status}` : ''}, ${d.endpoint})`);
+        // The operator's issue update (no step) says what it is about and the text as sent, edited or not.
+        const said = d.text !== undefined ? `; ${d.edited ? 'edited' : 'as rendered'}: "${d.text}"` : '';
+        add('step', `${by}: sending ${d.message} to ${d.channel} (${d.provider}${d.status ? ` ${d.status}` : ''}, ${d.endpoint})${said}`);
         break;
       }
       case 'notify.retrying': {
         const d = e.data;
-        add('step', `step ${step}: ${d.channel} try ${d.attempt} failed (${d.reason}); again in ${formatDuration(d.waitMs)}`);
+        add('step', `${by}: ${d.channel} try ${d.attempt} failed (${d.reason}); again in ${formatDuration(d.waitMs)}`);
         break;
       }
       case 'notify.delivered': {
         const d = e.data;
         const tries = d.attempts > 1 ? ` after ${d.attempts} attempts` : '';
-        add(
-          'step',
-          `step ${step}: delivered to ${d.channel}${tries}: HTTP ${d.status}${d.messageId ? `, id ${d.messageId}` : ''} (${d.detail})`,
-        );
+        add('step', `${by}: delivered to ${d.channel}${tries}: HTTP ${d.status}${d.messageId ? `, id ${d.messageId}` : ''} (${d.detail})`);
         break;
       }
       case 'notify.failed': {
         const d = e.data;
-        add('step', `step ${step}: not delivered to ${d.channel}: ${d.reason}`, true);
+        add('step', `${by}: not delivered to ${d.channel}: ${d.reason}`, true);
         break;
       }
       case 'approval.requested':

@@ -210,6 +210,15 @@ const TABLE = [
     bar: true,
   },
   {
+    command: 'session.update',
+    layer: 'session',
+    keys: ['u'],
+    hint: 'update channels',
+    description:
+      "after a failed step or a watch breach: send the 'issue or delay' update to the notify: channels (shown first, editable; recorded)",
+    bar: true,
+  },
+  {
     command: 'session.abort',
     layer: 'session',
     keys: ['a'],

@@ -2,6 +2,7 @@ import type { ParamDef } from '../core/checklist/types.js';
 import type { ParamSuggestion } from '../core/params.js';
 import type { AuditEvent } from '../core/events.js';
 import type { MigrateLine } from '../core/migrate/events.js';
+import type { IssueUpdateOffer } from '../core/notify/issue-update.js';
 
 /**
  * What the screens get from the engine (docs/architecture.md §2: tui/ never touches adapters or the audit store). State
@@ -28,6 +29,10 @@ export interface SessionControls {
   hold(): void;
   /** Let the held run go on (the operator answered no). */
   release(): void;
+  /** The "issue or delay" update that may be sent now (`u`): null when nothing failed or breached, or without `notify:` channels. */
+  issueUpdate?(): IssueUpdateOffer | null;
+  /** Send it with `text` (as rendered or edited): recorded, the outcome said on the message line. */
+  sendIssueUpdate?(offer: IssueUpdateOffer, text: string): Promise<void>;
 }
 
 export interface ChecklistEntry {

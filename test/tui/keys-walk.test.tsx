@@ -11,6 +11,7 @@ import { assertWordsFromKeymap, walk as walkKeys, type Scenario, type WalkHooks 
 import { noColorTheme } from '../../src/tui/theme.js';
 import { cockpit, cockpitAsync, jsonLines, tempRepo } from '../helpers/cli.js';
 import { frame, KEY, press, type, until, waitFor, type Rendered } from '../helpers/ink.js';
+import { SLACK_TOKEN, slackReceiver } from '../helpers/notify-receivers.js';
 import {
   cleanupPrometheusHarness,
   paymentsFlowing,
@@ -543,6 +544,37 @@ describe('the quit question holds the run', () => {
   }, 60_000);
 });
 
+describe("a failed step with notify: channels: u (update channels) offers the 'issue or delay' update", () => {
+  it('u is offered after the failure and opens the update (shown, editable); every offered key acts', async () => {
+    const slack = await slackReceiver();
+    process.env.TEST_WALK_SLACK_URL = `${slack.url}/services/T0001/B0001/${SLACK_TOKEN}`;
+    try {
+      repo.write('cockpit.config.yaml', 'notify:\n  chat:\n    type: slack\n    url: {env: TEST_WALK_SLACK_URL}\n');
+      const sc: Scenario = {
+        name: 'failed, notify: configured',
+        layers: ['session', 'global'],
+        live: true,
+        expect: /^FAILED\s+s skip\s+r retry\s+n note\s+u update channels\s+a abort\s+\? help\s+q quit$/,
+        reach: async () => {
+          const app = await openSession('states');
+          await waitFor(app, 'WAITING FOR YOU');
+          await press(app, KEY.enter);
+          return { app, frame: await waitFor(app, /FAILED\s+s skip/) };
+        },
+      };
+      expect(await walk(sc)).toContain('u (update channels)');
+      // While a confirmation waits nothing has failed: u is not offered.
+      const app = await openSession('states');
+      expect((await waitFor(app, 'WAITING FOR YOU')).split('\n').at(-1)).not.toContain('update channels');
+      // The walk pressed u and esc: the update was shown, never sent.
+      expect(slack.received).toHaveLength(0);
+    } finally {
+      delete process.env.TEST_WALK_SLACK_URL;
+      await slack.close();
+    }
+  }, 120_000);
+});
+
 describe('a failed step', () => {
   it('enter does not retry it; r retries and says what it runs again, while it runs', async () => {
     repo.write(
@@ -617,8 +649,12 @@ steps:
     repo.write('checklists/watching.yaml', WATCHING);
     repo.write(
       'cockpit.config.yaml',
-      `watch:\n  prometheus:\n    url: ${server.url}\n  window: 10s\n  disable: [error_rate_increase, latency_p95_increase, failed_payments_any]\n`,
+      `watch:\n  prometheus:\n    url: ${server.url}\n  window: 10s\n  disable: [error_rate_increase, latency_p95_increase, failed_payments_any]\n` +
+        // A channel: u (update channels) is offered once the watch breached, not before.
+        'notify:\n  chat:\n    type: slack\n    url: {env: TEST_WALK_WATCH_URL}\n',
     );
+    const chat = await slackReceiver();
+    process.env.TEST_WALK_WATCH_URL = `${chat.url}/services/T0001/B0001/${SLACK_TOKEN}`;
     const watching = (name: string, expect: RegExp, until: (f: string) => boolean): Scenario => ({
       name,
       layers: ['session', 'global'],
@@ -640,8 +676,15 @@ steps:
 
     await svc.set({ paymentFailureRatio: 0.05 });
     try {
-      const breached = watching('a watch that breached', bar, (f) => /BREACHED/.test(f));
-      expect(await walk(breached)).toContain('R (rollback)');
+      const breached = watching(
+        'a watch that breached',
+        /^RUNNING\s+n note\s+R rollback\s+u update channels\s+a abort\s+\? help\s+q quit$/,
+        (f) => /BREACHED/.test(f),
+      );
+      const keys = await walk(breached);
+      expect(keys).toContain('R (rollback)');
+      expect(keys).toContain('u (update channels)');
+      expect(chat.received).toHaveLength(0);
       // R asks; yes stops the watch (resumable) and opens the rollback's form, its clock from this watch's breach.
       const { app } = await breached.reach();
       const watchId = sessions.at(-1)!.view().state.id;
@@ -654,6 +697,8 @@ steps:
       expect(f).toContain(`the watch of session ${watchId}`);
     } finally {
       await svc.set({ paymentFailureRatio: 0 });
+      delete process.env.TEST_WALK_WATCH_URL;
+      await chat.close();
     }
   }, 180_000);
 });

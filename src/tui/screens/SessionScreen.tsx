@@ -1,4 +1,9 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { Box, Text } from 'ink';
+import type { IssueUpdateOffer } from '../../core/notify/issue-update.js';
+import { fitCells } from '../cells.js';
+import { screenLine, wrap } from '../text.js';
+import { useTheme } from '../theme.js';
 import { useUi, type ScreenKeys } from '../context.js';
 import { ScreenFrame } from '../frame.js';
 import { ChecklistView, checklistLayout } from '../components/ChecklistView.js';
@@ -26,7 +31,11 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
   const stopped = phase === 'paused';
   const failed = stopped && state.status === 'failed';
   const node = state.plan[selected];
-  const layout = checklistLayout(ui.width, ui.height, 0, {
+  // The "issue or delay" update being confirmed (`u`): its message shown above the prompt that edits its text.
+  const [update, setUpdate] = useState<{ offer: IssueUpdateOffer; text: string } | null>(null);
+  const offer = update ? null : (controls.issueUpdate?.() ?? null);
+  const updateLines = update ? updatePanelLines(update.offer, update.text, ui.width, Math.floor(ui.height / 2) - 1) : [];
+  const layout = checklistLayout(ui.width, ui.height, updateLines.length, {
     state,
     selected,
     asking: asking && node && asking.path === node.path ? asking.prompt : null,
@@ -97,6 +106,8 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
           return !!node;
         case 'session.rollback':
           return !!state.watch && phase !== 'finished';
+        case 'session.update':
+          return !!offer;
         default:
           return true;
       }
@@ -141,6 +152,23 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
               ui.go({ name: 'form', checklist: { ...rollback, recoverySince: state.id } });
             },
           );
+        case 'session.update': {
+          if (!offer) return;
+          setUpdate({ offer, text: offer.message.text });
+          return ui.prompt(
+            'Update text (↵ sends to the channels above, esc cancels)',
+            (text) => {
+              setUpdate(null);
+              void controls.sendIssueUpdate?.(offer, text);
+            },
+            'the update is empty: type it, then ↵ (esc cancels)',
+            {
+              value: offer.message.text,
+              onChange: (text) => setUpdate((u) => (u ? { ...u, text } : u)),
+              onCancel: () => setUpdate(null),
+            },
+          );
+        }
         case 'session.abort':
           return ui.ask(`Abort session ${state.id} for good? It cannot be resumed afterwards.`, () =>
             ui.prompt(
@@ -190,7 +218,39 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
         width={ui.width}
         height={ui.height}
         now={now}
+        footerRows={updateLines.length}
+        footer={update ? <UpdatePanel lines={updateLines} /> : undefined}
       />
     </ScreenFrame>
+  );
+}
+
+/** The update as it will be sent: why, to which channels, its title and text (wrapped to the screen, each line fitted). */
+export function updatePanelLines(offer: IssueUpdateOffer, text: string, width: number, maxRows = Infinity): string[] {
+  const w = Math.max(20, width);
+  const edited = text.trim() !== offer.message.text;
+  const to = offer.channels.map((c) => `${c.name} (${c.provider}${c.status ? ` → ${c.status}` : ''})`).join(', ');
+  const lines = [
+    `─ 'issue or delay' update: ${offer.why}${edited ? ' · edited' : ''} `,
+    `to ${to}`,
+    offer.message.title,
+    ...wrap(screenLine(text.trim() || '(empty)'), w - 2).map((l) => `  ${l}`),
+  ];
+  // On a short terminal the text's tail gives way (the prompt below holds all of it): the checklist keeps its rows.
+  const rows = Math.max(4, maxRows);
+  const shown = lines.length > rows ? [...lines.slice(0, rows - 1), `  … ${lines.length - rows + 1} more lines`] : lines;
+  return shown.map((l, i) => fitCells(i === 0 ? l.padEnd(w, '─') : l, w));
+}
+
+function UpdatePanel({ lines }: { lines: string[] }) {
+  const t = useTheme();
+  return (
+    <Box flexDirection="column">
+      {lines.map((l, i) => (
+        <Text key={i} color={i === 0 ? t.accent : undefined} bold={i === 2}>
+          {l}
+        </Text>
+      ))}
+    </Box>
   );
 }
