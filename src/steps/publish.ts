@@ -33,7 +33,8 @@ export const publishStep = defineStepKind({
     const changelog = interpolate(spec.changelog ?? 'CHANGELOG.md', params);
     const notesFile = interpolate(spec.notesFile ?? DEFAULT_NOTES_FILE, { ...params, version });
     const argv = settings?.release?.publish;
-    if (!argv) return `nothing to publish with: no release.publish command is configured (add ${EXAMPLE} to cockpit.config.yaml)`;
+    if (!argv)
+      return 'nothing to publish with: no release.publish command is configured in cockpit.config.yaml (README "Publishing the release notes" shows one)';
     const command = fillPublishCommand(argv, { version, tag: `v${version}`, notesFile });
     return `the section for ${version} of ${changelog} into ${notesFile}, then: ${command.join(' ')} (records the URL it prints)`;
   },
