@@ -182,6 +182,19 @@ describe('publishing the release notes', () => {
     );
     expect(existsSync(path.join(repo.dir, '.cockpit/release-notes/v1.4.0.published.md'))).toBe(false);
   }, 60_000);
+
+  it('with a chat channel but no section for the version in CHANGELOG.md, the notes are not posted (○, saying why) and the session goes on', async () => {
+    const chat = await receiver();
+    repo.write('cockpit.config.yaml', 'notify:\n  chat:\n    type: slack\n    url: {env: TEST_SLACK_URL}\n');
+    repo.write('CHANGELOG.md', '# Changelog\n\n## 1.3.0\n\n- older\n');
+    const r = await run([...POST_DEPLOY, '--non-interactive', '--yes', 'all', '--json'], { TEST_SLACK_URL: chat.webhook });
+    expect(r.code, r.stderr).toBe(0);
+    const passed = jsonLines(r.stdout).find((e) => e.type === 'step.passed' && e.stepId === 'release-notes-chat')!;
+    expect(passed.data.nothingToCheck).toBe(
+      "CHANGELOG.md has no section for 1.4.0, so no release notes were sent (the release's notes step writes it)",
+    );
+    expect(chat.received.map((q) => q.body.blocks[0].text.text)).toEqual(['Deployment complete: v1.4.0 to production']);
+  }, 60_000);
 });
 
 describe('a rollback whose notice cannot be delivered', () => {
