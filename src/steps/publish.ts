@@ -4,6 +4,7 @@ import { changelogSection } from '../core/release/notes.js';
 import { fillPublishCommand, publishableVersion, publishedUrl } from '../core/release/publish.js';
 import { checkTemplates, fail, templateField } from './git-common.js';
 import { defineStepKind } from './define.js';
+import type { ProbeResult } from './types.js';
 
 const fields = {
   version: templateField,
@@ -26,7 +27,7 @@ const PUBLISH_TIMEOUT_MS = 5 * 60_000;
 export const publishStep = defineStepKind({
   kind: 'publish',
   fields,
-  needs: ['release', 'files', 'run', 'record', 'log'],
+  needs: ['release', 'files', 'run', 'record', 'log', 'history'],
   validate: (spec, params) => checkTemplates(spec, params, ['version', 'changelog', 'notesFile']),
   describe({ spec, params, settings }) {
     const version = interpolate(spec.version, params).replace(/^v(?=\d)/, '') || '<version>';
@@ -84,5 +85,25 @@ export const publishStep = defineStepKind({
     await ctx.record([{ type: 'release.published', data: { version, command: command.join(' '), notesFile, url } }]);
     ctx.log(url ? `✔ published ${version}: ${url}` : `✔ published ${version} (the command printed no URL)`);
     return { status: 'passed', exitCode: 0, via: 'command' };
+  },
+  /**
+   * After a crash: published when the step recorded it; "unknown" when its command was started and nothing was
+   * recorded (the forge may have the release already: the resume asks rather than publishing twice); else not done.
+   */
+  async probe(ctx): Promise<ProbeResult> {
+    const events = await ctx.history();
+    const published = events.find((e) => e.type === 'release.published');
+    if (published?.type === 'release.published')
+      return {
+        result: 'done',
+        detail: `published ${published.data.version}${published.data.url ? ` at ${published.data.url}` : ''} (event #${published.seq})`,
+      };
+    const spawned = events.filter((e) => e.type === 'step.spawned').pop();
+    if (spawned?.type === 'step.spawned')
+      return {
+        result: 'unknown',
+        detail: `${spawned.data.command} was started (event #${spawned.seq}) and no publication was recorded: the forge may have the release already; check it before publishing again`,
+      };
+    return { result: 'not-done', detail: 'the publish command was not started' };
   },
 });

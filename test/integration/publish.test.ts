@@ -57,6 +57,7 @@ const of = (evs: Array<Record<string, any>>, type: string) => evs.filter((e) => 
 /** A forge CLI: records its argv and the notes file's text in .forge/calls.json, prints the release URL (or fails with FORGE_FAIL). */
 const FORGE = `import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 const argv = process.argv.slice(2);
+if (process.env.FORGE_SLOW) { mkdirSync('.forge', { recursive: true }); appendFileSync('.forge/started', process.pid + '\\n'); await new Promise((r) => setTimeout(r, 60000)); }
 if (process.env.FORGE_FAIL) { console.error('HTTP 422: Validation Failed (tag_name already exists)'); process.exit(3); }
 const notes = argv[argv.indexOf('--notes-file') + 1];
 mkdirSync('.forge', { recursive: true });
@@ -138,6 +139,51 @@ describe('publishing the release notes', () => {
     expect(shown).toContain("step 'release-notes-chat': delivered to chat: HTTP 200");
     expect(r.stdout).not.toContain(chat.token);
   }, 60_000);
+
+  it('SIGKILL while the forge command runs: the resume does not publish again unasked, and publishes once when told', async () => {
+    const chat = await receiver();
+    release(FORGE_ARGV);
+    const child = cockpitAsync(['--repo', repo.dir, ...POST_DEPLOY, '--non-interactive', '--yes', 'all', '--json'], {
+      cwd: repo.dir,
+      env: { TEST_SLACK_URL: chat.webhook, FORGE_SLOW: '1' },
+    });
+    let stdout = '';
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    const started = path.join(repo.dir, '.forge/started');
+    for (const end = Date.now() + 30_000; !existsSync(started);) {
+      if (Date.now() > end) throw new Error('the forge command never started');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    child.kill('SIGKILL');
+    await closed;
+    // The forge command dies too (it runs in its own process group): as after a machine's crash.
+    try {
+      process.kill(Number(readFileSync(started, 'utf8').trim()), 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+    const id = jsonLines(stdout).find((e) => e.type === 'session.started')!.sessionId as string;
+
+    const waiting = await run(['resume', id, '--non-interactive'], { TEST_SLACK_URL: chat.webhook });
+    expect(waiting.code).not.toBe(0);
+    // The probe saw the command started and nothing recorded: it cannot tell, so the step is not run again unasked.
+    expect(waiting.stdout).toMatch(
+      /probe: .*forge\.mjs release create v1\.4\.0 .*no publication was recorded: the forge may have the release already/,
+    );
+    expect(waiting.stdout + waiting.stderr).toMatch(/was interrupted and may have run: check its effect/);
+    expect(waiting.stdout + waiting.stderr).toContain('--yes publish-release-notes');
+    expect(existsSync(path.join(repo.dir, '.forge/calls.json'))).toBe(false);
+
+    const yes = await run(['resume', id, '--non-interactive', '--yes', 'publish-release-notes', '--yes', 'all', '--json'], {
+      TEST_SLACK_URL: chat.webhook,
+    });
+    expect(yes.code, yes.stderr + yes.stdout.slice(-2000)).toBe(0);
+    expect(readFileSync(path.join(repo.dir, '.forge/calls.json'), 'utf8').trim().split('\n')).toHaveLength(1);
+    const { events: evs } = await events(stdout);
+    expect(of(evs, 'step.probed').map((e) => e.data.result)).toEqual(expect.arrayContaining(['unknown']));
+    expect(of(evs, 'release.published')).toHaveLength(1);
+  }, 90_000);
 
   it('a forge command that fails fails the step with its exit code, its output shown, and nothing recorded as published', async () => {
     const chat = await receiver();
