@@ -114,13 +114,20 @@ export const notifyStep = defineStepKind({
   rerunSafe: true,
   validate: (spec, params) => checkTemplates(spec, params, ['text']),
   describe({ spec, params, settings }) {
-    const facts = { ...factsFromParams(params), operator: settings?.notify?.operator ?? null };
+    const facts: MessageFacts = { ...factsFromParams(params), operator: settings?.notify?.operator ?? null };
+    const changelog = interpolate(spec.changelog ?? 'CHANGELOG.md', params);
+    // Nothing is read for a description: the body stands for the section the step will read when it runs.
+    if (spec.message === 'release-notes')
+      facts.notes = {
+        text: `(the section for ${facts.version ?? 'the version'} of ${changelog}, as it is when the step runs)`,
+        file: changelog,
+      };
     const m = renderMessage(spec.message, facts, spec.text && interpolate(spec.text, params));
     const { configured, missing } = split(spec.channels, settings?.notify);
     const head = `send '${spec.message}' to ${spec.channels.join(', ')}`;
     const lines = [`${head}: ${m.title}`];
     if (spec.message === 'release-notes')
-      lines.push(`  the text is the section for ${facts.version ?? 'the version'} of ${spec.changelog ?? 'CHANGELOG.md'} when it runs`);
+      lines.push(`  the text is the section for ${facts.version ?? 'the version'} of ${changelog} when it runs (cut for the chat)`);
     if (spec.onFailure === 'warn') lines.push('  a channel that fails is recorded (⚠) and the step passes anyway (onFailure: warn)');
     if (!configured.length) {
       lines.push(`  no channel of these is configured, so nothing would be sent: ${HOW_TO_CONFIGURE}`, `  text: ${m.text}`);
