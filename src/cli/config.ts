@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { scheduleSchema } from '../core/release/schedule.js';
 import { versionFileSpecSchema } from '../core/release/version-files.js';
+import { publishCommandSchema } from '../core/release/publish.js';
 import { parseYamlInput } from '../core/yaml-input.js';
 import { watchConfigSchema } from '../core/watch/config.js';
 import { deployConfigSchema } from '../core/deploy/config.js';
@@ -37,6 +38,8 @@ export const configSchema = z.strictObject({
       remote: z.string().min(1).optional(),
       /** The bi-weekly schedule: `every: 14d`, `anchor:` a past release time, `freeze: 24h`, `announce: 48h`. */
       schedule: scheduleSchema.optional(),
+      /** The command that publishes a release's notes on the forge (argv; `${version}`, `${tag}`, `${notesFile}`): the `publish` step runs it. */
+      publish: publishCommandSchema.optional(),
     })
     .optional(),
   /**

@@ -199,7 +199,15 @@ export interface EventDataMap {
     reason: string;
     /** The last try got no answer (a timeout, a reset): the message may have been posted; a resume asks before sending again. */
     uncertain?: boolean;
+    /** The step says `onFailure: warn` (a rollback's notice): the failure is recorded and shown (⚠), and the step passes. */
+    onFailure?: 'warn';
   };
+  // ── publishing a release (the `publish` step, src/steps/publish.ts) ──
+  /**
+   * The configured `release.publish` command published the release's notes: the command as run (argv joined), the
+   * notes file it was given, and where it published: the first http(s) URL it printed, null when it printed none.
+   */
+  'release.published': { version: string; command: string; notesFile: string; url: string | null };
   // ── approvals (the `approve` step, src/steps/approve.ts; decisions appended by `cockpit approve`, src/app/approve.ts) ──
   /** The step asks a role for approval: who may give it, who may not (the operator), until when, for what. */
   'approval.requested': {

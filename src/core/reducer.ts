@@ -294,11 +294,13 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
     case 'approval.rejected':
     case 'approval.ignored':
       return { ...state, ...base };
-    // A notification's delivery: the step's output says it as it happens, its failure reason sums it up.
+    // A notification's delivery: the step's output says it as it happens, its failure reason sums it up. Where a
+    // release was published (release.published): the step's output says it, `audit show` lists it.
     case 'notify.sending':
     case 'notify.retrying':
     case 'notify.delivered':
     case 'notify.failed':
+    case 'release.published':
       return { ...state, ...base };
     // A step's events, folded below.
     case 'step.started':

@@ -89,6 +89,7 @@ function markerOf(e: AuditEvent): { kind: MarkerKind; label: string } | null {
     case 'notify.retrying':
     case 'notify.delivered':
     case 'notify.failed':
+    case 'release.published':
     case 'watch.started':
     case 'watch.preflight':
     case 'watch.baseline':

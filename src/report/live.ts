@@ -211,6 +211,7 @@ export function textPrinter(write: Write, stream: { isTTY?: boolean }, auditLoca
       case 'notify.retrying':
       case 'notify.delivered':
       case 'notify.failed':
+      case 'release.published':
       case 'watch.baseline':
       case 'watch.finished':
         break;

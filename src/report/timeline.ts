@@ -306,7 +306,18 @@ function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
       }
       case 'notify.failed': {
         const d = e.data;
-        add('step', `${by}: not delivered to ${d.channel}: ${d.reason}`, true);
+        add(
+          'step',
+          d.onFailure === 'warn'
+            ? `⚠ ${by}: not delivered to ${d.channel}: ${d.reason} (onFailure: warn: recorded, the step went on without it)`
+            : `${by}: not delivered to ${d.channel}: ${d.reason}`,
+          true,
+        );
+        break;
+      }
+      case 'release.published': {
+        const d = e.data;
+        add('step', `step ${step}: published ${d.version}${d.url ? ` at ${d.url}` : ' (the command printed no URL)'}: ${d.command}`, true);
         break;
       }
       case 'approval.requested':

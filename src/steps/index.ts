@@ -20,6 +20,8 @@ import { switchStep } from './switch.js';
 import { rollbackStep } from './rollback.js';
 import { verifyStep } from './verify.js';
 import { notifyStep } from './notify.js';
+// Issue 16: publishing the release notes on the forge.
+import { publishStep } from './publish.js';
 import type { StepKind } from './types.js';
 
 /** Every step kind the cockpit knows. Later issues add notes, migrate, smoke, deploy, watch … here. */
@@ -47,6 +49,7 @@ export const STEP_KINDS: StepKind[] = [
   rollbackStep,
   verifyStep,
   notifyStep,
+  publishStep,
 ];
 
 export const stepKindMap = new Map(STEP_KINDS.map((k) => [k.kind, k]));

@@ -19,6 +19,7 @@ import {
 } from '../core/notify/delivery.js';
 import { factsFromParams, MESSAGE_NAMES, renderMessage, type MessageFacts, type RenderedMessage } from '../core/notify/templates.js';
 import { formatDuration } from '../core/duration.js';
+import { changelogSection } from '../core/release/notes.js';
 import { checkTemplates } from './git-common.js';
 import { defineStepKind } from './define.js';
 import type { StepOutcome } from './types.js';
@@ -32,7 +33,21 @@ const fields = {
   status: z.enum(STATUSPAGE_STATUSES).optional(),
   /** The message's text instead of the template's (its `${param}`s filled); the title stays the template's. */
   text: z.string().min(1).optional(),
+  /**
+   * `warn`: a channel that fails is recorded (⚠ in the timeline and `audit show`) and the step passes anyway: a
+   * rollback's notice must never hold up the rollback (its recovery clock stops when the session ends). Default `fail`.
+   */
+  onFailure: z.enum(['fail', 'warn']).optional(),
+  /** For the `release-notes` message: the changelog whose section for the version is the message (default CHANGELOG.md). */
+  changelog: z.string().min(1).optional(),
 };
+
+/** The `release-notes` message's body: the version's section of the changelog, when it has one. */
+function releaseNotes(read: (rel: string) => string | null, file: string, version: string | null): MessageFacts['notes'] {
+  if (!version) return null;
+  const section = changelogSection(read(file) ?? '', version);
+  return section ? { text: section, file } : null;
+}
 
 const HOW_TO_CONFIGURE =
   'add channels under notify: in cockpit.config.yaml (type: slack with url: {env: NAME}, type: statuspage with page, apiKey and components, or type: webhook; README "Notifications")';
@@ -94,16 +109,26 @@ function marks(events: StoredEvent[]): Map<string, Mark> {
 export const notifyStep = defineStepKind({
   kind: 'notify',
   fields,
-  needs: ['notify', 'history', 'record', 'log', 'confirm', 'sleep', 'clock'],
+  needs: ['notify', 'history', 'record', 'log', 'confirm', 'sleep', 'clock', 'files'],
   // It reads its own record first: what was delivered is not sent again, what may have been is asked about.
   rerunSafe: true,
   validate: (spec, params) => checkTemplates(spec, params, ['text']),
   describe({ spec, params, settings }) {
-    const facts = { ...factsFromParams(params), operator: settings?.notify?.operator ?? null };
+    const facts: MessageFacts = { ...factsFromParams(params), operator: settings?.notify?.operator ?? null };
+    const changelog = interpolate(spec.changelog ?? 'CHANGELOG.md', params);
+    // Nothing is read for a description: the body stands for the section the step will read when it runs.
+    if (spec.message === 'release-notes')
+      facts.notes = {
+        text: `(the section for ${facts.version ?? 'the version'} of ${changelog}, as it is when the step runs)`,
+        file: changelog,
+      };
     const m = renderMessage(spec.message, facts, spec.text && interpolate(spec.text, params));
     const { configured, missing } = split(spec.channels, settings?.notify);
     const head = `send '${spec.message}' to ${spec.channels.join(', ')}`;
     const lines = [`${head}: ${m.title}`];
+    if (spec.message === 'release-notes')
+      lines.push(`  the text is the section for ${facts.version ?? 'the version'} of ${changelog} when it runs (cut for the chat)`);
+    if (spec.onFailure === 'warn') lines.push('  a channel that fails is recorded (⚠) and the step passes anyway (onFailure: warn)');
     if (!configured.length) {
       lines.push(`  no channel of these is configured, so nothing would be sent: ${HOW_TO_CONFIGURE}`, `  text: ${m.text}`);
       return lines.join('\n');
@@ -128,12 +153,23 @@ export const notifyStep = defineStepKind({
             : `no notify: channels are configured, so '${spec.message}' was not sent; to send it, ${HOW_TO_CONFIGURE}`,
       };
     const facts = ctx.notify.facts(ctx.params);
+    if (spec.message === 'release-notes') {
+      const file = interpolate(spec.changelog ?? 'CHANGELOG.md', ctx.params);
+      facts.notes = releaseNotes((rel) => ctx.files.read(rel), file, facts.version);
+      // No approved notes for the version (no notes step ran here): nothing to post, said, rather than a stopped deploy.
+      if (!facts.notes && !spec.text)
+        return {
+          status: 'passed',
+          nothingToCheck: `${file} has no section for ${facts.version ?? 'the release (no version parameter)'}, so no release notes were sent (the release's notes step writes it)`,
+        };
+    }
     const m = renderMessage(spec.message, facts, spec.text && interpolate(spec.text, ctx.params));
     ctx.log(`${m.title}\n${m.text}`);
     for (const n of missing) ctx.log(`${n}: not configured under notify: in cockpit.config.yaml, not sent`);
 
     const before = marks(await ctx.history());
     const failures: string[] = [];
+    const warnings: string[] = [];
     for (const c of configured) {
       const mark = before.get(c.name);
       if (mark?.state === 'delivered') {
@@ -209,16 +245,27 @@ export const notifyStep = defineStepKind({
               attempts: r.attempts,
               reason: r.reason,
               ...(r.uncertain ? { uncertain: true } : {}),
+              ...(spec.onFailure === 'warn' ? { onFailure: 'warn' as const } : {}),
             },
           },
         ]);
         const what = r.uncertain ? 'no answer, so perhaps delivered (a retry asks first)' : 'not delivered';
+        if (spec.onFailure === 'warn') {
+          ctx.log(`⚠ ${c.name}: ${what}: ${r.reason} (onFailure: warn: recorded, the step goes on without it)`);
+          warnings.push(c.name);
+          continue;
+        }
         ctx.log(`✘ ${c.name}: ${what}: ${r.reason}`);
         failures.push(`${c.name}${r.uncertain ? ' (no answer: perhaps delivered)' : ''}: ${r.reason}`);
       }
     }
     if (failures.length)
       return { status: 'failed', exitCode: null, reason: `not delivered to ${failures.join('; ')}` } satisfies StepOutcome;
+    if (warnings.length && warnings.length === configured.length)
+      return {
+        status: 'passed',
+        nothingToCheck: `'${spec.message}' was not delivered to ${warnings.join(', ')}; onFailure: warn records it (⚠) and lets the session go on`,
+      };
     return { status: 'passed' };
   },
 });

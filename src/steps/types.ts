@@ -89,6 +89,8 @@ export interface ReleaseSettings {
   versionFiles?: VersionFileSpec[];
   remote?: string;
   schedule?: Schedule;
+  /** `release.publish`: the command that publishes a release's notes on the forge (core/release/publish.ts). */
+  publish?: string[];
 }
 
 export type StepOutcome =

@@ -103,6 +103,8 @@ describe('notify: the communication checklist against real receivers', () => {
     config(
       `${slackChannel('chat')}statuspage:\n  type: statuspage\n  url: ${sp.url}/v1\n  page: ${PAGE}\n  apiKey: ${API_KEY}\n  components: [cmpA, cmpB]`,
     );
+    // The approved notes the release-notes step posts (the notes step writes them during the release).
+    repo.write('CHANGELOG.md', '# Changelog\n\n## 1.4.0 (2026-12-08)\n\n### Features\n\n- search listings (a1b2c3d)\n');
     const r = await run(
       [
         'run',
@@ -131,6 +133,7 @@ describe('notify: the communication checklist against real receivers', () => {
       'Maintenance window: v1.4.0 on production',
       'Deployment started: v1.4.0 to production',
       'Deployment complete: v1.4.0 to production',
+      'Release notes: v1.4.0',
     ]);
     expect(slack.received[1].body.text).toContain('starts 2026-12-08T22:00Z, expected to last 2h');
     // At most one request a second per webhook and per Statuspage key (their documented limits): spaced, not throttled.
@@ -170,9 +173,10 @@ describe('notify: the communication checklist against real receivers', () => {
       ['statuspage', 200, 'inc1'],
       ['chat', 200, null],
       ['chat', 200, null],
+      ['chat', 200, null],
       ['statuspage', 200, 'inc1'],
     ]);
-    expect(of(evs, 'notify.sending')).toHaveLength(7);
+    expect(of(evs, 'notify.sending')).toHaveLength(8);
     expect(of(evs, 'notify.sending')[0]).toMatchObject({ channel: 'chat', provider: 'slack', endpoint: 'POST $TEST_SLACK_URL' });
 
     // No secret anywhere: the store's bytes, the terminal, --json, the report.
@@ -218,6 +222,8 @@ describe('notify: the communication checklist against real receivers', () => {
       'maintenance-window',
       'status-page-start',
       'deployment-confirmation',
+      'publish-release-notes',
+      'release-notes-chat',
       'status-page-operational',
     ]);
     expect(passed[0].data.nothingToCheck).toMatch(

@@ -95,7 +95,7 @@ describe('parseChecklist refuses, at the right place, with what was expected', (
     expectOnly(
       diags,
       'a.yaml:4:5',
-      /step 'x': missing required field 'kind' \(one of: confirm, run, checklist, git\.branch, git\.merge, git\.tag, git\.push, git\.remote, bump, notes, freeze, migrate, watch, backup, restore, smoke, approve, build, deploy, switch, rollback, verify, notify\)/,
+      /step 'x': missing required field 'kind' \(one of: confirm, run, checklist, git\.branch, git\.merge, git\.tag, git\.push, git\.remote, bump, notes, freeze, migrate, watch, backup, restore, smoke, approve, build, deploy, switch, rollback, verify, notify, publish\)/,
     );
   });
 
@@ -537,7 +537,7 @@ describe('loadBundle: includes', () => {
   it('the root file is refused on its own errors with its own name', () => {
     const r = loadBundle(source('a', oneStep('deploy-magic'), 'repo/checklists/a.yaml'), memoryResolver({}), STEP_KINDS);
     expect(r.diagnostics.map(formatDiagnostic)).toEqual([
-      "repo/checklists/a.yaml:6:11: step 'only': unknown step kind 'deploy-magic'; expected one of: confirm, run, checklist, git.branch, git.merge, git.tag, git.push, git.remote, bump, notes, freeze, migrate, watch, backup, restore, smoke, approve, build, deploy, switch, rollback, verify, notify",
+      "repo/checklists/a.yaml:6:11: step 'only': unknown step kind 'deploy-magic'; expected one of: confirm, run, checklist, git.branch, git.merge, git.tag, git.push, git.remote, bump, notes, freeze, migrate, watch, backup, restore, smoke, approve, build, deploy, switch, rollback, verify, notify, publish",
     ]);
   });
 });

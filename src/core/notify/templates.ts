@@ -13,6 +13,7 @@ export const MESSAGE_NAMES = [
   'deployment-confirmation',
   'rollback-notice',
   'status-operational',
+  'release-notes',
 ] as const;
 export type MessageName = (typeof MESSAGE_NAMES)[number];
 
@@ -31,6 +32,8 @@ export interface MessageFacts {
   notesUrl: string | null;
   /** What a rollback step of the session did (the version it went back to, and how), when one ran. */
   rolledBack?: { env: string; to: string; how: 'switch-back' | 'redeploy' } | null;
+  /** The approved release notes: the version's section of the changelog (the `release-notes` message's body). */
+  notes?: { text: string; file: string } | null;
 }
 
 export const NO_FACTS: MessageFacts = {
@@ -87,6 +90,38 @@ function windowLength(f: MessageFacts): string | null {
   if (!l) return null;
   const ms = parseDuration(l);
   return ms ? formatDuration(ms) : l;
+}
+
+/**
+ * The chat providers' limits on one message's text: Slack's section block takes 3000 characters (its `text` more,
+ * but the blocks are what is shown), Mattermost and Rocket.Chat more. Release notes longer than this are cut at a
+ * line and say where the rest is.
+ */
+export const NOTES_TEXT_LIMIT = 2800;
+
+/**
+ * A changelog section as a chat message's body: its "## version (date)" heading dropped (the title says it),
+ * "### Group" headings and **bold** in the chat's *bold*; cut at a line to `limit` characters, saying where the rest is.
+ */
+export function notesForChat(section: string, file: string, limit = NOTES_TEXT_LIMIT): string {
+  const lines = section
+    .replace(/\r\n/g, '\n')
+    .split('\n')
+    .filter((l, i) => !(i === 0 && /^##\s/.test(l)))
+    .map((l) => l.replace(/^###\s+(.*)$/, '*$1*').replace(/\*\*([^*\n]+)\*\*/g, '*$1*'));
+  while (lines.length && !lines[0].trim()) lines.shift();
+  while (lines.length && !lines[lines.length - 1].trim()) lines.pop();
+  const whole = lines.join('\n');
+  if (whole.length <= limit) return whole;
+  const out: string[] = [];
+  let used = 0;
+  for (const l of lines) {
+    if (used + l.length + 1 > limit - 80) break;
+    out.push(l);
+    used += l.length + 1;
+  }
+  const rest = lines.length - out.length;
+  return `${out.join('\n')}\n… ${rest} more line${rest === 1 ? '' : 's'} in ${file}`;
 }
 
 function capital(s: string): string {
@@ -158,6 +193,15 @@ export function renderMessage(name: MessageName, facts: MessageFacts, override?:
         `${facts.failingStep ? ` after step '${facts.failingStep.title}' failed${facts.failingStep.reason ? ` (${facts.failingStep.reason})` : ''}` : ''}.` +
         `${facts.recovery ? ` Recovery: ${facts.recovery}.` : ''}` +
         ` The previous version stays in service; the next update follows.${by}`;
+      break;
+    }
+    case 'release-notes': {
+      const v = facts.version ? (/^\d/.test(facts.version) ? `v${facts.version}` : facts.version) : 'the release';
+      title = `Release notes: ${v}`;
+      text = facts.notes
+        ? notesForChat(facts.notes.text, facts.notes.file)
+        : `The release notes for ${rel}${facts.notesUrl ? `: ${facts.notesUrl}` : ' are not written yet.'}`;
+      if (facts.notes && facts.notesUrl) text += `\n\nPublished: ${facts.notesUrl}`;
       break;
     }
     case 'status-operational':

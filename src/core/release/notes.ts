@@ -193,3 +193,18 @@ export function insertChangelogSection(existing: string, version: string, sectio
   const after = lines.slice(newest.line).join('\n');
   return { text: restore(`${before ? `${before}\n\n` : ''}${body}\n${after}`), alreadyThere: false };
 }
+
+/**
+ * The section of `version` in CHANGELOG.md's text (its "## " heading line included, up to the next level-2 heading),
+ * matched as `insertChangelogSection` matches it; null when the changelog has none.
+ */
+export function changelogSection(existing: string, version: string): string | null {
+  const lines = existing.replace(/\r\n/g, '\n').split('\n');
+  const headings = sectionHeadings(lines);
+  const v = escapeRe(version.trim().replace(/^v(?=\d)/i, ''));
+  const same = new RegExp(`^\\[?v?${v}(?:\\]|[\\s(]|$)`, 'i');
+  const at = headings.findIndex((h) => same.test(h.text));
+  if (at < 0) return null;
+  const end = headings[at + 1]?.line ?? lines.length;
+  return lines.slice(headings[at].line, end).join('\n').replace(/\s+$/, '') + '\n';
+}

@@ -188,6 +188,7 @@ export function foldWatch(panel: WatchPanel | undefined, event: AuditEvent): Wat
     case 'notify.retrying':
     case 'notify.delivered':
     case 'notify.failed':
+    case 'release.published':
     case 'approval.requested':
     case 'approval.granted':
     case 'approval.rejected':
