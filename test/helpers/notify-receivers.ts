@@ -67,9 +67,10 @@ export async function listen(handle: (req: Received, res: http.ServerResponse) =
 
 /**
  * A Slack incoming webhook: POST to /services/T…/B…/<token>, JSON with a non-empty `text` (the notification
- * fallback) and `blocks` (typed blocks); answers `ok` as text/plain. `script` answers the n-th request otherwise.
+ * fallback) and `blocks` (typed blocks, a section's text at most 3000 characters); answers `ok` as text/plain.
+ * `script` answers the n-th request otherwise, or, as one function, every request.
  */
-export async function slackReceiver(script: Record<number, Answer> = {}): Promise<Receiver> {
+export async function slackReceiver(script: Record<number, Answer> | Answer = {}): Promise<Receiver> {
   let n = 0;
   const r = await listen((req, res) => {
     n++;
@@ -79,14 +80,16 @@ export async function slackReceiver(script: Record<number, Answer> = {}): Promis
     if (!String(req.headers['content-type']).startsWith('application/json')) problems.push(`content-type ${req.headers['content-type']}`);
     if (typeof req.body?.text !== 'string' || !req.body.text.trim()) problems.push('no text fallback');
     if (!Array.isArray(req.body?.blocks) || !req.body.blocks.every((b: any) => typeof b.type === 'string')) problems.push('blocks');
-    for (const b of req.body?.blocks ?? [])
+    for (const b of req.body?.blocks ?? []) {
       if (b.type === 'header' && (b.text?.type !== 'plain_text' || b.text.text.length > 150)) problems.push('header block');
+      if (b.type === 'section' && b.text?.text.length > 3000) problems.push('section block over 3000 characters');
+    }
     if (problems.length) {
       r.violations.push(`slack: ${problems.join(', ')}`);
       res.writeHead(400, { 'content-type': 'text/plain' }).end('invalid_payload');
       return;
     }
-    const scripted = script[n];
+    const scripted = typeof script === 'function' ? script : script[n];
     if (scripted) return scripted(req, res);
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
   });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cockpitAsync, jsonLines, tempRepo } from '../helpers/cli.js';
 import { startDeployTarget, type DeployTarget } from '../helpers/deploy-target.js';
-import { slackReceiver, type SlackReceiver } from '../helpers/slack-receiver.js';
+import { slackReceiver, SLACK_TOKEN, type Answer, type Receiver } from '../helpers/notify-receivers.js';
 
 /**
  * Publishing the release notes (the `publish` step and the `release-notes` message of the communication checklist)
@@ -40,10 +40,11 @@ function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-async function receiver(answer?: Parameters<typeof slackReceiver>[0]): Promise<SlackReceiver> {
+/** A Slack webhook on loopback (test/helpers/notify-receivers.ts), with its URL and token as the config names them. */
+async function receiver(answer?: Answer): Promise<Receiver & { webhook: string; token: string }> {
   const r = await slackReceiver(answer);
   closers.push(() => r.close());
-  return r;
+  return Object.assign(r, { webhook: `${r.url}/services/T0001/B0001/${SLACK_TOKEN}`, token: SLACK_TOKEN });
 }
 
 const events = async (stdout: string) => {
