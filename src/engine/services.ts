@@ -67,6 +67,12 @@ type RunRequest = Omit<ShellRequest, 'signal' | 'onOutput' | 'onSpawn'> & {
   stdoutLine?: (line: string) => Array<{ stream: 'stdout' | 'stderr'; text: string }>;
 };
 
+/** How a recorded command ended, with the last line it wrote to stderr (as the audit log keeps it): most often why. */
+export type RunResult = ShellResult & { lastStderrLine?: string };
+
+/** How much of that line a failure's reason carries. */
+const STDERR_LINE_CHARS = 240;
+
 /**
  * Every service a step kind may declare in `needs`, and how it is built for a step. This is the one place a
  * service is declared: `Services` (what a kind receives) is derived from it. Only what a kind declares is built,
@@ -76,7 +82,7 @@ const factories = {
   /** Run a command, recorded (its pid durable before it starts, its output shown live and kept in the audit log). */
   run:
     (s: ServiceScope) =>
-    async (req: RunRequest): Promise<ShellResult> => {
+    async (req: RunRequest): Promise<RunResult> => {
       if (!existsSync(req.cwd) || !statSync(req.cwd).isDirectory()) {
         return {
           exitCode: null,
@@ -92,6 +98,10 @@ const factories = {
       const stdoutLines = lineSplitter((l) => {
         for (const said of stdoutLine!(l)) s.output.push(said.stream, said.text);
       });
+      let lastStderr = '';
+      const stderrLines = lineSplitter((l) => {
+        if (l.trim()) lastStderr = l;
+      });
       const result = await runCommand({
         ...shell,
         signal: s.deps.signal,
@@ -106,12 +116,19 @@ const factories = {
             },
           ]);
         },
-        onOutput: (stream, text) => (stream === 'stdout' && stdoutLine ? stdoutLines.push(text) : s.output.push(stream, text)),
+        onOutput: (stream, text) => {
+          if (stream === 'stderr') stderrLines.push(text);
+          return stream === 'stdout' && stdoutLine ? stdoutLines.push(text) : s.output.push(stream, text);
+        },
       });
       stdoutLines.end();
+      stderrLines.end();
       s.output.flush(true);
       await s.drained();
-      return result;
+      const said = s.deps.store.clean(lastStderr).trim();
+      return said
+        ? { ...result, lastStderrLine: said.length > STDERR_LINE_CHARS ? `${said.slice(0, STDERR_LINE_CHARS - 1)}…` : said }
+        : result;
     },
   /** Ask the operator (a prompt, or `--yes` when non-interactive). */
   confirm:

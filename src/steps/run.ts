@@ -95,7 +95,8 @@ export const runStep = defineStepKind({
       status: 'failed',
       exitCode: r.exitCode,
       signal: r.signal,
-      reason: r.signal ? `killed by ${r.signal}` : `exited with code ${r.exitCode}${why}`,
+      // The command's own last word on stderr says why more often than its code does.
+      reason: `${r.signal ? `killed by ${r.signal}` : `exited with code ${r.exitCode}${why}`}${r.lastStderrLine ? `: ${r.lastStderrLine}` : ''}`,
     };
   },
   /** What the checklist's own `probe:` command says: exit 0, the effect is there; another code, it is not; no answer, unknown. */

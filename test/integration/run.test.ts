@@ -61,6 +61,36 @@ steps:
     expect(v.stdout).toContain(`${events.length} event(s) verified`);
   });
 
+  it("a failing command's reason carries its last line on stderr (secrets redacted), not only its exit code", () => {
+    repo.write('cockpit.config.yaml', 'secrets:\n  env: [DEPLOY_TOKEN]\n');
+    const f = repo.write(
+      'checklists/why.yaml',
+      `id: why
+title: Why
+steps:
+  - id: push
+    title: Push the image
+    kind: run
+    run: |
+      echo "pushing" >&2
+      echo "registry refused token $DEPLOY_TOKEN: unauthorized" >&2
+      echo done
+      exit 2
+`,
+    );
+    const r = cockpit(['--repo', repo.dir, 'run', f, '--non-interactive', '--json'], {
+      cwd: repo.dir,
+      env: { DEPLOY_TOKEN: 'tok-9f8e7d6c5b4a' },
+    });
+    expect(r.code).toBe(1);
+    const failed = jsonLines(r.stdout).find((e) => e.type === 'step.failed');
+    expect(failed?.data.reason).toMatch(/^exited with code 2: registry refused token \S+: unauthorized$/);
+    expect(r.stdout + r.stderr).not.toContain('tok-9f8e7d6c5b4a');
+    const shown = cockpit(['--repo', repo.dir, 'audit', 'show', String(failed?.sessionId ?? jsonLines(r.stdout)[0].sessionId)]);
+    expect(shown.stdout).toContain('exited with code 2: registry refused token');
+    expect(shown.stdout).not.toContain('tok-9f8e7d6c5b4a');
+  });
+
   it('a failing command stops the session with exit 1, the exit code, the tail of its output and how to continue', () => {
     const f = repo.write(
       'checklists/fail.yaml',
