@@ -61,6 +61,14 @@ describe('message templates', () => {
     expect(texts['status-operational'].title).toBe('Operational: v1.4.0 to production');
   });
 
+  it('an issue update in a rollback session speaks of the rollback, not of a deployment of the version it goes back to', () => {
+    const m = renderMessage('issue-or-delay', { ...FULL, version: '1.3.0', rollingBack: true });
+    expect(m.title).toBe('Issue or delay: rollback of production to v1.3.0');
+    expect(m.text).toBe(
+      "The rollback of production to v1.3.0 is delayed: step 'Smoke the new colour' failed: HTTP 502 on /up. Recovery: 6m12s of the 15m objective. We are working on it; the next update follows. Operator: alice.",
+    );
+  });
+
   it('a rollback notice after the session rolled back names the version it went back to, not the one withdrawn', () => {
     const m = renderMessage('rollback-notice', {
       ...FULL,

@@ -19,6 +19,7 @@ export function sessionFacts(state: SessionState, params: Record<string, ParamVa
     operator: state.operator,
     failingStep: failed && node ? { title: node.title, reason: failed.reason ?? null } : null,
     recovery: r ? `${clockText(r.elapsedMs)} of the ${clockText(r.start.objectiveMs)} objective` : null,
+    rollingBack: state.plan.some((n) => n.kind === 'rollback'),
     rolledBack: rolled ? { env: rolled[0], to: rolled[1].rollback!.version, how: rolled[1].rollback!.how } : null,
   };
 }

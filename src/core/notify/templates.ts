@@ -30,6 +30,8 @@ export interface MessageFacts {
   recovery: string | null;
   /** The release notes' address, from the `notes_url` parameter. */
   notesUrl: string | null;
+  /** The session rolls back (its plan has a `rollback` step): its `version` is where it goes back to. */
+  rollingBack?: boolean;
   /** What a rollback step of the session did (the version it went back to, and how), when one ran. */
   rolledBack?: { env: string; to: string; how: 'switch-back' | 'redeploy' } | null;
   /** The approved release notes: the version's section of the changelog (the `release-notes` message's body). */
@@ -158,12 +160,16 @@ export function renderMessage(name: MessageName, facts: MessageFacts, override?:
       text = `Deployment of ${rel}${where(facts)} has started.${length ? ` Expected to take ${length}.` : ''}${by}`;
       break;
     case 'issue-or-delay': {
-      title = `Issue or delay: ${short(facts)}`;
+      // A rollback's version is where it goes back to: "the rollback of production to v1.3.0", not a deployment of it.
+      const subject = facts.rollingBack
+        ? `The rollback${facts.environment ? ` of ${facts.environment}` : ''}${facts.version ? ` to ${short({ ...facts, environment: null })}` : ''}`
+        : `Deployment of ${rel}${where(facts)}`;
+      title = `Issue or delay: ${facts.rollingBack ? subject.replace(/^The r/, 'r') : short(facts)}`;
       const what = facts.failingStep
         ? `step '${facts.failingStep.title}' failed${facts.failingStep.reason ? `: ${facts.failingStep.reason}` : ''}`
         : 'it is taking longer than planned';
       text =
-        `Deployment of ${rel}${where(facts)} is delayed: ${what}.` +
+        `${subject} is delayed: ${what}.` +
         `${facts.recovery ? ` Recovery: ${facts.recovery}.` : ''}` +
         ` We are working on it; the next update follows.${by}`;
       break;
