@@ -219,6 +219,15 @@ const TABLE = [
     bar: true,
   },
   {
+    command: 'session.demo-approve',
+    layer: 'session',
+    keys: ['A'],
+    hint: 'approve (demo)',
+    description:
+      'demo sandbox only, while an approval waits: approve as the demo\'s senior developer (in real life they run cockpit approve in their own shell)',
+    bar: true,
+  },
+  {
     command: 'session.abort',
     layer: 'session',
     keys: ['a'],
