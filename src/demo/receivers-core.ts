@@ -15,7 +15,25 @@ export interface ReceivedRequest {
   method: string;
   path: string;
   headers: Record<string, string | string[] | undefined>;
-  body: any;
+  /** Parsed JSON (unchecked: each handler checks what it reads). */
+  body: unknown;
+}
+
+/** A Slack webhook body as it may come (each field checked before use). */
+interface SlackBody {
+  text?: unknown;
+  blocks?: Array<{ type?: unknown; text?: { type?: unknown; text?: unknown } } | null>;
+}
+
+/** A Statuspage incident in a request body as it may come (each field checked before use). */
+interface IncidentBody {
+  name?: unknown;
+  status?: string;
+  body?: unknown;
+  scheduled_for?: string;
+  scheduled_until?: string;
+  components?: unknown;
+  metadata?: unknown;
 }
 
 /** What to answer, and what the request said in words (a message the demo records), or why it broke the format. */
@@ -36,12 +54,14 @@ const SECTION_MAX = 3000;
 /** Why a Slack incoming-webhook POST breaks the documented format (empty: it does not). `token`: the webhook path's. */
 export function slackProblems(req: ReceivedRequest, path: string): string[] {
   const problems: string[] = [];
+  const body = (req.body && typeof req.body === 'object' ? req.body : {}) as SlackBody;
   if (req.method !== 'POST') problems.push(`method ${req.method}`);
   if (req.path !== path) problems.push(`path ${req.path.replace(/[^/]{8,}$/, '…')}`);
   if (!String(req.headers['content-type']).startsWith('application/json')) problems.push(`content-type ${req.headers['content-type']}`);
-  if (typeof req.body?.text !== 'string' || !req.body.text.trim()) problems.push('no text fallback');
-  if (!Array.isArray(req.body?.blocks) || !req.body.blocks.every((b: any) => typeof b?.type === 'string')) problems.push('blocks');
-  for (const b of Array.isArray(req.body?.blocks) ? req.body.blocks : []) {
+  if (typeof body.text !== 'string' || !body.text.trim()) problems.push('no text fallback');
+  const blocks = Array.isArray(body.blocks) ? body.blocks : null;
+  if (!blocks || !blocks.every((b) => typeof b?.type === 'string')) problems.push('blocks');
+  for (const b of blocks ?? []) {
     if (b?.type === 'header' && (b.text?.type !== 'plain_text' || typeof b.text.text !== 'string' || b.text.text.length > HEADER_MAX))
       problems.push('header block');
     if (b?.type === 'section' && typeof b.text?.text === 'string' && b.text.text.length > SECTION_MAX)
@@ -59,7 +79,12 @@ export function slackUnescape(text: string): string {
 export function slackAnswer(req: ReceivedRequest, path: string): ReceiverAnswer {
   const problems = slackProblems(req, path);
   if (problems.length) return { status: 400, contentType: 'text/plain', body: 'invalid_payload', problems };
-  return { status: 200, contentType: 'text/plain', body: 'ok', message: { channel: 'chat', text: slackUnescape(req.body.text) } };
+  return {
+    status: 200,
+    contentType: 'text/plain',
+    body: 'ok',
+    message: { channel: 'chat', text: slackUnescape(String((req.body as SlackBody).text)) },
+  };
 }
 
 export const RESOLVED_STATUSES = new Set(['resolved', 'completed', 'postmortem']);
@@ -113,7 +138,12 @@ export const statusWords = (s: string) => s.replace(/_/g, ' ');
  * The Statuspage manage API (v1) for one page: `Authorization: OAuth <key>`, JSON bodies; incidents (realtime and
  * scheduled maintenances) and components. Changes `state`; `now` stamps the incidents.
  */
-export function statuspageAnswer(state: StatusPageState, req: ReceivedRequest, apiKey: string, now: () => Date = () => new Date()): ReceiverAnswer {
+export function statuspageAnswer(
+  state: StatusPageState,
+  req: ReceivedRequest,
+  apiKey: string,
+  now: () => Date = () => new Date(),
+): ReceiverAnswer {
   const problems: string[] = [];
   const json = (status: number, body: unknown, message?: string): ReceiverAnswer => ({
     status,
@@ -154,7 +184,7 @@ export function statuspageAnswer(state: StatusPageState, req: ReceivedRequest, a
       c.status = st;
       c.history.push(st);
     }
-    return changes.length ? `; ${changes.map(([c, st]) => `${c.name}: ${statusWords(st)}`).join(', ')}` : '';
+    return changes.length ? `\n${changes.map(([c, st]) => `${c.name}: ${statusWords(st)}`).join(', ')}` : '';
   };
   const said = (body: unknown) => (typeof body === 'string' && body.trim() ? `\n${body.trim()}` : '');
 
@@ -168,18 +198,25 @@ export function statuspageAnswer(state: StatusPageState, req: ReceivedRequest, a
       200,
       state.incidents.filter((i) => i.status === 'scheduled'),
     );
-  if (req.method === 'GET' && rest === '/components') return json(200, state.components.map(({ history: _h, ...c }) => c));
+  if (req.method === 'GET' && rest === '/components')
+    return json(
+      200,
+      state.components.map(({ history: _h, ...c }) => c),
+    );
+  const inc = ((req.body as { incident?: IncidentBody } | null)?.incident ?? undefined) as IncidentBody | undefined;
   if (req.method === 'POST' && rest === '/incidents') {
-    const inc = req.body?.incident;
-    if (!inc || typeof inc.name !== 'string' || !inc.name.trim() || !INCIDENT_STATUSES.has(inc.status)) problems.push('incident name/status');
+    if (!inc || typeof inc.name !== 'string' || !inc.name.trim() || !INCIDENT_STATUSES.has(String(inc.status)))
+      problems.push('incident name/status');
     if (inc?.status === 'scheduled' && (!inc.scheduled_for || !inc.scheduled_until)) problems.push('scheduled without times');
     const changes = componentChanges(inc?.components);
-    if (problems.length) return refuse();
+    if (problems.length || !inc) return refuse();
+    const name = String(inc.name);
+    const status = String(inc.status);
     const at = now().toISOString();
     const created: StatusIncident = {
       id: `inc${state.incidents.length + 1}`,
-      name: inc.name,
-      status: inc.status,
+      name,
+      status,
       body: typeof inc.body === 'string' ? inc.body : null,
       scheduled_for: inc.scheduled_for ?? null,
       scheduled_until: inc.scheduled_until ?? null,
@@ -189,22 +226,22 @@ export function statuspageAnswer(state: StatusPageState, req: ReceivedRequest, a
     };
     state.incidents.push(created);
     const what =
-      inc.status === 'scheduled'
-        ? `maintenance '${inc.name}' scheduled ${inc.scheduled_for} to ${inc.scheduled_until}`
-        : `incident '${inc.name}' opened (${statusWords(inc.status)})`;
+      status === 'scheduled'
+        ? `maintenance '${name}' scheduled ${inc.scheduled_for} to ${inc.scheduled_until}`
+        : `incident '${name}' opened (${statusWords(status)})`;
     return json(201, created, `${what}${apply(changes)}${said(inc.body)}`);
   }
   const incident = /^\/incidents\/([\w-]+)$/.exec(rest);
   if (req.method === 'PATCH' && incident) {
     const found = state.incidents.find((i) => i.id === incident[1]);
-    const inc = req.body?.incident;
-    if (!inc || typeof inc !== 'object' || (inc.status !== undefined && !INCIDENT_STATUSES.has(inc.status))) problems.push('incident status');
+    if (!inc || typeof inc !== 'object' || (inc.status !== undefined && !INCIDENT_STATUSES.has(inc.status)))
+      problems.push('incident status');
     const changes = componentChanges(inc?.components);
     if (!found) {
       problems.push('no such incident');
       return refuse(404);
     }
-    if (problems.length) return refuse();
+    if (problems.length || !inc) return refuse();
     if (inc.status) found.status = inc.status;
     if (typeof inc.body === 'string') found.body = inc.body;
     if (inc.scheduled_for) found.scheduled_for = inc.scheduled_for;
@@ -215,10 +252,10 @@ export function statuspageAnswer(state: StatusPageState, req: ReceivedRequest, a
   }
   const component = /^\/components\/([\w-]+)$/.exec(rest);
   if (req.method === 'PATCH' && component) {
-    const changes = componentChanges({ [component[1]]: req.body?.component?.status });
+    const changes = componentChanges({ [component[1]]: (req.body as { component?: { status?: unknown } } | null)?.component?.status });
     if (problems.length) return refuse(byId.has(component[1]) ? 400 : 404);
     const [c] = changes[0];
-    const text = apply(changes).slice(2);
+    const text = apply(changes).slice(1);
     return json(200, { id: c.id, name: c.name, status: c.status }, text);
   }
   problems.push(`no such endpoint ${req.method} ${req.path}`);

@@ -14,7 +14,14 @@ import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { newStatusPage, SLACK_PATH_PREFIX, slackAnswer, statuspageAnswer, type ReceivedRequest, type ReceiverAnswer } from './receivers-core.js';
+import {
+  newStatusPage,
+  SLACK_PATH_PREFIX,
+  slackAnswer,
+  statuspageAnswer,
+  type ReceivedRequest,
+  type ReceiverAnswer,
+} from './receivers-core.js';
 
 const MAX_BODY = 1024 * 1024;
 

@@ -101,7 +101,7 @@ export const receiversService: DemoService = {
     const pid = child.pid;
     if (!pid) throw new FailedError(`the demo's chat and status page did not start: ${logTail(log)}`);
     let port = 0;
-    for (const until = Date.now() + READY_WITHIN_MS; Date.now() < until && !exited; ) {
+    for (const until = Date.now() + READY_WITHIN_MS; Date.now() < until && !exited;) {
       try {
         const s = JSON.parse(readFileSync(ready, 'utf8')) as { pid: number; port: number };
         if (s.pid === pid) {

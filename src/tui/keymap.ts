@@ -224,7 +224,7 @@ const TABLE = [
     keys: ['A'],
     hint: 'approve (demo)',
     description:
-      'demo sandbox only, while an approval waits: approve as the demo\'s senior developer (in real life they run cockpit approve in their own shell)',
+      "demo sandbox only, while an approval waits: approve as the demo's senior developer (in real life they run cockpit approve in their own shell)",
     bar: true,
   },
   {

@@ -309,10 +309,7 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   // The demo's story (the demo's sandbox only): its steps on a line, what to do next on the message line.
   const demo = ui.services.demo;
   const story = demo && data ? demoStory(data.sessions, demo.senior.name.split(' ')[0], demo.messagesCommand) : null;
-  const checklistRows = Math.max(
-    2,
-    body - 2 - sessionRows - (data?.schedule ? (data.schedule.due?.length ? 2 : 1) : 0) - (story ? 1 : 0),
-  );
+  const checklistRows = Math.max(2, body - 2 - sessionRows - (data?.schedule ? (data.schedule.due?.length ? 2 : 1) : 0) - (story ? 1 : 0));
   const now = ui.services.now();
 
   // The selected session overtaken: the whole sentence on the message line (the row has room for its start only).
