@@ -223,8 +223,7 @@ const TABLE = [
     layer: 'session',
     keys: ['A'],
     hint: 'approve (demo)',
-    description:
-      "demo sandbox only, while an approval waits: approve as the demo's senior developer (in real life they run cockpit approve in their own shell)",
+    description: "demo only, an approval waiting: approve as the demo's senior",
     bar: true,
   },
   {
