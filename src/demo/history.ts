@@ -109,10 +109,13 @@ steps:
       (read-only: nothing is changed).
   - id: approval
     title: Approval from a senior developer
-    kind: confirm
+    kind: approve
+    role: senior
     when: {environment: production}
-    help: Production needs a senior developer's approval. Staging does not, so this step is skipped there.
-    prompt: Has a senior developer approved this release?
+    help: >-
+      Production needs a senior developer's approval (approvers: in cockpit.config.yaml names Ben): the step waits
+      until Ben runs cockpit approve <session> from his own shell. In the demo, A gives it as Ben. Staging does not
+      need it, so this step is skipped there.
   - id: deploy
     title: Deploy
     kind: run
