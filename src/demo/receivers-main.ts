@@ -10,7 +10,7 @@
  * channel, text; never the token or the key), statuspage.json (the components and incidents, after each change).
  * It exits by itself when the parent process is gone (checked every 2 s), and on SIGTERM/SIGINT.
  */
-import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -21,6 +21,7 @@ import {
   statuspageAnswer,
   type ReceivedRequest,
   type ReceiverAnswer,
+  type StatusPageState,
 } from './receivers-core.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -47,6 +48,17 @@ function writeJson(file: string, value: unknown): void {
   renameSync(tmp, file);
 }
 
+/** The page as the last run left it, when it is the same page with the same components. */
+function restored(file: string, page: string, components: Array<{ id: string; name: string }>): StatusPageState | null {
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as StatusPageState;
+    const same = s.page === page && s.components.map((c) => c.id).join() === components.map((c) => c.id).join();
+    return same && Array.isArray(s.incidents) ? s : null;
+  } catch {
+    return null;
+  }
+}
+
 function main(): void {
   const a = args(process.argv.slice(2));
   const token = process.env.DEMO_RECEIVER_TOKEN ?? '';
@@ -58,7 +70,8 @@ function main(): void {
   mkdirSync(a.state, { recursive: true });
   const messagesFile = path.join(a.state, 'messages.jsonl');
   const stateFile = path.join(a.state, 'statuspage.json');
-  const page = newStatusPage(a.page, a.components);
+  // A status page keeps its state: a restarted demo finds its components and incidents as they were.
+  const page = restored(stateFile, a.page, a.components) ?? newStatusPage(a.page, a.components);
   writeJson(stateFile, page);
   const slackPath = SLACK_PATH_PREFIX + token;
 

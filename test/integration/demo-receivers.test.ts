@@ -230,4 +230,26 @@ describe("the demo's chat and status page", () => {
     const r = cockpit(['demo', '--messages', '--dir', sandbox]);
     expect(r.stdout).toContain('Heads up');
   }, 30_000);
+
+  it('started again (the next cockpit demo), keep the status page as it was and what was received', async () => {
+    const again = await receiversService.start({
+      dir: sandbox,
+      stateDir,
+      scenario: 'none',
+      log: () => {},
+      started: {},
+      parentPid: process.pid,
+    });
+    try {
+      expect(again.processes[0].pid).not.toBe(started.processes[0].pid);
+      expect((again.localConfig as any).notify.statuspage.apiKey).not.toBe(apiKey);
+      const page = JSON.parse(readFileSync(path.join(stateDir, 'receivers', 'statuspage.json'), 'utf8'));
+      expect(page.incidents.map((i: any) => i.status)).toEqual(['completed']);
+      expect(page.components[0].history).toEqual(['operational', 'under_maintenance', 'operational']);
+      const r = cockpit(['demo', '--messages', '--dir', sandbox]);
+      expect(r.stdout).toMatch(/received \(5, times in UTC\)/);
+    } finally {
+      process.kill(again.processes[0].pid, 'SIGTERM');
+    }
+  }, 30_000);
 });
