@@ -20,12 +20,28 @@ const cacheFile = () => path.join(cacheDir(), 'home-config.json');
 
 const sha1Of = (text: string) => createHash('sha1').update(text).digest('hex');
 
-export function readConfigText(file: string): string | null {
+/** `cockpit.local.yaml` beside the config file: this machine's values laid over it (cli/config.ts `loadConfig`). */
+export function localConfigFile(configFile: string): string {
+  return path.join(path.dirname(configFile), 'cockpit.local.yaml');
+}
+
+const readText = (file: string): string | null => {
   try {
     return readFileSync(file, 'utf8');
   } catch {
     return null;
   }
+};
+
+/**
+ * What the config is read from: the file's text, and its local overlay's after a separator when there is one (so a
+ * change to either is a change of the key); null when neither can be read.
+ */
+export function readConfigText(file: string): string | null {
+  const base = readText(file);
+  const local = readText(localConfigFile(file));
+  if (local === null) return base;
+  return `${base ?? ''}\u0000cockpit.local.yaml\u0000${local}`;
 }
 
 function readCache(): CacheFile {

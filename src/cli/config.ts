@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { scheduleSchema } from '../core/release/schedule.js';
 import { versionFileSpecSchema } from '../core/release/version-files.js';
 import { publishCommandSchema } from '../core/release/publish.js';
-import { parseYamlInput } from '../core/yaml-input.js';
+import { parseYamlLayers } from '../core/yaml-input.js';
+import { localConfigFile } from './config-cache.js';
 import { watchConfigSchema } from '../core/watch/config.js';
 import { deployConfigSchema } from '../core/deploy/config.js';
 import { verifyConfigSchema } from '../core/verify.js';
@@ -113,12 +114,18 @@ export type CockpitConfig = z.infer<typeof configSchema>;
 /** cockpit.config.yaml is missing (when named) or invalid: bad input, exit 2. */
 export class ConfigError extends UsageError {}
 
+/**
+ * The config in `file`, with `cockpit.local.yaml` beside it laid over it when there is one (key by key: objects merge,
+ * anything else replaces): this machine's values (URLs with ports, endpoints, tokens), kept out of the committed file.
+ */
 export function loadConfig(file: string, explicit: boolean): CockpitConfig {
-  if (!existsSync(file)) {
-    if (explicit) throw new ConfigError(`config file ${file} does not exist`);
-    return {};
-  }
-  const r = parseYamlInput(file, readFileSync(file, 'utf8'), configSchema, 'config');
+  const local = localConfigFile(file);
+  const layers: Array<{ file: string; text: string }> = [];
+  if (existsSync(file)) layers.push({ file, text: readFileSync(file, 'utf8') });
+  else if (explicit) throw new ConfigError(`config file ${file} does not exist`);
+  if (existsSync(local)) layers.push({ file: local, text: readFileSync(local, 'utf8') });
+  if (!layers.length) return {};
+  const r = parseYamlLayers(layers, configSchema, 'config');
   if (!r.ok) throw new ConfigError(r.message);
   return r.data;
 }

@@ -17,7 +17,7 @@ import type { CockpitConfig } from './config.js';
 import { trackStore } from './open-stores.js';
 import { parseAuditUrl } from '../core/audit-url.js';
 import { cockpitCommand } from '../core/command-line.js';
-import { cachedHomeConfig, keepHomeConfig, readConfigText } from './config-cache.js';
+import { cachedHomeConfig, keepHomeConfig, localConfigFile, readConfigText } from './config-cache.js';
 import type { Workspace } from './setup.js';
 import { signatures, type Inputs } from './first-frame.js';
 
@@ -48,7 +48,7 @@ export async function homeWorkspace(opts: GlobalOptions): Promise<BaseWorkspace>
   let text: string | null = null;
   try {
     return new BaseWorkspace(opts, 'cockpit', (file, explicit) => {
-      if (!explicit && !existsSync(file)) return {};
+      if (!explicit && !existsSync(file) && !existsSync(localConfigFile(file))) return {};
       text = readConfigText(file);
       const cached = text === null ? null : cachedHomeConfig(file, text);
       if (cached) return cached;
@@ -334,7 +334,7 @@ export class BaseWorkspace {
 export function homeInputs(ws: BaseWorkspace): Inputs | null {
   const where = ws.auditLocation();
   if (where.kind !== 'sqlite') return null;
-  const files = [ws.configFile, where.file, `${where.file}-wal`, `${where.file}-journal`, ws.repoChecklistsDir, defaultChecklistsDir()];
+  const files = [ws.configFile, localConfigFile(ws.configFile), where.file, `${where.file}-wal`, `${where.file}-journal`, ws.repoChecklistsDir, defaultChecklistsDir()];
   for (const c of ws.listChecklists()) files.push(c.file);
   if (!ws.opts.repo)
     for (let dir = process.cwd(); ; dir = path.dirname(dir)) {

@@ -1,0 +1,100 @@
+/**
+ * cockpit.local.yaml: this machine's values laid over the committed cockpit.config.yaml (the demo writes the ports it
+ * chose there; a user keeps a local Prometheus URL or token there). What a user notices: the local value wins, the
+ * rest of the committed file stays, a problem is reported in the file that holds it, and the home screen's cache
+ * sees a change to either file.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigError, loadConfig } from '../../src/cli/config.js';
+import { Workspace } from '../../src/cli/setup.js';
+import { homeWorkspace } from '../../src/cli/workspace.js';
+import { overlay, parseYamlLayers } from '../../src/core/yaml-input.js';
+import { tempRepo } from '../helpers/cli.js';
+
+let repo: ReturnType<typeof tempRepo>;
+let cache: string;
+const saved = process.env.XDG_CACHE_HOME;
+
+beforeEach(() => {
+  repo = tempRepo();
+  cache = mkdtempSync(path.join(os.tmpdir(), 'cockpit-cache-'));
+  process.env.XDG_CACHE_HOME = cache;
+});
+
+afterEach(() => {
+  if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+  else process.env.XDG_CACHE_HOME = saved;
+  repo.cleanup();
+  rmSync(cache, { recursive: true, force: true });
+});
+
+describe('overlay', () => {
+  it('merges objects key by key; a list or a scalar replaces', () => {
+    expect(overlay({ a: { b: 1, c: [1, 2] }, d: 'x' }, { a: { c: [3] }, e: true })).toEqual({ a: { b: 1, c: [3] }, d: 'x', e: true });
+    expect(overlay({ a: { b: 1 } }, { a: null })).toEqual({ a: null });
+  });
+
+  it('reports a problem in the file whose value is read', () => {
+    const schema = z.strictObject({ a: z.strictObject({ n: z.number(), s: z.string() }) });
+    const layers = [
+      { file: 'base.yaml', text: 'a:\n  n: 1\n  s: ok\n' },
+      { file: 'local.yaml', text: '# local\na:\n  n: "two"\n' },
+    ];
+    const r = parseYamlLayers(layers, schema, 'config');
+    expect(r).toEqual({ ok: false, message: expect.stringMatching(/^local\.yaml:3:6: a\.n: /) });
+    const r2 = parseYamlLayers(
+      [
+        { file: 'base.yaml', text: 'a:\n  n: 1\n  s: 3\n' },
+        { file: 'local.yaml', text: 'a:\n  n: 2\n' },
+      ],
+      schema,
+      'config',
+    );
+    expect(r2).toEqual({ ok: false, message: expect.stringMatching(/^base\.yaml:3:6: a\.s: /) });
+    const r3 = parseYamlLayers([layers[0], { file: 'local.yaml', text: 'a:\n  typo: 1\n' }], schema, 'config');
+    expect(r3).toEqual({ ok: false, message: expect.stringMatching(/^local\.yaml:2:3: a\.typo: /) });
+  });
+});
+
+describe('cockpit.local.yaml', () => {
+  const WATCH = 'watch:\n  interval: 1s\n  prometheus:\n    url: http://127.0.0.1:9090\n';
+
+  it('lays its values over the committed config', () => {
+    repo.write('cockpit.config.yaml', `checklists: lists\n${WATCH}`);
+    repo.write('cockpit.local.yaml', 'watch:\n  prometheus:\n    url: http://127.0.0.1:41234\n');
+    const c = loadConfig(path.join(repo.dir, 'cockpit.config.yaml'), false);
+    expect(c.checklists).toBe('lists');
+    expect(c.watch).toMatchObject({ interval: '1s', prometheus: { url: 'http://127.0.0.1:41234' } });
+  });
+
+  it('is read alone when there is no committed config', () => {
+    repo.write('cockpit.local.yaml', 'checklists: mine\n');
+    expect(loadConfig(path.join(repo.dir, 'cockpit.config.yaml'), false)).toEqual({ checklists: 'mine' });
+  });
+
+  it('names itself in an error', () => {
+    repo.write('cockpit.config.yaml', WATCH);
+    repo.write('cockpit.local.yaml', 'watch:\n  prometheus:\n    url: 42\n');
+    expect(() => loadConfig(path.join(repo.dir, 'cockpit.config.yaml'), false)).toThrow(
+      new RegExp(`^${path.join(repo.dir, 'cockpit.local.yaml').replace(/[.\\/]/g, '\\$&')}:3:10: watch\\.prometheus\\.url`),
+    );
+    expect(() => loadConfig(path.join(repo.dir, 'cockpit.config.yaml'), false)).toThrow(ConfigError);
+  });
+
+  it("is part of the home screen's cache key: a change to it alone is read anew", async () => {
+    repo.write('cockpit.config.yaml', 'checklists: lists\n');
+    await homeWorkspace({ repo: repo.dir });
+    expect(await homeWorkspace({ repo: repo.dir })).not.toBeInstanceOf(Workspace);
+    repo.write('cockpit.local.yaml', 'checklists: local-lists\n');
+    const ws = await homeWorkspace({ repo: repo.dir });
+    expect(ws).toBeInstanceOf(Workspace);
+    expect(ws.repoChecklistsDir).toBe(path.join(repo.dir, 'local-lists'));
+    const again = await homeWorkspace({ repo: repo.dir });
+    expect(again).not.toBeInstanceOf(Workspace);
+    expect(again.repoChecklistsDir).toBe(path.join(repo.dir, 'local-lists'));
+  });
+});
