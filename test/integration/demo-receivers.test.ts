@@ -13,7 +13,7 @@ import { cockpit, tempRepo } from '../helpers/cli.js';
 /**
  * The demo's chat and status page (src/demo/receivers.ts) as a real process on a free port, fed by the cockpit's
  * real notify steps (`cockpit run` in its own process) through the sandbox's committed `notify:` section with the
- * service's cockpit.local.yaml values over it; then `cockpit demo --messages` as a reader sees it.
+ * service's `localConfig` in cockpit.local.yaml over it; then `cockpit demo --messages` as a reader sees it.
  */
 const COMMS = `id: comms
 title: Deployment communication
@@ -39,14 +39,6 @@ steps:
     channels: [statuspage]
     status: operational
 `;
-
-/** cockpit.local.yaml over cockpit.config.yaml as the lead's overlay has it: objects merge, anything else replaces. */
-function overlay(base: any, over: any): any {
-  if (!over || typeof over !== 'object' || Array.isArray(over) || !base || typeof base !== 'object' || Array.isArray(base)) return over;
-  const out = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = k in base ? overlay(base[k], v) : v;
-  return out;
-}
 
 const alive = (pid: number) => {
   try {
@@ -84,8 +76,9 @@ beforeAll(async () => {
   token = notify.chat.url.split('/').at(-1);
   apiKey = notify.statuspage.apiKey;
   repo = tempRepo({ comms: COMMS });
-  const committed = parse(COCKPIT_CONFIG);
-  repo.write('cockpit.config.yaml', stringify(overlay({ notify: committed.notify }, started.localConfig)));
+  // The sandbox's committed notify: section, and what the service returned in cockpit.local.yaml over it.
+  repo.write('cockpit.config.yaml', stringify({ notify: parse(COCKPIT_CONFIG).notify }));
+  repo.write('cockpit.local.yaml', stringify(started.localConfig));
 }, 30_000);
 
 afterAll(() => {
