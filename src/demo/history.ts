@@ -378,7 +378,8 @@ def refund(gateway, payment, amount_cents):
       t.write('scripts/build.sh', BUILD_SH);
       t.write('scripts/versions.sh', VERSIONS_SH);
       t.write('scripts/restore_db.sh', RESTORE_DB_SH);
-      t.append('.gitignore', '.cockpit/\n.sandbox/\n');
+      // cockpit.local.yaml: this machine's ports and the demo's chat token and status-page key, never committed.
+      t.append('.gitignore', '.cockpit/\n.sandbox/\ncockpit.local.yaml\n');
       t.append(
         'README.md',
         '- `scripts/deploy.sh deploy <version> --env <environment>`: deploys to the idle colour (`switch`, `rollback <version>`, `status --json`: see the script)\n- `scripts/build.sh <version>`: builds the release artifact (a tarball, no Docker needed)\n- `scripts/restore_db.sh <backup_timestamp>`: restores the database from a backup\n- `checklists/demo.yaml`: the release checklist (`cockpit run demo`)\n',
