@@ -1,5 +1,6 @@
 import { cmdRun } from './commands.js';
 import { demoDir, deployedEnvironments, ensureSandbox } from '../demo/sandbox.js';
+import { markDemoSandbox } from '../demo/mode.js';
 import { cockpitCommand } from '../core/command-line.js';
 import { Workspace } from './setup.js';
 
@@ -7,8 +8,10 @@ import { Workspace } from './setup.js';
  * `cockpit demo` / `npm start`: the cockpit on a sandbox it makes itself. In a terminal it opens the home screen on
  * the sandbox; without one (CI, a pipe) it runs the demo checklist non-interactively so the tour still shows something.
  */
-export async function cmdDemo(flags: { reset?: boolean; dir?: string; nonInteractive?: boolean }): Promise<number> {
+export async function cmdDemo(flags: { reset?: boolean; dir?: string; nonInteractive?: boolean; messages?: boolean }): Promise<number> {
   const dir = demoDir(flags.dir);
+  // The comms room's: what the demo's chat and status page received (src/demo/messages.ts).
+  if (flags.messages) return (await import('../demo/messages.js')).printMessages(dir);
   const made = ensureSandbox(dir, !!flags.reset);
   const interactive = !flags.nonInteractive && !!process.stdin.isTTY && !!process.stdout.isTTY;
   // The commands printed say `npx cockpit` (the demo is run from the cockpit folder) and --repo the sandbox.
@@ -37,6 +40,8 @@ export async function cmdDemo(flags: { reset?: boolean; dir?: string; nonInterac
       .join('');
   const after = async () => (await recorded()) + serving();
   if (interactive) {
+    // The screens know this is the demo's sandbox (src/demo/mode.ts): the home's story line, A approves as the demo's senior.
+    markDemoSandbox(dir);
     const { tuiHome } = await (await import('./load-tui.js')).loadTui();
     const code = await tuiHome(ws);
     process.stdout.write(`${where}\n${await after()}`);

@@ -546,6 +546,7 @@ payment, payment failures over 1%, database CPU over 80%) on prom-client metric 
     .option('--reset', 'make the sandbox anew')
     .option('--dir <dir>', 'where the sandbox lives (default: $COCKPIT_DEMO_DIR or ~/.cache/release-cockpit/demo)')
     .option('--non-interactive', 'no screen: run the demo checklist, confirming every step by flag')
+    .option('--messages', "print what the demo's chat and status page received (while it runs or after), then exit")
     .action(act(async (flags) => (await import('./demo.js')).cmdDemo(flags)));
 
   program.action(act(async (_flags, cmd: Command) => home(globals(cmd))));

@@ -21,6 +21,7 @@ import { cachedSummaries } from './summary-cache.js';
 import { readDue } from './comms.js';
 import type { Workspace } from './setup.js';
 import { homeInputs, type BaseWorkspace } from './workspace.js';
+import { DEMO_SENIOR, demoMessagesCommand, isDemoSandbox } from '../demo/mode.js';
 
 /** Both ends must be a terminal: Ink needs raw mode on stdin, and a frame on a pipe is noise. */
 export function requireTerminal(what: string, instead: string): void {
@@ -147,6 +148,16 @@ export function workspaceServices(ws: BaseWorkspace, onSession: (s: LiveSession)
     // BEL moves no cursor: Ink's frame is not disturbed.
     bell: () => void process.stdout.write('\x07'),
     command: (args) => ws.command(args),
+    // The demo's sandbox (cockpit demo) only: the home's story line, A approves as the demo's senior developer.
+    ...(isDemoSandbox(ws.repoDir)
+      ? {
+          demo: {
+            senior: DEMO_SENIOR,
+            messagesCommand: demoMessagesCommand(ws.repoDir),
+            approve: async (id: string) => (await import('../demo/approver.js')).approveAsDemoSenior(ws.repoDir, id),
+          },
+        }
+      : {}),
   };
 }
 

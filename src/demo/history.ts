@@ -1,6 +1,7 @@
 // The demo's data: the Property application's files, its authors, the commits of its history (main up to the
 // v1.3.0 release, then develop), the demo checklist and its scripts. Pure data and the small in-memory tree the
 // commits change; src/demo/sandbox.ts turns it into a git repository.
+import { DEMO_SENIOR } from './mode.js';
 
 interface Author {
   name: string;
@@ -9,7 +10,8 @@ interface Author {
 }
 
 export const ANA: Author = { name: 'Ana Souza', email: 'ana@property.example', tz: '+0100' };
-const BEN: Author = { name: 'Ben Okafor', email: 'ben@property.example', tz: '+0000' };
+/** Ben is also the demo's senior developer, who approves a production deploy (mode.ts, `approvers:` below). */
+const BEN: Author = { ...DEMO_SENIOR, tz: '+0000' };
 const CHLOE: Author = { name: 'Chloe Martin', email: 'chloe@property.example', tz: '+0100' };
 const DEV: Author = { name: 'Dev Patel', email: 'dev@property.example', tz: '+0530' };
 const BOT: Author = { name: 'dependabot[bot]', email: '49699333+dependabot[bot]@users.noreply.github.com', tz: '+0000' };
@@ -107,10 +109,13 @@ steps:
       (read-only: nothing is changed).
   - id: approval
     title: Approval from a senior developer
-    kind: confirm
+    kind: approve
+    role: senior
     when: {environment: production}
-    help: Production needs a senior developer's approval. Staging does not, so this step is skipped there.
-    prompt: Has a senior developer approved this release?
+    help: >-
+      Production needs a senior developer's approval (approvers: in cockpit.config.yaml names Ben): the step waits
+      until Ben runs cockpit approve <session> from his own shell. In the demo, A gives it as Ben. Staging does not
+      need it, so this step is skipped there.
   - id: deploy
     title: Deploy
     kind: run
@@ -164,6 +169,44 @@ const DEMO_SMOKE = `    smoke:
       - {name: listings, path: /api/listings, contains: '"listings"'}
 `;
 
+/** The demo's status page (the demo's receiver serves it: src/demo/receivers.ts): its page id and components. */
+export const DEMO_STATUSPAGE = {
+  page: 'property',
+  components: [
+    { id: 'website', name: 'Property website' },
+    { id: 'payments', name: 'Payments' },
+  ],
+};
+
+/**
+ * Where the notify steps post (the communication checklist, the rollback notice): the demo's own chat webhook and
+ * status page on this machine. Their URLs and the key change at every start, so none is here: cockpit demo writes
+ * them to cockpit.local.yaml (not committed); without it (the demo's services not started) the environment
+ * variables named here are not set and nothing is sent anywhere.
+ */
+const DEMO_NOTIFY = `# Where the notify steps post: the demo's chat and status page on this machine (cockpit demo --messages shows
+# what they got). Their URLs and key change at every start: cockpit demo writes them to cockpit.local.yaml.
+notify:
+  chat:
+    type: slack
+    url: {env: DEMO_CHAT_WEBHOOK_URL}
+    attempts: 2
+  statuspage:
+    type: statuspage
+    page: ${DEMO_STATUSPAGE.page}
+    apiKey: {env: DEMO_STATUSPAGE_API_KEY}
+    components: [${DEMO_STATUSPAGE.components.map((c) => c.id).join(', ')}]
+    attempts: 2
+`;
+
+/** Who approves a production deploy: Ben, the demo's senior developer (never the operator). */
+const DEMO_APPROVERS = `# Who may approve a production deploy (deploy-production's approve step): a senior developer who is not the
+# operator, from their own shell (cockpit approve <session>). In the demo, A on the waiting screen approves as Ben.
+approvers:
+  senior: [${BEN.email}]
+  timeout: 30m
+`;
+
 export const COCKPIT_CONFIG = `# cockpit settings (see the cockpit README)
 secrets:
   env: [DEPLOY_TOKEN]
@@ -182,7 +225,7 @@ ${DEMO_SMOKE}  production:
 ${DEMO_SMOKE}# The test suite the deploy checklists run first ("Run tests").
 verify:
   tests: [./scripts/test.sh]
-`;
+${DEMO_NOTIFY}${DEMO_APPROVERS}`;
 
 const BUILD_SH = `#!/bin/sh
 # Builds the Property release artifact, no Docker needed: a tarball of the app at <version> (its tag v<version> when
@@ -335,7 +378,8 @@ def refund(gateway, payment, amount_cents):
       t.write('scripts/build.sh', BUILD_SH);
       t.write('scripts/versions.sh', VERSIONS_SH);
       t.write('scripts/restore_db.sh', RESTORE_DB_SH);
-      t.append('.gitignore', '.cockpit/\n.sandbox/\n');
+      // cockpit.local.yaml: this machine's ports and the demo's chat token and status-page key, never committed.
+      t.append('.gitignore', '.cockpit/\n.sandbox/\ncockpit.local.yaml\n');
       t.append(
         'README.md',
         '- `scripts/deploy.sh deploy <version> --env <environment>`: deploys to the idle colour (`switch`, `rollback <version>`, `status --json`: see the script)\n- `scripts/build.sh <version>`: builds the release artifact (a tarball, no Docker needed)\n- `scripts/restore_db.sh <backup_timestamp>`: restores the database from a backup\n- `checklists/demo.yaml`: the release checklist (`cockpit run demo`)\n',

@@ -12,9 +12,7 @@ import { FailedError, UsageError } from '../core/errors.js';
 import { packageRoot } from '../paths.js';
 import { ANA, DEVELOP, HISTORY, RELEASED, Tree } from './history.js';
 
-export function demoDir(explicit?: string): string {
-  return path.resolve(explicit ?? process.env.COCKPIT_DEMO_DIR ?? path.join(os.homedir(), '.cache', 'release-cockpit', 'demo'));
-}
+export { demoDir } from './mode.js';
 
 /** Where the sandbox's bare `origin` repository lives: inside the sandbox, so `--reset` removes it too. */
 export const ORIGIN_DIR = path.join('.sandbox', 'origin.git');

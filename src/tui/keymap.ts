@@ -219,6 +219,14 @@ const TABLE = [
     bar: true,
   },
   {
+    command: 'session.demo-approve',
+    layer: 'session',
+    keys: ['A'],
+    hint: 'approve (demo)',
+    description: "demo only, an approval waiting: approve as the demo's senior",
+    bar: true,
+  },
+  {
     command: 'session.abort',
     layer: 'session',
     keys: ['a'],

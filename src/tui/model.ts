@@ -126,3 +126,12 @@ export function lastStarted(state: SessionState): number {
   for (let i = state.steps.length - 1; i >= 0; i--) if (state.steps[i].status !== 'pending') return i;
   return 0;
 }
+
+/** The approve step that waits for a decision now (its request recorded, not yet resolved), or null. */
+export function waitingApproval(state: SessionState): PlanNode | null {
+  const i = state.current ? state.index[state.current] : undefined;
+  if (i === undefined) return null;
+  const node = state.plan[i];
+  const step = state.steps[i];
+  return node?.kind === 'approve' && step?.status === 'running' && !!step.reason?.startsWith('waiting for') ? node : null;
+}

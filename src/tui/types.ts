@@ -119,6 +119,18 @@ export interface AppServices {
   migrations?: MigrationServices;
   /** A cockpit command as the operator runs it (`--repo` when started outside the repository): what hints print. */
   command?(args: string[]): string;
+  /** Only on the demo's sandbox (`cockpit demo`, src/demo/mode.ts): its story and its second person's approval. */
+  demo?: DemoServices;
+}
+
+/** What the screens offer on the demo's sandbox, and nowhere else. */
+export interface DemoServices {
+  /** The demo's senior developer (the sandbox's approvers: senior), who approves a production deploy. */
+  senior: { name: string; email: string };
+  /** The command that prints what the demo's chat and status page received. */
+  messagesCommand: string;
+  /** Approve the session's waiting approval as the senior: the `cockpit approve` they would run, as a process of its own. */
+  approve(sessionId: string): Promise<{ ok: boolean; text: string }>;
 }
 
 export interface MigrationFinding {

@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { COMPONENT_STATUSES, INCIDENT_STATUSES, RESOLVED_STATUSES, slackProblems } from '../../src/demo/receivers-core.js';
 
 export const SLACK_TOKEN = 'Xq7hooktoken' + 'Zr4'.repeat(6);
 export const API_KEY = 'sp-key-' + 'Kd9'.repeat(8);
@@ -74,16 +75,8 @@ export async function slackReceiver(script: Record<number, Answer> | Answer = {}
   let n = 0;
   const r = await listen((req, res) => {
     n++;
-    const problems: string[] = [];
-    if (req.method !== 'POST') problems.push(`method ${req.method}`);
-    if (req.path !== `/services/T0001/B0001/${SLACK_TOKEN}`) problems.push(`path ${req.path}`);
-    if (!String(req.headers['content-type']).startsWith('application/json')) problems.push(`content-type ${req.headers['content-type']}`);
-    if (typeof req.body?.text !== 'string' || !req.body.text.trim()) problems.push('no text fallback');
-    if (!Array.isArray(req.body?.blocks) || !req.body.blocks.every((b: any) => typeof b.type === 'string')) problems.push('blocks');
-    for (const b of req.body?.blocks ?? []) {
-      if (b.type === 'header' && (b.text?.type !== 'plain_text' || b.text.text.length > 150)) problems.push('header block');
-      if (b.type === 'section' && b.text?.text.length > 3000) problems.push('section block over 3000 characters');
-    }
+    // The documented format, as the demo's own chat checks it (src/demo/receivers-core.ts).
+    const problems = slackProblems(req, `/services/T0001/B0001/${SLACK_TOKEN}`);
     if (problems.length) {
       r.violations.push(`slack: ${problems.join(', ')}`);
       res.writeHead(400, { 'content-type': 'text/plain' }).end('invalid_payload');
@@ -101,18 +94,7 @@ export interface StatusPage extends Receiver {
   incidents: Array<{ id: string; name: string; status: string; scheduled_for: string | null; metadata: unknown }>;
 }
 
-const RESOLVED = new Set(['resolved', 'completed', 'postmortem']);
-const INCIDENT_STATUSES = new Set([
-  'investigating',
-  'identified',
-  'monitoring',
-  'resolved',
-  'scheduled',
-  'in_progress',
-  'verifying',
-  'completed',
-]);
-const COMPONENT_STATUSES = new Set(['operational', 'under_maintenance', 'degraded_performance', 'partial_outage', 'major_outage']);
+const RESOLVED = RESOLVED_STATUSES;
 
 /** The Statuspage manage API (v1) for one page: incidents (realtime and scheduled) and components, in memory. */
 export async function statuspageReceiver(opts: { holdFirstCreateMs?: number } = {}): Promise<StatusPage> {

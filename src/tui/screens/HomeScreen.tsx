@@ -10,6 +10,7 @@ import { useTheme } from '../theme.js';
 import type { HomeData, SessionEntry } from '../types.js';
 import { supersededWords } from '../model.js';
 import { dueLine, overdue } from '../../core/notify/due.js';
+import { demoStory, type Story } from '../../demo/story.js';
 
 type Focus = 'sessions' | 'checklists';
 
@@ -305,7 +306,10 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   const width = ui.width;
   const body = ui.height - 1;
   const sessionRows = data ? clamp(sessions.length + 1, 2, Math.floor((body - 2) / 2)) : 2;
-  const checklistRows = Math.max(2, body - 2 - sessionRows - (data?.schedule ? (data.schedule.due?.length ? 2 : 1) : 0));
+  // The demo's story (the demo's sandbox only): its steps on a line, what to do next on the message line.
+  const demo = ui.services.demo;
+  const story = demo && data ? demoStory(data.sessions, demo.senior.name.split(' ')[0], demo.messagesCommand) : null;
+  const checklistRows = Math.max(2, body - 2 - sessionRows - (data?.schedule ? (data.schedule.due?.length ? 2 : 1) : 0) - (story ? 1 : 0));
   const now = ui.services.now();
 
   // The selected session overtaken: the whole sentence on the message line (the row has room for its start only).
@@ -386,7 +390,7 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   }
 
   return (
-    <ScreenFrame keys={keys} status={overtaken}>
+    <ScreenFrame keys={keys} status={overtaken ?? (story ? { text: story.next, tone: 'info' } : null)}>
       <Text wrap="truncate-end" bold>
         release-cockpit {ui.services.version}
         <Text color={t.muted} bold={false}>
@@ -396,6 +400,7 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
         </Text>
       </Text>
       {data?.schedule ? <ScheduleLine schedule={data.schedule} now={now} /> : null}
+      {story ? <DemoStory story={story} /> : null}
       {section(
         `Sessions${data ? ` (${needle ? `${sessions.length} of ${data.sessions.length} matching '${screenLine(filter)}'` : `${data.sessions.length}`}, resumable first)` : ''}`,
         focus === 'sessions',
@@ -425,6 +430,25 @@ export function when(ms: number, now: number, full = false): string {
   const h = Math.round(mins / 60);
   const rel = h >= 48 ? `${Math.floor(h / 24)}d ${h % 24}h` : mins >= 180 ? `${h}h` : formatDuration(mins * 60_000);
   return diff > 0 ? `${at} (in ${rel})` : `${at} (${rel} ago)`;
+}
+
+/** The demo's story on one line: the steps done (✔), the next one (▶), those to come. */
+function DemoStory({ story }: { story: Story }) {
+  const t = useTheme();
+  return (
+    <Text wrap="truncate-end" color={t.muted}>
+      Story:{' '}
+      {story.steps.map((s, i) => (
+        <Text key={s.label}>
+          {i ? ' → ' : ''}
+          <Text color={s.mark === 'done' ? t.ok : s.mark === 'next' ? t.accent : undefined} bold={s.mark === 'next'}>
+            {s.mark === 'done' ? '✔ ' : s.mark === 'next' ? '▶ ' : ''}
+            {s.label}
+          </Text>
+        </Text>
+      ))}
+    </Text>
+  );
 }
 
 /**

@@ -8,10 +8,10 @@ import { useUi, type ScreenKeys } from '../context.js';
 import { ScreenFrame } from '../frame.js';
 import { ChecklistView, checklistLayout } from '../components/ChecklistView.js';
 import { pageOf } from '../components/OutputPane.js';
-import { focusPath, stepAction, supersededWords } from '../model.js';
+import { focusPath, stepAction, supersededWords, waitingApproval } from '../model.js';
 import { applyMove, useStepSelection } from '../selection.js';
 import { useTicker } from '../ticker.js';
-import type { SessionControls, SupersededBy } from '../types.js';
+import type { DemoServices, SessionControls, SupersededBy } from '../types.js';
 
 /** The checklist the rollback key opens (the policy's code rollback: the fastest way back). */
 const ROLLBACK = 'rollback-code';
@@ -34,7 +34,16 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
   // The "issue or delay" update being confirmed (`u`): its message shown above the prompt that edits its text.
   const [update, setUpdate] = useState<{ offer: IssueUpdateOffer; text: string } | null>(null);
   const offer = update ? null : (controls.issueUpdate?.() ?? null);
-  const updateLines = update ? updatePanelLines(update.offer, update.text, ui.width, Math.floor(ui.height / 2) - 1) : [];
+  // The demo's sandbox only: an approval that waits can be given here, as the demo's senior, with one key (A).
+  const demo = ui.services.demo;
+  const [demoApproving, setDemoApproving] = useState(false);
+  const approval = demo && phase === 'running' ? waitingApproval(state) : null;
+  const approveCommand = ui.services.command?.(['approve', state.id]) ?? `cockpit approve ${state.id}`;
+  const updateLines = update
+    ? updatePanelLines(update.offer, update.text, ui.width, Math.floor(ui.height / 2) - 1)
+    : demo && approval
+      ? demoApprovalLines(demo.senior, approveCommand, demoApproving, ui.width)
+      : [];
   const layout = checklistLayout(ui.width, ui.height, updateLines.length, {
     state,
     selected,
@@ -108,6 +117,8 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
           return !!state.watch && phase !== 'finished';
         case 'session.update':
           return !!offer;
+        case 'session.demo-approve':
+          return !!approval && !demoApproving;
         default:
           return true;
       }
@@ -169,6 +180,21 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
             },
           );
         }
+        case 'session.demo-approve': {
+          if (!demo) return;
+          setDemoApproving(true);
+          ui.flash(`approving as ${demo.senior.email}: ${approveCommand}`);
+          return void demo.approve(state.id).then(
+            (r) => {
+              setDemoApproving(false);
+              ui.flash(r.text, r.ok ? 'info' : 'error');
+            },
+            (e: Error) => {
+              setDemoApproving(false);
+              ui.flash(e.message, 'error');
+            },
+          );
+        }
         case 'session.abort':
           return ui.ask(`Abort session ${state.id} for good? It cannot be resumed afterwards.`, () =>
             ui.prompt(
@@ -219,7 +245,7 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
         height={ui.height}
         now={now}
         footerRows={updateLines.length}
-        footer={update ? <UpdatePanel lines={updateLines} /> : undefined}
+        footer={updateLines.length ? <UpdatePanel lines={updateLines} /> : undefined}
       />
     </ScreenFrame>
   );
@@ -240,6 +266,22 @@ export function updatePanelLines(offer: IssueUpdateOffer, text: string, width: n
   const rows = Math.max(4, maxRows);
   const shown = lines.length > rows ? [...lines.slice(0, rows - 1), `  … ${lines.length - rows + 1} more lines`] : lines;
   return shown.map((l, i) => fitCells(i === 0 ? l.padEnd(w, '─') : l, w));
+}
+
+/**
+ * The demo's approval, said while an approve step waits on the demo's sandbox: who would give it in real life, from
+ * their own shell, with the command they would type; and that A gives it here, as them.
+ */
+export function demoApprovalLines(senior: DemoServices['senior'], command: string, approving: boolean, width: number): string[] {
+  const w = Math.max(20, width);
+  const first = senior.name.split(' ')[0];
+  const lines = [
+    `─ demo: the approval `,
+    `In real life ${senior.name} (${senior.email}) approves from their own shell:`,
+    `  ${command}`,
+    approving ? `Approving as ${first}…` : `Here, A approves as ${first} (that same command, recorded as ${first}'s).`,
+  ];
+  return lines.map((l, i) => fitCells(i === 0 ? l.padEnd(w, '─') : screenLine(l), w));
 }
 
 function UpdatePanel({ lines }: { lines: string[] }) {
