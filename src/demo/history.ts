@@ -182,6 +182,22 @@ ${DEMO_SMOKE}  production:
 ${DEMO_SMOKE}# The test suite the deploy checklists run first ("Run tests").
 verify:
   tests: [./scripts/test.sh]
+# The post-deploy watch (cockpit watch, and the watch after a production deploy): the policy's alert thresholds,
+# read from the Prometheus cockpit demo starts. These are the demo's short windows, so that the story fits in a few
+# minutes: a 2-minute watch polled every second, judged against the 2 minutes before the deploy, rates over 30 s.
+# The policy's watch is an hour (a real project keeps the defaults: 1h, every 15s, against the hour before, 5m rates).
+# No Prometheus URL here: its port is chosen at each start, so cockpit demo writes it to cockpit.local.yaml.
+watch:
+  vars:
+    # Prometheus's job of production's app processes (both colours; staging's is property-staging).
+    job: property-production
+    # The database host's CPU (node_cpu_seconds_total): the demo's database runs on this machine, whose CPU the
+    # same app processes report; a real project points this at node_exporter on the database host.
+    dbJob: property-production
+  interval: 1s
+  duration: 2m
+  baseline: 2m
+  window: 30s
 `;
 
 const BUILD_SH = `#!/bin/sh
