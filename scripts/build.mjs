@@ -40,8 +40,13 @@ await build({
 
 // The demo's blue/green target (src/demo/bluegreen): the Property app (with prom-client bundled in) and the deploy
 // script that drives it behind HAProxy. Each is one self-contained file the demo sandbox's scripts/deploy.sh runs.
+// And the demo's traffic generator (src/demo/traffic.ts), which the cockpit starts from dist/.
 await build({
-  entryPoints: { 'demo-app': 'src/demo/bluegreen/app.ts', 'demo-deploy': 'src/demo/bluegreen/deploy.ts' },
+  entryPoints: {
+    'demo-app': 'src/demo/bluegreen/app.ts',
+    'demo-deploy': 'src/demo/bluegreen/deploy.ts',
+    'demo-traffic': 'src/demo/traffic-main.ts',
+  },
   outdir: next,
   bundle: true,
   platform: 'node',
