@@ -6,7 +6,7 @@
 //
 // Its three flows are the issue's: GET /api/listings, GET /api/search?q=…, POST /api/payments {amount_cents}. A
 // scenario is a fault this process has, for the demo's story (the deploy driver passes it only to the versions it is
-// about, see deploy.ts): `bad-payments` fails 2% of payments (500, payments_total{result="failed"}), `slow` adds
+// about, see deploy.ts): `bad-payments` fails every 50th payment (2%: a 500, payments_total{result="failed"}), `slow` adds
 // 300 ms to every listings and search answer.
 //
 // Metrics (GET /metrics, prom-client): http_request_duration_seconds{method,route,status_code}, payments_total{result}
@@ -20,7 +20,7 @@
 import http from 'node:http';
 import os from 'node:os';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { FAILED_PAYMENT_RATIO, SCENARIOS, SLOW_EXTRA_MS, type Scenario, isScenario } from './scenario.js';
+import { SCENARIOS, SLOW_EXTRA_MS, type Scenario, isScenario, paymentFails } from './scenario.js';
 
 interface Options {
   port: number;
@@ -85,6 +85,7 @@ function startApp(opts: Options): { server: http.Server; drain: () => Promise<vo
     },
   });
   const extraMs = opts.scenario === 'slow' ? SLOW_EXTRA_MS : 0;
+  let validPayments = 0;
 
   let draining = false;
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
@@ -136,7 +137,8 @@ function startApp(opts: Options): { server: http.Server; drain: () => Promise<vo
         }
         const valid = Number.isInteger(amount) && amount > 0;
         // The bad-payments fault: a valid payment that this version fails (its bug, a 500), as a user would see it.
-        const broken = valid && opts.scenario === 'bad-payments' && Math.random() < FAILED_PAYMENT_RATIO;
+        if (valid) validPayments++;
+        const broken = valid && opts.scenario === 'bad-payments' && paymentFails(validPayments);
         payments.inc({ result: valid && !broken ? 'ok' : 'failed' });
         if (broken) json(res, 500, { status: 'failed', error: 'the payment could not be recorded' });
         else

@@ -11,8 +11,15 @@ import semver from 'semver';
 
 export const SCENARIOS = ['bad-payments', 'slow'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
-/** bad-payments: the share of payments that fail. */
-export const FAILED_PAYMENT_RATIO = 0.02;
+/**
+ * bad-payments: one valid payment in this many fails (2%), evenly spread (the 25th, the 75th, …) rather than at
+ * random, so that the watch's breach comes within seconds of the switch at any traffic, every time.
+ */
+export const FAILED_PAYMENT_EVERY = 50;
+export const FAILED_PAYMENT_RATIO = 1 / FAILED_PAYMENT_EVERY;
+
+/** Whether the n-th valid payment (from 1) fails under bad-payments. */
+export const paymentFails = (n: number): boolean => n % FAILED_PAYMENT_EVERY === FAILED_PAYMENT_EVERY / 2;
 /** slow: what every listings and search answer waits more. */
 export const SLOW_EXTRA_MS = 300;
 /** The last good version when the file names none: the sandbox's last release (history.ts RELEASED, tested equal). */
