@@ -12,7 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queriesFor, resolveWatchConfig } from '../../src/core/watch/config.js';
 import { COCKPIT_CONFIG, RELEASED } from '../../src/demo/history.js';
 import { PROMETHEUS_MISSING, prometheusService } from '../../src/demo/prometheus.js';
-import { FAILED_PAYMENT_RATIO, LAST_GOOD_VERSION, SLOW_EXTRA_MS, faultOf, readScenario } from '../../src/demo/bluegreen/scenario.js';
+import {
+  FAILED_PAYMENT_RATIO,
+  LAST_GOOD_VERSION,
+  SLOW_EXTRA_MS,
+  faultOf,
+  readScenario,
+  writeScenario,
+} from '../../src/demo/bluegreen/scenario.js';
 import type { DemoContext, StartedService } from '../../src/demo/service.js';
 import { loopbackUrl, trafficService } from '../../src/demo/traffic.js';
 import { ROOT, cockpit, jsonLines } from '../helpers/cli.js';
@@ -165,6 +172,12 @@ describe("the Property app's scenarios", () => {
       writeFileSync(file, 'slow 1.4.0\n');
       expect([faultOf(readScenario(dir), '1.4.0'), faultOf(readScenario(dir), '1.5.0')]).toEqual([null, 'slow']);
       writeFileSync(file, 'none\n');
+      expect(readScenario(dir)).toBeNull();
+      // What the supervisor writes: the version the demo starts with is the last good one.
+      writeScenario(dir, 'bad-payments', '1.4.0');
+      expect(readFileSync(file, 'utf8')).toBe('bad-payments 1.4.0\n');
+      expect([faultOf(readScenario(dir), '1.4.0'), faultOf(readScenario(dir), '1.4.1')]).toEqual([null, 'bad-payments']);
+      writeScenario(dir, 'none');
       expect(readScenario(dir)).toBeNull();
     } finally {
       rmSync(dir, { recursive: true, force: true });

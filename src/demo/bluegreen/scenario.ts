@@ -5,9 +5,10 @@
 // The file: one line, the scenario's name, then optionally the last good version ("bad-payments 1.3.0"). The fault
 // is in every version newer than that (semver), so the release being cut (1.4.0) fails and a rollback to the
 // release the sandbox started with (1.3.0, the default) cures it.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import semver from 'semver';
+import type { DemoScenario } from '../service.js';
 
 export const SCENARIOS = ['bad-payments', 'slow'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -34,9 +35,20 @@ export interface ScenarioSetting {
   lastGood: string;
 }
 
-/** The file's text as written by {@link readScenario}'s counterpart: `bad-payments` or `bad-payments 1.3.0`. */
+/** The file's text: `bad-payments`, or `bad-payments 1.3.0`. */
 export function scenarioText(scenario: Scenario, lastGood?: string): string {
   return `${scenario}${lastGood ? ` ${lastGood}` : ''}\n`;
+}
+
+/**
+ * For the supervisor, before the targets start: the sandbox's scenario (`none` removes the file). `lastGood` is the
+ * version the demo starts with (default {@link LAST_GOOD_VERSION}): the fault is in every newer one.
+ */
+export function writeScenario(sandbox: string, scenario: DemoScenario, lastGood?: string): void {
+  const file = path.join(sandbox, SCENARIO_FILE);
+  if (scenario === 'none') return rmSync(file, { force: true });
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, scenarioText(scenario, lastGood));
 }
 
 /** The sandbox's scenario, or null (no file, `none`, or a line that is not one: the demo runs without a fault). */
