@@ -20,7 +20,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isProcessAlive, processStartTime } from '../adapters/shell.js';
-import { parseDuration } from '../core/duration.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
 import { FailedError, UsageError } from '../core/errors.js';
 import { packageRoot } from '../paths.js';
 import type { DemoContext, DemoService, StartedService } from './service.js';
@@ -169,7 +169,10 @@ export function runTraffic(opts: TrafficOptions, log: (line: string) => void): {
           ? `/api/search?q=${SEARCHES[n % SEARCHES.length]}`
           : '/api/payments';
     const t0 = performance.now();
+    let ended = false;
     const end = (ok: boolean, why?: string) => {
+      if (ended) return; // a response cut short can report twice (the response's error, then the request's)
+      ended = true;
       inFlight--;
       const now = tallies.get(target.name)!; // counted in the period it ends in
       now.sent++;
@@ -213,7 +216,7 @@ export function runTraffic(opts: TrafficOptions, log: (line: string) => void): {
     else send(target, flow);
   }, 1000 / opts.rps);
 
-  const period = setInterval(() => {
+  const report = () => {
     log(
       summary(
         new Date(),
@@ -224,7 +227,8 @@ export function runTraffic(opts: TrafficOptions, log: (line: string) => void): {
     );
     tallies = new Map(opts.targets.map((t) => [t.name, newTally()]));
     skipped = 0;
-  }, opts.summaryEveryMs);
+  };
+  const period = setInterval(report, opts.summaryEveryMs);
 
   const parentPoll =
     opts.parent === null
@@ -232,7 +236,7 @@ export function runTraffic(opts: TrafficOptions, log: (line: string) => void): {
       : setInterval(() => {
           if (!running(opts.parent!)) stop(`its parent (pid ${opts.parent}) is gone`);
         }, PARENT_POLL_MS);
-  const maxTime = setTimeout(() => stop(`it ran for its maximum time (${Math.round(opts.maxTimeMs / 60_000)} min)`), opts.maxTimeMs);
+  const maxTime = setTimeout(() => stop(`it ran for its maximum time (${formatDuration(opts.maxTimeMs)})`), opts.maxTimeMs);
 
   let stopped = false;
   const stop = (why: string) => {
@@ -242,6 +246,7 @@ export function runTraffic(opts: TrafficOptions, log: (line: string) => void): {
     clearInterval(period);
     if (parentPoll) clearInterval(parentPoll);
     clearTimeout(maxTime);
+    report(); // the last, partial period
     for (const a of agents.values()) a.destroy();
     log(`traffic stopped: ${why}`);
     finish(why);
@@ -249,7 +254,7 @@ export function runTraffic(opts: TrafficOptions, log: (line: string) => void): {
 
   log(
     `traffic: ${opts.rps} requests/s to ${opts.targets.map((t) => `${t.name} ${t.url.origin}`).join(', ')} ` +
-      `(listings, search, payments), at most ${opts.concurrency} in flight; stops after ${Math.round(opts.maxTimeMs / 60_000)} min` +
+      `(listings, search, payments), at most ${opts.concurrency} in flight; stops after ${formatDuration(opts.maxTimeMs)}` +
       `${opts.parent !== null ? ` or when pid ${opts.parent} is gone` : ''}`,
   );
   return { done, stop };

@@ -273,6 +273,27 @@ describe('the traffic generator', () => {
   });
 });
 
+describe('the traffic generator, bounded in time', () => {
+  it('stops after its maximum time, and counts what failed', async () => {
+    const dead = await freePort(); // nothing listens there: every request is refused
+    const child = spawn(
+      process.execPath,
+      [TRAFFIC, '--target', `production=http://127.0.0.1:${dead}`, '--max-time', '1500ms', '--summary-every', '1s'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    started.push(child);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code).toBe(0);
+    expect(out).toContain('stops after 1.5s');
+    expect(out).toMatch(/production: \d+ requests, 0 ok, [1-9]\d* failed \([1-9]\d* ECONNREFUSED\)/);
+    expect(out.trim().split('\n').at(-1)).toBe('traffic stopped: it ran for its maximum time (1.5s)');
+  });
+});
+
 const prom = prometheusTest();
 const haveHaproxy = spawnSync('haproxy', ['-v']).status === 0;
 if (!haveHaproxy && process.env.CI === 'true') throw new Error('haproxy is required in CI (.ci/run installs it) but is not on the PATH');
