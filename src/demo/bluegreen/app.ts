@@ -6,8 +6,8 @@
 //
 // Its three flows are the issue's: GET /api/listings, GET /api/search?q=…, POST /api/payments {amount_cents}. A
 // scenario is a fault this process has, for the demo's story (the deploy driver passes it only to the versions it is
-// about, see deploy.ts): `bad-payments` fails every 50th payment (2%: a 500, payments_total{result="failed"}), `slow` adds
-// 300 ms to every listings and search answer.
+// about, see deploy.ts): `bad-payments` fails every 50th payment (2%: a 500, payments_total{result="failed"}),
+// `slow` adds 300 ms to every listings and search answer.
 //
 // Metrics (GET /metrics, prom-client): http_request_duration_seconds{method,route,status_code}, payments_total{result}
 // (both results from the start), prom-client's process metrics, and node_cpu_seconds_total{cpu,mode}: this
