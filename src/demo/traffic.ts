@@ -301,8 +301,24 @@ function publicUrl(dir: string, env: string): Promise<string> {
   });
 }
 
+/** The public URLs of the environments that run (production, staging): one at least, else why not. */
+async function runningUrls(ctx: DemoContext): Promise<Record<string, string>> {
+  const urls: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const env of ['production', 'staging']) {
+    try {
+      urls[env] = await publicUrl(ctx.dir, env);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  if (!Object.keys(urls).length) throw new TrafficError(`no environment to send traffic to: ${problems.join('; ')}`);
+  for (const p of problems) ctx.log(`traffic: ${p}; not sending there`);
+  return urls;
+}
+
 export interface TrafficServiceOptions {
-  /** The public URL of each environment; default: staging's and production's from scripts/deploy.sh status. */
+  /** The public URL of each environment; default: production's and staging's from scripts/deploy.sh status (those that run). */
   urls?: Record<string, string>;
   rps?: number;
   concurrency?: number;
@@ -315,10 +331,7 @@ export function trafficService(opts: TrafficServiceOptions = {}): DemoService {
   return {
     name: 'traffic',
     async start(ctx: DemoContext): Promise<StartedService> {
-      const urls = opts.urls ?? {
-        production: await publicUrl(ctx.dir, 'production'),
-        staging: await publicUrl(ctx.dir, 'staging'),
-      };
+      const urls = opts.urls ?? (await runningUrls(ctx));
       const home = path.join(ctx.stateDir, 'traffic');
       mkdirSync(home, { recursive: true });
       const logFile = path.join(home, 'traffic.log');

@@ -226,6 +226,15 @@ describe('the traffic generator', () => {
       await expect(trafficService({ urls: { production: 'http://192.0.2.1:80' } }).start({ ...ctx })).rejects.toThrow(
         /not a loopback address/,
       );
+      // No environment running (here: no deploy script at all): it says so rather than sending nowhere.
+      const empty = mkdtempSync(path.join(os.tmpdir(), 'traffic-empty-'));
+      try {
+        await expect(trafficService().start({ ...ctx, dir: empty, stateDir: empty })).rejects.toThrow(
+          /no environment to send traffic to: scripts\/deploy.sh status --env production failed/,
+        );
+      } finally {
+        rmSync(empty, { recursive: true, force: true });
+      }
     } finally {
       server.close();
     }
