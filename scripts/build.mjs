@@ -40,12 +40,14 @@ await build({
 
 // The demo's blue/green target (src/demo/bluegreen): the Property app (with prom-client bundled in) and the deploy
 // script that drives it behind HAProxy. Each is one self-contained file the demo sandbox's scripts/deploy.sh runs.
-// The demo's chat and status-page receiver (src/demo/receivers-main.ts), which cockpit demo runs from dist/.
+// The demo's chat and status-page receiver (src/demo/receivers-main.ts) and its traffic generator
+// (src/demo/traffic-main.ts), which cockpit demo runs from dist/.
 await build({
   entryPoints: {
     'demo-app': 'src/demo/bluegreen/app.ts',
     'demo-deploy': 'src/demo/bluegreen/deploy.ts',
     'demo-receivers': 'src/demo/receivers-main.ts',
+    'demo-traffic': 'src/demo/traffic-main.ts',
   },
   outdir: next,
   bundle: true,

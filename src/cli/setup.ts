@@ -35,7 +35,9 @@ export class Workspace extends BaseWorkspace {
    */
   watchConfig(prometheusUrl = process.env.COCKPIT_PROMETHEUS_URL || undefined): WatchConfig | undefined {
     const input = this.config.watch;
-    if (!input && !prometheusUrl) return undefined;
+    // No URL anywhere (a `watch:` section with the windows only, its URL given per machine or on the command line):
+    // no watch, as without the section; resolving it would fail every session, not only a watch.
+    if (!input?.prometheus?.url && !prometheusUrl) return undefined;
     // (The job labels default to `app` and `db` in core/watch/config.ts: a wrong one gives "no data", never a pass.)
     const merged = {
       ...(input ?? {}),

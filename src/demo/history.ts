@@ -225,6 +225,27 @@ ${DEMO_SMOKE}  production:
 ${DEMO_SMOKE}# The test suite the deploy checklists run first ("Run tests").
 verify:
   tests: [./scripts/test.sh]
+# The post-deploy watch (cockpit watch, and the watch after a production deploy): the policy's alert thresholds,
+# read from the Prometheus cockpit demo starts. These are the demo's short windows, so that the story fits in a few
+# minutes: a 2-minute watch polled every second, judged against the 2 minutes before the deploy, rates over 30 s.
+# The policy's watch is an hour (a real project keeps the defaults: 1h, every 15s, against the hour before, 5m rates).
+# No Prometheus URL here: its port is chosen at each start, so cockpit demo writes it to cockpit.local.yaml.
+watch:
+  vars:
+    # Prometheus's job of production's app processes (both colours; staging's is property-staging).
+    job: property-production
+    # The database host's CPU (node_cpu_seconds_total): the demo's database runs on this machine, whose CPU the
+    # same app processes report; a real project points this at node_exporter on the database host.
+    dbJob: property-production
+  interval: 1s
+  duration: 2m
+  baseline: 2m
+  window: 30s
+  # Said as what it is here: the host's CPU, which on a busy machine (other work, a CI runner) can pass 80%.
+  signals:
+    db_cpu: {title: database host CPU (this machine)}
+  rules:
+    - {id: db_cpu_high, title: Database host CPU over 80% (this machine)}
 ${DEMO_NOTIFY}${DEMO_APPROVERS}`;
 
 const BUILD_SH = `#!/bin/sh

@@ -115,6 +115,8 @@ describe.skipIf(!CI)(`the packed package installs and runs from anywhere${CI ? '
       // The demo's blue/green target, which the demo sandbox's scripts/deploy.sh runs.
       'package/dist/demo-app.js',
       'package/dist/demo-deploy.js',
+      // The demo's traffic generator, which `cockpit demo` starts.
+      'package/dist/demo-traffic.js',
       'package/checklists/release.yaml',
       'package/drizzle/sqlite/0000_init.sql',
     ])

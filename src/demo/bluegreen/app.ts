@@ -2,18 +2,31 @@
 // HAProxy that scripts/deploy.sh drives (see ./deploy.ts). Bundled into dist/demo-app.js (with prom-client) so the
 // sandbox runs it with nothing but Node.
 //
-//   node demo-app.js --port P --version V [--colour C]
+//   node demo-app.js --port P --version V [--colour C] [--scenario bad-payments|slow]
+//
+// Its three flows are the issue's: GET /api/listings, GET /api/search?q=…, POST /api/payments {amount_cents}. A
+// scenario is a fault this process has, for the demo's story (the deploy driver passes it only to the versions it is
+// about, see deploy.ts): `bad-payments` fails every 50th payment (2%: a 500, payments_total{result="failed"}),
+// `slow` adds 300 ms to every listings and search answer.
+//
+// Metrics (GET /metrics, prom-client): http_request_duration_seconds{method,route,status_code}, payments_total{result}
+// (both results from the start), prom-client's process metrics, and node_cpu_seconds_total{cpu,mode}: this
+// machine's CPU time as node_exporter counts it. The demo's database runs on this machine, so that is the database
+// host's CPU the watch's built-in db_cpu signal reads; in real life it comes from node_exporter on the database host.
 //
 // Every answer carries `X-App-Version` (the switch is verified by it). GET /health is 503 while draining, so the
 // proxy's checks and the deploy script see a stopping process as unhealthy. SIGTERM drains: the listener closes,
 // idle keep-alive connections close, requests in flight finish, then the process exits (forced after 10 s).
 import http from 'node:http';
+import os from 'node:os';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SCENARIOS, SLOW_EXTRA_MS, type Scenario, isScenario, paymentFails } from './scenario.js';
 
 interface Options {
   port: number;
   version: string;
   colour: string;
+  scenario: Scenario | null;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -23,18 +36,25 @@ function parseArgs(argv: string[]): Options {
   };
   const port = Number(get('port'));
   const version = get('version');
-  if (!Number.isInteger(port) || port <= 0 || !version) {
-    process.stderr.write('usage: demo-app --port <port> --version <version> [--colour <colour>]\n');
+  const scenario = get('scenario') ?? null;
+  if (!Number.isInteger(port) || port <= 0 || !version || (scenario !== null && !isScenario(scenario))) {
+    process.stderr.write(`usage: demo-app --port <port> --version <version> [--colour <colour>] [--scenario ${SCENARIOS.join('|')}]\n`);
     process.exit(2);
   }
-  return { port, version, colour: get('colour') ?? 'none' };
+  return { port, version, colour: get('colour') ?? 'none', scenario };
 }
 
 const LISTINGS = [
-  { id: 1, title: 'Two-room flat by the river', price: 1150 },
-  { id: 2, title: 'House with a garden', price: 2400 },
-  { id: 3, title: 'Studio near the station', price: 780 },
+  { id: 1, title: 'Two-room flat by the river', city: 'Lisbon', price: 1150 },
+  { id: 2, title: 'House with a garden', city: 'Porto', price: 2400 },
+  { id: 3, title: 'Studio near the station', city: 'Lisbon', price: 780 },
+  { id: 4, title: 'Loft above the old market', city: 'Porto', price: 1320 },
+  { id: 5, title: 'Cottage by the sea', city: 'Faro', price: 1680 },
 ];
+
+const CPU_MODES = ['user', 'nice', 'sys', 'idle', 'irq'] as const;
+/** node_exporter's names for os.cpus()'s times. */
+const NODE_MODE: Record<(typeof CPU_MODES)[number], string> = { user: 'user', nice: 'nice', sys: 'system', idle: 'idle', irq: 'irq' };
 
 function startApp(opts: Options): { server: http.Server; drain: () => Promise<void> } {
   const registry = new Registry();
@@ -51,6 +71,21 @@ function startApp(opts: Options): { server: http.Server; drain: () => Promise<vo
   // Both series exist from the start: the watch's failed-payments rule needs the failed series before the first failure.
   payments.inc({ result: 'ok' }, 0);
   payments.inc({ result: 'failed' }, 0);
+  // node_exporter's counters, read at each scrape (os.cpus() gives each CPU's time by mode, in ms since boot).
+  new Counter({
+    name: 'node_cpu_seconds_total',
+    help: "Seconds the CPUs spent in each mode (this machine's, where the demo's database runs)",
+    labelNames: ['cpu', 'mode'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      os.cpus().forEach((c, i) => {
+        for (const m of CPU_MODES) this.inc({ cpu: String(i), mode: NODE_MODE[m] }, c.times[m] / 1000);
+      });
+    },
+  });
+  const extraMs = opts.scenario === 'slow' ? SLOW_EXTRA_MS : 0;
+  let validPayments = 0;
 
   let draining = false;
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
@@ -65,7 +100,10 @@ function startApp(opts: Options): { server: http.Server; drain: () => Promise<vo
     if (draining) res.setHeader('connection', 'close');
     const url = new URL(req.url ?? '/', 'http://app');
     let route = url.pathname;
-    res.on('finish', () => end({ route, status_code: String(res.statusCode) }));
+    // The proxy's health checks (several a second) and the scrapes are not the users' requests: timed, they would
+    // swamp the rates, error ratio and latency the watch reads.
+    if (url.pathname !== '/health' && url.pathname !== '/metrics')
+      res.on('finish', () => end({ route, status_code: String(res.statusCode) }));
     if (req.method === 'GET' && url.pathname === '/health') {
       json(res, draining ? 503 : 200, { status: draining ? 'draining' : 'ok', version: opts.version, colour: opts.colour });
     } else if (req.method === 'GET' && url.pathname === '/version') {
@@ -79,7 +117,11 @@ function startApp(opts: Options): { server: http.Server; drain: () => Promise<vo
       const max = Number(url.searchParams.get('max_price') ?? Infinity);
       // `delay_ms` (at most 5 s): a slow query, to see latency in the watch and a drain wait for it.
       const delay = Math.min(Math.max(Number(url.searchParams.get('delay_ms')) || 0, 0), 5000);
-      setTimeout(() => json(res, 200, { listings: LISTINGS.filter((l) => l.price <= max) }), delay);
+      setTimeout(() => json(res, 200, { listings: LISTINGS.filter((l) => l.price <= max) }), delay + extraMs);
+    } else if (req.method === 'GET' && url.pathname === '/api/search') {
+      const q = (url.searchParams.get('q') ?? '').toLowerCase().slice(0, 100);
+      const found = LISTINGS.filter((l) => `${l.title} ${l.city}`.toLowerCase().includes(q));
+      setTimeout(() => json(res, 200, { query: q, listings: found }), extraMs);
     } else if (req.method === 'POST' && url.pathname === '/api/payments') {
       let body = '';
       req.setEncoding('utf8');
@@ -93,13 +135,18 @@ function startApp(opts: Options): { server: http.Server; drain: () => Promise<vo
         } catch {
           /* not JSON: a failed payment */
         }
-        const ok = Number.isInteger(amount) && amount > 0;
-        payments.inc({ result: ok ? 'ok' : 'failed' });
-        json(
-          res,
-          ok ? 201 : 422,
-          ok ? { status: 'paid', amount_cents: amount } : { status: 'failed', error: 'amount_cents must be a positive integer' },
-        );
+        const valid = Number.isInteger(amount) && amount > 0;
+        // The bad-payments fault: a valid payment that this version fails (its bug, a 500), as a user would see it.
+        if (valid) validPayments++;
+        const broken = valid && opts.scenario === 'bad-payments' && paymentFails(validPayments);
+        payments.inc({ result: valid && !broken ? 'ok' : 'failed' });
+        if (broken) json(res, 500, { status: 'failed', error: 'the payment could not be recorded' });
+        else
+          json(
+            res,
+            valid ? 201 : 422,
+            valid ? { status: 'paid', amount_cents: amount } : { status: 'failed', error: 'amount_cents must be a positive integer' },
+          );
       });
     } else {
       route = 'unmatched';
@@ -128,7 +175,8 @@ function main(): void {
     process.exit(1);
   });
   server.listen(opts.port, '127.0.0.1', () => {
-    process.stdout.write(`Property ${opts.version} (${opts.colour}) listening on http://127.0.0.1:${opts.port}\n`);
+    const fault = opts.scenario ? ` with the ${opts.scenario} scenario` : '';
+    process.stdout.write(`Property ${opts.version} (${opts.colour}) listening on http://127.0.0.1:${opts.port}${fault}\n`);
   });
   let stopping = false;
   const stop = (sig: string) => {

@@ -23,6 +23,11 @@
 // versions), the HAProxy configuration, its admin socket, pid file and live.map, each app's log, and actions.log:
 // one JSON line per effect (an app started, traffic switched), the script's own record of what it did. Every process
 // is started on a free loopback port and stopped by its pid. A lock file keeps two runs on one environment apart.
+// targets.json there is a Prometheus file_sd list of the environment's app processes (labels env and colour),
+// rewritten with every state change, so the demo's Prometheus scrapes whichever colours run.
+//
+// The demo's scenario (cockpit demo --scenario; the file .sandbox/demo/scenario, see ./scenario.ts): an app whose
+// version has the fault is started with --scenario.
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -31,6 +36,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isProcessAlive } from '../../adapters/shell.js';
 import { FailedError } from '../../core/errors.js';
+import { faultOf, readScenario } from './scenario.js';
 import {
   COLOURS,
   type Colour,
@@ -66,6 +72,8 @@ interface State {
 
 interface Ctx {
   env: string;
+  /** The sandbox (--dir, else the current directory). */
+  root: string;
   dir: string;
   paths: ProxyPaths;
   statePath: string;
@@ -91,6 +99,16 @@ function writeState(ctx: Ctx, s: State): void {
   const tmp = `${ctx.statePath}.${process.pid}`;
   writeFileSync(tmp, JSON.stringify(s, null, 2) + '\n');
   renameSync(tmp, ctx.statePath);
+  writeTargets(ctx, s);
+}
+
+/** targets.json: Prometheus's file_sd list of the environment's app processes, one group per colour. */
+function writeTargets(ctx: Ctx, s: State): void {
+  const groups = COLOURS.flatMap((colour) => {
+    const cs = s.colours[colour];
+    return cs ? [{ targets: [`127.0.0.1:${cs.port}`], labels: { env: ctx.env, colour } }] : [];
+  });
+  writeFileAtomic(path.join(ctx.dir, 'targets.json'), JSON.stringify(groups, null, 2) + '\n');
 }
 
 /** The script's own record of its effects: one JSON line per app started and per switch of traffic. */
@@ -313,8 +331,10 @@ async function deploy(ctx: Ctx, version: string, colourFlag: Colour | undefined)
   writeState(ctx, s);
 
   const port = await freePort();
+  const fault = faultOf(readScenario(ctx.root), version);
   const log = openSync(path.join(ctx.dir, `${colour}.log`), 'a');
-  const child = spawn(process.execPath, [appScript(), '--port', String(port), '--version', version, '--colour', colour], {
+  const args = [appScript(), '--port', String(port), '--version', version, '--colour', colour, ...(fault ? ['--scenario', fault] : [])];
+  const child = spawn(process.execPath, args, {
     cwd: ctx.dir,
     detached: true,
     stdio: ['ignore', log, log],
@@ -325,8 +345,10 @@ async function deploy(ctx: Ctx, version: string, colourFlag: Colour | undefined)
   // Recorded before the wait: a run killed now still leaves a process `stop` and the next deploy can find.
   s.colours[colour] = { pid: child.pid, port, version, startedAt: new Date().toISOString() };
   writeState(ctx, s);
-  recordAction(ctx, { action: 'start', env: ctx.env, version, colour, app: child.pid });
-  out(`starting Property ${version} on ${colour} (pid ${child.pid}, http://127.0.0.1:${port})`);
+  recordAction(ctx, { action: 'start', env: ctx.env, version, colour, app: child.pid, ...(fault ? { scenario: fault } : {}) });
+  out(
+    `starting Property ${version} on ${colour} (pid ${child.pid}, http://127.0.0.1:${port})${fault ? ` with the demo's ${fault} scenario` : ''}`,
+  );
 
   const until = Date.now() + ctx.timeoutMs;
   for (;;) {
@@ -551,7 +573,7 @@ export async function main(argv: string[]): Promise<number> {
     if (paths.socket.length > 100) throw new Failure(`the state directory's path is too long for a unix socket: ${dir}`);
     const timeout = typeof flags.timeout === 'string' ? Number(flags.timeout) : 30;
     if (!(timeout > 0)) throw new Failure(`--timeout is a number of seconds, not ${JSON.stringify(flags.timeout)}`);
-    const ctx: Ctx = { env, dir, paths, statePath: path.join(dir, 'state.json'), timeoutMs: timeout * 1000 };
+    const ctx: Ctx = { env, root: path.resolve(root), dir, paths, statePath: path.join(dir, 'state.json'), timeoutMs: timeout * 1000 };
     if (cmd === 'status') {
       const st = await status(ctx);
       if (flags.json) out(JSON.stringify(st));
