@@ -432,6 +432,10 @@ describe.skipIf(!tmuxOk.ok)('notify: a possibly delivered message on the screen 
     await new Promise((r) => setTimeout(r, 500));
     expect(hook.received).toHaveLength(1);
     term.send('Enter');
+    // Then the message is shown as it will be sent again (↵ sends it, e edits it): still nothing sent.
+    await term.waitFor((s) => s.includes("step 'tell' sends 'rollback-notice'"), 'the message shown', 30_000);
+    expect(hook.received).toHaveLength(1);
+    term.send('Enter');
     await term.waitForText('[DONE]', 30_000);
     expect(hook.received).toHaveLength(2);
     term.send('q');

@@ -162,7 +162,10 @@ describe('the step list', () => {
 describe('the status bar', () => {
   it('shows the mode and the keys that act now, from the keymap, each whole: help and quit stay when room runs out', () => {
     // Nothing failed while a step asks: u (the issue update) is not offered either.
-    const asking = barHints(['session', 'global'], (c) => c !== 'session.continue' && c !== 'session.retry' && c !== 'session.update');
+    const asking = barHints(
+      ['session', 'global'],
+      (c) => c !== 'session.continue' && c !== 'session.retry' && c !== 'session.update' && c !== 'session.edit',
+    );
     expect(text(<StatusBar mode="CONFIRM" hints={asking} width={100} />, 100)).toMatchInlineSnapshot(
       `" CONFIRM   ↵ confirm  s skip  n note  R rollback  a abort  ? help  q quit"`,
     );
@@ -190,7 +193,8 @@ describe('the replay timeline', () => {
 
 describe('the help overlay', () => {
   it('lists every key of the screen and the global ones, generated from the keymap', () => {
-    const asking = (c: string) => c !== 'session.continue' && c !== 'session.retry' && c !== 'session.update';
+    // A confirmation, not a message shown before it is sent: e (edit the message) is not offered either.
+    const asking = (c: string) => c !== 'session.continue' && c !== 'session.retry' && c !== 'session.update' && c !== 'session.edit';
     expect(text(<HelpOverlay layers={['session']} available={asking} scroll={0} width={80} height={24} />, 80)).toMatchInlineSnapshot(`
       "╭──────────────────────────────────────────────────────────────────────────────╮
       │ Keys                                                                         │
