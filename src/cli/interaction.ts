@@ -88,7 +88,9 @@ export function promptInteraction(yes: YesList, operator: string, onQuit: () => 
               lines.push(l);
             }
             if (lines.join('\n').trim()) text = lines.join('\n').trim();
-            process.stdout.write(`  The message, as it will be sent now:\n${reviewText({ ...m, text, edited: text !== m.text ? { by: operator } : m.edited })}`);
+            process.stdout.write(
+              `  The message, as it will be sent now:\n${reviewText({ ...m, text, edited: text !== m.text ? { by: operator } : m.edited })}`,
+            );
             continue;
           }
           if (answer === 's' || answer === 'skip') {

@@ -161,8 +161,7 @@ export class LiveSession {
       this.pending = {
         node,
         prompt,
-        resolve: (d, text) =>
-          resolve(d.decision === 'yes' ? { decision: 'send', by: d.by, via: 'prompt', text: text ?? message.text } : d),
+        resolve: (d, text) => resolve(d.decision === 'yes' ? { decision: 'send', by: d.by, via: 'prompt', text: text ?? message.text } : d),
       };
       this.set({ phase: 'asking', asking: { path: node.path, prompt, review: message } }, true);
     });

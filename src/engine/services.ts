@@ -153,7 +153,12 @@ const factories = {
       const clean = (t: string) => s.deps.store.clean(t);
       return review(
         node,
-        { ...message, title: clean(message.title), text: clean(message.text), channels: message.channels.map((c) => ({ ...c, shows: clean(c.shows) })) },
+        {
+          ...message,
+          title: clean(message.title),
+          text: clean(message.text),
+          channels: message.channels.map((c) => ({ ...c, shows: clean(c.shows) })),
+        },
         state,
       );
     },

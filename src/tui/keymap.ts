@@ -214,7 +214,7 @@ const TABLE = [
     layer: 'session',
     keys: ['e'],
     hint: 'edit message',
-    description: "a notify step shows its message before sending it: edit the text (↵ sends the edit; recorded as edited, with your name)",
+    description: 'a notify step shows its message before sending it: edit the text (↵ sends the edit; recorded as edited, with your name)',
     bar: true,
   },
   {

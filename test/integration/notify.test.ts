@@ -252,6 +252,12 @@ describe('notify: retries and failures', () => {
     expect(r.code, r.stderr + r.stdout.slice(-2000)).toBe(0);
     expect(slack.violations).toEqual([]);
     expect(slack.received).toHaveLength(6);
+    // Nobody is there to read the messages first: each step says it sent the template's words.
+    const said = jsonLines(r.stdout)
+      .filter((e) => e.type === 'step.output')
+      .map((e) => e.data.text as string)
+      .join('');
+    expect(said.match(/sent as the template renders it: the run is non-interactive, so nobody reviewed or edited it/g)).toHaveLength(3);
     // The 429's Retry-After: 2 was waited (not the 1s back-off).
     expect(slack.received[3].at - slack.received[2].at).toBeGreaterThanOrEqual(1900);
     const evs = jsonLines(r.stdout);

@@ -10,7 +10,15 @@ import { App } from '../../src/tui/App.js';
 import { noColorTheme } from '../../src/tui/theme.js';
 import { tempRepo } from '../helpers/cli.js';
 import { frameProblem, KEY, press, type, until, waitFor, type Rendered } from '../helpers/ink.js';
-import { API_KEY, PAGE, SLACK_TOKEN, slackReceiver, statuspageReceiver, type Receiver, type StatusPage } from '../helpers/notify-receivers.js';
+import {
+  API_KEY,
+  PAGE,
+  SLACK_TOKEN,
+  slackReceiver,
+  statuspageReceiver,
+  type Receiver,
+  type StatusPage,
+} from '../helpers/notify-receivers.js';
 
 // A `notify` step reached in the full-screen cockpit shows its message before sending it: what each channel shows
 // (the chat's title, the status page's incident and status) and the text. ↵ sends it, e edits it in the prompt the
@@ -131,7 +139,10 @@ describe("a notify step's message, shown before it is sent", () => {
       'cockpit.config.yaml',
       'notify:\n  chat:\n    type: slack\n    url: {env: TEST_REVIEW_SLACK_URL}\n  ops:\n    type: slack\n    url: {env: TEST_REVIEW_OPS_URL}\n',
     );
-    repo.write('checklists/tell.yaml', TELL.replace('channels: [chat, statuspage]\n    status: under_maintenance', 'channels: [chat, ops]'));
+    repo.write(
+      'checklists/tell.yaml',
+      TELL.replace('channels: [chat, statuspage]\n    status: under_maintenance', 'channels: [chat, ops]'),
+    );
     try {
       const { app, id } = await open();
       await waitFor(app, "step 'started' sends 'deployment-started'");
@@ -145,7 +156,7 @@ describe("a notify step's message, shown before it is sent", () => {
 
       // r: the step runs again and shows the edit, said to be alice's, for the channel that is left.
       await press(app, 'r');
-      f = await waitFor(app, "· edited by alice", 20_000);
+      f = await waitFor(app, '· edited by alice', 20_000);
       // The panel's channels: only the one that is left (the detail pane's description still names both).
       expect(f).toMatch(/^→ ops \(slack\): chat message/m);
       expect(f).not.toMatch(/^→ chat \(slack\)/m);
@@ -182,4 +193,3 @@ describe("a notify step's message, shown before it is sent", () => {
     expect((await events(id)).find((e) => e.type === 'step.skipped')?.data).toMatchObject({ reason: 'told them on the phone' });
   }, 30_000);
 });
-

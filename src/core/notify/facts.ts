@@ -21,5 +21,6 @@ export function sessionFacts(state: SessionState, params: Record<string, ParamVa
     recovery: r ? `${clockText(r.elapsedMs)} of the ${clockText(r.start.objectiveMs)} objective` : null,
     rollingBack: state.plan.some((n) => n.kind === 'rollback'),
     rolledBack: rolled ? { env: rolled[0], to: rolled[1].rollback!.version, how: rolled[1].rollback!.how } : null,
+    published: state.published?.url ? { version: state.published.version, url: state.published.url } : null,
   };
 }

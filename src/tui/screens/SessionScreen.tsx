@@ -290,7 +290,9 @@ export function reviewPanelLines(path: string, review: MessageReview, draft: str
     ...review.channels.map((c) => `→ ${c.name} (${c.provider}): ${c.shows}`),
     review.title,
     ...screenLines(text || '(empty)').flatMap((l) => wrap(l, w - 2).map((x) => `  ${x}`)),
-    draft === null ? '↵ sends it · e edits the text · s skips it (a reason) · a aborts' : '↵ sends the text as typed (below) · esc drops the edit',
+    draft === null
+      ? '↵ sends it · e edits the text · s skips it (a reason) · a aborts'
+      : '↵ sends the text as typed (below) · esc drops the edit',
   ];
   return panelRows(lines, w, maxRows);
 }
