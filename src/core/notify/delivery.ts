@@ -307,8 +307,24 @@ export function releaseTag(f: MessageFacts): string {
 
 /** The incident's name: the same for every message of one release and environment, so that each finds it. */
 export function incidentName(f: MessageFacts): string {
-  const rel = f.version ? (/^\d/.test(f.version) ? `v${f.version}` : f.version) : 'the release';
+  const version = f.rolledBack?.to ?? f.version;
+  const rel = version ? (/^\d/.test(version) ? `v${version}` : version) : 'the release';
+  // A rollback's version is where it goes back to: its own incident (when none of the environment is open) says so.
+  if (f.rollingBack) return `Rollback${f.environment ? ` of ${f.environment}` : ''}${version ? ` to ${rel}` : ''}`;
   return `Deployment of ${rel}${f.environment ? ` to ${f.environment}` : ''}`;
+}
+
+/**
+ * The incident a message updates: the one of the same release and environment (the cockpit's tag, else its name).
+ * A rollback does not know the version it withdraws, so it takes the environment's open incident: the deploy's.
+ */
+function incidentOf(incidents: Incident[], f: MessageFacts): Incident | null {
+  const tag = releaseTag(f);
+  const name = incidentName(f);
+  const same = incidents.find((i) => i.metadata?.cockpit?.release === tag || i.name === name);
+  if (same || !f.rollingBack || !f.environment) return same ?? null;
+  const env = f.environment;
+  return incidents.find((i) => i.metadata?.cockpit?.release?.endsWith(`@${env}`) || i.name.endsWith(` to ${env}`)) ?? null;
 }
 
 /** When the maintenance window starts and ends (ISO), from the facts; or why it cannot be known. */
@@ -407,7 +423,7 @@ async function statuspageOnce(
         reason: `the status page's incident list is not JSON: ${answerExcerpt(r.body)}`,
       };
     }
-    found = incidents.find((i) => i.metadata?.cockpit?.release === tag || i.name === name) ?? null;
+    found = incidentOf(incidents, d.facts);
     if (found) break;
   }
   const idOf = (b: string) => jsonId(b);

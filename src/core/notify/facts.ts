@@ -15,7 +15,8 @@ export function sessionFacts(state: SessionState, params: Record<string, ParamVa
   return {
     ...facts,
     version: facts.version ?? rootVersion,
-    environment: state.environment ?? facts.environment,
+    // A rollback checklist names its environment in its steps (`env: production`): what its rollback step did says it.
+    environment: state.environment ?? facts.environment ?? rolled?.[0] ?? null,
     operator: state.operator,
     failingStep: failed && node ? { title: node.title, reason: failed.reason ?? null } : null,
     recovery: r ? `${clockText(r.elapsedMs)} of the ${clockText(r.start.objectiveMs)} objective` : null,
