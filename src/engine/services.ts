@@ -151,15 +151,15 @@ const factories = {
       if (!review) return Promise.resolve({ decision: 'unattended', why: 'this run is not interactive' });
       // The operator sees it as the audit log keeps it: the channels' secrets redacted, control sequences neutralised.
       const clean = (t: string) => s.deps.store.clean(t);
-      return review(
-        node,
-        {
-          ...message,
-          title: clean(message.title),
-          text: clean(message.text),
-          channels: message.channels.map((c) => ({ ...c, shows: clean(c.shows) })),
-        },
-        state,
+      const shown = {
+        ...message,
+        title: clean(message.title),
+        text: clean(message.text),
+        channels: message.channels.map((c) => ({ ...c, shows: clean(c.shows) })),
+      };
+      // Sent as shown: the message itself goes, not its cleaned copy (which is no edit of the operator's).
+      return review(node, shown, state).then((d) =>
+        d.decision === 'send' && d.text.trim() === shown.text.trim() ? { ...d, text: message.text } : d,
       );
     },
   /** Read-only git queries on the session's repository. */
