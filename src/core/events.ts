@@ -180,10 +180,15 @@ export interface EventDataMap {
     key: string;
     status?: 'under_maintenance' | 'degraded_performance' | 'operational';
     // ── the operator's "issue or delay" update (the `u` key, src/app/issue-update.ts), recorded with the operator as actor ──
-    /** The text sent, as the operator confirmed it (only an operator's update records it: a step's text is its template's). */
+    /** The text sent, as the operator confirmed it (an operator's update; a step's message the operator was shown or edited). */
     text?: string;
     /** The operator changed the rendered text before sending. */
     edited?: boolean;
+    /**
+     * A `notify` step's message the operator edited (shown before it was sent): who edited it. A resumed step sends
+     * that text again, not the template's; the event's actor is who let it go (the operator, or the cockpit unattended).
+     */
+    editedBy?: string;
     /** The step the update is about (the failed step, the watch); the events themselves belong to no step. */
     about?: string | null;
   };

@@ -85,6 +85,8 @@ export interface SessionState {
   recoveredMs?: number;
   /** Per environment, what this session's deploy steps did there (the switch step switches to the colour deployed). */
   deploys?: Record<string, DeployFacts>;
+  /** Where this session's publish step published the release (the latest; `url` null when its command printed none). */
+  published?: { version: string; url: string | null };
 }
 
 /** What the session deployed to an environment, switched there, and rolled back to (the latest of each). */
@@ -295,13 +297,15 @@ export function reduce(state: SessionState | null, event: AuditEvent): SessionSt
     case 'approval.ignored':
       return { ...state, ...base };
     // A notification's delivery: the step's output says it as it happens, its failure reason sums it up. Where a
-    // release was published (release.published): the step's output says it, `audit show` lists it.
+    // release was published (release.published): the step's output says it, `audit show` lists it, the state keeps it.
     case 'notify.sending':
     case 'notify.retrying':
     case 'notify.delivered':
     case 'notify.failed':
-    case 'release.published':
       return { ...state, ...base };
+    // Kept: the release-notes message that follows links the published release.
+    case 'release.published':
+      return { ...state, ...base, published: { version: event.data.version, url: event.data.url } };
     // A step's events, folded below.
     case 'step.started':
     case 'step.spawned':

@@ -2,7 +2,7 @@ import { CockpitError } from '../core/errors.js';
 import type { NewEvent, PlanNode } from '../core/events.js';
 import type { IssueUpdateOffer } from '../core/notify/issue-update.js';
 import { nextStep, type SessionState } from '../core/reducer.js';
-import type { Decision } from '../steps/types.js';
+import type { Decision, MessageReview, ReviewDecision } from '../steps/types.js';
 import {
   abortSession,
   commandOf,
@@ -21,7 +21,8 @@ export type LivePhase = 'starting' | 'running' | 'asking' | 'stopping' | 'paused
 export interface LiveView {
   state: SessionState;
   phase: LivePhase;
-  asking: { path: string; prompt: string } | null;
+  /** `review`: the step asks about a message it is about to send (shown; ↵ sends it, e edits it). */
+  asking: { path: string; prompt: string; review?: MessageReview } | null;
   message: { text: string; tone: 'info' | 'error' } | null;
 }
 
@@ -60,7 +61,8 @@ export class LiveSession {
   private runner: SessionRunner | null = null;
   private loopDone: Promise<void> = Promise.resolve();
   private abortController = new AbortController();
-  private pending: { node: PlanNode; prompt: string; resolve(d: Decision): void } | null = null;
+  /** The open question; a message's review takes the text to send with a yes (the operator's edit, or as shown). */
+  private pending: { node: PlanNode; prompt: string; resolve(d: Decision, text?: string): void } | null = null;
   private notifyTimer: NodeJS.Timeout | null = null;
   private result: RunResult | null = null;
   private abortReason: string | null = null;
@@ -109,7 +111,10 @@ export class LiveSession {
       ...deps,
       abort,
       signal: abort.signal,
-      interaction: { confirm: (node, prompt) => live()?.ask(node, prompt) ?? Promise.resolve({ decision: 'unavailable', hint: '' }) },
+      interaction: {
+        confirm: (node, prompt) => live()?.ask(node, prompt) ?? Promise.resolve({ decision: 'unavailable', hint: '' }),
+        review: (node, message) => live()?.review(node, message) ?? Promise.resolve({ decision: 'unavailable', hint: '' }),
+      },
       onEvent: (_e, state) => live()?.update(state),
       gate: async () => live()?.held?.until,
     };
@@ -147,13 +152,34 @@ export class LiveSession {
     });
   }
 
-  private answer(d: Decision): void {
+  /** A message a step is about to send: shown on the screen until the operator sends (as shown or edited), skips or aborts. */
+  private review(node: PlanNode, message: MessageReview): Promise<ReviewDecision> {
+    if (this.deps.preconfirmed?.(node)) return Promise.resolve({ decision: 'unattended', why: '--yes names the step' });
+    const to = message.channels.map((c) => c.name).join(', ');
+    const prompt = `send '${message.title}' to ${to} as shown below? (e edits it first)`;
+    return new Promise((resolve) => {
+      this.pending = {
+        node,
+        prompt,
+        resolve: (d, text) => resolve(d.decision === 'yes' ? { decision: 'send', by: d.by, via: 'prompt', text: text ?? message.text } : d),
+      };
+      this.set({ phase: 'asking', asking: { path: node.path, prompt, review: message } }, true);
+    });
+  }
+
+  private answer(d: Decision, text?: string): void {
     const p = this.pending;
     if (!p) return;
     this.pending = null;
     this.set({ phase: 'running', asking: null }, true);
-    p.resolve(d);
+    p.resolve(d, text);
   }
+
+  /** Send the message the step shows with `text` (the operator's edit of it; recorded as edited when it differs). */
+  send = (text: string): void => {
+    if (!this.pending || !this.snapshot.asking?.review || !text.trim()) return;
+    this.answer({ decision: 'yes', by: this.deps.identity.operator, via: 'prompt' }, text);
+  };
 
   private loop(runner: SessionRunner): void {
     this.runner = runner;

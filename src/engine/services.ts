@@ -11,7 +11,7 @@ import type { SessionState } from '../core/reducer.js';
 import type { WatchConfig } from '../core/watch/config.js';
 import type { PrometheusPort } from '../core/watch/run.js';
 import type { HttpCheckAnswer, HttpCheckRequest } from '../adapters/http-check.js';
-import type { Decision, GitReader, ReleaseSettings, RepoFiles } from '../steps/types.js';
+import type { Decision, GitReader, MessageReview, ReleaseSettings, RepoFiles, ReviewDecision } from '../steps/types.js';
 import type { OutputBuffer } from './output-buffer.js';
 import { lineSplitter } from '../core/lines.js';
 import { APPROVAL_NAMESPACE, type ApproversSettings } from '../core/approval.js';
@@ -137,6 +137,30 @@ const factories = {
       const state = s.state();
       // The operator sees the step as recorded and the prompt sanitised like everything else on screen.
       return s.deps.interaction.confirm(state.plan[state.index[s.node.path]] ?? s.node, s.deps.store.clean(prompt), state);
+    },
+  /**
+   * Show the operator a message before it is sent (send, edit, skip, abort). A run without a screen or prompt to show
+   * it on (`--non-interactive`, `--json`), and a step `--yes` names, get `unattended`: the message goes as rendered.
+   */
+  review:
+    (s: ServiceScope) =>
+    (message: MessageReview): Promise<ReviewDecision> => {
+      const state = s.state();
+      const node = state.plan[state.index[s.node.path]] ?? s.node;
+      const review = s.deps.interaction.review;
+      if (!review) return Promise.resolve({ decision: 'unattended', why: 'this run is not interactive' });
+      // The operator sees it as the audit log keeps it: the channels' secrets redacted, control sequences neutralised.
+      const clean = (t: string) => s.deps.store.clean(t);
+      const shown = {
+        ...message,
+        title: clean(message.title),
+        text: clean(message.text),
+        channels: message.channels.map((c) => ({ ...c, shows: clean(c.shows) })),
+      };
+      // Sent as shown: the message itself goes, not its cleaned copy (which is no edit of the operator's).
+      return review(node, shown, state).then((d) =>
+        d.decision === 'send' && d.text.trim() === shown.text.trim() ? { ...d, text: message.text } : d,
+      );
     },
   /** Read-only git queries on the session's repository. */
   git: (s: ServiceScope): GitReader => gitReader(s.deps.repoDir),

@@ -13,7 +13,7 @@ import { evaluateConditions } from '../core/params.js';
 import { redactedParams } from '../core/sanitize.js';
 import { ancestors, buildPlan } from '../core/plan.js';
 import { nextStep, reduce, reduceAll, type SessionState } from '../core/reducer.js';
-import type { Decision, ServiceProvider, StepFacts, StepKind, StepOutcome } from '../steps/types.js';
+import type { Decision, MessageReview, ReviewDecision, ServiceProvider, StepFacts, StepKind, StepOutcome } from '../steps/types.js';
 import { OutputBuffer } from './output-buffer.js';
 import { provideServices, type ServiceScope, type ServiceSettings } from './services.js';
 import { CockpitError, ignoreCleanupError } from '../core/errors.js';
@@ -23,6 +23,11 @@ import { objectiveFor, recoveryStart, type RecoveryBreach, type RecoveryStart } 
 /** How the session asks its operator: a prompt in a terminal, or `--yes` flags when non-interactive. */
 export interface Interaction {
   confirm(node: PlanNode, prompt: string, state: SessionState): Promise<Decision>;
+  /**
+   * Show a message a step is about to send (a `notify` step) and take the operator's send, edit, skip or abort.
+   * Without it (a non-interactive run) the message is sent as rendered, and the step says so.
+   */
+  review?(node: PlanNode, message: MessageReview, state: SessionState): Promise<ReviewDecision>;
 }
 
 export interface EngineDeps {

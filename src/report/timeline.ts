@@ -288,8 +288,10 @@ function storyBuilder(): { add(e: StoredEvent): void; finish(): Story } {
         break;
       case 'notify.sending': {
         const d = e.data;
-        // The operator's issue update (no step) says what it is about and the text as sent, edited or not.
-        const said = d.text !== undefined ? `; ${d.edited ? 'edited' : 'as rendered'}: "${d.text}"` : '';
+        // The operator's issue update (no step), or a step's message the operator was shown: the text as sent, edited
+        // (and by whom, for a step's) or not.
+        const said =
+          d.text !== undefined ? `; ${d.edited ? `edited${d.editedBy ? ` by ${d.editedBy}` : ''}` : 'as rendered'}: "${d.text}"` : '';
         add('step', `${by}: sending ${d.message} to ${d.channel} (${d.provider}${d.status ? ` ${d.status}` : ''}, ${d.endpoint})${said}`);
         break;
       }

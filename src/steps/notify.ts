@@ -11,6 +11,8 @@ import {
 import {
   deliver,
   endpointWords,
+  incidentName,
+  windowTimes,
   retryWords,
   slackPayload,
   statuspagePlan,
@@ -22,7 +24,7 @@ import { formatDuration } from '../core/duration.js';
 import { changelogSection } from '../core/release/notes.js';
 import { checkTemplates } from './git-common.js';
 import { defineStepKind } from './define.js';
-import type { StepOutcome } from './types.js';
+import type { MessageReview, ReviewDecision, StepOutcome } from './types.js';
 
 const fields = {
   /** The message template (core/notify/templates.ts). */
@@ -100,6 +102,99 @@ function marks(events: StoredEvent[]): Map<string, Mark> {
   return out;
 }
 
+/** What a channel shows of the message: a chat's title (the text follows), a status page's incident or maintenance and status. */
+function shows(c: NotifyChannel, m: RenderedMessage, facts: MessageFacts, status: StatuspageStatus | null): string {
+  switch (c.type) {
+    case 'slack':
+      return `chat message '${m.title}' with the text below`;
+    case 'webhook':
+      return `JSON (its template) with title '${m.title}' and the text below`;
+    case 'statuspage': {
+      if (status) return `incident '${incidentName(facts)}' → ${status}, body: the text below`;
+      const w = windowTimes(facts, Date.parse('2000-01-01T00:00:00Z'));
+      const when = 'error' in w ? w.error : facts.window?.start ? `${w.from} to ${w.until}` : '(needs window_start)';
+      return `maintenance '${incidentName(facts)}' scheduled ${when}, body: the text below`;
+    }
+  }
+}
+
+type Reviewed =
+  | { outcome: StepOutcome }
+  | {
+      text: string;
+      /** What notify.sending records of the review: the text and whether (and by whom) it was edited. */
+      record: { text?: string; edited?: boolean; editedBy?: string };
+      /** Who let it go, when a person did. */
+      actor?: string;
+      /** Said in the step's output: why nobody reviewed it. */
+      said?: string;
+    };
+
+/**
+ * The message shown to the operator before it is sent: send it, edit it, skip the step (a reason) or abort. The text
+ * an earlier attempt of this step sent as edited is what is shown, and sent, again: never the template once more.
+ */
+async function review(
+  ctx: { review(m: MessageReview): Promise<ReviewDecision>; spec: { message: string; status?: StatuspageStatus }; node: { path: string } },
+  m: RenderedMessage,
+  facts: MessageFacts,
+  pending: NotifyChannel[],
+  history: StoredEvent[],
+): Promise<Reviewed> {
+  const earlier = [...history].reverse().find((e) => e.type === 'notify.sending' && e.data.edited && e.data.text !== undefined);
+  const prior =
+    earlier?.type === 'notify.sending' && earlier.data.text !== undefined
+      ? { text: earlier.data.text, by: earlier.data.editedBy ?? earlier.actor, seq: earlier.seq }
+      : null;
+  const text = prior?.text ?? m.text;
+  const d = await ctx.review({
+    message: m.name,
+    title: m.title,
+    text,
+    edited: prior ? { by: prior.by } : null,
+    channels: pending.map((c) => ({
+      name: c.name,
+      provider: c.type,
+      endpoint: endpointWords(c),
+      shows: shows(c, m, facts, c.type === 'statuspage' ? (ctx.spec.status ?? null) : null),
+    })),
+  });
+  switch (d.decision) {
+    case 'skip':
+      return { outcome: { status: 'skipped', reason: d.reason } };
+    case 'abort':
+      return { outcome: { status: 'aborted', reason: d.reason } };
+    case 'unavailable':
+      return {
+        outcome: {
+          status: 'waiting',
+          message: `step '${ctx.node.path}': '${ctx.spec.message}' waits to be reviewed (send, edit or skip it)`,
+          hint: d.hint,
+        },
+      };
+    case 'unattended':
+      return prior
+        ? {
+            text: prior.text,
+            record: { text: prior.text, edited: true, editedBy: prior.by },
+            said: `sent as ${prior.by} edited it (event #${prior.seq}), not the template again: ${d.why}, so nobody reviewed it now`,
+          }
+        : { text: m.text, record: {}, said: `sent as the template renders it: ${d.why}, so nobody reviewed or edited it` };
+    case 'send': {
+      const sent = d.text.trim() || text;
+      const changed = sent !== text;
+      const edited = sent !== m.text;
+      const editedBy = changed ? d.by : (prior?.by ?? d.by);
+      return {
+        text: sent,
+        actor: d.by,
+        record: { text: sent, edited, ...(edited ? { editedBy } : {}) },
+        ...(edited ? { said: `sent as ${editedBy} edited it` } : {}),
+      };
+    }
+  }
+}
+
 /**
  * Sends one of the policy's messages to named channels (chat webhooks, a generic webhook, the status page). Each
  * delivery is recorded before its first request (`notify.sending`) and after its answer, so a resume never sends
@@ -109,7 +204,7 @@ function marks(events: StoredEvent[]): Map<string, Mark> {
 export const notifyStep = defineStepKind({
   kind: 'notify',
   fields,
-  needs: ['notify', 'history', 'record', 'log', 'confirm', 'sleep', 'clock', 'files'],
+  needs: ['notify', 'history', 'record', 'log', 'confirm', 'review', 'sleep', 'clock', 'files'],
   // It reads its own record first: what was delivered is not sent again, what may have been is asked about.
   rerunSafe: true,
   validate: (spec, params) => checkTemplates(spec, params, ['text']),
@@ -163,11 +258,41 @@ export const notifyStep = defineStepKind({
           nothingToCheck: `${file} has no section for ${facts.version ?? 'the release (no version parameter)'}, so no release notes were sent (the release's notes step writes it)`,
         };
     }
-    const m = renderMessage(spec.message, facts, spec.text && interpolate(spec.text, ctx.params));
+    const rendered = renderMessage(spec.message, facts, spec.text && interpolate(spec.text, ctx.params));
+    const history = await ctx.history();
+    const before = marks(history);
+    const pending = configured.filter((c) => before.get(c.name)?.state !== 'delivered');
+    // What a crash may have delivered is asked about first: the message is shown afterwards, for what is to be sent.
+    for (const c of pending) {
+      const mark = before.get(c.name);
+      if (mark?.state !== 'possibly-delivered') continue;
+      const d = await ctx.confirm(
+        `'${rendered.title}' to ${c.name} ${mark.why} (event #${mark.seq}): it may have been delivered. Send it again?`,
+      );
+      if (d.decision === 'skip') return { status: 'skipped', reason: d.reason };
+      if (d.decision === 'abort') return { status: 'aborted', reason: d.reason };
+      if (d.decision === 'unavailable')
+        return {
+          status: 'waiting',
+          message: `step '${ctx.node.path}': '${spec.message}' to ${c.name} is possibly delivered (it ${mark.why}); check the channel, then say whether to send it again`,
+          hint: d.hint,
+        };
+      await ctx.record([
+        {
+          type: 'step.confirmed',
+          actor: d.by,
+          data: { by: d.by, via: d.via, note: d.note ?? `send '${spec.message}' to ${c.name} again, although possibly delivered` },
+        },
+      ]);
+    }
+    // What it sends: shown to the operator first (send, edit, skip); an edit recorded by an earlier attempt is what a resume sends.
+    const sent = pending.length ? await review(ctx, rendered, facts, pending, history) : { text: rendered.text, record: {} };
+    if ('outcome' in sent) return sent.outcome;
+    const m: RenderedMessage = { ...rendered, text: sent.text };
     ctx.log(`${m.title}\n${m.text}`);
+    if (sent.said) ctx.log(sent.said);
     for (const n of missing) ctx.log(`${n}: not configured under notify: in cockpit.config.yaml, not sent`);
 
-    const before = marks(await ctx.history());
     const failures: string[] = [];
     const warnings: string[] = [];
     for (const c of configured) {
@@ -176,31 +301,12 @@ export const notifyStep = defineStepKind({
         ctx.log(`${c.name}: already delivered (event #${mark.seq}), not sent again`);
         continue;
       }
-      if (mark?.state === 'possibly-delivered') {
-        const d = await ctx.confirm(
-          `'${m.title}' to ${c.name} ${mark.why} (event #${mark.seq}): it may have been delivered. Send it again?`,
-        );
-        if (d.decision === 'skip') return { status: 'skipped', reason: d.reason };
-        if (d.decision === 'abort') return { status: 'aborted', reason: d.reason };
-        if (d.decision === 'unavailable')
-          return {
-            status: 'waiting',
-            message: `step '${ctx.node.path}': '${spec.message}' to ${c.name} is possibly delivered (it ${mark.why}); check the channel, then say whether to send it again`,
-            hint: d.hint,
-          };
-        await ctx.record([
-          {
-            type: 'step.confirmed',
-            actor: d.by,
-            data: { by: d.by, via: d.via, note: d.note ?? `send '${spec.message}' to ${c.name} again, although possibly delivered` },
-          },
-        ]);
-      }
       const key = ctx.notify.key(c.name);
       const status = c.type === 'statuspage' ? (spec.status ?? null) : null;
       await ctx.record([
         {
           type: 'notify.sending',
+          ...(sent.actor ? { actor: sent.actor } : {}),
           data: {
             channel: c.name,
             provider: c.type,
@@ -208,6 +314,7 @@ export const notifyStep = defineStepKind({
             endpoint: endpointWords(c),
             key,
             ...(status ? { status } : {}),
+            ...sent.record,
           },
         },
       ]);

@@ -17,6 +17,31 @@ export type Decision =
   /** Nobody can answer now (non-interactive, not named by --yes): the session waits. */
   | { decision: 'unavailable'; hint: string };
 
+/**
+ * A message a step is about to send, shown to the operator first (the `notify` step): what goes to each channel, and
+ * the text, which the operator may edit. `edited`: the text is an edit recorded by an earlier attempt of the step
+ * (a resume sends it, not the template again).
+ */
+export interface MessageReview {
+  /** The template's name (`deployment-started` …) and its one-line title. */
+  message: string;
+  title: string;
+  text: string;
+  edited: { by: string } | null;
+  /** Per channel, what it shows: a chat's title and text, a status page's incident name, its status and the body. */
+  channels: Array<{ name: string; provider: 'slack' | 'webhook' | 'statuspage'; endpoint: string; shows: string }>;
+}
+
+export type ReviewDecision =
+  /** Send `text` (the template's, or the operator's edit of it). */
+  | { decision: 'send'; by: string; via: 'prompt'; text: string }
+  | { decision: 'skip'; by: string; reason: string }
+  | { decision: 'abort'; by: string; reason: string }
+  /** Nobody reviews it here (`--yes` names the step, `--non-interactive`, no screen): sent as it is, and said why. */
+  | { decision: 'unattended'; why: string }
+  /** The operator quit while it was shown: the session waits. */
+  | { decision: 'unavailable'; hint: string };
+
 /** Read-only git queries on the session's repository (the engine binds src/adapters/git.ts here). */
 export interface GitReader {
   revParse(ref: string): Promise<string | null>;

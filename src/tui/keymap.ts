@@ -210,12 +210,20 @@ const TABLE = [
     bar: true,
   },
   {
+    command: 'session.edit',
+    layer: 'session',
+    keys: ['e'],
+    hint: 'edit message',
+    description: 'a notify step shows its message before sending it: edit the text (↵ sends the edit; recorded as edited, with your name)',
+    bar: true,
+  },
+  {
     command: 'session.update',
     layer: 'session',
     keys: ['u'],
     hint: 'update channels',
     description:
-      "after a failed step or a watch breach: send the 'issue or delay' update to the notify: channels (shown first, editable; recorded)",
+      "after a failed step or a watch breach in a production deploy (notify: channels configured): send the 'issue or delay' update to them (shown first, editable; recorded)",
     bar: true,
   },
   {

@@ -29,6 +29,8 @@ export interface SessionControls {
   hold(): void;
   /** Let the held run go on (the operator answered no). */
   release(): void;
+  /** Send the message a notify step shows (`view().asking.review`) with `text`: as shown, or the operator's edit. */
+  send?(text: string): void;
   /** The "issue or delay" update that may be sent now (`u`): null when nothing failed or breached, or without `notify:` channels. */
   issueUpdate?(): IssueUpdateOffer | null;
   /** Send it with `text` (as rendered or edited): recorded, the outcome said on the message line. */

@@ -252,6 +252,12 @@ describe('notify: retries and failures', () => {
     expect(r.code, r.stderr + r.stdout.slice(-2000)).toBe(0);
     expect(slack.violations).toEqual([]);
     expect(slack.received).toHaveLength(6);
+    // Nobody is there to read the messages first: each step says it sent the template's words.
+    const said = jsonLines(r.stdout)
+      .filter((e) => e.type === 'step.output')
+      .map((e) => e.data.text as string)
+      .join('');
+    expect(said.match(/sent as the template renders it: the run is non-interactive, so nobody reviewed or edited it/g)).toHaveLength(3);
     // The 429's Retry-After: 2 was waited (not the 1s back-off).
     expect(slack.received[3].at - slack.received[2].at).toBeGreaterThanOrEqual(1900);
     const evs = jsonLines(r.stdout);
@@ -432,11 +438,55 @@ describe.skipIf(!tmuxOk.ok)('notify: a possibly delivered message on the screen 
     await new Promise((r) => setTimeout(r, 500));
     expect(hook.received).toHaveLength(1);
     term.send('Enter');
+    // Then the message is shown as it will be sent again (↵ sends it, e edits it): still nothing sent.
+    await term.waitFor((s) => s.includes("step 'tell' sends 'rollback-notice'"), 'the message shown', 30_000);
+    expect(hook.received).toHaveLength(1);
+    term.send('Enter');
     await term.waitForText('[DONE]', 30_000);
     expect(hook.received).toHaveLength(2);
     term.send('q');
     expect(await term.waitForExit()).toBe(0);
     const evs = await events(id);
     expect(evs.filter((e) => e.type === 'step.confirmed').at(-1)).toMatchObject({ actor: 'tester', data: { by: 'tester', via: 'prompt' } });
+  }, 90_000);
+
+  it('--plain prints the message before sending it; e takes a new text line by line, y sends the edit, recorded as edited', async () => {
+    const slack = await track(slackReceiver());
+    config(slackChannel('chat'));
+    const f = checklist({ tell: 'message: deployment-started\nchannels: [chat]' });
+    term = new Tmux(`${process.execPath} ${BIN} --repo ${repo.dir} run ${f} -p version=2.1.0 -p target=production --plain`, {
+      cwd: repo.dir,
+      env: { COCKPIT_OPERATOR: 'tester', NO_COLOR: '1', ...slackEnv(slack) },
+      width: 160,
+      height: 30,
+    });
+    let screen = await term.waitForText('send it [y]es / [e]dit / [s]kip / [a]bort / [q]uit for now:', 30_000);
+    expect(screen).toContain('Deployment started: v2.1.0 to production');
+    expect(screen).toContain("→ chat (slack): chat message 'Deployment started: v2.1.0 to production' with the text below");
+    expect(screen).toContain('| Deployment of release v2.1.0 to production has started. Operator: tester.');
+    expect(slack.received).toHaveLength(0);
+    term.type('e');
+    term.send('Enter');
+    await term.waitForText('a line with a lone "." ends it');
+    for (const line of ['Deploying v2.1.0 now.', 'ETA 20 min.', '.']) {
+      term.type(line);
+      term.send('Enter');
+    }
+    screen = await term.waitForText('Deployment started: v2.1.0 to production (edited by tester)');
+    expect(screen).toMatch(/\| Deploying v2\.1\.0 now\.\n\s+\| ETA 20 min\./);
+    await term.waitFor((s) => (s.match(/send it \[y\]es/g) ?? []).length === 2, 'the question again');
+    term.type('y');
+    term.send('Enter');
+    expect(await term.waitForExit(30_000)).toBe(0);
+    expect(slack.violations).toEqual([]);
+    expect(slack.received.map((q) => q.body.blocks[1].text.text)).toEqual(['Deploying v2.1.0 now.\nETA 20 min.']);
+    const runs = JSON.parse((await run(['audit', 'list', '--json'])).stdout) as Array<{ id: string }>;
+    const sending = of(await events(runs[0].id), 'notify.sending');
+    expect(sending).toEqual([
+      expect.objectContaining({ channel: 'chat', text: 'Deploying v2.1.0 now.\nETA 20 min.', edited: true, editedBy: 'tester' }),
+    ]);
+    // audit show says it was edited, and by whom.
+    const shown = await run(['audit', 'show', runs[0].id]);
+    expect(shown.stdout).toContain('edited by tester: "Deploying v2.1.0 now.');
   }, 90_000);
 });

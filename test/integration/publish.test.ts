@@ -119,7 +119,10 @@ describe('publishing the release notes', () => {
     const notes: string = chat.received[1].body.blocks[1].text.text;
     expect(notes.startsWith('*Features*\n\n- *search:* search listings (a1b2c3d) — Ana Souza\n')).toBe(true);
     expect(notes.length).toBeLessThanOrEqual(3000);
-    expect(notes).toMatch(/\n… \d+ more lines in CHANGELOG\.md$/);
+    // Then where the publish step published it, as Slack's link.
+    expect(notes).toMatch(
+      /\n… \d+ more lines in CHANGELOG\.md\n\nPublished: <https:\/\/forge\.example\.test\/acme\/app\/releases\/tag\/v1\.4\.0\|v1\.4\.0 release>$/,
+    );
     expect(notes).not.toContain('older fix');
     expect(chat.received[1].body.text).toContain('Release notes: v1.4.0\n*Features*');
 

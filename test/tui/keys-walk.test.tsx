@@ -550,22 +550,42 @@ describe("a failed step with notify: channels: u (update channels) offers the 'i
     process.env.TEST_WALK_SLACK_URL = `${slack.url}/services/T0001/B0001/${SLACK_TOKEN}`;
     try {
       repo.write('cockpit.config.yaml', 'notify:\n  chat:\n    type: slack\n    url: {env: TEST_WALK_SLACK_URL}\n');
+      // u is for a production deploy (the issue's rule): the same steps, their target production.
+      repo.write(
+        'checklists/states-prod.yaml',
+        STATES.replace('id: states', 'id: states-prod').replace('params:\n', 'params:\n  target: {type: string, default: production}\n'),
+      );
       const sc: Scenario = {
         name: 'failed, notify: configured',
         layers: ['session', 'global'],
         live: true,
         expect: /^FAILED\s+s skip\s+r retry\s+n note\s+u update channels\s+a abort\s+\? help\s+q quit$/,
         reach: async () => {
-          const app = await openSession('states');
+          const app = await openSession('states-prod');
           await waitFor(app, 'WAITING FOR YOU');
           await press(app, KEY.enter);
           return { app, frame: await waitFor(app, /FAILED\s+s skip/) };
         },
       };
       expect(await walk(sc)).toContain('u (update channels)');
+      // The failed step's "What next" says it too, with where the update goes.
+      const pane = (f: string) =>
+        f
+          .split('\n')
+          .map((row) => row.slice(row.indexOf('│') + 1))
+          .join(' ')
+          .replace(/\s+/g, ' ');
+      expect(pane((await sc.reach()).frame)).toContain('a abort · u sends chat the issue-or-delay update · q quit');
       // While a confirmation waits nothing has failed: u is not offered.
-      const app = await openSession('states');
+      const app = await openSession('states-prod');
       expect((await waitFor(app, 'WAITING FOR YOU')).split('\n').at(-1)).not.toContain('update channels');
+      // A staging session's failure is not the channels' business: neither the key nor the hint.
+      const staging = await openSession('states');
+      await waitFor(staging, 'WAITING FOR YOU');
+      await press(staging, KEY.enter);
+      const f = await waitFor(staging, /FAILED\s+s skip/);
+      expect(f.split('\n').at(-1)).not.toContain('update channels');
+      expect(pane(f)).toContain('What next: fix the cause, then r retry · s skip with a reason · a abort · q quit');
       // The walk pressed u and esc: the update was shown, never sent.
       expect(slack.received).toHaveLength(0);
     } finally {
@@ -637,6 +657,8 @@ describe.skipIf(!prom.ok)(`the watch panel's keys, R among them${prom.skipReason
 
   const WATCHING = `id: watching
 title: Watch after the deploy
+params:
+  target: {type: string, default: production}
 steps:
   - id: watch
     title: Watch the deploy

@@ -164,7 +164,8 @@ describe('the status bar', () => {
     // Nothing failed while a step asks: u (the issue update) is not offered either.
     const asking = barHints(
       ['session', 'global'],
-      (c) => c !== 'session.continue' && c !== 'session.retry' && c !== 'session.update' && c !== 'session.demo-approve',
+      (c) =>
+        c !== 'session.continue' && c !== 'session.retry' && c !== 'session.update' && c !== 'session.edit' && c !== 'session.demo-approve',
     );
     expect(text(<StatusBar mode="CONFIRM" hints={asking} width={100} />, 100)).toMatchInlineSnapshot(
       `" CONFIRM   ↵ confirm  s skip  n note  R rollback  a abort  ? help  q quit"`,
@@ -196,8 +197,9 @@ describe('the replay timeline', () => {
 
 describe('the help overlay', () => {
   it('lists every key of the screen and the global ones, generated from the keymap', () => {
+    // A confirmation, not a message shown before it is sent: e (edit the message) is not offered either.
     const asking = (c: string) =>
-      c !== 'session.continue' && c !== 'session.retry' && c !== 'session.update' && c !== 'session.demo-approve';
+      c !== 'session.continue' && c !== 'session.retry' && c !== 'session.update' && c !== 'session.edit' && c !== 'session.demo-approve';
     expect(text(<HelpOverlay layers={['session']} available={asking} scroll={0} width={80} height={24} />, 80)).toMatchInlineSnapshot(`
       "╭──────────────────────────────────────────────────────────────────────────────╮
       │ Keys                                                                         │

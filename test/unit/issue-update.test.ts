@@ -19,9 +19,10 @@ const ev = <T extends EventType>(type: T, stepId: string | null, data: EventData
   actor: 'alice',
   data,
 });
-const session = (...more: AuditEvent[]): SessionState =>
+const session = (...more: AuditEvent[]): SessionState => sessionOf(PLAN, { version: '1.4.0', environment: 'production' }, ...more);
+const sessionOf = (plan: typeof PLAN, params: Record<string, string>, ...more: AuditEvent[]): SessionState =>
   reduceAll([
-    ((seq = 0), ev('session.started', null, startedData('ship', PLAN, { params: { version: '1.4.0', environment: 'production' } }))),
+    ((seq = 0), ev('session.started', null, startedData('ship', plan, { params }))),
     ev('step.started', 'build', { attempt: 1 }),
     ev('step.passed', 'build', {}),
     ...more,
@@ -62,5 +63,21 @@ describe('the issue update offer', () => {
     expect(
       issueUpdateOffer(session(...failed(), ev('session.finished', null, { outcome: 'aborted', reason: 'x' })), settings, 5000),
     ).toBeNull();
+  });
+
+  it("only during a production deploy: named by the session's environment or target, or by a deploy step's env", () => {
+    expect(issueUpdateOffer(sessionOf(PLAN, { version: '1.4.0', environment: 'staging' }, ...failed()), settings, 5000)).toBeNull();
+    expect(issueUpdateOffer(sessionOf(PLAN, { version: '1.4.0' }, ...failed()), settings, 5000)).toBeNull();
+    expect(issueUpdateOffer(sessionOf(PLAN, { version: '1.4.0', target: 'production' }, ...failed()), settings, 5000)).not.toBeNull();
+    // deploy-production has no environment parameter: its steps say production, and so does the update.
+    const steps = [
+      planNode('build'),
+      planNode('deploy', 'deploy', { title: 'Deploy to production', spec: { env: 'production' } }),
+      planNode('after'),
+    ];
+    const o = issueUpdateOffer(sessionOf(steps, { version: '1.4.0' }, ...failed()), settings, 5000)!;
+    expect(o.message.title).toBe('Issue or delay: v1.4.0 to production');
+    const staging = [planNode('build'), planNode('deploy', 'deploy', { spec: { env: 'staging' } }), planNode('after')];
+    expect(issueUpdateOffer(sessionOf(staging, { version: '1.4.0' }, ...failed()), settings, 5000)).toBeNull();
   });
 });

@@ -145,6 +145,32 @@ describe('delivery rules', () => {
     });
   });
 
+  it("the release the session published is linked in the notes: Slack's <url|words>, a webhook's ${published_url}", () => {
+    const url = 'https://forge.example.test/acme/app/releases/tag/v1.4.0?a=1&b=2';
+    const facts: MessageFacts = {
+      ...FULL,
+      notes: { text: '## 1.4.0\n\n- a fix', file: 'CHANGELOG.md' },
+      published: { version: '1.4.0', url },
+    };
+    const m = renderMessage('release-notes', facts);
+    expect(m.text).toBe(`- a fix\n\nPublished: ${url}`);
+    const p = slackPayload(m);
+    const link = '<https://forge.example.test/acme/app/releases/tag/v1.4.0?a=1&amp;b=2|v1.4.0 release>';
+    expect(p.blocks[1]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: `- a fix\n\nPublished: ${link}` } });
+    expect(p.text.endsWith(`Published: ${link}`)).toBe(true);
+    // An edit that drops the URL drops the link; one that keeps it keeps the link.
+    expect(slackPayload({ ...m, text: 'no link now' }).blocks[1]).toMatchObject({ text: { text: 'no link now' } });
+    expect(slackPayload({ ...m, text: `see ${url}` }).blocks[1]).toMatchObject({ text: { text: `see ${link}` } });
+    // Without a publication, notes_url stays the notes' address.
+    expect(renderMessage('release-notes', { ...facts, published: null }).text).toBe(`- a fix\n\nPublished: ${FULL.notesUrl}`);
+
+    const channel = notifySettings({ h: { type: 'webhook', url: 'http://x.invalid/h' } as never })!.channels.h;
+    const d = { channel, message: m, facts, status: null, key: 'k1', env: {} };
+    expect(webhookPayload(d, { notes: '${text}', link: '${published_url}' })).toEqual({ notes: m.text, link: url });
+    expect(webhookPayload(d, undefined)).toMatchObject({ published_url: url });
+    expect(webhookPayload({ ...d, facts: FULL }, undefined)).not.toHaveProperty('published_url');
+  });
+
   it('answers are shown neutralised, on one line, cut', () => {
     expect(answerExcerpt('bad\u001b[2J\n  token')).toBe('bad␛[2J token');
     expect(answerExcerpt('x'.repeat(1000))).toHaveLength(301);

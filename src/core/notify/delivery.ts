@@ -85,13 +85,28 @@ export function slackEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * Slack's mrkdwn of `text`: escaped, and each of the message's link URLs still in it (an edit may have removed one)
+ * written as Slack's `<url|words>` link.
+ */
+export function slackText(text: string, links: RenderedMessage['links']): string {
+  let out = slackEscape(text);
+  for (const l of links ?? []) {
+    const url = slackEscape(l.url);
+    // The words may hold neither the link's end nor its separator.
+    const words = slackEscape(l.label.replace(/[|>]/g, ' '));
+    out = out.split(url).join(`<${url}|${words}>`);
+  }
+  return out;
+}
+
 /** The Slack payload: `text` (the notification fallback, what Mattermost shows) and the same words as `blocks`. */
 export function slackPayload(m: RenderedMessage): { text: string; blocks: unknown[] } {
   return {
-    text: slackEscape(`${m.title}\n${m.text}`),
+    text: slackText(`${m.title}\n${m.text}`, m.links),
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: m.title.slice(0, 150), emoji: false } },
-      { type: 'section', text: { type: 'mrkdwn', text: slackEscape(m.text).slice(0, 3000) } },
+      { type: 'section', text: { type: 'mrkdwn', text: slackText(m.text, m.links).slice(0, 3000) } },
       { type: 'context', elements: [{ type: 'mrkdwn', text: `release-cockpit · ${m.name}` }] },
     ],
   };
@@ -109,6 +124,8 @@ function webhookFields(d: Delivery): Record<string, string> {
     status: d.status ?? '',
     key: d.key,
     channel: d.channel.name,
+    /** Where the session's publish step published the release: a plain URL ('' without one). */
+    published_url: d.facts.published?.url ?? '',
   };
 }
 
@@ -116,8 +133,8 @@ function webhookFields(d: Delivery): Record<string, string> {
 export function webhookPayload(d: Delivery, template: unknown): unknown {
   const fields = webhookFields(d);
   if (template === undefined) {
-    const { channel: _c, ...rest } = fields;
-    return rest;
+    const { channel: _c, published_url, ...rest } = fields;
+    return published_url ? { ...rest, published_url } : rest;
   }
   const fill = (v: unknown): unknown => {
     if (typeof v === 'string') return v.replace(/\$\{(\w+)\}/g, (m: string, k: string) => fields[k] ?? m);
@@ -290,8 +307,24 @@ export function releaseTag(f: MessageFacts): string {
 
 /** The incident's name: the same for every message of one release and environment, so that each finds it. */
 export function incidentName(f: MessageFacts): string {
-  const rel = f.version ? (/^\d/.test(f.version) ? `v${f.version}` : f.version) : 'the release';
+  const version = f.rolledBack?.to ?? f.version;
+  const rel = version ? (/^\d/.test(version) ? `v${version}` : version) : 'the release';
+  // A rollback's version is where it goes back to: its own incident (when none of the environment is open) says so.
+  if (f.rollingBack) return `Rollback${f.environment ? ` of ${f.environment}` : ''}${version ? ` to ${rel}` : ''}`;
   return `Deployment of ${rel}${f.environment ? ` to ${f.environment}` : ''}`;
+}
+
+/**
+ * The incident a message updates: the one of the same release and environment (the cockpit's tag, else its name).
+ * A rollback does not know the version it withdraws, so it takes the environment's open incident: the deploy's.
+ */
+function incidentOf(incidents: Incident[], f: MessageFacts): Incident | null {
+  const tag = releaseTag(f);
+  const name = incidentName(f);
+  const same = incidents.find((i) => i.metadata?.cockpit?.release === tag || i.name === name);
+  if (same || !f.rollingBack || !f.environment) return same ?? null;
+  const env = f.environment;
+  return incidents.find((i) => i.metadata?.cockpit?.release?.endsWith(`@${env}`) || i.name.endsWith(` to ${env}`)) ?? null;
 }
 
 /** When the maintenance window starts and ends (ISO), from the facts; or why it cannot be known. */
@@ -390,7 +423,7 @@ async function statuspageOnce(
         reason: `the status page's incident list is not JSON: ${answerExcerpt(r.body)}`,
       };
     }
-    found = incidents.find((i) => i.metadata?.cockpit?.release === tag || i.name === name) ?? null;
+    found = incidentOf(incidents, d.facts);
     if (found) break;
   }
   const idOf = (b: string) => jsonId(b);

@@ -15,11 +15,13 @@ export function sessionFacts(state: SessionState, params: Record<string, ParamVa
   return {
     ...facts,
     version: facts.version ?? rootVersion,
-    environment: state.environment ?? facts.environment,
+    // A rollback checklist names its environment in its steps (`env: production`): what its rollback step did says it.
+    environment: state.environment ?? facts.environment ?? rolled?.[0] ?? null,
     operator: state.operator,
     failingStep: failed && node ? { title: node.title, reason: failed.reason ?? null } : null,
     recovery: r ? `${clockText(r.elapsedMs)} of the ${clockText(r.start.objectiveMs)} objective` : null,
     rollingBack: state.plan.some((n) => n.kind === 'rollback'),
     rolledBack: rolled ? { env: rolled[0], to: rolled[1].rollback!.version, how: rolled[1].rollback!.how } : null,
+    published: state.published?.url ? { version: state.published.version, url: state.published.url } : null,
   };
 }

@@ -36,6 +36,8 @@ export interface MessageFacts {
   rolledBack?: { env: string; to: string; how: 'switch-back' | 'redeploy' } | null;
   /** The approved release notes: the version's section of the changelog (the `release-notes` message's body). */
   notes?: { text: string; file: string } | null;
+  /** Where the session's publish step published the release (the URL its command printed). */
+  published?: { version: string; url: string } | null;
 }
 
 export const NO_FACTS: MessageFacts = {
@@ -54,6 +56,8 @@ export interface RenderedMessage {
   title: string;
   /** The whole message in plain text (Slack's notification fallback; what Mattermost shows). */
   text: string;
+  /** URLs in the text a chat shows as links with these words (Slack's `<url|words>`); plain elsewhere. */
+  links?: Array<{ url: string; label: string }>;
 }
 
 const str = (v: ParamValue | undefined): string | null => (v === undefined || v === '' ? null : String(v));
@@ -138,6 +142,7 @@ export function renderMessage(name: MessageName, facts: MessageFacts, override?:
   const by = facts.operator ? ` Operator: ${facts.operator}.` : '';
   let title: string;
   let text: string;
+  const links: NonNullable<RenderedMessage['links']> = [];
   switch (name) {
     case 'release-announcement':
       title = `Release announcement: ${short(facts)}`;
@@ -207,7 +212,12 @@ export function renderMessage(name: MessageName, facts: MessageFacts, override?:
       text = facts.notes
         ? notesForChat(facts.notes.text, facts.notes.file)
         : `The release notes for ${rel}${facts.notesUrl ? `: ${facts.notesUrl}` : ' are not written yet.'}`;
-      if (facts.notes && facts.notesUrl) text += `\n\nPublished: ${facts.notesUrl}`;
+      // The release the session's publish step made comes first: it is where these very notes are.
+      const published = facts.published?.url ?? null;
+      if (facts.notes && published) {
+        text += `\n\nPublished: ${published}`;
+        links.push({ url: published, label: `${v} release` });
+      } else if (facts.notes && facts.notesUrl) text += `\n\nPublished: ${facts.notesUrl}`;
       break;
     }
     case 'status-operational':
@@ -215,5 +225,5 @@ export function renderMessage(name: MessageName, facts: MessageFacts, override?:
       text = `All systems are operational again after the deployment of ${rel}${where(facts)}.`;
       break;
   }
-  return { name, title, text: override?.trim() ? override.trim() : text };
+  return { name, title, text: override?.trim() ? override.trim() : text, ...(links.length ? { links } : {}) };
 }

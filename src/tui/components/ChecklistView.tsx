@@ -23,6 +23,13 @@ export interface ChecklistViewProps {
   /** Rows under the panes (the replay's timeline). */
   footer?: ReactNode;
   footerRows?: number;
+  /** The 'issue or delay' update `u` offers now: the step it is about and its channels (a failed step's "What next" names it). */
+  update?: UpdateHint | null;
+}
+
+export interface UpdateHint {
+  about: string | null;
+  channels: string[];
 }
 
 /** What the layout measures of a session: the step list's widest row, the selected step's detail and output. */
@@ -31,6 +38,7 @@ export interface LayoutContent {
   selected: number;
   /** The question open on the selected step, if any. */
   asking: string | null;
+  update?: UpdateHint | null;
 }
 
 /** The step list gets at least this many cells; the detail pane keeps this share of the width (and 34 cells). */
@@ -52,7 +60,7 @@ export function checklistLayout(width: number, height: number, footerRows = 0, c
   // One column for the divider, one for the space after it.
   const rightWidth = Math.max(10, width - listWidth - 2);
   const body = Math.max(3, height - 2 - footerRows);
-  const detailText = content ? detailLines(content.state, content.selected, rightWidth, content.asking) : undefined;
+  const detailText = content ? detailLines(content.state, content.selected, rightWidth, content.asking, content.update) : undefined;
   let detail = Math.max(3, Math.ceil(body * 0.45));
   if (detailText) {
     const step = content!.state.steps[content!.selected];
@@ -73,7 +81,7 @@ export function ChecklistView(p: ChecklistViewProps) {
   const t = useTheme();
   const node = p.state.plan[p.selected];
   const asking = p.asking && node && p.asking.path === node.path ? p.asking.prompt : null;
-  const l = checklistLayout(p.width, p.height, p.footerRows ?? 0, { state: p.state, selected: p.selected, asking });
+  const l = checklistLayout(p.width, p.height, p.footerRows ?? 0, { state: p.state, selected: p.selected, asking, update: p.update });
   // The watch step selected: its monitor panel takes the whole width (value, baseline, change, threshold, sparkline).
   const panel = node && node.kind === 'watch' && p.state.watch?.step === node.path ? p.state.watch : undefined;
   if (panel) {

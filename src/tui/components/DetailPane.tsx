@@ -29,7 +29,13 @@ export interface DetailLines {
  * The selected step's detail, wrapped to `width` cells: its state, what it does, the policy's words, the operator's
  * help, its parameters and notes. Worked out before render, so the layout can give it the rows it needs.
  */
-export function detailLines(state: SessionState, index: number, width: number, asking: string | null): DetailLines {
+export function detailLines(
+  state: SessionState,
+  index: number,
+  width: number,
+  asking: string | null,
+  update?: { about: string | null; channels: string[] } | null,
+): DetailLines {
   const node = state.plan[index];
   const step = state.steps[index];
   const w = Math.max(10, width);
@@ -66,8 +72,11 @@ export function detailLines(state: SessionState, index: number, width: number, a
   if (asking) push(`? ${screenLine(asking)}   ↵ confirm · s skip (reason) · a abort`, 'warn');
   // A question open at this moment with no one to answer it here (a replay): the question, as it was asked.
   else if (step.status === 'waiting' && state.current === node.path && step.reason) push(`? ${screenLine(step.reason)}`, 'warn');
-  if (step.status === 'failed')
-    push('What next: fix the cause, then r retry · s skip with a reason · a abort · q quit (resume later)', 'warn');
+  if (step.status === 'failed') {
+    // u is offered for this failure (a production deploy with notify: channels): said with what it sends and where.
+    const tell = update && update.about === node.path ? ` · u sends ${update.channels.join(', ')} the issue-or-delay update` : '';
+    push(`What next: fix the cause, then r retry · s skip with a reason · a abort${tell} · q quit (resume later)`, 'warn');
+  }
   if (step.status === 'interrupted' || (state.pause && state.pause.stepId === node.path && state.status !== 'failed'))
     push('↵ continues the session from here', 'warn');
   const essential = lines.length;

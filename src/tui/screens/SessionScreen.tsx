@@ -1,8 +1,9 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { Box, Text } from 'ink';
 import type { IssueUpdateOffer } from '../../core/notify/issue-update.js';
+import type { MessageReview } from '../../steps/types.js';
 import { fitCells } from '../cells.js';
-import { screenLine, wrap } from '../text.js';
+import { screenLine, screenLines, wrap } from '../text.js';
 import { useTheme } from '../theme.js';
 import { useUi, type ScreenKeys } from '../context.js';
 import { ScreenFrame } from '../frame.js';
@@ -39,15 +40,23 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
   const [demoApproving, setDemoApproving] = useState(false);
   const approval = demo && phase === 'running' ? waitingApproval(state) : null;
   const approveCommand = ui.services.command?.(['approve', state.id]) ?? `cockpit approve ${state.id}`;
+  // A notify step's message before it is sent (the step asks): shown, sent with ↵, edited with e (the draft shown as typed).
+  const reviewing = phase === 'asking' && asking?.review ? { path: asking.path, review: asking.review } : null;
+  const [draft, setDraft] = useState<{ path: string; text: string } | null>(null);
+  const drafting = reviewing && draft?.path === reviewing.path ? draft.text : null;
   const updateLines = update
     ? updatePanelLines(update.offer, update.text, ui.width, Math.floor(ui.height / 2) - 1)
-    : demo && approval
-      ? demoApprovalLines(demo.senior, approveCommand, demoApproving, ui.width)
-      : [];
+    : reviewing
+      ? reviewPanelLines(reviewing.path, reviewing.review, drafting, ui.width, Math.floor(ui.height / 2) - 1)
+      : demo && approval
+        ? demoApprovalLines(demo.senior, approveCommand, demoApproving, ui.width)
+        : [];
+  const updateHint = offer ? { about: offer.about, channels: offer.channels.map((c) => c.name) } : null;
   const layout = checklistLayout(ui.width, ui.height, updateLines.length, {
     state,
     selected,
     asking: asking && node && asking.path === node.path ? asking.prompt : null,
+    update: updateHint,
   });
 
   const target = asking?.path ?? state.pause?.stepId ?? focus;
@@ -119,6 +128,8 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
           return !!offer;
         case 'session.demo-approve':
           return !!approval && !demoApproving;
+        case 'session.edit':
+          return !!reviewing;
         default:
           return true;
       }
@@ -163,6 +174,24 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
               ui.go({ name: 'form', checklist: { ...rollback, recoverySince: state.id } });
             },
           );
+        case 'session.edit': {
+          if (!reviewing) return;
+          const { path, review } = reviewing;
+          setDraft({ path, text: review.text });
+          return ui.prompt(
+            'Message text (↵ sends it to the channels above, esc drops the edit)',
+            (text) => {
+              setDraft(null);
+              controls.send?.(text);
+            },
+            'the message is empty: type it, then ↵ (esc drops the edit)',
+            {
+              value: review.text,
+              onChange: (text) => setDraft({ path, text }),
+              onCancel: () => setDraft(null),
+            },
+          );
+        }
         case 'session.update': {
           if (!offer) return;
           setUpdate({ offer, text: offer.message.text });
@@ -245,7 +274,14 @@ export function SessionScreen({ controls }: { controls: SessionControls }) {
         height={ui.height}
         now={now}
         footerRows={updateLines.length}
-        footer={updateLines.length ? <UpdatePanel lines={updateLines} /> : undefined}
+        update={updateHint}
+        footer={
+          reviewing && !update ? (
+            <UpdatePanel lines={updateLines} title={1 + reviewing.review.channels.length} />
+          ) : updateLines.length ? (
+            <UpdatePanel lines={updateLines} />
+          ) : undefined
+        }
       />
     </ScreenFrame>
   );
@@ -262,6 +298,31 @@ export function updatePanelLines(offer: IssueUpdateOffer, text: string, width: n
     offer.message.title,
     ...wrap(screenLine(text.trim() || '(empty)'), w - 2).map((l) => `  ${l}`),
   ];
+  return panelRows(lines, w, maxRows);
+}
+
+/**
+ * A notify step's message as it will be sent, before it is: what each channel shows (a chat's title, a status page's
+ * incident or maintenance and status), then the text, its line breaks kept (the operator's draft while editing).
+ */
+export function reviewPanelLines(path: string, review: MessageReview, draft: string | null, width: number, maxRows = Infinity): string[] {
+  const w = Math.max(20, width);
+  const text = (draft ?? review.text).trim();
+  const edited = draft !== null && text !== review.text.trim() ? ' · edited' : review.edited ? ` · edited by ${review.edited.by}` : '';
+  const lines = [
+    `─ step '${path}' sends '${review.message}'${edited} `,
+    ...review.channels.map((c) => `→ ${c.name} (${c.provider}): ${c.shows}`),
+    review.title,
+    ...screenLines(text || '(empty)').flatMap((l) => wrap(l, w - 2).map((x) => `  ${x}`)),
+    draft === null
+      ? '↵ sends it · e edits the text · s skips it (a reason) · a aborts'
+      : '↵ sends the text as typed (below) · esc drops the edit',
+  ];
+  return panelRows(lines, w, maxRows);
+}
+
+/** A panel's lines in `maxRows` (the text's tail gives way, counted) and each line fitted to the width; the first is a rule. */
+function panelRows(lines: string[], w: number, maxRows: number): string[] {
   // On a short terminal the text's tail gives way (the prompt below holds all of it): the checklist keeps its rows.
   const rows = Math.max(4, maxRows);
   const shown = lines.length > rows ? [...lines.slice(0, rows - 1), `  … ${lines.length - rows + 1} more lines`] : lines;
@@ -284,12 +345,13 @@ export function demoApprovalLines(senior: DemoServices['senior'], command: strin
   return lines.map((l, i) => fitCells(i === 0 ? l.padEnd(w, '─') : screenLine(l), w));
 }
 
-function UpdatePanel({ lines }: { lines: string[] }) {
+/** `title`: the row of the message's title (bold). */
+function UpdatePanel({ lines, title = 2 }: { lines: string[]; title?: number }) {
   const t = useTheme();
   return (
     <Box flexDirection="column">
       {lines.map((l, i) => (
-        <Text key={i} color={i === 0 ? t.accent : undefined} bold={i === 2}>
+        <Text key={i} color={i === 0 ? t.accent : undefined} bold={i === title}>
           {l}
         </Text>
       ))}
