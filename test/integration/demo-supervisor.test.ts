@@ -245,4 +245,24 @@ describe.skipIf(missing.length > 0)(`the demo's supervisor: database and targets
     expect(existsSync(processesFile(dir))).toBe(false);
     expect(cockpit(['demo', '--stop', '--dir', dir]).stdout).toContain('No demo process was running');
   });
+
+  it('cockpit demo without a terminal starts the services (the cluster kept), runs the demo checklist, and stops them all when it ends', () => {
+    const r = cockpit(['demo', '--dir', dir, '--scenario', 'slow'], { timeout: 120_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Starting the demo's services in ${dir} (scenario slow):`);
+    expect(r.stdout).toMatch(/PostgreSQL [\d.]+ on 127\.0\.0\.1:\d+ .*its data kept/);
+    expect(r.stdout).toMatch(/The demo's services are up in \d+\.\d s \(the sandbox's git part: \d+\.\d s\)/);
+    expect(r.stdout).toMatch(/● done: Demo release of the Property app/);
+    expect(r.stdout).toMatch(/The cockpit quit: stopped the demo's 5 processes in \d+\.\d s/);
+    expect(r.stdout).not.toContain('keeps serving');
+    expect(existsSync(processesFile(dir))).toBe(false);
+    // The staging deploy of 1.4.0 the checklist made (a process no record had) was stopped too, by deploy.sh stop.
+    const st = JSON.parse(
+      spawnSync(path.join(dir, 'scripts/deploy.sh'), ['status', '--env', 'staging', '--json'], { cwd: dir, encoding: 'utf8' }).stdout,
+    ) as { colours: Record<string, { running: boolean }> };
+    expect(st.colours.blue.running || st.colours.green.running).toBe(false);
+    const bad = cockpit(['demo', '--dir', dir, '--scenario', 'fast']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('Allowed choices are none, bad-payments, slow');
+  });
 });
