@@ -52,9 +52,11 @@ function runuserExists(): boolean {
   return spawnSync('runuser', ['--help'], { stdio: 'ignore' }).status === 0;
 }
 
-/** Whether a local server can be started here: the binaries exist (and, as root, a `postgres` user and runuser). */
-export function serverBinaries(): { ok: true; bin: string } | { ok: false; why: string } {
-  const bin = findPostgresBinDir();
+/**
+ * Whether a local server can be started here: the binaries exist (the machine's, or those in `bin`) and, as root, a
+ * `postgres` user and runuser.
+ */
+export function serverBinaries(bin: string | null = findPostgresBinDir()): { ok: true; bin: string } | { ok: false; why: string } {
   if (!bin)
     return {
       ok: false,

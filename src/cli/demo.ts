@@ -39,16 +39,22 @@ async function stopServices(dir: string, why: string): Promise<void> {
 }
 
 /**
+ * Stops the services once: the first of the cockpit quitting and a signal (the screen may quit on SIGTERM too while
+ * the handler runs) does it, the other waits for it.
+ */
+function stopperFor(dir: string): (why: string) => Promise<void> {
+  let stopping: Promise<void> | null = null;
+  return (why) => (stopping ??= stopServices(dir, why));
+}
+
+/**
  * Stops the services when the cockpit is told to end (SIGINT, SIGTERM, SIGHUP), then exits 128 + the signal's
  * number. Returns the function that removes the handlers.
  */
-function stopOnSignals(dir: string): () => void {
+function stopOnSignals(stop: (why: string) => Promise<void>): () => void {
   const numbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
-  let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    void stopServices(dir, `${signal}`).finally(() => process.exit(128 + (numbers[signal] ?? 0)));
+    void stop(signal).finally(() => process.exit(128 + (numbers[signal] ?? 0)));
   };
   for (const s of Object.keys(numbers)) process.on(s, handler);
   return () => {
@@ -74,9 +80,10 @@ export async function cmdDemo(flags: DemoFlags): Promise<number> {
   const made = ensureSandbox(dir, !!flags.reset);
   const sandboxMs = Date.now() - t0;
   let removeHandlers = () => {};
+  const stop = stopperFor(dir);
   if (withServices) {
     say(`Starting the demo's services in ${dir}${scenario === 'none' ? '' : ` (scenario ${scenario})`}:`);
-    removeHandlers = stopOnSignals(dir);
+    removeHandlers = stopOnSignals(stop);
     const r = await startAll({ dir, scenario, log: (l) => say(`  ${l}`) });
     say(
       `The demo's services are up in ${seconds(r.ms)} (the sandbox's git part: ${seconds(sandboxMs)}${made ? ', made now' : ''})${r.skipped.length ? `; without ${r.skipped.map((x) => x.name).join(', ')}` : ''}. Quitting the cockpit stops them.\n`,
@@ -86,7 +93,7 @@ export async function cmdDemo(flags: DemoFlags): Promise<number> {
     return await runDemo(dir, made, flags, withServices);
   } finally {
     if (withServices) {
-      await stopServices(dir, 'The cockpit quit');
+      await stop('The cockpit quit');
       removeHandlers();
     }
   }

