@@ -5,7 +5,7 @@
 // a backup; a SIGKILLed cockpit's processes are stopped by the next start (by pid and start time) while a recycled
 // pid (a record whose start time differs) is left alone; `cockpit demo --stop` leaves none of the recorded pids alive.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverBinaries } from '../../src/adapters/pg-server.js';
 import { ensureSandbox } from '../../src/demo/sandbox.js';
 import type { StartedService } from '../../src/demo/service.js';
-import { processesFile, startTimeOf, stopAll } from '../../src/demo/supervisor.js';
+import type { DemoService } from '../../src/demo/service.js';
+import { processesFile, startAll, startTimeOf, stopAll } from '../../src/demo/supervisor.js';
 import { ROOT, cockpit } from '../helpers/cli.js';
 
 const haveHaproxy = spawnSync('haproxy', ['-v']).status === 0;
@@ -264,5 +265,69 @@ describe.skipIf(missing.length > 0)(`the demo's supervisor: database and targets
     const bad = cockpit(['demo', '--dir', dir, '--scenario', 'fast']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Allowed choices are none, bad-payments, slow');
+  });
+});
+
+describe("the supervisor's failures, with stand-in services (sleep processes)", () => {
+  const spawned: number[] = [];
+  /** A service that leaves one `sleep` running, or fails after writing its log. */
+  const service = (name: string, o: { fails?: boolean; optional?: boolean; stops?: string[] } = {}): DemoService => ({
+    name,
+    optional: o.optional,
+    async start(ctx) {
+      if (o.fails) {
+        mkdirSync(path.join(ctx.stateDir, name), { recursive: true });
+        writeFileSync(path.join(ctx.stateDir, name, `${name}.log`), `starting ${name}\nFATAL: port 5 is taken\n`);
+        throw new Error(`${name} exited with code 1`);
+      }
+      const child = spawn('sleep', ['120'], { stdio: 'ignore', detached: true });
+      child.unref();
+      spawned.push(child.pid!);
+      return { name, processes: [{ name, pid: child.pid! }], localConfig: { [name]: { url: `http://${name}` }, shared: { [name]: true } } };
+    },
+    check: async () => true,
+    stop: async () => {
+      o.stops?.push(name);
+    },
+  });
+
+  it('an optional service that fails says why and the rest go on; a required one stops what started and fails with its log', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'cockpit-demo-sup-fail-'));
+    try {
+      const lines: string[] = [];
+      const r = await startAll({
+        dir: tmp,
+        log: (l) => lines.push(l),
+        services: [service('one'), service('extra', { fails: true, optional: true }), service('two')],
+      });
+      expect(Object.keys(r.started)).toEqual(['one', 'two']);
+      expect(r.skipped).toEqual([{ name: 'extra', why: 'extra exited with code 1' }]);
+      expect(lines.join('\n')).toMatch(/○ extra did not start \(\d+\.\d s\): extra exited with code 1/);
+      // The services' localConfig, merged key by key.
+      expect(parse(readFileSync(path.join(tmp, 'cockpit.local.yaml'), 'utf8'))).toEqual({
+        one: { url: 'http://one' },
+        two: { url: 'http://two' },
+        shared: { one: true, two: true },
+      });
+      const pids = Object.values(r.started).map((s) => s.processes[0].pid);
+      const stops: string[] = [];
+      const res = await stopAll(tmp, () => {}, [service('one', { stops }), service('two', { stops })]);
+      expect(stops).toEqual(['two', 'one']); // the stop hooks, newest service first
+      expect(res.stopped).toBe(2);
+      expect(pids.filter(alive)).toEqual([]);
+
+      spawned.length = 0;
+      const failing = startAll({ dir: tmp, services: [service('one'), service('db', { fails: true })] });
+      await expect(failing).rejects.toThrow(
+        /the demo's db did not start: db exited with code 1\n.*db\.log ends:\nstarting db\nFATAL: port 5 is taken/,
+      );
+      // What started was stopped, and its record removed.
+      expect(spawned.length).toBe(1);
+      expect(spawned.filter(alive)).toEqual([]);
+      expect(existsSync(processesFile(tmp))).toBe(false);
+    } finally {
+      await stopAll(tmp);
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
