@@ -2,7 +2,7 @@ import { cmdRun } from './commands.js';
 import { demoDir, deployedEnvironments, ensureSandbox, stopSandboxTargets } from '../demo/sandbox.js';
 import { SCENARIOS, type Scenario, startAll, stopAll } from '../demo/supervisor.js';
 import { cockpitCommand } from '../core/command-line.js';
-import { UsageError } from '../core/errors.js';
+import { FailedError, UsageError } from '../core/errors.js';
 import { Workspace } from './setup.js';
 
 export interface DemoFlags {
@@ -84,7 +84,12 @@ export async function cmdDemo(flags: DemoFlags): Promise<number> {
   if (withServices) {
     say(`Starting the demo's services in ${dir}${scenario === 'none' ? '' : ` (scenario ${scenario})`}:`);
     removeHandlers = stopOnSignals(stop);
-    const r = await startAll({ dir, scenario, log: (l) => say(`  ${l}`) });
+    const r = await startAll({ dir, scenario, log: (l) => say(`  ${l}`) }).catch((e: unknown) => {
+      removeHandlers();
+      if (e instanceof FailedError)
+        throw new FailedError(`${e.message}\n(cockpit demo --no-services runs the git sandbox alone, without services)`);
+      throw e;
+    });
     say(
       `The demo's services are up in ${seconds(r.ms)} (the sandbox's git part: ${seconds(sandboxMs)}${made ? ', made now' : ''})${r.skipped.length ? `; without ${r.skipped.map((x) => x.name).join(', ')}` : ''}. Quitting the cockpit stops them.\n`,
     );

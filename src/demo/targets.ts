@@ -6,7 +6,7 @@
 //
 // The apps inherit the environment deploy.sh runs with: DATABASE_URL when the demo's PostgreSQL started (the same
 // variable then reaches the deploys the cockpit runs, since the supervisor puts it in the cockpit's environment).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -72,6 +72,10 @@ export function targetsService(): DemoService {
   return {
     name: 'targets',
     async start(ctx: DemoContext): Promise<StartedService> {
+      if (spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status !== 0)
+        throw new FailedError(
+          'HAProxy is not installed, and the deploy targets run behind it: install it (Debian/Ubuntu: sudo apt-get install haproxy; macOS: brew install haproxy)',
+        );
       const log = logOf(ctx);
       mkdirSync(path.dirname(log), { recursive: true });
       const env: Record<string, string> = { ...(ctx.started.postgres?.env ?? {}) };
