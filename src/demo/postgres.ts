@@ -56,7 +56,9 @@ interface Run {
 function run(bin: string, tool: string, args: string[], timeoutMs: number): Promise<Run> {
   const [cmd, argv] = serverCommand(bin, tool, args);
   return new Promise((resolve) => {
-    const child = spawn(cmd, argv, { env: cleanPgEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    // In a session of its own: the server pg_ctl starts is then out of the terminal's reach (a Ctrl-C or a closed
+    // terminal signals the cockpit, which stops the server itself).
+    const child = spawn(cmd, argv, { env: cleanPgEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
