@@ -1,5 +1,5 @@
 import { cmdRun } from './commands.js';
-import { demoDir, deployedEnvironments, ensureSandbox, stopSandboxTargets } from '../demo/sandbox.js';
+import { demoDir, deployedEnvironments, ensureSandbox, environmentsWithProcesses, stopSandboxTargets } from '../demo/sandbox.js';
 import { SCENARIOS, type Scenario, startAll, stopAll } from '../demo/supervisor.js';
 import { cockpitCommand } from '../core/command-line.js';
 import { FailedError, UsageError } from '../core/errors.js';
@@ -30,12 +30,19 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 /** Stops every service the demo recorded in `dir` (and what a --no-services deploy left), saying what it did. */
 async function stopServices(dir: string, why: string): Promise<void> {
   const r = await stopAll(dir, (l) => say(l));
-  stopSandboxTargets(dir); // deploys made without the supervisor (--no-services) have only the driver's own state
+  if (!r.recorded) {
+    // Deploys made without the supervisor (--no-services) have only the deploy script's own state.
+    const envs = environmentsWithProcesses(dir);
+    stopSandboxTargets(dir);
+    if (envs.length) say(`${why}: stopped what scripts/deploy.sh left on ${envs.join(', ')}`);
+    else if (why === 'cockpit demo --stop') say(`No demo process was running in ${dir}`);
+    return;
+  }
   if (r.stopped)
     say(
       `${why}: stopped the demo's ${r.stopped} process${r.stopped === 1 ? '' : 'es'} in ${seconds(r.ms)}${r.killed ? ` (${r.killed} killed after 5 s)` : ''}`,
     );
-  else if (why === 'cockpit demo --stop') say(`No demo process was running in ${dir}`);
+  else say(`${why}: none of the demo's recorded processes was still running`);
 }
 
 /**
@@ -84,10 +91,13 @@ export async function cmdDemo(flags: DemoFlags): Promise<number> {
   if (withServices) {
     say(`Starting the demo's services in ${dir}${scenario === 'none' ? '' : ` (scenario ${scenario})`}:`);
     removeHandlers = stopOnSignals(stop);
-    const r = await startAll({ dir, scenario, log: (l) => say(`  ${l}`) }).catch((e: unknown) => {
+    // Printed as the user types them (npx cockpit, --dir when it was given).
+    const demoCommand = (...args: string[]) =>
+      cockpitCommand(['demo', ...args, ...(flags.dir ? ['--dir', dir] : [])], { program: 'npx cockpit', repoDir: dir, elsewhere: false });
+    const r = await startAll({ dir, scenario, log: (l) => say(`  ${l}`), stopCommand: demoCommand('--stop') }).catch((e: unknown) => {
       removeHandlers();
       if (e instanceof FailedError)
-        throw new FailedError(`${e.message}\n(cockpit demo --no-services runs the git sandbox alone, without services)`);
+        throw new FailedError(`${e.message}\n(${demoCommand('--no-services')} runs the git sandbox alone, without services)`);
       throw e;
     });
     say(

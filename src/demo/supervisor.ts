@@ -122,6 +122,8 @@ function context(dir: string, log: (line: string) => void, scenario: Scenario = 
 }
 
 export interface StopResult {
+  /** There was a record to stop (false: no demo started its services here, or they were stopped already). */
+  recorded: boolean;
   /** Recorded processes that were running and were stopped (by their service's hook or a signal). */
   stopped: number;
   /** Of those, killed with SIGKILL after 5 s. */
@@ -137,7 +139,7 @@ export interface StopResult {
 export async function stopAll(dir: string, log: (line: string) => void = () => {}, services = demoServices()): Promise<StopResult> {
   const t0 = Date.now();
   const rec = readRecord(dir);
-  if (!rec) return { stopped: 0, killed: 0, ms: 0 };
+  if (!rec) return { recorded: false, stopped: 0, killed: 0, ms: 0 };
   const ctx = context(dir, log);
   const all = rec.services.flatMap((s) => s.processes);
   const runningBefore = all.filter(sameProcess).length;
@@ -152,7 +154,7 @@ export async function stopAll(dir: string, log: (line: string) => void = () => {
   }
   const results = await Promise.all(all.map(stopProcess));
   rmSync(processesFile(dir), { force: true });
-  return { stopped: runningBefore, killed: results.filter((r) => r === 'killed').length, ms: Date.now() - t0 };
+  return { recorded: true, stopped: runningBefore, killed: results.filter((r) => r === 'killed').length, ms: Date.now() - t0 };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -163,6 +165,8 @@ export interface StartOptions {
   scenario?: Scenario;
   log?: (line: string) => void;
   services?: DemoService[];
+  /** How the user stops a demo's services (`cockpit demo --stop`, as the command line prints it). */
+  stopCommand?: string;
 }
 
 export interface StartResult {
@@ -214,7 +218,7 @@ export async function startAll(o: StartOptions): Promise<StartResult> {
   if (earlier) {
     if (earlier.supervisor.pid !== process.pid && sameProcess(earlier.supervisor))
       throw new UsageError(
-        `a demo is already running on ${dir} (its cockpit is pid ${earlier.supervisor.pid}): use that one, or stop its services with cockpit demo --stop`,
+        `a demo is already running on ${dir} (its cockpit is pid ${earlier.supervisor.pid}): use that one, or stop its services with ${o.stopCommand ?? 'cockpit demo --stop'}`,
       );
     const n = earlier.services.flatMap((s) => s.processes).filter(sameProcess).length;
     log(

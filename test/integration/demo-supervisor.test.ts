@@ -262,6 +262,19 @@ describe.skipIf(missing.length > 0)(`the demo's supervisor: database and targets
       spawnSync(path.join(dir, 'scripts/deploy.sh'), ['status', '--env', 'staging', '--json'], { cwd: dir, encoding: 'utf8' }).stdout,
     ) as { colours: Record<string, { running: boolean }> };
     expect(st.colours.blue.running || st.colours.green.running).toBe(false);
+    // --no-services: today's sandbox alone; what its deploy left running, --stop stops too.
+    const plain = cockpit(['demo', '--dir', dir, '--no-services'], { timeout: 120_000 });
+    expect(plain.code, plain.stdout + plain.stderr).toBe(0);
+    expect(plain.stdout).not.toContain("Starting the demo's services");
+    expect(plain.stdout).toContain("The demo's Property app keeps serving staging");
+    const left = JSON.parse(
+      spawnSync(path.join(dir, 'scripts/deploy.sh'), ['status', '--env', 'staging', '--json'], { cwd: dir, encoding: 'utf8' }).stdout,
+    ) as { proxy: { pid: number }; colours: Record<string, { pid: number | null }> };
+    const leftPids = [left.proxy.pid, left.colours.blue.pid, left.colours.green.pid].filter((p): p is number => !!p);
+    expect(leftPids.length).toBeGreaterThanOrEqual(2);
+    const stop = cockpit(['demo', '--stop', '--dir', dir], { timeout: 60_000 });
+    expect(stop.stdout).toContain('cockpit demo --stop: stopped what scripts/deploy.sh left on staging');
+    expect(leftPids.filter(alive)).toEqual([]);
     const bad = cockpit(['demo', '--dir', dir, '--scenario', 'fast']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Allowed choices are none, bad-payments, slow');
