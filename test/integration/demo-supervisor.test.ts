@@ -17,7 +17,8 @@ import { ensureSandbox } from '../../src/demo/sandbox.js';
 import type { StartedService } from '../../src/demo/service.js';
 import type { DemoService } from '../../src/demo/service.js';
 import { processesFile, startAll, startTimeOf, stopAll } from '../../src/demo/supervisor.js';
-import { ROOT, cockpit } from '../helpers/cli.js';
+import { BIN, ROOT, cockpit } from '../helpers/cli.js';
+import { Tmux } from '../helpers/tmux.js';
 
 const haveHaproxy = spawnSync('haproxy', ['-v']).status === 0;
 const pgBin = serverBinaries();
@@ -279,6 +280,54 @@ describe.skipIf(missing.length > 0)(`the demo's supervisor: database and targets
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Allowed choices are none, bad-payments, slow');
   });
+
+  it.skipIf(!Tmux.available().ok)(
+    'in a terminal: the services start before the home screen, q stops them all (said, with the time), and so does closing the terminal',
+    { timeout: 120_000 },
+    async () => {
+      const recordedPids = () =>
+        (JSON.parse(readFileSync(processesFile(dir), 'utf8')) as { services: StartedService[] }).services.flatMap((x) =>
+          x.processes.map((p) => p.pid),
+        );
+      const open = () =>
+        new Tmux(`${process.execPath} ${BIN} demo --dir ${dir}`, {
+          cwd: path.dirname(dir),
+          env: { NO_COLOR: '1', COCKPIT_OPERATOR: 'alice' },
+        });
+      let t = open();
+      try {
+        await t.waitFor((x) => /^ Checklists \(\d+\)/m.test(x) && / q quit/.test(x), 'the home screen', 60_000);
+        const pids = recordedPids();
+        expect(pids.length).toBe(5);
+        expect(pids.filter(alive)).toEqual(pids);
+        t.send('q');
+        const s = await t.waitFor(
+          (x) => /The cockpit quit: stopped the demo's 5 processes in \d+\.\d s/.test(x),
+          'the services stopped',
+          30_000,
+        );
+        expect(s).toContain("The demo's services are up in");
+        expect(await t.waitForExit()).toBe(0);
+        expect(pids.filter(alive)).toEqual([]);
+      } finally {
+        t.kill();
+      }
+      // The terminal closed under it: SIGHUP, and the cockpit stops the services before it goes.
+      t = open();
+      let pids: number[] = [];
+      try {
+        await t.waitFor((x) => /^ Checklists \(\d+\)/m.test(x) && / q quit/.test(x), 'the home screen', 60_000);
+        pids = recordedPids();
+      } finally {
+        t.kill();
+      }
+      const until = Date.now() + 15_000;
+      // The cockpit removes the record once every process is gone.
+      while ((pids.some(alive) || existsSync(processesFile(dir))) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      expect(pids.filter(alive)).toEqual([]);
+      expect(existsSync(processesFile(dir))).toBe(false);
+    },
+  );
 });
 
 describe("the supervisor's failures, with stand-in services (sleep processes)", () => {
