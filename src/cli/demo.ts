@@ -82,6 +82,11 @@ export async function cmdDemo(flags: DemoFlags): Promise<number> {
   const scenario = (flags.scenario ?? 'none') as Scenario;
   if (!SCENARIOS.includes(scenario)) throw new UsageError(`--scenario ${flags.scenario}: choose one of ${SCENARIOS.join(', ')}`);
   const withServices = flags.services !== false;
+  // The demo's steps migrate, back up and restore a database: never one named in the user's own environment.
+  if (process.env.DATABASE_URL) {
+    delete process.env.DATABASE_URL;
+    say("(DATABASE_URL from your environment is not used by the demo: its steps would change that database's data)");
+  }
   if (flags.reset) await stopServices(dir, 'cockpit demo --reset');
   const t0 = Date.now();
   const made = ensureSandbox(dir, !!flags.reset);

@@ -273,7 +273,8 @@ export async function startAll(o: StartOptions): Promise<StartResult> {
       log(`○ ${svc.name} did not start (${seconds(Date.now() - t)}): ${why}`);
       skipped.push({ name: svc.name, why: why ?? '' });
       if (s) {
-        // Its processes are stopped now; the others keep their record.
+        // Its processes are stopped now (its own stop first); the others keep their record.
+        await svc.stop?.(ctx, s).catch(() => {});
         await Promise.all(s.processes.map(stopProcess));
         rec.services = rec.services.filter((x) => x !== s);
         writeRecord(dir, rec);
