@@ -1,18 +1,130 @@
 import { cmdRun } from './commands.js';
-import { demoDir, deployedEnvironments, ensureSandbox } from '../demo/sandbox.js';
+import { demoDir, deployedEnvironments, ensureSandbox, environmentsWithProcesses, stopSandboxTargets } from '../demo/sandbox.js';
+import { SCENARIOS, type Scenario, startAll, stopAll } from '../demo/supervisor.js';
 import { markDemoSandbox } from '../demo/mode.js';
 import { cockpitCommand } from '../core/command-line.js';
+import { FailedError, UsageError } from '../core/errors.js';
 import { Workspace } from './setup.js';
+
+export interface DemoFlags {
+  reset?: boolean;
+  dir?: string;
+  nonInteractive?: boolean;
+  /** --stop: stop every demo process and exit. */
+  stop?: boolean;
+  scenario?: string;
+  /** false with --no-services: the git sandbox only. */
+  services?: boolean;
+  /** --messages: print what the demo's chat and status page received, then exit. */
+  messages?: boolean;
+}
+
+/** Output that never throws: after SIGHUP the terminal may be gone. */
+function say(line: string): void {
+  try {
+    process.stdout.write(`${line}\n`);
+  } catch {
+    /* no terminal left to tell */
+  }
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Stops every service the demo recorded in `dir` (and what a --no-services deploy left), saying what it did. */
+async function stopServices(dir: string, why: string): Promise<void> {
+  const r = await stopAll(dir, (l) => say(l));
+  if (!r.recorded) {
+    // Deploys made without the supervisor (--no-services) have only the deploy script's own state.
+    const envs = environmentsWithProcesses(dir);
+    stopSandboxTargets(dir);
+    if (envs.length) say(`${why}: stopped what scripts/deploy.sh left on ${envs.join(', ')}`);
+    else if (why === 'cockpit demo --stop') say(`No demo process was running in ${dir}`);
+    return;
+  }
+  if (r.stopped)
+    say(
+      `${why}: stopped the demo's ${r.stopped} process${r.stopped === 1 ? '' : 'es'} in ${seconds(r.ms)}${r.killed ? ` (${r.killed} killed after 5 s)` : ''}`,
+    );
+  else say(`${why}: none of the demo's recorded processes was still running`);
+}
+
+/**
+ * Stops the services once: the first of the cockpit quitting and a signal (the screen may quit on SIGTERM too while
+ * the handler runs) does it, the other waits for it.
+ */
+function stopperFor(dir: string): (why: string) => Promise<void> {
+  let stopping: Promise<void> | null = null;
+  return (why) => (stopping ??= stopServices(dir, why));
+}
+
+/**
+ * Stops the services when the cockpit is told to end (SIGINT, SIGTERM, SIGHUP), then exits 128 + the signal's
+ * number. Returns the function that removes the handlers.
+ */
+function stopOnSignals(stop: (why: string) => Promise<void>): () => void {
+  const numbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+  const handler = (signal: NodeJS.Signals) => {
+    void stop(signal).finally(() => process.exit(128 + (numbers[signal] ?? 0)));
+  };
+  for (const s of Object.keys(numbers)) process.on(s, handler);
+  return () => {
+    for (const s of Object.keys(numbers)) process.removeListener(s, handler);
+  };
+}
 
 /**
  * `cockpit demo` / `npm start`: the cockpit on a sandbox it makes itself. In a terminal it opens the home screen on
  * the sandbox; without one (CI, a pipe) it runs the demo checklist non-interactively so the tour still shows something.
  */
-export async function cmdDemo(flags: { reset?: boolean; dir?: string; nonInteractive?: boolean; messages?: boolean }): Promise<number> {
+export async function cmdDemo(flags: DemoFlags): Promise<number> {
   const dir = demoDir(flags.dir);
-  // The comms room's: what the demo's chat and status page received (src/demo/messages.ts).
+  // What the demo's chat and status page received (src/demo/messages.ts).
   if (flags.messages) return (await import('../demo/messages.js')).printMessages(dir);
+  if (flags.stop) {
+    await stopServices(dir, 'cockpit demo --stop');
+    return 0;
+  }
+  const scenario = (flags.scenario ?? 'none') as Scenario;
+  if (!SCENARIOS.includes(scenario)) throw new UsageError(`--scenario ${flags.scenario}: choose one of ${SCENARIOS.join(', ')}`);
+  const withServices = flags.services !== false;
+  // The demo's steps migrate, back up and restore a database: never one named in the user's own environment.
+  if (process.env.DATABASE_URL) {
+    delete process.env.DATABASE_URL;
+    say("(DATABASE_URL from your environment is not used by the demo: its steps would change that database's data)");
+  }
+  if (flags.reset) await stopServices(dir, 'cockpit demo --reset');
+  const t0 = Date.now();
   const made = ensureSandbox(dir, !!flags.reset);
+  const sandboxMs = Date.now() - t0;
+  let removeHandlers = () => {};
+  const stop = stopperFor(dir);
+  if (withServices) {
+    say(`Starting the demo's services in ${dir}${scenario === 'none' ? '' : ` (scenario ${scenario})`}:`);
+    removeHandlers = stopOnSignals(stop);
+    // Printed as the user types them (npx cockpit, --dir when it was given).
+    const demoCommand = (...args: string[]) =>
+      cockpitCommand(['demo', ...args, ...(flags.dir ? ['--dir', dir] : [])], { program: 'npx cockpit', repoDir: dir, elsewhere: false });
+    const r = await startAll({ dir, scenario, log: (l) => say(`  ${l}`), stopCommand: demoCommand('--stop') }).catch((e: unknown) => {
+      removeHandlers();
+      if (e instanceof FailedError)
+        throw new FailedError(`${e.message}\n(${demoCommand('--no-services')} runs the git sandbox alone, without services)`);
+      throw e;
+    });
+    say(
+      `The demo's services are up in ${seconds(r.ms)} (the sandbox's git part: ${seconds(sandboxMs)}${made ? ', made now' : ''})${r.skipped.length ? `; without ${r.skipped.map((x) => x.name).join(', ')}` : ''}. Quitting the cockpit stops them.\n`,
+    );
+  }
+  try {
+    return await runDemo(dir, made, flags, withServices);
+  } finally {
+    if (withServices) {
+      await stop('The cockpit quit');
+      removeHandlers();
+    }
+  }
+}
+
+async function runDemo(dir: string, made: boolean, flags: DemoFlags, withServices: boolean): Promise<number> {
   const interactive = !flags.nonInteractive && !!process.stdin.isTTY && !!process.stdout.isTTY;
   // The commands printed say `npx cockpit` (the demo is run from the cockpit folder) and --repo the sandbox.
   const ws = new Workspace({ repo: dir }, 'npx cockpit');
@@ -38,7 +150,8 @@ export async function cmdDemo(flags: { reset?: boolean; dir?: string; nonInterac
           `The demo's Property app keeps serving ${env}: see it with ./scripts/deploy.sh status --env ${env}, stop it with ./scripts/deploy.sh stop --env ${env} (in ${dir}), or ${reset}\n`,
       )
       .join('');
-  const after = async () => (await recorded()) + serving();
+  // With services the supervisor stops them when the cockpit quits: nothing keeps serving.
+  const after = async () => (await recorded()) + (withServices ? '' : serving());
   if (interactive) {
     // The screens know this is the demo's sandbox (src/demo/mode.ts): the home's story line, A approves as the demo's senior.
     markDemoSandbox(dir);

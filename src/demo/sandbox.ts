@@ -5,7 +5,18 @@
 // It is made in one go from a `git fast-import` stream (five git processes in all), with fixed authors, dates
 // anchored to the current UTC day, and without reading the user's git configuration.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FailedError, UsageError } from '../core/errors.js';
@@ -40,6 +51,21 @@ export function deployedEnvironments(dir: string): string[] {
   const states = path.join(dir, '.cockpit', 'bluegreen');
   if (!existsSync(states)) return [];
   return readdirSync(states).filter((env) => existsSync(path.join(states, env, 'state.json')));
+}
+
+/** The environments whose deploy-script state still names processes (an app or HAProxy), running or not. */
+export function environmentsWithProcesses(dir: string): string[] {
+  return deployedEnvironments(dir).filter((env) => {
+    try {
+      const st = JSON.parse(readFileSync(path.join(dir, '.cockpit', 'bluegreen', env, 'state.json'), 'utf8')) as {
+        proxy?: unknown;
+        colours?: Record<string, unknown>;
+      };
+      return !!st.proxy || Object.keys(st.colours ?? {}).length > 0;
+    } catch {
+      return true; // unreadable: let its own stop look
+    }
+  });
 }
 
 /**

@@ -12,11 +12,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { cleanPgEnv, findPostgresBinDir, freePort, isRoot, serverBinaries, serverCommand } from '../../src/adapters/pg-server.js';
 
 export interface PostgresHandle {
   /** Admin URL (database `postgres`) of the server. */
@@ -36,70 +36,16 @@ const PG_MAX_IDENTIFIER = 63;
 const START_ATTEMPTS = 3;
 
 // ───────────────────────────── discovery ─────────────────────────────
+// The binaries, the root → postgres user switch, PG*-free env and free ports are shared with the demo's database
+// (src/adapters/pg-server.ts).
 
-function hasServerBinaries(dir: string): boolean {
-  return ['initdb', 'pg_ctl', 'postgres'].every((b) => {
-    try {
-      accessSync(path.join(dir, b), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** Directory holding initdb/pg_ctl/postgres, or null. `pg_config --bindir` first, then the newest /usr/lib/postgresql/<v>/bin. */
-export function findPostgresBinDir(): string | null {
-  const r = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8', timeout: 10_000 });
-  if (r.status === 0) {
-    const dir = r.stdout.trim();
-    if (dir && hasServerBinaries(dir)) return dir;
-  }
-  const base = '/usr/lib/postgresql';
-  let versions: string[] = [];
-  try {
-    versions = readdirSync(base).filter((v) => /^\d+(\.\d+)?$/.test(v));
-  } catch {
-    return null;
-  }
-  versions.sort((a, b) => Number.parseFloat(b) - Number.parseFloat(a));
-  for (const v of versions) {
-    const dir = path.join(base, v, 'bin');
-    if (hasServerBinaries(dir)) return dir;
-  }
-  return null;
-}
-
-const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
-
-function postgresUserExists(): boolean {
-  return spawnSync('id', ['-u', 'postgres'], { stdio: 'ignore' }).status === 0;
-}
-
-function runuserExists(): boolean {
-  return spawnSync('runuser', ['--help'], { stdio: 'ignore' }).status === 0;
-}
+export { findPostgresBinDir, freePort };
 
 /** Whether `startPostgres()` has a chance: TEST_DATABASE_URL is set, or the server binaries (and, as root, a `postgres` user) exist. */
 export function postgresAvailable(): { ok: true } | { ok: false; why: string } {
   if (process.env.TEST_DATABASE_URL) return { ok: true };
-  const bin = findPostgresBinDir();
-  if (!bin) {
-    return {
-      ok: false,
-      why: 'PostgreSQL server binaries not found (no usable `pg_config --bindir`, nothing in /usr/lib/postgresql/*/bin) and TEST_DATABASE_URL is not set',
-    };
-  }
-  if (isRoot()) {
-    if (!postgresUserExists())
-      return {
-        ok: false,
-        why: `running as root but there is no "postgres" system user to own the test cluster (initdb refuses to run as root); binaries: ${bin}`,
-      };
-    if (!runuserExists())
-      return { ok: false, why: 'running as root but `runuser` is not available to drop privileges to the "postgres" user' };
-  }
-  return { ok: true };
+  const found = serverBinaries();
+  return found.ok ? { ok: true } : { ok: false, why: `${found.why} and TEST_DATABASE_URL is not set` };
 }
 
 // ───────────────────────────── processes ─────────────────────────────
@@ -110,18 +56,7 @@ interface RunResult {
   output: string;
 }
 
-/** Child env without PG* variables from the developer's shell (PGDATA, PGPORT, PGHOST… would change what pg_ctl does). */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PG')) env[k] = v;
-  return env;
-}
-
-/** Command line for a server tool, dropping to the postgres user when we are root. */
-function serverCommand(bin: string, tool: string, args: string[]): [string, string[]] {
-  const exe = path.join(bin, tool);
-  return isRoot() ? ['runuser', ['-u', 'postgres', '--', exe, ...args]] : [exe, args];
-}
+const cleanEnv = cleanPgEnv;
 
 function run(cmd: string, args: string[], opts: { cwd: string; timeoutMs: number }): Promise<RunResult> {
   return new Promise((resolve, reject) => {
@@ -169,20 +104,6 @@ function logTail(logFile: string, lines = 30): string {
   } catch (err) {
     return `(no server log at ${logFile}: ${(err as Error).message})`;
   }
-}
-
-/** A free TCP port on the loopback (the OS picks it; it is closed again before the server binds it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('could not determine a free TCP port'))));
-    });
-  });
 }
 
 // ───────────────────────────── databases ─────────────────────────────

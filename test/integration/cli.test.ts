@@ -362,7 +362,7 @@ describe('demo', () => {
 
   it('makes its sandbox, runs the demo checklist to the end, reuses the sandbox, and --reset makes it anew', () => {
     const dir = `${repo.dir}/sandbox`;
-    const first = cockpit(['demo', '--dir', dir]);
+    const first = cockpit(['demo', '--dir', dir, '--no-services']);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain(`Made the demo sandbox in ${dir}`);
     expect(first.stdout).toMatch(/● done: Demo release of the Property app/);
@@ -381,7 +381,7 @@ describe('demo', () => {
       { encoding: 'utf8' },
     );
     expect(served.stdout.trim()).toBe('1.4.0');
-    const second = cockpit(['demo', '--dir', dir]);
+    const second = cockpit(['demo', '--dir', dir, '--no-services']);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('Using the demo sandbox');
     const list = JSON.parse(cockpit(['--repo', dir, 'audit', 'list', '--json']).stdout);
@@ -390,14 +390,14 @@ describe('demo', () => {
     expect(second.stdout).toContain(`npx cockpit --repo ${dir} audit show ${list[0].id} --format md`);
     expect(second.stdout).toContain(`(npx cockpit demo --reset --dir ${dir} makes it anew)`);
     expect(cockpit(['--repo', dir, 'audit', 'verify']).code).toBe(0);
-    const reset = cockpit(['demo', '--dir', dir, '--reset']);
+    const reset = cockpit(['demo', '--dir', dir, '--reset', '--no-services']);
     expect(reset.stdout).toContain('Made the demo sandbox');
     expect(JSON.parse(cockpit(['--repo', dir, 'audit', 'list', '--json']).stdout)).toHaveLength(1);
   });
 
   it('its sandbox is a small Property app with a release history: versions, branches, a past tag, an origin, a clean tree', () => {
     const dir = `${repo.dir}/sandbox`;
-    const run = cockpit(['demo', '--dir', dir]);
+    const run = cockpit(['demo', '--dir', dir, '--no-services']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/● done: Demo release of the Property app/);
     const git = (...args: string[]) => {

@@ -38,7 +38,7 @@ describe.skipIf(!tmuxOk.ok)(`keys in a real terminal (tmux)${tmuxOk.ok ? '' : ` 
   });
 
   function demo(width = 100, height = 30): Tmux {
-    term = new Tmux(`${process.execPath} ${BIN} demo --dir ${path.join(tmp, 'demo')}`, {
+    term = new Tmux(`${process.execPath} ${BIN} demo --no-services --dir ${path.join(tmp, 'demo')}`, {
       cwd: tmp,
       env: { NO_COLOR: '1', COCKPIT_OPERATOR: 'alice', HOME: tmp },
       width,

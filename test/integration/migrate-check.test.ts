@@ -243,13 +243,15 @@ steps:
     );
   });
 
-  it('the default migration checklist runs non-interactively on the demo sandbox (no migrations): every migrate step says nothing to check', () => {
+  it('the default migration checklist runs non-interactively on the demo sandbox without its migrations: every migrate step says nothing to check', () => {
     const sandbox = mkdtempSync(path.join(os.tmpdir(), 'cockpit-demo-'));
     try {
       const dir = path.join(sandbox, 'demo');
       ensureSandbox(dir, false);
       // The demo's own checklists folder holds the demo checklist; the defaults are what the issue is about.
       rmSync(path.join(dir, 'checklists'), { recursive: true, force: true });
+      // A repository without migrations (the sandbox has the Property app's since issue 17: removed here).
+      rmSync(path.join(dir, 'migrations'), { recursive: true, force: true });
       const r = cockpit(['--repo', dir, 'run', 'migration', '--non-interactive', '--yes', 'all', '--json'], {
         cwd: dir,
         env: { DATABASE_URL: '' },

@@ -39,7 +39,7 @@ describe.skipIf(!tmuxOk.ok)(`the full-screen cockpit in a real terminal (tmux)${
   });
 
   function startDemo(): Tmux {
-    term = new Tmux(`${process.execPath} ${BIN} demo --dir ${dir}`, {
+    term = new Tmux(`${process.execPath} ${BIN} demo --no-services --dir ${dir}`, {
       cwd: tmp,
       env: { NO_COLOR: '1', COCKPIT_OPERATOR: 'alice', HOME: tmp },
       width: 100,
