@@ -263,7 +263,7 @@ describe.skipIf(missing.length > 0)(`the demo's supervisor: database and targets
     expect(r.stdout).toMatch(/PostgreSQL [\d.]+ on 127\.0\.0\.1:\d+ .*its data kept/);
     expect(r.stdout).toMatch(/The demo's services are up in \d+\.\d s \(the sandbox's git part: \d+\.\d s\)/);
     expect(r.stdout).toMatch(/● done: Demo release of the Property app/);
-    expect(r.stdout).toMatch(/The cockpit quit: stopped the demo's 5 processes in \d+\.\d s/);
+    expect(r.stdout).toMatch(/The cockpit quit: stopped the demo's [6-8] processes in \d+\.\d s/);
     expect(r.stdout).not.toContain('keeps serving');
     expect(existsSync(processesFile(dir))).toBe(false);
     // The staging deploy of 1.4.0 the checklist made (a process no record had) was stopped too, by deploy.sh stop.
@@ -331,11 +331,12 @@ describe.skipIf(missing.length > 0)(`the demo's supervisor: database and targets
       try {
         await t.waitFor((x) => /^ Checklists \(\d+\)/m.test(x) && / q quit/.test(x), 'the home screen', 60_000);
         const pids = recordedPids();
-        expect(pids.length).toBe(5);
+        // PostgreSQL, the receivers, a HAProxy and an app per environment, the traffic (and Prometheus, when installed).
+        expect(pids.length).toBeGreaterThanOrEqual(6);
         expect(pids.filter(alive)).toEqual(pids);
         t.send('q');
         const s = await t.waitFor(
-          (x) => /The cockpit quit: stopped the demo's 5 processes in \d+\.\d s/.test(x),
+          (x) => new RegExp(`The cockpit quit: stopped the demo's ${pids.length} processes in \\d+\\.\\d s`).test(x),
           'the services stopped',
           30_000,
         );

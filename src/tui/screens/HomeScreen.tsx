@@ -147,6 +147,18 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
     () => (data?.checklists ?? []).filter((x) => !needle || [x.id, x.title, x.origin].some((v) => v.toLowerCase().includes(needle))),
     [data, needle],
   );
+  // A filter that leaves the focused list empty moves the focus to the other list when it has something, and one
+  // that names a checklist exactly selects it: '/deploy-staging ↵' then ↵ starts it.
+  const exact = needle ? checklists.findIndex((c) => c.id.toLowerCase() === needle) : -1;
+  useEffect(() => {
+    if (!needle) return;
+    if (exact >= 0 && !sessions.some((x) => x.checklist.toLowerCase() === needle && x.status.includes('resumable'))) {
+      setFocus('checklists');
+      setSel((s) => ({ ...s, checklists: exact }));
+    } else if (focus === 'sessions' && !sessions.length && checklists.length) setFocus('checklists');
+    else if (focus === 'checklists' && !checklists.length && sessions.length) setFocus('sessions');
+    // Only when the filter changes: the operator's own tab afterwards is kept.
+  }, [needle]);
   const list = focus === 'sessions' ? sessions : checklists;
   const index = clamp(sel[focus], 0, Math.max(0, list.length - 1));
   const session = focus === 'sessions' ? sessions[index] : undefined;

@@ -75,6 +75,12 @@ export function ParamForm({ checklist }: { checklist: ChecklistEntry }) {
         if (!fill.length) return;
         valuesRef.current = { ...valuesRef.current, ...Object.fromEntries(fill.map(([n, g]) => [n, g.value!])) };
         setValues(valuesRef.current);
+        // A field filled now is no longer "required" (↵ pressed before the suggestion came): its complaint is checked again.
+        setErrors((e) => {
+          const next = { ...e };
+          for (const [n] of fill) if (e[n]) next[n] = checkField(n, checklist.params[n], valuesRef.current[n]);
+          return next;
+        });
         // The cursor goes to the first field still to be typed (a hotfix's issue, its version suggested).
         const empty = names.findIndex((n) => checklist.params[n].required && (valuesRef.current[n] ?? '') === '');
         if (empty >= 0 && !touched.current) setField(empty);
