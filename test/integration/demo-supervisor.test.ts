@@ -42,6 +42,8 @@ const strays: number[] = [];
 function startSupervisor(): Promise<{ child: ChildProcess; ready: Ready; output: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/helpers/demo-supervisor-child.ts'), dir], {
     cwd: ROOT,
+    // This file is about the supervisor and its own services; the receivers, Prometheus and traffic have their tests.
+    env: { ...process.env, DEMO_SERVICES: 'postgres,targets' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
