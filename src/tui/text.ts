@@ -13,6 +13,30 @@ export function screenLine(text: string): string {
   return out;
 }
 
+/**
+ * Prose hard-wrapped in a YAML block (a step's help, a policy quote) as its paragraphs: a line is joined to the one
+ * before it unless that one ends a sentence (. : ! ?) or is blank, or this one is blank, starts a list item (- * 1.),
+ * a quote (>) or a table row (|), or is indented differently. The pane wraps the result to its own width, so a text
+ * written at 110 columns is not broken again at 50 into ragged halves.
+ */
+export function reflow(text: string): string {
+  const out: string[] = [];
+  const indent = (l: string) => l.length - l.trimStart().length;
+  for (const line of text.split('\n')) {
+    const prev = out.at(-1);
+    const joins =
+      prev !== undefined &&
+      prev.trim() !== '' &&
+      line.trim() !== '' &&
+      !/[.:!?]["')\]]?$/.test(prev.trimEnd()) &&
+      !/^\s*(?:[-*>|]|\d+[.)])\s/.test(line) &&
+      indent(line) === indent(prev.replace(/^(\s*)(?:[-*]|\d+[.)])\s+/, (m, sp: string) => sp + ' '.repeat(m.length - sp.length)));
+    if (joins) out[out.length - 1] = `${prev.trimEnd()} ${line.trim()}`;
+    else out.push(line);
+  }
+  return out.join('\n');
+}
+
 /** The lines of a block of text (help, policy), each made safe for the screen. */
 export function screenLines(text: string | undefined): string[] {
   if (!text) return [];

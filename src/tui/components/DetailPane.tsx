@@ -3,7 +3,7 @@ import type { SessionState } from '../../core/reducer.js';
 import { markdownRuns, type MarkdownRun } from '../../core/markdown.js';
 import { cellWidth } from '../cells.js';
 import { paramsText, stepAction, stepOutcomeLine } from '../model.js';
-import { screenLine, screenLines, wrap } from '../text.js';
+import { reflow, screenLine, screenLines, wrap } from '../text.js';
 import { useTheme } from '../theme.js';
 
 export interface DetailPaneProps {
@@ -86,11 +86,11 @@ export function detailLines(
   if (params && Object.keys(params).length) push(`with ${screenLine(paramsText(params))}`, 'muted');
   if (node.policy) {
     lines.push({ text: 'Policy (quoted)', style: 'label' });
-    for (const l of screenLines(node.policy)) pushMarkdown(l, '  ');
+    for (const l of screenLines(reflow(node.policy))) pushMarkdown(l, '  ');
   }
   if (node.help) {
     lines.push({ text: 'How', style: 'label' });
-    for (const l of screenLines(node.help)) pushMarkdown(l, '  ');
+    for (const l of screenLines(reflow(node.help))) pushMarkdown(l, '  ');
   }
   const noteLines = (title: string, notes: typeof state.notes) => {
     if (!notes.length) return;
