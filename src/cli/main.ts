@@ -81,12 +81,19 @@ export async function main(argv: string[]): Promise<number> {
       // The light workspace (cli/workspace.ts): the full one, with zod and the step kinds, loads when first needed.
       const w = await import('./workspace.js');
       const ws = await w.homeWorkspace(g);
-      const tui = (await import('./load-tui.js')).loadTui();
-      // The signatures of the files home shows first (opening the log may make its WAL file), then, while Ink loads
-      // (node waits for its files and yoga's WebAssembly), the audit log is opened for reading.
+      // The signatures of the files home shows first (opening the log may make its WAL file).
       const inputs = firstFrame ? w.homeInputs(ws) : null;
-      if (process.stdin.isTTY && process.stdout.isTTY) ws.prefetchReader();
-      return await (await tui).tuiHome(ws, { exitWhenReady, firstFrame, inputs });
+      const load = await import('./load-tui.js');
+      // No kept frame drawn: home's data is read now and its first frame drawn without Ink (plain-home.ts), in the
+      // bytes Ink will write; loaded with chalk's conditions as Ink's (load-tui.ts).
+      const plain =
+        firstFrame && !firstFrame.drawn
+          ? await (await load.withoutCi(() => import('./plain-home.js'))).drawPlainHome(ws, firstFrame).catch(() => null)
+          : null;
+      const tui = load.loadTui();
+      // Else, while Ink loads (node waits for its files and yoga's WebAssembly), the audit log is opened for reading.
+      if (!plain?.data && process.stdin.isTTY && process.stdout.isTTY) ws.prefetchReader();
+      return await (await tui).tuiHome(ws, { exitWhenReady, firstFrame, inputs, data: plain?.data ?? null });
     } finally {
       // Still drawn: the cockpit stopped before Ink took the screen (an error is printed next).
       if (firstFrame) ff.undraw(firstFrame);
