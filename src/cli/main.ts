@@ -84,15 +84,17 @@ export async function main(argv: string[]): Promise<number> {
       // The signatures of the files home shows first (opening the log may make its WAL file).
       const inputs = firstFrame ? w.homeInputs(ws) : null;
       const load = await import('./load-tui.js');
-      // No kept frame drawn: home's data is read now and its first frame drawn without Ink (plain-home.ts), in the
-      // bytes Ink will write; loaded with chalk's conditions as Ink's (load-tui.ts).
+      // The audit log opened for reading meanwhile (node waits for files then). No kept frame drawn: home's data is
+      // read now and its first frame drawn without Ink (plain-home.ts), in the bytes Ink will write; its chunk loaded
+      // under chalk's conditions as Ink's (load-tui.ts). Then Ink loads, and takes the screen over.
+      // COCKPIT_PLAIN_FRAME=0: no plain frame (the start-up benchmark measures the path without it).
+      // With a kept frame drawn, the log is opened while Ink loads (node waits for its files and yoga's WebAssembly).
+      if (process.stdin.isTTY && process.stdout.isTTY) ws.prefetchReader();
       const plain =
-        firstFrame && !firstFrame.drawn
+        firstFrame && !firstFrame.drawn && process.env.COCKPIT_PLAIN_FRAME !== '0'
           ? await (await load.withoutCi(() => import('./plain-home.js'))).drawPlainHome(ws, firstFrame).catch(() => null)
           : null;
       const tui = load.loadTui();
-      // Else, while Ink loads (node waits for its files and yoga's WebAssembly), the audit log is opened for reading.
-      if (!plain?.data && process.stdin.isTTY && process.stdout.isTTY) ws.prefetchReader();
       return await (await tui).tuiHome(ws, { exitWhenReady, firstFrame, inputs, data: plain?.data ?? null });
     } finally {
       // Still drawn: the cockpit stopped before Ink took the screen (an error is printed next).

@@ -1,13 +1,14 @@
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, cockpit, tempRepo } from '../helpers/cli.js';
 import { frameProblem, rows, Tmux } from '../helpers/tmux.js';
 
-// The home screen's first frame drawn before Ink loads (src/cli/first-frame.ts), in a real terminal: the screen after
-// Ink takes over is exactly the one the normal start draws, and a key typed before Ink is up is acted on.
+// The home screen's first frame drawn before Ink loads, in a real terminal: the kept frame (src/cli/first-frame.ts) or,
+// without one, the plain frame drawn from home's data (src/cli/plain-home.ts). The screen after Ink takes over is
+// exactly the one Ink draws alone, and a key typed before Ink is up is acted on.
 
 const tmuxOk = Tmux.available();
 if (!tmuxOk.ok && process.env.CI === 'true') throw new Error(`CI needs a real terminal for these tests: ${tmuxOk.why}`);
@@ -90,6 +91,35 @@ describe.skipIf(!tmuxOk.ok)(`the first frame before Ink, in a real terminal (tmu
     expect(fast.log()).toContain(`\u001b[?1049h\u001b[H${kept[0].bytes.replace(/\n/g, '\r\n')}`);
     expect(fast.screen).toBe(normalAfterJ);
     await quit(fast.term);
+  });
+
+  it('without a kept frame, home is drawn from its data before Ink loads, in colour: Ink repeats it byte for byte (nothing wiped), and a key typed at once counts', async () => {
+    // In colour (the tests' NO_COLOR=1 off): chalk's colours are written by the plain frame and by Ink alike.
+    env.NO_COLOR = '';
+    expect(existsSync(cacheFile), 'no kept frame before this start').toBe(false);
+    const plain = await start(true);
+    // (The shell echoes the `j` typed before the cockpit runs: the log is read from the cockpit's first byte.)
+    const log = plain.log().slice(plain.log().indexOf('\u001b[?1049h'));
+    // The frame is on the pane once: entering the alternate screen, then the frame between the synchronized-update
+    // marks; Ink's first frame, the same bytes, was dropped, and nothing was wiped (the hand-over's erase) before
+    // `j` moved the selection (Ink's next frame).
+    expect(log.startsWith('\u001b[?1049h\u001b[H\u001b[?2026h\u001b[?25l'), JSON.stringify(log.slice(0, 80))).toBe(true);
+    expect(log).toContain('\u001b[32m✔');
+    const first = log.slice(0, log.indexOf('\u001b[?2026l'));
+    expect(first).toContain(' Checklists (');
+    expect(log.split(' Checklists (').length - 1, 'the home frame and the one after j').toBe(2);
+    expect(log).not.toContain('\u001b[H\u001b[J');
+    await quit(plain.term);
+
+    // The same start with the plain frame turned off (COCKPIT_PLAIN_FRAME=0: Ink draws the first frame) ends on the
+    // same screen, and its first frame is the plain one, byte for byte.
+    env.COCKPIT_PLAIN_FRAME = '0';
+    rmSync(path.dirname(cacheFile), { recursive: true, force: true });
+    const ink = await start(true);
+    expect(ink.screen).toBe(plain.screen);
+    const inkLog = ink.log().slice(ink.log().indexOf('\u001b[?1049h'));
+    expect(inkLog.slice(0, inkLog.indexOf('\u001b[?2026l'))).toBe(first);
+    await quit(ink.term);
   });
 
   it('a drawn frame that differs from what Ink draws is wiped: no character of it stays', async () => {
