@@ -9,7 +9,7 @@
  *   2. cut with `…` (cli-truncate, position end) when wider than its box (wrap="truncate-end"; render-node-to-output.js);
  *   3. its own styles applied to the line (Output's transformers);
  *   4. split into styled characters (@alcalzone/ansi-tokenize) placed from the left of a row of `width` spaces;
- *      every row written as styled characters again (styledCharsToString) with its trailing spaces cut (output.js);
+ *      every row written as styled characters again (styledCharsToString's bytes) with its trailing spaces cut (output.js);
  *   5. the rows joined with newlines, then one more, between the synchronized-update marks, the cursor hidden first
  *      (ink.js's throttled log and log-update.js), as Ink writes a frame shorter than the terminal.
  * A text that would wrap (wider than the box without truncate) is not supported: `inkLine` returns null for it, and
@@ -17,7 +17,14 @@
  */
 import chalk from 'chalk';
 import cliTruncate from 'cli-truncate';
-import { styledCharsFromTokens, styledCharsToString, tokenize, type StyledChar } from '@alcalzone/ansi-tokenize';
+import {
+  ansiCodesToString,
+  diffAnsiCodes,
+  styledCharsFromTokens,
+  tokenize,
+  type AnsiCode,
+  type StyledChar,
+} from '@alcalzone/ansi-tokenize';
 import { cellWidth } from './cells.js';
 
 export interface TextStyle {
@@ -80,6 +87,25 @@ export function inkLine(t: InkText, width: number): StyledChar[] | null {
   return styledCharsFromTokens(tokenize(styled(t.style, s)));
 }
 
+const sameCodes = (a: readonly AnsiCode[], b: readonly AnsiCode[]) => a.length === b.length && a.every((c, i) => c.code === b[i].code);
+
+/**
+ * ansi-tokenize's styledCharsToString, which Ink's Output uses, in the same bytes: the codes from one character's
+ * styles to the next's (diffAnsiCodes), the closing codes after the last. Computed only where the styles change (from
+ * equal styles the difference is none): the library diffs every pair of characters, which cold, before the JIT has
+ * seen it, costs ~10 ms for a screen.
+ */
+function charsToString(chars: readonly StyledChar[]): string {
+  let out = '';
+  for (let i = 0; i < chars.length; i++) {
+    const styles = chars[i].styles;
+    if (i === 0) out += ansiCodesToString(styles);
+    else if (!sameCodes(chars[i - 1].styles, styles)) out += ansiCodesToString(diffAnsiCodes(chars[i - 1].styles, styles));
+    out += chars[i].value;
+  }
+  return chars.length ? out + ansiCodesToString(diffAnsiCodes(chars[chars.length - 1].styles, [])) : out;
+}
+
 /** Rows of styled characters as the text of Ink's frame: each placed in `width` spaces, its trailing spaces cut. */
 export function inkRows(rows: ReadonlyArray<readonly StyledChar[]>, width: number): string {
   return rows
@@ -97,7 +123,7 @@ export function inkRows(rows: ReadonlyArray<readonly StyledChar[]>, width: numbe
         for (let i = 1; i < w; i++) row[x + i] = { type: 'char', value: '', fullWidth: false, styles: ch.styles };
         x += w;
       }
-      return styledCharsToString(row.filter((c): c is StyledChar => c !== undefined)).trimEnd();
+      return charsToString(row.filter((c): c is StyledChar => c !== undefined)).trimEnd();
     })
     .join('\n');
 }
