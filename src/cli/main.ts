@@ -95,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
           ? await (await load.withoutCi(() => import('./plain-home.js'))).drawPlainHome(ws, firstFrame).catch(() => null)
           : null;
       const tui = load.loadTui();
-      return await (await tui).tuiHome(ws, { exitWhenReady, firstFrame, inputs, data: plain?.data ?? null });
+      return await (await tui).tuiHome(ws, { exitWhenReady, firstFrame, inputs, data: plain?.data ?? null, frameNow: plain?.now });
     } finally {
       // Still drawn: the cockpit stopped before Ink took the screen (an error is printed next).
       if (firstFrame) ff.undraw(firstFrame);

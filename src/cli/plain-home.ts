@@ -26,6 +26,8 @@ const ALT_SCREEN_ON = '\u001b[?1049h\u001b[H';
 export interface PlainHomeResult {
   data: HomeData | null;
   drawn: boolean;
+  /** The time the frame's times ("3h ago", the calendar) were drawn at: Ink's first frame is drawn at it too. */
+  now?: number;
 }
 
 /** Read home's data and draw its first frame at once, when `frame` has nothing drawn yet (see above). */
@@ -52,5 +54,5 @@ export async function drawPlainHome(ws: BaseWorkspace, frame: FirstFrame): Promi
   process.stdin.setRawMode(true);
   process.stdout.write((frame.altScreen ? ALT_SCREEN_ON : '') + bytes);
   frame.drawn = bytes;
-  return { data, drawn: true };
+  return { data, drawn: true, now };
 }

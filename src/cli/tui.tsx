@@ -130,6 +130,11 @@ export interface TuiOptions {
   inputs?: Inputs | null;
   /** The home screen's data, when read already (for the plain first frame, cli/plain-home.ts). */
   data?: HomeData | null;
+  /**
+   * The time the plain first frame was drawn at: Ink's first frame is drawn at the same time, so that its times
+   * ("8s ago") read as the frame on screen does and the hand-over finds the same bytes; the clock runs on from there.
+   */
+  frameNow?: number;
 }
 
 /**
@@ -142,7 +147,14 @@ export async function runTui(
   opts: TuiOptions = {},
 ): Promise<number> {
   let current: LiveSession | null = null;
-  const services = { ...workspaceServices(ws, (s) => (current = s)), ...(opts.migrations ? { migrations: opts.migrations } : {}) };
+  const base = workspaceServices(ws, (s) => (current = s));
+  // Until the first frame is up, at the plain frame's time (frameNow); then the services' own clock.
+  let frozen = opts.frameNow;
+  const services: AppServices = {
+    ...base,
+    ...(frozen !== undefined ? { now: () => frozen ?? base.now() } : {}),
+    ...(opts.migrations ? { migrations: opts.migrations } : {}),
+  };
   const route = await initial(services);
   if (route.name === 'session') current = route.controls as unknown as LiveSession;
   let code = -1;
@@ -166,6 +178,7 @@ export async function runTui(
       onExit={(c) => (code = c)}
       onReady={() => {
         keep?.();
+        frozen = undefined;
         endHandOver?.();
         if (exitWhenReady) setImmediate(() => onSignal());
       }}
