@@ -79,21 +79,22 @@ export async function main(argv: string[]): Promise<number> {
     const firstFrame = ff.drawFirstFrame(argv, !exitWhenReady);
     try {
       // The light workspace (cli/workspace.ts): the full one, with zod and the step kinds, loads when first needed.
-      const w = await import('./workspace.js');
-      const ws = await w.homeWorkspace(g);
-      // The signatures of the files home shows first (opening the log may make its WAL file).
-      const inputs = firstFrame ? w.homeInputs(ws) : null;
-      const load = await import('./load-tui.js');
-      // The audit log opened for reading meanwhile (node waits for files then). No kept frame drawn: home's data is
-      // read now and its first frame drawn without Ink (plain-home.ts), in the bytes Ink will write; its chunk loaded
-      // under chalk's conditions as Ink's (load-tui.ts). Then Ink loads, and takes the screen over.
-      // COCKPIT_PLAIN_FRAME=0: no plain frame (the start-up benchmark measures the path without it).
-      // With a kept frame drawn, the log is opened while Ink loads (node waits for its files and yoga's WebAssembly).
-      if (process.stdin.isTTY && process.stdout.isTTY) ws.prefetchReader();
-      const plain =
+      const [w, load] = await Promise.all([import('./workspace.js'), import('./load-tui.js')]);
+      // No kept frame drawn: home's data is read and its first frame drawn without Ink (plain-home.ts), in the bytes
+      // Ink will write. Its chunk loads while the workspace is read, under chalk's conditions as Ink's (load-tui.ts).
+      // COCKPIT_PLAIN_FRAME=0: no plain frame (the start-up benchmark measures the path without it beside it).
+      const plainChunk =
         firstFrame && !firstFrame.drawn && process.env.COCKPIT_PLAIN_FRAME !== '0'
-          ? await (await load.withoutCi(() => import('./plain-home.js'))).drawPlainHome(ws, firstFrame).catch(() => null)
+          ? load.withoutCi(() => import('./plain-home.js')).catch(() => null)
           : null;
+      const ws = await w.homeWorkspace(g);
+      // The signatures of the files home shows first (opening the log may make its WAL file), then the audit log is
+      // opened for reading (node waits for files meanwhile: the plain frame's chunk, or Ink's and yoga's).
+      const inputs = firstFrame ? w.homeInputs(ws) : null;
+      if (process.stdin.isTTY && process.stdout.isTTY) ws.prefetchReader();
+      const plainHome = await plainChunk;
+      const plain = plainHome && firstFrame ? await plainHome.drawPlainHome(ws, firstFrame).catch(() => null) : null;
+      // Then Ink loads, and takes the screen over (first-frame.ts's hand-over).
       const tui = load.loadTui();
       return await (await tui).tuiHome(ws, { exitWhenReady, firstFrame, inputs, data: plain?.data ?? null, frameNow: plain?.now });
     } finally {
