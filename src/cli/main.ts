@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import type { Command } from 'commander';
 import { cockpitVersion } from '../version.js';
 import { closeStores } from './open-stores.js';
 import { anchorsWritten } from '../engine/pending-anchors.js';
@@ -114,6 +114,8 @@ export async function main(argv: string[]): Promise<number> {
     return code;
   }
 
+  // The parser of every command (commander), loaded here: the home screen above starts without it.
+  const { Command, CommanderError, Option } = await import('commander');
   const program = new Command('cockpit')
     .description('A terminal cockpit for checklist-driven releases, deploys, migrations and rollbacks, with a tamper-evident audit log.')
     .version(cockpitVersion(), '-V, --version')
