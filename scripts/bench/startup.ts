@@ -171,14 +171,14 @@ async function main(): Promise<void> {
       const a = timeSync(['-e', '0']);
       const b = timeSync([bin, '--version']);
       const c = await underPty(baseCmd, null);
-      // Again: the frame kept by the previous round's last home start; then a change, and the normal path.
+      // Again: the frame kept by the previous round's last home start (e's). Then a change without the plain first
+      // frame (COCKPIT_PLAIN_FRAME=0: Ink draws the first frame, the path before cli/plain-home.ts: the "before"
+      // beside the "after", in the same rounds), and a change with it, the normal path now.
       const d = await underPty(homeCmd, MARKER, readyEnv);
       touch();
-      const e = await underPty(homeCmd, MARKER, readyEnv);
-      // The same after a change without the plain first frame (COCKPIT_PLAIN_FRAME=0): Ink draws the first frame, as
-      // before the plain renderer (cli/plain-home.ts); measured in the same rounds, it is the "before" beside "after".
-      touch();
       const g = await underPty(homeCmd, MARKER, { ...readyEnv, COCKPIT_PLAIN_FRAME: '0' });
+      touch();
+      const e = await underPty(homeCmd, MARKER, readyEnv);
       const f = await underPty(runCmd, STEPS, readyEnv, stopped);
       if (Number.isNaN(d.content) || Number.isNaN(e.content) || Number.isNaN(g.content))
         throw new Error(`run ${i}: the home screen did not show '${MARKER}'`);
