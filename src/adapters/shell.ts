@@ -48,7 +48,6 @@ export const NON_INTERACTIVE_ENV: Record<string, string> = {
   DEBIAN_FRONTEND: 'noninteractive',
 };
 
-
 export { isProcessAlive };
 
 /** The kernel's start time of a process (clock ticks since boot), to tell a pid from a reused one. Linux only. */
