@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import chalk from 'chalk';
 import { render } from 'ink';
 import { EventEmitter } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -164,4 +165,61 @@ describe("the home screen's plain first frame", () => {
       'no sessions yet',
     );
   });
+});
+
+// A release left waiting at its question, then the same version released by another session: the waiting one is
+// overtaken (superseded), listed first and selected, and the message line says so (danger, bold) in both renderers.
+const RELEASE = `id: release
+title: Small release
+params:
+  version: {type: semver, required: true}
+steps:
+  - id: approve
+    title: Approve the release
+    kind: confirm
+    prompt: "Release v\${version}?"
+  - id: tag
+    title: Tag the release
+    kind: git.tag
+    name: v\${version}
+`;
+const GIT_ENV = { GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.com' };
+
+describe("the home screen's plain first frame, with an overtaken release selected", () => {
+  let release: ReturnType<typeof tempRepo>;
+  beforeAll(async () => {
+    release = tempRepo({ release: RELEASE });
+    release.write('.gitignore', '.cockpit/\n');
+    release.write('README', 'app\n');
+    const git = (...args: string[]) =>
+      expect(spawnSync('git', args, { cwd: release.dir, env: { ...process.env, ...GIT_ENV } }).status).toBe(0);
+    git('add', '-A');
+    git('commit', '-qm', 'feat: first');
+    const env = { ...GIT_ENV, COCKPIT_OPERATOR: 'alice', XDG_CACHE_HOME: cache };
+    expect(cockpit(['run', 'release', '-p', 'version=1.2.3', '--non-interactive'], { cwd: release.dir, env }).code).toBe(1);
+    const r = cockpit(['run', 'release', '-p', 'version=1.2.3', '--non-interactive', '--yes', 'all'], { cwd: release.dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    ws = await homeWorkspace({ repo: release.dir });
+    now = Date.now();
+    data = await readHomeData(ws, (await ws.plainReader())!, os.hostname(), now);
+    expect(data.sessions[0].superseded, 'the overtaken session is listed first').toBeDefined();
+  }, 60_000);
+  afterAll(() => release?.cleanup());
+
+  for (const [columns, rows] of [
+    [80, 24],
+    [100, 30],
+  ] as const)
+    it(`is Ink's first frame, byte for byte, at ${columns}x${rows}: the row marked superseded, the message line saying by whom`, async () => {
+      chalk.level = 1;
+      const mine = plain(columns, rows, colorTheme);
+      const ink = await inkFrame(columns, rows, colorTheme);
+      expect(mine).not.toBeNull();
+      expect(stripVTControlCharacters(mine!)).toBe(stripVTControlCharacters(ink));
+      expect(JSON.stringify(mine)).toBe(JSON.stringify(ink));
+      const lines = stripVTControlCharacters(mine!).split('\n');
+      expect(lines.find((l) => l.startsWith('›'))).toContain('superseded');
+      expect(lines.at(-2)).toMatch(/^superseded by \d{8}-/);
+      expect(mine).toContain('\u001b[1m\u001b[31msuperseded by');
+    });
 });
