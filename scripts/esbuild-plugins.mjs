@@ -1,5 +1,6 @@
 // esbuild plugins of the cockpit's bundle (scripts/build.mjs; test/unit/home-closure.test.ts builds the same graph).
 import { realpathSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,6 +23,16 @@ export const fastStringWidth = {
       top ??= (await real(path.dirname(fastWidth), 'import-statement')).path;
       const r = await real(args.resolveDir, args.kind);
       return r.path && r.path === top ? { path: fastWidth } : undefined;
+    });
+    // string-width builds its `\p{RGI_Emoji}` set (`v` flag: thousands of strings) as it loads, ~4 ms before the
+    // home screen's first frame (docs/architecture.md §6); it is needed only for a string fast-width passes on.
+    // Built at its first use instead. (Another string-width without that line is left as it is.)
+    build.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const eager = 'const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;';
+      if (!text.includes(eager)) return undefined;
+      const lazy = "let rgiEmoji; const rgiEmojiRegex = { test: (s) => (rgiEmoji ??= new RegExp('^\\\\p{RGI_Emoji}$', 'v')).test(s) };";
+      return { contents: text.replace(eager, () => lazy), loader: 'js' };
     });
   },
 };

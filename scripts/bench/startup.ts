@@ -10,7 +10,9 @@
  *        - "again": nothing changed since the last start, so the frame kept from it is drawn at once (the usual
  *          case: the cockpit is opened again and again on the same repository);
  *        - "after a change": the checklist's file is touched before each run (its mtime changes), so the kept
- *          frame cannot be used and the screen comes up the normal way (Ink, SQLite), as on a first start;
+ *          frame cannot be used: the first frame is drawn from the data read anew, without Ink (src/cli/plain-home.ts),
+ *          as on a first start; and the same with COCKPIT_PLAIN_FRAME=0 (Ink draws it: the path before the plain
+ *          renderer), in the same rounds;
  *   3. the checklist screen's first frame (`cockpit run tiny` in a terminal, to the frame where its step list is on
  *      screen, then stopped), on a repository of its own (its sessions would change the home screen's audit log).
  *
@@ -163,17 +165,23 @@ async function main(): Promise<void> {
     const ptyBase: number[] = [];
     const home: PtyRun[] = [];
     const changed: PtyRun[] = [];
+    const inkOnly: PtyRun[] = [];
     const steps: PtyRun[] = [];
     for (let i = 0; i < runs + WARMUP; i++) {
       const a = timeSync(['-e', '0']);
       const b = timeSync([bin, '--version']);
       const c = await underPty(baseCmd, null);
-      // Again: the frame kept by the previous round's last home start; then a change, and the normal path.
+      // Again: the frame kept by the previous round's last home start (e's). Then a change without the plain first
+      // frame (COCKPIT_PLAIN_FRAME=0: Ink draws the first frame, the path before cli/plain-home.ts: the "before"
+      // beside the "after", in the same rounds), and a change with it, the normal path now.
       const d = await underPty(homeCmd, MARKER, readyEnv);
+      touch();
+      const g = await underPty(homeCmd, MARKER, { ...readyEnv, COCKPIT_PLAIN_FRAME: '0' });
       touch();
       const e = await underPty(homeCmd, MARKER, readyEnv);
       const f = await underPty(runCmd, STEPS, readyEnv, stopped);
-      if (Number.isNaN(d.content) || Number.isNaN(e.content)) throw new Error(`run ${i}: the home screen did not show '${MARKER}'`);
+      if (Number.isNaN(d.content) || Number.isNaN(e.content) || Number.isNaN(g.content))
+        throw new Error(`run ${i}: the home screen did not show '${MARKER}'`);
       if (Number.isNaN(f.content)) throw new Error(`run ${i}: the checklist screen did not show '${STEPS}'\n${f.output.slice(-2000)}`);
       if (i < WARMUP) continue; // the first rounds warm the file cache
       base.push(a);
@@ -181,6 +189,7 @@ async function main(): Promise<void> {
       ptyBase.push(c.exit);
       home.push(d);
       changed.push(e);
+      inkOnly.push(g);
       steps.push(f);
     }
 
@@ -208,6 +217,7 @@ async function main(): Promise<void> {
     row('home again: exit (Ink up, unmounted once ready)', at(home, 'exit'));
     row(`home after a change: content ("${MARKER}n)")`, at(changed, 'content'));
     row('home after a change: exit', at(changed, 'exit'));
+    row(`home after a change, Ink only: content`, at(inkOnly, 'content'));
     row(`checklist screen: "${STEPS}" on screen`, at(steps, 'content'));
     row('checklist screen: exit (session stopped)', at(steps, 'exit'));
     console.log('');
@@ -221,7 +231,8 @@ async function main(): Promise<void> {
     console.log(`ratios against node -e 0 (budget ≤ ${BUDGET}x on p50)`);
     console.log(`  [${verdict(rVersion)}] ${'cockpit --version'.padEnd(40)} ${rVersion.toFixed(2)}x p50   (${rVersion90.toFixed(2)}x p90)`);
     line(true, 'home screen again, content frame', at(home, 'content'));
-    line(false, 'home screen after a change, content frame', at(changed, 'content'));
+    line(true, 'home screen after a change, content frame', at(changed, 'content'));
+    line(false, '  the same without the plain frame (Ink)', at(inkOnly, 'content'));
     line(false, 'checklist screen, first frame with steps', at(steps, 'content'));
     line(false, 'home screen again, exit (Ink up)', at(home, 'exit'));
     console.log('');

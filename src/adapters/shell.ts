@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { isProcessAlive } from './process-alive.js';
 
 export interface ShellRequest {
   /** argv (no shell) … */
@@ -47,18 +48,7 @@ export const NON_INTERACTIVE_ENV: Record<string, string> = {
   DEBIAN_FRONTEND: 'noninteractive',
 };
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-export function isProcessAlive(pid: number): boolean {
-  return pid > 0 && alive(pid);
-}
+export { isProcessAlive };
 
 /** The kernel's start time of a process (clock ticks since boot), to tell a pid from a reused one. Linux only. */
 export function processStartTime(pid: number): number | null {

@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import type { Command } from 'commander';
 import { cockpitVersion } from '../version.js';
 import { closeStores } from './open-stores.js';
 import { anchorsWritten } from '../engine/pending-anchors.js';
@@ -79,14 +79,24 @@ export async function main(argv: string[]): Promise<number> {
     const firstFrame = ff.drawFirstFrame(argv, !exitWhenReady);
     try {
       // The light workspace (cli/workspace.ts): the full one, with zod and the step kinds, loads when first needed.
-      const w = await import('./workspace.js');
+      const [w, load] = await Promise.all([import('./workspace.js'), import('./load-tui.js')]);
+      // No kept frame drawn: home's data is read and its first frame drawn without Ink (plain-home.ts), in the bytes
+      // Ink will write. Its chunk loads while the workspace is read, under chalk's conditions as Ink's (load-tui.ts).
+      // COCKPIT_PLAIN_FRAME=0: no plain frame (the start-up benchmark measures the path without it beside it).
+      const plainChunk =
+        firstFrame && !firstFrame.drawn && process.env.COCKPIT_PLAIN_FRAME !== '0'
+          ? load.withoutCi(() => import('./plain-home.js')).catch(() => null)
+          : null;
       const ws = await w.homeWorkspace(g);
-      const tui = (await import('./load-tui.js')).loadTui();
-      // The signatures of the files home shows first (opening the log may make its WAL file), then, while Ink loads
-      // (node waits for its files and yoga's WebAssembly), the audit log is opened for reading.
+      // The signatures of the files home shows first (opening the log may make its WAL file), then the audit log is
+      // opened for reading (node waits for files meanwhile: the plain frame's chunk, or Ink's and yoga's).
       const inputs = firstFrame ? w.homeInputs(ws) : null;
       if (process.stdin.isTTY && process.stdout.isTTY) ws.prefetchReader();
-      return await (await tui).tuiHome(ws, { exitWhenReady, firstFrame, inputs });
+      const plainHome = await plainChunk;
+      const plain = plainHome && firstFrame ? await plainHome.drawPlainHome(ws, firstFrame).catch(() => null) : null;
+      // Then Ink loads, and takes the screen over (first-frame.ts's hand-over).
+      const tui = load.loadTui();
+      return await (await tui).tuiHome(ws, { exitWhenReady, firstFrame, inputs, data: plain?.data ?? null, frameNow: plain?.now });
     } finally {
       // Still drawn: the cockpit stopped before Ink took the screen (an error is printed next).
       if (firstFrame) ff.undraw(firstFrame);
@@ -104,6 +114,8 @@ export async function main(argv: string[]): Promise<number> {
     return code;
   }
 
+  // The parser of every command (commander), loaded here: the home screen above starts without it.
+  const { Command, CommanderError, Option } = await import('commander');
   const program = new Command('cockpit')
     .description('A terminal cockpit for checklist-driven releases, deploys, migrations and rollbacks, with a tamper-evident audit log.')
     .version(cockpitVersion(), '-V, --version')

@@ -1,4 +1,4 @@
-import { isProcessAlive } from '../adapters/shell.js';
+import { isProcessAlive } from '../adapters/process-alive.js';
 import type { LockRow, SessionRow } from '../audit/store.js';
 import type { AuditReader } from '../audit/sqlite-reader.js';
 import type { SessionEntry } from '../tui/types.js';

@@ -9,7 +9,7 @@ import { dueLine, overdue } from '../core/notify/due.js';
 import { nextSlot, type ScheduleTimes } from '../core/release/slot.js';
 import type { LiveSession } from '../engine/live.js';
 import { App, type Route } from '../tui/App.js';
-import { when } from '../tui/screens/HomeScreen.js';
+import { when } from '../tui/home-layout.js';
 import { ago } from '../tui/text.js';
 import type { HomeData } from '../tui/types.js';
 import { handOver, keepFirstFrame, recordStdout, sameUntil, type FirstFrame, type Inputs } from './first-frame.js';
@@ -17,8 +17,7 @@ import { themeFor } from '../tui/theme.js';
 import type { AppServices, ChecklistEntry, MigrationServices, SessionControls } from '../tui/types.js';
 import type { MigrateFlags } from './migrate.js';
 import { sessionRows } from './sessions.js';
-import { cachedSummaries } from './summary-cache.js';
-import { readDue } from './comms.js';
+import { readHomeData } from './home-data.js';
 import type { Workspace } from './setup.js';
 import { homeInputs, type BaseWorkspace } from './workspace.js';
 import { DEMO_SENIOR, demoMessagesCommand, isDemoSandbox } from '../demo/mode.js';
@@ -66,37 +65,7 @@ export function workspaceServices(ws: BaseWorkspace, onSession: (s: LiveSession)
     operator: identity.operator,
     // Durations on screen (elapsed, the recovery clock) do not jump when the system's time is set (adapters/clock.ts).
     now: steadyNow(ctx.clock),
-    home: async () => {
-      const store = await ws.openReader();
-      // Titles and parameters only: full validation (steps, includes) runs after the first frame, in `check`.
-      const listed = ws.listChecklists();
-      const summaries = await cachedSummaries(listed.map((c) => ws.sourceFor(c.file).source));
-      const checklists = listed.map((c, i) => {
-        const sum = summaries[i];
-        return {
-          id: c.id,
-          title: sum?.title ?? c.id,
-          ...(sum?.description ? { description: sum.description } : {}),
-          origin: c.origin === 'repo' ? (c.overrides ? 'this repo (overrides a default)' : 'this repo') : 'default',
-          params: sum?.params ?? {},
-          ...(sum ? {} : { broken: `it does not parse; cockpit checklist validate ${c.file}` }),
-        };
-      });
-      // Read once: the list shows them, and the due line looks for deliveries among them.
-      const recent = await store.listSessions(50);
-      const sessions = await sessionRows(store, 50, identity.host, ws.repoDir, recent);
-      const schedule = ws.config.release?.schedule;
-      const now = ctx.clock.now();
-      return {
-        repoDir: ws.repoDir,
-        auditLocation: store.location,
-        checklists,
-        sessions,
-        ...(schedule
-          ? { schedule: { ...nextSlot(schedule, now), due: await readDue(store, schedule, now, { sessions: recent, limit: 50 }) } }
-          : {}),
-      };
-    },
+    home: async () => readHomeData(ws, await ws.openReader(), identity.host, ctx.clock.now()),
     sessions: async () => sessionRows(await ws.openReader(), 50, identity.host, ws.repoDir),
     abort: async (id, reason) => {
       await withFull();
@@ -170,6 +139,13 @@ export interface TuiOptions {
   firstFrame?: FirstFrame | null;
   /** The signatures of the home screen's files, when taken already (workspace.ts's homeInputs). */
   inputs?: Inputs | null;
+  /** The home screen's data, when read already (for the plain first frame, cli/plain-home.ts). */
+  data?: HomeData | null;
+  /**
+   * The time the plain first frame was drawn at: Ink's first frame is drawn at the same time, so that its times
+   * ("8s ago") read as the frame on screen does and the hand-over finds the same bytes; the clock runs on from there.
+   */
+  frameNow?: number;
 }
 
 /**
@@ -182,7 +158,14 @@ export async function runTui(
   opts: TuiOptions = {},
 ): Promise<number> {
   let current: LiveSession | null = null;
-  const services = { ...workspaceServices(ws, (s) => (current = s)), ...(opts.migrations ? { migrations: opts.migrations } : {}) };
+  const base = workspaceServices(ws, (s) => (current = s));
+  // Until the first frame is up, at the plain frame's time (frameNow); then the services' own clock.
+  let frozen = opts.frameNow;
+  const services: AppServices = {
+    ...base,
+    ...(frozen !== undefined ? { now: () => frozen ?? base.now() } : {}),
+    ...(opts.migrations ? { migrations: opts.migrations } : {}),
+  };
   const route = await initial(services);
   if (route.name === 'session') current = route.controls as unknown as LiveSession;
   let code = -1;
@@ -206,6 +189,7 @@ export async function runTui(
       onExit={(c) => (code = c)}
       onReady={() => {
         keep?.();
+        frozen = undefined;
         endHandOver?.();
         if (exitWhenReady) setImmediate(() => onSignal());
       }}
@@ -265,7 +249,7 @@ export async function tuiHome(ws: BaseWorkspace, opts: TuiOptions = {}): Promise
       // The signatures of what the home screen reads, taken before it reads them (or opens them: main.ts takes them
       // before it opens the audit log ahead): a change meanwhile shows as one.
       const inputs = opts.firstFrame ? (opts.inputs !== undefined ? opts.inputs : homeInputs(ws)) : null;
-      const data = await services.home();
+      const data = opts.data ?? (await services.home());
       if (opts.firstFrame) homeFrameInputs.set(data, inputs);
       return { name: 'home', data };
     },

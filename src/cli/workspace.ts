@@ -245,6 +245,14 @@ export class BaseWorkspace {
     void this.lightReader();
   }
 
+  /**
+   * The plain reader of a SQLite log that needs no migration (opened once, shared), or null where the store has to be
+   * opened instead (PostgreSQL, a log to create or migrate, a damaged one): the plain first frame draws only then.
+   */
+  plainReader(): Promise<AuditReader | null> {
+    return this.shared.store ? Promise.resolve(null) : this.lightReader();
+  }
+
   private lightReader(): Promise<AuditReader | null> {
     return (this.shared.reader ??= (async () => {
       try {

@@ -1,9 +1,10 @@
 import { Box } from 'ink';
 import { useContext, type ReactNode } from 'react';
-import { HelpOverlay, helpLines, helpRoom } from './components/HelpOverlay.js';
+import { HelpOverlay } from './components/HelpOverlay.js';
+import { frameHints } from './help-lines.js';
 import { MessageLine, StatusBar } from './components/StatusBar.js';
 import { FrameContext, useScreenKeys, useUi, type ScreenKeys } from './context.js';
-import { barHints, type Command, type Layer } from './keymap.js';
+import type { Command, Layer } from './keymap.js';
 import { screenLine } from './text.js';
 
 /**
@@ -32,10 +33,9 @@ export function ScreenFrame({
   const typing = !help && (bar?.kind === 'prompt' || (!bar && !!keys.typing));
   const room = rows - 2;
   // The help's scroll keys are offered only when the keys do not fit.
-  const helpCount = helpLines([keys.layer], avail, typing).length;
-  helpMax.current = Math.max(0, helpCount - helpRoom(room));
-  const helpFits = helpMax.current === 0;
-  const hints = barHints([...layers, 'global'], (c) => (c === 'help.down' || c === 'help.up' ? !helpFits : avail(c)), typing);
+  const bar0 = frameHints(keys.layer, layers, avail, typing, room);
+  helpMax.current = bar0.helpMax;
+  const hints = bar0.hints;
   const mode = help ? 'HELP' : bar?.kind === 'prompt' ? 'TYPE' : bar?.kind === 'dialog' ? 'ASK' : keys.mode;
   const line =
     bar?.kind === 'prompt'

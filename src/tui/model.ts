@@ -2,8 +2,6 @@ import { formatDuration } from '../core/duration.js';
 import type { ParamValue } from '../core/checklist/types.js';
 import type { PlanNode } from '../core/events.js';
 import { interpolate } from '../core/params.js';
-import { ago } from './text.js';
-import type { SupersededBy } from './types.js';
 import { groupStatus, nextStep, type SessionState, type StepState, type StepStatus } from '../core/reducer.js';
 
 /** Pure helpers the checklist screens share (unit-tested without Ink). */
@@ -100,12 +98,7 @@ export function outputLines(step: StepState): string[] {
   return step.output.partial ? [...step.output.tail, step.output.partial] : step.output.tail;
 }
 
-/** Why a stopped release session is overtaken: "superseded by 20261206-0906-ab12 (v1.2.3 released 2h ago)". */
-export function supersededWords(s: SupersededBy, now: number): string {
-  return s.by
-    ? `superseded by ${s.by.id} (${s.tag} released ${ago(now - s.by.endedAt)} by ${s.by.operator})`
-    : `superseded: ${s.tag} was tagged outside the cockpit`;
-}
+export { supersededWords } from './home-layout.js';
 
 /**
  * A replayed moment as it was on the operator's screen: the log has a confirmation's step running until it is

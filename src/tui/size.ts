@@ -1,9 +1,7 @@
 import { useStdout } from 'ink';
 import { useEffect, useState } from 'react';
 
-/** Below this the cockpit says so instead of drawing a frame that cannot fit. */
-export const MIN_COLUMNS = 60;
-export const MIN_ROWS = 16;
+export { MIN_COLUMNS, MIN_ROWS } from './limits.js';
 
 export interface Size {
   columns: number;

@@ -1,17 +1,20 @@
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, cockpit, tempRepo } from '../helpers/cli.js';
+import { BIN, cockpit, ROOT, tempRepo } from '../helpers/cli.js';
 import { frameProblem, rows, Tmux } from '../helpers/tmux.js';
 
-// The home screen's first frame drawn before Ink loads (src/cli/first-frame.ts), in a real terminal: the screen after
-// Ink takes over is exactly the one the normal start draws, and a key typed before Ink is up is acted on.
+// The home screen's first frame drawn before Ink loads, in a real terminal: the kept frame (src/cli/first-frame.ts) or,
+// without one, the plain frame drawn from home's data (src/cli/plain-home.ts). The screen after Ink takes over is
+// exactly the one Ink draws alone, and a key typed before Ink is up is acted on.
 
 const tmuxOk = Tmux.available();
 if (!tmuxOk.ok && process.env.CI === 'true') throw new Error(`CI needs a real terminal for these tests: ${tmuxOk.why}`);
 
+/** Holds Ink's chunk back until a file exists (a loader hook). */
+const HOLD_INK = path.join(ROOT, 'test', 'helpers', 'hold-ink.mjs');
 const W = 80;
 const H = 24;
 const checklist = (id: string, title: string) =>
@@ -90,6 +93,58 @@ describe.skipIf(!tmuxOk.ok)(`the first frame before Ink, in a real terminal (tmu
     expect(fast.log()).toContain(`\u001b[?1049h\u001b[H${kept[0].bytes.replace(/\n/g, '\r\n')}`);
     expect(fast.screen).toBe(normalAfterJ);
     await quit(fast.term);
+  });
+
+  it('without a kept frame, home is drawn from its data while Ink is still loading, in colour; a key typed then is answered once Ink is up, and Ink repeats the frame byte for byte', async () => {
+    // In colour (the tests' NO_COLOR=1 off): chalk's colours are written by the plain frame and by Ink alike.
+    env.NO_COLOR = '';
+    expect(existsSync(cacheFile), 'no kept frame before this start').toBe(false);
+    // Ink's chunk (Ink, React, yoga, the screens) is held back until `gate` exists (test/helpers/hold-ink.mjs).
+    const gate = path.join(repo.dir, 'ink-may-load');
+    const log = path.join(repo.dir, 'pane-plain.log');
+    const term = new Tmux(`sleep 0.3; ${process.execPath} --import ${HOLD_INK} ${BIN}`, {
+      cwd: repo.dir,
+      env: { ...env, HOLD_INK_UNTIL: gate },
+      width: W,
+      height: H,
+    });
+    terms.push(term);
+    execFileSync('tmux', ['-L', term.name, 'pipe-pane', '-t', term.name, '-o', `cat > ${log}`]);
+    const home = (s: string) => s.includes(' Checklists (') && s.includes('Sessions (2');
+    // The whole home screen, with Ink not loaded yet.
+    const plain = await term.settled(await term.waitFor(home, 'the plain frame, Ink held back'));
+    expect(frameProblem(plain, W, H), plain).toBeNull();
+    expect(selectedRow(plain)).toBe(0);
+    expect(plain).toContain(' HOME ');
+    expect(plain).toContain('? help');
+    // A key typed now waits (raw mode: not echoed over the frame), and nothing else is written meanwhile.
+    term.type('j');
+    await new Promise((r) => setTimeout(r, 400));
+    expect(term.screen()).toBe(plain);
+    writeFileSync(gate, '');
+    const after = await term.settled(await term.waitFor((s) => home(s) && selectedRow(s) === 1, 'j answered once Ink is up'));
+    await quit(term);
+    // The pane's log from the cockpit's first byte: the alternate screen, then the frame between the
+    // synchronized-update marks; Ink's first frame, the same bytes, was dropped, and nothing was wiped (the
+    // hand-over's erase) before `j` moved the selection (Ink's next frame).
+    const written = readFileSync(log, 'utf8');
+    const out = written.slice(written.indexOf('\u001b[?1049h'));
+    expect(out.startsWith('\u001b[?1049h\u001b[H\u001b[?2026h\u001b[?25l'), JSON.stringify(out.slice(0, 80))).toBe(true);
+    expect(out).toContain('\u001b[32m✔');
+    const first = out.slice(0, out.indexOf('\u001b[?2026l'));
+    expect(first).toContain(' Checklists (');
+    expect(out.split(' Checklists (').length - 1, 'the home frame and the one after j').toBe(2);
+    expect(out).not.toContain('\u001b[H\u001b[J');
+
+    // The same start with the plain frame turned off (COCKPIT_PLAIN_FRAME=0: Ink draws the first frame) has that
+    // first frame, byte for byte, and ends on the same screen after `j`.
+    env.COCKPIT_PLAIN_FRAME = '0';
+    rmSync(path.dirname(cacheFile), { recursive: true, force: true });
+    const ink = await start(true);
+    const inkLog = ink.log().slice(ink.log().indexOf('\u001b[?1049h'));
+    expect(inkLog.slice(0, inkLog.indexOf('\u001b[?2026l'))).toBe(first);
+    expect(ink.screen).toBe(after);
+    await quit(ink.term);
   });
 
   it('a drawn frame that differs from what Ink draws is wiped: no character of it stays', async () => {

@@ -13,7 +13,25 @@ import { describe, expect, it } from 'vitest';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** What `cockpit` with no command imports, in order: the parser, the kept frame, the workspace, Ink and the screens. */
-const HOME_ROUTE = ['src/cli/main.ts', 'src/cli/first-frame.ts', 'src/cli/workspace.ts', 'src/cli/load-tui.ts', 'src/cli/tui.tsx'];
+const HOME_ROUTE = [
+  'src/cli/main.ts',
+  'src/cli/first-frame.ts',
+  'src/cli/workspace.ts',
+  'src/cli/load-tui.ts',
+  'src/cli/plain-home.ts',
+  'src/cli/tui.tsx',
+];
+
+/** The plain first frame (drawn before Ink loads): its chunk and what it imports. */
+const PLAIN = 'src/cli/plain-home.ts';
+
+/** What the plain first frame must draw without: React, Ink and its layout engine. */
+const INK = [
+  { what: 'react', test: (f: string) => /node_modules\/react[^/]*\//.test(f) },
+  { what: 'ink', test: (f: string) => /node_modules\/ink\//.test(f) },
+  { what: 'yoga-layout', test: (f: string) => /node_modules\/yoga-layout\//.test(f) },
+  { what: 'a .tsx module (a React component)', test: (f: string) => f.endsWith('.tsx') },
+];
 
 /** Packages and folders the home route must not load before its first frame. */
 const NOT_AT_START = [
@@ -117,6 +135,46 @@ describe("the home screen's start-up", () => {
       expect(
         hits(staticClosure(meta, [...HOME_ROUTE, 'src/audit/sqlite.ts']), ['drizzle-orm', 'the audit stores']),
         'loaded with the store',
+      ).toEqual([]);
+    },
+  );
+
+  it(
+    'draws the plain first frame without React, Ink or yoga: its chunk and the chunks it imports hold none of them',
+    { timeout: 60_000 },
+    async () => {
+      const meta = await metafile();
+      // The modules: what plain-home.ts imports, statically, all the way down.
+      const closure = staticClosure(meta, [PLAIN]);
+      // The guard sees what it guards: the renderer and the reader are in it.
+      for (const f of ['src/tui/home-plain.ts', 'src/tui/home-layout.ts', 'src/cli/home-data.ts']) expect(closure.has(f), f).toBe(true);
+      const modules = [...INK, ...NOT_AT_START].flatMap(({ what, test }) => {
+        const hit = [...closure.keys()].find(test);
+        return hit ? [`${what}: ${chain(closure, hit)}`] : [];
+      });
+      expect(modules, 'statically imported by the plain first frame').toEqual([]);
+      // The bundle's chunks: the one built for plain-home.ts and those it imports (a chunk shared with Ink's would load
+      // Ink's modules with it).
+      const outputs = Object.entries(meta.outputs);
+      const entry = outputs.find(([, o]) => o.entryPoint === PLAIN);
+      expect(entry, 'a chunk of its own').toBeDefined();
+      const seen = new Set([entry![0]]);
+      const queue = [entry![0]];
+      while (queue.length) {
+        for (const imp of meta.outputs[queue.shift()!].imports) {
+          if (imp.external || imp.kind !== 'import-statement' || seen.has(imp.path)) continue;
+          seen.add(imp.path);
+          queue.push(imp.path);
+        }
+      }
+      const inChunks = [...seen].flatMap((o) => Object.keys(meta.outputs[o].inputs));
+      expect(
+        inChunks.some((f) => /node_modules\/chalk\//.test(f)),
+        'chalk, as Ink writes colours',
+      ).toBe(true);
+      expect(
+        INK.flatMap(({ what, test }) => inChunks.filter(test).map((f) => `${what}: ${f}`)),
+        'loaded with the plain first frame',
       ).toEqual([]);
     },
   );

@@ -6,7 +6,7 @@ import { allocateColumns, allocateLeastFirst, cellWidth, fitCells, fitParts, pad
 import { checklistLayout } from '../../src/tui/components/ChecklistView.js';
 import { detailLines } from '../../src/tui/components/DetailPane.js';
 import { stepListWant, stepRow } from '../../src/tui/components/StepList.js';
-import { sessionColumnWidths } from '../../src/tui/screens/HomeScreen.js';
+import { sessionColumnWidths } from '../../src/tui/home-layout.js';
 import { wrap } from '../../src/tui/text.js';
 import type { SessionEntry } from '../../src/tui/types.js';
 import { planNode, startedData } from '../helpers/plan.js';

@@ -1,19 +1,10 @@
 import { Box, Text } from 'ink';
-import { helpRows, type Command, type Layer } from '../keymap.js';
+import type { Command, Layer } from '../keymap.js';
+import { helpLines, helpRoom } from '../help-lines.js';
 import { clamp } from '../text.js';
 import { useTheme } from '../theme.js';
 
-const TITLES: Record<Layer, string> = {
-  help: 'Help',
-  dialog: 'Questions',
-  prompt: 'Typing a reason or note',
-  form: 'Parameter form',
-  home: 'Home',
-  session: 'Checklist',
-  replay: 'Replay',
-  migrate: 'Migrations',
-  global: 'Everywhere',
-};
+export { helpLines, helpRoom } from '../help-lines.js';
 
 export interface HelpOverlayProps {
   layers: Layer[];
@@ -25,25 +16,6 @@ export interface HelpOverlayProps {
   scroll: number;
   width: number;
   height: number;
-}
-
-type Line = { title?: string; keys?: string; text?: string };
-
-/** The overlay's lines: a title per layer, then one line per command that acts now (from the keymap). */
-export function helpLines(layers: Layer[], available: (command: Command) => boolean, typing = false): Line[] {
-  const lines: Line[] = [];
-  for (const layer of [...layers, 'global' as const].filter((l, i, all) => all.indexOf(l) === i)) {
-    const rows = helpRows([layer], available, layers[0], typing);
-    if (!rows.length) continue;
-    lines.push({ title: TITLES[layer] });
-    for (const r of rows) lines.push({ keys: r.keys, text: r.description });
-  }
-  return lines;
-}
-
-/** Lines of keys the overlay has room for in `height` rows (its border and its title line take three). */
-export function helpRoom(height: number): number {
-  return Math.max(1, height - 3);
 }
 
 /** Every key of the screen underneath that acts now, generated from the keymap registry; scrolled when it does not fit. */

@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import { cellWidth } from '../cells.js';
+import { fitHints } from '../help-lines.js';
 import { useTheme } from '../theme.js';
 
 export interface StatusBarProps {
@@ -8,24 +9,7 @@ export interface StatusBarProps {
   width: number;
 }
 
-/** Keys that lead to the others (help lists every key; quit): kept when the line is short of room. */
-const KEPT = new Set(['?', 'q', 'ctrl-c']);
-
-/**
- * The hints that fit in `room` cells, whole: in their order (the keymap's, most important first) until one does not
- * fit, then only the kept ones. A hint is never cut: `? help` shows the rest.
- */
-export function fitHints<H extends { key: string; hint: string }>(hints: readonly H[], room: number): H[] {
-  const w = (h: H) => 2 + cellWidth(h.key) + 1 + cellWidth(h.hint);
-  let left = room - hints.filter((h) => KEPT.has(h.key)).reduce((n, h) => n + w(h), 0);
-  let full = false;
-  return hints.filter((h) => {
-    if (KEPT.has(h.key)) return true;
-    if (full || w(h) > left) return !(full = true);
-    left -= w(h);
-    return true;
-  });
-}
+export { fitHints };
 
 /** The bottom line: the mode, then the keys that act now (generated from the keymap), each whole. */
 export function StatusBar({ mode, hints, width }: StatusBarProps) {

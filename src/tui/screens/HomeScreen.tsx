@@ -1,75 +1,36 @@
 import { Box, Text } from 'ink';
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { formatDuration } from '../../core/duration.js';
 import { useUi, type ScreenKeys } from '../context.js';
 import { ScreenFrame } from '../frame.js';
 import { applyMove } from '../selection.js';
-import { allocateColumns, cellWidth, padCells } from '../cells.js';
-import { ago, clamp, screenLine, windowAround } from '../text.js';
+import { padCells } from '../cells.js';
+import { clamp, screenLine, windowAround } from '../text.js';
+import {
+  checklistIdWidth,
+  checklistsTitle,
+  GAP,
+  headerDetail,
+  homeAvailable,
+  homeRows,
+  sessionCells,
+  sessionColor,
+  sessionColumnWidths,
+  sessionsTitle,
+  statusGlyph,
+  when,
+  type HomeFocus,
+  type SessionColumn,
+} from '../home-layout.js';
 import { useTheme } from '../theme.js';
-import type { HomeData, SessionEntry } from '../types.js';
+import type { HomeData } from '../types.js';
 import { supersededWords } from '../model.js';
 import { dueLine, overdue } from '../../core/notify/due.js';
 import { demoStory, type Story } from '../../demo/story.js';
 
-type Focus = 'sessions' | 'checklists';
+type Focus = HomeFocus;
 
 /** How often the home screen reads the sessions again. */
 export const HOME_REFRESH_MS = 5000;
-
-function statusGlyph(s: SessionEntry): string {
-  if (s.running) return '▶';
-  if (s.resumable) return s.status.startsWith('failed') ? '✖' : s.status.startsWith('crashed') ? '⚠' : '?';
-  return s.status === 'succeeded' ? '✔' : s.status === 'aborted' ? '■' : '·';
-}
-
-const GAP = '  ';
-
-type SessionColumn = 'id' | 'checklist' | 'status' | 'ago' | 'took' | 'operator' | 'params';
-
-/** A session's row as text, column by column (made safe for the screen). */
-function sessionCells(s: SessionEntry, now: number): Record<SessionColumn, string> {
-  return {
-    id: s.id,
-    checklist: screenLine(s.checklist),
-    status: s.superseded ? 'superseded' : screenLine(s.status),
-    ago: ago(now - s.startedAt),
-    took: s.endedAt ? formatDuration(s.endedAt - s.startedAt) : s.running ? 'running' : '',
-    operator: screenLine(s.operator),
-    // A superseded row has room for the start only: the whole sentence is on the message line when it is selected.
-    params: screenLine(s.superseded ? `by ${s.superseded.by?.id ?? 'a tag made outside the cockpit'} · ${s.params}` : s.params),
-  };
-}
-
-/**
- * The session list's column widths in `width` cells (the mark and glyph take 3), by priority: the state, the
- * checklist, the session's id, when it started, who ran it, how long it took, then its parameters in what is left.
- * Each column is as wide as its widest value (in cells), cut with `…` only below that, or left out when even its
- * least width does not fit: columns stay aligned whatever the names.
- */
-export function sessionColumnWidths(sessions: readonly SessionEntry[], now: number, width: number): Record<SessionColumn, number> {
-  const order: Array<{ c: SessionColumn; min?: number; grow?: boolean }> = [
-    { c: 'status', min: 8 },
-    { c: 'checklist', min: 8 },
-    { c: 'id' },
-    { c: 'ago' },
-    { c: 'operator', min: 6 },
-    { c: 'took' },
-    { c: 'params', min: 8, grow: true },
-  ];
-  const want = Object.fromEntries(order.map((o) => [o.c, 0])) as Record<SessionColumn, number>;
-  for (const s of sessions) {
-    const cells = sessionCells(s, now);
-    for (const o of order) want[o.c] = Math.max(want[o.c], cellWidth(cells[o.c]));
-  }
-  // Two cells after every shown column (the last one's are the row's end).
-  const got = allocateColumns(
-    order.map((o) => ({ want: want[o.c] && want[o.c] + GAP.length, min: o.min && Math.min(o.min, want[o.c]) + GAP.length, grow: o.grow })),
-    width - 3,
-    0,
-  );
-  return Object.fromEntries(order.map((o, i) => [o.c, Math.max(0, got[i] - GAP.length)])) as Record<SessionColumn, number>;
-}
 
 /** `cockpit`: the checklists here, and recent sessions (resumable ones first). */
 export function HomeScreen({ initial }: { initial?: HomeData }) {
@@ -270,15 +231,15 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   const keys: ScreenKeys = {
     layer: 'home',
     mode: filter ? `HOME /${filter}` : 'HOME',
-    available: (c) => {
-      if (c === 'home.replay') return !!session;
-      if (c === 'home.abort') return !!(session?.resumable && !session.running && ui.services.abort);
-      if (c === 'home.switch') return !!data;
-      if (c === 'home.open') return !!(session || checklist);
-      if (c === 'home.clear-filter') return !!filter;
-      if (c === 'home.migrations') return !!ui.services.migrations;
-      return true;
-    },
+    available: (c) =>
+      homeAvailable(c, {
+        session,
+        checklist,
+        loaded: !!data,
+        filter,
+        canAbort: !!ui.services.abort,
+        canMigrate: !!ui.services.migrations,
+      }),
     onCommand: (c) => {
       if (applyMove(c, list.length, moveBy, moveTo)) return;
       switch (c) {
@@ -316,12 +277,12 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   };
 
   const width = ui.width;
-  const body = ui.height - 1;
-  const sessionRows = data ? clamp(sessions.length + 1, 2, Math.floor((body - 2) / 2)) : 2;
   // The demo's story (the demo's sandbox only): its steps on a line, what to do next on the message line.
   const demo = ui.services.demo;
   const story = demo && data ? demoStory(data.sessions, demo.senior.name.split(' ')[0], demo.messagesCommand) : null;
-  const checklistRows = Math.max(2, body - 2 - sessionRows - (data?.schedule ? (data.schedule.due?.length ? 2 : 1) : 0) - (story ? 1 : 0));
+  const rows = homeRows(data, sessions.length, ui.height);
+  const sessionRows = rows.sessions;
+  const checklistRows = Math.max(2, rows.checklists - (story ? 1 : 0));
   const now = ui.services.now();
 
   // The selected session overtaken: the whole sentence on the message line (the row has room for its start only).
@@ -348,15 +309,7 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
       const i = w.start + k;
       const selected = focus === 'sessions' && i === index;
       const cells = sessionCells(s, now);
-      const color = s.superseded
-        ? t.muted
-        : s.resumable
-          ? t.warn
-          : s.status === 'succeeded'
-            ? t.ok
-            : s.status === 'aborted'
-              ? t.danger
-              : undefined;
+      const color = sessionColor(s, t);
       const col = (c: SessionColumn) => (widths[c] ? `${padCells(cells[c], widths[c])}${GAP}` : '');
       return (
         <Box key={s.id} height={1} width={width}>
@@ -380,8 +333,10 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
   else if (!checklists.length) checklistsView = <Text color={t.muted}>no checklist matches '{screenLine(filter)}' (esc shows all)</Text>;
   else {
     const w = windowAround(checklists.length, focus === 'checklists' ? index : 0, checklistRows);
-    // The id column as wide as the longest id (measured in cells: a CJK or emoji id keeps the titles aligned).
-    const idW = Math.min(Math.max(8, ...checklists.map((c) => cellWidth(screenLine(c.id)))), Math.max(8, Math.floor(width * 0.3)));
+    const idW = checklistIdWidth(
+      checklists.map((c) => c.id),
+      width,
+    );
     checklistsView = checklists.slice(w.start, w.end).map((c, k) => {
       const i = w.start + k;
       const selected = focus === 'checklists' && i === index;
@@ -406,42 +361,21 @@ export function HomeScreen({ initial }: { initial?: HomeData }) {
       <Text wrap="truncate-end" bold>
         release-cockpit {ui.services.version}
         <Text color={t.muted} bold={false}>
-          {data
-            ? ` · ${screenLine(data.repoDir)} · audit ${screenLine(data.auditLocation)} · operator ${screenLine(ui.services.operator)}`
-            : ''}
+          {headerDetail(data, ui.services.operator)}
         </Text>
       </Text>
       {data?.schedule ? <ScheduleLine schedule={data.schedule} now={now} /> : null}
       {story ? <DemoStory story={story} /> : null}
-      {section(
-        `Sessions${data ? ` (${needle ? `${sessions.length} of ${data.sessions.length} matching '${screenLine(filter)}'` : `${data.sessions.length}`}, resumable first)` : ''}`,
-        focus === 'sessions',
-      )}
+      {section(sessionsTitle(data, sessions.length, filter), focus === 'sessions')}
       <Box flexDirection="column" height={sessionRows}>
         {sessionsView}
       </Box>
-      {section(
-        `Checklists${data ? ` (${needle ? `${checklists.length} of ${data.checklists.length} matching '${screenLine(filter)}'` : data.checklists.length})` : ''}`,
-        focus === 'checklists',
-      )}
+      {section(checklistsTitle(data, checklists.length, filter), focus === 'checklists')}
       <Box flexDirection="column" height={checklistRows}>
         {checklistsView}
       </Box>
     </ScreenFrame>
   );
-}
-
-export function when(ms: number, now: number, full = false): string {
-  const d = new Date(ms);
-  const day = d.toLocaleDateString('en-GB', { weekday: 'short', timeZone: 'UTC' });
-  const date = d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
-  const at = `${day}${full ? ` ${date}` : ''} ${d.toISOString().slice(11, 16)}${full ? ' UTC' : ''}`;
-  const diff = ms - now;
-  if (Math.abs(diff) < 60_000) return `${at} (now)`;
-  const mins = Math.round(Math.abs(diff) / 60_000);
-  const h = Math.round(mins / 60);
-  const rel = h >= 48 ? `${Math.floor(h / 24)}d ${h % 24}h` : mins >= 180 ? `${h}h` : formatDuration(mins * 60_000);
-  return diff > 0 ? `${at} (in ${rel})` : `${at} (${rel} ago)`;
 }
 
 /** The demo's story on one line: the steps done (✔), the next one (▶), those to come. */
