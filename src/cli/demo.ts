@@ -2,6 +2,7 @@ import { cmdRun } from './commands.js';
 import { demoDir, deployedEnvironments, ensureSandbox, environmentsWithProcesses, stopSandboxTargets } from '../demo/sandbox.js';
 import { SCENARIOS, type Scenario, startAll, stopAll } from '../demo/supervisor.js';
 import { markDemoSandbox } from '../demo/mode.js';
+import { DEMO_WATCH } from '../demo/history.js';
 import { cockpitCommand } from '../core/command-line.js';
 import { FailedError, UsageError } from '../core/errors.js';
 import { Workspace } from './setup.js';
@@ -113,6 +114,10 @@ export async function cmdDemo(flags: DemoFlags): Promise<number> {
     say(
       `The demo's services are up in ${seconds(r.ms)} (the sandbox's git part: ${seconds(sandboxMs)}${made ? ', made now' : ''})${r.skipped.length ? `; without ${r.skipped.map((x) => x.name).join(', ')}` : ''}. Quitting the cockpit stops them.\n`,
     );
+    if (!r.skipped.some((x) => x.name === 'prometheus'))
+      say(
+        `The demo's post-deploy watch is short so the story fits in minutes: ${DEMO_WATCH.duration} polled every ${DEMO_WATCH.interval}, against the ${DEMO_WATCH.baseline} before the deploy (the policy's watch is an hour; see watch: in the sandbox's cockpit.config.yaml).\n`,
+      );
   }
   try {
     return await runDemo(dir, made, flags, withServices);

@@ -44,14 +44,16 @@ export function demoStory(sessions: readonly StorySession[], senior: string, mes
   const production = succeeded(sessions, 'deploy-production');
   const rollback = succeeded(sessions, 'rollback-code');
   const open = sessions.find((s) => s.checklist === 'deploy-production' && !s.finished);
-  const labels = [`release ${v}`, 'staging', 'production', 'watch', 'done'];
+  // Rolled back: the watch breached and the code went back, said so (not "done" as if the release had stayed).
+  const rolledBack = !!rollback && !production;
+  const labels = [`release ${v}`, 'staging', 'production', rolledBack ? 'breach' : 'watch', rolledBack ? 'rolled back' : 'done'];
   // The steps done, in order: a rollback ends the story too (the watch breached, the code went back).
   const ended = !!production || !!rollback;
   const done = ended ? 5 : staging && release ? 2 : release ? 1 : 0;
   const steps = labels.map((label, i) => ({ label, mark: (i < done ? 'done' : i === done ? 'next' : 'todo') as StoryMark }));
   // Each sentence fits 80 columns with the default command (the message line cuts what does not).
   let next: string;
-  if (rollback && !production) next = `Done: ${v} was rolled back. Chat and status page: ${messages}`;
+  if (rolledBack) next = `Done: ${v} was rolled back. Chat and status page: ${messages}`;
   else if (production) next = `Done: ${v} is live. Chat and status page: ${messages}`;
   else if (open?.status.startsWith('waiting for'))
     next = `Production waits for ${senior}'s approval: ↵ on its session, then A approves as ${senior}`;

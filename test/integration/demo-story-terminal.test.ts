@@ -124,8 +124,8 @@ describe.skipIf(missing.length > 0)(
           expect(messages).toMatch(/chat +Rollback: production back on 1\.3\.0/);
           expect(messages).toMatch(/status page +'Deployment of v1\.4\.0 to production' → completed/);
 
-          t.send('Escape');
-          await t.waitForText(' HOME ');
+          // Home tells the end of the story: the watch breached, the code went back.
+          await home(/✔ production → ✔ breach → ✔ rolled back/);
           t.send('q');
           const end = await t.waitFor((s) => /The cockpit quit: stopped the demo's \d+ processes/.test(s), 'the services stopped', 30_000);
           expect(end).not.toContain('keeps serving');

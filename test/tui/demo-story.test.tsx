@@ -64,7 +64,7 @@ async function home(): Promise<{ story: string; next: string; frame: string }> {
 }
 
 describe("the demo's story line", () => {
-  it('follows the audit log: release → staging → production → done (a rollback ends it too)', async () => {
+  it('follows the audit log: release → staging → production → done (or: breach → rolled back)', async () => {
     let h = await home();
     expect(h.story).toBe('Story: ▶ release v1.4.0 → staging → production → watch → done');
     expect(h.next).toBe("Next: release v1.4.0: select the checklist 'release' below and press ↵");
@@ -88,7 +88,7 @@ describe("the demo's story line", () => {
     // The watch breached, the code was rolled back: the story is told.
     expect(run('rollback-code').code).toBe(0);
     h = await home();
-    expect(h.story).toBe('Story: ✔ release v1.4.0 → ✔ staging → ✔ production → ✔ watch → ✔ done');
+    expect(h.story).toBe('Story: ✔ release v1.4.0 → ✔ staging → ✔ production → ✔ breach → ✔ rolled back');
     // The command names the sandbox when it is not the default one (the line is cut at the screen's edge).
     expect(h.next).toMatch(/^Done: v1\.4\.0 was rolled back\. Chat and status page: npx cockpit demo --messages --dir \/tmp\//);
 
