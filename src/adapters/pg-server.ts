@@ -6,7 +6,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, readdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 
 function hasServerBinaries(dir: string): boolean {
@@ -87,19 +86,7 @@ export function serverCommand(bin: string, tool: string, args: string[]): [strin
   return isRoot() ? ['runuser', ['-u', 'postgres', '--', exe, ...args]] : [exe, args];
 }
 
-/** A free TCP port on the loopback (the OS picks it; it is closed again before the server binds it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('could not determine a free TCP port'))));
-    });
-  });
-}
+export { freePort } from './free-port.js';
 
 /** The server's log said its port was taken between our probe and its bind: try another. */
 export const PORT_TAKEN = /could not bind|address already in use|could not create any TCP\/IP sockets/i;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { isProcessAlive } from './process-alive.js';
+import { isProcessAlive, processStartTime } from './process-alive.js';
 
 export interface ShellRequest {
   /** argv (no shell) … */
@@ -48,18 +48,7 @@ export const NON_INTERACTIVE_ENV: Record<string, string> = {
   DEBIAN_FRONTEND: 'noninteractive',
 };
 
-export { isProcessAlive };
-
-/** The kernel's start time of a process (clock ticks since boot), to tell a pid from a reused one. Linux only. */
-export function processStartTime(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[19]);
-  } catch {
-    return null;
-  }
-}
+export { isProcessAlive, processStartTime };
 
 function killGroup(pid: number, sig: NodeJS.Signals): void {
   try {

@@ -6,6 +6,8 @@
 // the port, so it goes to cockpit.local.yaml (localConfig), not to the committed config.
 //
 // Without Prometheus the service fails with how to install it; the demo goes on without the live watch.
+import { freePort } from '../adapters/free-port.js';
+import { processRuns } from '../adapters/process-alive.js';
 import { spawn } from 'node:child_process';
 import {
   accessSync,
@@ -20,12 +22,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { isProcessAlive, processStartTime } from '../adapters/shell.js';
 import { FailedError } from '../core/errors.js';
-import type { DemoContext, DemoService, StartedService } from './service.js';
+import { demoProcess, type DemoContext, type DemoService, type StartedService } from './service.js';
 
 /** Prometheus is not installed, or did not start. */
 export class PrometheusUnavailable extends FailedError {}
@@ -83,18 +83,6 @@ export function prometheusConfig(dir: string): string {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}
-
 /** GET url: its status, or the error's message. */
 function status(url: string, timeoutMs = 2000): Promise<number | string> {
   return new Promise((resolve) => {
@@ -108,17 +96,6 @@ function status(url: string, timeoutMs = 2000): Promise<number | string> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The pid runs and is not a zombie (an orphan reparented to a PID 1 that never reaps). */
-function running(pid: number): boolean {
-  if (!isProcessAlive(pid)) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return true;
-  }
-}
 
 function tail(file: string, from: number, lines = 8): string {
   try {
@@ -151,7 +128,7 @@ async function launch(bin: string, home: string, port: number): Promise<number |
   const until = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if ((await status(`http://127.0.0.1:${port}/-/ready`)) === 200) return pid;
-    if (!running(pid)) {
+    if (!processRuns(pid)) {
       const why = tail(logFile, from);
       if (/address already in use/i.test(why)) return null;
       throw new PrometheusUnavailable(`prometheus exited at start-up; its log (${logFile}) ends:\n${why}`);
@@ -185,10 +162,9 @@ export const prometheusService: DemoService = {
     }
     const url = `http://127.0.0.1:${port}`;
     ctx.log(`Prometheus on ${url}, scraping the app every second (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-    const startTime = processStartTime(pid);
     return {
       name: 'prometheus',
-      processes: [{ name: 'prometheus', pid, ...(startTime !== null ? { startTime: String(startTime) } : {}) }],
+      processes: [demoProcess('prometheus', pid)],
       urls: { prometheus: url },
       localConfig: { watch: { prometheus: { url } } },
       detail: { port, home },

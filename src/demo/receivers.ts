@@ -16,7 +16,7 @@ import { FailedError } from '../core/errors.js';
 import { packageRoot } from '../paths.js';
 import { DEMO_STATUSPAGE } from './history.js';
 import { SLACK_PATH_PREFIX } from './receivers-core.js';
-import type { DemoContext, DemoService, StartedService } from './service.js';
+import { demoProcess, type DemoContext, type DemoService, type StartedService } from './service.js';
 
 /** The receivers' folder under the demo's state folder. */
 export const receiversDir = (stateDir: string) => path.join(stateDir, 'receivers');
@@ -24,17 +24,6 @@ export const MESSAGES_FILE = 'messages.jsonl';
 export const STATUSPAGE_FILE = 'statuspage.json';
 
 const READY_WITHIN_MS = 10_000;
-
-/** /proc/<pid>/stat's start time (field 22): a pid with another start time is another process. */
-export function procStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The name (field 2) is in parentheses and may hold spaces: count from after its closing one.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
 
 function get(url: string, timeoutMs = 2000): Promise<{ status: number; body: string } | { error: string }> {
   return new Promise((resolve) => {
@@ -123,7 +112,7 @@ export const receiversService: DemoService = {
     ctx.log(`Chat and status page on ${url} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     return {
       name: 'receivers',
-      processes: [{ name: 'receivers', pid, ...(procStartTime(pid) ? { startTime: procStartTime(pid)! } : {}) }],
+      processes: [demoProcess('receivers', pid)],
       urls: { 'chat and status page': `${url}/` },
       localConfig: {
         notify: {

@@ -1,6 +1,7 @@
 // The contract between the demo's supervisor (./supervisor.ts) and the services it starts, checks and stops: the
 // sandbox's PostgreSQL, the chat and status-page receivers, the blue/green targets, Prometheus and the traffic
 // generator. Each service is its own module; the supervisor knows them only through this interface.
+import { processRuns, startTimeOf } from '../adapters/process-alive.js';
 
 /** What the demo runs with (ports and processes change at every start; the sandbox stays). */
 export type DemoScenario = 'none' | 'bad-payments' | 'slow';
@@ -49,4 +50,16 @@ export interface DemoService {
   check(s: StartedService): Promise<true | string>;
   /** Stopping beyond killing its processes (the targets: deploy.sh stop). */
   stop?(ctx: DemoContext, s: StartedService): Promise<void>;
+}
+
+/** A process a service started, as it is recorded: with its start time now, when /proc has one. */
+export function demoProcess(name: string, pid: number): DemoProcess {
+  const startTime = startTimeOf(pid);
+  return { name, pid, ...(startTime !== undefined ? { startTime } : {}) };
+}
+
+/** The pid runs, is not a zombie, and is the process recorded (same start time when one was recorded). */
+export function sameProcess(p: { pid: number; startTime?: string }): boolean {
+  if (!processRuns(p.pid)) return false;
+  return p.startTime === undefined || startTimeOf(p.pid) === p.startTime;
 }

@@ -10,7 +10,10 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync,
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { isProcessAlive, processStartTime } from '../adapters/shell.js';
+import { startTimeOf } from '../adapters/process-alive.js';
+import { sameProcess } from './service.js';
+
+export { sameProcess, startTimeOf };
 import { FailedError, UsageError } from '../core/errors.js';
 import { packageRoot } from '../paths.js';
 import { postgresService } from './postgres.js';
@@ -52,25 +55,6 @@ interface Recorded {
   startedAt: string;
   /** Each service as it reported itself when it started (its processes, URLs, config), in start order. */
   services: StartedService[];
-}
-
-/** The kernel's start time of a pid as a string (clock ticks since boot), or undefined without /proc. */
-export function startTimeOf(pid: number): string | undefined {
-  const t = processStartTime(pid);
-  return t === null || Number.isNaN(t) ? undefined : String(t);
-}
-
-/** The pid runs, is not a zombie, and is the process recorded (same start time when one was recorded). */
-export function sameProcess(p: { pid: number; startTime?: string }): boolean {
-  if (!isProcessAlive(p.pid)) return false;
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
-  } catch {
-    return true; // no /proc: the pid answering is all we can know
-  }
-  if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z') return false;
-  return p.startTime === undefined || startTimeOf(p.pid) === p.startTime;
 }
 
 function readRecord(dir: string): Recorded | null {

@@ -13,17 +13,17 @@
 //
 // The service (`trafficService`) starts it after the targets: the URLs are what `scripts/deploy.sh status --env E
 // --json` reports for staging and production (or given to `trafficService({urls})`).
+import { processRuns } from '../adapters/process-alive.js';
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { isProcessAlive, processStartTime } from '../adapters/shell.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { FailedError, UsageError } from '../core/errors.js';
 import { packageRoot } from '../paths.js';
-import type { DemoContext, DemoService, StartedService } from './service.js';
+import { demoProcess, sameProcess, type DemoContext, type DemoService, type StartedService } from './service.js';
 
 export const TRAFFIC_DEFAULTS = { rps: 20, concurrency: 8, maxTime: '3h', summaryEvery: '60s' } as const;
 const LIMITS = { rps: 200, concurrency: 32 } as const;
@@ -95,17 +95,6 @@ export function parseTrafficArgs(argv: string[]): TrafficOptions {
     maxTimeMs: dur('max-time', TRAFFIC_DEFAULTS.maxTime),
     summaryEveryMs: dur('summary-every', TRAFFIC_DEFAULTS.summaryEvery),
   };
-}
-
-/** The pid runs (a zombie does not: an orphan's PID 1 may never reap it). */
-function running(pid: number): boolean {
-  if (!isProcessAlive(pid)) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return true;
-  }
 }
 
 type Flow = 'listings' | 'search' | 'payments';
@@ -234,7 +223,7 @@ export function runTraffic(opts: TrafficOptions, log: (line: string) => void): {
     opts.parent === null
       ? null
       : setInterval(() => {
-          if (!running(opts.parent!)) stop(`its parent (pid ${opts.parent}) is gone`);
+          if (!processRuns(opts.parent!)) stop(`its parent (pid ${opts.parent}) is gone`);
         }, PARENT_POLL_MS);
   const maxTime = setTimeout(() => stop(`it ran for its maximum time (${formatDuration(opts.maxTimeMs)})`), opts.maxTimeMs);
 
@@ -363,21 +352,20 @@ export function trafficService(opts: TrafficServiceOptions = {}): DemoService {
       const pid = child.pid;
       // It fails at once on bad arguments: a moment's wait tells a start from a usage error.
       await new Promise((r) => setTimeout(r, 300));
-      if (!running(pid)) throw new TrafficError(`the traffic generator exited at once; its log (${logFile}) ends:\n${logTail(logFile)}`);
+      if (!processRuns(pid))
+        throw new TrafficError(`the traffic generator exited at once; its log (${logFile}) ends:\n${logTail(logFile)}`);
       const total = opts.rps ?? TRAFFIC_DEFAULTS.rps;
       ctx.log(`traffic: ${total} requests/s to ${Object.keys(urls).join(' and ')} (pid ${pid}, log ${path.relative(ctx.dir, logFile)})`);
-      const startTime = processStartTime(pid);
       return {
         name: 'traffic',
-        processes: [{ name: 'traffic', pid, ...(startTime !== null ? { startTime: String(startTime) } : {}) }],
+        processes: [demoProcess('traffic', pid)],
         detail: { log: logFile, pid, urls },
       };
     },
     check(s: StartedService): Promise<true | string> {
       const p = s.processes[0];
       if (!p) return Promise.resolve('no traffic process recorded');
-      const same = p.startTime === undefined || String(processStartTime(p.pid)) === p.startTime;
-      if (running(p.pid) && same) return Promise.resolve(true);
+      if (sameProcess(p)) return Promise.resolve(true);
       const log = typeof s.detail?.log === 'string' ? s.detail.log : '';
       return Promise.resolve(`the traffic generator (pid ${p.pid}) has stopped${log ? `; its log ends: ${logTail(log, 1)}` : ''}`);
     },

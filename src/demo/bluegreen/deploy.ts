@@ -28,10 +28,11 @@
 //
 // The demo's scenario (cockpit demo --scenario; the file .sandbox/demo/scenario, see ./scenario.ts): an app whose
 // version has the fault is started with --scenario.
+import { freePort } from '../../adapters/free-port.js';
+import { processRuns } from '../../adapters/process-alive.js';
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isProcessAlive } from '../../adapters/shell.js';
@@ -122,20 +123,6 @@ function writeFileAtomic(file: string, text: string): void {
   renameSync(tmp, file);
 }
 
-/**
- * The pid runs: not gone, and not a zombie (a run killed while its parent died is reparented to PID 1, which in some
- * containers never reaps it: it answers signal 0 but runs nothing).
- */
-function running(pid: number): boolean {
-  if (!isProcessAlive(pid)) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return true; // no /proc: the pid answering is all we can know
-  }
-}
-
 /** The pid runs and is the program we started (its command line names it): a reused pid is not ours. */
 function ours(pid: number | undefined, name: string): boolean {
   if (!pid || !isProcessAlive(pid)) return false;
@@ -159,18 +146,6 @@ async function stopPid(pid: number, name: string, graceMs = 15_000): Promise<voi
   } catch {
     /* gone meanwhile */
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
 }
 
 /** One GET on a fresh connection (no keep-alive: each answer is from whoever serves now). */
@@ -221,7 +196,7 @@ function lock(ctx: Ctx): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = Number(readFileSync(file, 'utf8').trim());
       // A dead holder is a killed run's lock.
-      if (holder !== process.pid && running(holder))
+      if (holder !== process.pid && processRuns(holder))
         throw new Failure(`another deploy script (pid ${holder}) is working on ${ctx.env}; wait for it, or stop it`);
       out(`a previous run (pid ${holder}) was stopped half-way; taking its lock over`);
       rmSync(file, { force: true });
