@@ -10,7 +10,7 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 // ── per-environment databases (cockpit migrate …, cockpit db backup|restore): src/core/database-target.ts ──
 const ENV_OPTION = [
   '--env <environment>',
-  "the environment whose database it is: database.environments.<environment>.url in the config (refused when the config lists environments but not this one; --database-url still wins; without environments in the config, the one database)",
+  'the environment whose database it is: database.environments.<environment>.url in the config (refused when the config lists environments but not this one; --database-url still wins; without environments in the config, the one database)',
 ] as const;
 const envOption = (c: Command): Command => c.option(...ENV_OPTION);
 

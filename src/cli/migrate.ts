@@ -60,6 +60,12 @@ function setup(g: GlobalOptions, flags: MigrateFlags) {
   return { ws, dir, url: choice.url, source: choice.source, missing: choice.missing, command: migrateCommandLine(ws, flags, dir) };
 }
 
+/** A file as messages name it: relative to the current directory when inside it, else absolute. */
+const shownFile = (file: string): string => {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+};
+
 /** What `resolveDatabase` needs to know of a command: its flags, the config's database section, the environment. */
 export function databaseQuery(ws: Workspace, flags: MigrateFlags & { scratchUrl?: string }): DatabaseQuery {
   return {
@@ -67,7 +73,7 @@ export function databaseQuery(ws: Workspace, flags: MigrateFlags & { scratchUrl?
     flagScratchUrl: flags.scratchUrl,
     environment: flags.env,
     settings: ws.config.database,
-    configFile: path.relative(process.cwd(), ws.configFile) || ws.configFile,
+    configFile: shownFile(ws.configFile),
     env: process.env,
   };
 }

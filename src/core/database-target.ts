@@ -56,7 +56,9 @@ export const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 function checkName(environment: string): void {
   if (!ENVIRONMENT_NAME.test(environment))
-    throw new DatabaseEnvironmentError(`--env '${environment}': expected an environment name such as staging or production (letters, digits, - and _)`);
+    throw new DatabaseEnvironmentError(
+      `--env '${environment}': expected an environment name such as staging or production (letters, digits, - and _)`,
+    );
 }
 
 /** The entry of `environment` in database.environments; null when the config has no environments (one database). */

@@ -79,7 +79,14 @@ export const restoreStep = defineStepKind({
     const target = dbEnvOf(ctx.spec.env, ctx.params);
     if ('problem' in target) return fail(`env: ${target.problem}`);
     // The checklist asks before this step (it destroys the current data); the command itself is told yes.
-    const { r, result } = await runDb(ctx, ['restore', id, '--yes', '--jobs', String(ctx.spec.jobs ?? 2), ...dbEnvArgs(ctx.spec.env, ctx.params)]);
+    const { r, result } = await runDb(ctx, [
+      'restore',
+      id,
+      '--yes',
+      '--jobs',
+      String(ctx.spec.jobs ?? 2),
+      ...dbEnvArgs(ctx.spec.env, ctx.params),
+    ]);
     if (r.aborted) return { status: 'aborted', reason: 'stopped by the operator' };
     if (r.spawnError) return fail(`could not run cockpit db restore: ${r.spawnError}`);
     if (r.timedOut) return { status: 'failed', exitCode: r.exitCode, timedOut: true, reason: 'cockpit db restore timed out' };

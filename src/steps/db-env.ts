@@ -22,7 +22,9 @@ export function dbEnvProblems(step: Record<string, unknown>): Array<{ path: Arra
 export function dbEnvOf(template: string | undefined, params: Record<string, ParamValue>): { env?: string } | { problem: string } {
   if (template === undefined) return {};
   const env = interpolate(template, params).trim();
-  return ENVIRONMENT_NAME.test(env) ? { env } : { problem: `'${env}' (from '${template}') is not an environment name (letters, digits, - and _)` };
+  return ENVIRONMENT_NAME.test(env)
+    ? { env }
+    : { problem: `'${env}' (from '${template}') is not an environment name (letters, digits, - and _)` };
 }
 
 /** `--env <environment>` for the command, when the step names one (shown as written when it is not a name yet). */

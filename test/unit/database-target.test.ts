@@ -89,7 +89,10 @@ describe('which database a command acts on (resolveDatabase)', () => {
     };
     expect(resolveScratchDatabase(q({ environment: 'staging', settings }))?.url).toBe('postgres://app@db-staging/scratch');
     expect(resolveScratchDatabase(q({ environment: 'production', settings }))?.url).toBe('postgres://app@db/scratch');
-    expect(resolveScratchDatabase(q({ environment: 'staging', settings, flagScratchUrl: ONE }))).toEqual({ url: ONE, source: '--scratch-url' });
+    expect(resolveScratchDatabase(q({ environment: 'staging', settings, flagScratchUrl: ONE }))).toEqual({
+      url: ONE,
+      source: '--scratch-url',
+    });
     expect(resolveScratchDatabase(q({ environment: 'staging', settings: { url: ONE } }))).toBeUndefined();
     expect(() => resolveScratchDatabase(q({ environment: 'qa', settings }))).toThrow(DatabaseEnvironmentError);
   });
