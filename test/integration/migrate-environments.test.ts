@@ -11,6 +11,16 @@ const pgInfo = pgTest();
 const GIT_ENV = { GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.com' };
 const MIGRATION = '-- listings\n-- migrate:up\nCREATE TABLE listings (id bigint primary key);\n-- migrate:down\nDROP TABLE listings;\n';
 
+async function sql(url: string, text: string): Promise<pg.QueryResultRow[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
 async function applied(url: string): Promise<string[]> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
@@ -116,5 +126,27 @@ describe.skipIf(!pgInfo.url)(`per-environment databases${pgInfo.skipReason}`, ()
     expect(dryProd.code, dryProd.stdout + dryProd.stderr).toBe(0);
     expect(dryProd.stdout).toContain('cockpit db backup --env production');
     expect(dryProd.stdout).toContain('cockpit migrate upgrade --on-failure revert-run --env production');
+  });
+
+  it("db backup and db restore --env: each environment's own database; restore latest is the newest backup of that one", async () => {
+    await sql(staging, 'INSERT INTO listings VALUES (1), (2)');
+    await sql(production, 'INSERT INTO listings VALUES (10)');
+    const b1 = run(['db', 'backup', '--env', 'staging']);
+    expect(b1.code, b1.stdout + b1.stderr).toBe(0);
+    expect(b1.stdout).toMatch(/restore it with: .*db restore \d{8}T\d{6}Z --env staging/);
+    // The production backup is the newer one; the staging restore still takes staging's.
+    await new Promise((r) => setTimeout(r, 1100));
+    const b2 = run(['db', 'backup', '--env', 'production']);
+    expect(b2.code, b2.stdout + b2.stderr).toBe(0);
+    await sql(staging, 'DELETE FROM listings');
+    await sql(production, 'INSERT INTO listings VALUES (11)');
+    const r = run(['db', 'restore', 'latest', '--env', 'staging', '--yes']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect((await sql(staging, 'SELECT id FROM listings ORDER BY id')).map((x) => Number(x.id))).toEqual([1, 2]);
+    // Production was not touched: the row written after its backup is still there.
+    expect((await sql(production, 'SELECT id FROM listings ORDER BY id')).map((x) => Number(x.id))).toEqual([10, 11]);
+    const refused = run(['db', 'backup', '--env', 'qa']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("no database for environment 'qa'");
   });
 });
