@@ -8,6 +8,9 @@ import {
   type DatabaseQuery,
 } from '../../src/core/database-target.js';
 import { CockpitError } from '../../src/core/errors.js';
+import { parseChecklist } from '../../src/core/checklist/load.js';
+import { formatDiagnostic } from '../../src/core/checklist/types.js';
+import { STEP_KINDS, stepKindMap } from '../../src/steps/index.js';
 
 const STAGING = 'postgres://app@db-staging:5432/property_staging';
 const PROD = 'postgres://app@db-prod:5432/property';
@@ -119,5 +122,49 @@ describe('database.environments in cockpit.config.yaml', () => {
     expect(configSchema.safeParse({ database: { environments: { staging: { url: STAGING, uri: STAGING } } } }).success).toBe(false);
     expect(configSchema.safeParse({ database: { environments: { 'my env': { url: STAGING } } } }).success).toBe(false);
     expect(configSchema.safeParse({ database: { environments: { staging: { url: { env: 'not a name' } } } } }).success).toBe(false);
+  });
+});
+
+describe("the migrate, backup and restore steps' env:", () => {
+  const checklist = (...steps: string[]) =>
+    [
+      'id: a',
+      'title: A',
+      'params:',
+      '  environment: {type: enum, choices: [staging, production], default: staging}',
+      'steps:',
+      ...steps,
+      '',
+    ].join('\n');
+  const parse = (text: string) => parseChecklist({ id: 'a', file: 'a.yaml', text }, STEP_KINDS);
+
+  it('describes the command with --env, the template filled in (what the dry run shows)', () => {
+    const r = parse(
+      checklist(
+        '  - {id: up, title: Up, kind: migrate, action: upgrade, env: "${environment}"}',
+        '  - {id: bk, title: Backup, kind: backup, env: production}',
+        '  - {id: rs, title: Restore, kind: restore, backup: latest, env: "${environment}"}',
+      ),
+    );
+    expect(r.diagnostics).toEqual([]);
+    const describe = (kind: string, spec: Record<string, unknown>, params: Record<string, string> = {}) =>
+      stepKindMap.get(kind)!.describe({ spec } as never, params);
+    expect(describe('migrate', { action: 'upgrade', env: '${environment}' }, { environment: 'production' })).toBe(
+      'cockpit migrate upgrade --on-failure revert-run --env production',
+    );
+    expect(describe('backup', { env: 'production' })).toMatch(/^cockpit db backup --env production \(/);
+    expect(describe('restore', { backup: 'latest', env: '${environment}' }, { environment: 'staging' })).toMatch(
+      /^cockpit db restore latest --env staging --jobs 2/,
+    );
+    // Without env: the one database, as before.
+    expect(describe('migrate', { action: 'status' })).toBe('cockpit migrate status');
+    expect(describe('backup', {})).toMatch(/^cockpit db backup \(/);
+  });
+
+  it('refuses a written env: that is no environment name, and a template naming no parameter', () => {
+    const bad = parse(checklist('  - {id: bk, title: Backup, kind: backup, env: "prod uction"}'));
+    expect(bad.diagnostics.map(formatDiagnostic).join('\n')).toMatch(/'prod uction' is not an environment name/);
+    const unknown = parse(checklist('  - {id: up, title: Up, kind: migrate, action: upgrade, env: "${stage}"}'));
+    expect(unknown.diagnostics.map(formatDiagnostic).join('\n')).toMatch(/'\$\{stage\}' names no parameter of this checklist/);
   });
 });
