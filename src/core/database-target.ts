@@ -8,7 +8,8 @@
  * acting on another environment's database. A config without `environments` keeps the one database of before
  * (database.url, else DATABASE_URL) for every environment.
  *
- * A URL in the config may be `{env: NAME}`: read from that environment variable (an unset one is refused, naming it).
+ * A URL in the config may be `{env: NAME}`: read from that environment variable (unset: no URL, and the message that
+ * asks for one names the variable; an unset scratchUrl is refused).
  * The URLs themselves are never part of a message: only where they come from.
  */
 import { UsageError } from './errors.js';
@@ -48,7 +49,7 @@ export interface DatabaseChoice {
   missing: string;
 }
 
-/** An environment the config's `database.environments` does not list, or an unset `{env: NAME}`: bad input, exit 2. */
+/** An environment the config's `database.environments` does not list, or an unset scratchUrl `{env: NAME}`: bad input, exit 2. */
 export class DatabaseEnvironmentError extends UsageError {}
 
 /** An environment's name as `--env` and `env:` take it (and `database.environments` keys it). */
@@ -74,12 +75,20 @@ function environmentEntry(q: DatabaseQuery): { url: UrlRef; scratchUrl?: UrlRef 
   );
 }
 
-/** A config URL's value: itself, or its environment variable's (refused when unset). */
-function read(ref: UrlRef, where: string, q: DatabaseQuery): { url: string; source: string } {
+/** A config URL's value: itself, or its environment variable's (undefined when unset, with the words for that). */
+function read(ref: UrlRef, where: string, q: DatabaseQuery): { url: string | undefined; source: string; unset?: string } {
   if (typeof ref === 'string') return { url: ref, source: `${where} in ${q.configFile}` };
   const v = q.env[ref.env];
-  if (!v) throw new DatabaseEnvironmentError(`${where} in ${q.configFile} reads ${ref.env} from the environment, which is not set`);
-  return { url: v, source: `${ref.env} (${where} in ${q.configFile})` };
+  const source = `${ref.env} (${where} in ${q.configFile})`;
+  if (!v) return { url: undefined, source, unset: `${where} in ${q.configFile} reads ${ref.env} from the environment, which is not set` };
+  return { url: v, source };
+}
+
+/** A config URL that must be there: its value, or refused naming the unset variable. */
+function readSet(ref: UrlRef, where: string, q: DatabaseQuery): { url: string; source: string } {
+  const r = read(ref, where, q);
+  if (r.url === undefined) throw new DatabaseEnvironmentError(r.unset ?? `${where}: no value`);
+  return { url: r.url, source: r.source };
 }
 
 /** The application database for `q` (see the top of this file). Throws DatabaseEnvironmentError for an unknown environment. */
@@ -95,8 +104,16 @@ export function resolveDatabase(q: DatabaseQuery): DatabaseChoice {
       ? `set database.environments.${q.environment}.url or database.url in ${q.configFile}, or DATABASE_URL`
       : `set database.url in ${q.configFile}, or DATABASE_URL`);
   if (q.flagUrl !== undefined) return { url: q.flagUrl, source: '--database-url', missing, ...env };
-  if (entry) return { ...read(entry.url, `database.environments.${q.environment}.url`, q), missing, ...env };
-  if (q.settings?.url !== undefined) return { ...read(q.settings.url, 'database.url', q), missing, ...env };
+  // A `{env: NAME}` that is unset gives no URL (a command that needs none, lint or check, still runs): the command
+  // that needs one says which variable to set.
+  const configured = (r: ReturnType<typeof read>): DatabaseChoice => ({
+    url: r.url,
+    source: r.source,
+    missing: r.unset ?? missing,
+    ...env,
+  });
+  if (entry) return configured(read(entry.url, `database.environments.${q.environment}.url`, q));
+  if (q.settings?.url !== undefined) return configured(read(q.settings.url, 'database.url', q));
   return { url: q.env.DATABASE_URL || undefined, source: 'DATABASE_URL', missing, ...env };
 }
 
@@ -108,8 +125,8 @@ export function resolveScratchDatabase(q: DatabaseQuery): { url: string; source:
   if (q.environment !== undefined) checkName(q.environment);
   const entry = environmentEntry(q);
   if (q.flagScratchUrl !== undefined) return { url: q.flagScratchUrl, source: '--scratch-url' };
-  if (entry?.scratchUrl !== undefined) return read(entry.scratchUrl, `database.environments.${q.environment}.scratchUrl`, q);
-  if (q.settings?.scratchUrl !== undefined) return read(q.settings.scratchUrl, 'database.scratchUrl', q);
+  if (entry?.scratchUrl !== undefined) return readSet(entry.scratchUrl, `database.environments.${q.environment}.scratchUrl`, q);
+  if (q.settings?.scratchUrl !== undefined) return readSet(q.settings.scratchUrl, 'database.scratchUrl', q);
   return undefined;
 }
 

@@ -71,14 +71,20 @@ describe('which database a command acts on (resolveDatabase)', () => {
     expect(() => resolveDatabase(q({ environment: '', settings: { url: ONE } }))).toThrow(/expected an environment name/);
   });
 
-  it('{env: NAME} reads the URL from the environment; unset is refused, naming the variable, never the URL', () => {
+  it('{env: NAME} reads the URL from the environment; unset gives none (never another database), naming the variable', () => {
     const settings = { environments: { staging: { url: { env: 'STAGING_DB' } }, production: { url: PROD } } };
     const r = resolveDatabase(q({ environment: 'staging', settings, env: { STAGING_DB: FROM_ENV } }));
     expect(r.url).toBe(FROM_ENV);
     expect(r.source).toBe('STAGING_DB (database.environments.staging.url in cockpit.config.yaml)');
     expect(r.source).not.toContain('s3cret');
-    expect(() => resolveDatabase(q({ environment: 'staging', settings }))).toThrow(
+    // Unset: no URL (lint and check need none), and what asks for one names the variable.
+    const unset = resolveDatabase(q({ environment: 'staging', settings, env: { DATABASE_URL: ONE } }));
+    expect(unset.url).toBeUndefined();
+    expect(unset.missing).toBe(
       'database.environments.staging.url in cockpit.config.yaml reads STAGING_DB from the environment, which is not set',
+    );
+    expect(() => resolveScratchDatabase(q({ settings: { scratchUrl: { env: 'SCRATCH' } } }))).toThrow(
+      'database.scratchUrl in cockpit.config.yaml reads SCRATCH from the environment, which is not set',
     );
     // Another environment's unset variable does not matter.
     expect(resolveDatabase(q({ environment: 'production', settings })).url).toBe(PROD);
