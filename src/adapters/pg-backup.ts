@@ -25,6 +25,7 @@ import pg from 'pg';
 import { FailedError, ignoreCleanupError, UsageError } from '../core/errors.js';
 import type { BackupEvent, BackupManifest, IntegrityCheck } from '../core/backup.js';
 import { HISTORY_TABLE } from '../core/migrate/script.js';
+import { databaseIdentity } from '../core/database-target.js';
 import { connectClient, withConnectTimeout } from './pg-connect.js';
 import { runCommand, type ShellResult } from './shell.js';
 
@@ -46,12 +47,8 @@ export interface VerifyQuery {
   sql: string;
 }
 
-/** `host:port/name` of a connection URL: what a backup says it was taken of, and what a restore is held to. */
-export function databaseIdentity(url: string): string {
-  const u = new URL(url);
-  const host = u.hostname || u.searchParams.get('host') || 'localhost';
-  return `${host}:${u.port || '5432'}${decodeURIComponent(u.pathname) || '/'}`.replace(/\/$/, '/postgres');
-}
+// `host:port/name` of a connection URL: what a backup says it was taken of, and what a restore is held to.
+export { databaseIdentity };
 
 /** The URL without its password, and the password for PGPASSWORD. */
 function splitPassword(url: string): { url: string; env: Record<string, string> } {
@@ -259,12 +256,21 @@ export function listBackups(dir: string): BackupManifest[] {
   return out.sort((a, b) => b.id.localeCompare(a.id));
 }
 
-/** The manifest of backup `id` (or `latest`) in `dir`, or a UsageError naming what is there. */
-export function findBackup(dir: string, id: string): BackupManifest {
+/**
+ * The manifest of backup `id` (or `latest`: the newest, of `database` when given, as databaseIdentity says it) in
+ * `dir`, or a UsageError naming what is there.
+ */
+export function findBackup(dir: string, id: string, database?: string): BackupManifest {
   const all = listBackups(dir);
   if (id === 'latest') {
     if (!all[0]) throw new UsageError(`no backups in ${dir}: take one with cockpit db backup`);
-    return all[0];
+    if (database === undefined) return all[0];
+    const own = all.find((b) => b.database === database);
+    if (!own)
+      throw new UsageError(
+        `no backups of ${database} in ${dir} (there are of ${[...new Set(all.map((b) => b.database))].join(', ')}): take one with cockpit db backup`,
+      );
+    return own;
   }
   if (!ID.test(id)) throw new UsageError(`'${id}' is not a backup id (like 20261206T031500Z, or latest)`);
   const m = all.find((b) => b.id === id);

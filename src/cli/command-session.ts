@@ -7,6 +7,7 @@ import { appContext } from '../app/context.js';
 import { recordCommand } from '../app/record-command.js';
 import { describeMigrateLine } from '../core/migrate/describe.js';
 import { parseMigrateLine } from '../core/migrate/events.js';
+import { resolveDatabase } from '../core/database-target.js';
 
 /**
  * `--json` output (one event per line, each written whole) as it is kept in the log: in words, as the command
@@ -48,24 +49,27 @@ export function flagParams(flags: Record<string, unknown>): Record<string, strin
 
 /**
  * A `cockpit migrate …` command that changes the database, recorded as a command-line session (see above); the
- * database password (from --database-url, database.url or DATABASE_URL) is redacted wherever it shows. An override
+ * database password (from --database-url, database.environments.<env>.url, database.url or DATABASE_URL) is redacted wherever it shows. An override
  * (`--allow-unsafe`, `--accept-checksum`, `--allow-out-of-order`, `resolve`) is recorded as a note with its reason.
  */
 export async function recordedMigrate(
   g: import('./setup.js').GlobalOptions,
   command: string,
-  flags: Record<string, unknown> & { databaseUrl?: string },
+  flags: Record<string, unknown> & { databaseUrl?: string; env?: string },
   extra: { args?: Record<string, string>; notes?: string[] },
   run: () => Promise<number>,
 ): Promise<number> {
   const { Workspace } = await import('./setup.js');
+  const { databaseQuery } = await import('./migrate.js');
   const ws = new Workspace(g);
   const notes = [...(extra.notes ?? [])];
   if (typeof flags.allowUnsafe === 'string') notes.push(`lint errors may be overridden (--allow-unsafe): ${flags.allowUnsafe}`);
   if (Array.isArray(flags.acceptChecksum) && flags.acceptChecksum.length)
     notes.push(`edited applied migration(s) accepted (--accept-checksum): ${flags.acceptChecksum.join(', ')}`);
   if (flags.allowOutOfOrder) notes.push('pending migrations older than the newest applied one allowed (--allow-out-of-order)');
-  const url = flags.databaseUrl ?? ws.config.database?.url ?? process.env.DATABASE_URL;
+  // The database the command acts on (core/database-target.ts): an environment the config does not know (or an
+  // unset {env: NAME}) is refused here, before a session is recorded for a command that cannot run.
+  const url = resolveDatabase(databaseQuery(ws, flags)).url;
   return recordCommand(
     appContext(() => ws),
     {

@@ -12,6 +12,13 @@ import { UsageError } from '../core/errors.js';
 import { parseDuration, timerDurationProblem } from '../core/duration.js';
 import { RULES, type RuleId } from '../core/migrate/lint.js';
 import { notifyConfigSchema } from '../core/notify/config.js';
+import { ENVIRONMENT_NAME } from '../core/database-target.js';
+
+/** A database URL: literal, or `{env: NAME}` to read it from the environment (a password then stays out of the file). */
+const databaseUrl = z.union(
+  [z.string().min(1), z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name') })],
+  { error: 'expected a postgres:// URL, or {env: NAME} to read it from the environment' },
+);
 
 /** `cockpit.config.yaml` in the repository: everything optional. */
 export const configSchema = z.strictObject({
@@ -44,15 +51,26 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   /**
-   * The application's database, for `cockpit migrate`: its URL (else DATABASE_URL), the migrations folder, and an empty
+   * The application's database, for `cockpit migrate` and `cockpit db`: its URL (else DATABASE_URL) or one per
+   * environment, the migrations folder, and an empty
    * database for `migrate verify` (else it creates a scratch database on the server of `url`); `lint`: per lint rule
    * (src/core/migrate/lint.ts RULES), `error`, `warning` or `off` instead of its default severity.
    */
   database: z
     .strictObject({
-      url: z.string().min(1).optional(),
+      url: databaseUrl.optional(),
       migrations: z.string().min(1).optional(),
-      scratchUrl: z.string().min(1).optional(),
+      scratchUrl: databaseUrl.optional(),
+      /**
+       * One database per environment (`staging: {url: …, scratchUrl: …}`), chosen by `--env` and the steps' `env:`;
+       * an environment not listed is refused. Without it, every environment uses url (src/core/database-target.ts).
+       */
+      environments: z
+        .record(
+          z.string().regex(ENVIRONMENT_NAME, 'expected an environment name such as staging or production'),
+          z.strictObject({ url: databaseUrl, scratchUrl: databaseUrl.optional() }),
+        )
+        .optional(),
       /** Where `cockpit db backup` keeps dumps and their manifests (default .cockpit/backups in the repository). */
       backups: z.string().min(1).optional(),
       /** Queries that must each return true after a restore (the policy's "verify database integrity"). */

@@ -37,7 +37,7 @@ export async function cmdDbBackup(g: GlobalOptions, flags: DbFlags): Promise<num
   const emit = emitter(flags);
   const manifest = await takeBackup({ url, dir: backupDir(ws), onEvent: emit });
   emit({ type: 'backup.result', ok: true, manifest });
-  if (!flags.json) out(`restore it with: ${ws.command(['db', 'restore', manifest.id])}\n`);
+  if (!flags.json) out(`restore it with: ${ws.command(['db', 'restore', manifest.id, ...(flags.env ? ['--env', flags.env] : [])])}\n`);
   return 0;
 }
 
@@ -94,9 +94,10 @@ export async function prepareRestore(g: GlobalOptions, id: string, flags: DbFlag
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new UsageError(`--jobs ${flags.jobs}: expected a whole number from 1 to 64`);
   const b = await import('../adapters/pg-backup.js');
   const dir = backupDir(ws);
-  const manifest = b.findBackup(dir, id);
-  b.assertSameDatabase(manifest, url);
   const target = b.databaseIdentity(url);
+  // `latest` is the newest backup of this database: backups of every environment's database share the folder.
+  const manifest = b.findBackup(dir, id, target);
+  b.assertSameDatabase(manifest, url);
   if (!flags.yes) {
     if (!process.stdin.isTTY || !process.stdout.isTTY || flags.json)
       throw new UsageError(`restoring backup ${manifest.id} destroys the current data of ${target}: pass --yes to confirm`);

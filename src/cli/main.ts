@@ -7,6 +7,13 @@ import type { GlobalOptions } from './workspace.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+// ── per-environment databases (cockpit migrate …, cockpit db backup|restore): src/core/database-target.ts ──
+const ENV_OPTION = [
+  '--env <environment>',
+  'the environment whose database it is: database.environments.<environment>.url in the config (refused when the config lists environments but not this one; --database-url still wins; without environments in the config, the one database)',
+] as const;
+const envOption = (c: Command): Command => c.option(...ENV_OPTION);
+
 /** How a session is driven: the same for run and resume. */
 function sessionOptions(cmd: Command): Command {
   return cmd
@@ -326,12 +333,12 @@ Examples:
   const migrate = program
     .command('migrate')
     .description(
-      "database migrations against the application's PostgreSQL (--database-url, database.url in the config, or DATABASE_URL); alone, in a terminal: the migration screen",
+      "database migrations against the application's PostgreSQL (--database-url; --env E: database.environments.E.url in the config; else database.url, or DATABASE_URL); alone, in a terminal: the migration screen",
     );
   const db = (c: Command) =>
-    c
-      .option('--database-url <url>', 'postgres://… of the application database (default: database.url in the config, then DATABASE_URL)')
-      .option('--dir <dir>', 'the migrations folder (default: database.migrations in the config, then migrations/)');
+    envOption(
+      c.option('--database-url <url>', 'postgres://… of the application database (default: database.url in the config, then DATABASE_URL)'),
+    ).option('--dir <dir>', 'the migrations folder (default: database.migrations in the config, then migrations/)');
   const m = () => import('./migrate.js');
   // `cockpit migrate` alone, in a terminal: the migration screen (pending migrations with their lint verdicts, the
   // SQL each would send; upgrade, downgrade and backfills with their progress). Its database is database.url or
@@ -484,10 +491,12 @@ Examples:
     .addHelpText(
       'after',
       `
-The application database is never touched: --database-url (or database.url, DATABASE_URL) only names the server on
-which a scratch database cockpit_verify_<random> is created, through its maintenance database (postgres), and
-dropped at the end, also when verification fails. The schema is compared from the catalog: tables, columns, indexes,
-constraints, sequences, views, enum types, functions and triggers (not data).`,
+The application database is never touched: --database-url (or, with --env E, database.environments.E.url; else
+database.url, DATABASE_URL) only names the server on which a scratch database cockpit_verify_<random> is created,
+through its maintenance database (postgres), and dropped at the end, also when verification fails (--scratch-url,
+else database.environments.E.scratchUrl, else database.scratchUrl: an empty database to use instead). The schema is
+compared from the catalog: tables, columns, indexes, constraints, sequences, views, enum types, functions and
+triggers (not data).`,
     )
     .action(act(async (flags, cmd: Command) => (await m()).cmdMigrateVerify(globals(cmd), flags)));
 
@@ -500,6 +509,7 @@ constraints, sequences, views, enum types, functions and triggers (not data).`,
       "pg_dump -Fc of the application database into database.backups (default .cockpit/backups), with a manifest: size, sha256, the migration it was taken at, every table's row count (read in the dumped snapshot)",
     )
     .option('--database-url <url>', 'postgres://… of the application database (default: database.url in the config, then DATABASE_URL)')
+    .option(...ENV_OPTION)
     .option('--json', 'one JSON line per event on stdout, the last one the result (what the backup step reads)')
     .action(
       act(async (flags, cmd: Command) => recorded(cmd, 'db backup', flags, {}, async () => (await d()).cmdDbBackup(globals(cmd), flags))),
@@ -516,6 +526,7 @@ constraints, sequences, views, enum types, functions and triggers (not data).`,
     )
     .argument('<backup>', 'the backup id (cockpit db backups lists them), or latest')
     .option('--database-url <url>', 'postgres://… of the application database (default: database.url in the config, then DATABASE_URL)')
+    .option(...ENV_OPTION)
     .option('--jobs <n>', 'parallel pg_restore jobs', '2')
     .option('--yes', 'do not ask (it destroys the current data): needed without a terminal')
     .option('--json', 'one JSON line per event on stdout, the last one the result (what the restore step reads)')

@@ -14,16 +14,31 @@ import { parseMigrateLine } from '../core/migrate/events.js';
 import { lintMigration } from '../core/migrate/lint.js';
 import { packageRoot } from '../paths.js';
 import type { MigrationRow, MigrationServices, MigrationView } from '../tui/types.js';
-import { migrateCommandLine, showUrl, type MigrateFlags } from './migrate.js';
+import { DatabaseEnvironmentError, resolveDatabase } from '../core/database-target.js';
+import { databaseQuery, migrateCommandLine, showUrl, type MigrateFlags } from './migrate.js';
 import type { Workspace } from './setup.js';
 
 const when = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16) + 'Z';
 
 export function migrationServices(ws: Workspace, flags: MigrateFlags): MigrationServices {
   const folder = path.resolve(ws.repoDir, flags.dir ?? ws.config.database?.migrations ?? 'migrations');
-  const url = flags.databaseUrl ?? ws.config.database?.url ?? process.env.DATABASE_URL;
+  // The database as the commands find it (core/database-target.ts); an environment the config does not know is said on the screen.
+  let url: string | undefined;
+  let missing = '';
+  try {
+    const choice = resolveDatabase(databaseQuery(ws, flags));
+    url = choice.url;
+    missing = choice.missing;
+  } catch (e) {
+    if (!(e instanceof DatabaseEnvironmentError)) throw e;
+    missing = e.message;
+  }
   const common = ['--repo', ws.repoDir];
-  const own = [...(flags.dir ? ['--dir', flags.dir] : []), ...(flags.databaseUrl ? ['--database-url', flags.databaseUrl] : [])];
+  const own = [
+    ...(flags.dir ? ['--dir', flags.dir] : []),
+    ...(flags.env ? ['--env', flags.env] : []),
+    ...(flags.databaseUrl ? ['--database-url', flags.databaseUrl] : []),
+  ];
   return {
     async load(): Promise<MigrationView> {
       const backfillDir = path.join(folder, 'backfills');
@@ -50,7 +65,7 @@ export function migrationServices(ws: Workspace, flags: MigrateFlags): Migration
       }
       let status: (Status & ServerVersion) | null = null;
       let runner: MigrationRunner | null = null;
-      if (!url) view.error = 'no database: pass --database-url, set database.url in cockpit.config.yaml, or DATABASE_URL';
+      if (!url) view.error = `no database: ${missing}`;
       else {
         runner = new MigrationRunner({ connection: url, dir: folder, command: migrateCommandLine(ws, flags, folder) });
         try {
@@ -110,7 +125,7 @@ export function migrationServices(ws: Workspace, flags: MigrateFlags): Migration
         [path.join(packageRoot(), 'bin', 'cockpit.js'), ...common, 'migrate', ...args, '--json', ...own],
         {
           cwd: ws.repoDir,
-          // The URL found in the config or DATABASE_URL is found again by the child; one given as --database-url is passed on.
+          // The URL found in the config (for --env) or DATABASE_URL is found again by the child; one given as --database-url is passed on.
           env: { ...process.env, NO_COLOR: '1' },
           stdio: ['ignore', 'pipe', 'pipe'],
         },

@@ -19,10 +19,13 @@ import { migrateLineJson, type CheckFinding, type MigrateLine } from '../core/mi
 import type { Direction } from '../core/migrate/plan.js';
 import { LINT_DEFAULT_MAJOR, lintMigration, RULES, type Finding, type LintTarget, type SeverityOverrides } from '../core/migrate/lint.js';
 import { neutralize } from '../core/sanitize.js';
+import { databaseIdentity, resolveDatabase, resolveScratchDatabase, type DatabaseQuery } from '../core/database-target.js';
 import { UsageError, withoutPassword, Workspace, type GlobalOptions } from './setup.js';
 
 export interface MigrateFlags {
   databaseUrl?: string;
+  /** The environment whose database it is (database.environments in the config): src/core/database-target.ts. */
+  env?: string;
   dir?: string;
   sql?: boolean;
   to?: string;
@@ -53,24 +56,37 @@ export function showUrl(url: string): string {
 function setup(g: GlobalOptions, flags: MigrateFlags) {
   const ws = new Workspace(g);
   const dir = path.resolve(ws.repoDir, flags.dir ?? ws.config.database?.migrations ?? 'migrations');
-  const url = flags.databaseUrl ?? ws.config.database?.url ?? process.env.DATABASE_URL;
-  const source =
-    flags.databaseUrl !== undefined
-      ? '--database-url'
-      : ws.config.database?.url !== undefined
-        ? `database.url in ${ws.configFile}`
-        : 'DATABASE_URL';
-  return { ws, dir, url, source, command: migrateCommandLine(ws, flags, dir) };
+  const choice = resolveDatabase(databaseQuery(ws, flags));
+  return { ws, dir, url: choice.url, source: choice.source, missing: choice.missing, command: migrateCommandLine(ws, flags, dir) };
+}
+
+/** A file as messages name it: relative to the current directory when inside it, else absolute. */
+const shownFile = (file: string): string => {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+};
+
+/** What `resolveDatabase` needs to know of a command: its flags, the config's database section, the environment. */
+export function databaseQuery(ws: Workspace, flags: MigrateFlags & { scratchUrl?: string }): DatabaseQuery {
+  return {
+    flagUrl: flags.databaseUrl,
+    flagScratchUrl: flags.scratchUrl,
+    environment: flags.env,
+    settings: ws.config.database,
+    configFile: shownFile(ws.configFile),
+    env: process.env,
+  };
 }
 
 /**
- * How `cockpit migrate …` advice is printed: the folder and database this command was given, given again (the
- * folder absolute; the URL without its password, which the client then takes from PGPASSWORD or ~/.pgpass), and
- * `--repo` when elsewhere, so it runs as printed.
+ * How `cockpit migrate …` advice is printed: the folder, environment and database this command was given, given
+ * again (the folder absolute; the URL without its password, which the client then takes from PGPASSWORD or
+ * ~/.pgpass), and `--repo` when elsewhere, so it runs as printed.
  */
 export function migrateCommandLine(ws: Workspace, flags: MigrateFlags, dir: string): CommandLine {
   const again = [
     ...(flags.dir ? ['--dir', dir] : []),
+    ...(flags.env ? ['--env', flags.env] : []),
     ...(flags.databaseUrl ? ['--database-url', withoutPassword(flags.databaseUrl)] : []),
   ];
   return (args) => ws.command([...args, ...again]);
@@ -95,17 +111,17 @@ function sink(flags: MigrateFlags): Emit {
   };
 }
 
-/** The application database's URL (--database-url, database.url, DATABASE_URL), checked; `what` is done to it. */
+/**
+ * The application database's URL (--database-url, database.environments.<--env>.url, database.url, DATABASE_URL:
+ * core/database-target.ts), checked; `what` is done to it.
+ */
 export function appDatabase(
   g: GlobalOptions,
   flags: MigrateFlags,
   what = 'migrate',
 ): { ws: Workspace; dir: string; url: string; command: CommandLine } {
-  const { ws, dir, url, source, command } = setup(g, flags);
-  if (!url)
-    throw new UsageError(
-      `no database to ${what}: pass --database-url postgres://…, set database.url in cockpit.config.yaml, or DATABASE_URL`,
-    );
+  const { ws, dir, url, source, missing, command } = setup(g, flags);
+  if (!url) throw new UsageError(`no database to ${what}${flags.env ? ` in ${flags.env}` : ''}: ${missing}`);
   checkDatabaseUrl(url, source);
   return { ws, dir, url, command };
 }
@@ -202,11 +218,12 @@ function finish(r: RunResult, direction: Direction, emit: Emit): number {
 }
 
 /** The migrations a run is about to apply or revert, told before it starts (the screen's progress counts them). */
-function planned(direction: Direction, migrations: Migration[]): MigrateLine {
+function planned(direction: Direction, migrations: Migration[], target: { environment?: string; url: string }): MigrateLine {
   return {
     type: 'migrate.plan',
     direction,
     migrations: migrations.map((m) => ({ id: m.id, name: m.name, noTransaction: m.noTransaction })),
+    ...(target.environment ? { environment: target.environment, database: databaseIdentity(target.url) } : {}),
   };
 }
 
@@ -417,7 +434,7 @@ export async function cmdMigrateStatus(g: GlobalOptions, flags: MigrateFlags): P
     );
     return s.problems.length ? 1 : 0;
   }
-  out(`database ${showUrl(url)}\n`);
+  out(`database ${showUrl(url)}${flags.env ? ` (${flags.env})` : ''}\n`);
   for (const a of s.applied)
     out(
       `  ✔ ${a.id} ${a.name}  applied ${new Date(a.appliedAt).toISOString().replace('T', ' ').slice(0, 19)} by ${a.appliedBy} in ${formatDuration(a.durationMs)}\n`,
@@ -449,7 +466,7 @@ export async function cmdMigrateUpgrade(g: GlobalOptions, flags: MigrateFlags): 
     emit({ type: 'migrate.result', direction: 'up', ok: true, applied: [], reverted: [], revertFailed: null, nothingToCheck: nothing });
     return 0;
   }
-  const { runner: r, lint } = runner(g, flags, emit);
+  const { runner: r, lint, url } = runner(g, flags, emit);
   const opts = { to: flags.to, acceptChecksum: flags.acceptChecksum, allowOutOfOrder: !!flags.allowOutOfOrder };
   const plan = await r.plan(opts);
   const l = lintAll(plan.pending, lint, { postgresMajor: plan.serverMajor });
@@ -466,7 +483,7 @@ export async function cmdMigrateUpgrade(g: GlobalOptions, flags: MigrateFlags): 
     dynamicWarning(plan.pending, 'up');
     return 0;
   }
-  emit(planned('up', plan.pending));
+  emit(planned('up', plan.pending, { environment: flags.env, url }));
   const res = await r.upgrade({ ...opts, onFailure: flags.onFailure ?? 'stop', operator: currentIdentity().operator, onEvent: emit });
   return finish(res, 'up', emit);
 }
@@ -474,7 +491,7 @@ export async function cmdMigrateUpgrade(g: GlobalOptions, flags: MigrateFlags): 
 export async function cmdMigrateDowngrade(g: GlobalOptions, flags: MigrateFlags): Promise<number> {
   noSqlWithJson(flags);
   const emit = sink(flags);
-  const { runner: r } = runner(g, flags, emit);
+  const { runner: r, url } = runner(g, flags, emit);
   const steps = flags.steps !== undefined ? Number(flags.steps) : undefined;
   if (steps !== undefined && !(Number.isInteger(steps) && steps > 0))
     throw new UsageError(`--steps ${flags.steps}: expected a positive whole number`);
@@ -489,7 +506,7 @@ export async function cmdMigrateDowngrade(g: GlobalOptions, flags: MigrateFlags)
     return 0;
   }
   const selection = { steps: flags.to ? undefined : (steps ?? 1), to: flags.to, acceptChecksum: flags.acceptChecksum };
-  emit(planned('down', (await r.downgradePlan(selection)).migrations));
+  emit(planned('down', (await r.downgradePlan(selection)).migrations, { environment: flags.env, url }));
   const res = await r.downgrade({ ...selection, operator: currentIdentity().operator, onEvent: emit });
   return finish(res, 'down', emit);
 }
@@ -512,8 +529,9 @@ export async function cmdMigrateResolve(g: GlobalOptions, id: string, flags: Mig
  */
 export async function cmdMigrateVerify(g: GlobalOptions, flags: MigrateFlags & { scratchUrl?: string }): Promise<number> {
   const v = await import('../adapters/migrate/verify.js');
-  const { ws, dir, url } = setup(g, flags);
-  const scratch = flags.scratchUrl ?? ws.config.database?.scratchUrl;
+  const { ws, dir, url, source, missing } = setup(g, flags);
+  const scratchChoice = resolveScratchDatabase(databaseQuery(ws, flags));
+  const scratch = scratchChoice?.url;
   // No migrations: nothing to verify, with or without a server to verify on.
   const migrations = await loadMigrations(dir);
   const shownDir = path.relative(process.cwd(), dir) || dir;
@@ -524,12 +542,12 @@ export async function cmdMigrateVerify(g: GlobalOptions, flags: MigrateFlags & {
   }
   if (!url && !scratch) {
     throw new UsageError(
-      'no server to verify on: pass --database-url postgres://… (only its server is used; that database is not touched), set database.url in cockpit.config.yaml or DATABASE_URL, or pass --scratch-url (or set database.scratchUrl) of an empty database',
+      `no server to verify on${flags.env ? ` in ${flags.env}` : ''}: ${missing} (only its server is used; that database is not touched), or pass --scratch-url (or set database.scratchUrl) of an empty database`,
     );
   }
   for (const [flag, u] of [
-    ['--database-url', url],
-    ['--scratch-url', scratch],
+    [source, url],
+    [scratchChoice?.source ?? '--scratch-url', scratch],
   ] as const) {
     if (!u) continue;
     if (!/^postgres(ql)?:\/\//.test(u)) throw new UsageError(`${flag} ${showUrl(u)}: expected postgres://…`);
@@ -604,7 +622,7 @@ export interface BackfillFlags extends MigrateFlags {
  */
 export async function cmdMigrateBackfill(g: GlobalOptions, name: string, flags: BackfillFlags): Promise<number> {
   const bf = await import('../adapters/migrate/backfill.js');
-  const { dir, url, source } = setup(g, flags);
+  const { dir, url, source, missing } = setup(g, flags);
   // The same bounds as the backfill file's batchSize and pauseMs (a pause is a timer: it must fit in one).
   const num = (v: string | undefined, flag: string, min: number, max: number): number | undefined => {
     if (v === undefined) return undefined;
@@ -615,10 +633,7 @@ export async function cmdMigrateBackfill(g: GlobalOptions, name: string, flags: 
   const batchSize = num(flags.batchSize, '--batch-size', 1, 100_000);
   const pauseMs = num(flags.pauseMs, '--pause-ms', 0, 600_000);
   const def = bf.loadBackfill(path.join(dir, 'backfills'), name);
-  if (!url)
-    throw new UsageError(
-      'no database to backfill: pass --database-url postgres://…, set database.url in cockpit.config.yaml, or DATABASE_URL',
-    );
+  if (!url) throw new UsageError(`no database to backfill${flags.env ? ` in ${flags.env}` : ''}: ${missing}`);
   checkDatabaseUrl(url, source);
 
   // A terminal (and not --json): the progress redrawn on one line; otherwise every event as it comes.

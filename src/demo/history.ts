@@ -250,8 +250,11 @@ watch:
     db_cpu: {title: database host CPU (this machine)}
   rules:
     - {id: db_cpu_high, title: Database host CPU over 80% (this machine)}
-# The app's PostgreSQL: its URL depends on the port the demo's server got, so cockpit demo writes database.url in
-# cockpit.local.yaml (and DATABASE_URL) at every start. Backups (cockpit db backup) go here, ignored by git.
+# The app's PostgreSQL: one database per environment, property_staging (staging) and property (production), on
+# the demo's server. Their URLs depend on the port it got, so cockpit demo writes them in cockpit.local.yaml at every
+# start: database.environments.staging.url and .production.url, which --env and the steps' env: pick (deploy-staging
+# migrates staging's, deploy-production backs up and migrates production's), and database.url (with DATABASE_URL)
+# = production, for a command without --env. Backups (cockpit db backup) go here, ignored by git.
 database:
   backups: .cockpit/backups
 ${DEMO_NOTIFY}${DEMO_APPROVERS}`;

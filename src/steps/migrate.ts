@@ -5,6 +5,7 @@ import type { ParamValue } from '../core/checklist/types.js';
 import { interpolate } from '../core/params.js';
 import { checkTemplates, fail } from './git-common.js';
 import { defineStepKind, type SpecOf } from './define.js';
+import { dbEnvArgs, dbEnvField, dbEnvOf, dbEnvProblems } from './db-env.js';
 import type { StepContext } from './types.js';
 
 const fields = {
@@ -17,6 +18,8 @@ const fields = {
   onFailure: z.enum(['stop', 'revert-run']).optional(),
   /** Override the lint for this run, with the reason (recorded in the step's output). */
   allowUnsafe: z.string().min(1).optional(),
+  /** The environment whose database it is (`staging`, `${environment}`): `--env`, database.environments in the config. */
+  env: dbEnvField,
 };
 
 type MigrateSpec = SpecOf<typeof fields>;
@@ -31,6 +34,7 @@ function argv(ctx: StepContext | null, spec: MigrateSpec, params: Record<string,
   // Inside a checklist a failed upgrade reverts what it applied: the policy's "if failed, automatic rollback".
   if (spec.action === 'upgrade') a.push('--on-failure', spec.onFailure ?? 'revert-run');
   if (spec.allowUnsafe) a.push('--allow-unsafe', interpolate(spec.allowUnsafe, params));
+  a.push(...dbEnvArgs(spec.env, params));
   if (ctx) a.unshift('--repo', ctx.repoDir);
   return a;
 }
@@ -56,15 +60,16 @@ function failureOf(events: MigrateLine[]): string | null {
 /**
  * Database migrations as a checklist step: the cockpit's own `migrate` command, run as a recorded command (its
  * output, pid and exit code in the audit log; killed with its process group on a stop). The database URL comes
- * as `migrate` finds it (database.url in the config or DATABASE_URL), never on the command line, so it is never
- * recorded.
+ * as `migrate` finds it (with `env:`, `--env`: database.environments.<env>.url; else database.url in the config or
+ * DATABASE_URL), never on the command line, so it is never recorded.
  */
 export const migrateStep = defineStepKind({
   kind: 'migrate',
   fields,
   needs: ['run', 'self', 'commands'],
   validate: (step, params) => [
-    ...checkTemplates(step, params, ['to', 'allowUnsafe', 'name', 'steps']),
+    ...checkTemplates(step, params, ['to', 'allowUnsafe', 'name', 'steps', 'env']),
+    ...dbEnvProblems(step),
     ...(step.action === 'backfill' && !step.name
       ? [{ path: ['name'], message: "a backfill step needs the backfill's name (migrations/backfills/<name>.yaml)" }]
       : []),
@@ -74,6 +79,8 @@ export const migrateStep = defineStepKind({
   },
   async execute(ctx) {
     const spec = ctx.spec;
+    const target = dbEnvOf(spec.env, ctx.params);
+    if ('problem' in target) return fail(`env: ${target.problem}`);
     // upgrade, downgrade and backfill speak in events (--json): kept in words as the step's output, and read here
     // for the step's outcome. Nothing reads the command's printed text.
     const events: MigrateLine[] = [];
@@ -90,7 +97,9 @@ export const migrateStep = defineStepKind({
               if (!read) return line.trim() ? [{ stream: 'stdout' as const, text: `${line}\n` }] : [];
               // The child runs in the repository: what it says to run next is said as the operator runs it.
               const e =
-                read.type === 'migration.failed' && read.recorded ? { ...read, status: ctx.commands.line(['migrate', 'status']) } : read;
+                read.type === 'migration.failed' && read.recorded
+                  ? { ...read, status: ctx.commands.line(['migrate', 'status', ...(target.env ? ['--env', target.env] : [])]) }
+                  : read;
               events.push(e);
               return describeMigrateLine(e);
             },

@@ -135,8 +135,13 @@ describe.skipIf(missing.length > 0)(`the demo's supervisor: database and targets
     const url = started.postgres.env!.DATABASE_URL;
     expect(url).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/property$/);
     expect(await one(url, 'SELECT count(*)::int AS n FROM listings')).toEqual({ n: 2000 });
-    const applied = await one<{ ids: string[] }>(url, 'SELECT array_agg(id ORDER BY id) AS ids FROM cockpit_schema_migrations');
-    expect(applied.ids).toEqual(['20260302091500', '20260318143000']);
+    // Two databases, one per environment, both at v1.3.0's migrations.
+    const staging = url.replace(/\/property$/, '/property_staging');
+    for (const u of [url, staging]) {
+      expect(await one(u, 'SELECT count(*)::int AS n FROM listings')).toEqual({ n: 2000 });
+      const applied = await one<{ ids: string[] }>(u, 'SELECT array_agg(id ORDER BY id) AS ids FROM cockpit_schema_migrations');
+      expect(applied.ids).toEqual(['20260302091500', '20260318143000']);
+    }
 
     for (const env of ['staging', 'production']) {
       const r = await get(`${started.targets.urls![env]}/version`);
@@ -160,12 +165,14 @@ describe.skipIf(missing.length > 0)(`the demo's supervisor: database and targets
       'postgres',
     ]);
     for (const p of recorded) expect(p.startTime).toBe(startTimeOf(p.pid));
-    expect(parse(readFileSync(path.join(dir, 'cockpit.local.yaml'), 'utf8'))).toEqual({ database: { url } });
+    expect(parse(readFileSync(path.join(dir, 'cockpit.local.yaml'), 'utf8'))).toEqual({
+      database: { url, environments: { staging: { url: staging }, production: { url } } },
+    });
     expect(readFileSync(path.join(dir, 'cockpit.local.yaml'), 'utf8')).toMatch(/^# Written by `cockpit demo` at every start/);
     expect(git('status', '--porcelain').stdout).toBe('');
   });
 
-  it("v1.4.0's migrations pass lint and check, apply with cockpit migrate, and their backfill fills the new column", () => {
+  it("v1.4.0's migrations pass lint and check, apply with cockpit migrate (staging's database, then production's), and their backfill fills the new column", async () => {
     const url = first.ready.started.postgres.env!.DATABASE_URL;
     expect(git('checkout', '-q', 'develop').status).toBe(0);
     try {
@@ -174,6 +181,13 @@ describe.skipIf(missing.length > 0)(`the demo's supervisor: database and targets
       expect(lint.stdout).toContain('4 migration(s) checked: 0 error(s), 0 warning(s)');
       const check = cockpit(['--repo', dir, 'migrate', 'check']);
       expect(check.code, check.stdout + check.stderr).toBe(0);
+      // Staging first, as the policy's process has it: only staging's database changes.
+      const ids = `SELECT count(*)::int AS n FROM cockpit_schema_migrations`;
+      const upStaging = cockpit(['--repo', dir, 'migrate', 'upgrade', '--env', 'staging'], { timeout: 60_000 });
+      expect(upStaging.code, upStaging.stdout + upStaging.stderr).toBe(0);
+      expect(upStaging.stdout).toMatch(/upgrading the staging database 127\.0\.0\.1:\d+\/property_staging: 2 migration\(s\)/);
+      expect(await one(url.replace(/\/property$/, '/property_staging'), ids)).toEqual({ n: 4 });
+      expect(await one(url, ids)).toEqual({ n: 2 });
       const up = cockpit(['--repo', dir, 'migrate', 'upgrade', '--database-url', url], { timeout: 60_000 });
       expect(up.code, up.stdout + up.stderr).toBe(0);
       expect(up.stdout + up.stderr).toContain('20261120101600');

@@ -82,8 +82,14 @@ export function describeMigrateLine(e: MigrateLine): Said[] {
     case 'lock.acquired':
     case 'lock.skipped':
     case 'migration.resolved':
-    case 'migrate.plan':
       return [];
+    case 'migrate.plan':
+      // Said only when an environment was named: which of its databases this run changes.
+      return e.environment
+        ? out(
+            `${e.direction === 'up' ? 'upgrading' : 'downgrading'} the ${e.environment} database${e.database ? ` ${e.database}` : ''}: ${e.migrations.length} migration(s)\n`,
+          )
+        : [];
     case 'lint.findings':
       return err(findingsText(e, e.findings));
     case 'lint.refused':

@@ -160,7 +160,14 @@ export interface PlannedMigration {
 /** What the `migrate` command itself tells, around the runner's and the backfill's events. */
 export type CommandEvent =
   /** What an upgrade or downgrade is about to run, in order (before the lock is taken; it may still refuse). */
-  | { type: 'migrate.plan'; direction: Direction; migrations: PlannedMigration[] }
+  | {
+      type: 'migrate.plan';
+      direction: Direction;
+      migrations: PlannedMigration[];
+      /** The environment named (--env) and its database as `host:port/name` (no credentials): said before the run. */
+      environment?: string;
+      database?: string;
+    }
   /** One migration's lint findings (only migrations with findings are told). */
   | { type: 'lint.findings'; id: string; name: string; file: string; findings: Finding[] }
   /** Lint errors in what would run, and no override: nothing was run. */
