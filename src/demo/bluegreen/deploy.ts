@@ -22,7 +22,9 @@
 // State lives in .cockpit/bluegreen/<env>/ under the current directory (or --dir): state.json (pids, ports,
 // versions), the HAProxy configuration, its admin socket, pid file and live.map, each app's log, and actions.log:
 // one JSON line per effect (an app started, traffic switched), the script's own record of what it did. Every process
-// is started on a free loopback port and stopped by its pid. A lock file keeps two runs on one environment apart.
+// is started on a free loopback port and stopped by its pid (an app whose port another process took before it listened
+// exits 3 and is started again on another; a health answer counts only from the pid started). A lock file keeps two
+// runs on one environment apart.
 // targets.json there is a Prometheus file_sd list of the environment's app processes (labels env and colour),
 // rewritten with every state change, so the demo's Prometheus scrapes whichever colours run.
 //
