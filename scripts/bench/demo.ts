@@ -436,13 +436,34 @@ async function oneRun(
   }
 }
 
+/** Temp folders to remove at the end (the cache, the private build, the sandboxes' folder). */
+const folders: string[] = [cache];
+let cleaning: Promise<void> | null = null;
+
+/** Every demo still running killed by pid (its cockpit first, which stops its services), the temp folders removed. */
+function cleanUp(): Promise<void> {
+  return (cleaning ??= (async () => {
+    for (const live of [...lives]) await kill(live);
+    for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+  })());
+}
+
+// Interrupted (Ctrl-C, a timeout's SIGTERM): the same clean-up before exiting.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.on(signal, () => {
+    console.error(`\n${signal}: stopping the demos started and removing the temp folders`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+
 async function main(): Promise<void> {
   const loadBefore = load();
   const install = privateBuild(root);
+  folders.push(install);
   bin = path.join(install, 'bin', 'cockpit.js');
   // As root the demo's PostgreSQL runs as the postgres user, who must reach the sandbox (a mkdtemp folder is 0700).
   const base = mkdtempSync(path.join(os.tmpdir(), 'cockpit-bench-demo-'));
   chmodSync(base, 0o755);
+  folders.push(base);
   let n = 0;
   const fresh = (tag: string) => path.join(base, `${tag}-${++n}`);
   const kept = path.join(base, 'kept');
@@ -545,10 +566,7 @@ async function main(): Promise<void> {
     console.log('');
     console.log('report only: the exit code is 0 whatever the figures (1 when it could not measure or found an orphan)');
   } finally {
-    for (const live of [...lives]) await kill(live);
-    rmSync(base, { recursive: true, force: true });
-    rmSync(cache, { recursive: true, force: true });
-    rmSync(install, { recursive: true, force: true });
+    await cleanUp();
   }
 }
 
