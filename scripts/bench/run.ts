@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -39,4 +40,22 @@ export function measureChild(args: string[], cwd: string, ok: number[] = [0]): M
   const stderr = r.stderr.toString();
   if (!ok.includes(r.status ?? -1)) throw new Error(`${args.join(' ')} exited ${r.status}: ${stderr.slice(0, 500)}`);
   return { ms, rssMb: Number(/MAXRSS (\d+)/.exec(stderr)?.[1] ?? 0) / 1024, stdout: r.stdout, status: r.status };
+}
+
+/**
+ * A private install folder of the checkout `root`: bin/, package.json and the build scripts copied, src/, drizzle/,
+ * checklists/ and node_modules/ linked; dist/ built there (the cockpit and the demo's bundles). The test suite
+ * rebuilds dist/ from scratch, and a test run at the same time would otherwise pull the bundle away in the middle of a
+ * benchmark. The caller removes the folder.
+ */
+export function privateBuild(root: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cockpit-bench-install-'));
+  for (const d of ['src', 'drizzle', 'checklists', 'node_modules']) symlinkSync(path.join(root, d), path.join(dir, d));
+  for (const file of ['package.json', 'bin/cockpit.js', 'scripts/build.mjs', 'scripts/esbuild-plugins.mjs']) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    copyFileSync(path.join(root, file), path.join(dir, file));
+  }
+  const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: dir, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('build failed');
+  return dir;
 }

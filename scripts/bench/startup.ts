@@ -30,11 +30,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runBenchmark } from './run.js';
+import { privateBuild, runBenchmark } from './run.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const runsArg = process.argv.indexOf('--runs');
@@ -123,21 +123,8 @@ function makeRepo(session: boolean): string {
   return dir;
 }
 
-/** A private install folder: bin/, package.json and the build scripts copied, the rest linked; dist/ built there. */
-function privateBuild(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'cockpit-bench-install-'));
-  for (const d of ['src', 'drizzle', 'checklists', 'node_modules']) symlinkSync(path.join(root, d), path.join(dir, d));
-  for (const file of ['package.json', 'bin/cockpit.js', 'scripts/build.mjs', 'scripts/esbuild-plugins.mjs']) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    copyFileSync(path.join(root, file), path.join(dir, file));
-  }
-  const build = spawnSync(node, ['scripts/build.mjs'], { cwd: dir, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('build failed');
-  return dir;
-}
-
 async function main(): Promise<void> {
-  const install = privateBuild();
+  const install = privateBuild(root);
   bin = path.join(install, 'bin', 'cockpit.js');
   let repo: string | null = null;
   let runRepo: string | null = null;

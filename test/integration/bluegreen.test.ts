@@ -317,3 +317,46 @@ describe.skipIf(!haveHaproxy)(`the demo's blue/green target (HAProxy)${skipReaso
     expect(await versionAt(st.url)).toBe(st.colours[st.live!].version);
   });
 });
+
+// A port chosen free can be taken by another process before the app listens on it (the machine's ports are shared):
+// the app must not seem healthy through the other process's answers, and says the port was taken (its own exit code),
+// so the deploy script starts it again on another port instead of failing the deploy (seen in the demo benchmark:
+// "blue is not running on staging" right after a health check another 1.3.0 app had answered).
+describe("the demo's Property app on a port taken meanwhile", () => {
+  it('exits PORT_TAKEN_EXIT, and its health answer names its own pid', async () => {
+    const APP = path.join(ROOT, 'dist', 'demo-app.js');
+    const other = http.createServer((_req, res) => res.end('{}'));
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    const port = (other.address() as { port: number }).port;
+    try {
+      const taken = spawnSync(process.execPath, [APP, '--port', String(port), '--version', '1.3.0'], { encoding: 'utf8', timeout: 30_000 });
+      expect(taken.stderr).toContain('EADDRINUSE');
+      expect(taken.status).toBe(3);
+    } finally {
+      other.close();
+    }
+    // On a port of its own it answers /health with its pid (what the deploy script compares with the pid it started).
+    const free = http.createServer();
+    await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+    const freePort = (free.address() as { port: number }).port;
+    await new Promise((r) => free.close(r));
+    const app = spawn(process.execPath, [APP, '--port', String(freePort), '--version', '1.3.0'], { stdio: 'ignore' });
+    try {
+      let body: { pid?: number } | null = null;
+      for (let i = 0; i < 100 && !body; i++) {
+        body = await new Promise<{ pid?: number } | null>((resolve) => {
+          http
+            .get(`http://127.0.0.1:${freePort}/health`, { agent: false }, (res) => {
+              let text = '';
+              res.on('data', (d: Buffer) => (text += d.toString()));
+              res.on('end', () => resolve(JSON.parse(text) as { pid?: number }));
+            })
+            .on('error', () => setTimeout(() => resolve(null), 100));
+        });
+      }
+      expect(body?.pid).toBe(app.pid);
+    } finally {
+      app.kill('SIGKILL');
+    }
+  });
+});

@@ -20,6 +20,7 @@
 import http from 'node:http';
 import os from 'node:os';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { PORT_TAKEN_EXIT } from './exit-codes.js';
 import { SCENARIOS, SLOW_EXTRA_MS, type Scenario, isScenario, paymentFails } from './scenario.js';
 
 interface Options {
@@ -105,7 +106,13 @@ function startApp(opts: Options): { server: http.Server; drain: () => Promise<vo
     if (url.pathname !== '/health' && url.pathname !== '/metrics')
       res.on('finish', () => end({ route, status_code: String(res.statusCode) }));
     if (req.method === 'GET' && url.pathname === '/health') {
-      json(res, draining ? 503 : 200, { status: draining ? 'draining' : 'ok', version: opts.version, colour: opts.colour });
+      // Its pid: the deploy script knows the answer is from the process it started, not from another on the port.
+      json(res, draining ? 503 : 200, {
+        status: draining ? 'draining' : 'ok',
+        version: opts.version,
+        colour: opts.colour,
+        pid: process.pid,
+      });
     } else if (req.method === 'GET' && url.pathname === '/version') {
       json(res, 200, { version: opts.version, colour: opts.colour });
     } else if (req.method === 'GET' && url.pathname === '/metrics') {
@@ -172,7 +179,8 @@ function main(): void {
   const { server, drain } = startApp(opts);
   server.on('error', (e) => {
     process.stderr.write(`demo-app: ${e.message}\n`);
-    process.exit(1);
+    // The port was free when the deploy script chose it, and taken since: it starts the app again on another.
+    process.exit((e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? PORT_TAKEN_EXIT : 1);
   });
   server.listen(opts.port, '127.0.0.1', () => {
     const fault = opts.scenario ? ` with the ${opts.scenario} scenario` : '';

@@ -22,7 +22,9 @@
 // State lives in .cockpit/bluegreen/<env>/ under the current directory (or --dir): state.json (pids, ports,
 // versions), the HAProxy configuration, its admin socket, pid file and live.map, each app's log, and actions.log:
 // one JSON line per effect (an app started, traffic switched), the script's own record of what it did. Every process
-// is started on a free loopback port and stopped by its pid. A lock file keeps two runs on one environment apart.
+// is started on a free loopback port and stopped by its pid (an app whose port another process took before it listened
+// exits 3 and is started again on another; a health answer counts only from the pid started). A lock file keeps two
+// runs on one environment apart.
 // targets.json there is a Prometheus file_sd list of the environment's app processes (labels env and colour),
 // rewritten with every state change, so the demo's Prometheus scrapes whichever colours run.
 //
@@ -37,6 +39,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isProcessAlive } from '../../adapters/shell.js';
 import { FailedError } from '../../core/errors.js';
+import { PORT_TAKEN_EXIT } from './exit-codes.js';
 import { faultOf, readScenario } from './scenario.js';
 import {
   COLOURS,
@@ -165,12 +168,18 @@ function get(url: string, timeoutMs = 2000): Promise<{ status: number; version: 
   });
 }
 
-async function health(port: number): Promise<{ healthy: boolean; version: string | null }> {
+async function health(port: number): Promise<{ healthy: boolean; version: string | null; pid: number | null }> {
   try {
     const r = await get(`http://127.0.0.1:${port}/health`, 1000);
-    return { healthy: r.status === 200, version: r.version };
+    let pid: number | null = null;
+    try {
+      pid = Number((JSON.parse(r.body) as { pid?: unknown }).pid) || null;
+    } catch {
+      /* not the app's JSON */
+    }
+    return { healthy: r.status === 200, version: r.version, pid };
   } catch {
-    return { healthy: false, version: null };
+    return { healthy: false, version: null, pid: null };
   }
 }
 
@@ -305,46 +314,8 @@ async function deploy(ctx: Ctx, version: string, colourFlag: Colour | undefined)
   delete s.colours[colour];
   writeState(ctx, s);
 
-  const port = await freePort();
   const fault = faultOf(readScenario(ctx.root), version);
-  const log = openSync(path.join(ctx.dir, `${colour}.log`), 'a');
-  const args = [appScript(), '--port', String(port), '--version', version, '--colour', colour, ...(fault ? ['--scenario', fault] : [])];
-  const child = spawn(process.execPath, args, {
-    cwd: ctx.dir,
-    detached: true,
-    stdio: ['ignore', log, log],
-  });
-  closeSync(log);
-  child.unref();
-  if (!child.pid) throw new Failure(`could not start the app for ${colour}`);
-  // Recorded before the wait: a run killed now still leaves a process `stop` and the next deploy can find.
-  s.colours[colour] = { pid: child.pid, port, version, startedAt: new Date().toISOString() };
-  writeState(ctx, s);
-  recordAction(ctx, { action: 'start', env: ctx.env, version, colour, app: child.pid, ...(fault ? { scenario: fault } : {}) });
-  out(
-    `starting Property ${version} on ${colour} (pid ${child.pid}, http://127.0.0.1:${port})${fault ? ` with the demo's ${fault} scenario` : ''}`,
-  );
-
-  const until = Date.now() + ctx.timeoutMs;
-  for (;;) {
-    const h = await health(port);
-    if (h.healthy && h.version === version) break;
-    if (!ours(child.pid, APP) || Date.now() > until) {
-      await stopPid(child.pid, APP, 2000);
-      let tail = '';
-      try {
-        tail = readFileSync(path.join(ctx.dir, `${colour}.log`), 'utf8')
-          .trim()
-          .split('\n')
-          .slice(-5)
-          .join('\n');
-      } catch {
-        /* no log */
-      }
-      throw new Failure(`${colour} did not become healthy within ${ctx.timeoutMs / 1000}s${tail ? `; its log ends:\n${tail}` : ''}`);
-    }
-    await sleep(100);
-  }
+  const port = await startApp(ctx, s, colour, version, fault);
   out(`health check: ${colour} answers 200 with version ${version}`);
   await pointProxy(ctx, colour, port);
   if (!live) {
@@ -355,6 +326,62 @@ async function deploy(ctx: Ctx, version: string, colourFlag: Colour | undefined)
     await doSwitch(ctx, colour);
   } else {
     out(`${live} stays live; switch with: switch ${colour} --env ${ctx.env}`);
+  }
+}
+
+/**
+ * Starts the app for `colour` on a free port and waits until it answers its health check as the process started
+ * (its pid in the answer: another process on the port is not it). The port is free when chosen, but another process
+ * on the machine may take it before the app listens: the app then exits PORT_TAKEN_EXIT and is started again on
+ * another port (3 attempts). Returns the port it serves on.
+ */
+async function startApp(ctx: Ctx, s: State, colour: Colour, version: string, fault: string | null): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const log = openSync(path.join(ctx.dir, `${colour}.log`), 'a');
+    const args = [appScript(), '--port', String(port), '--version', version, '--colour', colour, ...(fault ? ['--scenario', fault] : [])];
+    const child = spawn(process.execPath, args, {
+      cwd: ctx.dir,
+      detached: true,
+      stdio: ['ignore', log, log],
+    });
+    closeSync(log);
+    let exitCode: number | null = null;
+    child.on('exit', (code) => (exitCode = code));
+    child.unref();
+    if (!child.pid) throw new Failure(`could not start the app for ${colour}`);
+    // Recorded before the wait: a run killed now still leaves a process `stop` and the next deploy can find.
+    s.colours[colour] = { pid: child.pid, port, version, startedAt: new Date().toISOString() };
+    writeState(ctx, s);
+    recordAction(ctx, { action: 'start', env: ctx.env, version, colour, app: child.pid, ...(fault ? { scenario: fault } : {}) });
+    out(
+      `starting Property ${version} on ${colour} (pid ${child.pid}, http://127.0.0.1:${port})${fault ? ` with the demo's ${fault} scenario` : ''}`,
+    );
+
+    const until = Date.now() + ctx.timeoutMs;
+    for (;;) {
+      const h = await health(port);
+      if (h.healthy && h.version === version && h.pid === child.pid) return port;
+      if (exitCode === PORT_TAKEN_EXIT && attempt < 3) break;
+      if (exitCode !== null || !ours(child.pid, APP) || Date.now() > until) {
+        await stopPid(child.pid, APP, 2000);
+        let tail = '';
+        try {
+          tail = readFileSync(path.join(ctx.dir, `${colour}.log`), 'utf8')
+            .trim()
+            .split('\n')
+            .slice(-5)
+            .join('\n');
+        } catch {
+          /* no log */
+        }
+        throw new Failure(`${colour} did not become healthy within ${ctx.timeoutMs / 1000}s${tail ? `; its log ends:\n${tail}` : ''}`);
+      }
+      await sleep(100);
+    }
+    out(`port ${port} was taken by another process before ${colour} could listen: starting it again on another port`);
+    delete s.colours[colour];
+    writeState(ctx, s);
   }
 }
 
