@@ -342,7 +342,15 @@ export class BaseWorkspace {
 export function homeInputs(ws: BaseWorkspace): Inputs | null {
   const where = ws.auditLocation();
   if (where.kind !== 'sqlite') return null;
-  const files = [ws.configFile, localConfigFile(ws.configFile), where.file, `${where.file}-wal`, `${where.file}-journal`, ws.repoChecklistsDir, defaultChecklistsDir()];
+  const files = [
+    ws.configFile,
+    localConfigFile(ws.configFile),
+    where.file,
+    `${where.file}-wal`,
+    `${where.file}-journal`,
+    ws.repoChecklistsDir,
+    defaultChecklistsDir(),
+  ];
   for (const c of ws.listChecklists()) files.push(c.file);
   if (!ws.opts.repo)
     for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
