@@ -1,5 +1,14 @@
 import { cmdRun } from './commands.js';
-import { demoDir, deployedEnvironments, ensureSandbox, environmentsWithProcesses, stopSandboxTargets } from '../demo/sandbox.js';
+import { existsSync } from 'node:fs';
+import {
+  checkSandboxDir,
+  demoDir,
+  deployedEnvironments,
+  ensureSandbox,
+  isSandbox,
+  environmentsWithProcesses,
+  stopSandboxTargets,
+} from '../demo/sandbox.js';
 import { SCENARIOS, type Scenario, startAll, stopAll } from '../demo/supervisor.js';
 import { markDemoSandbox } from '../demo/mode.js';
 import { cockpitCommand } from '../core/command-line.js';
@@ -81,11 +90,16 @@ export async function cmdDemo(flags: DemoFlags): Promise<number> {
   // What the demo's chat and status page received (src/demo/messages.ts).
   if (flags.messages) return (await import('../demo/messages.js')).printMessages(dir);
   if (flags.stop) {
+    // Only a sandbox the demo made: a processes.json elsewhere is nothing the demo started.
+    if (existsSync(dir) && !isSandbox(dir))
+      throw new UsageError(`${dir} is not a demo sandbox (it has no .sandbox/origin.git): nothing stopped`);
     await stopServices(dir, 'cockpit demo --stop');
     return 0;
   }
   const scenario = (flags.scenario ?? 'none') as Scenario;
   if (!SCENARIOS.includes(scenario)) throw new UsageError(`--scenario ${flags.scenario}: choose one of ${SCENARIOS.join(', ')}`);
+  // Before anything is stopped, written or removed: --dir must be a sandbox the demo made (or nothing yet).
+  checkSandboxDir(dir, !!flags.reset);
   const withServices = flags.services !== false;
   // The demo's steps migrate, back up and restore a database: never one named in the user's own environment.
   if (process.env.DATABASE_URL) {

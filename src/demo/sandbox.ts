@@ -69,19 +69,48 @@ export function environmentsWithProcesses(dir: string): string[] {
 }
 
 /**
+ * Is `dir` a sandbox the demo made: a git work tree with the sandbox's own bare origin in `.sandbox/origin.git`
+ * (which no repository of the user's has). Only such a folder is ever reused, reset (removed) or stopped by the demo.
+ */
+export function isSandbox(dir: string): boolean {
+  return existsSync(path.join(dir, '.git')) && existsSync(path.join(dir, ORIGIN_DIR, 'HEAD'));
+}
+
+/**
+ * Refuses a `--dir` that holds something other than a demo sandbox: the demo would write its files and config into
+ * it, run its scripts and, with `--reset`, remove the whole folder. Missing, empty or a sandbox: fine.
+ */
+export function checkSandboxDir(dir: string, reset: boolean): void {
+  dir = path.resolve(dir);
+  let st;
+  try {
+    st = statSync(dir); // a symbolic link to a sandbox is that sandbox (--reset removes the link, not its target)
+  } catch {
+    return; // not there: made now
+  }
+  if (st.isDirectory() && (isSandbox(dir) || readdirSync(dir).length === 0)) return;
+  const what = !st.isDirectory()
+    ? 'is not a folder'
+    : existsSync(path.join(dir, '.git'))
+      ? 'is a git repository that the demo did not make (it has no .sandbox/origin.git)'
+      : 'is a folder that is not a demo sandbox';
+  throw new UsageError(
+    `${dir} ${what}: ${reset ? '--reset removes only a sandbox the demo made, and left it untouched' : 'the demo uses only a sandbox it made'}; choose another --dir (a new or empty folder)`,
+  );
+}
+
+/**
  * Make the sandbox repository if it is not there (or anew with `reset`). True when it was made now.
  * It is built beside `dir` and renamed into place, so a sandbox that exists is a whole one.
  */
 export function ensureSandbox(dir: string, reset: boolean): boolean {
   dir = path.resolve(dir);
+  checkSandboxDir(dir, reset);
   if (reset) {
     stopSandboxTargets(dir);
     rmSync(dir, { recursive: true, force: true });
   }
   if (existsSync(path.join(dir, '.git'))) return false;
-  if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) {
-    throw new UsageError(`${dir} exists and is not a demo sandbox: choose another --dir, or remove it`);
-  }
   mkdirSync(path.dirname(dir), { recursive: true });
   const partial = `${dir}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
