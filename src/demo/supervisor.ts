@@ -83,11 +83,18 @@ function readRecord(dir: string): Recorded | null {
   }
 }
 
+/**
+ * Written readable by its owner only (like cockpit.local.yaml): it names the processes `--stop` signals. Without the
+ * services' localConfig, which holds the chat webhook's token and the status page's API key (cockpit.local.yaml has
+ * them; stopping needs only the processes and details).
+ */
 function writeRecord(dir: string, r: Recorded): void {
   const file = processesFile(dir);
   mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(r, null, 2) + '\n');
+  const services = r.services.map(({ localConfig: _secret, ...kept }) => kept);
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, JSON.stringify({ ...r, services }, null, 2) + '\n', { mode: 0o600 });
   renameSync(tmp, file);
 }
 
@@ -323,7 +330,9 @@ export function writeLocalConfig(dir: string, started: StartedService[]): void {
   ].join('\n');
   const body = Object.keys(merged).length ? stringify(merged) : '{}\n';
   const file = path.join(dir, LOCAL_CONFIG);
-  writeFileSync(`${file}.tmp`, header + body);
+  // Owner only: it holds the demo's chat token and status-page API key.
+  rmSync(`${file}.tmp`, { force: true });
+  writeFileSync(`${file}.tmp`, header + body, { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
   const ignored = spawnSync('git', ['check-ignore', '-q', LOCAL_CONFIG], { cwd: dir, stdio: 'ignore' }).status === 0;
   if (!ignored && existsSync(path.join(dir, '.git'))) {
