@@ -91,8 +91,10 @@ export async function cmdDemo(flags: DemoFlags): Promise<number> {
   if (flags.messages) return (await import('../demo/messages.js')).printMessages(dir);
   if (flags.stop) {
     // Only a sandbox the demo made: a processes.json elsewhere is nothing the demo started.
-    if (existsSync(dir) && !isSandbox(dir))
-      throw new UsageError(`${dir} is not a demo sandbox (it has no .sandbox/origin.git): nothing stopped`);
+    if (existsSync(dir)) {
+      if (!isSandbox(dir)) throw new UsageError(`${dir} is not a demo sandbox (it has no .sandbox/origin.git): nothing stopped`);
+      checkSandboxDir(dir, false); // and one of the user's own
+    }
     await stopServices(dir, 'cockpit demo --stop');
     return 0;
   }

@@ -88,6 +88,12 @@ export function checkSandboxDir(dir: string, reset: boolean): void {
   } catch {
     return; // not there: made now
   }
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid)
+    // The demo runs the sandbox's scripts and signals the processes its record names: never someone else's.
+    throw new UsageError(
+      `${dir} belongs to user ${st.uid}, not to you (${uid}): the demo runs only in a sandbox of your own; choose another --dir`,
+    );
   if (st.isDirectory() && (isSandbox(dir) || readdirSync(dir).length === 0)) return;
   const what = !st.isDirectory()
     ? 'is not a folder'

@@ -6,7 +6,7 @@
 import { prometheusService } from './prometheus.js';
 import { receiversService } from './receivers.js';
 import { trafficService } from './traffic.js';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -62,7 +62,8 @@ export function startTimeOf(pid: number): string | undefined {
 
 /** The pid runs, is not a zombie, and is the process recorded (same start time when one was recorded). */
 export function sameProcess(p: { pid: number; startTime?: string }): boolean {
-  if (!isProcessAlive(p.pid)) return false;
+  // Never init, nor the cockpit itself (a record names neither); a pid that is no positive integer is nothing.
+  if (!Number.isSafeInteger(p.pid) || p.pid <= 1 || p.pid === process.pid || !isProcessAlive(p.pid)) return false;
   let stat: string;
   try {
     stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
@@ -70,12 +71,27 @@ export function sameProcess(p: { pid: number; startTime?: string }): boolean {
     return true; // no /proc: the pid answering is all we can know
   }
   if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z') return false;
-  return p.startTime === undefined || startTimeOf(p.pid) === p.startTime;
+  // With /proc every process is recorded with its start time: one without is not a process the demo started.
+  return p.startTime !== undefined && startTimeOf(p.pid) === p.startTime;
+}
+
+/**
+ * Why the record in `file` is not to be trusted, or null: it names the processes the demo signals, so it must be the
+ * user's own and writable by nobody else (a record planted in a shared folder must not get root to kill for it).
+ */
+function recordTrustProblem(file: string): string | null {
+  const st = statSync(file);
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) return `it belongs to user ${st.uid}, not to you (${uid})`;
+  if (st.mode & 0o022) return 'others may write it';
+  return null;
 }
 
 function readRecord(dir: string): Recorded | null {
   const file = processesFile(dir);
   if (!existsSync(file)) return null;
+  const distrust = recordTrustProblem(file);
+  if (distrust) throw new UsageError(`${file} is not trusted, so no process it names is signalled: ${distrust}; remove it`);
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Recorded;
   } catch {

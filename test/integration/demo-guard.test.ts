@@ -1,10 +1,12 @@
 // `cockpit demo` pointed at something that is not its sandbox, as an attacker or a careless user would: it must not
 // remove, reuse or stop anything the demo did not make. Quick: no services are started (--no-services, or refused
 // before any start).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureSandbox } from '../../src/demo/sandbox.js';
+import { processesFile, startTimeOf } from '../../src/demo/supervisor.js';
 import { cockpit, tempRepo } from '../helpers/cli.js';
 
 let repo: ReturnType<typeof tempRepo>;
@@ -77,4 +79,61 @@ describe('cockpit demo --dir on a folder the demo did not make', () => {
     expect(again.stdout).toContain(`Made the demo sandbox in ${dir}`);
     spawnSync(path.join(dir, 'scripts', 'deploy.sh'), ['stop', '--env', 'staging'], { cwd: dir });
   });
+});
+
+describe("the demo's record of processes is trusted only when it is the user's own", () => {
+  let sandbox = '';
+  let victim: ChildProcess;
+  beforeEach(() => {
+    sandbox = path.join(repo.dir, 'sandbox');
+    ensureSandbox(sandbox, false);
+    victim = spawn('sleep', ['60'], { stdio: 'ignore' });
+  });
+  afterEach(() => {
+    victim.kill('SIGKILL');
+  });
+  const running = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'Z';
+  const record = (p: { pid: number; startTime?: string }) => {
+    const file = processesFile(sandbox);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(
+      file,
+      JSON.stringify({ supervisor: { pid: 999999 }, startedAt: '', services: [{ name: 'x', processes: [{ name: 'x', ...p }] }] }),
+      {
+        mode: 0o600,
+      },
+    );
+    return file;
+  };
+
+  it.skipIf(!existsSync('/proc/self/stat'))(
+    'a process recorded without its start time is not signalled (the demo records every one with it)',
+    () => {
+      record({ pid: victim.pid! });
+      const r = cockpit(['demo', '--stop', '--dir', sandbox]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(running(victim.pid!)).toBe(true);
+    },
+  );
+
+  const asRoot = process.getuid?.() === 0;
+  it.skipIf(!asRoot)(
+    'as root: a record that belongs to another user is refused, and so is a sandbox of another user (skipped unless root: chown)',
+    () => {
+      const file = record({ pid: victim.pid!, startTime: startTimeOf(victim.pid!) });
+      chownSync(file, 65534, 65534);
+      const r = cockpit(['demo', '--stop', '--dir', sandbox]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('is not trusted, so no process it names is signalled: it belongs to user 65534');
+      expect(running(victim.pid!)).toBe(true);
+      rmSync(file);
+      spawnSync('chown', ['-R', '65534:65534', sandbox]);
+      for (const args of [['--stop'], ['--no-services', '--non-interactive'], ['--reset', '--no-services', '--non-interactive']]) {
+        const o = cockpit(['demo', ...args, '--dir', sandbox]);
+        expect(o.code, args.join(' ')).toBe(2);
+        expect(o.stderr).toContain(`${sandbox} belongs to user 65534, not to you (0)`);
+      }
+      expect(existsSync(path.join(sandbox, '.sandbox', 'origin.git'))).toBe(true);
+    },
+  );
 });
