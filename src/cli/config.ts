@@ -1,10 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { scheduleSchema } from '../core/release/schedule.js';
 import { versionFileSpecSchema } from '../core/release/version-files.js';
 import { publishCommandSchema } from '../core/release/publish.js';
 import { parseYamlLayers } from '../core/yaml-input.js';
-import { localConfigFile } from './config-cache.js';
+import { localConfigFile, readConfigFile } from './config-cache.js';
 import { watchConfigSchema } from '../core/watch/config.js';
 import { deployConfigSchema } from '../core/deploy/config.js';
 import { verifyConfigSchema } from '../core/verify.js';
@@ -121,9 +120,11 @@ export class ConfigError extends UsageError {}
 export function loadConfig(file: string, explicit: boolean): CockpitConfig {
   const local = localConfigFile(file);
   const layers: Array<{ file: string; text: string }> = [];
-  if (existsSync(file)) layers.push({ file, text: readFileSync(file, 'utf8') });
+  const base = readConfigFile(file);
+  if (base !== null) layers.push({ file, text: base });
   else if (explicit) throw new ConfigError(`config file ${file} does not exist`);
-  if (existsSync(local)) layers.push({ file: local, text: readFileSync(local, 'utf8') });
+  const over = readConfigFile(local);
+  if (over !== null) layers.push({ file: local, text: over });
   if (!layers.length) return {};
   const r = parseYamlLayers(layers, configSchema, 'config');
   if (!r.ok) throw new ConfigError(r.message);

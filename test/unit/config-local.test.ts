@@ -4,7 +4,8 @@
  * rest of the committed file stays, a problem is reported in the file that holds it, and the home screen's cache
  * sees a change to either file.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -97,4 +98,36 @@ describe('cockpit.local.yaml', () => {
     expect(again).not.toBeInstanceOf(Workspace);
     expect(again.repoChecklistsDir).toBe(path.join(repo.dir, 'local-lists'));
   });
+});
+
+describe('a config file that is not a small regular file', () => {
+  const config = () => path.join(repo.dir, 'cockpit.config.yaml');
+  const local = () => path.join(repo.dir, 'cockpit.local.yaml');
+
+  it('a FIFO as cockpit.local.yaml is refused at once (reading it would wait for a writer forever)', async () => {
+    repo.write('cockpit.config.yaml', 'checklists: lists\n');
+    execFileSync('mkfifo', [local()]);
+    expect(() => loadConfig(config(), false)).toThrow(
+      `${local()} is not a regular file (a FIFO): the cockpit reads its config only from a file`,
+    );
+    // The home screen reads it first, for its cache key.
+    await expect(homeWorkspace({ repo: repo.dir })).rejects.toThrow('is not a regular file (a FIFO)');
+  }, 5_000);
+
+  it.skipIf(!existsSync('/dev/zero'))(
+    'a link to /dev/zero is refused, not read until memory runs out',
+    () => {
+      symlinkSync('/dev/zero', local());
+      expect(() => loadConfig(config(), false)).toThrow(`${local()} is not a regular file (a device or socket)`);
+    },
+    5_000,
+  );
+
+  it('a file of gigabytes is refused by its size, without reading it', () => {
+    writeFileSync(config(), 'checklists: lists\n');
+    truncateSync(config(), 3 * 1024 ** 3); // sparse: no disk used
+    expect(() => loadConfig(config(), false)).toThrow(
+      `${config()} is 3072.0 MB: more than the 1 MB a YAML file read by the cockpit may be`,
+    );
+  }, 5_000);
 });
