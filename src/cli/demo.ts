@@ -9,7 +9,7 @@ import {
   environmentsWithProcesses,
   stopSandboxTargets,
 } from '../demo/sandbox.js';
-import { SCENARIOS, type Scenario, startAll, stopAll } from '../demo/supervisor.js';
+import { runningDemo, SCENARIOS, type Scenario, startAll, stopAll } from '../demo/supervisor.js';
 import { markDemoSandbox } from '../demo/mode.js';
 import { cockpitCommand } from '../core/command-line.js';
 import { FailedError, UsageError } from '../core/errors.js';
@@ -103,6 +103,18 @@ export async function cmdDemo(flags: DemoFlags): Promise<number> {
   // Before anything is stopped, written or removed: --dir must be a sandbox the demo made (or nothing yet).
   checkSandboxDir(dir, !!flags.reset);
   const withServices = flags.services !== false;
+  // A demo running there keeps its services and its sandbox: a second one neither starts them again nor removes them.
+  const running = (flags.reset || withServices) && existsSync(dir) ? runningDemo(dir) : null;
+  if (running !== null) {
+    const stop = cockpitCommand(['demo', '--stop', ...(flags.dir ? ['--dir', dir] : [])], {
+      program: 'npx cockpit',
+      repoDir: dir,
+      elsewhere: false,
+    });
+    throw new UsageError(
+      `a demo is already running on ${dir} (its cockpit is pid ${running}): use that one, or quit it${flags.reset ? ' before --reset removes its sandbox' : ''} (${stop} stops its services)`,
+    );
+  }
   // The demo's steps migrate, back up and restore a database: never one named in the user's own environment.
   if (process.env.DATABASE_URL) {
     delete process.env.DATABASE_URL;

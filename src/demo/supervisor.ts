@@ -119,6 +119,12 @@ function withStartTimes(s: StartedService): StartedService {
   return { ...s, processes: s.processes.map((p) => ({ ...p, startTime: p.startTime ?? startTimeOf(p.pid) })) };
 }
 
+/** The pid of another cockpit whose demo runs on `dir` now (its services recorded, itself alive), or null. */
+export function runningDemo(dir: string): number | null {
+  const rec = readRecord(dir);
+  return rec && rec.supervisor.pid !== process.pid && sameProcess(rec.supervisor) ? rec.supervisor.pid : null;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Stopping
 

@@ -116,6 +116,40 @@ describe("the demo's record of processes is trusted only when it is the user's o
     },
   );
 
+  it.skipIf(!existsSync('/proc/self/stat'))(
+    'while a demo runs on the sandbox, a second cockpit demo neither resets it nor starts its services again',
+    () => {
+      // The running demo: its cockpit (a stand-in) and one service process, recorded as the supervisor records them.
+      const supervisor = spawn('sleep', ['60'], { stdio: 'ignore' });
+      try {
+        const file = processesFile(sandbox);
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(
+          file,
+          JSON.stringify({
+            supervisor: { pid: supervisor.pid, startTime: startTimeOf(supervisor.pid!) },
+            startedAt: '',
+            services: [{ name: 'x', processes: [{ name: 'x', pid: victim.pid, startTime: startTimeOf(victim.pid!) }] }],
+          }),
+          { mode: 0o600 },
+        );
+        const reset = cockpit(['demo', '--reset', '--dir', sandbox, '--no-services', '--non-interactive']);
+        expect(reset.code).toBe(2);
+        expect(reset.stderr).toContain(
+          `a demo is already running on ${sandbox} (its cockpit is pid ${supervisor.pid}): use that one, or quit it before --reset removes its sandbox (npx cockpit demo --stop --dir ${sandbox} stops its services)`,
+        );
+        expect(existsSync(file)).toBe(true);
+        expect(running(victim.pid!)).toBe(true);
+        const again = cockpit(['demo', '--dir', sandbox, '--non-interactive']);
+        expect(again.code).toBe(2);
+        expect(again.stdout).toBe('');
+        expect(again.stderr).toContain('a demo is already running on');
+      } finally {
+        supervisor.kill('SIGKILL');
+      }
+    },
+  );
+
   const asRoot = process.getuid?.() === 0;
   it.skipIf(!asRoot)(
     'as root: a record that belongs to another user is refused, and so is a sandbox of another user (skipped unless root: chown)',
