@@ -9,7 +9,7 @@ import {
   environmentsWithProcesses,
   stopSandboxTargets,
 } from '../demo/sandbox.js';
-import { runningDemo, SCENARIOS, type Scenario, startAll, stopAll } from '../demo/supervisor.js';
+import { runningDemo, SCENARIOS, type Scenario, type StartResult, startAll, stopAll } from '../demo/supervisor.js';
 import { markDemoSandbox } from '../demo/mode.js';
 import { cockpitCommand } from '../core/command-line.js';
 import { FailedError, UsageError } from '../core/errors.js';
@@ -68,12 +68,20 @@ function stopperFor(dir: string): (why: string) => Promise<void> {
 
 /**
  * Stops the services when the cockpit is told to end (SIGINT, SIGTERM, SIGHUP), then exits 128 + the signal's
- * number. Returns the function that removes the handlers.
+ * number. While they start (`starting`), the start is aborted and the service starting now is let finish and be
+ * recorded first: stopped then by its record, it is not left running unrecorded. Returns the function that removes
+ * the handlers.
  */
-function stopOnSignals(stop: (why: string) => Promise<void>): () => void {
+function stopOnSignals(stop: (why: string) => Promise<void>, abort: AbortController, starting: () => Promise<unknown> | null): () => void {
   const numbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
   const handler = (signal: NodeJS.Signals) => {
-    void stop(signal).finally(() => process.exit(128 + (numbers[signal] ?? 0)));
+    const pending = starting();
+    if (pending && !abort.signal.aborted) say(`${signal}: the service starting now is let finish, then every one is stopped`);
+    abort.abort();
+    void Promise.resolve(pending)
+      .catch(() => {})
+      .then(() => stop(signal))
+      .finally(() => process.exit(128 + (numbers[signal] ?? 0)));
   };
   for (const s of Object.keys(numbers)) process.on(s, handler);
   return () => {
@@ -128,16 +136,22 @@ export async function cmdDemo(flags: DemoFlags): Promise<number> {
   const stop = stopperFor(dir);
   if (withServices) {
     say(`Starting the demo's services in ${dir}${scenario === 'none' ? '' : ` (scenario ${scenario})`}:`);
-    removeHandlers = stopOnSignals(stop);
+    const abort = new AbortController();
+    let starting: Promise<StartResult> | null = null;
+    removeHandlers = stopOnSignals(stop, abort, () => starting);
     // Printed as the user types them (npx cockpit, --dir when it was given).
     const demoCommand = (...args: string[]) =>
       cockpitCommand(['demo', ...args, ...(flags.dir ? ['--dir', dir] : [])], { program: 'npx cockpit', repoDir: dir, elsewhere: false });
-    const r = await startAll({ dir, scenario, log: (l) => say(`  ${l}`), stopCommand: demoCommand('--stop') }).catch((e: unknown) => {
+    starting = startAll({ dir, scenario, log: (l) => say(`  ${l}`), stopCommand: demoCommand('--stop'), signal: abort.signal });
+    const r = await starting.catch(async (e: unknown) => {
+      if (abort.signal.aborted) return await new Promise<never>(() => {}); // the signal's handler stops them and exits
       removeHandlers();
       if (e instanceof FailedError)
         throw new FailedError(`${e.message}\n(${demoCommand('--no-services')} runs the git sandbox alone, without services)`);
       throw e;
     });
+    starting = null;
+    if (r.stopped) await new Promise<never>(() => {}); // the signal's handler stops them and exits
     say(
       `The demo's services are up in ${seconds(r.ms)} (the sandbox's git part: ${seconds(sandboxMs)}${made ? ', made now' : ''})${r.skipped.length ? `; without ${r.skipped.map((x) => x.name).join(', ')}` : ''}. Quitting the cockpit stops them.\n`,
     );

@@ -203,6 +203,11 @@ export interface StartOptions {
   services?: DemoService[];
   /** How the user stops a demo's services (`cockpit demo --stop`, as the command line prints it). */
   stopCommand?: string;
+  /**
+   * Aborted (Ctrl-C, a closed terminal): the service starting now finishes starting and is recorded, no other starts,
+   * and startAll returns with `stopped` (the caller stops what the record names).
+   */
+  signal?: AbortSignal;
 }
 
 export interface StartResult {
@@ -211,6 +216,8 @@ export interface StartResult {
   skipped: { name: string; why: string }[];
   /** From the first service started to the last one healthy. */
   ms: number;
+  /** The start was aborted (StartOptions.signal): not every service started. */
+  stopped?: boolean;
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -280,7 +287,9 @@ export async function startAll(o: StartOptions): Promise<StartResult> {
     said++;
     log(line);
   };
+  const aborted = () => o.signal?.aborted === true;
   for (const svc of services) {
+    if (aborted()) break;
     const t = Date.now();
     const saidBefore = said;
     let s: StartedService | null = null;
@@ -289,6 +298,17 @@ export async function startAll(o: StartOptions): Promise<StartResult> {
       s = withStartTimes(await svc.start(ctx));
     } catch (e) {
       why = (e as Error).message;
+      // What a start that failed halfway left running (the targets' first environment, a server pg_ctl started) is not
+      // in the record: its own stop looks for it now.
+      await svc.stop?.(ctx, { name: svc.name, processes: [] }).catch(() => {});
+    }
+    if (aborted()) {
+      // Recorded, for the caller's stop; no check, no verdict.
+      if (s) {
+        rec.services.push(s);
+        writeRecord(dir, rec);
+      }
+      break;
     }
     if (s) {
       // Recorded before its check: a cockpit killed now still leaves the record the next start stops.
@@ -322,6 +342,7 @@ export async function startAll(o: StartOptions): Promise<StartResult> {
     await stopAll(dir, log, services);
     throw new FailedError(`the demo's ${svc.name} did not start: ${why}${tail}`);
   }
+  if (aborted()) return { started: ctx.started, skipped, ms: Date.now() - t0, stopped: true };
   writeLocalConfig(dir, Object.values(ctx.started));
   return { started: ctx.started, skipped, ms: Date.now() - t0 };
 }

@@ -39,6 +39,9 @@ function deploySh(
       // deploy.sh runs `node`: the one running the cockpit first on the PATH.
       env: { ...process.env, ...env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` },
       stdio: ['ignore', 'pipe', fd],
+      // In a process group of its own: a Ctrl-C in the terminal reaches the cockpit, which lets a deploy under way
+      // finish (and be recorded) before it stops the services, instead of killing it halfway with its processes up.
+      detached: true,
     });
     if (!child.stdout) throw new FailedError('scripts/deploy.sh: no output pipe');
     closeSync(fd);

@@ -2,12 +2,15 @@
 // remove, reuse or stop anything the demo did not make. Quick: no services are started (--no-services, or refused
 // before any start).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { serverBinaries } from '../../src/adapters/pg-server.js';
 import { ensureSandbox } from '../../src/demo/sandbox.js';
-import { processesFile, startTimeOf } from '../../src/demo/supervisor.js';
-import { cockpit, tempRepo } from '../helpers/cli.js';
+import type { DemoService } from '../../src/demo/service.js';
+import { processesFile, startAll, startTimeOf, stopAll } from '../../src/demo/supervisor.js';
+import { BIN, cockpit, tempRepo } from '../helpers/cli.js';
+import { Tmux } from '../helpers/tmux.js';
 
 let repo: ReturnType<typeof tempRepo>;
 beforeEach(() => {
@@ -168,6 +171,120 @@ describe("the demo's record of processes is trusted only when it is the user's o
         expect(o.stderr).toContain(`${sandbox} belongs to user 65534, not to you (0)`);
       }
       expect(existsSync(path.join(sandbox, '.sandbox', 'origin.git'))).toBe(true);
+    },
+  );
+});
+
+describe('a start of the services cut short', () => {
+  const started: number[] = [];
+  afterEach(() => {
+    for (const pid of started.splice(0)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  });
+  const isRunning = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'Z';
+    } catch {
+      return false;
+    }
+  };
+  const sleeper = () => {
+    const child = spawn('sleep', ['120'], { stdio: 'ignore', detached: true });
+    child.unref();
+    started.push(child.pid!);
+    return child.pid!;
+  };
+
+  it('aborted (Ctrl-C) while a service starts: that one finishes and is recorded, no other starts, and the record stops it', async () => {
+    const dir = path.join(repo.dir, 'aborted');
+    const abort = new AbortController();
+    const calls: string[] = [];
+    const slow: DemoService = {
+      name: 'slow',
+      async start() {
+        calls.push('slow');
+        const pid = sleeper();
+        abort.abort(); // the Ctrl-C comes while this one starts
+        await new Promise((r) => setTimeout(r, 300));
+        return { name: 'slow', processes: [{ name: 'slow', pid }] };
+      },
+      check: async () => true,
+    };
+    const next: DemoService = {
+      name: 'next',
+      start: async () => (calls.push('next'), { name: 'next', processes: [] }),
+      check: async () => true,
+    };
+    const r = await startAll({ dir, services: [slow, next], signal: abort.signal });
+    expect(r.stopped).toBe(true);
+    expect(calls).toEqual(['slow']);
+    const pid = started[0];
+    expect(JSON.parse(readFileSync(processesFile(dir), 'utf8')).services[0].processes[0].pid).toBe(pid);
+    const s = await stopAll(dir, () => {}, [slow, next]);
+    expect(s.stopped).toBe(1);
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  it('a start that fails halfway gets its own stop, for what it left running before it could be recorded', async () => {
+    const dir = path.join(repo.dir, 'halfway');
+    let left = 0;
+    const half: DemoService = {
+      name: 'half',
+      async start() {
+        left = sleeper(); // the first environment deployed, the second failed
+        throw new Error('the second environment did not deploy');
+      },
+      check: async () => true,
+      async stop() {
+        if (left) process.kill(left, 'SIGKILL');
+      },
+    };
+    await expect(startAll({ dir, services: [half] })).rejects.toThrow(
+      "the demo's half did not start: the second environment did not deploy",
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    expect(isRunning(left)).toBe(false);
+  });
+
+  const haveServices = spawnSync('haproxy', ['-v']).status === 0 && serverBinaries().ok;
+  it.skipIf(!Tmux.available().ok || !haveServices)(
+    'Ctrl-C in the terminal while the deploy targets start leaves no process of the demo running (skipped without tmux, haproxy or PostgreSQL)',
+    { timeout: 90_000 },
+    async () => {
+      // As root the database runs as the postgres user, who must reach the sandbox.
+      chmodSync(repo.dir, 0o755);
+      const dir = path.join(repo.dir, 'ctrl-c');
+      const t = new Tmux(`${process.execPath} ${BIN} demo --dir ${dir}`, { cwd: repo.dir, env: { NO_COLOR: '1' } });
+      try {
+        // The receivers are up: the targets' deploys start now.
+        await t.waitForText('✓ receivers healthy', 60_000);
+        t.send('C-c');
+        const code = await t.waitForExit(60_000);
+        expect(t.screen({ joined: true })).toMatch(/SIGINT: stopped the demo's \d+ process/);
+        expect(code).toBe(130);
+      } finally {
+        t.kill();
+      }
+      const ours = () =>
+        readdirSync('/proc')
+          .filter((p) => /^\d+$/.test(p))
+          .filter((p) => {
+            try {
+              return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir) && isRunning(Number(p));
+            } catch {
+              return false;
+            }
+          });
+      const until = Date.now() + 10_000;
+      while (ours().length && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+      const left = ours().map((p) => `${p} ${readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ')}`);
+      for (const p of left) process.kill(Number(p.split(' ')[0]), 'SIGKILL'); // not left to the next test
+      expect(left).toEqual([]);
     },
   );
 });
