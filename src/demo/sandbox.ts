@@ -82,6 +82,13 @@ export function isSandbox(dir: string): boolean {
  */
 export function checkSandboxDir(dir: string, reset: boolean): void {
   dir = path.resolve(dir);
+  // HAProxy's configuration and runtime commands and PostgreSQL's options name files in the sandbox by their path:
+  // one with a blank, a quote, a backslash or a $ breaks them halfway through the start (said now instead).
+  const odd = /[\s'"\\$`]/.exec(dir);
+  if (odd)
+    throw new UsageError(
+      `the demo's sandbox path may not contain ${odd[0] === ' ' ? 'a space' : /\s/.test(odd[0]) ? 'a line break or tab' : `the character ${odd[0]}`} (its HAProxy and PostgreSQL configuration name files by it): ${JSON.stringify(dir)}; choose another --dir`,
+    );
   let st;
   try {
     st = statSync(dir); // a symbolic link to a sandbox is that sandbox (--reset removes the link, not its target)

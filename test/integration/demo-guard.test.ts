@@ -70,6 +70,17 @@ describe('cockpit demo --dir on a folder the demo did not make', () => {
     }
   });
 
+  it('a path its HAProxy and PostgreSQL cannot be configured with (a space, a quote, a $) is refused before anything is made', () => {
+    for (const name of ['my demo', "it's", 'a$HOME']) {
+      const dir = path.join(repo.dir, name);
+      const r = cockpit(['demo', '--dir', dir, '--no-services', '--non-interactive']);
+      expect(r.code, name).toBe(2);
+      expect(r.stderr).toContain(`the demo's sandbox path may not contain`);
+      expect(r.stderr).toContain(`${JSON.stringify(dir)}; choose another --dir`);
+      expect(existsSync(dir)).toBe(false);
+    }
+  });
+
   it('an empty folder is made into a sandbox, and --reset of that sandbox still works', () => {
     const dir = path.join(repo.dir, 'empty');
     mkdirSync(dir);
