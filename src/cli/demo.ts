@@ -1,14 +1,6 @@
 import { cmdRun } from './commands.js';
 import { existsSync } from 'node:fs';
-import {
-  checkSandboxDir,
-  demoDir,
-  deployedEnvironments,
-  ensureSandbox,
-  isSandbox,
-  environmentsWithProcesses,
-  stopSandboxTargets,
-} from '../demo/sandbox.js';
+import { checkSandboxDir, demoDir, ensureSandbox, isSandbox, environmentsWithProcesses, stopSandboxTargets } from '../demo/sandbox.js';
 import { runningDemo, SCENARIOS, type Scenario, type StartResult, startAll, stopAll } from '../demo/supervisor.js';
 import { markDemoSandbox } from '../demo/mode.js';
 import { cockpitCommand } from '../core/command-line.js';
@@ -185,8 +177,9 @@ async function runDemo(dir: string, made: boolean, flags: DemoFlags, withService
     return `See what was recorded (from the cockpit folder):\n  ${ws.command(['audit', 'list'])}\n  ${show}\n  ${ws.command(['audit', 'verify'])}\n`;
   };
   // A deploy leaves the Property app and HAProxy serving (to look at, switch, roll back): said, with how to stop them.
+  // Only where the deploy script's state names processes: a deploy that failed (no HAProxy) or a stop leaves none.
   const serving = () =>
-    deployedEnvironments(dir)
+    environmentsWithProcesses(dir)
       .map(
         (env) =>
           `The demo's Property app keeps serving ${env}: see it with ./scripts/deploy.sh status --env ${env}, stop it with ./scripts/deploy.sh stop --env ${env} (in ${dir}), or ${reset}\n`,

@@ -2,7 +2,7 @@
 // remove, reuse or stop anything the demo did not make. Quick: no services are started (--no-services, or refused
 // before any start).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serverBinaries } from '../../src/adapters/pg-server.js';
@@ -79,6 +79,26 @@ describe('cockpit demo --dir on a folder the demo did not make', () => {
       expect(r.stderr).toContain(`${JSON.stringify(dir)}; choose another --dir`);
       expect(existsSync(dir)).toBe(false);
     }
+  });
+
+  it('without HAProxy the demo says what to install, and does not claim its app keeps serving', () => {
+    // A PATH with every program of this machine but haproxy.
+    const bin = path.join(repo.dir, 'bin');
+    mkdirSync(bin);
+    for (const d of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].filter((x) => existsSync(x)))
+      for (const f of readdirSync(d))
+        if (f !== 'haproxy' && !existsSync(path.join(bin, f))) symlinkSync(path.join(d, f), path.join(bin, f));
+    const dir = path.join(repo.dir, 'no-haproxy');
+    chmodSync(repo.dir, 0o755); // as root the database runs as the postgres user, who must reach the sandbox
+    const first = cockpit(['demo', '--dir', dir, '--non-interactive'], { env: { PATH: bin }, timeout: 120_000 });
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain(
+      "the demo's targets did not start: HAProxy is not installed, and the deploy targets run behind it: install it (Debian/Ubuntu: sudo apt-get install haproxy; macOS: brew install haproxy)",
+    );
+    const r = cockpit(['demo', '--dir', dir, '--no-services', '--non-interactive'], { env: { PATH: bin }, timeout: 120_000 });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('deploy.sh: haproxy is not installed (Debian/Ubuntu: apt-get install haproxy)');
+    expect(r.stdout).not.toContain('keeps serving');
   });
 
   it('an empty folder is made into a sandbox, and --reset of that sandbox still works', () => {
