@@ -84,10 +84,11 @@ export function checkSandboxDir(dir: string, reset: boolean): void {
   dir = path.resolve(dir);
   // HAProxy's configuration and runtime commands and PostgreSQL's options name files in the sandbox by their path:
   // one with a blank, a quote, a backslash or a $ breaks them halfway through the start (said now instead).
-  const odd = /[\s'"\\$`]/.exec(dir);
+  // A control character would also reach the terminal in the commands the demo prints (its story line, --stop).
+  const odd = /[\s'"\\$`\x00-\x1f\x7f]/.exec(dir);
   if (odd)
     throw new UsageError(
-      `the demo's sandbox path may not contain ${odd[0] === ' ' ? 'a space' : /\s/.test(odd[0]) ? 'a line break or tab' : `the character ${odd[0]}`} (its HAProxy and PostgreSQL configuration name files by it): ${JSON.stringify(dir)}; choose another --dir`,
+      `the demo's sandbox path may not contain ${odd[0] === ' ' ? 'a space' : /[\x00-\x1f\x7f]/.test(odd[0]) ? 'a control character (a line break, a tab, an escape)' : /\s/.test(odd[0]) ? 'a blank' : `the character ${odd[0]}`} (its HAProxy and PostgreSQL configuration name files by it): ${JSON.stringify(dir)}; choose another --dir`,
     );
   let st;
   try {

@@ -71,12 +71,12 @@ describe('cockpit demo --dir on a folder the demo did not make', () => {
   });
 
   it('a path its HAProxy and PostgreSQL cannot be configured with (a space, a quote, a $) is refused before anything is made', () => {
-    for (const name of ['my demo', "it's", 'a$HOME']) {
+    for (const name of ['my demo', "it's", 'a$HOME', 'title\u001b]0;pwned\u0007']) {
       const dir = path.join(repo.dir, name);
       const r = cockpit(['demo', '--dir', dir, '--no-services', '--non-interactive']);
       expect(r.code, name).toBe(2);
       expect(r.stderr).toContain(`the demo's sandbox path may not contain`);
-      expect(r.stderr).toContain(`${JSON.stringify(dir)}; choose another --dir`);
+      expect(r.stderr).toContain(`${JSON.stringify(dir)}; choose another --dir`); // JSON: the escape shown, not sent
       expect(existsSync(dir)).toBe(false);
     }
   });
