@@ -7,7 +7,7 @@
  * A config whose audit log is a PostgreSQL URL is not kept: the URL may hold a password, and that start loads pg anyway.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import { MAX_YAML_CHARS } from '../core/yaml-limits.js';
 import path from 'node:path';
@@ -35,7 +35,27 @@ export class ConfigFileError extends UsageError {}
  * is read: a FIFO (which would wait for a writer forever), a device (/dev/zero: read until memory runs out) or a file
  * far over the YAML limit is refused with what it is, at once.
  */
-export function readConfigFile(file: string): string | null {
+export function readConfigFile(file: string, within?: string): string | null {
+  if (within !== undefined) {
+    // A link that leads out of the folder: the file read would not be the repository's (a committed link to a
+    // credentials file would print its lines in the error that names its unknown keys, in a CI log).
+    let real: string;
+    try {
+      real = realpathSync(file);
+    } catch {
+      real = file; // missing (ENOENT: none) or unreadable: said below
+    }
+    let folder: string;
+    try {
+      folder = realpathSync(within);
+    } catch {
+      folder = path.resolve(within);
+    }
+    if (real !== file && real !== path.join(folder, path.basename(file)) && !real.startsWith(folder + path.sep))
+      throw new ConfigFileError(
+        `${file} is a link to ${real}, outside ${within}: the cockpit reads it only from inside that folder (name a config elsewhere with --config)`,
+      );
+  }
   let fd: number;
   try {
     // Non-blocking: opening a FIFO for reading otherwise waits for a writer.

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { scheduleSchema } from '../core/release/schedule.js';
 import { versionFileSpecSchema } from '../core/release/version-files.js';
@@ -120,10 +121,12 @@ export class ConfigError extends UsageError {}
 export function loadConfig(file: string, explicit: boolean): CockpitConfig {
   const local = localConfigFile(file);
   const layers: Array<{ file: string; text: string }> = [];
-  const base = readConfigFile(file);
+  // The default config and every overlay are read only from inside their folder (a link may not lead elsewhere);
+  // a config named with --config is read where it is.
+  const base = readConfigFile(file, explicit ? undefined : path.dirname(file));
   if (base !== null) layers.push({ file, text: base });
   else if (explicit) throw new ConfigError(`config file ${file} does not exist`);
-  const over = readConfigFile(local);
+  const over = readConfigFile(local, path.dirname(local));
   if (over !== null) layers.push({ file: local, text: over });
   if (!layers.length) return {};
   const r = parseYamlLayers(layers, configSchema, 'config');
