@@ -13,6 +13,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -130,8 +131,19 @@ export function ensureSandbox(dir: string, reset: boolean): boolean {
   rmSync(partial, { recursive: true, force: true });
   try {
     buildSandbox(partial, dir);
-    rmSync(dir, { recursive: true, force: true }); // an empty folder left there
-    renameSync(partial, dir);
+    // An empty folder left there goes (never more: a second cockpit demo started at the same moment may have put its
+    // whole sandbox there since, and that one is used then).
+    try {
+      rmdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !isSandbox(dir)) throw e;
+    }
+    try {
+      renameSync(partial, dir);
+    } catch (e) {
+      if (isSandbox(dir)) return false;
+      throw e;
+    }
   } finally {
     rmSync(partial, { recursive: true, force: true });
   }

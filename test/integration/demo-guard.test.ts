@@ -2,14 +2,25 @@
 // remove, reuse or stop anything the demo did not make. Quick: no services are started (--no-services, or refused
 // before any start).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serverBinaries } from '../../src/adapters/pg-server.js';
 import { ensureSandbox } from '../../src/demo/sandbox.js';
 import type { DemoService } from '../../src/demo/service.js';
 import { processesFile, startAll, startTimeOf, stopAll } from '../../src/demo/supervisor.js';
-import { BIN, cockpit, tempRepo } from '../helpers/cli.js';
+import { BIN, ROOT, cockpit, tempRepo } from '../helpers/cli.js';
 import { Tmux } from '../helpers/tmux.js';
 
 let repo: ReturnType<typeof tempRepo>;
@@ -113,6 +124,41 @@ describe('cockpit demo --dir on a folder the demo did not make', () => {
     expect(again.stdout).toContain(`Made the demo sandbox in ${dir}`);
     spawnSync(path.join(dir, 'scripts', 'deploy.sh'), ['stop', '--env', 'staging'], { cwd: dir });
   });
+});
+
+describe('two cockpit demo started at the same moment on a new sandbox', () => {
+  it('both get a whole sandbox: neither removes the one the other has just put in place', async () => {
+    const make = (dir: string) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            '-e',
+            `import('${ROOT}/src/demo/sandbox.ts').then((m) => { m.ensureSandbox(${JSON.stringify(dir)}, false); console.log(require('node:fs').statSync(${JSON.stringify(dir)}).ino); })`,
+          ],
+          { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('close', (code) => resolve({ code, out }));
+      });
+    for (let round = 0; round < 4; round++) {
+      const dir = path.join(repo.dir, `race-${round}`);
+      const results = await Promise.all([make(dir), make(dir), make(dir)]);
+      for (const r of results) expect(r.code, r.out).toBe(0);
+      // Each was given the sandbox that stays: none was replaced under a cockpit that had it.
+      const ino = String(statSync(dir).ino);
+      expect(results.map((r) => r.out.trim())).toEqual([ino, ino, ino]);
+      expect(existsSync(path.join(dir, '.sandbox', 'origin.git', 'HEAD'))).toBe(true);
+      const st = spawnSync('git', ['status', '--porcelain'], { cwd: dir, encoding: 'utf8' });
+      expect(st.status, st.stderr).toBe(0);
+      expect(st.stdout).toBe('');
+      expect(readdirSync(repo.dir).filter((f) => f.includes('.partial-'))).toEqual([]);
+    }
+  }, 60_000);
 });
 
 describe("the demo's record of processes is trusted only when it is the user's own", () => {
