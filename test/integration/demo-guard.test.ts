@@ -241,6 +241,35 @@ describe("the demo's record of processes is trusted only when it is the user's o
     },
   );
 
+  it.skipIf(!existsSync('/proc/self/cmdline'))(
+    "the deploy script's stop leaves alone another HAProxy (and another demo-app) that got a pid its state names",
+    () => {
+      // The machine's own HAProxy and some other program named demo-app, on pids a stale state.json still names.
+      const system = spawn('sleep', ['60'], { argv0: 'haproxy', stdio: 'ignore' });
+      const other = spawn('sleep', ['60'], { argv0: '/elsewhere/demo-app.js', stdio: 'ignore' });
+      try {
+        const state = path.join(sandbox, '.cockpit', 'bluegreen', 'staging', 'state.json');
+        mkdirSync(path.dirname(state), { recursive: true });
+        writeFileSync(
+          state,
+          JSON.stringify({
+            env: 'staging',
+            proxy: { pid: system.pid, port: 1 },
+            colours: { blue: { pid: other.pid, port: 2, version: '1.3.0', startedAt: '' } },
+            live: 'blue',
+          }),
+        );
+        const r = spawnSync(path.join(sandbox, 'scripts', 'deploy.sh'), ['stop', '--env', 'staging'], { cwd: sandbox, encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+        expect(running(system.pid!)).toBe(true);
+        expect(running(other.pid!)).toBe(true);
+      } finally {
+        system.kill('SIGKILL');
+        other.kill('SIGKILL');
+      }
+    },
+  );
+
   const asRoot = process.getuid?.() === 0;
   it.skipIf(!asRoot)(
     'as root: a record that belongs to another user is refused, and so is a sandbox of another user (skipped unless root: chown)',
