@@ -7,6 +7,7 @@ import {
   chownSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -16,7 +17,10 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import os from 'node:os';
 import { serverBinaries } from '../../src/adapters/pg-server.js';
+import { postgresService } from '../../src/demo/postgres.js';
 import { ensureSandbox } from '../../src/demo/sandbox.js';
 import type { DemoService } from '../../src/demo/service.js';
 import { processesFile, startAll, startTimeOf, stopAll } from '../../src/demo/supervisor.js';
@@ -289,6 +293,42 @@ describe("the demo's record of processes is trusted only when it is the user's o
       }
       expect(existsSync(path.join(sandbox, '.sandbox', 'origin.git'))).toBe(true);
     },
+  );
+});
+
+describe("as root, the database's folder in the shared temporary directory", () => {
+  const asRoot = process.getuid?.() === 0;
+  it.skipIf(!asRoot || !serverBinaries().ok)(
+    'one another user made first under its name is refused, not handed to the postgres user (skipped unless root with PostgreSQL)',
+    async () => {
+      const closed = mkdtempSync(path.join(os.tmpdir(), 'cockpit-demo-closed-')); // 0700: closed to the postgres user
+      const sb = path.join(closed, 'sandbox');
+      try {
+        ensureSandbox(sb, false);
+        // The name root's fallback folder of this sandbox gets: its path's hash and its inode.
+        const at = path.join(
+          os.tmpdir(),
+          `cockpit-demo-postgres-${createHash('sha256').update(sb).digest('hex').slice(0, 12)}-${statSync(sb).ino}`,
+        );
+        mkdirSync(path.join(at, 'data'), { recursive: true });
+        writeFileSync(path.join(at, 'data', 'postgresql.conf'), "archive_command = 'touch /tmp/owned'\n");
+        chownSync(at, 65534, 65534);
+        const lines: string[] = [];
+        const r = await startAll({ dir: sb, log: (l) => lines.push(l), services: [postgresService()] });
+        expect(r.skipped).toEqual([
+          {
+            name: 'postgres',
+            why: `${at} was not made by the demo (it belongs to user 65534): remove it, or run the demo with --dir in a folder the postgres user can reach (e.g. under /tmp)`,
+          },
+        ]);
+        expect(statSync(at).uid).toBe(65534);
+        rmSync(at, { recursive: true, force: true });
+      } finally {
+        await stopAll(sb);
+        rmSync(closed, { recursive: true, force: true });
+      }
+    },
+    60_000,
   );
 });
 
