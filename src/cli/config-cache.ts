@@ -7,7 +7,9 @@
  * A config whose audit log is a PostgreSQL URL is not kept: the URL may hold a password, and that start loads pg anyway.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync } from 'node:fs';
+import { UsageError } from '../core/errors.js';
+import { MAX_YAML_CHARS } from '../core/yaml-limits.js';
 import path from 'node:path';
 import { parseAuditUrl } from '../core/audit-url.js';
 import { cockpitVersion } from '../version.js';
@@ -25,10 +27,65 @@ export function localConfigFile(configFile: string): string {
   return path.join(path.dirname(configFile), 'cockpit.local.yaml');
 }
 
+/** A config file that is not a file the cockpit may read (bad input, exit 2). */
+export class ConfigFileError extends UsageError {}
+
+/**
+ * The text of a config file (cockpit.config.yaml, cockpit.local.yaml), or null when there is none. Looked at before it
+ * is read: a FIFO (which would wait for a writer forever), a device (/dev/zero: read until memory runs out) or a file
+ * far over the YAML limit is refused with what it is, at once.
+ */
+export function readConfigFile(file: string, within?: string): string | null {
+  if (within !== undefined) {
+    // A link that leads out of the folder: the file read would not be the repository's (a committed link to a
+    // credentials file would print its lines in the error that names its unknown keys, in a CI log).
+    let real: string;
+    try {
+      real = realpathSync(file);
+    } catch {
+      real = file; // missing (ENOENT: none) or unreadable: said below
+    }
+    let folder: string;
+    try {
+      folder = realpathSync(within);
+    } catch {
+      folder = path.resolve(within);
+    }
+    if (real !== file && real !== path.join(folder, path.basename(file)) && !real.startsWith(folder + path.sep))
+      throw new ConfigFileError(
+        `${file} is a link to ${real}, outside ${within}: the cockpit reads it only from inside that folder (name a config elsewhere with --config)`,
+      );
+  }
+  let fd: number;
+  try {
+    // Non-blocking: opening a FIFO for reading otherwise waits for a writer.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new ConfigFileError(`${file} cannot be read: ${(e as Error).message}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile())
+      throw new ConfigFileError(
+        `${file} is not a regular file (${st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a folder' : 'a device or socket'}): the cockpit reads its config only from a file`,
+      );
+    // A character is at most 4 bytes: past that the text is over the limit whatever it holds.
+    if (st.size > MAX_YAML_CHARS * 4)
+      throw new ConfigFileError(
+        `${file} is ${(st.size / 1024 / 1024).toFixed(1)} MB: more than the 1 MB a YAML file read by the cockpit may be`,
+      );
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 const readText = (file: string): string | null => {
   try {
-    return readFileSync(file, 'utf8');
-  } catch {
+    return readConfigFile(file);
+  } catch (e) {
+    if (e instanceof ConfigFileError) throw e;
     return null;
   }
 };

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { scheduleSchema } from '../core/release/schedule.js';
 import { versionFileSpecSchema } from '../core/release/version-files.js';
 import { publishCommandSchema } from '../core/release/publish.js';
 import { parseYamlLayers } from '../core/yaml-input.js';
-import { localConfigFile } from './config-cache.js';
+import { localConfigFile, readConfigFile } from './config-cache.js';
 import { watchConfigSchema } from '../core/watch/config.js';
 import { deployConfigSchema } from '../core/deploy/config.js';
 import { verifyConfigSchema } from '../core/verify.js';
@@ -139,9 +139,13 @@ export class ConfigError extends UsageError {}
 export function loadConfig(file: string, explicit: boolean): CockpitConfig {
   const local = localConfigFile(file);
   const layers: Array<{ file: string; text: string }> = [];
-  if (existsSync(file)) layers.push({ file, text: readFileSync(file, 'utf8') });
+  // The default config and every overlay are read only from inside their folder (a link may not lead elsewhere);
+  // a config named with --config is read where it is.
+  const base = readConfigFile(file, explicit ? undefined : path.dirname(file));
+  if (base !== null) layers.push({ file, text: base });
   else if (explicit) throw new ConfigError(`config file ${file} does not exist`);
-  if (existsSync(local)) layers.push({ file: local, text: readFileSync(local, 'utf8') });
+  const over = readConfigFile(local, path.dirname(local));
+  if (over !== null) layers.push({ file: local, text: over });
   if (!layers.length) return {};
   const r = parseYamlLayers(layers, configSchema, 'config');
   if (!r.ok) throw new ConfigError(r.message);

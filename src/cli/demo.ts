@@ -1,6 +1,7 @@
 import { cmdRun } from './commands.js';
-import { demoDir, deployedEnvironments, ensureSandbox, environmentsWithProcesses, stopSandboxTargets } from '../demo/sandbox.js';
-import { SCENARIOS, type Scenario, startAll, stopAll } from '../demo/supervisor.js';
+import { existsSync } from 'node:fs';
+import { checkSandboxDir, demoDir, ensureSandbox, isSandbox, environmentsWithProcesses, stopSandboxTargets } from '../demo/sandbox.js';
+import { runningDemo, SCENARIOS, type Scenario, type StartResult, startAll, stopAll } from '../demo/supervisor.js';
 import { markDemoSandbox } from '../demo/mode.js';
 import { DEMO_WATCH } from '../demo/history.js';
 import { cockpitCommand } from '../core/command-line.js';
@@ -60,12 +61,20 @@ function stopperFor(dir: string): (why: string) => Promise<void> {
 
 /**
  * Stops the services when the cockpit is told to end (SIGINT, SIGTERM, SIGHUP), then exits 128 + the signal's
- * number. Returns the function that removes the handlers.
+ * number. While they start (`starting`), the start is aborted and the service starting now is let finish and be
+ * recorded first: stopped then by its record, it is not left running unrecorded. Returns the function that removes
+ * the handlers.
  */
-function stopOnSignals(stop: (why: string) => Promise<void>): () => void {
+function stopOnSignals(stop: (why: string) => Promise<void>, abort: AbortController, starting: () => Promise<unknown> | null): () => void {
   const numbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
   const handler = (signal: NodeJS.Signals) => {
-    void stop(signal).finally(() => process.exit(128 + (numbers[signal] ?? 0)));
+    const pending = starting();
+    if (pending && !abort.signal.aborted) say(`${signal}: the service starting now is let finish, then every one is stopped`);
+    abort.abort();
+    void Promise.resolve(pending)
+      .catch(() => {})
+      .then(() => stop(signal))
+      .finally(() => process.exit(128 + (numbers[signal] ?? 0)));
   };
   for (const s of Object.keys(numbers)) process.on(s, handler);
   return () => {
@@ -82,12 +91,31 @@ export async function cmdDemo(flags: DemoFlags): Promise<number> {
   // What the demo's chat and status page received (src/demo/messages.ts).
   if (flags.messages) return (await import('../demo/messages.js')).printMessages(dir);
   if (flags.stop) {
+    // Only a sandbox the demo made: a processes.json elsewhere is nothing the demo started.
+    if (existsSync(dir)) {
+      if (!isSandbox(dir)) throw new UsageError(`${dir} is not a demo sandbox (it has no .sandbox/origin.git): nothing stopped`);
+      checkSandboxDir(dir, false); // and one of the user's own
+    }
     await stopServices(dir, 'cockpit demo --stop');
     return 0;
   }
   const scenario = (flags.scenario ?? 'none') as Scenario;
   if (!SCENARIOS.includes(scenario)) throw new UsageError(`--scenario ${flags.scenario}: choose one of ${SCENARIOS.join(', ')}`);
+  // Before anything is stopped, written or removed: --dir must be a sandbox the demo made (or nothing yet).
+  checkSandboxDir(dir, !!flags.reset);
   const withServices = flags.services !== false;
+  // A demo running there keeps its services and its sandbox: a second one neither starts them again nor removes them.
+  const running = (flags.reset || withServices) && existsSync(dir) ? runningDemo(dir) : null;
+  if (running !== null) {
+    const stop = cockpitCommand(['demo', '--stop', ...(flags.dir ? ['--dir', dir] : [])], {
+      program: 'npx cockpit',
+      repoDir: dir,
+      elsewhere: false,
+    });
+    throw new UsageError(
+      `a demo is already running on ${dir} (its cockpit is pid ${running}): use that one, or quit it${flags.reset ? ' before --reset removes its sandbox' : ''} (${stop} stops its services)`,
+    );
+  }
   // The demo's steps migrate, back up and restore a database: never one named in the user's own environment.
   if (process.env.DATABASE_URL) {
     delete process.env.DATABASE_URL;
@@ -101,16 +129,22 @@ export async function cmdDemo(flags: DemoFlags): Promise<number> {
   const stop = stopperFor(dir);
   if (withServices) {
     say(`Starting the demo's services in ${dir}${scenario === 'none' ? '' : ` (scenario ${scenario})`}:`);
-    removeHandlers = stopOnSignals(stop);
+    const abort = new AbortController();
+    let starting: Promise<StartResult> | null = null;
+    removeHandlers = stopOnSignals(stop, abort, () => starting);
     // Printed as the user types them (npx cockpit, --dir when it was given).
     const demoCommand = (...args: string[]) =>
       cockpitCommand(['demo', ...args, ...(flags.dir ? ['--dir', dir] : [])], { program: 'npx cockpit', repoDir: dir, elsewhere: false });
-    const r = await startAll({ dir, scenario, log: (l) => say(`  ${l}`), stopCommand: demoCommand('--stop') }).catch((e: unknown) => {
+    starting = startAll({ dir, scenario, log: (l) => say(`  ${l}`), stopCommand: demoCommand('--stop'), signal: abort.signal });
+    const r = await starting.catch(async (e: unknown) => {
+      if (abort.signal.aborted) return await new Promise<never>(() => {}); // the signal's handler stops them and exits
       removeHandlers();
       if (e instanceof FailedError)
         throw new FailedError(`${e.message}\n(${demoCommand('--no-services')} runs the git sandbox alone, without services)`);
       throw e;
     });
+    starting = null;
+    if (r.stopped) await new Promise<never>(() => {}); // the signal's handler stops them and exits
     say(
       `The demo's services are up in ${seconds(r.ms)} (the sandbox's git part: ${seconds(sandboxMs)}${made ? ', made now' : ''})${r.skipped.length ? `; without ${r.skipped.map((x) => x.name).join(', ')}` : ''}. Quitting the cockpit stops them.\n`,
     );
@@ -148,8 +182,9 @@ async function runDemo(dir: string, made: boolean, flags: DemoFlags, withService
     return `See what was recorded (from the cockpit folder):\n  ${ws.command(['audit', 'list'])}\n  ${show}\n  ${ws.command(['audit', 'verify'])}\n`;
   };
   // A deploy leaves the Property app and HAProxy serving (to look at, switch, roll back): said, with how to stop them.
+  // Only where the deploy script's state names processes: a deploy that failed (no HAProxy) or a stop leaves none.
   const serving = () =>
-    deployedEnvironments(dir)
+    environmentsWithProcesses(dir)
       .map(
         (env) =>
           `The demo's Property app keeps serving ${env}: see it with ./scripts/deploy.sh status --env ${env}, stop it with ./scripts/deploy.sh stop --env ${env} (in ${dir}), or ${reset}\n`,

@@ -10,7 +10,7 @@
 // cockpit.local.yaml names them in database.environments (and database.url, DATABASE_URL: production).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -118,6 +118,25 @@ function paths(ctx: DemoContext) {
   return { root, fallback, data: path.join(root, 'data'), log: path.join(root, 'postgres.log') };
 }
 
+/**
+ * Root's fallback folder is in the shared temporary directory under a name anyone can work out: one that another user
+ * made first is refused, not taken over (root would hand it, with whatever it holds, a postgresql.conf that runs
+ * commands included, to the postgres user's server).
+ */
+function refuseForeign(root: string): void {
+  let st;
+  try {
+    st = lstatSync(root);
+  } catch {
+    return; // not there: made now
+  }
+  const postgresUid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+  if (st.isDirectory() && (st.uid === 0 || st.uid === postgresUid)) return;
+  throw new FailedError(
+    `${root} was not made by the demo (it ${st.isDirectory() ? `belongs to user ${st.uid}` : 'is not a folder'}): remove it, or run the demo with --dir in a folder the postgres user can reach (e.g. under /tmp)`,
+  );
+}
+
 /** Root's fallback clusters of earlier sandboxes at the same path (made anew since): removed when not running. */
 function removeStaleFallbacks(ctx: DemoContext, current: string): void {
   const prefix = fallbackPrefix(ctx.dir);
@@ -150,6 +169,7 @@ export function postgresService(): DemoService {
       if ('why' in found) throw new FailedError(found.why);
       const { bin } = found;
       const p = paths(ctx);
+      if (p.fallback) refuseForeign(p.root);
       mkdirSync(p.root, { recursive: true, mode: 0o700 });
       if (p.fallback) removeStaleFallbacks(ctx, p.root);
       if (isRoot()) {

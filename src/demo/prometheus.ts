@@ -31,8 +31,8 @@ import { demoProcess, type DemoContext, type DemoService, type StartedService } 
 export class PrometheusUnavailable extends FailedError {}
 
 export const PROMETHEUS_MISSING =
-  'Prometheus is not installed (no `prometheus` on the PATH): install it with `apt-get install prometheus` ' +
-  '(Debian, Ubuntu) and start the demo again to see the live watch. Everything else in the demo works without it.';
+  'Prometheus is not installed (no `prometheus` on the PATH): install it (Debian/Ubuntu: sudo apt-get install prometheus; ' +
+  'macOS: brew install prometheus) and start the demo again to see the live watch. Everything else in the demo works without it.';
 
 /** The environments the sandbox deploys to (its cockpit.config.yaml): scraped even before their first deploy. */
 const ENVIRONMENTS = ['staging', 'production'];

@@ -13,6 +13,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -69,26 +70,80 @@ export function environmentsWithProcesses(dir: string): string[] {
 }
 
 /**
+ * Is `dir` a sandbox the demo made: a git work tree with the sandbox's own bare origin in `.sandbox/origin.git`
+ * (which no repository of the user's has). Only such a folder is ever reused, reset (removed) or stopped by the demo.
+ */
+export function isSandbox(dir: string): boolean {
+  return existsSync(path.join(dir, '.git')) && existsSync(path.join(dir, ORIGIN_DIR, 'HEAD'));
+}
+
+/**
+ * Refuses a `--dir` that holds something other than a demo sandbox: the demo would write its files and config into
+ * it, run its scripts and, with `--reset`, remove the whole folder. Missing, empty or a sandbox: fine.
+ */
+export function checkSandboxDir(dir: string, reset: boolean): void {
+  dir = path.resolve(dir);
+  // HAProxy's configuration and runtime commands and PostgreSQL's options name files in the sandbox by their path:
+  // one with a blank, a quote, a backslash or a $ breaks them halfway through the start (said now instead).
+  // A control character would also reach the terminal in the commands the demo prints (its story line, --stop).
+  const odd = /[\s'"\\$`\x00-\x1f\x7f]/.exec(dir);
+  if (odd)
+    throw new UsageError(
+      `the demo's sandbox path may not contain ${odd[0] === ' ' ? 'a space' : /[\x00-\x1f\x7f]/.test(odd[0]) ? 'a control character (a line break, a tab, an escape)' : /\s/.test(odd[0]) ? 'a blank' : `the character ${odd[0]}`} (its HAProxy and PostgreSQL configuration name files by it): ${JSON.stringify(dir)}; choose another --dir`,
+    );
+  let st;
+  try {
+    st = statSync(dir); // a symbolic link to a sandbox is that sandbox (--reset removes the link, not its target)
+  } catch {
+    return; // not there: made now
+  }
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid)
+    // The demo runs the sandbox's scripts and signals the processes its record names: never someone else's.
+    throw new UsageError(
+      `${dir} belongs to user ${st.uid}, not to you (${uid}): the demo runs only in a sandbox of your own; choose another --dir`,
+    );
+  if (st.isDirectory() && (isSandbox(dir) || readdirSync(dir).length === 0)) return;
+  const what = !st.isDirectory()
+    ? 'is not a folder'
+    : existsSync(path.join(dir, '.git'))
+      ? 'is a git repository that the demo did not make (it has no .sandbox/origin.git)'
+      : 'is a folder that is not a demo sandbox';
+  throw new UsageError(
+    `${dir} ${what}: ${reset ? '--reset removes only a sandbox the demo made, and left it untouched' : 'the demo uses only a sandbox it made'}; choose another --dir (a new or empty folder)`,
+  );
+}
+
+/**
  * Make the sandbox repository if it is not there (or anew with `reset`). True when it was made now.
  * It is built beside `dir` and renamed into place, so a sandbox that exists is a whole one.
  */
 export function ensureSandbox(dir: string, reset: boolean): boolean {
   dir = path.resolve(dir);
+  checkSandboxDir(dir, reset);
   if (reset) {
     stopSandboxTargets(dir);
     rmSync(dir, { recursive: true, force: true });
   }
   if (existsSync(path.join(dir, '.git'))) return false;
-  if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) {
-    throw new UsageError(`${dir} exists and is not a demo sandbox: choose another --dir, or remove it`);
-  }
   mkdirSync(path.dirname(dir), { recursive: true });
   const partial = `${dir}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
   try {
     buildSandbox(partial, dir);
-    rmSync(dir, { recursive: true, force: true }); // an empty folder left there
-    renameSync(partial, dir);
+    // An empty folder left there goes (never more: a second cockpit demo started at the same moment may have put its
+    // whole sandbox there since, and that one is used then).
+    try {
+      rmdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !isSandbox(dir)) throw e;
+    }
+    try {
+      renameSync(partial, dir);
+    } catch (e) {
+      if (isSandbox(dir)) return false;
+      throw e;
+    }
   } finally {
     rmSync(partial, { recursive: true, force: true });
   }

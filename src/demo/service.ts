@@ -58,8 +58,13 @@ export function demoProcess(name: string, pid: number): DemoProcess {
   return { name, pid, ...(startTime !== undefined ? { startTime } : {}) };
 }
 
-/** The pid runs, is not a zombie, and is the process recorded (same start time when one was recorded). */
+/** The pid runs, is not a zombie, and is the process recorded (the same start time). */
 export function sameProcess(p: { pid: number; startTime?: string }): boolean {
-  if (!processRuns(p.pid)) return false;
-  return p.startTime === undefined || startTimeOf(p.pid) === p.startTime;
+  // Never init, nor the cockpit itself (a record names neither); a pid that is no positive integer is nothing.
+  if (!Number.isSafeInteger(p.pid) || p.pid <= 1 || p.pid === process.pid || !processRuns(p.pid)) return false;
+  const now = startTimeOf(p.pid);
+  // No /proc: the pid answering is all that can be known. With /proc every process the demo starts is recorded with
+  // its start time: one without is not a process the demo started.
+  if (now === undefined) return true;
+  return p.startTime !== undefined && now === p.startTime;
 }

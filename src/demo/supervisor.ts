@@ -6,7 +6,7 @@
 import { prometheusService } from './prometheus.js';
 import { receiversService } from './receivers.js';
 import { trafficService } from './traffic.js';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -57,9 +57,23 @@ interface Recorded {
   services: StartedService[];
 }
 
+/**
+ * Why the record in `file` is not to be trusted, or null: it names the processes the demo signals, so it must be the
+ * user's own and writable by nobody else (a record planted in a shared folder must not get root to kill for it).
+ */
+function recordTrustProblem(file: string): string | null {
+  const st = statSync(file);
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) return `it belongs to user ${st.uid}, not to you (${uid})`;
+  if (st.mode & 0o022) return 'others may write it';
+  return null;
+}
+
 function readRecord(dir: string): Recorded | null {
   const file = processesFile(dir);
   if (!existsSync(file)) return null;
+  const distrust = recordTrustProblem(file);
+  if (distrust) throw new UsageError(`${file} is not trusted, so no process it names is signalled: ${distrust}; remove it`);
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Recorded;
   } catch {
@@ -67,17 +81,30 @@ function readRecord(dir: string): Recorded | null {
   }
 }
 
+/**
+ * Written readable by its owner only (like cockpit.local.yaml): it names the processes `--stop` signals. Without the
+ * services' localConfig, which holds the chat webhook's token and the status page's API key (cockpit.local.yaml has
+ * them; stopping needs only the processes and details).
+ */
 function writeRecord(dir: string, r: Recorded): void {
   const file = processesFile(dir);
   mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(r, null, 2) + '\n');
+  const services = r.services.map(({ localConfig: _secret, ...kept }) => kept);
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, JSON.stringify({ ...r, services }, null, 2) + '\n', { mode: 0o600 });
   renameSync(tmp, file);
 }
 
 /** The processes a service reported, each with its start time (read now when the service did not give one). */
 function withStartTimes(s: StartedService): StartedService {
   return { ...s, processes: s.processes.map((p) => ({ ...p, startTime: p.startTime ?? startTimeOf(p.pid) })) };
+}
+
+/** The pid of another cockpit whose demo runs on `dir` now (its services recorded, itself alive), or null. */
+export function runningDemo(dir: string): number | null {
+  const rec = readRecord(dir);
+  return rec && rec.supervisor.pid !== process.pid && sameProcess(rec.supervisor) ? rec.supervisor.pid : null;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -158,6 +185,11 @@ export interface StartOptions {
   services?: DemoService[];
   /** How the user stops a demo's services (`cockpit demo --stop`, as the command line prints it). */
   stopCommand?: string;
+  /**
+   * Aborted (Ctrl-C, a closed terminal): the service starting now finishes starting and is recorded, no other starts,
+   * and startAll returns with `stopped` (the caller stops what the record names).
+   */
+  signal?: AbortSignal;
 }
 
 export interface StartResult {
@@ -166,6 +198,8 @@ export interface StartResult {
   skipped: { name: string; why: string }[];
   /** From the first service started to the last one healthy. */
   ms: number;
+  /** The start was aborted (StartOptions.signal): not every service started. */
+  stopped?: boolean;
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -235,7 +269,9 @@ export async function startAll(o: StartOptions): Promise<StartResult> {
     said++;
     log(line);
   };
+  const aborted = () => o.signal?.aborted === true;
   for (const svc of services) {
+    if (aborted()) break;
     const t = Date.now();
     const saidBefore = said;
     let s: StartedService | null = null;
@@ -244,6 +280,17 @@ export async function startAll(o: StartOptions): Promise<StartResult> {
       s = withStartTimes(await svc.start(ctx));
     } catch (e) {
       why = (e as Error).message;
+      // What a start that failed halfway left running (the targets' first environment, a server pg_ctl started) is not
+      // in the record: its own stop looks for it now.
+      await svc.stop?.(ctx, { name: svc.name, processes: [] }).catch(() => {});
+    }
+    if (aborted()) {
+      // Recorded, for the caller's stop; no check, no verdict.
+      if (s) {
+        rec.services.push(s);
+        writeRecord(dir, rec);
+      }
+      break;
     }
     if (s) {
       // Recorded before its check: a cockpit killed now still leaves the record the next start stops.
@@ -277,6 +324,7 @@ export async function startAll(o: StartOptions): Promise<StartResult> {
     await stopAll(dir, log, services);
     throw new FailedError(`the demo's ${svc.name} did not start: ${why}${tail}`);
   }
+  if (aborted()) return { started: ctx.started, skipped, ms: Date.now() - t0, stopped: true };
   writeLocalConfig(dir, Object.values(ctx.started));
   return { started: ctx.started, skipped, ms: Date.now() - t0 };
 }
@@ -307,7 +355,9 @@ export function writeLocalConfig(dir: string, started: StartedService[]): void {
   ].join('\n');
   const body = Object.keys(merged).length ? stringify(merged) : '{}\n';
   const file = path.join(dir, LOCAL_CONFIG);
-  writeFileSync(`${file}.tmp`, header + body);
+  // Owner only: it holds the demo's chat token and status-page API key.
+  rmSync(`${file}.tmp`, { force: true });
+  writeFileSync(`${file}.tmp`, header + body, { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
   const ignored = spawnSync('git', ['check-ignore', '-q', LOCAL_CONFIG], { cwd: dir, stdio: 'ignore' }).status === 0;
   if (!ignored && existsSync(path.join(dir, '.git'))) {

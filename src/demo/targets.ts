@@ -39,6 +39,9 @@ function deploySh(
       // deploy.sh runs `node`: the one running the cockpit first on the PATH.
       env: { ...process.env, ...env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` },
       stdio: ['ignore', 'pipe', fd],
+      // In a process group of its own: a Ctrl-C in the terminal reaches the cockpit, which lets a deploy under way
+      // finish (and be recorded) before it stops the services, instead of killing it halfway with its processes up.
+      detached: true,
     });
     if (!child.stdout) throw new FailedError('scripts/deploy.sh: no output pipe');
     closeSync(fd);
@@ -70,10 +73,17 @@ function get(url: string): Promise<{ status: number; body: string }> {
 const logOf = (ctx: DemoContext) => path.join(ctx.stateDir, 'targets', 'targets.log');
 
 export function targetsService(): DemoService {
+  let haproxyMissing: boolean | undefined;
+  const missing = () => (haproxyMissing ??= spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status !== 0);
   return {
     name: 'targets',
+    // Without HAProxy the demo goes on without its targets (the release, the database, the chat work; a deploy step
+    // says what to install); a deploy that fails with HAProxy installed still stops the demo, with its log.
+    get optional() {
+      return missing();
+    },
     async start(ctx: DemoContext): Promise<StartedService> {
-      if (spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status !== 0)
+      if (missing())
         throw new FailedError(
           'HAProxy is not installed, and the deploy targets run behind it: install it (Debian/Ubuntu: sudo apt-get install haproxy; macOS: brew install haproxy)',
         );

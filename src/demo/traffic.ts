@@ -317,10 +317,22 @@ export interface TrafficServiceOptions {
 
 /** The service: the traffic generator, after the targets (it needs their public URLs). */
 export function trafficService(opts: TrafficServiceOptions = {}): DemoService {
+  let noTargets = false;
   return {
     name: 'traffic',
+    // Skipped, not failed, when the targets it sends to did not start (they said why).
+    get optional() {
+      return noTargets;
+    },
     async start(ctx: DemoContext): Promise<StartedService> {
-      const urls = opts.urls ?? (await runningUrls(ctx));
+      let urls: Record<string, string>;
+      try {
+        urls = opts.urls ?? (await runningUrls(ctx));
+      } catch (e) {
+        noTargets = !ctx.started.targets;
+        if (noTargets) throw new TrafficError(`the deploy targets did not start, so ${(e as Error).message}`);
+        throw e;
+      }
       const home = path.join(ctx.stateDir, 'traffic');
       mkdirSync(home, { recursive: true });
       const logFile = path.join(home, 'traffic.log');

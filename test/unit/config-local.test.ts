@@ -4,7 +4,8 @@
  * rest of the committed file stays, a problem is reported in the file that holds it, and the home screen's cache
  * sees a change to either file.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { z } from 'zod';
 import { ConfigError, loadConfig } from '../../src/cli/config.js';
 import { Workspace } from '../../src/cli/setup.js';
 import { homeWorkspace } from '../../src/cli/workspace.js';
+import { UsageError } from '../../src/core/errors.js';
 import { overlay, parseYamlLayers } from '../../src/core/yaml-input.js';
 import { tempRepo } from '../helpers/cli.js';
 
@@ -97,4 +99,69 @@ describe('cockpit.local.yaml', () => {
     expect(again).not.toBeInstanceOf(Workspace);
     expect(again.repoChecklistsDir).toBe(path.join(repo.dir, 'local-lists'));
   });
+});
+
+describe('a config file that is not a small regular file', () => {
+  const config = () => path.join(repo.dir, 'cockpit.config.yaml');
+  const local = () => path.join(repo.dir, 'cockpit.local.yaml');
+
+  it('a FIFO as cockpit.local.yaml is refused at once (reading it would wait for a writer forever)', async () => {
+    repo.write('cockpit.config.yaml', 'checklists: lists\n');
+    execFileSync('mkfifo', [local()]);
+    expect(() => loadConfig(config(), false)).toThrow(
+      `${local()} is not a regular file (a FIFO): the cockpit reads its config only from a file`,
+    );
+    // The home screen reads it first, for its cache key.
+    await expect(homeWorkspace({ repo: repo.dir })).rejects.toThrow('is not a regular file (a FIFO)');
+  }, 5_000);
+
+  it.skipIf(!existsSync('/dev/zero'))(
+    '/dev/zero named with --config is refused, not read until memory runs out',
+    () => {
+      expect(() => loadConfig('/dev/zero', true)).toThrow('/dev/zero is not a regular file (a device or socket)');
+    },
+    5_000,
+  );
+
+  it('a link leading out of the repository is refused, and what it leads to is not printed', () => {
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'cockpit-outside-'));
+    try {
+      const secret = path.join(outside, 'credentials');
+      writeFileSync(secret, 'aws_secret_access_key: AKIAVERYSECRET\n');
+      // Committed (git stores links): the config itself, then the local overlay.
+      symlinkSync(secret, config());
+      const e = (() => {
+        try {
+          loadConfig(config(), false);
+        } catch (err) {
+          return err as Error;
+        }
+        throw new Error('no error');
+      })();
+      expect(e).toBeInstanceOf(UsageError);
+      expect(e.message).toBe(
+        `${config()} is a link to ${realpathSync(secret)}, outside ${repo.dir}: the cockpit reads it only from inside that folder (name a config elsewhere with --config)`,
+      );
+      rmSync(config());
+      symlinkSync(secret, local());
+      expect(() => loadConfig(config(), false)).toThrow(`${local()} is a link to ${realpathSync(secret)}, outside ${repo.dir}`);
+      // Named with --config, a file elsewhere is read (its unknown key said as usual).
+      expect(() => loadConfig(secret, true)).toThrow(/aws_secret_access_key/);
+      // A link within the repository is fine.
+      rmSync(local());
+      repo.write('config/local.yaml', 'checklists: mine\n');
+      symlinkSync(path.join(repo.dir, 'config', 'local.yaml'), local());
+      expect(loadConfig(config(), false)).toEqual({ checklists: 'mine' });
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('a file of gigabytes is refused by its size, without reading it', () => {
+    writeFileSync(config(), 'checklists: lists\n');
+    truncateSync(config(), 3 * 1024 ** 3); // sparse: no disk used
+    expect(() => loadConfig(config(), false)).toThrow(
+      `${config()} is 3072.0 MB: more than the 1 MB a YAML file read by the cockpit may be`,
+    );
+  }, 5_000);
 });

@@ -126,7 +126,16 @@ function writeFileAtomic(file: string, text: string): void {
   renameSync(tmp, file);
 }
 
-/** The pid runs and is the program we started (its command line names it): a reused pid is not ours. */
+/**
+ * What this environment's HAProxy has on its command line (`-f <state dir>/haproxy.cfg`): the end of that path, so a
+ * pid reused by another HAProxy (the machine's own, serving real traffic) is never taken for it.
+ */
+const haproxyMark = (ctx: Ctx) => path.join(path.sep + '.cockpit', 'bluegreen', ctx.env, 'haproxy.cfg');
+
+/**
+ * The pid runs and is the program we started (its command line holds `mark`: this environment's HAProxy config, the
+ * app script's path): a reused pid is not ours.
+ */
 function ours(pid: number | undefined, name: string): boolean {
   if (!pid || !isProcessAlive(pid)) return false;
   try {
@@ -227,13 +236,13 @@ async function proxyAnswers(ctx: Ctx): Promise<boolean> {
 
 /** HAProxy running for the environment: started (on the ports in the state) when it is not. */
 async function ensureProxy(ctx: Ctx, s: State): Promise<void> {
-  if (s.proxy && ours(s.proxy.pid, 'haproxy') && (await proxyAnswers(ctx))) return;
+  if (s.proxy && ours(s.proxy.pid, haproxyMark(ctx)) && (await proxyAnswers(ctx))) return;
   if (!haproxyBinary()) throw new Failure('haproxy is not installed (Debian/Ubuntu: apt-get install haproxy)');
   const port = s.proxy?.port ?? (await freePort());
   const ports = { blue: null, green: null } as Record<Colour, number | null>;
   for (const c of COLOURS) {
     const cs = s.colours[c];
-    if (cs && ours(cs.pid, APP)) ports[c] = cs.port;
+    if (cs && ours(cs.pid, appScript())) ports[c] = cs.port;
   }
   writeFileAtomic(ctx.paths.config, haproxyConfig(ctx.paths, port, ports));
   // The entry is always there (be_none: a 503 until a colour goes live): `set map` changes an entry, it adds none.
@@ -290,13 +299,13 @@ async function deploy(ctx: Ctx, version: string, colourFlag: Colour | undefined)
   const colour = colourFlag ?? (live ? other(live) : 'blue');
   if (colour === live) throw new Failure(`${colour} is live on ${ctx.env}: deploy to the idle colour (${other(colour)}), then switch`);
   const current = s.colours[colour];
-  if (current && ours(current.pid, APP)) {
+  if (current && ours(current.pid, appScript())) {
     let h = await health(current.port);
     // A run killed during its health wait left this app starting: it is waited for, not started a second time.
     if (!h.healthy && current.version === version) {
       out(`${colour} is starting ${version} (pid ${current.pid}, left by an interrupted run): waiting for its health`);
       const until = Date.now() + ctx.timeoutMs;
-      while (!h.healthy && ours(current.pid, APP) && Date.now() < until) {
+      while (!h.healthy && ours(current.pid, appScript()) && Date.now() < until) {
         await sleep(100);
         h = await health(current.port);
       }
@@ -309,7 +318,7 @@ async function deploy(ctx: Ctx, version: string, colourFlag: Colour | undefined)
     }
     out(`stopping ${colour} (${current.version}, pid ${current.pid})`);
     await runtimeOk(ctx.paths.socket, `set server be_${colour}/app state maint`);
-    await stopPid(current.pid, APP);
+    await stopPid(current.pid, appScript());
   }
   delete s.colours[colour];
   writeState(ctx, s);
@@ -363,8 +372,8 @@ async function startApp(ctx: Ctx, s: State, colour: Colour, version: string, fau
       const h = await health(port);
       if (h.healthy && h.version === version && h.pid === child.pid) return port;
       if (exitCode === PORT_TAKEN_EXIT && attempt < 3) break;
-      if (exitCode !== null || !ours(child.pid, APP) || Date.now() > until) {
-        await stopPid(child.pid, APP, 2000);
+      if (exitCode !== null || !ours(child.pid, appScript()) || Date.now() > until) {
+        await stopPid(child.pid, appScript(), 2000);
         let tail = '';
         try {
           tail = readFileSync(path.join(ctx.dir, `${colour}.log`), 'utf8')
@@ -399,7 +408,7 @@ async function doSwitch(ctx: Ctx, colour: Colour): Promise<void> {
   const s = readState(ctx);
   await ensureProxy(ctx, s);
   const target = s.colours[colour];
-  if (!target || !ours(target.pid, APP)) throw new Failure(`${colour} is not running on ${ctx.env}: deploy to it first`);
+  if (!target || !ours(target.pid, appScript())) throw new Failure(`${colour} is not running on ${ctx.env}: deploy to it first`);
   const h = await health(target.port);
   if (!h.healthy) throw new Failure(`${colour} (${target.version}) is not healthy: not switching`);
   await pointProxy(ctx, colour, target.port);
@@ -444,7 +453,7 @@ async function rollback(ctx: Ctx, version: string): Promise<void> {
   }
   const idle = live ? other(live) : 'blue';
   const cs = s.colours[idle];
-  if (cs && ours(cs.pid, APP)) {
+  if (cs && ours(cs.pid, appScript())) {
     const h = await health(cs.port);
     if (h.healthy && h.version === version) {
       out(`${idle} still runs ${version}: switching back`);
@@ -472,11 +481,11 @@ interface StatusOut {
 
 async function status(ctx: Ctx): Promise<StatusOut> {
   const s = readState(ctx);
-  const running = !!s.proxy && ours(s.proxy.pid, 'haproxy') && (await proxyAnswers(ctx));
+  const running = !!s.proxy && ours(s.proxy.pid, haproxyMark(ctx)) && (await proxyAnswers(ctx));
   const colours = {} as StatusOut['colours'];
   for (const c of COLOURS) {
     const cs = s.colours[c];
-    const alive = !!cs && ours(cs.pid, APP);
+    const alive = !!cs && ours(cs.pid, appScript());
     const h = alive ? await health(cs.port) : { healthy: false, version: null };
     colours[c] = {
       // What the app says it runs; the recorded version while it does not answer.
@@ -506,14 +515,14 @@ async function stopAll(ctx: Ctx): Promise<void> {
   const s = readState(ctx);
   for (const c of COLOURS) {
     const cs = s.colours[c];
-    if (cs && ours(cs.pid, APP)) {
-      await stopPid(cs.pid, APP);
+    if (cs && ours(cs.pid, appScript())) {
+      await stopPid(cs.pid, appScript());
       out(`stopped ${c} (pid ${cs.pid})`);
     }
     delete s.colours[c];
   }
-  if (s.proxy && ours(s.proxy.pid, 'haproxy')) {
-    await stopPid(s.proxy.pid, 'haproxy');
+  if (s.proxy && ours(s.proxy.pid, haproxyMark(ctx))) {
+    await stopPid(s.proxy.pid, haproxyMark(ctx));
     out(`stopped haproxy (pid ${s.proxy.pid})`);
   }
   s.proxy = null;
