@@ -31,11 +31,11 @@ export function localConfigFile(configFile: string): string {
 export class ConfigFileError extends UsageError {}
 
 /**
- * The text of a config file (cockpit.config.yaml, cockpit.local.yaml), or null when there is none. Looked at before it
- * is read: a FIFO (which would wait for a writer forever), a device (/dev/zero: read until memory runs out) or a file
+ * The text of a config file (cockpit.config.yaml, cockpit.local.yaml) or a checklist of the repository, or null when
+ * there is none. Looked at before it is read: a FIFO (which would wait for a writer forever), a device (/dev/zero: read until memory runs out) or a file
  * far over the YAML limit is refused with what it is, at once.
  */
-export function readConfigFile(file: string, within?: string): string | null {
+export function readConfigFile(file: string, within?: string, what: 'config' | 'checklist' = 'config'): string | null {
   if (within !== undefined) {
     // A link that leads out of the folder: the file read would not be the repository's (a committed link to a
     // credentials file would print its lines in the error that names its unknown keys, in a CI log).
@@ -53,7 +53,7 @@ export function readConfigFile(file: string, within?: string): string | null {
     }
     if (real !== file && real !== path.join(folder, path.basename(file)) && !real.startsWith(folder + path.sep))
       throw new ConfigFileError(
-        `${file} is a link to ${real}, outside ${within}: the cockpit reads it only from inside that folder (name a config elsewhere with --config)`,
+        `${file} is a link to ${real}, outside ${within}: the cockpit reads it only from inside that folder (${what === 'config' ? 'name a config elsewhere with --config' : 'name a checklist file elsewhere by its path'})`,
       );
   }
   let fd: number;
@@ -68,7 +68,7 @@ export function readConfigFile(file: string, within?: string): string | null {
     const st = fstatSync(fd);
     if (!st.isFile())
       throw new ConfigFileError(
-        `${file} is not a regular file (${st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a folder' : 'a device or socket'}): the cockpit reads its config only from a file`,
+        `${file} is not a regular file (${st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a folder' : 'a device or socket'}): the cockpit reads ${what === 'config' ? 'its config' : 'a checklist'} only from a file`,
       );
     // A character is at most 4 bytes: past that the text is over the limit whatever it holds.
     if (st.size > MAX_YAML_CHARS * 4)

@@ -4,7 +4,7 @@
  * screen's first frame does not load them (docs/architecture.md §6); `full()` (cli/setup.ts's Workspace) has the rest.
  * The config comes from a cache keyed by the file's content when it has been read before (cli/config-cache.ts).
  */
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../app/errors.js';
@@ -17,7 +17,7 @@ import type { CockpitConfig } from './config.js';
 import { trackStore } from './open-stores.js';
 import { parseAuditUrl } from '../core/audit-url.js';
 import { cockpitCommand } from '../core/command-line.js';
-import { cachedHomeConfig, keepHomeConfig, localConfigFile, readConfigText } from './config-cache.js';
+import { cachedHomeConfig, keepHomeConfig, localConfigFile, readConfigFile, readConfigText } from './config-cache.js';
 import type { Workspace } from './setup.js';
 import { signatures, type Inputs } from './first-frame.js';
 
@@ -279,7 +279,9 @@ export class BaseWorkspace {
         for (const dir of dirs) {
           for (const ext of ['.yaml', '.yml']) {
             const file = path.join(dir, id + ext);
-            if (existsSync(file)) return { id, file, text: readFileSync(file, 'utf8') };
+            // A link out of the folder, a FIFO, a device or a huge file is refused, saying what it is.
+            const text = readConfigFile(file, dir, 'checklist');
+            if (text !== null) return { id, file, text };
           }
         }
         return null;
@@ -310,12 +312,13 @@ export class BaseWorkspace {
   /** A checklist file, read as given; its id for messages is the file's name. Null when there is no such file. */
   readChecklistFile(file: string): ChecklistSource | null {
     const abs = path.resolve(file);
-    if (!existsSync(abs) || !statSync(abs).isFile()) return null;
-    return {
-      id: path.basename(abs).replace(/\.ya?ml$/, ''),
-      file: path.relative(process.cwd(), abs) || abs,
-      text: readFileSync(abs, 'utf8'),
-    };
+    if (!existsSync(abs)) return null;
+    // One of the repository's checklists (listed on home): read from inside its folder only. A path named on the
+    // command line elsewhere is the operator's choice. Neither is read when it is a FIFO, a device or too large.
+    const inRepoFolder = path.dirname(abs) === this.repoChecklistsDir;
+    const text = readConfigFile(abs, inRepoFolder ? this.repoChecklistsDir : undefined, 'checklist');
+    if (text === null) return null;
+    return { id: path.basename(abs).replace(/\.ya?ml$/, ''), file: path.relative(process.cwd(), abs) || abs, text };
   }
 
   /** `<checklist>` on the command line: a path to a YAML file, or an id. */

@@ -4,7 +4,7 @@
  * rest of the committed file stays, a problem is reported in the file that holds it, and the home screen's cache
  * sees a change to either file.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +15,7 @@ import { Workspace } from '../../src/cli/setup.js';
 import { homeWorkspace } from '../../src/cli/workspace.js';
 import { UsageError } from '../../src/core/errors.js';
 import { overlay, parseYamlLayers } from '../../src/core/yaml-input.js';
-import { tempRepo } from '../helpers/cli.js';
+import { cockpit, tempRepo } from '../helpers/cli.js';
 
 let repo: ReturnType<typeof tempRepo>;
 let cache: string;
@@ -164,4 +164,28 @@ describe('a config file that is not a small regular file', () => {
       `${config()} is 3072.0 MB: more than the 1 MB a YAML file read by the cockpit may be`,
     );
   }, 5_000);
+});
+
+describe("the repository's checklists are read like its config", () => {
+  it('a checklist linked out of the repository is refused, its lines never printed; a FIFO is refused at once', async () => {
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'cockpit-outside-'));
+    try {
+      writeFileSync(path.join(outside, 'secret'), 'id: x\ntitle: y\nsteps: []\nroot:$6$hash:1:::\n');
+      repo.write('checklists/.keep', '');
+      symlinkSync(path.join(outside, 'secret'), path.join(repo.dir, 'checklists', 'leak.yaml'));
+      const r = cockpit(['--repo', repo.dir, 'checklist', 'show', 'leak']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/leak\.yaml is a link to .*secret, outside .*checklists: the cockpit reads it only from inside that folder/);
+      expect(r.stdout + r.stderr).not.toContain('$6$hash');
+      rmSync(path.join(repo.dir, 'checklists', 'leak.yaml'));
+      spawnSync('mkfifo', [path.join(repo.dir, 'checklists', 'pipe.yaml')]);
+      const t0 = Date.now();
+      const f = cockpit(['--repo', repo.dir, 'checklist', 'show', 'pipe'], { timeout: 20_000 });
+      expect(f.code).toBe(2);
+      expect(f.stderr).toMatch(/pipe\.yaml is not a regular file \(a FIFO\): the cockpit reads a checklist only from a file/);
+      expect(Date.now() - t0).toBeLessThan(15_000);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
 });
