@@ -38,11 +38,14 @@ function parseDurationUnchecked(input: string | number): number | null {
 }
 
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
+  // Rounded once, at the unit shown: 119.6 s is 2m (not "1m60s"), 59.7 s is 1m, 999.7 ms is 1.0s.
+  if (ms < 999.5) return `${Math.round(ms)}ms`;
   const s = ms / 1000;
-  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)}s`;
-  const m = Math.floor(s / 60);
-  const rs = Math.round(s % 60);
+  if (s < 9.95) return `${s.toFixed(1)}s`;
+  const t = Math.round(s);
+  if (t < 60) return `${t}s`;
+  const m = Math.floor(t / 60);
+  const rs = t % 60;
   if (m < 60) return rs ? `${m}m${rs}s` : `${m}m`;
   const h = Math.floor(m / 60);
   const rm = m % 60;
