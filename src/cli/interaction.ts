@@ -47,23 +47,8 @@ export function promptInteraction(yes: YesList, operator: string, onQuit: () => 
             const note = (await rl.question('    note (optional, enter for none): ')).trim();
             return { decision: 'yes', by: operator, via: 'prompt', ...(note ? { note } : {}) };
           }
-          if (answer === 's' || answer === 'skip') {
-            const reason = (await rl.question('    why skip it? (required): ')).trim();
-            if (!reason) {
-              process.stdout.write('    a skip needs a reason.\n');
-              continue;
-            }
-            return { decision: 'skip', by: operator, reason };
-          }
-          if (answer === 'a' || answer === 'abort') {
-            const sure = (await rl.question('    abort the whole session? it cannot be resumed afterwards [y/N]: ')).trim().toLowerCase();
-            if (sure === 'y' || sure === 'yes') return { decision: 'abort', by: operator, reason: 'aborted at the prompt' };
-            continue;
-          }
-          if (answer === 'q' || answer === 'quit') {
-            onQuit();
-            return { decision: 'unavailable', hint: '' };
-          }
+          const common = await skipAbortQuit(rl, answer, operator, onQuit);
+          if (common) return common;
         }
       } finally {
         rl.close();
@@ -93,27 +78,39 @@ export function promptInteraction(yes: YesList, operator: string, onQuit: () => 
             );
             continue;
           }
-          if (answer === 's' || answer === 'skip') {
-            const reason = (await rl.question('    why skip it? (required): ')).trim();
-            if (!reason) {
-              process.stdout.write('    a skip needs a reason.\n');
-              continue;
-            }
-            return { decision: 'skip', by: operator, reason };
-          }
-          if (answer === 'a' || answer === 'abort') {
-            const sure = (await rl.question('    abort the whole session? it cannot be resumed afterwards [y/N]: ')).trim().toLowerCase();
-            if (sure === 'y' || sure === 'yes') return { decision: 'abort', by: operator, reason: 'aborted at the prompt' };
-            continue;
-          }
-          if (answer === 'q' || answer === 'quit') {
-            onQuit();
-            return { decision: 'unavailable', hint: '' };
-          }
+          const common = await skipAbortQuit(rl, answer, operator, onQuit);
+          if (common) return common;
         }
       } finally {
         rl.close();
       }
     },
   };
+}
+
+/**
+ * The answers a question on the line and a message to send share: s (skip, with a reason), a (abort, asked again),
+ * q (quit for now). The decision, or null to ask again (another answer, a skip without a reason, an abort not meant).
+ */
+async function skipAbortQuit(
+  rl: ReturnType<typeof createInterface>,
+  answer: string,
+  by: string,
+  onQuit: () => void,
+): Promise<Extract<Decision, { decision: 'skip' | 'abort' | 'unavailable' }> | null> {
+  if (answer === 's' || answer === 'skip') {
+    const reason = (await rl.question('    why skip it? (required): ')).trim();
+    if (reason) return { decision: 'skip', by, reason };
+    process.stdout.write('    a skip needs a reason.\n');
+    return null;
+  }
+  if (answer === 'a' || answer === 'abort') {
+    const sure = (await rl.question('    abort the whole session? it cannot be resumed afterwards [y/N]: ')).trim().toLowerCase();
+    return sure === 'y' || sure === 'yes' ? { decision: 'abort', by, reason: 'aborted at the prompt' } : null;
+  }
+  if (answer === 'q' || answer === 'quit') {
+    onQuit();
+    return { decision: 'unavailable', hint: '' };
+  }
+  return null;
 }
