@@ -18,3 +18,6 @@ export function packageRoot(): string {
 
 export const defaultChecklistsDir = () => path.join(packageRoot(), 'checklists');
 export const migrationsDir = (dialect: 'sqlite' | 'pg') => path.join(packageRoot(), 'drizzle', dialect);
+
+/** The local overlay's file name: beside the config file, laid over it key by key (cli/config.ts `loadConfig`). */
+export const LOCAL_CONFIG = 'cockpit.local.yaml';

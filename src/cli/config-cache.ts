@@ -13,6 +13,7 @@ import { MAX_YAML_CHARS } from '../core/yaml-limits.js';
 import path from 'node:path';
 import { parseAuditUrl } from '../core/audit-url.js';
 import { cockpitVersion } from '../version.js';
+import { LOCAL_CONFIG } from '../paths.js';
 import { cacheDir, writeCacheFile } from './first-frame.js';
 import type { HomeConfig } from './workspace.js';
 
@@ -24,7 +25,7 @@ const sha1Of = (text: string) => createHash('sha1').update(text).digest('hex');
 
 /** `cockpit.local.yaml` beside the config file: this machine's values laid over it (cli/config.ts `loadConfig`). */
 export function localConfigFile(configFile: string): string {
-  return path.join(path.dirname(configFile), 'cockpit.local.yaml');
+  return path.join(path.dirname(configFile), LOCAL_CONFIG);
 }
 
 /** A config file that is not a file the cockpit may read (bad input, exit 2). */

@@ -1,7 +1,8 @@
 import { cmdRun } from './commands.js';
 import { existsSync } from 'node:fs';
 import { checkSandboxDir, demoDir, ensureSandbox, isSandbox, environmentsWithProcesses, stopSandboxTargets } from '../demo/sandbox.js';
-import { runningDemo, SCENARIOS, type Scenario, type StartResult, startAll, stopAll } from '../demo/supervisor.js';
+import { runningDemo, type StartResult, startAll, stopAll } from '../demo/supervisor.js';
+import { DEMO_SCENARIOS, type DemoScenario } from '../demo/scenario-names.js';
 import { markDemoSandbox } from '../demo/mode.js';
 import { DEMO_WATCH } from '../demo/history.js';
 import { cockpitCommand } from '../core/command-line.js';
@@ -33,14 +34,14 @@ function say(line: string): void {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Stops every service the demo recorded in `dir` (and what a --no-services deploy left), saying what it did. */
-async function stopServices(dir: string, why: string): Promise<void> {
+async function stopServices(dir: string, why: string, sayWhenNothing = false): Promise<void> {
   const r = await stopAll(dir, (l) => say(l));
   if (!r.recorded) {
     // Deploys made without the supervisor (--no-services) have only the deploy script's own state.
     const envs = environmentsWithProcesses(dir);
     stopSandboxTargets(dir);
     if (envs.length) say(`${why}: stopped what scripts/deploy.sh left on ${envs.join(', ')}`);
-    else if (why === 'cockpit demo --stop') say(`No demo process was running in ${dir}`);
+    else if (sayWhenNothing) say(`No demo process was running in ${dir}`);
     return;
   }
   if (r.stopped)
@@ -96,11 +97,11 @@ export async function cmdDemo(flags: DemoFlags): Promise<number> {
       if (!isSandbox(dir)) throw new UsageError(`${dir} is not a demo sandbox (it has no .sandbox/origin.git): nothing stopped`);
       checkSandboxDir(dir, false); // and one of the user's own
     }
-    await stopServices(dir, 'cockpit demo --stop');
+    await stopServices(dir, 'cockpit demo --stop', true);
     return 0;
   }
-  const scenario = (flags.scenario ?? 'none') as Scenario;
-  if (!SCENARIOS.includes(scenario)) throw new UsageError(`--scenario ${flags.scenario}: choose one of ${SCENARIOS.join(', ')}`);
+  const scenario = (flags.scenario ?? 'none') as DemoScenario;
+  if (!DEMO_SCENARIOS.includes(scenario)) throw new UsageError(`--scenario ${flags.scenario}: choose one of ${DEMO_SCENARIOS.join(', ')}`);
   // Before anything is stopped, written or removed: --dir must be a sandbox the demo made (or nothing yet).
   checkSandboxDir(dir, !!flags.reset);
   const withServices = flags.services !== false;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { cockpitVersion } from '../version.js';
+import { DEMO_SCENARIOS } from '../demo/scenario-names.js';
 import { closeStores } from './open-stores.js';
 import { anchorsWritten } from '../engine/pending-anchors.js';
 import { debugCleanupErrors, exitFor } from './exit.js';
@@ -579,7 +580,7 @@ payment, payment failures over 1%, database CPU over 80%) on prom-client metric 
         '--scenario <name>',
         'how v1.4.0 misbehaves after its deploy: none, bad-payments (2% of payments fail), slow (latency rises)',
       )
-        .choices(['none', 'bad-payments', 'slow'])
+        .choices([...DEMO_SCENARIOS])
         .default('none'),
     )
     .option('--no-services', 'the git sandbox only (no database, no running app): fast, nothing left running')

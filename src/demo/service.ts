@@ -3,8 +3,9 @@
 // generator. Each service is its own module; the supervisor knows them only through this interface.
 import { processRuns, startTimeOf } from '../adapters/process-alive.js';
 
-/** What the demo runs with (ports and processes change at every start; the sandbox stays). */
-export type DemoScenario = 'none' | 'bad-payments' | 'slow';
+import type { DemoScenario } from './scenario-names.js';
+
+export type { DemoScenario };
 
 export interface DemoContext {
   /** The sandbox (absolute). */

@@ -15,19 +15,14 @@ import { sameProcess } from './service.js';
 
 export { sameProcess, startTimeOf };
 import { FailedError, UsageError } from '../core/errors.js';
-import { packageRoot } from '../paths.js';
+import { LOCAL_CONFIG, packageRoot } from '../paths.js';
 import { postgresService } from './postgres.js';
-import type { DemoContext, DemoProcess, DemoService, StartedService } from './service.js';
+import type { DemoContext, DemoProcess, DemoScenario, DemoService, StartedService } from './service.js';
 import { targetsService } from './targets.js';
-
-export type Scenario = DemoContext['scenario'];
-export const SCENARIOS: readonly Scenario[] = ['none', 'bad-payments', 'slow'];
 
 /** The demo's state folder in a sandbox: logs, data dirs, processes.json. */
 export const demoStateDir = (dir: string): string => path.join(dir, '.sandbox', 'demo');
 export const processesFile = (dir: string): string => path.join(demoStateDir(dir), 'processes.json');
-/** Values that depend on the ports chosen at this start, merged over cockpit.config.yaml (the lead's overlay). */
-export const LOCAL_CONFIG = 'cockpit.local.yaml';
 
 /**
  * The demo's services, in the order they start (stopped in the reverse order). Each may use what the earlier ones
@@ -135,7 +130,7 @@ async function stopProcess(p: DemoProcess): Promise<'stopped' | 'killed' | 'gone
   return 'killed';
 }
 
-function context(dir: string, log: (line: string) => void, scenario: Scenario = 'none'): DemoContext {
+function context(dir: string, log: (line: string) => void, scenario: DemoScenario = 'none'): DemoContext {
   return { dir, stateDir: demoStateDir(dir), scenario, log, started: {}, parentPid: process.pid };
 }
 
@@ -180,7 +175,7 @@ export async function stopAll(dir: string, log: (line: string) => void = () => {
 
 export interface StartOptions {
   dir: string;
-  scenario?: Scenario;
+  scenario?: DemoScenario;
   log?: (line: string) => void;
   services?: DemoService[];
   /** How the user stops a demo's services (`cockpit demo --stop`, as the command line prints it). */

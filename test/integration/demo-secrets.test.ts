@@ -7,7 +7,8 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receiversService } from '../../src/demo/receivers.js';
-import { LOCAL_CONFIG, processesFile, startAll, stopAll } from '../../src/demo/supervisor.js';
+import { LOCAL_CONFIG } from '../../src/paths.js';
+import { processesFile, startAll, stopAll } from '../../src/demo/supervisor.js';
 
 let dir = '';
 let processesText = '';

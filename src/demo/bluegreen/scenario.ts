@@ -8,10 +8,10 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import semver from 'semver';
-import type { DemoScenario } from '../service.js';
+import { FAULTS, type DemoScenario, type Fault } from '../scenario-names.js';
 
-export const SCENARIOS = ['bad-payments', 'slow'] as const;
-export type Scenario = (typeof SCENARIOS)[number];
+export const SCENARIOS = FAULTS;
+export type Scenario = Fault;
 /**
  * bad-payments: one valid payment in this many fails (2%), evenly spread (the 25th, the 75th, …) rather than at
  * random, so that the watch's breach comes within seconds of the switch at any traffic, every time.
