@@ -12,7 +12,7 @@ import { UsageError } from '../core/errors.js';
 import { parseDuration, timerDurationProblem } from '../core/duration.js';
 import { RULES, type RuleId } from '../core/migrate/lint.js';
 import { notifyConfigSchema } from '../core/notify/config.js';
-import { ENVIRONMENT_NAME } from '../core/database-target.js';
+import { ENVIRONMENT_NAME } from '../core/environment.js';
 
 /** A database URL: literal, or `{env: NAME}` to read it from the environment (a password then stays out of the file). */
 const databaseUrl = z.union(

@@ -1,3 +1,4 @@
+import { ENVIRONMENT_NAME } from '../core/environment.js';
 import { suggestParams } from '../app/suggest.js';
 import { neutralize } from '../core/sanitize.js';
 import { cliContext, parseParams, paramForm, runChecklist, wantsForm, type RunFlags } from './commands.js';
@@ -11,8 +12,8 @@ export function deployEnvironments(ws: Workspace): Map<string, { checklist: stri
   const envs = new Map<string, { checklist: string | null; configured: boolean }>();
   for (const name of Object.keys(ws.config.deploy ?? {})) envs.set(name, { checklist: null, configured: true });
   for (const c of ws.listChecklists()) {
-    const m = /^deploy-([A-Za-z0-9][A-Za-z0-9_-]*)$/.exec(c.id);
-    if (m) envs.set(m[1], { checklist: c.id, configured: envs.get(m[1])?.configured ?? false });
+    const env = c.id.startsWith('deploy-') ? c.id.slice('deploy-'.length) : '';
+    if (ENVIRONMENT_NAME.test(env)) envs.set(env, { checklist: c.id, configured: envs.get(env)?.configured ?? false });
   }
   return envs;
 }

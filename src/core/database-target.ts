@@ -12,6 +12,7 @@
  * asks for one names the variable; an unset scratchUrl is refused).
  * The URLs themselves are never part of a message: only where they come from.
  */
+import { ENVIRONMENT_NAME } from './environment.js';
 import { UsageError } from './errors.js';
 
 /** A URL as the config gives it: literal, or `{env: NAME}`. */
@@ -51,9 +52,6 @@ export interface DatabaseChoice {
 
 /** An environment the config's `database.environments` does not list, or an unset scratchUrl `{env: NAME}`: bad input, exit 2. */
 export class DatabaseEnvironmentError extends UsageError {}
-
-/** An environment's name as `--env` and `env:` take it (and `database.environments` keys it). */
-export const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 function checkName(environment: string): void {
   if (!ENVIRONMENT_NAME.test(environment))

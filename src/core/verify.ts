@@ -11,6 +11,7 @@
  *         - {name: jobs, run: [./scripts/day2/jobs.sh, --env, staging], timeout: 10m}
  *         - {name: emails, run: [./scripts/day2/emails.sh]}
  */
+import { ENVIRONMENT_NAME } from './environment.js';
 import { z } from 'zod';
 import { commandSchema, durationSchema } from './checklist/schema.js';
 
@@ -23,7 +24,7 @@ export const verifyScriptSchema = z.strictObject({
 export const verifyConfigSchema = z.strictObject({
   tests: commandSchema.optional(),
   testsTimeout: durationSchema.optional(),
-  day2: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'expected an environment name'), z.array(verifyScriptSchema)).optional(),
+  day2: z.record(z.string().regex(ENVIRONMENT_NAME, 'expected an environment name'), z.array(verifyScriptSchema)).optional(),
 });
 
 export type VerifyConfig = z.infer<typeof verifyConfigSchema>;

@@ -4,7 +4,7 @@
  * database.environments (src/core/database-target.ts). Without it, the command uses the one database of before.
  */
 import { z } from 'zod';
-import { ENVIRONMENT_NAME } from '../core/database-target.js';
+import { ENVIRONMENT_NAME } from '../core/environment.js';
 import type { ParamValue } from '../core/checklist/types.js';
 import { interpolate, templateRefs } from '../core/params.js';
 

@@ -5,10 +5,9 @@ import { environmentOf, versionProblem } from '../core/deploy/command.js';
 import type { DeployEnvironment } from '../core/deploy/config.js';
 import type { Colour } from '../core/deploy/status.js';
 import { interpolate, templateRefs } from '../core/params.js';
+import { ENVIRONMENT_NAME } from '../core/environment.js';
 import { checkTemplates, fail } from './git-common.js';
 import type { StepContext, StepOutcome } from './types.js';
-
-const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 /** The environment a deploy kind acts on: a name under `deploy:` in cockpit.config.yaml (a template: `${env}`). */
 export const envField = z.string().min(1);
@@ -30,7 +29,7 @@ export function checkDeployFields(
   const written = (key: string) =>
     keys.includes(key) && typeof step[key] === 'string' && !templateRefs(step[key]).length ? step[key] : null;
   const env = written('env');
-  if (env !== null && !ENV_NAME.test(env))
+  if (env !== null && !ENVIRONMENT_NAME.test(env))
     problems.push({ path: ['env'], message: `'${env}' is not an environment name (letters, digits, - and _)` });
   const version = written('version');
   const bad = version === null ? null : versionProblem(version);
@@ -63,7 +62,7 @@ export function environment(
   template: string,
 ): { ok: true; name: string; script: DeployScript; config: DeployEnvironment } | { ok: false; outcome: StepOutcome } {
   const name = interpolate(template, ctx.params).trim();
-  if (!ENV_NAME.test(name))
+  if (!ENVIRONMENT_NAME.test(name))
     return { ok: false, outcome: fail(`'${name}' (from '${template}') is not an environment name (letters, digits, - and _)`) };
   return { ok: true, name, script: ctx.deploy.script(name, ctx.env), config: environmentOf(ctx.deploy.settings, name) };
 }

@@ -16,6 +16,7 @@
  *         - {name: health, path: /health, maxLatency: 500ms}
  *         - {name: version, path: /version, json: {path: version, equals: '${version}'}, target: colour}
  */
+import { ENVIRONMENT_NAME } from '../environment.js';
 import { z } from 'zod';
 import { commandSchema, durationSchema } from '../checklist/schema.js';
 import { smokeCheckSchema } from './smoke-check.js';
@@ -45,10 +46,7 @@ export const deployEnvironmentSchema = z
   });
 
 export const deployConfigSchema = z
-  .record(
-    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'expected an environment name (letters, digits, - and _)'),
-    deployEnvironmentSchema,
-  )
+  .record(z.string().regex(ENVIRONMENT_NAME, 'expected an environment name (letters, digits, - and _)'), deployEnvironmentSchema)
   .superRefine((envs, ctx) => {
     for (const [name, env] of Object.entries(envs)) {
       if (strategyOf(name, env) === 'in-place' && env.keepPrevious !== undefined) {
